@@ -1,0 +1,1 @@
+"""Kernel-level building blocks: context, units, distributions, events."""

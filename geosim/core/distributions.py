@@ -1,0 +1,179 @@
+"""Latency and delay distributions, injected into components as objects.
+
+Every distribution draws from a random stream it is given, in blocks: the hot path
+pops pre-drawn floats from a list instead of calling numpy per sample. Draws are
+still a deterministic function of the stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+_BLOCK = 4096
+
+
+class Distribution:
+    """A non-negative random duration (or other quantity), in canonical units."""
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def median(self) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def quantile(self, q: float) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        return Sampler(self, rng)
+
+    def scaled(self, factor: float) -> Distribution:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Sampler:
+    """Pops pre-drawn values of one distribution from one stream; ``next()`` is O(1)."""
+
+    __slots__ = ("_dist", "_rng", "_buffer")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator):
+        self._dist = dist
+        self._rng = rng
+        self._buffer: list[float] = []
+
+    def __call__(self) -> float:
+        buffer = self._buffer
+        if not buffer:
+            buffer.extend(self._dist.draw(self._rng, _BLOCK)[::-1].tolist())
+        return buffer.pop()
+
+    def many(self, n: int) -> np.ndarray:
+        return self._dist.draw(self._rng, n)
+
+
+@dataclass(frozen=True)
+class Constant(Distribution):
+    value: float
+
+    def draw(self, rng, n):
+        return np.full(n, self.value)
+
+    def median(self):
+        return self.value
+
+    def quantile(self, q):
+        return self.value
+
+    def scaled(self, factor):
+        return Constant(self.value * factor)
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    """Normal with mean and standard deviation, truncated at zero (redrawn as |x|)."""
+
+    mean: float
+    std: float
+
+    def draw(self, rng, n):
+        return np.abs(rng.normal(self.mean, self.std, n))
+
+    def median(self):
+        return self.mean
+
+    def quantile(self, q):
+        return max(0.0, self.mean + self.std * float(norm.ppf(q)))
+
+    def scaled(self, factor):
+        return Normal(self.mean * factor, self.std * factor)
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Log-normal fitted to two quantiles: ``p50`` and the value at quantile ``q_hi``.
+
+    With ``mu = ln p50`` and ``sigma = ln(p_hi / p50) / z(q_hi)`` both quantiles are
+    reproduced exactly. ``cap`` optionally truncates the support (values above are
+    clipped to it), as for a replication SLA's 100 % bound.
+    """
+
+    p50: float
+    p_hi: float
+    q_hi: float = 0.99
+    cap: float = math.inf
+
+    def __post_init__(self):
+        if not (self.p50 > 0 and self.p_hi >= self.p50):
+            raise ValueError(f"lognormal needs 0 < p50 <= p{self.q_hi * 100:g}, "
+                             f"got p50={self.p50}, p_hi={self.p_hi}")
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p_hi / self.p50) / float(norm.ppf(self.q_hi))
+
+    def draw(self, rng, n):
+        values = self.p50 * np.exp(self.sigma * rng.standard_normal(n))
+        if math.isfinite(self.cap):
+            np.minimum(values, self.cap, out=values)
+        return values
+
+    def median(self):
+        return min(self.p50, self.cap)
+
+    def quantile(self, q):
+        return min(self.p50 * math.exp(self.sigma * float(norm.ppf(q))), self.cap)
+
+    def scaled(self, factor):
+        return LogNormal(self.p50 * factor, self.p_hi * factor, self.q_hi, self.cap * factor)
+
+
+@dataclass(frozen=True)
+class Empirical(Distribution):
+    """Resamples measured values uniformly (a bootstrap of the empirical distribution)."""
+
+    samples: tuple[float, ...]
+
+    def __post_init__(self):
+        if not self.samples:
+            raise ValueError("empirical distribution needs at least one sample")
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Empirical:
+        return cls(tuple(float(v) for v in values))
+
+    def draw(self, rng, n):
+        return np.asarray(self.samples)[rng.integers(0, len(self.samples), n)]
+
+    def median(self):
+        return float(np.median(self.samples))
+
+    def quantile(self, q):
+        return float(np.quantile(self.samples, q))
+
+    def scaled(self, factor):
+        return Empirical(tuple(s * factor for s in self.samples))
+
+
+@dataclass(frozen=True)
+class Shifted(Distribution):
+    """``base + offset``: e.g. a propagation floor plus a jitter distribution."""
+
+    base: Distribution
+    offset: float
+
+    def draw(self, rng, n):
+        return self.base.draw(rng, n) + self.offset
+
+    def median(self):
+        return self.base.median() + self.offset
+
+    def quantile(self, q):
+        return self.base.quantile(q) + self.offset
+
+    def scaled(self, factor):
+        return Shifted(self.base.scaled(factor), self.offset * factor)

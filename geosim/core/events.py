@@ -1,0 +1,236 @@
+"""Typed events emitted by the model, and the recorder that fans them out.
+
+Model code emits; metrics subscribe from outside (style.md). An event is a small
+frozen record; the recorder delivers it synchronously to every subscriber of its
+type, in subscription order, so metric state is a deterministic fold over the
+event stream. The recorder keeps nothing itself unless a trace is requested, so
+memory does not grow with simulated time.
+
+Batches travel as :class:`Rows`: one row is the data one producer fleet handed to
+one broker during one flush window, with its record count, uncompressed and
+compressed bytes, target partition, assigned base offset and the interval over
+which its records were sent. Events therefore scale with flushes and requests,
+never with records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(slots=True)
+class Row:
+    """One batch row: records sent by one fleet to one broker in one flush window.
+
+    ``send_first``/``send_last`` bound the application send times of its records,
+    which are taken as uniformly spread between them (latency percentiles are
+    record-weighted). ``seq`` is the fleet's per-partition sequence number, as the
+    idempotent producer assigns it; ``offset`` the base offset in ``partition``,
+    set when the row is committed (-1 before).
+    """
+
+    fleet: int
+    partition: int
+    seq: int
+    records: int
+    bytes_uncompressed: int
+    bytes_compressed: int
+    send_first: float
+    send_last: float
+    offset: int = -1
+    object_id: int = -1
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t: float
+
+
+# --- producers -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ProduceAcked(Event):
+    """A broker acknowledged rows to a fleet (outcome ok)."""
+    region: str
+    fleet: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceFailed(Event):
+    """Rows whose send ended without an ack.
+
+    ``outcome`` is ``"fail"`` (definitely not written) or ``"info"`` (unknown: a
+    timeout or a lost response; the data may or may not be in the log).
+    """
+    region: str
+    fleet: int
+    rows: tuple[Row, ...]
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceRetried(Event):
+    """Rows handed back to their fleet after a retriable error; they will be resent."""
+    region: str
+    fleet: int
+    rows: tuple[Row, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offered(Event):
+    """Application load offered by a fleet since its previous Offered event."""
+    region: str
+    fleet: int
+    records: int
+    bytes_uncompressed: int
+
+
+# --- consumers -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Event):
+    """Rows handed to a consumer group member, in offset order per partition."""
+    region: str
+    group: int
+    member: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rebalanced(Event):
+    group: int
+    members: tuple[int, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetsCommitted(Event):
+    group: int
+    offsets: tuple[tuple[int, int], ...]  # (partition, next offset to read)
+
+
+# --- storage and metadata ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ObjectStored(Event):
+    """An object's durable copies: ``copies`` maps region -> time the copy exists.
+
+    A copy time may lie in the future (asynchronous replication); ``inf`` means the
+    copy will never be made. ``acked`` says nothing yet: acknowledgements follow.
+    """
+    object_id: int
+    writer_region: str
+    size: int
+    copies: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCommitted(Event):
+    """The metadata store committed an object's offsets; its rows are in the log."""
+    object_id: int
+    region: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRead(Event):
+    object_id: int
+    region: str
+    zone: str
+    source_region: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBlocked(Event):
+    """A read of an object failed because no reachable region holds a copy."""
+    object_id: int
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataLeaderChanged(Event):
+    store: str
+    leader_region: str | None
+
+
+# --- world -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BytesSent(Event):
+    """Emitted only when tracing; counting itself is done by the network's counters."""
+    src: str
+    dst: str
+    size: int
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class FaultStarted(Event):
+    fault: int
+    kind: str
+    target: str
+    destroys: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FaultEnded(Event):
+    fault: int
+    kind: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState(Event):
+    """A region went down (``up=False``), came back, or was destroyed."""
+    region: str
+    up: bool
+    destroyed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChanged(Event):
+    """Measurement phase: ``warmup``, ``before``, ``during``, ``after``, ``drain``."""
+    phase: str
+
+
+Subscriber = Callable[[Any], None]
+
+
+@dataclass
+class Recorder:
+    """Synchronous fan-out of events to subscribers, by exact event type."""
+
+    trace: list | None = None
+    _subscribers: dict[type, list[Subscriber]] = field(
+        default_factory=lambda: defaultdict(list))
+
+    def subscribe(self, kind: type, callback: Subscriber) -> None:
+        self._subscribers[kind].append(callback)
+
+    def wants(self, kind: type) -> bool:
+        return bool(self._subscribers.get(kind)) or self.trace is not None
+
+    def emit(self, event: Event) -> None:
+        for callback in self._subscribers.get(type(event), ()):
+            callback(event)
+        if self.trace is not None:
+            self.trace.append(event)
+
+
+def event_to_dict(event: Event) -> dict:
+    """A JSON-ready view of an event (rows flattened to dicts)."""
+    out: dict[str, Any] = {"type": type(event).__name__}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if f.name == "rows":
+            value = [{g.name: getattr(r, g.name) for g in fields(Row)} for r in value]
+        out[f.name] = value
+    return out

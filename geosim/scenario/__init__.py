@@ -1,0 +1,1 @@
+"""Scenario description: a frozen, validated model with no SimPy in it."""
