@@ -1,0 +1,527 @@
+"""OpenMessaging Benchmark driver configs: Java properties and Kafka client settings.
+
+An OMB Kafka driver file carries its client settings as Java properties blocks
+(``commonConfig``, ``producerConfig``, ``consumerConfig``, ``topicConfig``). This module
+parses those blocks and resolves the Kafka client settings geosim models into typed,
+frozen records in canonical units (seconds, bytes), each value tagged with where it came
+from: the driver file, the scenario's ``workload.producer_config`` /
+``workload.consumer_config``, or Kafka's own default (figures.md §5).
+
+Precedence, as in OMB's Kafka driver (common properties, then the client's own block)
+and then the scenario on top::
+
+    Kafka default < driver commonConfig < driver producerConfig/consumerConfig
+                  < scenario producer_config/consumer_config
+
+Keys a driver sets that geosim does not model (``bootstrap.servers``,
+``max.partition.fetch.bytes``...) are kept in ``ignored``; a key the *scenario* sets that
+geosim does not model is an error, since the user evidently expected it to matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from geosim.scenario.errors import ScenarioError, format_value
+from geosim.scenario.schema import OmbDriver, OmbWorkload, WorkloadSpec
+
+__all__ = [
+    "CONSUMER_KEYS",
+    "PRODUCER_KEYS",
+    "ConsumerConfig",
+    "KafkaKey",
+    "ProducerConfig",
+    "compression_ratio",
+    "describe_default",
+    "parse_properties",
+    "resolve_consumer_config",
+    "resolve_producer_config",
+    "topic_config",
+]
+
+
+# --- Java properties ---------------------------------------------------------------------
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Join physical lines ending in an odd number of backslashes (Java continuation)."""
+    out: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.lstrip() if pending else raw
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2 == 1:
+            pending += line[:-1]
+            continue
+        out.append(pending + line)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _unescape(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "u" and i + 6 <= len(text):
+                try:
+                    out.append(chr(int(text[i + 2:i + 6], 16)))
+                    i += 6
+                    continue
+                except ValueError:
+                    pass
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def parse_properties(text: str | None) -> dict[str, str]:
+    """Parse a Java properties block into a dict of strings.
+
+    Follows ``java.util.Properties.load``: ``#`` and ``!`` start comment lines; the key
+    ends at the first unescaped ``=``, ``:`` or whitespace; whitespace around the
+    separator is skipped; a trailing backslash continues the line; later duplicates win.
+    One deliberate difference: trailing whitespace of a value is dropped, because in a
+    YAML block it is invisible and would turn ``acks=all`` into an invalid ``"all "``.
+
+    >>> parse_properties("# comment\\nacks=all\\nlinger.ms: 5\\nbatch.size 131072")
+    {'acks': 'all', 'linger.ms': '5', 'batch.size': '131072'}
+    """
+    result: dict[str, str] = {}
+    if not text:
+        return result
+    for line in _logical_lines(text):
+        stripped = line.lstrip()
+        if not stripped or stripped[0] in "#!":
+            continue
+        i = 0
+        while i < len(stripped):
+            ch = stripped[i]
+            if ch == "\\":
+                i += 2
+                continue
+            if ch in "=:" or ch.isspace():
+                break
+            i += 1
+        key = _unescape(stripped[:i])
+        rest = stripped[i:].lstrip(" \t\f")
+        if rest[:1] in ("=", ":"):
+            rest = rest[1:].lstrip(" \t\f")
+        result[key] = _unescape(rest).rstrip()
+    return result
+
+
+def topic_config(driver: OmbDriver) -> dict[str, str]:
+    """The driver's ``topicConfig`` block (``min.insync.replicas`` etc.), as strings."""
+    return parse_properties(driver.topicConfig)
+
+
+# --- Kafka client keys -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KafkaKey:
+    """One Kafka client config geosim honours.
+
+    ``default`` is spelled as Kafka spells it (milliseconds, bytes); ``kind`` says how a
+    value is converted: ``ms`` -> seconds (float), ``bytes``/``count`` -> int, ``bool``,
+    ``choice`` -> one of ``choices`` (lower case).
+    """
+
+    name: str
+    attr: str
+    kind: str
+    default: Any
+    source: str
+    description: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int = 2**63 - 1
+
+    @property
+    def unit(self) -> str:
+        """Canonical unit of the converted value."""
+        return {"ms": "s", "bytes": "bytes"}.get(self.kind, "")
+
+
+_K = "Kafka default (figures.md {ref})"
+_NOT_IN_FIGURES = "Kafka default ({cls}; not tabulated in figures.md §5)"
+_INT_MAX = 2**31 - 1
+
+PRODUCER_KEYS: tuple[KafkaKey, ...] = (
+    KafkaKey("acks", "acks", "choice", "all",
+             _K.format(ref="K8; `all` since Kafka 3.0, KIP-679"),
+             "Acknowledgement level: `0`, `1` or `all` (`-1` is read as `all`).",
+             choices=("all", "-1", "0", "1")),
+    KafkaKey("linger.ms", "linger", "ms", 5,
+             _K.format(ref="K10; 5 since Kafka 4.0 (KIP-1030), 0 up to 3.9"),
+             "How long a batch may wait for more records before it is sent."),
+    KafkaKey("batch.size", "batch_size", "bytes", 16384, _K.format(ref="K11"),
+             "Per-partition batch size at which a batch is sent without waiting."),
+    KafkaKey("max.request.size", "max_request_size", "bytes", 1048576,
+             _NOT_IN_FIGURES.format(cls="ProducerConfig"),
+             "Largest produce request (bounds the bytes one request carries)."),
+    KafkaKey("max.in.flight.requests.per.connection", "max_in_flight_requests_per_connection",
+             "count", 5, _K.format(ref="K15"),
+             "Unacknowledged requests per connection; at most 5 with idempotence.",
+             minimum=1, maximum=_INT_MAX),
+    KafkaKey("retries", "retries", "count", _INT_MAX, _K.format(ref="K16"),
+             "Retry budget of a failed send (bounded in practice by delivery.timeout.ms).",
+             maximum=_INT_MAX),
+    KafkaKey("retry.backoff.ms", "retry_backoff", "ms", 100, _K.format(ref="K16"),
+             "Initial wait before retrying a failed request."),
+    KafkaKey("retry.backoff.max.ms", "retry_backoff_max", "ms", 1000, _K.format(ref="K16"),
+             "Cap of the exponential retry backoff."),
+    KafkaKey("delivery.timeout.ms", "delivery_timeout", "ms", 120000, _K.format(ref="K13"),
+             "A send not acknowledged within this (from send()) fails; must be >= "
+             "linger.ms + request.timeout.ms."),
+    KafkaKey("request.timeout.ms", "request_timeout", "ms", 30000, _K.format(ref="K12"),
+             "How long the client waits for one request's response before retrying."),
+    KafkaKey("enable.idempotence", "enable_idempotence", "bool", True,
+             _K.format(ref="K9; true since Kafka 3.0"),
+             "Idempotent producer: retries do not duplicate. Silently off when not set "
+             "explicitly and acks != all, retries = 0 or more than 5 in flight "
+             "(KAFKA-13673)."),
+    KafkaKey("compression.type", "compression_type", "choice", "none",
+             _NOT_IN_FIGURES.format(cls="ProducerConfig"),
+             "Batch compression codec.",
+             choices=("none", "gzip", "snappy", "lz4", "zstd")),
+    KafkaKey("buffer.memory", "buffer_memory", "bytes", 33554432, _K.format(ref="K17"),
+             "Memory for records waiting to be sent; send() blocks when it is full."),
+)
+
+CONSUMER_KEYS: tuple[KafkaKey, ...] = (
+    KafkaKey("session.timeout.ms", "session_timeout", "ms", 45000,
+             _K.format(ref="K18; 45000 since Kafka 3.0, KIP-735"),
+             "A member silent this long is removed from the group (rebalance).", minimum=1),
+    KafkaKey("heartbeat.interval.ms", "heartbeat_interval", "ms", 3000, _K.format(ref="K19"),
+             "Interval of group heartbeats; must be < session.timeout.ms.", minimum=1),
+    KafkaKey("auto.commit.interval.ms", "auto_commit_interval", "ms", 5000,
+             _K.format(ref="K20"), "Interval of automatic offset commits."),
+    KafkaKey("enable.auto.commit", "enable_auto_commit", "bool", True,
+             _NOT_IN_FIGURES.format(cls="ConsumerConfig"),
+             "Commit offsets periodically in the background."),
+    KafkaKey("fetch.max.wait.ms", "fetch_max_wait", "ms", 500, _K.format(ref="K20"),
+             "Longest time a fetch waits on the broker for data."),
+    KafkaKey("auto.offset.reset", "auto_offset_reset", "choice", "latest",
+             _NOT_IN_FIGURES.format(cls="ConsumerConfig"),
+             "Where a group with no committed offset starts.",
+             choices=("latest", "earliest", "none")),
+    KafkaKey("max.poll.interval.ms", "max_poll_interval", "ms", 300000, _K.format(ref="K20"),
+             "A member that does not poll within this leaves the group.", minimum=1),
+    KafkaKey("request.timeout.ms", "request_timeout", "ms", 30000, _K.format(ref="K12"),
+             "How long the client waits for one request's response."),
+)
+
+
+# --- typed records -------------------------------------------------------------------------
+
+def _frozen_map() -> Any:
+    return field(default_factory=lambda: MappingProxyType({}), compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    """Resolved Kafka producer settings in canonical units (seconds, bytes).
+
+    ``source`` maps each Kafka key to where its value came from; ``ignored`` maps keys the
+    driver set but geosim does not model to their origin.
+    """
+
+    acks: str
+    linger: float
+    batch_size: int
+    max_request_size: int
+    max_in_flight_requests_per_connection: int
+    retries: int
+    retry_backoff: float
+    retry_backoff_max: float
+    delivery_timeout: float
+    request_timeout: float
+    enable_idempotence: bool
+    compression_type: str
+    buffer_memory: int
+    source: Mapping[str, str] = _frozen_map()
+    ignored: Mapping[str, str] = _frozen_map()
+
+    def as_kafka_properties(self) -> dict[str, str]:
+        """The honoured settings as Kafka would print them (milliseconds, bytes)."""
+        return _as_properties(self, PRODUCER_KEYS)
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """Resolved Kafka consumer settings in canonical units (seconds, bytes).
+
+    ``source`` and ``ignored`` as for :class:`ProducerConfig`.
+    """
+
+    session_timeout: float
+    heartbeat_interval: float
+    auto_commit_interval: float
+    enable_auto_commit: bool
+    fetch_max_wait: float
+    auto_offset_reset: str
+    max_poll_interval: float
+    request_timeout: float
+    source: Mapping[str, str] = _frozen_map()
+    ignored: Mapping[str, str] = _frozen_map()
+
+    def as_kafka_properties(self) -> dict[str, str]:
+        """The honoured settings as Kafka would print them (milliseconds, bytes)."""
+        return _as_properties(self, CONSUMER_KEYS)
+
+
+def _as_properties(cfg: Any, keys: tuple[KafkaKey, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in keys:
+        value = getattr(cfg, key.attr)
+        if key.kind == "ms":
+            out[key.name] = str(round(value * 1000))
+        elif key.kind == "bool":
+            out[key.name] = "true" if value else "false"
+        else:
+            out[key.name] = str(value)
+    return out
+
+
+# --- resolution ----------------------------------------------------------------------------
+
+@dataclass
+class _Origin:
+    """Where a raw value was set: for error messages (file, path) and for ``source``."""
+
+    file: str
+    path: str
+    label: str
+
+
+def _parse_int(key: KafkaKey, raw: Any, origin: _Origin) -> int:
+    unit = {"ms": " (milliseconds)", "bytes": " (bytes)"}.get(key.kind, "")
+    if isinstance(raw, bool):
+        raise ScenarioError(origin.file, origin.path, f"must be an integer{unit}", raw)
+    if isinstance(raw, int):
+        number = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        number = int(raw)
+    else:
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            raise ScenarioError(origin.file, origin.path,
+                                f"must be an integer{unit}", raw) from None
+    if number < key.minimum:
+        raise ScenarioError(origin.file, origin.path, f"must be >= {key.minimum}{unit}", raw)
+    if number > key.maximum:
+        raise ScenarioError(origin.file, origin.path, f"must be <= {key.maximum}{unit}", raw)
+    return number
+
+
+def _convert(key: KafkaKey, raw: Any, origin: _Origin) -> Any:
+    if key.kind == "ms":
+        return _parse_int(key, raw, origin) / 1000.0
+    if key.kind in ("bytes", "count"):
+        return _parse_int(key, raw, origin)
+    if key.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+        raise ScenarioError(origin.file, origin.path, "must be true or false", raw)
+    # choice
+    text = str(raw).strip().lower()
+    if isinstance(raw, bool) or text not in key.choices:
+        raise ScenarioError(origin.file, origin.path,
+                            f"must be one of {', '.join(key.choices)}", raw)
+    if key.name == "acks" and text == "-1":
+        return "all"
+    return text
+
+
+def _layers(driver: OmbDriver, block: str, overrides: Mapping[str, Any] | None,
+            driver_file: str | None, scenario_file: str | None,
+            override_field: str) -> list[tuple[Mapping[str, Any], _Origin]]:
+    """The raw settings in precedence order (lowest first) with their origins."""
+    dfile = driver_file or "<driver>"
+    dlabel = f"driver {driver_file}" if driver_file else "driver"
+    sfile = scenario_file or "<inline>"
+    slabel = f"scenario {scenario_file}" if scenario_file else "scenario"
+    layers: list[tuple[Mapping[str, Any], _Origin]] = [
+        (parse_properties(driver.commonConfig),
+         _Origin(dfile, "commonConfig", f"{dlabel} commonConfig")),
+        (parse_properties(getattr(driver, block)),
+         _Origin(dfile, block, f"{dlabel} {block}")),
+        (dict(overrides or {}),
+         _Origin(sfile, f"workload.{override_field}", f"{slabel} workload.{override_field}")),
+    ]
+    return layers
+
+
+def _resolve(keys: tuple[KafkaKey, ...], other_keys: tuple[KafkaKey, ...], driver: OmbDriver,
+             block: str, overrides: Mapping[str, Any] | None, driver_file: str | None,
+             scenario_file: str | None, override_field: str, other_field: str,
+             ) -> tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, _Origin]]:
+    """Merge the layers; return (attr values, sources, ignored, explicit origins by key)."""
+    by_name = {key.name: key for key in keys}
+    other_names = {key.name for key in other_keys} - set(by_name)
+    values = {key.attr: _convert(key, key.default, _Origin("<kafka>", key.name, key.source))
+              for key in keys}
+    sources = {key.name: key.source for key in keys}
+    ignored: dict[str, str] = {}
+    explicit: dict[str, _Origin] = {}
+    layers = _layers(driver, block, overrides, driver_file, scenario_file, override_field)
+    for index, (settings, origin) in enumerate(layers):
+        from_scenario = index == len(layers) - 1
+        for name, raw in settings.items():
+            where = _Origin(origin.file, f"{origin.path}.{name}", origin.label)
+            key = by_name.get(name)
+            if key is None:
+                if from_scenario:
+                    hint = (f"is a {other_field.split('_')[0]} config: set it in "
+                            f"workload.{other_field}" if name in other_names else
+                            f"is not a Kafka {override_field.split('_')[0]} config geosim "
+                            f"models; honoured keys: {', '.join(by_name)}")
+                    raise ScenarioError(where.file, where.path, hint)
+                ignored[name] = origin.label
+                continue
+            values[key.attr] = _convert(key, raw, where)
+            sources[name] = origin.label
+            explicit[name] = where
+    return values, sources, ignored, explicit
+
+
+def resolve_producer_config(driver: OmbDriver, overrides: Mapping[str, Any] | None = None, *,
+                            driver_file: str | None = None,
+                            scenario_file: str | None = None) -> ProducerConfig:
+    """Kafka producer settings from an OMB driver plus the scenario's overrides.
+
+    ``driver_file`` and ``scenario_file`` name the files in error messages and in
+    ``source``. Raises :class:`ScenarioError` for invalid values (``acks=2``,
+    ``linger.ms=-1``) and for combinations the Kafka producer rejects.
+
+    Two Kafka rules are applied, as ``KafkaProducer`` does: an idempotence left at its
+    default is switched off by conflicting settings (acks != all, retries = 0, more
+    than 5 in flight; KAFKA-13673), while an explicit ``enable.idempotence=true`` with
+    them is an error; and an unset ``delivery.timeout.ms`` is raised to
+    ``linger.ms + request.timeout.ms`` when below it, while an explicit one is an error.
+    """
+    values, sources, ignored, explicit = _resolve(
+        PRODUCER_KEYS, CONSUMER_KEYS, driver, "producerConfig", overrides, driver_file,
+        scenario_file, "producer_config", "consumer_config")
+
+    conflicts = []
+    if values["acks"] != "all":
+        conflicts.append(("acks", f"acks={values['acks']}"))
+    if values["max_in_flight_requests_per_connection"] > 5:
+        conflicts.append(("max.in.flight.requests.per.connection",
+                          "max.in.flight.requests.per.connection="
+                          f"{values['max_in_flight_requests_per_connection']}"))
+    if values["retries"] == 0:
+        conflicts.append(("retries", "retries=0"))
+    if values["enable_idempotence"] and conflicts:
+        if "enable.idempotence" in explicit:
+            name, text = conflicts[0]
+            where = explicit[name]
+            needs = {"acks": "must be all",
+                     "max.in.flight.requests.per.connection": "must be <= 5",
+                     "retries": "must be > 0"}[name]
+            raise ScenarioError(
+                where.file, where.path,
+                f"{needs} with enable.idempotence=true (set in "
+                f"{explicit['enable.idempotence'].label})", text.split("=", 1)[1])
+        values["enable_idempotence"] = False
+        sources["enable.idempotence"] = (
+            "Kafka: default idempotence switched off by "
+            f"{', '.join(text for _, text in conflicts)} (KAFKA-13673)")
+
+    floor = values["linger"] + values["request_timeout"]
+    if values["delivery_timeout"] < floor:
+        if "delivery.timeout.ms" in explicit:
+            where = explicit["delivery.timeout.ms"]
+            raise ScenarioError(
+                where.file, where.path,
+                f"must be >= linger.ms + request.timeout.ms ({round(floor * 1000)})",
+                round(values["delivery_timeout"] * 1000))
+        values["delivery_timeout"] = floor
+        sources["delivery.timeout.ms"] = (
+            "Kafka: unset delivery.timeout.ms raised to linger.ms + request.timeout.ms")
+
+    return ProducerConfig(**values, source=MappingProxyType(sources),
+                          ignored=MappingProxyType(ignored))
+
+
+def resolve_consumer_config(driver: OmbDriver, overrides: Mapping[str, Any] | None = None, *,
+                            driver_file: str | None = None,
+                            scenario_file: str | None = None) -> ConsumerConfig:
+    """Kafka consumer settings from an OMB driver plus the scenario's overrides.
+
+    Same layering and errors as :func:`resolve_producer_config`; additionally
+    ``heartbeat.interval.ms`` must be below ``session.timeout.ms``, as the Kafka consumer
+    requires.
+    """
+    values, sources, ignored, explicit = _resolve(
+        CONSUMER_KEYS, PRODUCER_KEYS, driver, "consumerConfig", overrides, driver_file,
+        scenario_file, "consumer_config", "producer_config")
+    if values["heartbeat_interval"] >= values["session_timeout"]:
+        name = ("heartbeat.interval.ms" if "heartbeat.interval.ms" in explicit
+                else "session.timeout.ms")
+        where = explicit[name]
+        if name == "heartbeat.interval.ms":
+            expected = (f"must be < session.timeout.ms "
+                        f"({round(values['session_timeout'] * 1000)})")
+            value = round(values["heartbeat_interval"] * 1000)
+        else:
+            expected = (f"must be > heartbeat.interval.ms "
+                        f"({round(values['heartbeat_interval'] * 1000)})")
+            value = round(values["session_timeout"] * 1000)
+        raise ScenarioError(where.file, where.path, expected, value)
+    return ConsumerConfig(**values, source=MappingProxyType(sources),
+                          ignored=MappingProxyType(ignored))
+
+
+# --- payload compressibility -----------------------------------------------------------------
+
+def compression_ratio(workload_spec: WorkloadSpec, omb: OmbWorkload,
+                      producer_cfg: ProducerConfig) -> float:
+    """Uncompressed / compressed bytes of the workload's batches.
+
+    The rule of ``WorkloadSpec.compression_ratio``: the scenario's explicit value if set;
+    otherwise 1 when the producer does not compress (``compression.type=none``); otherwise
+    ``1 / randomBytesRatio`` for OMB's randomized payloads, whose non-random part is zeros
+    that compress away; otherwise 1 (a fixed payload file of unknown content).
+
+    ``randomBytesRatio`` 0 would give an infinite ratio; geosim assumes at least one
+    incompressible byte per message, so the ratio is at most ``messageSize``.
+    """
+    if workload_spec.compression_ratio is not None:
+        return float(workload_spec.compression_ratio)
+    if producer_cfg.compression_type == "none":
+        return 1.0
+    if omb.useRandomizedPayloads:
+        random_fraction = max(omb.randomBytesRatio, 1.0 / omb.messageSize)
+        return 1.0 / random_fraction
+    return 1.0
+
+
+def describe_default(key: KafkaKey) -> str:
+    """Kafka's default for ``key`` as a short human string (for the reference doc)."""
+    default = key.default
+    if key.kind == "ms":
+        return f"{default} ms"
+    if key.kind == "bytes":
+        return f"{default} bytes"
+    if key.kind == "bool":
+        return "true" if default else "false"
+    return format_value(default) if not isinstance(default, str) else default
