@@ -1,0 +1,1 @@
+"""Clients: producer fleets and consumer groups."""

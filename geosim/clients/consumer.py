@@ -1,0 +1,195 @@
+"""Consumer groups: members in zones, partition assignment, positions and commits.
+
+A group tracks, per partition, the rows committed to the log from the group's last
+committed offset onwards (``log``), the position of the next row to deliver, and the
+member that owns the partition. The strategy tells the group when an object's data is
+readable in a zone (:meth:`ConsumerGroup.ready`); the owner delivers rows strictly in
+offset order, so an unreadable object blocks its partition (Kafka fetch semantics).
+
+Members heartbeat implicitly while alive; a member silent for ``session.timeout.ms`` is
+removed and its partitions reassigned (a rebalance), and the new owner resumes from the
+last committed offset, re-delivering what came after it. Positions are committed every
+``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
+there), so a commit can fail when the store is unavailable.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from geosim.core.context import Context
+from geosim.core.events import Delivered, OffsetsCommitted, Rebalanced, Row
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    session_timeout: float = 45.0
+    heartbeat_interval: float = 3.0
+    auto_commit_interval: float = 5.0
+    auto_commit: bool = True
+    fetch_max_wait: float = 0.5
+
+
+@dataclass
+class Member:
+    index: int
+    zone: str
+    region: str
+    alive: bool = True
+    died_at: float | None = None
+
+
+@dataclass
+class PartitionState:
+    log: deque = field(default_factory=deque)  # (row, object_id) from committed offset on
+    committed: int = 0          # next offset to read after a restart
+    position: int = 0           # index into log of the next row to deliver
+    owner: int | None = None
+
+
+class ConsumerGroup:
+    """One subscription's consumer group; see the module docstring."""
+
+    def __init__(self, ctx: Context, group_id: int, members: list[Member], partitions: int,
+                 settings: ConsumerSettings,
+                 commit: Callable[[str, int, Callable[[bool], None]], None],
+                 is_ready: Callable[[int, str], bool],
+                 request: Callable[[int, str], None]):
+        self.ctx = ctx
+        self.env = ctx.env
+        self.id = group_id
+        self.members = members
+        self.settings = settings
+        self.partitions = [PartitionState() for _ in range(partitions)]
+        self._commit = commit
+        self._is_ready = is_ready      # (object_id, zone) -> readable there now
+        self._request = request        # (object_id, zone) -> start fetching it there
+        self._rebalancing = False
+        self._owned: dict[int, list[int]] = {}
+        self.assign(reason="initial")
+
+    # --- membership -------------------------------------------------------------------
+    def live_members(self) -> list[Member]:
+        return [m for m in self.members if m.alive]
+
+    def assign(self, reason: str) -> None:
+        """Round-robin assignment of partitions over live members (sorted by index)."""
+        live = self.live_members()
+        for p, state in enumerate(self.partitions):
+            owner = live[p % len(live)].index if live else None
+            if owner != state.owner:
+                state.owner = owner
+                state.position = 0  # resume from the committed offset
+        self._owned = {}
+        for p, state in enumerate(self.partitions):
+            if state.owner is not None:
+                self._owned.setdefault(state.owner, []).append(p)
+        self.ctx.recorder.emit(Rebalanced(self.env.now, self.id,
+                                          tuple(m.index for m in live), reason))
+        for p, state in enumerate(self.partitions):
+            if state.owner is not None:
+                zone = self.members[state.owner].zone
+                for row, object_id in state.log:
+                    if not self._is_ready(object_id, zone):
+                        self._request(object_id, zone)
+                self._drain(p)
+
+    def member_down(self, member: Member) -> None:
+        member.alive = False
+        member.died_at = self.env.now
+        if not self._rebalancing:
+            self._rebalancing = True
+            self.env.process(self._rebalance_after_timeout())
+
+    def member_up(self, member: Member) -> None:
+        member.alive = True
+        member.died_at = None
+        # Joining triggers a rebalance after a heartbeat round.
+        self.env.process(self._rejoin(member))
+
+    def _rejoin(self, member):
+        """Waits one heartbeat interval, then rebalances to include the member."""
+        yield self.env.timeout(self.settings.heartbeat_interval)
+        if member.alive:
+            self.assign(reason=f"member {member.index} joined")
+
+    def _rebalance_after_timeout(self):
+        """Waits ``session.timeout.ms`` after a member went silent, then reassigns."""
+        yield self.env.timeout(self.settings.session_timeout + self.settings.heartbeat_interval)
+        self._rebalancing = False
+        self.assign(reason="session timeout")
+
+    # --- data -------------------------------------------------------------------------
+    def owner_zone(self, partition: int) -> str | None:
+        owner = self.partitions[partition].owner
+        if owner is None:
+            return None
+        member = self.members[owner]
+        return member.zone if member.alive else None
+
+    def appended(self, row: Row, object_id: int) -> None:
+        """A committed row joined the log (offset order)."""
+        self.partitions[row.partition].log.append((row, object_id))
+
+    def ready(self, partition: int) -> None:
+        """Some object became readable for this partition's owner: deliver what can be."""
+        self._drain(partition)
+
+    def _drain(self, p: int) -> None:
+        state = self.partitions[p]
+        if state.owner is None:
+            return
+        member = self.members[state.owner]
+        if not member.alive:
+            return
+        log = state.log
+        delivered = []
+        while state.position < len(log):
+            row, object_id = log[state.position]
+            if not self._is_ready(object_id, member.zone):
+                break
+            delivered.append(row)
+            state.position += 1
+        if delivered:
+            self.ctx.recorder.emit(Delivered(self.env.now, member.region, self.id,
+                                             member.index, tuple(delivered)))
+
+    # --- commits ----------------------------------------------------------------------
+    def run_commits(self):
+        """Every ``auto.commit.interval.ms``, each live member commits its positions."""
+        interval = self.settings.auto_commit_interval
+        while True:
+            yield self.env.timeout(interval)
+            if not self.settings.auto_commit:
+                continue
+            for member in self.live_members():
+                owned = [p for p in self._owned.get(member.index, ())
+                         if self.partitions[p].position > 0]
+                if not owned:
+                    continue
+                snapshot = [(p, self.partitions[p].position) for p in owned]
+                self._commit(member.zone, 64 * len(owned),
+                             lambda ok, snap=snapshot, m=member: self._committed(ok, snap, m))
+
+    def _committed(self, ok: bool, snapshot: list[tuple[int, int]], member: Member) -> None:
+        if not ok:
+            return
+        offsets = []
+        for p, position in snapshot:
+            state = self.partitions[p]
+            if state.owner != member.index:
+                continue  # reassigned meanwhile: the commit is fenced
+            advance = min(position, state.position)
+            for _ in range(advance):
+                row, _object_id = state.log.popleft()
+                state.committed = row.offset + row.records
+            state.position -= advance
+            offsets.append((p, state.committed))
+        if offsets:
+            self.ctx.recorder.emit(OffsetsCommitted(self.env.now, self.id, tuple(offsets)))
+
+    def backlog(self) -> int:
+        """Rows committed to the log but not yet delivered to their owner."""
+        return sum(len(s.log) - s.position for s in self.partitions)

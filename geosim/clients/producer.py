@@ -1,0 +1,225 @@
+"""Producer fleets: the OMB producers placed in one zone, as one fluid source.
+
+A fleet offers ``rate`` records per second (the OMB ``producerRate`` share of its
+producers) while it is alive and production lasts. Brokers *cut* rows from it at their
+flush times: the records offered since the previous cut for that broker become one
+:class:`~geosim.core.events.Row`. No event is scheduled per record or per Kafka batch.
+
+Producer behaviour kept from Kafka (figures.md §5):
+
+* ``linger.ms``/``batch.size``: records wait in the accumulator until a batch fills or
+  ``linger.ms`` passes, so a row's send times start up to that much earlier.
+* ``max.in.flight.requests.per.connection`` x ``max.request.size``: at most that many
+  unacknowledged bytes per producer; a fleet of n producers holds n times that. Data
+  beyond it waits in the producer (the window/RTT bound, domain.md §2).
+* Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
+  until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence.
+* Each row ends ok (acked), fail (never sent) or info (sent, outcome unknown).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from geosim.core.context import Context
+from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
+
+
+@dataclass(frozen=True)
+class ProducerSettings:
+    """The producer configs the fleet model uses, in canonical units."""
+
+    linger: float = 0.005
+    batch_size: int = 16384
+    max_request_size: int = 1048576
+    max_in_flight: int = 5
+    retry_backoff: float = 0.1
+    retry_backoff_max: float = 1.0
+    delivery_timeout: float = 120.0
+    request_timeout: float = 30.0
+    acks: str = "all"
+    idempotence: bool = True
+
+
+class ProducerFleet:
+    """The producers of one zone. Brokers pull rows with :meth:`cut`."""
+
+    def __init__(self, ctx: Context, fleet_id: int, zone: str, region: str, *,
+                 producers: int, records_per_s: float, message_size: int,
+                 compression_ratio: float, settings: ProducerSettings,
+                 start: float, stop: float):
+        self.ctx = ctx
+        self.env = ctx.env
+        self.id = fleet_id
+        self.zone = zone
+        self.region = region
+        self.producers = producers
+        self.records_per_s = records_per_s
+        self.message_size = message_size
+        self.compression_ratio = compression_ratio
+        self.settings = settings
+        self.start_time = start
+        self.stop_time = stop
+        self.alive = True
+        self.window_bytes = producers * settings.max_in_flight * settings.max_request_size
+        self.outstanding = 0
+        # Per target broker: time up to which offered records were handed out.
+        self._cursor: dict[int, float] = {}
+        self._targets: list[int] = []
+        self._partitions: dict[int, list[int]] = {}
+        self._rotation: dict[int, int] = {}
+        self._seq: dict[int, int] = {}
+        self._retry: deque[tuple[float, Row]] = deque()
+        self._offered_mark = start
+        # Records wait in the accumulator until a batch fills or linger.ms passes.
+        per_producer_bytes = records_per_s * message_size / compression_ratio / max(producers, 1)
+        fill = settings.batch_size / per_producer_bytes if per_producer_bytes > 0 else 0.0
+        self.accumulation = min(settings.linger, fill)
+
+    # --- wiring -----------------------------------------------------------------------
+    def route(self, partitions_by_broker: dict[int, list[int]]) -> None:
+        """Set the live zone-local brokers and the partitions each leads for this zone."""
+        now = self.env.now
+        self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
+        self._targets = sorted(self._partitions)
+        for broker in self._targets:
+            self._cursor.setdefault(broker, max(now, self.start_time))
+        for broker in list(self._cursor):
+            if broker not in self._partitions:
+                # Records offered to a broker that vanished are re-offered to the others.
+                del self._cursor[broker]
+
+    @property
+    def rate_per_broker(self) -> float:
+        return self.records_per_s / len(self._targets) if self._targets else 0.0
+
+    def compressed_rate_per_broker(self) -> float:
+        return self.rate_per_broker * self.message_size / self.compression_ratio
+
+    # --- the pull ---------------------------------------------------------------------
+    def cut(self, broker: int, now: float, one_way: float) -> list[Row]:
+        """Rows for ``broker``: due retries first, then records offered since its last cut.
+
+        ``one_way`` is the client-to-broker delay; the row's send times end that much
+        before ``now``. Rows respect the fleet's in-flight window.
+        """
+        rows: list[Row] = []
+        if not self.alive:
+            return rows
+        room = self.window_bytes - self.outstanding
+        retry = self._retry
+        if retry:
+            kept: deque[tuple[float, Row]] = deque()
+            while retry:
+                due, row = retry.popleft()
+                if due <= now and room >= row.bytes_compressed and \
+                        row.partition in self._partitions.get(broker, ()):
+                    rows.append(row)
+                    room -= row.bytes_compressed
+                else:
+                    kept.append((due, row))
+            self._retry = kept
+        cursor = self._cursor.get(broker)
+        if cursor is not None:
+            upto = min(now - one_way, self.stop_time)
+            rate = self.rate_per_broker
+            if upto > cursor and rate > 0:
+                bytes_per_record = self.message_size / self.compression_ratio
+                records = int(rate * (upto - cursor))
+                if records * bytes_per_record > room:
+                    records = int(max(room, 0) / bytes_per_record)
+                    upto = cursor + records / rate
+                if records > 0:
+                    rows.append(self._new_row(broker, records, cursor, upto))
+                    self._cursor[broker] = upto
+                    self._offer(records, upto)
+        for row in rows:
+            row.attempts += 1
+            self.outstanding += row.bytes_compressed
+        return rows
+
+    def _new_row(self, broker: int, records: int, start: float, end: float) -> Row:
+        partitions = self._partitions[broker]
+        k = self._rotation.get(broker, 0)
+        partition = partitions[k % len(partitions)]
+        self._rotation[broker] = k + 1
+        seq = self._seq.get(partition, 0)
+        self._seq[partition] = seq + 1
+        size = records * self.message_size
+        return Row(self.id, partition, seq, records, size, int(size / self.compression_ratio),
+                   start - self.accumulation, end)
+
+    def _offer(self, records: int, upto: float) -> None:
+        if upto > self._offered_mark:
+            self._offered_mark = upto
+        self.ctx.recorder.emit(Offered(self.env.now, self.region, self.id, records,
+                                       records * self.message_size))
+
+    # --- outcomes ---------------------------------------------------------------------
+    def acked(self, rows: list[Row], at: float) -> None:
+        """The ack for ``rows`` reaches the producers at ``at`` (they must be alive)."""
+        for row in rows:
+            self.outstanding -= row.bytes_compressed
+        if self.alive:
+            self.ctx.recorder.emit(ProduceAcked(at, self.region, self.id, tuple(rows)))
+        else:
+            self.ctx.recorder.emit(ProduceFailed(at, self.region, self.id,
+                                                 tuple(rows), "info", "producer down"))
+
+    def failed(self, rows: list[Row], reason: str, *, written_maybe: bool) -> None:
+        """A request failed: retry within ``delivery.timeout.ms``, else give up.
+
+        ``written_maybe`` says whether the data could be in the log (a timeout or a
+        lost response) — then an expired row ends ``info``, otherwise ``fail``.
+        """
+        now = self.env.now
+        s = self.settings
+        retried, expired = [], []
+        for row in rows:
+            self.outstanding -= row.bytes_compressed
+            if self.alive and now - row.send_first < s.delivery_timeout:
+                backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
+                              s.retry_backoff_max)
+                self._retry.append((now + backoff, row))
+                retried.append(row)
+            else:
+                expired.append(row)
+        if retried:
+            self.ctx.recorder.emit(ProduceRetried(now, self.region, self.id, tuple(retried),
+                                                  reason))
+        if expired:
+            outcome = "info" if written_maybe or any(r.attempts > 1 for r in expired) \
+                else "fail"
+            self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
+                                                 outcome, reason))
+
+    def expire_retries(self) -> None:
+        """Give up on queued retries older than ``delivery.timeout.ms``."""
+        now = self.env.now
+        keep: deque[tuple[float, Row]] = deque()
+        expired = []
+        for due, row in self._retry:
+            if now - row.send_first >= self.settings.delivery_timeout or not self.alive:
+                expired.append(row)
+            else:
+                keep.append((due, row))
+        self._retry = keep
+        if expired:
+            self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
+                                                 "info", "delivery.timeout.ms expired"))
+
+    def crash(self) -> None:
+        """The fleet's producers die: unsent data is gone, pending retries end ``info``."""
+        self.alive = False
+        self.expire_retries()
+
+    def restart(self) -> None:
+        now = self.env.now
+        self.alive = True
+        for broker in self._cursor:
+            self._cursor[broker] = max(now, self._cursor[broker])
+
+    @property
+    def pending_retries(self) -> int:
+        return len(self._retry)

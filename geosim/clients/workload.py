@@ -1,0 +1,142 @@
+"""From a scenario's workload section to placed producer fleets and consumer groups.
+
+The OMB workload gives totals (topics x partitions, producers per topic, the aggregate
+``producerRate``, subscriptions and consumers per subscription); the scenario's
+placement gives each region's or zone's share. Producers of one zone form one fleet.
+Partitions of all topics are numbered 0..P-1 (topic t owns partitions
+``t * partitionsPerTopic ...``); OMB writes to every partition of every topic evenly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
+from geosim.clients.producer import ProducerFleet, ProducerSettings
+from geosim.core.context import Context
+from geosim.scenario import omb as omb_config
+from geosim.scenario.schema import OmbDriver, OmbWorkload, Placement, Scenario
+from geosim.world.topology import Topology
+
+
+def zone_shares(placement: Placement, topology: Topology, default_zones: list[str]
+                ) -> dict[str, float]:
+    """Normalized share per zone; a region's weight is split evenly over its zones."""
+    if not placement:
+        return {z: 1.0 / len(default_zones) for z in default_zones}
+    shares: dict[str, float] = {}
+    for key, weight in placement.items():
+        zones = topology.zones(key) if key in topology.regions else [key]
+        for zone in zones:
+            shares[zone] = shares.get(zone, 0.0) + weight / len(zones)
+    total = sum(shares.values())
+    return {z: w / total for z, w in sorted(shares.items()) if w > 0}
+
+
+def apportion(total: int, shares: dict[str, float]) -> dict[str, int]:
+    """Integer counts proportional to shares (largest remainder), in zone order."""
+    raw = {z: total * s for z, s in shares.items()}
+    counts = {z: int(v) for z, v in raw.items()}
+    left = total - sum(counts.values())
+    for zone in sorted(raw, key=lambda z: (-(raw[z] - counts[z]), z))[:left]:
+        counts[zone] += 1
+    return counts
+
+
+@dataclass
+class ResolvedWorkload:
+    """Everything the strategies need to build clients, in canonical units."""
+
+    omb: OmbWorkload
+    driver: OmbDriver
+    producer: omb_config.ProducerConfig
+    consumer: omb_config.ConsumerConfig
+    compression_ratio: float
+    producer_zones: dict[str, float]
+    consumer_zones: dict[str, float]
+    broker_counts: dict[str, int]
+    duration: float
+
+    @property
+    def partitions(self) -> int:
+        return self.omb.topics * self.omb.partitionsPerTopic
+
+    @property
+    def producer_settings(self) -> ProducerSettings:
+        p = self.producer
+        return ProducerSettings(
+            linger=p.linger, batch_size=p.batch_size, max_request_size=p.max_request_size,
+            max_in_flight=p.max_in_flight_requests_per_connection,
+            retry_backoff=p.retry_backoff, retry_backoff_max=p.retry_backoff_max,
+            delivery_timeout=p.delivery_timeout, request_timeout=p.request_timeout,
+            acks=p.acks, idempotence=p.enable_idempotence)
+
+    @property
+    def consumer_settings(self) -> ConsumerSettings:
+        c = self.consumer
+        # With enable.auto.commit=false, OMB's Kafka consumer commits itself after each
+        # poll; a poll returns at the latest after fetch.max.wait.ms.
+        interval = c.auto_commit_interval if c.enable_auto_commit else c.fetch_max_wait
+        return ConsumerSettings(
+            session_timeout=c.session_timeout, heartbeat_interval=c.heartbeat_interval,
+            auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait)
+
+    def make_fleets(self, ctx: Context) -> list[ProducerFleet]:
+        omb = self.omb
+        producers = apportion(omb.topics * omb.producersPerTopic, self.producer_zones)
+        fleets = []
+        for zone, share in self.producer_zones.items():
+            region = zone.rsplit("-", 1)[0]
+            fleets.append(ProducerFleet(
+                ctx, len(fleets), zone, region, producers=max(producers.get(zone, 0), 1),
+                records_per_s=omb.producerRate * share, message_size=omb.messageSize,
+                compression_ratio=self.compression_ratio, settings=self.producer_settings,
+                start=0.0, stop=self.duration))
+        return fleets
+
+    def make_groups(self, ctx: Context, *, commit: Callable, is_ready: Callable,
+                    request: Callable) -> list[ConsumerGroup]:
+        """One group per OMB subscription (of all topics together)."""
+        omb = self.omb
+        groups = []
+        count = omb.consumerPerSubscription * omb.topics
+        per_zone = apportion(count, self.consumer_zones)
+        for g in range(omb.subscriptionsPerTopic):
+            members = []
+            for zone in sorted(per_zone):
+                for _ in range(per_zone[zone]):
+                    members.append(Member(len(members), zone, zone.rsplit("-", 1)[0]))
+            if not members:
+                continue
+            groups.append(ConsumerGroup(ctx, g, members, self.partitions,
+                                        self.consumer_settings, commit, is_ready, request))
+        return groups
+
+
+def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload:
+    """Resolve OMB files, client configs, placements and broker counts."""
+    wl = scenario.workload
+    if not isinstance(wl.omb, OmbWorkload) or not isinstance(wl.driver, OmbDriver):
+        raise TypeError("scenario workload must be resolved by geosim.scenario.loader first")
+    producer = omb_config.resolve_producer_config(wl.driver, wl.producer_config)
+    consumer = omb_config.resolve_consumer_config(wl.driver, wl.consumer_config)
+    spec = scenario.strategy
+    broker_counts: dict[str, int] = {}
+    if spec.brokers:
+        for key, count in spec.brokers.items():
+            zones = topology.zones(key) if key in topology.regions else [key]
+            for zone, n in apportion(count, {z: 1 / len(zones) for z in zones}).items():
+                broker_counts[zone] = broker_counts.get(zone, 0) + n
+    default_zones = sorted(broker_counts) if broker_counts else topology.zones()
+    producer_zones = zone_shares(wl.producers, topology, default_zones)
+    consumer_zones = zone_shares(wl.consumers, topology, default_zones) if wl.consumers \
+        else producer_zones
+    if not broker_counts:
+        broker_counts = {z: 3 for z in sorted(set(producer_zones) | set(consumer_zones))}
+    return ResolvedWorkload(
+        omb=wl.omb, driver=wl.driver, producer=producer, consumer=consumer,
+        compression_ratio=omb_config.compression_ratio(wl, wl.omb, producer),
+        producer_zones=producer_zones, consumer_zones=consumer_zones,
+        broker_counts={z: n for z, n in sorted(broker_counts.items()) if n > 0},
+        duration=scenario.simulation.duration)

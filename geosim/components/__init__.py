@@ -1,0 +1,1 @@
+"""Shared infrastructure components: object storage and the consensus metadata store."""

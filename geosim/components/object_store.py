@@ -1,0 +1,304 @@
+"""Object storage: regional, dual-region and multi-region buckets.
+
+One :class:`ObjectStore` holds every bucket of a scenario and tracks, per object, the
+regions holding a durable copy and since when. A PUT is durable in its home region when
+it completes; a dual/multi-region bucket then copies the data to its other regions
+asynchronously, after a delay drawn per object from the replication distribution
+(honouring the SLA's 99.9 % and 100 % bounds, domain.md §4). A GET is served from the
+reader's region when it holds a copy, else read through from a region that does (the
+bytes cross regions), else it is blocked until a copy becomes reachable.
+
+Outage vs destruction: while a region is down its copies are unreachable and copies it
+was due to send are stalled until it returns; a destroyed region's copies are gone and
+its pending copies never happen.
+
+All I/O from strategies goes through this class; it talks to clients through the
+network seam (request and response bytes are counted there).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import simpy
+
+from geosim.core.context import Context
+from geosim.core.distributions import LogNormal
+from geosim.core.events import ObjectStored, ReadBlocked
+from geosim.scenario.schema import ObjectStoreSpec
+from geosim.world.network import Network
+from geosim.world.topology import to_distribution
+
+REQUEST_BYTES = 1024  # request/response envelope (headers), assumption
+MIB = 2**20
+
+
+@dataclass(slots=True)
+class StoredObject:
+    object_id: int
+    size: int
+    writer_region: str
+    copies: dict[str, float] = field(default_factory=dict)  # region -> time copy exists
+
+
+class ObjectStore:
+    """Every bucket of a scenario; see the module docstring for semantics."""
+
+    def __init__(self, ctx: Context, network: Network, spec: ObjectStoreSpec):
+        self.ctx = ctx
+        self.env = ctx.env
+        self.network = network
+        self.spec = spec
+        self.kind = spec.kind
+        self.regions = list(spec.regions)
+        self.replicated = spec.kind != "regional"
+        self._put = to_distribution(spec.put_latency).sampler(ctx.rng("object_store.put"))
+        self._get = to_distribution(spec.get_latency).sampler(ctx.rng("object_store.get"))
+        p50, p999, cap = spec.replication.resolved()
+        self._replication = LogNormal(p50, p999, q_hi=0.999, cap=cap).sampler(
+            ctx.rng("object_store.replication"))
+        self._per_mib = spec.transfer_time_per_mib
+        self._objects: dict[int, StoredObject] = {}
+        self._expiry: list[tuple[float, int]] = []
+        self._next_id = 0
+        self._down: set[str] = set()
+        self._destroyed: set[str] = set()
+        self._slowdown: dict[str | None, float] = {}
+        self._paused_since: float | None = None if not spec.replication.paused else 0.0
+        self._waiters: dict[int, list[tuple[str, simpy.Event]]] = {}
+        self._stalled: dict[int, dict[str, float]] = {}
+        self.counters = {"object_puts": 0, "object_gets": 0, "object_gets_cross_region": 0,
+                         "object_put_bytes": 0, "object_get_bytes": 0,
+                         "object_replication_bytes": 0, "objects_lost": 0}
+
+    # --- writes -----------------------------------------------------------------------
+    def create(self, size: int, writer_region: str) -> StoredObject:
+        """Allocate a new object (no copy yet)."""
+        self._prune()
+        obj = StoredObject(self._next_id, size, writer_region)
+        self._next_id += 1
+        self._objects[obj.object_id] = obj
+        return obj
+
+    def home_region(self, region: str) -> str:
+        """The bucket region a writer in ``region`` writes to: its own if it holds one."""
+        if region in self.regions:
+            return region
+        return min(self.regions, key=lambda r: self.network.rtt_estimate(region, r))
+
+    def put(self, obj: StoredObject, zone: str, region: str,
+            done: Callable[[bool], None]) -> None:
+        """PUT ``obj`` from ``zone`` into the bucket copy in ``region``.
+
+        Timing: request transfer to the region's storage endpoint, then the PUT latency
+        (scaled by any slowdown), then the response. ``done(True)`` is called when the
+        writer learns the copy is durable; ``done(False)`` when the request or response is
+        lost or the region is down at completion (the writer sees an error/timeout).
+        A successful PUT to a replicated bucket schedules the asynchronous copies.
+        """
+        self.counters["object_puts"] += 1
+        self.counters["object_put_bytes"] += obj.size
+        there = self.network.delay(zone, region, obj.size + REQUEST_BYTES, "object_put")
+        if there is None or region in self._down:
+            self.env.timeout(0).callbacks.append(lambda _e: done(False))
+            return
+        service = (self._put() + self._per_mib * obj.size / MIB) * self._slow(region)
+        back = self.network.delay(region, zone, REQUEST_BYTES, "object_put")
+
+        def complete(_event):
+            if region in self._down:
+                done(False)
+                return
+            now = self.env.now
+            obj.copies[region] = now - (back or 0.0)
+            if self.replicated:
+                self._schedule_replication(obj, region, obj.copies[region])
+            done(back is not None)
+
+        self.env.timeout(there + service + (back or 0.0)).callbacks.append(complete)
+
+    def _schedule_replication(self, obj: StoredObject, source: str, t0: float) -> None:
+        for region in self.regions:
+            if region == source or region in obj.copies:
+                continue
+            if region in self._destroyed:
+                obj.copies[region] = math.inf
+                continue
+            start = t0 if self._paused_since is None else math.inf
+            obj.copies[region] = start + self._replication()
+            self.counters["object_replication_bytes"] += obj.size
+            # Billed and physical bytes of the copy cross the regions once.
+            self.network.bytes[(source, region, "object_replication")] += obj.size
+        heapq.heappush(self._expiry, (max(obj.copies.values()), obj.object_id))
+
+    def announce(self, obj: StoredObject) -> None:
+        """Emit the object's durable copies (after the writer decided it is written)."""
+        self.ctx.recorder.emit(ObjectStored(self.env.now, obj.object_id, obj.writer_region,
+                                            obj.size, tuple(sorted(obj.copies.items()))))
+
+    # --- reads ------------------------------------------------------------------------
+    def source_for(self, object_id: int, region: str) -> str | None:
+        """The region a reader in ``region`` would be served from now, or None if blocked."""
+        obj = self._objects.get(object_id)
+        now = self.env.now
+        if obj is None:  # fully replicated and forgotten: any live bucket region serves it
+            if region in self.regions and region not in self._down:
+                return region
+            live = [r for r in self.regions if r not in self._down and r not in self._destroyed]
+            return min(live, key=lambda r: self.network.rtt_estimate(region, r)) if live \
+                else None
+        best = None
+        for copy_region, since in obj.copies.items():
+            if since > now or copy_region in self._down or copy_region in self._destroyed:
+                continue
+            if copy_region == region:
+                return region
+            if not self.network.reachable(region, copy_region):
+                continue
+            if best is None or (self.network.rtt_estimate(region, copy_region)
+                                < self.network.rtt_estimate(region, best)):
+                best = copy_region
+        return best
+
+    def get(self, object_id: int, size: int, zone: str, done: Callable[[bool], None]) -> None:
+        """GET an object into ``zone``; ``done(ok)`` after the bytes arrived (or failed).
+
+        A region without a copy reads through from the nearest region holding one; the
+        object's bytes then cross regions (purpose ``object_get``).
+        """
+        region = self.network.topology.region_of(zone)
+        source = self.source_for(object_id, region)
+        if source is None:
+            self.ctx.recorder.emit(ReadBlocked(self.env.now, object_id, region))
+            self.env.timeout(0).callbacks.append(lambda _e: done(False))
+            return
+        self.counters["object_gets"] += 1
+        self.counters["object_get_bytes"] += size
+        delay = 0.0
+        if source != region:
+            self.counters["object_gets_cross_region"] += 1
+            hop = self.network.delay(source, region, size, "object_get")
+            if hop is None:
+                self.env.timeout(0).callbacks.append(lambda _e: done(False))
+                return
+            delay += hop
+        there = self.network.delay(zone, region, REQUEST_BYTES, "object_get")
+        back = self.network.delay(region, zone, size, "object_get")
+        if there is None or back is None:
+            self.env.timeout(0).callbacks.append(lambda _e: done(False))
+            return
+        delay += there + back + (self._get() + self._per_mib * size / MIB) * self._slow(source)
+        self.env.timeout(delay).callbacks.append(lambda _e: done(True))
+
+    def when_readable(self, object_id: int, region: str) -> simpy.Event:
+        """An event that fires once a reader in ``region`` could read the object."""
+        event = self.env.event()
+        self._waiters.setdefault(object_id, []).append((region, event))
+        return event
+
+    # --- faults -----------------------------------------------------------------------
+    def fail_region(self, region: str, *, destroy: bool = False) -> None:
+        """Take a region's bucket copies offline; with ``destroy`` they are gone for good.
+
+        Copies the region still owed to other regions stall (an outage) or never happen
+        (a destruction).
+        """
+        now = self.env.now
+        self._down.add(region)
+        if destroy:
+            self._destroyed.add(region)
+        for obj in self._objects.values():
+            if region not in obj.copies:
+                continue
+            if obj.writer_region == region:
+                for other, t in obj.copies.items():
+                    if other != region and t > now:
+                        if not destroy:
+                            self._stalled.setdefault(obj.object_id, {})[other] = t
+                        obj.copies[other] = math.inf
+            if destroy:
+                obj.copies[region] = math.inf
+                if all(math.isinf(t) for t in obj.copies.values()):
+                    self.counters["objects_lost"] += 1
+
+    def recover_region(self, region: str) -> None:
+        """Bring a (not destroyed) region back; its stalled copies resume."""
+        if region in self._destroyed:
+            return
+        self._down.discard(region)
+        now = self.env.now
+        for object_id in [o for o, owed in self._stalled.items()
+                          if self._objects.get(o) is not None
+                          and self._objects[o].writer_region == region]:
+            obj = self._objects[object_id]
+            for other, t in self._stalled.pop(object_id).items():
+                if other not in self._destroyed:
+                    obj.copies[other] = max(t, now)
+            heapq.heappush(self._expiry, (max(obj.copies.values()), object_id))
+        self.wake_readers()
+
+    def wake_readers(self) -> None:
+        """Re-check blocked readers (after a recovery or a healed partition)."""
+        for object_id in list(self._waiters):
+            still = []
+            for region, event in self._waiters[object_id]:
+                if self.source_for(object_id, region) is not None:
+                    event.succeed()
+                else:
+                    still.append((region, event))
+            if still:
+                self._waiters[object_id] = still
+            else:
+                del self._waiters[object_id]
+
+    def set_slowdown(self, region: str | None, factor: float | None) -> None:
+        if factor is None:
+            self._slowdown.pop(region, None)
+        else:
+            self._slowdown[region] = factor
+
+    def pause_replication(self, paused: bool) -> None:
+        now = self.env.now
+        if paused:
+            self._paused_since = now
+            return
+        since, self._paused_since = self._paused_since, None
+        if since is None:
+            return
+        shift = now - since
+        for obj in self._objects.values():
+            for region, t in obj.copies.items():
+                if math.isinf(t) and region not in self._destroyed:
+                    obj.copies[region] = now + self._replication()
+                elif t > since:
+                    obj.copies[region] = t + shift
+            self.announce(obj)
+
+    # --- internals --------------------------------------------------------------------
+    def _slow(self, region: str) -> float:
+        if not self._slowdown:
+            return 1.0
+        return self._slowdown.get(region, self._slowdown.get(None, 1.0))
+
+    def _prune(self) -> None:
+        """Forget objects all of whose copies exist: they are readable from any region."""
+        now = self.env.now
+        expiry = self._expiry
+        while expiry and expiry[0][0] < now:
+            _, object_id = heapq.heappop(expiry)
+            obj = self._objects.get(object_id)
+            if obj is None:
+                continue
+            latest = max(obj.copies.values())
+            if latest >= now or len(obj.copies) < len(self.regions) or object_id in self._waiters:
+                if not math.isinf(latest):
+                    heapq.heappush(expiry, (max(latest, now + 1.0), object_id))
+                continue
+            del self._objects[object_id]
+
+    @property
+    def tracked_objects(self) -> int:
+        return len(self._objects)

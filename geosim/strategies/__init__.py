@@ -1,0 +1,18 @@
+"""Replication strategies, registered by name.
+
+A strategy is one module with one class implementing :class:`~geosim.strategies.base.Strategy`.
+"""
+
+from __future__ import annotations
+
+from geosim.strategies.base import Strategy
+
+
+def registry() -> dict[str, type[Strategy]]:
+    """Every available strategy by its scenario name."""
+    from geosim.strategies.diskless import DisklessStrategy
+
+    return {cls.name: cls for cls in (DisklessStrategy,)}
+
+
+__all__ = ["Strategy", "registry"]

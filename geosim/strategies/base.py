@@ -1,0 +1,65 @@
+"""The strategy protocol and the world a strategy is built into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from geosim.components.metadata_store import MetadataStore
+from geosim.components.object_store import ObjectStore
+from geosim.core.context import Context
+from geosim.scenario.schema import Scenario
+from geosim.world.network import Network
+from geosim.world.topology import Topology
+
+
+@dataclass
+class World:
+    """Shared infrastructure every strategy may use, through public APIs only."""
+
+    ctx: Context
+    scenario: Scenario
+    topology: Topology
+    network: Network
+    object_store: ObjectStore
+    metadata: MetadataStore
+    workload: object  # geosim.runner.ResolvedWorkload
+
+
+class Strategy:
+    """A replication strategy: builds its brokers and clients, reacts to faults.
+
+    Constructors wire; :meth:`start` launches processes. Fault hooks are called by the
+    fault injector after the shared components (network, storage, metadata) changed.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, world: World):
+        self.world = world
+
+    def start(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def stop_producing(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def zone_state(self, zone: str, up: bool) -> None:  # pragma: no cover - interface
+        """All processes of a zone stop (``up=False``) or restart."""
+        raise NotImplementedError
+
+    def crash_brokers(self, zone: str, count: int, up: bool) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def crash_clients(self, clients: str, zone: str, up: bool) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def connectivity_changed(self) -> None:
+        """A partition or brownout started or ended; default: nothing to do."""
+
+    def counters(self) -> dict[str, int]:
+        return {}
+
+    def offered_bytes_per_s(self) -> dict[str, float]:  # pragma: no cover - interface
+        raise NotImplementedError

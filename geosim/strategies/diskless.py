@@ -1,0 +1,433 @@
+"""Diskless brokers on object storage (Bufstream, WarpStream).
+
+Stateless brokers in every zone; clients talk only to brokers in their own zone
+(domain.md §5). A broker buffers produce requests and, every ``flush_interval`` or as
+soon as ``flush_bytes`` are buffered, writes them as one object; once the object is
+durable it commits the object's offsets to the metadata store, and only then
+acknowledges the producers. Commits of one broker are issued in flush order so offsets
+follow write order. Zones learn of new offsets through the metadata store, fetch the
+object once into a per-zone cache (the writer's zone has it already) and consumers
+deliver in offset order.
+
+Variants:
+
+* one dual/multi-region bucket (``object_store.kind`` dual-/multi-region): PUT to the
+  writer's region; the bucket replicates asynchronously;
+* ``write_quorum: k`` over regional buckets: PUT to every bucket region in parallel,
+  acknowledge after k copies are durable (WarpStream multi-region).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import ClassVar
+
+from geosim.clients.consumer import ConsumerGroup, Member
+from geosim.clients.producer import ProducerFleet
+from geosim.core.events import ObjectCommitted, Row
+from geosim.scenario.schema import DisklessSpec
+from geosim.strategies.base import Strategy, World
+
+COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
+ACK_BYTES = 128
+
+
+class PartitionLog:
+    """Offsets of every partition and the idempotent producers' sequence numbers."""
+
+    def __init__(self, partitions: int):
+        self.next_offset = [0] * partitions
+        self._last_seq: dict[tuple[int, int], int] = {}
+
+    def append(self, rows: list[Row]) -> tuple[list[Row], list[Row]]:
+        """Assign offsets; returns (appended, rejected out-of-sequence)."""
+        appended, rejected = [], []
+        last_seq = self._last_seq
+        for row in rows:
+            key = (row.fleet, row.partition)
+            expected = last_seq.get(key, -1) + 1
+            if row.seq != expected:
+                if row.seq < expected:
+                    continue  # duplicate of an appended row: idempotence drops it
+                rejected.append(row)
+                continue
+            last_seq[key] = row.seq
+            row.offset = self.next_offset[row.partition]
+            self.next_offset[row.partition] += row.records
+            appended.append(row)
+        return appended, rejected
+
+
+class ZoneCache:
+    """Objects readable in one zone: fetched once, shared by the zone's brokers."""
+
+    def __init__(self, zone: str, capacity: int):
+        self.zone = zone
+        self.capacity = capacity
+        self.used = 0
+        self.ready: OrderedDict[int, int] = OrderedDict()   # object id -> size
+        self.fetching: set[int] = set()
+
+    def add(self, object_id: int, size: int) -> None:
+        self.ready[object_id] = size
+        self.used += size
+        while self.used > self.capacity and self.ready:
+            _, evicted = self.ready.popitem(last=False)
+            self.used -= evicted
+
+
+class DisklessBroker:
+    """One stateless broker: buffer, flush, PUT, commit in order, acknowledge."""
+
+    def __init__(self, strategy: DisklessStrategy, index: int, zone: str, region: str):
+        self.strategy = strategy
+        self.world = strategy.world
+        self.env = strategy.world.ctx.env
+        self.index = index
+        self.zone = zone
+        self.region = region
+        self.alive = True
+        self.fleets: list[ProducerFleet] = []
+        self._epoch = 0
+        self._commit_queue: deque = deque()
+        self._committing = False
+
+    def run(self):
+        """Flush loop: wakes every flush interval, or sooner when ``flush_bytes`` fill.
+
+        The wake-up time is computed from the fleets' current inflow, so no event is
+        spent per produce request. Interrupted by nothing: a crash bumps the epoch and
+        the loop idles while the broker is down.
+        """
+        spec = self.strategy.spec
+        while True:
+            inflow = sum(f.compressed_rate_per_broker() for f in self.fleets if f.alive)
+            period = spec.flush_interval
+            if inflow > 0:
+                period = min(period, spec.flush_bytes / inflow)
+            yield self.env.timeout(period)
+            if self.alive:
+                self.flush()
+
+    def flush(self) -> None:
+        now = self.env.now
+        rows: list[Row] = []
+        one_way = self.strategy.client_one_way
+        for fleet in self.fleets:
+            cut = fleet.cut(self.index, now, one_way)
+            if cut:
+                rows.extend(cut)
+        if not rows:
+            return
+        size = sum(r.bytes_compressed for r in rows)
+        self.strategy.write_object(self, rows, size, self._epoch)
+
+    def enqueue_commit(self, job: Callable[[Callable[[], None]], None]) -> None:
+        """Run commit jobs one at a time, in flush order."""
+        self._commit_queue.append(job)
+        if not self._committing:
+            self._next_commit()
+
+    def _next_commit(self) -> None:
+        if not self._commit_queue:
+            self._committing = False
+            return
+        self._committing = True
+        job = self._commit_queue.popleft()
+        job(self._next_commit)
+
+    def crash(self) -> None:
+        """Lose the buffer and every unacknowledged flush (they fail at the producers)."""
+        self.alive = False
+        self._epoch += 1
+
+    def restart(self) -> None:
+        self.alive = True
+
+
+class DisklessStrategy(Strategy):
+    """Zone-local stateless brokers writing objects, offsets in the metadata store."""
+
+    name: ClassVar[str] = "diskless"
+    description: ClassVar[str] = ("stateless zone-local brokers writing to object storage "
+                                  "(Bufstream, WarpStream); one replicated bucket or a "
+                                  "write quorum of regional buckets")
+
+    def __init__(self, world: World):
+        super().__init__(world)
+        self.spec: DisklessSpec = world.scenario.strategy
+        self.ctx = world.ctx
+        self.env = world.ctx.env
+        topo = world.topology
+        wl = world.workload
+        self.brokers: list[DisklessBroker] = []
+        self.brokers_by_zone: dict[str, list[DisklessBroker]] = {}
+        for zone, count in wl.broker_counts.items():
+            for _ in range(count):
+                broker = DisklessBroker(self, len(self.brokers), zone, topo.region_of(zone))
+                self.brokers.append(broker)
+                self.brokers_by_zone.setdefault(zone, []).append(broker)
+        self.partitions = wl.partitions
+        self.log = PartitionLog(self.partitions)
+        self.caches = {z: ZoneCache(z, self.spec.cache_bytes_per_zone) for z in topo.zones()}
+        self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
+        for fleet in self.fleets:
+            if fleet.zone not in self.brokers_by_zone:
+                raise ValueError(f"workload.producers: producers in zone {fleet.zone} have no "
+                                 f"zone-local broker (strategy.brokers)")
+        self.client_one_way = 0.5 * topo.link(topo.zones()[0], topo.zones()[0]).rtt.median()
+        self.groups: list[ConsumerGroup] = wl.make_groups(
+            self.ctx, commit=world.metadata.commit, is_ready=self._is_ready,
+            request=self._request)
+        self._route_all()
+        self.quorum = self.spec.write_quorum
+        self.counters_ = {"flushes": 0, "flush_failures": 0, "rows_rejected_out_of_order": 0}
+        # object id -> (size, partitions) while some group may still read it
+        self._objects: dict[int, tuple[int, list[int]]] = {}
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        for broker in self.brokers:
+            self.env.process(broker.run())
+        for group in self.groups:
+            self.env.process(group.run_commits())
+        self.env.process(self._expire_retries())
+
+    def stop_producing(self) -> None:
+        """Production ends at the fleets' stop time; nothing to do."""
+
+    def _expire_retries(self):
+        """Once a second, retries past ``delivery.timeout.ms`` end as info."""
+        while True:
+            yield self.env.timeout(1.0)
+            for fleet in self.fleets:
+                if fleet.pending_retries:
+                    fleet.expire_retries()
+            self._prune_objects()
+
+    def _prune_objects(self) -> None:
+        """Forget objects older than every row still held in a group's log."""
+        oldest = min((state.log[0][1] for group in self.groups for state in group.partitions
+                      if state.log), default=None)
+        for object_id in list(self._objects):
+            if oldest is None or object_id < oldest:
+                # Objects are created in time order; older ones are read by everyone.
+                cache_refs = any(object_id in c.fetching for c in self.caches.values())
+                if not cache_refs:
+                    del self._objects[object_id]
+
+    def _route_all(self) -> None:
+        """Partition p is led, for the clients of each zone, by live broker p mod n there."""
+        for fleet in self.fleets:
+            live = [b for b in self.brokers_by_zone.get(fleet.zone, []) if b.alive]
+            table: dict[int, list[int]] = {b.index: [] for b in live}
+            for p in range(self.partitions):
+                if live:
+                    table[live[p % len(live)].index].append(p)
+            fleet.route(table)
+        for broker in self.brokers:
+            broker.fleets = [f for f in self.fleets if f.zone == broker.zone]
+
+    # --- the write path ---------------------------------------------------------------
+    def write_object(self, broker: DisklessBroker, rows: list[Row], size: int,
+                     epoch: int) -> None:
+        """PUT (to one bucket, or to a quorum of regional buckets), then commit, then ack."""
+        store = self.world.object_store
+        obj = store.create(size, broker.region)
+        for row in rows:
+            row.object_id = obj.object_id
+        self.counters_["flushes"] += 1
+        if self.quorum is None:
+            targets = [store.home_region(broker.region)]
+            needed = 1
+        else:
+            targets = list(store.regions)
+            needed = self.quorum
+        state = {"ok": 0, "failed": 0, "done": False}
+
+        def on_put(ok: bool) -> None:
+            if state["done"]:
+                return
+            state["ok" if ok else "failed"] += 1
+            if state["ok"] >= needed:
+                state["done"] = True
+                broker.enqueue_commit(lambda next_job: self._commit(
+                    broker, obj, rows, size, epoch, next_job))
+            elif state["failed"] > len(targets) - needed:
+                state["done"] = True
+                self.counters_["flush_failures"] += 1
+                self._fail(rows, "object PUT failed", written_maybe=False)
+
+        for region in targets:
+            store.put(obj, broker.zone, region, on_put)
+
+    def _commit(self, broker, obj, rows, size, epoch, next_job) -> None:
+        """Commit the object's offsets; runs after the broker's previous commit."""
+        if not broker.alive or broker._epoch != epoch:
+            self._fail(rows, "broker crashed", written_maybe=False)
+            next_job()
+            return
+
+        def on_commit(ok: bool) -> None:
+            try:
+                if not ok:
+                    self._fail(rows, "metadata commit failed", written_maybe=True)
+                    return
+                if not broker.alive or broker._epoch != epoch:
+                    # Committed, but the ack died with the broker: the producer can't know.
+                    appended, _ = self.log.append(rows)
+                    self._committed(broker, obj, appended)
+                    self._fail(appended, "broker crashed before acknowledging",
+                               written_maybe=True)
+                    return
+                appended, rejected = self.log.append(rows)
+                if rejected:
+                    self.counters_["rows_rejected_out_of_order"] += len(rejected)
+                    self._fail(rejected, "OutOfOrderSequenceException", written_maybe=False)
+                self._committed(broker, obj, appended)
+                self._ack(broker, appended)
+            finally:
+                next_job()
+
+        self.world.metadata.commit(broker.zone, COMMIT_BYTES_PER_ROW * len(rows) + 256,
+                                   on_commit)
+
+    def _committed(self, broker: DisklessBroker, obj, rows: list[Row]) -> None:
+        """Offsets are durable: announce, append to groups, notify zones that need it."""
+        if not rows:
+            return
+        store = self.world.object_store
+        store.announce(obj)
+        self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, broker.region,
+                                               tuple(rows)))
+        self.caches[broker.zone].add(obj.object_id, obj.size)
+        self._objects[obj.object_id] = (obj.size, sorted({r.partition for r in rows}))
+        zones: set[str] = set()
+        for group in self.groups:
+            for row in rows:
+                group.appended(row, obj.object_id)
+                zone = group.owner_zone(row.partition)
+                if zone is not None:
+                    zones.add(zone)
+        metadata = self.world.metadata
+        for zone in sorted(zones):
+            notify = metadata.read_latency(zone) if self.spec.notify_via_leader else 0.0
+            self._fetch(obj.object_id, obj.size, zone, notify or 0.0)
+
+    def _ack(self, broker: DisklessBroker, rows: list[Row]) -> None:
+        by_fleet: dict[int, list[Row]] = {}
+        for row in rows:
+            by_fleet.setdefault(row.fleet, []).append(row)
+        for fleet_id, fleet_rows in by_fleet.items():
+            fleet = self.fleets[fleet_id]
+            delay = self.world.network.delay(broker.zone, fleet.zone, ACK_BYTES, "ack")
+            if delay is None:
+                self._fail(fleet_rows, "ack lost", written_maybe=True)
+                continue
+            # The ack's intra-zone hop (~0.1 ms) is not worth an event: the fleet records
+            # it with its arrival time.
+            fleet.acked(fleet_rows, at=self.env.now + delay)
+
+    def _fail(self, rows: list[Row], reason: str, *, written_maybe: bool) -> None:
+        by_fleet: dict[int, list[Row]] = {}
+        for row in rows:
+            by_fleet.setdefault(row.fleet, []).append(row)
+        for fleet_id, fleet_rows in by_fleet.items():
+            self.fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
+
+    # --- the read path ----------------------------------------------------------------
+    def _is_ready(self, object_id: int, zone: str) -> bool:
+        return object_id in self.caches[zone].ready
+
+    def _request(self, object_id: int, zone: str) -> None:
+        """A group needs an object in a zone that doesn't have it (after a rebalance)."""
+        size = self._objects.get(object_id, (0, []))[0]
+        self._fetch(object_id, size, zone, 0.0)
+
+    def _fetch(self, object_id: int, size: int, zone: str, after: float) -> None:
+        """Make an object readable in ``zone`` ``after`` seconds from now, or via a GET."""
+        cache = self.caches[zone]
+        if object_id in cache.ready:
+            if after > 0:
+                self.env.timeout(after).callbacks.append(
+                    lambda _e: self._became_ready(object_id, zone))
+            else:
+                self._became_ready(object_id, zone)
+            return
+        if object_id in cache.fetching:
+            return
+        cache.fetching.add(object_id)
+
+        def start(_e=None):
+            self.world.object_store.get(object_id, size, zone, done)
+
+        def done(ok: bool) -> None:
+            if ok:
+                cache.fetching.discard(object_id)
+                cache.add(object_id, size)
+                self._became_ready(object_id, zone)
+                return
+            region = self.world.topology.region_of(zone)
+            waiter = self.world.object_store.when_readable(object_id, region)
+            waiter.callbacks.append(start)
+
+        if after > 0:
+            self.env.timeout(after).callbacks.append(start)
+        else:
+            start()
+
+    def _became_ready(self, object_id: int, zone: str) -> None:
+        for group in self.groups:
+            for p in self._partitions_of(object_id):
+                if group.owner_zone(p) == zone:
+                    group.ready(p)
+
+    def _partitions_of(self, object_id: int) -> list[int]:
+        return self._objects.get(object_id, (0, []))[1]
+
+    # --- faults -----------------------------------------------------------------------
+    def zone_state(self, zone: str, up: bool) -> None:
+        for broker in self.brokers_by_zone.get(zone, []):
+            broker.restart() if up else broker.crash()
+        for fleet in self.fleets:
+            if fleet.zone == zone:
+                fleet.restart() if up else fleet.crash()
+        for group in self.groups:
+            for member in group.members:
+                if member.zone == zone:
+                    group.member_up(member) if up else group.member_down(member)
+        if not up:
+            self.caches[zone].ready.clear()
+            self.caches[zone].used = 0
+        self._route_all()
+
+    def crash_brokers(self, zone: str, count: int, up: bool) -> None:
+        brokers = self.brokers_by_zone.get(zone, [])[:count]
+        for broker in brokers:
+            broker.restart() if up else broker.crash()
+        self._route_all()
+
+    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
+        if clients == "producers":
+            for fleet in self.fleets:
+                if fleet.zone == zone:
+                    fleet.restart() if up else fleet.crash()
+            return
+        for group in self.groups:
+            for member in group.members:
+                if member.zone == zone:
+                    group.member_up(member) if up else group.member_down(member)
+
+    def counters(self) -> dict[str, int]:
+        return dict(self.counters_)
+
+    def offered_bytes_per_s(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for fleet in self.fleets:
+            out[fleet.region] = out.get(fleet.region, 0.0) + \
+                fleet.records_per_s * fleet.message_size
+        return out
+
+
+__all__ = ["DisklessStrategy", "Member"]

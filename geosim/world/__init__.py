@@ -1,0 +1,1 @@
+"""The world the brokers run in: topology, network, faults."""

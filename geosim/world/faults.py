@@ -1,0 +1,127 @@
+"""The fault timeline: faults are data, applied and reverted at their times.
+
+Faults act only through the components' fault APIs (``fail_region``/``recover_region``,
+the network's ``set_down``/``partition``/``degrade``, the metadata store's reachability
+and loss) and the strategy's hooks for the processes of a zone. Overlapping faults
+compose: a zone is up only when no active fault holds it (or its region) down.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from geosim.core.events import FaultEnded, FaultStarted, RegionState
+from geosim.scenario import schema
+from geosim.strategies.base import Strategy, World
+from geosim.world.network import Degradation
+
+
+def fault_target(fault) -> str:
+    for attr in ("region", "zone"):
+        value = getattr(fault, attr, None)
+        if value:
+            return value
+    if hasattr(fault, "between"):
+        return "<->".join(fault.between) if not getattr(fault, "one_way", False) \
+            else "->".join(fault.between)
+    return "all"
+
+
+def fault_window(fault) -> tuple[float, float]:
+    """(start, end) of a fault; a destruction never ends (end = start)."""
+    return fault.at, fault.at + getattr(fault, "duration", 0.0)
+
+
+class FaultInjector:
+    """Applies a scenario's fault timeline to a built world and strategy."""
+
+    def __init__(self, world: World, strategy: Strategy):
+        self.world = world
+        self.strategy = strategy
+        self.env = world.ctx.env
+        self._region_holds: Counter[str] = Counter()
+        self._zone_holds: Counter[str] = Counter()
+        self.destroyed: set[str] = set()
+
+    def start(self) -> None:
+        for index, fault in enumerate(self.world.scenario.faults):
+            self.env.process(self._run(index, fault))
+
+    def _run(self, index: int, fault):
+        """Waits until the fault's start, applies it, waits its duration, reverts it."""
+        yield self.env.timeout(fault.at)
+        recorder = self.world.ctx.recorder
+        destroys = isinstance(fault, schema.RegionDestruction)
+        recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
+                                   destroys))
+        self._apply(fault, True)
+        if destroys:
+            return
+        yield self.env.timeout(fault.duration)
+        self._apply(fault, False)
+        recorder.emit(FaultEnded(self.env.now, index, fault.kind, fault_target(fault)))
+
+    def _apply(self, fault, active: bool) -> None:
+        world = self.world
+        if isinstance(fault, schema.RegionOutage | schema.RegionDestruction):
+            self._hold_region(fault.region, active,
+                              destroy=isinstance(fault, schema.RegionDestruction))
+        elif isinstance(fault, schema.ZoneOutage):
+            self._hold_zone(fault.zone, active)
+        elif isinstance(fault, schema.Partition):
+            world.network.partition(*fault.between, one_way=fault.one_way, active=active)
+            self._connectivity_changed()
+        elif isinstance(fault, schema.Brownout):
+            degradation = Degradation(fault.extra_latency, fault.bandwidth, fault.loss)
+            world.network.degrade(*fault.between, degradation if active else None)
+            self._connectivity_changed()
+        elif isinstance(fault, schema.ObjectStoreSlowdown):
+            world.object_store.set_slowdown(fault.region, fault.factor if active else None)
+        elif isinstance(fault, schema.ReplicationPause):
+            world.object_store.pause_replication(active)
+        elif isinstance(fault, schema.MetadataLoss):
+            world.metadata.set_lost(active)
+        elif isinstance(fault, schema.ClientCrash):
+            self.strategy.crash_clients(fault.clients, fault.zone, up=not active)
+        elif isinstance(fault, schema.BrokerCrash):
+            self.strategy.crash_brokers(fault.zone, fault.count, up=not active)
+        else:  # pragma: no cover - the schema admits no other kind
+            raise TypeError(f"unknown fault {fault!r}")
+
+    def _connectivity_changed(self) -> None:
+        self.world.metadata.on_topology_change()
+        self.world.object_store.wake_readers()
+        self.strategy.connectivity_changed()
+
+    def _hold_region(self, region: str, active: bool, *, destroy: bool) -> None:
+        world = self.world
+        self._region_holds[region] += 1 if active else -1
+        down = self._region_holds[region] > 0 or region in self.destroyed
+        if destroy:
+            self.destroyed.add(region)
+        was_down = world.network.is_down(region)
+        if down == was_down and not destroy:
+            return
+        world.network.set_down(region, down)
+        if down:
+            world.object_store.fail_region(region, destroy=destroy)
+        else:
+            world.object_store.recover_region(region)
+        world.metadata.on_topology_change()
+        world.ctx.recorder.emit(RegionState(self.env.now, region, not down, destroy))
+        for zone in world.topology.zones(region):
+            if self._zone_holds[zone] == 0 and (down != was_down):
+                self.strategy.zone_state(zone, up=not down)
+
+    def _hold_zone(self, zone: str, active: bool) -> None:
+        world = self.world
+        self._zone_holds[zone] += 1 if active else -1
+        down = self._zone_holds[zone] > 0
+        region = world.topology.region_of(zone)
+        if world.network.is_down(region):
+            return  # the region's state governs
+        if down == world.network.is_down(zone):
+            return
+        world.network.set_down(zone, down)
+        world.metadata.on_topology_change()
+        self.strategy.zone_state(zone, up=not down)

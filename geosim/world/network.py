@@ -1,0 +1,178 @@
+"""The network: the one seam every message between two nodes passes through.
+
+``Network.delay(src, dst, size, purpose)`` returns the one-way delivery delay of a
+message (propagation drawn from the link's RTT distribution, plus queueing behind
+earlier transfers when the link has a bandwidth) and counts its bytes by source,
+destination and purpose; or returns ``None`` when the message is lost (endpoint down,
+partition, random loss). Callers schedule delivery themselves, so the network needs no
+SimPy process per message. Faults act here through ``set_down``, ``partition`` and
+``degrade``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from geosim.core.context import Context
+from geosim.world.topology import Topology
+
+PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_get",
+            "object_replication", "metadata", "ack")
+
+
+@dataclass
+class Degradation:
+    extra_latency: float = 0.0
+    bandwidth: float | None = None
+    loss: float = 0.0
+
+
+class Network:
+    """Delays, losses and byte counts for messages between topology nodes."""
+
+    def __init__(self, ctx: Context, topology: Topology):
+        self.ctx = ctx
+        self.topology = topology
+        self._region = topology.zone_region
+        self.bytes: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.messages = 0
+        self._samplers: dict[tuple[str, str], object] = {}
+        self._routes: dict[tuple[str, str, str], tuple] = {}
+        self._busy_until: dict[tuple[str, str], float] = {}
+        self._down: set[str] = set()
+        self._blocked: set[tuple[str, str]] = set()
+        self._degraded: dict[tuple[str, str], Degradation] = {}
+        self._loss_rng = ctx.rng("network.loss")
+        self._impaired = False
+
+    # --- the seam -------------------------------------------------------------------------
+    def delay(self, src: str, dst: str, size: int, purpose: str) -> float | None:
+        """One-way delay (s) for ``size`` bytes from ``src`` to ``dst``, or None if lost.
+
+        Counts the bytes under ``(src, dst, purpose)`` whenever the message leaves ``src``
+        (a message lost in flight was still sent and billed).
+        """
+        if self._impaired and not self._reachable(src, dst):
+            return None
+        key = (src, dst, purpose)
+        self.bytes[key] += size
+        self.messages += 1
+        route = self._routes.get(key)
+        if route is None:
+            route = self._route(src, dst)
+            self._routes[key] = route
+        sampler, bandwidth, loss = route
+        one_way = 0.5 * sampler()
+        if self._impaired:
+            degradation = self._degradation(src, dst)
+            if degradation is not None:
+                one_way += degradation.extra_latency
+                if degradation.bandwidth is not None:
+                    bandwidth = degradation.bandwidth
+                loss = max(loss, degradation.loss)
+        if loss and self._loss_rng.random() < loss:
+            return None
+        if bandwidth:
+            now = self.ctx.env.now
+            start = max(now, self._busy_until.get((src, dst), now))
+            done = start + size / bandwidth
+            self._busy_until[(src, dst)] = done
+            one_way += done - now
+        return one_way
+
+    def round_trips(self, src: str, dsts: list[str], size_out: int, size_back: int,
+                    purpose: str) -> list[float]:
+        """Round-trip times from ``src`` to each of ``dsts`` and back, for those reachable.
+
+        A request of ``size_out`` bytes out and a reply of ``size_back``; lost ones are
+        left out. Used for quorum protocols, which wait for the k-th fastest.
+        """
+        out = []
+        impaired = self._impaired
+        for dst in dsts:
+            if impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
+                continue
+            self.bytes[(src, dst, purpose)] += size_out
+            self.bytes[(dst, src, purpose)] += size_back
+            self.messages += 2
+            key = (src, dst, purpose)
+            route = self._routes.get(key)
+            if route is None:
+                route = self._routes[key] = self._route(src, dst)
+            rtt = route[0]()  # a round trip is one draw of the link's RTT distribution
+            if impaired:
+                degradation = self._degradation(src, dst)
+                if degradation is not None:
+                    rtt += 2 * degradation.extra_latency
+                    if degradation.loss and self._loss_rng.random() < degradation.loss:
+                        continue
+            out.append(rtt)
+        return out
+
+    def _route(self, src: str, dst: str) -> tuple:
+        pair = (src, dst) if src <= dst else (dst, src)
+        sampler = self._samplers.get(pair)
+        if sampler is None:
+            sampler = self.topology.link(src, dst).rtt.sampler(
+                self.ctx.rng(f"network.{pair[0]}|{pair[1]}"))
+            self._samplers[pair] = sampler
+        link = self.topology.link(src, dst)
+        return sampler, link.bandwidth, link.loss
+
+    def rtt_estimate(self, a: str, b: str) -> float:
+        """Median RTT between two nodes, for components that need a typical value."""
+        return self.topology.median_rtt(a, b)
+
+    def reachable(self, src: str, dst: str) -> bool:
+        return not self._impaired or self._reachable(src, dst)
+
+    # --- faults ---------------------------------------------------------------------------
+    def set_down(self, node: str, down: bool = True) -> None:
+        """Mark a zone or region down: messages to or from it are lost."""
+        (self._down.add if down else self._down.discard)(node)
+        self._update()
+
+    def partition(self, a: str, b: str, *, one_way: bool = False, active: bool = True) -> None:
+        """Drop messages from ``a`` to ``b`` (and back unless ``one_way``); nodes or regions."""
+        pairs = [(a, b)] if one_way else [(a, b), (b, a)]
+        for pair in pairs:
+            (self._blocked.add if active else self._blocked.discard)(pair)
+        self._update()
+
+    def degrade(self, a: str, b: str, degradation: Degradation | None) -> None:
+        """Apply (or with None, remove) a brownout on the path between ``a`` and ``b``."""
+        for pair in ((a, b), (b, a)):
+            if degradation is None:
+                self._degraded.pop(pair, None)
+            else:
+                self._degraded[pair] = degradation
+        self._update()
+
+    def is_down(self, node: str) -> bool:
+        return node in self._down or self._region.get(node) in self._down
+
+    # --- internals ------------------------------------------------------------------------
+    def _update(self) -> None:
+        self._impaired = bool(self._down or self._blocked or self._degraded)
+
+    def _reachable(self, src: str, dst: str) -> bool:
+        down = self._down
+        rs, rd = self._region[src], self._region[dst]
+        if down and (src in down or dst in down or rs in down or rd in down):
+            return False
+        blocked = self._blocked
+        if blocked and ((src, dst) in blocked or (rs, rd) in blocked or (src, rd) in blocked
+                        or (rs, dst) in blocked):
+            return False
+        return True
+
+    def _degradation(self, src: str, dst: str) -> Degradation | None:
+        if not self._degraded:
+            return None
+        rs, rd = self._region[src], self._region[dst]
+        for pair in ((src, dst), (rs, rd), (src, rd), (rs, dst)):
+            found = self._degraded.get(pair)
+            if found is not None:
+                return found
+        return None
