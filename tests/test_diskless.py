@@ -1,0 +1,129 @@
+"""Scenario-level behaviour of the diskless strategy (domain.md §8 diskless rows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from geosim.runner import run
+from geosim.scenario.loader import scenario_from_dict
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def load(name: str, **changes) -> dict:
+    data = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())
+    for path, value in changes.items():
+        node = data
+        keys = path.split("__")
+        for key in keys[:-1]:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[keys[-1]] = value
+    return data
+
+
+def run_dict(data: dict, seed: int = 1):
+    return run(scenario_from_dict(data, base_dir=SCENARIOS), seed)
+
+
+@pytest.fixture(scope="module")
+def outage():
+    return run_dict(load("quickstart"))
+
+
+@pytest.fixture(scope="module")
+def destruction():
+    data = load("quickstart")
+    data["faults"] = [{"kind": "region-destruction", "region": "us-west2", "at": "60s"}]
+    return run_dict(data)
+
+
+@pytest.fixture(scope="module")
+def no_faults():
+    data = load("quickstart")
+    data["faults"] = []
+    return run_dict(data)
+
+
+def test_no_fault_run_loses_nothing_and_delivers_everything(no_faults):
+    s = no_faults.summary
+    assert s["loss"]["lost_records"] == 0
+    assert s["unavailable"]["records"] == 0
+    assert s["records"]["failed"] == 0 and s["records"]["info"] == 0
+    assert s["records"]["acked"] == s["records"]["offered"]
+    assert s["records"]["delivered"] == s["records"]["acked"]
+    assert s["checks"]["duplicates"] == s["checks"]["skips"] == s["checks"]["reorders"] == 0
+
+
+def test_publish_latency_is_at_least_put_plus_quorum_commit(no_faults):
+    # Oracle: an ack needs the flush wait (>= 0), a GCS PUT (p50 200 ms) and a Spanner
+    # commit (>= the leader's round trip to its nearest majority, ~24 ms): the median
+    # publish latency cannot be below 200 ms + 24 ms.
+    p50 = no_faults.summary["latency"]["publish"]["all"]["before"]["p50"]
+    assert p50 > 0.224
+    # and end-to-end adds the consumer side on top
+    assert no_faults.summary["latency"]["e2e"]["all"]["before"]["p50"] > p50
+
+
+def test_transient_outage_loses_nothing_but_makes_recent_data_unavailable(outage):
+    s = outage.summary
+    assert s["loss"]["lost_records"] == 0
+    assert s["loss"]["rpo_seconds"] == 0
+    unavailable = s["unavailable"]
+    # records acknowledged in us-west2 within the replication window (5 min median)
+    # cannot be read from us-west1 while us-west2 is down: all the 50 s before the outage
+    assert unavailable["records"] > 0
+    assert set(unavailable["by_region"]) == {"us-west2"}
+    assert unavailable["intervals"] == [[60.0, 90.0]]
+
+
+def test_surviving_region_producers_are_not_interrupted(outage):
+    rto = outage.summary["rto"]["us-west1"]["producers"]
+    # first ack of a record sent after the fault comes within one publish latency
+    assert rto["first_success"] is not None and rto["first_success"] < 1.0
+    assert rto["rate_recovered"] == 0
+    assert outage.summary["records"]["failed"] == 0
+
+
+def test_failed_region_producers_recover_after_the_outage(outage):
+    rto = outage.summary["rto"]["us-west2"]["producers"]
+    assert rto["first_success"] is not None and 30.0 <= rto["first_success"] < 32.0
+
+
+def test_destruction_turns_unavailable_records_into_losses(outage, destruction):
+    lost = destruction.summary["loss"]
+    assert lost["lost_records"] > 0
+    assert set(lost["by_region"]) == {"us-west2"}
+    # RPO: the oldest lost ack is from the start of the run (nothing replicated yet,
+    # the median replication delay being 5 minutes)
+    assert 50.0 <= lost["rpo_seconds"] <= 60.0
+    # what the outage made unavailable, the destruction loses (same seed, same writes)
+    assert lost["lost_records"] == pytest.approx(
+        outage.summary["unavailable"]["records"], rel=0.01)
+
+
+def test_quorum_of_buckets_loses_nothing_under_destruction_and_pays_in_latency(no_faults):
+    quorum = run_dict(load("warpstream-quorum"))
+    s = quorum.summary
+    assert s["loss"]["lost_records"] == 0
+    assert s["unavailable"]["records"] == 0
+    assert s["records"]["acked"] > 0
+    quorum_p50 = s["latency"]["publish"]["all"]["before"]["p50"]
+    single_p50 = no_faults.summary["latency"]["publish"]["all"]["before"]["p50"]
+    # the second copy is in another region: at least a WAN round trip more
+    assert quorum_p50 > single_p50 + 0.010
+    assert s["bytes"]["cross_region"]["by_purpose"]["object_put"] > 0
+
+
+def test_turbo_replication_shrinks_the_unavailable_window():
+    data = load("quickstart")
+    data["object_store"] = {"kind": "dual-region", "regions": ["us-west1", "us-west2"],
+                            "replication": {"preset": "turbo"}}
+    data["simulation"]["duration"] = "1500s"
+    data["faults"] = [{"kind": "region-destruction", "region": "us-west2", "at": "1200s"}]
+    s = run_dict(data).summary
+    # turbo: 100 % within 15 min, so nothing acked more than 15 min before is lost
+    assert s["loss"]["rpo_seconds"] <= 900.0
+    assert s["loss"]["lost_records"] > 0
