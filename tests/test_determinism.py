@@ -1,0 +1,50 @@
+"""Same seed, byte-identical summary.json — also across processes and PYTHONHASHSEED."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from geosim.runner import run
+from geosim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+
+SCRIPT = """
+import json, sys
+from geosim.runner import run
+from geosim.scenario.loader import load_scenario
+result = run(load_scenario(sys.argv[1]), int(sys.argv[2]))
+sys.stdout.write(json.dumps(result.summary, indent=2, sort_keys=True))
+"""
+
+
+def summary_json(seed: int) -> str:
+    return json.dumps(run(load_scenario(QUICKSTART), seed).summary, indent=2, sort_keys=True)
+
+
+def in_subprocess(seed: int, hashseed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": hashseed}
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(QUICKSTART), str(seed)],
+                         capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    return out.stdout
+
+
+def test_same_seed_same_summary_in_process():
+    assert summary_json(7) == summary_json(7)
+
+
+def test_same_seed_same_summary_across_processes_and_hash_seeds():
+    here = summary_json(7)
+    assert in_subprocess(7, "0") == here
+    assert in_subprocess(7, "12345") == here
+
+
+def test_different_seeds_differ():
+    a, b = json.loads(summary_json(7)), json.loads(summary_json(8))
+    assert a["latency"]["e2e"]["all"]["before"] != b["latency"]["e2e"]["all"]["before"]
+    assert a["seed"] == 7 and b["seed"] == 8
