@@ -338,7 +338,7 @@ class _Build:
             token, pos = step
             last = pos >= len(key)
             here = format_path([*parts, token])
-            model = self._pick_model(annotation, current, parts)
+            model = self._pick_model(annotation, current, parts, token)
             if model is not None:
                 if not isinstance(token, str):
                     self.fail(format_path(parts), f"is not a list (in --set {item})")
@@ -399,8 +399,8 @@ class _Build:
             parts.append(token)
             current = current[token]
 
-    def _pick_model(self, annotation: Any, current: Any,
-                    parts: list[str | int]) -> type[BaseModel] | None:
+    def _pick_model(self, annotation: Any, current: Any, parts: list[str | int],
+                    token: str | int) -> type[BaseModel] | None:
         """The model an override descends into; for a union, chosen by the data's tag."""
         models = [m for m in _members(annotation) if _is_model(m)]
         if len(models) <= 1:
@@ -411,6 +411,8 @@ class _Build:
                     if str(current.get(name)) in values:
                         return model
         tags = _tag_fields(models[0])
+        if token in tags:
+            return models[0]  # setting the tag itself: every member has that field
         name = next(iter(tags), "kind")
         self.fail(format_path([*parts, name]),
                   f"must be set (in the file or an earlier --set) before setting fields "
