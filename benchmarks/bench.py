@@ -1,0 +1,80 @@
+"""Benchmark: simulation speed and memory of a scenario (default: the flagship).
+
+Reports, measured in one process:
+  * simulated seconds per wall second (the run, metrics included);
+  * events per wall second, next to SimPy's raw timeout throughput measured here, as a
+    ratio (how much model work each event carries);
+  * peak traced memory (tracemalloc) for two simulated durations, to show whether memory
+    grows with simulated time.
+
+Usage: python benchmarks/bench.py [SCENARIO] [--duration 60s] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+from pathlib import Path
+
+import simpy
+
+from geosim.core.units import format_bytes, parse_duration
+from geosim.runner import run
+from geosim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def simpy_timeouts_per_second(n: int = 300_000) -> float:
+    env = simpy.Environment()
+
+    def proc(env):
+        for _ in range(n):
+            yield env.timeout(0.001)
+
+    env.process(proc(env))
+    start = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - start)
+
+
+def measure(path: Path, duration: float, seed: int, memory: bool) -> dict:
+    # Steady state only: the fault timeline is dropped so any duration is valid.
+    scenario = load_scenario(path, ["faults=[]", f"simulation.duration={duration}",
+                                    "simulation.drain=0", "simulation.warmup=10"])
+    gc.collect()
+    start = time.perf_counter()
+    result = run(scenario, seed, measure_memory=memory)
+    wall = time.perf_counter() - start
+    events = result.run_info["events"]
+    return {"duration": duration, "wall": wall, "events": events,
+            "peak": result.run_info.get("peak_memory_bytes")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?",
+                        default=str(ROOT / "scenarios" / "bufstream-multi-region.yaml"))
+    parser.add_argument("--duration", default="60s")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    duration = parse_duration(args.duration)
+    raw = simpy_timeouts_per_second()
+    speed = measure(Path(args.scenario), duration, args.seed, memory=False)
+    events_per_s = speed["events"] / speed["wall"]
+    print(f"scenario: {args.scenario}")
+    print(f"simulated {duration:.0f} s (no faults) in {speed['wall']:.2f} s wall: "
+          f"{duration / speed['wall']:.1f} simulated s per wall s")
+    print(f"events: {speed['events']} = {events_per_s:,.0f}/s wall; raw SimPy timeouts "
+          f"{raw:,.0f}/s; ratio {events_per_s / raw:.3f}")
+    short = measure(Path(args.scenario), duration / 2, args.seed, memory=True)
+    long = measure(Path(args.scenario), duration, args.seed, memory=True)
+    print(f"peak memory: {format_bytes(short['peak'])} at {duration / 2:.0f} s, "
+          f"{format_bytes(long['peak'])} at {duration:.0f} s "
+          f"(ratio {long['peak'] / short['peak']:.2f})")
+
+
+if __name__ == "__main__":
+    main()
