@@ -394,6 +394,13 @@ def test_negative_durations_sizes_and_rates_are_rejected() -> None:
         "x.yaml: workload.omb.testDurationMinutes: must be >= 0, got -1.0")
 
 
+def test_nan_is_rejected() -> None:
+    assert error(with_(tiny(), metadata__commit_wait=float("nan"))) == (
+        "x.yaml: metadata.commit_wait: must be a number, got nan")
+    assert error(with_(tiny(), workload__producers={"r1": float("nan")})) == (
+        "x.yaml: workload.producers.r1: must be a finite number (a share), got nan")
+
+
 def test_flush_interval_must_be_positive() -> None:
     assert error(with_(tiny(), strategy__flush_interval=0)) == (
         "x.yaml: strategy.flush_interval: must be > 0 (in seconds), got 0.0")

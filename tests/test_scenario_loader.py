@@ -108,6 +108,21 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
         "and strategy")
 
 
+def test_recursive_alias_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "rec.yaml"
+    path.write_text("name: x\ndescription: &a [*a]\n")
+    assert str(load_error(path)) == (
+        f"{path}: contains itself (a YAML alias used inside its own anchor)")
+
+
+def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tag.yaml"
+    path.write_text("name: !!python/object/apply:os.getcwd []\n")
+    err = load_error(path)
+    assert (err.line, err.column) == (1, 7)
+    assert "could not determine a constructor" in str(err)
+
+
 def test_schema_errors_name_the_file(scenario_file: Path) -> None:
     data = tiny()
     data["strategy"]["flush_interval"] = "fast"
@@ -371,3 +386,27 @@ def test_overrides_then_dump_round_trip(flush_ms: int, at_s: int, seed: int) -> 
     assert scenario.strategy.flush_interval == pytest.approx(flush_ms / 1000)
     assert scenario.faults[0].at == at_s and scenario.simulation.seed == seed
     assert scenario_from_dict(yaml.safe_load(dump_scenario(scenario))) == scenario
+
+
+_SEGMENTS = st.sampled_from([
+    "name", "topology", "regions", "r1", "zones", "links", "[0]", "[1]", "between", "rtt",
+    "dist", "object_store", "kind", "metadata", "voters", "workload", "omb", "driver",
+    "producer_config", "linger.ms", "strategy", "brokers", "faults", "at", "simulation",
+    "same_zone_rtt", "p50", "nonsense"])
+_VALUES = st.sampled_from([
+    "5m", "-1s", "r1", "r1-a", "r9", "0", "-3", "true", "null", "[]", "{}", "[r1, r1]",
+    "{kind: region-outage, region: r1, at: 1m, duration: 1m}", "{dist: constant}",
+    "omb:nope.yaml", ".nan", "x: y: z", "[", "1XB"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SEGMENTS, min_size=1, max_size=5), _VALUES)
+def test_any_override_gives_a_scenario_or_a_one_line_error(path: list[str], value: str
+                                                           ) -> None:
+    key = ".".join(path).replace(".[", "[")
+    try:
+        scenario = scenario_from_dict(tiny(), overrides=[f"{key}={value}"])
+    except ScenarioError as err:
+        assert "\n" not in str(err) and str(err).startswith("<inline>")
+    else:
+        assert isinstance(scenario, Scenario)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import re
 import typing
 from collections.abc import Iterable, Mapping
@@ -279,15 +280,22 @@ def _seed(info: FieldInfo) -> Any:
     return copy.deepcopy(default)
 
 
-def _plain(data: Any) -> Any:
+class _Recursive(ValueError):
+    """The input contains itself (a YAML alias inside its own anchor: ``&a [*a]``)."""
+
+
+def _plain(data: Any, _open: frozenset[int] = frozenset()) -> Any:
     """Deep copy as plain dicts and lists (models dumped, tuples listed) so overrides can
     edit it and pydantic's error locations line up with it."""
     if isinstance(data, BaseModel):
-        return _plain(data.model_dump())
-    if isinstance(data, Mapping):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_plain(v) for v in data]
+        return _plain(data.model_dump(), _open)
+    if isinstance(data, Mapping | list | tuple):
+        if id(data) in _open:
+            raise _Recursive
+        inner = _open | {id(data)}
+        if isinstance(data, Mapping):
+            return {k: _plain(v, inner) for k, v in data.items()}
+        return [_plain(v, inner) for v in data]
     return data
 
 
@@ -427,7 +435,10 @@ class _Build:
         if not isinstance(data, Mapping):
             self.fail("", f"top level must be a mapping of scenario fields, got "
                       f"{type(data).__name__}")
-        data = _plain(data)
+        try:
+            data = _plain(data)
+        except _Recursive:
+            self.fail("", "contains itself (a YAML alias used inside its own anchor)")
         if isinstance(overrides, str):
             overrides = [overrides]
         for item in overrides:
@@ -610,6 +621,8 @@ class _Checker:
     def placement(self, weights: Mapping[str, float], path: str) -> None:
         for key, weight in weights.items():
             self.location(key, f"{path}.{key}")
+            if not math.isfinite(weight):
+                self.fail(f"{path}.{key}", "must be a finite number (a share)", weight)
             if weight < 0:
                 self.fail(f"{path}.{key}", "must be >= 0 (a share)", weight)
         if weights and sum(weights.values()) <= 0:
@@ -787,15 +800,17 @@ class _Checker:
                       f"({sim.duration:g} s)", sim.warmup)
 
     def non_negative(self, model: BaseModel, parts: list[str | int]) -> None:
-        """No duration, size or rate anywhere may be negative."""
+        """No duration, size or rate anywhere may be negative or NaN (YAML's ``.nan``)."""
         for name, info in type(model).model_fields.items():
             value = getattr(model, name)
             here = [*parts, name]
             if _has_unit(info):
                 items = value if isinstance(value, list) else [value]
                 for j, item in enumerate(items):
+                    where = [*here, j] if isinstance(value, list) else here
+                    if isinstance(item, float) and math.isnan(item):
+                        self.fail(format_path(where), "must be a number", item)
                     if isinstance(item, int | float) and item < 0:
-                        where = [*here, j] if isinstance(value, list) else here
                         self.fail(format_path(where), "must be >= 0", item)
             if isinstance(value, BaseModel):
                 self.non_negative(value, here)
