@@ -212,6 +212,10 @@ def test_producer_rate_zero_from_a_bundled_file_says_where_it_came_from() -> Non
         "maximum-rate discovery, which geosim does not support; set a fixed rate in "
         "messages/s (value from omb:workloads/max-rate-1-topic-16-partitions-1kb.yaml), "
         "got 0.0")
+    # An overridden rate is not blamed on the file ...
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, source="x.yaml", overrides=["workload.omb.producerRate=0"])
+    assert "value from" not in str(info.value)
     # ... and an override on top of the referenced file fixes it.
     scenario = scenario_from_dict(data, overrides=["workload.omb.producerRate=5000"])
     assert scenario.workload.omb.producerRate == 5000
@@ -283,6 +287,14 @@ def test_override_into_the_default_driver() -> None:
     scenario = scenario_from_dict(tiny(), overrides=["workload.driver.replicationFactor=1"])
     assert scenario.workload.driver.replicationFactor == 1
     assert "linger.ms=1" in scenario.workload.driver.producerConfig
+
+
+def test_override_can_build_a_missing_inline_workload() -> None:
+    data = tiny()
+    data["workload"] = {}
+    scenario = scenario_from_dict(data, overrides=["workload.omb.producerRate=50",
+                                                   "workload.omb.topics=2"])
+    assert scenario.workload.omb.producerRate == 50 and scenario.workload.omb.topics == 2
 
 
 def test_seed_argument_replaces_the_file_seed(scenario_file: Path) -> None:

@@ -306,6 +306,7 @@ class _Build:
         self.source = source
         self.base_dir = base_dir
         self.origins: dict[str, str] = {}
+        self.overridden: set[str] = set()
 
     def fail(self, path: str, expected: str, value: Any = NO_VALUE) -> typing.NoReturn:
         raise ScenarioError(self.source, path, expected, value)
@@ -359,12 +360,13 @@ class _Build:
                               current)
                 if last:
                     current[token] = value
+                    self.overridden.add(here)
                     return
-                if model is WorkloadSpec and token in _OMB_MODELS:
-                    if token not in current:
-                        current[token] = WorkloadSpec.model_fields[token].get_default()
-                    resolved = self.resolve_ref(token, current.get(token))
-                    current[token] = _plain(resolved)
+                if model is WorkloadSpec and token in _OMB_MODELS and token in current:
+                    # Descending into a referenced OMB file: load it, then edit its fields.
+                    current[token] = _plain(self.resolve_ref(token, current[token]))
+                elif model is WorkloadSpec and token == "driver":
+                    current[token] = _plain(self.resolve_ref(token, info.get_default()))
                 if current.get(token) is None:
                     current[token] = _seed(info)
                 if _is_scalar_dict(info.annotation):
@@ -456,7 +458,10 @@ class _Build:
         except ValidationError as exc:
             raise from_validation_error(exc, file=self.source, data=data,
                                         model=Scenario) from None
-        check_scenario(scenario, source=self.source, origins=self.origins)
+        origins = dict(self.origins)
+        if "workload.omb.producerRate" in self.overridden:
+            origins.pop("workload.omb", None)  # the rate no longer comes from the OMB file
+        check_scenario(scenario, source=self.source, origins=origins)
         return scenario
 
 
