@@ -1,0 +1,203 @@
+"""The human summary of a run: a fixed-width text table built from ``summary.json``.
+
+:func:`format_summary` reads only the summary dict (docs/summary.md), so it works on a
+summary loaded back from disk as well as on a fresh :class:`geosim.runner.Result`.
+Durations and sizes use :func:`geosim.core.units.format_duration` and
+:func:`~geosim.core.units.format_bytes`; a missing value (``None`` in the summary:
+not applicable, or never happened) prints as ``-``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from geosim.core.units import format_bytes, format_duration
+
+#: Latency columns: (header, summary key).
+LATENCY_COLUMNS = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p999"),
+                   ("max", "max"))
+#: Phases shown in the latency table (warmup and drain are in summary.json only).
+LATENCY_PHASES = ("before", "during", "after")
+#: How many purposes to list per traffic class.
+TOP_PURPOSES = 4
+#: Checks whose non-zero count means a correctness anomaly (a rebalance redelivery
+#: is expected behaviour of committed offsets, so it is not flagged).
+ANOMALIES = ("duplicates", "skips", "reorders", "duplicate_writes")
+
+_MISSING = "-"
+
+
+def _duration(value: float | None) -> str:
+    return _MISSING if value is None else format_duration(float(value))
+
+
+def _bytes(value: float | None) -> str:
+    return _MISSING if value is None else format_bytes(float(value))
+
+
+def _rate(value: float | None) -> str:
+    return _MISSING if value is None else format_bytes(float(value)) + "/s"
+
+
+def _count(value: float | None) -> str:
+    return _MISSING if value is None else f"{int(round(value)):,}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, labels: int = 1,
+           indent: str = "  ") -> list[str]:
+    """Fixed-width columns: the first ``labels`` left-aligned, the others right-aligned."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [cell.ljust(width) if i < labels else cell.rjust(width)
+                 for i, (cell, width) in enumerate(zip(cells, widths, strict=True))]
+        return (indent + "  ".join(parts)).rstrip()
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def _regions_all_first(by_region: dict[str, Any]) -> list[str]:
+    return sorted(by_region, key=lambda region: (region != "all", region))
+
+
+def _describe_fault(fault: dict[str, Any]) -> str:
+    start, end = fault.get("start"), fault.get("end")
+    what = f"{fault.get('kind', '?')} {fault.get('target') or ''}".strip()
+    if end is None:
+        return f"{what} at {_duration(start)} (permanent)"
+    length = float(end) - float(start) if start is not None else None
+    return f"{what} at {_duration(start)} for {_duration(length)}"
+
+
+def _header(summary: dict[str, Any]) -> list[str]:
+    lines = [f"scenario {summary.get('scenario', '?')}   strategy {summary.get('strategy', '?')}"
+             f"   seed {summary.get('seed', '?')}   simulated "
+             f"{_duration(summary.get('simulated_seconds'))}"]
+    faults = summary.get("faults") or []
+    if faults:
+        lines += [f"fault    {_describe_fault(fault)}" for fault in faults]
+    else:
+        lines.append("faults   none")
+    return lines
+
+
+def _records(summary: dict[str, Any]) -> list[str]:
+    records = summary.get("records", {})
+    names = ("offered", "acked", "failed", "info", "delivered")
+    return ["Records", *_table(names, [[_count(records.get(name)) for name in names]])]
+
+
+def _intervals(intervals: Sequence[Sequence[float]], limit: int = 3) -> str:
+    shown = [f"{_duration(start)}-{_duration(end)}" for start, end in intervals[:limit]]
+    if len(intervals) > limit:
+        shown.append(f"+{len(intervals) - limit} more")
+    return ", ".join(shown) if shown else "none"
+
+
+def _loss(summary: dict[str, Any]) -> list[str]:
+    loss = summary.get("loss", {})
+    unavailable = summary.get("unavailable", {})
+    rows = [["lost", _count(loss.get("lost_records")), _bytes(loss.get("lost_bytes")),
+             f"RPO {_duration(loss.get('rpo_seconds'))}"]]
+    for region in sorted(loss.get("by_region", {})):
+        item = loss["by_region"][region]
+        rows.append([f"  {region}", _count(item.get("lost_records")),
+                     _bytes(item.get("lost_bytes")), f"RPO {_duration(item.get('rpo_seconds'))}"])
+    rows.append(["unavailable", _count(unavailable.get("records")),
+                 _bytes(unavailable.get("bytes")),
+                 f"longest {_duration(unavailable.get('max_seconds'))}"])
+    for region in sorted(unavailable.get("by_region", {})):
+        item = unavailable["by_region"][region]
+        rows.append([f"  {region}", _count(item.get("records")), _bytes(item.get("bytes")),
+                     f"longest {_duration(item.get('max_seconds'))}"])
+    lines = ["Acknowledged data lost / unavailable",
+             *_table(["", "records", "bytes", ""], rows)]
+    lines.append(f"  unavailability window: {_intervals(unavailable.get('intervals', []))}")
+    if unavailable.get("open_records"):
+        lines.append(f"  still unreadable at the end: {_count(unavailable['open_records'])} "
+                     f"records")
+    if loss.get("untracked_records"):
+        lines.append(f"  not evaluated for loss: {_count(loss['untracked_records'])} records")
+    return lines
+
+
+def _rto(summary: dict[str, Any]) -> list[str]:
+    if not summary.get("faults"):
+        return []
+    rows = []
+    rto = summary.get("rto", {})
+    for region in sorted(rto):
+        for side in ("producers", "consumers"):
+            item = rto[region].get(side) or {}
+            if not item.get("baseline_bytes_per_s") and item.get("first_success") is None:
+                continue  # the region has no such clients
+            rows.append([region, side, _duration(item.get("first_success")),
+                         _duration(item.get("rate_recovered")),
+                         _duration(item.get("longest_gap")),
+                         _rate(item.get("baseline_bytes_per_s"))])
+    if not rows:
+        return []
+    return ["Recovery (RTO from the first fault's start)",
+            *_table(["region", "clients", "first success", "rate within 10%", "longest gap",
+                     "baseline rate"], rows, labels=2)]
+
+
+def _latency(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    titles = {"publish": "Publish latency (send to ack)",
+              "e2e": "End-to-end latency (send to delivery)"}
+    for kind, by_region in sorted(summary.get("latency", {}).items(),
+                                  key=lambda kv: (kv[0] != "publish", kv[0])):
+        rows = []
+        for region in _regions_all_first(by_region):
+            for phase in LATENCY_PHASES:
+                stats = by_region[region].get(phase) or {}
+                if not stats.get("records"):
+                    continue
+                rows.append([region, phase,
+                             *(_duration(stats.get(key)) for _, key in LATENCY_COLUMNS),
+                             _count(stats.get("records"))])
+        if rows:
+            lines += ["" if lines else None, titles.get(kind, kind),
+                      *_table(["region", "phase", *(h for h, _ in LATENCY_COLUMNS), "records"],
+                              rows, labels=2)]
+    return [line for line in lines if line is not None]
+
+
+def _traffic(summary: dict[str, Any]) -> list[str]:
+    rows = []
+    for scope, label in (("cross_region", "cross-region"), ("inter_zone", "inter-zone")):
+        traffic = summary.get("bytes", {}).get(scope)
+        if traffic is None:
+            continue
+        total = traffic.get("total") or 0
+        rows.append([label, "total", _bytes(total), _rate(traffic.get("rate")), ""])
+        purposes = sorted(traffic.get("by_purpose", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        for purpose, size in purposes[:TOP_PURPOSES]:
+            share = f"{100 * size / total:.0f}%" if total else ""
+            rows.append(["", purpose, _bytes(size), "", share])
+        if len(purposes) > TOP_PURPOSES:
+            rest = sum(size for _, size in purposes[TOP_PURPOSES:])
+            rows.append(["", f"{len(purposes) - TOP_PURPOSES} other purposes", _bytes(rest), "",
+                         f"{100 * rest / total:.0f}%" if total else ""])
+    if not rows:
+        return []
+    return ["Network bytes", *_table(["class", "purpose", "bytes", "average rate", "share"],
+                                     rows, labels=2)]
+
+
+def _checks(summary: dict[str, Any]) -> list[str]:
+    checks = summary.get("checks", {})
+    if not checks:
+        return []
+    anomalies = [name for name in ANOMALIES if checks.get(name)]
+    verdict = "ANOMALIES: " + ", ".join(anomalies) if anomalies else "ok"
+    counts = ", ".join(f"{name} {_count(checks[name])}" for name in sorted(checks))
+    return [f"Checks   {verdict}", f"  {counts}"]
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A readable fixed-width report of a run's summary dict (no trailing newline)."""
+    sections = [_header(summary), _records(summary), _loss(summary), _rto(summary),
+                _latency(summary), _traffic(summary), _checks(summary)]
+    return "\n\n".join("\n".join(section) for section in sections if section)
