@@ -1,0 +1,114 @@
+"""Jepsen-style checks on acknowledged writes and deliveries (domain.md §7).
+
+**Deliveries**, per (consumer group, partition): rows must arrive at contiguous
+base offsets, each row starting where the previous one ended. A row starting
+below that point starts a *re-read*: the records it shares with what the group
+already received (below the highest offset delivered so far) are delivered
+twice. They count as ``redelivered_after_rebalance`` if the group rebalanced
+since the partition's previous delivery (a new owner resuming from the last
+committed offset), else as ``duplicates``; a re-read keeps its cause until it
+catches up. A row starting above the highest offset delivered so far skips the
+records in between (``skips``). A group's first row on a partition only sets the
+starting point (it may legally start anywhere).
+
+**Acknowledgements**, per (producer fleet, partition): acked rows must have
+increasing sequence numbers at increasing offsets. An ack whose (seq, offset)
+contradicts an earlier one (a later seq at a lower offset, or the reverse)
+counts one ``reorder``; the same seq acked again at a different offset counts its
+records as ``duplicate_writes`` (the same offset again is an idempotent
+re-acknowledgement, not an anomaly). To keep memory bounded the comparison uses
+the ``window`` highest seqs acked per (fleet, partition); an ack below that
+window is compared with the window's lowest entry only, so a duplicate that old
+is reported as a reorder.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+
+from geosim.core.events import Rebalanced, Row
+from geosim.metrics.report import CheckReport
+
+
+class ConsistencyChecker:
+    """Streaming duplicate / skip / reorder detection with bounded memory."""
+
+    def __init__(self, *, window: int = 128):
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        self.window = window
+        # (group, partition) -> [cursor, highest end, last delivery time, rebalance flag]
+        self._delivery: dict[tuple[int, int], list] = {}
+        self._rebalanced_at: dict[int, float] = {}
+        # (fleet, partition) -> ([seq ascending], [offset], highest evicted seq)
+        self._acks: dict[tuple[int, int], list] = {}
+        self.report = CheckReport()
+
+    def on_rebalanced(self, ev: Rebalanced) -> None:
+        self._rebalanced_at[ev.group] = ev.t
+
+    def on_delivered(self, t: float, group: int, row: Row) -> None:
+        """One delivered row (hot path)."""
+        offset = row.offset
+        if offset < 0:
+            return
+        end = offset + row.records
+        key = (group, row.partition)
+        st = self._delivery.get(key)
+        if st is None:
+            self._delivery[key] = [end, end, t, False]
+            return
+        cursor, high, last_t, after_rebalance = st
+        if offset < cursor:  # rewound: a new re-read begins
+            after_rebalance = self._rebalanced_at.get(group, -math.inf) >= last_t
+        if offset < high:
+            again = min(end, high) - offset
+            if after_rebalance:
+                self.report.redelivered_after_rebalance += again
+            else:
+                self.report.duplicates += again
+        elif offset > high:
+            self.report.skips += offset - high
+        st[0] = end
+        if end > high:
+            st[1] = end
+        st[2] = t
+        st[3] = after_rebalance
+
+    def on_acked(self, fleet: int, row: Row) -> None:
+        """One acknowledged row (hot path)."""
+        offset = row.offset
+        if offset < 0:
+            return
+        seq = row.seq
+        key = (fleet, row.partition)
+        st = self._acks.get(key)
+        if st is None:
+            self._acks[key] = [[seq], [offset], -1]
+            return
+        seqs, offsets, evicted = st
+        if seq > seqs[-1]:  # the common case: acks in seq order
+            if offset > offsets[-1]:
+                seqs.append(seq)
+                offsets.append(offset)
+                if len(seqs) > 2 * self.window:
+                    drop = len(seqs) - self.window
+                    st[2] = seqs[drop - 1]
+                    del seqs[:drop]
+                    del offsets[:drop]
+            else:
+                self.report.reorders += 1
+            return
+        i = bisect_left(seqs, seq)
+        if seqs[i] == seq:
+            if offsets[i] != offset:
+                self.report.duplicate_writes += row.records
+            return
+        consistent = offset < offsets[i] and (i == 0 or offsets[i - 1] < offset)
+        if not consistent:
+            self.report.reorders += 1
+        elif i > 0 or seq > evicted:
+            # Keep the window ordered both ways; an ack below the window is not stored.
+            seqs.insert(i, seq)
+            offsets.insert(i, offset)

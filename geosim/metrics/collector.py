@@ -1,0 +1,316 @@
+"""The metrics fold: subscribes to a run's events and builds a :class:`MetricsReport`.
+
+``MetricsCollector`` is the single subscriber that wires the metric parts to the
+event stream: latency histograms per (kind, region, phase), per-region time
+series, loss and unavailability (:mod:`geosim.metrics.availability`), RTO
+(:mod:`geosim.metrics.recovery`), Jepsen-style checks
+(:mod:`geosim.metrics.checks`) and, at the end, the byte classification
+(:mod:`geosim.metrics.traffic`). It reads events only; it never imports model
+components.
+
+Latency definitions (domain.md §7, architecture.md): a row's records were sent
+uniformly over ``[send_first, send_last]``, so the publish latency of the row
+acknowledged at ``t`` is uniform over ``[t - send_last, t - send_first]`` and is
+added to the histogram with weight ``row.records``; end-to-end latency likewise
+with the delivery time. A sample's phase is the phase of its ``send_first``; its
+region is the region of the event (the producing fleet's or the consumer's).
+The ``all`` histograms are the merge of the regions' histograms.
+
+Memory does not grow with the number of events: histograms and bins are fixed
+or grow with simulated time / bin width, per-object and per-partition state is
+pruned or bounded (see the modules above).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geosim.core.events import (
+    Delivered,
+    ObjectCommitted,
+    ObjectStored,
+    Offered,
+    ProduceAcked,
+    ProduceFailed,
+    Rebalanced,
+    Recorder,
+    RegionState,
+)
+from geosim.metrics.availability import ObjectAvailability
+from geosim.metrics.checks import ConsistencyChecker
+from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.phases import PHASES, PhaseClock
+from geosim.metrics.recovery import baseline_rate, rate_recovery_time
+from geosim.metrics.report import MetricsReport, Recovery
+from geosim.metrics.timeseries import BinnedSeries, bump
+from geosim.metrics.traffic import classify_bytes
+
+KINDS: tuple[str, ...] = ("publish", "e2e")
+# Time-series metrics, in the order they appear in the tidy frame.
+SERIES: tuple[str, ...] = (
+    "offered_records", "offered_bytes", "acked_records", "acked_bytes", "failed_records",
+    "info_records", "delivered_records", "delivered_bytes", "availability",
+)
+
+
+class _Region:
+    """Hot-path state of one region: its histograms and live series columns."""
+
+    __slots__ = ("name", "publish", "e2e", "acked_records", "acked_bytes", "failed_records",
+                 "info_records", "delivered_records", "delivered_bytes", "offered_records",
+                 "offered_bytes", "offered_seen", "first_ack", "first_delivery", "last_ack",
+                 "longest_gap", "any_ack")
+
+    def __init__(self, name: str, series: BinnedSeries):
+        self.name = name
+        self.publish = [LatencyHistogram() for _ in PHASES]
+        self.e2e = [LatencyHistogram() for _ in PHASES]
+        for metric in SERIES[:-1]:
+            setattr(self, metric, series.column(name, metric))
+        self.offered_seen = False
+        self.first_ack: float | None = None        # first qualifying ack after the fault
+        self.first_delivery: float | None = None
+        self.last_ack: float | None = None         # last ack at or after warmup
+        self.longest_gap = 0.0
+        self.any_ack = False
+
+
+class MetricsCollector:
+    """Fold of a run's events into metrics; subscribes itself to ``recorder``.
+
+    ``fault_windows`` holds ``(start, end)`` of every fault (``end == start`` for a
+    permanent fault such as a destruction). ``offered_bytes_per_s`` is each
+    region's nominal offered load: it is the availability denominator of a region
+    that emits no ``Offered`` events, and the producers' RTO baseline when there
+    is no whole bin between warmup and the first fault. ``ack_grace`` (s) bounds how
+    long an object waits for acks of its committed rows; ``check_window`` is the
+    number of recent seqs per (fleet, partition) the reorder check keeps.
+    """
+
+    def __init__(self, recorder: Recorder, *, regions: list[str], warmup: float,
+                 fault_windows: list[tuple[float, float]], production_end: float,
+                 bin_width: float, offered_bytes_per_s: dict[str, float],
+                 ack_grace: float = 300.0, check_window: int = 128):
+        self.warmup = float(warmup)
+        self.production_end = float(production_end)
+        self.fault_windows = sorted((float(s), float(e)) for s, e in fault_windows)
+        self.clock = PhaseClock.build(self.warmup, self.fault_windows, self.production_end)
+        self._bounds = list(self.clock.bounds)
+        self.fault_start = self.clock.first_fault_start
+        # No fault: nothing qualifies as a post-fault success.
+        self._fault_start = self.fault_start if self.fault_start is not None else math.inf
+        self.offered_bytes_per_s = dict(offered_bytes_per_s)
+        self.series = BinnedSeries(bin_width)
+        self._inv_bin = 1.0 / self.series.bin_width
+        self._regions: dict[str, _Region] = {}
+        for name in regions:
+            self._region(name)
+        self.objects = ObjectAvailability(
+            regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
+        self.checks = ConsistencyChecker(window=check_window)
+        for kind, handler in (
+                (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),
+                (ProduceFailed, self._on_failed), (Offered, self._on_offered),
+                (Rebalanced, self.checks.on_rebalanced),
+                (ObjectStored, self.objects.on_stored),
+                (ObjectCommitted, self.objects.on_committed),
+                (RegionState, self.objects.on_region_state)):
+            recorder.subscribe(kind, handler)
+
+    def _region(self, name: str) -> _Region:
+        region = self._regions.get(name)
+        if region is None:
+            region = self._regions[name] = _Region(name, self.series)
+        return region
+
+    # --- hot path -----------------------------------------------------------------
+
+    def _on_acked(self, ev: ProduceAcked) -> None:
+        t = ev.t
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        histograms = region.publish
+        bounds = self._bounds
+        on_object = self.objects.on_ack
+        on_check = self.checks.on_acked
+        fleet = ev.fleet
+        records = nbytes = 0
+        for row in ev.rows:
+            n = row.records
+            records += n
+            nbytes += row.bytes_uncompressed
+            first = row.send_first
+            histograms[bisect_right(bounds, first)].add_uniform(t - row.send_last, t - first, n)
+            on_object(t, row)
+            on_check(fleet, row)
+        index = int(t * self._inv_bin) if t > 0 else 0
+        bump(region.acked_records, index, records)
+        bump(region.acked_bytes, index, nbytes)
+        region.any_ack = True
+        if region.first_ack is None and t >= self._fault_start:
+            fault_start = self._fault_start
+            if any(row.send_first >= fault_start for row in ev.rows):
+                region.first_ack = t
+        if t >= self.warmup:
+            last = region.last_ack
+            if last is not None and t - last > region.longest_gap:
+                region.longest_gap = t - last
+            region.last_ack = t
+        self.objects.advance(t)
+
+    def _on_delivered(self, ev: Delivered) -> None:
+        t = ev.t
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        histograms = region.e2e
+        bounds = self._bounds
+        on_check = self.checks.on_delivered
+        group = ev.group
+        records = nbytes = 0
+        for row in ev.rows:
+            n = row.records
+            records += n
+            nbytes += row.bytes_uncompressed
+            first = row.send_first
+            histograms[bisect_right(bounds, first)].add_uniform(t - row.send_last, t - first, n)
+            on_check(t, group, row)
+        index = int(t * self._inv_bin) if t > 0 else 0
+        bump(region.delivered_records, index, records)
+        bump(region.delivered_bytes, index, nbytes)
+        if region.first_delivery is None and t >= self._fault_start:
+            fault_start = self._fault_start
+            if any(row.send_first >= fault_start for row in ev.rows):
+                region.first_delivery = t
+
+    def _on_failed(self, ev: ProduceFailed) -> None:
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        column = region.failed_records if ev.outcome == "fail" else region.info_records
+        bump(column, self.series.index(ev.t), sum(row.records for row in ev.rows))
+
+    def _on_offered(self, ev: Offered) -> None:
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        index = self.series.index(ev.t)
+        bump(region.offered_records, index, ev.records)
+        bump(region.offered_bytes, index, ev.bytes_uncompressed)
+        region.offered_seen = True
+
+    # --- results --------------------------------------------------------------------
+
+    def finalize(self, t_end: float, *, bytes_by_pair: Mapping[tuple[str, str, str], int],
+                 zone_region: Mapping[str, str], counters: dict) -> MetricsReport:
+        """The report as of ``t_end`` (the end of the run, after the drain)."""
+        t_end = float(t_end)
+        self.objects.advance(t_end)
+        loss, unavailable = self.objects.finalize(t_end)
+        nbins = self.series.nbins(max(t_end, self.production_end))
+        names = sorted(self._regions)
+        bins = {name: self._bins(name, nbins) for name in names}
+        return MetricsReport(
+            regions=names,
+            t_end=t_end,
+            warmup=self.warmup,
+            production_end=self.production_end,
+            bin_width=self.series.bin_width,
+            fault_windows=list(self.fault_windows),
+            phase_bounds=self.clock.bounds,
+            histograms=self._histograms(names),
+            totals=self._totals(bins),
+            loss=loss,
+            unavailable=unavailable,
+            rto={name: self._recovery(name, bins[name]) for name in names},
+            checks=self.checks.report,
+            traffic=classify_bytes(bytes_by_pair, zone_region, self.production_end),
+            counters=dict(counters),
+            timeseries=self._frame(bins, nbins),
+        )
+
+    def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:
+        out = {metric: self.series.values(name, metric, nbins) for metric in SERIES[:-1]}
+        rate = self.offered_bytes_per_s.get(name, 0.0)
+        if not self._regions[name].offered_seen and rate > 0:
+            # Nominal load over the part of each bin before the end of production.
+            width = self.series.bin_width
+            starts = np.arange(nbins) * width
+            covered = np.clip(self.production_end - starts, 0.0, width)
+            out["offered_bytes"] = rate * covered
+        offered = out["offered_bytes"]
+        availability = np.full(nbins, np.nan)
+        positive = offered > 0
+        availability[positive] = out["acked_bytes"][positive] / offered[positive]
+        out["availability"] = availability
+        return out
+
+    def _histograms(self, names: list[str]) -> dict[tuple[str, str, str], LatencyHistogram]:
+        out: dict[tuple[str, str, str], LatencyHistogram] = {}
+        for kind in KINDS:
+            for p, phase in enumerate(PHASES):
+                parts = []
+                for name in names:
+                    histogram = getattr(self._regions[name], kind)[p]
+                    if not histogram.empty:
+                        out[(kind, name, phase)] = histogram
+                        parts.append(histogram)
+                if parts:
+                    out[(kind, "all", phase)] = LatencyHistogram.merged(parts)
+        return out
+
+    @staticmethod
+    def _totals(bins: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for name, columns in bins.items():
+            out[name] = {metric: int(round(float(columns[metric].sum())))
+                         for metric in SERIES[:-1]}
+        out["all"] = {metric: sum(out[name][metric] for name in bins) for metric in SERIES[:-1]}
+        return out
+
+    def _recovery(self, name: str, bins: dict[str, np.ndarray]) -> dict[str, Recovery]:
+        region = self._regions[name]
+        width = self.series.bin_width
+        fault_start = self.fault_start
+        if region.last_ack is not None:
+            tail = max(self.production_end - region.last_ack, 0.0)
+            gap: float | None = max(region.longest_gap, tail)
+        elif region.any_ack:
+            gap = max(self.production_end - self.warmup, 0.0)
+        else:
+            gap = None
+        producers = Recovery(longest_gap=gap)
+        consumers = Recovery()
+        if fault_start is None:
+            return {"producers": producers, "consumers": consumers}
+        for recovery, column, first, fallback in (
+                (producers, "acked_bytes", region.first_ack,
+                 self.offered_bytes_per_s.get(name)),
+                (consumers, "delivered_bytes", region.first_delivery, None)):
+            baseline = baseline_rate(bins[column], width, self.warmup, fault_start)
+            if baseline is None:
+                baseline = fallback
+            recovery.baseline_bytes_per_s = baseline
+            recovery.first_success = None if first is None else first - fault_start
+            recovery.rate_recovered = rate_recovery_time(
+                bins[column], width, fault_start, self.production_end, baseline)
+        return {"producers": producers, "consumers": consumers}
+
+    def _frame(self, bins: dict[str, dict[str, np.ndarray]], nbins: int) -> pd.DataFrame:
+        starts = np.arange(nbins) * self.series.bin_width
+        t_parts, region_parts, metric_parts, value_parts = [], [], [], []
+        for name, columns in bins.items():
+            for metric in SERIES:
+                values = columns[metric]
+                keep = ~np.isnan(values)
+                count = int(keep.sum())
+                t_parts.append(starts[keep])
+                value_parts.append(values[keep])
+                region_parts.append(np.full(count, name, dtype=object))
+                metric_parts.append(np.full(count, metric, dtype=object))
+        if not t_parts:
+            return pd.DataFrame({"t": [], "region": [], "metric": [], "value": []})
+        return pd.DataFrame({
+            "t": np.concatenate(t_parts),
+            "region": np.concatenate(region_parts),
+            "metric": np.concatenate(metric_parts),
+            "value": np.concatenate(value_parts),
+        })

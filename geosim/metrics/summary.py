@@ -1,0 +1,143 @@
+"""The ``summary.json`` contract: a stable, documented, JSON-ready view of a report.
+
+Every key, unit and definition is documented in ``docs/summary.md``; changing the
+shape or meaning of a key requires bumping :data:`SCHEMA_VERSION`. Values are
+plain ``int``/``float``/``str``/``bool``/``None`` (NaN and infinities become
+``None``), dict keys are sorted, and floats are rounded to 9 significant digits,
+so that the serialised summary of a run is byte-identical across runs, processes
+and ``PYTHONHASHSEED`` values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from geosim.metrics.collector import KINDS
+from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.phases import PHASES
+from geosim.metrics.report import MetricsReport, Recovery, TrafficClass
+
+SCHEMA_VERSION = 1
+QUANTILES: tuple[tuple[str, float], ...] = (
+    ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
+
+
+def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
+    """The ``summary.json`` dict of a run (see ``docs/summary.md``).
+
+    ``meta`` supplies ``scenario``, ``strategy``, ``seed``, ``geosim_version``
+    (default: the installed version), ``faults`` (dicts or objects with ``kind``,
+    ``target``, ``start``, ``end``) and ``counters`` (merged over the report's).
+    """
+    totals = report.totals.get("all", {})
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": meta.get("scenario"),
+        "strategy": meta.get("strategy"),
+        "seed": meta.get("seed"),
+        "geosim_version": meta.get("geosim_version", _installed_version()),
+        "simulated_seconds": report.t_end,
+        "faults": [_fault(f) for f in meta.get("faults", ())],
+        "records": {
+            "offered": totals.get("offered_records", 0),
+            "acked": totals.get("acked_records", 0),
+            "failed": totals.get("failed_records", 0),
+            "info": totals.get("info_records", 0),
+            "delivered": totals.get("delivered_records", 0),
+        },
+        "loss": {
+            "lost_records": report.loss.records,
+            "lost_bytes": report.loss.bytes,
+            "rpo_seconds": report.loss.rpo_seconds,
+            "untracked_records": report.loss.untracked_records,
+            "by_region": {
+                region: {"lost_records": v.records, "lost_bytes": v.bytes,
+                         "rpo_seconds": v.rpo_seconds}
+                for region, v in report.loss.by_region.items()},
+        },
+        "unavailable": {
+            "records": report.unavailable.records,
+            "bytes": report.unavailable.bytes,
+            "intervals": [[start, end] for start, end in report.unavailable.intervals],
+            "max_seconds": report.unavailable.max_seconds,
+            "open_records": report.unavailable.open_records,
+            "by_region": {
+                region: {"records": v.records, "bytes": v.bytes, "max_seconds": v.max_seconds}
+                for region, v in report.unavailable.by_region.items()},
+        },
+        "rto": {region: {side: _recovery(r) for side, r in sides.items()}
+                for region, sides in report.rto.items()},
+        "latency": {
+            kind: {region: {phase: _latency(report.latency(kind, region, phase))
+                            for phase in PHASES}
+                   for region in ["all", *report.regions]}
+            for kind in KINDS},
+        "bytes": {
+            "cross_region": _traffic(report.traffic.cross_region),
+            "inter_zone": _traffic(report.traffic.inter_zone),
+        },
+        "checks": {
+            "duplicates": report.checks.duplicates,
+            "skips": report.checks.skips,
+            "reorders": report.checks.reorders,
+            "duplicate_writes": report.checks.duplicate_writes,
+            "redelivered_after_rebalance": report.checks.redelivered_after_rebalance,
+        },
+        "counters": {**report.counters, **dict(meta.get("counters", {}))},
+    }
+    return normalize(summary)
+
+
+def normalize(value: Any) -> Any:
+    """A JSON-ready, deterministic copy of ``value`` (see the module docstring)."""
+    if isinstance(value, Mapping):
+        items = [(str(k), normalize(v)) for k, v in value.items()]
+        return dict(sorted(items, key=lambda kv: kv[0]))
+    if isinstance(value, list | tuple | np.ndarray):
+        return [normalize(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        x = float(value)
+        if not math.isfinite(x):
+            return None
+        x = float(f"{x:.9g}")
+        return 0.0 if x == 0 else x  # no "-0.0"
+    return str(value)
+
+
+def _latency(histogram: LatencyHistogram) -> dict[str, Any]:
+    stats: dict[str, Any] = {name: histogram.quantile(q) for name, q in QUANTILES}
+    stats["max"] = histogram.max
+    stats["mean"] = histogram.mean
+    stats["records"] = int(round(histogram.count))
+    return stats
+
+
+def _recovery(recovery: Recovery) -> dict[str, Any]:
+    return {"first_success": recovery.first_success,
+            "rate_recovered": recovery.rate_recovered,
+            "baseline_bytes_per_s": recovery.baseline_bytes_per_s,
+            "longest_gap": recovery.longest_gap}
+
+
+def _traffic(cls: TrafficClass) -> dict[str, Any]:
+    return {"total": cls.total, "by_purpose": cls.by_purpose, "by_pair": cls.by_pair,
+            "rate": cls.rate}
+
+
+def _fault(fault: Any) -> dict[str, Any]:
+    get = fault.get if isinstance(fault, Mapping) else (lambda k: getattr(fault, k, None))
+    return {"kind": get("kind"), "target": get("target"), "start": get("start"),
+            "end": get("end")}
+
+
+def _installed_version() -> str:
+    from geosim import __version__
+    return __version__
