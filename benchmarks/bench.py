@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gc
 import time
-import tracemalloc
 from pathlib import Path
 
 import simpy

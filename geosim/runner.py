@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geosim import __version__
+from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
-from geosim.clients.workload import resolve_workload
 from geosim.core.context import Context
 from geosim.core.events import PhaseChanged
 from geosim.metrics.collector import MetricsCollector

@@ -91,7 +91,7 @@ class ConsumerGroup:
         for p, state in enumerate(self.partitions):
             if state.owner is not None:
                 zone = self.members[state.owner].zone
-                for row, object_id in state.log:
+                for _row, object_id in state.log:
                     if not self._is_ready(object_id, zone):
                         self._request(object_id, zone)
                 self._drain(p)
