@@ -1,0 +1,153 @@
+"""LatencyHistogram: smears, quantiles against numpy, merge additivity, serialisation."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geosim.metrics.histogram import BINS_PER_DECADE, LatencyHistogram
+
+# One bin spans a ratio of 10**(1/230); a sample and the value read back from its
+# bin can differ by at most that.
+BIN_RATIO = 10 ** (1 / BINS_PER_DECADE)
+
+
+def test_uniform_smear_quantiles_are_exact():
+    h = LatencyHistogram()
+    h.add_uniform(0.1, 0.5, 1000)
+    assert h.count == 1000
+    assert h.mean == pytest.approx(0.3, rel=1e-12)
+    assert h.max == 0.5 and h.min == 0.1
+    for q, expected in [(0.01, 0.104), (0.5, 0.3), (0.9, 0.46), (0.99, 0.496), (0.999, 0.4996)]:
+        assert h.quantile(q) == pytest.approx(expected, rel=1e-9)
+    assert h.quantile(0.0) == 0.1 and h.quantile(1.0) == 0.5
+
+
+def test_smear_over_many_decades_and_the_underflow_bin():
+    h = LatencyHistogram()
+    h.add_uniform(0.0, 10.0, 4.0)  # starts in the underflow bin [0, 1 µs)
+    assert h.quantile(0.5) == pytest.approx(5.0, rel=1e-9)
+    assert h.quantile(0.25) == pytest.approx(2.5, rel=1e-9)
+    assert h.quantile(1e-8) == pytest.approx(1e-7, rel=1e-6)
+    assert h.counts.sum() == pytest.approx(4.0, rel=1e-12)
+
+
+def test_two_smears_weighted_by_records():
+    h = LatencyHistogram()
+    h.add_uniform(1.0, 2.0, 300)
+    h.add_uniform(3.0, 4.0, 100)
+    # 75 % of the records are in [1, 2]: the median is at 1 + 0.5 / 0.75.
+    assert h.quantile(0.5) == pytest.approx(1 + 0.5 / 0.75, rel=1e-9)
+    assert h.quantile(0.875) == pytest.approx(3.5, rel=1e-9)
+    assert h.mean == pytest.approx((300 * 1.5 + 100 * 3.5) / 400)
+
+
+def test_degenerate_smear_falls_back_to_a_point_and_clamps():
+    h = LatencyHistogram()
+    h.add_uniform(0.25, 0.25, 10)
+    h.add(-1.0, 5)       # negative latency is clamped to 0
+    h.add(2e5, 5)        # beyond 1e5 s: the overflow bin
+    h.add_uniform(1.0, 1.0, 0)  # zero weight is ignored
+    assert h.count == 20
+    assert h.quantile(0.5) == pytest.approx(0.25, rel=0.011)
+    assert h.min == 0.0 and h.max == 2e5
+    assert h.quantile(0.99) <= 2e5
+
+
+def test_empty_histogram_reads_as_nan():
+    h = LatencyHistogram()
+    assert h.empty and h.count == 0
+    assert math.isnan(h.quantile(0.5)) and math.isnan(h.max) and math.isnan(h.mean)
+    x, y = h.cdf_points()
+    assert x.size == 0 and y.size == 0
+    with pytest.raises(ValueError):
+        h.quantile(1.5)
+
+
+def test_quantiles_of_samples_match_numpy_within_one_bin():
+    rng = np.random.default_rng(7)
+    samples = rng.lognormal(mean=-1.0, sigma=1.5, size=20_000)
+    h = LatencyHistogram()
+    for value in samples:
+        h.add(float(value))
+    for q in (0.01, 0.1, 0.5, 0.9, 0.99, 0.999):
+        expected = np.quantile(samples, q, method="inverted_cdf")
+        got = h.quantile(q)
+        assert expected / BIN_RATIO <= got <= expected * BIN_RATIO, (q, got, expected)
+    assert h.mean == pytest.approx(samples.mean(), rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=1e-5, max_value=1e3), min_size=1, max_size=200),
+       st.sampled_from([0.1, 0.5, 0.9, 0.99]))
+def test_point_quantiles_within_bin_resolution(values, q):
+    h = LatencyHistogram()
+    for v in values:
+        h.add(v)
+    expected = float(np.quantile(np.array(values), q, method="inverted_cdf"))
+    got = h.quantile(q)
+    assert expected / BIN_RATIO * (1 - 1e-12) <= got <= expected * BIN_RATIO * (1 + 1e-12)
+
+
+_smears = st.lists(
+    st.tuples(st.floats(min_value=0.0, max_value=50.0),    # lo
+              st.floats(min_value=0.0, max_value=50.0),    # width
+              st.integers(min_value=1, max_value=10_000)),  # records
+    min_size=0, max_size=30)
+
+
+def _fill(smears) -> LatencyHistogram:
+    h = LatencyHistogram()
+    for lo, width, weight in smears:
+        h.add_uniform(lo, lo + width, weight)
+    return h
+
+
+@settings(max_examples=80, deadline=None)
+@given(_smears, _smears)
+def test_merge_is_additive(a, b):
+    together = _fill(a + b)
+    merged = _fill(a).merge(_fill(b))
+    assert merged.count == together.count
+    np.testing.assert_allclose(merged.counts, together.counts, rtol=1e-9, atol=1e-6)
+    if together.count:
+        assert merged.max == together.max and merged.min == together.min
+        assert merged.mean == pytest.approx(together.mean, rel=1e-9)
+        for q in (0.5, 0.9, 0.99):
+            assert merged.quantile(q) == pytest.approx(together.quantile(q), rel=1e-6)
+    # Each smear's weight lands entirely in the histogram.
+    assert together.counts.sum() == pytest.approx(sum(w for *_, w in a + b), rel=1e-9)
+
+
+def test_merged_of_many_equals_sum_of_counts():
+    parts = [_fill([(0.1 * i, 0.2, 10 * i)]) for i in range(1, 6)]
+    total = LatencyHistogram.merged(parts)
+    assert total.count == sum(p.count for p in parts)
+    np.testing.assert_allclose(total.counts, sum(p.counts for p in parts))
+
+
+def test_to_dict_round_trip_is_json_and_lossless():
+    h = _fill([(0.2, 0.3, 100), (1.0, 0.0, 7), (5.0, 20.0, 3)])
+    data = json.loads(json.dumps(h.to_dict()))
+    back = LatencyHistogram.from_dict(data)
+    assert back.count == h.count and back.max == h.max and back.mean == h.mean
+    np.testing.assert_array_equal(back.counts, h.counts)
+    for q in (0.1, 0.5, 0.999):
+        assert back.quantile(q) == h.quantile(q)
+    with pytest.raises(ValueError):
+        LatencyHistogram.from_dict({**data, "scheme": {"low": 1e-3}})
+
+
+def test_cdf_points_are_monotone_and_reach_one():
+    h = _fill([(0.1, 0.4, 50), (2.0, 1.0, 50)])
+    x, y = h.cdf_points()
+    assert x[0] == pytest.approx(0.1) and y[0] == 0.0
+    assert x[-1] == pytest.approx(3.0) and y[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) >= 0)
+    # Half the records are below 0.5 s.
+    assert np.interp(0.5, x, y) == pytest.approx(0.5, abs=0.01)

@@ -1,0 +1,312 @@
+"""The topology and the network seam (geosim.world.topology, geosim.world.network)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+
+from geosim.core.context import Context
+from geosim.core.distributions import LogNormal
+from geosim.world.network import PURPOSES, Degradation, Network
+from geosim.world.topology import Topology
+
+MB = 10**6
+
+
+def median_one_way(network: Network, src: str, dst: str, n: int = 4001) -> float:
+    return statistics.median(network.delay(src, dst, 100, "replicate") for _ in range(n))
+
+
+def link_spec(between, rtt=None, **extra) -> dict:
+    spec = {"between": list(between), **extra}
+    if rtt is not None:
+        spec["rtt"] = {"dist": "constant", "value": rtt}
+    return spec
+
+
+# --- topology -------------------------------------------------------------------------
+
+def test_topology_has_regions_and_zones(topology):
+    assert topology.regions == ["us-west1", "us-west2", "us-west3"]
+    assert topology.zones("us-west2") == ["us-west2-a", "us-west2-b", "us-west2-c"]
+    assert len(topology.zones()) == 9
+    assert topology.region_of("us-west3-b") == "us-west3"
+    assert topology.region_of("us-west3") == "us-west3"
+
+
+def test_topology_uses_gcp_published_medians(topology):
+    assert topology.median_rtt("us-west1-a", "us-west2-c") == pytest.approx(0.024)
+    assert topology.median_rtt("us-west1-a", "us-west3-a") == pytest.approx(0.030)
+    assert topology.median_rtt("us-west2-b", "us-west3") == pytest.approx(0.013)
+    wan = topology.link("us-west1-a", "us-west2-a")
+    assert wan.kind == "wan"
+    assert isinstance(wan.rtt, LogNormal)
+    assert wan.rtt.quantile(0.99) == pytest.approx(0.024 * 1.2)  # wan_p99_over_p50
+    assert topology.link("us-west1-a", "us-west1-b").kind == "region"
+    assert topology.link("us-west1-a", "us-west1-a").kind == "zone"
+
+
+def test_topology_link_is_symmetric(topology):
+    assert topology.link("us-west1-a", "us-west2-b") is topology.link("us-west2-b", "us-west1-a")
+
+
+def test_explicit_zone_link_overrides_region_preset(topology_spec):
+    spec = topology_spec(links=[link_spec(("us-west1-a", "us-west2-a"), 0.050)])
+    topo = Topology(spec)
+    assert topo.median_rtt("us-west1-a", "us-west2-a") == 0.050
+    assert topo.median_rtt("us-west1-b", "us-west2-a") == pytest.approx(0.024)
+
+
+def test_unknown_region_pair_is_a_clear_error(topology_spec):
+    spec = topology_spec(regions={"us-west1": {"zones": ["a"]}, "asia-east1": {"zones": ["a"]}})
+    with pytest.raises(ValueError, match=r"no latency known between us-west1 and asia-east1"):
+        Topology(spec)
+
+
+# --- byte accounting ----------------------------------------------------------------------
+
+def test_bytes_are_counted_by_source_destination_and_purpose(network):
+    network.delay("us-west1-a", "us-west2-a", 1000, "produce")
+    network.delay("us-west1-a", "us-west2-a", 500, "produce")
+    network.delay("us-west1-a", "us-west2-a", 70, "replicate")
+    network.delay("us-west2-a", "us-west1-a", 30, "produce")
+    network.delay("us-west1-a", "us-west1-b", 5, "consume")
+    assert dict(network.bytes) == {
+        ("us-west1-a", "us-west2-a", "produce"): 1500,
+        ("us-west1-a", "us-west2-a", "replicate"): 70,
+        ("us-west2-a", "us-west1-a", "produce"): 30,
+        ("us-west1-a", "us-west1-b", "consume"): 5,
+    }
+    assert network.messages == 5
+    assert "object_replication" in PURPOSES and "metadata" in PURPOSES
+
+
+def test_randomly_lost_messages_are_still_billed(make_network, constant_topology_spec):
+    spec = constant_topology_spec(extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.3)])
+    net = make_network(spec)
+    n = 4000
+    lost = sum(net.delay("us-west1-a", "us-west2-a", 10, "mirror") is None for _ in range(n))
+    assert abs(lost / n - 0.3) <= 5 * math.sqrt(0.3 * 0.7 / n)
+    assert net.bytes[("us-west1-a", "us-west2-a", "mirror")] == 10 * n
+    # Loss is a property of that link only.
+    assert all(net.delay("us-west1-a", "us-west3-a", 10, "mirror") is not None
+               for _ in range(500))
+
+
+# --- latency scales ------------------------------------------------------------------------
+
+def test_same_zone_much_less_than_inter_zone_much_less_than_inter_region(network):
+    same_zone = median_one_way(network, "us-west1-a", "us-west1-a")
+    inter_zone = median_one_way(network, "us-west1-a", "us-west1-b")
+    inter_region = median_one_way(network, "us-west1-a", "us-west2-a")
+    # One way is half a round trip: 0.05 ms, 0.25 ms and 12 ms at the medians.
+    assert same_zone == pytest.approx(0.05e-3, rel=0.05)
+    assert inter_zone == pytest.approx(0.25e-3, rel=0.05)
+    assert inter_region == pytest.approx(12e-3, rel=0.02)
+    assert 3 * same_zone < inter_zone
+    assert 10 * inter_zone < inter_region
+
+
+def test_one_way_delay_is_half_a_constant_rtt(constant_network, const_rtt):
+    net = constant_network
+    assert net.delay("us-west1-a", "us-west2-b", 10, "produce") == const_rtt[
+        ("us-west1", "us-west2")] / 2
+    assert net.delay("us-west2-c", "us-west3-a", 10, "produce") == const_rtt[
+        ("us-west2", "us-west3")] / 2
+    assert net.delay("us-west1-a", "us-west1-c", 10, "produce") == const_rtt["inter_zone"] / 2
+    assert net.delay("us-west1-a", "us-west1-a", 10, "produce") == const_rtt["same_zone"] / 2
+    assert net.rtt_estimate("us-west1-a", "us-west3-c") == const_rtt[("us-west1", "us-west3")]
+
+
+def test_same_seed_same_delays(make_network):
+    a, b = make_network(seed=5), make_network(seed=5)
+    pairs = [("us-west1-a", "us-west2-b"), ("us-west3-c", "us-west1-a"), ("us-west2-a",
+                                                                          "us-west2-b")]
+    seq_a = [a.delay(s, d, 1, "produce") for _ in range(100) for s, d in pairs]
+    seq_b = [b.delay(s, d, 1, "produce") for _ in range(100) for s, d in pairs]
+    assert seq_a == seq_b
+    c = make_network(seed=6)
+    assert [c.delay(s, d, 1, "produce") for _ in range(100) for s, d in pairs] != seq_a
+
+
+# --- faults: down, partitions ----------------------------------------------------------------
+
+def test_set_down_zone_drops_its_messages_only(network):
+    network.set_down("us-west1-a")
+    assert network.is_down("us-west1-a") and not network.is_down("us-west1-b")
+    assert network.delay("us-west1-a", "us-west2-a", 1, "produce") is None
+    assert network.delay("us-west2-a", "us-west1-a", 1, "produce") is None
+    assert network.delay("us-west1-b", "us-west2-a", 1, "produce") is not None
+    assert not network.reachable("us-west1-b", "us-west1-a")
+    network.set_down("us-west1-a", False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "produce") is not None
+
+
+def test_set_down_region_drops_all_its_zones_and_its_node(network):
+    network.set_down("us-west2")
+    for zone in ("us-west2-a", "us-west2-b", "us-west2-c", "us-west2"):
+        assert network.is_down(zone)
+        assert network.delay("us-west1-a", zone, 1, "produce") is None
+        assert network.delay(zone, "us-west3-a", 1, "produce") is None
+    assert network.delay("us-west1-a", "us-west3-a", 1, "produce") is not None
+    assert network.delay("us-west1-a", "us-west1-b", 1, "produce") is not None
+    network.set_down("us-west2", False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "produce") is not None
+
+
+def test_region_partition_drops_both_directions(network):
+    network.partition("us-west1", "us-west2")
+    for a in network.topology.zones("us-west1"):
+        for b in network.topology.zones("us-west2"):
+            assert network.delay(a, b, 1, "replicate") is None
+            assert network.delay(b, a, 1, "replicate") is None
+    assert network.delay("us-west1-a", "us-west2", 1, "object_put") is None
+    assert network.delay("us-west1-a", "us-west3-a", 1, "replicate") is not None
+    assert network.delay("us-west2-a", "us-west3-a", 1, "replicate") is not None
+    assert network.delay("us-west1-a", "us-west1-b", 1, "replicate") is not None
+    network.partition("us-west1", "us-west2", active=False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "replicate") is not None
+
+
+def test_one_way_partition_drops_only_its_direction(network):
+    network.partition("us-west1", "us-west2", one_way=True)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "replicate") is None
+    assert network.delay("us-west2-a", "us-west1-a", 1, "replicate") is not None
+    assert not network.reachable("us-west1-b", "us-west2-c")
+    assert network.reachable("us-west2-c", "us-west1-b")
+    network.partition("us-west1", "us-west2", one_way=True, active=False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "replicate") is not None
+
+
+def test_zone_partition_is_local_to_the_zone_pair(network):
+    network.partition("us-west1-a", "us-west1-b")
+    assert network.delay("us-west1-a", "us-west1-b", 1, "replicate") is None
+    assert network.delay("us-west1-b", "us-west1-a", 1, "replicate") is None
+    assert network.delay("us-west1-a", "us-west1-c", 1, "replicate") is not None
+    assert network.delay("us-west1-c", "us-west1-b", 1, "replicate") is not None
+
+
+def test_zone_to_region_partition(network):
+    network.partition("us-west1-a", "us-west2", one_way=True)
+    assert network.delay("us-west1-a", "us-west2-b", 1, "replicate") is None
+    assert network.delay("us-west1-a", "us-west2", 1, "object_put") is None
+    assert network.delay("us-west1-b", "us-west2-b", 1, "replicate") is not None
+    assert network.delay("us-west2-b", "us-west1-a", 1, "replicate") is not None
+
+
+# --- bandwidth queueing --------------------------------------------------------------------
+
+def test_back_to_back_transfers_queue_on_a_bandwidth_limited_link(make_network,
+                                                                   constant_topology_spec):
+    spec = constant_topology_spec(
+        extra_links=[link_spec(("us-west1-a", "us-west2-a"), 0.024, bandwidth="1MB/s")])
+    net = make_network(spec)
+    env = net.ctx.env
+    propagation = 0.012
+    first = net.delay("us-west1-a", "us-west2-a", MB, "replicate")
+    second = net.delay("us-west1-a", "us-west2-a", MB, "replicate")
+    assert first == pytest.approx(1.0 + propagation)
+    assert second == pytest.approx(2.0 + propagation)
+    # The reverse direction has its own serializer; other zone pairs are unlimited.
+    assert net.delay("us-west2-a", "us-west1-a", MB, "replicate") == pytest.approx(
+        1.0 + propagation)
+    assert net.delay("us-west1-b", "us-west2-a", MB, "replicate") == pytest.approx(propagation)
+    # A transfer started half-way through waits for the queue to drain.
+    env.run(until=0.5)
+    assert net.delay("us-west1-a", "us-west2-a", MB, "replicate") == pytest.approx(
+        2.5 + propagation)
+    # Once idle, a transfer takes size / bandwidth again.
+    env.run(until=10.0)
+    assert net.delay("us-west1-a", "us-west2-a", MB // 2, "replicate") == pytest.approx(
+        0.5 + propagation)
+
+
+@pytest.mark.xfail(reason="network.py:215-217: the serialization queue is keyed by the "
+                          "(src, dst) zone pair, so a bandwidth set on a region-pair link is "
+                          "granted separately to each of its zone pairs (here 2 MB/s through "
+                          "a 1 MB/s link)", strict=True)
+def test_region_link_bandwidth_is_shared_by_its_zone_pairs(make_network,
+                                                           constant_topology_spec):
+    spec = constant_topology_spec(
+        extra_links=[link_spec(("us-west1", "us-west2"), 0.024, bandwidth="1MB/s")])
+    net = make_network(spec)
+    first = net.delay("us-west1-a", "us-west2-a", MB, "replicate")
+    second = net.delay("us-west1-b", "us-west2-a", MB, "replicate")
+    assert first == pytest.approx(1.012)
+    assert second == pytest.approx(2.012)
+
+
+# --- degradation ---------------------------------------------------------------------------
+
+def test_degrade_adds_latency_to_the_same_draws(make_network):
+    healthy, degraded = make_network(seed=3), make_network(seed=3)
+    degraded.degrade("us-west1", "us-west2", Degradation(extra_latency=0.050))
+    for src, dst in [("us-west1-a", "us-west2-b"), ("us-west2-c", "us-west1-a")] * 50:
+        assert degraded.delay(src, dst, 1, "produce") == pytest.approx(
+            healthy.delay(src, dst, 1, "produce") + 0.050, abs=1e-12)
+    # Other paths are untouched.
+    assert degraded.delay("us-west1-a", "us-west3-a", 1, "produce") == \
+        healthy.delay("us-west1-a", "us-west3-a", 1, "produce")
+    degraded.degrade("us-west1", "us-west2", None)
+    assert degraded.delay("us-west1-a", "us-west2-b", 1, "produce") == \
+        healthy.delay("us-west1-a", "us-west2-b", 1, "produce")
+
+
+def test_degrade_bandwidth_and_loss(constant_network):
+    net = constant_network
+    net.degrade("us-west1", "us-west3", Degradation(bandwidth=MB))
+    assert net.delay("us-west1-a", "us-west3-a", MB, "mirror") == pytest.approx(1.015)
+    net.degrade("us-west1", "us-west3", Degradation(loss=0.5))
+    n = 4000
+    lost = sum(net.delay("us-west3-a", "us-west1-a", 1, "mirror") is None for _ in range(n))
+    assert abs(lost / n - 0.5) <= 5 * math.sqrt(0.25 / n)
+
+
+# --- round trips ----------------------------------------------------------------------------
+
+def test_round_trips_count_both_directions(constant_network, const_rtt):
+    net = constant_network
+    dsts = ["us-west1-b", "us-west2-a", "us-west3-a"]
+    rtts = net.round_trips("us-west1-a", dsts, 300, 40, "metadata")
+    assert rtts == [const_rtt["inter_zone"], const_rtt[("us-west1", "us-west2")],
+                    const_rtt[("us-west1", "us-west3")]]
+    for dst in dsts:
+        assert net.bytes[("us-west1-a", dst, "metadata")] == 300
+        assert net.bytes[(dst, "us-west1-a", "metadata")] == 40
+    assert net.messages == 2 * len(dsts)
+
+
+def test_round_trips_leave_out_unreachable_and_add_degradation(constant_network, const_rtt):
+    net = constant_network
+    net.partition("us-west2", "us-west1", one_way=True)  # replies from us-west2 are lost
+    net.degrade("us-west1", "us-west3", Degradation(extra_latency=0.010))
+    rtts = net.round_trips("us-west1-a", ["us-west2-a", "us-west3-a"], 300, 40, "metadata")
+    assert rtts == [pytest.approx(const_rtt[("us-west1", "us-west3")] + 0.020)]
+    assert ("us-west1-a", "us-west2-a", "metadata") not in net.bytes
+    assert net.messages == 2
+
+
+def test_round_trips_draw_full_rtts(network):
+    rtts = [network.round_trips("us-west1-a", ["us-west2-a"], 1, 1, "metadata")[0]
+            for _ in range(4001)]
+    assert statistics.median(rtts) == pytest.approx(0.024, rel=0.02)
+
+
+@pytest.mark.xfail(reason="network.py:240-246: round_trips applies only a degradation's loss, "
+                          "never the link's own loss, so quorum round trips over a lossy link "
+                          "always succeed while single messages are lost", strict=True)
+def test_round_trips_honour_link_loss(make_network, constant_topology_spec):
+    spec = constant_topology_spec(extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.5)])
+    net = make_network(spec)
+    n = 2000
+    answered = sum(len(net.round_trips("us-west1-a", ["us-west2-a"], 1, 1, "metadata"))
+                   for _ in range(n))
+    assert answered < 0.9 * n  # at least one of two messages lost: expected 25 %
+
+
+def test_network_context_is_its_own(ctx, topology):
+    net = Network(ctx, topology)
+    assert net.ctx is ctx
+    assert Network(Context(seed=1), topology).delay("us-west1-a", "us-west2-a", 1, "x") > 0

@@ -1,0 +1,392 @@
+"""Object storage buckets: PUT/GET timing, async replication, outages (components.object_store).
+
+Exact-timing tests run on the constant-RTT topology (inter-zone RTT 1 ms, so a zone
+reaches its region's storage endpoint in 0.5 ms; us-west1 <-> us-west2 24 ms) with
+constant PUT/GET latencies; distribution tests on the GCP topology with the schema's
+default latency fits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from geosim.components.object_store import REQUEST_BYTES, ObjectStore, StoredObject
+from geosim.core.events import ObjectStored, ReadBlocked
+from geosim.scenario import schema
+from geosim.world.network import Network
+
+PUT_S = 0.200
+GET_S = 0.100
+HOP = 0.0005  # one way, zone <-> its region's endpoint (constant topology)
+HOUR = 3600.0
+SIZE = 4 * 2**20
+
+
+def make_store(network: Network, constant_latency: bool = True, **spec) -> ObjectStore:
+    data = {"kind": "multi-region", "regions": ["us-west1", "us-west2"], **spec}
+    if constant_latency:
+        data.setdefault("put_latency", {"dist": "constant", "value": PUT_S})
+        data.setdefault("get_latency", {"dist": "constant", "value": GET_S})
+    return ObjectStore(network.ctx, network, schema.ObjectStoreSpec.model_validate(data))
+
+
+class Outcomes:
+    """Collects ``done(ok)`` callbacks with the simulated time they came at."""
+
+    def __init__(self, env):
+        self.env = env
+        self.calls: list[tuple[float, bool]] = []
+
+    def __call__(self, ok: bool) -> None:
+        self.calls.append((self.env.now, ok))
+
+
+def put_one(store: ObjectStore, zone: str = "us-west1-a", size: int = SIZE
+            ) -> tuple[StoredObject, Outcomes]:
+    region = store.network.topology.region_of(zone)
+    obj = store.create(size, region)
+    done = Outcomes(store.env)
+    store.put(obj, zone, store.home_region(region), done)
+    return obj, done
+
+
+def put_settled(store: ObjectStore, zone: str = "us-west1-a") -> StoredObject:
+    """PUT an object and run one simulated second, so it is durable at home."""
+    obj, done = put_one(store, zone)
+    store.env.run(until=store.env.now + 1)
+    assert done.calls and done.calls[0][1]
+    return obj
+
+
+@pytest.fixture
+def store(constant_network) -> ObjectStore:
+    return make_store(constant_network)
+
+
+# --- PUT ---------------------------------------------------------------------------------
+
+def test_put_completes_after_the_put_latency(store):
+    obj, done = put_one(store)
+    store.env.run(until=10)
+    assert done.calls == [(pytest.approx(HOP + PUT_S + HOP), True)]
+    # Durable in the home region when the service finished, before the response arrived.
+    assert obj.copies["us-west1"] == pytest.approx(HOP + PUT_S)
+    assert store.counters["object_puts"] == 1
+    assert store.counters["object_put_bytes"] == SIZE
+    assert store.network.bytes[("us-west1-a", "us-west1", "object_put")] == SIZE + REQUEST_BYTES
+    assert store.network.bytes[("us-west1", "us-west1-a", "object_put")] == REQUEST_BYTES
+
+
+def test_put_latency_follows_the_default_fit(network):
+    store = make_store(network, constant_latency=False)
+    dones = [put_one(store)[1] for _ in range(4000)]
+    store.env.run(until=60)
+    times = np.array([d.calls[0][0] for d in dones])
+    assert all(d.calls[0][1] for d in dones)
+    # GCS PUT fit p50 200 ms / p99 402 ms, plus ~0.5 ms to the endpoint and back.
+    assert np.median(times) == pytest.approx(0.2005, rel=0.03)
+    assert np.quantile(times, 0.99) == pytest.approx(0.4025, rel=0.06)
+
+
+def test_put_into_a_down_region_fails(store):
+    store.fail_region("us-west1")
+    obj, done = put_one(store)
+    store.env.run(until=10)
+    assert done.calls == [(0.0, False)]
+    assert obj.copies == {}
+
+
+def test_put_transfer_time_per_mib(constant_network):
+    store = make_store(constant_network, transfer_time_per_mib=0.01)
+    _, done = put_one(store, size=8 * 2**20)
+    store.env.run(until=10)
+    assert done.calls == [(pytest.approx(HOP + PUT_S + 0.08 + HOP), True)]
+
+
+# --- asynchronous replication --------------------------------------------------------------
+
+def replication_delays(store: ObjectStore, n: int) -> np.ndarray:
+    objs = [put_one(store, size=1000)[0] for _ in range(n)]
+    store.env.run(until=60)
+    return np.array([t - obj.copies[obj.writer_region] for obj in objs
+                     for region, t in obj.copies.items() if region != obj.writer_region])
+
+
+def test_default_replication_honours_the_sla(network):
+    # 99.9 % within 1 h, 100 % within 12 h (figures.md O1).
+    store = make_store(network, regions=["us-west1", "us-west2", "us-west3"])
+    delays = replication_delays(store, 25_000)
+    assert len(delays) == 50_000 and delays.min() > 0
+    assert delays.max() <= 12 * HOUR
+    # Empirical 99.9 % quantile <= 1 h up to sampling error: the fraction within 1 h is
+    # at least 99.9 % minus four binomial standard errors.
+    within = float(np.mean(delays <= HOUR))
+    assert within >= 0.999 - 4 * math.sqrt(0.999 * 0.001 / len(delays))
+    assert np.median(delays) == pytest.approx(300.0, rel=0.05)  # assumed p50: 5 min
+
+
+def test_turbo_replication_is_within_15_minutes(network):
+    store = make_store(network, kind="dual-region", replication={"preset": "turbo"})
+    delays = replication_delays(store, 10_000)
+    assert len(delays) == 10_000
+    assert delays.max() <= 15 * 60
+
+
+def test_replication_bytes_cross_regions_once(store):
+    for _ in range(3):
+        put_one(store, size=1000)
+    store.env.run(until=10)
+    assert store.counters["object_replication_bytes"] == 3000
+    assert store.network.bytes[("us-west1", "us-west2", "object_replication")] == 3000
+
+
+def test_regional_bucket_never_replicates(constant_network):
+    store = make_store(constant_network, kind="regional")
+    objs = [put_one(store)[0] for _ in range(50)]
+    store.env.run(until=13 * HOUR)
+    assert all(set(obj.copies) == {"us-west1"} for obj in objs)
+    assert store.counters["object_replication_bytes"] == 0
+    assert not any(purpose == "object_replication" for _, _, purpose in store.network.bytes)
+    # A reader elsewhere is always served from the writer's bucket.
+    assert store.source_for(objs[0].object_id, "us-west2") == "us-west1"
+
+
+def test_announce_emits_the_durable_copies(store):
+    events = []
+    store.ctx.recorder.subscribe(ObjectStored, events.append)
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.announce(obj)
+    assert len(events) == 1
+    assert events[0].object_id == obj.object_id
+    assert dict(events[0].copies) == obj.copies
+
+
+# --- reads -------------------------------------------------------------------------------
+
+def test_get_in_the_writer_region_is_local(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    got = Outcomes(store.env)
+    store.get(obj.object_id, SIZE, "us-west1-b", got)
+    store.env.run(until=2)
+    assert got.calls == [(pytest.approx(1 + HOP + GET_S + HOP), True)]
+    assert store.counters["object_gets"] == 1
+    assert store.counters["object_gets_cross_region"] == 0
+
+
+def test_get_before_replication_reads_through_from_the_source(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    assert obj.copies["us-west2"] > 1  # not yet replicated
+    assert store.source_for(obj.object_id, "us-west2") == "us-west1"
+    got = Outcomes(store.env)
+    store.get(obj.object_id, SIZE, "us-west2-a", got)
+    store.env.run(until=2)
+    # Cross-region hop (half the 24 ms RTT), the zone's request and response, the GET.
+    assert got.calls == [(pytest.approx(1 + 0.012 + HOP + GET_S + HOP), True)]
+    assert store.counters["object_gets_cross_region"] == 1
+    assert store.network.bytes[("us-west1", "us-west2", "object_get")] == SIZE
+    assert store.network.bytes[("us-west2", "us-west2-a", "object_get")] == SIZE
+
+
+def test_get_after_replication_is_local(store):
+    obj = put_settled(store)
+    store.env.run(until=obj.copies["us-west2"] + 1)
+    assert store.source_for(obj.object_id, "us-west2") == "us-west2"
+    got = Outcomes(store.env)
+    store.get(obj.object_id, SIZE, "us-west2-a", got)
+    store.env.run(until=store.env.now + 1)
+    assert got.calls and got.calls[0][1]
+    assert store.counters["object_gets_cross_region"] == 0
+    assert ("us-west1", "us-west2", "object_get") not in store.network.bytes
+
+
+def test_fully_replicated_objects_are_forgotten_but_stay_readable(store):
+    obj, _ = put_one(store)
+    store.env.run(until=13 * HOUR)
+    put_one(store)  # creating an object prunes the fully replicated ones
+    assert store.tracked_objects == 1
+    store.fail_region("us-west1")
+    assert store.source_for(obj.object_id, "us-west2") == "us-west2"
+    assert store.source_for(obj.object_id, "us-west1") == "us-west2"
+
+
+# --- outage vs destruction ----------------------------------------------------------------
+
+def test_outage_blocks_unreplicated_objects_until_recovery(store):
+    blocked = []
+    store.ctx.recorder.subscribe(ReadBlocked, blocked.append)
+    replicated = put_settled(store)
+    store.env.run(until=replicated.copies["us-west2"] + 1)
+    pending = put_settled(store)
+    due = pending.copies["us-west2"]
+    assert due > store.env.now
+
+    failed_at = store.env.now
+    store.network.set_down("us-west1")
+    store.fail_region("us-west1")
+    assert store.source_for(pending.object_id, "us-west2") is None
+    assert store.source_for(replicated.object_id, "us-west2") == "us-west2"
+    got = Outcomes(store.env)
+    store.get(pending.object_id, SIZE, "us-west2-a", got)
+    waiter = store.when_readable(pending.object_id, "us-west2")
+    store.env.run(until=due + 60)  # the copy was due meanwhile: it stalled instead
+    assert got.calls == [(failed_at, False)]
+    assert [(e.object_id, e.region) for e in blocked] == [(pending.object_id, "us-west2")]
+    assert store.source_for(pending.object_id, "us-west2") is None
+    assert not waiter.triggered
+
+    recovery = store.env.now
+    store.network.set_down("us-west1", False)
+    store.recover_region("us-west1")
+    assert waiter.triggered
+    assert store.source_for(pending.object_id, "us-west2") is not None
+    assert pending.copies["us-west2"] == pytest.approx(max(due, recovery))
+    assert store.counters["objects_lost"] == 0
+
+
+def test_short_outage_keeps_the_original_replication_time(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    due = obj.copies["us-west2"]
+    store.fail_region("us-west1")
+    assert obj.copies["us-west2"] == math.inf
+    store.env.run(until=2)
+    store.recover_region("us-west1")
+    assert obj.copies["us-west2"] == due
+    assert store.source_for(obj.object_id, "us-west2") == "us-west1"
+
+
+def test_destruction_loses_unreplicated_objects_for_good(store):
+    replicated = put_settled(store)
+    store.env.run(until=replicated.copies["us-west2"] + 1)
+    pending = [put_one(store)[0] for _ in range(3)]
+    store.env.run(until=store.env.now + 1)
+    assert all(obj.copies["us-west2"] > store.env.now for obj in pending)
+
+    store.network.set_down("us-west1")
+    store.fail_region("us-west1", destroy=True)
+    assert store.counters["objects_lost"] == 3
+    waiters = [store.when_readable(obj.object_id, "us-west2") for obj in pending]
+    store.recover_region("us-west1")  # a destroyed region does not come back
+    store.env.run(until=store.env.now + 13 * HOUR)
+    for obj, waiter in zip(pending, waiters, strict=True):
+        assert store.source_for(obj.object_id, "us-west2") is None
+        assert store.source_for(obj.object_id, "us-west1") is None
+        assert not waiter.triggered
+    assert store.source_for(replicated.object_id, "us-west2") == "us-west2"
+    assert store.counters["objects_lost"] == 3
+
+
+def test_destroying_a_replica_region_loses_nothing(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.fail_region("us-west2", destroy=True)
+    assert store.counters["objects_lost"] == 0
+    assert store.source_for(obj.object_id, "us-west1") == "us-west1"
+    store.env.run(until=13 * HOUR)
+    assert obj.copies["us-west2"] == math.inf  # the copy never happens
+    assert store.source_for(obj.object_id, "us-west1") == "us-west1"
+
+
+@pytest.mark.xfail(reason="object_store.py:222-225: fail_region(destroy=True) counts an object "
+                          "as lost whenever all its copies are gone after the call, also when "
+                          "it was already lost, so a second destruction counts it again",
+                   strict=True)
+def test_a_lost_object_is_counted_once(store):
+    put_one(store)
+    store.env.run(until=1)
+    store.fail_region("us-west1", destroy=True)
+    store.fail_region("us-west2", destroy=True)
+    assert store.counters["objects_lost"] == 1
+
+
+@pytest.mark.xfail(reason="object_store.py:272-275: pause_replication(False) reschedules every "
+                          "infinite copy time in a non-destroyed region, including copies "
+                          "whose source region was destroyed, so a lost object becomes "
+                          "readable again", strict=True)
+def test_resuming_replication_does_not_resurrect_lost_objects(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.fail_region("us-west1", destroy=True)
+    assert store.counters["objects_lost"] == 1
+    store.pause_replication(True)
+    store.env.run(until=2)
+    store.pause_replication(False)
+    store.env.run(until=13 * HOUR)
+    assert store.source_for(obj.object_id, "us-west2") is None
+
+
+@pytest.mark.xfail(reason="object_store.py:276-277: pause_replication(False) shifts every copy "
+                          "time later than the pause start by the pause length, including the "
+                          "writer's own home copy of a PUT that completed during the pause, so "
+                          "an object readable in its home region becomes unreadable there",
+                   strict=True)
+def test_resuming_replication_keeps_home_copies_readable(store):
+    store.pause_replication(True)
+    obj, done = put_one(store)
+    store.env.run(until=10)
+    assert done.calls[0][1]
+    assert store.source_for(obj.object_id, "us-west1") == "us-west1"
+    store.pause_replication(False)
+    assert store.source_for(obj.object_id, "us-west1") == "us-west1"
+
+
+def test_paused_replication_holds_copies_then_resumes(store):
+    store.pause_replication(True)
+    store.env.run(until=1)
+    obj, _ = put_one(store)
+    store.env.run(until=13 * HOUR)
+    assert obj.copies["us-west2"] == math.inf
+    assert store.source_for(obj.object_id, "us-west2") == "us-west1"
+    resumed = store.env.now
+    store.pause_replication(False)
+    assert resumed < obj.copies["us-west2"] <= resumed + 12 * HOUR
+
+
+def test_when_readable_fires_when_a_partition_heals(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.network.partition("us-west1", "us-west2")
+    assert store.source_for(obj.object_id, "us-west2") is None
+    waiter = store.when_readable(obj.object_id, "us-west2")
+    store.wake_readers()
+    assert not waiter.triggered
+    store.network.partition("us-west1", "us-west2", active=False)
+    store.wake_readers()
+    assert waiter.triggered
+
+
+@pytest.mark.xfail(reason="object_store.py:196-200: when_readable only fires from wake_readers "
+                          "(a recovery or healed partition); a copy landing in the reader's "
+                          "region by replication, or an object already readable, never "
+                          "triggers it", strict=True)
+def test_when_readable_fires_when_the_copy_lands(store):
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.network.partition("us-west1", "us-west2")
+    waiter = store.when_readable(obj.object_id, "us-west2")
+    store.env.run(until=obj.copies["us-west2"] + 1)
+    assert store.source_for(obj.object_id, "us-west2") == "us-west2"
+    assert waiter.triggered
+
+
+def test_slowdown_scales_service_time(store):
+    store.set_slowdown("us-west1", 5.0)
+    _, slow = put_one(store)
+    store.env.run(until=10)
+    store.set_slowdown("us-west1", None)
+    _, fast = put_one(store)
+    store.env.run(until=20)
+    assert slow.calls[0][0] == pytest.approx(HOP + 5 * PUT_S + HOP)
+    assert fast.calls[0][0] - 10 == pytest.approx(HOP + PUT_S + HOP)
+
+
+def test_home_region_is_the_nearest_bucket_region(constant_network):
+    store = make_store(constant_network)
+    assert store.home_region("us-west2") == "us-west2"
+    assert store.home_region("us-west3") == "us-west2"  # 13 ms vs 30 ms
