@@ -192,8 +192,11 @@ def test_commit_bytes_are_counted_as_metadata(multi):
     commits.issue("us-west2-a", size=1000)
     multi.env.run(until=1)
     net = multi.network
-    assert net.bytes[("us-west2-a", "us-west1-a", "metadata")] == 1000 + 1000  # request + log
-    assert net.bytes[("us-west1-a", "us-west2-a", "metadata")] == ENVELOPE + ENVELOPE
+    # us-west2-a is both the client and a follower: request + vote / log entry + reply.
+    assert net.bytes[("us-west2-a", "us-west1-a", "metadata")] == 1000 + ENVELOPE
+    assert net.bytes[("us-west1-a", "us-west2-a", "metadata")] == 1000 + ENVELOPE
+    assert net.bytes[("us-west1-a", "us-west2-b", "metadata")] == 1000
+    assert net.bytes[("us-west2-b", "us-west1-a", "metadata")] == ENVELOPE
     assert net.bytes[("us-west1-a", "us-west3-a", "metadata")] == 1000
     assert net.bytes[("us-west3-a", "us-west1-a", "metadata")] == ENVELOPE
 
@@ -214,7 +217,8 @@ def test_losing_the_leader_region_elects_an_eligible_leader(multi):
     multi.env.run(until=30)
 
     elected_at = 5 + multi.election_timeout
-    assert [(c.t, c.region) for c in changes] == [(5.0, None), (elected_at, "us-west2")]
+    assert [(c.t, c.store, c.leader_region) for c in changes] == [(5.0, "metadata", None),
+                                                             (elected_at, "metadata", "us-west2")]
     assert multi.leader_zone == "us-west2-a"
     assert multi.voters[multi.leader].leader_eligible
     assert multi.counters["metadata_elections"] == 1

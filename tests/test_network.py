@@ -84,7 +84,8 @@ def test_bytes_are_counted_by_source_destination_and_purpose(network):
 
 
 def test_randomly_lost_messages_are_still_billed(make_network, constant_topology_spec):
-    spec = constant_topology_spec(extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.3)])
+    spec = constant_topology_spec(
+        extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.3)])
     net = make_network(spec)
     n = 4000
     lost = sum(net.delay("us-west1-a", "us-west2-a", 10, "mirror") is None for _ in range(n))
@@ -298,7 +299,8 @@ def test_round_trips_draw_full_rtts(network):
                           "never the link's own loss, so quorum round trips over a lossy link "
                           "always succeed while single messages are lost", strict=True)
 def test_round_trips_honour_link_loss(make_network, constant_topology_spec):
-    spec = constant_topology_spec(extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.5)])
+    spec = constant_topology_spec(
+        extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.5)])
     net = make_network(spec)
     n = 2000
     answered = sum(len(net.round_trips("us-west1-a", ["us-west2-a"], 1, 1, "metadata"))
