@@ -193,7 +193,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     check_writable(out_dir)
 
     show_progress = not (args.no_progress or args.quiet) and scenario.simulation.progress
-    progress = ProgressBar(sys.stderr) if show_progress else None
+    progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show_progress else None
     try:
         result = run(scenario, seed, progress=progress)
     finally:
