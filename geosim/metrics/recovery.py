@@ -2,14 +2,17 @@
 
 The baseline is the mean rate over the whole bins inside ``[warmup, fault_start)``.
 From the bin holding the fault start up to the last whole bin before the end of
-production, rates are averaged over windows of ``sustain`` consecutive bins, so that
-the quantization of flushes into bins is not mistaken for an outage. The region has
-*dropped* if some window's mean rate is below ``(1 - tolerance) * baseline`` and has
-*recovered* at the start of the first later window whose mean is within
-``tolerance * baseline`` of the baseline (a catch-up burst above the band is not yet
-"back to normal"). The recovery time is that bin's start minus the
-fault start, never negative; 0 if the rate never dropped; ``None`` if it never
-recovered or there is no baseline.
+production, rates are averaged over sliding windows of ``sustain`` consecutive bins,
+so that the quantization of flushes into bins (a bin catching one flush more or
+less) is not mistaken for an outage. The region has *dropped* if some window's mean
+is below ``(1 - tolerance) * baseline``. It has *recovered* at the first bin ``k``,
+at or after the first dropped window, such that the ``sustain`` windows starting at
+``k, k + 1, ...`` all have means within ``tolerance * baseline`` of the baseline:
+requiring consecutive windows keeps a window that averages a silent stretch with a
+catch-up burst from passing for a recovery, and a burst above the band is not yet
+"back to normal". The recovery time is bin ``k``'s start minus the fault start,
+never negative; 0 if the rate never dropped; ``None`` if it never recovered before
+the end of production or there is no baseline.
 """
 
 from __future__ import annotations
@@ -53,7 +56,11 @@ def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
     if dropped.size == 0:
         return 0.0
     within = np.abs(means - baseline) <= tolerance * baseline
-    candidates = np.flatnonzero(within[dropped[0]:])
+    if within.size < sustain:
+        return None
+    sustained = np.convolve(within.astype(np.int64), np.ones(sustain, dtype=np.int64),
+                            "valid") == sustain
+    candidates = np.flatnonzero(sustained[dropped[0]:])
     if candidates.size == 0:
         return None
     first_ok = start + dropped[0] + int(candidates[0])

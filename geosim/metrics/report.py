@@ -73,9 +73,10 @@ class Recovery:
 
     ``first_success``: seconds from the fault start to the first ack (delivery) in
     the region of a row sent at or after the fault start. ``rate_recovered``:
-    seconds from the fault start until the region's acked (delivered) byte rate is
-    within 10 % of ``baseline_bytes_per_s`` for 5 consecutive bins; 0 if it never
-    fell below 90 % of it. ``longest_gap``: longest time between consecutive
+    seconds from the fault start until the region's acked (delivered) byte rate,
+    averaged over 5-bin windows, is within 10 % of ``baseline_bytes_per_s`` for 5
+    consecutive windows; 0 if it never fell below 90 % of it (see
+    :mod:`geosim.metrics.recovery`). ``longest_gap``: longest time between consecutive
     successes after warmup, including the time from the last success to the end of
     production (producers only; ``None`` for consumers).
     """
