@@ -131,7 +131,9 @@ def test_rto_latency_bytes_checks(summary):
     assert before["max"] == 1.0 and before["mean"] == 0.75 and before["records"] == 1600
     assert publish["a"]["warmup"] == {"max": None, "mean": None, "p50": None, "p90": None,
                                       "p99": None, "p999": None, "records": 0}
-    assert summary["latency"]["e2e"]["b"]["after"]["p50"] == 1.75
+    # the destruction lasts until the end of production: nothing is "after"
+    assert summary["latency"]["e2e"]["b"]["during"]["p50"] == 1.75
+    assert summary["latency"]["e2e"]["b"]["after"]["records"] == 0
     assert summary["bytes"]["cross_region"] == {
         "by_pair": {"a->b": 3000}, "by_purpose": {"object_replication": 3000},
         "rate": 15.0, "total": 3000}
@@ -169,11 +171,11 @@ def test_same_events_give_byte_identical_json():
 
 def test_byte_identical_across_processes_and_hash_seeds():
     script = (
-        "import json, sys; sys.path.insert(0, {tests!r});"
+        f"import json, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r});"
         "import test_metrics_summary as t;"
         "from geosim.metrics import build_summary;"
         "print(json.dumps(build_summary(t._report(), meta=t.META)))"
-    ).format(tests=str(Path(__file__).resolve().parent))
+    )
     outputs = set()
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
