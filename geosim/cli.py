@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -171,8 +172,12 @@ class ProgressBar:
             if self._clock() - self._started < self._delay_s:
                 return
             from tqdm import tqdm
+
+            # Not tqdm's own width detection: a pseudo-terminal without a size reports
+            # 0 columns, and tqdm then draws nothing; shutil falls back to 80.
             self.bar = tqdm(total=round(sim_end, 3), unit="s", desc="simulated",
-                            file=self._stream, leave=False, dynamic_ncols=True,
+                            file=self._stream, leave=False,
+                            ncols=shutil.get_terminal_size().columns,
                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}"
                                        " s [{elapsed}<{remaining}]")
         self.bar.update(max(0.0, round(sim_now, 3) - self.bar.n))
