@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geosim.core.events import (
     Delivered,
@@ -228,8 +230,10 @@ def test_per_object_state_is_pruned_after_replication():
         t = 20.0 + i
         rows = [run.row(10, object_id=i)]
         run.store(t, i, "a", {"a": t, "b": t + 30.0}, rows, ack_at=t + 0.1)
-    # Only objects whose copy to b is still pending (the last 30 s) are tracked.
-    assert run.collector.objects.open_objects <= 31
+    # Acknowledged objects wait for their copy to b in a compact cohort, and only
+    # those whose copy is still pending (the last 30 s, plus one sweep) are kept.
+    assert run.collector.objects.open_objects == 0
+    assert run.collector.objects.cohort_objects <= 36
     assert run.collector.objects.groups == 1
     run.destroy(2000.0, "a")
     report = run.finish(t_end=2100.0)
@@ -504,3 +508,136 @@ def test_finalize_passes_bytes_and_counters_through():
     assert report.traffic.cross_region.total == 1000
     assert report.traffic.cross_region.rate == 10.0
     assert report.counters == {"object_puts": 3}
+
+
+# --- the fold against a brute-force reference -----------------------------------------------
+
+def _reference(objects, region_events, t_end):
+    """Per-object replay of the availability definitions, without any pruning."""
+    lost_records, rpo, unavailable, open_records = 0, 0.0, 0, 0
+    intervals = []
+    for t_store, writer, copies, records in objects:
+        state = {r: "up" for r in "abc"}
+        for t, region, kind in region_events:
+            if t < t_store:
+                state[region] = "destroyed" if kind == "destroy" else kind
+        existing = {writer}
+        moments = sorted([(c, 0, r, None) for r, c in copies.items() if c < INF] +
+                         [(t, 1, r, k) for t, r, k in region_events if t > t_store])
+        blocked, since, counted, lost = set(), None, False, False
+        t_ack = t_store + 0.1
+
+        def readable():
+            return any(state[e] == "up" for e in existing)  # noqa: B023
+
+        for t, is_event, region, kind in moments:
+            if not is_event:
+                if state[region] == "destroyed" or not existing:
+                    continue
+                (existing if state[region] == "up" and readable() else blocked).add(region)
+                continue
+            state[region] = "destroyed" if kind == "destroy" else kind
+            if kind == "destroy":
+                existing.discard(region)
+                blocked.discard(region)
+                if not existing:
+                    lost = True
+                    lost_records += records
+                    rpo = max(rpo, t - t_ack)
+                    if counted:
+                        unavailable -= records
+                    break
+            if kind == "up":
+                changed = True
+                while changed:
+                    changed = False
+                    for b in sorted(blocked):
+                        if state[b] == "up" and readable():
+                            existing.add(b)
+                            blocked.discard(b)
+                            changed = True
+            if not readable() and since is None:
+                since = t
+                if not counted:
+                    unavailable += records
+                    counted = True
+            elif readable() and since is not None:
+                intervals.append((since, t))
+                since = None
+        if since is not None and not lost:
+            intervals.append((since, t_end))
+            open_records += records
+    union = []
+    for start, end in sorted(intervals):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    longest = max((end - start for start, end in intervals), default=0.0)
+    return lost_records, rpo, unavailable, union, open_records, longest
+
+
+_region_events = st.lists(
+    st.tuples(st.integers(1, 60), st.sampled_from("abc"),
+              st.sampled_from(["down", "up", "down", "up", "destroy"])), max_size=16)
+_objects = st.lists(
+    st.tuples(st.integers(0, 59), st.sampled_from("abc"),
+              st.dictionaries(st.sampled_from("abc"),
+                              st.sampled_from([0.3, 2.2, 6.7, 13.1, 31.4, INF]), max_size=3),
+              st.integers(1, 100)), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_region_events, _objects, st.sampled_from([0.5, 5.0]))
+def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep):
+    # Keep region events that make sense in order (down when up, up when down, ...).
+    state, events = {r: "up" for r in "abc"}, []
+    for t, region, kind in sorted(set(raw_events)):
+        if state[region] == "destroyed" or (kind == "down") != (state[region] == "up") \
+                and kind != "destroy":
+            continue
+        state[region] = "destroyed" if kind == "destroy" else kind
+        events.append((float(t), region, kind))
+    # Objects are written only by regions that are up at the time.
+    objects = []
+    for slot, writer, delays, records in sorted(raw_objects, key=lambda o: o[0]):
+        t_store = slot + 0.5
+        writer_state = "up"
+        for t, region, kind in events:
+            if region == writer and t < t_store:
+                writer_state = "destroyed" if kind == "destroy" else kind
+        if writer_state != "up":
+            continue
+        copies = {r: t_store + d for r, d in delays.items() if r != writer}
+        objects.append((t_store, writer, copies, records))
+
+    run = Run(faults=[(t, t) for t, _, kind in events if kind == "destroy"] or
+              [(e[0], e[0]) for e in events[:1]],
+              production_end=100.0)
+    run.collector.objects.sweep_interval = sweep
+    stream = [(o[0], 0, i) for i, o in enumerate(objects)]
+    stream += [(t, 1, j) for j, (t, _, _) in enumerate(events)]
+    for t, is_event, index in sorted(stream):
+        if is_event:
+            _, region, kind = events[index]
+            if kind == "destroy":
+                run.destroy(t, region)
+            elif kind == "up":
+                run.up(t, region)
+            else:
+                run.down(t, region)
+            continue
+        t_store, writer, copies, records = objects[index]
+        row = run.row(records, object_id=index)
+        run.store(t_store, index, writer, {writer: t_store, **copies}, [row],
+                  ack_at=t_store + 0.1)
+    report = run.finish(t_end=100.0)
+
+    lost, rpo, unavailable, union, open_records, longest = _reference(objects, events, 100.0)
+    # RPO is measured from the fault start; here every destruction is its own fault.
+    assert report.loss.records == lost
+    assert report.loss.rpo_seconds == pytest.approx(rpo)
+    assert report.unavailable.records == unavailable
+    assert report.unavailable.intervals == pytest.approx(union)
+    assert report.unavailable.open_records == open_records
+    assert report.unavailable.max_seconds == pytest.approx(longest)

@@ -23,21 +23,36 @@ Definitions (domain.md §7; all times in seconds):
 Records and bytes are attributed to the object's writer region; bytes are
 uncompressed, as acknowledged.
 
-Memory: per-object state is kept only while the object can still change class
-(a copy pending or blocked, or acks still expected: until every row of its
-``ObjectCommitted`` is acked, or ``ack_grace`` seconds after it was stored). Then
-it is folded into an aggregate keyed by (writer region, set of regions holding
-copies), since from then on its fate depends on that set alone. A heap keyed by
-the time an object may next be folded drives the pruning.
+Memory. An object is held in one of three forms, each as small as its role allows:
+
+1. ``_Object``, keyed by object id, from ``ObjectStored`` until its rows are
+   acknowledged (every row of its ``ObjectCommitted``, or ``ack_grace`` seconds
+   after it was stored): acks must find it by id. Also for the rare objects
+   whose copies are blocked by an outage, or that are unreadable.
+2. ``_Cohort`` rows, once acks are done while copies are still pending: objects
+   with the same writer, the same existing copies and the same pending
+   destinations differ only in their due times, records, bytes and first ack
+   time, so a cohort keeps those in one float array (8 bytes a field) and decides
+   their due copies with vectorised sweeps (every ``sweep_interval`` seconds, and
+   at each region event).
+3. ``_Group`` aggregates, once no copy is pending: from then on an object's fate
+   depends only on (writer region, set of regions holding copies), so its records
+   are summed into that group.
+
+So memory is bounded by the objects stored within the replication window, at a
+few dozen bytes each, not by the number of events.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 from geosim.core.events import ObjectCommitted, ObjectStored, RegionState, Row
 from geosim.metrics.report import (
@@ -51,14 +66,19 @@ UP, DOWN, DESTROYED = 0, 1, 2
 # Shared empty list for the common "nothing blocked" case (saves a list per object);
 # never mutated: code replaces it with a fresh list before appending.
 _NONE: list[str] = []
+# Columns of a cohort row (records and bytes already counted as unavailable are kept
+# per object, so that no record is counted twice); due times of its pending
+# destinations follow.
+_RECORDS, _BYTES, _FIRST_ACK, _COUNTED_RECORDS, _COUNTED_BYTES, _DUE = range(6)
+_FIXED = [_RECORDS, _BYTES, _FIRST_ACK, _COUNTED_RECORDS, _COUNTED_BYTES]
 
 
 class _Object:
-    """An object that can still change class."""
+    """An object tracked individually (form 1 of the module docstring)."""
 
     __slots__ = ("oid", "writer", "t_store", "existing", "pending", "blocked", "had_copy",
                  "records", "bytes", "first_ack", "rows_expected", "rows_acked", "since",
-                 "counted_records", "counted_bytes", "lost", "due")
+                 "counted_records", "counted_bytes", "lost", "released", "due")
 
     def __init__(self, oid: int, writer: str, t_store: float):
         self.oid = oid
@@ -77,12 +97,13 @@ class _Object:
         self.counted_records = 0                      # already counted as unavailable
         self.counted_bytes = 0
         self.lost = False
+        self.released = False                         # no more acks expected
         self.due: float | None = None                 # live heap entry, if any
 
 
 @dataclass(slots=True)
 class _Group:
-    """Settled objects sharing a writer region and a set of copy regions."""
+    """Settled objects sharing a writer region and a set of copy regions (form 3)."""
 
     writer: str
     regions: frozenset[str]
@@ -94,18 +115,98 @@ class _Group:
     counted_bytes: int = 0
 
 
+class _Cohort:
+    """Acknowledged objects awaiting copies to ``dests`` (form 2).
+
+    One row per object: records, bytes, first ack time, records and bytes already
+    counted as unavailable, then one due time per destination. Counts are exact in
+    float64 below 2**53. All objects of a cohort have the same copies, so they are
+    readable or unreadable together: ``since`` is shared.
+    """
+
+    __slots__ = ("writer", "existing", "dests", "data", "n", "since", "_appended")
+
+    def __init__(self, writer: str, existing: frozenset[str], dests: tuple[str, ...]):
+        self.writer = writer
+        self.existing = existing
+        self.dests = dests
+        self.data = np.empty((16, _DUE + len(dests)))
+        self.n = 0
+        self.since: float | None = None
+        # Rows appended one at a time wait here (a list append is much cheaper than a
+        # numpy row write) until the next vectorised read.
+        self._appended: list[list[float]] = []
+
+    def _reserve(self, extra: int) -> None:
+        need = self.n + extra
+        if need > len(self.data):
+            grown = np.empty((max(need, 2 * len(self.data)), self.data.shape[1]))
+            grown[:self.n] = self.data[:self.n]
+            self.data = grown
+
+    def append(self, values: list[float]) -> None:
+        self._appended.append(values)
+
+    def extend(self, rows: np.ndarray) -> None:
+        self._flush()
+        self._reserve(len(rows))
+        self.data[self.n:self.n + len(rows)] = rows
+        self.n += len(rows)
+
+    def _flush(self) -> None:
+        if self._appended:
+            rows = np.array(self._appended, dtype=np.float64)
+            self._appended = []
+            self.extend(rows)
+
+    @property
+    def size(self) -> int:
+        return self.n + len(self._appended)
+
+    def rows(self) -> np.ndarray:
+        self._flush()
+        return self.data[:self.n]
+
+    def keep(self, mask: np.ndarray) -> None:
+        self._flush()
+        kept = self.data[:self.n][mask]
+        self.n = len(kept)
+        if len(self.data) > 64 and self.n < len(self.data) // 4:
+            self.data = np.empty((max(2 * self.n, 16), self.data.shape[1]))
+        self.data[:self.n] = kept
+
+
+def _totals(rows: np.ndarray) -> tuple[int, int, float, int, int]:
+    """Records, bytes, earliest first ack, counted records and counted bytes of rows."""
+    if not len(rows):
+        return 0, 0, math.inf, 0, 0
+    sums = rows[:, [_RECORDS, _BYTES, _COUNTED_RECORDS, _COUNTED_BYTES]].sum(axis=0).tolist()
+    return (int(round(sums[0])), int(round(sums[1])), float(rows[:, _FIRST_ACK].min()),
+            int(round(sums[2])), int(round(sums[3])))
+
+
 class ObjectAvailability:
     """Fold of ObjectStored / ObjectCommitted / acks / RegionState into loss and
     unavailability (see the module docstring for the definitions)."""
 
     def __init__(self, regions: Iterable[str], *, fault_starts: Iterable[float] = (),
-                 ack_grace: float = 300.0):
+                 ack_grace: float = 300.0, sweep_interval: float = 5.0):
         self._state: dict[str, int] = {r: UP for r in regions}
         self._down_since: dict[str, float] = {}
         self._fault_starts = sorted(float(s) for s in fault_starts)
         self.ack_grace = float(ack_grace)
+        self.sweep_interval = float(sweep_interval)
         self._open: dict[int, _Object] = {}
         self._heap: list[tuple[float, int]] = []
+        # Ack deadlines in store order (so already sorted): a compact FIFO.
+        self._expiry_t = array("d")
+        self._expiry_oid = array("q")
+        self._expiry_head = 0
+        self._next_sweep = -math.inf
+        self._next_due = -math.inf    # earliest time advance() has work to do
+        self._synthetic_oid = -2   # ids for objects split out of cohorts (-1 = no object)
+        self._cohorts: dict[tuple[str, frozenset[str], tuple[str, ...]], _Cohort] = {}
+        self._frozen: dict[tuple[str, ...], frozenset[str]] = {}  # interned copy sets
         self._groups: dict[tuple[str, frozenset[str]], _Group] = {}
         self._lost: dict[str, RegionLoss] = {}
         self._unavailable: dict[str, RegionUnavailability] = {}
@@ -116,8 +217,13 @@ class ObjectAvailability:
 
     @property
     def open_objects(self) -> int:
-        """Objects still tracked individually (bounded by the replication window)."""
+        """Objects tracked individually (awaiting acks, blocked or unreadable)."""
         return len(self._open)
+
+    @property
+    def cohort_objects(self) -> int:
+        """Acknowledged objects awaiting an asynchronous copy, held compactly."""
+        return sum(c.size for c in self._cohorts.values())
 
     @property
     def groups(self) -> int:
@@ -130,8 +236,10 @@ class ObjectAvailability:
         self.advance(t)
         obj = _Object(ev.object_id, ev.writer_region, t)
         state = self._state
-        for region, when in sorted(ev.copies, key=lambda c: (c[1], c[0])):
-            s = state.setdefault(region, UP)
+        for region, when in ev.copies:
+            s = state.get(region)
+            if s is None:
+                s = state[region] = UP
             if not when < math.inf or s == DESTROYED:
                 continue  # never made
             if when > t:
@@ -140,16 +248,25 @@ class ObjectAvailability:
                 obj.existing.append(region)
             else:
                 obj.blocked = [*obj.blocked, region]  # claimed while its region was down
+        if len(obj.pending) > 1:
+            obj.pending.sort()
+        if len(obj.existing) > 1:
+            obj.existing.sort()  # a canonical order for the copy-set keys
         obj.had_copy = bool(obj.existing)
         self._open[obj.oid] = obj
         if not obj.existing and not obj.pending and not obj.blocked:
             self._lose_object(obj, t)  # no copy will ever exist
-        self._schedule(obj, obj.pending[-1][0] if obj.pending else t)
+        self._expiry_t.append(t + self.ack_grace)
+        self._expiry_oid.append(obj.oid)
+        if t + self.ack_grace < self._next_due:
+            self._next_due = t + self.ack_grace
 
     def on_committed(self, ev: ObjectCommitted) -> None:
         obj = self._open.get(ev.object_id)
         if obj is not None:
             obj.rows_expected = len(ev.rows)
+            if not obj.released and obj.rows_acked >= obj.rows_expected:
+                self._release(obj, ev.t)
 
     def on_ack(self, t: float, row: Row) -> None:
         """One acknowledged row (hot path: called for every row of every ack)."""
@@ -170,18 +287,19 @@ class ObjectAvailability:
             self._count_unavailable(obj.writer, n, b)
             obj.counted_records += n
             obj.counted_bytes += b
-        elif (0 <= obj.rows_expected <= obj.rows_acked
-              and not obj.pending and not obj.blocked):
-            self._fold(obj, t)
+        if not obj.released and 0 <= obj.rows_expected <= obj.rows_acked:
+            self._release(obj, t)
 
     def on_region_state(self, ev: RegionState) -> None:
         t = ev.t
         region = ev.region
         self.advance(t)
         # Copies due up to now were made, or blocked, under the state before this event.
-        for obj in self._open.values():
+        for obj in list(self._open.values()):
             if obj.pending and obj.pending[0][0] <= t:
                 self._materialize(obj, t)
+        for cohort in list(self._cohorts.values()):
+            self._materialize_cohort(cohort, t)
         state = self._state
         previous = state.setdefault(region, UP)
         if previous == DESTROYED:
@@ -204,7 +322,23 @@ class ObjectAvailability:
     # --- pruning ------------------------------------------------------------------------
 
     def advance(self, t: float) -> None:
-        """Settle every object whose heap entry is due at or before ``t``."""
+        """Release objects whose ack deadline passed, settle due objects, sweep cohorts."""
+        if t < self._next_due:
+            return  # the hot path: nothing is due yet
+        times = self._expiry_t
+        head = self._expiry_head
+        if head < len(times) and times[head] <= t:
+            oids = self._expiry_oid
+            while head < len(times) and times[head] <= t:
+                obj = self._open.get(oids[head])
+                head += 1
+                if obj is not None and not obj.released:
+                    self._release(obj, t)
+            if head > 4096 and 2 * head > len(times):
+                del times[:head]
+                del oids[:head]
+                head = 0
+            self._expiry_head = head
         heap = self._heap
         while heap and heap[0][0] <= t:
             due, oid = heapq.heappop(heap)
@@ -213,48 +347,96 @@ class ObjectAvailability:
                 continue  # stale entry
             obj.due = None
             self._settle(obj, t)
+        if t >= self._next_sweep:
+            self._next_sweep = t + self.sweep_interval
+            for cohort in list(self._cohorts.values()):
+                self._materialize_cohort(cohort, t)
+        self._next_due = min(
+            self._next_sweep,
+            self._heap[0][0] if self._heap else math.inf,
+            self._expiry_t[self._expiry_head] if self._expiry_head < len(self._expiry_t)
+            else math.inf)
 
     def _schedule(self, obj: _Object, when: float) -> None:
         obj.due = when
         heapq.heappush(self._heap, (when, obj.oid))
+        if when < self._next_due:
+            self._next_due = when
+
+    def _release(self, obj: _Object, now: float) -> None:
+        """No more acks expected: move the object to its most compact form."""
+        obj.released = True
+        if obj.lost or obj.records == 0:
+            del self._open[obj.oid]  # nothing acknowledged: its fate does not matter
+            return
+        if obj.pending and obj.pending[0][0] <= now:
+            self._materialize(obj, now)
+        pending = obj.pending
+        existing_list = obj.existing
+        if (pending and not obj.blocked and obj.had_copy and obj.since is None
+                and (self._state[existing_list[0]] == UP if len(existing_list) == 1
+                     else self._readable(existing_list))):
+            if len(pending) == 1:  # the common case, kept cheap: one asynchronous copy
+                dests: tuple[str, ...] = (pending[0][1],)
+                dues = [pending[0][0]]
+            else:
+                by_region = sorted((region, when) for when, region in pending)
+                dests = tuple(region for region, _ in by_region)
+                dues = [when for _, when in by_region]
+            existing = tuple(sorted(existing_list))
+            frozen = self._frozen.get(existing)
+            if frozen is None:
+                frozen = self._frozen[existing] = frozenset(existing)
+            key = (obj.writer, frozen, dests)
+            cohort = self._cohorts.get(key)
+            if cohort is None:
+                cohort = self._cohorts[key] = _Cohort(*key)
+            if cohort.since is None:
+                cohort.append([obj.records, obj.bytes, obj.first_ack, obj.counted_records,
+                               obj.counted_bytes, *dues])
+                del self._open[obj.oid]
+                return
+        self._settle(obj, now)
 
     def _settle(self, obj: _Object, now: float) -> None:
+        """A released object kept individually: fold it once no copy is pending."""
         if obj.pending:
             self._materialize(obj, now)
         if obj.pending:
             self._schedule(obj, obj.pending[-1][0])
-            return
-        if obj.blocked:
-            return  # rescheduled when a recovery unblocks it
-        acks_done = 0 <= obj.rows_expected <= obj.rows_acked
-        if acks_done or now >= obj.t_store + self.ack_grace:
+        elif not obj.blocked:
             if obj.lost:
                 del self._open[obj.oid]
             else:
                 self._fold(obj, now)
-        else:
-            self._schedule(obj, obj.t_store + self.ack_grace)
+        # blocked: rescheduled when a recovery unblocks it
 
     def _fold(self, obj: _Object, now: float) -> None:
         del self._open[obj.oid]
         obj.due = None
         if obj.records == 0:
             return  # nothing acknowledged: its fate does not matter
-        key = (obj.writer, frozenset(obj.existing))
+        self._add_to_group(obj.writer, frozenset(obj.existing), obj.records, obj.bytes,
+                           obj.first_ack, obj.since, obj.counted_records, obj.counted_bytes, now)
+
+    def _add_to_group(self, writer: str, regions: frozenset[str], records: int, nbytes: int,
+                      first_ack: float, since: float | None, counted_records: int,
+                      counted_bytes: int, now: float) -> None:
+        key = (writer, regions)
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(obj.writer, key[1])
-            if not self._readable(key[1]):
-                group.since = obj.since if obj.since is not None else now
-        group.records += obj.records
-        group.bytes += obj.bytes
-        group.first_ack = min(group.first_ack, obj.first_ack)
-        group.counted_records += obj.counted_records
-        group.counted_bytes += obj.counted_bytes
-        if obj.since is not None:
-            group.since = obj.since if group.since is None else min(group.since, obj.since)
+            group = self._groups[key] = _Group(writer, regions)
+            if not self._readable(regions):
+                group.since = since if since is not None else now
+        group.records += records
+        group.bytes += nbytes
+        group.first_ack = min(group.first_ack, first_ack)
+        group.counted_records += counted_records
+        group.counted_bytes += counted_bytes
+        if since is not None:
+            group.since = since if group.since is None else min(group.since, since)
         if group.since is not None:
-            self._count_group_unavailable(group)
+            self._count_holder_unavailable(group)
 
     # --- copies ---------------------------------------------------------------------------
 
@@ -279,6 +461,81 @@ class ObjectAvailability:
             else:
                 obj.blocked = [*obj.blocked, dest]
 
+    def _materialize_cohort(self, cohort: _Cohort, now: float) -> None:
+        """:meth:`_materialize` for every object of a cohort, vectorised."""
+        rows = cohort.rows()
+        if not len(rows):
+            self._drop_cohort_if_empty(cohort)
+            return
+        due = rows[:, _DUE:] <= now
+        any_due = due.any(axis=1)
+        if not any_due.any():
+            return
+        state = self._state
+        readable = self._readable(cohort.existing)
+        # Every object sees the same states, so each destination has one outcome.
+        made = [state[d] == UP and readable for d in cohort.dests]
+        blocked = [state[d] == DOWN or (state[d] == UP and not readable) for d in cohort.dests]
+        moving = rows[any_due]
+        patterns = due[any_due] @ (1 << np.arange(len(cohort.dests)))
+        cohort.keep(~any_due)
+        for code in np.unique(patterns).tolist():
+            sel = moving[patterns == code]
+            now_due = [k for k in range(len(cohort.dests)) if code >> k & 1]
+            later = [k for k in range(len(cohort.dests)) if not code >> k & 1]
+            existing = cohort.existing | {cohort.dests[k] for k in now_due if made[k]}
+            if any(blocked[k] for k in now_due):
+                for values in sel.tolist():
+                    self._unpack(cohort, values, existing,
+                                 [cohort.dests[k] for k in now_due if blocked[k]], later)
+                continue
+            if later:
+                self._move_to_cohort(cohort.writer, existing,
+                                     tuple(cohort.dests[k] for k in later),
+                                     sel[:, [*_FIXED, *(_DUE + k for k in later)]], cohort.since)
+            else:
+                records, nbytes, first_ack, counted_records, counted_bytes = _totals(sel)
+                self._add_to_group(cohort.writer, existing, records, nbytes, first_ack,
+                                   cohort.since, counted_records, counted_bytes, now)
+        self._drop_cohort_if_empty(cohort)
+
+    def _move_to_cohort(self, writer: str, existing: frozenset[str], dests: tuple[str, ...],
+                        rows: np.ndarray, since: float | None) -> None:
+        key = (writer, existing, dests)
+        target = self._cohorts.get(key)
+        if target is None:
+            target = self._cohorts[key] = _Cohort(*key)
+        target.extend(rows)
+        if since is not None:
+            target.since = since if target.since is None else min(target.since, since)
+        if target.since is not None:
+            self._count_holder_unavailable(target)
+
+    def _unpack(self, cohort: _Cohort, values: list[float], existing: frozenset[str],
+                blocked: list[str], later: list[int]) -> None:
+        """Turn a cohort row back into an individual object (its copies are blocked)."""
+        oid = self._synthetic_oid
+        self._synthetic_oid -= 1
+        obj = _Object(oid, cohort.writer, values[_FIRST_ACK])
+        obj.existing = sorted(existing)
+        obj.blocked = list(blocked)
+        obj.pending = sorted((values[_DUE + k], cohort.dests[k]) for k in later)
+        obj.had_copy = True
+        obj.records = int(round(values[_RECORDS]))
+        obj.bytes = int(round(values[_BYTES]))
+        obj.first_ack = values[_FIRST_ACK]
+        obj.released = True
+        obj.since = cohort.since
+        obj.counted_records = int(round(values[_COUNTED_RECORDS]))
+        obj.counted_bytes = int(round(values[_COUNTED_BYTES]))
+        self._open[oid] = obj
+
+    def _drop_cohort_if_empty(self, cohort: _Cohort) -> None:
+        if cohort.size == 0:
+            key = (cohort.writer, cohort.existing, cohort.dests)
+            if self._cohorts.get(key) is cohort:
+                del self._cohorts[key]
+
     def _unblock(self, obj: _Object, now: float) -> None:
         state = self._state
         changed = True
@@ -296,8 +553,8 @@ class ObjectAvailability:
                     source_up = changed = True
                 else:
                     waiting.append(dest)
-            obj.blocked = waiting
-        if not obj.blocked and not obj.pending and obj.due is None:
+            obj.blocked = waiting or _NONE
+        if obj.released and not obj.blocked and not obj.pending and obj.due is None:
             self._schedule(obj, now)
 
     def _apply_destruction(self, region: str, t: float) -> None:
@@ -309,11 +566,29 @@ class ObjectAvailability:
             if obj.pending:
                 obj.pending = [(c, r) for c, r in obj.pending if r != region]
             if obj.blocked:
-                obj.blocked = [r for r in obj.blocked if r != region]
+                obj.blocked = [r for r in obj.blocked if r != region] or _NONE
             if obj.had_copy and not obj.existing:
                 self._lose_object(obj, t)
             elif not obj.had_copy and not obj.pending and not obj.blocked:
                 self._lose_object(obj, t)
+        cohorts = list(self._cohorts.values())
+        self._cohorts = {}
+        for cohort in cohorts:
+            existing = cohort.existing - {region}
+            rows = cohort.rows()
+            records, nbytes, first_ack, counted_records, counted_bytes = _totals(rows)
+            if not existing:
+                self._lose(cohort.writer, records, nbytes, first_ack, cohort.since,
+                           counted_records, counted_bytes, t)
+                continue
+            keep = [k for k, d in enumerate(cohort.dests) if d != region]
+            dests = tuple(cohort.dests[k] for k in keep)
+            if dests:
+                self._move_to_cohort(cohort.writer, existing, dests,
+                                     rows[:, [*_FIXED, *(_DUE + k for k in keep)]], cohort.since)
+            else:
+                self._add_to_group(cohort.writer, existing, records, nbytes, first_ack,
+                                   cohort.since, counted_records, counted_bytes, t)
         regrouped: dict[tuple[str, frozenset[str]], _Group] = {}
         for group in self._groups.values():
             if region in group.regions:
@@ -334,6 +609,9 @@ class ObjectAvailability:
             into.counted_bytes += group.counted_bytes
             if group.since is not None:
                 into.since = group.since if into.since is None else min(into.since, group.since)
+            if into.since is not None:
+                # Records that were readable through the lost copy are unreadable now.
+                self._count_holder_unavailable(into)
         self._groups = regrouped
 
     def _reevaluate(self, t: float) -> None:
@@ -353,15 +631,17 @@ class ObjectAvailability:
                 if obj.counted_records or obj.counted_bytes:
                     self._close(obj.writer, obj.since, t)
                 obj.since = None
-        for group in self._groups.values():
-            readable = self._readable(group.regions)
-            if not readable and group.since is None:
-                group.since = t
-                self._count_group_unavailable(group)
-            elif readable and group.since is not None:
-                if group.counted_records or group.counted_bytes:
-                    self._close(group.writer, group.since, t)
-                group.since = None
+        holders: list[_Group | _Cohort] = [*self._groups.values(), *self._cohorts.values()]
+        for holder in holders:
+            regions = holder.regions if isinstance(holder, _Group) else holder.existing
+            readable = self._readable(regions)
+            if not readable and holder.since is None:
+                holder.since = t
+                self._count_holder_unavailable(holder)
+            elif readable and holder.since is not None:
+                if _counted(holder):
+                    self._close(holder.writer, holder.since, t)
+                holder.since = None
 
     # --- accounting -------------------------------------------------------------------------
 
@@ -377,12 +657,20 @@ class ObjectAvailability:
         entry.records += records
         entry.bytes += nbytes
 
-    def _count_group_unavailable(self, group: _Group) -> None:
-        n = group.records - group.counted_records
-        b = group.bytes - group.counted_bytes
+    def _count_holder_unavailable(self, holder: _Group | _Cohort) -> None:
+        """Count a group's or cohort's records not yet counted as unavailable."""
+        if isinstance(holder, _Group):
+            n = holder.records - holder.counted_records
+            b = holder.bytes - holder.counted_bytes
+            holder.counted_records, holder.counted_bytes = holder.records, holder.bytes
+        else:
+            rows = holder.rows()
+            n = int(round(float((rows[:, _RECORDS] - rows[:, _COUNTED_RECORDS]).sum())))
+            b = int(round(float((rows[:, _BYTES] - rows[:, _COUNTED_BYTES]).sum())))
+            rows[:, _COUNTED_RECORDS] = rows[:, _RECORDS]
+            rows[:, _COUNTED_BYTES] = rows[:, _BYTES]
         if n or b:
-            self._count_unavailable(group.writer, n, b)
-            group.counted_records, group.counted_bytes = group.records, group.bytes
+            self._count_unavailable(holder.writer, n, b)
 
     def _count_lost(self, writer: str, records: int, nbytes: int, first_ack: float,
                     t_loss: float) -> None:
@@ -401,9 +689,10 @@ class ObjectAvailability:
 
     def _lose(self, writer: str, records: int, nbytes: int, first_ack: float,
               since: float | None, counted_records: int, counted_bytes: int, t: float) -> None:
-        # Lost data is reported as lost only: its unavailability (records and
-        # interval) is withdrawn, so the two reports never overlap.
-        if since is not None and (counted_records or counted_bytes):
+        # Lost data is reported as lost only: its unavailable records (and its
+        # current interval, by not closing it) are withdrawn, so the counts never
+        # overlap. An interval that ended before the loss stays in the union.
+        if counted_records or counted_bytes:
             self._count_unavailable(writer, -counted_records, -counted_bytes)
         self._count_lost(writer, records, nbytes, first_ack, t)
 
@@ -414,8 +703,8 @@ class ObjectAvailability:
         obj.since = None
         obj.pending = []
         obj.blocked = _NONE
-        if obj.due is None:
-            self._schedule(obj, t)  # keep it only to attribute late acks
+        if obj.released:
+            del self._open[obj.oid]  # kept before release only to attribute late acks
 
     # --- results ------------------------------------------------------------------------------
 
@@ -423,15 +712,17 @@ class ObjectAvailability:
         """Loss and unavailability as of ``t_end``; still-open intervals end there."""
         intervals = dict(self._intervals)
         open_records = 0
+        # Every record of an unreadable holder is unreadable now (and was counted).
         holders: list[tuple[str, float | None, int]] = [
-            (o.writer, o.since, o.counted_records) for o in self._open.values()]
-        holders += [(g.writer, g.since, g.counted_records) for g in self._groups.values()]
-        for writer, since, counted in holders:
-            if since is None or not counted:
+            (o.writer, o.since, o.records) for o in self._open.values() if not o.lost]
+        holders += [(g.writer, g.since, g.records) for g in self._groups.values()]
+        holders += [(c.writer, c.since, _totals(c.rows())[0]) for c in self._cohorts.values()]
+        for writer, since, records in holders:
+            if since is None or not records:
                 continue
             key = (writer, since)
             intervals[key] = max(intervals.get(key, t_end), t_end)
-            open_records += counted
+            open_records += records
 
         by_region_unavailable = {w: RegionUnavailability(u.records, u.bytes)
                                  for w, u in sorted(self._unavailable.items())}
@@ -457,6 +748,13 @@ class ObjectAvailability:
             untracked_records=self.untracked_records,
         )
         return loss, unavailable
+
+
+def _counted(holder: _Group | _Cohort) -> bool:
+    """Whether any of a holder's records were counted as unavailable."""
+    if isinstance(holder, _Group):
+        return bool(holder.counted_records or holder.counted_bytes)
+    return bool(holder.size and holder.rows()[:, _COUNTED_RECORDS].any())
 
 
 def _union(items: Iterable[tuple[tuple[str, float], float]]) -> list[tuple[float, float]]:
