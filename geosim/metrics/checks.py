@@ -17,9 +17,9 @@ contradicts an earlier one (a later seq at a lower offset, or the reverse)
 counts one ``reorder``; the same seq acked again at a different offset counts its
 records as ``duplicate_writes`` (the same offset again is an idempotent
 re-acknowledgement, not an anomaly). To keep memory bounded the comparison uses
-the ``window`` highest seqs acked per (fleet, partition); an ack below that
-window is compared with the window's lowest entry only, so a duplicate that old
-is reported as a reorder.
+the most recent ``window`` to ``2 * window`` seqs acked per (fleet, partition)
+(older ones are dropped in batches); an ack below them is compared with the
+lowest kept entry only, so a duplicate that old is reported as a reorder.
 """
 
 from __future__ import annotations
