@@ -166,10 +166,6 @@ def test_normal_draws_are_non_negative():
     assert Normal(0.0, 1.0).draw(rng(), 10_000).min() >= 0
 
 
-@pytest.mark.xfail(reason="distributions.py:86-93: draws reflect negative values (|x|) but "
-                          "median()/quantile() are those of the normal clipped at 0, so "
-                          "they disagree with the draws when mean is not >> std (Normal(0, 1): "
-                          "median() 0, median of draws 0.674)", strict=True)
 def test_normal_quantiles_describe_its_draws_near_zero():
     dist = Normal(0.0, 1.0)
     values = dist.draw(rng(), N)

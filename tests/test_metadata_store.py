@@ -94,10 +94,6 @@ def test_etcd_places_three_voters_over_the_zones(constant_network):
     assert store.majority == 2
 
 
-@pytest.mark.xfail(reason="metadata_store.py:347-349: etcd voters fill the first region's zones "
-                          "before the next region's, so `regions: [us-west1, us-west2, "
-                          "us-west3]` puts all 3 voters in us-west1 and one region outage "
-                          "loses the quorum", strict=True)
 def test_etcd_over_three_regions_spreads_voters_over_regions(constant_network):
     store = make_store(constant_network, preset="etcd", regions=WEST)
     assert {v.region for v in store.voters} == set(WEST)
@@ -303,10 +299,6 @@ def test_metadata_loss_makes_commits_wait_then_fail(multi):
     assert multi.available() and multi.leader_zone == "us-west1-a"
 
 
-@pytest.mark.xfail(reason="metadata_store.py:471-472: _expire_pending probes _commit_latency "
-                          "(counting the commit's network bytes) and then commit() calls it "
-                          "again, so a retried commit's metadata bytes are counted twice",
-                   strict=True)
 def test_a_retried_commit_counts_its_bytes_once(multi):
     def metadata_bytes() -> int:
         return sum(n for (_, _, p), n in multi.network.bytes.items() if p == "metadata")

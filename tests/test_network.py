@@ -224,10 +224,6 @@ def test_back_to_back_transfers_queue_on_a_bandwidth_limited_link(make_network,
         0.5 + propagation)
 
 
-@pytest.mark.xfail(reason="network.py:215-217: the serialization queue is keyed by the "
-                          "(src, dst) zone pair, so a bandwidth set on a region-pair link is "
-                          "granted separately to each of its zone pairs (here 2 MB/s through "
-                          "a 1 MB/s link)", strict=True)
 def test_region_link_bandwidth_is_shared_by_its_zone_pairs(make_network,
                                                            constant_topology_spec):
     spec = constant_topology_spec(
@@ -295,9 +291,6 @@ def test_round_trips_draw_full_rtts(network):
     assert statistics.median(rtts) == pytest.approx(0.024, rel=0.02)
 
 
-@pytest.mark.xfail(reason="network.py:240-246: round_trips applies only a degradation's loss, "
-                          "never the link's own loss, so quorum round trips over a lossy link "
-                          "always succeed while single messages are lost", strict=True)
 def test_round_trips_honour_link_loss(make_network, constant_topology_spec):
     spec = constant_topology_spec(
         extra_links=[link_spec(("us-west1", "us-west2"), 0.024, loss=0.5)])

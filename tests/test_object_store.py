@@ -293,10 +293,6 @@ def test_destroying_a_replica_region_loses_nothing(store):
     assert store.source_for(obj.object_id, "us-west1") == "us-west1"
 
 
-@pytest.mark.xfail(reason="object_store.py:222-225: fail_region(destroy=True) counts an object "
-                          "as lost whenever all its copies are gone after the call, also when "
-                          "it was already lost, so a second destruction counts it again",
-                   strict=True)
 def test_a_lost_object_is_counted_once(store):
     put_one(store)
     store.env.run(until=1)
@@ -305,10 +301,6 @@ def test_a_lost_object_is_counted_once(store):
     assert store.counters["objects_lost"] == 1
 
 
-@pytest.mark.xfail(reason="object_store.py:272-275: pause_replication(False) reschedules every "
-                          "infinite copy time in a non-destroyed region, including copies "
-                          "whose source region was destroyed, so a lost object becomes "
-                          "readable again", strict=True)
 def test_resuming_replication_does_not_resurrect_lost_objects(store):
     obj, _ = put_one(store)
     store.env.run(until=1)
@@ -321,11 +313,6 @@ def test_resuming_replication_does_not_resurrect_lost_objects(store):
     assert store.source_for(obj.object_id, "us-west2") is None
 
 
-@pytest.mark.xfail(reason="object_store.py:276-277: pause_replication(False) shifts every copy "
-                          "time later than the pause start by the pause length, including the "
-                          "writer's own home copy of a PUT that completed during the pause, so "
-                          "an object readable in its home region becomes unreadable there",
-                   strict=True)
 def test_resuming_replication_keeps_home_copies_readable(store):
     store.pause_replication(True)
     obj, done = put_one(store)
@@ -361,10 +348,6 @@ def test_when_readable_fires_when_a_partition_heals(store):
     assert waiter.triggered
 
 
-@pytest.mark.xfail(reason="object_store.py:196-200: when_readable only fires from wake_readers "
-                          "(a recovery or healed partition); a copy landing in the reader's "
-                          "region by replication, or an object already readable, never "
-                          "triggers it", strict=True)
 def test_when_readable_fires_when_the_copy_lands(store):
     obj, _ = put_one(store)
     store.env.run(until=1)

@@ -41,8 +41,14 @@ def place_voters(spec: MetadataSpec, zones_of: Callable[[str], list[str]]) -> li
     if spec.preset == "spanner-dual-region":
         return spread(regions[0], 2, None) + spread(regions[1], 2, None)
     if spec.preset == "etcd":
-        slots = [(region, zone) for region in regions for zone in zones_of(region)]
-        return [Voter(slots[i % len(slots)][1], slots[i % len(slots)][0]) for i in range(3)]
+        # Round-robin over regions first, then over each region's zones, so three
+        # regions get one voter each and one region gets one voter per zone.
+        voters = []
+        for i in range(3):
+            region = regions[i % len(regions)]
+            zones = zones_of(region)
+            voters.append(Voter(zones[(i // len(regions)) % len(zones)], region))
+        return voters
     voters: list[Voter] = []
     for v in spec.voters:
         voters += spread(v.region, v.count, v.zone)
@@ -80,6 +86,7 @@ class MetadataStore:
         self.leader: int | None = next(i for i in self._preference
                                        if voters[i].leader_eligible)
         self._lost = False
+        self._expiring = False
         self._followers = {i: [v.zone for j, v in enumerate(voters) if j != i]
                            for i in range(len(voters))}
         self._electing = False
@@ -100,13 +107,13 @@ class MetadataStore:
 
         Waits (up to ``request_timeout``) while there is no leader or no majority.
         """
-        if not self.available():
-            self._pending.append((zone, size, done, self.env.now))
-            self._arm_timeout()
-            return
-        latency = self._commit_latency(zone, size)
+        self._try_commit(zone, size, done, self.env.now)
+
+    def _try_commit(self, zone: str, size: int, done: Callable[[bool], None],
+                    since: float) -> None:
+        latency = self._commit_latency(zone, size) if self.available() else None
         if latency is None:
-            self._pending.append((zone, size, done, self.env.now))
+            self._pending.append((zone, size, done, since))
             self._arm_timeout()
             return
         self.counters["metadata_commits"] += 1
@@ -151,23 +158,26 @@ class MetadataStore:
         return there + quorum + self.commit_wait + back
 
     def _arm_timeout(self) -> None:
-        if len(self._pending) == 1:
+        if not self._expiring:
+            self._expiring = True
             self.env.process(self._expire_pending())
 
     def _expire_pending(self):
-        """Fails pending commits older than ``request_timeout``; retries the others."""
+        """Once a second while commits wait: fail the expired ones, retry the others."""
         while self._pending:
             yield self.env.timeout(min(1.0, self.spec.request_timeout))
-            now = self.env.now
-            pending, self._pending = self._pending, []
-            for zone, size, done, since in pending:
-                if now - since >= self.spec.request_timeout:
-                    self.counters["metadata_commit_failures"] += 1
-                    done(False)
-                elif self.available() and self._commit_latency(zone, size) is not None:
-                    self.commit(zone, size, done)
-                else:
-                    self._pending.append((zone, size, done, since))
+            self._retry_pending()
+        self._expiring = False
+
+    def _retry_pending(self) -> None:
+        now = self.env.now
+        pending, self._pending = self._pending, []
+        for zone, size, done, since in pending:
+            if now - since >= self.spec.request_timeout:
+                self.counters["metadata_commit_failures"] += 1
+                done(False)
+            else:
+                self._try_commit(zone, size, done, since)
 
     def _reachable_voters(self) -> list[int]:
         return [i for i, v in enumerate(self.voters) if not self.network.is_down(v.zone)]
@@ -200,6 +210,7 @@ class MetadataStore:
                     self._electing = False
                     self.ctx.recorder.emit(MetadataLeaderChanged(
                         self.env.now, self.name, self.voters[self.leader].region))
+                    self._retry_pending()  # waiting commits go to the new leader now
                     return
 
     def set_lost(self, lost: bool) -> None:

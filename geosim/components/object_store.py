@@ -42,6 +42,7 @@ class StoredObject:
     size: int
     writer_region: str
     copies: dict[str, float] = field(default_factory=dict)  # region -> time copy exists
+    source: str | None = None  # the region asynchronous copies are made from
 
 
 class ObjectStore:
@@ -70,6 +71,7 @@ class ObjectStore:
         self._paused_since: float | None = None if not spec.replication.paused else 0.0
         self._waiters: dict[int, list[tuple[str, simpy.Event]]] = {}
         self._stalled: dict[int, dict[str, float]] = {}
+        self._paused_copies: list[tuple[int, str]] = []
         self.counters = {"object_puts": 0, "object_gets": 0, "object_gets_cross_region": 0,
                          "object_put_bytes": 0, "object_get_bytes": 0,
                          "object_replication_bytes": 0, "objects_lost": 0}
@@ -121,14 +123,18 @@ class ObjectStore:
         self.env.timeout(there + service + (back or 0.0)).callbacks.append(complete)
 
     def _schedule_replication(self, obj: StoredObject, source: str, t0: float) -> None:
+        obj.source = source
         for region in self.regions:
             if region == source or region in obj.copies:
                 continue
             if region in self._destroyed:
                 obj.copies[region] = math.inf
                 continue
-            start = t0 if self._paused_since is None else math.inf
-            obj.copies[region] = start + self._replication()
+            if self._paused_since is None:
+                obj.copies[region] = t0 + self._replication()
+            else:  # made when replication resumes
+                obj.copies[region] = math.inf
+                self._paused_copies.append((obj.object_id, region))
             self.counters["object_replication_bytes"] += obj.size
             # Billed and physical bytes of the copy cross the regions once.
             self.network.bytes[(source, region, "object_replication")] += obj.size
@@ -194,9 +200,21 @@ class ObjectStore:
         self.env.timeout(delay).callbacks.append(lambda _e: done(True))
 
     def when_readable(self, object_id: int, region: str) -> simpy.Event:
-        """An event that fires once a reader in ``region`` could read the object."""
+        """An event that fires once a reader in ``region`` could read the object.
+
+        It fires at once if the object is readable now, when a pending copy lands in the
+        reader's region, or when a recovery or a healed partition makes a copy reachable.
+        """
         event = self.env.event()
+        if self.source_for(object_id, region) is not None:
+            event.succeed()
+            return event
         self._waiters.setdefault(object_id, []).append((region, event))
+        obj = self._objects.get(object_id)
+        landing = obj.copies.get(region, math.inf) if obj is not None else math.inf
+        if self.env.now < landing < math.inf:
+            self.env.timeout(landing - self.env.now).callbacks.append(
+                lambda _e: self.wake_readers())
         return event
 
     # --- faults -----------------------------------------------------------------------
@@ -220,8 +238,9 @@ class ObjectStore:
                             self._stalled.setdefault(obj.object_id, {})[other] = t
                         obj.copies[other] = math.inf
             if destroy:
+                already_lost = all(math.isinf(t) for t in obj.copies.values())
                 obj.copies[region] = math.inf
-                if all(math.isinf(t) for t in obj.copies.values()):
+                if not already_lost and all(math.isinf(t) for t in obj.copies.values()):
                     self.counters["objects_lost"] += 1
 
     def recover_region(self, region: str) -> None:
@@ -269,12 +288,26 @@ class ObjectStore:
         if since is None:
             return
         shift = now - since
+        changed: dict[int, StoredObject] = {}
+        # Copies that were due during the pause are late by the pause's length; the
+        # source's own copy is not a replication and keeps its time.
         for obj in self._objects.values():
             for region, t in obj.copies.items():
-                if math.isinf(t) and region not in self._destroyed:
-                    obj.copies[region] = now + self._replication()
-                elif t > since:
+                if region != obj.source and since < t < math.inf:
                     obj.copies[region] = t + shift
+                    changed[obj.object_id] = obj
+        # Copies of objects written during the pause start now, unless their source or
+        # their target is gone.
+        for object_id, region in self._paused_copies:
+            obj = self._objects.get(object_id)
+            if obj is None or region in self._destroyed or obj.source in self._destroyed \
+                    or not math.isinf(obj.copies.get(region, 0.0)):
+                continue
+            obj.copies[region] = now + self._replication()
+            heapq.heappush(self._expiry, (max(obj.copies.values()), object_id))
+            changed[object_id] = obj
+        self._paused_copies = []
+        for obj in changed.values():
             self.announce(obj)
 
     # --- internals --------------------------------------------------------------------

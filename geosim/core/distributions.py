@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 _BLOCK = 4096
@@ -75,7 +76,11 @@ class Constant(Distribution):
 
 @dataclass(frozen=True)
 class Normal(Distribution):
-    """Normal with mean and standard deviation, truncated at zero (redrawn as |x|)."""
+    """Normal with mean and standard deviation, folded at zero (negative draws -> |x|).
+
+    Quantiles are those of the folded normal, so they describe the draws even when the
+    mean is not many deviations above zero.
+    """
 
     mean: float
     std: float
@@ -84,10 +89,24 @@ class Normal(Distribution):
         return np.abs(rng.normal(self.mean, self.std, n))
 
     def median(self):
-        return self.mean
+        return self.quantile(0.5)
 
     def quantile(self, q):
-        return max(0.0, self.mean + self.std * float(norm.ppf(q)))
+        if self.std <= 0:
+            return abs(self.mean)
+        mu, sigma = self.mean, self.std
+        if abs(mu) > 8 * sigma:  # the fold is negligible: a plain normal quantile
+            return abs(mu) + sigma * float(norm.ppf(q)) if q < 1 else math.inf
+
+        def cdf(x: float) -> float:  # P(|X| <= x)
+            return float(norm.cdf((x - mu) / sigma) - norm.cdf((-x - mu) / sigma))
+
+        if q <= 0:
+            return 0.0
+        if q >= 1:
+            return math.inf
+        hi = abs(mu) + 10 * sigma
+        return float(brentq(lambda x: cdf(x) - q, 0.0, hi))
 
     def scaled(self, factor):
         return Normal(self.mean * factor, self.std * factor)

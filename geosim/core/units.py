@@ -19,20 +19,22 @@ from __future__ import annotations
 import re
 
 _NUMBER = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
-_PATTERN = re.compile(rf"^\s*{_NUMBER}\s*([A-Za-z/%]*)\s*$")
+_PATTERN = re.compile(rf"^\s*{_NUMBER}\s*([A-Za-zµ/%]*)\s*$")
 
 _DURATION = {
     "": 1.0, "s": 1.0, "sec": 1.0, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3,
     "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
 }
 _SIZE = {
-    "": 1, "b": 1, "B": 1,
+    "": 1, "B": 1,
     "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
 }
 # Rates: bytes per second ("MiB/s", "GB/s") or bits per second ("Mbps", "Gbit/s").
+# A lower-case b is the bit (IEEE 1541): "8b/s" is one byte per second.
 _BITS = {"bps": 1, "kbps": 10**3, "Kbps": 10**3, "Mbps": 10**6, "Gbps": 10**9, "Tbps": 10**12,
-         "bit/s": 1, "kbit/s": 10**3, "Mbit/s": 10**6, "Gbit/s": 10**9}
+         "b/s": 1, "kb/s": 10**3, "Kb/s": 10**3, "Mb/s": 10**6, "Gb/s": 10**9, "Tb/s": 10**12,
+         "bit/s": 1, "kbit/s": 10**3, "Mbit/s": 10**6, "Gbit/s": 10**9, "Tbit/s": 10**12}
 
 
 class UnitError(ValueError):

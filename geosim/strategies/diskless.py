@@ -31,6 +31,7 @@ from geosim.strategies.base import Strategy, World
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128
+FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
 
 
 class PartitionLog:
@@ -368,9 +369,12 @@ class DisklessStrategy(Strategy):
                 cache.add(object_id, size)
                 self._became_ready(object_id, zone)
                 return
+            # Retry once a copy is reachable, after the client's retry backoff
+            # (retry.backoff.ms, 100 ms) so a lossy link cannot spin at one instant.
             region = self.world.topology.region_of(zone)
             waiter = self.world.object_store.when_readable(object_id, region)
-            waiter.callbacks.append(start)
+            waiter.callbacks.append(
+                lambda _e: self.env.timeout(FETCH_RETRY_BACKOFF).callbacks.append(start))
 
         if after > 0:
             self.env.timeout(after).callbacks.append(start)

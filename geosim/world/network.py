@@ -62,7 +62,7 @@ class Network:
         if route is None:
             route = self._route(src, dst)
             self._routes[key] = route
-        sampler, bandwidth, loss = route
+        sampler, bandwidth, loss, queue = route
         one_way = 0.5 * sampler()
         if self._impaired:
             degradation = self._degradation(src, dst)
@@ -75,9 +75,9 @@ class Network:
             return None
         if bandwidth:
             now = self.ctx.env.now
-            start = max(now, self._busy_until.get((src, dst), now))
+            start = max(now, self._busy_until.get(queue, now))
             done = start + size / bandwidth
-            self._busy_until[(src, dst)] = done
+            self._busy_until[queue] = done
             one_way += done - now
         return one_way
 
@@ -101,6 +101,9 @@ class Network:
             if route is None:
                 route = self._routes[key] = self._route(src, dst)
             rtt = route[0]()  # a round trip is one draw of the link's RTT distribution
+            loss = route[2]
+            if loss and (self._loss_rng.random() < loss or self._loss_rng.random() < loss):
+                continue  # the request or the reply was lost
             if impaired:
                 degradation = self._degradation(src, dst)
                 if degradation is not None:
@@ -118,7 +121,11 @@ class Network:
                 self.ctx.rng(f"network.{pair[0]}|{pair[1]}"))
             self._samplers[pair] = sampler
         link = self.topology.link(src, dst)
-        return sampler, link.bandwidth, link.loss
+        # One serialization queue per link and direction: zone pairs that resolve to the
+        # same region-pair link share its bandwidth.
+        rs, rd = self._region[src], self._region[dst]
+        forward = (rs, src) <= (rd, dst)
+        return sampler, link.bandwidth, link.loss, (id(link), forward)
 
     def rtt_estimate(self, a: str, b: str) -> float:
         """Median RTT between two nodes, for components that need a typical value."""
