@@ -134,17 +134,13 @@ class MetadataStore:
             return None
         self.counters["metadata_reads"] += 1
         leader = self.voters[self.leader].zone
-        there = self.network.delay(zone, leader, ENVELOPE, "metadata")
-        back = self.network.delay(leader, zone, ENVELOPE, "metadata")
-        if there is None or back is None:
-            return None
-        return there + back
+        return self.network.round_trip(zone, leader, ENVELOPE, ENVELOPE, "metadata")
 
     # --- internals ------------------------------------------------------------------
     def _commit_latency(self, zone: str, size: int) -> float | None:
         leader = self.voters[self.leader].zone
-        there = self.network.delay(zone, leader, size, "metadata")
-        if there is None:
+        client = self.network.round_trip(zone, leader, size, ENVELOPE, "metadata")
+        if client is None:
             return None
         acks = self.network.round_trips(leader, self._followers[self.leader], size,
                                         ENVELOPE, "metadata")
@@ -152,10 +148,7 @@ class MetadataStore:
         if len(acks) < needed:
             return None
         quorum = sorted(acks)[needed - 1] if needed > 0 else 0.0
-        back = self.network.delay(leader, zone, ENVELOPE, "metadata")
-        if back is None:
-            return None
-        return there + quorum + self.commit_wait + back
+        return client + quorum + self.commit_wait
 
     def _arm_timeout(self) -> None:
         if not self._expiring:

@@ -103,24 +103,25 @@ class ObjectStore:
         """
         self.counters["object_puts"] += 1
         self.counters["object_put_bytes"] += obj.size
-        there = self.network.delay(zone, region, obj.size + REQUEST_BYTES, "object_put")
-        if there is None or region in self._down:
+        trip = self.network.round_trip(zone, region, obj.size + REQUEST_BYTES, REQUEST_BYTES,
+                                       "object_put")
+        if trip is None or region in self._down:
             self.env.timeout(0).callbacks.append(lambda _e: done(False))
             return
         service = (self._put() + self._per_mib * obj.size / MIB) * self._slow(region)
-        back = self.network.delay(region, zone, REQUEST_BYTES, "object_put")
 
         def complete(_event):
             if region in self._down:
                 done(False)
                 return
-            now = self.env.now
-            obj.copies[region] = now - (back or 0.0)
+            # Durable once the service time ended, half a round trip before the reply.
+            durable = self.env.now - 0.5 * trip
+            obj.copies[region] = durable
             if self.replicated:
-                self._schedule_replication(obj, region, obj.copies[region])
-            done(back is not None)
+                self._schedule_replication(obj, region, durable)
+            done(True)
 
-        self.env.timeout(there + service + (back or 0.0)).callbacks.append(complete)
+        self.env.timeout(trip + service).callbacks.append(complete)
 
     def _schedule_replication(self, obj: StoredObject, source: str, t0: float) -> None:
         obj.source = source
@@ -169,35 +170,42 @@ class ObjectStore:
                 best = copy_region
         return best
 
-    def get(self, object_id: int, size: int, zone: str, done: Callable[[bool], None]) -> None:
-        """GET an object into ``zone``; ``done(ok)`` after the bytes arrived (or failed).
+    def get(self, object_id: int, size: int, zone: str, done: Callable[[bool], None], *,
+            after: float = 0.0) -> None:
+        """GET an object into ``zone``, issued ``after`` seconds from now; ``done(ok)``
+        once the bytes arrived (or the read failed).
 
         A region without a copy reads through from the nearest region holding one; the
-        object's bytes then cross regions (purpose ``object_get``).
+        object's bytes then cross regions (purpose ``object_get``). The serving region is
+        chosen when the call is made; if it is down when the read would complete, the
+        read fails.
         """
         region = self.network.topology.region_of(zone)
         source = self.source_for(object_id, region)
         if source is None:
             self.ctx.recorder.emit(ReadBlocked(self.env.now, object_id, region))
-            self.env.timeout(0).callbacks.append(lambda _e: done(False))
+            self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
         self.counters["object_gets"] += 1
         self.counters["object_get_bytes"] += size
-        delay = 0.0
+        delay = after
         if source != region:
             self.counters["object_gets_cross_region"] += 1
-            hop = self.network.delay(source, region, size, "object_get")
+            hop = self.network.round_trip(region, source, REQUEST_BYTES, size, "object_get")
             if hop is None:
-                self.env.timeout(0).callbacks.append(lambda _e: done(False))
+                self.env.timeout(after).callbacks.append(lambda _e: done(False))
                 return
             delay += hop
-        there = self.network.delay(zone, region, REQUEST_BYTES, "object_get")
-        back = self.network.delay(region, zone, size, "object_get")
-        if there is None or back is None:
-            self.env.timeout(0).callbacks.append(lambda _e: done(False))
+        trip = self.network.round_trip(zone, region, REQUEST_BYTES, size, "object_get")
+        if trip is None:
+            self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
-        delay += there + back + (self._get() + self._per_mib * size / MIB) * self._slow(source)
-        self.env.timeout(delay).callbacks.append(lambda _e: done(True))
+        delay += trip + (self._get() + self._per_mib * size / MIB) * self._slow(source)
+
+        def complete(_event):
+            done(source not in self._down)
+
+        self.env.timeout(delay).callbacks.append(complete)
 
     def when_readable(self, object_id: int, region: str) -> simpy.Event:
         """An event that fires once a reader in ``region`` could read the object.

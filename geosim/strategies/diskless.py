@@ -360,8 +360,8 @@ class DisklessStrategy(Strategy):
             return
         cache.fetching.add(object_id)
 
-        def start(_e=None):
-            self.world.object_store.get(object_id, size, zone, done)
+        def start(_e=None, after: float = 0.0):
+            self.world.object_store.get(object_id, size, zone, done, after=after)
 
         def done(ok: bool) -> None:
             if ok:
@@ -373,13 +373,9 @@ class DisklessStrategy(Strategy):
             # (retry.backoff.ms, 100 ms) so a lossy link cannot spin at one instant.
             region = self.world.topology.region_of(zone)
             waiter = self.world.object_store.when_readable(object_id, region)
-            waiter.callbacks.append(
-                lambda _e: self.env.timeout(FETCH_RETRY_BACKOFF).callbacks.append(start))
+            waiter.callbacks.append(lambda _e: start(after=FETCH_RETRY_BACKOFF))
 
-        if after > 0:
-            self.env.timeout(after).callbacks.append(start)
-        else:
-            start()
+        start(after=after)
 
     def _became_ready(self, object_id: int, zone: str) -> None:
         for group in self.groups:

@@ -74,12 +74,24 @@ class Network:
         if loss and self._loss_rng.random() < loss:
             return None
         if bandwidth:
-            now = self.ctx.env.now
-            start = max(now, self._busy_until.get(queue, now))
-            done = start + size / bandwidth
-            self._busy_until[queue] = done
-            one_way += done - now
+            one_way += self._serialize(queue, bandwidth, size)
         return one_way
+
+    def _serialize(self, queue: tuple, bandwidth: float, size: int) -> float:
+        """Time until ``size`` bytes have left through the link's queue (FIFO)."""
+        now = self.ctx.env.now
+        start = max(now, self._busy_until.get(queue, now))
+        done = start + size / bandwidth
+        self._busy_until[queue] = done
+        return done - now
+
+    def round_trip(self, src: str, dst: str, size_out: int, size_back: int,
+                   purpose: str) -> float | None:
+        """A request of ``size_out`` bytes and its reply of ``size_back``: the round-trip
+        time (one draw of the link's RTT, plus serialization), or None if either is lost.
+        """
+        trips = self.round_trips(src, (dst,), size_out, size_back, purpose)
+        return trips[0] if trips else None
 
     def round_trips(self, src: str, dsts: list[str], size_out: int, size_back: int,
                     purpose: str) -> list[float]:
@@ -101,6 +113,8 @@ class Network:
             if route is None:
                 route = self._routes[key] = self._route(src, dst)
             rtt = route[0]()  # a round trip is one draw of the link's RTT distribution
+            if route[1]:
+                rtt += self._serialize(route[3], route[1], size_out)
             loss = route[2]
             if loss and (self._loss_rng.random() < loss or self._loss_rng.random() < loss):
                 continue  # the request or the reply was lost
