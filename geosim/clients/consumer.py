@@ -68,6 +68,7 @@ class ConsumerGroup:
         self._request = request        # (object_id, zone) -> start fetching it there
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
+        self.generation = 0  # bumped by every assignment
         self.assign(reason="initial")
 
     # --- membership -------------------------------------------------------------------
@@ -77,6 +78,7 @@ class ConsumerGroup:
     def assign(self, reason: str) -> None:
         """Round-robin assignment of partitions over live members (sorted by index)."""
         live = self.live_members()
+        self.generation += 1
         for p, state in enumerate(self.partitions):
             owner = live[p % len(live)].index if live else None
             if owner != state.owner:
@@ -97,6 +99,7 @@ class ConsumerGroup:
                 self._drain(p)
 
     def member_down(self, member: Member) -> None:
+        self.generation += 1  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
         if not self._rebalancing:
@@ -104,6 +107,7 @@ class ConsumerGroup:
             self.env.process(self._rebalance_after_timeout())
 
     def member_up(self, member: Member) -> None:
+        self.generation += 1
         member.alive = True
         member.died_at = None
         # Joining triggers a rebalance after a heartbeat round.

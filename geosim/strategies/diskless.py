@@ -93,6 +93,11 @@ class DisklessBroker:
         self._epoch = 0
         self._commit_queue: deque = deque()
         self._committing = False
+        self._period: float | None = None  # recomputed when routing changes
+
+    def rerouted(self) -> None:
+        """Fleets or brokers changed: the inflow, hence the flush period, may differ."""
+        self._period = None
 
     def run(self):
         """Flush loop: wakes every flush interval, or sooner when ``flush_bytes`` fill.
@@ -102,12 +107,13 @@ class DisklessBroker:
         the loop idles while the broker is down.
         """
         spec = self.strategy.spec
+        timeout = self.env.timeout
         while True:
-            inflow = sum(f.compressed_rate_per_broker() for f in self.fleets if f.alive)
-            period = spec.flush_interval
-            if inflow > 0:
-                period = min(period, spec.flush_bytes / inflow)
-            yield self.env.timeout(period)
+            if self._period is None:
+                inflow = sum(f.compressed_rate_per_broker() for f in self.fleets if f.alive)
+                self._period = min(spec.flush_interval, spec.flush_bytes / inflow) \
+                    if inflow > 0 else spec.flush_interval
+            yield timeout(self._period)
             if self.alive:
                 self.flush()
 
@@ -184,8 +190,9 @@ class DisklessStrategy(Strategy):
         self._route_all()
         self.quorum = self.spec.write_quorum
         self.counters_ = {"flushes": 0, "flush_failures": 0, "rows_rejected_out_of_order": 0}
-        # object id -> (size, partitions) while some group may still read it
-        self._objects: dict[int, tuple[int, list[int]]] = {}
+        # object id -> (size, partitions, owners by zone at commit) while a group may
+        # still read it
+        self._objects: dict[int, tuple] = {}
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -229,6 +236,7 @@ class DisklessStrategy(Strategy):
             fleet.route(table)
         for broker in self.brokers:
             broker.fleets = [f for f in self.fleets if f.zone == broker.zone]
+            broker.rerouted()
 
     # --- the write path ---------------------------------------------------------------
     def write_object(self, broker: DisklessBroker, rows: list[Row], size: int,
@@ -303,16 +311,19 @@ class DisklessStrategy(Strategy):
         self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, broker.region,
                                                tuple(rows)))
         self.caches[broker.zone].add(obj.object_id, obj.size)
-        self._objects[obj.object_id] = (obj.size, sorted({r.partition for r in rows}))
-        zones: set[str] = set()
+        # Which (group, partition) owners read this object, by zone.
+        needs: dict[str, list[tuple[ConsumerGroup, int]]] = {}
+        object_id = obj.object_id
         for group in self.groups:
             for row in rows:
-                group.appended(row, obj.object_id)
+                group.appended(row, object_id)
                 zone = group.owner_zone(row.partition)
                 if zone is not None:
-                    zones.add(zone)
+                    needs.setdefault(zone, []).append((group, row.partition))
+        self._objects[object_id] = (obj.size, sorted({r.partition for r in rows}), needs,
+                                    self._generation())
         metadata = self.world.metadata
-        for zone in sorted(zones):
+        for zone in sorted(needs):
             notify = metadata.read_latency(zone) if self.spec.notify_via_leader else 0.0
             self._fetch(obj.object_id, obj.size, zone, notify or 0.0)
 
@@ -343,7 +354,7 @@ class DisklessStrategy(Strategy):
 
     def _request(self, object_id: int, zone: str) -> None:
         """A group needs an object in a zone that doesn't have it (after a rebalance)."""
-        size = self._objects.get(object_id, (0, []))[0]
+        size = self._objects.get(object_id, (0, [], {}))[0]
         self._fetch(object_id, size, zone, 0.0)
 
     def _fetch(self, object_id: int, size: int, zone: str, after: float) -> None:
@@ -378,13 +389,22 @@ class DisklessStrategy(Strategy):
         start(after=after)
 
     def _became_ready(self, object_id: int, zone: str) -> None:
+        entry = self._objects.get(object_id)
+        if entry is None:
+            return
+        if entry[3] == self._generation():
+            for group, p in entry[2].get(zone, ()):
+                group.ready(p)
+            return
+        # A rebalance moved owners since the commit: ask every group.
         for group in self.groups:
-            for p in self._partitions_of(object_id):
+            for p in entry[1]:
                 if group.owner_zone(p) == zone:
                     group.ready(p)
 
-    def _partitions_of(self, object_id: int) -> list[int]:
-        return self._objects.get(object_id, (0, []))[1]
+    def _generation(self) -> int:
+        """Changes whenever any group reassigns partitions."""
+        return sum(group.generation for group in self.groups)
 
     # --- faults -----------------------------------------------------------------------
     def zone_state(self, zone: str, up: bool) -> None:
