@@ -73,7 +73,12 @@ def run(scenario: Scenario, seed: int | None = None, *,
     collector = MetricsCollector(
         ctx.recorder, regions=world.topology.regions, warmup=sim.warmup,
         fault_windows=windows, production_end=sim.duration, bin_width=sim.bin,
-        offered_bytes_per_s=strategy.offered_bytes_per_s())
+        offered_bytes_per_s=strategy.offered_bytes_per_s(),
+        # An ack can only follow its object's commit within the producer's
+        # delivery.timeout.ms; past that the collector stops waiting for one.
+        ack_grace=world.workload.producer.delivery_timeout,
+        # Reordering can only involve rows in flight together: a few per partition.
+        check_window=32)
     injector = FaultInjector(world, strategy)
     strategy.start()
     injector.start()

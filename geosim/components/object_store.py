@@ -18,7 +18,6 @@ network seam (request and response bytes are counted there).
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +62,6 @@ class ObjectStore:
             ctx.rng("object_store.replication"))
         self._per_mib = spec.transfer_time_per_mib
         self._objects: dict[int, StoredObject] = {}
-        self._expiry: list[tuple[float, int]] = []
         self._next_id = 0
         self._down: set[str] = set()
         self._destroyed: set[str] = set()
@@ -72,6 +70,7 @@ class ObjectStore:
         self._waiters: dict[int, list[tuple[str, simpy.Event]]] = {}
         self._stalled: dict[int, dict[str, float]] = {}
         self._paused_copies: list[tuple[int, str]] = []
+        self._prune_at = 1
         self.counters = {"object_puts": 0, "object_gets": 0, "object_gets_cross_region": 0,
                          "object_put_bytes": 0, "object_get_bytes": 0,
                          "object_replication_bytes": 0, "objects_lost": 0}
@@ -139,7 +138,16 @@ class ObjectStore:
             self.counters["object_replication_bytes"] += obj.size
             # Billed and physical bytes of the copy cross the regions once.
             self.network.bytes[(source, region, "object_replication")] += obj.size
-        heapq.heappush(self._expiry, (max(obj.copies.values()), obj.object_id))
+
+    def release(self, object_id: int) -> None:
+        """The writer says no reader will ask for this object again: forget its record.
+
+        Bounds the store's memory by what readers still need rather than by the
+        replication window; loss accounting lives in the metrics, not here, so the
+        ``objects_lost`` counter covers only objects not yet released.
+        """
+        self._objects.pop(object_id, None)
+        self._stalled.pop(object_id, None)
 
     def announce(self, obj: StoredObject) -> None:
         """Emit the object's durable copies (after the writer decided it is written)."""
@@ -264,7 +272,6 @@ class ObjectStore:
             for other, t in self._stalled.pop(object_id).items():
                 if other not in self._destroyed:
                     obj.copies[other] = max(t, now)
-            heapq.heappush(self._expiry, (max(obj.copies.values()), object_id))
         self.wake_readers()
 
     def wake_readers(self) -> None:
@@ -312,7 +319,6 @@ class ObjectStore:
                     or not math.isinf(obj.copies.get(region, 0.0)):
                 continue
             obj.copies[region] = now + self._replication()
-            heapq.heappush(self._expiry, (max(obj.copies.values()), object_id))
             changed[object_id] = obj
         self._paused_copies = []
         for obj in changed.values():
@@ -325,20 +331,21 @@ class ObjectStore:
         return self._slowdown.get(region, self._slowdown.get(None, 1.0))
 
     def _prune(self) -> None:
-        """Forget objects all of whose copies exist: they are readable from any region."""
+        """Forget objects all of whose copies exist, whenever the table has doubled.
+
+        A forgotten object is readable from any live bucket region (see ``source_for``).
+        Scanning at doublings keeps the cost amortized O(1) per object.
+        """
+        if len(self._objects) < self._prune_at:
+            return
         now = self.env.now
-        expiry = self._expiry
-        while expiry and expiry[0][0] < now:
-            _, object_id = heapq.heappop(expiry)
-            obj = self._objects.get(object_id)
-            if obj is None:
-                continue
-            latest = max(obj.copies.values())
-            if latest >= now or len(obj.copies) < len(self.regions) or object_id in self._waiters:
-                if not math.isinf(latest):
-                    heapq.heappush(expiry, (max(latest, now + 1.0), object_id))
-                continue
+        regions = len(self.regions)
+        done = [object_id for object_id, obj in self._objects.items()
+                if len(obj.copies) == regions and object_id not in self._waiters
+                and max(obj.copies.values()) < now]
+        for object_id in done:
             del self._objects[object_id]
+        self._prune_at = max(1, 2 * len(self._objects))
 
     @property
     def tracked_objects(self) -> int:

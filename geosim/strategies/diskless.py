@@ -224,6 +224,7 @@ class DisklessStrategy(Strategy):
                 cache_refs = any(object_id in c.fetching for c in self.caches.values())
                 if not cache_refs:
                     del self._objects[object_id]
+                    self.world.object_store.release(object_id)
 
     def _route_all(self) -> None:
         """Partition p is led, for the clients of each zone, by live broker p mod n there."""
@@ -266,6 +267,7 @@ class DisklessStrategy(Strategy):
             elif state["failed"] > len(targets) - needed:
                 state["done"] = True
                 self.counters_["flush_failures"] += 1
+                store.release(obj.object_id)
                 self._fail(rows, "object PUT failed", written_maybe=False)
 
         for region in targets:
