@@ -85,8 +85,8 @@ class MetricsCollector:
 
     ``fault_windows`` holds ``(start, end)`` of every fault (``end == start`` for a
     permanent fault such as a destruction). ``offered_bytes_per_s`` is each
-    region's nominal offered load: it is the availability denominator of a region
-    that emits no ``Offered`` events, and the producers' RTO baseline when there
+    region's nominal offered load: it is the availability denominator (so a region
+    whose producers are down reads 0), and the producers' RTO baseline when there
     is no whole bin between warmup and the first fault. ``ack_grace`` (s) bounds how
     long an object waits for acks of its committed rows; ``check_window`` is the
     number of recent seqs per (fleet, partition) the reorder check keeps.
@@ -246,7 +246,12 @@ class MetricsCollector:
             starts = np.arange(nbins) * width
             covered = np.clip(self.production_end - starts, 0.0, width)
             out["offered_bytes"] = rate * covered
-        offered = out["offered_bytes"]
+        # Availability is measured against the region's nominal load, so a region whose
+        # producers are down (and offer nothing) reads 0 rather than undefined.
+        width = self.series.bin_width
+        starts = np.arange(nbins) * width
+        nominal = rate * np.clip(self.production_end - starts, 0.0, width)
+        offered = nominal if rate > 0 else out["offered_bytes"]
         availability = np.full(nbins, np.nan)
         positive = offered > 0
         availability[positive] = out["acked_bytes"][positive] / offered[positive]
