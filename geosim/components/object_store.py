@@ -137,7 +137,7 @@ class ObjectStore:
                 self._paused_copies.append((obj.object_id, region))
             self.counters["object_replication_bytes"] += obj.size
             # Billed and physical bytes of the copy cross the regions once.
-            self.network.bytes[(source, region, "object_replication")] += obj.size
+            self.network.count(source, region, "object_replication", obj.size)
 
     def release(self, object_id: int) -> None:
         """The writer says no reader will ask for this object again: forget its record.

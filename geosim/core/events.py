@@ -1,7 +1,8 @@
 """Typed events emitted by the model, and the recorder that fans them out.
 
 Model code emits; metrics subscribe from outside (style.md). An event is a small
-frozen record; the recorder delivers it synchronously to every subscriber of its
+record (treat it as immutable: it is not frozen only because frozen dataclasses cost
+several times more to build, and millions are built per run); the recorder delivers it synchronously to every subscriber of its
 type, in subscription order, so metric state is a deterministic fold over the
 event stream. The recorder keeps nothing itself unless a trace is requested, so
 memory does not grow with simulated time.
@@ -45,14 +46,14 @@ class Row:
     attempts: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     t: float
 
 
 # --- producers -------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProduceAcked(Event):
     """A broker acknowledged rows to a fleet (outcome ok)."""
     region: str
@@ -60,7 +61,7 @@ class ProduceAcked(Event):
     rows: tuple[Row, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProduceFailed(Event):
     """Rows whose send ended without an ack.
 
@@ -74,7 +75,7 @@ class ProduceFailed(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProduceRetried(Event):
     """Rows handed back to their fleet after a retriable error; they will be resent."""
     region: str
@@ -83,7 +84,7 @@ class ProduceRetried(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Offered(Event):
     """Application load offered by a fleet since its previous Offered event."""
     region: str
@@ -94,7 +95,7 @@ class Offered(Event):
 
 # --- consumers -------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivered(Event):
     """Rows handed to a consumer group member, in offset order per partition."""
     region: str
@@ -103,14 +104,14 @@ class Delivered(Event):
     rows: tuple[Row, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rebalanced(Event):
     group: int
     members: tuple[int, ...]
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OffsetsCommitted(Event):
     group: int
     offsets: tuple[tuple[int, int], ...]  # (partition, next offset to read)
@@ -118,7 +119,7 @@ class OffsetsCommitted(Event):
 
 # --- storage and metadata ---------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectStored(Event):
     """An object's durable copies: ``copies`` maps region -> time the copy exists.
 
@@ -131,7 +132,7 @@ class ObjectStored(Event):
     copies: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectCommitted(Event):
     """The metadata store committed an object's offsets; its rows are in the log."""
     object_id: int
@@ -139,7 +140,7 @@ class ObjectCommitted(Event):
     rows: tuple[Row, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectRead(Event):
     object_id: int
     region: str
@@ -148,14 +149,14 @@ class ObjectRead(Event):
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadBlocked(Event):
     """A read of an object failed because no reachable region holds a copy."""
     object_id: int
     region: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MetadataLeaderChanged(Event):
     store: str
     leader_region: str | None
@@ -163,7 +164,7 @@ class MetadataLeaderChanged(Event):
 
 # --- world -----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BytesSent(Event):
     """Emitted only when tracing; counting itself is done by the network's counters."""
     src: str
@@ -172,7 +173,7 @@ class BytesSent(Event):
     purpose: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FaultStarted(Event):
     fault: int
     kind: str
@@ -180,14 +181,14 @@ class FaultStarted(Event):
     destroys: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FaultEnded(Event):
     fault: int
     kind: str
     target: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RegionState(Event):
     """A region went down (``up=False``), came back, or was destroyed."""
     region: str
@@ -195,7 +196,7 @@ class RegionState(Event):
     destroyed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PhaseChanged(Event):
     """Measurement phase: ``warmup``, ``before``, ``during``, ``after``, ``drain``."""
     phase: str

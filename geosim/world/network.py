@@ -28,6 +28,21 @@ class Degradation:
     loss: float = 0.0
 
 
+class _Route:
+    """A directed (src, dst, purpose) path: its link's sampler and limits, and the
+    bytes sent along it and returned on it (counted here, summed by ``Network.bytes``)."""
+
+    __slots__ = ("sampler", "bandwidth", "loss", "queue", "sent", "returned")
+
+    def __init__(self, sampler, bandwidth, loss, queue):
+        self.sampler = sampler
+        self.bandwidth = bandwidth
+        self.loss = loss
+        self.queue = queue
+        self.sent = 0
+        self.returned = 0
+
+
 class Network:
     """Delays, losses and byte counts for messages between topology nodes."""
 
@@ -35,10 +50,10 @@ class Network:
         self.ctx = ctx
         self.topology = topology
         self._region = topology.zone_region
-        self.bytes: dict[tuple[str, str, str], int] = defaultdict(int)
+        self._counted: dict[tuple[str, str, str], int] = defaultdict(int)
         self.messages = 0
         self._samplers: dict[tuple[str, str], object] = {}
-        self._routes: dict[tuple[str, str, str], tuple] = {}
+        self._routes: dict[tuple[str, str, str], _Route] = {}
         self._busy_until: dict[tuple[str, str], float] = {}
         self._down: set[str] = set()
         self._blocked: set[tuple[str, str]] = set()
@@ -56,14 +71,14 @@ class Network:
         if self._impaired and not self._reachable(src, dst):
             return None
         key = (src, dst, purpose)
-        self.bytes[key] += size
-        self.messages += 1
         route = self._routes.get(key)
         if route is None:
-            route = self._route(src, dst)
-            self._routes[key] = route
-        sampler, bandwidth, loss, queue = route
-        one_way = 0.5 * sampler()
+            route = self._routes[key] = self._route(src, dst)
+        route.sent += size
+        self.messages += 1
+        bandwidth = route.bandwidth
+        loss = route.loss
+        one_way = 0.5 * route.sampler()
         if self._impaired:
             degradation = self._degradation(src, dst)
             if degradation is not None:
@@ -74,7 +89,7 @@ class Network:
         if loss and self._loss_rng.random() < loss:
             return None
         if bandwidth:
-            one_way += self._serialize(queue, bandwidth, size)
+            one_way += self._serialize(route.queue, bandwidth, size)
         return one_way
 
     def _serialize(self, queue: tuple, bandwidth: float, size: int) -> float:
@@ -90,41 +105,59 @@ class Network:
         """A request of ``size_out`` bytes and its reply of ``size_back``: the round-trip
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
         """
-        trips = self.round_trips(src, (dst,), size_out, size_back, purpose)
-        return trips[0] if trips else None
+        if self._impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
+            return None
+        key = (src, dst, purpose)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._route(src, dst)
+        route.sent += size_out
+        route.returned += size_back
+        self.messages += 2
+        rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
+        if route.bandwidth:
+            rtt += self._serialize(route.queue, route.bandwidth, size_out)
+        loss = route.loss
+        if loss and (self._loss_rng.random() < loss or self._loss_rng.random() < loss):
+            return None  # the request or the reply was lost
+        if self._impaired:
+            degradation = self._degradation(src, dst)
+            if degradation is not None:
+                rtt += 2 * degradation.extra_latency
+                if degradation.bandwidth:
+                    rtt += self._serialize(route.queue, degradation.bandwidth, size_out)
+                if degradation.loss and self._loss_rng.random() < degradation.loss:
+                    return None
+        return rtt
 
-    def round_trips(self, src: str, dsts: list[str], size_out: int, size_back: int,
+    def round_trips(self, src: str, dsts, size_out: int, size_back: int,
                     purpose: str) -> list[float]:
         """Round-trip times from ``src`` to each of ``dsts`` and back, for those reachable.
 
-        A request of ``size_out`` bytes out and a reply of ``size_back``; lost ones are
-        left out. Used for quorum protocols, which wait for the k-th fastest.
+        Used for quorum protocols, which wait for the k-th fastest; lost ones are left out.
         """
         out = []
-        impaired = self._impaired
         for dst in dsts:
-            if impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
-                continue
-            self.bytes[(src, dst, purpose)] += size_out
-            self.bytes[(dst, src, purpose)] += size_back
-            self.messages += 2
-            key = (src, dst, purpose)
-            route = self._routes.get(key)
-            if route is None:
-                route = self._routes[key] = self._route(src, dst)
-            rtt = route[0]()  # a round trip is one draw of the link's RTT distribution
-            if route[1]:
-                rtt += self._serialize(route[3], route[1], size_out)
-            loss = route[2]
-            if loss and (self._loss_rng.random() < loss or self._loss_rng.random() < loss):
-                continue  # the request or the reply was lost
-            if impaired:
-                degradation = self._degradation(src, dst)
-                if degradation is not None:
-                    rtt += 2 * degradation.extra_latency
-                    if degradation.loss and self._loss_rng.random() < degradation.loss:
-                        continue
-            out.append(rtt)
+            rtt = self.round_trip(src, dst, size_out, size_back, purpose)
+            if rtt is not None:
+                out.append(rtt)
+        return out
+
+    def count(self, src: str, dst: str, purpose: str, size: int) -> None:
+        """Count bytes a managed service moves itself (e.g. bucket replication)."""
+        self._counted[(src, dst, purpose)] += size
+
+    @property
+    def bytes(self) -> dict[tuple[str, str, str], int]:
+        """Bytes by (source, destination, purpose), everything counted so far."""
+        out: dict[tuple[str, str, str], int] = defaultdict(int)
+        for (src, dst, purpose), route in self._routes.items():
+            if route.sent:
+                out[(src, dst, purpose)] += route.sent
+            if route.returned:
+                out[(dst, src, purpose)] += route.returned
+        for key, size in self._counted.items():
+            out[key] += size
         return out
 
     def _route(self, src: str, dst: str) -> tuple:
@@ -139,7 +172,7 @@ class Network:
         # same region-pair link share its bandwidth.
         rs, rd = self._region[src], self._region[dst]
         forward = (rs, src) <= (rd, dst)
-        return sampler, link.bandwidth, link.loss, (id(link), forward)
+        return _Route(sampler, link.bandwidth, link.loss, (id(link), forward))
 
     def rtt_estimate(self, a: str, b: str) -> float:
         """Median RTT between two nodes, for components that need a typical value."""
