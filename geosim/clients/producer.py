@@ -14,6 +14,11 @@ Producer behaviour kept from Kafka (figures.md §5):
   beyond it waits in the producer (the window/RTT bound, domain.md §2).
 * Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
   until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence.
+  A row's ``seq`` is ``epoch << 32 | n``: the producer epoch and the n-th row of the
+  partition in that epoch. A restarted producer, or one whose sequence broke (a row
+  expired or was rejected out of order), takes a new epoch and numbers its pending rows
+  afresh from 0, as the idempotent producer does after a restart or an epoch bump
+  (KIP-360).
 * Each row ends ok (acked), fail (never sent) or info (sent, outcome unknown).
 """
 
@@ -24,6 +29,9 @@ from dataclasses import dataclass
 
 from geosim.core.context import Context
 from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
+
+EPOCH_SHIFT = 32  # seq = producer epoch << 32 | sequence number within the epoch
+OUT_OF_ORDER = "OutOfOrderSequenceException"
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class ProducerFleet:
         self._partitions: dict[int, list[int]] = {}
         self._rotation: dict[int, int] = {}
         self._seq: dict[int, int] = {}
+        self.epoch = 0
         self._retry: deque[tuple[float, Row]] = deque()
         self._offered_mark = start
         # Records wait in the accumulator until a batch fills or linger.ms passes.
@@ -144,11 +153,21 @@ class ProducerFleet:
         k = self._rotation.get(broker, 0)
         partition = partitions[k % len(partitions)]
         self._rotation[broker] = k + 1
-        seq = self._seq.get(partition, 0)
-        self._seq[partition] = seq + 1
         size = records * self.message_size
-        return Row(self.id, partition, seq, records, size, int(size / self.compression_ratio),
+        return Row(self.id, partition, self._next_seq(partition), records, size, int(size / self.compression_ratio),
                    start - self.accumulation, end)
+
+    def _next_seq(self, partition: int) -> int:
+        n = self._seq.get(partition, 0)
+        self._seq[partition] = n + 1
+        return self.epoch << EPOCH_SHIFT | n
+
+    def _bump_epoch(self) -> None:
+        """A new producer epoch: sequences restart, pending retries are renumbered."""
+        self.epoch += 1
+        self._seq = {}
+        for _due, row in self._retry:
+            row.seq = self._next_seq(row.partition)
 
     def _offer(self, records: int, upto: float) -> None:
         if upto > self._offered_mark:
@@ -185,6 +204,12 @@ class ProducerFleet:
                 retried.append(row)
             else:
                 expired.append(row)
+        if expired or reason == OUT_OF_ORDER:
+            self._bump_epoch()  # the partition sequences have a gap now
+        else:
+            for row in retried:
+                if row.seq >> EPOCH_SHIFT != self.epoch:
+                    row.seq = self._next_seq(row.partition)  # sent before an epoch bump
         if retried:
             self.ctx.recorder.emit(ProduceRetried(now, self.region, self.id, tuple(retried),
                                                   reason))
@@ -206,6 +231,7 @@ class ProducerFleet:
                 keep.append((due, row))
         self._retry = keep
         if expired:
+            self._bump_epoch()
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
                                                  "info", "delivery.timeout.ms expired"))
 
@@ -215,8 +241,10 @@ class ProducerFleet:
         self.expire_retries()
 
     def restart(self) -> None:
+        """The producers come back as new producer instances (a new epoch)."""
         now = self.env.now
         self.alive = True
+        self._bump_epoch()
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])
 

@@ -24,13 +24,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup, Member
-from geosim.clients.producer import ProducerFleet
+from geosim.clients.producer import EPOCH_SHIFT, OUT_OF_ORDER, ProducerFleet
 from geosim.core.events import ObjectCommitted, Row
 from geosim.scenario.schema import DisklessSpec
 from geosim.strategies.base import Strategy, World
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128
+SEQ_MASK = (1 << EPOCH_SHIFT) - 1
 FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
 
 
@@ -42,15 +43,30 @@ class PartitionLog:
         self._last_seq: dict[tuple[int, int], int] = {}
 
     def append(self, rows: list[Row]) -> tuple[list[Row], list[Row]]:
-        """Assign offsets; returns (appended, rejected out-of-sequence)."""
+        """Assign offsets; returns (appended, rejected).
+
+        Idempotence per (producer fleet, partition): within an epoch a row must carry
+        the next sequence number (a repeat is a duplicate and is dropped, a gap is
+        rejected as out of order); a newer epoch must start at 0; an older epoch is
+        fenced (rejected).
+        """
         appended, rejected = [], []
         last_seq = self._last_seq
         for row in rows:
             key = (row.fleet, row.partition)
-            expected = last_seq.get(key, -1) + 1
-            if row.seq != expected:
-                if row.seq < expected:
-                    continue  # duplicate of an appended row: idempotence drops it
+            epoch, n = row.seq >> EPOCH_SHIFT, row.seq & SEQ_MASK
+            last = last_seq.get(key)
+            if last is None:
+                ok = n == 0
+            else:
+                last_epoch, last_n = last >> EPOCH_SHIFT, last & SEQ_MASK
+                if epoch == last_epoch:
+                    if n <= last_n:
+                        continue  # duplicate of an appended row: idempotence drops it
+                    ok = n == last_n + 1
+                else:
+                    ok = epoch > last_epoch and n == 0
+            if not ok:
                 rejected.append(row)
                 continue
             last_seq[key] = row.seq
@@ -306,7 +322,7 @@ class DisklessStrategy(Strategy):
                 appended, rejected = self.log.append(rows)
                 if rejected:
                     self.counters_["rows_rejected_out_of_order"] += len(rejected)
-                    self._fail(rejected, "OutOfOrderSequenceException", written_maybe=False)
+                    self._fail(rejected, OUT_OF_ORDER, written_maybe=False)
                 self._committed(broker, obj, appended)
                 self._ack(broker, appended)
             finally:
