@@ -154,8 +154,8 @@ class ProducerFleet:
         partition = partitions[k % len(partitions)]
         self._rotation[broker] = k + 1
         size = records * self.message_size
-        return Row(self.id, partition, self._next_seq(partition), records, size, int(size / self.compression_ratio),
-                   start - self.accumulation, end)
+        return Row(self.id, partition, self._next_seq(partition), records, size,
+                   int(size / self.compression_ratio), start - self.accumulation, end)
 
     def _next_seq(self, partition: int) -> int:
         n = self._seq.get(partition, 0)

@@ -2,10 +2,10 @@
 
 Model code emits; metrics subscribe from outside (style.md). An event is a small
 record (treat it as immutable: it is not frozen only because frozen dataclasses cost
-several times more to build, and millions are built per run); the recorder delivers it synchronously to every subscriber of its
-type, in subscription order, so metric state is a deterministic fold over the
-event stream. The recorder keeps nothing itself unless a trace is requested, so
-memory does not grow with simulated time.
+several times more to build, and millions are built per run); the recorder delivers
+it synchronously to every subscriber of its type, in subscription order, so metric
+state is a deterministic fold over the event stream. The recorder keeps nothing
+itself unless a trace is requested, so memory does not grow with simulated time.
 
 Batches travel as :class:`Rows`: one row is the data one producer fleet handed to
 one broker during one flush window, with its record count, uncompressed and
