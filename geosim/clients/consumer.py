@@ -56,7 +56,8 @@ class ConsumerGroup:
                  settings: ConsumerSettings,
                  commit: Callable[[str, int, Callable[[bool], None]], None],
                  is_ready: Callable[[int, str], bool],
-                 request: Callable[[int, str], None]):
+                 request: Callable[[int, str], None],
+                 release: Callable[[int], None] = lambda _object_id: None):
         self.ctx = ctx
         self.env = ctx.env
         self.id = group_id
@@ -66,6 +67,7 @@ class ConsumerGroup:
         self._commit = commit
         self._is_ready = is_ready      # (object_id, zone) -> readable there now
         self._request = request        # (object_id, zone) -> start fetching it there
+        self._release = release        # object_id -> this group holds one row less of it
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
@@ -187,8 +189,9 @@ class ConsumerGroup:
                 continue  # reassigned meanwhile: the commit is fenced
             advance = min(position, state.position)
             for _ in range(advance):
-                row, _object_id = state.log.popleft()
+                row, object_id = state.log.popleft()
                 state.committed = row.offset + row.records
+                self._release(object_id)
             state.position -= advance
             offsets.append((p, state.committed))
         if offsets:

@@ -96,7 +96,7 @@ class ResolvedWorkload:
         return fleets
 
     def make_groups(self, ctx: Context, *, commit: Callable, is_ready: Callable,
-                    request: Callable) -> list[ConsumerGroup]:
+                    request: Callable, release: Callable) -> list[ConsumerGroup]:
         """One group per OMB subscription (of all topics together)."""
         omb = self.omb
         groups = []
@@ -110,7 +110,8 @@ class ResolvedWorkload:
             if not members:
                 continue
             groups.append(ConsumerGroup(ctx, g, members, self.partitions,
-                                        self.consumer_settings, commit, is_ready, request))
+                                        self.consumer_settings, commit, is_ready, request,
+                                        release))
         return groups
 
 

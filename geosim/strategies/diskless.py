@@ -197,13 +197,14 @@ class DisklessStrategy(Strategy):
         self.client_one_way = 0.5 * topo.link(topo.zones()[0], topo.zones()[0]).rtt.median()
         self.groups: list[ConsumerGroup] = wl.make_groups(
             self.ctx, commit=world.metadata.commit, is_ready=self._is_ready,
-            request=self._request)
+            request=self._request, release=self._unref)
         self._route_all()
         self.quorum = self.spec.write_quorum
         self.counters_ = {"flushes": 0, "flush_failures": 0, "rows_rejected_out_of_order": 0}
         # object id -> (size, partitions, owners by zone at commit) while a group may
-        # still read it
+        # still read it, and how many group-log rows still reference it
         self._objects: dict[int, tuple] = {}
+        self._refs: dict[int, int] = {}
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -239,19 +240,17 @@ class DisklessStrategy(Strategy):
             for fleet in self.fleets:
                 if fleet.pending_retries:
                     fleet.expire_retries()
-            self._prune_objects()
 
-    def _prune_objects(self) -> None:
-        """Forget objects older than every row still held in a group's log."""
-        oldest = min((state.log[0][1] for group in self.groups for state in group.partitions
-                      if state.log), default=None)
-        for object_id in list(self._objects):
-            if oldest is None or object_id < oldest:
-                # Objects are created in time order; older ones are read by everyone.
-                cache_refs = any(object_id in c.fetching for c in self.caches.values())
-                if not cache_refs:
-                    del self._objects[object_id]
-                    self.world.object_store.release(object_id)
+    def _unref(self, object_id: int) -> None:
+        """A group committed past a row of this object; forget it once none holds it."""
+        left = self._refs[object_id] - 1
+        if left:
+            self._refs[object_id] = left
+            return
+        del self._refs[object_id]
+        if not any(object_id in cache.fetching for cache in self.caches.values()):
+            self._objects.pop(object_id, None)
+            self.world.object_store.release(object_id)
 
     def _route_all(self) -> None:
         """Partition p is led, for the clients of each zone, by live broker p mod n there."""
@@ -333,9 +332,10 @@ class DisklessStrategy(Strategy):
 
     def _committed(self, broker: DisklessBroker, obj, rows: list[Row]) -> None:
         """Offsets are durable: announce, append to groups, notify zones that need it."""
-        if not rows:
-            return
         store = self.world.object_store
+        if not rows:  # every row was a duplicate or rejected: the object holds nothing
+            store.release(obj.object_id)
+            return
         store.announce(obj)
         self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, broker.region,
                                                tuple(rows)))
@@ -343,12 +343,18 @@ class DisklessStrategy(Strategy):
         # Which (group, partition) owners read this object, by zone.
         needs: dict[str, list[tuple[ConsumerGroup, int]]] = {}
         object_id = obj.object_id
+        refs = len(self.groups) * len(rows)
+        if refs:
+            self._refs[object_id] = refs
         for group in self.groups:
             for row in rows:
                 group.appended(row, object_id)
                 zone = group.owner_zone(row.partition)
                 if zone is not None:
                     needs.setdefault(zone, []).append((group, row.partition))
+        if not refs:  # nobody consumes: nothing to track
+            store.release(object_id)
+            return
         self._objects[object_id] = (obj.size, sorted({r.partition for r in rows}), needs,
                                     self._generation())
         metadata = self.world.metadata
@@ -408,6 +414,9 @@ class DisklessStrategy(Strategy):
                 cache.fetching.discard(object_id)
                 cache.add(object_id, size)
                 self._became_ready(object_id, zone)
+                if object_id not in self._refs:  # released while it was being fetched
+                    self._objects.pop(object_id, None)
+                    self.world.object_store.release(object_id)
                 return
             # Retry once a copy is reachable, after the client's retry backoff
             # (retry.backoff.ms, 100 ms) so a lossy link cannot spin at one instant.
