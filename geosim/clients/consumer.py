@@ -155,6 +155,9 @@ class ConsumerGroup:
         while state.position < len(log):
             row, object_id = log[state.position]
             if not self._is_ready(object_id, member.zone):
+                # The next fetch needs this object here (it may have been evicted
+                # from the zone's cache while the partition was blocked).
+                self._request(object_id, member.zone)
                 break
             delivered.append(row)
             state.position += 1
