@@ -146,12 +146,13 @@ def test_partition_log_enforces_idempotent_sequences():
                    bytes_uncompressed=10, bytes_compressed=10, send_first=0, send_last=0)
 
     log = PartitionLog(1)
-    appended, rejected = log.append([row(0), row(1), row(1), row(3)])
-    assert [r.offset for r in appended] == [0, 10]      # the repeat of seq 1 is dropped
+    appended, rejected, duplicates = log.append([row(0), row(1), row(1), row(3)])
+    assert [r.offset for r in appended] == [0, 10]      # the repeat of seq 1 ...
+    assert [r.seq for r in duplicates] == [1]           # ... is acked, not appended
     assert [r.seq for r in rejected] == [3]             # the gap is out of order
-    appended, rejected = log.append([row(5, epoch=1)])  # a new epoch must start at 0
+    appended, rejected, _ = log.append([row(5, epoch=1)])  # a new epoch starts at 0
     assert not appended and len(rejected) == 1
-    appended, rejected = log.append([row(0, epoch=1), row(2, epoch=0)])
+    appended, rejected, _ = log.append([row(0, epoch=1), row(2, epoch=0)])
     assert [r.offset for r in appended] == [20]
     assert len(rejected) == 1                           # the old epoch is fenced
 

@@ -42,15 +42,16 @@ class PartitionLog:
         self.next_offset = [0] * partitions
         self._last_seq: dict[tuple[int, int], int] = {}
 
-    def append(self, rows: list[Row]) -> tuple[list[Row], list[Row]]:
-        """Assign offsets; returns (appended, rejected).
+    def append(self, rows: list[Row]) -> tuple[list[Row], list[Row], list[Row]]:
+        """Assign offsets; returns (appended, rejected, duplicates).
 
         Idempotence per (producer fleet, partition): within an epoch a row must carry
-        the next sequence number (a repeat is a duplicate and is dropped, a gap is
-        rejected as out of order); a newer epoch must start at 0; an older epoch is
-        fenced (rejected).
+        the next sequence number; a repeat is a duplicate of a row already in the log
+        (a retry after a lost ack): it is not appended again, and the producer gets a
+        success for it, as Kafka answers a duplicate sequence; a gap is rejected as out
+        of order; a newer epoch must start at 0; an older epoch is fenced (rejected).
         """
-        appended, rejected = [], []
+        appended, rejected, duplicates = [], [], []
         last_seq = self._last_seq
         for row in rows:
             key = (row.fleet, row.partition)
@@ -62,7 +63,8 @@ class PartitionLog:
                 last_epoch, last_n = last >> EPOCH_SHIFT, last & SEQ_MASK
                 if epoch == last_epoch:
                     if n <= last_n:
-                        continue  # duplicate of an appended row: idempotence drops it
+                        duplicates.append(row)  # keeps the offset of its first append
+                        continue
                     ok = n == last_n + 1
                 else:
                     ok = epoch > last_epoch and n == 0
@@ -73,7 +75,7 @@ class PartitionLog:
             row.offset = self.next_offset[row.partition]
             self.next_offset[row.partition] += row.records
             appended.append(row)
-        return appended, rejected
+        return appended, rejected, duplicates
 
 
 class ZoneCache:
@@ -313,17 +315,17 @@ class DisklessStrategy(Strategy):
                     return
                 if not broker.alive or broker._epoch != epoch:
                     # Committed, but the ack died with the broker: the producer can't know.
-                    appended, _ = self.log.append(rows)
+                    appended, rejected, duplicates = self.log.append(rows)
                     self._committed(broker, obj, appended)
-                    self._fail(appended, "broker crashed before acknowledging",
-                               written_maybe=True)
+                    self._fail(appended + rejected + duplicates,
+                               "broker crashed before acknowledging", written_maybe=True)
                     return
-                appended, rejected = self.log.append(rows)
+                appended, rejected, duplicates = self.log.append(rows)
                 if rejected:
                     self.counters_["rows_rejected_out_of_order"] += len(rejected)
                     self._fail(rejected, OUT_OF_ORDER, written_maybe=False)
                 self._committed(broker, obj, appended)
-                self._ack(broker, appended)
+                self._ack(broker, appended + duplicates)
             finally:
                 next_job()
 
