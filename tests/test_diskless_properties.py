@@ -27,11 +27,13 @@ ZONES = ["us-west1-a", "us-west1-b", "us-west2-a", "us-west2-b"]
 REGIONS = ["us-west1", "us-west2", "us-west3"]
 
 
+KINDS = ["region-outage", "zone-outage", "partition", "brownout", "object-store-slowdown",
+         "replication-pause", "metadata-loss", "client-crash", "broker-crash"]
+
+
 @st.composite
-def transient_faults(draw):
-    kind = draw(st.sampled_from([
-        "region-outage", "zone-outage", "partition", "brownout", "object-store-slowdown",
-        "replication-pause", "metadata-loss", "client-crash", "broker-crash"]))
+def transient_faults(draw, kinds=tuple(KINDS)):
+    kind = draw(st.sampled_from(kinds))
     fault = {"kind": kind, "at": f"{draw(st.integers(15, 80))}s"}
     duration = f"{draw(st.integers(2, 40))}s"
     if kind == "region-outage":
@@ -94,3 +96,23 @@ def test_partition_log_offsets_are_contiguous_and_sequences_gapless(batches):
         # epochs only move forward
         epochs = [r.seq >> 32 for r in rows]
         assert epochs == sorted(epochs)
+
+
+QUORUM = yaml.safe_load((SCENARIOS / "warpstream-quorum.yaml").read_text())
+
+
+@settings(max_examples=10, deadline=None)
+@given(region=st.sampled_from(REGIONS), at=st.integers(15, 120),
+       before=st.lists(transient_faults([k for k in KINDS if k != "replication-pause"]),
+                       max_size=1),
+       seed=st.integers(0, 2**16))
+def test_quorum_of_buckets_loses_nothing_when_any_region_is_destroyed(region, at, before,
+                                                                       seed):
+    # domain.md §8: RPO = 0 under region destruction for diskless writing to a quorum
+    # of 3 regional buckets, also after another fault earlier in the run.
+    faults = before + [{"kind": "region-destruction", "region": region, "at": f"{at}s"}]
+    data = {**QUORUM, "faults": faults}
+    summary = run(scenario_from_dict(data, base_dir=SCENARIOS), seed).summary
+    assert summary["loss"]["lost_records"] == 0
+    records = summary["records"]
+    assert records["acked"] + records["failed"] + records["info"] == records["offered"]
