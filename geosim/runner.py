@@ -17,7 +17,6 @@ from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
 from geosim.core.context import Context
-from geosim.core.events import PhaseChanged
 from geosim.metrics.collector import MetricsCollector
 from geosim.metrics.summary import build_summary
 from geosim.scenario.schema import Scenario
@@ -84,7 +83,6 @@ def run(scenario: Scenario, seed: int | None = None, *,
     injector.start()
     end = sim.duration + sim.drain
     env = ctx.env
-    ctx.recorder.emit(PhaseChanged(0.0, "warmup"))
     t = 0.0
     # The model allocates many short-lived objects and keeps a large live heap; full
     # collections of that heap dominated the run time, so collect less often.

@@ -141,15 +141,6 @@ class ObjectCommitted(Event):
 
 
 @dataclass(slots=True)
-class ObjectRead(Event):
-    object_id: int
-    region: str
-    zone: str
-    source_region: str
-    size: int
-
-
-@dataclass(slots=True)
 class ReadBlocked(Event):
     """A read of an object failed because no reachable region holds a copy."""
     object_id: int
@@ -163,15 +154,6 @@ class MetadataLeaderChanged(Event):
 
 
 # --- world -----------------------------------------------------------------------
-
-@dataclass(slots=True)
-class BytesSent(Event):
-    """Emitted only when tracing; counting itself is done by the network's counters."""
-    src: str
-    dst: str
-    size: int
-    purpose: str
-
 
 @dataclass(slots=True)
 class FaultStarted(Event):
@@ -194,12 +176,6 @@ class RegionState(Event):
     region: str
     up: bool
     destroyed: bool = False
-
-
-@dataclass(slots=True)
-class PhaseChanged(Event):
-    """Measurement phase: ``warmup``, ``before``, ``during``, ``after``, ``drain``."""
-    phase: str
 
 
 Subscriber = Callable[[Any], None]

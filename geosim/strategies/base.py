@@ -42,9 +42,6 @@ class Strategy:
     def start(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def stop_producing(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
     def zone_state(self, zone: str, up: bool) -> None:  # pragma: no cover - interface
         """All processes of a zone stop (``up=False``) or restart."""
         raise NotImplementedError

@@ -23,7 +23,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import ClassVar
 
-from geosim.clients.consumer import ConsumerGroup, Member
+from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import EPOCH_SHIFT, OUT_OF_ORDER, ProducerFleet
 from geosim.core.events import ObjectCommitted, Row
 from geosim.scenario.schema import DisklessSpec
@@ -231,9 +231,6 @@ class DisklessStrategy(Strategy):
             for broker in brokers:
                 if broker.alive:
                     broker.flush()
-
-    def stop_producing(self) -> None:
-        """Production ends at the fleets' stop time; nothing to do."""
 
     def _expire_retries(self):
         """Once a second, retries past ``delivery.timeout.ms`` end as info."""
@@ -490,4 +487,4 @@ class DisklessStrategy(Strategy):
         return out
 
 
-__all__ = ["DisklessStrategy", "Member"]
+__all__ = ["DisklessStrategy", "PartitionLog"]
