@@ -77,7 +77,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
         # delivery.timeout.ms; past that the collector stops waiting for one.
         ack_grace=world.workload.producer.delivery_timeout,
         # Reordering can only involve rows in flight together: a few per partition.
-        check_window=32)
+        check_window=8)
     injector = FaultInjector(world, strategy)
     strategy.start()
     injector.start()
