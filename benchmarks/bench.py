@@ -57,7 +57,8 @@ def measure(path: Path, duration: float, seed: int, memory: bool,
     wall = time.perf_counter() - start
     events = result.run_info["events"]
     return {"duration": duration, "wall": wall, "events": events,
-            "peak": result.run_info.get("peak_memory_bytes")}
+            "peak": result.run_info.get("peak_memory_bytes"),
+            "live": result.run_info.get("live_memory_bytes")}
 
 
 def main() -> None:
@@ -80,9 +81,10 @@ def main() -> None:
                          ("1-minute replication window", SHORT_WINDOW)):
         short = measure(Path(args.scenario), duration, args.seed, True, extra)
         long = measure(Path(args.scenario), 2 * duration, args.seed, True, extra)
-        print(f"peak memory ({label}): {format_bytes(short['peak'])} at {duration:.0f} s, "
-              f"{format_bytes(long['peak'])} at {2 * duration:.0f} s "
-              f"(ratio {long['peak'] / short['peak']:.2f})")
+        print(f"memory ({label}): live at the end {format_bytes(short['live'])} after "
+              f"{duration:.0f} s, {format_bytes(long['live'])} after {2 * duration:.0f} s "
+              f"(ratio {long['live'] / short['live']:.2f}); peak "
+              f"{format_bytes(short['peak'])} and {format_bytes(long['peak'])}")
 
 
 if __name__ == "__main__":

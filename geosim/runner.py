@@ -98,6 +98,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+    live_memory = tracemalloc.get_traced_memory()[0] if measure_memory else None
     counters = {**world.object_store.counters, **world.metadata.counters,
                 **strategy.counters(), "network_messages": world.network.messages}
     report = collector.finalize(end, bytes_by_pair=dict(world.network.bytes),
@@ -119,5 +120,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
                 "events": next(env._eid)}
     if measure_memory:
         run_info["peak_memory_bytes"] = tracemalloc.get_traced_memory()[1]
+        # Memory held by the model and metrics when the simulation ends, before the
+        # summary is built: what must not grow with simulated time.
+        run_info["live_memory_bytes"] = live_memory
         tracemalloc.stop()
     return Result(scenario, seed, summary, report, run_info)
