@@ -88,7 +88,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     # collections of that heap dominated the run time, so collect less often.
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(100_000, 20, 20)
     try:
         while t < end:
             t = min(t + (PROGRESS_STEP if progress else end), end)
@@ -98,7 +98,10 @@ def run(scenario: Scenario, seed: int | None = None, *,
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-    live_memory = tracemalloc.get_traced_memory()[0] if measure_memory else None
+    live_memory = None
+    if measure_memory:
+        gc.collect()  # count what is reachable, not garbage awaiting a full collection
+        live_memory = tracemalloc.get_traced_memory()[0]
     counters = {**world.object_store.counters, **world.metadata.counters,
                 **strategy.counters(), "network_messages": world.network.messages}
     report = collector.finalize(end, bytes_by_pair=dict(world.network.bytes),
