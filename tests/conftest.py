@@ -55,6 +55,8 @@ def _constant_topology_spec(extra_links: list[dict] | tuple = (),
         "same_zone_rtt": {"dist": "constant", "value": CONST_RTT["same_zone"]},
         "inter_zone_rtt": {"dist": "constant", "value": CONST_RTT["inter_zone"]},
         "links": links,
+        # exact component timings: the TCP window bound is tested on its own
+        "tcp_window": None,
     }
     data.update(overrides)
     return _topology_spec(**data)

@@ -305,3 +305,17 @@ def test_network_context_is_its_own(ctx, topology):
     net = Network(ctx, topology)
     assert net.ctx is ctx
     assert Network(Context(seed=1), topology).delay("us-west1-a", "us-west2-a", 1, "x") > 0
+
+
+def test_a_client_connection_is_bounded_by_window_over_rtt(make_network,
+                                                          constant_topology_spec):
+    # 8 MiB over a 4 MiB window and a 24 ms RTT: the request itself, then one more round
+    # trip per window's worth of payload (throughput = window / RTT), per domain.md §2.
+    net = make_network(constant_topology_spec(tcp_window="4MiB"))
+    rtt = net.round_trip("us-west1-a", "us-west2-a", 8 * 2**20, 0, "object_put")
+    assert rtt == pytest.approx(0.024 * 3)
+    # small messages and provider-internal transfers are not windowed
+    assert net.round_trip("us-west1-a", "us-west2-a", 1024, 1024, "metadata") == \
+        pytest.approx(0.024)
+    assert net.round_trip("us-west1", "us-west2", 0, 8 * 2**20, "object_get",
+                          windowed=False) == pytest.approx(0.024)

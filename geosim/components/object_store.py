@@ -199,7 +199,10 @@ class ObjectStore:
         delay = after
         if source != region:
             self.counters["object_gets_cross_region"] += 1
-            hop = self.network.round_trip(region, source, REQUEST_BYTES, size, "object_get")
+            # The provider moves the data between its regions itself: not a client
+            # connection, so no window bound.
+            hop = self.network.round_trip(region, source, REQUEST_BYTES, size, "object_get",
+                                          windowed=False)
             if hop is None:
                 self.env.timeout(after).callbacks.append(lambda _e: done(False))
                 return

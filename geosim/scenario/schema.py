@@ -101,6 +101,13 @@ class TopologySpec(Model):
         1.2, "Tail of preset inter-region links: the RTT's p99 as a multiple of the "
         "published median (lognormal). An assumption: providers publish medians only.",
         source="assumption; figures.md §11 item 4", ge=1.0)
+    tcp_window: Size | None = described(
+        4 * 2**20, "Largest TCP window of a client connection: a request or response of "
+        "S bytes over a round trip R takes about (S / window) extra round trips, the "
+        "window/RTT bound of domain.md §2. Applies to clients' connections (brokers to "
+        "object storage and to the metadata store), not to a provider's internal "
+        "replication or read-through. null disables it.", unit="bytes",
+        source="Linux default net.ipv4.tcp_wmem / tcp_rmem maximum (4 MiB)")
 
 
 # --- object storage -----------------------------------------------------------------

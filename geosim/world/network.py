@@ -60,6 +60,7 @@ class Network:
         self._degraded: dict[tuple[str, str], Degradation] = {}
         self._loss_rng = ctx.rng("network.loss")
         self._impaired = False
+        self._window = topology.spec.tcp_window
 
     # --- the seam -------------------------------------------------------------------------
     def delay(self, src: str, dst: str, size: int, purpose: str) -> float | None:
@@ -101,9 +102,13 @@ class Network:
         return done - now
 
     def round_trip(self, src: str, dst: str, size_out: int, size_back: int,
-                   purpose: str) -> float | None:
+                   purpose: str, *, windowed: bool = True) -> float | None:
         """A request of ``size_out`` bytes and its reply of ``size_back``: the round-trip
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
+
+        ``windowed``: the exchange runs over one client TCP connection, whose throughput
+        is at most window / RTT, so each window's worth of payload costs one more round
+        trip (``topology.tcp_window``). Provider-internal transfers pass False.
         """
         if self._impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
             return None
@@ -115,6 +120,9 @@ class Network:
         route.returned += size_back
         self.messages += 2
         rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
+        window = self._window
+        if windowed and window and size_out + size_back > window:
+            rtt += rtt * (size_out + size_back) / window
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss
