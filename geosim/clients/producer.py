@@ -10,8 +10,9 @@ Producer behaviour kept from Kafka (figures.md §5):
 * ``linger.ms``/``batch.size``: records wait in the accumulator until a batch fills or
   ``linger.ms`` passes, so a row's send times start up to that much earlier.
 * ``max.in.flight.requests.per.connection`` x ``max.request.size``: at most that many
-  unacknowledged bytes per producer; a fleet of n producers holds n times that. Data
-  beyond it waits in the producer (the window/RTT bound, domain.md §2).
+  unacknowledged bytes per producer connection; a producer holds a connection to each
+  zone-local broker leading its partitions, and a fleet of n producers n times that.
+  Data beyond it waits in the producer (the window/RTT bound, domain.md §2).
 * Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
   until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence.
   A row's ``seq`` is ``epoch << 32 | n``: the producer epoch and the n-th row of the
@@ -70,7 +71,7 @@ class ProducerFleet:
         self.start_time = start
         self.stop_time = stop
         self.alive = True
-        self.window_bytes = producers * settings.max_in_flight * settings.max_request_size
+        self.window_bytes = 0  # set by route(): it depends on the live brokers
         self.outstanding = 0
         # Per target broker: time up to which offered records were handed out.
         self._cursor: dict[int, float] = {}
@@ -92,6 +93,11 @@ class ProducerFleet:
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         self._targets = sorted(self._partitions)
+        # Each producer writes to every partition, so it holds one connection to each
+        # broker leading some of them, each with its own in-flight requests.
+        s = self.settings
+        self.window_bytes = self.producers * len(self._targets) * s.max_in_flight \
+            * s.max_request_size
         for broker in self._targets:
             self._cursor.setdefault(broker, max(now, self.start_time))
         for broker in list(self._cursor):
