@@ -85,9 +85,10 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     """Throughput (acked and delivered bytes/s) and availability by region over time.
 
     Throughput is in GiB/s, or MiB/s (KiB/s) for smaller loads. Bins without a value
-    (availability where nothing was offered) are gaps; availability is drawn up to
-    105 %. Regions without traffic are left out. Faults from ``summary["faults"]`` are
-    shaded and labelled with kind and target.
+    (availability where nothing was offered) are gaps; availability is drawn as a
+    centred 5-bin mean (flushes land in bins unevenly), up to 105 %. Regions without
+    traffic are left out. Faults from ``summary["faults"]`` are shaded and labelled with
+    kind and target.
     """
     report, summary = _unpack(source, summary)
     frame = report.timeseries

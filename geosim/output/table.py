@@ -139,7 +139,8 @@ def _rto(summary: dict[str, Any]) -> list[str]:
         return []
     return ["Recovery (RTO from the first fault's start)",
             *_table(["region", "clients", "first success", "rate within 10%", "longest gap",
-                     "baseline rate"], rows, labels=2)]
+                     "baseline rate"], rows, labels=2),
+            "  (- : did not happen before the end of production, or not applicable)"]
 
 
 def _latency(summary: dict[str, Any]) -> list[str]:
