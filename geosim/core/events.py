@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -192,22 +192,8 @@ class Recorder:
     def subscribe(self, kind: type, callback: Subscriber) -> None:
         self._subscribers[kind].append(callback)
 
-    def wants(self, kind: type) -> bool:
-        return bool(self._subscribers.get(kind)) or self.trace is not None
-
     def emit(self, event: Event) -> None:
         for callback in self._subscribers.get(type(event), ()):
             callback(event)
         if self.trace is not None:
             self.trace.append(event)
-
-
-def event_to_dict(event: Event) -> dict:
-    """A JSON-ready view of an event (rows flattened to dicts)."""
-    out: dict[str, Any] = {"type": type(event).__name__}
-    for f in fields(event):
-        value = getattr(event, f.name)
-        if f.name == "rows":
-            value = [{g.name: getattr(r, g.name) for g in fields(Row)} for r in value]
-        out[f.name] = value
-    return out

@@ -288,7 +288,7 @@ class DisklessStrategy(Strategy):
             if state["ok"] >= needed:
                 state["done"] = True
                 broker.enqueue_commit(lambda next_job: self._commit(
-                    broker, obj, rows, size, epoch, next_job))
+                    broker, obj, rows, epoch, next_job))
             elif state["failed"] > len(targets) - needed:
                 state["done"] = True
                 self.counters_["flush_failures"] += 1
@@ -298,7 +298,7 @@ class DisklessStrategy(Strategy):
         for region in targets:
             store.put(obj, broker.zone, region, on_put)
 
-    def _commit(self, broker, obj, rows, size, epoch, next_job) -> None:
+    def _commit(self, broker, obj, rows, epoch, next_job) -> None:
         """Commit the object's offsets; runs after the broker's previous commit."""
         if not broker.alive or broker._epoch != epoch:
             self._fail(rows, "broker crashed", written_maybe=False)

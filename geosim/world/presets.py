@@ -52,8 +52,3 @@ def median_rtt_ms(provider: str, a: str, b: str) -> float | None:
     if provider == "aws":
         return _aws_matrix().get(key)
     return None
-
-
-def known_regions(provider: str) -> set[str]:
-    table = GCP_RTT_MS if provider == "gcp" else _aws_matrix() if provider == "aws" else {}
-    return {region for pair in table for region in pair}
