@@ -383,11 +383,12 @@ class DisklessStrategy(Strategy):
             self.fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
 
     # --- the read path ----------------------------------------------------------------
-    def _is_ready(self, object_id: int, zone: str) -> bool:
-        return object_id in self.caches[zone].ready
+    def _is_ready(self, row: Row, zone: str) -> bool:
+        return row.object_id in self.caches[zone].ready
 
-    def _request(self, object_id: int, zone: str) -> None:
+    def _request(self, row: Row, zone: str) -> None:
         """A group needs an object in a zone that doesn't have it (after a rebalance)."""
+        object_id = row.object_id
         size = self._objects.get(object_id, (0, [], {}))[0]
         self._fetch(object_id, size, zone, 0.0)
 
