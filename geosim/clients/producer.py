@@ -76,6 +76,7 @@ class ProducerFleet:
         # Per target broker: time up to which offered records were handed out.
         self._cursor: dict[int, float] = {}
         self._targets: list[int] = []
+        self._share: dict[int, float] = {}
         self._partitions: dict[int, list[int]] = {}
         self._rotation: dict[int, int] = {}
         self._seq: dict[int, int] = {}
@@ -88,16 +89,22 @@ class ProducerFleet:
         self.accumulation = min(settings.linger, fill)
 
     # --- wiring -----------------------------------------------------------------------
-    def route(self, partitions_by_broker: dict[int, list[int]]) -> None:
-        """Set the live zone-local brokers and the partitions each leads for this zone."""
+    def route(self, partitions_by_broker: dict[int, list[int]], *,
+              connections: int | None = None) -> None:
+        """Set the targets (brokers, or a zone's leaders taken together) and the
+        partitions each leads for this fleet; ``connections`` is the number of brokers a
+        producer connects to (default: one per target)."""
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
         s = self.settings
-        self.window_bytes = self.producers * len(self._targets) * s.max_in_flight \
-            * s.max_request_size
+        links = len(self._targets) if connections is None else connections
+        # Records go to partitions evenly, so each target gets its partitions' share.
+        routed = sum(len(p) for p in self._partitions.values())
+        self._share = {b: len(p) / routed for b, p in self._partitions.items()}
+        self.window_bytes = self.producers * links * s.max_in_flight * s.max_request_size
         for broker in self._targets:
             self._cursor.setdefault(broker, max(now, self.start_time))
         for broker in list(self._cursor):
@@ -138,13 +145,14 @@ class ProducerFleet:
         cursor = self._cursor.get(broker)
         if cursor is not None:
             upto = min(now - one_way, self.stop_time)
-            rate = self.rate_per_broker
+            rate = self.records_per_s * self._share.get(broker, 0.0)
             if upto > cursor and rate > 0:
                 bytes_per_record = self.message_size / self.compression_ratio
                 records = int(rate * (upto - cursor))
                 if records * bytes_per_record > room:
                     records = int(max(room, 0) / bytes_per_record)
-                    upto = cursor + records / rate
+                # Whole records only: the fraction left over stays for the next cut.
+                upto = cursor + records / rate
                 if records > 0:
                     rows.append(self._new_row(broker, records, cursor, upto))
                     self._cursor[broker] = upto
@@ -186,6 +194,8 @@ class ProducerFleet:
         """The ack for ``rows`` reaches the producers at ``at`` (they must be alive)."""
         for row in rows:
             self.outstanding -= row.bytes_compressed
+            if self.alive:
+                row.acked_at = at
         if self.alive:
             self.ctx.recorder.emit(ProduceAcked(at, self.region, self.id, tuple(rows)))
         else:

@@ -43,6 +43,8 @@ KEYS: tuple[BrokerKey, ...] = (
               "a follower fetch without an answer is retried after this"),
     BrokerKey("replica.fetch.backoff.ms", "ms", 1000, "apache/kafka ReplicationConfigs.java",
               "a follower waits this long after a failed fetch"),
+    BrokerKey("unclean.leader.election.interval.ms", "ms", 300000, "figures.md K25",
+              "how often the controller attempts unclean elections (when enabled)"),
     BrokerKey("broker.session.timeout.ms", "ms", 9000, "figures.md K2",
               "the controller fences a broker silent for this long"),
     BrokerKey("broker.heartbeat.interval.ms", "ms", 2000, "figures.md K3",
@@ -63,6 +65,7 @@ class BrokerConfig:
     replica_fetch_response_max_bytes: int = 10485760
     replica_socket_timeout: float = 30.0
     replica_fetch_backoff: float = 1.0
+    unclean_election_interval: float = 300.0
     broker_session_timeout: float = 9.0
     broker_heartbeat_interval: float = 2.0
 
@@ -116,6 +119,7 @@ def resolve_broker_config(config: Mapping[str, Any],
         replica_fetch_response_max_bytes=values["replica.fetch.response.max.bytes"],
         replica_socket_timeout=values["replica.socket.timeout.ms"],
         replica_fetch_backoff=values["replica.fetch.backoff.ms"],
+        unclean_election_interval=values["unclean.leader.election.interval.ms"],
         broker_session_timeout=values["broker.session.timeout.ms"],
         broker_heartbeat_interval=values["broker.heartbeat.interval.ms"],
     )

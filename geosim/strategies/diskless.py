@@ -24,58 +24,15 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
-from geosim.clients.producer import EPOCH_SHIFT, OUT_OF_ORDER, ProducerFleet
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
 from geosim.core.events import ObjectCommitted, Row
 from geosim.scenario.schema import DisklessSpec
 from geosim.strategies.base import Strategy, World
+from geosim.strategies.idempotence import PartitionLog
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128
-SEQ_MASK = (1 << EPOCH_SHIFT) - 1
 FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
-
-
-class PartitionLog:
-    """Offsets of every partition and the idempotent producers' sequence numbers."""
-
-    def __init__(self, partitions: int):
-        self.next_offset = [0] * partitions
-        self._last_seq: dict[tuple[int, int], int] = {}
-
-    def append(self, rows: list[Row]) -> tuple[list[Row], list[Row], list[Row]]:
-        """Assign offsets; returns (appended, rejected, duplicates).
-
-        Idempotence per (producer fleet, partition): within an epoch a row must carry
-        the next sequence number; a repeat is a duplicate of a row already in the log
-        (a retry after a lost ack): it is not appended again, and the producer gets a
-        success for it, as Kafka answers a duplicate sequence; a gap is rejected as out
-        of order; a newer epoch must start at 0; an older epoch is fenced (rejected).
-        """
-        appended, rejected, duplicates = [], [], []
-        last_seq = self._last_seq
-        for row in rows:
-            key = (row.fleet, row.partition)
-            epoch, n = row.seq >> EPOCH_SHIFT, row.seq & SEQ_MASK
-            last = last_seq.get(key)
-            if last is None:
-                ok = n == 0
-            else:
-                last_epoch, last_n = last >> EPOCH_SHIFT, last & SEQ_MASK
-                if epoch == last_epoch:
-                    if n <= last_n:
-                        duplicates.append(row)  # keeps the offset of its first append
-                        continue
-                    ok = n == last_n + 1
-                else:
-                    ok = epoch > last_epoch and n == 0
-            if not ok:
-                rejected.append(row)
-                continue
-            last_seq[key] = row.seq
-            row.offset = self.next_offset[row.partition]
-            self.next_offset[row.partition] += row.records
-            appended.append(row)
-        return appended, rejected, duplicates
 
 
 class ZoneCache:
