@@ -142,6 +142,9 @@ class ProducerFleet:
                 else:
                     kept.append((due, row))
             self._retry = kept
+        # New data never overtakes a batch waiting to be retried in its partition
+        # (the idempotent producer retries in order), so those partitions are skipped.
+        blocked = {row.partition for _due, row in self._retry} if self._retry else None
         cursor = self._cursor.get(broker)
         if cursor is not None:
             upto = min(now - one_way, self.stop_time)
@@ -153,8 +156,10 @@ class ProducerFleet:
                     records = int(max(room, 0) / bytes_per_record)
                 # Whole records only: the fraction left over stays for the next cut.
                 upto = cursor + records / rate
-                if records > 0:
-                    rows.append(self._new_row(broker, records, cursor, upto))
+                row = self._new_row(broker, records, cursor, upto, blocked) \
+                    if records > 0 else None
+                if row is not None:
+                    rows.append(row)
                     self._cursor[broker] = upto
                     self._offer(records, upto)
         for row in rows:
@@ -162,10 +167,17 @@ class ProducerFleet:
             self.outstanding += row.bytes_compressed
         return rows
 
-    def _new_row(self, broker: int, records: int, start: float, end: float) -> Row:
+    def _new_row(self, broker: int, records: int, start: float, end: float,
+                 blocked: set[int] | None = None) -> Row | None:
         partitions = self._partitions[broker]
         k = self._rotation.get(broker, 0)
         partition = partitions[k % len(partitions)]
+        if blocked and partition in blocked:
+            free = [p for i in range(1, len(partitions) + 1)
+                    if (p := partitions[(k + i) % len(partitions)]) not in blocked]
+            if not free:
+                return None  # every partition waits on a retry: records stay buffered
+            partition = free[0]
         self._rotation[broker] = k + 1
         size = records * self.message_size
         return Row(self.id, partition, self._next_seq(partition), records, size,

@@ -73,20 +73,25 @@ def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int) -> list[list
 
 
 def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str, int],
-                located: Callable[[BrokerInfo, str], bool]) -> list[list[int]]:
-    """Replica lists with ``counts[location]`` replicas in each location, in order."""
+                located: Callable[[BrokerInfo, str], bool],
+                exclude: list[list[int]] | None = None) -> list[list[int]]:
+    """Replica lists with ``counts[location]`` replicas in each location, in order;
+    ``exclude[p]`` lists brokers partition ``p`` must not use (its sync replicas, when
+    placing observers)."""
     pools = {loc: [b for b in sorted(brokers, key=lambda b: b.id) if located(b, loc)]
              for loc in counts}
-    for loc, count in counts.items():
-        if count > len(pools[loc]):
-            raise ValueError(f"{count} replicas requested in {loc}, which has "
-                             f"{len(pools[loc])} brokers")
     out = []
     for p in range(partitions):
+        taken = set(exclude[p]) if exclude else set()
         replicas: list[int] = []
         for loc, count in counts.items():
-            pool = pools[loc]
-            replicas += [pool[(p + i) % len(pool)].id for i in range(count)]
+            pool = [b for b in pools[loc] if b.id not in taken]
+            if count > len(pool):
+                raise ValueError(f"{count} replicas requested in {loc}, which has "
+                                 f"{len(pool)} brokers free for them")
+            chosen = [pool[(p + i) % len(pool)].id for i in range(count)]
+            replicas += chosen
+            taken.update(chosen)
         out.append(replicas)
     return out
 

@@ -129,7 +129,7 @@ class KafkaClusterStrategy(Strategy):
         self.promotion_policy = None
         if self.with_observers and getattr(spec, "observer_placement", None):
             observers = by_location(infos, self.partitions_n, spec.observer_placement,
-                                    lambda b, loc: loc in (b.zone, b.region))
+                                    lambda b, loc: loc in (b.zone, b.region), replicas)
             self.promotion_policy = spec.observer_promotion_policy
         self.parts = [PartitionState(p, replicas[p], observers[p])
                       for p in range(self.partitions_n)]
@@ -631,6 +631,7 @@ class KafkaClusterStrategy(Strategy):
                 changed = True
             else:
                 self._emit_state(p, "fenced replica left the ISR")
+                self._advance_hw(p)  # the fenced follower no longer holds the HW back
         if changed:
             self._rewire()
         self._elect_offline()
