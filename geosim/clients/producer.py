@@ -81,7 +81,10 @@ class ProducerFleet:
         self._rotation: dict[int, int] = {}
         self._seq: dict[int, int] = {}
         self.epoch = 0
-        self._retry: deque[tuple[float, Row]] = deque()
+        # Rows waiting to be retried, per partition in sequence order: (due time, row).
+        self._retry: dict[int, deque[tuple[float, Row]]] = {}
+        self._retries = 0
+        self._pset: dict[int, frozenset[int]] = {}
         self._offered_mark = start
         # Records wait in the accumulator until a batch fills or linger.ms passes.
         per_producer_bytes = records_per_s * message_size / compression_ratio / max(producers, 1)
@@ -96,6 +99,7 @@ class ProducerFleet:
         producer connects to (default: one per target)."""
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
+        self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
@@ -132,19 +136,19 @@ class ProducerFleet:
         room = self.window_bytes - self.outstanding
         retry = self._retry
         if retry:
-            kept: deque[tuple[float, Row]] = deque()
-            while retry:
-                due, row = retry.popleft()
-                if due <= now and room >= row.bytes_compressed and \
-                        row.partition in self._partitions.get(broker, ()):
+            mine = self._pset.get(broker, frozenset())
+            for partition in [p for p in retry if p in mine]:
+                queue = retry[partition]
+                while queue and queue[0][0] <= now and room >= queue[0][1].bytes_compressed:
+                    row = queue.popleft()[1]
                     rows.append(row)
                     room -= row.bytes_compressed
-                else:
-                    kept.append((due, row))
-            self._retry = kept
+                    self._retries -= 1
+                if not queue:
+                    del retry[partition]
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
-        blocked = {row.partition for _due, row in self._retry} if self._retry else None
+        blocked = set(retry) if retry else None
         cursor = self._cursor.get(broker)
         if cursor is not None:
             upto = min(now - one_way, self.stop_time)
@@ -192,8 +196,9 @@ class ProducerFleet:
         """A new producer epoch: sequences restart, pending retries are renumbered."""
         self.epoch += 1
         self._seq = {}
-        for _due, row in self._retry:
-            row.seq = self._next_seq(row.partition)
+        for queue in self._retry.values():
+            for _due, row in queue:
+                row.seq = self._next_seq(row.partition)
 
     def _offer(self, records: int, upto: float) -> None:
         if upto > self._offered_mark:
@@ -228,7 +233,11 @@ class ProducerFleet:
             if self.alive and now - row.send_first < s.delivery_timeout:
                 backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
                               s.retry_backoff_max)
-                self._retry.append((now + backoff, row))
+                queue = self._retry.get(row.partition)
+                if queue is None:
+                    queue = self._retry[row.partition] = deque()
+                queue.append((now + backoff, row))
+                self._retries += 1
                 retried.append(row)
             else:
                 expired.append(row)
@@ -250,14 +259,16 @@ class ProducerFleet:
     def expire_retries(self) -> None:
         """Give up on queued retries older than ``delivery.timeout.ms``."""
         now = self.env.now
-        keep: deque[tuple[float, Row]] = deque()
+        keep: dict[int, deque[tuple[float, Row]]] = {}
         expired = []
-        for due, row in self._retry:
-            if now - row.send_first >= self.settings.delivery_timeout or not self.alive:
-                expired.append(row)
-            else:
-                keep.append((due, row))
+        for partition, queue in self._retry.items():
+            for due, row in queue:
+                if now - row.send_first >= self.settings.delivery_timeout or not self.alive:
+                    expired.append(row)
+                else:
+                    keep.setdefault(partition, deque()).append((due, row))
         self._retry = keep
+        self._retries -= len(expired)
         if expired:
             self._bump_epoch()
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
@@ -278,4 +289,4 @@ class ProducerFleet:
 
     @property
     def pending_retries(self) -> int:
-        return len(self._retry)
+        return self._retries
