@@ -82,7 +82,8 @@ def test_observers_never_share_a_broker_with_sync_replicas():
 def steady():
     sc = scenario("stretch-3-regions", "faults=[]", "simulation.duration=40s",
                   "simulation.drain=10s",
-                  "topology.links=[{between: [us-west1, us-west2], rtt: {dist: constant, value: 30ms}},"
+                  "topology.links=[{between: [us-west1, us-west2],"
+                  " rtt: {dist: constant, value: 30ms}},"
                   "{between: [us-west1, us-west3], rtt: {dist: constant, value: 60ms}},"
                   "{between: [us-west2, us-west3], rtt: {dist: constant, value: 40ms}}]")
     return sc, run(sc)
