@@ -204,3 +204,21 @@ def test_bad_broker_config_is_a_one_line_error():
     with pytest.raises(ScenarioError) as err:
         scenario("stretch-3-regions", "strategy.config.replica.lag.max=5")
     assert "not a modelled broker" in str(err.value)
+
+
+def test_seed000_stretch_cluster_traffic_matches_the_published_figures():
+    """figures.md B12: producers 66.7 GiB/s inter-region (16.7 to remote leaders + 50
+    replicating to two other regions) and 5.6 GiB/s inter-zone; consumers with
+    fetch-from-follower 50 GiB/s inter-zone. Rates over the production time."""
+    duration = 4.0
+    s = summary("kafka-stretch-seed000", "faults=[]", f"simulation.duration={duration}s",
+                "simulation.warmup=1s", "simulation.drain=0s")
+    gib = 2**30
+    cross = s["bytes"]["cross_region"]["by_purpose"]
+    zone = s["bytes"]["inter_zone"]["by_purpose"]
+    producers_cross = (cross["produce"] + cross["replicate"]) / duration / gib
+    producers_zone = zone["produce"] / duration / gib
+    consumers_zone = zone["consume"] / duration / gib
+    assert producers_cross == pytest.approx(66.7, rel=0.05)
+    assert producers_zone == pytest.approx(5.6, rel=0.05)
+    assert consumers_zone == pytest.approx(50.0, rel=0.05)
