@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from geosim.core.units import format_bytes
 from geosim.cost.deployment import Deployment
-from geosim.cost.prices import GIB, Price, PriceBook
+from geosim.cost.prices import Price, PriceBook
 from geosim.cost.rules import INTER_REGION, network_charges, replication_bytes
 from geosim.cost.usage import Usage
 
@@ -152,21 +153,31 @@ def _storage_lines(dep: Deployment, book: PriceBook, rate: Usage) -> list[Line]:
         written += rate.written_compressed_bytes
     if book.rules.bucket_replication == "transfer" and dep.bucket_kind != "regional":
         # Separate replica buckets (S3 CRR) store and bill every copy.
-        written += replication_bytes(rate.bytes) + _tiered_copies(dep, rate)
+        written += _replicated(dep, book, rate)
     if written <= 0:
         return []
     key = f"object_storage.{dep.bucket_kind}.{dep.storage_class}"
     stored = written * dep.retention
     return [_line("object_storage", f"{dep.bucket_kind} bucket, {dep.storage_class}: "
-                  f"{stored / 2**50:.2f} PiB ({dep.retention / 86400:g} days retained)",
+                  f"{format_bytes(stored)} ({dep.retention / 86400:g} days retained)",
                   stored, "byte-months", key, book.get(key))]
 
 
-def _tiered_copies(dep: Deployment, usage: Usage) -> float:
-    """Bytes tiered storage writes that a replicated bucket copies to its other regions."""
-    if not dep.tiered_storage or dep.bucket_kind == "regional":
+def _replicated(dep: Deployment, book: PriceBook, usage: Usage) -> float:
+    """Bytes billed for bucket replication.
+
+    ``fee`` (GCS dual/multi-region): per byte written to the bucket that replicates, so
+    the copies the simulation counts are divided by the number of other regions. ``transfer``
+    (S3 CRR, Azure): every copy is billed. Tiered storage adds the acknowledged writes.
+    """
+    if dep.bucket_kind == "regional":
         return 0.0
-    return usage.written_compressed_bytes * max(1, len(dep.bucket_regions) - 1)
+    others = max(1, len(dep.bucket_regions) - 1)
+    copies = replication_bytes(usage.bytes)
+    tiered = usage.written_compressed_bytes if dep.tiered_storage else 0.0
+    if book.rules.bucket_replication == "fee":
+        return copies / others + tiered
+    return copies + tiered * others
 
 
 def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
@@ -181,14 +192,14 @@ def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
         key = f"object_requests.{kind}.class_b"
         lines.append(_line("object_requests", "object reads (GET, class B)", usage.object_gets,
                            "requests", key, book.get(key)))
-    copied = replication_bytes(usage.bytes) + _tiered_copies(dep, usage)
-    if copied and kind != "regional":
+    copied = _replicated(dep, book, usage)
+    if copied:
         if book.rules.bucket_replication == "fee":
             key = f"object_replication.{kind}"
         else:
             key = "network.inter_region"
         lines.append(_line("object_replication", f"{kind} bucket replication "
-                           f"({copied / GIB:,.0f} GiB)", copied, "bytes", key, book.get(key)))
+                           f"({format_bytes(copied)})", copied, "bytes", key, book.get(key)))
     charges = network_charges(usage.bytes, dep.zone_region, book.rules, bucket_kind=kind,
                               bucket_regions=dep.bucket_regions,
                               managed_metadata=dep.managed_metadata)
@@ -204,16 +215,16 @@ def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
         default = book.get(key)
         priced = [book.get(key, c.region) for c in items]
         if default is None or any(p is None for p in priced):
-            lines.append(_line("network", f"{label} {purpose} ({total / GIB:,.0f} GiB{suffix})",
+            lines.append(_line("network", f"{label} {purpose} ({format_bytes(total)}{suffix})",
                                total, "bytes", key, None))
             continue
         usd = sum(c.bytes * c.sides * p.per_byte for c, p in zip(items, priced, strict=True))
-        lines.append(Line("network", f"{label} {purpose} ({total / GIB:,.0f} GiB{suffix})",
+        lines.append(Line("network", f"{label} {purpose} ({format_bytes(total)}{suffix})",
                           total, "bytes", key, default.value, default.unit, usd, default.source))
     if dep.licence and usage.written_bytes:
         key = f"licence.{dep.licence}"
-        lines.append(_line("licence", f"{dep.licence} licence ({usage.written_bytes / GIB:,.0f}"
-                           f" GiB uncompressed writes)", usage.written_bytes, "bytes", key,
+        lines.append(_line("licence", f"{dep.licence} licence ({format_bytes(usage.written_bytes)}"
+                           f" uncompressed writes)", usage.written_bytes, "bytes", key,
                            book.get(key)))
     return lines
 

@@ -9,10 +9,10 @@ the zone's region.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from geosim.scenario.schema import Scenario
+from geosim.scenario.schema import CostSpec, Scenario
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,20 @@ def _by_region(counts: Mapping[str, int], zone_region: Mapping[str, str]) -> dic
     return dict(sorted(out.items()))
 
 
-def resolve_deployment(scenario: Scenario, *,
-                       broker_counts: Mapping[str, int] | None = None) -> Deployment | None:
-    """The deployment of ``scenario``; None when it has no provider to price it with.
-
-    ``broker_counts`` (by zone) is the simulated broker placement, the default count of
-    an instance group named ``brokers``.
+def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Iterable[str]],
+                     bucket_kind: str, bucket_regions: Iterable[str], metadata_preset: str,
+                     broker_counts: Mapping[str, int] | None = None) -> Deployment | None:
+    """The deployment described by ``cost`` in a world of ``regions`` (region -> zone
+    suffixes); None when ``cost.provider`` and ``provider`` (the topology's) name no
+    price book. ``broker_counts`` (by zone or region) is the simulated broker placement,
+    the default count of an instance group named ``brokers``.
     """
-    cost = scenario.cost
-    provider = cost.provider or scenario.topology.provider
+    provider = cost.provider or provider
     if provider not in ("gcp", "aws", "azure"):
         return None
-    zone_region = {f"{region}-{zone}": region
-                   for region, spec in scenario.topology.regions.items() for zone in spec.zones}
-    zone_region.update({region: region for region in scenario.topology.regions})
+    zone_region = {f"{region}-{zone}": region for region, zones in regions.items()
+                   for zone in zones}
+    zone_region.update({region: region for region in regions})
     spec = cost.deployment
     groups = []
     for group in spec.instances:
@@ -80,18 +80,24 @@ def resolve_deployment(scenario: Scenario, *,
             name=group.name, type=group.type, count_by_region=_by_region(counts, zone_region),
             tier1_networking=group.tier1_networking, disk_type=group.disk_type,
             disk_bytes=int(group.disk_size or 0)))
-    preset = scenario.metadata.preset
-    managed = preset.startswith("spanner")
     spanner_config = None
     if spec.spanner_nodes:
-        spanner_config = "regional" if preset in ("etcd", "custom") else "multi-region"
-        if preset == "spanner-dual-region":
-            spanner_config = "dual-region"
+        spanner_config = {"spanner-multi-region": "multi-region",
+                          "spanner-dual-region": "dual-region"}.get(metadata_preset, "regional")
     return Deployment(
         provider=provider, zone_region=zone_region, commitment=spec.commitment,
         instances=groups, retention=spec.retention, storage_class=spec.storage_class,
-        bucket_kind=spec.bucket or scenario.object_store.kind,
-        bucket_regions=tuple(scenario.object_store.regions),
+        bucket_kind=spec.bucket or bucket_kind, bucket_regions=tuple(bucket_regions),
         tiered_storage=spec.tiered_storage, spanner_config=spanner_config,
-        spanner_nodes=spec.spanner_nodes or 0, managed_metadata=managed,
-        licence=spec.licence)
+        spanner_nodes=spec.spanner_nodes or 0,
+        managed_metadata=metadata_preset.startswith("spanner"), licence=spec.licence)
+
+
+def resolve_deployment(scenario: Scenario, *,
+                       broker_counts: Mapping[str, int] | None = None) -> Deployment | None:
+    """The deployment of ``scenario`` (see :func:`build_deployment`)."""
+    return build_deployment(
+        scenario.cost, provider=scenario.topology.provider,
+        regions={r: spec.zones for r, spec in scenario.topology.regions.items()},
+        bucket_kind=scenario.object_store.kind, bucket_regions=scenario.object_store.regions,
+        metadata_preset=scenario.metadata.preset, broker_counts=broker_counts)

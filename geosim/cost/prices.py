@@ -14,8 +14,9 @@ Prices are keyed by dotted names (the first part is the family)::
     licence.<product>                                                 per GiB written
 
 ``<key>@<region>`` names the price of one region where it differs from the default. A
-scenario overrides any price (``cost.prices``), or adds one of a known family (its unit
-is the family's), and its file is then the source. The book's ``rules`` say how the
+scenario overrides any price (``cost.prices``), or adds one to a family of
+:data:`OPEN_FAMILIES` that the book already has (its unit is the family's), and its
+file is then the source. The book's ``rules`` say how the
 provider bills what it measures (see :mod:`geosim.cost.rules`).
 """
 
@@ -33,6 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "data" / "prices"
 PROVIDERS: tuple[str, ...] = ("gcp", "aws", "azure")
+
+#: Families a scenario may add new keys to (a new instance type, disk, product...);
+#: network keys are fixed, so a misspelt one is an error rather than a new price.
+OPEN_FAMILIES = ("instance", "tier1_networking", "disk", "object_storage", "object_requests",
+                 "object_replication", "metadata", "licence")
+#: Families whose last key part is the commitment.
+COMMITTED_FAMILIES = ("instance", "tier1_networking", "metadata")
+COMMITMENTS = ("on_demand", "1y")
 
 GIB = 2**30
 GB = 10**9
@@ -146,6 +155,12 @@ class PriceBook:
             fam = family(key)
             sibling = next((p for k, p in sorted(self._prices.items())
                             if "@" not in k and family(k) == fam), None)
+            if fam[0] not in OPEN_FAMILIES:
+                sibling = None
+            if sibling is not None and fam[0] in COMMITTED_FAMILIES \
+                    and base.rsplit(".", 1)[-1] not in COMMITMENTS:
+                raise PriceError(path, f"must end in a commitment ({', '.join(COMMITMENTS)})",
+                                 value)
             if sibling is None:
                 close = difflib.get_close_matches(base, sorted(self._prices), n=1)
                 hint = f"; did you mean {close[0]}?" if close else ""

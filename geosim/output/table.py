@@ -204,7 +204,8 @@ def _checks(summary: dict[str, Any]) -> list[str]:
 def _usd(value: float | None) -> str:
     if value is None:
         return "unpriced"
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    text = f"${abs(value):,.2f}" if abs(value) < 100 else f"${abs(value):,.0f}"
+    return "-" + text if value < 0 else text
 
 
 def _cost_rows(lines: Sequence[dict[str, Any]]) -> list[list[str]]:
