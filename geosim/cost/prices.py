@@ -130,7 +130,8 @@ class PriceBook:
     """A provider's prices with any scenario overrides applied; look-ups by key and region."""
 
     def __init__(self, book: PriceBookFile, file: str,
-                 overrides: Mapping[str, float] | None = None, override_source: str = "scenario"):
+                 overrides: Mapping[str, float] | None = None,
+                 override_source: str = "scenario (cost.prices)"):
         self.provider = book.provider
         self.rules = book.rules
         self.rules_source = book.rules_source
@@ -205,7 +206,7 @@ def _book_file(provider: str) -> tuple[PriceBookFile, str]:
 
 
 def load_price_book(provider: str, overrides: Mapping[str, float] | None = None, *,
-                    override_source: str = "scenario") -> PriceBook:
+                    override_source: str = "scenario (cost.prices)") -> PriceBook:
     """The price book of ``provider`` with ``overrides`` (``cost.prices``) applied.
 
     Raises :class:`PriceError` for an unknown provider, a bad override (negative, not a
