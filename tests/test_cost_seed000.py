@@ -4,6 +4,7 @@ block of summary.json is documented; ``geosim cost``."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -94,14 +95,49 @@ def test_outage_extra_cost_is_reported_separately():
         sum(line["usd"] for line in outage["lines"]))
 
 
-def test_geosim_cost_prints_the_monthly_bill():
+def test_a_price_set_in_the_scenario_moves_only_its_line_in_a_run(flagship):
+    changed = run(load_scenario(FLAGSHIP, [
+        *SHORT, "cost.prices.object_requests.multi-region.class_b=0.0008"]))
+    moved = [(a, b) for a, b in zip(flagship.bill.lines, changed.bill.lines, strict=True)
+             if a != b]
+    assert [b.price_key for _, b in moved] == ["object_requests.multi-region.class_b"]
+    (before, after), = moved
+    assert after.usd == pytest.approx(2 * before.usd)
+    assert changed.summary["cost"]["overridden_prices"] == [
+        "object_requests.multi-region.class_b"]
+
+
+def _cli(*argv: str) -> str:
     out = io.StringIO()
-    import contextlib
     with contextlib.redirect_stdout(out):
-        status = main(["cost", str(QUICKSTART), "--duration", "5s", "--no-progress",
-                       "--json"])
-    assert status == 0
-    cost = json.loads(out.getvalue())
+        assert main(list(argv)) == 0
+    return out.getvalue()
+
+
+def test_geosim_cost_prints_the_monthly_bill():
+    cost = json.loads(_cli("cost", str(QUICKSTART), "--duration", "5s", "--no-progress",
+                           "--json"))
     assert cost["steady_window"] == [10.0, 15.0]
     assert cost["outage"]["lines"] == []
     assert cost["by_category"]["object_replication"] > 0
+    table = _cli("cost", str(QUICKSTART), "--duration", "5s", "--no-progress",
+                 "--set", "cost.prices.object_replication.multi-region=0.04")
+    assert table.startswith("Monthly cost (gcp, 30-day month, steady-state rates of ")
+    assert "object_replication.multi-region" in table and "$0.04/GiB" in table
+    total = float(re.search(r"total \$([\d,.]+) per month", table).group(1).replace(",", ""))
+    assert total == pytest.approx(cost["total_usd_per_month"]
+                                  + cost["by_category"]["object_replication"], rel=1e-3)
+    assert "prices set by the scenario: object_replication.multi-region" in table
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--duration", "soon"], "geosim: error: cost: "),
+    (["--set", "cost.prices.network.inter_zone=-1"],
+     "cost.prices.network.inter_zone: must be >= 0 (a price), got -1"),
+    (["--set", "topology.provider=none"],
+     "cost.provider: must be set (gcp, aws or azure): topology.provider is none"),
+])
+def test_geosim_cost_user_errors_are_one_line(argv, message, capsys):
+    assert main(["cost", str(QUICKSTART), "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
