@@ -89,6 +89,16 @@ def test_stretch_cluster_bill_matches_the_seed_from_its_traffic_rates():
         50 * 0.01 * MONTH_SECONDS)
 
 
+def test_bill_as_a_dataframe_sums_to_the_total():
+    bill = compute_bill(_stretch_deployment(), load_price_book("gcp"), _stretch_usage())
+    frame = bill.to_frame()
+    assert len(frame) == len(bill.lines)
+    assert frame["usd"].sum() == pytest.approx(bill.total)
+    assert frame.groupby("category")["usd"].sum().to_dict() == pytest.approx(
+        bill.by_category())
+    assert bill.to_frame(outage=True).empty
+
+
 def test_stretch_deployment_counts_171_brokers_with_37_tib_each():
     dep = _stretch_deployment()
     (group,) = dep.instances

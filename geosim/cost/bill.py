@@ -81,6 +81,14 @@ class Bill:
         return sorted({line.price_key for line in [*self.lines, *self.outage_lines]
                        if line.usd is None})
 
+    def to_frame(self, outage: bool = False):
+        """The lines (or the outage's) as a pandas DataFrame, one row per line (notebooks)."""
+        import pandas as pd
+
+        items = self.outage_lines if outage else self.lines
+        return pd.DataFrame([asdict(line) for line in items],
+                            columns=list(Line.__dataclass_fields__))
+
     def to_dict(self) -> dict:
         """The ``cost`` block of ``summary.json`` (docs/summary.md)."""
         def lines(items: Iterable[Line]) -> list[dict]:
