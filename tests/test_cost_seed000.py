@@ -141,3 +141,14 @@ def test_geosim_cost_user_errors_are_one_line(argv, message, capsys):
     assert main(["cost", str(QUICKSTART), "--no-progress", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_readme_notebook_example_runs(monkeypatch, capsys):
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Cost"):text.index("### How the bill is computed")]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(REPO)
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    total = float(re.fullmatch(r"\$([\d,]+) per month\n", printed).group(1).replace(",", ""))
+    assert total == pytest.approx(SEED_TOTAL, rel=0.03)
