@@ -31,7 +31,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
 
     ``meta`` supplies ``scenario``, ``strategy``, ``seed``, ``geosim_version``
     (default: the installed version), ``faults`` (dicts or objects with ``kind``,
-    ``target``, ``start``, ``end``) and ``counters`` (merged over the report's).
+    ``target``, ``start``, ``end``), ``counters`` (merged over the report's) and
+    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None).
     """
     totals = report.totals.get("all", {})
     summary = {
@@ -89,6 +90,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
         },
         "partitions": _partitions(report.partitions),
         "counters": {**report.counters, **dict(meta.get("counters", {}))},
+        # The monthly bill (geosim.cost), computed by the runner; None without prices.
+        "cost": meta.get("cost"),
     }
     return normalize(summary)
 
