@@ -305,6 +305,11 @@ class KafkaClusterStrategy(Strategy):
             delay = self.net.delay(zone, fleet.zone, ACK_BYTES, "produce")
             if delay is None:
                 fleet.failed(fleet_rows, "ack lost", written_maybe=True)
+            elif delay > self.request_timeout:
+                # stuck behind a saturated link: the producer's request times out first
+                self.env.timeout(self.request_timeout).callbacks.append(
+                    lambda _e, f=fleet, r=fleet_rows: f.failed(r, "request timed out",
+                                                                written_maybe=True))
             else:
                 fleet.acked(fleet_rows, at=now + delay)
 
