@@ -132,6 +132,11 @@ def test_stretch_three_regions_outage_fails_over_within_kafka_defaults():
     acknowledged again within 10 s of the fault."""
     s = summary("stretch-3-regions")
     assert s["loss"]["lost_records"] == 0
+    checks = s["checks"]
+    assert checks["duplicates"] == checks["skips"] == checks["reorders"] == 0
+    assert checks["duplicate_writes"] == 0
+    failover = s["partitions"]["failover"]
+    assert 7.0 - 0.5 <= failover["detection_seconds"] <= 9.0 + 1.0
     for region in ("us-west1", "us-west3"):
         first = s["rto"][region]["producers"]["first_success"]
         assert 7.0 - 0.5 <= first <= 10.0

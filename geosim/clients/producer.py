@@ -85,6 +85,8 @@ class ProducerFleet:
         self._retry: dict[int, deque[tuple[float, Row]]] = {}
         self._retries = 0
         self._pset: dict[int, frozenset[int]] = {}
+        self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
+        self._moved: set[int] = set()         # partitions waiting on an old leader
         self._offered_mark = start
         # Records wait in the accumulator until a batch fills or linger.ms passes.
         per_producer_bytes = records_per_s * message_size / compression_ratio / max(producers, 1)
@@ -99,7 +101,15 @@ class ProducerFleet:
         producer connects to (default: one per target)."""
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
+        old_target = {p: b for b, ps in self._pset.items() for p in ps}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
+        # A partition whose leader moved while requests to the old one are unanswered
+        # waits for them (ack, error or request.timeout.ms) before sending to the new
+        # one: the idempotent producer keeps a partition's batches in order.
+        for b, ps in self._pset.items():
+            for p in ps:
+                if self._inflight.get(p) and old_target.get(p, b) != b:
+                    self._moved.add(p)
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
@@ -148,7 +158,7 @@ class ProducerFleet:
                     del retry[partition]
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
-        blocked = set(retry) if retry else None
+        blocked = (set(retry) | self._moved) if retry or self._moved else None
         cursor = self._cursor.get(broker)
         if cursor is not None:
             upto = min(now - one_way, self.stop_time)
@@ -169,6 +179,7 @@ class ProducerFleet:
         for row in rows:
             row.attempts += 1
             self.outstanding += row.bytes_compressed
+            self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
         return rows
 
     def _new_row(self, broker: int, records: int, start: float, end: float,
@@ -186,6 +197,14 @@ class ProducerFleet:
         size = records * self.message_size
         return Row(self.id, partition, self._next_seq(partition), records, size,
                    int(size / self.compression_ratio), start - self.accumulation, end)
+
+    def _answered(self, partition: int) -> None:
+        left = self._inflight.get(partition, 0) - 1
+        if left > 0:
+            self._inflight[partition] = left
+        else:
+            self._inflight.pop(partition, None)
+            self._moved.discard(partition)
 
     def _next_seq(self, partition: int) -> int:
         n = self._seq.get(partition, 0)
@@ -211,6 +230,7 @@ class ProducerFleet:
         """The ack for ``rows`` reaches the producers at ``at`` (they must be alive)."""
         for row in rows:
             self.outstanding -= row.bytes_compressed
+            self._answered(row.partition)
             if self.alive:
                 row.acked_at = at
         if self.alive:
@@ -230,6 +250,7 @@ class ProducerFleet:
         retried, expired = [], []
         for row in rows:
             self.outstanding -= row.bytes_compressed
+            self._answered(row.partition)
             if self.alive and now - row.send_first < s.delivery_timeout:
                 backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
                               s.retry_backoff_max)

@@ -20,6 +20,7 @@ Variants:
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from dataclasses import replace
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -227,6 +228,9 @@ class DisklessStrategy(Strategy):
         """PUT (to one bucket, or to a quorum of regional buckets), then commit, then ack."""
         store = self.world.object_store
         obj = store.create(size, broker.region)
+        # A retried row already placed in an earlier object keeps that placement (the
+        # earlier object may hold it); this object holds a copy.
+        rows = [replace(row) if row.object_id >= 0 else row for row in rows]
         for row in rows:
             row.object_id = obj.object_id
         self.counters_["flushes"] += 1

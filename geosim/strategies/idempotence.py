@@ -6,6 +6,8 @@ appended; a batch must carry the next one (KIP-98, KIP-360 for epochs).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geosim.clients.producer import EPOCH_SHIFT
 from geosim.core.events import Row
 
@@ -49,6 +51,10 @@ class PartitionLog:
                 rejected.append(row)
                 continue
             last_seq[key] = row.seq
+            if row.offset >= 0:
+                # Written before under another epoch (a retry after an unknown outcome):
+                # a second copy of the data, with its own offset; the first stays put.
+                row = replace(row)
             row.offset = self.next_offset[row.partition]
             self.next_offset[row.partition] += row.records
             appended.append(row)
