@@ -20,8 +20,8 @@ Variants:
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
