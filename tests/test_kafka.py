@@ -237,3 +237,16 @@ def test_seed000_stretch_cluster_traffic_matches_the_published_figures():
     assert producer == pytest.approx(3_600_000, rel=0.05)
     assert consumer == pytest.approx(1_296_000, rel=0.05)
     assert cost["total_usd_per_month"] == pytest.approx(7_527_268, rel=0.03)
+
+
+def test_isr_and_leadership_series_follow_the_outage():
+    sc = scenario("stretch-3-regions")
+    frame = run(sc).to_dataframe()
+    series = frame[frame.region.isin(["all", "us-west2"])].pivot_table(
+        index="t", columns=["region", "metric"], values="value")
+    isr = series[("all", "isr_size_mean")]
+    leaders_west2 = series[("us-west2", "leaders")]
+    assert isr.loc[30] == 3                   # before the outage: every replica in sync
+    assert isr.loc[60] == 2                   # us-west2's replicas fenced out of the ISR
+    assert leaders_west2.loc[30] > 0 and leaders_west2.loc[60] == 0
+    assert isr.loc[145] == 3                  # they caught up and rejoined

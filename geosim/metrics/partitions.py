@@ -5,7 +5,8 @@ From :class:`PartitionChanged` and :class:`BrokerFenced` events:
 - **Offline windows**: ``(partition, start, end)`` for every interval without a leader
   (``end`` None if still offline at the end of the run).
 - **Series** per time bin (the state at the end of the bin): offline partitions,
-  partitions whose ISR is below ``min.insync.replicas``, and leaders per region.
+  partitions whose ISR is below ``min.insync.replicas``, the mean ISR size, and
+  leaders per region.
 - **Failover parts** after the first fault: *detection* (fault start to the first
   broker fenced), *election* (that fencing to the first leader elected because its
   leader was fenced), *client* (that election to the first acknowledgement of a row
@@ -43,7 +44,7 @@ class PartitionTimeline:
     def __init__(self) -> None:
         self._leader: dict[int, str | None] = {}
         self._under: dict[int, bool] = {}
-        self._changes: list[tuple[float, int, str | None, bool]] = []
+        self._changes: list[tuple[float, int, str | None, bool, int]] = []
         self._offline_since: dict[int, float] = {}
         self._windows: list[tuple[int, float, float | None]] = []
         self._fault: float | None = None
@@ -68,7 +69,7 @@ class PartitionTimeline:
             self.leader_changes += 1
         self._leader[p] = ev.leader_region
         self._under[p] = ev.under_min_isr
-        self._changes.append((ev.t, p, ev.leader_region, ev.under_min_isr))
+        self._changes.append((ev.t, p, ev.leader_region, ev.under_min_isr, ev.isr_size))
         if ev.leader_region is None:
             self._offline_since.setdefault(p, ev.t)
         elif p in self._offline_since:
@@ -96,29 +97,37 @@ class PartitionTimeline:
         leader: dict[int, str | None] = {}
         under: dict[int, bool] = {}
         counts: dict[str | None, int] = {}
+        isr: dict[int, int] = {}
         nunder = 0
+        isr_total = 0
         offline = np.zeros(nbins)
         below = np.zeros(nbins)
+        isr_mean = np.zeros(nbins)
         leaders = {r: np.zeros(nbins) for r in regions}
         changes = self._changes
         i = 0
         for b in range(nbins):
             end = (b + 1) * bin_width
             while i < len(changes) and changes[i][0] < end:
-                _t, p, region, u = changes[i]
+                _t, p, region, u, size = changes[i]
                 if p in leader:
                     counts[leader[p]] -= 1
                     nunder -= under[p]
+                    isr_total -= isr[p]
                 leader[p] = region
                 under[p] = u
+                isr[p] = size
+                isr_total += size
                 counts[region] = counts.get(region, 0) + 1
                 nunder += u
                 i += 1
             offline[b] = counts.get(None, 0)
             below[b] = nunder
+            isr_mean[b] = isr_total / len(isr) if isr else 0.0
             for r in regions:
                 leaders[r][b] = counts.get(r, 0)
-        out = [("all", "offline_partitions", offline), ("all", "under_min_isr_partitions", below)]
+        out = [("all", "offline_partitions", offline), ("all", "under_min_isr_partitions", below),
+               ("all", "isr_size_mean", isr_mean)]
         out += [(r, "leaders", leaders[r]) for r in regions]
         return out
 
