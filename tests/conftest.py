@@ -105,3 +105,10 @@ def make_network() -> Callable[..., Network]:
 @pytest.fixture
 def constant_network(make_network) -> Network:
     return make_network(_constant_topology_spec())
+
+
+# Hypothesis profiles of geosim.testing: geosim-ci unless GEOSIM_PROFILE or pytest's
+# --hypothesis-profile says otherwise.
+from geosim.testing.profiles import load_profile  # noqa: E402
+
+load_profile()

@@ -75,6 +75,12 @@ def replay_command(path: str | Path, seed: int) -> str:
     return f"geosim run {path} --seed {seed}"
 
 
+def as_written(data: dict, claim: Claim) -> dict:
+    """Scenario ``data`` as a counterexample file holds it: with a description."""
+    return {"name": data["name"], "description": f"Counterexample to: {claim.text}.",
+            **{k: v for k, v in data.items() if k not in ("name", "description")}}
+
+
 def write_counterexample(data: dict, claim: Claim, violation: Violation, explanation: str,
                          directory: str | Path | None = None,
                          filename: str | None = None) -> Path:
@@ -83,8 +89,7 @@ def write_counterexample(data: dict, claim: Claim, violation: Violation, explana
     ``data`` is written as it ran (its name too: the name is part of the summary). The
     file is ``filename`` in the directory, by default ``<claim>-<content hash>.yaml``.
     """
-    data = {"name": data["name"], "description": f"Counterexample to: {claim.text}.",
-            **{k: v for k, v in data.items() if k not in ("name", "description")}}
+    data = as_written(data, claim)
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
     seed = data["simulation"]["seed"]
     digest = hashlib.sha256(body.encode()).hexdigest()[:10]

@@ -28,7 +28,12 @@ from hypothesis.strategies import SearchStrategy
 from geosim.runner import Result, run
 from geosim.scenario.loader import scenario_from_dict
 from geosim.testing.claims import Claim, Violation, explain_run
-from geosim.testing.counterexamples import Counterexample, slug, write_counterexample
+from geosim.testing.counterexamples import (
+    Counterexample,
+    as_written,
+    slug,
+    write_counterexample,
+)
 from geosim.testing.coverage import Coverage, probes_for
 
 
@@ -167,7 +172,7 @@ def search(claim: Claim, scenarios: SearchStrategy[dict], *,
         examples, seconds_to_find = found["first"]
         counterexample = Counterexample(
             path=path, seed=data["simulation"]["seed"], violation=outcome.violation,
-            explanation=explanation, data=data, examples_to_find=examples,
+            explanation=explanation, data=as_written(data, claim), examples_to_find=examples,
             seconds_to_find=seconds_to_find, seconds_total=time.perf_counter() - started)
         if not quiet:
             print(f"geosim: counterexample to {claim.name} written to {path}")
