@@ -32,6 +32,7 @@ from geosim.testing import (
     rpo_below,
     run_example,
     scenarios,
+    simulation_settings,
     verify,
 )
 
@@ -105,6 +106,7 @@ def test_destroyed_region_counterexample_replays_through_the_command_line(destro
     assert summary == run_example(destroyed.data).summary
 
 
+@simulation_settings()
 @given(data=DESTRUCTIONS)
 def test_destruction_loses_data_only_inside_the_replication_window(data):
     # The other half of the §8 verdict: with nothing pending replication, nothing is lost.

@@ -45,6 +45,8 @@ from geosim.testing.counterexamples import (
 )
 from geosim.testing.coverage import Coverage, Probe, probes_for, register_probe
 from geosim.testing.generators import (
+    TRANSIENT_KINDS,
+    around,
     configs,
     diskless,
     no_faults,
@@ -55,9 +57,15 @@ from geosim.testing.generators import (
     simulations,
     timelines,
     topologies,
+    transient_faults,
     workloads,
 )
-from geosim.testing.profiles import load_profile, register_profiles
+from geosim.testing.profiles import (
+    load_profile,
+    register_profiles,
+    simulation_examples,
+    simulation_settings,
+)
 from geosim.testing.search import (
     ClaimFailed,
     CoverageNotReached,
@@ -71,6 +79,8 @@ from geosim.testing.search import (
 )
 
 __all__ = [
+    "TRANSIENT_KINDS", "around", "simulation_examples", "simulation_settings",
+    "transient_faults",
     "Claim", "ClaimFailed", "Counterexample", "Coverage", "CoverageNotReached",
     "NoCounterexample", "Probe", "SearchReport", "Violation", "check", "claim", "configs",
     "counterexample_dir", "diskless", "every_acked_delivered", "every_send_settled",

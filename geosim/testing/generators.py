@@ -34,6 +34,8 @@ from typing import Any, Union
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from geosim.core.units import parse_duration
+
 Draft = dict[str, Any]
 #: A Hypothesis strategy, or a function from the scenario drafted so far to one.
 DraftStrategy = Union[SearchStrategy, Callable[[Draft], SearchStrategy]]  # noqa: UP007
@@ -297,12 +299,15 @@ def simulations(duration: Bounds = (60, 60), warmup: int = 5, drain: int = 120,
 
 
 def seconds(text: str | float) -> float:
-    """Seconds of a generated duration (``"25s"``, ``"40ms"`` or a number)."""
-    if isinstance(text, int | float):
-        return float(text)
-    if text.endswith("ms"):
-        return float(text[:-2]) / 1000
-    return float(text.rstrip("s"))
+    """Seconds of a scenario duration (``"25s"``, ``"2m"``, ``"40ms"`` or a number)."""
+    return parse_duration(text)
+
+
+def _sim_bounds(draft: Draft) -> tuple[int, int]:
+    """(end of warmup, end of production) of the drafted simulation, in whole seconds."""
+    sim = draft.get("simulation", {})
+    end = int(seconds(sim.get("duration", 300)))
+    return int(seconds(sim.get("warmup", 30))), end
 
 
 # --- faults -----------------------------------------------------------------------------
@@ -338,9 +343,7 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
             targets = list(draft["object_store"]["regions"])
         else:
             targets = list(regions)
-        sim = draft["simulation"]
-        end = int(seconds(sim["duration"]))
-        warm = int(seconds(sim["warmup"]))
+        warm, end = _sim_bounds(draft)
         alo, ahi = at if at is not None else (warm, end - 10)
         dlo, dhi = _ordered(duration, "region_faults(duration)")
         ahi = min(ahi, end - 1)
@@ -392,6 +395,71 @@ def _prelude(draw, kinds: list[str], region: str, regions: list[str], draft: Dra
     return fault
 
 
+#: Every transient fault kind of domain.md §6 (all but region destruction).
+TRANSIENT_KINDS = ("region-outage", "zone-outage", "partition", "brownout",
+                   "object-store-slowdown", "replication-pause", "metadata-loss",
+                   "client-crash", "broker-crash")
+
+
+def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = (1, 2),
+                     at: Bounds | None = None, duration: Bounds = (2, 40),
+                     ) -> Callable[[Draft], SearchStrategy]:
+    """Timelines of ``count`` transient faults of any of ``kinds`` (domain.md §6), each
+    on any region, zone or link of the drafted topology, starting in ``at`` (default:
+    from the end of the warmup to 10 s before production ends) and lasting ``duration``
+    seconds, healed before production ends. A paused replication is only drawn for a
+    replicated bucket.
+    """
+    for kind in kinds:
+        if kind not in TRANSIENT_KINDS:
+            raise ValueError(f"transient_faults: unknown transient kind {kind!r} (one of "
+                             f"{', '.join(TRANSIENT_KINDS)})")
+
+    def for_draft(draft: Draft) -> SearchStrategy:
+        regions = regions_of(draft)
+        zones = zones_of(draft)
+        warm, end = _sim_bounds(draft)
+        alo, ahi = at if at is not None else (warm, end - 10)
+        ahi = min(ahi, end - 1)
+        store = draft.get("object_store", {})
+        usable = [k for k in kinds if k != "replication-pause"
+                  or store.get("kind", "multi-region") != "regional"]
+        usable = [k for k in usable if k not in ("partition", "brownout") or len(regions) > 1]
+
+        @st.composite
+        def one(draw) -> dict:
+            kind = draw(st.sampled_from(usable))
+            start = draw(st.integers(alo, ahi))
+            longest = max(1, min(duration[1], end - start))
+            fault: dict[str, Any] = {"kind": kind, "at": f"{start}s", "duration":
+                                     f"{draw(st.integers(min(duration[0], longest), longest))}s"}
+            if kind == "region-outage":
+                fault["region"] = draw(st.sampled_from(regions))
+            elif kind == "zone-outage":
+                fault["zone"] = draw(st.sampled_from(zones))
+            elif kind in ("partition", "brownout"):
+                a, b = draw(st.permutations(regions))[:2]
+                fault["between"] = [a, b]
+                if kind == "partition":
+                    fault["one_way"] = draw(st.booleans())
+                else:
+                    fault["extra_latency"] = f"{draw(st.integers(0, 200))}ms"
+                    fault["loss"] = draw(st.sampled_from([0.0, 0.1, 0.5]))
+            elif kind == "object-store-slowdown":
+                fault["factor"] = float(draw(st.sampled_from([2, 10, 50])))
+            elif kind == "client-crash":
+                fault["clients"] = draw(st.sampled_from(["producers", "consumers"]))
+                fault["zone"] = draw(st.sampled_from(zones))
+            elif kind == "broker-crash":
+                fault["zone"] = draw(st.sampled_from(zones))
+                fault["count"] = 1
+            return fault
+
+        return st.lists(one(), min_size=count[0], max_size=count[1])
+
+    return for_draft
+
+
 def no_faults() -> SearchStrategy[list]:
     """An empty fault timeline."""
     return st.just([])
@@ -433,6 +501,23 @@ def scenarios(strategy: DraftStrategy, *, faults: DraftStrategy | None = None,
         data["simulation"] = draw(simulation if simulation is not None else simulations())
         data["faults"] = draw(resolve(faults if faults is not None else no_faults(), data))
         return edit(copy.deepcopy(data)) if edit is not None else data
+
+    return build()
+
+
+def around(base: dict, *, faults: DraftStrategy, seed: SearchStrategy[int] | None = None,
+           edit: Callable[[dict], dict] | None = None) -> SearchStrategy[dict]:
+    """A user's own scenario (``base``: the dict of a scenario file) with generated fault
+    timelines and seeds: "my deployment, any fault". ``base``'s own faults are replaced;
+    its seed too, by a draw from ``seed`` (default :func:`seeds`).
+    """
+    @st.composite
+    def build(draw) -> dict:
+        data = copy.deepcopy(base)
+        data["simulation"] = {**data.get("simulation", {}),
+                              "seed": draw(seed if seed is not None else seeds())}
+        data["faults"] = draw(resolve(faults, data))
+        return edit(data) if edit is not None else data
 
     return build()
 

@@ -35,6 +35,7 @@ from geosim.testing.counterexamples import (
     write_counterexample,
 )
 from geosim.testing.coverage import Coverage, probes_for
+from geosim.testing.profiles import simulation_examples
 
 
 class ClaimFailed(AssertionError):
@@ -131,12 +132,13 @@ def search(claim: Claim, scenarios: SearchStrategy[dict], *,
     On a violation Hypothesis shrinks it; the minimal failing scenario is written by
     :func:`~geosim.testing.counterexamples.write_counterexample` (to ``directory``) and
     its path printed unless ``quiet``. ``settings`` default to the current profile's;
-    ``max_examples`` overrides the profile's count. ``reach`` adds required coverage
+    the number of examples is ``max_examples``, else the profile's
+    :func:`~geosim.testing.profiles.simulation_examples`. ``reach`` adds required coverage
     states to the claim's own.
     """
     active = settings if settings is not None else hsettings()
-    if max_examples is not None:
-        active = hsettings(active, max_examples=max_examples)
+    active = hsettings(active, max_examples=max_examples if max_examples is not None
+                       else simulation_examples())
     coverage = Coverage()
     name = f"cx-{slug(claim.name)}"
     found: dict = {}
