@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hypothesis import currently_in_test_context, event, given
+from hypothesis import seed as hseed
 from hypothesis import settings as hsettings
 from hypothesis.strategies import SearchStrategy
 
@@ -126,7 +127,7 @@ class SearchReport:
 def search(claim: Claim, scenarios: SearchStrategy[dict], *,
            settings: hsettings | None = None, max_examples: int | None = None,
            reach: Iterable[str] = (), directory: str | None = None,
-           quiet: bool = False) -> SearchReport:
+           quiet: bool = False, seed: int | None = None) -> SearchReport:
     """Search ``scenarios`` for a run violating ``claim``; never raises on a violation.
 
     On a violation Hypothesis shrinks it; the minimal failing scenario is written by
@@ -134,7 +135,8 @@ def search(claim: Claim, scenarios: SearchStrategy[dict], *,
     its path printed unless ``quiet``. ``settings`` default to the current profile's;
     the number of examples is ``max_examples``, else the profile's
     :func:`~geosim.testing.profiles.simulation_examples`. ``reach`` adds required coverage
-    states to the claim's own.
+    states to the claim's own. ``seed`` fixes Hypothesis's random search (for a
+    profile that is not derandomized).
     """
     active = settings if settings is not None else hsettings()
     active = hsettings(active, max_examples=max_examples if max_examples is not None
@@ -162,6 +164,8 @@ def search(claim: Claim, scenarios: SearchStrategy[dict], *,
 
     # Each claim gets its own key in Hypothesis's example database (the inner
     # function's source is the same for every claim).
+    if seed is not None:
+        body = hseed(seed)(body)
     body._hypothesis_internal_database_key = hashlib.sha256(  # type: ignore[attr-defined]
         f"geosim.testing.search:{claim.name}:{claim.text}".encode()).digest()
     counterexample = None
