@@ -14,6 +14,7 @@ import pytest
 
 from geosim.core.context import Context
 from geosim.scenario import schema
+from geosim.testing.profiles import load_profile
 from geosim.world.network import Network
 from geosim.world.topology import Topology
 
@@ -109,6 +110,4 @@ def constant_network(make_network) -> Network:
 
 # Hypothesis profiles of geosim.testing: geosim-ci unless GEOSIM_PROFILE or pytest's
 # --hypothesis-profile says otherwise.
-from geosim.testing.profiles import load_profile  # noqa: E402
-
 load_profile()

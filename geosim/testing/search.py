@@ -16,9 +16,12 @@ strategy; the states each run reaches are also reported as Hypothesis events (sh
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
+import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hypothesis import currently_in_test_context, event, given
@@ -37,6 +40,27 @@ from geosim.testing.counterexamples import (
 )
 from geosim.testing.coverage import Coverage, probes_for
 from geosim.testing.profiles import simulation_examples
+
+
+def _libc_trim() -> Callable[[], None]:
+    """glibc's ``malloc_trim``, or a no-op elsewhere (see :data:`COLLECT_EVERY`)."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0) and None
+
+
+_trim = _libc_trim()
+
+#: Runs between full garbage collections. A search runs thousands of simulations in one
+#: process; ``runner.run`` freezes the heap during a run and only lowers the collection
+#: thresholds, so the previous runs' worlds (cyclic garbage) were never collected and
+#: resident memory grew by ~3 MB per example (3.7 GB after 1,000). A full collection
+#: every few runs, and handing the freed heap back to the system, keeps it flat at a
+#: cost of a few milliseconds per example.
+COLLECT_EVERY = 10
+_runs = itertools.count(1)
 
 
 class ClaimFailed(AssertionError):
@@ -82,6 +106,9 @@ def run_example(data: dict, claim: Claim | None = None) -> Outcome:
             probe.attach(recorder, scenario)
 
     result = run(scenario, subscribe=attach)
+    if next(_runs) % COLLECT_EVERY == 0:
+        gc.collect()
+        _trim()
     states: set[str] = set()
     for probe in probes:
         states |= probe.reached(result.summary)
@@ -113,9 +140,14 @@ class SearchReport:
         return self.coverage.missing(self.required)
 
     def __str__(self) -> str:
-        verdict = ("violated" if self.counterexample else
-                   "held" + (f", but never reached: {', '.join(self.missing)}"
-                             if self.missing else ""))
+        if self.counterexample:
+            verdict = "violated"
+        elif self.missing:
+            verdict = f"held, but never reached: {', '.join(self.missing)}"
+        elif self.required:
+            verdict = f"held, with {', '.join(self.required)} reached"
+        else:
+            verdict = "held (no states were required: see what the search reached)"
         lines = [f"claim {self.claim.name} ({self.claim.text}): {verdict}; "
                  f"{self.examples} examples in {self.seconds:.1f} s "
                  f"({self.examples_per_minute:.0f}/min)", self.coverage.report()]
