@@ -255,8 +255,12 @@ def test_find_counterexample_fails_when_the_claim_holds(tmp_path):
         find_counterexample(no_acked_loss(), SMALL, max_examples=3, directory=tmp_path)
 
 
-def test_ci_profile_searches_25_simulations():
-    assert simulation_examples() in (25, 1000)  # ci by default; deep when asked
+def test_profiles_set_the_number_of_simulations_per_search():
+    expected = {"geosim-ci": 25, "geosim-deep": 1000}
+    assert simulation_examples() == expected[settings.get_current_profile_name()]
+    ci = settings.get_profile("geosim-ci")
+    assert ci.derandomize and ci.database is None and ci.deadline is None
+    assert not settings.get_profile("geosim-deep").derandomize
 
 
 # --- the README's example -----------------------------------------------------------------
