@@ -17,6 +17,7 @@ from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
 from geosim.core.context import Context
+from geosim.core.events import Recorder
 from geosim.cost.from_run import bill_run, snapshot_times
 from geosim.cost.usage import CounterSnapshots
 from geosim.metrics.collector import MetricsCollector
@@ -63,8 +64,15 @@ def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:
 
 def run(scenario: Scenario, seed: int | None = None, *,
         progress: Callable[[float, float], None] | None = None,
-        measure_memory: bool = False) -> Result:
-    """Run a scenario once. ``seed`` defaults to ``scenario.simulation.seed``."""
+        measure_memory: bool = False,
+        subscribe: Callable[[Recorder], None] | None = None) -> Result:
+    """Run a scenario once. ``seed`` defaults to ``scenario.simulation.seed``.
+
+    ``subscribe``, if given, is called with the run's event recorder once the world is
+    built and before anything runs, so that probes outside the model (coverage probes of
+    ``geosim.testing``, a notebook's own counters) can subscribe to its typed events.
+    They are called after the metrics collector for each event.
+    """
     seed = scenario.simulation.seed if seed is None else seed
     wall_start = time.perf_counter()
     if measure_memory:
@@ -81,6 +89,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
         ack_grace=world.workload.producer.delivery_timeout,
         # Reordering can only involve rows in flight together: a few per partition.
         check_window=8)
+    if subscribe is not None:
+        subscribe(ctx.recorder)
     injector = FaultInjector(world, strategy)
     # Cost: cumulative counters at the bounds of the steady state and of the outage.
     snapshots = CounterSnapshots(

@@ -14,6 +14,7 @@ import pytest
 
 from geosim.core.context import Context
 from geosim.scenario import schema
+from geosim.testing.profiles import load_profile
 from geosim.world.network import Network
 from geosim.world.topology import Topology
 
@@ -105,3 +106,8 @@ def make_network() -> Callable[..., Network]:
 @pytest.fixture
 def constant_network(make_network) -> Network:
     return make_network(_constant_topology_spec())
+
+
+# Hypothesis profiles of geosim.testing: geosim-ci unless GEOSIM_PROFILE or pytest's
+# --hypothesis-profile says otherwise.
+load_profile()

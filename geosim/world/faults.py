@@ -61,6 +61,22 @@ class FaultInjector:
         self._apply(fault, False)
         recorder.emit(FaultEnded(self.env.now, index, fault.kind, fault_target(fault)))
 
+    def apply_now(self, index: int, fault, active: bool = True) -> None:
+        """Start (``active``) or end a fault at the current time, outside the timeline.
+
+        For drivers that step a run and decide faults as they go (the state machine of
+        ``geosim.testing.stateful``); the fault's ``at`` and ``duration`` are ignored.
+        Emits FaultStarted/FaultEnded as the timeline does; ``index`` numbers the fault.
+        """
+        recorder = self.world.ctx.recorder
+        if active:
+            recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
+                                       isinstance(fault, schema.RegionDestruction)))
+            self._apply(fault, True)
+        else:
+            self._apply(fault, False)
+            recorder.emit(FaultEnded(self.env.now, index, fault.kind, fault_target(fault)))
+
     def _apply(self, fault, active: bool) -> None:
         world = self.world
         if isinstance(fault, schema.RegionOutage | schema.RegionDestruction):
