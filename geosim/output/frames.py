@@ -1,0 +1,146 @@
+"""Results as pandas: one flat row per run, and saved runs and sweeps loaded back.
+
+:func:`summary_row` turns a ``summary.json`` dict (docs/summary.md) into one flat row of
+headline metrics with dotted column names (``loss.rpo_seconds``,
+``latency.e2e.during.p99``); sweep tables and comparison reports are made of these rows.
+:func:`load_run` reads a directory written by ``geosim run`` (or a sweep's run
+directory) and :func:`load_sweep` the table of a ``geosim sweep``.
+
+Units are the summary's: seconds, bytes, records, bytes per second.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: Latency kinds, phases and statistics copied into a row (of the ``all`` region).
+ROW_LATENCY_KINDS = ("publish", "e2e")
+ROW_LATENCY_PHASES = ("before", "during", "after")
+ROW_LATENCY_STATS = ("p50", "p99", "p999", "max")
+
+
+def _leaves(value: Any, prefix: str) -> dict[str, Any]:
+    """Scalar leaves of a nested mapping, dotted; lists are left out."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in sorted(value):
+            out.update(_leaves(value[key], f"{prefix}.{key}"))
+        return out
+    if isinstance(value, list | tuple):
+        return {}
+    return {prefix: value}
+
+
+def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The headline metrics of one run's summary, as a flat dict (column -> value).
+
+    Columns, in this order: identification (``scenario``, ``strategy``, ``seed``,
+    ``geosim_version``); ``records.*``; ``loss.lost_records``, ``loss.lost_bytes``,
+    ``loss.rpo_seconds``; ``unavailable.records``, ``.bytes``, ``.max_seconds``,
+    ``.open_records``; per region ``rto.<region>.<producers|consumers>.first_success``
+    and ``.rate_recovered``; ``latency.<publish|e2e>.<phase>.<stat>`` for the ``all``
+    region; ``bytes.<cross_region|inter_zone>.total`` and ``.rate`` and
+    ``bytes.cross_region.<purpose>``; ``checks.*``; and, when the summary has a
+    ``cost`` section (the cost model, issue 5), every scalar leaf of it as
+    ``cost.<path>``. A value the summary does not have is ``None``.
+    """
+    row: dict[str, Any] = {key: summary.get(key) for key in
+                           ("scenario", "strategy", "seed", "geosim_version")}
+    records = summary.get("records", {})
+    for key in ("offered", "acked", "failed", "info", "delivered"):
+        row[f"records.{key}"] = records.get(key)
+    loss = summary.get("loss", {})
+    for key in ("lost_records", "lost_bytes", "rpo_seconds"):
+        row[f"loss.{key}"] = loss.get(key)
+    unavailable = summary.get("unavailable", {})
+    for key in ("records", "bytes", "max_seconds", "open_records"):
+        row[f"unavailable.{key}"] = unavailable.get(key)
+    for region, sides in sorted(summary.get("rto", {}).items()):
+        for side in ("producers", "consumers"):
+            for key in ("first_success", "rate_recovered"):
+                row[f"rto.{region}.{side}.{key}"] = sides.get(side, {}).get(key)
+    latency = summary.get("latency", {})
+    for kind in ROW_LATENCY_KINDS:
+        for phase in ROW_LATENCY_PHASES:
+            stats = latency.get(kind, {}).get("all", {}).get(phase, {})
+            for stat in ROW_LATENCY_STATS:
+                row[f"latency.{kind}.{phase}.{stat}"] = stats.get(stat)
+    traffic = summary.get("bytes", {})
+    for scope in ("cross_region", "inter_zone"):
+        for key in ("total", "rate"):
+            row[f"bytes.{scope}.{key}"] = traffic.get(scope, {}).get(key)
+    for purpose, size in sorted(traffic.get("cross_region", {}).get("by_purpose", {}).items()):
+        row[f"bytes.cross_region.{purpose}"] = size
+    for key, count in sorted(summary.get("checks", {}).items()):
+        row[f"checks.{key}"] = count
+    if "cost" in summary:  # hook for the cost model (issue 5): carried through as is
+        row.update(_leaves(summary["cost"], "cost"))
+    return row
+
+
+@dataclass
+class SavedRun:
+    """A run read back from its results directory (see :mod:`geosim.output.writer`).
+
+    ``timeseries`` has columns ``t, region, metric, value``; ``latency`` one row per
+    kind, region and phase with percentiles in seconds; ``latency_cdf`` the CDF points.
+    Frames of files the directory does not have are empty.
+    """
+
+    path: Path
+    summary: dict
+    scenario_yaml: str = ""
+    timeseries: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latency: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latency_cdf: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_row(self) -> dict[str, Any]:
+        """The run's headline metrics (:func:`summary_row`)."""
+        return summary_row(self.summary)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The time series, as :meth:`geosim.runner.Result.to_dataframe` gives it."""
+        return self.timeseries
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def load_run(path: str | Path) -> SavedRun:
+    """Read a results directory written by ``geosim run`` or kept by a sweep."""
+    root = Path(path)
+    summary_file = root / "summary.json"
+    if not summary_file.is_file():
+        raise FileNotFoundError(f"{root}: no summary.json (not a geosim results directory)")
+    scenario = root / "scenario.yaml"
+    return SavedRun(
+        path=root,
+        summary=json.loads(summary_file.read_text(encoding="utf-8")),
+        scenario_yaml=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
+        timeseries=_csv(root / "timeseries.csv"),
+        latency=_csv(root / "latency.csv"),
+        latency_cdf=_csv(root / "latency-cdf.csv"))
+
+
+def load_sweep(path: str | Path) -> pd.DataFrame:
+    """The results table of a sweep directory (``results.parquet``, else ``results.csv``).
+
+    One row per run; see docs/sweep.md for the columns.
+    """
+    root = Path(path)
+    if root.is_file():
+        return pd.read_parquet(root) if root.suffix == ".parquet" else pd.read_csv(root)
+    parquet, csv = root / "results.parquet", root / "results.csv"
+    if parquet.is_file():
+        return pd.read_parquet(parquet)
+    if csv.is_file():
+        return pd.read_csv(csv)
+    raise FileNotFoundError(f"{root}: no results.parquet or results.csv (not a sweep "
+                            f"directory, or the sweep has not finished)")
