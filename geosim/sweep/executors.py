@@ -143,7 +143,7 @@ class DaskExecutor:
         self._futures = [self.client.submit(self.fn, task, key=f"geosim-{task['run_id']}-"
                                             f"{token}", pure=False) for task in tasks]
         by_key = {future.key: task for future, task in zip(self._futures, tasks, strict=True)}
-        for future in as_completed(self._futures):
+        for future in as_completed(self._futures, loop=self.client.loop):
             try:
                 yield future.result()
             except Exception as exc:  # the worker was lost, or the task could not run
