@@ -85,6 +85,28 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
+class SavedCdf:
+    """A latency distribution read back from ``latency-cdf.csv`` (seconds, fractions)."""
+
+    values: Any
+    fractions: Any
+    count: float
+
+    def cdf_points(self) -> tuple[Any, Any]:
+        return self.values, self.fractions
+
+
+@dataclass
+class SavedReport:
+    """The parts of a :class:`~geosim.metrics.MetricsReport` a saved run keeps."""
+
+    timeseries: pd.DataFrame
+    bin_width: float
+    t_end: float
+    histograms: dict[tuple[str, str, str], SavedCdf]
+
+
+@dataclass
 class SavedRun:
     """A run read back from its results directory (see :mod:`geosim.output.writer`).
 
@@ -99,6 +121,26 @@ class SavedRun:
     timeseries: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency_cdf: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def report(self) -> SavedReport:
+        """What the plots of :mod:`geosim.output.plots` read, rebuilt from the files."""
+        import yaml
+
+        scenario = yaml.safe_load(self.scenario_yaml) if self.scenario_yaml else {}
+        bin_width = float(((scenario or {}).get("simulation") or {}).get("bin", 1.0))
+        histograms = {}
+        if not self.latency_cdf.empty:
+            counts = ({} if self.latency.empty else
+                      {(k, r, p): n for k, r, p, n in self.latency[
+                          ["kind", "region", "phase", "records"]].itertuples(index=False)})
+            for key, rows in self.latency_cdf.groupby(["kind", "region", "phase"], sort=False):
+                histograms[key] = SavedCdf(rows["latency"].to_numpy(),
+                                           rows["fraction"].to_numpy(),
+                                           float(counts.get(key, len(rows))))
+        return SavedReport(timeseries=self.timeseries, bin_width=bin_width,
+                           t_end=float(self.summary.get("simulated_seconds") or 0.0),
+                           histograms=histograms)
 
     def to_row(self) -> dict[str, Any]:
         """The run's headline metrics (:func:`summary_row`)."""
