@@ -43,6 +43,12 @@ class Result:
         """The time series as a tidy pandas DataFrame (t, region, metric, value)."""
         return self.report.timeseries
 
+    def to_row(self) -> dict:
+        """The headline metrics as one flat row, as a sweep table has them
+        (:func:`geosim.output.frames.summary_row`)."""
+        from geosim.output.frames import summary_row
+        return summary_row(self.summary)
+
 
 def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:
     """Wire every component of a scenario; nothing runs yet."""

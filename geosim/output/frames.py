@@ -151,8 +151,12 @@ class SavedRun:
         return self.timeseries
 
 
-def _csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+def _csv(path: Path, floats: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV file as a frame (empty if absent); ``floats`` columns as float64, as the
+    in-memory frames have them (CSV writes whole numbers without a decimal point)."""
+    if not path.is_file():
+        return pd.DataFrame()
+    return pd.read_csv(path, dtype={column: "float64" for column in floats})
 
 
 def load_run(path: str | Path) -> SavedRun:
@@ -166,7 +170,7 @@ def load_run(path: str | Path) -> SavedRun:
         path=root,
         summary=json.loads(summary_file.read_text(encoding="utf-8")),
         scenario_yaml=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
-        timeseries=_csv(root / "timeseries.csv"),
+        timeseries=_csv(root / "timeseries.csv", floats=("t", "value")),
         latency=_csv(root / "latency.csv"),
         latency_cdf=_csv(root / "latency-cdf.csv"))
 
