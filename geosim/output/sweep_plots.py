@@ -80,8 +80,8 @@ def metric_vs_factor(table: pd.DataFrame, factor: str, metric: str, *,
         jitter = 0.0 if numeric else 0.04 * (i - (len(groups) - 1) / 2)
         ax.plot([position(v) + jitter for v in group[factor]], group[metric] * scale, ".",
                 color=color, alpha=0.5, markersize=5,
-                label=None if hue else f"one run ({group['seed'].nunique()} seeds)"
-                if "seed" in group else "one run")
+                label=None if hue else f"each seed's run ({group['seed'].nunique()} seeds)"
+                if "seed" in group else "each run")
     if not numeric:
         ax.set_xticks(range(len(levels)), [str(v) for v in levels])
     ax.set_xlabel(factor)
