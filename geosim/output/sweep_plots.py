@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 #: Axis labels (with units) of common metric columns; others use the column name.
 METRIC_LABELS = {
@@ -80,7 +81,7 @@ def metric_vs_factor(table: pd.DataFrame, factor: str, metric: str, *,
         jitter = 0.0 if numeric else 0.04 * (i - (len(groups) - 1) / 2)
         ax.plot([position(v) + jitter for v in group[factor]], group[metric] * scale, ".",
                 color=color, alpha=0.5, markersize=5,
-                label=None if hue else f"each seed's run ({group['seed'].nunique()} seeds)"
+                label=None if hue else "each seed's run"
                 if "seed" in group else "each run")
     if not numeric:
         ax.set_xticks(range(len(levels)), [str(v) for v in levels])
@@ -88,6 +89,9 @@ def metric_vs_factor(table: pd.DataFrame, factor: str, metric: str, *,
     ax.set_ylabel(_label(metric))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
+    if scale == 1.0 and np.nanmax(np.abs(rows[metric].to_numpy(dtype=float)), initial=0) >= 1e4:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     seeds = rows["seed"].nunique() if "seed" in rows else 1
-    ax.set_title(f"{_label(metric)} vs {factor} ({seeds} seeds per point)", fontsize=10)
+    per_point = f"{seeds} seed{'s' if seeds != 1 else ''} per point"
+    ax.set_title(f"{_label(metric)} vs {factor} ({per_point})", fontsize=10)
     return fig

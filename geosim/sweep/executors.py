@@ -101,7 +101,7 @@ class DaskExecutor:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - a dependency
             raise ExecutorError("--scheduler needs dask[distributed] (pip install "
-                                "'dask[distributed]')") from exc
+                                "'geosim[dask]')") from exc
         self.fn = fn
         self.address = address
         try:
