@@ -26,7 +26,7 @@ def _summary(run: Any) -> dict:
 def comparison_chart(runs: Mapping[str, Any]) -> Figure:
     """Four panels, one bar per variant: latency, data at risk, time, network bytes.
 
-    Latency: publish and end-to-end p50 and p99 in the steady state (``before``) and
+    Latency: publish ("pub.") and end-to-end p50 and p99 in the steady state (``before``) and
     during the fault, in milliseconds. Data at risk: acknowledged records lost and
     unavailable. Time: RPO and the longest unavailability, in seconds. Network:
     cross-region and inter-zone bytes over the run, in GiB.
@@ -37,13 +37,18 @@ def comparison_chart(runs: Mapping[str, Any]) -> Figure:
     (lat, risk), (time, net) = fig.subplots(2, 2)
     colors = [f"C{i}" for i in range(len(names))]
 
-    def bars(ax, labels: list[str], values: list[list[float]], ylabel: str) -> None:
+    def bars(ax, labels: list[str], values: list[list[float]], ylabel: str,
+             value_format: str | None = None) -> None:
+        """Grouped bars; with ``value_format``, each bar is labelled (zeros show too)."""
         x = np.arange(len(labels))
         width = 0.8 / max(len(names), 1)
         for i, name in enumerate(names):
             heights = [np.nan if v is None else v for v in values[i]]
-            ax.bar(x + (i - (len(names) - 1) / 2) * width, heights, width, label=name,
-                   color=colors[i])
+            drawn = ax.bar(x + (i - (len(names) - 1) / 2) * width, heights, width,
+                           label=name, color=colors[i])
+            if value_format:
+                ax.bar_label(drawn, labels=["n/a" if np.isnan(h) else format(h, value_format)
+                                            for h in heights], fontsize=7, padding=2)
         ax.set_xticks(x, labels, fontsize=8)
         ax.set_ylabel(ylabel)
         ax.grid(True, axis="y", alpha=0.3)
@@ -54,7 +59,7 @@ def comparison_chart(runs: Mapping[str, Any]) -> Figure:
 
     lat_keys = [(k, p, s) for k in ("publish", "e2e") for p in ("before", "during")
                 for s in ("p50", "p99")]
-    bars(lat, [f"{k} {s}\n{p}" for k, p, s in lat_keys],
+    bars(lat, [f"{'pub.' if k == 'publish' else k} {s}\n{p}" for k, p, s in lat_keys],
          [[latency(s, *key) for key in lat_keys] for s in summaries], "latency (ms, log scale)")
     lat.set_yscale("log")
     lat.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -62,16 +67,16 @@ def comparison_chart(runs: Mapping[str, Any]) -> Figure:
     lat.set_title("latency percentiles, all regions (before / during the fault)")
     bars(risk, ["acked records lost", "acked records\nunavailable"],
          [[s["loss"]["lost_records"], s["unavailable"]["records"]] for s in summaries],
-         "records")
+         "records", ",.0f")
     risk.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     risk.set_title("acknowledged data lost / unavailable")
     bars(time, ["RPO", "longest unavailability"],
          [[s["loss"]["rpo_seconds"], s["unavailable"]["max_seconds"]] for s in summaries],
-         "seconds")
+         "seconds", ".1f")
     time.set_title("RPO and unavailability (s)")
     bars(net, ["cross-region", "inter-zone"],
          [[s["bytes"]["cross_region"]["total"] / GIB, s["bytes"]["inter_zone"]["total"] / GIB]
-          for s in summaries], "GiB over the run")
+          for s in summaries], "GiB over the run", ".3g")
     net.set_title("network bytes")
     lat.legend(title="variant", fontsize=8)
     first = summaries[0] if summaries else {}
