@@ -70,7 +70,11 @@ def _dur(value: Any) -> str:
 
 
 def _ms(value: Any) -> str:
-    return NA if value is None else f"{float(value) * 1e3:,.0f} ms"
+    """Latency in ms below 10 s, else in seconds (a stalled record waits minutes)."""
+    if value is None:
+        return NA
+    seconds = float(value)
+    return f"{seconds * 1e3:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
 def _bytes(value: Any) -> str:
