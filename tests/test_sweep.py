@@ -283,3 +283,18 @@ def test_cli_sweep_and_rerun(capsys, tmp_path):
     status, out, _ = sweep_cli(capsys, *argv)
     assert status == 0 and "2 already done, 0 to run" in out and "done: 0 run, 2 skipped" in out
     assert json.loads((tmp_path / "sweep.json").read_text())["seeds"] == [1, 2]
+
+
+def test_module_entry_point_reports_sweep_errors_as_user_errors(tmp_path):
+    """``python -m geosim.cli`` runs cli.py as __main__; sweep errors still exit 2."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "geosim.cli", "sweep", str(QUICKSTART),
+                           "--seeds", "2-1", "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "geosim: error: --seeds 2-1: '2-1' is not a range of " \
+                          "non-negative integers N-M with N <= M\n"
