@@ -298,3 +298,13 @@ def test_module_entry_point_reports_sweep_errors_as_user_errors(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == "geosim: error: --seeds 2-1: '2-1' is not a range of " \
                           "non-negative integers N-M with N <= M\n"
+
+
+def test_progress_bar_counts_runs_with_an_eta(capsys, tmp_path):
+    status, out, err = sweep_cli(capsys, str(QUICKSTART), "--seeds", "1-2", "--out",
+                                 str(tmp_path), *(arg for item in SHORT
+                                                  for arg in ("--set", item)))
+    assert status == 0
+    assert "sweep: 100%" in err and "2/2" in err
+    assert "run/s" in err or "s/run" in err
+    assert "<" in err  # tqdm's elapsed<remaining
