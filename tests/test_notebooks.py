@@ -57,3 +57,17 @@ def test_notebook_runs_clean(path, tmp_path, monkeypatch):
         keep.mkdir(parents=True, exist_ok=True)
         for index, image in enumerate(images):
             (keep / f"{path.stem}-{index}.png").write_bytes(base64.b64decode(image))
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    """The README's Python API example, executed as written from a scratch directory."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("```python\nimport geosim\n") + len("```python\n")
+    code = text[start:text.index("```", start)]
+    (tmp_path / "scenarios").symlink_to(REPO / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own docs)
+    table = namespace["table"]
+    assert len(table) == 4 and set(table["status"]) == {"ok"}
+    assert namespace["saved"].summary == namespace["result"].summary
