@@ -55,8 +55,8 @@ class ConsumerGroup:
     def __init__(self, ctx: Context, group_id: int, members: list[Member], partitions: int,
                  settings: ConsumerSettings,
                  commit: Callable[[str, int, Callable[[bool], None]], None],
-                 is_ready: Callable[[int, str], bool],
-                 request: Callable[[int, str], None],
+                 is_ready: Callable[[Row, str], bool],
+                 request: Callable[[Row, str], None],
                  release: Callable[[int], None] = lambda _object_id: None):
         self.ctx = ctx
         self.env = ctx.env
@@ -65,8 +65,8 @@ class ConsumerGroup:
         self.settings = settings
         self.partitions = [PartitionState() for _ in range(partitions)]
         self._commit = commit
-        self._is_ready = is_ready      # (object_id, zone) -> readable there now
-        self._request = request        # (object_id, zone) -> start fetching it there
+        self._is_ready = is_ready      # (row, zone) -> readable there now
+        self._request = request        # (row, zone) -> start fetching it there
         self._release = release        # object_id -> this group holds one row less of it
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
@@ -95,9 +95,9 @@ class ConsumerGroup:
         for p, state in enumerate(self.partitions):
             if state.owner is not None:
                 zone = self.members[state.owner].zone
-                for _row, object_id in state.log:
-                    if not self._is_ready(object_id, zone):
-                        self._request(object_id, zone)
+                for row, _object_id in state.log:
+                    if not self._is_ready(row, zone):
+                        self._request(row, zone)
                 self._drain(p)
 
     def member_down(self, member: Member) -> None:
@@ -139,6 +139,18 @@ class ConsumerGroup:
         """A committed row joined the log (offset order)."""
         self.partitions[row.partition].log.append((row, object_id))
 
+    def truncate(self, partition: int, offset: int) -> None:
+        """The partition's log was truncated at ``offset`` (an unclean leader election
+        or a lost suffix): rows from there on are gone, delivered or not; a position
+        beyond the new end falls back to it (OFFSET_OUT_OF_RANGE, then reset)."""
+        state = self.partitions[partition]
+        log = state.log
+        while log and log[-1][0].offset >= offset:
+            _row, object_id = log.pop()
+            self._release(object_id)
+        state.position = min(state.position, len(log))
+        state.committed = min(state.committed, offset)
+
     def ready(self, partition: int) -> None:
         """Some object became readable for this partition's owner: deliver what can be."""
         self._drain(partition)
@@ -153,11 +165,12 @@ class ConsumerGroup:
         log = state.log
         delivered = []
         while state.position < len(log):
-            row, object_id = log[state.position]
-            if not self._is_ready(object_id, member.zone):
-                # The next fetch needs this object here (it may have been evicted
-                # from the zone's cache while the partition was blocked).
-                self._request(object_id, member.zone)
+            row, _object_id = log[state.position]
+            if not self._is_ready(row, member.zone):
+                # The next fetch needs this row's data here (for diskless, its object
+                # may have been evicted from the zone's cache while the partition was
+                # blocked).
+                self._request(row, member.zone)
                 break
             delivered.append(row)
             state.position += 1

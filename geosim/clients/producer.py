@@ -76,11 +76,15 @@ class ProducerFleet:
         # Per target broker: time up to which offered records were handed out.
         self._cursor: dict[int, float] = {}
         self._targets: list[int] = []
+        self._share: dict[int, float] = {}
         self._partitions: dict[int, list[int]] = {}
         self._rotation: dict[int, int] = {}
         self._seq: dict[int, int] = {}
         self.epoch = 0
-        self._retry: deque[tuple[float, Row]] = deque()
+        # Rows waiting to be retried, per partition in sequence order: (due time, row).
+        self._retry: dict[int, deque[tuple[float, Row]]] = {}
+        self._retries = 0
+        self._pset: dict[int, frozenset[int]] = {}
         self._offered_mark = start
         # Records wait in the accumulator until a batch fills or linger.ms passes.
         per_producer_bytes = records_per_s * message_size / compression_ratio / max(producers, 1)
@@ -88,16 +92,23 @@ class ProducerFleet:
         self.accumulation = min(settings.linger, fill)
 
     # --- wiring -----------------------------------------------------------------------
-    def route(self, partitions_by_broker: dict[int, list[int]]) -> None:
-        """Set the live zone-local brokers and the partitions each leads for this zone."""
+    def route(self, partitions_by_broker: dict[int, list[int]], *,
+              connections: int | None = None) -> None:
+        """Set the targets (brokers, or a zone's leaders taken together) and the
+        partitions each leads for this fleet; ``connections`` is the number of brokers a
+        producer connects to (default: one per target)."""
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
+        self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
         s = self.settings
-        self.window_bytes = self.producers * len(self._targets) * s.max_in_flight \
-            * s.max_request_size
+        links = len(self._targets) if connections is None else connections
+        # Records go to partitions evenly, so each target gets its partitions' share.
+        routed = sum(len(p) for p in self._partitions.values())
+        self._share = {b: len(p) / routed for b, p in self._partitions.items()}
+        self.window_bytes = self.producers * links * s.max_in_flight * s.max_request_size
         for broker in self._targets:
             self._cursor.setdefault(broker, max(now, self.start_time))
         for broker in list(self._cursor):
@@ -125,28 +136,34 @@ class ProducerFleet:
         room = self.window_bytes - self.outstanding
         retry = self._retry
         if retry:
-            kept: deque[tuple[float, Row]] = deque()
-            while retry:
-                due, row = retry.popleft()
-                if due <= now and room >= row.bytes_compressed and \
-                        row.partition in self._partitions.get(broker, ()):
+            mine = self._pset.get(broker, frozenset())
+            for partition in [p for p in retry if p in mine]:
+                queue = retry[partition]
+                while queue and queue[0][0] <= now and room >= queue[0][1].bytes_compressed:
+                    row = queue.popleft()[1]
                     rows.append(row)
                     room -= row.bytes_compressed
-                else:
-                    kept.append((due, row))
-            self._retry = kept
+                    self._retries -= 1
+                if not queue:
+                    del retry[partition]
+        # New data never overtakes a batch waiting to be retried in its partition
+        # (the idempotent producer retries in order), so those partitions are skipped.
+        blocked = set(retry) if retry else None
         cursor = self._cursor.get(broker)
         if cursor is not None:
             upto = min(now - one_way, self.stop_time)
-            rate = self.rate_per_broker
+            rate = self.records_per_s * self._share.get(broker, 0.0)
             if upto > cursor and rate > 0:
                 bytes_per_record = self.message_size / self.compression_ratio
                 records = int(rate * (upto - cursor))
                 if records * bytes_per_record > room:
                     records = int(max(room, 0) / bytes_per_record)
-                    upto = cursor + records / rate
-                if records > 0:
-                    rows.append(self._new_row(broker, records, cursor, upto))
+                # Whole records only: the fraction left over stays for the next cut.
+                upto = cursor + records / rate
+                row = self._new_row(broker, records, cursor, upto, blocked) \
+                    if records > 0 else None
+                if row is not None:
+                    rows.append(row)
                     self._cursor[broker] = upto
                     self._offer(records, upto)
         for row in rows:
@@ -154,10 +171,17 @@ class ProducerFleet:
             self.outstanding += row.bytes_compressed
         return rows
 
-    def _new_row(self, broker: int, records: int, start: float, end: float) -> Row:
+    def _new_row(self, broker: int, records: int, start: float, end: float,
+                 blocked: set[int] | None = None) -> Row | None:
         partitions = self._partitions[broker]
         k = self._rotation.get(broker, 0)
         partition = partitions[k % len(partitions)]
+        if blocked and partition in blocked:
+            free = [p for i in range(1, len(partitions) + 1)
+                    if (p := partitions[(k + i) % len(partitions)]) not in blocked]
+            if not free:
+                return None  # every partition waits on a retry: records stay buffered
+            partition = free[0]
         self._rotation[broker] = k + 1
         size = records * self.message_size
         return Row(self.id, partition, self._next_seq(partition), records, size,
@@ -172,8 +196,9 @@ class ProducerFleet:
         """A new producer epoch: sequences restart, pending retries are renumbered."""
         self.epoch += 1
         self._seq = {}
-        for _due, row in self._retry:
-            row.seq = self._next_seq(row.partition)
+        for queue in self._retry.values():
+            for _due, row in queue:
+                row.seq = self._next_seq(row.partition)
 
     def _offer(self, records: int, upto: float) -> None:
         if upto > self._offered_mark:
@@ -186,6 +211,8 @@ class ProducerFleet:
         """The ack for ``rows`` reaches the producers at ``at`` (they must be alive)."""
         for row in rows:
             self.outstanding -= row.bytes_compressed
+            if self.alive:
+                row.acked_at = at
         if self.alive:
             self.ctx.recorder.emit(ProduceAcked(at, self.region, self.id, tuple(rows)))
         else:
@@ -206,7 +233,11 @@ class ProducerFleet:
             if self.alive and now - row.send_first < s.delivery_timeout:
                 backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
                               s.retry_backoff_max)
-                self._retry.append((now + backoff, row))
+                queue = self._retry.get(row.partition)
+                if queue is None:
+                    queue = self._retry[row.partition] = deque()
+                queue.append((now + backoff, row))
+                self._retries += 1
                 retried.append(row)
             else:
                 expired.append(row)
@@ -228,14 +259,16 @@ class ProducerFleet:
     def expire_retries(self) -> None:
         """Give up on queued retries older than ``delivery.timeout.ms``."""
         now = self.env.now
-        keep: deque[tuple[float, Row]] = deque()
+        keep: dict[int, deque[tuple[float, Row]]] = {}
         expired = []
-        for due, row in self._retry:
-            if now - row.send_first >= self.settings.delivery_timeout or not self.alive:
-                expired.append(row)
-            else:
-                keep.append((due, row))
+        for partition, queue in self._retry.items():
+            for due, row in queue:
+                if now - row.send_first >= self.settings.delivery_timeout or not self.alive:
+                    expired.append(row)
+                else:
+                    keep.setdefault(partition, deque()).append((due, row))
         self._retry = keep
+        self._retries -= len(expired)
         if expired:
             self._bump_epoch()
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
@@ -256,4 +289,4 @@ class ProducerFleet:
 
     @property
     def pending_retries(self) -> int:
-        return len(self._retry)
+        return self._retries

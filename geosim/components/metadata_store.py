@@ -40,7 +40,7 @@ def place_voters(spec: MetadataSpec, zones_of: Callable[[str], list[str]]) -> li
         return spread(rw1, 2, None) + spread(rw2, 2, None) + spread(witness, 1, None, False)
     if spec.preset == "spanner-dual-region":
         return spread(regions[0], 2, None) + spread(regions[1], 2, None)
-    if spec.preset == "etcd":
+    if spec.preset in ("etcd", "kraft"):
         # Round-robin over regions first, then over each region's zones, so three
         # regions get one voter each and one region gets one voter per zone.
         voters = []
@@ -61,7 +61,7 @@ def defaults_for(spec: MetadataSpec) -> tuple[float, float]:
     commit_wait = spec.commit_wait if spec.commit_wait is not None else (
         0.005 if spanner else 0.0)
     election = spec.election_timeout if spec.election_timeout is not None else (
-        10.0 if spanner else 1.0)
+        10.0 if spanner else 3.0 if spec.preset == "kraft" else 1.0)
     return commit_wait, election
 
 

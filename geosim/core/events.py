@@ -44,6 +44,7 @@ class Row:
     offset: int = -1
     object_id: int = -1
     attempts: int = 0
+    acked_at: float = -1.0  # when the producer learned of its ack (-1: not acked)
 
 
 @dataclass(slots=True)
@@ -151,6 +152,41 @@ class ReadBlocked(Event):
 class MetadataLeaderChanged(Event):
     store: str
     leader_region: str | None
+
+
+# --- Kafka brokers -----------------------------------------------------------------
+
+@dataclass(slots=True)
+class PartitionChanged(Event):
+    """A partition's leader or ISR changed (committed by the controller).
+
+    ``leader_region`` is None while the partition is offline (no leader).
+    ``under_min_isr``: the ISR is smaller than ``min.insync.replicas``.
+    """
+    partition: int
+    leader_region: str | None
+    isr_size: int
+    under_min_isr: bool
+    reason: str
+
+
+@dataclass(slots=True)
+class BrokerFenced(Event):
+    """The controller fenced (``fenced=True``) or unfenced a broker."""
+    broker: int
+    zone: str
+    fenced: bool
+
+
+@dataclass(slots=True)
+class RowsTruncated(Event):
+    """Rows removed from a partition's log: by an election onto a replica that lacks
+    them, or because every replica holding them was destroyed. Rows with
+    ``acked_at >= 0`` had been acknowledged: acknowledged data lost."""
+    partition: int
+    region: str          # the writer region of ``rows``
+    rows: tuple[Row, ...]
+    cause: str
 
 
 # --- world -----------------------------------------------------------------------

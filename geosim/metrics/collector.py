@@ -32,18 +32,22 @@ import pandas as pd
 
 from geosim.core.events import (
     Delivered,
+    FaultStarted,
     ObjectCommitted,
     ObjectStored,
     Offered,
+    PartitionChanged,
     ProduceAcked,
     ProduceFailed,
     Rebalanced,
     Recorder,
     RegionState,
+    RowsTruncated,
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
 from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.phases import PHASES, PhaseClock
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery
@@ -113,6 +117,12 @@ class MetricsCollector:
         self.objects = ObjectAvailability(
             regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
         self.checks = ConsistencyChecker(window=check_window)
+        self.partitions = PartitionLoss()
+        for kind, handler in ((ProduceAcked, self.partitions.on_acked),
+                              (PartitionChanged, self.partitions.on_partition),
+                              (RowsTruncated, self.partitions.on_truncated),
+                              (FaultStarted, self.partitions.on_fault)):
+            recorder.subscribe(kind, handler)
         for kind, handler in (
                 (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),
                 (ProduceFailed, self._on_failed), (Offered, self._on_offered),
@@ -214,7 +224,11 @@ class MetricsCollector:
         """The report as of ``t_end`` (the end of the run, after the drain)."""
         t_end = float(t_end)
         self.objects.advance(t_end)
-        loss, unavailable = self.objects.finalize(t_end)
+        loss, unavailable = merge(self.objects.finalize(t_end),
+                                  self.partitions.finalize(t_end))
+        # Rows of partition logs are accounted by the partition fold, not by objects.
+        loss.untracked_records = max(loss.untracked_records
+                                     - self.partitions.tracked_records, 0)
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}

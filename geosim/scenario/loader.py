@@ -693,8 +693,8 @@ class _Checker:
             if len(meta.regions) != count:
                 self.fail("metadata.regions", f"preset {preset}{implicit} needs {text}",
                           list(meta.regions))
-        elif preset == "etcd" and not meta.regions:
-            self.fail("metadata.regions", "preset etcd needs at least 1 region",
+        elif preset in ("etcd", "kraft") and not meta.regions:
+            self.fail("metadata.regions", f"preset {preset} needs at least 1 region",
                       list(meta.regions))
         if preset == "custom":
             if not meta.voters:
@@ -757,6 +757,9 @@ class _Checker:
                 self.fail(f"strategy.brokers.{key}", "must be >= 0", count)
         if strat.brokers and sum(strat.brokers.values()) <= 0:
             self.fail("strategy.brokers", "must place at least one broker", dict(strat.brokers))
+        if strat.name != "diskless":
+            self.kafka_strategy(strat)
+            return
         if strat.flush_interval <= 0:
             self.fail("strategy.flush_interval", "must be > 0 (in seconds)",
                       strat.flush_interval)
@@ -771,6 +774,46 @@ class _Checker:
             if strat.write_quorum > len(store.regions):
                 self.fail("strategy.write_quorum", f"must be <= the number of "
                           f"object_store.regions ({len(store.regions)})", strat.write_quorum)
+
+    def kafka_strategy(self, strat) -> None:
+        """Checks of the Kafka-broker strategies (stretch, observers)."""
+        from geosim.kafka.config import BY_KEY, resolve_broker_config
+        from geosim.scenario.omb import topic_config
+
+        placements = [("replica_placement", strat.replica_placement)]
+        if strat.name == "observers":
+            placements.append(("observer_placement", strat.observer_placement))
+        for field_name, placement in placements:
+            for key, count in placement.items():
+                self.location(key, f"strategy.{field_name}.{key}")
+                if count < 0:
+                    self.fail(f"strategy.{field_name}.{key}", "must be >= 0", count)
+        if strat.append_interval <= 0:
+            self.fail("strategy.append_interval", "must be > 0 (in seconds)",
+                      strat.append_interval)
+        driver = self.s.workload.driver
+        topic = topic_config(driver) if isinstance(driver, OmbDriver) else {}
+        try:
+            config = resolve_broker_config(strat.config, topic)
+        except KeyError as exc:
+            known = ", ".join(sorted(BY_KEY))
+            self.fail(f"strategy.config.{exc.args[0]}", f"is not a modelled broker or topic "
+                      f"config (known: {known})", strat.config[exc.args[0]])
+        except ValueError as exc:
+            key, message = exc.args[0]
+            self.fail(f"strategy.config.{key}", message,
+                      strat.config.get(key, topic.get(key)))
+        rf = sum(strat.replica_placement.values()) if strat.replica_placement else (
+            strat.replication_factor or (driver.replicationFactor
+                                         if isinstance(driver, OmbDriver) else 1))
+        brokers = sum(strat.brokers.values()) if strat.brokers else None
+        if brokers is not None and rf > brokers:
+            self.fail("strategy.replication_factor", f"must be <= the number of brokers "
+                      f"({brokers})", rf)
+        if config.min_insync_replicas > rf:
+            self.fail("strategy.config.min.insync.replicas", f"must be <= the replication "
+                      f"factor ({rf}): no produce with acks=all could ever succeed",
+                      config.min_insync_replicas)
 
     def faults(self) -> None:
         duration = self.s.simulation.duration

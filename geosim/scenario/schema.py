@@ -182,11 +182,13 @@ class VoterSpec(Model):
 
 
 class MetadataSpec(Model):
-    preset: Literal["spanner-multi-region", "spanner-dual-region", "etcd", "custom"] = described(
+    preset: Literal["spanner-multi-region", "spanner-dual-region", "etcd", "kraft",
+                    "custom"] = described(
         "spanner-multi-region", "`spanner-multi-region`: 2 read-write replicas in each of "
         "the first two `regions` and a witness in the third (5 voters); "
         "`spanner-dual-region`: 2 read-write replicas in each of 2 regions (4 voters); "
-        "`etcd`: 3 voters over the zones of `regions`; `custom`: `voters`.",
+        "`etcd`: 3 voters over the zones of `regions`; `kraft`: a KRaft controller quorum "
+        "of 3 voters placed as for etcd; `custom`: `voters`.",
         source="domain.md §4 Consensus metadata store; figures.md B9, M3")
     regions: list[str] = described([], "Regions for the preset, in order (leader region "
                                    "first).")
@@ -197,8 +199,10 @@ class MetadataSpec(Model):
         "figures.md M1/M2), 0 for etcd.", unit="s", source="figures.md M1, M2")
     election_timeout: Duration | None = described(
         None, "Time to elect a new leader after losing it. Default 10 s for Spanner "
-        "(Paxos leader lease), 1 s for etcd (`--election-timeout` 1000 ms).",
-        unit="s", source="Spanner OSDI 2012 §4.1 (10 s leases); etcd docs (tuning)")
+        "(Paxos leader lease), 1 s for etcd (`--election-timeout` 1000 ms), 3 s for KRaft "
+        "(`controller.quorum.fetch.timeout.ms` 2 s to notice + election timeout 1 s).",
+        unit="s", source="Spanner OSDI 2012 §4.1 (10 s leases); etcd docs (tuning); "
+        "figures.md K24")
     request_timeout: Duration = described(
         10.0, "A commit that cannot complete within this fails (unavailable store).",
         unit="s", source="assumption")
@@ -301,7 +305,64 @@ class DisklessSpec(Model):
         source="domain.md §5 (consumers resolve offsets through the metadata store)")
 
 
-StrategySpec = Annotated[DisklessSpec, Field(discriminator="name")]
+class _KafkaSpec(Model):
+    """Fields shared by the Kafka-broker strategies (domain.md §4 Kafka-style brokers)."""
+
+    brokers: dict[str, int] = described(
+        {}, "Broker count per region or zone id; a region's count is spread evenly over its "
+        "zones. Default: 3 per zone of every region with clients.")
+    rack: Literal["zone", "region"] = described(
+        "region", "What `broker.rack` names: the broker's zone or its region. Replicas are "
+        "spread round-robin over racks, so a partition spans min(racks, RF) racks.",
+        source="domain.md §4 (rack-aware placement)")
+    replication_factor: int | None = described(
+        None, "Replicas per partition (sync replicas). Default: the OMB driver's "
+        "`replicationFactor`.", ge=1, source="figures.md §9 (OMB driver)")
+    replica_placement: dict[str, int] = described(
+        {}, "Explicit sync replica count per region or zone id (Confluent placement "
+        "constraints); overrides rack-aware assignment and `replication_factor`.")
+    fetch_from_follower: bool = described(
+        False, "Consumers set `client.rack` and brokers use the rack-aware replica selector, "
+        "so each consumer reads committed data from a replica in its rack (KIP-392).",
+        source="figures.md C4; KIP-392")
+    config: dict[str, str | int | float | bool] = described(
+        {}, "Broker and topic configs by Kafka key (`min.insync.replicas`, "
+        "`unclean.leader.election.enable`, `replica.lag.time.max.ms`, ...); "
+        "`min.insync.replicas` defaults to the driver's `topicConfig`. Keys and defaults: "
+        "geosim/kafka/config.py.", source="figures.md §5")
+    append_interval: Duration = described(
+        0.005, "Model granularity: a leader appends what its producers sent at most this "
+        "often (one row per producer fleet and leader zone). Publish latency carries up to "
+        "this much extra wait; 5 ms is Kafka 4.0's linger.ms.", unit="s",
+        source="figures.md K10 (linger.ms 5 in 4.0); model assumption")
+    page_cache_flush_age: Duration = described(
+        30.0, "Kafka does not fsync each write: data appended less than this long ago is "
+        "still in the page cache and is lost when a broker crashes uncleanly.", unit="s",
+        source="figures.md K26; Linux vm.dirty_expire_centisecs default 3000 (assumption)")
+
+
+class StretchSpec(_KafkaSpec):
+    """One Kafka cluster spread over regions, synchronous ISR replication."""
+
+    name: Literal["stretch"] = "stretch"
+
+
+class ObserversSpec(_KafkaSpec):
+    """Stretch plus asynchronous observer replicas (Confluent Multi-Region Clusters)."""
+
+    name: Literal["observers"] = "observers"
+    observer_placement: dict[str, int] = described(
+        {}, "Observer count per region or zone id: asynchronous replicas never counted in "
+        "the ISR.", source="figures.md C1")
+    observer_promotion_policy: Literal["under-min-isr", "under-replicated",
+                                       "leader-is-observer"] = described(
+        "under-min-isr", "When a caught-up observer joins the ISR automatically: the ISR "
+        "is smaller than min.insync.replicas; smaller than the sync replica count; or only "
+        "by manual unclean election.", source="figures.md C2")
+
+
+StrategySpec = Annotated[DisklessSpec | StretchSpec | ObserversSpec,
+                         Field(discriminator="name")]
 
 
 # --- faults ---------------------------------------------------------------------------
@@ -369,6 +430,9 @@ class BrokerCrash(_Fault):
     kind: Literal["broker-crash"]
     zone: str
     count: int = described(1, "Brokers of the zone to crash.", ge=1)
+    clean: bool = described(
+        False, "A clean shutdown flushes the log; a crash loses what was still in the page "
+        "cache (Kafka brokers; diskless brokers hold nothing).", source="domain.md §4, §6")
     duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
 
 

@@ -11,8 +11,10 @@ from geosim.strategies.base import Strategy
 def registry() -> dict[str, type[Strategy]]:
     """Every available strategy by its scenario name."""
     from geosim.strategies.diskless import DisklessStrategy
+    from geosim.strategies.observers import ObserversStrategy
+    from geosim.strategies.stretch import StretchStrategy
 
-    return {cls.name: cls for cls in (DisklessStrategy,)}
+    return {cls.name: cls for cls in (DisklessStrategy, StretchStrategy, ObserversStrategy)}
 
 
 __all__ = ["Strategy", "registry"]

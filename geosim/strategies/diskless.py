@@ -24,58 +24,15 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
-from geosim.clients.producer import EPOCH_SHIFT, OUT_OF_ORDER, ProducerFleet
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
 from geosim.core.events import ObjectCommitted, Row
 from geosim.scenario.schema import DisklessSpec
 from geosim.strategies.base import Strategy, World
+from geosim.strategies.idempotence import PartitionLog
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128
-SEQ_MASK = (1 << EPOCH_SHIFT) - 1
 FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
-
-
-class PartitionLog:
-    """Offsets of every partition and the idempotent producers' sequence numbers."""
-
-    def __init__(self, partitions: int):
-        self.next_offset = [0] * partitions
-        self._last_seq: dict[tuple[int, int], int] = {}
-
-    def append(self, rows: list[Row]) -> tuple[list[Row], list[Row], list[Row]]:
-        """Assign offsets; returns (appended, rejected, duplicates).
-
-        Idempotence per (producer fleet, partition): within an epoch a row must carry
-        the next sequence number; a repeat is a duplicate of a row already in the log
-        (a retry after a lost ack): it is not appended again, and the producer gets a
-        success for it, as Kafka answers a duplicate sequence; a gap is rejected as out
-        of order; a newer epoch must start at 0; an older epoch is fenced (rejected).
-        """
-        appended, rejected, duplicates = [], [], []
-        last_seq = self._last_seq
-        for row in rows:
-            key = (row.fleet, row.partition)
-            epoch, n = row.seq >> EPOCH_SHIFT, row.seq & SEQ_MASK
-            last = last_seq.get(key)
-            if last is None:
-                ok = n == 0
-            else:
-                last_epoch, last_n = last >> EPOCH_SHIFT, last & SEQ_MASK
-                if epoch == last_epoch:
-                    if n <= last_n:
-                        duplicates.append(row)  # keeps the offset of its first append
-                        continue
-                    ok = n == last_n + 1
-                else:
-                    ok = epoch > last_epoch and n == 0
-            if not ok:
-                rejected.append(row)
-                continue
-            last_seq[key] = row.seq
-            row.offset = self.next_offset[row.partition]
-            self.next_offset[row.partition] += row.records
-            appended.append(row)
-        return appended, rejected, duplicates
 
 
 class ZoneCache:
@@ -383,11 +340,12 @@ class DisklessStrategy(Strategy):
             self.fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
 
     # --- the read path ----------------------------------------------------------------
-    def _is_ready(self, object_id: int, zone: str) -> bool:
-        return object_id in self.caches[zone].ready
+    def _is_ready(self, row: Row, zone: str) -> bool:
+        return row.object_id in self.caches[zone].ready
 
-    def _request(self, object_id: int, zone: str) -> None:
+    def _request(self, row: Row, zone: str) -> None:
         """A group needs an object in a zone that doesn't have it (after a rebalance)."""
+        object_id = row.object_id
         size = self._objects.get(object_id, (0, [], {}))[0]
         self._fetch(object_id, size, zone, 0.0)
 

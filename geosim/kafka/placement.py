@@ -1,0 +1,99 @@
+"""Replica placement: Kafka's rack-aware assignment, or explicit counts per location.
+
+Rack-aware assignment (Kafka's ``AdminUtils`` idea, deterministic here): brokers are
+listed alternating between racks; partition ``p``'s first replica (its preferred
+leader) is the ``p``-th broker of that list, and each further replica is the next
+broker on a rack not yet used, until every rack is used; then any broker not yet
+used. So a partition spans ``min(racks, RF)`` racks and leaders rotate over all
+brokers (domain.md §4). With rack = region and two regions, RF 3 puts two replicas
+in one region.
+
+Explicit placement (Confluent's placement constraints): ``{location: count}`` in
+order; a partition's replicas are ``count`` brokers of each location, rotating with
+the partition so that load spreads, and its preferred leader is in the first location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    id: int
+    zone: str
+    region: str
+    rack: str
+
+
+def rack_alternating(brokers: list[BrokerInfo]) -> list[BrokerInfo]:
+    """Brokers ordered rack by rack in turn: r1b1, r2b1, r3b1, r1b2, ..."""
+    by_rack: dict[str, list[BrokerInfo]] = {}
+    for b in sorted(brokers, key=lambda b: b.id):
+        by_rack.setdefault(b.rack, []).append(b)
+    racks = sorted(by_rack)
+    out: list[BrokerInfo] = []
+    for i in range(max(len(v) for v in by_rack.values())):
+        for rack in racks:
+            if i < len(by_rack[rack]):
+                out.append(by_rack[rack][i])
+    return out
+
+
+def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int) -> list[list[int]]:
+    """Replica lists (broker ids, preferred leader first) for every partition."""
+    if rf > len(brokers):
+        raise ValueError(f"replication factor {rf} exceeds the {len(brokers)} brokers")
+    ordered = rack_alternating(brokers)
+    n = len(ordered)
+    racks = len({b.rack for b in ordered})
+    out = []
+    for p in range(partitions):
+        first = p % n
+        # Followers start a shifting distance after the leader, as Kafka's
+        # nextReplicaShift does, so followers of one leader spread over brokers.
+        shift = 1 + (p // n) % max(n - 1, 1)
+        chosen = [ordered[first]]
+        used_racks = {ordered[first].rack}
+        k = first
+        step = 0
+        while len(chosen) < rf:
+            k = (first + shift + step) % n
+            step += 1
+            candidate = ordered[k]
+            if candidate in chosen:
+                continue
+            if candidate.rack in used_racks and len(used_racks) < racks and step <= 2 * n:
+                continue
+            chosen.append(candidate)
+            used_racks.add(candidate.rack)
+        out.append([b.id for b in chosen])
+    return out
+
+
+def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str, int],
+                located: Callable[[BrokerInfo, str], bool],
+                exclude: list[list[int]] | None = None) -> list[list[int]]:
+    """Replica lists with ``counts[location]`` replicas in each location, in order;
+    ``exclude[p]`` lists brokers partition ``p`` must not use (its sync replicas, when
+    placing observers)."""
+    pools = {loc: [b for b in sorted(brokers, key=lambda b: b.id) if located(b, loc)]
+             for loc in counts}
+    out = []
+    for p in range(partitions):
+        taken = set(exclude[p]) if exclude else set()
+        replicas: list[int] = []
+        for loc, count in counts.items():
+            pool = [b for b in pools[loc] if b.id not in taken]
+            if count > len(pool):
+                raise ValueError(f"{count} replicas requested in {loc}, which has "
+                                 f"{len(pool)} brokers free for them")
+            chosen = [pool[(p + i) % len(pool)].id for i in range(count)]
+            replicas += chosen
+            taken.update(chosen)
+        out.append(replicas)
+    return out
+
+
+__all__ = ["BrokerInfo", "by_location", "rack_aware", "rack_alternating"]

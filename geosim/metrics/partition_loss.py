@@ -1,0 +1,181 @@
+"""Loss and unavailability of acknowledged data in replicated partition logs (Kafka).
+
+Definitions (domain.md §7), for strategies whose data lives in partition replicas:
+
+- **Lost**: acknowledged rows removed from a partition's log (:class:`RowsTruncated`:
+  an election onto a replica that lacked them, or the destruction of every replica
+  holding them). Rows are attributed to their producer's region. **RPO** of a loss:
+  the start of the latest fault begun at or before it minus the earliest ack time
+  among the rows lost, never negative.
+- **Unavailable**: while a partition is offline (no leader, :class:`PartitionChanged`
+  with ``leader_region`` None), every record acknowledged in it so far is unreadable.
+  A partition's records count once, at its first offline episode, plus those acked
+  between episodes; the interval runs until it has a leader again (or the end of the
+  run, then its records are also ``open_records``). Lost records are withdrawn from
+  the unavailable counts of their region, so the two never overlap.
+
+Memory: counters per partition and region, and one open interval per offline
+partition; nothing per row.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import defaultdict
+
+from geosim.core.events import FaultStarted, PartitionChanged, ProduceAcked, RowsTruncated
+from geosim.metrics.report import (
+    LossReport,
+    RegionLoss,
+    RegionUnavailability,
+    UnavailabilityReport,
+)
+
+
+class PartitionLoss:
+    """Fold of partition events into loss and unavailability; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._acked: dict[int, dict[str, list[int]]] = defaultdict(dict)   # p -> region -> [n, b]
+        self._counted: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        self._offline: dict[int, float] = {}
+        self._intervals: list[tuple[float, float]] = []
+        self._lost: dict[str, RegionLoss] = {}
+        self._fault_starts: list[float] = []
+        self.tracked_records = 0
+        self.active = False
+
+    # --- events ----------------------------------------------------------------------
+    def on_fault(self, ev: FaultStarted) -> None:
+        self._fault_starts.append(ev.t)
+
+    def on_acked(self, ev: ProduceAcked) -> None:
+        if not self.active:
+            return
+        region = ev.region
+        acked = self._acked
+        n = 0
+        for row in ev.rows:
+            entry = acked[row.partition].get(region)
+            if entry is None:
+                entry = acked[row.partition][region] = [0, 0]
+            entry[0] += row.records
+            entry[1] += row.bytes_uncompressed
+            n += row.records
+        self.tracked_records += n
+
+    def on_partition(self, ev: PartitionChanged) -> None:
+        self.active = True
+        p = ev.partition
+        if ev.leader_region is None:
+            if p not in self._offline:
+                self._offline[p] = ev.t
+                self._count_unavailable(p)
+        elif p in self._offline:
+            self._intervals.append((self._offline.pop(p), ev.t))
+
+    def on_truncated(self, ev: RowsTruncated) -> None:
+        records = nbytes = 0
+        first_ack = math.inf
+        for row in ev.rows:
+            if row.acked_at < 0:
+                continue
+            records += row.records
+            nbytes += row.bytes_uncompressed
+            first_ack = min(first_ack, row.acked_at)
+        if not records:
+            return
+        entry = self._lost.setdefault(ev.region, RegionLoss())
+        entry.records += records
+        entry.bytes += nbytes
+        i = bisect_right(self._fault_starts, ev.t)
+        fault_start = self._fault_starts[i - 1] if i else ev.t
+        entry.rpo_seconds = max(entry.rpo_seconds, fault_start - first_ack, 0.0)
+        # Lost records leave the partition's acked totals, and its unavailable counts.
+        acked = self._acked[ev.partition].get(ev.region)
+        if acked is not None:
+            acked[0] -= records
+            acked[1] -= nbytes
+        counted = self._counted[ev.partition].get(ev.region)
+        if counted is not None:
+            counted[0] = max(counted[0] - records, 0)
+            counted[1] = max(counted[1] - nbytes, 0)
+
+    def _count_unavailable(self, p: int) -> None:
+        """Everything acked in ``p`` so far is unreadable now (counted once)."""
+        counted = self._counted[p]
+        for region, (n, b) in self._acked[p].items():
+            done = counted.get(region)
+            if done is None or n > done[0]:
+                counted[region] = [n, b]
+
+    # --- results ---------------------------------------------------------------------
+    def finalize(self, t_end: float) -> tuple[LossReport, UnavailabilityReport]:
+        intervals = list(self._intervals)
+        open_records = 0
+        for p, since in self._offline.items():
+            intervals.append((since, t_end))
+            open_records += sum(n for n, _b in self._acked[p].values())
+        by_region: dict[str, RegionUnavailability] = {}
+        for _p, counted in sorted(self._counted.items()):
+            for region, (n, b) in counted.items():
+                if n > 0:
+                    entry = by_region.setdefault(region, RegionUnavailability())
+                    entry.records += n
+                    entry.bytes += b
+        by_region = dict(sorted(by_region.items()))
+        longest = max((e - s for s, e in intervals), default=0.0)
+        for entry in by_region.values():
+            entry.max_seconds = longest
+        unavailable = UnavailabilityReport(
+            records=sum(u.records for u in by_region.values()),
+            bytes=sum(u.bytes for u in by_region.values()),
+            intervals=_union(intervals), max_seconds=longest,
+            open_records=open_records, by_region=by_region)
+        lost = {r: RegionLoss(v.records, v.bytes, v.rpo_seconds)
+                for r, v in sorted(self._lost.items())}
+        loss = LossReport(
+            records=sum(v.records for v in lost.values()),
+            bytes=sum(v.bytes for v in lost.values()),
+            rpo_seconds=max((v.rpo_seconds for v in lost.values()), default=0.0),
+            by_region=lost)
+        return loss, unavailable
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def merge(a: tuple[LossReport, UnavailabilityReport],
+          b: tuple[LossReport, UnavailabilityReport]) -> tuple[LossReport, UnavailabilityReport]:
+    """Combine the object-based and the partition-based folds (one is empty per run)."""
+    (la, ua), (lb, ub) = a, b
+    lost = dict(la.by_region)
+    for region, v in lb.by_region.items():
+        e = lost.setdefault(region, RegionLoss())
+        lost[region] = RegionLoss(e.records + v.records, e.bytes + v.bytes,
+                                  max(e.rpo_seconds, v.rpo_seconds))
+    loss = LossReport(la.records + lb.records, la.bytes + lb.bytes,
+                      max(la.rpo_seconds, lb.rpo_seconds), dict(sorted(lost.items())),
+                      la.untracked_records + lb.untracked_records)
+    regions = dict(ua.by_region)
+    for region, v in ub.by_region.items():
+        e = regions.setdefault(region, RegionUnavailability())
+        regions[region] = RegionUnavailability(e.records + v.records, e.bytes + v.bytes,
+                                               max(e.max_seconds, v.max_seconds))
+    unavailable = UnavailabilityReport(
+        ua.records + ub.records, ua.bytes + ub.bytes, _union(ua.intervals + ub.intervals),
+        max(ua.max_seconds, ub.max_seconds), ua.open_records + ub.open_records,
+        dict(sorted(regions.items())))
+    return loss, unavailable
+
+
+__all__ = ["PartitionLoss", "merge"]

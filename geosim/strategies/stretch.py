@@ -1,0 +1,22 @@
+"""Stretch cluster: one Kafka cluster over several regions, synchronous ISR replication.
+
+``broker.rack`` is the zone or the region; replicas are placed rack-aware (or by
+explicit counts per region); producers far from a partition's leader cross regions on
+every write; consumers may fetch from a follower in their rack. The model is
+:mod:`geosim.strategies.kafka_cluster`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from geosim.strategies.kafka_cluster import KafkaClusterStrategy
+
+
+class StretchStrategy(KafkaClusterStrategy):
+    name: ClassVar[str] = "stretch"
+    description: ClassVar[str] = ("one Kafka cluster stretched over regions: rack-aware "
+                                  "replicas, synchronous ISR replication, a KRaft quorum")
+
+
+__all__ = ["StretchStrategy"]

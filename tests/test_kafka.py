@@ -1,0 +1,224 @@
+"""The Kafka replication model (stretch, observers): domain.md §8 rows, oracles, placement.
+
+Each claim runs through a committed scenario file (``scenarios/``), possibly with
+``--set``-style overrides, and asserts the verdict of domain.md §8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geosim.core.events import ProduceAcked
+from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
+from geosim.runner import build, run
+from geosim.scenario.loader import load_scenario
+from geosim.world.faults import FaultInjector
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def scenario(name: str, *overrides: str):
+    return load_scenario(SCENARIOS / f"{name}.yaml", overrides=list(overrides))
+
+
+def summary(name: str, *overrides: str) -> dict:
+    return run(scenario(name, *overrides)).summary
+
+
+def trace(sc, kinds, until=None):
+    """Run a built scenario and collect events of ``kinds``."""
+    ctx, world, strategy = build(sc, sc.simulation.seed)
+    events = []
+    for kind in kinds:
+        ctx.recorder.subscribe(kind, events.append)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=until or sc.simulation.duration + sc.simulation.drain)
+    return events, strategy, world
+
+
+# --- placement -------------------------------------------------------------------------
+
+def brokers(racks: dict[str, int]) -> list[BrokerInfo]:
+    out = []
+    for rack, n in racks.items():
+        for _ in range(n):
+            out.append(BrokerInfo(len(out), rack, rack, rack))
+    return out
+
+
+def test_rack_aware_spans_min_of_racks_and_rf():
+    infos = brokers({"r1": 2, "r2": 2, "r3": 2})
+    for replicas in rack_aware(infos, 24, 3):
+        assert len(set(replicas)) == 3
+        assert len({infos[b].rack for b in replicas}) == 3
+
+
+def test_two_racks_rf3_puts_two_replicas_in_one_rack_both_ways():
+    infos = brokers({"r1": 2, "r2": 2})
+    majority = set()
+    for replicas in rack_aware(infos, 8, 3):
+        racks = [infos[b].rack for b in replicas]
+        assert sorted(racks.count(r) for r in ("r1", "r2")) == [1, 2]
+        majority.add(max(("r1", "r2"), key=racks.count))
+    assert majority == {"r1", "r2"}  # leaders rotate, so both regions hold majorities
+
+
+def test_observers_never_share_a_broker_with_sync_replicas():
+    infos = brokers({"r1": 3, "r2": 3})
+    located = lambda b, loc: b.rack == loc  # noqa: E731
+    sync = by_location(infos, 6, {"r1": 2, "r2": 2}, located)
+    observers = by_location(infos, 6, {"r1": 1, "r2": 1}, located, sync)
+    for s, o in zip(sync, observers, strict=True):
+        assert not set(s) & set(o)
+        assert len(o) == 2
+
+
+# --- oracles ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def steady():
+    sc = scenario("stretch-3-regions", "faults=[]", "simulation.duration=40s",
+                  "simulation.drain=10s",
+                  "topology.links=[{between: [us-west1, us-west2],"
+                  " rtt: {dist: constant, value: 30ms}},"
+                  "{between: [us-west1, us-west3], rtt: {dist: constant, value: 60ms}},"
+                  "{between: [us-west2, us-west3], rtt: {dist: constant, value: 40ms}}]")
+    return sc, run(sc)
+
+
+def test_no_faults_nothing_lost_or_duplicated(steady):
+    _, result = steady
+    s = result.summary
+    assert s["loss"]["lost_records"] == 0
+    assert s["checks"]["duplicates"] == 0 and s["checks"]["duplicate_writes"] == 0
+    assert s["checks"]["skips"] == 0 and s["checks"]["reorders"] == 0
+    totals = s["records"]
+    assert totals["acked"] == totals["offered"] - totals["info"] - totals["failed"]
+    assert totals["failed"] == 0
+
+
+def test_acks_all_waits_at_least_the_round_trip_to_the_farthest_isr_member(steady):
+    """Every replica is in the ISR, one per region: a write led in us-west1 waits for
+    us-west3 (60 ms), one led in us-west2 for us-west3 (40 ms), one led in us-west3 for
+    us-west1 (60 ms). So no ack comes sooner than 40 ms after the last send."""
+    sc, _ = steady
+    events, strategy, _ = trace(sc, [ProduceAcked], until=30)
+    farthest = {"us-west1": 0.060, "us-west2": 0.040, "us-west3": 0.060}
+    checked = 0
+    for ev in events:
+        for row in ev.rows:
+            leader = strategy.brokers[strategy.parts[row.partition].leader]
+            assert ev.t - row.send_last >= farthest[leader.region] - 1e-9
+            checked += 1
+    assert checked > 1000
+
+
+# --- domain.md §8 -----------------------------------------------------------------------
+
+def test_stretch_three_regions_loses_nothing_when_a_region_is_destroyed():
+    s = summary("stretch-3-regions",
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+    assert s["loss"]["lost_records"] == 0
+    assert s["loss"]["rpo_seconds"] == 0
+    assert s["records"]["acked"] > 0
+
+
+def test_stretch_three_regions_outage_fails_over_within_kafka_defaults():
+    """Detection by the session timeout (9 s after the last heartbeat, sent at most
+    2 s before the fault), then elections: producers in the surviving regions are
+    acknowledged again within 10 s of the fault."""
+    s = summary("stretch-3-regions")
+    assert s["loss"]["lost_records"] == 0
+    for region in ("us-west1", "us-west3"):
+        first = s["rto"][region]["producers"]["first_success"]
+        assert 7.0 - 0.5 <= first <= 10.0
+
+
+def test_stretch_two_regions_brownout_then_destruction_loses_acked_writes():
+    s = summary("stretch-2-regions")
+    # AlterPartition shrinks (not fencing) happen only when followers fall behind:
+    # here, during the brownout, before the destruction.
+    assert s["counters"]["isr_shrinks"] > 0, "the brownout must push replicas out first"
+    assert s["loss"]["lost_records"] > 0
+    assert s["loss"]["rpo_seconds"] > 0
+
+
+def test_stretch_two_regions_without_third_site_stops_writes_when_majority_region_lost():
+    s = summary("stretch-2-regions-controllers")
+    # us-west2 survives, but without a controller majority nothing is fenced, no
+    # leader moves and no ISR shrinks: no write is acknowledged until us-west1 returns.
+    first = s["rto"]["us-west2"]["producers"]["first_success"]
+    assert first is not None and first >= 60.0
+    assert s["loss"]["lost_records"] == 0
+
+
+def test_acks_1_loses_the_unreplicated_suffix():
+    s = summary("stretch-3-regions", "workload.producer_config.acks=1",
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+    assert s["loss"]["lost_records"] > 0
+    assert s["loss"]["by_region"], "loss is attributed to writer regions"
+
+
+def test_acks_all_same_destruction_loses_nothing():
+    s = summary("stretch-3-regions", "workload.producer_config.acks=all",
+                "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+    assert s["loss"]["lost_records"] == 0
+
+
+def test_last_replica_standing_loses_acked_data_without_elr():
+    s = summary("stretch-last-replica")
+    assert s["loss"]["lost_records"] > 0
+
+
+def test_eligible_leader_replicas_prevent_last_replica_standing_loss():
+    s = summary("stretch-last-replica",
+                "strategy.config.eligible.leader.replicas.enable=true")
+    assert s["loss"]["lost_records"] == 0
+    assert s["unavailable"]["records"] > 0  # offline instead of lossy
+
+
+def test_observer_promotion_keeps_writes_available_after_losing_a_dc():
+    s = summary("observers-2dc")
+    assert s["counters"]["isr_expansions"] > 0  # the observers joined the ISR
+    first = s["rto"]["us-west1"]["producers"]["first_success"]
+    assert first is not None and first < 15.0
+    assert s["loss"]["lost_records"] == 0
+
+
+def test_without_automatic_promotion_writes_stop_under_min_isr():
+    s = summary("observers-2dc", "strategy.observer_promotion_policy=leader-is-observer")
+    first = s["rto"]["us-west1"]["producers"]["first_success"]
+    assert first is None or first >= 60.0
+
+
+def test_bad_broker_config_is_a_one_line_error():
+    from geosim.scenario.errors import ScenarioError
+    with pytest.raises(ScenarioError) as err:
+        scenario("stretch-3-regions", "strategy.config.min.insync.replicas=4")
+    text = str(err.value)
+    assert "strategy.config.min.insync.replicas" in text and "4" in text
+    assert "\n" not in text
+    with pytest.raises(ScenarioError) as err:
+        scenario("stretch-3-regions", "strategy.config.replica.lag.max=5")
+    assert "not a modelled broker" in str(err.value)
+
+
+def test_seed000_stretch_cluster_traffic_matches_the_published_figures():
+    """figures.md B12: producers 66.7 GiB/s inter-region (16.7 to remote leaders + 50
+    replicating to two other regions) and 5.6 GiB/s inter-zone; consumers with
+    fetch-from-follower 50 GiB/s inter-zone. Rates over the production time."""
+    duration = 4.0
+    s = summary("kafka-stretch-seed000", "faults=[]", f"simulation.duration={duration}s",
+                "simulation.warmup=1s", "simulation.drain=0s")
+    gib = 2**30
+    cross = s["bytes"]["cross_region"]["by_purpose"]
+    zone = s["bytes"]["inter_zone"]["by_purpose"]
+    producers_cross = (cross["produce"] + cross["replicate"]) / duration / gib
+    producers_zone = zone["produce"] / duration / gib
+    consumers_zone = zone["consume"] / duration / gib
+    assert producers_cross == pytest.approx(66.7, rel=0.05)
+    assert producers_zone == pytest.approx(5.6, rel=0.05)
+    assert consumers_zone == pytest.approx(50.0, rel=0.05)
