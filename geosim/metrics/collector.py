@@ -47,6 +47,7 @@ from geosim.core.events import (
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
 from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.isr import IsrSeries
 from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.phases import PHASES, PhaseClock
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
@@ -118,6 +119,8 @@ class MetricsCollector:
             regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
         self.checks = ConsistencyChecker(window=check_window)
         self.partitions = PartitionLoss()
+        self.isr = IsrSeries(bin_width)
+        recorder.subscribe(PartitionChanged, self.isr.on_partition)
         for kind, handler in ((ProduceAcked, self.partitions.on_acked),
                               (PartitionChanged, self.partitions.on_partition),
                               (RowsTruncated, self.partitions.on_truncated),
@@ -248,8 +251,13 @@ class MetricsCollector:
             checks=self.checks.report,
             traffic=classify_bytes(bytes_by_pair, zone_region, self.production_end),
             counters=dict(counters),
-            timeseries=self._frame(bins, nbins),
+            timeseries=self._with_isr(self._frame(bins, nbins), nbins),
         )
+
+    def _with_isr(self, frame: pd.DataFrame, nbins: int) -> pd.DataFrame:
+        """The time series plus ``isr_size`` rows where partitions reported (Kafka)."""
+        isr = self.isr.frame(nbins)
+        return frame if isr.empty else pd.concat([frame, isr], ignore_index=True)
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:
         out = {metric: self.series.values(name, metric, nbins) for metric in SERIES[:-1]}

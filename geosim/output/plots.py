@@ -29,7 +29,8 @@ GIB = 2**30
 PHASE_STYLES = {"before": "-", "during": "--", "after": ":"}
 #: Per-bin state metrics a strategy may record (stretch, observers), with axis labels;
 #: :func:`timeline` adds a panel for each one present in the time series.
-STATE_METRICS = {"isr_size": "ISR size (replicas)", "replication_lag": "replication lag (s)"}
+STATE_METRICS = {"isr_size": "smallest ISR (replicas),\nby leader region",
+                 "replication_lag": "replication lag (s)"}
 #: File names used by :func:`save_all`.
 FILES = {"timeline": "timeline.png", "latency_cdf": "latency.png",
          "bytes_by_purpose": "bytes.png", "bytes_by_pair": "bytes-pairs.png"}
