@@ -117,3 +117,17 @@ def test_isr_series_samples_the_smallest_isr_by_leader_region():
     assert table["all"].tolist() == [3, 2, 0, 2, 2]  # offline counts as 0
     assert set(frame["metric"]) == {"isr_size"}
     assert IsrSeries(1.0).frame(3).empty
+
+
+def test_result_and_saved_run_frames_agree(result, tmp_path):
+    saved = load_run(write_results(result, tmp_path / "r", plots=False))
+    live, back = result.to_dataframe("latency"), saved.to_dataframe("latency")
+    assert list(live.columns) == list(back.columns)
+    assert live[["kind", "region", "phase"]].values.tolist() == \
+        back[["kind", "region", "phase"]].values.tolist()
+    pd.testing.assert_series_equal(live["p50"], back["p50"], rtol=1e-8)
+    row = result.to_dataframe("row")
+    assert len(row) == 1 and row["seed"].iloc[0] == 1
+    assert saved.to_dataframe("row").columns.tolist() == row.columns.tolist()
+    with pytest.raises(ValueError, match="what must be"):
+        result.to_dataframe("nope")

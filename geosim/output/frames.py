@@ -84,6 +84,33 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def latency_frame(histograms: Mapping[tuple[str, str, str], Any]) -> pd.DataFrame:
+    """Percentiles (seconds) per kind, region and phase, as ``latency.csv`` has them."""
+    from geosim.output.writer import LATENCY_QUANTILES, latency_rows
+
+    rows = []
+    for kind, region, phase, hist in latency_rows(dict(histograms)):
+        stats = {name: hist.quantile(q) for name, q in LATENCY_QUANTILES}
+        rows.append({"kind": kind, "region": region, "phase": phase, **stats,
+                     "max": hist.max, "mean": hist.mean, "records": hist.count})
+    return pd.DataFrame(rows, columns=["kind", "region", "phase",
+                                       *(name for name, _ in LATENCY_QUANTILES),
+                                       "max", "mean", "records"])
+
+
+def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
+    """A run as a DataFrame: ``timeseries`` (t, region, metric, value), ``latency``
+    (percentiles per kind, region and phase) or ``row`` (one row: :func:`summary_row`).
+    """
+    if what == "timeseries":
+        return result.report.timeseries
+    if what == "latency":
+        return latency_frame(result.report.histograms)
+    if what == "row":
+        return pd.DataFrame([summary_row(result.summary)])
+    raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
+
+
 @dataclass
 class SavedCdf:
     """A latency distribution read back from ``latency-cdf.csv`` (seconds, fractions)."""
@@ -146,9 +173,16 @@ class SavedRun:
         """The run's headline metrics (:func:`summary_row`)."""
         return summary_row(self.summary)
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """The time series, as :meth:`geosim.runner.Result.to_dataframe` gives it."""
-        return self.timeseries
+    def to_dataframe(self, what: str = "timeseries") -> pd.DataFrame:
+        """As :meth:`geosim.runner.Result.to_dataframe`: ``timeseries``, ``latency``
+        (read from latency.csv) or ``row``."""
+        if what == "timeseries":
+            return self.timeseries
+        if what == "latency":
+            return self.latency
+        if what == "row":
+            return pd.DataFrame([self.to_row()])
+        raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
 
 
 def _csv(path: Path, floats: tuple[str, ...] = ()) -> pd.DataFrame:
