@@ -1,9 +1,10 @@
-"""The ``geosim`` command line: run, validate, list strategies.
+"""The ``geosim`` command line: run, validate, estimate cost, list strategies.
 
 ::
 
     geosim run scenarios/x.yaml --seed 3 --set simulation.duration=10m
     geosim validate scenarios/x.yaml
+    geosim cost scenarios/x.yaml --duration 30s
     geosim strategies
     geosim sweep scenarios/x.yaml --grid strategy.flush_interval=100ms,250ms --seeds 1-20
     geosim compare scenarios/x.yaml --strategies diskless-bucket,diskless-quorum
@@ -82,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="load and check a scenario, run nothing")
     scenario_args(validate)
     validate.set_defaults(handler=_cmd_validate)
+
+    cost = commands.add_parser("cost", help="a quick monthly cost estimate from a short "
+                               "steady-state run (no faults)")
+    scenario_args(cost)
+    cost.add_argument("--seed", type=_seed, help="root random seed "
+                      "(default: the scenario's simulation.seed)")
+    cost.add_argument("--duration", default="20s", metavar="DURATION",
+                      help="steady-state time to measure after the warmup (default 20s)")
+    cost.add_argument("--warmup", metavar="DURATION", help="warmup before measuring "
+                      "(default: the scenario's, at most 10s)")
+    cost.add_argument("--full", action="store_true", help="run the scenario as written "
+                      "(faults, durations) and also price the outage")
+    cost.add_argument("--json", action="store_true", help="print the cost block of "
+                      "summary.json instead of the table")
+    cost.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    cost.set_defaults(handler=_cmd_cost)
 
     strategies = commands.add_parser("strategies", help="list the replication strategies")
     strategies.set_defaults(handler=_cmd_strategies)
@@ -220,6 +237,45 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         raise UserError(f"--out {out_dir}: cannot write results: "
                         f"{exc.strerror or exc}") from None
     print(f"results: {path}" if not args.quiet else str(path), file=out)
+    return 0
+
+
+def _cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+
+    from geosim.core.units import UnitError, parse_duration
+    from geosim.output.table import format_cost
+    from geosim.runner import run
+
+    if not args.full:
+        scenario = _load(args, seed=args.seed)
+        try:
+            duration = parse_duration(args.duration)
+            warmup = (min(scenario.simulation.warmup, 10.0) if args.warmup is None
+                      else parse_duration(args.warmup))
+        except UnitError as exc:
+            raise UserError(f"cost: {exc}") from None
+        if duration <= 0:
+            raise UserError(f"cost: --duration must be > 0, got {args.duration!r}")
+        args.overrides = [*args.overrides, "faults=[]", f"simulation.warmup={warmup}",
+                          f"simulation.duration={warmup + duration}", "simulation.drain=0"]
+    scenario = _load(args, seed=args.seed)
+    if scenario.cost.provider is None and scenario.topology.provider == "none":
+        raise UserError(f"{args.file}: cost.provider: must be set (gcp, aws or azure): "
+                        f"topology.provider is none")
+    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    show_progress = not args.no_progress and scenario.simulation.progress
+    progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show_progress else None
+    try:
+        result = run(scenario, seed, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    cost = result.summary.get("cost")
+    if args.json:
+        print(json.dumps(cost, indent=2, sort_keys=True), file=out)
+    else:
+        print("\n".join(format_cost(result.summary)), file=out)
     return 0
 
 

@@ -17,6 +17,8 @@ from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
 from geosim.core.context import Context
+from geosim.cost.from_run import bill_run, snapshot_times
+from geosim.cost.usage import CounterSnapshots
 from geosim.metrics.collector import MetricsCollector
 from geosim.metrics.summary import build_summary
 from geosim.scenario.schema import Scenario
@@ -38,6 +40,7 @@ class Result:
     summary: dict
     report: object  # geosim.metrics.collector.MetricsReport
     run_info: dict = field(default_factory=dict)
+    bill: object = None  # geosim.cost.Bill, or None without a price book
 
     def to_dataframe(self, what: str = "timeseries"):
         """The run as a pandas DataFrame: by default the tidy time series (t, region,
@@ -88,6 +91,10 @@ def run(scenario: Scenario, seed: int | None = None, *,
         # Reordering can only involve rows in flight together: a few per partition.
         check_window=8)
     injector = FaultInjector(world, strategy)
+    # Cost: cumulative counters at the bounds of the steady state and of the outage.
+    snapshots = CounterSnapshots(
+        ctx.env, lambda: (world.network.bytes, world.object_store.counters),
+        snapshot_times(scenario))
     strategy.start()
     injector.start()
     end = sim.duration + sim.drain
@@ -107,6 +114,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+    snapshots.finish()
     live_memory = None
     if measure_memory:
         gc.collect()  # count what is reachable, not garbage awaiting a full collection
@@ -124,6 +132,10 @@ def run(scenario: Scenario, seed: int | None = None, *,
                    for f, w in zip(scenario.faults, windows, strict=True)],
         "counters": counters,
     }
+    bill = bill_run(scenario, snapshots, report.timeseries,
+                    compression_ratio=world.workload.compression_ratio,
+                    broker_counts=world.workload.broker_counts)
+    meta["cost"] = bill.to_dict() if bill is not None else None
     summary = build_summary(report, meta=meta)
     wall = time.perf_counter() - wall_start
     run_info = {"wall_seconds": wall, "simulated_seconds": end,
@@ -136,4 +148,4 @@ def run(scenario: Scenario, seed: int | None = None, *,
         # summary is built: what must not grow with simulated time.
         run_info["live_memory_bytes"] = live_memory
         tracemalloc.stop()
-    return Result(scenario, seed, summary, report, run_info)
+    return Result(scenario, seed, summary, report, run_info, bill)

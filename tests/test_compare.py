@@ -105,14 +105,22 @@ def test_report_numbers_match_the_individual_runs(report_dir):
     assert not [p for p in report_dir.parent.iterdir() if ".tmp" in p.name]
 
 
-def test_cost_hook_reports_a_cost_section_when_present(report_dir):
-    summary = load_run(report_dir / "diskless-bucket").summary
-    costed = {**summary, "cost": {"monthly_usd": {"total": 1234.5, "network": 1000.0}}}
-    row = summary_row(costed)
-    assert row["cost.monthly_usd.total"] == 1234.5
-    text = report_markdown({"a": costed, "b": costed})
-    assert "| monthly_usd.total | 1,234.50 | 1,234.50 |" in text
-    assert "Not in these summaries" in report_markdown({"a": summary})
+def test_cost_is_side_by_side(report_dir):
+    summaries = {name: load_run(report_dir / name).summary for name in VARIANTS}
+    bills = [s["cost"] for s in summaries.values()]
+    assert all(bill and bill["total_usd_per_month"] > 0 for bill in bills)
+    text = report_markdown(summaries)
+    totals = " | ".join(f"{bill['total_usd_per_month']:,.2f}" for bill in bills)
+    assert f"| total per month | {totals} |" in text
+    table = pd.read_csv(report_dir / "comparison.csv")
+    assert table["cost.total_usd_per_month"].tolist() == pytest.approx(
+        [bill["total_usd_per_month"] for bill in bills])
+    # an unfamiliar bill is shown leaf by leaf; no bill at all is said so
+    odd = {**summaries["diskless-bucket"], "cost": {"monthly": {"total": 1234.5}}}
+    assert summary_row(odd)["cost.monthly.total"] == 1234.5
+    assert "| monthly.total | 1,234.50 |" in report_markdown({"a": odd})
+    assert "Not in these summaries" in report_markdown(
+        {"a": {**summaries["diskless-bucket"], "cost": None}})
 
 
 def test_checks_follow_the_summary(report_dir):

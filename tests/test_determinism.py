@@ -14,11 +14,15 @@ from geosim.scenario.loader import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
+STRETCH = ROOT / "scenarios" / "stretch-3-regions.yaml"
+STRETCH_SHORT = ["simulation.duration=50s", "simulation.drain=10s",
+                 "faults=[{kind: region-outage, region: us-west2, at: 20s, duration: 15s}]"]
+
 SCRIPT = """
 import json, sys
 from geosim.runner import run
 from geosim.scenario.loader import load_scenario
-result = run(load_scenario(sys.argv[1]), int(sys.argv[2]))
+result = run(load_scenario(sys.argv[1], sys.argv[3:]), int(sys.argv[2]))
 sys.stdout.write(json.dumps(result.summary, indent=2, sort_keys=True))
 """
 
@@ -27,9 +31,10 @@ def summary_json(seed: int) -> str:
     return json.dumps(run(load_scenario(QUICKSTART), seed).summary, indent=2, sort_keys=True)
 
 
-def in_subprocess(seed: int, hashseed: str) -> str:
+def in_subprocess(seed: int, hashseed: str, path: Path = QUICKSTART,
+                  overrides: tuple[str, ...] = ()) -> str:
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(QUICKSTART), str(seed)],
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(path), str(seed), *overrides],
                          capture_output=True, text=True, env=env, check=True, cwd=ROOT)
     return out.stdout
 
@@ -48,3 +53,11 @@ def test_different_seeds_differ():
     a, b = json.loads(summary_json(7)), json.loads(summary_json(8))
     assert a["latency"]["e2e"]["all"]["before"] != b["latency"]["e2e"]["all"]["before"]
     assert a["seed"] == 7 and b["seed"] == 8
+
+
+def test_kafka_strategy_same_seed_same_summary_across_processes():
+    """The stretch model (sets of brokers, dicts of partitions) is deterministic too."""
+    here = json.dumps(run(load_scenario(STRETCH, STRETCH_SHORT), 3).summary, indent=2,
+                      sort_keys=True)
+    assert in_subprocess(3, "1", STRETCH, tuple(STRETCH_SHORT)) == here
+    assert in_subprocess(3, "999", STRETCH, tuple(STRETCH_SHORT)) == here

@@ -222,3 +222,13 @@ def test_seed000_stretch_cluster_traffic_matches_the_published_figures():
     assert producers_cross == pytest.approx(66.7, rel=0.05)
     assert producers_zone == pytest.approx(5.6, rel=0.05)
     assert consumers_zone == pytest.approx(50.0, rel=0.05)
+    # ... and its monthly bill (issue 5), networking lines from the simulated bytes
+    cost = s["cost"]
+    network = [line for line in cost["lines"] if line["category"] == "network"]
+    producer = sum(line["usd"] for line in network
+                   if "produce" in line["item"] or "replicate" in line["item"])
+    consumer = sum(line["usd"] for line in network
+                   if "consume" in line["item"] and "inter-zone" in line["item"])
+    assert producer == pytest.approx(3_600_000, rel=0.05)
+    assert consumer == pytest.approx(1_296_000, rel=0.05)
+    assert cost["total_usd_per_month"] == pytest.approx(7_527_268, rel=0.03)

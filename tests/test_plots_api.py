@@ -45,13 +45,14 @@ def texts(fig) -> set[str]:
 def test_timeline_adds_a_panel_per_recorded_state_metric(result):
     assert len(timeline(result).axes) == 2
     frame = result.report.timeseries
-    isr = frame[frame["metric"] == "acked_bytes"].assign(metric="isr_size", value=3.0)
+    isr = frame[frame["metric"] == "acked_bytes"].assign(metric="under_min_isr_partitions",
+                                                         region="all", value=3.0)
     report = type("R", (), {"timeseries": pd.concat([frame, isr]),
                             "bin_width": result.report.bin_width,
                             "t_end": result.report.t_end})()
     fig = timeline(report, result.summary)
     assert len(fig.axes) == 3
-    assert "smallest ISR (replicas),\nby leader region" in texts(fig)
+    assert "partitions with\nISR < min.insync.replicas" in texts(fig)
 
 
 def test_bytes_by_pair_names_each_pair(result):
@@ -97,26 +98,6 @@ def test_metric_vs_factor():
     assert labels == ["1s", "2s", "4s"]
     with pytest.raises(KeyError, match="no column 'nope'"):
         metric_vs_factor(table, "nope", "latency.e2e.before.p50")
-
-
-def test_isr_series_samples_the_smallest_isr_by_leader_region():
-    from geosim.core.events import PartitionChanged
-    from geosim.metrics.isr import IsrSeries
-
-    series = IsrSeries(bin_width=1.0)
-    for event in (PartitionChanged(0.0, 0, "a", 3, False, "initial"),
-                  PartitionChanged(0.0, 1, "b", 3, False, "initial"),
-                  PartitionChanged(1.5, 0, "a", 2, False, "isr shrink"),
-                  PartitionChanged(2.2, 1, None, 1, True, "leader lost"),
-                  PartitionChanged(3.9, 1, "a", 3, False, "elected")):
-        series.on_partition(event)
-    frame = series.frame(5)
-    table = frame.pivot(index="t", columns="region", values="value")
-    assert table["a"].tolist() == [3, 2, 2, 2, 2]
-    assert table["b"].tolist()[:2] == [3, 3] and table["b"].isna().tolist()[2:] == [True] * 3
-    assert table["all"].tolist() == [3, 2, 0, 2, 2]  # offline counts as 0
-    assert set(frame["metric"]) == {"isr_size"}
-    assert IsrSeries(1.0).frame(3).empty
 
 
 def test_result_and_saved_run_frames_agree(result, tmp_path):

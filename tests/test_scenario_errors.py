@@ -112,7 +112,7 @@ def test_minimal_scenario_is_valid() -> None:
 def test_unknown_top_level_field_lists_the_known_ones() -> None:
     assert error(with_(tiny(), colour="red")) == (
         "x.yaml: colour: unknown field; expected one of: name, description, topology, "
-        "object_store, metadata, workload, strategy, faults, simulation")
+        "object_store, metadata, workload, strategy, faults, simulation, cost")
 
 
 def test_unknown_strategy_field_drops_the_union_tag() -> None:

@@ -213,14 +213,16 @@ def report_markdown(summaries: Mapping[str, dict], *,
     ])
 
     out += ["", "## Cost", ""]
-    if any("cost" in s for s in values):
-        leaves = [_leaves(s.get("cost", {})) for s in values]
-        keys = list(dict.fromkeys(k for leaf in leaves for k in leaf))
-        out += _table(head, [[key, *(_cost(leaf.get(key)) for leaf in leaves)]
-                             for key in keys])
+    bills = [s.get("cost") or {} for s in values]
+    if any(bills):
+        out += _table(head, _cost_rows(bills))
+        currency = next((b.get("currency") for b in bills if b.get("currency")), "USD")
+        out += ["", f"Monthly {currency}, extrapolated from the steady state by geosim.cost "
+                "(the bill's lines are in each variant's `summary.json`); `-`: no bill "
+                "(no price book for the provider)."]
     else:
-        out.append("Not in these summaries: the cost model (issue 5) adds a `cost` section "
-                   "to `summary.json`; its scalar entries appear here when present.")
+        out.append("Not in these summaries: no `cost` bill (geosim.cost needs a price book "
+                   "for the topology's provider).")
 
     out += ["", "## Plots", "", "![comparison across variants](comparison.png)", "",
             "![end-to-end latency CDFs](latency.png)", ""]
@@ -229,6 +231,25 @@ def report_markdown(summaries: Mapping[str, dict], *,
                    f"[latency]({name}/latency.png), [bytes]({name}/bytes.png), "
                    f"[summary]({name}/summary.json)")
     return "\n".join(out) + "\n"
+
+
+def _cost_rows(bills: list[dict]) -> list[list[str]]:
+    """Rows of the cost table: the monthly total, by category, the outage's extra; any
+    other scalar of an unfamiliar bill as it is."""
+    rows = []
+    if any("total_usd_per_month" in b for b in bills):
+        rows.append(["total per month", *(_cost(b.get("total_usd_per_month")) for b in bills)])
+        categories = sorted({c for b in bills for c in b.get("by_category", {})})
+        rows += [[f"  {c.replace('_', ' ')}",
+                  *(_cost(b.get("by_category", {}).get(c)) if b else NA for b in bills)]
+                 for c in categories]
+        if any("outage" in b for b in bills):
+            rows.append(["outage window, difference from steady state",
+                         *(_cost((b.get("outage") or {}).get("total_usd")) for b in bills)])
+        return rows
+    leaves = [_leaves(b) for b in bills]
+    keys = list(dict.fromkeys(k for leaf in leaves for k in leaf))
+    return [[key, *(_cost(leaf.get(key)) for leaf in leaves)] for key in keys]
 
 
 def _cost(value: Any) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geosim.core.events import (
+    BrokerFenced,
     Delivered,
     FaultStarted,
     ObjectCommitted,
@@ -47,8 +48,8 @@ from geosim.core.events import (
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
 from geosim.metrics.histogram import LatencyHistogram
-from geosim.metrics.isr import IsrSeries
 from geosim.metrics.partition_loss import PartitionLoss, merge
+from geosim.metrics.partitions import PartitionTimeline
 from geosim.metrics.phases import PHASES, PhaseClock
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery
@@ -119,12 +120,16 @@ class MetricsCollector:
             regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
         self.checks = ConsistencyChecker(window=check_window)
         self.partitions = PartitionLoss()
-        self.isr = IsrSeries(bin_width)
-        recorder.subscribe(PartitionChanged, self.isr.on_partition)
         for kind, handler in ((ProduceAcked, self.partitions.on_acked),
                               (PartitionChanged, self.partitions.on_partition),
                               (RowsTruncated, self.partitions.on_truncated),
                               (FaultStarted, self.partitions.on_fault)):
+            recorder.subscribe(kind, handler)
+        self.leadership = PartitionTimeline()
+        for kind, handler in ((PartitionChanged, self.leadership.on_partition),
+                              (BrokerFenced, self.leadership.on_fenced),
+                              (FaultStarted, self.leadership.on_fault),
+                              (ProduceAcked, self.leadership.on_acked)):
             recorder.subscribe(kind, handler)
         for kind, handler in (
                 (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),
@@ -251,13 +256,10 @@ class MetricsCollector:
             checks=self.checks.report,
             traffic=classify_bytes(bytes_by_pair, zone_region, self.production_end),
             counters=dict(counters),
-            timeseries=self._with_isr(self._frame(bins, nbins), nbins),
+            timeseries=self._frame(bins, nbins, self.leadership.series(
+                names, nbins, self.series.bin_width)),
+            partitions=self.leadership.report(),
         )
-
-    def _with_isr(self, frame: pd.DataFrame, nbins: int) -> pd.DataFrame:
-        """The time series plus ``isr_size`` rows where partitions reported (Kafka)."""
-        isr = self.isr.frame(nbins)
-        return frame if isr.empty else pd.concat([frame, isr], ignore_index=True)
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:
         out = {metric: self.series.values(name, metric, nbins) for metric in SERIES[:-1]}
@@ -331,9 +333,15 @@ class MetricsCollector:
                 bins[column], width, fault_start, self.production_end, baseline)
         return {"producers": producers, "consumers": consumers}
 
-    def _frame(self, bins: dict[str, dict[str, np.ndarray]], nbins: int) -> pd.DataFrame:
+    def _frame(self, bins: dict[str, dict[str, np.ndarray]], nbins: int,
+               extra: list[tuple[str, str, np.ndarray]] = ()) -> pd.DataFrame:
         starts = np.arange(nbins) * self.series.bin_width
         t_parts, region_parts, metric_parts, value_parts = [], [], [], []
+        for name, metric, values in extra:
+            t_parts.append(starts)
+            value_parts.append(values)
+            region_parts.append(np.full(nbins, name, dtype=object))
+            metric_parts.append(np.full(nbins, metric, dtype=object))
         for name, columns in bins.items():
             for metric in SERIES:
                 values = columns[metric]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.partitions import PartitionReport
 
 
 @dataclass
@@ -142,6 +143,7 @@ class MetricsReport:
     traffic: TrafficReport
     counters: dict
     timeseries: pd.DataFrame
+    partitions: PartitionReport | None = None  # strategies with partition replicas
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

@@ -31,7 +31,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
 
     ``meta`` supplies ``scenario``, ``strategy``, ``seed``, ``geosim_version``
     (default: the installed version), ``faults`` (dicts or objects with ``kind``,
-    ``target``, ``start``, ``end``) and ``counters`` (merged over the report's).
+    ``target``, ``start``, ``end``), ``counters`` (merged over the report's) and
+    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None).
     """
     totals = report.totals.get("all", {})
     summary = {
@@ -87,9 +88,27 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
             "duplicate_writes": report.checks.duplicate_writes,
             "redelivered_after_rebalance": report.checks.redelivered_after_rebalance,
         },
+        "partitions": _partitions(report.partitions),
         "counters": {**report.counters, **dict(meta.get("counters", {}))},
+        # The monthly bill (geosim.cost), computed by the runner; None without prices.
+        "cost": meta.get("cost"),
     }
     return normalize(summary)
+
+
+def _partitions(report: Any) -> dict | None:
+    """Leadership of replicated partitions (Kafka strategies); None for the others."""
+    if report is None:
+        return None
+    f = report.failover
+    return {
+        "partitions": report.partitions,
+        "leader_changes": report.leader_changes,
+        "offline_windows": [[p, start, end] for p, start, end in report.offline_windows],
+        "failover": {"detection_seconds": f.detection_seconds,
+                     "election_seconds": f.election_seconds,
+                     "client_seconds": f.client_seconds},
+    }
 
 
 def normalize(value: Any) -> Any:

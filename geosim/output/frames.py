@@ -79,7 +79,7 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
         row[f"bytes.cross_region.{purpose}"] = size
     for key, count in sorted(summary.get("checks", {}).items()):
         row[f"checks.{key}"] = count
-    if "cost" in summary:  # hook for the cost model (issue 5): carried through as is
+    if summary.get("cost"):  # the bill of geosim.cost (None without a price book)
         row.update(_leaves(summary["cost"], "cost"))
     return row
 

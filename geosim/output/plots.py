@@ -27,9 +27,11 @@ from geosim.core.units import format_bytes
 GIB = 2**30
 #: Phases drawn by :func:`latency_cdf`, with their line styles.
 PHASE_STYLES = {"before": "-", "during": "--", "after": ":"}
-#: Per-bin state metrics a strategy may record (stretch, observers), with axis labels;
-#: :func:`timeline` adds a panel for each one present in the time series.
-STATE_METRICS = {"isr_size": "smallest ISR (replicas),\nby leader region",
+#: Per-bin state metrics of replicated partitions (stretch, observers; see
+#: geosim.metrics.partitions), with axis labels; :func:`timeline` adds a panel for each
+#: one present in the time series.
+STATE_METRICS = {"under_min_isr_partitions": "partitions with\nISR < min.insync.replicas",
+                 "offline_partitions": "offline partitions\n(no leader)",
                  "replication_lag": "replication lag (s)"}
 #: File names used by :func:`save_all`.
 FILES = {"timeline": "timeline.png", "latency_cdf": "latency.png",
@@ -96,8 +98,8 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     centred 5-bin mean (flushes land in bins unevenly), up to 105 %. Regions without
     traffic are left out. Faults from ``summary["faults"]`` are shaded and labelled with
     kind and target. Where the strategy records them, the time series metrics of
-    ``STATE_METRICS`` (ISR size, replication lag) get a panel each, drawn per bin as
-    recorded.
+    ``STATE_METRICS`` (partitions under min.insync.replicas, offline partitions,
+    replication lag) get a panel each, drawn per bin as recorded.
     """
     report, summary = _unpack(source, summary)
     frame = report.timeseries

@@ -25,6 +25,10 @@ TOP_PURPOSES = 4
 #: is expected behaviour of committed offsets, so it is not flagged).
 ANOMALIES = ("duplicates", "skips", "reorders", "duplicate_writes")
 
+#: Order of the cost categories (geosim.cost.bill.CATEGORIES).
+COST_CATEGORIES = ("instances", "tier1_networking", "disks", "object_storage",
+                   "object_requests", "object_replication", "network", "metadata", "licence")
+
 _MISSING = "-"
 
 
@@ -197,8 +201,58 @@ def _checks(summary: dict[str, Any]) -> list[str]:
     return [f"Checks   {verdict}", f"  {counts}"]
 
 
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "unpriced"
+    text = f"${abs(value):,.2f}" if abs(value) < 100 else f"${abs(value):,.0f}"
+    return "-" + text if value < 0 else text
+
+
+def _cost_rows(lines: Sequence[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for line in lines:
+        price = line.get("unit_price")
+        unit = (line.get("price_unit") or "").removeprefix("USD")
+        rows.append([line.get("category", ""), line.get("item", ""),
+                     "-" if price is None else f"${price:g}{unit}",
+                     line.get("price_key", ""), _usd(line.get("usd"))])
+    return rows
+
+
+def format_cost(summary: dict[str, Any]) -> list[str]:
+    """The cost section: monthly line items, totals by category, the outage's extra."""
+    cost = summary.get("cost")
+    if not cost:
+        return []
+    window = cost.get("steady_window") or [None, None]
+    lines = [f"Monthly cost ({cost.get('provider')}, 30-day month, steady-state rates of "
+             f"{_duration(window[0])}-{_duration(window[1])})",
+             *_table(["category", "item", "unit price", "price key", "USD/month"],
+                     _cost_rows(cost.get("lines", [])), labels=2)]
+    by_category = cost.get("by_category", {})
+    if by_category:
+        order = {name: i for i, name in enumerate(COST_CATEGORIES)}
+        lines.append("  by category: " + ", ".join(
+            f"{name} {_usd(value)}" for name, value in
+            sorted(by_category.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
+    lines.append(f"  total {_usd(cost.get('total_usd_per_month'))} per month")
+    if cost.get("unpriced"):
+        lines.append(f"  UNPRICED (not in the price book, left out of the total): "
+                     f"{', '.join(cost['unpriced'])}")
+    if cost.get("overridden_prices"):
+        lines.append(f"  prices set by the scenario: {', '.join(cost['overridden_prices'])}")
+    outage = cost.get("outage") or {}
+    if outage.get("lines"):
+        lines += [f"Extra cost of the outage ({_duration(outage.get('seconds'))} from the "
+                  f"first fault's start, over the steady-state rate; not per month)",
+                  *_table(["category", "item", "unit price", "price key", "USD"],
+                          _cost_rows(outage["lines"]), labels=2),
+                  f"  total {_usd(outage.get('total_usd'))}"]
+    return lines
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """A readable fixed-width report of a run's summary dict (no trailing newline)."""
     sections = [_header(summary), _records(summary), _loss(summary), _rto(summary),
-                _latency(summary), _traffic(summary), _checks(summary)]
+                _latency(summary), _traffic(summary), _checks(summary), format_cost(summary)]
     return "\n\n".join("\n".join(section) for section in sections if section)

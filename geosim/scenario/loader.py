@@ -644,6 +644,7 @@ class _Checker:
         self.strategy()
         self.faults()
         self.simulation()
+        self.cost()
         self.non_negative(self.s, [])
 
     def topology(self) -> None:
@@ -847,6 +848,35 @@ class _Checker:
         if sim.warmup >= sim.duration:
             self.fail("simulation.warmup", f"must be < simulation.duration "
                       f"({sim.duration:g} s)", sim.warmup)
+
+    def cost(self) -> None:
+        """Prices exist and are non-negative; deployment places exist (geosim.cost)."""
+        from geosim.cost.prices import PriceError, load_price_book
+
+        cost = self.s.cost
+        provider = cost.provider or self.s.topology.provider
+        for key in cost.prices:
+            region = key.partition("@")[2]
+            if region:
+                self.region(region, f"cost.prices.{key}")
+        if provider != "none":
+            try:
+                load_price_book(provider, cost.prices, override_source=self.source)
+            except PriceError as exc:
+                value = NO_VALUE if exc.value is None else exc.value
+                self.fail(exc.path, exc.expected, value)
+        elif cost.prices:
+            self.fail("cost.provider", "must be set (gcp, aws or azure) to price "
+                      "cost.prices: topology.provider is none")
+        for i, group in enumerate(cost.deployment.instances):
+            path = f"cost.deployment.instances[{i}]"
+            for where, count in group.count.items():
+                self.location(where, f"{path}.count.{where}")
+                if count < 0:
+                    self.fail(f"{path}.count.{where}", "must be >= 0", count)
+            if (group.disk_type is None) != (group.disk_size is None):
+                self.fail(f"{path}.disk_size" if group.disk_size is None
+                          else f"{path}.disk_type", "disk_type and disk_size go together")
 
     def non_negative(self, model: BaseModel, parts: list[str | int]) -> None:
         """No duration, size or rate anywhere may be negative or NaN (YAML's ``.nan``)."""

@@ -458,6 +458,67 @@ class SimulationSpec(Model):
     bin: Duration = described(1.0, "Width of time-series bins.", unit="s", gt=0)
 
 
+# --- cost -----------------------------------------------------------------------------
+
+class InstanceGroupSpec(Model):
+    """A group of identical instances (brokers, etcd nodes...) billed by the hour."""
+
+    name: str = described("brokers", "Label of the group in the bill.")
+    type: str = described(..., "Instance type as the provider names it (`n2d-standard-32`, "
+                          "`m6in.large`); priced by `instance.<type>.<commitment>`.")
+    count: dict[str, int] = described(
+        {}, "Instances per region or zone id. Default for a group named `brokers`: "
+        "`strategy.brokers` (the simulated broker placement).")
+    tier1_networking: bool = described(
+        False, "GCP Tier_1 per-VM networking, priced by `tier1_networking.<type>.<commitment>`.",
+        source="figures.md B11 (required for guaranteed network throughput)")
+    disk_type: str | None = described(None, "Attached disk type, priced by `disk.<type>` "
+                                       "per GiB-month.")
+    disk_size: Size | None = described(None, "Attached disk size per instance.", unit="bytes")
+
+
+class DeploymentSpec(Model):
+    """What is deployed and billed besides what the simulation measures."""
+
+    instances: list[InstanceGroupSpec] = described([], "Instance groups; none by default.")
+    commitment: Literal["on_demand", "1y"] = described(
+        "on_demand", "Price instances and Spanner nodes on demand or with a 1-year commitment.")
+    retention: Duration = described(
+        7 * 86400.0, "How long written data stays in object storage: stored bytes = compressed "
+        "write rate x retention.", unit="s",
+        source="figures.md B11, B12 (7 days of retention)")
+    storage_class: str = described("standard", "Object storage class, priced by "
+                                   "`object_storage.<bucket kind>.<class>`.")
+    bucket: Literal["regional", "dual-region", "multi-region"] | None = described(
+        None, "Bucket kind for storage, request and replication prices. Default: "
+        "`object_store.kind`.")
+    tiered_storage: bool = described(
+        False, "The strategy's brokers copy every written byte to object storage (Kafka "
+        "tiered storage) although the simulation writes no objects: storage and bucket "
+        "replication are then computed from the acknowledged write rate.",
+        source="figures.md B12 (tiered storage on a multi-region bucket)")
+    spanner_nodes: int | None = described(
+        None, "Spanner nodes, priced by `metadata.spanner.<config>.node.<commitment>` "
+        "(config from `metadata.preset`: `multi-region` or `regional`); none by default.",
+        ge=0, source="figures.md M6 (9 nodes for 100 GiB/s)")
+    licence: str | None = described(
+        None, "Product whose licence fee is charged per GiB of uncompressed writes, priced "
+        "by `licence.<product>` (e.g. `bufstream`); none by default.",
+        source="figures.md P12")
+
+
+class CostSpec(Model):
+    """The monthly bill: price book, overrides and the deployment (README, Cost)."""
+
+    provider: Literal["gcp", "aws", "azure"] | None = described(
+        None, "Price book (`geosim/data/prices/<provider>.yaml`). Default: "
+        "`topology.provider`; no bill when that is `none`.")
+    prices: dict[str, float] = described(
+        {}, "Price overrides by price-book key (`network.inter_zone: 0.02`, "
+        "`instance.n2d-standard-32.1y@us-west2: 1.1`), in the book's unit for that key.")
+    deployment: DeploymentSpec = described(DeploymentSpec(), "The deployment to bill.")
+
+
 class Scenario(Model):
     """A complete scenario: topology, storage, metadata, workload, strategy, faults."""
 
@@ -471,6 +532,7 @@ class Scenario(Model):
     strategy: StrategySpec
     faults: list[FaultSpec] = described([], "The fault timeline.")
     simulation: SimulationSpec = SimulationSpec()
+    cost: CostSpec = described(CostSpec(), "Prices and deployment for the monthly bill.")
 
     @property
     def end_of_faults(self) -> float:

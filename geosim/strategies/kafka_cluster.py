@@ -305,6 +305,11 @@ class KafkaClusterStrategy(Strategy):
             delay = self.net.delay(zone, fleet.zone, ACK_BYTES, "produce")
             if delay is None:
                 fleet.failed(fleet_rows, "ack lost", written_maybe=True)
+            elif delay > self.request_timeout:
+                # stuck behind a saturated link: the producer's request times out first
+                self.env.timeout(self.request_timeout).callbacks.append(
+                    lambda _e, f=fleet, r=fleet_rows: f.failed(r, "request timed out",
+                                                                written_maybe=True))
             else:
                 fleet.acked(fleet_rows, at=now + delay)
 
@@ -517,7 +522,7 @@ class KafkaClusterStrategy(Strategy):
                 if not ok:
                     self.counters_["isr_change_failures"] += 1
                     return
-                touched = set()
+                touched: dict[int, PartitionState] = {}  # in batch order: deterministic
                 for p, r, epoch in batch:
                     if p.epoch != epoch or p.leader is None:
                         continue
@@ -532,8 +537,8 @@ class KafkaClusterStrategy(Strategy):
                             p.elr.add(r)
                     else:
                         continue
-                    touched.add(p)
-                for p in touched:
+                    touched[p.id] = p
+                for p in touched.values():
                     self.counters_["isr_expansions" if add else "isr_shrinks"] += 1
                     self._emit_state(p, "isr expand" if add else "isr shrink")
                     self._advance_hw(p)
