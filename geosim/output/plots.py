@@ -30,7 +30,8 @@ PHASE_STYLES = {"before": "-", "during": "--", "after": ":"}
 #: Per-bin state metrics of replicated partitions (stretch, observers; see
 #: geosim.metrics.partitions), with axis labels; :func:`timeline` adds a panel for each
 #: one present in the time series.
-STATE_METRICS = {"under_min_isr_partitions": "partitions with\nISR < min.insync.replicas",
+STATE_METRICS = {"leaders": "partition leaders\nby region",
+                 "under_min_isr_partitions": "partitions with\nISR < min.insync.replicas",
                  "offline_partitions": "offline partitions\n(no leader)",
                  "replication_lag": "replication lag (s)"}
 #: File names used by :func:`save_all`.
@@ -98,8 +99,9 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     centred 5-bin mean (flushes land in bins unevenly), up to 105 %. Regions without
     traffic are left out. Faults from ``summary["faults"]`` are shaded and labelled with
     kind and target. Where the strategy records them, the time series metrics of
-    ``STATE_METRICS`` (partitions under min.insync.replicas, offline partitions,
-    replication lag) get a panel each, drawn per bin as recorded.
+    ``STATE_METRICS`` (partition leaders by region, partitions under
+    min.insync.replicas, offline partitions, replication lag) get a panel each when not
+    all zero, drawn per bin as recorded.
     """
     report, summary = _unpack(source, summary)
     frame = report.timeseries
@@ -123,7 +125,9 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     peak = max((float(np.nanmax(v)) for v in throughput.values()), default=0.0)
     unit, scale = _binary_unit(peak)
 
-    state = [metric for metric in STATE_METRICS if (frame["metric"] == metric).any()]
+    # A state panel only where the series says something (a panel of zeros is noise).
+    state = [metric for metric in STATE_METRICS
+             if frame.loc[frame["metric"] == metric, "value"].fillna(0).any()]
     fig = Figure(figsize=(11, 7 + 2.5 * len(state)), layout="constrained")
     top, bottom, *state_axes = fig.subplots(2 + len(state), 1, sharex=True,
                                             height_ratios=[3, 2, *[2] * len(state)])
