@@ -149,3 +149,17 @@ def test_the_quickstart_stretch_variant_resolves():
     assert stretch.scenario.strategy.name == "stretch"
     assert stretch.scenario.metadata.preset == "kraft"
     assert stretch.scenario.workload == load_scenario(QUICKSTART).workload
+
+
+def test_kafka_failover_parts_are_reported(report_dir):
+    summary = load_run(report_dir / "diskless-bucket").summary
+    kafka = {**summary, "strategy": "stretch", "partitions": {
+        "partitions": 6, "leader_changes": 4, "offline_windows": [[0, 40.0, 49.5]],
+        "failover": {"detection_seconds": 9.0, "election_seconds": 0.5,
+                     "client_seconds": None}}}
+    row = summary_row(kafka)
+    assert (row["partitions.leader_changes"], row["partitions.offline_windows"]) == (4, 1)
+    assert row["partitions.failover.detection_seconds"] == 9.0
+    text = report_markdown({"diskless": summary, "stretch": kafka})
+    assert "| failover: detection (fault to fencing) | - | 9.0s |" in text
+    assert "| failover: clients (leader to first ack) | - | - |" in text

@@ -185,6 +185,12 @@ def report_markdown(summaries: Mapping[str, dict], *,
                          *(_dur(c.get("first_success")) for c in cells)])
             rows.append([f"{region} {side}: rate back within 10 %",
                          *(_dur(c.get("rate_recovered")) for c in cells)])
+    parts = [(s.get("partitions") or {}).get("failover") or {} for s in values]
+    if any(parts):  # Kafka strategies: the failover, part by part
+        for key, label in (("detection_seconds", "failover: detection (fault to fencing)"),
+                           ("election_seconds", "failover: election (fencing to leader)"),
+                           ("client_seconds", "failover: clients (leader to first ack)")):
+            rows.append([label, *(_dur(p.get(key)) for p in parts)])
     out += _table(head, rows) if rows else ["(no clients)"]
     out += ["", "`-`: not applicable or never happened (no fault, never recovered before "
             "the end of production).", ""]

@@ -46,7 +46,9 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     ``.open_records``; per region ``rto.<region>.<producers|consumers>.first_success``
     and ``.rate_recovered``; ``latency.<publish|e2e>.<phase>.<stat>`` for the ``all``
     region; ``bytes.<cross_region|inter_zone>.total`` and ``.rate`` and
-    ``bytes.cross_region.<purpose>``; ``checks.*``; and, when the summary has a
+    ``bytes.cross_region.<purpose>``; ``checks.*``; for Kafka strategies
+    ``partitions.leader_changes``, ``partitions.offline_windows`` (a count) and
+    ``partitions.failover.*``; and, when the summary has a
     ``cost`` section (the cost model, issue 5), every scalar leaf of it as
     ``cost.<path>``. A value the summary does not have is ``None``.
     """
@@ -79,6 +81,12 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
         row[f"bytes.cross_region.{purpose}"] = size
     for key, count in sorted(summary.get("checks", {}).items()):
         row[f"checks.{key}"] = count
+    partitions = summary.get("partitions")
+    if partitions:  # Kafka strategies: leadership and the parts of a failover
+        row["partitions.leader_changes"] = partitions.get("leader_changes")
+        row["partitions.offline_windows"] = len(partitions.get("offline_windows") or [])
+        for key, value in sorted((partitions.get("failover") or {}).items()):
+            row[f"partitions.failover.{key}"] = value
     if summary.get("cost"):  # the bill of geosim.cost (None without a price book)
         row.update(_leaves(summary["cost"], "cost"))
     return row
