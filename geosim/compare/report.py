@@ -247,7 +247,8 @@ def _cost_rows(bills: list[dict]) -> list[list[str]]:
         rows.append(["total per month", *(_cost(b.get("total_usd_per_month")) for b in bills)])
         categories = sorted({c for b in bills for c in b.get("by_category", {})})
         rows += [[f"  {c.replace('_', ' ')}",
-                  *(_cost(b.get("by_category", {}).get(c)) if b else NA for b in bills)]
+                  # a bill without lines in a category pays nothing for it
+                  *(_cost(b.get("by_category", {}).get(c, 0.0)) if b else NA for b in bills)]
                  for c in categories]
         if any("outage" in b for b in bills):
             rows.append(["outage window, difference from steady state",
