@@ -6,6 +6,8 @@
     geosim validate scenarios/x.yaml
     geosim cost scenarios/x.yaml --duration 30s
     geosim strategies
+    geosim sweep scenarios/x.yaml --grid strategy.flush_interval=100ms,250ms --seeds 1-20
+    geosim compare scenarios/x.yaml --strategies diskless-bucket,diskless-quorum
 
 A mistake the user can fix (a bad scenario, a missing file, a malformed ``--set``, an
 output directory that cannot be written) is reported as one line on stderr,
@@ -100,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     strategies = commands.add_parser("strategies", help="list the replication strategies")
     strategies.set_defaults(handler=_cmd_strategies)
+
+    from geosim.compare.cli import add_compare_command
+    from geosim.sweep.cli import add_sweep_command
+    add_sweep_command(commands, scenario_args)
+    add_compare_command(commands, scenario_args)
     return parser
 
 
@@ -296,4 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m geosim.cli` runs this file as __main__; call the imported module so the
+    # UserError raised by geosim.sweep.cli and geosim.compare.cli is the class caught.
+    from geosim import cli as _cli
+    sys.exit(_cli.main())

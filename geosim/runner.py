@@ -43,9 +43,18 @@ class Result:
     run_info: dict = field(default_factory=dict)
     bill: object = None  # geosim.cost.Bill, or None without a price book
 
-    def to_dataframe(self):
-        """The time series as a tidy pandas DataFrame (t, region, metric, value)."""
-        return self.report.timeseries
+    def to_dataframe(self, what: str = "timeseries"):
+        """The run as a pandas DataFrame: by default the tidy time series (t, region,
+        metric, value); ``"latency"``: percentiles in seconds per kind, region and phase;
+        ``"row"``: the headline metrics as one row (as in a sweep table)."""
+        from geosim.output.frames import result_frame
+        return result_frame(self, what)
+
+    def to_row(self) -> dict:
+        """The headline metrics as one flat row, as a sweep table has them
+        (:func:`geosim.output.frames.summary_row`)."""
+        from geosim.output.frames import summary_row
+        return summary_row(self.summary)
 
 
 def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:

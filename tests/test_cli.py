@@ -256,7 +256,7 @@ def test_run_end_to_end(capsys, in_tmp):
     assert lines[-1] == f"results: {target}"
     assert {p.name for p in target.iterdir()} == {
         "summary.json", "scenario.yaml", "run-info.json", "timeseries.csv", "latency.csv",
-        "latency-cdf.csv", "timeline.png", "latency.png", "bytes.png"}
+        "latency-cdf.csv", "timeline.png", "latency.png", "bytes.png", "bytes-pairs.png"}
     summary = json.loads((target / "summary.json").read_text())
     assert (summary["scenario"], summary["seed"], summary["simulated_seconds"]) == (
         "quickstart", 5, 50.0)

@@ -211,7 +211,7 @@ def test_table_tolerates_a_permanent_fault():
 
 EXPECTED_FILES = {"summary.json", "scenario.yaml", "run-info.json", "timeseries.csv",
                   "latency.csv", "latency-cdf.csv", "timeline.png", "latency.png",
-                  "bytes.png"}
+                  "bytes.png", "bytes-pairs.png"}
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

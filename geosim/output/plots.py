@@ -27,15 +27,25 @@ from geosim.core.units import format_bytes
 GIB = 2**30
 #: Phases drawn by :func:`latency_cdf`, with their line styles.
 PHASE_STYLES = {"before": "-", "during": "--", "after": ":"}
+#: Per-bin state metrics of replicated partitions (stretch, observers; see
+#: geosim.metrics.partitions), with axis labels; :func:`timeline` adds a panel for each
+#: one present in the time series.
+STATE_METRICS = {"leaders": "partition leaders\nby region",
+                 "under_min_isr_partitions": "partitions with\nISR < min.insync.replicas",
+                 "offline_partitions": "offline partitions\n(no leader)",
+                 "replication_lag": "replication lag (s)"}
 #: File names used by :func:`save_all`.
 FILES = {"timeline": "timeline.png", "latency_cdf": "latency.png",
-         "bytes_by_purpose": "bytes.png"}
+         "bytes_by_purpose": "bytes.png", "bytes_by_pair": "bytes-pairs.png"}
 
 
 def _unpack(source: Any, summary: dict | None) -> tuple[Any, dict]:
-    """(report, summary) from a Result, a (report, summary) pair or a report + summary."""
+    """(report, summary) from a Result (or a saved run), a (report, summary) pair, a
+    report + summary, or a summary dict alone."""
     if isinstance(source, tuple) and len(source) == 2:
         source, summary = source
+    if isinstance(source, dict) and summary is None:  # a bare summary (bytes plots)
+        return None, source
     if hasattr(source, "report") and hasattr(source, "summary"):
         return source.report, source.summary if summary is None else summary
     return source, summary if summary is not None else {}
@@ -88,7 +98,10 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     (availability where nothing was offered) are gaps; availability is drawn as a
     centred 5-bin mean (flushes land in bins unevenly), up to 105 %. Regions without
     traffic are left out. Faults from ``summary["faults"]`` are shaded and labelled with
-    kind and target.
+    kind and target. Where the strategy records them, the time series metrics of
+    ``STATE_METRICS`` (partition leaders by region, partitions under
+    min.insync.replicas, offline partitions, replication lag) get a panel each when not
+    all zero, drawn per bin as recorded.
     """
     report, summary = _unpack(source, summary)
     frame = report.timeseries
@@ -112,8 +125,12 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     peak = max((float(np.nanmax(v)) for v in throughput.values()), default=0.0)
     unit, scale = _binary_unit(peak)
 
-    fig = Figure(figsize=(11, 7), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    # A state panel only where the series says something (a panel of zeros is noise).
+    state = [metric for metric in STATE_METRICS
+             if frame.loc[frame["metric"] == metric, "value"].fillna(0).any()]
+    fig = Figure(figsize=(11, 7 + 2.5 * len(state)), layout="constrained")
+    top, bottom, *state_axes = fig.subplots(2 + len(state), 1, sharex=True,
+                                            height_ratios=[3, 2, *[2] * len(state)])
     colors = {region: f"C{i}" for i, region in
               enumerate(dict.fromkeys(region for region, _ in throughput))}
     for (region, metric), values in throughput.items():
@@ -136,11 +153,23 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     bottom.set_ylim(-0.03, 1.05)
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
     bottom.set_xlim(0, x[-1])
-    for ax in (top, bottom):
+    for ax, metric in zip(state_axes, state, strict=True):
+        for region in _regions(frame[frame["metric"] == metric]):
+            values = series(region, metric)
+            if values is not None:
+                ax.plot(x, values, color=colors.get(region, "0.3"), drawstyle="steps-post",
+                        label=region)
+        ax.set_ylabel(STATE_METRICS[metric])
+        ax.set_ylim(bottom=0)
+    if state_axes:
+        bottom.set_xlabel("")
+        state_axes[-1].set_xlabel("simulated time (s)")
+    axes = [top, bottom, *state_axes]
+    for ax in axes:
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    _shade_faults([top, bottom], summary)
+    _shade_faults(axes, summary)
     return fig
 
 
@@ -217,6 +246,41 @@ def bytes_by_purpose(source: Any, summary: dict | None = None) -> Figure:
     return fig
 
 
+def bytes_by_pair(source: Any, summary: dict | None = None, *, top: int = 12) -> Figure:
+    """Bars of cross-region bytes by ``src->dst`` region pair and of inter-zone bytes by
+    zone pair (the ``top`` largest of each), with totals.
+
+    Purposes are in :func:`bytes_by_purpose`; pairs and purposes are separate counters
+    in the summary (docs/summary.md), so they are separate charts.
+    """
+    _, summary = _unpack(source, summary)
+    traffic = summary.get("bytes", {})
+    scopes = {"cross_region": ("cross-region, by region pair", "tab:blue"),
+              "inter_zone": ("inter-zone, by zone pair", "tab:orange")}
+    peak = max((size for scope in scopes
+                for size in traffic.get(scope, {}).get("by_pair", {}).values()), default=0)
+    unit, scale = _binary_unit(peak)
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    axes = fig.subplots(1, len(scopes))
+    for ax, (scope, (label, color)) in zip(axes, scopes.items(), strict=True):
+        data = traffic.get(scope, {})
+        items = sorted(data.get("by_pair", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        bars = ax.barh([name.replace("->", " → ") for name, _ in items],
+                       [size / scale for _, size in items], color=color)
+        ax.bar_label(bars, labels=[format_bytes(size) for _, size in items], fontsize=8,
+                     padding=3)
+        ax.invert_yaxis()
+        ax.margins(x=0.2)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlabel(f"bytes transferred ({unit})")
+        ax.set_title(f"{label}: {format_bytes(data.get('total') or 0)} total", fontsize=10)
+        ax.grid(True, axis="x", alpha=0.3)
+        if not items:
+            ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
+    fig.suptitle(_title(summary, "network bytes by source → destination"))
+    return fig
+
+
 def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
     """Render ``fig`` to a PNG file with the Agg backend."""
     FigureCanvasAgg(fig)
@@ -225,8 +289,9 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
 
 
 def save_all(source: Any, out_dir: str | Path, summary: dict | None = None) -> list[Path]:
-    """Write ``timeline.png``, ``latency.png`` and ``bytes.png`` into ``out_dir``."""
+    """Write ``timeline.png``, ``latency.png``, ``bytes.png`` and ``bytes-pairs.png``
+    into ``out_dir``."""
     makers = {"timeline": timeline, "latency_cdf": latency_cdf,
-              "bytes_by_purpose": bytes_by_purpose}
+              "bytes_by_purpose": bytes_by_purpose, "bytes_by_pair": bytes_by_pair}
     return [save(make(source, summary), Path(out_dir) / FILES[name])
             for name, make in makers.items()]

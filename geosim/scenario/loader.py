@@ -441,6 +441,7 @@ class _Build:
             data = _plain(data)
         except _Recursive:
             self.fail("", "contains itself (a YAML alias used inside its own anchor)")
+        data.pop("compare", None)  # variants for `geosim compare` (geosim.compare.variants)
         if isinstance(overrides, str):
             overrides = [overrides]
         for item in overrides:

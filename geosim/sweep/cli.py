@@ -1,0 +1,129 @@
+"""``geosim sweep``: the command line of :mod:`geosim.sweep`.
+
+::
+
+    geosim sweep FILE --grid KEY=V1,V2 ... [--seeds 1-20] [--jobs N | --scheduler ADDR]
+                 [--out DIR] [--set KEY=VALUE ...] [--no-progress] [--quiet]
+
+Bad input (a malformed ``--grid`` or ``--seeds``, a key or value the scenario rejects,
+an unreachable scheduler) is a one-line error with exit status 2 and nothing runs.
+Ctrl-C stops the sweep, keeps the runs already finished (each written atomically) and
+exits with status 130; running the same command again executes only the missing runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from geosim.cli import UserError, _load, check_writable
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_sweep_command(commands: Any, scenario_args: Any) -> None:
+    """Register ``sweep`` on the ``geosim`` sub-command parser."""
+    sweep = commands.add_parser("sweep", help="run a scenario over a grid of fields and seeds")
+    scenario_args(sweep)
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a factor: a scenario field (dotted path, as --set) and its "
+                       "values (repeatable; runs are the cartesian product)")
+    sweep.add_argument("--seeds", metavar="RANGE", help="seeds, e.g. 1-20 or 1,3,5-7 "
+                       "(default: the scenario's simulation.seed)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                       help="local worker processes (default 1)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run on this Dask distributed cluster")
+    sweep.add_argument("--out", metavar="DIR", help="sweep directory "
+                       "(default: results/<scenario name>/sweep/)")
+    sweep.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    sweep.add_argument("--quiet", action="store_true", help="print only the table's path")
+    sweep.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    from geosim.scenario.errors import ScenarioError
+    from geosim.sweep.driver import run_sweep
+    from geosim.sweep.executors import ExecutorError, make_executor
+    from geosim.sweep.grid import GridError, parse_factors, parse_seeds, plan
+
+    try:
+        factors = parse_factors(args.grid)
+        seeds = parse_seeds(args.seeds) if args.seeds is not None else None
+    except GridError as exc:
+        raise UserError(str(exc)) from None
+    scenario = _load(args)  # file-level problems, reported as `geosim run` does
+    try:
+        specs = plan(args.file, factors, seeds, args.overrides)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
+    check_writable(out_dir)
+    try:
+        executor = make_executor(args.jobs, args.scheduler)
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
+
+    bar: Any = None
+    show = not (args.no_progress or args.quiet)
+
+    def on_start(to_run: int, skipped: int) -> None:
+        nonlocal bar
+        if not args.quiet:
+            print(f"sweep: {len(specs)} runs ({_describe(factors, specs)}) on "
+                  f"{executor.description}; {skipped} already done, {to_run} to run",
+                  file=out)
+        if show and to_run:
+            from tqdm import tqdm
+            bar = tqdm(total=to_run, unit="run", desc="sweep", file=sys.stderr,
+                       dynamic_ncols=True, smoothing=0.1)
+
+    def on_outcome(result: dict[str, Any]) -> None:
+        if result["status"] != "ok" and not args.quiet:
+            message = f"run {result['run_id']} failed: {result['error']}"
+            (bar.write(message, file=sys.stderr) if bar is not None
+             else print(message, file=sys.stderr))
+        if bar is not None:
+            bar.update(1)
+
+    description = {"scenario_file": str(args.file), "overrides": list(args.overrides),
+                   "grid": {f.key: list(f.values) for f in factors},
+                   "seeds": sorted({spec.seed for spec in specs})}
+    try:
+        result = run_sweep(specs, out_dir, executor, description=description,
+                           on_start=on_start, on_outcome=on_outcome)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"geosim: interrupted; finished runs are saved in {out_dir / 'runs'}; run the "
+              f"same command again to finish the others", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    table_path = out_dir / "results.parquet"
+    if args.quiet:
+        print(table_path, file=out)
+    else:
+        failed = f", {len(result.failed)} failed" if result.failed else ""
+        print(f"done: {result.ran} run, {result.skipped} skipped{failed}", file=out)
+        print(f"results: {table_path} (and results.csv)", file=out)
+    return 1 if result.failed else 0
+
+
+def _describe(factors: list, specs: list) -> str:
+    seeds = len({spec.seed for spec in specs})
+    parts = [f"{f.key} x{len(f.values)}" for f in factors]
+    return ", ".join([*parts, f"{seeds} seed{'s' if seeds != 1 else ''}"])

@@ -1,0 +1,163 @@
+"""Where a sweep's runs execute: here, in local worker processes, or on a Dask cluster.
+
+An executor maps :func:`geosim.sweep.worker.execute` over tasks and yields outcomes in
+completion order; the sweep sorts rows by plan order, so the results table does not
+depend on the executor or the number of jobs. Closing an executor (also on Ctrl-C)
+cancels what has not finished.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from geosim.sweep.worker import execute
+
+Task = dict[str, Any]
+Outcome = dict[str, Any]
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot be used (no scheduler at the address, mismatched workers)."""
+
+
+class Executor(Protocol):
+    """Runs tasks; yields each outcome once, in completion order."""
+
+    description: str
+
+    def map_unordered(self, tasks: Sequence[Task]) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+def _failed(task: Task, exc: BaseException) -> Outcome:
+    """The outcome of a task whose worker died or could not run it."""
+    return {"run_id": task["run_id"], "status": "error", "summary": None,
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "traceback": None,
+            "worker": None, "wall_seconds": None}
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it cancels the pool; workers must not die
+    # half-way through pickling a result.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalExecutor:
+    """``jobs`` local processes; with ``jobs=1`` the runs execute in this process."""
+
+    def __init__(self, jobs: int = 1, fn: Callable[[Task], Outcome] = execute):
+        if jobs < 1:
+            raise ValueError(f"jobs must be >= 1, got {jobs}")
+        self.jobs = jobs
+        self.fn = fn
+        self.description = f"local, {jobs} job{'s' if jobs != 1 else ''}"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map_unordered(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if self.jobs == 1:
+            for task in tasks:
+                yield self.fn(task)
+            return
+        self._pool = ProcessPoolExecutor(max_workers=min(self.jobs, max(len(tasks), 1)),
+                                         initializer=_ignore_sigint)
+        pending = {self._pool.submit(self.fn, task): task for task in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]["run_id"]):
+                task = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as exc:  # the worker process died (BrokenProcessPool)
+                    yield _failed(task, exc)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # runs in progress are abandoned, not awaited
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+
+
+class DaskExecutor:
+    """Runs tasks on the Dask distributed cluster whose scheduler is at ``address``.
+
+    The workers must import the same geosim version as this process (checked on
+    connection): results are only comparable across executors if the model is the same.
+    """
+
+    def __init__(self, address: str, fn: Callable[[Task], Outcome] = execute,
+                 timeout_s: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - a dependency
+            raise ExecutorError("--scheduler needs dask[distributed] (pip install "
+                                "'geosim[dask]')") from exc
+        self.fn = fn
+        self.address = address
+        try:
+            self.client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorError(f"--scheduler {address}: cannot connect "
+                                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                                ) from None
+        self._futures: list[Any] = []
+        self._check_workers()
+        workers = len(self.client.scheduler_info().get("workers", {}))
+        self.description = f"dask {address}, {workers} worker{'s' if workers != 1 else ''}"
+
+    def _check_workers(self) -> None:
+        import geosim
+        from geosim.sweep.worker import identity
+
+        try:
+            found = self.client.run(identity)
+        except Exception as exc:
+            self.client.close()
+            raise ExecutorError(f"--scheduler {self.address}: workers cannot import "
+                                f"geosim ({type(exc).__name__}: {exc})") from None
+        if not found:
+            self.client.close()
+            raise ExecutorError(f"--scheduler {self.address}: the cluster has no workers")
+        for worker, ident in sorted(found.items()):
+            if ident["version"] != geosim.__version__:
+                self.client.close()
+                raise ExecutorError(f"--scheduler {self.address}: worker {worker} runs "
+                                    f"geosim {ident['version']}, this process "
+                                    f"{geosim.__version__}")
+        self.worker_paths = sorted({ident["path"] for ident in found.values()})
+
+    def map_unordered(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        token = os.urandom(4).hex()
+        self._futures = [self.client.submit(self.fn, task, key=f"geosim-{task['run_id']}-"
+                                            f"{token}", pure=False) for task in tasks]
+        by_key = {future.key: task for future, task in zip(self._futures, tasks, strict=True)}
+        for future in as_completed(self._futures, loop=self.client.loop):
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker was lost, or the task could not run
+                yield _failed(by_key[future.key], exc)
+
+    def close(self) -> None:
+        if self._futures:
+            self.client.cancel(self._futures)
+            self._futures = []
+        self.client.close()
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None) -> Executor:
+    """A :class:`DaskExecutor` if ``scheduler`` is given, else a :class:`LocalExecutor`."""
+    if scheduler:
+        return DaskExecutor(scheduler)
+    return LocalExecutor(jobs)

@@ -1,0 +1,178 @@
+"""The plan of a sweep: factors from ``--grid``, seeds from ``--seeds``, and their product.
+
+A *factor* is a scenario field named by its ``--set`` dotted path with the values it
+takes (``strategy.flush_interval=100ms,250ms``). The plan is the cartesian product of
+the factors' values and the seeds, in a fixed order (factors in the order given, values
+in the order given, seeds ascending), each point resolved into a checked scenario with
+:func:`geosim.scenario.loader.load_scenario`, so a bad key or value is reported before
+anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: How many hex digits of the scenario hash name a run directory.
+HASH_DIGITS = 12
+
+
+class GridError(ValueError):
+    """A malformed ``--grid`` or ``--seeds`` argument (a user error)."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One swept field: its ``--set`` path and the raw values (YAML text) it takes."""
+
+    key: str
+    values: tuple[str, ...]
+
+    def parsed(self) -> list[Any]:
+        """The values as YAML reads them (``100`` an int, ``100ms`` a string)."""
+        return [yaml.safe_load(value) for value in self.values]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: a point of the grid and a seed, resolved to a scenario."""
+
+    factors: tuple[tuple[str, Any], ...]   # (key, value as given) in grid order
+    overrides: tuple[str, ...]             # the --set items that make this point
+    seed: int
+    scenario_yaml: str                     # the resolved scenario, self-contained
+    scenario_hash: str                     # of the resolved scenario without its seed
+    scenario_name: str = ""
+    strategy: str = ""
+
+    @property
+    def run_id(self) -> str:
+        """A stable, readable name for the run: ``<hash prefix>-seed-<n>``."""
+        return f"{self.scenario_hash[:HASH_DIGITS]}-seed-{self.seed}"
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``[a,b],[c]`` is two values."""
+    items, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    items.append("".join(current).strip())
+    return items
+
+
+def parse_factor(text: str) -> Factor:
+    """``key=v1,v2,...`` as a :class:`Factor`; raises :class:`GridError` if malformed."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not raw.strip():
+        raise GridError(f"--grid {text}: expected KEY=V1,V2,... (e.g. "
+                        f"strategy.flush_interval=100ms,250ms)")
+    values = _split_top_level(raw)
+    if any(not value for value in values):
+        raise GridError(f"--grid {text}: empty value")
+    for value in values:
+        try:
+            yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise GridError(f"--grid {text}: value {value!r} is not valid YAML") from None
+    if len(set(values)) != len(values):
+        raise GridError(f"--grid {text}: a value is listed twice")
+    return Factor(key, tuple(values))
+
+
+def parse_factors(items: Iterable[str]) -> list[Factor]:
+    """Every ``--grid`` item; a key given twice is an error."""
+    factors = [parse_factor(item) for item in items]
+    seen = set()
+    for factor in factors:
+        if factor.key in seen:
+            raise GridError(f"--grid {factor.key}: given twice; list all its values in one "
+                            f"--grid")
+        seen.add(factor.key)
+    return factors
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``1-20``, ``3``, ``1,4,7-9``: sorted distinct non-negative seeds."""
+    seeds: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        try:
+            first = int(low)
+            last = int(high) if dash else first
+        except ValueError:
+            raise GridError(f"--seeds {text}: expected N, N-M or a comma-separated list of "
+                            f"them (e.g. 1-20), got {part!r}") from None
+        if first < 0 or last < first:
+            raise GridError(f"--seeds {text}: {part!r} is not a range of non-negative "
+                            f"integers N-M with N <= M")
+        seeds.update(range(first, last + 1))
+    return sorted(seeds)
+
+
+def scenario_hash(scenario: Any) -> str:
+    """SHA-256 of the resolved scenario with its seed set to 0.
+
+    Equal for every seed of one grid point and different for different points, so it
+    identifies the configuration a row was run with.
+    """
+    from geosim.scenario.loader import dump_scenario
+
+    unseeded = scenario.model_copy(update={
+        "simulation": scenario.simulation.model_copy(update={"seed": 0})})
+    return hashlib.sha256(dump_scenario(unseeded).encode()).hexdigest()
+
+
+def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | None,
+         overrides: Sequence[str] = ()) -> list[RunSpec]:
+    """Resolve every (grid point, seed) of a sweep into a :class:`RunSpec`.
+
+    ``overrides`` (``--set``) apply to every run, before the factors. ``seeds`` default
+    to the scenario's ``simulation.seed``. Raises
+    :class:`~geosim.scenario.errors.ScenarioError` for a bad key or value, naming the
+    grid point.
+    """
+    from geosim.scenario.errors import ScenarioError
+    from geosim.scenario.loader import dump_scenario, load_scenario
+
+    specs = []
+    points = itertools.product(*[[(f.key, v) for v in f.values] for f in factors])
+    for point in points:
+        items = [*overrides, *(f"{key}={value}" for key, value in point)]
+        try:
+            base = load_scenario(path, items)
+        except ScenarioError as exc:
+            if point:
+                where = ", ".join(f"{key}={value}" for key, value in point)
+                raise ScenarioError(exc.file, exc.path, f"{exc.expected} (grid point "
+                                    f"{where})", exc.value, line=exc.line,
+                                    column=exc.column) from None
+            raise
+        digest = scenario_hash(base)
+        for seed in (seeds if seeds is not None else [base.simulation.seed]):
+            scenario = base.model_copy(update={
+                "simulation": base.simulation.model_copy(update={"seed": seed})})
+            specs.append(RunSpec(factors=tuple(point), overrides=tuple(items), seed=seed,
+                                 scenario_yaml=dump_scenario(scenario),
+                                 scenario_hash=digest, scenario_name=scenario.name,
+                                 strategy=scenario.strategy.name))
+    return specs

@@ -1,0 +1,310 @@
+"""Sweeps: planning, executors (local processes and a real local Dask cluster), the run
+store's skip-on-rerun, failure recording and interruption, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geosim import cli
+from geosim.output.frames import load_run, load_sweep
+from geosim.runner import run
+from geosim.scenario.loader import load_scenario
+from geosim.sweep import worker
+from geosim.sweep.driver import run_sweep, sweep
+from geosim.sweep.executors import LocalExecutor
+from geosim.sweep.grid import GridError, parse_factor, parse_factors, parse_seeds, plan
+from geosim.sweep.store import SweepStore
+
+REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = REPO / "scenarios" / "quickstart.yaml"
+#: A 30 s quickstart with a 10 s outage: a run takes well under a second.
+SHORT = ("simulation.duration=30s", "simulation.warmup=5s", "simulation.drain=5s",
+         "faults[0].at=10s", "faults[0].duration=10s")
+GRID = ["strategy.flush_interval=100ms,250ms"]
+SEEDS = "1-3"
+
+
+def small_plan():
+    return plan(QUICKSTART, parse_factors(GRID), parse_seeds(SEEDS), SHORT)
+
+
+def files_in(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+# --- planning -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, seeds", [("1-3", [1, 2, 3]), ("7", [7]),
+                                         ("5,1-2,2", [1, 2, 5]), ("0-0", [0])])
+def test_parse_seeds(text, seeds):
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["", "a", "3-1", "1-", "-2", "1,,2", "1-2-3"])
+def test_malformed_seeds(text):
+    with pytest.raises(GridError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_parse_factor_keeps_bracketed_values_whole():
+    factor = parse_factor("object_store.regions=[us-west1, us-west2],[us-west1,us-west3]")
+    assert factor.values == ("[us-west1, us-west2]", "[us-west1,us-west3]")
+    assert factor.parsed() == [["us-west1", "us-west2"], ["us-west1", "us-west3"]]
+
+
+@pytest.mark.parametrize("text", ["strategy.flush_interval", "=1,2", "a=1,,2", "a=1,1"])
+def test_malformed_factor(text):
+    with pytest.raises(GridError, match="--grid"):
+        parse_factor(text)
+
+
+def test_plan_is_the_cartesian_product_in_order():
+    specs = plan(QUICKSTART, parse_factors([*GRID, "strategy.flush_bytes=1MiB,2MiB"]),
+                 [4, 2], SHORT)
+    assert [(dict(s.factors)["strategy.flush_interval"], dict(s.factors)["strategy.flush_bytes"],
+             s.seed) for s in specs] == [
+        (fi, fb, seed) for fi in ("100ms", "250ms") for fb in ("1MiB", "2MiB")
+        for seed in (4, 2)]
+    # one hash per grid point, shared by its seeds; distinct run ids
+    assert len({s.scenario_hash for s in specs}) == 4
+    assert len({s.run_id for s in specs}) == 8
+
+
+# --- results -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def serial_sweep(tmp_path_factory):
+    """The small sweep run in this process (jobs=1); reused by several tests."""
+    out = tmp_path_factory.mktemp("serial")
+    outcome = run_sweep(small_plan(), out, LocalExecutor(1))
+    return out, outcome
+
+
+def test_sweep_table_has_a_row_per_run_with_identification(serial_sweep):
+    out, outcome = serial_sweep
+    table = load_sweep(out)
+    assert len(table) == 6 and outcome.ran == 6 and not outcome.failed
+    assert list(table.columns[:3]) == ["strategy.flush_interval", "seed", "run_id"]
+    assert table["strategy.flush_interval"].tolist() == ["100ms"] * 3 + ["250ms"] * 3
+    assert table["seed"].tolist() == [1, 2, 3] * 2
+    assert set(table["status"]) == {"ok"}
+    assert table["geosim_version"].nunique() == 1
+    assert table.groupby("strategy.flush_interval")["scenario_hash"].nunique().eq(1).all()
+    # a real measurement: a shorter flush interval lowers publish latency
+    p50 = table.groupby("strategy.flush_interval")["latency.publish.before.p50"].mean()
+    assert p50["100ms"] < p50["250ms"]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), table,
+                                  check_dtype=False)
+
+
+def test_a_sweep_run_equals_the_same_run_on_its_own(serial_sweep):
+    out, _ = serial_sweep
+    table = load_sweep(out)
+    row = table.iloc[4]
+    scenario = load_scenario(QUICKSTART, [*SHORT, "strategy.flush_interval=250ms"])
+    direct = run(scenario, 2).summary
+    from geosim.output.writer import summary_json
+    saved = (out / "runs" / row["run_id"] / "summary.json").read_text()
+    assert saved == summary_json(direct)
+    assert load_run(out / "runs" / row["run_id"]).summary == direct
+
+
+def test_two_jobs_give_the_same_table(serial_sweep, tmp_path):
+    out, _ = serial_sweep
+    run_sweep(small_plan(), tmp_path, LocalExecutor(2))
+    assert (tmp_path / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
+    pd.testing.assert_frame_equal(load_sweep(tmp_path), load_sweep(out))
+
+
+def test_rerun_runs_only_the_missing_runs(serial_sweep, tmp_path):
+    import shutil
+    out, _ = serial_sweep
+    shutil.copytree(out, tmp_path / "s")
+    specs = small_plan()
+    shutil.rmtree(tmp_path / "s" / "runs" / specs[1].run_id)
+    shutil.rmtree(tmp_path / "s" / "runs" / specs[5].run_id)
+    seen = []
+
+    class Counting(LocalExecutor):
+        def map_unordered(self, tasks):
+            seen.extend(task["run_id"] for task in tasks)
+            return super().map_unordered(tasks)
+
+    again = run_sweep(specs, tmp_path / "s", Counting(1))
+    assert sorted(seen) == sorted([specs[1].run_id, specs[5].run_id])
+    assert (again.ran, again.skipped) == (2, 4)
+    assert (tmp_path / "s" / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    real = worker.run_task
+
+    def flaky(task):
+        if task["run_id"].endswith("-seed-2"):
+            raise RuntimeError("disk on fire\nsecond line")
+        return real(task)
+
+    monkeypatch.setattr(worker, "run_task", flaky)
+    outcome = run_sweep(small_plan(), tmp_path, LocalExecutor(1))
+    table = load_sweep(tmp_path)
+    failed = table[table["status"] == "error"]
+    assert len(failed) == 2 and sorted(outcome.failed) == sorted(failed["run_id"])
+    assert set(failed["seed"]) == {2}
+    assert set(failed["error"]) == {"RuntimeError: disk on fire"}
+    assert failed["latency.publish.before.p50"].isna().all()
+    assert (table[table["status"] == "ok"]["records.acked"] > 0).all()
+    row = json.loads((tmp_path / "runs" / failed["run_id"].iloc[0] / "row.json").read_text())
+    assert "disk on fire" in row["traceback"]
+    # a rerun retries the failed runs only
+    monkeypatch.setattr(worker, "run_task", real)
+    again = run_sweep(small_plan(), tmp_path, LocalExecutor(1))
+    assert again.ran == 2 and not again.failed
+    assert set(load_sweep(tmp_path)["status"]) == {"ok"}
+
+
+def test_interrupt_keeps_finished_runs_and_nothing_half_written(tmp_path):
+    specs = small_plan()
+
+    class Interrupted(LocalExecutor):
+        def map_unordered(self, tasks):
+            for index, outcome in enumerate(super().map_unordered(tasks)):
+                if index == 2:
+                    raise KeyboardInterrupt
+                yield outcome
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(specs, tmp_path, Interrupted(1))
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == sorted(s.run_id for s in specs[:2])
+    assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
+    assert not (tmp_path / "results.parquet").exists()
+    for name in runs:
+        assert {p.name for p in (tmp_path / "runs" / name).iterdir()} == {
+            "row.json", "scenario.yaml", "summary.json"}
+    again = run_sweep(specs, tmp_path, LocalExecutor(1))
+    assert (again.ran, again.skipped) == (4, 2)
+
+
+def test_store_removes_leftovers_of_a_killed_sweep(tmp_path):
+    (tmp_path / "runs" / ".abc-seed-1.123.ff.tmp").mkdir(parents=True)
+    (tmp_path / ".results.1.tmp.csv").write_text("half")
+    SweepStore(tmp_path).open()
+    assert files_in(tmp_path) == ["runs"]
+
+
+def test_python_api(tmp_path):
+    table = sweep(QUICKSTART, {"strategy.flush_interval": ["100ms"]}, seeds=[1, 2],
+                  out=tmp_path, overrides=SHORT)
+    assert table["seed"].tolist() == [1, 2] and set(table["status"]) == {"ok"}
+
+
+# --- Dask -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """A real local Dask cluster (2 worker processes) importing geosim from this tree."""
+    distributed = pytest.importorskip("distributed")
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), old]))
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=True, dashboard_address=None,
+                                           silence_logs=40)
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+def test_dask_cluster_gives_the_same_table(serial_sweep, dask_scheduler, tmp_path, capsys):
+    out, _ = serial_sweep
+    status = cli.main(["sweep", str(QUICKSTART), "--grid", GRID[0], "--seeds", SEEDS,
+                       "--scheduler", dask_scheduler, "--out", str(tmp_path), "--no-progress",
+                       *(arg for item in SHORT for arg in ("--set", item))])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "dask" in printed and "6 to run" in printed
+    assert (tmp_path / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
+    pd.testing.assert_frame_equal(load_sweep(tmp_path), load_sweep(out))
+    workers = pd.read_csv(tmp_path / "timings.csv")["worker"]
+    assert workers.str.contains(":").all() and len(workers) == 6
+
+
+def test_dask_workers_import_this_tree(dask_scheduler):
+    from geosim.sweep.executors import DaskExecutor
+
+    executor = DaskExecutor(dask_scheduler)
+    try:
+        assert executor.worker_paths == [str(REPO / "geosim")]
+    finally:
+        executor.close()
+
+
+# --- command line -----------------------------------------------------------------------
+
+def sweep_cli(capsys, *argv):
+    status = cli.main(["sweep", *argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--grid", "strategy.bogus=1,2"], "strategy.bogus: unknown field"),
+    (["--grid", "strategy.flush_interval"], "expected KEY=V1,V2"),
+    (["--grid", "strategy.flush_interval=-1s,1s"], "grid point strategy.flush_interval=-1s"),
+    (["--seeds", "1-x"], "--seeds 1-x"),
+    (["--seeds", "5-2"], "--seeds 5-2"),
+    (["--jobs", "0"], "--jobs"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(capsys, tmp_path, args, fragment):
+    status, out, err = sweep_cli(capsys, str(QUICKSTART), *args, "--out",
+                                 str(tmp_path / "s"))
+    assert status == 2 and out == ""
+    assert err.startswith("geosim: error: ") and err.count("\n") == 1
+    assert fragment in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_sweep_and_rerun(capsys, tmp_path):
+    argv = [str(QUICKSTART), "--grid", "strategy.flush_interval=100ms", "--seeds", "1-2",
+            "--out", str(tmp_path), "--no-progress",
+            *(arg for item in SHORT for arg in ("--set", item))]
+    status, out, _ = sweep_cli(capsys, *argv)
+    assert status == 0 and "0 already done, 2 to run" in out
+    assert f"results: {tmp_path / 'results.parquet'}" in out
+    status, out, _ = sweep_cli(capsys, *argv)
+    assert status == 0 and "2 already done, 0 to run" in out and "done: 0 run, 2 skipped" in out
+    assert json.loads((tmp_path / "sweep.json").read_text())["seeds"] == [1, 2]
+
+
+def test_module_entry_point_reports_sweep_errors_as_user_errors(tmp_path):
+    """``python -m geosim.cli`` runs cli.py as __main__; sweep errors still exit 2."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "geosim.cli", "sweep", str(QUICKSTART),
+                           "--seeds", "2-1", "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "geosim: error: --seeds 2-1: '2-1' is not a range of " \
+                          "non-negative integers N-M with N <= M\n"
+
+
+def test_progress_bar_counts_runs_with_an_eta(capsys, tmp_path):
+    status, out, err = sweep_cli(capsys, str(QUICKSTART), "--seeds", "1-2", "--out",
+                                 str(tmp_path), *(arg for item in SHORT
+                                                  for arg in ("--set", item)))
+    assert status == 0
+    assert "sweep: 100%" in err and "2/2" in err
+    assert "run/s" in err or "s/run" in err
+    assert "<" in err  # tqdm's elapsed<remaining
