@@ -250,3 +250,29 @@ def test_isr_and_leadership_series_follow_the_outage():
     assert isr.loc[60] == 2                   # us-west2's replicas fenced out of the ISR
     assert leaders_west2.loc[30] > 0 and leaders_west2.loc[60] == 0
     assert isr.loc[145] == 3                  # they caught up and rejoined
+
+
+def test_manual_unclean_election_onto_an_observer_ends_the_outage_of_its_partitions():
+    """All sync replicas in us-west1, an observer in us-west2. us-west1 goes down: every
+    partition is offline (the observer is not in the ISR) until the operator's unclean
+    election at 50 s makes the observer lead; us-west2's producers write again."""
+    s = summary("observers-2dc",
+                "strategy.replica_placement={us-west1: 2}",
+                "strategy.observer_placement={us-west2: 1}",
+                "strategy.config.min.insync.replicas=1",
+                "faults=[{kind: region-outage, region: us-west1, at: 30s, duration: 60s},"
+                "{kind: unclean-election, at: 50s}]")
+    assert s["counters"]["unclean_elections"] > 0
+    windows = s["partitions"]["offline_windows"]
+    assert windows and all(end is not None and 37 <= start and end <= 51
+                           for _p, start, end in windows)
+    first = s["rto"]["us-west2"]["producers"]["first_success"]
+    assert first is not None and 20.0 <= first < 25.0
+
+
+def test_unclean_election_step_is_refused_for_diskless():
+    from geosim.scenario.errors import ScenarioError
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "quickstart.yaml",
+                      overrides=["faults=[{kind: unclean-election, at: 10s}]"])
+    assert "operator step of Kafka strategies" in str(err.value)

@@ -53,6 +53,7 @@ from geosim.scenario.schema import (
     RegionOutage,
     ReplicationPause,
     Scenario,
+    UncleanElection,
     WorkloadSpec,
     ZoneOutage,
 )
@@ -839,6 +840,9 @@ class _Checker:
                 if fault.region not in store.regions:
                     self.fail(f"{path}.region", f"must be one of object_store.regions "
                               f"({', '.join(store.regions)})", fault.region)
+            elif isinstance(fault, UncleanElection) and self.s.strategy.name == "diskless":
+                self.fail(f"{path}.kind", "is an operator step of Kafka strategies (stretch, "
+                          "observers); diskless has no partition leaders", fault.kind)
             elif isinstance(fault, ReplicationPause) and store.kind == "regional":
                 self.fail(f"{path}.kind", "needs a dual-region or multi-region bucket; "
                           "object_store.kind is regional (nothing replicates)", fault.kind)

@@ -436,9 +436,19 @@ class BrokerCrash(_Fault):
     duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
 
 
+class UncleanElection(_Fault):
+    """An operator step, not a fault: elect a leader for every partition without one
+    from any live replica, observers included, truncating the others' logs (Kafka's
+    `kafka-leader-election --election-type unclean`; Confluent's manual promotion of an
+    observer). Kafka strategies only."""
+
+    kind: Literal["unclean-election"]
+
+
 FaultSpec = Annotated[
     RegionOutage | RegionDestruction | ZoneOutage | Partition | Brownout
-    | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash,
+    | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
+    | UncleanElection,
     Field(discriminator="kind")]
 
 

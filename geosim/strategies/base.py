@@ -52,6 +52,10 @@ class Strategy:
     def crash_clients(self, clients: str, zone: str, up: bool) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def unclean_election(self) -> None:  # pragma: no cover - interface
+        """An operator forces leaders onto any live replica (Kafka strategies)."""
+        raise NotImplementedError
+
     def connectivity_changed(self) -> None:
         """A partition or brownout started or ended; default: nothing to do."""
 

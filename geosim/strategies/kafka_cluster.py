@@ -758,6 +758,25 @@ class KafkaClusterStrategy(Strategy):
             self.world.metadata.commit(self._controller_leader,
                                        CONTROLLER_RECORD_BYTES * len(offline), done)
 
+    def unclean_election(self) -> None:
+        """The operator's unclean election: every offline partition takes the first live
+        replica (sync, then observer) as leader, through one controller commit."""
+        offline = [p for p in self.parts if p.leader is None]
+        if not offline:
+            return
+
+        def done(ok: bool) -> None:
+            if not ok:
+                self.counters_["controller_commit_failures"] += 1
+                return
+            elected = [p for p in offline
+                       if p.leader is None and self._elect(p, "unclean election", unclean=True)]
+            if elected:
+                self._rewire()
+
+        self.world.metadata.commit(self._controller_leader,
+                                   CONTROLLER_RECORD_BYTES * len(offline), done)
+
     def _emit_state(self, p: PartitionState, reason: str) -> None:
         leader = None if p.leader is None else self.brokers[p.leader].region
         self.ctx.recorder.emit(PartitionChanged(self.env.now, p.id, leader, len(p.isr),

@@ -55,8 +55,8 @@ class FaultInjector:
         recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
                                    destroys))
         self._apply(fault, True)
-        if destroys:
-            return
+        if destroys or not hasattr(fault, "duration"):
+            return  # permanent (a destruction) or instantaneous (an operator step)
         yield self.env.timeout(fault.duration)
         self._apply(fault, False)
         recorder.emit(FaultEnded(self.env.now, index, fault.kind, fault_target(fault)))
@@ -101,6 +101,9 @@ class FaultInjector:
             self.strategy.crash_clients(fault.clients, fault.zone, up=not active)
         elif isinstance(fault, schema.BrokerCrash):
             self.strategy.crash_brokers(fault.zone, fault.count, up=not active)
+        elif isinstance(fault, schema.UncleanElection):
+            if active:
+                self.strategy.unclean_election()
         else:  # pragma: no cover - the schema admits no other kind
             raise TypeError(f"unknown fault {fault!r}")
 
