@@ -461,7 +461,8 @@ class KafkaClusterStrategy(Strategy):
             if p.epoch != epoch or p.leader is None:
                 continue
             leader_leo = p.leo[p.leader]
-            if fetch_offset > p.view.get(r, -1):
+            progressed = fetch_offset > p.view.get(r, -1)
+            if progressed:
                 p.view[r] = fetch_offset
             # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached the
             # leader's LEO now, or its LEO at the previous fetch (then as of that fetch).
@@ -473,8 +474,8 @@ class KafkaClusterStrategy(Strategy):
             p.last_fetch_time[r] = now
             if r not in p.isr and fetch_offset >= p.hw and self._may_join_isr(p, r):
                 expand.append((p, r))
-            elif r in p.isr:
-                self._advance_hw(p)
+            elif progressed and r in p.isr:
+                self._advance_hw(p)  # only a follower's progress can move the HW
         if expand:
             self._alter_isr(expand, add=True)
 
