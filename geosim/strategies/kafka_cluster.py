@@ -230,9 +230,8 @@ class KafkaClusterStrategy(Strategy):
         target = self.zone_index[zone]
         while True:
             yield self.env.timeout(interval)
-            if not any(self.brokers[p.leader].alive for p in self._leaders_by_zone[zone]
-                       if p.leader is not None):
-                continue
+            if not self._leaders_by_zone[zone]:
+                continue  # no live leader here (the table holds live leaders only)
             now = self.env.now
             appended_any = False
             for fleet in self.fleets:
