@@ -132,6 +132,8 @@ def register_config_generator(name: str, generator: ConfigGenerator) -> None:
     ``strategy`` and, where the strategy needs them, ``object_store`` and ``metadata``.
     It must also place clients only where they can work, by returning
     ``client_regions`` (a list of region ids, removed before the scenario is built).
+    It may return ``producer_config`` (Kafka producer keys such as ``acks``), merged
+    under the workload's own ``producer_config``.
     """
     _CONFIG_GENERATORS[name] = generator
 
@@ -237,6 +239,115 @@ def _diskless_generator(draft: Draft, *, bucket: Sequence[str], bucket_regions: 
 
 
 register_config_generator("diskless", _diskless_generator)
+
+
+#: Controller (KRaft voter) layouts of :func:`stretch`: ``all-regions``: the ``kraft``
+#: preset over every region of the topology (a region without brokers is a third site);
+#: ``broker-regions``: ``kraft`` over the broker regions only; ``majority-in-one``: two
+#: voters in the first broker region and one in the second (custom voters).
+CONTROLLER_LAYOUTS = ("all-regions", "broker-regions", "majority-in-one")
+
+
+def stretch(*, broker_regions: Bounds = (3, 3), brokers_per_region: Bounds = (1, 2),
+            rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
+            min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
+            unclean: Sequence[bool] = (False,), controllers: Sequence[str] = ("all-regions",),
+            request_timeout_ms: int = 30000, name: str = "stretch",
+            observers: Bounds = (0, 0), promotion: Sequence[str] = ("under-min-isr",),
+            ) -> Callable[[Draft], SearchStrategy]:
+    """Kafka stretch-cluster configurations (domain.md §4, §8) within bounds.
+
+    Brokers go in the first ``broker_regions`` regions of the topology (so a topology
+    with more regions leaves the rest as controller-only third sites); ``rack``:
+    ``broker.rack`` choices; ``rf`` and ``min_insync`` bound ``replication_factor`` and
+    ``min.insync.replicas``; ``acks`` and ``unclean``
+    (``unclean.leader.election.enable``) are choices; ``controllers``: layouts of
+    the KRaft quorum (:data:`CONTROLLER_LAYOUTS`). The producers get ``acks`` and a
+    ``request.timeout.ms`` of ``request_timeout_ms`` (the bundled kafka-latency driver's
+    20 minutes would outlast any run). ``name="observers"`` with ``observers`` bounds
+    adds that many observers per broker region and a ``promotion`` policy.
+    """
+    return configs(name, broker_regions=broker_regions,
+                   brokers_per_region=brokers_per_region, rack=rack, rf=rf,
+                   min_insync=min_insync, acks=acks, unclean=unclean,
+                   controllers=controllers, request_timeout_ms=request_timeout_ms,
+                   observers=observers, promotion=promotion)
+
+
+def observers(*, observers: Bounds = (1, 1),
+              promotion: Sequence[str] = ("under-min-isr",), **bounds: Any,
+              ) -> Callable[[Draft], SearchStrategy]:
+    """Observer-cluster configurations (Confluent Multi-Region Clusters): those of
+    :func:`stretch` (``bounds``) plus ``observers`` observers per broker region and an
+    ``observer_promotion_policy`` among ``promotion``."""
+    return stretch(name="observers", observers=observers, promotion=promotion, **bounds)
+
+
+def _stretch_generator(draft: Draft, *, broker_regions: Bounds = (3, 3),
+                       brokers_per_region: Bounds = (1, 2),
+                       rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
+                       min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
+                       unclean: Sequence[bool] = (False,),
+                       controllers: Sequence[str] = ("all-regions",),
+                       request_timeout_ms: int = 30000, observers: Bounds = (0, 0),
+                       promotion: Sequence[str] = ("under-min-isr",),
+                       strategy_name: str = "stretch") -> SearchStrategy[dict]:
+    regions = regions_of(draft)
+    for layout in controllers:
+        if layout not in CONTROLLER_LAYOUTS:
+            raise ValueError(f"stretch: controllers must be among {CONTROLLER_LAYOUTS}, "
+                             f"got {layout!r}")
+
+    @st.composite
+    def build(draw) -> dict:
+        lo, hi = _ordered(broker_regions, f"{strategy_name}(broker_regions)")
+        hi = min(hi, len(regions))
+        if lo > hi:
+            raise ValueError(f"{strategy_name}: {lo} broker regions asked for, the "
+                             f"topology has {len(regions)}")
+        chosen = regions[:draw(st.integers(lo, hi))]
+        per_region = draw(st.integers(*_ordered(brokers_per_region,
+                                                f"{strategy_name}(brokers_per_region)")))
+        strategy: dict[str, Any] = {"name": strategy_name,
+                                    "brokers": {r: per_region for r in chosen},
+                                    "rack": draw(st.sampled_from(list(rack)))}
+        total = per_region * len(chosen)
+        rlo, rhi = _ordered(rf, f"{strategy_name}(rf)")
+        factor = draw(st.integers(min(rlo, total), min(rhi, total)))
+        strategy["replication_factor"] = factor
+        mlo, mhi = _ordered(min_insync, f"{strategy_name}(min_insync)")
+        config: dict[str, Any] = {
+            "min.insync.replicas": draw(st.integers(min(mlo, factor), min(mhi, factor)))}
+        if draw(st.sampled_from(list(unclean))):
+            config["unclean.leader.election.enable"] = True
+        strategy["config"] = config
+        if strategy_name == "observers":
+            olo, ohi = _ordered(observers, "observers(observers)")
+            count = draw(st.integers(olo, ohi))
+            if count:
+                strategy["observer_placement"] = {r: count for r in chosen}
+            strategy["observer_promotion_policy"] = draw(st.sampled_from(list(promotion)))
+        layout = draw(st.sampled_from(list(controllers)))
+        if layout == "majority-in-one" and len(chosen) >= 2:
+            meta: dict[str, Any] = {"preset": "custom", "voters": [
+                {"region": chosen[0], "count": 2}, {"region": chosen[1], "count": 1}]}
+        elif layout == "broker-regions":
+            meta = {"preset": "kraft", "regions": list(chosen)}
+        else:
+            meta = {"preset": "kraft", "regions": list(regions)}
+        return {"strategy": strategy,
+                "object_store": {"kind": "regional", "regions": chosen[:1]},
+                "metadata": meta, "client_regions": list(chosen),
+                "producer_config": {"acks": draw(st.sampled_from(list(acks))),
+                                    "request.timeout.ms": request_timeout_ms}}
+
+    return build()
+
+
+register_config_generator("stretch", _stretch_generator)
+register_config_generator(
+    "observers", lambda draft, **bounds: _stretch_generator(draft, strategy_name="observers",
+                                                            **bounds))
 
 
 # --- workload ------------------------------------------------------------------------
@@ -492,12 +603,16 @@ def scenarios(strategy: DraftStrategy, *, faults: DraftStrategy | None = None,
         data["topology"] = draw(topology if topology is not None else topologies())
         config = dict(draw(resolve(strategy, data)))
         client_regions = config.pop("client_regions", None)
+        producer_config = config.pop("producer_config", None)
         data.update(config)
         if client_regions is not None:
             data["client_regions"] = client_regions
         data["workload"] = draw(resolve(workload if workload is not None else workloads(),
                                         data))
         data.pop("client_regions", None)
+        if producer_config:
+            data["workload"]["producer_config"] = {
+                **producer_config, **data["workload"].get("producer_config", {})}
         data["simulation"] = draw(simulation if simulation is not None else simulations())
         data["faults"] = draw(resolve(faults if faults is not None else no_faults(), data))
         return edit(copy.deepcopy(data)) if edit is not None else data
