@@ -426,7 +426,10 @@ def _sim_bounds(draft: Draft) -> tuple[int, int]:
 def region_faults(kinds: Sequence[str] = ("region-outage",), *,
                   regions: Sequence[str] | str | None = None, at: Bounds | None = None,
                   duration: Bounds = (5, 30), preludes: Sequence[str] = (),
-                  max_preludes: int = 1) -> Callable[[Draft], SearchStrategy]:
+                  max_preludes: int = 1, prelude_lead: Bounds | None = None,
+                  prelude_overlaps: bool = False, peers: Sequence[str] | None = None,
+                  bandwidth_kbps: Bounds | None = None,
+                  ) -> Callable[[Draft], SearchStrategy]:
     """Fault timelines around one region fault: an outage (which recovers after
     ``duration`` seconds) or a destruction of any region, at any time in ``at``
     (default: from the end of the warmup to 10 s before production ends), optionally
@@ -436,6 +439,13 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
 
     ``regions``: the regions that may be hit: ``None`` for any region of the topology,
     ``"data"`` for those holding the bucket's data, or an explicit list.
+
+    Preludes can be narrowed to a documented failure mode: ``prelude_lead`` bounds how
+    many seconds before the region fault a prelude starts; with ``prelude_overlaps`` it
+    lasts at least until the region fault; ``peers`` lists the regions a brownout or
+    partition may join the target to (default: any other region); ``bandwidth_kbps``
+    gives brownouts a link rate (kbit/s) drawn from the bounds, e.g. a WAN brownout that
+    starves Kafka followers of fetch bandwidth.
     """
     for kind in kinds:
         if kind not in ("region-outage", "region-destruction"):
@@ -471,10 +481,14 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
                 longest = max(1, min(dhi, end - start))
                 main["duration"] = f"{draw(st.integers(min(dlo, longest), longest))}s"
             before = []
-            if kinds_here and max_preludes > 0 and start > warm:
+            first = warm if prelude_lead is None else max(warm, start - prelude_lead[1])
+            last = start - 1 if prelude_lead is None else start - prelude_lead[0]
+            if kinds_here and max_preludes > 0 and first <= last:
                 for _ in range(draw(st.integers(0, max_preludes))):
                     before.append(_prelude(draw, kinds_here, region, all_regions,
-                                           draft, warm, start, end))
+                                           draft, first, last, start, end,
+                                           overlaps=prelude_overlaps, peers=peers,
+                                           bandwidth_kbps=bandwidth_kbps))
             return [*before, main]
 
         return build()
@@ -483,19 +497,27 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
 
 
 def _prelude(draw, kinds: list[str], region: str, regions: list[str], draft: Draft,
-             warm: int, main_at: int, end: int) -> dict:
-    """One fault starting before the main fault, possibly lasting into it."""
+             first: int, last: int, main_at: int, end: int, *, overlaps: bool = False,
+             peers: Sequence[str] | None = None,
+             bandwidth_kbps: Bounds | None = None) -> dict:
+    """One fault starting in [first, last], before the main fault at ``main_at``,
+    possibly (with ``overlaps``: always) lasting into it."""
     kind = draw(st.sampled_from(kinds))
-    start = draw(st.integers(warm, main_at - 1))
-    fault: dict[str, Any] = {"kind": kind, "at": f"{start}s",
-                             "duration": f"{draw(st.integers(1, end - start))}s"}
-    others = [r for r in regions if r != region]
+    start = draw(st.integers(first, last))
+    shortest = max(1, main_at - start + 1) if overlaps else 1
+    fault: dict[str, Any] = {"kind": kind, "at": f"{start}s", "duration":
+                             f"{draw(st.integers(min(shortest, end - start), end - start))}s"}
+    others = [r for r in regions if r != region and (peers is None or r in peers)]
+    others = others or [r for r in regions if r != region]
     if kind in ("brownout", "partition"):
         other = draw(st.sampled_from(others))
         fault["between"] = [region, other]
         if kind == "brownout":
             fault["extra_latency"] = f"{draw(st.integers(0, 500))}ms"
             fault["loss"] = draw(st.sampled_from([0.0, 0.1, 0.5]))
+            if bandwidth_kbps is not None:
+                lo, hi = _ordered(bandwidth_kbps, "region_faults(bandwidth_kbps)")
+                fault["bandwidth"] = f"{draw(st.integers(lo, hi))}kbps"
         else:
             fault["one_way"] = draw(st.booleans())
     elif kind == "object-store-slowdown":

@@ -1,0 +1,159 @@
+"""domain.md §8, the Kafka stretch-cluster rows, as property tests on ``geosim.testing``.
+
+* stretch over 3 regions, one replica per region (rack = region, RF 3, min.insync 2,
+  acks=all, KRaft voters in the 3 regions, unclean election off): no acknowledged
+  record is lost in any single-region outage or destruction (true);
+* stretch over 2 regions, rack = region, RF 3, min.insync 2, a third-site voter: no
+  acknowledged record is lost (false: a WAN brownout drops the remote replica out of
+  the ISR, then the region holding two replicas is destroyed);
+* stretch over 2 regions with the controller majority in one region: writes stay
+  available in any single-region outage (false: lose that region);
+* acks=1: no acknowledged record is lost (false: the leader's region is lost before
+  the followers fetch).
+
+As in ``tests/test_claims_diskless.py``: true claims pass with their interesting states
+reached; for each false claim one test asserts the search finds a counterexample within
+the profile and a second replays the written file through the ``geosim`` command line
+and gets the same violation and summary. The generated scenarios are small (one zone per
+region, 1-3 partitions, at most 500 msg/s, 50-60 s of production and a 20 s drain), so
+one Kafka example runs in about half a second.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from geosim.testing import (
+    find_counterexample,
+    no_acked_loss,
+    region_faults,
+    replay,
+    run_example,
+    scenarios,
+    simulations,
+    stretch,
+    topologies,
+    verify,
+    workloads,
+    writes_available,
+)
+
+FIRST_TWO = ["us-west1", "us-west2"]  # the broker regions of a two-region stretch
+
+
+def small(config, faults, *, regions=3, duration=(50, 50)):
+    """Small, fast Kafka scenarios: one zone per region, a light workload."""
+    return scenarios(config, faults=faults,
+                     topology=topologies((regions, regions), (1, 1)),
+                     workload=workloads(partitions=(1, 3), rate=(100, 500),
+                                        message_size=(256, 1024), producers=(1, 2),
+                                        consumers=(1, 2)),
+                     simulation=simulations(duration, warmup=5, drain=20))
+
+
+# --- true: three regions, one replica in each --------------------------------------------
+
+THREE_REGIONS = stretch(broker_regions=(3, 3), brokers_per_region=(1, 2), rf=(3, 3),
+                        min_insync=(2, 2), acks=("all",), unclean=(False,),
+                        controllers=("all-regions",))
+ANY_REGION_FAULT = region_faults(["region-outage", "region-destruction"], duration=(5, 30),
+                                 preludes=("brownout", "partition"))
+
+
+def test_three_region_stretch_loses_nothing_in_any_single_region_fault():
+    report = verify(no_acked_loss(), small(THREE_REGIONS, ANY_REGION_FAULT),
+                    reach=["broker-fenced", "producers-cut-off", "fault:region-destruction",
+                           "fault:region-outage", "degraded-before-region-fault"])
+    assert report.examples >= 10
+
+
+# --- false: two regions, rack = region, RF 3 ----------------------------------------------
+
+TWO_REGIONS = stretch(broker_regions=(2, 2), brokers_per_region=(2, 2), rf=(3, 3),
+                      min_insync=(2, 2), acks=("all",), controllers=("all-regions",))
+# §8's failure mode: a WAN brownout long enough (> replica.lag.time.max.ms, 30 s) for
+# the remote replica to leave the ISR, still on when a broker region is destroyed.
+BROWNOUT_THEN_DESTRUCTION = region_faults(
+    ["region-destruction"], regions=FIRST_TWO, at=(40, 55), preludes=("brownout",),
+    prelude_lead=(35, 40), prelude_overlaps=True, peers=FIRST_TWO,
+    bandwidth_kbps=(50, 500))
+
+
+@pytest.fixture(scope="module")
+def two_region_loss(tmp_path_factory):
+    return find_counterexample(no_acked_loss(),
+                               small(TWO_REGIONS, BROWNOUT_THEN_DESTRUCTION, duration=(60, 60)),
+                               directory=tmp_path_factory.mktemp("cx"), quiet=True)
+
+
+def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss):
+    assert "acknowledged records" in two_region_loss.violation.reason
+    faults = two_region_loss.data["faults"]
+    assert [f["kind"] for f in faults] == ["brownout", "region-destruction"]
+    outcome = run_example(two_region_loss.data)
+    assert {"isr-shrank", "acked-rows-truncated", "degraded-before-region-fault"} \
+        <= outcome.states
+
+
+def test_two_region_loss_replays_through_the_command_line(two_region_loss, tmp_path):
+    summary = replay(two_region_loss.path, two_region_loss.seed, tmp_path / "out")
+    assert no_acked_loss().check(summary) == two_region_loss.violation
+    assert summary == run_example(two_region_loss.data).summary
+
+
+# --- false: two regions, controller majority in one --------------------------------------
+
+MAJORITY_IN_ONE = stretch(broker_regions=(2, 2), brokers_per_region=(2, 2), rf=(3, 3),
+                          min_insync=(2, 2), acks=("all",), controllers=("majority-in-one",))
+# Kafka needs the broker session timeout (9 s) and a controller commit to move leaders
+# off a failed region: 20 s is a generous bound for a cluster whose quorum survives.
+WRITES = writes_available(20)
+
+
+@pytest.fixture(scope="module")
+def majority_lost(tmp_path_factory):
+    return find_counterexample(WRITES,
+                               small(MAJORITY_IN_ONE,
+                                     region_faults(["region-outage"], duration=(5, 40)),
+                                     regions=2),
+                               directory=tmp_path_factory.mktemp("cx"), quiet=True)
+
+
+def test_controller_majority_in_one_region_stops_writes_when_it_fails(majority_lost):
+    assert "RTO" in majority_lost.violation.reason
+    (fault,) = majority_lost.data["faults"]
+    # the region that failed holds the controller majority (two of three voters)
+    majority = majority_lost.data["metadata"]["voters"][0]
+    assert majority["count"] == 2 and fault["region"] == majority["region"]
+    assert "broker-fenced" not in run_example(majority_lost.data).states
+
+
+def test_controller_majority_counterexample_replays(majority_lost, tmp_path):
+    summary = replay(majority_lost.path, majority_lost.seed, tmp_path / "out")
+    assert WRITES.check(summary) == majority_lost.violation
+    assert summary == run_example(majority_lost.data).summary
+
+
+# --- false: acks=1 ---------------------------------------------------------------------------
+
+ACKS_1 = stretch(broker_regions=(3, 3), brokers_per_region=(1, 2), rf=(3, 3),
+                 min_insync=(1, 2), acks=("1",), controllers=("all-regions",))
+
+
+@pytest.fixture(scope="module")
+def acks_1_loss(tmp_path_factory):
+    return find_counterexample(no_acked_loss(),
+                               small(ACKS_1, region_faults(["region-destruction"])),
+                               directory=tmp_path_factory.mktemp("cx"), quiet=True)
+
+
+def test_acks_1_loses_acked_data_when_the_leader_region_is_lost(acks_1_loss):
+    assert "acknowledged records" in acks_1_loss.violation.reason
+    assert acks_1_loss.data["workload"]["producer_config"]["acks"] == "1"
+    assert acks_1_loss.data["faults"][-1]["kind"] == "region-destruction"
+
+
+def test_acks_1_counterexample_replays(acks_1_loss, tmp_path):
+    summary = replay(acks_1_loss.path, acks_1_loss.seed, tmp_path / "out")
+    assert no_acked_loss().check(summary) == acks_1_loss.violation
+    assert summary == run_example(acks_1_loss.data).summary
