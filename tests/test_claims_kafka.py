@@ -22,14 +22,18 @@ one Kafka example runs in about half a second.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
+from geosim.scenario.loader import scenario_from_dict
 from geosim.testing import (
     find_counterexample,
+    observers,
     no_acked_loss,
     region_faults,
     replay,
     run_example,
     scenarios,
+    search,
     simulations,
     stretch,
     topologies,
@@ -95,6 +99,13 @@ def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss):
         <= outcome.states
 
 
+def test_two_region_loss_needs_the_brownout(two_region_loss):
+    # The other half of the §8 verdict: without the brownout the remote replica stays in
+    # the ISR, so destroying the region holding two replicas loses nothing.
+    data = {**two_region_loss.data, "faults": two_region_loss.data["faults"][-1:]}
+    assert run_example(data).summary["loss"]["lost_records"] == 0
+
+
 def test_two_region_loss_replays_through_the_command_line(two_region_loss, tmp_path):
     summary = replay(two_region_loss.path, two_region_loss.seed, tmp_path / "out")
     assert no_acked_loss().check(summary) == two_region_loss.violation
@@ -157,3 +168,36 @@ def test_acks_1_counterexample_replays(acks_1_loss, tmp_path):
     summary = replay(acks_1_loss.path, acks_1_loss.seed, tmp_path / "out")
     assert no_acked_loss().check(summary) == acks_1_loss.violation
     assert summary == run_example(acks_1_loss.data).summary
+
+
+# --- the generators themselves ------------------------------------------------------------
+
+@settings(max_examples=30, deadline=None)
+@given(data=small(stretch(broker_regions=(2, 3), rf=(1, 3), min_insync=(1, 3),
+                          acks=("all", "1"), unclean=(False, True),
+                          controllers=("all-regions", "broker-regions", "majority-in-one")),
+                  BROWNOUT_THEN_DESTRUCTION, duration=(60, 60)))
+def test_stretch_scenarios_are_valid_and_keep_their_bounds(data):
+    scenario = scenario_from_dict(data)  # validates
+    strategy = data["strategy"]
+    assert 1 <= strategy["config"]["min.insync.replicas"] <= strategy["replication_factor"]
+    assert data["workload"]["producer_config"]["request.timeout.ms"] == 30000
+    assert scenario.strategy.name == "stretch"
+    *preludes, main = data["faults"]
+    at = int(main["at"][:-1])
+    for fault in preludes:  # the brownout starts 35-40 s before and lasts into the fault
+        start = int(fault["at"][:-1])
+        assert 35 <= at - start <= 40 and start + int(fault["duration"][:-1]) > at
+        assert sorted(fault["between"]) == FIRST_TWO and fault["bandwidth"].endswith("kbps")
+
+
+def test_observer_configurations_reach_observer_promotion():
+    # Observers (Confluent MRC): two regions, one sync replica and one observer in each;
+    # losing a region drops the ISR under min.insync.replicas and promotes the observer.
+    config = observers(broker_regions=(2, 2), brokers_per_region=(2, 2), rf=(2, 2),
+                       min_insync=(2, 2), observers=(1, 1), promotion=("under-min-isr",))
+    report = search(no_acked_loss(),
+                    small(config, region_faults(["region-outage"], regions=FIRST_TWO,
+                                                duration=(15, 30))),
+                    max_examples=6, quiet=True)
+    assert report.coverage.reached("observer-promotion")
