@@ -43,7 +43,7 @@ Kafka-broker strategies (``stretch``, ``observers``; :class:`KafkaProbe`):
 ``broker-fenced``                  the controller fenced a broker (``brokers_fenced``)
 ``unclean-election``               an out-of-sync replica was elected (``unclean_elections``)
 ``acked-rows-truncated``           acknowledged rows were removed from a partition's log
-``unflushed-suffix-lost``          a crashed broker lost its page cache (``unflushed_suffixes_lost``)
+``unflushed-suffix-lost``          a crashed broker lost its unflushed suffix
 ``observer-promotion``             an observer joined the ISR (``observer_promotions``)
 =================================  ============================================================
 """

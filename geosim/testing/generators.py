@@ -426,7 +426,7 @@ def _sim_bounds(draft: Draft) -> tuple[int, int]:
 def region_faults(kinds: Sequence[str] = ("region-outage",), *,
                   regions: Sequence[str] | str | None = None, at: Bounds | None = None,
                   duration: Bounds = (5, 30), preludes: Sequence[str] = (),
-                  max_preludes: int = 1, prelude_lead: Bounds | None = None,
+                  max_preludes: int = 1, min_preludes: int = 0, prelude_lead: Bounds | None = None,
                   prelude_overlaps: bool = False, peers: Sequence[str] | None = None,
                   bandwidth_kbps: Bounds | None = None,
                   ) -> Callable[[Draft], SearchStrategy]:
@@ -440,7 +440,8 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
     ``regions``: the regions that may be hit: ``None`` for any region of the topology,
     ``"data"`` for those holding the bucket's data, or an explicit list.
 
-    Preludes can be narrowed to a documented failure mode: ``prelude_lead`` bounds how
+    Preludes can be narrowed to a documented failure mode: ``min_preludes`` makes them
+    mandatory (when the region fault starts late enough); ``prelude_lead`` bounds how
     many seconds before the region fault a prelude starts; with ``prelude_overlaps`` it
     lasts at least until the region fault; ``peers`` lists the regions a brownout or
     partition may join the target to (default: any other region); ``bandwidth_kbps``
@@ -484,7 +485,8 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
             first = warm if prelude_lead is None else max(warm, start - prelude_lead[1])
             last = start - 1 if prelude_lead is None else start - prelude_lead[0]
             if kinds_here and max_preludes > 0 and first <= last:
-                for _ in range(draw(st.integers(0, max_preludes))):
+                for _ in range(draw(st.integers(min(min_preludes, max_preludes),
+                                                max_preludes))):
                     before.append(_prelude(draw, kinds_here, region, all_regions,
                                            draft, first, last, start, end,
                                            overlaps=prelude_overlaps, peers=peers,
