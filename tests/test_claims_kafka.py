@@ -108,6 +108,7 @@ def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss):
     outcome = run_example(two_region_loss.data)
     assert {"isr-shrank", "acked-rows-truncated", "degraded-before-region-fault"} \
         <= outcome.states
+    assert "kafka: " in two_region_loss.explanation  # the brokers' story, in the file
 
 
 def test_two_region_loss_needs_the_brownout(two_region_loss):
