@@ -21,6 +21,8 @@ one Kafka example runs in about half a second.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from hypothesis import given, settings
 
@@ -188,6 +190,13 @@ def test_acks_1_loses_acked_data_when_the_leader_region_is_lost(acks_1_loss):
     assert "acknowledged records" in acks_1_loss.violation.reason
     assert acks_1_loss.data["workload"]["producer_config"]["acks"] == "1"
     assert acks_1_loss.data["faults"][-1]["kind"] == "region-destruction"
+
+
+def test_acks_all_loses_nothing_in_the_acks_1_counterexample(acks_1_loss):
+    # The control: the same run with acks=all acknowledges only what the ISR holds.
+    data = copy.deepcopy(acks_1_loss.data)
+    data["workload"]["producer_config"]["acks"] = "all"
+    assert run_example(data).summary["loss"]["lost_records"] == 0
 
 
 def test_acks_1_counterexample_replays(acks_1_loss, tmp_path):
