@@ -6,17 +6,18 @@
 * stretch over 2 regions, rack = region, RF 3, min.insync 2, a third-site voter: no
   acknowledged record is lost (false: a WAN brownout drops the remote replica out of
   the ISR, then the region holding two replicas is destroyed);
-* stretch over 2 regions with the controller majority in one region: writes stay
-  available in any single-region outage (false: lose that region);
+* stretch over 2 regions with the controller majority in one region (min.insync 1, so
+  that only the quorum decides): writes stay available in any single-region outage
+  (false: lose that region; with a third-site voter instead, it holds);
 * acks=1: no acknowledged record is lost (false: the leader's region is lost before
-  the followers fetch).
+  the followers fetch; acks=all on the same run loses nothing).
 
 As in ``tests/test_claims_diskless.py``: true claims pass with their interesting states
 reached; for each false claim one test asserts the search finds a counterexample within
 the profile and a second replays the written file through the ``geosim`` command line
 and gets the same violation and summary. The generated scenarios are small (one zone per
-region, 1-3 partitions, at most 500 msg/s, 50-60 s of production and a 20 s drain), so
-one Kafka example runs in about half a second.
+region, 1-3 partitions, at most 500 msg/s, 50-60 s of production and a 10-20 s drain),
+so one Kafka example runs in about half a second.
 """
 
 from __future__ import annotations
