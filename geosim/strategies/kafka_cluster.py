@@ -527,6 +527,8 @@ class KafkaClusterStrategy(Strategy):
                     if p.epoch != epoch or p.leader is None:
                         continue
                     if add and r not in p.isr:
+                        if r in p.observers:
+                            self.counters_["observer_promotions"] += 1
                         p.isr.add(r)
                         p.elr.discard(r)
                         p.caught_up[r] = self.env.now

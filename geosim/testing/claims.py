@@ -282,6 +282,15 @@ def explain_run(summary: dict) -> str:
                                  f"{'never' if first is None else f'{first:g} s'}")
     if rto_parts and faults:
         lines.append("first success after the fault: " + ", ".join(rto_parts))
+    parts = summary.get("partitions")
+    if parts:  # Kafka-broker strategies: what the brokers and the controller did
+        counters = summary.get("counters") or {}
+        lines.append(
+            f"kafka: {parts['partitions']} partitions, {parts['leader_changes']} leader "
+            f"changes, {len(parts['offline_windows'])} offline windows; "
+            + ", ".join(f"{counters.get(k, 0)} {k}" for k in (
+                "brokers_fenced", "isr_shrinks", "isr_expansions", "unclean_elections",
+                "rows_truncated", "unflushed_suffixes_lost", "observer_promotions")))
     c = summary["checks"]
     lines.append(f"checks: {c['skips']} skipped, {c['duplicates']} duplicated, "
                  f"{c['redelivered_after_rebalance']} re-read after rebalance, "

@@ -32,6 +32,20 @@ window``                           no copy elsewhere yet
 ``acked-loss``                     acknowledged data was lost
 ``produce-failed``                 some sends failed or ended with an unknown outcome
 =================================  ============================================================
+
+Kafka-broker strategies (``stretch``, ``observers``; :class:`KafkaProbe`):
+
+=================================  ============================================================
+``isr-shrank``                     a partition's ISR shrank (summary counter ``isr_shrinks``)
+``isr-shrank-to-one``              an ISR shrank to the leader alone
+``under-min-isr``                  an ISR fell below ``min.insync.replicas``
+``partition-offline``              a partition had no leader for a while (``offline_windows``)
+``broker-fenced``                  the controller fenced a broker (``brokers_fenced``)
+``unclean-election``               an out-of-sync replica was elected (``unclean_elections``)
+``acked-rows-truncated``           acknowledged rows were removed from a partition's log
+``unflushed-suffix-lost``          a crashed broker lost its unflushed suffix
+``observer-promotion``             an observer joined the ISR (``observer_promotions``)
+=================================  ============================================================
 """
 
 from __future__ import annotations
@@ -42,14 +56,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from geosim.core.events import (
+    BrokerFenced,
     FaultEnded,
     FaultStarted,
     MetadataLeaderChanged,
     ObjectStored,
+    PartitionChanged,
     ReadBlocked,
     Rebalanced,
     Recorder,
     RegionState,
+    RowsTruncated,
 )
 from geosim.scenario.schema import Scenario
 
@@ -201,10 +218,56 @@ class OutcomeProbe(Probe):
         return states
 
 
+class KafkaProbe(Probe):
+    """ISR shrinks, offline partitions, fencing, unclean elections, truncation of
+    acknowledged rows, lost page caches and observer promotions (stretch, observers),
+    from ``PartitionChanged``/``BrokerFenced``/``RowsTruncated`` events and the
+    summary's ``partitions`` and ``counters``."""
+
+    COUNTERS = {"isr_shrinks": "isr-shrank", "brokers_fenced": "broker-fenced",
+                "unclean_elections": "unclean-election",
+                "unflushed_suffixes_lost": "unflushed-suffix-lost",
+                "observer_promotions": "observer-promotion"}
+
+    def attach(self, recorder: Recorder, scenario: Scenario) -> None:
+        self.states: set[str] = set()
+        recorder.subscribe(PartitionChanged, self._changed)
+        recorder.subscribe(BrokerFenced, self._fenced)
+        recorder.subscribe(RowsTruncated, self._truncated)
+
+    def _changed(self, event: PartitionChanged) -> None:
+        if event.reason == "isr shrink" and event.isr_size == 1:
+            self.states.add("isr-shrank-to-one")
+        if event.under_min_isr:
+            self.states.add("under-min-isr")
+        if event.leader_region is None:
+            self.states.add("partition-offline")
+
+    def _fenced(self, event: BrokerFenced) -> None:
+        if event.fenced:
+            self.states.add("broker-fenced")
+
+    def _truncated(self, event: RowsTruncated) -> None:
+        if any(row.acked_at >= 0 for row in event.rows):
+            self.states.add("acked-rows-truncated")
+
+    def reached(self, summary: dict) -> set[str]:
+        states = set(self.states)
+        counters = summary.get("counters") or {}
+        for counter, state in self.COUNTERS.items():
+            if counters.get(counter):
+                states.add(state)
+        if (summary.get("partitions") or {}).get("offline_windows"):
+            states.add("partition-offline")
+        return states
+
+
 register_probe(FaultProbe)
 register_probe(ClientAndStoreProbe)
 register_probe(OutcomeProbe)
 register_probe(ReplicationWindowProbe, "diskless")
+register_probe(KafkaProbe, "stretch")
+register_probe(KafkaProbe, "observers")
 
 
 # --- aggregation ---------------------------------------------------------------------------

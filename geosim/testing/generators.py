@@ -132,6 +132,8 @@ def register_config_generator(name: str, generator: ConfigGenerator) -> None:
     ``strategy`` and, where the strategy needs them, ``object_store`` and ``metadata``.
     It must also place clients only where they can work, by returning
     ``client_regions`` (a list of region ids, removed before the scenario is built).
+    It may return ``producer_config`` (Kafka producer keys such as ``acks``), merged
+    under the workload's own ``producer_config``.
     """
     _CONFIG_GENERATORS[name] = generator
 
@@ -239,6 +241,115 @@ def _diskless_generator(draft: Draft, *, bucket: Sequence[str], bucket_regions: 
 register_config_generator("diskless", _diskless_generator)
 
 
+#: Controller (KRaft voter) layouts of :func:`stretch`: ``all-regions``: the ``kraft``
+#: preset over every region of the topology (a region without brokers is a third site);
+#: ``broker-regions``: ``kraft`` over the broker regions only; ``majority-in-one``: two
+#: voters in the first broker region and one in the second (custom voters).
+CONTROLLER_LAYOUTS = ("all-regions", "broker-regions", "majority-in-one")
+
+
+def stretch(*, broker_regions: Bounds = (3, 3), brokers_per_region: Bounds = (1, 2),
+            rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
+            min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
+            unclean: Sequence[bool] = (False,), controllers: Sequence[str] = ("all-regions",),
+            request_timeout_ms: int = 30000, name: str = "stretch",
+            observers: Bounds = (0, 0), promotion: Sequence[str] = ("under-min-isr",),
+            ) -> Callable[[Draft], SearchStrategy]:
+    """Kafka stretch-cluster configurations (domain.md §4, §8) within bounds.
+
+    Brokers go in the first ``broker_regions`` regions of the topology (so a topology
+    with more regions leaves the rest as controller-only third sites); ``rack``:
+    ``broker.rack`` choices; ``rf`` and ``min_insync`` bound ``replication_factor`` and
+    ``min.insync.replicas``; ``acks`` and ``unclean``
+    (``unclean.leader.election.enable``) are choices; ``controllers``: layouts of
+    the KRaft quorum (:data:`CONTROLLER_LAYOUTS`). The producers get ``acks`` and a
+    ``request.timeout.ms`` of ``request_timeout_ms`` (the bundled kafka-latency driver's
+    20 minutes would outlast any run). ``name="observers"`` with ``observers`` bounds
+    adds that many observers per broker region and a ``promotion`` policy.
+    """
+    return configs(name, broker_regions=broker_regions,
+                   brokers_per_region=brokers_per_region, rack=rack, rf=rf,
+                   min_insync=min_insync, acks=acks, unclean=unclean,
+                   controllers=controllers, request_timeout_ms=request_timeout_ms,
+                   observers=observers, promotion=promotion)
+
+
+def observers(*, observers: Bounds = (1, 1),
+              promotion: Sequence[str] = ("under-min-isr",), **bounds: Any,
+              ) -> Callable[[Draft], SearchStrategy]:
+    """Observer-cluster configurations (Confluent Multi-Region Clusters): those of
+    :func:`stretch` (``bounds``) plus ``observers`` observers per broker region and an
+    ``observer_promotion_policy`` among ``promotion``."""
+    return stretch(name="observers", observers=observers, promotion=promotion, **bounds)
+
+
+def _stretch_generator(draft: Draft, *, broker_regions: Bounds = (3, 3),
+                       brokers_per_region: Bounds = (1, 2),
+                       rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
+                       min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
+                       unclean: Sequence[bool] = (False,),
+                       controllers: Sequence[str] = ("all-regions",),
+                       request_timeout_ms: int = 30000, observers: Bounds = (0, 0),
+                       promotion: Sequence[str] = ("under-min-isr",),
+                       strategy_name: str = "stretch") -> SearchStrategy[dict]:
+    regions = regions_of(draft)
+    for layout in controllers:
+        if layout not in CONTROLLER_LAYOUTS:
+            raise ValueError(f"stretch: controllers must be among {CONTROLLER_LAYOUTS}, "
+                             f"got {layout!r}")
+
+    @st.composite
+    def build(draw) -> dict:
+        lo, hi = _ordered(broker_regions, f"{strategy_name}(broker_regions)")
+        hi = min(hi, len(regions))
+        if lo > hi:
+            raise ValueError(f"{strategy_name}: {lo} broker regions asked for, the "
+                             f"topology has {len(regions)}")
+        chosen = regions[:draw(st.integers(lo, hi))]
+        per_region = draw(st.integers(*_ordered(brokers_per_region,
+                                                f"{strategy_name}(brokers_per_region)")))
+        strategy: dict[str, Any] = {"name": strategy_name,
+                                    "brokers": {r: per_region for r in chosen},
+                                    "rack": draw(st.sampled_from(list(rack)))}
+        total = per_region * len(chosen)
+        rlo, rhi = _ordered(rf, f"{strategy_name}(rf)")
+        factor = draw(st.integers(min(rlo, total), min(rhi, total)))
+        strategy["replication_factor"] = factor
+        mlo, mhi = _ordered(min_insync, f"{strategy_name}(min_insync)")
+        config: dict[str, Any] = {
+            "min.insync.replicas": draw(st.integers(min(mlo, factor), min(mhi, factor)))}
+        if draw(st.sampled_from(list(unclean))):
+            config["unclean.leader.election.enable"] = True
+        strategy["config"] = config
+        if strategy_name == "observers":
+            olo, ohi = _ordered(observers, "observers(observers)")
+            count = draw(st.integers(olo, ohi))
+            if count:
+                strategy["observer_placement"] = {r: count for r in chosen}
+            strategy["observer_promotion_policy"] = draw(st.sampled_from(list(promotion)))
+        layout = draw(st.sampled_from(list(controllers)))
+        if layout == "majority-in-one" and len(chosen) >= 2:
+            meta: dict[str, Any] = {"preset": "custom", "voters": [
+                {"region": chosen[0], "count": 2}, {"region": chosen[1], "count": 1}]}
+        elif layout == "broker-regions":
+            meta = {"preset": "kraft", "regions": list(chosen)}
+        else:
+            meta = {"preset": "kraft", "regions": list(regions)}
+        return {"strategy": strategy,
+                "object_store": {"kind": "regional", "regions": chosen[:1]},
+                "metadata": meta, "client_regions": list(chosen),
+                "producer_config": {"acks": draw(st.sampled_from(list(acks))),
+                                    "request.timeout.ms": request_timeout_ms}}
+
+    return build()
+
+
+register_config_generator("stretch", _stretch_generator)
+register_config_generator(
+    "observers", lambda draft, **bounds: _stretch_generator(draft, strategy_name="observers",
+                                                            **bounds))
+
+
 # --- workload ------------------------------------------------------------------------
 
 def workloads(partitions: Bounds = (1, 8), rate: Bounds = (100, 4000),
@@ -315,7 +426,10 @@ def _sim_bounds(draft: Draft) -> tuple[int, int]:
 def region_faults(kinds: Sequence[str] = ("region-outage",), *,
                   regions: Sequence[str] | str | None = None, at: Bounds | None = None,
                   duration: Bounds = (5, 30), preludes: Sequence[str] = (),
-                  max_preludes: int = 1) -> Callable[[Draft], SearchStrategy]:
+                  max_preludes: int = 1, min_preludes: int = 0, prelude_lead: Bounds | None = None,
+                  prelude_overlaps: bool = False, peers: Sequence[str] | None = None,
+                  bandwidth_kbps: Bounds | None = None,
+                  ) -> Callable[[Draft], SearchStrategy]:
     """Fault timelines around one region fault: an outage (which recovers after
     ``duration`` seconds) or a destruction of any region, at any time in ``at``
     (default: from the end of the warmup to 10 s before production ends), optionally
@@ -325,6 +439,14 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
 
     ``regions``: the regions that may be hit: ``None`` for any region of the topology,
     ``"data"`` for those holding the bucket's data, or an explicit list.
+
+    Preludes can be narrowed to a documented failure mode: ``min_preludes`` makes them
+    mandatory (when the region fault starts late enough); ``prelude_lead`` bounds how
+    many seconds before the region fault a prelude starts; with ``prelude_overlaps`` it
+    lasts at least until the region fault; ``peers`` lists the regions a brownout or
+    partition may join the target to (default: any other region); ``bandwidth_kbps``
+    gives brownouts a link rate (kbit/s) drawn from the bounds, e.g. a WAN brownout that
+    starves Kafka followers of fetch bandwidth.
     """
     for kind in kinds:
         if kind not in ("region-outage", "region-destruction"):
@@ -360,10 +482,15 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
                 longest = max(1, min(dhi, end - start))
                 main["duration"] = f"{draw(st.integers(min(dlo, longest), longest))}s"
             before = []
-            if kinds_here and max_preludes > 0 and start > warm:
-                for _ in range(draw(st.integers(0, max_preludes))):
+            first = warm if prelude_lead is None else max(warm, start - prelude_lead[1])
+            last = start - 1 if prelude_lead is None else start - prelude_lead[0]
+            if kinds_here and max_preludes > 0 and first <= last:
+                for _ in range(draw(st.integers(min(min_preludes, max_preludes),
+                                                max_preludes))):
                     before.append(_prelude(draw, kinds_here, region, all_regions,
-                                           draft, warm, start, end))
+                                           draft, first, last, start, end,
+                                           overlaps=prelude_overlaps, peers=peers,
+                                           bandwidth_kbps=bandwidth_kbps))
             return [*before, main]
 
         return build()
@@ -372,19 +499,27 @@ def region_faults(kinds: Sequence[str] = ("region-outage",), *,
 
 
 def _prelude(draw, kinds: list[str], region: str, regions: list[str], draft: Draft,
-             warm: int, main_at: int, end: int) -> dict:
-    """One fault starting before the main fault, possibly lasting into it."""
+             first: int, last: int, main_at: int, end: int, *, overlaps: bool = False,
+             peers: Sequence[str] | None = None,
+             bandwidth_kbps: Bounds | None = None) -> dict:
+    """One fault starting in [first, last], before the main fault at ``main_at``,
+    possibly (with ``overlaps``: always) lasting into it."""
     kind = draw(st.sampled_from(kinds))
-    start = draw(st.integers(warm, main_at - 1))
-    fault: dict[str, Any] = {"kind": kind, "at": f"{start}s",
-                             "duration": f"{draw(st.integers(1, end - start))}s"}
-    others = [r for r in regions if r != region]
+    start = draw(st.integers(first, last))
+    shortest = max(1, main_at - start + 1) if overlaps else 1
+    fault: dict[str, Any] = {"kind": kind, "at": f"{start}s", "duration":
+                             f"{draw(st.integers(min(shortest, end - start), end - start))}s"}
+    others = [r for r in regions if r != region and (peers is None or r in peers)]
+    others = others or [r for r in regions if r != region]
     if kind in ("brownout", "partition"):
         other = draw(st.sampled_from(others))
         fault["between"] = [region, other]
         if kind == "brownout":
             fault["extra_latency"] = f"{draw(st.integers(0, 500))}ms"
             fault["loss"] = draw(st.sampled_from([0.0, 0.1, 0.5]))
+            if bandwidth_kbps is not None:
+                lo, hi = _ordered(bandwidth_kbps, "region_faults(bandwidth_kbps)")
+                fault["bandwidth"] = f"{draw(st.integers(lo, hi))}kbps"
         else:
             fault["one_way"] = draw(st.booleans())
     elif kind == "object-store-slowdown":
@@ -492,12 +627,16 @@ def scenarios(strategy: DraftStrategy, *, faults: DraftStrategy | None = None,
         data["topology"] = draw(topology if topology is not None else topologies())
         config = dict(draw(resolve(strategy, data)))
         client_regions = config.pop("client_regions", None)
+        producer_config = config.pop("producer_config", None)
         data.update(config)
         if client_regions is not None:
             data["client_regions"] = client_regions
         data["workload"] = draw(resolve(workload if workload is not None else workloads(),
                                         data))
         data.pop("client_regions", None)
+        if producer_config:
+            data["workload"]["producer_config"] = {
+                **producer_config, **data["workload"].get("producer_config", {})}
         data["simulation"] = draw(simulation if simulation is not None else simulations())
         data["faults"] = draw(resolve(faults if faults is not None else no_faults(), data))
         return edit(copy.deepcopy(data)) if edit is not None else data
