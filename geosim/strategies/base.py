@@ -49,8 +49,22 @@ class Strategy:
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def crash_clients(self, clients: str, zone: str, up: bool) -> None:  # pragma: no cover
-        raise NotImplementedError
+    # Shared client handling: strategies keep their producer fleets in ``self.fleets``
+    # and their consumer groups in ``self.groups``.
+    fleets: list
+    groups: list
+
+    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
+        """The producers or the consumers of a zone crash (``up=False``) or restart."""
+        if clients in ("producers", "all"):
+            for fleet in self.fleets:
+                if fleet.zone == zone:
+                    fleet.restart() if up else fleet.crash()
+        if clients in ("consumers", "all"):
+            for group in self.groups:
+                for member in group.members:
+                    if member.zone == zone:
+                        group.member_up(member) if up else group.member_down(member)
 
     def unclean_election(self) -> None:  # pragma: no cover - interface
         """An operator forces leaders onto any live replica (Kafka strategies)."""
@@ -62,5 +76,10 @@ class Strategy:
     def counters(self) -> dict[str, int]:
         return {}
 
-    def offered_bytes_per_s(self) -> dict[str, float]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def offered_bytes_per_s(self) -> dict[str, float]:
+        """Each region's nominal offered load (uncompressed bytes/s)."""
+        out: dict[str, float] = {}
+        for fleet in self.fleets:
+            out[fleet.region] = out.get(fleet.region, 0.0) + \
+                fleet.records_per_s * fleet.message_size
+        return out

@@ -409,13 +409,7 @@ class DisklessStrategy(Strategy):
     def zone_state(self, zone: str, up: bool) -> None:
         for broker in self.brokers_by_zone.get(zone, []):
             broker.restart() if up else broker.crash()
-        for fleet in self.fleets:
-            if fleet.zone == zone:
-                fleet.restart() if up else fleet.crash()
-        for group in self.groups:
-            for member in group.members:
-                if member.zone == zone:
-                    group.member_up(member) if up else group.member_down(member)
+        self.crash_clients("all", zone, up)
         if not up:
             self.caches[zone].ready.clear()
             self.caches[zone].used = 0
@@ -427,26 +421,10 @@ class DisklessStrategy(Strategy):
             broker.restart() if up else broker.crash()
         self._route_all()
 
-    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
-        if clients == "producers":
-            for fleet in self.fleets:
-                if fleet.zone == zone:
-                    fleet.restart() if up else fleet.crash()
-            return
-        for group in self.groups:
-            for member in group.members:
-                if member.zone == zone:
-                    group.member_up(member) if up else group.member_down(member)
 
     def counters(self) -> dict[str, int]:
         return dict(self.counters_)
 
-    def offered_bytes_per_s(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for fleet in self.fleets:
-            out[fleet.region] = out.get(fleet.region, 0.0) + \
-                fleet.records_per_s * fleet.message_size
-        return out
 
 
 __all__ = ["DisklessStrategy", "PartitionLog"]

@@ -861,13 +861,7 @@ class KafkaClusterStrategy(Strategy):
         for b in self.brokers:
             if b.zone == zone:
                 self._broker_state(b, up, clean=False, destroyed=self._destroyed(zone))
-        for fleet in self.fleets:
-            if fleet.zone == zone:
-                fleet.restart() if up else fleet.crash()
-        for group in self.groups:
-            for member in group.members:
-                if member.zone == zone:
-                    group.member_up(member) if up else group.member_down(member)
+        self.crash_clients("all", zone, up)
         if not up:
             self.visible[zone] = [0] * self.partitions_n
         self._rewire()
@@ -925,16 +919,6 @@ class KafkaClusterStrategy(Strategy):
             self._broker_state(b, up, clean=clean, destroyed=False)
         self._rewire()
 
-    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
-        if clients == "producers":
-            for fleet in self.fleets:
-                if fleet.zone == zone:
-                    fleet.restart() if up else fleet.crash()
-            return
-        for group in self.groups:
-            for member in group.members:
-                if member.zone == zone:
-                    group.member_up(member) if up else group.member_down(member)
 
     def connectivity_changed(self) -> None:
         for pair in self.pairs.values():
@@ -943,12 +927,6 @@ class KafkaClusterStrategy(Strategy):
     def counters(self) -> dict[str, int]:
         return dict(sorted(self.counters_.items()))
 
-    def offered_bytes_per_s(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for fleet in self.fleets:
-            out[fleet.region] = out.get(fleet.region, 0.0) + \
-                fleet.records_per_s * fleet.message_size
-        return out
 
 
 __all__ = ["KafkaClusterStrategy"]
