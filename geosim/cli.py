@@ -214,20 +214,14 @@ class ProgressBar:
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from geosim.output.table import format_summary
     from geosim.output.writer import write_results
-    from geosim.runner import run
 
     scenario = _load(args, seed=args.seed)
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / f"seed-{seed}"
     check_writable(out_dir)
 
-    show_progress = not (args.no_progress or args.quiet) and scenario.simulation.progress
-    progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show_progress else None
-    try:
-        result = run(scenario, seed, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _run_with_progress(
+        scenario, seed, not (args.no_progress or args.quiet) and scenario.simulation.progress)
 
     if not args.quiet:
         print(format_summary(result.summary), file=out)
@@ -240,12 +234,23 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _run_with_progress(scenario: Any, seed: int, show: bool) -> Any:
+    """Run a scenario, with a progress bar on stderr if ``show``."""
+    from geosim.runner import run
+
+    progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show else None
+    try:
+        return run(scenario, seed, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
 def _cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from geosim.core.units import UnitError, parse_duration
     from geosim.output.table import format_cost
-    from geosim.runner import run
 
     if not args.full:
         scenario = _load(args, seed=args.seed)
@@ -264,13 +269,8 @@ def _cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
         raise UserError(f"{args.file}: cost.provider: must be set (gcp, aws or azure): "
                         f"topology.provider is none")
     seed = args.seed if args.seed is not None else scenario.simulation.seed
-    show_progress = not args.no_progress and scenario.simulation.progress
-    progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show_progress else None
-    try:
-        result = run(scenario, seed, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+    result = _run_with_progress(scenario, seed,
+                                not args.no_progress and scenario.simulation.progress)
     cost = result.summary.get("cost")
     if args.json:
         print(json.dumps(cost, indent=2, sort_keys=True), file=out)

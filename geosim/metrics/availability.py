@@ -758,8 +758,13 @@ def _counted(holder: _Group | _Cohort) -> bool:
 
 
 def _union(items: Iterable[tuple[tuple[str, float], float]]) -> list[tuple[float, float]]:
+    """Union of keyed ``((writer, start), end)`` intervals."""
+    return union_intervals((start, end) for (_, start), end in items)
+
+
+def union_intervals(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     """Union of ``(start, end)`` intervals, sorted and merged where they touch."""
-    spans = sorted((start, end) for (_, start), end in items)
+    spans = sorted(spans)
     out: list[tuple[float, float]] = []
     for start, end in spans:
         if out and start <= out[-1][1]:

@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections import defaultdict
 
 from geosim.core.events import FaultStarted, PartitionChanged, ProduceAcked, RowsTruncated
+from geosim.metrics.availability import union_intervals
 from geosim.metrics.report import (
     LossReport,
     RegionLoss,
@@ -131,7 +132,7 @@ class PartitionLoss:
         unavailable = UnavailabilityReport(
             records=sum(u.records for u in by_region.values()),
             bytes=sum(u.bytes for u in by_region.values()),
-            intervals=_union(intervals), max_seconds=longest,
+            intervals=union_intervals(intervals), max_seconds=longest,
             open_records=open_records, by_region=by_region)
         lost = {r: RegionLoss(v.records, v.bytes, v.rpo_seconds)
                 for r, v in sorted(self._lost.items())}
@@ -141,17 +142,6 @@ class PartitionLoss:
             rpo_seconds=max((v.rpo_seconds for v in lost.values()), default=0.0),
             by_region=lost)
         return loss, unavailable
-
-
-def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for start, end in sorted(spans):
-        if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return out
 
 
 def merge(a: tuple[LossReport, UnavailabilityReport],
@@ -172,7 +162,7 @@ def merge(a: tuple[LossReport, UnavailabilityReport],
         regions[region] = RegionUnavailability(e.records + v.records, e.bytes + v.bytes,
                                                max(e.max_seconds, v.max_seconds))
     unavailable = UnavailabilityReport(
-        ua.records + ub.records, ua.bytes + ub.bytes, _union(ua.intervals + ub.intervals),
+        ua.records + ub.records, ua.bytes + ub.bytes, union_intervals(ua.intervals + ub.intervals),
         max(ua.max_seconds, ub.max_seconds), ua.open_records + ub.open_records,
         dict(sorted(regions.items())))
     return loss, unavailable

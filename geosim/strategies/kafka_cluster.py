@@ -140,6 +140,7 @@ class KafkaClusterStrategy(Strategy):
         self.groups: list[ConsumerGroup] = wl.make_groups(
             self.ctx, commit=self._commit_offsets, is_ready=self._is_ready,
             request=lambda row, zone: None, release=lambda _object_id: None)
+        self._consumer_zones = sorted({m.zone for g in self.groups for m in g.members})
         # offset readable by consumers in each zone, per partition (after the hop)
         self.visible: dict[str, list[int]] = {z: [0] * self.partitions_n
                                               for z in topo.zones()}
@@ -150,6 +151,7 @@ class KafkaClusterStrategy(Strategy):
         self._controller_leader = world.metadata.leader_zone
         self.counters_: defaultdict[str, int] = defaultdict(int)
         self._orphans: list[tuple[Row, float]] = []  # produces waiting on a dead leader
+        self._started = False  # fetch loops start with start(); later pairs at creation
         self._rewire()
 
     # ======================================================================== wiring
@@ -184,8 +186,6 @@ class KafkaClusterStrategy(Strategy):
             if self._started:
                 self.env.process(self._fetch_loop(pair))
         self._route()
-
-    _started = False
 
     def _route(self) -> None:
         """Producers send each partition to its leader's zone (target = zone index)."""
@@ -278,10 +278,14 @@ class KafkaClusterStrategy(Strategy):
         if self.acks == "all":
             for row in appended:
                 parts[row.partition].pending.append((row, now))
-            done = [r for r in duplicates if r.offset + r.records <= parts[r.partition].hw]
-            waiting = [r for r in duplicates if r not in done]
-            for row in waiting:
-                parts[row.partition].pending.append((row, now))
+            # A duplicate is answered once its first copy is committed.
+            done = []
+            for row in duplicates:
+                p = parts[row.partition]
+                if row.offset + row.records <= p.hw:
+                    done.append(row)
+                else:
+                    p.pending.append((row, now))
             if done:
                 self._ack(zone, done)
         else:
@@ -821,14 +825,6 @@ class KafkaClusterStrategy(Strategy):
                 self.env.timeout(delay).callbacks.append(
                     lambda _e, p=p, zone=zone, offset=offset, epoch=epoch:
                     self._visible(p, zone, offset, epoch))
-
-    @property
-    def _consumer_zones(self) -> list[str]:
-        zones = self.__dict__.get("_czones")
-        if zones is None:
-            zones = sorted({m.zone for g in self.groups for m in g.members})
-            self.__dict__["_czones"] = zones
-        return zones
 
     def _visible(self, p: PartitionState, zone: str, offset: int, epoch: int) -> None:
         if p.epoch != epoch:
