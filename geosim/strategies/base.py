@@ -42,8 +42,10 @@ class Strategy:
     def start(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def zone_state(self, zone: str, up: bool) -> None:  # pragma: no cover - interface
-        """All processes of a zone stop (``up=False``) or restart."""
+    def zone_state(self, zone: str, up: bool,
+                   destroyed: bool = False) -> None:  # pragma: no cover - interface
+        """All processes of a zone stop (``up=False``) or restart; ``destroyed``: the
+        zone's region was destroyed, so whatever its machines held is gone."""
         raise NotImplementedError
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:  # pragma: no cover

@@ -406,7 +406,8 @@ class DisklessStrategy(Strategy):
         return sum(group.generation for group in self.groups)
 
     # --- faults -----------------------------------------------------------------------
-    def zone_state(self, zone: str, up: bool) -> None:
+    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+        # Diskless brokers hold nothing durable: a destruction is an outage for them.
         for broker in self.brokers_by_zone.get(zone, []):
             broker.restart() if up else broker.crash()
         self.crash_clients("all", zone, up)

@@ -155,9 +155,6 @@ class KafkaClusterStrategy(Strategy):
         self._rewire()
 
     # ======================================================================== wiring
-    def _leader_zone(self, p: PartitionState) -> str | None:
-        return None if p.leader is None else self.brokers[p.leader].zone
-
     def _rewire(self) -> None:
         """Recompute fetch pairs, leaders by zone and producer routing."""
         leaders: dict[str, list[PartitionState]] = {z: [] for z in self.zones}
@@ -650,7 +647,7 @@ class KafkaClusterStrategy(Strategy):
     def _elect_offline(self) -> None:
         changed = False
         for p in self.parts:
-            if p.leader is None and self._elect(p, "offline partition", quiet=True):
+            if p.leader is None and self._elect(p, "offline partition"):
                 changed = True
         if changed:
             self._rewire()
@@ -670,8 +667,7 @@ class KafkaClusterStrategy(Strategy):
             return ok
         return []
 
-    def _elect(self, p: PartitionState, reason: str, *, quiet: bool = False,
-               unclean: bool = False) -> bool:
+    def _elect(self, p: PartitionState, reason: str, *, unclean: bool = False) -> bool:
         """Choose a leader (clean from the ISR, then the ELR; unclean if asked)."""
         candidates = self._candidates(p, unclean=unclean)
         old = p.leader
@@ -747,22 +743,7 @@ class KafkaClusterStrategy(Strategy):
             yield self.env.timeout(self.config.unclean_election_interval)
             if not self.world.metadata.available():
                 continue
-            offline = [p for p in self.parts if p.leader is None]
-            if not offline:
-                continue
-
-            def done(ok: bool, offline=offline) -> None:
-                if not ok:
-                    return
-                changed = False
-                for p in offline:
-                    if p.leader is None and self._elect(p, "unclean election", unclean=True):
-                        changed = True
-                if changed:
-                    self._rewire()
-
-            self.world.metadata.commit(self._controller_leader,
-                                       CONTROLLER_RECORD_BYTES * len(offline), done)
+            self.unclean_election()
 
     def unclean_election(self) -> None:
         """The operator's unclean election: every offline partition takes the first live
@@ -853,19 +834,14 @@ class KafkaClusterStrategy(Strategy):
         self.env.timeout(rtt).callbacks.append(lambda _e: done(True))
 
     # ============================================================================ faults
-    def zone_state(self, zone: str, up: bool) -> None:
+    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
         for b in self.brokers:
             if b.zone == zone:
-                self._broker_state(b, up, clean=False, destroyed=self._destroyed(zone))
+                self._broker_state(b, up, clean=False, destroyed=destroyed)
         self.crash_clients("all", zone, up)
         if not up:
             self.visible[zone] = [0] * self.partitions_n
         self._rewire()
-
-    def _destroyed(self, zone: str) -> bool:
-        region = self.world.topology.region_of(zone)
-        return any(f.kind == "region-destruction" and f.region == region
-                   and f.at <= self.env.now for f in self.world.scenario.faults)
 
     def _broker_state(self, b: Broker, up: bool, *, clean: bool, destroyed: bool) -> None:
         if b.destroyed:

@@ -130,7 +130,7 @@ class FaultInjector:
         world.ctx.recorder.emit(RegionState(self.env.now, region, not down, destroy))
         for zone in world.topology.zones(region):
             if self._zone_holds[zone] == 0 and (down != was_down):
-                self.strategy.zone_state(zone, up=not down)
+                self.strategy.zone_state(zone, up=not down, destroyed=destroy)
 
     def _hold_zone(self, zone: str, active: bool) -> None:
         world = self.world
