@@ -83,7 +83,6 @@ class ProducerFleet:
         self.epoch = 0
         # Rows waiting to be retried, per partition in sequence order: (due time, row).
         self._retry: dict[int, deque[tuple[float, Row]]] = {}
-        self._retries = 0
         self._pset: dict[int, frozenset[int]] = {}
         self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
         self._moved: set[int] = set()         # partitions waiting on an old leader
@@ -153,7 +152,6 @@ class ProducerFleet:
                     row = queue.popleft()[1]
                     rows.append(row)
                     room -= row.bytes_compressed
-                    self._retries -= 1
                 if not queue:
                     del retry[partition]
         # New data never overtakes a batch waiting to be retried in its partition
@@ -188,11 +186,11 @@ class ProducerFleet:
         k = self._rotation.get(broker, 0)
         partition = partitions[k % len(partitions)]
         if blocked and partition in blocked:
-            free = [p for i in range(1, len(partitions) + 1)
-                    if (p := partitions[(k + i) % len(partitions)]) not in blocked]
-            if not free:
+            partition = next((q for i in range(1, len(partitions) + 1)
+                              if (q := partitions[(k + i) % len(partitions)]) not in blocked),
+                             None)
+            if partition is None:
                 return None  # every partition waits on a retry: records stay buffered
-            partition = free[0]
         self._rotation[broker] = k + 1
         size = records * self.message_size
         return Row(self.id, partition, self._next_seq(partition), records, size,
@@ -258,7 +256,6 @@ class ProducerFleet:
                 if queue is None:
                     queue = self._retry[row.partition] = deque()
                 queue.append((now + backoff, row))
-                self._retries += 1
                 retried.append(row)
             else:
                 expired.append(row)
@@ -289,7 +286,6 @@ class ProducerFleet:
                 else:
                     keep.setdefault(partition, deque()).append((due, row))
         self._retry = keep
-        self._retries -= len(expired)
         if expired:
             self._bump_epoch()
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
@@ -310,4 +306,4 @@ class ProducerFleet:
 
     @property
     def pending_retries(self) -> int:
-        return self._retries
+        return sum(len(queue) for queue in self._retry.values())
