@@ -37,13 +37,20 @@ _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large,
 
 
 def register_profiles() -> None:
-    """Register the geosim profiles with Hypothesis (idempotent)."""
+    """Register the geosim profiles with Hypothesis (idempotent).
+
+    Both derive from Hypothesis's own ``default`` profile, never from whichever profile is
+    current: ``settings()`` inherits the current profile, so registering ``geosim-deep``
+    after ``geosim-ci`` was loaded would otherwise inherit its derandomized search and
+    its missing example database.
+    """
+    base = settings.get_profile("default")
     settings.register_profile(
-        CI, max_examples=100, deadline=None, derandomize=True, database=None,
+        CI, parent=base, max_examples=100, deadline=None, derandomize=True, database=None,
         suppress_health_check=_SLOW_OK, report_multiple_bugs=False, print_blob=False,
         phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])
     settings.register_profile(
-        DEEP, max_examples=1000, deadline=None,
+        DEEP, parent=base, max_examples=1000, deadline=None,
         suppress_health_check=_SLOW_OK, report_multiple_bugs=False, print_blob=True)
 
 
