@@ -45,6 +45,7 @@ class Row:
     object_id: int = -1
     attempts: int = 0
     acked_at: float = -1.0  # when the producer learned of its ack (-1: not acked)
+    mirror: int = -1        # the replication flow that wrote this copy (-1: a producer)
 
 
 @dataclass(slots=True)
@@ -212,6 +213,52 @@ class RegionState(Event):
     region: str
     up: bool
     destroyed: bool = False
+
+
+@dataclass(slots=True)
+class MirrorLag(Event):
+    """A replication flow's lag, sampled: how far the target's copy is behind the
+    source's acknowledged data (cross-cluster strategies)."""
+    flow: str             # "<source>-><target>"
+    seconds: float        # age of the oldest source row not yet acknowledged in the target
+    records: int
+    bytes: int            # compressed
+
+
+@dataclass(slots=True)
+class FailedOver(Event):
+    """Clients of ``source`` moved to ``target`` (cross-cluster strategies).
+
+    ``unreplicated_*``: data acknowledged in ``source`` and not acknowledged in
+    ``target`` when it could no longer be mirrored (the RPO of the failover); ``rpo_seconds``:
+    the cluster's loss of reachability minus the oldest such ack. Per consumer group and
+    partition, the start offset in ``target`` came from a translated offset (``translated``
+    partitions) or from ``auto.offset.reset`` (``reset``); ``reprocessed`` records had been
+    delivered before and are delivered again, ``reprocess_bound`` is what the checkpoint
+    and offset-sync cadence allow, ``skipped`` records are never delivered.
+    """
+    source: str
+    target: str
+    reason: str
+    unreachable_since: float
+    unreplicated_records: int
+    unreplicated_bytes: int
+    rpo_seconds: float
+    translated: int
+    reset: int
+    reprocessed: int
+    reprocess_bound: int
+    skipped: int
+
+
+@dataclass(slots=True)
+class FailedBack(Event):
+    """The failed-over cluster is reachable again: what it holds that the new active
+    cluster never received (acknowledged records that diverged)."""
+    cluster: str
+    target: str
+    diverged_records: int
+    diverged_bytes: int
 
 
 Subscriber = Callable[[Any], None]

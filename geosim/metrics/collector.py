@@ -33,7 +33,10 @@ import pandas as pd
 from geosim.core.events import (
     BrokerFenced,
     Delivered,
+    FailedBack,
+    FailedOver,
     FaultStarted,
+    MirrorLag,
     ObjectCommitted,
     ObjectStored,
     Offered,
@@ -48,6 +51,7 @@ from geosim.core.events import (
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
 from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.mirror import MirrorFold
 from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.partitions import PartitionTimeline
 from geosim.metrics.phases import PHASES, PhaseClock
@@ -124,6 +128,11 @@ class MetricsCollector:
                               (PartitionChanged, self.partitions.on_partition),
                               (RowsTruncated, self.partitions.on_truncated),
                               (FaultStarted, self.partitions.on_fault)):
+            recorder.subscribe(kind, handler)
+        self.mirror = MirrorFold(self.fault_start)
+        for kind, handler in ((MirrorLag, self.mirror.on_lag),
+                              (FailedOver, self.mirror.on_failover),
+                              (FailedBack, self.mirror.on_failback)):
             recorder.subscribe(kind, handler)
         self.leadership = PartitionTimeline()
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),
@@ -259,6 +268,7 @@ class MetricsCollector:
             timeseries=self._frame(bins, nbins, self.leadership.series(
                 names, nbins, self.series.bin_width)),
             partitions=self.leadership.report(),
+            mirror=self.mirror.finalize(),
         )
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:

@@ -8,6 +8,7 @@ without producers has no RTO; a recovery that never came is ``None``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -144,6 +145,7 @@ class MetricsReport:
     counters: dict
     timeseries: pd.DataFrame
     partitions: PartitionReport | None = None  # strategies with partition replicas
+    mirror: Any = None  # geosim.metrics.mirror.MirrorReport (cross-cluster strategies)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

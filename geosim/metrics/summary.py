@@ -89,6 +89,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
             "redelivered_after_rebalance": report.checks.redelivered_after_rebalance,
         },
         "partitions": _partitions(report.partitions),
+        # Replication flows between clusters (mirrormaker2, cluster-linking); else None.
+        "mirror": report.mirror.to_dict() if report.mirror is not None else None,
         "counters": {**report.counters, **dict(meta.get("counters", {}))},
         # The monthly bill (geosim.cost), computed by the runner; None without prices.
         "cost": meta.get("cost"),

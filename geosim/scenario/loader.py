@@ -816,6 +816,67 @@ class _Checker:
             self.fail("strategy.config.min.insync.replicas", f"must be <= the replication "
                       f"factor ({rf}): no produce with acks=all could ever succeed",
                       config.min_insync_replicas)
+        if strat.name in ("mirrormaker2", "cluster-linking"):
+            self.cross_cluster(strat)
+
+    def cross_cluster(self, strat) -> None:
+        """Checks of the cross-cluster strategies (mirrormaker2, cluster-linking)."""
+        from geosim.kafka.mirror_config import LINK_KEYS, MM2_KEYS, resolve_mirror_config
+
+        try:
+            resolve_mirror_config(strat.name, strat.mirror_config)
+        except KeyError as exc:
+            keys = LINK_KEYS if strat.name == "cluster-linking" else MM2_KEYS
+            known = ", ".join(sorted(k.key for k in keys))
+            self.fail(f"strategy.mirror_config.{exc.args[0]}", f"is not a modelled "
+                      f"{strat.name} config (known: {known})",
+                      strat.mirror_config[exc.args[0]])
+        except ValueError as exc:
+            key, message = exc.args[0]
+            self.fail(f"strategy.mirror_config.{key}", message, strat.mirror_config.get(key))
+        regions = self.s.topology.regions
+        for i, region in enumerate(strat.clusters):
+            self.region(region, f"strategy.clusters[{i}]")
+        if strat.brokers:
+            with_brokers = sorted({key if key in regions else key.rsplit("-", 1)[0]
+                                   for key, n in strat.brokers.items() if n > 0})
+        else:
+            with_brokers = sorted(regions)
+        clusters = strat.clusters or with_brokers
+        for i, region in enumerate(clusters):
+            if region not in with_brokers:
+                self.fail(f"strategy.clusters[{i}]", "must be a region with brokers "
+                          f"(strategy.brokers places them in {', '.join(with_brokers)})",
+                          region)
+        if len(clusters) < 2:
+            self.fail("strategy.clusters", "must name at least two regions (one cluster "
+                      "each) to replicate between", list(clusters))
+        if strat.primary is not None and strat.primary not in clusters:
+            self.fail("strategy.primary", f"must be one of the clusters "
+                      f"({', '.join(clusters)})", strat.primary)
+        seen = set()
+        for i, flow in enumerate(strat.flows):
+            for side in ("source", "target"):
+                value = getattr(flow, side)
+                if value not in clusters:
+                    self.fail(f"strategy.flows[{i}].{side}", f"must be one of the clusters "
+                              f"({', '.join(clusters)})", value)
+            if flow.source == flow.target:
+                self.fail(f"strategy.flows[{i}].target", "must differ from the source",
+                          flow.target)
+            if (flow.source, flow.target) in seen:
+                self.fail(f"strategy.flows[{i}]", "is listed twice",
+                          f"{flow.source}->{flow.target}")
+            seen.add((flow.source, flow.target))
+        fo = strat.failover
+        for name in ("detection", "decision"):
+            if getattr(fo, name) < 0:
+                self.fail(f"strategy.failover.{name}", "must be >= 0 (in seconds)",
+                          getattr(fo, name))
+        if strat.migrate_at is not None and not (0 <= strat.migrate_at
+                                                 < self.s.simulation.duration):
+            self.fail("strategy.migrate_at", f"must be within the run (0 to "
+                      f"{self.s.simulation.duration:g} s)", strat.migrate_at)
 
     def faults(self) -> None:
         duration = self.s.simulation.duration

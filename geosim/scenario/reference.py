@@ -297,6 +297,28 @@ class _Renderer:
                 self.lines.append("| " + " | ".join(_cell(c) for c in self._kafka_row(key))
                                   + " |")
 
+    def strategy_keys(self) -> None:
+        """Broker/topic configs (`strategy.config`) and flow configs
+        (`strategy.mirror_config`), from the tables the model resolves them with."""
+        from geosim.kafka.config import KEYS
+        from geosim.kafka.mirror_config import LINK_KEYS, MM2_KEYS
+
+        units_of = {"ms": "ms", "s": "s", "bytes": "bytes", "int": "", "bool": ""}
+        for title, keys in (
+                ("Broker and topic configs (`strategy.config`)", KEYS),
+                ("MirrorMaker 2 configs (`strategy.mirror_config`, mirrormaker2)", MM2_KEYS),
+                ("Cluster link configs (`strategy.mirror_config`, cluster-linking)",
+                 LINK_KEYS)):
+            self.lines += ["", f"### {title}", "",
+                           "| key | unit | default | description | source of default |",
+                           "|---|---|---|---|---|"]
+            for key in keys:
+                default = str(key.default).lower() if isinstance(key.default, bool) \
+                    else f"{key.default}"
+                self.lines.append("| " + " | ".join(_cell(c) for c in (
+                    f"`{key.key}`", units_of.get(key.kind, ""), default, key.help,
+                    key.source)) + " |")
+
     @staticmethod
     def _kafka_row(key: KafkaKey) -> list[str]:
         values = f" (one of {', '.join(key.choices)})" if key.choices else ""
@@ -346,6 +368,7 @@ class _Renderer:
             if disc in groups:
                 self.group(disc, groups[disc], where[disc])
         self.kafka()
+        self.strategy_keys()
         return "\n".join(self.lines).rstrip() + "\n"
 
 

@@ -361,8 +361,85 @@ class ObserversSpec(_KafkaSpec):
         "by manual unclean election.", source="figures.md C2")
 
 
-StrategySpec = Annotated[DisklessSpec | StretchSpec | ObserversSpec,
-                         Field(discriminator="name")]
+class MirrorFlowSpec(Model):
+    """One replication flow between two clusters."""
+
+    source: str = described(..., "Region of the source cluster.")
+    target: str = described(..., "Region of the target cluster.")
+
+
+class FailoverSpec(Model):
+    """How the clients of a lost cluster move to another (domain.md §5: a decision)."""
+
+    enabled: bool = described(True, "Fail clients over when their cluster's region is out.")
+    detection: Duration = described(
+        30.0, "Time from the cluster becoming unreachable to the alert that says so.",
+        unit="s", source="assumption (a monitoring scrape and alert window)")
+    decision: Duration = described(
+        60.0, "Time from the alert to the switch (operator or automation step).", unit="s",
+        source="assumption")
+    auto_offset_reset: Literal["earliest", "latest"] = described(
+        "earliest", "Where a consumer starts in the new cluster when no translated offset "
+        "exists for a partition (Kafka's `auto.offset.reset`; OMB's driver sets earliest).",
+        source="figures.md K-consumer defaults; OMB driver-kafka")
+    mode: Literal["failover", "promote"] = described(
+        "failover", "Cluster Linking only: `failover` makes mirror topics writable at once; "
+        "`promote` first waits for the mirror to catch up with the source (needs the "
+        "source reachable).", source="domain.md §5 cluster-linking")
+
+
+class _CrossClusterSpec(_KafkaSpec):
+    """Independent single-region Kafka clusters linked by replication flows."""
+
+    rack: Literal["zone", "region"] = described(
+        "zone", "What `broker.rack` names inside each cluster (a cluster lives in one "
+        "region, so the zone).", source="domain.md §5 (each cluster a single-region "
+        "stretch across its zones)")
+    clusters: list[str] = described(
+        [], "Regions that run a cluster. Default: every region with brokers.")
+    pattern: Literal["active-passive", "active-active", "hub-and-spoke"] = described(
+        "active-passive", "`active-passive`: the primary mirrors to every other cluster and "
+        "all clients use the primary; `active-active`: every cluster mirrors to every other "
+        "and clients use their own region's cluster; `hub-and-spoke`: every other cluster "
+        "mirrors to the primary (the hub), clients use their own region's cluster. "
+        "Ignored when `flows` is set.", source="seeds 001, 003; domain.md §5")
+    primary: str | None = described(
+        None, "The active (or hub) cluster's region. Default: the first cluster.")
+    flows: list[MirrorFlowSpec] = described(
+        [], "Explicit flows (source, target); overrides `pattern`. Clients of a region "
+        "with a cluster that receives no flow from the primary use their own cluster.")
+    controller_voters: int = described(
+        3, "KRaft controllers per cluster, over the zones of its region.", ge=1,
+        source="figures.md K24 (3-voter quorum)")
+    failover: FailoverSpec = described(FailoverSpec(), "Client failover.")
+    migrate_at: Duration | None = described(
+        None, "Planned cut-over (migration): at this time the primary's clients move to "
+        "the first flow target as in a failover, without a fault.", unit="s")
+
+
+class MirrorMaker2Spec(_CrossClusterSpec):
+    """MirrorMaker 2: source connector tasks consume remotely and produce locally."""
+
+    name: Literal["mirrormaker2"] = "mirrormaker2"
+    mirror_config: dict[str, str | int | float | bool] = described(
+        {}, "MirrorMaker 2 configs by key (`offset.lag.max`, "
+        "`emit.checkpoints.interval.seconds`, `sync.group.offsets.enabled`, "
+        "`offset.flush.interval.ms`, `tasks.max`, ...). Keys and defaults: "
+        "geosim/kafka/mirror_config.py.", source="figures.md §6")
+
+
+class ClusterLinkingSpec(_CrossClusterSpec):
+    """Confluent Cluster Linking: offset-preserving, read-only mirror topics."""
+
+    name: Literal["cluster-linking"] = "cluster-linking"
+    mirror_config: dict[str, str | int | float | bool] = described(
+        {}, "Cluster link configs by key (`consumer.offset.sync.enable`, "
+        "`consumer.offset.sync.ms`, ...). Keys and defaults: geosim/kafka/mirror_config.py.",
+        source="figures.md C6, C7")
+
+
+StrategySpec = Annotated[DisklessSpec | StretchSpec | ObserversSpec | MirrorMaker2Spec
+                         | ClusterLinkingSpec, Field(discriminator="name")]
 
 
 # --- faults ---------------------------------------------------------------------------

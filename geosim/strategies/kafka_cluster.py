@@ -33,9 +33,11 @@ or a zone or region outage) loses what it appended within ``page_cache_flush_age
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
@@ -88,6 +90,28 @@ class FetchPair:
         self.wake = None
 
 
+@dataclass
+class ClusterScope:
+    """What makes a Kafka cluster one of several (the cross-cluster strategies): its
+    brokers, its own controller quorum, its partitions and the clients attached to it.
+
+    ``fleets`` is the run's list of producer fleets (rows name their fleet by index in
+    it); ``producing`` the fleets writing to this cluster. Groups are attached with
+    :meth:`KafkaClusterStrategy.attach_group`. Events name partitions
+    ``partition_base + i`` so that partition ``i`` of two clusters stay apart.
+    """
+
+    name: str
+    broker_counts: dict[str, int]
+    metadata: Any                       # geosim.components.metadata_store.MetadataStore
+    partitions: int
+    partition_base: int
+    fleets: list[ProducerFleet]
+    producing: list[ProducerFleet] = field(default_factory=list)
+    local_partitions: int | None = None  # producers write to partitions below this
+    mirror_sinks: list[Any] = field(default_factory=list)  # by Row.mirror
+
+
 class KafkaClusterStrategy(Strategy):
     """Kafka brokers with ISR replication; subclasses name the strategy."""
 
@@ -95,9 +119,13 @@ class KafkaClusterStrategy(Strategy):
     description: ClassVar[str] = "Kafka cluster"
     with_observers: ClassVar[bool] = False
 
-    def __init__(self, world: World):
+    def __init__(self, world: World, scope: ClusterScope | None = None):
         super().__init__(world)
         spec = world.scenario.strategy
+        self.scope = scope
+        self.metadata = scope.metadata if scope else world.metadata
+        self.partition_base = scope.partition_base if scope else 0
+        self.mirror_sinks = scope.mirror_sinks if scope else []
         self.spec = spec
         self.ctx = world.ctx
         self.env = world.ctx.env
@@ -107,10 +135,12 @@ class KafkaClusterStrategy(Strategy):
         self.config: BrokerConfig = resolve_broker_config(spec.config, topic_config(wl.driver))
         self.min_isr = self.config.min_insync_replicas
         self.acks = wl.producer_settings.acks
+        self.acks_all_mirror = True  # mirror producers use acks=all (MM2's default)
         self.request_timeout = wl.producer_settings.request_timeout
         # --- brokers and placement
         infos: list[BrokerInfo] = []
-        for zone, count in wl.broker_counts.items():
+        broker_counts = scope.broker_counts if scope else wl.broker_counts
+        for zone, count in broker_counts.items():
             region = topo.region_of(zone)
             for _ in range(count):
                 infos.append(BrokerInfo(len(infos), zone, region,
@@ -118,7 +148,10 @@ class KafkaClusterStrategy(Strategy):
         interval = self.config.broker_heartbeat_interval
         self.brokers = [Broker(b, interval * ((b.id * 0.618034) % 1.0)) for b in infos]
         self.zones = sorted({b.zone for b in self.brokers})
-        self.partitions_n = wl.partitions
+        self.partitions_n = scope.partitions if scope else wl.partitions
+        # Partitions producers write to (the rest hold mirrored copies).
+        self.local_partitions = (scope.local_partitions if scope and scope.local_partitions
+                                 else self.partitions_n)
         rf = spec.replication_factor or wl.driver.replicationFactor
         if spec.replica_placement:
             replicas = by_location(infos, self.partitions_n, spec.replica_placement,
@@ -135,11 +168,19 @@ class KafkaClusterStrategy(Strategy):
                       for p in range(self.partitions_n)]
         self.log = PartitionLog(self.partitions_n)
         # --- clients
-        self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
-        self.zone_index = {z: i for i, z in enumerate(self.zones)}
-        self.groups: list[ConsumerGroup] = wl.make_groups(
-            self.ctx, commit=self._commit_offsets, is_ready=self._is_ready,
-            request=lambda row, zone: None, release=lambda _object_id: None)
+        # Zone indices are the topology's, so that a fleet routed to one cluster's zones
+        # never matches another cluster's append clock.
+        self.zone_index = {z: i for i, z in enumerate(topo.zones())}
+        if scope is None:
+            self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
+            self.producing = self.fleets
+            self.groups: list[ConsumerGroup] = wl.make_groups(
+                self.ctx, commit=self._commit_offsets, is_ready=self._is_ready,
+                request=lambda row, zone: None, release=lambda _object_id: None)
+        else:
+            self.fleets = scope.fleets
+            self.producing = scope.producing
+            self.groups = []
         self._consumer_zones = sorted({m.zone for g in self.groups for m in g.members})
         # offset readable by consumers in each zone, per partition (after the hop)
         self.visible: dict[str, list[int]] = {z: [0] * self.partitions_n
@@ -148,9 +189,14 @@ class KafkaClusterStrategy(Strategy):
         self.pairs: dict[tuple[str, str], FetchPair] = {}
         self._appended: dict[str, object] = {}
         self._leaders_by_zone: dict[str, list[PartitionState]] = {}
-        self._controller_leader = world.metadata.leader_zone
+        self._controller_leader = self.metadata.leader_zone
         self.counters_: defaultdict[str, int] = defaultdict(int)
         self._orphans: list[tuple[Row, float]] = []  # produces waiting on a dead leader
+        # Readers outside the cluster's groups (a mirror's position, a checkpointed
+        # offset): each gives, for a partition, the lowest offset it may still read.
+        self.holds: list[Callable[[int], int]] = []
+        # Which truncated rows are lost: all of them, unless another cluster holds copies.
+        self.lost_rows: Callable[[int, list[Row]], list[Row]] = lambda _pid, rows: rows
         self._started = False  # fetch loops start with start(); later pairs at creation
         self._rewire()
 
@@ -187,12 +233,14 @@ class KafkaClusterStrategy(Strategy):
     def _route(self) -> None:
         """Producers send each partition to its leader's zone (target = zone index)."""
         table: dict[int, list[int]] = {}
+        local = self.local_partitions
         for zone, parts in self._leaders_by_zone.items():
-            if parts:
-                table[self.zone_index[zone]] = [p.id for p in parts]
+            ids = [p.id for p in parts if p.id < local]
+            if ids:
+                table[self.zone_index[zone]] = ids
         live_leaders = len({p.leader for parts in self._leaders_by_zone.values()
                             for p in parts})
-        for fleet in self.fleets:
+        for fleet in self.producing:
             fleet.route(table, connections=live_leaders)
 
     def _wake(self, pair: FetchPair) -> None:
@@ -231,7 +279,7 @@ class KafkaClusterStrategy(Strategy):
                 continue  # no live leader here (the table holds live leaders only)
             now = self.env.now
             appended_any = False
-            for fleet in self.fleets:
+            for fleet in self.producing:
                 if not fleet.alive or not self.net.reachable(fleet.zone, zone):
                     continue  # the producers' records wait in their buffers
                 one_way = 0.5 * self.net.rtt_estimate(fleet.zone, zone)
@@ -298,6 +346,9 @@ class KafkaClusterStrategy(Strategy):
     def _ack(self, zone: str, rows: list[Row]) -> None:
         by_fleet: dict[int, list[Row]] = defaultdict(list)
         for row in rows:
+            if row.mirror >= 0:
+                self.mirror_sinks[row.mirror].acked(row)
+                continue
             by_fleet[row.fleet].append(row)
         now = self.env.now
         for fleet_id, fleet_rows in by_fleet.items():
@@ -336,6 +387,9 @@ class KafkaClusterStrategy(Strategy):
     def _fail_rows(self, rows: list[Row], reason: str, *, written_maybe: bool) -> None:
         by_fleet: dict[int, list[Row]] = defaultdict(list)
         for row in rows:
+            if row.mirror >= 0:
+                self.mirror_sinks[row.mirror].failed(row, reason)
+                continue
             by_fleet[row.fleet].append(row)
         for fleet_id, fleet_rows in by_fleet.items():
             self.fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
@@ -357,7 +411,7 @@ class KafkaClusterStrategy(Strategy):
                     expired = [r for r, t in p.pending if now - t >= limit]
                     p.pending = [(r, t) for r, t in p.pending if now - t < limit]
                     self._fail_rows(expired, "request timed out", written_maybe=True)
-            for fleet in self.fleets:
+            for fleet in self.producing:
                 if fleet.pending_retries:
                     fleet.expire_retries()
             self._prune()
@@ -371,6 +425,8 @@ class KafkaClusterStrategy(Strategy):
             upto = min(alive + [p.hw]) if alive else 0
             for group in self.groups:
                 upto = min(upto, group.partitions[p.id].committed)
+            for hold in self.holds:
+                upto = min(upto, hold(p.id))
             p.prune(upto)
 
     # ====================================================================== replication
@@ -545,7 +601,7 @@ class KafkaClusterStrategy(Strategy):
                     self.counters_["isr_expansions" if add else "isr_shrinks"] += 1
                     self._emit_state(p, "isr expand" if add else "isr shrink")
                     self._advance_hw(p)
-            self.world.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch), done)
+            self.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch), done)
 
     # ======================================================================== controller
     def _controller_loop(self):
@@ -554,7 +610,7 @@ class KafkaClusterStrategy(Strategy):
         leaders for partitions without one. Each change is one quorum commit."""
         cfg = self.config
         interval = cfg.broker_heartbeat_interval
-        metadata = self.world.metadata
+        metadata = self.metadata
         while True:
             yield self.env.timeout(CONTROLLER_CHECK)
             now = self.env.now
@@ -616,7 +672,7 @@ class KafkaClusterStrategy(Strategy):
                     self.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, False))
             self._reassign_after_fencing()
 
-        self.world.metadata.commit(self._controller_leader, size, done)
+        self.metadata.commit(self._controller_leader, size, done)
 
     def _reassign_after_fencing(self) -> None:
         """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
@@ -724,11 +780,11 @@ class KafkaClusterStrategy(Strategy):
             return
         self.counters_["rows_truncated"] += len(removed)
         by_region: dict[str, list[Row]] = defaultdict(list)
-        for row in removed:
+        for row in self.lost_rows(p.id, removed):
             by_region[self.fleets[row.fleet].region].append(row)
         for region, rows in sorted(by_region.items()):
-            self.ctx.recorder.emit(RowsTruncated(self.env.now, p.id, region, tuple(rows),
-                                                 cause))
+            self.ctx.recorder.emit(RowsTruncated(self.env.now, self.partition_base + p.id,
+                                                 region, tuple(rows), cause))
         self.log.truncate(p.id, offset, p.rows)
         for group in self.groups:
             group.truncate(p.id, offset)
@@ -741,7 +797,7 @@ class KafkaClusterStrategy(Strategy):
         live replica (``unclean.leader.election.enable``)."""
         while True:
             yield self.env.timeout(self.config.unclean_election_interval)
-            if not self.world.metadata.available():
+            if not self.metadata.available():
                 continue
             self.unclean_election()
 
@@ -761,12 +817,13 @@ class KafkaClusterStrategy(Strategy):
             if elected:
                 self._rewire()
 
-        self.world.metadata.commit(self._controller_leader,
+        self.metadata.commit(self._controller_leader,
                                    CONTROLLER_RECORD_BYTES * len(offline), done)
 
     def _emit_state(self, p: PartitionState, reason: str) -> None:
         leader = None if p.leader is None else self.brokers[p.leader].region
-        self.ctx.recorder.emit(PartitionChanged(self.env.now, p.id, leader, len(p.isr),
+        self.ctx.recorder.emit(PartitionChanged(self.env.now, self.partition_base + p.id,
+                                                leader, len(p.isr),
                                                 len(p.isr) < self.min_isr, reason))
 
     # ========================================================================= consumers
@@ -838,7 +895,8 @@ class KafkaClusterStrategy(Strategy):
         for b in self.brokers:
             if b.zone == zone:
                 self._broker_state(b, up, clean=False, destroyed=destroyed)
-        self.crash_clients("all", zone, up)
+        if self.scope is None:  # a cross-cluster strategy handles its clients itself
+            self.crash_clients("all", zone, up)
         if not up:
             self.visible[zone] = [0] * self.partitions_n
         self._rewire()
@@ -891,6 +949,120 @@ class KafkaClusterStrategy(Strategy):
             self._broker_state(b, up, clean=clean, destroyed=False)
         self._rewire()
 
+
+    # ===================================================================== cross-cluster
+    def attach_group(self, group: ConsumerGroup) -> None:
+        """A consumer group now reads this cluster (its log rows already set); what is
+        committed here now is readable by its members at once."""
+        self.groups.append(group)
+        self._consumer_zones = sorted({m.zone for g in self.groups for m in g.members})
+        for zone in self._consumer_zones:
+            visible = self.visible[zone]
+            for p in self.parts:
+                if p.leader is not None and self.brokers[p.leader].alive:
+                    visible[p.id] = max(visible[p.id], p.hw)
+        if self._started:
+            self.env.process(group.run_commits())
+        for p in range(self.partitions_n):
+            group.ready(p)
+
+    def detach_group(self, group: ConsumerGroup) -> None:
+        self.groups.remove(group)
+        self._consumer_zones = sorted({m.zone for g in self.groups for m in g.members})
+
+    def attach_fleets(self, fleets: list[ProducerFleet]) -> None:
+        self.producing.extend(fleets)
+        self._route()
+
+    def detach_fleets(self, fleets: list[ProducerFleet]) -> None:
+        for fleet in fleets:
+            if fleet in self.producing:
+                self.producing.remove(fleet)
+
+    def committed_rows(self, pid: int, start: int, budget: int) -> list[Row]:
+        """Rows of partition ``pid`` from offset ``start`` up to its high watermark, at
+        most ``budget`` compressed bytes (at least one row), as the leader serves them;
+        none without a live leader."""
+        p = self.parts[pid]
+        if p.leader is None or not self.brokers[p.leader].alive:
+            return []
+        hw = p.readable(p.leader)
+        if start >= hw:
+            return []
+        i = bisect_right(p.ends, start)
+        out: list[Row] = []
+        size = 0
+        rows, ends = p.rows, p.ends
+        while i < len(rows) and ends[i] <= hw:
+            row = rows[i]
+            if out and size + row.bytes_compressed > budget:
+                break
+            out.append(row)
+            size += row.bytes_compressed
+            i += 1
+        return out
+
+    def live_brokers_in(self, zone: str) -> int:
+        return sum(1 for b in self.brokers if b.zone == zone and b.alive)
+
+    def leader_zone(self, pid: int) -> str | None:
+        p = self.parts[pid]
+        if p.leader is None or not self.brokers[p.leader].alive:
+            return None
+        return self.brokers[p.leader].zone
+
+    def appended_event(self, zone: str):
+        """The event the zone's next append triggers (a fetch's long-poll wakes on it)."""
+        return self._appended.get(zone)
+
+    def append_mirrored(self, rows: list[Row]) -> list[Row]:
+        """A mirror's produce request reached the leaders: append copies (``row.mirror``
+        names the flow; ``row.offset`` >= 0 asks for that offset, as offset-preserving
+        mirror topics do, otherwise the log end). Acks and failures go to
+        ``mirror_sinks[row.mirror]``; returns the rows refused at once."""
+        now = self.env.now
+        parts = self.parts
+        refused: list[Row] = []
+        touched: set[int] = set()
+        for row in rows:
+            p = parts[row.partition]
+            if p.leader is None or not self.brokers[p.leader].alive:
+                refused.append(row)
+                continue
+            if self.acks_all_mirror and len(p.isr) < self.min_isr:
+                self.counters_["not_enough_replicas"] += 1
+                refused.append(row)
+                continue
+            end = p.log_end
+            if row.offset >= 0:
+                if row.offset + row.records <= end:
+                    # already here (a re-sent fetch): answered once committed
+                    if row.offset + row.records <= p.hw:
+                        self.mirror_sinks[row.mirror].acked(row)
+                    else:
+                        p.pending.append((row, now))
+                    continue
+                if row.offset != end:
+                    refused.append(row)
+                    continue
+            else:
+                row.offset = end
+            self.log.next_offset[p.id] = row.offset + row.records
+            p.append(row, now)
+            for group in self.groups:
+                group.appended(row, -1)
+            p.pending.append((row, now))
+            touched.add(p.id)
+        for pid in touched:
+            self._advance_hw(parts[pid])  # a leader alone in its ISR commits at once
+        if touched:
+            zones = {self.brokers[parts[pid].leader].zone for pid in touched}
+            for zone in zones:
+                event = self._appended.get(zone)
+                if event is not None and not event.triggered:
+                    self._appended[zone] = self.env.event()
+                    event.succeed()
+        return refused
 
     def connectivity_changed(self) -> None:
         for pair in self.pairs.values():
