@@ -476,6 +476,7 @@ class CrossClusterStrategy(Strategy):
         self._history: deque = deque()  # (t, {group id: [delivered end per partition]})
         self._bound_snapshots: dict[str, dict[int, list[int]]] = {}
         self._destroyed: set[str] = set()
+        self._unreplicated: dict[str, dict[int, tuple[int, int, float]]] = {}
         self.counters_: defaultdict[str, int] = defaultdict(int)
 
     # --- layout -----------------------------------------------------------------------
@@ -611,7 +612,8 @@ class CrossClusterStrategy(Strategy):
         now = self.env.now
         since = self._down_since.get(region, now)
         self._failed_over[region] = new.region
-        records, nbytes, oldest = flow.unreplicated()
+        at_loss = self._unreplicated.pop(region, {})
+        records, nbytes, oldest = at_loss.get(flow.index) or flow.unreplicated()
         for f in self.flows:
             if f.source is old:
                 f.stopped = True
@@ -722,6 +724,13 @@ class CrossClusterStrategy(Strategy):
 
     # --- faults -----------------------------------------------------------------------
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+        region = self.world.topology.region_of(zone)
+        if not up and region in self.clusters and all(
+                z in self._zone_down or z == zone for z in self.world.topology.zones(region)):
+            # what the flows out of the region had not copied when it went away (before a
+            # destruction removes it from the source's log)
+            self._unreplicated[region] = {f.index: f.unreplicated() for f in self.flows
+                                          if f.source.region == region}
         if up:
             self._zone_down.discard(zone)
         else:
@@ -730,7 +739,6 @@ class CrossClusterStrategy(Strategy):
             cluster.metadata.on_topology_change()
             cluster.zone_state(zone, up, destroyed)
         self.crash_clients("all", zone, up)
-        region = self.world.topology.region_of(zone)
         if region in self.clusters:
             all_down = all(z in self._zone_down for z in self.world.topology.zones(region))
             if destroyed:

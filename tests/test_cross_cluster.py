@@ -1,0 +1,203 @@
+"""The cross-cluster strategies (mirrormaker2, cluster-linking): domain.md §8 rows,
+the reprocessing bound, active-active without loops, and one scenario under all five
+strategies. Each claim runs through a committed scenario file, shortened with
+``--set``-style overrides (an earlier fault, a faster failover decision).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geosim.compare.variants import resolve_variants
+from geosim.runner import build, run
+from geosim.scenario.errors import ScenarioError
+from geosim.scenario.loader import load_scenario
+from geosim.world.faults import FaultInjector
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+# A shorter timeline than the committed files: the fault at 70 s (after the first
+# 60 s checkpoint), a 10 s detection and a 20 s decision, so failover happens at 100 s.
+FAST = ["simulation.duration=160s", "simulation.drain=20s",
+        "strategy.failover.detection=10s", "strategy.failover.decision=20s"]
+OUTAGE = "faults=[{kind: region-outage, region: us-west1, at: 70s, duration: 60s}]"
+DESTRUCTION = "faults=[{kind: region-destruction, region: us-west1, at: 70s}]"
+
+
+def scenario(name: str, *overrides: str):
+    return load_scenario(SCENARIOS / f"{name}.yaml", overrides=list(overrides))
+
+
+def built_run(sc):
+    """Run a scenario and keep the strategy, for checks on its internal state."""
+    ctx, world, strategy = build(sc, sc.simulation.seed)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)
+    return strategy, world
+
+
+@pytest.fixture(scope="module")
+def mm2_outage():
+    return run(scenario("mm2-active-passive", *FAST, OUTAGE)).summary
+
+
+@pytest.fixture(scope="module")
+def mm2_destroyed():
+    return run(scenario("mm2-active-passive", *FAST, DESTRUCTION)).summary
+
+
+@pytest.fixture(scope="module")
+def link_destroyed():
+    return run(scenario("cluster-linking-active-passive", *FAST, DESTRUCTION)).summary
+
+
+# --- §8: RPO = 0 on failover (mirrormaker2, cluster-linking): false, RPO = lag ---------
+
+@pytest.mark.parametrize("fixture", ["mm2_destroyed", "link_destroyed"])
+def test_failover_rpo_is_the_replication_lag_at_failure(fixture, request):
+    s = request.getfixturevalue(fixture)
+    [failover] = s["mirror"]["failovers"]
+    [flow] = s["mirror"]["flows"].values()
+    # The claim is false: acknowledged data is lost...
+    assert s["loss"]["lost_records"] > 0
+    assert s["loss"]["rpo_seconds"] > 0
+    # ...exactly what the target had not acknowledged when the source went away,
+    assert s["loss"]["lost_records"] == failover["unreplicated_records"]
+    # ...so the RPO is the flow's lag: tens of milliseconds here (one WAN hop plus the
+    # target's acks=all), far below a checkpoint interval.
+    assert failover["rpo_seconds"] == pytest.approx(s["loss"]["rpo_seconds"])
+    assert s["loss"]["rpo_seconds"] < 1.0
+    assert flow["mean_lag_seconds_before_fault"] < 1.0
+    # the clients fail over after detection + decision, and produce again
+    assert failover["t"] == pytest.approx(70 + 10 + 20, abs=1.0)
+    assert s["rto"]["us-central1"]["producers"]["first_success"] == pytest.approx(30, abs=1)
+
+
+# --- §8: no record processed twice after failover (mirrormaker2): false ----------------
+# --- §8: a consumer never skips after failover with translation available: true -------
+
+def test_mm2_failover_reprocesses_within_the_checkpoint_bound_and_never_skips(mm2_outage):
+    s = mm2_outage
+    [failover] = s["mirror"]["failovers"]
+    partitions = 12
+    assert failover["translated"] == partitions and failover["reset"] == 0
+    # records delivered before the failover are delivered again from the target...
+    assert failover["reprocessed"] > 0
+    # ...never more than the checkpoint cadence allows,
+    assert failover["reprocessed"] <= failover["reprocess_bound"]
+    # a bound set by emit.checkpoints.interval.seconds (60 s), auto.commit.interval.ms
+    # (5 s) and the offset-sync spacing (offset.lag.max 100, or one row if larger)
+    window = 60 + 5 + 1
+    assert failover["reprocess_bound"] <= 5000 * window * 1.1 + partitions * 2000
+    # translated offsets are never ahead of the true position: nothing is skipped
+    assert failover["skipped"] == 0
+    assert s["checks"]["skips"] == 0
+
+
+def test_mm2_skips_only_without_translation_and_auto_offset_reset_latest():
+    # The consumers are down from 40 s, so at the failover they are behind the copies.
+    lagging = ("faults=[{kind: client-crash, zone: us-central1-a, clients: consumers, "
+               "at: 40s, duration: 60s}, {kind: client-crash, zone: us-west1-a, "
+               "clients: consumers, at: 40s, duration: 20s}, {kind: region-outage, "
+               "region: us-west1, at: 70s, duration: 60s}]")
+    latest = "strategy.failover.auto_offset_reset=latest"
+    # with translation (a checkpoint every 60 s) the group resumes behind the copies
+    translated = run(scenario("mm2-active-passive", *FAST, lagging, latest)).summary
+    [fo] = translated["mirror"]["failovers"]
+    assert fo["translated"] == 12 and fo["skipped"] == 0
+    # without any checkpoint yet, auto.offset.reset=latest jumps past the backlog
+    late = "strategy.mirror_config={emit.checkpoints.interval.seconds: 1000}"
+    reset = run(scenario("mm2-active-passive", *FAST, lagging, latest, late)).summary
+    [fo] = reset["mirror"]["failovers"]
+    assert fo["translated"] == 0 and fo["reset"] == 12
+    assert fo["skipped"] > 0 and fo["reprocessed"] == 0
+
+
+def test_cluster_linking_offsets_are_preserved_and_synced_offsets_never_skip():
+    s = run(scenario("cluster-linking-active-passive", *FAST, OUTAGE)).summary
+    [fo] = s["mirror"]["failovers"]
+    assert fo["translated"] == 12 and fo["skipped"] == 0
+    # the group resumes at the offsets copied every consumer.offset.sync.ms (30 s)
+    assert 0 < fo["reprocessed"] <= fo["reprocess_bound"]
+    assert fo["reprocess_bound"] <= 5000 * (30 + 5 + 1) * 1.1
+
+
+# --- active-active: no loops, one copy per flow -----------------------------------------
+
+def test_active_active_mirrors_each_record_once_and_never_back():
+    sc = scenario("mm2-active-active", *FAST, OUTAGE)
+    strategy, world = built_run(sc)
+    n = strategy.partitions
+    assert len(strategy.flows) == 2
+    for flow in strategy.flows:
+        source, target = flow.source, flow.target
+        # flows read the source's local topic only, never its remote topic
+        assert flow.n == n and flow.base == n
+        # the target's remote topic holds each acknowledged upstream row at most once:
+        # exactly once where the target stayed up; us-west1 lost the copies still in its
+        # page cache when it went down (a crash keeps only flushed data)
+        copied = sum(target.parts[flow.base + i].log_end for i in range(n))
+        mirrored = sum(st.acked for st in flow.parts)
+        assert mirrored > 0 and copied <= mirrored
+        if target.region == "us-central1":
+            assert copied == mirrored
+        # producers never write to a remote topic; every copy names its flow
+        for i in range(n):
+            assert all(row.mirror == flow.index for row in target.parts[n + i].rows)
+            assert all(row.mirror < 0 for row in source.parts[i].rows)
+    # The WAN carries one copy per flow: the mirror bytes between the regions are what
+    # the flows mirrored plus their fetch requests, offset syncs and checkpoints (each
+    # direction also carries the other flow's requests, hence the total).
+    zones = world.topology.zones
+    payload = sum(f.source.parts[i].bytes_at(f.parts[i].acked)
+                  for f in strategy.flows for i in range(n))
+    crossed = sum(b for (a, z, purpose), b in world.network.bytes.items()
+                  if purpose == "mirror" and world.topology.region_of(a)
+                  != world.topology.region_of(z))
+    assert zones("us-west1") and payload <= crossed <= payload * 1.03
+
+
+# --- one scenario, five strategies -------------------------------------------------------
+
+def test_one_scenario_file_runs_under_all_five_strategies():
+    names = ["diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"]
+    variants = resolve_variants(SCENARIOS / "region-outage-five-strategies.yaml", names,
+                                ["simulation.duration=100s", "simulation.drain=20s"])
+    summaries = {v.name: run(v.scenario).summary for v in variants}
+    assert {n: s["strategy"] for n, s in summaries.items()} == {n: n for n in names}
+    reference = summaries["diskless"]
+    for name, s in summaries.items():
+        assert s["faults"] == reference["faults"], name
+        assert s["loss"]["lost_records"] == 0 or name in ("mirrormaker2", "cluster-linking")
+    for name in ("mirrormaker2", "cluster-linking"):
+        [fo] = summaries[name]["mirror"]["failovers"]
+        assert fo["source"] == "us-west1" and fo["target"] == "us-west2"
+    for name in ("diskless", "stretch", "observers"):
+        assert summaries[name]["mirror"] is None
+
+
+def test_same_seed_same_summary():
+    sc = scenario("mm2-active-passive", "simulation.duration=40s", "simulation.drain=5s",
+                  "faults=[{kind: region-outage, region: us-west1, at: 20s, duration: 10s}]")
+    assert run(sc, 3).summary == run(sc, 3).summary
+
+
+# --- scenario errors -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("override, message", [
+    ("strategy.mirror_config={offset.lag.maxx: 5}",
+     "strategy.mirror_config.offset.lag.maxx: is not a modelled mirrormaker2 config"),
+    ("strategy.mirror_config={offset.lag.max: 0}",
+     "strategy.mirror_config.offset.lag.max: must be >= 1"),
+    ("strategy.flows=[{source: us-west1, target: us-east9}]",
+     "strategy.flows[0].target: must be one of the clusters"),
+    ("strategy.primary=us-east9", "strategy.primary: must be one of the clusters"),
+    ("strategy.clusters=[us-west1]", "strategy.clusters: must name at least two regions"),
+])
+def test_bad_cross_cluster_fields_are_one_line_errors(override, message):
+    with pytest.raises(ScenarioError) as err:
+        scenario("mm2-active-passive", override)
+    text = str(err.value)
+    assert "\n" not in text and message in text and "mm2-active-passive.yaml" in text
