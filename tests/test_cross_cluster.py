@@ -18,10 +18,12 @@ from geosim.world.faults import FaultInjector
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # A shorter timeline than the committed files: the fault at 70 s (after the first
-# 60 s checkpoint), a 10 s detection and a 20 s decision, so failover happens at 100 s.
-FAST = ["simulation.duration=160s", "simulation.drain=20s",
-        "strategy.failover.detection=10s", "strategy.failover.decision=20s"]
-OUTAGE = "faults=[{kind: region-outage, region: us-west1, at: 70s, duration: 60s}]"
+# 60 s checkpoint), a 10 s detection and a 20 s decision, so failover happens at 100 s;
+# leaders append every 10 ms instead of 5 ms (half the rows, same outcomes).
+FAST = ["simulation.duration=125s", "simulation.drain=15s",
+        "strategy.failover.detection=10s", "strategy.failover.decision=20s",
+        "strategy.append_interval=10ms"]
+OUTAGE = "faults=[{kind: region-outage, region: us-west1, at: 70s, duration: 40s}]"
 DESTRUCTION = "faults=[{kind: region-destruction, region: us-west1, at: 70s}]"
 
 
@@ -94,6 +96,9 @@ def test_mm2_failover_reprocesses_within_the_checkpoint_bound_and_never_skips(mm
     # translated offsets are never ahead of the true position: nothing is skipped
     assert failover["skipped"] == 0
     assert s["checks"]["skips"] == 0
+    # translation became available with the first checkpoint
+    [flow] = s["mirror"]["flows"].values()
+    assert flow["translation_unavailable_until"] == pytest.approx(60.0, abs=1.0)
 
 
 def test_mm2_skips_only_without_translation_and_auto_offset_reset_latest():
@@ -124,6 +129,46 @@ def test_cluster_linking_offsets_are_preserved_and_synced_offsets_never_skip():
     assert fo["reprocess_bound"] <= 5000 * (30 + 5 + 1) * 1.1
 
 
+def test_mm2_task_restart_rewrites_since_the_last_commit():
+    # The target region (where the Connect worker runs) is out from 70 s to 110 s: the
+    # task restarts from its last commit (offset.flush.interval.ms, 60 s), so what it
+    # copied between 60 s and 70 s is written to the target a second time.
+    s = run(scenario("mm2-active-passive", *FAST, "faults=[{kind: region-outage, "
+                     "region: us-central1, at: 70s, duration: 40s}]")).summary
+    c = s["counters"]
+    assert c["mirror_task_restarts"] == 1
+    assert 0 < c["mirror_duplicate_records"] <= 5000 * (70 - 60) * 1.1
+    assert s["mirror"]["failovers"] == []     # the clients' cluster never went away
+    assert s["loss"]["lost_records"] == 0
+    [flow] = s["mirror"]["flows"].values()
+    assert flow["max_lag_seconds"] >= 40      # the copy fell behind while the worker was out
+
+
+def test_planned_cut_over_moves_the_clients_without_a_fault():
+    s = run(scenario("mm2-active-passive", "faults=[]", "simulation.duration=85s",
+                     "simulation.drain=10s", "strategy.migrate_at=65s",
+                     "strategy.append_interval=10ms")).summary
+    [fo] = s["mirror"]["failovers"]
+    assert fo["reason"] == "planned cut-over" and fo["t"] == pytest.approx(65.0)
+    assert s["loss"]["lost_records"] == 0
+    assert fo["translated"] == 12 and fo["skipped"] == 0
+    assert fo["reprocessed"] <= fo["reprocess_bound"]
+
+
+def test_hub_and_spoke_aggregates_the_spokes_into_the_hub():
+    sc = scenario("mm2-active-active", "faults=[]", "simulation.duration=40s",
+                  "simulation.drain=10s", "strategy.pattern=hub-and-spoke",
+                  "strategy.primary=us-central1")
+    strategy, _world = built_run(sc)
+    n = strategy.partitions
+    assert [f.name for f in strategy.flows] == ["us-west1->us-central1"]
+    hub, spoke = strategy.clusters["us-central1"], strategy.clusters["us-west1"]
+    assert hub.partitions_n == 2 * n and spoke.partitions_n == n
+    # the hub's group reads its own topic and the spoke's remote topic
+    [group] = strategy.groups_on(hub)
+    assert all(group.partitions[q].committed > 0 for q in range(2 * n))
+
+
 # --- active-active: no loops, one copy per flow -----------------------------------------
 
 def test_active_active_mirrors_each_record_once_and_never_back():
@@ -139,7 +184,7 @@ def test_active_active_mirrors_each_record_once_and_never_back():
         # exactly once where the target stayed up; us-west1 lost the copies still in its
         # page cache when it went down (a crash keeps only flushed data)
         copied = sum(target.parts[flow.base + i].log_end for i in range(n))
-        mirrored = sum(st.acked for st in flow.parts)
+        mirrored = sum(st.copied for st in flow.parts)
         assert mirrored > 0 and copied <= mirrored
         if target.region == "us-central1":
             assert copied == mirrored
@@ -148,11 +193,12 @@ def test_active_active_mirrors_each_record_once_and_never_back():
             assert all(row.mirror == flow.index for row in target.parts[n + i].rows)
             assert all(row.mirror < 0 for row in source.parts[i].rows)
     # The WAN carries one copy per flow: the mirror bytes between the regions are what
-    # the flows mirrored plus their fetch requests, offset syncs and checkpoints (each
+    # the flows mirrored, plus what a restarted task wrote again (us-west1's worker died
+    # with the region), plus fetch requests, offset syncs and checkpoints (each
     # direction also carries the other flow's requests, hence the total).
     zones = world.topology.zones
-    payload = sum(f.source.parts[i].bytes_at(f.parts[i].acked)
-                  for f in strategy.flows for i in range(n))
+    payload = sum(f.copied_bytes + f.duplicate_bytes for f in strategy.flows)
+    assert any(f.task_restarts for f in strategy.flows)
     crossed = sum(b for (a, z, purpose), b in world.network.bytes.items()
                   if purpose == "mirror" and world.topology.region_of(a)
                   != world.topology.region_of(z))
@@ -164,7 +210,7 @@ def test_active_active_mirrors_each_record_once_and_never_back():
 def test_one_scenario_file_runs_under_all_five_strategies():
     names = ["diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"]
     variants = resolve_variants(SCENARIOS / "region-outage-five-strategies.yaml", names,
-                                ["simulation.duration=100s", "simulation.drain=20s"])
+                                ["simulation.duration=80s", "simulation.drain=20s"])
     summaries = {v.name: run(v.scenario).summary for v in variants}
     assert {n: s["strategy"] for n, s in summaries.items()} == {n: n for n in names}
     reference = summaries["diskless"]

@@ -226,6 +226,13 @@ class MirrorLag(Event):
 
 
 @dataclass(slots=True)
+class TranslationAvailable(Event):
+    """A flow's first checkpoint (or consumer offset sync) was written: from now on a
+    consumer group failing over to its target has a translated offset."""
+    flow: str
+
+
+@dataclass(slots=True)
 class FailedOver(Event):
     """Clients of ``source`` moved to ``target`` (cross-cluster strategies).
 

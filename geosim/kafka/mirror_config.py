@@ -19,7 +19,8 @@ MM2_KEYS: tuple[BrokerKey, ...] = (
               "an offset sync is emitted once the downstream offset moved this many "
               "records past the previous sync"),
     BrokerKey("offset.flush.interval.ms", "ms", 60000, "figures.md MM13",
-              "the task commits (and publishes its delayed offset syncs) this often"),
+              "the task commits its source offsets (where a restarted task resumes) and "
+              "publishes its delayed offset syncs this often"),
     BrokerKey("emit.checkpoints.enabled", "bool", True, "figures.md MM2",
               "translate consumer group offsets into checkpoints in the target"),
     BrokerKey("emit.checkpoints.interval.seconds", "s", 60, "figures.md MM2",
@@ -39,10 +40,6 @@ MM2_KEYS: tuple[BrokerKey, ...] = (
     BrokerKey("consumer.request.timeout.ms", "ms", 30000,
               "apache/kafka ConsumerConfig (request.timeout.ms 30000)",
               "a fetch without an answer is retried after this"),
-    BrokerKey("task.restart.after.ms", "ms", 60000,
-              "assumption (Connect restarts a failed task; operator or restart policy)",
-              "a task whose produce failed restarts from its last committed source "
-              "offset after this long"),
 )
 
 LINK_KEYS: tuple[BrokerKey, ...] = (
@@ -78,7 +75,6 @@ class MirrorConfig:
     fetch_max_bytes: int = 52428800
     fetch_max_wait: float = 0.5
     request_timeout: float = 30.0
-    task_restart_after: float = 60.0
     offset_preserving: bool = False     # Cluster Linking
     offset_sync_enabled: bool = False   # Cluster Linking consumer offset sync
     offset_sync_interval: float = 30.0
@@ -138,8 +134,7 @@ def resolve_mirror_config(strategy: str, config: Mapping[str, Any]) -> MirrorCon
         sync_group_offsets_interval=v["sync.group.offsets.interval.seconds"],
         tasks=v["tasks.max"], fetch_max_bytes=v["consumer.fetch.max.bytes"],
         fetch_max_wait=v["consumer.fetch.max.wait.ms"],
-        request_timeout=v["consumer.request.timeout.ms"],
-        task_restart_after=v["task.restart.after.ms"])
+        request_timeout=v["consumer.request.timeout.ms"])
 
 
 __all__ = ["LINK_KEYS", "MM2_KEYS", "MirrorConfig", "resolve_mirror_config"]

@@ -47,6 +47,7 @@ from geosim.core.events import (
     Recorder,
     RegionState,
     RowsTruncated,
+    TranslationAvailable,
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
@@ -132,6 +133,7 @@ class MetricsCollector:
         self.mirror = MirrorFold(self.fault_start)
         for kind, handler in ((MirrorLag, self.mirror.on_lag),
                               (FailedOver, self.mirror.on_failover),
+                              (TranslationAvailable, self.mirror.on_translation),
                               (FailedBack, self.mirror.on_failback)):
             recorder.subscribe(kind, handler)
         self.leadership = PartitionTimeline()

@@ -3,6 +3,8 @@
 A fold over :class:`~geosim.core.events.MirrorLag`, :class:`~geosim.core.events.FailedOver`
 and :class:`~geosim.core.events.FailedBack` (cross-cluster strategies, domain.md §5, §7):
 
+- **Translation** per flow: consumer offsets cannot be translated before the flow's
+  first checkpoint (or offset sync); the report gives that time.
 - **Lag** per flow: the sampled age of the oldest source row not yet acknowledged in the
   target (seconds) and the bytes behind; the report keeps the maximum and the mean
   over samples before the first fault, and the samples as a time series.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from geosim.core.events import FailedBack, FailedOver, MirrorLag
+from geosim.core.events import FailedBack, FailedOver, MirrorLag, TranslationAvailable
 
 
 @dataclass
@@ -26,6 +28,7 @@ class FlowLag:
     max_seconds: float = 0.0
     max_bytes: int = 0
     mean_seconds_before_fault: float = 0.0
+    translation_from: float | None = None   # first checkpoint / offset sync
     samples: list[tuple[float, float, int]] = field(default_factory=list)  # (t, s, bytes)
 
 
@@ -38,7 +41,8 @@ class MirrorReport:
     def to_dict(self) -> dict:
         return {
             "flows": {name: {"max_lag_seconds": f.max_seconds, "max_lag_bytes": f.max_bytes,
-                             "mean_lag_seconds_before_fault": f.mean_seconds_before_fault}
+                             "mean_lag_seconds_before_fault": f.mean_seconds_before_fault,
+                             "translation_unavailable_until": f.translation_from}
                       for name, f in sorted(self.flows.items())},
             "failovers": self.failovers,
             "failbacks": self.failbacks,
@@ -58,10 +62,7 @@ class MirrorFold:
 
     def on_lag(self, ev: MirrorLag) -> None:
         self.active = True
-        flow = self._flows.get(ev.flow)
-        if flow is None:
-            flow = self._flows[ev.flow] = FlowLag()
-            self._before[ev.flow] = [0.0, 0]
+        flow = self._flow(ev.flow)
         flow.samples.append((ev.t, ev.seconds, ev.bytes))
         flow.max_seconds = max(flow.max_seconds, ev.seconds)
         flow.max_bytes = max(flow.max_bytes, ev.bytes)
@@ -69,6 +70,19 @@ class MirrorFold:
             acc = self._before[ev.flow]
             acc[0] += ev.seconds
             acc[1] += 1
+
+    def _flow(self, name: str) -> FlowLag:
+        flow = self._flows.get(name)
+        if flow is None:
+            flow = self._flows[name] = FlowLag()
+            self._before[name] = [0.0, 0]
+        return flow
+
+    def on_translation(self, ev: TranslationAvailable) -> None:
+        self.active = True
+        flow = self._flow(ev.flow)
+        if flow.translation_from is None:
+            flow.translation_from = ev.t
 
     def on_failover(self, ev: FailedOver) -> None:
         self.active = True

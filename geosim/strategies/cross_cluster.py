@@ -20,9 +20,11 @@ leaders, waiting up to ``consumer.fetch.max.wait.ms`` for new data; each respons
 bounded by ``consumer.fetch.max.bytes`` per source broker connection and by the TCP
 window / RTT (domain.md §2), and crosses the WAN once (purpose ``mirror``). The copies
 are then produced to the target's leaders with ``acks=all``; the fetch loop does not
-wait for those acks. A failed produce rewinds the flow to its last acknowledged
-position, so MirrorMaker 2 may write a copy twice (at-least-once); an offset-preserving
-mirror cannot.
+wait for those acks. A refused copy is sent again from the task's buffer after the
+producer's backoff; a copy appended before its acknowledgement failed, or copied again
+by a task restarted from its last commit (``offset.flush.interval.ms``) after its worker's
+zone went down, is written twice by MirrorMaker 2 (at-least-once); an offset-preserving
+mirror never appends a copy twice.
 
 **Offsets.** MirrorMaker 2 emits an offset sync (upstream -> downstream offset) once
 the downstream offset moved ``offset.lag.max`` past the previous sync, and publishes
@@ -52,7 +54,7 @@ from typing import ClassVar
 from geosim.clients.consumer import ConsumerGroup, Member
 from geosim.clients.producer import ProducerFleet
 from geosim.components.metadata_store import MetadataStore, place_voters
-from geosim.core.events import FailedBack, FailedOver, MirrorLag, Row
+from geosim.core.events import FailedBack, FailedOver, MirrorLag, Row, TranslationAvailable
 from geosim.kafka.mirror_config import MirrorConfig, resolve_mirror_config
 from geosim.scenario.schema import MetadataSpec
 from geosim.strategies.base import Strategy, World
@@ -64,6 +66,8 @@ OFFSET_SYNC_BYTES = 64        # one offset-sync record (assumption)
 CHECKPOINT_BYTES = 96         # one checkpoint record per group and partition (assumption)
 LAG_SAMPLE = 1.0              # s between lag samples (and delivery snapshots)
 MONITOR = 0.5                 # s between checks for unreachable clusters
+RETRY_BACKOFF = 0.1           # the task producer's retry.backoff.ms (Kafka default 100)
+RETRY_BACKOFF_MAX = 1.0       # retry.backoff.max.ms (Kafka default 1000)
 
 
 class RegionalCluster(KafkaClusterStrategy):
@@ -82,7 +86,10 @@ class _Partition:
     """A flow's state for one partition of the source's local topic."""
 
     position: int = 0      # next upstream offset to fetch
-    acked: int = 0         # upstream end acknowledged in the target, contiguously
+    acked: int = 0         # upstream end acknowledged in the target, contiguously, by
+                           # the current task (a restarted task starts at committed)
+    copied: int = 0        # the highest such end ever: what the target holds a copy of
+    committed: int = 0     # upstream offset of the task's last commit (restart point)
     ahead: dict = field(default_factory=dict)  # u_offset -> (u_end, d_end) acked early
     pairs: deque = field(default_factory=deque)  # (u_end, d_end) of acknowledged copies
     syncs: deque = field(default_factory=deque)  # published offset syncs (u_end, d_end)
@@ -110,7 +117,14 @@ class MirrorFlow:
         self.parts = [_Partition() for _ in range(self.n)]
         self._inflight: dict[int, tuple[int, int, int]] = {}  # id(copy) -> (i, u_off, u_end)
         self.stopped = False
+        self.alive = True      # the worker (Connect task, link fetcher) runs
+        self._revive = None
+        self.rewinds = 0
         self.task_restarts = 0
+        self.duplicate_records = 0
+        self.duplicate_bytes = 0      # compressed, as they crossed the WAN
+        self.fetched_bytes = 0        # compressed bytes of every fetch response
+        self.copied_bytes = 0         # compressed bytes of first copies acknowledged
         self.rows_mirrored = 0
         # Per consumer group of the source (by subscription): the latest checkpoint,
         # per partition (source committed offset, translated target offset).
@@ -121,7 +135,11 @@ class MirrorFlow:
 
     # --- retention --------------------------------------------------------------------
     def _source_hold(self, pid: int) -> int:
-        return self.parts[pid].acked if pid < self.n and not self.stopped else math.inf
+        if pid >= self.n or self.stopped:
+            return math.inf
+        st = self.parts[pid]
+        # a restarted task reads again from its last commit
+        return st.copied if self.cfg.offset_preserving else st.committed
 
     def _target_hold(self, pid: int) -> int:
         i = pid - self.base
@@ -141,11 +159,17 @@ class MirrorFlow:
         of at most ``consumer.fetch.max.wait.ms`` when nothing new is committed; the
         responses' trips (bytes through the links and the TCP windows), the slowest
         zone deciding. A lost request or response is retried after
-        ``consumer.request.timeout.ms``. Ends when the flow is stopped (failover)."""
+        ``consumer.request.timeout.ms``; a response whose source zone went down during
+        its trip is dropped (the fetch fails), so a source lost at time t contributes
+        nothing fetched after t. Ends when the flow is stopped (failover)."""
         env, net, cfg = self.env, self.net, self.cfg
         source = self.source
         window = self.owner.world.topology.spec.tcp_window
         while not self.stopped:
+            if not self.alive:
+                self._revive = env.event()
+                yield self._revive
+                continue
             by_zone: dict[str, list[int]] = defaultdict(list)
             for i in range(self.n):
                 zone = source.leader_zone(i)
@@ -173,6 +197,7 @@ class MirrorFlow:
             lost = False
             for zone, rows in sorted(batch.items()):
                 size = sum(r.bytes_compressed for r in rows)
+                self.fetched_bytes += size
                 d = net.delay(zone, self.zone, size + FETCH_REQUEST_BYTES, "mirror")
                 if d is None:
                     lost = True
@@ -187,8 +212,14 @@ class MirrorFlow:
             yield env.timeout(slowest)
             if self.stopped:
                 return
+            if not self.alive:
+                continue  # the worker died meanwhile: the response is lost with it
             copies: list[Row] = []
-            for rows in batch.values():
+            for zone, rows in batch.items():
+                if net.is_down(zone) or net.is_down(self.zone):
+                    # the source (or the fetcher) went away during the trip: the fetch
+                    # fails as a whole and nothing of it is written
+                    continue
                 for row in rows:
                     i = row.partition
                     st = self.parts[i]
@@ -235,7 +266,9 @@ class MirrorFlow:
             self.env.timeout(d).callbacks.append(lambda _e, rows=rows: self._arrive(rows))
 
     def _arrive(self, rows: list[Row]) -> None:
-        if self.stopped:
+        if self.stopped or not self.alive:
+            for row in rows:
+                self._inflight.pop(id(row), None)
             return
         for row in self.target.append_mirrored(rows):
             self.failed(row, "refused")
@@ -248,17 +281,29 @@ class MirrorFlow:
         i, u_off, u_end = origin
         st = self.parts[i]
         d_end = copy.offset + copy.records
+        if u_off < st.acked:
+            return  # sent by an earlier incarnation of the task
         if u_off != st.acked:
             if u_off > st.acked:
-                st.ahead[u_off] = (u_end, d_end, copy.records)
+                st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
             return
-        self._advance(i, st, u_end, d_end, copy.records)
+        self._advance(i, st, u_end, d_end, copy.records, copy.bytes_compressed)
         while st.acked in st.ahead:
-            u_end, d_end, records = st.ahead.pop(st.acked)
-            self._advance(i, st, u_end, d_end, records)
+            u_end, d_end, records, nbytes = st.ahead.pop(st.acked)
+            self._advance(i, st, u_end, d_end, records, nbytes)
 
-    def _advance(self, i: int, st: _Partition, u_end: int, d_end: int, records: int) -> None:
+    def _advance(self, i: int, st: _Partition, u_end: int, d_end: int, records: int,
+                 nbytes: int) -> None:
         st.acked = u_end
+        if u_end <= st.copied:
+            # written again after a restart from the last commit: a duplicate in the
+            # target (an offset-preserving mirror appends nothing twice)
+            if not self.cfg.offset_preserving:
+                self.duplicate_records += records
+                self.duplicate_bytes += nbytes
+        else:
+            st.copied = u_end
+            self.copied_bytes += nbytes
         st.pairs.append((u_end, d_end))
         st.largest_row = max(st.largest_row, records)
         self.rows_mirrored += 1
@@ -282,17 +327,46 @@ class MirrorFlow:
         st.delayed = None
 
     def failed(self, copy: Row, reason: str) -> None:
+        """The target refused or lost a copy: the task's producer sends it again after
+        its backoff (``retry.backoff.ms`` doubling to ``retry.backoff.max.ms``), from
+        its buffer; nothing is fetched again. A copy appended before the failure (its
+        acknowledgement timed out) is appended a second time by MirrorMaker 2."""
         origin = self._inflight.pop(id(copy), None)
-        if origin is None:
+        if origin is None or self.stopped or not self.alive:
             return
-        i = origin[0]
-        st = self.parts[i]
-        # The task resumes from what the target acknowledged: copies in flight beyond it
-        # are fetched and produced again (MirrorMaker 2 may write them twice).
-        if st.position > st.acked:
+        self.rewinds += 1
+        retry = replace(copy, offset=copy.offset if self.cfg.offset_preserving
+                        else -1, attempts=copy.attempts + 1)
+        self._inflight[id(retry)] = origin
+        backoff = min(RETRY_BACKOFF * 2 ** copy.attempts, RETRY_BACKOFF_MAX)
+        self.env.timeout(backoff).callbacks.append(
+            lambda _e, r=retry: self._retry(r))
+
+    def _retry(self, copy: Row) -> None:
+        if id(copy) in self._inflight and not self.stopped and self.alive:
+            self._produce([copy])
+
+    def worker_state(self, up: bool) -> None:
+        """The flow's worker zone went down (the task dies; what it had in flight is
+        lost) or came back: the task restarts from its last commit, so MirrorMaker 2
+        writes again what it copied since (at-least-once); a cluster link resumes from
+        what its destination holds."""
+        if not up:
+            self.alive = False
+            self._inflight.clear()
+            return
+        if self.alive:
+            return
+        self.alive = True
+        self.task_restarts += 1
+        for st in self.parts:
+            if not self.cfg.offset_preserving:
+                st.acked = st.committed
+                st.last_sync_d = -1  # a new task syncs its first record at once
             st.position = st.acked
             st.ahead.clear()
-            self.task_restarts += 1
+        if self._revive is not None and not self._revive.triggered:
+            self._revive.succeed()
 
     # --- commits, checkpoints, offset sync ---------------------------------------------
     def run_commits(self):
@@ -300,7 +374,10 @@ class MirrorFlow:
         partition's delayed offset sync (MirrorMaker 2)."""
         while not self.stopped:
             yield self.env.timeout(self.cfg.offset_flush_interval)
+            if not self.alive:
+                continue
             for st in self.parts:
+                st.committed = st.acked
                 if st.delayed is not None:
                     self._publish_sync(st, st.delayed)
 
@@ -325,6 +402,7 @@ class MirrorFlow:
                     marks[i] = (committed, self.translate(i, committed))
             if self.first_checkpoint is None:
                 self.first_checkpoint = self.env.now
+                self.owner.ctx.recorder.emit(TranslationAvailable(self.env.now, self.name))
             self._prune_maps()
 
     def translate(self, i: int, committed: int) -> int:
@@ -333,7 +411,7 @@ class MirrorFlow:
         on an offset-preserving mirror, capped at what it holds."""
         st = self.parts[i]
         if self.cfg.offset_preserving:
-            return min(committed, st.acked)
+            return min(committed, st.copied)
         syncs = st.syncs
         best = 0
         for u_end, d_end in reversed(syncs):
@@ -347,7 +425,7 @@ class MirrorFlow:
         ``upstream`` (exact, from the acknowledged copies)."""
         st = self.parts[i]
         if self.cfg.offset_preserving:
-            return min(upstream, st.acked)
+            return min(upstream, st.copied)
         best = 0
         for u_end, d_end in reversed(st.pairs):
             if u_end <= upstream:
@@ -372,28 +450,36 @@ class MirrorFlow:
         for i, st in enumerate(self.parts):
             p = self.source.parts[i]
             end = p.hw
-            if end <= st.acked:
+            if end <= st.copied:
                 continue
-            records += end - st.acked
-            nbytes += p.bytes_at(end) - p.bytes_at(st.acked)
-            k = bisect_right(p.ends, st.acked)
+            records += end - st.copied
+            nbytes += p.bytes_at(end) - p.bytes_at(st.copied)
+            k = bisect_right(p.ends, st.copied)
             if k < len(p.times):
                 seconds = max(seconds, now - p.times[k])
         return seconds, records, nbytes
 
-    def unreplicated(self) -> tuple[int, int, float]:
-        """Acknowledged rows of the source the target never acknowledged:
-        (records, bytes, oldest ack time)."""
-        records = nbytes = 0
-        oldest = math.inf
+    def unreplicated_rows(self) -> list[tuple[int, Row]]:
+        """Acknowledged rows of the source the target has not acknowledged yet."""
+        out = []
         for i, st in enumerate(self.parts):
             p = self.source.parts[i]
-            k = bisect_right(p.ends, st.acked)
-            for row in p.rows[k:]:
-                if row.acked_at >= 0:
-                    records += row.records
-                    nbytes += row.bytes_uncompressed
-                    oldest = min(oldest, row.acked_at)
+            k = bisect_right(p.ends, st.copied)
+            out += [(i, row) for row in p.rows[k:] if row.acked_at >= 0]
+        return out
+
+    def unreplicated(self, rows: list[tuple[int, Row]] | None = None
+                     ) -> tuple[int, int, float]:
+        """(records, bytes, oldest ack time) of ``rows`` (default: the source's rows now)
+        that the target still has not acknowledged: a response already on the wire when
+        the source went away still lands."""
+        records = nbytes = 0
+        oldest = math.inf
+        for i, row in self.unreplicated_rows() if rows is None else rows:
+            if row.offset + row.records > self.parts[i].copied:
+                records += row.records
+                nbytes += row.bytes_uncompressed
+                oldest = min(oldest, row.acked_at)
         return records, nbytes, oldest
 
 
@@ -476,7 +562,7 @@ class CrossClusterStrategy(Strategy):
         self._history: deque = deque()  # (t, {group id: [delivered end per partition]})
         self._bound_snapshots: dict[str, dict[int, list[int]]] = {}
         self._destroyed: set[str] = set()
-        self._unreplicated: dict[str, dict[int, tuple[int, int, float]]] = {}
+        self._unreplicated: dict[str, dict[int, list[tuple[int, Row]]]] = {}
         self.counters_: defaultdict[str, int] = defaultdict(int)
 
     # --- layout -----------------------------------------------------------------------
@@ -570,9 +656,11 @@ class CrossClusterStrategy(Strategy):
             if not fo.enabled:
                 continue
             now = self.env.now
+            homes = set(self.home_of.values())
             for region in self.clusters:
-                if region in self._failed_over or region in self._pending_failover:
-                    continue
+                if region in self._failed_over or region in self._pending_failover \
+                        or region not in homes:
+                    continue  # done, under way, or no client uses this cluster
                 since = self._down_since.get(region)
                 if since is not None and now - since >= fo.detection:
                     self._pending_failover.add(region)
@@ -613,7 +701,7 @@ class CrossClusterStrategy(Strategy):
         since = self._down_since.get(region, now)
         self._failed_over[region] = new.region
         at_loss = self._unreplicated.pop(region, {})
-        records, nbytes, oldest = at_loss.get(flow.index) or flow.unreplicated()
+        records, nbytes, oldest = flow.unreplicated(at_loss.get(flow.index))
         for f in self.flows:
             if f.source is old:
                 f.stopped = True
@@ -729,7 +817,7 @@ class CrossClusterStrategy(Strategy):
                 z in self._zone_down or z == zone for z in self.world.topology.zones(region)):
             # what the flows out of the region had not copied when it went away (before a
             # destruction removes it from the source's log)
-            self._unreplicated[region] = {f.index: f.unreplicated() for f in self.flows
+            self._unreplicated[region] = {f.index: f.unreplicated_rows() for f in self.flows
                                           if f.source.region == region}
         if up:
             self._zone_down.discard(zone)
@@ -738,6 +826,9 @@ class CrossClusterStrategy(Strategy):
         for cluster in self.clusters.values():
             cluster.metadata.on_topology_change()
             cluster.zone_state(zone, up, destroyed)
+        for flow in self.flows:
+            if flow.zone == zone:
+                flow.worker_state(up)
         self.crash_clients("all", zone, up)
         if region in self.clusters:
             all_down = all(z in self._zone_down for z in self.world.topology.zones(region))
@@ -766,7 +857,7 @@ class CrossClusterStrategy(Strategy):
             end = row.offset + row.records
             held = pid < self.partitions and any(
                 f.source is cluster and f.target.region not in self._destroyed
-                and f.parts[pid].acked >= end for f in self.flows)
+                and f.parts[pid].copied >= end for f in self.flows)
             if not held:
                 out.append(row)
         return out
@@ -815,7 +906,9 @@ class CrossClusterStrategy(Strategy):
                 out[key] += value
         for flow in self.flows:
             out["mirror_rows"] += flow.rows_mirrored
-            out["mirror_rewinds"] += flow.task_restarts
+            out["mirror_produce_retries"] += flow.rewinds
+            out["mirror_task_restarts"] += flow.task_restarts
+            out["mirror_duplicate_records"] += flow.duplicate_records
         return dict(sorted(out.items()))
 
     def offered_bytes_per_s(self) -> dict[str, float]:
