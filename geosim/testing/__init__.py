@@ -30,7 +30,9 @@ from geosim.testing.claims import (
     no_acked_loss,
     no_duplicates,
     no_reorders,
+    no_reprocessing_after_failover,
     no_skips,
+    no_skips_after_failover,
     reads_available,
     reprocessing_below,
     rpo_below,
@@ -48,6 +50,7 @@ from geosim.testing.generators import (
     TRANSIENT_KINDS,
     around,
     configs,
+    cross_cluster,
     diskless,
     no_faults,
     observers,
@@ -93,4 +96,5 @@ __all__ = [
     "observers", "search", "seeds", "simulations", "stretch", "timelines", "topologies",
     "verify", "workloads",
     "write_counterexample", "writes_available",
+    "cross_cluster", "no_reprocessing_after_failover", "no_skips_after_failover",
 ]

@@ -227,6 +227,38 @@ def reprocessing_below(records: int) -> Claim:
                  "twice", check)
 
 
+def no_reprocessing_after_failover() -> Claim:
+    """No record delivered before a failover to another cluster is delivered again
+    after it (cross-cluster strategies; domain.md §8 says false for MirrorMaker 2)."""
+    def check(summary: dict) -> str | None:
+        failovers = (summary.get("mirror") or {}).get("failovers") or []
+        again = sum(f["reprocessed"] for f in failovers)
+        if not again:
+            return None
+        f = failovers[0]
+        return (f"{again} records processed twice after the failover {f['source']} -> "
+                f"{f['target']} at {f['t']:g} s ({f['translated']} partitions from "
+                f"translated offsets, {f['reset']} from auto.offset.reset)")
+    return Claim("no-reprocessing-after-failover", "no record is processed twice after "
+                 "failover", check, states=("failover",))
+
+
+def no_skips_after_failover() -> Claim:
+    """No consumer group skips records when it moves to another cluster, nor anywhere
+    else (cross-cluster strategies; domain.md §8: true while translation is available)."""
+    def check(summary: dict) -> str | None:
+        failovers = (summary.get("mirror") or {}).get("failovers") or []
+        skipped = sum(f["skipped"] for f in failovers)
+        if skipped:
+            f = failovers[0]
+            return (f"{skipped} records skipped at the failover {f['source']} -> "
+                    f"{f['target']} at {f['t']:g} s ({f['reset']} partitions from "
+                    f"auto.offset.reset)")
+        return no_skips().checker(summary)
+    return Claim("no-skips-after-failover", "a consumer never skips after failover", check,
+                 states=("failover",))
+
+
 def every_send_settled() -> Claim:
     """Every offered record's send ended exactly once: ok, fail or info."""
     def check(summary: dict) -> str | None:

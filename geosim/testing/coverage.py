@@ -46,6 +46,19 @@ Kafka-broker strategies (``stretch``, ``observers``; :class:`KafkaProbe`):
 ``unflushed-suffix-lost``          a crashed broker lost its unflushed suffix
 ``observer-promotion``             an observer joined the ISR (``observer_promotions``)
 =================================  ============================================================
+
+Cross-cluster strategies (``mirrormaker2``, ``cluster-linking``; :class:`CrossClusterProbe`,
+from the summary's ``mirror`` section and counters):
+
+=================================  ============================================================
+``failover``                       clients moved to another cluster
+``failover-translated``            a group started there from translated (or synced) offsets
+``failover-reset``                 a group started from ``auto.offset.reset`` somewhere
+``failover-unreplicated``          acknowledged data had not reached the target when the
+                                   source was lost
+``failback-diverged``              the returning cluster held data the new one never got
+``mirror-task-restart``            a flow's task restarted (its worker's zone came back)
+=================================  ============================================================
 """
 
 from __future__ import annotations
@@ -262,12 +275,36 @@ class KafkaProbe(Probe):
         return states
 
 
+class CrossClusterProbe(Probe):
+    """Failovers, translation, unreplicated data, divergence and task restarts."""
+
+    def reached(self, summary: dict) -> set[str]:
+        mirror = summary.get("mirror") or {}
+        states = set()
+        for f in mirror.get("failovers") or []:
+            states.add("failover")
+            if f["translated"]:
+                states.add("failover-translated")
+            if f["reset"]:
+                states.add("failover-reset")
+            if f["unreplicated_records"]:
+                states.add("failover-unreplicated")
+        if any(b["diverged_records"] for b in mirror.get("failbacks") or []):
+            states.add("failback-diverged")
+        if (summary.get("counters") or {}).get("mirror_task_restarts"):
+            states.add("mirror-task-restart")
+        return states
+
+
 register_probe(FaultProbe)
 register_probe(ClientAndStoreProbe)
 register_probe(OutcomeProbe)
 register_probe(ReplicationWindowProbe, "diskless")
 register_probe(KafkaProbe, "stretch")
 register_probe(KafkaProbe, "observers")
+for _strategy in ("mirrormaker2", "cluster-linking"):
+    register_probe(KafkaProbe, _strategy)
+    register_probe(CrossClusterProbe, _strategy)
 
 
 # --- aggregation ---------------------------------------------------------------------------

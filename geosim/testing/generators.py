@@ -350,6 +350,80 @@ register_config_generator(
                                                             **bounds))
 
 
+def cross_cluster(name: str = "mirrormaker2", *, brokers_per_region: Bounds = (2, 3),
+                  rf: Bounds = (2, 2), min_insync: Bounds = (1, 1),
+                  detection_s: Bounds = (5, 15), decision_s: Bounds = (5, 20),
+                  checkpoint_s: Bounds = (5, 30), offset_lag_max: Bounds = (1, 100),
+                  auto_offset_reset: Sequence[str] = ("earliest",),
+                  mode: Sequence[str] = ("failover",),
+                  ) -> Callable[[Draft], SearchStrategy]:
+    """Cross-cluster configurations (``mirrormaker2`` or ``cluster-linking``, domain.md
+    §5, §8) within bounds: an active-passive pair, a cluster in each of the topology's
+    first two regions, the first primary, clients in both. ``checkpoint_s`` bounds
+    ``emit.checkpoints.interval.seconds`` (MirrorMaker 2) or ``consumer.offset.sync.ms``
+    (Cluster Linking, in seconds); ``offset_lag_max`` MirrorMaker 2's ``offset.lag.max``;
+    ``detection_s`` and ``decision_s`` the failover's delays; ``mode`` Cluster
+    Linking's failover modes to choose from."""
+    if name not in ("mirrormaker2", "cluster-linking"):
+        raise ValueError(f"cross_cluster: name must be mirrormaker2 or cluster-linking, "
+                         f"got {name!r}")
+    return configs(name, brokers_per_region=brokers_per_region, rf=rf,
+                   min_insync=min_insync, detection_s=detection_s, decision_s=decision_s,
+                   checkpoint_s=checkpoint_s, offset_lag_max=offset_lag_max,
+                   auto_offset_reset=auto_offset_reset, mode=mode)
+
+
+def _cross_cluster_generator(draft: Draft, *, strategy_name: str, brokers_per_region: Bounds,
+                             rf: Bounds, min_insync: Bounds, detection_s: Bounds,
+                             decision_s: Bounds, checkpoint_s: Bounds,
+                             offset_lag_max: Bounds, auto_offset_reset: Sequence[str],
+                             mode: Sequence[str]) -> SearchStrategy[dict]:
+    regions = regions_of(draft)
+    if len(regions) < 2:
+        raise ValueError(f"{strategy_name}: needs a topology of at least 2 regions")
+    pair = regions[:2]
+
+    @st.composite
+    def build(draw) -> dict:
+        per_region = draw(st.integers(*_ordered(brokers_per_region,
+                                                f"{strategy_name}(brokers_per_region)")))
+        rlo, rhi = _ordered(rf, f"{strategy_name}(rf)")
+        factor = draw(st.integers(min(rlo, per_region), min(rhi, per_region)))
+        mlo, mhi = _ordered(min_insync, f"{strategy_name}(min_insync)")
+        interval = draw(st.integers(*_ordered(checkpoint_s, f"{strategy_name}(checkpoint_s)")))
+        if strategy_name == "mirrormaker2":
+            mirror: dict[str, Any] = {
+                "emit.checkpoints.interval.seconds": interval,
+                "offset.lag.max": draw(st.integers(*_ordered(
+                    offset_lag_max, "mirrormaker2(offset_lag_max)")))}
+        else:
+            mirror = {"consumer.offset.sync.ms": interval * 1000}
+        failover: dict[str, Any] = {
+            "detection": f"{draw(st.integers(*_ordered(detection_s, 'detection_s')))}s",
+            "decision": f"{draw(st.integers(*_ordered(decision_s, 'decision_s')))}s",
+            "auto_offset_reset": draw(st.sampled_from(list(auto_offset_reset)))}
+        if strategy_name == "cluster-linking":
+            failover["mode"] = draw(st.sampled_from(list(mode)))
+        strategy = {"name": strategy_name, "brokers": {r: per_region for r in pair},
+                    "pattern": "active-passive", "primary": pair[0],
+                    "replication_factor": factor,
+                    "config": {"min.insync.replicas": draw(st.integers(
+                        min(mlo, factor), min(mhi, factor)))},
+                    "mirror_config": mirror, "failover": failover}
+        return {"strategy": strategy,
+                "object_store": {"kind": "regional", "regions": pair[:1]},
+                "metadata": {"preset": "kraft", "regions": pair[:1]},
+                "client_regions": list(pair)}
+
+    return build()
+
+
+for _name in ("mirrormaker2", "cluster-linking"):
+    register_config_generator(
+        _name, lambda draft, _n=_name, **bounds: _cross_cluster_generator(
+            draft, strategy_name=_n, **bounds))
+
+
 # --- workload ------------------------------------------------------------------------
 
 def workloads(partitions: Bounds = (1, 8), rate: Bounds = (100, 4000),
