@@ -268,7 +268,8 @@ class MetricsCollector:
             traffic=classify_bytes(bytes_by_pair, zone_region, self.production_end),
             counters=dict(counters),
             timeseries=self._frame(bins, nbins, self.leadership.series(
-                names, nbins, self.series.bin_width)),
+                names, nbins, self.series.bin_width)
+                + self.mirror.series(nbins, self.series.bin_width)),
             partitions=self.leadership.report(),
             mirror=self.mirror.finalize(),
         )

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from geosim.core.events import FailedBack, FailedOver, MirrorLag, TranslationAvailable
 
 
@@ -95,6 +97,21 @@ class MirrorFold:
         row = asdict(ev)
         row["t"] = ev.t
         self._failbacks.append(row)
+
+    def series(self, nbins: int, bin_width: float) -> list[tuple[str, str, np.ndarray]]:
+        """(flow, ``replication_lag``, the largest lag sample in each bin, s; NaN where
+        the flow was not sampled, as after it stopped at a failover)."""
+        out = []
+        for name, flow in sorted(self._flows.items()):
+            if not flow.samples:
+                continue
+            values = np.full(nbins, np.nan)
+            for t, seconds, _bytes in flow.samples:
+                b = min(int(t / bin_width - 1e-9), nbins - 1)
+                if np.isnan(values[b]) or seconds > values[b]:
+                    values[b] = seconds
+            out.append((name, "replication_lag", values))
+        return out
 
     def finalize(self) -> MirrorReport | None:
         if not self.active:

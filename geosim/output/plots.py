@@ -27,10 +27,11 @@ from geosim.core.units import format_bytes
 GIB = 2**30
 #: Phases drawn by :func:`latency_cdf`, with their line styles.
 PHASE_STYLES = {"before": "-", "during": "--", "after": ":"}
-#: Per-bin state metrics of replicated partitions (stretch, observers; see
-#: geosim.metrics.partitions), with axis labels; :func:`timeline` adds a panel for each
+#: Per-bin state metrics of replicated partitions (Kafka strategies; see
+#: geosim.metrics.partitions) and of replication flows (cross-cluster strategies, one
+#: line per flow; geosim.metrics.mirror), with axis labels; :func:`timeline` adds a panel for each
 #: one present in the time series.
-STATE_METRICS = {"leaders": "partition leaders\nby region",
+STATE_METRICS = {"leaders": "partition leaders\nby region (stacked)",
                  "under_min_isr_partitions": "partitions with\nISR < min.insync.replicas",
                  "offline_partitions": "offline partitions\n(no leader)",
                  "replication_lag": "replication lag (s)"}
@@ -154,11 +155,18 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0))
     bottom.set_xlim(0, x[-1])
     for ax, metric in zip(state_axes, state, strict=True):
-        for region in _regions(frame[frame["metric"] == metric]):
-            values = series(region, metric)
-            if values is not None:
-                ax.plot(x, values, color=colors.get(region, "0.3"), drawstyle="steps-post",
-                        label=region)
+        lines = [(region, values) for region in _regions(frame[frame["metric"] == metric])
+                 if (values := series(region, metric)) is not None]
+        if metric == "leaders" and lines:
+            # stacked: equal counts in two regions would hide one line behind the other
+            ax.stackplot(x, *[np.nan_to_num(v) for _, v in lines],
+                         labels=[r for r, _ in lines], step="post", alpha=0.8,
+                         colors=[colors.get(r, f"C{i + len(colors)}")
+                                 for i, (r, _) in enumerate(lines)])
+            continue
+        for i, (region, values) in enumerate(lines):
+            ax.plot(x, values, color=colors.get(region, f"C{i + len(colors)}"),
+                    drawstyle="steps-post", label=region)
         ax.set_ylabel(STATE_METRICS[metric])
         ax.set_ylim(bottom=0)
     if state_axes:
@@ -222,14 +230,14 @@ def bytes_by_purpose(source: Any, summary: dict | None = None) -> Figure:
     traffic = summary.get("bytes", {})
     scopes = {"cross_region": ("cross-region", "tab:blue"),
               "inter_zone": ("inter-zone", "tab:orange")}
-    peak = max((size for scope in scopes
-                for size in traffic.get(scope, {}).get("by_purpose", {}).values()), default=0)
-    unit, scale = _binary_unit(peak)
     fig = Figure(figsize=(11, 4.5), layout="constrained")
-    axes = fig.subplots(1, len(scopes), sharex=True)
+    # each panel on its own scale: inter-zone and cross-region volumes can differ by
+    # orders of magnitude, and a shared axis would hide the smaller one
+    axes = fig.subplots(1, len(scopes))
     for ax, (scope, (label, color)) in zip(axes, scopes.items(), strict=True):
         data = traffic.get(scope, {})
         items = sorted(data.get("by_purpose", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        unit, scale = _binary_unit(max((size for _, size in items), default=0))
         bars = ax.barh([name for name, _ in items], [size / scale for _, size in items],
                        color=color)
         ax.bar_label(bars, labels=[format_bytes(size) for _, size in items], fontsize=8,
@@ -257,14 +265,12 @@ def bytes_by_pair(source: Any, summary: dict | None = None, *, top: int = 12) ->
     traffic = summary.get("bytes", {})
     scopes = {"cross_region": ("cross-region, by region pair", "tab:blue"),
               "inter_zone": ("inter-zone, by zone pair", "tab:orange")}
-    peak = max((size for scope in scopes
-                for size in traffic.get(scope, {}).get("by_pair", {}).values()), default=0)
-    unit, scale = _binary_unit(peak)
     fig = Figure(figsize=(11, 4.5), layout="constrained")
     axes = fig.subplots(1, len(scopes))
     for ax, (scope, (label, color)) in zip(axes, scopes.items(), strict=True):
         data = traffic.get(scope, {})
         items = sorted(data.get("by_pair", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        unit, scale = _binary_unit(max((size for _, size in items), default=0))
         bars = ax.barh([name.replace("->", " → ") for name, _ in items],
                        [size / scale for _, size in items], color=color)
         ax.bar_label(bars, labels=[format_bytes(size) for _, size in items], fontsize=8,
