@@ -308,3 +308,37 @@ def test_progress_bar_counts_runs_with_an_eta(capsys, tmp_path):
     assert "sweep: 100%" in err and "2/2" in err
     assert "run/s" in err or "s/run" in err
     assert "<" in err  # tqdm's elapsed<remaining
+
+
+def test_a_sweep_killed_midway_finishes_only_the_missing_runs(serial_sweep, tmp_path):
+    """SIGKILL (no cleanup at all) the command-line sweep of the small plan once a few
+    runs are stored; the rerun skips them, leaves no temporary file, and its table equals
+    the uninterrupted sweep's byte for byte."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "geosim.cli", "sweep", str(QUICKSTART), "--grid", *GRID,
+           "--seeds", SEEDS, "--jobs", "2", "--out", str(out), "--no-progress",
+           *[arg for item in SHORT for arg in ("--set", item)]]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    runs = out / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if runs.exists() and sum(not d.name.startswith(".") for d in runs.iterdir()) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sum(not d.name.startswith(".") for d in runs.iterdir())
+    assert 2 <= done < 6, "the sweep must be killed midway"
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{done} already done, {6 - done} to run" in again.stdout + again.stderr
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name.endswith(
+        ".tmp")]
+    reference, _ = serial_sweep
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()

@@ -53,9 +53,14 @@ def _unpack(source: Any, summary: dict | None) -> tuple[Any, dict]:
 
 
 def _title(summary: dict, what: str) -> str:
+    """``<scenario> [<strategy>]: <what> (seed n)``: the strategy tells apart the
+    variants of one scenario in a comparison."""
     name = summary.get("scenario")
     seed = summary.get("seed")
+    strategy = summary.get("strategy")
     suffix = f" (seed {seed})" if seed is not None else ""
+    if name and strategy:
+        name = f"{name} [{strategy}]"
     return f"{name}: {what}{suffix}" if name else what
 
 
@@ -114,7 +119,8 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
         rows = frame[(frame["region"] == region) & (frame["metric"] == metric)]
         if rows.empty:
             return None
-        values = rows.groupby("t")["value"].sum().reindex(starts).to_numpy(dtype=float)
+        values = rows.groupby("t")["value"].sum(min_count=1).reindex(starts).to_numpy(
+            dtype=float)
         return np.append(values, values[-1])
 
     throughput = {}
@@ -157,6 +163,8 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
     for ax, metric in zip(state_axes, state, strict=True):
         lines = [(region, values) for region in _regions(frame[frame["metric"] == metric])
                  if (values := series(region, metric)) is not None]
+        ax.set_ylabel(STATE_METRICS[metric])
+        ax.set_ylim(bottom=0)
         if metric == "leaders" and lines:
             # stacked: equal counts in two regions would hide one line behind the other
             ax.stackplot(x, *[np.nan_to_num(v) for _, v in lines],
@@ -167,8 +175,6 @@ def timeline(source: Any, summary: dict | None = None) -> Figure:
         for i, (region, values) in enumerate(lines):
             ax.plot(x, values, color=colors.get(region, f"C{i + len(colors)}"),
                     drawstyle="steps-post", label=region)
-        ax.set_ylabel(STATE_METRICS[metric])
-        ax.set_ylim(bottom=0)
     if state_axes:
         bottom.set_xlabel("")
         state_axes[-1].set_xlabel("simulated time (s)")
