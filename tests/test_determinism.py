@@ -61,3 +61,19 @@ def test_kafka_strategy_same_seed_same_summary_across_processes():
                       sort_keys=True)
     assert in_subprocess(3, "1", STRETCH, tuple(STRETCH_SHORT)) == here
     assert in_subprocess(3, "999", STRETCH, tuple(STRETCH_SHORT)) == here
+
+
+MM2 = ROOT / "scenarios" / "mm2-active-active.yaml"
+MM2_SHORT = ["simulation.duration=40s", "simulation.drain=5s", "strategy.append_interval=10ms",
+             "strategy.failover.detection=2s", "strategy.failover.decision=3s",
+             "strategy.mirror_config={emit.checkpoints.interval.seconds: 5}",
+             "faults=[{kind: region-outage, region: us-west1, at: 15s, duration: 15s}]"]
+
+
+def test_cross_cluster_strategy_same_seed_same_summary_across_processes():
+    """Two clusters, two flows and a failover (dicts of flows, groups, checkpoints)."""
+    here = json.dumps(run(load_scenario(MM2, MM2_SHORT), 5).summary, indent=2,
+                      sort_keys=True)
+    assert json.loads(here)["mirror"]["failovers"], "the run must include a failover"
+    assert in_subprocess(5, "1", MM2, tuple(MM2_SHORT)) == here
+    assert in_subprocess(5, "4242", MM2, tuple(MM2_SHORT)) == here
