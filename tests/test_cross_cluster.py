@@ -144,6 +144,41 @@ def test_mm2_task_restart_rewrites_since_the_last_commit():
     assert flow["max_lag_seconds"] >= 40      # the copy fell behind while the worker was out
 
 
+def test_synced_group_offsets_are_older_than_the_latest_checkpoint():
+    # Checkpoints every 10 s; with sync.group.offsets.enabled the target groups get them
+    # every 60 s, so a group failing over at 85 s resumes from the 60 s checkpoint (and
+    # re-reads more) instead of translating the latest one (80 s).
+    timeline = ["simulation.duration=140s", "simulation.drain=10s",
+                "strategy.failover.detection=10s", "strategy.failover.decision=20s",
+                "strategy.append_interval=10ms",
+                "faults=[{kind: region-outage, region: us-west1, at: 85s, duration: 40s}]"]
+    runs = {}
+    for synced in (False, True):
+        mirror = ("strategy.mirror_config={emit.checkpoints.interval.seconds: 10, "
+                  f"sync.group.offsets.enabled: {str(synced).lower()}}}")
+        [fo] = run(scenario("mm2-active-passive", *timeline, mirror)).summary[
+            "mirror"]["failovers"]
+        assert fo["skipped"] == 0 and 0 < fo["reprocessed"] <= fo["reprocess_bound"]
+        runs[synced] = fo["reprocessed"]
+    # 20-30 s more of the group's 5,000 records/s (the sync at 60 s copies the 60 s
+    # checkpoint, or the 50 s one when it runs first at that instant)
+    assert 5000 * 15 <= runs[True] - runs[False] <= 5000 * 35
+
+
+def test_cluster_linking_promote_waits_for_the_source():
+    # `promote` syncs the mirror with the source before making it writable: with the
+    # source out, the switch waits for its return (70 s + 40 s) and the catch-up. What
+    # the source lost itself (its page cache, in the unclean stop) stays lost; nothing
+    # diverges, since the switch comes after the source is back.
+    s = run(scenario("cluster-linking-active-passive", *FAST, OUTAGE,
+                     "strategy.failover.mode=promote")).summary
+    [fo] = s["mirror"]["failovers"]
+    assert fo["t"] >= 110.0 and fo["skipped"] == 0
+    assert s["loss"]["lost_records"] == fo["unreplicated_records"]
+    assert s["mirror"]["failbacks"] == []
+    assert s["rto"]["us-central1"]["producers"]["first_success"] >= 40.0
+
+
 def test_planned_cut_over_moves_the_clients_without_a_fault():
     s = run(scenario("mm2-active-passive", "faults=[]", "simulation.duration=85s",
                      "simulation.drain=10s", "strategy.migrate_at=65s",

@@ -129,6 +129,9 @@ class MirrorFlow:
         # Per consumer group of the source (by subscription): the latest checkpoint,
         # per partition (source committed offset, translated target offset).
         self.checkpoints: dict[int, list[tuple[int, int] | None]] = {}
+        # With sync.group.offsets.enabled: the checkpoints last written into the target's
+        # consumer groups, which a failed-over group resumes from.
+        self.synced: dict[int, list[tuple[int, int] | None]] = {}
         self.first_checkpoint: float | None = None
         source.holds.append(self._source_hold)
         target.holds.append(self._target_hold)
@@ -146,7 +149,7 @@ class MirrorFlow:
         if not 0 <= i < self.n:
             return math.inf
         low = math.inf
-        for marks in self.checkpoints.values():
+        for marks in (*self.checkpoints.values(), *self.synced.values()):
             mark = marks[i]
             low = min(low, mark[1] if mark is not None else 0)
         return 0 if low == math.inf and self.owner.failover_pending(self.source) else low
@@ -405,6 +408,23 @@ class MirrorFlow:
                 self.owner.ctx.recorder.emit(TranslationAvailable(self.env.now, self.name))
             self._prune_maps()
 
+    def run_group_sync(self, interval: float):
+        """Every ``sync.group.offsets.interval.seconds``: the latest checkpoints are
+        written as the target groups' committed offsets (the groups are not active in
+        the target before a failover)."""
+        while not self.stopped:
+            yield self.env.timeout(interval)
+            if self.alive and not self.stopped:
+                self.synced = {sub: list(marks) for sub, marks in self.checkpoints.items()}
+
+    def start_marks(self, subscription: int) -> list[tuple[int, int] | None] | None:
+        """Where a group failing over to the target starts: the offsets synced into
+        the target group (``sync.group.offsets.enabled``), else the latest checkpoint,
+        which the application translates at failover (RemoteClusterUtils)."""
+        if self.cfg.sync_group_offsets and not self.cfg.offset_preserving:
+            return self.synced.get(subscription)
+        return self.checkpoints.get(subscription)
+
     def translate(self, i: int, committed: int) -> int:
         """The target offset for a source committed offset: through the latest offset
         sync at or below it (never ahead of the true position); offsets are unchanged
@@ -617,6 +637,9 @@ class CrossClusterStrategy(Strategy):
                 self.env.process(flow.run_commits())
                 if self.cfg.emit_checkpoints:
                     self.env.process(flow.run_checkpoints(self.cfg.checkpoint_interval))
+                    if self.cfg.sync_group_offsets:
+                        self.env.process(flow.run_group_sync(
+                            self.cfg.sync_group_offsets_interval))
             elif self.cfg.offset_sync_enabled:
                 self.env.process(flow.run_checkpoints(self.cfg.offset_sync_interval))
         self.env.process(self._sampler())
@@ -644,6 +667,8 @@ class CrossClusterStrategy(Strategy):
         commit = self.world.workload.consumer_settings.auto_commit_interval
         interval = (self.cfg.offset_sync_interval if self.cfg.offset_preserving
                     else self.cfg.checkpoint_interval)
+        if self.cfg.sync_group_offsets and not self.cfg.offset_preserving:
+            interval += self.cfg.sync_group_offsets_interval  # synced marks are older
         return interval + commit + LAG_SAMPLE
 
     # --- failover ---------------------------------------------------------------------
@@ -766,7 +791,7 @@ class CrossClusterStrategy(Strategy):
         # new's copy of old's local topic (flow old -> new): through its checkpoints
         forward = next((f for f in self.flows if f.source is old and f.target is new), None)
         if forward is not None:
-            marks = forward.checkpoints.get(group.subscription)
+            marks = forward.start_marks(group.subscription)
             for i in range(n):
                 true = _delivered_end(group.partitions[i])
                 mark = marks[i] if marks else None
