@@ -57,10 +57,14 @@ class ConsumerGroup:
                  commit: Callable[[str, int, Callable[[bool], None]], None],
                  is_ready: Callable[[Row, str], bool],
                  request: Callable[[Row, str], None],
-                 release: Callable[[int], None] = lambda _object_id: None):
+                 release: Callable[[int], None] = lambda _object_id: None,
+                 subscription: int | None = None):
         self.ctx = ctx
         self.env = ctx.env
         self.id = group_id
+        # The OMB subscription (the group's name): several groups of one subscription
+        # exist when a cross-cluster strategy moves it to another cluster.
+        self.subscription = group_id if subscription is None else subscription
         self.members = members
         self.settings = settings
         self.partitions = [PartitionState() for _ in range(partitions)]

@@ -551,19 +551,15 @@ class CrossClusterStrategy(Strategy):
             cluster = self.clusters[region] = RegionalCluster(world, scope, region)
             cluster.lost_rows = lambda pid, rows, c=cluster: self._lost_rows(c, pid, rows)
             base += size
-        # --- flows
-        self.flows: list[MirrorFlow] = []
-        for src, dst in flows:
-            target = self.clusters[dst]
-            flow = MirrorFlow(self, len(self.flows), self.clusters[src], target,
-                              self._blocks[(src, dst)], self.cfg)
-            target.mirror_sinks.append(None)
-            self.flows.append(flow)
+        # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
+        self.flows = [MirrorFlow(self, k, self.clusters[src], self.clusters[dst],
+                                 self._blocks[(src, dst)], self.cfg)
+                      for k, (src, dst) in enumerate(flows)]
         for cluster in self.clusters.values():
-            cluster.mirror_sinks[:] = [None] * len(self.flows)
-        for flow in self.flows:
-            flow.target.mirror_sinks[flow.index] = flow
+            cluster.mirror_sinks[:] = [f if f.target is cluster else None
+                                       for f in self.flows]
         # --- consumer groups: one per subscription and cluster its members use
+        self._zone_down: set[str] = set()
         self.groups: list[ConsumerGroup] = []
         self._group_cluster: dict[int, RegionalCluster] = {}
         for template in wl.make_groups(self.ctx, commit=lambda *a: None,
@@ -578,7 +574,6 @@ class CrossClusterStrategy(Strategy):
         self._down_since: dict[str, float] = {}
         self._failed_over: dict[str, str] = {}   # old cluster -> new cluster
         self._pending_failover: set[str] = set()
-        self._zone_down: set[str] = set()
         self._history: deque = deque()  # (t, {group id: [delivered end per partition]})
         self._bound_snapshots: dict[str, dict[int, list[int]]] = {}
         self._destroyed: set[str] = set()
@@ -606,13 +601,13 @@ class CrossClusterStrategy(Strategy):
 
     def _new_group(self, subscription: int, cluster: RegionalCluster,
                    members: list[Member]) -> ConsumerGroup:
-        members = [Member(k, m.zone, m.region, alive=m.zone not in getattr(
-            self, "_zone_down", ())) for k, m in enumerate(members)]
+        members = [Member(k, m.zone, m.region, alive=m.zone not in self._zone_down)
+                   for k, m in enumerate(members)]
         group = ConsumerGroup(self.ctx, len(self.groups), members, cluster.partitions_n,
                               self.world.workload.consumer_settings,
-                              cluster._commit_offsets, cluster._is_ready,
-                              lambda row, zone: None, lambda _object_id: None)
-        group.subscription = subscription
+                              cluster.commit_offsets, cluster.is_readable,
+                              lambda row, zone: None, lambda _object_id: None,
+                              subscription=subscription)
         self.groups.append(group)
         self._group_cluster[group.id] = cluster
         return group
@@ -626,10 +621,8 @@ class CrossClusterStrategy(Strategy):
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         for group in self.groups:
-            self._group_cluster[group.id].groups.append(group)
+            self._group_cluster[group.id].attach_group(group)
         for cluster in self.clusters.values():
-            cluster._consumer_zones = sorted({m.zone for g in cluster.groups
-                                              for m in g.members})
             cluster.start()
         for flow in self.flows:
             self.env.process(flow.run())

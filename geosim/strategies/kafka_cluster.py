@@ -951,6 +951,14 @@ class KafkaClusterStrategy(Strategy):
 
 
     # ===================================================================== cross-cluster
+    def commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
+        """A group member's offset commit (see :meth:`_commit_offsets`)."""
+        self._commit_offsets(zone, size, done)
+
+    def is_readable(self, row: Row, zone: str) -> bool:
+        """Whether ``row`` is readable by a consumer in ``zone`` now."""
+        return self._is_ready(row, zone)
+
     def attach_group(self, group: ConsumerGroup) -> None:
         """A consumer group now reads this cluster (its log rows already set); what is
         committed here now is readable by its members at once."""
