@@ -56,14 +56,22 @@ class Strategy:
     fleets: list
     groups: list
 
+    def client_fleets(self) -> list:
+        """The producer fleets a client fault acts on (default: all of them)."""
+        return self.fleets
+
+    def client_groups(self) -> list:
+        """The consumer groups a client fault acts on (default: all of them)."""
+        return self.groups
+
     def crash_clients(self, clients: str, zone: str, up: bool) -> None:
         """The producers or the consumers of a zone crash (``up=False``) or restart."""
         if clients in ("producers", "all"):
-            for fleet in self.fleets:
+            for fleet in self.client_fleets():
                 if fleet.zone == zone:
                     fleet.restart() if up else fleet.crash()
         if clients in ("consumers", "all"):
-            for group in self.groups:
+            for group in self.client_groups():
                 for member in group.members:
                     if member.zone == zone:
                         group.member_up(member) if up else group.member_down(member)

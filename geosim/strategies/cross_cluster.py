@@ -890,18 +890,12 @@ class CrossClusterStrategy(Strategy):
                 self.ctx.recorder.emit(FailedBack(self.env.now, region, target, records,
                                                   nbytes))
 
-    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
-        if clients in ("producers", "all"):
-            for fleet in self.active_fleets:
-                if fleet.zone == zone:
-                    fleet.restart() if up else fleet.crash()
-        if clients in ("consumers", "all"):
-            for group in self.groups:
-                if self._group_cluster.get(group.id) is None:
-                    continue
-                for member in group.members:
-                    if member.zone == zone:
-                        group.member_up(member) if up else group.member_down(member)
+    def client_fleets(self) -> list[ProducerFleet]:
+        """Producers replaced at a failover are gone for good: faults act on the rest."""
+        return self.active_fleets
+
+    def client_groups(self) -> list[ConsumerGroup]:
+        return [g for g in self.groups if self._group_cluster.get(g.id) is not None]
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:
         region = self.world.topology.region_of(zone)
@@ -928,13 +922,6 @@ class CrossClusterStrategy(Strategy):
             out["mirror_task_restarts"] += flow.task_restarts
             out["mirror_duplicate_records"] += flow.duplicate_records
         return dict(sorted(out.items()))
-
-    def offered_bytes_per_s(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for fleet in self.fleets:
-            out[fleet.region] = out.get(fleet.region, 0.0) + \
-                fleet.records_per_s * fleet.message_size
-        return out
 
 
 def _delivered_end(state) -> int:
