@@ -291,6 +291,15 @@ class ProducerFleet:
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
                                                  "info", "delivery.timeout.ms expired"))
 
+    def successor(self, fleet_id: int, start: float) -> ProducerFleet:
+        """New producer instances of the same zone and load, sending from ``start``
+        (the application restarted against another cluster)."""
+        return ProducerFleet(
+            self.ctx, fleet_id, self.zone, self.region, producers=self.producers,
+            records_per_s=self.records_per_s, message_size=self.message_size,
+            compression_ratio=self.compression_ratio, settings=self.settings,
+            start=start, stop=self.stop_time)
+
     def crash(self) -> None:
         """The fleet's producers die: unsent data is gone, pending retries end ``info``."""
         self.alive = False

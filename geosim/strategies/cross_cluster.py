@@ -80,6 +80,13 @@ class RegionalCluster(KafkaClusterStrategy):
         super().__init__(world, scope)
         self.region = region
 
+    # The strategy owning the clusters applies client faults once, to its live clients.
+    def client_fleets(self) -> list:
+        return []
+
+    def client_groups(self) -> list:
+        return []
+
 
 @dataclass
 class _Partition:
@@ -119,11 +126,10 @@ class MirrorFlow:
         self.stopped = False
         self.alive = True      # the worker (Connect task, link fetcher) runs
         self._revive = None
-        self.rewinds = 0
+        self.produce_retries = 0
         self.task_restarts = 0
         self.duplicate_records = 0
         self.duplicate_bytes = 0      # compressed, as they crossed the WAN
-        self.fetched_bytes = 0        # compressed bytes of every fetch response
         self.copied_bytes = 0         # compressed bytes of first copies acknowledged
         self.rows_mirrored = 0
         # Per consumer group of the source (by subscription): the latest checkpoint,
@@ -191,16 +197,16 @@ class MirrorFlow:
                 yield env.timeout(cfg.request_timeout)
                 continue
             yield env.timeout(max(trips.values()))
-            batch = self._collect(trips)
+            asked = {zone: by_zone[zone] for zone in trips}
+            batch = self._collect(asked)
             if not any(batch.values()):
                 events = [e for z in trips if (e := source.appended_event(z)) is not None]
                 yield env.any_of(events + [env.timeout(cfg.fetch_max_wait)])
-                batch = self._collect(trips)
+                batch = self._collect(asked)
             slowest = 0.0
             lost = False
             for zone, rows in sorted(batch.items()):
                 size = sum(r.bytes_compressed for r in rows)
-                self.fetched_bytes += size
                 d = net.delay(zone, self.zone, size + FETCH_REQUEST_BYTES, "mirror")
                 if d is None:
                     lost = True
@@ -236,12 +242,13 @@ class MirrorFlow:
             if copies:
                 self._produce(copies)
 
-    def _collect(self, trips: dict[str, float]) -> dict[str, list[Row]]:
+    def _collect(self, asked: dict[str, list[int]]) -> dict[str, list[Row]]:
+        """What each source leader zone answers for the partitions asked of it: the
+        committed rows from the flow's positions, its response budget shared evenly."""
         cfg = self.cfg
         out: dict[str, list[Row]] = {}
-        for zone in trips:
+        for zone, items in asked.items():
             budget = cfg.fetch_max_bytes * cfg.tasks * max(self.source.live_brokers_in(zone), 1)
-            items = [i for i in range(self.n) if self.source.leader_zone(i) == zone]
             share = max(budget // max(len(items), 1), 1)
             rows: list[Row] = []
             for i in items:
@@ -251,7 +258,8 @@ class MirrorFlow:
 
     def _produce(self, copies: list[Row]) -> None:
         """The copies travel to the target's leaders (in the target region) and are
-        appended there; refusals rewind their partitions."""
+        appended there; a copy without a leader or a reachable one fails (and is
+        retried, :meth:`failed`)."""
         by_zone: dict[str | None, list[Row]] = defaultdict(list)
         for copy in copies:
             by_zone[self.target.leader_zone(copy.partition)].append(copy)
@@ -286,9 +294,8 @@ class MirrorFlow:
         d_end = copy.offset + copy.records
         if u_off < st.acked:
             return  # sent by an earlier incarnation of the task
-        if u_off != st.acked:
-            if u_off > st.acked:
-                st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
+        if u_off > st.acked:  # acknowledged before an earlier copy: wait for it
+            st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
             return
         self._advance(i, st, u_end, d_end, copy.records, copy.bytes_compressed)
         while st.acked in st.ahead:
@@ -337,7 +344,7 @@ class MirrorFlow:
         origin = self._inflight.pop(id(copy), None)
         if origin is None or self.stopped or not self.alive:
             return
-        self.rewinds += 1
+        self.produce_retries += 1
         retry = replace(copy, offset=copy.offset if self.cfg.offset_preserving
                         else -1, attempts=copy.attempts + 1)
         self._inflight[id(retry)] = origin
@@ -432,13 +439,7 @@ class MirrorFlow:
         st = self.parts[i]
         if self.cfg.offset_preserving:
             return min(committed, st.copied)
-        syncs = st.syncs
-        best = 0
-        for u_end, d_end in reversed(syncs):
-            if u_end <= committed:
-                best = d_end
-                break
-        return best
+        return _mapped(st.syncs, committed)
 
     def image(self, i: int, upstream: int) -> int:
         """The target offset up to which the copy holds the source's records below
@@ -446,12 +447,7 @@ class MirrorFlow:
         st = self.parts[i]
         if self.cfg.offset_preserving:
             return min(upstream, st.copied)
-        best = 0
-        for u_end, d_end in reversed(st.pairs):
-            if u_end <= upstream:
-                best = d_end
-                break
-        return best
+        return _mapped(st.pairs, upstream)
 
     def _prune_maps(self) -> None:
         """Forget syncs and copy pairs below every group's latest checkpoint."""
@@ -730,11 +726,7 @@ class CrossClusterStrategy(Strategy):
             old.detach_fleets([fleet])
             fleet.crash()
             self.active_fleets.remove(fleet)
-            clone = ProducerFleet(
-                self.ctx, len(self.fleets), fleet.zone, fleet.region,
-                producers=fleet.producers, records_per_s=fleet.records_per_s,
-                message_size=fleet.message_size, compression_ratio=fleet.compression_ratio,
-                settings=fleet.settings, start=now, stop=fleet.stop_time)
+            clone = fleet.successor(len(self.fleets), now)
             clone.alive = fleet.zone not in self._zone_down
             self.fleets.append(clone)
             self.active_fleets.append(clone)
@@ -918,7 +910,7 @@ class CrossClusterStrategy(Strategy):
                 out[key] += value
         for flow in self.flows:
             out["mirror_rows"] += flow.rows_mirrored
-            out["mirror_produce_retries"] += flow.rewinds
+            out["mirror_produce_retries"] += flow.produce_retries
             out["mirror_task_restarts"] += flow.task_restarts
             out["mirror_duplicate_records"] += flow.duplicate_records
         return dict(sorted(out.items()))
@@ -932,14 +924,21 @@ def _delivered_end(state) -> int:
     return state.committed
 
 
+def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:
+    """Map an offset through (upstream end, downstream end) pairs, newest last: the
+    downstream end of the newest pair whose upstream end is at or below ``offset``
+    (``backward``: the upstream end of the newest pair whose downstream end is); 0 if
+    none. Never ahead of the true position: records past the pair are read again."""
+    key, value = (1, 0) if backward else (0, 1)
+    for pair in reversed(pairs):
+        if pair[key] <= offset:
+            return pair[value]
+    return 0
+
+
 def _upstream_of(flow: MirrorFlow, i: int, downstream: int) -> int:
     """The source offset whose records the copy below ``downstream`` holds."""
-    best = 0
-    for u_end, d_end in reversed(flow.parts[i].pairs):
-        if d_end <= downstream:
-            best = u_end
-            break
-    return best
+    return _mapped(flow.parts[i].pairs, downstream, backward=True)
 
 
 __all__ = ["CrossClusterStrategy", "MirrorFlow", "RegionalCluster"]

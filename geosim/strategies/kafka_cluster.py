@@ -135,7 +135,6 @@ class KafkaClusterStrategy(Strategy):
         self.config: BrokerConfig = resolve_broker_config(spec.config, topic_config(wl.driver))
         self.min_isr = self.config.min_insync_replicas
         self.acks = wl.producer_settings.acks
-        self.acks_all_mirror = True  # mirror producers use acks=all (MM2's default)
         self.request_timeout = wl.producer_settings.request_timeout
         # --- brokers and placement
         infos: list[BrokerInfo] = []
@@ -175,7 +174,7 @@ class KafkaClusterStrategy(Strategy):
             self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
             self.producing = self.fleets
             self.groups: list[ConsumerGroup] = wl.make_groups(
-                self.ctx, commit=self._commit_offsets, is_ready=self._is_ready,
+                self.ctx, commit=self.commit_offsets, is_ready=self.is_readable,
                 request=lambda row, zone: None, release=lambda _object_id: None)
         else:
             self.fleets = scope.fleets
@@ -243,6 +242,13 @@ class KafkaClusterStrategy(Strategy):
         for fleet in self.producing:
             fleet.route(table, connections=live_leaders)
 
+    def _signal_appended(self, zone: str) -> None:
+        """Wake the fetches long-polling on ``zone``'s leaders: new data was appended."""
+        event = self._appended.get(zone)
+        if event is not None:
+            self._appended[zone] = self.env.event()
+            event.succeed()
+
     def _wake(self, pair: FetchPair) -> None:
         if pair.wake is not None and not pair.wake.triggered:
             pair.wake.succeed()
@@ -287,9 +293,7 @@ class KafkaClusterStrategy(Strategy):
                 if rows:
                     appended_any |= self._produce(zone, fleet, rows, now)
             if appended_any:
-                event = self._appended[zone]
-                self._appended[zone] = self.env.event()
-                event.succeed()
+                self._signal_appended(zone)
 
     def _produce(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> bool:
         """A produce request reached the leaders in ``zone``; returns whether it appended."""
@@ -874,10 +878,12 @@ class KafkaClusterStrategy(Strategy):
                 if group.owner_zone(p.id) == zone:
                     group.ready(p.id)
 
-    def _is_ready(self, row: Row, zone: str) -> bool:
+    def is_readable(self, row: Row, zone: str) -> bool:
+        """Whether ``row`` is readable by a consumer in ``zone`` now (it reached that
+        zone's view of the partition)."""
         return row.offset + row.records <= self.visible[zone][row.partition]
 
-    def _commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
+    def commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
         """Offset commits go to the group coordinator, a live broker (a round trip)."""
         live = [b for b in self.brokers if b.alive and not b.fenced]
         if not live:
@@ -895,8 +901,7 @@ class KafkaClusterStrategy(Strategy):
         for b in self.brokers:
             if b.zone == zone:
                 self._broker_state(b, up, clean=False, destroyed=destroyed)
-        if self.scope is None:  # a cross-cluster strategy handles its clients itself
-            self.crash_clients("all", zone, up)
+        self.crash_clients("all", zone, up)
         if not up:
             self.visible[zone] = [0] * self.partitions_n
         self._rewire()
@@ -949,16 +954,7 @@ class KafkaClusterStrategy(Strategy):
             self._broker_state(b, up, clean=clean, destroyed=False)
         self._rewire()
 
-
     # ===================================================================== cross-cluster
-    def commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
-        """A group member's offset commit (see :meth:`_commit_offsets`)."""
-        self._commit_offsets(zone, size, done)
-
-    def is_readable(self, row: Row, zone: str) -> bool:
-        """Whether ``row`` is readable by a consumer in ``zone`` now."""
-        return self._is_ready(row, zone)
-
     def attach_group(self, group: ConsumerGroup) -> None:
         """A consumer group now reads this cluster (its log rows already set); what is
         committed here now is readable by its members at once."""
@@ -1037,7 +1033,7 @@ class KafkaClusterStrategy(Strategy):
             if p.leader is None or not self.brokers[p.leader].alive:
                 refused.append(row)
                 continue
-            if self.acks_all_mirror and len(p.isr) < self.min_isr:
+            if len(p.isr) < self.min_isr:  # mirror producers use acks=all
                 self.counters_["not_enough_replicas"] += 1
                 refused.append(row)
                 continue
@@ -1063,13 +1059,8 @@ class KafkaClusterStrategy(Strategy):
             touched.add(p.id)
         for pid in touched:
             self._advance_hw(parts[pid])  # a leader alone in its ISR commits at once
-        if touched:
-            zones = {self.brokers[parts[pid].leader].zone for pid in touched}
-            for zone in zones:
-                event = self._appended.get(zone)
-                if event is not None and not event.triggered:
-                    self._appended[zone] = self.env.event()
-                    event.succeed()
+        for zone in sorted({self.brokers[parts[pid].leader].zone for pid in touched}):
+            self._signal_appended(zone)
         return refused
 
     def connectivity_changed(self) -> None:
