@@ -282,3 +282,12 @@ def test_bad_cross_cluster_fields_are_one_line_errors(override, message):
         scenario("mm2-active-passive", override)
     text = str(err.value)
     assert "\n" not in text and message in text and "mm2-active-passive.yaml" in text
+
+
+def test_each_cluster_has_its_own_controller_quorum_in_its_region():
+    sc = scenario("mm2-active-passive", "strategy.controller_voters=5")
+    _ctx, _world, strategy = build(sc, 0)
+    for region, cluster in strategy.clusters.items():
+        voters = cluster.metadata.voters
+        assert len(voters) == 5 and {v.region for v in voters} == {region}
+        assert len({v.zone for v in voters}) == 3   # spread over the region's zones

@@ -53,10 +53,10 @@ from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup, Member
 from geosim.clients.producer import ProducerFleet
-from geosim.components.metadata_store import MetadataStore, place_voters
+from geosim.components.metadata_store import MetadataStore, defaults_for, place_voters
 from geosim.core.events import FailedBack, FailedOver, MirrorLag, Row, TranslationAvailable
 from geosim.kafka.mirror_config import MirrorConfig, resolve_mirror_config
-from geosim.scenario.schema import MetadataSpec
+from geosim.scenario.schema import MetadataSpec, VoterSpec
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.kafka_cluster import ClusterScope, KafkaClusterStrategy
 
@@ -535,7 +535,13 @@ class CrossClusterStrategy(Strategy):
             size = self.partitions * (1 if same_name else 1 + len(sources))
             for k, src in enumerate(sources):
                 self._blocks[(src, region)] = 0 if same_name else self.partitions * (k + 1)
-            mspec = MetadataSpec(preset="kraft", regions=[region])
+            # the cluster's KRaft quorum: controller_voters voters over the region's
+            # zones, with the kraft preset's election timeout
+            kraft = defaults_for(MetadataSpec(preset="kraft", regions=[region]))[1]
+            mspec = MetadataSpec(preset="custom", regions=[region],
+                                 voters=[VoterSpec(region=region,
+                                                   count=spec.controller_voters)],
+                                 election_timeout=kraft)
             store = MetadataStore(self.ctx, self.net, mspec, place_voters(mspec, topo.zones),
                                   name=f"kraft-{region}")
             scope = ClusterScope(
