@@ -76,9 +76,9 @@ class RegionalCluster(KafkaClusterStrategy):
     name: ClassVar[str] = "regional-cluster"
     description: ClassVar[str] = "one cluster of a cross-cluster strategy"
 
-    def __init__(self, world: World, scope: ClusterScope, region: str):
+    def __init__(self, world: World, scope: ClusterScope):
         super().__init__(world, scope)
-        self.region = region
+        self.region = scope.name  # a cluster is named by its region
 
     # The strategy owning the clusters applies client faults once, to its live clients.
     def client_fleets(self) -> list:
@@ -550,7 +550,7 @@ class CrossClusterStrategy(Strategy):
                                if topo.region_of(z) == region},
                 fleets=self.fleets, local_partitions=self.partitions,
                 producing=[f for f in self.fleets if self.home_of[f.region] == region])
-            cluster = self.clusters[region] = RegionalCluster(world, scope, region)
+            cluster = self.clusters[region] = RegionalCluster(world, scope)
             cluster.lost_rows = lambda pid, rows, c=cluster: self._lost_rows(c, pid, rows)
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
