@@ -10,7 +10,10 @@ Reports, measured in one process:
     the replication window is full (about an hour with GCS's default SLA); a second pair
     of runs with a 1-minute window shows that beyond it memory is flat.
 
-Usage: python benchmarks/bench.py [SCENARIO] [--duration 60s] [--seed N]
+Usage: python benchmarks/bench.py [SCENARIO] [--duration 60s] [--seed N] [--set KEY=VALUE ...]
+
+``--set`` applies scenario overrides as ``geosim run --set`` does, e.g.
+``--set strategy.brokers_per_writer=6`` to measure the flagship simulated in writers.
 """
 
 from __future__ import annotations
@@ -68,19 +71,23 @@ def main() -> None:
                         default=str(ROOT / "scenarios" / "bufstream-multi-region.yaml"))
     parser.add_argument("--duration", default="60s")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="scenario override (repeatable)")
     args = parser.parse_args()
     duration = parse_duration(args.duration)
     raw = simpy_timeouts_per_second()
-    speed = measure(Path(args.scenario), duration, args.seed, memory=False)
+    speed = measure(Path(args.scenario), duration, args.seed, memory=False,
+                    extra=args.overrides)
     events_per_s = speed["events"] / speed["wall"]
-    print(f"scenario: {args.scenario}")
+    print(f"scenario: {args.scenario}" + "".join(f" --set {o}" for o in args.overrides))
     print(f"simulated {duration:.0f} s (no faults) in {speed['wall']:.2f} s wall: "
           f"{duration / speed['wall']:.1f} simulated s per wall s")
     print(f"events: {speed['events']} = {events_per_s:,.0f}/s wall; raw SimPy timeouts "
           f"{raw:,.0f}/s; ratio {events_per_s / raw:.3f}")
     for label, extra in (("default replication window", []),
                          ("1-minute replication window", SHORT_WINDOW)):
-        at_t, at_2t = live_memory_growth(Path(args.scenario), duration, args.seed, extra)
+        at_t, at_2t = live_memory_growth(Path(args.scenario), duration, args.seed,
+                                         [*args.overrides, *extra])
         print(f"live memory ({label}), one run: {format_bytes(at_t)} at {duration:.0f} s, "
               f"{format_bytes(at_2t)} at {2 * duration:.0f} s (ratio {at_2t / at_t:.2f})")
 

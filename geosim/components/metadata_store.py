@@ -90,7 +90,7 @@ class MetadataStore:
         self._followers = {i: [v.zone for j, v in enumerate(voters) if j != i]
                            for i in range(len(voters))}
         self._electing = False
-        self._pending: list[tuple[str, int, Callable[[bool], None], float]] = []
+        self._pending: list[tuple[str, int, Callable[[bool], None], float, int]] = []
         self.counters = {"metadata_commits": 0, "metadata_commit_failures": 0,
                          "metadata_reads": 0, "metadata_elections": 0}
 
@@ -102,48 +102,54 @@ class MetadataStore:
     def available(self) -> bool:
         return self.leader is not None and not self._lost
 
-    def commit(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
+    def commit(self, zone: str, size: int, done: Callable[[bool], None], *,
+               requests: int = 1) -> None:
         """Commit ``size`` bytes from a client in ``zone``; ``done(ok)`` when it learns.
 
         Waits (up to ``request_timeout``) while there is no leader or no majority.
+        ``requests``: ``size`` is the sum of that many equal commits made at once (the
+        brokers of one modelled writer), counted as such; one latency draw serves them.
         """
-        self._try_commit(zone, size, done, self.env.now)
+        self._try_commit(zone, size, done, self.env.now, requests)
 
     def _try_commit(self, zone: str, size: int, done: Callable[[bool], None],
-                    since: float) -> None:
-        latency = self._commit_latency(zone, size) if self.available() else None
+                    since: float, requests: int = 1) -> None:
+        latency = self._commit_latency(zone, size, requests) if self.available() else None
         if latency is None:
-            self._pending.append((zone, size, done, since))
+            self._pending.append((zone, size, done, since, requests))
             self._arm_timeout()
             return
-        self.counters["metadata_commits"] += 1
+        self.counters["metadata_commits"] += requests
         leader_at_start = self.leader
 
         def complete(_event):
             # A commit whose leader was lost meanwhile gets no answer: an error.
             ok = self.leader == leader_at_start and not self._lost
             if not ok:
-                self.counters["metadata_commit_failures"] += 1
+                self.counters["metadata_commit_failures"] += requests
             done(ok)
 
         self.env.timeout(latency).callbacks.append(complete)
 
-    def read_latency(self, zone: str) -> float | None:
-        """A strongly consistent read: a round trip to the leader (None if unavailable)."""
+    def read_latency(self, zone: str, requests: int = 1) -> float | None:
+        """A strongly consistent read: a round trip to the leader (None if unavailable).
+        ``requests`` as for :meth:`commit`."""
         if not self.available():
             return None
-        self.counters["metadata_reads"] += 1
+        self.counters["metadata_reads"] += requests
         leader = self.voters[self.leader].zone
-        return self.network.round_trip(zone, leader, ENVELOPE, ENVELOPE, "metadata")
+        return self.network.round_trip(zone, leader, ENVELOPE * requests, ENVELOPE * requests,
+                                       "metadata", parallel=requests)
 
     # --- internals ------------------------------------------------------------------
-    def _commit_latency(self, zone: str, size: int) -> float | None:
+    def _commit_latency(self, zone: str, size: int, requests: int = 1) -> float | None:
         leader = self.voters[self.leader].zone
-        client = self.network.round_trip(zone, leader, size, ENVELOPE, "metadata")
+        client = self.network.round_trip(zone, leader, size, ENVELOPE * requests, "metadata",
+                                         parallel=requests)
         if client is None:
             return None
         acks = self.network.round_trips(leader, self._followers[self.leader], size,
-                                        ENVELOPE, "metadata")
+                                        ENVELOPE * requests, "metadata", parallel=requests)
         needed = self.majority - 1
         if len(acks) < needed:
             return None
@@ -165,12 +171,12 @@ class MetadataStore:
     def _retry_pending(self) -> None:
         now = self.env.now
         pending, self._pending = self._pending, []
-        for zone, size, done, since in pending:
+        for zone, size, done, since, requests in pending:
             if now - since >= self.spec.request_timeout:
-                self.counters["metadata_commit_failures"] += 1
+                self.counters["metadata_commit_failures"] += requests
                 done(False)
             else:
-                self._try_commit(zone, size, done, since)
+                self._try_commit(zone, size, done, since, requests)
 
     def _reachable_voters(self) -> list[int]:
         return [i for i, v in enumerate(self.voters) if not self.network.is_down(v.zone)]

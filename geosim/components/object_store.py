@@ -91,8 +91,12 @@ class ObjectStore:
         return min(self.regions, key=lambda r: self.network.rtt_estimate(region, r))
 
     def put(self, obj: StoredObject, zone: str, region: str,
-            done: Callable[[bool], None]) -> None:
+            done: Callable[[bool], None], *, requests: int = 1) -> None:
         """PUT ``obj`` from ``zone`` into the bucket copy in ``region``.
+
+        ``requests``: the object stands for that many equal objects PUT at once by the
+        brokers of one modelled writer; they are counted as that many requests, and each
+        takes the time of its share of the bytes (one latency draw serves them all).
 
         Timing: request transfer to the region's storage endpoint, then the PUT latency
         (scaled by any slowdown), then the response. ``done(True)`` is called when the
@@ -100,14 +104,16 @@ class ObjectStore:
         lost or the region is down at completion (the writer sees an error/timeout).
         A successful PUT to a replicated bucket schedules the asynchronous copies.
         """
-        self.counters["object_puts"] += 1
+        self.counters["object_puts"] += requests
         self.counters["object_put_bytes"] += obj.size
-        trip = self.network.round_trip(zone, region, obj.size + REQUEST_BYTES, REQUEST_BYTES,
-                                       "object_put")
+        trip = self.network.round_trip(zone, region, obj.size + REQUEST_BYTES * requests,
+                                       REQUEST_BYTES * requests, "object_put",
+                                       parallel=requests)
         if trip is None or region in self._down:
             self.env.timeout(0).callbacks.append(lambda _e: done(False))
             return
-        service = (self._put() + self._per_mib * obj.size / MIB) * self._slow(region)
+        service = (self._put() + self._per_mib * obj.size / requests / MIB) \
+            * self._slow(region)
 
         def complete(_event):
             if region in self._down:
@@ -179,14 +185,14 @@ class ObjectStore:
         return best
 
     def get(self, object_id: int, size: int, zone: str, done: Callable[[bool], None], *,
-            after: float = 0.0) -> None:
+            after: float = 0.0, requests: int = 1) -> None:
         """GET an object into ``zone``, issued ``after`` seconds from now; ``done(ok)``
         once the bytes arrived (or the read failed).
 
         A region without a copy reads through from the nearest region holding one; the
         object's bytes then cross regions (purpose ``object_get``). The serving region is
         chosen when the call is made; if it is down when the read would complete, the
-        read fails.
+        read fails. ``requests`` as for :meth:`put`.
         """
         region = self.network.topology.region_of(zone)
         source = self.source_for(object_id, region)
@@ -194,24 +200,27 @@ class ObjectStore:
             self.ctx.recorder.emit(ReadBlocked(self.env.now, object_id, region))
             self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
-        self.counters["object_gets"] += 1
+        self.counters["object_gets"] += requests
         self.counters["object_get_bytes"] += size
         delay = after
+        ask = REQUEST_BYTES * requests
         if source != region:
-            self.counters["object_gets_cross_region"] += 1
+            self.counters["object_gets_cross_region"] += requests
             # The provider moves the data between its regions itself: not a client
             # connection, so no window bound.
-            hop = self.network.round_trip(region, source, REQUEST_BYTES, size, "object_get",
-                                          windowed=False)
+            hop = self.network.round_trip(region, source, ask, size, "object_get",
+                                          windowed=False, parallel=requests)
             if hop is None:
                 self.env.timeout(after).callbacks.append(lambda _e: done(False))
                 return
             delay += hop
-        trip = self.network.round_trip(zone, region, REQUEST_BYTES, size, "object_get")
+        trip = self.network.round_trip(zone, region, ask, size, "object_get",
+                                       parallel=requests)
         if trip is None:
             self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
-        delay += trip + (self._get() + self._per_mib * size / MIB) * self._slow(source)
+        delay += trip + (self._get() + self._per_mib * size / requests / MIB) \
+            * self._slow(source)
 
         def complete(_event):
             done(source not in self._down)

@@ -767,6 +767,7 @@ class _Checker:
                       strat.flush_interval)
         if strat.flush_bytes <= 0:
             self.fail("strategy.flush_bytes", "must be > 0 (in bytes)", strat.flush_bytes)
+        self.writers(strat)
         if strat.write_quorum is not None:
             store = self.s.object_store
             if store.kind != "regional":
@@ -776,6 +777,35 @@ class _Checker:
             if strat.write_quorum > len(store.regions):
                 self.fail("strategy.write_quorum", f"must be <= the number of "
                           f"object_store.regions ({len(store.regions)})", strat.write_quorum)
+
+    def writers(self, strat) -> None:
+        """``brokers_per_writer`` must split every zone's brokers, and every broker crash,
+        into whole writers."""
+        from geosim.clients.workload import apportion
+
+        per = strat.brokers_per_writer
+        if per == 1:
+            return
+        regions = self.s.topology.regions
+        counts: dict[str, int] = {}
+        for key, count in strat.brokers.items():
+            if key in regions:
+                zones = [f"{key}-{z}" for z in regions[key].zones]
+                for zone, n in apportion(count, {z: 1 / len(zones) for z in zones}).items():
+                    counts[zone] = counts.get(zone, 0) + n
+            else:
+                counts[key] = counts.get(key, 0) + count
+        if not strat.brokers:
+            counts = {"every zone": 3}  # the default placement
+        for zone, n in sorted(counts.items()):
+            if n % per:
+                self.fail("strategy.brokers_per_writer", f"must divide the broker count of "
+                          f"every zone ({zone} has {n})", per)
+        for i, fault in enumerate(self.s.faults):
+            if isinstance(fault, BrokerCrash) and fault.count % per:
+                self.fail(f"faults[{i}].count", f"must be a multiple of "
+                          f"strategy.brokers_per_writer ({per}): writers crash whole",
+                          fault.count)
 
     def kafka_strategy(self, strat) -> None:
         """Checks of the Kafka-broker strategies (stretch, observers)."""

@@ -9,6 +9,11 @@ follow write order. Zones learn of new offsets through the metadata store, fetch
 object once into a per-zone cache (the writer's zone has it already) and consumers
 deliver in offset order.
 
+Brokers are simulated in writers of ``strategy.brokers_per_writer`` (one by default):
+a zone's brokers flush together anyway, and a writer stands for several of them at
+once, with their requests counted one by one and one latency draw shared
+(:class:`DisklessWriter`).
+
 Variants:
 
 * one dual/multi-region bucket (``object_store.kind`` dual-/multi-region): PUT to the
@@ -54,11 +59,20 @@ class ZoneCache:
             self.used -= evicted
 
 
-class DisklessBroker:
-    """One stateless broker: buffer, flush, PUT, commit in order, acknowledge."""
+class DisklessWriter:
+    """``brokers`` stateless brokers of one zone (``strategy.brokers_per_writer``; one by
+    default), simulated together: buffer, flush, PUT, commit in order, acknowledge.
 
-    def __init__(self, strategy: DisklessStrategy, index: int, zone: str, region: str):
+    The brokers of a zone share its producers' load evenly and flush at the same
+    instants, so the writer's flush is their flushes at once: one object standing for
+    ``brokers`` objects, each request counted per broker and timed at one broker's
+    share of the bytes, with one latency draw for all of them.
+    """
+
+    def __init__(self, strategy: DisklessStrategy, index: int, zone: str, region: str,
+                 brokers: int = 1):
         self.strategy = strategy
+        self.brokers = brokers
         self.world = strategy.world
         self.env = strategy.world.ctx.env
         self.index = index
@@ -83,8 +97,9 @@ class DisklessBroker:
         """
         if self._period is None:
             spec = self.strategy.spec
+            # compressed_rate_per_broker is per target, i.e. per writer
             inflow = sum(f.compressed_rate_per_broker() for f in self.fleets if f.alive)
-            self._period = min(spec.flush_interval, spec.flush_bytes / inflow) \
+            self._period = min(spec.flush_interval, spec.flush_bytes * self.brokers / inflow) \
                 if inflow > 0 else spec.flush_interval
         return self._period
 
@@ -139,19 +154,22 @@ class DisklessStrategy(Strategy):
         self.env = world.ctx.env
         topo = world.topology
         wl = world.workload
-        self.brokers: list[DisklessBroker] = []
-        self.brokers_by_zone: dict[str, list[DisklessBroker]] = {}
+        self.writers: list[DisklessWriter] = []
+        self.writers_by_zone: dict[str, list[DisklessWriter]] = {}
+        #: brokers each writer stands for (the loader checked it divides every count)
+        self.per_writer = per_writer = self.spec.brokers_per_writer
         for zone, count in wl.broker_counts.items():
-            for _ in range(count):
-                broker = DisklessBroker(self, len(self.brokers), zone, topo.region_of(zone))
-                self.brokers.append(broker)
-                self.brokers_by_zone.setdefault(zone, []).append(broker)
+            for _ in range(count // per_writer):
+                writer = DisklessWriter(self, len(self.writers), zone, topo.region_of(zone),
+                                        per_writer)
+                self.writers.append(writer)
+                self.writers_by_zone.setdefault(zone, []).append(writer)
         self.partitions = wl.partitions
         self.log = PartitionLog(self.partitions)
         self.caches = {z: ZoneCache(z, self.spec.cache_bytes_per_zone) for z in topo.zones()}
         self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
         for fleet in self.fleets:
-            if fleet.zone not in self.brokers_by_zone:
+            if fleet.zone not in self.writers_by_zone:
                 raise ValueError(f"workload.producers: producers in zone {fleet.zone} have no "
                                  f"zone-local broker (strategy.brokers)")
         self.client_one_way = 0.5 * topo.link(topo.zones()[0], topo.zones()[0]).rtt.median()
@@ -168,27 +186,27 @@ class DisklessStrategy(Strategy):
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
-        for zone in sorted(self.brokers_by_zone):
-            self.env.process(self._flush_clock(self.brokers_by_zone[zone]))
+        for zone in sorted(self.writers_by_zone):
+            self.env.process(self._flush_clock(self.writers_by_zone[zone]))
         for group in self.groups:
             self.env.process(group.run_commits())
         self.env.process(self._expire_retries())
 
-    def _flush_clock(self, brokers: list[DisklessBroker]):
+    def _flush_clock(self, writers: list[DisklessWriter]):
         """Wakes a zone's brokers at their flush times and lets each live one flush.
 
         A zone's brokers share their fleets' load evenly, so they have one flush period
         and, starting together, flush at the same instants: one timer serves them all
         (the same schedule as one timer each, at a fraction of the events). A crashed
-        broker skips its turns.
+        writer skips its turns.
         """
         timeout = self.env.timeout
         while True:
-            live = [b for b in brokers if b.alive]
+            live = [w for w in writers if w.alive]
             yield timeout(live[0].flush_period() if live else self.spec.flush_interval)
-            for broker in brokers:
-                if broker.alive:
-                    broker.flush()
+            for writer in writers:
+                if writer.alive:
+                    writer.flush()
 
     def _expire_retries(self):
         """Once a second, retries past ``delivery.timeout.ms`` end as info."""
@@ -210,32 +228,33 @@ class DisklessStrategy(Strategy):
             self.world.object_store.release(object_id)
 
     def _route_all(self) -> None:
-        """Partition p is led, for the clients of each zone, by live broker p mod n there."""
+        """Partition p is led, for the clients of each zone, by live writer p mod n there."""
         for fleet in self.fleets:
-            live = [b for b in self.brokers_by_zone.get(fleet.zone, []) if b.alive]
+            live = [b for b in self.writers_by_zone.get(fleet.zone, []) if b.alive]
             table: dict[int, list[int]] = {b.index: [] for b in live}
             for p in range(self.partitions):
                 if live:
                     table[live[p % len(live)].index].append(p)
-            fleet.route(table)
-        for broker in self.brokers:
-            broker.fleets = [f for f in self.fleets if f.zone == broker.zone]
-            broker.rerouted()
+            # each producer holds a connection to every live broker of its zone
+            fleet.route(table, connections=len(table) * self.per_writer)
+        for writer in self.writers:
+            writer.fleets = [f for f in self.fleets if f.zone == writer.zone]
+            writer.rerouted()
 
     # --- the write path ---------------------------------------------------------------
-    def write_object(self, broker: DisklessBroker, rows: list[Row], size: int,
+    def write_object(self, writer: DisklessWriter, rows: list[Row], size: int,
                      epoch: int) -> None:
         """PUT (to one bucket, or to a quorum of regional buckets), then commit, then ack."""
         store = self.world.object_store
-        obj = store.create(size, broker.region)
+        obj = store.create(size, writer.region)
         # A retried row already placed in an earlier object keeps that placement (the
         # earlier object may hold it); this object holds a copy.
         rows = [replace(row) if row.object_id >= 0 else row for row in rows]
         for row in rows:
             row.object_id = obj.object_id
-        self.counters_["flushes"] += 1
+        self.counters_["flushes"] += writer.brokers
         if self.quorum is None:
-            targets = [store.home_region(broker.region)]
+            targets = [store.home_region(writer.region)]
             needed = 1
         else:
             targets = list(store.regions)
@@ -248,20 +267,20 @@ class DisklessStrategy(Strategy):
             state["ok" if ok else "failed"] += 1
             if state["ok"] >= needed:
                 state["done"] = True
-                broker.enqueue_commit(lambda next_job: self._commit(
-                    broker, obj, rows, epoch, next_job))
+                writer.enqueue_commit(lambda next_job: self._commit(
+                    writer, obj, rows, epoch, next_job))
             elif state["failed"] > len(targets) - needed:
                 state["done"] = True
-                self.counters_["flush_failures"] += 1
+                self.counters_["flush_failures"] += writer.brokers
                 store.release(obj.object_id)
                 self._fail(rows, "object PUT failed", written_maybe=False)
 
         for region in targets:
-            store.put(obj, broker.zone, region, on_put)
+            store.put(obj, writer.zone, region, on_put, requests=writer.brokers)
 
-    def _commit(self, broker, obj, rows, epoch, next_job) -> None:
+    def _commit(self, writer, obj, rows, epoch, next_job) -> None:
         """Commit the object's offsets; runs after the broker's previous commit."""
-        if not broker.alive or broker._epoch != epoch:
+        if not writer.alive or writer._epoch != epoch:
             self._fail(rows, "broker crashed", written_maybe=False)
             next_job()
             return
@@ -271,10 +290,10 @@ class DisklessStrategy(Strategy):
                 if not ok:
                     self._fail(rows, "metadata commit failed", written_maybe=True)
                     return
-                if not broker.alive or broker._epoch != epoch:
+                if not writer.alive or writer._epoch != epoch:
                     # Committed, but the ack died with the broker: the producer can't know.
                     appended, rejected, duplicates = self.log.append(rows)
-                    self._committed(broker, obj, appended)
+                    self._committed(writer, obj, appended)
                     self._fail(appended + rejected + duplicates,
                                "broker crashed before acknowledging", written_maybe=True)
                     return
@@ -282,24 +301,25 @@ class DisklessStrategy(Strategy):
                 if rejected:
                     self.counters_["rows_rejected_out_of_order"] += len(rejected)
                     self._fail(rejected, OUT_OF_ORDER, written_maybe=False)
-                self._committed(broker, obj, appended)
-                self._ack(broker, appended + duplicates)
+                self._committed(writer, obj, appended)
+                self._ack(writer, appended + duplicates)
             finally:
                 next_job()
 
-        self.world.metadata.commit(broker.zone, COMMIT_BYTES_PER_ROW * len(rows) + 256,
-                                   on_commit)
+        self.world.metadata.commit(
+            writer.zone, (COMMIT_BYTES_PER_ROW * len(rows) + 256) * writer.brokers, on_commit,
+            requests=writer.brokers)
 
-    def _committed(self, broker: DisklessBroker, obj, rows: list[Row]) -> None:
+    def _committed(self, writer: DisklessWriter, obj, rows: list[Row]) -> None:
         """Offsets are durable: announce, append to groups, notify zones that need it."""
         store = self.world.object_store
         if not rows:  # every row was a duplicate or rejected: the object holds nothing
             store.release(obj.object_id)
             return
         store.announce(obj)
-        self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, broker.region,
+        self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, writer.region,
                                                tuple(rows)))
-        self.caches[broker.zone].add(obj.object_id, obj.size)
+        self.caches[writer.zone].add(obj.object_id, obj.size)
         # Which (group, partition) owners read this object, by zone.
         needs: dict[str, list[tuple[ConsumerGroup, int]]] = {}
         object_id = obj.object_id
@@ -319,16 +339,17 @@ class DisklessStrategy(Strategy):
                                     self._generation())
         metadata = self.world.metadata
         for zone in sorted(needs):
-            notify = metadata.read_latency(zone) if self.spec.notify_via_leader else 0.0
+            notify = metadata.read_latency(zone, self.per_writer) \
+                if self.spec.notify_via_leader else 0.0
             self._fetch(obj.object_id, obj.size, zone, notify or 0.0)
 
-    def _ack(self, broker: DisklessBroker, rows: list[Row]) -> None:
+    def _ack(self, writer: DisklessWriter, rows: list[Row]) -> None:
         by_fleet: dict[int, list[Row]] = {}
         for row in rows:
             by_fleet.setdefault(row.fleet, []).append(row)
         for fleet_id, fleet_rows in by_fleet.items():
             fleet = self.fleets[fleet_id]
-            delay = self.world.network.delay(broker.zone, fleet.zone, ACK_BYTES, "ack")
+            delay = self.world.network.delay(writer.zone, fleet.zone, ACK_BYTES, "ack")
             if delay is None:
                 self._fail(fleet_rows, "ack lost", written_maybe=True)
                 continue
@@ -368,7 +389,8 @@ class DisklessStrategy(Strategy):
         cache.fetching.add(object_id)
 
         def start(_e=None, after: float = 0.0):
-            self.world.object_store.get(object_id, size, zone, done, after=after)
+            self.world.object_store.get(object_id, size, zone, done, after=after,
+                                        requests=self.per_writer)
 
         def done(ok: bool) -> None:
             if ok:
@@ -408,8 +430,8 @@ class DisklessStrategy(Strategy):
     # --- faults -----------------------------------------------------------------------
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
         # Diskless brokers hold nothing durable: a destruction is an outage for them.
-        for broker in self.brokers_by_zone.get(zone, []):
-            broker.restart() if up else broker.crash()
+        for writer in self.writers_by_zone.get(zone, []):
+            writer.restart() if up else writer.crash()
         self.crash_clients("all", zone, up)
         if not up:
             self.caches[zone].ready.clear()
@@ -417,9 +439,9 @@ class DisklessStrategy(Strategy):
         self._route_all()
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:
-        brokers = self.brokers_by_zone.get(zone, [])[:count]
-        for broker in brokers:
-            broker.restart() if up else broker.crash()
+        # the loader checked that count is a multiple of brokers_per_writer
+        for writer in self.writers_by_zone.get(zone, [])[:count // self.per_writer]:
+            writer.restart() if up else writer.crash()
         self._route_all()
 
 

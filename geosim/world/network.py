@@ -102,13 +102,17 @@ class Network:
         return done - now
 
     def round_trip(self, src: str, dst: str, size_out: int, size_back: int,
-                   purpose: str, *, windowed: bool = True) -> float | None:
+                   purpose: str, *, windowed: bool = True,
+                   parallel: int = 1) -> float | None:
         """A request of ``size_out`` bytes and its reply of ``size_back``: the round-trip
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
 
         ``windowed``: the exchange runs over one client TCP connection, whose throughput
         is at most window / RTT, so each window's worth of payload costs one more round
         trip (``topology.tcp_window``). Provider-internal transfers pass False.
+        ``parallel``: the sizes are the sum of that many equal exchanges made at once over
+        their own connections (a modelled writer standing for several brokers): each
+        connection's window bound sees its share; the link serializes all the bytes.
         """
         if self._impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
             return None
@@ -118,11 +122,11 @@ class Network:
             route = self._routes[key] = self._route(src, dst)
         route.sent += size_out
         route.returned += size_back
-        self.messages += 2
+        self.messages += 2 * parallel
         rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
         window = self._window
-        if windowed and window and size_out + size_back > window:
-            rtt += rtt * (size_out + size_back) / window
+        if windowed and window and size_out + size_back > window * parallel:
+            rtt += rtt * (size_out + size_back) / (window * parallel)
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss
@@ -139,14 +143,14 @@ class Network:
         return rtt
 
     def round_trips(self, src: str, dsts, size_out: int, size_back: int,
-                    purpose: str) -> list[float]:
+                    purpose: str, *, parallel: int = 1) -> list[float]:
         """Round-trip times from ``src`` to each of ``dsts`` and back, for those reachable.
 
         Used for quorum protocols, which wait for the k-th fastest; lost ones are left out.
         """
         out = []
         for dst in dsts:
-            rtt = self.round_trip(src, dst, size_out, size_back, purpose)
+            rtt = self.round_trip(src, dst, size_out, size_back, purpose, parallel=parallel)
             if rtt is not None:
                 out.append(rtt)
         return out

@@ -1,0 +1,116 @@
+"""Writers (``strategy.brokers_per_writer``): simulating a zone's brokers several at once
+changes the speed of a run, not what it measures.
+
+A writer of k brokers flushes their k objects as one, counting each request per broker
+and timing it at one broker's share of the bytes, with one latency draw for all k. So
+request counts and bytes must come out as with k = 1, and every latency distribution
+must match within sampling noise; what k changes is only the correlation between the
+k brokers' draws. The oracle is the same scenario at k = 1, run here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geosim.runner import run
+from geosim.scenario.errors import ScenarioError
+from geosim.scenario.loader import load_scenario
+
+FLAGSHIP = Path(__file__).resolve().parent.parent / "scenarios" / "bufstream-multi-region.yaml"
+STEADY = ["faults=[]", "simulation.duration=30s", "simulation.warmup=10s",
+          "simulation.drain=0s"]
+OUTAGE = ["simulation.duration=70s", "simulation.warmup=10s", "simulation.drain=20s",
+          "faults=[{kind: region-outage, region: us-west2, at: 30s, duration: 20s}]"]
+
+
+def flagship(per_writer: int, overrides: list[str]) -> dict:
+    scenario = load_scenario(FLAGSHIP, [*overrides, f"strategy.brokers_per_writer={per_writer}"])
+    return run(scenario, 0).summary
+
+
+@pytest.fixture(scope="module")
+def steady() -> dict[int, dict]:
+    return {k: flagship(k, STEADY) for k in (1, 6)}
+
+
+@pytest.fixture(scope="module")
+def outage() -> dict[int, dict]:
+    return {k: flagship(k, OUTAGE) for k in (1, 6)}
+
+
+def close(a: float, b: float, rel: float) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def test_requests_and_bytes_are_counted_per_broker(steady):
+    one, six = steady[1]["counters"], steady[6]["counters"]
+    assert six["object_puts"] == one["object_puts"] > 0
+    assert six["object_put_bytes"] == pytest.approx(one["object_put_bytes"], rel=1e-3)
+    for key in ("object_gets", "object_get_bytes", "object_gets_cross_region",
+                "object_replication_bytes", "metadata_commits", "metadata_reads"):
+        assert close(six[key], one[key], 0.01), (key, one[key], six[key])
+    for scope in ("cross_region", "inter_zone"):
+        for purpose, nbytes in steady[1]["bytes"][scope]["by_purpose"].items():
+            # Metadata bytes include the groups' offset commits, which a member skips when
+            # none of its partitions got a row since its last commit; a writer's rows
+            # reach each partition k times less often, so a short run has a few fewer.
+            rel = 0.05 if purpose == "metadata" else 0.01
+            assert close(steady[6]["bytes"][scope]["by_purpose"][purpose], nbytes, rel), \
+                (scope, purpose)
+
+
+def test_latency_distributions_match_single_brokers(steady):
+    for kind in ("publish", "e2e"):
+        one = steady[1]["latency"][kind]["all"]["before"]
+        six = steady[6]["latency"][kind]["all"]["before"]
+        for q in ("p50", "p90", "p99"):
+            assert close(six[q], one[q], 0.03), (kind, q, one[q], six[q])
+
+
+def test_the_bill_does_not_depend_on_the_resolution(steady):
+    one = steady[1]["cost"]["by_category"]
+    six = steady[6]["cost"]["by_category"]
+    assert one.keys() == six.keys()
+    for category, usd in one.items():
+        assert close(six[category], usd, 0.01), (category, usd, six[category])
+
+
+def test_an_outage_is_reported_alike(outage):
+    one, six = outage[1], outage[6]
+    for s in (one, six):
+        assert s["loss"]["lost_records"] == 0
+        assert s["rto"]["us-west1"]["producers"]["longest_gap"] < 1.0  # not interrupted
+    # records acknowledged in us-west2 and not yet replicated when it failed
+    assert close(six["unavailable"]["records"], one["unavailable"]["records"], 0.05)
+    assert six["unavailable"]["intervals"] == one["unavailable"]["intervals"]
+    for key in ("acked", "delivered"):
+        assert close(six["records"][key], one["records"][key], 0.01), key
+
+
+@pytest.mark.parametrize("override, message", [
+    ("strategy.brokers_per_writer=4",
+     "strategy.brokers_per_writer: must divide the broker count of every zone "
+     "(us-west1-a has 18), got 4"),
+    ("faults=[{kind: broker-crash, zone: us-west1-a, at: 10s, count: 3}]",
+     "faults[0].count: must be a multiple of strategy.brokers_per_writer (6): writers "
+     "crash whole, got 3"),
+])
+def test_writers_that_do_not_split_the_brokers_are_refused(override, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(FLAGSHIP, ["strategy.brokers_per_writer=6", override])
+    assert str(err.value).endswith(message)
+
+
+def test_a_crash_of_two_writers_is_a_crash_of_their_twelve_brokers():
+    crash = ["simulation.duration=20s", "simulation.drain=10s", "simulation.warmup=5s",
+             "faults=[{kind: broker-crash, zone: us-west1-a, at: 8s, count: 12, "
+             "duration: 5s}]"]
+    one, six = flagship(1, crash), flagship(6, crash)
+    for s in (one, six):
+        assert s["loss"]["lost_records"] == 0
+        assert s["checks"]["skips"] == s["checks"]["reorders"] == 0
+        assert s["records"]["acked"] == s["records"]["offered"]
+    for key in ("flushes", "object_puts", "metadata_reads"):
+        assert close(six["counters"][key], one["counters"][key], 0.01), key
