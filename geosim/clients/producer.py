@@ -133,11 +133,14 @@ class ProducerFleet:
         return self.rate_per_broker * self.message_size / self.compression_ratio
 
     # --- the pull ---------------------------------------------------------------------
-    def cut(self, broker: int, now: float, one_way: float) -> list[Row]:
+    def cut(self, broker: int, now: float, one_way: float, split: int = 1) -> list[Row]:
         """Rows for ``broker``: due retries first, then records offered since its last cut.
 
         ``one_way`` is the client-to-broker delay; the row's send times end that much
-        before ``now``. Rows respect the fleet's in-flight window.
+        before ``now``. Rows respect the fleet's in-flight window. ``split``: the target
+        stands for that many brokers (a diskless writer), so the new records become that
+        many rows, each for the next partition in the rotation, as the brokers' own cuts
+        would have been.
         """
         rows: list[Row] = []
         if not self.alive:
@@ -168,12 +171,20 @@ class ProducerFleet:
                     records = int(max(room, 0) / bytes_per_record)
                 # Whole records only: the fraction left over stays for the next cut.
                 upto = cursor + records / rate
-                row = self._new_row(broker, records, cursor, upto, blocked) \
-                    if records > 0 else None
-                if row is not None:
+                parts = min(split, records)
+                made = 0
+                for i in range(parts):
+                    share = records * (i + 1) // parts - records * i // parts
+                    row = self._new_row(broker, share, cursor, upto, blocked)
+                    if row is None:
+                        break
                     rows.append(row)
+                    made += share
+                if made:
+                    if made < records:  # every partition waits on a retry: keep the rest
+                        upto = cursor + made / rate
                     self._cursor[broker] = upto
-                    self._offer(records, upto)
+                    self._offer(made, upto)
         for row in rows:
             row.attempts += 1
             self.outstanding += row.bytes_compressed

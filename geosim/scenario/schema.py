@@ -306,15 +306,15 @@ class DisklessSpec(Model):
     brokers_per_writer: int = described(
         1, "Modelling resolution: simulate a zone's brokers in writers of this many. A "
         "zone's brokers share its producers' load evenly and flush at the same instants, "
-        "so a writer flushes their objects as one: each broker's PUT, GET, commit and "
-        "metadata read is counted as a request of its own and timed at that broker's "
-        "share of the bytes, with one latency draw for all of them. Request counts, bytes, "
-        "cost and steady-state latency percentiles match 1 (tests/test_diskless_writers.py); "
-        "what changes is that the writer's brokers share their draws and that each "
-        "partition receives k times fewer, k times larger rows, which shifts what a "
-        "region outage does to consumers (tail latency and recovery while partitions are "
-        "blocked; docs/architecture.md, \"Writers\"). Must divide every zone's broker count "
-        "and every `broker-crash` count. 1: every broker on its own.",
+        "so a writer flushes their objects as one object carrying one row per broker (each "
+        "for the next partition of the rotation, as the brokers' own objects would): each "
+        "broker's PUT, GET, commit and metadata read is counted as a request of its own "
+        "and timed at that broker's share of the bytes, with one latency draw for all of "
+        "them. Request counts, bytes, cost and latency distributions, in steady state and "
+        "through a region outage, match 1 within sampling noise "
+        "(tests/test_diskless_writers.py); what changes is that the writer's brokers share "
+        "their draws. Must divide every zone's broker count and every `broker-crash` "
+        "count. 1: every broker on its own.",
         ge=1, source="modelling choice (docs/architecture.md, \"Writers\")")
 
 

@@ -108,7 +108,7 @@ class DisklessWriter:
         rows: list[Row] = []
         one_way = self.strategy.client_one_way
         for fleet in self.fleets:
-            cut = fleet.cut(self.index, now, one_way)
+            cut = fleet.cut(self.index, now, one_way, self.brokers)
             if cut:
                 rows.extend(cut)
         if not rows:
@@ -307,7 +307,7 @@ class DisklessStrategy(Strategy):
                 next_job()
 
         self.world.metadata.commit(
-            writer.zone, (COMMIT_BYTES_PER_ROW * len(rows) + 256) * writer.brokers, on_commit,
+            writer.zone, COMMIT_BYTES_PER_ROW * len(rows) + 256 * writer.brokers, on_commit,
             requests=writer.brokers)
 
     def _committed(self, writer: DisklessWriter, obj, rows: list[Row]) -> None:
