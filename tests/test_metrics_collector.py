@@ -260,7 +260,7 @@ def test_publish_and_e2e_latency_of_a_known_smear():
     row_b = run.row(1000, send=(30.0, 30.5))
     run.emit(ProduceAcked(t=22.0, region="a", fleet=1, rows=(row_a,)))   # uniform [1, 2]
     run.emit(ProduceAcked(t=31.5, region="b", fleet=1, rows=(row_b,)))   # uniform [1, 1.5]
-    run.emit(Delivered(t=23.0, region="b", group=1, member=0, rows=(row_a,)))  # [2, 3]
+    run.emit(Delivered(t=23.0, region="b", group=1, rows=(row_a,)))  # [2, 3]
     report = run.finish()
     pub_a = report.latency("publish", "a", "before")
     assert pub_a.count == 1000
@@ -310,7 +310,7 @@ def test_timeseries_bins_and_availability():
                            reason="x"))
     run.emit(ProduceFailed(t=8.0, region="a", fleet=1, rows=(run.row(20),), outcome="info",
                            reason="timeout"))
-    run.emit(Delivered(t=17.0, region="a", group=1, member=0, rows=(run.row(100),)))
+    run.emit(Delivered(t=17.0, region="a", group=1, rows=(run.row(100),)))
     report = run.finish(t_end=30.0)
     frame = report.timeseries
     assert list(frame.columns) == ["t", "region", "metric", "value"]
@@ -347,7 +347,7 @@ def _steady_run(drop=(100, 120), fault=100.0, recover_rate=1000, **kwargs):
         nbytes = 1000 if second < drop[0] else recover_rate
         row = run.row(100, nbytes=nbytes, send=(second + 0.1, second + 0.2))
         run.emit(ProduceAcked(t=second + 0.5, region="a", fleet=1, rows=(row,)))
-        run.emit(Delivered(t=second + 0.7, region="a", group=1, member=0, rows=(row,)))
+        run.emit(Delivered(t=second + 0.7, region="a", group=1, rows=(row,)))
     return run
 
 
@@ -416,7 +416,7 @@ def test_no_fault_means_no_rto_but_a_gap():
 # --- checks -----------------------------------------------------------------------------------
 
 def _deliver(run, t, *rows, group=1):
-    run.emit(Delivered(t=t, region="a", group=group, member=0, rows=tuple(rows)))
+    run.emit(Delivered(t=t, region="a", group=group, rows=tuple(rows)))
 
 
 def test_duplicate_and_skip_detection_on_deliveries():

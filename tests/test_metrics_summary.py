@@ -61,7 +61,7 @@ def _report():
             recorder.emit(ObjectCommitted(t=second + 0.95, object_id=object_id, region=region,
                                           rows=(row,)))
             recorder.emit(ProduceAcked(t=second + 1.0, region=region, fleet=1, rows=(row,)))
-            recorder.emit(Delivered(t=second + 2.0, region=region, group=1, member=0,
+            recorder.emit(Delivered(t=second + 2.0, region=region, group=1,
                                     rows=(row,)))
         if second == 100:
             recorder.emit(RegionState(t=100.0, region="b", up=False))

@@ -118,7 +118,8 @@ def test_unknown_top_level_field_lists_the_known_ones() -> None:
 def test_unknown_strategy_field_drops_the_union_tag() -> None:
     assert error(with_(tiny(), strategy__flush_intervl="1s")) == (
         "x.yaml: strategy.flush_intervl: unknown field; expected one of: name, brokers, "
-        "flush_interval, flush_bytes, write_quorum, cache_bytes_per_zone, notify_via_leader")
+        "flush_interval, flush_bytes, write_quorum, cache_bytes_per_zone, notify_via_leader, "
+        "brokers_per_writer")
 
 
 def test_bad_unit_gives_the_units_message() -> None:

@@ -77,12 +77,12 @@ def test_invariants_catch_uncommitted_acks_duplicate_offsets_and_skips():
     checks = Invariants(recorder)
     recorder.emit(ObjectCommitted(1.0, 1, "r", (row(0, 0, 0),)))
     recorder.emit(ProduceAcked(1.1, "r", 0, (row(0, 0, 0),)))
-    recorder.emit(Delivered(1.2, "r", 0, 0, (row(0, 0, 0),)))
-    recorder.emit(Delivered(1.3, "r", 0, 0, (row(0, 0, 0),)))  # a re-read is not a skip
+    recorder.emit(Delivered(1.2, "r", 0, (row(0, 0, 0),)))
+    recorder.emit(Delivered(1.3, "r", 0, (row(0, 0, 0),)))  # a re-read is not a skip
     assert checks.violations == []
     recorder.emit(ProduceAcked(2.0, "r", 0, (row(0, 5, 1, object_id=2),)))
     recorder.emit(ProduceAcked(2.1, "r", 0, (row(0, 0, 7),)))
-    recorder.emit(Delivered(2.2, "r", 0, 0, (row(0, 10, 2),)))
+    recorder.emit(Delivered(2.2, "r", 0, (row(0, 10, 2),)))
     assert [v.split(":")[1].strip().split(" ")[0] for v in checks.violations] == \
         ["ack", "partition", "group"]
     assert "skipped partition 0 offsets 5..9" in checks.violations[2]

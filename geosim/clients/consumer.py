@@ -96,13 +96,15 @@ class ConsumerGroup:
                 self._owned.setdefault(state.owner, []).append(p)
         self.ctx.recorder.emit(Rebalanced(self.env.now, self.id,
                                           tuple(m.index for m in live), reason))
+        delivered: dict[str, list[Row]] = {}
         for p, state in enumerate(self.partitions):
             if state.owner is not None:
                 zone = self.members[state.owner].zone
                 for row, _object_id in state.log:
                     if not self._is_ready(row, zone):
                         self._request(row, zone)
-                self._drain(p)
+                self._drain(p, delivered)
+        self._emit(delivered)
 
     def member_down(self, member: Member) -> None:
         self.generation += 1  # its partitions have no live owner until the rebalance
@@ -155,11 +157,21 @@ class ConsumerGroup:
         state.position = min(state.position, len(log))
         state.committed = min(state.committed, offset)
 
-    def ready(self, partition: int) -> None:
-        """Some object became readable for this partition's owner: deliver what can be."""
-        self._drain(partition)
+    def ready(self, partitions) -> None:
+        """Some object became readable for these partitions' owners: deliver what can be
+        (one delivery per region)."""
+        delivered: dict[str, list[Row]] = {}
+        for p in partitions:
+            self._drain(p, delivered)
+        self._emit(delivered)
 
-    def _drain(self, p: int) -> None:
+    def _emit(self, delivered: dict[str, list[Row]]) -> None:
+        for region, rows in delivered.items():
+            self.ctx.recorder.emit(Delivered(self.env.now, region, self.id, tuple(rows)))
+
+    def _drain(self, p: int, delivered: dict[str, list[Row]]) -> None:
+        """Move partition ``p``'s position past the readable rows, adding them to
+        ``delivered`` under the owner's region."""
         state = self.partitions[p]
         if state.owner is None:
             return
@@ -167,20 +179,28 @@ class ConsumerGroup:
         if not member.alive:
             return
         log = state.log
-        delivered = []
-        while state.position < len(log):
-            row, _object_id = log[state.position]
-            if not self._is_ready(row, member.zone):
+        position = state.position
+        end = len(log)
+        if position >= end:
+            return
+        zone = member.zone
+        is_ready = self._is_ready
+        out = None
+        while position < end:
+            row = log[position][0]
+            if not is_ready(row, zone):
                 # The next fetch needs this row's data here (for diskless, its object
                 # may have been evicted from the zone's cache while the partition was
                 # blocked).
-                self._request(row, member.zone)
+                self._request(row, zone)
                 break
-            delivered.append(row)
-            state.position += 1
-        if delivered:
-            self.ctx.recorder.emit(Delivered(self.env.now, member.region, self.id,
-                                             member.index, tuple(delivered)))
+            if out is None:
+                out = delivered.get(member.region)
+                if out is None:
+                    out = delivered[member.region] = []
+            out.append(row)
+            position += 1
+        state.position = position
 
     # --- commits ----------------------------------------------------------------------
     def run_commits(self):

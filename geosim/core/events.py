@@ -99,10 +99,10 @@ class Offered(Event):
 
 @dataclass(slots=True)
 class Delivered(Event):
-    """Rows handed to a consumer group member, in offset order per partition."""
+    """Rows handed to members of a consumer group in one region at one instant, in offset
+    order per partition."""
     region: str
     group: int
-    member: int
     rows: tuple[Row, ...]
 
 

@@ -204,13 +204,27 @@ class MetricsCollector:
         on_check = self.checks.on_delivered
         group = ev.group
         records = nbytes = 0
+        # Rows cut at one flush share their send window: one histogram update for a run of
+        # them (a writer's object carries one such row per broker).
+        window_first = window_last = None
+        weight = 0
         for row in ev.rows:
             n = row.records
             records += n
             nbytes += row.bytes_uncompressed
             first = row.send_first
-            histograms[bisect_right(bounds, first)].add_uniform(t - row.send_last, t - first, n)
+            last = row.send_last
+            if first == window_first and last == window_last:
+                weight += n
+            else:
+                if weight:
+                    histograms[bisect_right(bounds, window_first)].add_uniform(
+                        t - window_last, t - window_first, weight)
+                window_first, window_last, weight = first, last, n
             on_check(t, group, row)
+        if weight:
+            histograms[bisect_right(bounds, window_first)].add_uniform(
+                t - window_last, t - window_first, weight)
         index = int(t * self._inv_bin) if t > 0 else 0
         column = region.delivered_records
         if index < len(column):

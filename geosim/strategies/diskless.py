@@ -320,18 +320,21 @@ class DisklessStrategy(Strategy):
         self.ctx.recorder.emit(ObjectCommitted(self.env.now, obj.object_id, writer.region,
                                                tuple(rows)))
         self.caches[writer.zone].add(obj.object_id, obj.size)
-        # Which (group, partition) owners read this object, by zone.
-        needs: dict[str, list[tuple[ConsumerGroup, int]]] = {}
+        # Which groups' owners read which of this object's partitions, by zone.
+        needs: dict[str, list[tuple[ConsumerGroup, list[int]]]] = {}
         object_id = obj.object_id
         refs = len(self.groups) * len(rows)
         if refs:
             self._refs[object_id] = refs
         for group in self.groups:
+            by_zone: dict[str, list[int]] = {}
             for row in rows:
                 group.appended(row, object_id)
                 zone = group.owner_zone(row.partition)
                 if zone is not None:
-                    needs.setdefault(zone, []).append((group, row.partition))
+                    by_zone.setdefault(zone, []).append(row.partition)
+            for zone, partitions in by_zone.items():
+                needs.setdefault(zone, []).append((group, partitions))
         if not refs:  # nobody consumes: nothing to track
             store.release(object_id)
             return
@@ -414,14 +417,12 @@ class DisklessStrategy(Strategy):
         if entry is None:
             return
         if entry[3] == self._generation():
-            for group, p in entry[2].get(zone, ()):
-                group.ready(p)
+            for group, partitions in entry[2].get(zone, ()):
+                group.ready(partitions)
             return
         # A rebalance moved owners since the commit: ask every group.
         for group in self.groups:
-            for p in entry[1]:
-                if group.owner_zone(p) == zone:
-                    group.ready(p)
+            group.ready([p for p in entry[1] if group.owner_zone(p) == zone])
 
     def _generation(self) -> int:
         """Changes whenever any group reassigns partitions."""

@@ -876,7 +876,7 @@ class KafkaClusterStrategy(Strategy):
             visible[p.id] = offset
             for group in self.groups:
                 if group.owner_zone(p.id) == zone:
-                    group.ready(p.id)
+                    group.ready((p.id,))
 
     def is_readable(self, row: Row, zone: str) -> bool:
         """Whether ``row`` is readable by a consumer in ``zone`` now (it reached that
@@ -967,8 +967,7 @@ class KafkaClusterStrategy(Strategy):
                     visible[p.id] = max(visible[p.id], p.hw)
         if self._started:
             self.env.process(group.run_commits())
-        for p in range(self.partitions_n):
-            group.ready(p)
+        group.ready(range(self.partitions_n))
 
     def detach_group(self, group: ConsumerGroup) -> None:
         self.groups.remove(group)
