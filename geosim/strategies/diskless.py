@@ -372,8 +372,11 @@ class DisklessStrategy(Strategy):
         return row.object_id in self.caches[zone].ready
 
     def _request(self, row: Row, zone: str) -> None:
-        """A group needs an object in a zone that doesn't have it (after a rebalance)."""
+        """A group needs an object in a zone that doesn't have it (after a rebalance, or
+        the zone's fetch is still under way)."""
         object_id = row.object_id
+        if object_id in self.caches[zone].fetching:
+            return
         size = self._objects.get(object_id, (0, [], {}))[0]
         self._fetch(object_id, size, zone, 0.0)
 
