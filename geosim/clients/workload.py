@@ -9,7 +9,7 @@ Partitions of all topics are numbered 0..P-1 (topic t owns partitions
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
@@ -41,6 +41,18 @@ def apportion(total: int, shares: dict[str, float]) -> dict[str, int]:
     left = total - sum(counts.values())
     for zone in sorted(raw, key=lambda z: (-(raw[z] - counts[z]), z))[:left]:
         counts[zone] += 1
+    return counts
+
+
+def place_brokers(brokers: Mapping[str, int],
+                  region_zones: Mapping[str, list[str]]) -> dict[str, int]:
+    """Broker count per zone id from ``strategy.brokers`` (keys are regions, whose count is
+    spread evenly over their zones, or zone ids)."""
+    counts: dict[str, int] = {}
+    for key, count in brokers.items():
+        zones = region_zones[key] if key in region_zones else [key]
+        for zone, n in apportion(count, {z: 1 / len(zones) for z in zones}).items():
+            counts[zone] = counts.get(zone, 0) + n
     return counts
 
 
@@ -123,12 +135,8 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
     producer = omb_config.resolve_producer_config(wl.driver, wl.producer_config)
     consumer = omb_config.resolve_consumer_config(wl.driver, wl.consumer_config)
     spec = scenario.strategy
-    broker_counts: dict[str, int] = {}
-    if spec.brokers:
-        for key, count in spec.brokers.items():
-            zones = topology.zones(key) if key in topology.regions else [key]
-            for zone, n in apportion(count, {z: 1 / len(zones) for z in zones}).items():
-                broker_counts[zone] = broker_counts.get(zone, 0) + n
+    broker_counts = place_brokers(spec.brokers,
+                                  {region: topology.zones(region) for region in topology.regions})
     default_zones = sorted(broker_counts) if broker_counts else topology.zones()
     producer_zones = zone_shares(wl.producers, topology, default_zones)
     consumer_zones = zone_shares(wl.consumers, topology, default_zones) if wl.consumers \

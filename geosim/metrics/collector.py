@@ -69,6 +69,25 @@ SERIES: tuple[str, ...] = (
 )
 
 
+def add_latencies(histograms: list[LatencyHistogram], bounds: list[float], t: float,
+                  rows) -> None:
+    """Add the rows' records, at latencies ``t - send`` spread over each row's send
+    window, to the histogram of the phase each window starts in. Consecutive rows with
+    the same window (rows cut at one flush: a writer's object carries one per broker) are
+    added as one spread."""
+    first = last = None
+    weight = 0
+    for row in rows:
+        if row.send_first == first and row.send_last == last:
+            weight += row.records
+            continue
+        if weight:
+            histograms[bisect_right(bounds, first)].add_uniform(t - last, t - first, weight)
+        first, last, weight = row.send_first, row.send_last, row.records
+    if weight:
+        histograms[bisect_right(bounds, first)].add_uniform(t - last, t - first, weight)
+
+
 class _Region:
     """Hot-path state of one region: its histograms and live series columns."""
 
@@ -162,18 +181,14 @@ class MetricsCollector:
     def _on_acked(self, ev: ProduceAcked) -> None:
         t = ev.t
         region = self._regions.get(ev.region) or self._region(ev.region)
-        histograms = region.publish
-        bounds = self._bounds
         on_object = self.objects.on_ack
         on_check = self.checks.on_acked
         fleet = ev.fleet
         records = nbytes = 0
+        add_latencies(region.publish, self._bounds, t, ev.rows)
         for row in ev.rows:
-            n = row.records
-            records += n
+            records += row.records
             nbytes += row.bytes_uncompressed
-            first = row.send_first
-            histograms[bisect_right(bounds, first)].add_uniform(t - row.send_last, t - first, n)
             on_object(t, row)
             on_check(fleet, row)
         index = int(t * self._inv_bin) if t > 0 else 0
@@ -199,32 +214,14 @@ class MetricsCollector:
     def _on_delivered(self, ev: Delivered) -> None:
         t = ev.t
         region = self._regions.get(ev.region) or self._region(ev.region)
-        histograms = region.e2e
-        bounds = self._bounds
         on_check = self.checks.on_delivered
         group = ev.group
         records = nbytes = 0
-        # Rows cut at one flush share their send window: one histogram update for a run of
-        # them (a writer's object carries one such row per broker).
-        window_first = window_last = None
-        weight = 0
+        add_latencies(region.e2e, self._bounds, t, ev.rows)
         for row in ev.rows:
-            n = row.records
-            records += n
+            records += row.records
             nbytes += row.bytes_uncompressed
-            first = row.send_first
-            last = row.send_last
-            if first == window_first and last == window_last:
-                weight += n
-            else:
-                if weight:
-                    histograms[bisect_right(bounds, window_first)].add_uniform(
-                        t - window_last, t - window_first, weight)
-                window_first, window_last, weight = first, last, n
             on_check(t, group, row)
-        if weight:
-            histograms[bisect_right(bounds, window_first)].add_uniform(
-                t - window_last, t - window_first, weight)
         index = int(t * self._inv_bin) if t > 0 else 0
         column = region.delivered_records
         if index < len(column):

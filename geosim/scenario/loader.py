@@ -781,20 +781,14 @@ class _Checker:
     def writers(self, strat) -> None:
         """``brokers_per_writer`` must split every zone's brokers, and every broker crash,
         into whole writers."""
-        from geosim.clients.workload import apportion
+        from geosim.clients.workload import place_brokers
 
         per = strat.brokers_per_writer
         if per == 1:
             return
-        regions = self.s.topology.regions
-        counts: dict[str, int] = {}
-        for key, count in strat.brokers.items():
-            if key in regions:
-                zones = [f"{key}-{z}" for z in regions[key].zones]
-                for zone, n in apportion(count, {z: 1 / len(zones) for z in zones}).items():
-                    counts[zone] = counts.get(zone, 0) + n
-            else:
-                counts[key] = counts.get(key, 0) + count
+        counts = place_brokers(strat.brokers, {
+            region: [f"{region}-{z}" for z in spec.zones]
+            for region, spec in self.s.topology.regions.items()})
         if not strat.brokers:
             counts = {"every zone": 3}  # the default placement
         for zone, n in sorted(counts.items()):

@@ -69,10 +69,9 @@ class DisklessWriter:
     share of the bytes, with one latency draw for all of them.
     """
 
-    def __init__(self, strategy: DisklessStrategy, index: int, zone: str, region: str,
-                 brokers: int = 1):
+    def __init__(self, strategy: DisklessStrategy, index: int, zone: str, region: str):
         self.strategy = strategy
-        self.brokers = brokers
+        self.brokers = strategy.per_writer
         self.world = strategy.world
         self.env = strategy.world.ctx.env
         self.index = index
@@ -160,8 +159,7 @@ class DisklessStrategy(Strategy):
         self.per_writer = per_writer = self.spec.brokers_per_writer
         for zone, count in wl.broker_counts.items():
             for _ in range(count // per_writer):
-                writer = DisklessWriter(self, len(self.writers), zone, topo.region_of(zone),
-                                        per_writer)
+                writer = DisklessWriter(self, len(self.writers), zone, topo.region_of(zone))
                 self.writers.append(writer)
                 self.writers_by_zone.setdefault(zone, []).append(writer)
         self.partitions = wl.partitions
@@ -230,8 +228,8 @@ class DisklessStrategy(Strategy):
     def _route_all(self) -> None:
         """Partition p is led, for the clients of each zone, by live writer p mod n there."""
         for fleet in self.fleets:
-            live = [b for b in self.writers_by_zone.get(fleet.zone, []) if b.alive]
-            table: dict[int, list[int]] = {b.index: [] for b in live}
+            live = [w for w in self.writers_by_zone.get(fleet.zone, []) if w.alive]
+            table: dict[int, list[int]] = {w.index: [] for w in live}
             for p in range(self.partitions):
                 if live:
                     table[live[p % len(live)].index].append(p)
