@@ -34,7 +34,8 @@ from geosim.testing import (
     verify,
     workloads,
 )
-from geosim.testing.coverage import Coverage, ReplicationWindowProbe
+from geosim.strategies.diskless.probes import ReplicationWindowProbe
+from geosim.testing.coverage import Coverage
 from geosim.testing.generators import seconds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -91,13 +91,13 @@ def resolve_variants(path: str | Path, names: Sequence[str], overrides: Sequence
 
     ``overrides`` (``--set``) apply to every variant, after its own. Raises
     :class:`ScenarioError` for an unknown name, a strategy not in ``registry`` (default:
-    :func:`geosim.strategies.registry`) or a variant the scenario checks reject.
+    :func:`geosim.scenario.plugins.plugins`) or a variant the scenario checks reject.
     """
     from geosim.scenario.loader import read_yaml, scenario_from_dict
 
     if registry is None:
-        from geosim.strategies import registry as strategy_registry
-        registry = strategy_registry()
+        from geosim.scenario.plugins import plugins
+        registry = plugins()
     source = str(path)
     data = read_yaml(path, source)
     if not isinstance(data, Mapping):

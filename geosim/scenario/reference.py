@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from geosim.core import units
+from geosim.scenario import plugins
 from geosim.scenario.omb import CONSUMER_KEYS, PRODUCER_KEYS, KafkaKey, describe_default
 from geosim.scenario.schema import Scenario
 
@@ -297,27 +298,20 @@ class _Renderer:
                 self.lines.append("| " + " | ".join(_cell(c) for c in self._kafka_row(key))
                                   + " |")
 
-    def strategy_keys(self) -> None:
-        """Broker/topic configs (`strategy.config`) and flow configs
-        (`strategy.mirror_config`), from the tables the model resolves them with."""
-        from geosim.kafka.config import KEYS
-        from geosim.kafka.mirror_config import LINK_KEYS, MM2_KEYS
-
-        units_of = {"ms": "ms", "s": "s", "bytes": "bytes", "int": "", "bool": ""}
-        for title, keys in (
-                ("Broker and topic configs (`strategy.config`)", KEYS),
-                ("MirrorMaker 2 configs (`strategy.mirror_config`, mirrormaker2)", MM2_KEYS),
-                ("Cluster link configs (`strategy.mirror_config`, cluster-linking)",
-                 LINK_KEYS)):
-            self.lines += ["", f"### {title}", "",
-                           "| key | unit | default | description | source of default |",
-                           "|---|---|---|---|---|"]
-            for key in keys:
-                default = str(key.default).lower() if isinstance(key.default, bool) \
-                    else f"{key.default}"
-                self.lines.append("| " + " | ".join(_cell(c) for c in (
-                    f"`{key.key}`", units_of.get(key.kind, ""), default, key.help,
-                    key.source)) + " |")
+    def strategy_tables(self) -> None:
+        """The strategy plug-ins' own tables (config keys...), each title once."""
+        seen: set[str] = set()
+        for found in plugins.plugins().values():
+            tables = found.load("reference")
+            for title, columns, rows in (tables() if tables is not None else []):
+                if title in seen:
+                    continue
+                seen.add(title)
+                self.lines += ["", f"### {title}", "",
+                               "| " + " | ".join(columns) + " |",
+                               "|" + "---|" * len(columns)]
+                for row in rows:
+                    self.lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
 
     @staticmethod
     def _kafka_row(key: KafkaKey) -> list[str]:
@@ -349,9 +343,9 @@ class _Renderer:
             "`<region>-<suffix>` (`us-west1-a`). Every region or zone named anywhere must "
             "exist; placements (`workload.producers`, `strategy.brokers`...) accept either. "
             "The loader also checks what the schema alone cannot: metadata presets have "
-            "the regions they need, faults start before `simulation.duration`, "
-            "`strategy.write_quorum` needs a `regional` store with enough regions, the OMB "
-            "`producerRate` is fixed (> 0), no duration, size or rate is negative.",
+            "the regions they need, faults start before `simulation.duration`, the OMB "
+            "`producerRate` is fixed (> 0), no duration, size or rate is negative; each "
+            "strategy checks its own block (see its section under Strategies).",
             "",
             "**OMB files.** `workload.omb` and `workload.driver` take a path relative to "
             "the scenario file, a bundled copy `omb:workloads/<file>` / "
@@ -368,7 +362,7 @@ class _Renderer:
             if disc in groups:
                 self.group(disc, groups[disc], where[disc])
         self.kafka()
-        self.strategy_keys()
+        self.strategy_tables()
         return "\n".join(self.lines).rstrip() + "\n"
 
 

@@ -1,622 +1,75 @@
-"""The scenario schema: every field with its unit, default and the source of the default.
+"""The scenario schema: :class:`Scenario`, assembled from its sections and the strategy
+plug-ins.
 
-This module is the single description of what a scenario may say. The scenario
-reference (``docs/scenario-reference.md``) is generated from it by
-``python -m geosim.scenario.reference``, so the documentation cannot drift.
-Figures cited as ``figures.md §X Y`` are in the project's shared reference data.
+The sections (topology, storage, metadata, workload, faults, simulation, cost) are in
+:mod:`geosim.scenario.sections`; the ``strategy:`` block is the union of the registered
+plug-ins' spec models (:mod:`geosim.scenario.plugins`), discriminated by ``name``, and is
+rebuilt when a plug-in is registered at run time. Together they are the single
+description of what a scenario may say; ``docs/scenario-reference.md`` is generated from
+them by ``python -m geosim.scenario.reference``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from geosim.scenario.types import Duration, Rate, Size, described
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-# --- distributions -----------------------------------------------------------------
-
-class ConstantDist(Model):
-    dist: Literal["constant"] = "constant"
-    value: Duration = described(..., "The constant value.", unit="s")
-
-
-class NormalDist(Model):
-    dist: Literal["normal"]
-    mean: Duration = described(..., "Mean.", unit="s")
-    std: Duration = described(..., "Standard deviation (negative draws are reflected).",
-                              unit="s")
-
-
-class LogNormalDist(Model):
-    dist: Literal["lognormal"]
-    p50: Duration = described(..., "Median.", unit="s")
-    p99: Duration = described(..., "99th percentile; must be >= p50.", unit="s")
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not (0 < self.p50 <= self.p99):
-            raise ValueError(f"needs 0 < p50 <= p99, got p50={self.p50}s, p99={self.p99}s")
-        return self
-
-
-class EmpiricalDist(Model):
-    dist: Literal["empirical"]
-    samples: list[Duration] = described(..., "Measured values, resampled uniformly.",
-                                        min_length=1)
-
-
-DistSpec = Annotated[ConstantDist | NormalDist | LogNormalDist | EmpiricalDist,
-                     Field(discriminator="dist")]
-
-
-def const(value: float) -> ConstantDist:
-    return ConstantDist(value=value)
-
-
-def lognormal(p50: float, p99: float) -> LogNormalDist:
-    return LogNormalDist(dist="lognormal", p50=p50, p99=p99)
-
-
-# --- topology ----------------------------------------------------------------------
-
-class RegionSpec(Model):
-    zones: list[str] = described(["a", "b", "c"], "Zone suffixes; zone ids are "
-                                 "`<region>-<suffix>` (e.g. `us-west1-a`).", min_length=1)
-
-
-class LinkSpec(Model):
-    """Overrides the link between two regions or two zones (ids as in the topology)."""
-
-    between: tuple[str, str] = described(..., "Two region ids, or two zone ids.")
-    rtt: DistSpec | None = described(None, "Round-trip time distribution; one-way delay is "
-                                     "half a draw. Default: the provider preset.", unit="s")
-    bandwidth: Rate | None = described(None, "Serialization rate of the link; transfers "
-                                       "queue behind each other. Default: unlimited.",
-                                       unit="bytes/s")
-    loss: float = described(0.0, "Probability that a message is lost (the sender sees a "
-                            "timeout).", ge=0.0, lt=1.0)
-
-
-class TopologySpec(Model):
-    provider: Literal["gcp", "aws", "azure", "none"] = described(
-        "gcp", "Preset of inter-region median RTTs to use for region pairs without a link.",
-        source="figures.md §1a (GCP dashboard via LGDCloudSim; AWS cloudping p50)")
-    regions: dict[str, RegionSpec] = described(..., "Regions by id, with their zones.",
-                                               min_length=1)
-    links: list[LinkSpec] = described([], "Per-pair overrides.")
-    same_zone_rtt: DistSpec = described(
-        lognormal(0.1e-3, 0.3e-3), "RTT inside one zone.", unit="s",
-        source="figures.md Z2/Z4/Z6 (0.1-0.45 ms same-zone)")
-    inter_zone_rtt: DistSpec = described(
-        lognormal(0.5e-3, 1.0e-3), "RTT between zones of one region.", unit="s",
-        source="figures.md Z1 (GCP < 1 ms p95), Z2 (median 0.1-0.6 ms)")
-    wan_p99_over_p50: float = described(
-        1.2, "Tail of preset inter-region links: the RTT's p99 as a multiple of the "
-        "published median (lognormal). An assumption: providers publish medians only.",
-        source="assumption; figures.md §11 item 4", ge=1.0)
-    tcp_window: Size | None = described(
-        4 * 2**20, "Largest TCP window of a client connection: a request or response of "
-        "S bytes over a round trip R takes about (S / window) extra round trips, the "
-        "window/RTT bound of domain.md §2. Applies to clients' connections (brokers to "
-        "object storage and to the metadata store), not to a provider's internal "
-        "replication or read-through. null disables it.", unit="bytes",
-        source="Linux default net.ipv4.tcp_wmem / tcp_rmem maximum (4 MiB)")
-
-
-# --- object storage -----------------------------------------------------------------
-
-class ReplicationSpec(Model):
-    """Per-object asynchronous cross-region replication delay of a dual/multi-region bucket.
-
-    Drawn from a lognormal through ``p50`` and ``p999`` (the SLA's 99.9 % bound),
-    truncated at ``max`` (the SLA's 100 % bound).
-    """
-
-    preset: Literal["default", "turbo", "custom"] = described(
-        "default", "`default`: 99.9 % within 1 h, 100 % within 12 h; `turbo` (dual-region "
-        "only): 100 % within 15 min; `custom`: the fields below.",
-        source="figures.md O1, O2 (GCS availability-durability docs)")
-    p50: Duration | None = described(
-        None, "Median delay. Default 5 min for `default`, 2 min for `turbo`: an assumption, "
-        "providers publish only the SLA bounds.", unit="s", source="assumption")
-    p999: Duration | None = described(None, "99.9th percentile (default from preset).",
-                                      unit="s", source="figures.md O1")
-    max: Duration | None = described(None, "Upper bound (default from preset).", unit="s",
-                                     source="figures.md O1, O2")
-    paused: bool = described(False, "Start with replication paused.")
-
-    def resolved(self) -> tuple[float, float, float]:
-        """(p50, p999, max) in seconds."""
-        defaults = {"default": (300.0, 3600.0, 12 * 3600.0),
-                    "turbo": (120.0, 900.0, 900.0),
-                    "custom": (300.0, 3600.0, 12 * 3600.0)}[self.preset]
-        p50 = self.p50 if self.p50 is not None else defaults[0]
-        p999 = self.p999 if self.p999 is not None else defaults[1]
-        cap = self.max if self.max is not None else defaults[2]
-        return p50, min(max(p999, p50), cap), cap
-
-
-class ObjectStoreSpec(Model):
-    kind: Literal["regional", "dual-region", "multi-region"] = described(
-        "multi-region", "`regional`: one bucket per listed region, no replication; "
-        "`dual-region`/`multi-region`: one bucket whose data replicates asynchronously "
-        "between the listed regions, with a strongly consistent namespace.",
-        source="domain.md §4 Object storage")
-    regions: list[str] = described(..., "Regions holding the bucket's data.", min_length=1)
-    put_latency: DistSpec = described(
-        lognormal(0.200, 0.402), "PUT latency until durable in the home region.", unit="s",
-        source="figures.md O12 (GCS PUT p50 200 ms / p99 402 ms)")
-    get_latency: DistSpec = described(
-        lognormal(0.200, 0.402), "GET latency (first byte to last byte) in-region.",
-        unit="s", source="figures.md O12 (GCS GET p50 200 ms / p99 402 ms)")
-    transfer_time_per_mib: Duration = described(
-        0.0, "Extra latency per MiB of object size, for sizes far from those the latency "
-        "fits were measured at.", unit="s/MiB", source="assumption (0: fits used as is)")
-    replication: ReplicationSpec = described(ReplicationSpec(), "Cross-region replication.")
-
-    @model_validator(mode="after")
-    def _check(self):
-        if self.kind == "dual-region" and len(self.regions) != 2:
-            raise ValueError(f"a dual-region bucket needs exactly 2 regions, "
-                             f"got {len(self.regions)}")
-        if self.kind == "multi-region" and len(self.regions) < 2:
-            raise ValueError("a multi-region bucket needs at least 2 regions")
-        if self.replication.preset == "turbo" and self.kind != "dual-region":
-            raise ValueError("turbo replication is only offered for dual-region buckets")
-        return self
-
-
-# --- metadata store -----------------------------------------------------------------
-
-class VoterSpec(Model):
-    region: str = described(..., "Region of the voter(s).")
-    zone: str | None = described(None, "Zone suffix; default: spread over the region's zones.")
-    count: int = described(1, "Number of voting replicas here.", ge=1)
-
-
-class MetadataSpec(Model):
-    preset: Literal["spanner-multi-region", "spanner-dual-region", "etcd", "kraft",
-                    "custom"] = described(
-        "spanner-multi-region", "`spanner-multi-region`: 2 read-write replicas in each of "
-        "the first two `regions` and a witness in the third (5 voters); "
-        "`spanner-dual-region`: 2 read-write replicas in each of 2 regions (4 voters); "
-        "`etcd`: 3 voters over the zones of `regions`; `kraft`: a KRaft controller quorum "
-        "of 3 voters placed as for etcd; `custom`: `voters`.",
-        source="domain.md §4 Consensus metadata store; figures.md B9, M3")
-    regions: list[str] = described([], "Regions for the preset, in order (leader region "
-                                   "first).")
-    voters: list[VoterSpec] = described([], "Explicit voters (preset `custom`).")
-    leader_region: str | None = described(None, "Preferred leader region (default: first).")
-    commit_wait: Duration | None = described(
-        None, "Added to every commit. Default 5 ms for Spanner (TrueTime wait, "
-        "figures.md M1/M2), 0 for etcd.", unit="s", source="figures.md M1, M2")
-    election_timeout: Duration | None = described(
-        None, "Time to elect a new leader after losing it. Default 10 s for Spanner "
-        "(Paxos leader lease), 1 s for etcd (`--election-timeout` 1000 ms), 3 s for KRaft "
-        "(`controller.quorum.fetch.timeout.ms` 2 s to notice + election timeout 1 s).",
-        unit="s", source="Spanner OSDI 2012 §4.1 (10 s leases); etcd docs (tuning); "
-        "figures.md K24")
-    request_timeout: Duration = described(
-        10.0, "A commit that cannot complete within this fails (unavailable store).",
-        unit="s", source="assumption")
-
-
-# --- workload -------------------------------------------------------------------------
-
-class OmbWorkload(Model):
-    """An OpenMessaging Benchmark workload, with OMB's own field names."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    name: str = "workload"
-    topics: int = Field(1, ge=1)
-    partitionsPerTopic: int = Field(1, ge=1)
-    keyDistributor: Literal["NO_KEY", "KEY_ROUND_ROBIN", "RANDOM_NANO"] = "NO_KEY"
-    messageSize: int = Field(1024, ge=1)
-    useRandomizedPayloads: bool = False
-    randomBytesRatio: float = Field(1.0, ge=0.0, le=1.0)
-    randomizedPayloadPoolSize: int = 0
-    payloadFile: str | None = None
-    subscriptionsPerTopic: int = Field(1, ge=0)
-    consumerPerSubscription: int = Field(1, ge=0)
-    producersPerTopic: int = Field(1, ge=1)
-    producerRate: float = Field(1000, ge=0)
-    consumerBacklogSizeGB: float = Field(0, ge=0)
-    backlogDrainRatio: float = 1.0
-    testDurationMinutes: float = 15
-    warmupDurationMinutes: float = 1
-
-
-class OmbDriver(Model):
-    """An OMB driver file (Kafka family); the config blocks are Java properties."""
-
-    name: str = "Kafka"
-    driverClass: str = "io.openmessaging.benchmark.driver.kafka.KafkaBenchmarkDriver"
-    replicationFactor: int = Field(3, ge=1)
-    reset: bool = False
-    topicConfig: str = ""
-    commonConfig: str = ""
-    producerConfig: str = ""
-    consumerConfig: str = ""
-
-
-Placement = dict[str, float]
-
-
-class WorkloadSpec(Model):
-    omb: str | OmbWorkload = described(
-        ..., "OMB workload: a path (relative to the scenario file), a bundled name "
-        "`omb:<file>` from the OMB repository's `workloads/`, or the fields inline.",
-        source="figures.md §9")
-    driver: str | OmbDriver = described(
-        "omb:driver-kafka/kafka-latency.yaml", "OMB Kafka driver: path, `omb:` name or inline.",
-        source="figures.md §9 (kafka-latency.yaml)")
-    producer_config: dict[str, str | int | float | bool] = described(
-        {}, "Kafka producer configs overriding the driver's (Kafka's own keys).")
-    consumer_config: dict[str, str | int | float | bool] = described(
-        {}, "Kafka consumer configs overriding the driver's (Kafka's own keys).")
-    producers: Placement = described(
-        {}, "Share of producers per region or zone id (normalized). Default: even over "
-        "all zones of regions that host brokers.")
-    consumers: Placement = described(
-        {}, "Share of each group's consumers per region or zone id. Default: as producers.")
-    compression_ratio: float | None = described(
-        None, "Uncompressed / compressed bytes. Default: 1 without `compression.type`, "
-        "otherwise 1 / randomBytesRatio for randomized payloads (the zero-filled rest "
-        "compresses away), else 1.", source="figures.md §9 (payload compressibility)",
-        ge=1.0)
-
-
-# --- strategy -------------------------------------------------------------------------
-
-class DisklessSpec(Model):
-    """Diskless, zone-local stateless brokers on object storage (Bufstream, WarpStream)."""
-
-    name: Literal["diskless"] = "diskless"
-    brokers: dict[str, int] = described(
-        {}, "Broker count per region or zone id; a region's count is spread evenly over its "
-        "zones. Default: 3 per zone of every region with clients.")
-    flush_interval: Duration = described(
-        0.25, "A broker writes its buffer as one object at least this often.", unit="s",
-        source="domain.md §5 (~250 ms); figures.md W6 (WarpStream batchTimeout 250 ms)")
-    flush_bytes: Size = described(
-        32 * 2**20, "A broker also writes as soon as this many compressed bytes are "
-        "buffered.", unit="bytes",
-        source="assumption (bounded object size; consistent with figures.md B11's 744 "
-        "writes/s at 25 GiB/s over 108 brokers)")
-    write_quorum: int | None = described(
-        None, "If set, write every object to the regional bucket of each `object_store` "
-        "region and acknowledge after this many succeed (WarpStream-style multi-region). "
-        "Requires a `regional` object store.", ge=1,
-        source="domain.md §5 diskless variants")
-    cache_bytes_per_zone: Size = described(
-        64 * 2**30, "Per-zone object cache shared by the zone's brokers; the writer's zone "
-        "holds what it wrote.", unit="bytes", source="assumption")
-    notify_via_leader: bool = described(
-        True, "Brokers learn of new offsets with a strongly consistent metadata read "
-        "(a round trip to the metadata leader); otherwise instantly.",
-        source="domain.md §5 (consumers resolve offsets through the metadata store)")
-    brokers_per_writer: int = described(
-        1, "Modelling resolution: simulate a zone's brokers in writers of this many. A "
-        "zone's brokers share its producers' load evenly and flush at the same instants, "
-        "so a writer flushes their objects as one object carrying one row per broker (each "
-        "for the next partition of the rotation, as the brokers' own objects would): each "
-        "broker's PUT, GET, commit and metadata read is counted as a request of its own "
-        "and timed at that broker's share of the bytes, with one latency draw for all of "
-        "them. Request counts, bytes, cost and latency distributions, in steady state and "
-        "through a region outage, match 1 within sampling noise "
-        "(tests/test_diskless_writers.py); what changes is that the writer's brokers share "
-        "their draws. Must divide every zone's broker count and every `broker-crash` "
-        "count. 1: every broker on its own.",
-        ge=1, source="modelling choice (docs/architecture.md, \"Writers\")")
-
-
-class _KafkaSpec(Model):
-    """Fields shared by the Kafka-broker strategies (domain.md §4 Kafka-style brokers)."""
-
-    brokers: dict[str, int] = described(
-        {}, "Broker count per region or zone id; a region's count is spread evenly over its "
-        "zones. Default: 3 per zone of every region with clients.")
-    rack: Literal["zone", "region"] = described(
-        "region", "What `broker.rack` names: the broker's zone or its region. Replicas are "
-        "spread round-robin over racks, so a partition spans min(racks, RF) racks.",
-        source="domain.md §4 (rack-aware placement)")
-    replication_factor: int | None = described(
-        None, "Replicas per partition (sync replicas). Default: the OMB driver's "
-        "`replicationFactor`.", ge=1, source="figures.md §9 (OMB driver)")
-    replica_placement: dict[str, int] = described(
-        {}, "Explicit sync replica count per region or zone id (Confluent placement "
-        "constraints); overrides rack-aware assignment and `replication_factor`.")
-    fetch_from_follower: bool = described(
-        False, "Consumers set `client.rack` and brokers use the rack-aware replica selector, "
-        "so each consumer reads committed data from a replica in its rack (KIP-392).",
-        source="figures.md C4; KIP-392")
-    config: dict[str, str | int | float | bool] = described(
-        {}, "Broker and topic configs by Kafka key (`min.insync.replicas`, "
-        "`unclean.leader.election.enable`, `replica.lag.time.max.ms`, ...); "
-        "`min.insync.replicas` defaults to the driver's `topicConfig`. Keys and defaults: "
-        "geosim/kafka/config.py.", source="figures.md §5")
-    append_interval: Duration = described(
-        0.005, "Model granularity: a leader appends what its producers sent at most this "
-        "often (one row per producer fleet and leader zone). Publish latency carries up to "
-        "this much extra wait; 5 ms is Kafka 4.0's linger.ms.", unit="s",
-        source="figures.md K10 (linger.ms 5 in 4.0); model assumption")
-    page_cache_flush_age: Duration = described(
-        30.0, "Kafka does not fsync each write: data appended less than this long ago is "
-        "still in the page cache and is lost when a broker crashes uncleanly.", unit="s",
-        source="figures.md K26; Linux vm.dirty_expire_centisecs default 3000 (assumption)")
-
-
-class StretchSpec(_KafkaSpec):
-    """One Kafka cluster spread over regions, synchronous ISR replication."""
-
-    name: Literal["stretch"] = "stretch"
-
-
-class ObserversSpec(_KafkaSpec):
-    """Stretch plus asynchronous observer replicas (Confluent Multi-Region Clusters)."""
-
-    name: Literal["observers"] = "observers"
-    observer_placement: dict[str, int] = described(
-        {}, "Observer count per region or zone id: asynchronous replicas never counted in "
-        "the ISR.", source="figures.md C1")
-    observer_promotion_policy: Literal["under-min-isr", "under-replicated",
-                                       "leader-is-observer"] = described(
-        "under-min-isr", "When a caught-up observer joins the ISR automatically: the ISR "
-        "is smaller than min.insync.replicas; smaller than the sync replica count; or only "
-        "by manual unclean election.", source="figures.md C2")
-
-
-class MirrorFlowSpec(Model):
-    """One replication flow between two clusters."""
-
-    source: str = described(..., "Region of the source cluster.")
-    target: str = described(..., "Region of the target cluster.")
-
-
-class FailoverSpec(Model):
-    """How the clients of a lost cluster move to another (domain.md §5: a decision)."""
-
-    enabled: bool = described(True, "Fail clients over when their cluster's region is out.")
-    detection: Duration = described(
-        30.0, "Time from the cluster becoming unreachable to the alert that says so.",
-        unit="s", source="assumption (a monitoring scrape and alert window)")
-    decision: Duration = described(
-        60.0, "Time from the alert to the switch (operator or automation step).", unit="s",
-        source="assumption")
-    auto_offset_reset: Literal["earliest", "latest"] = described(
-        "earliest", "Where a consumer starts in the new cluster when no translated offset "
-        "exists for a partition (Kafka's `auto.offset.reset`; OMB's driver sets earliest).",
-        source="figures.md K-consumer defaults; OMB driver-kafka")
-    mode: Literal["failover", "promote"] = described(
-        "failover", "Cluster Linking only: `failover` makes mirror topics writable at once; "
-        "`promote` first waits for the mirror to catch up with the source (needs the "
-        "source reachable).", source="domain.md §5 cluster-linking")
-
-
-class _CrossClusterSpec(_KafkaSpec):
-    """Independent single-region Kafka clusters linked by replication flows."""
-
-    rack: Literal["zone", "region"] = described(
-        "zone", "What `broker.rack` names inside each cluster (a cluster lives in one "
-        "region, so the zone).", source="domain.md §5 (each cluster a single-region "
-        "stretch across its zones)")
-    clusters: list[str] = described(
-        [], "Regions that run a cluster. Default: every region with brokers.")
-    pattern: Literal["active-passive", "active-active", "hub-and-spoke"] = described(
-        "active-passive", "`active-passive`: the primary mirrors to every other cluster and "
-        "all clients use the primary; `active-active`: every cluster mirrors to every other "
-        "and clients use their own region's cluster; `hub-and-spoke`: every other cluster "
-        "mirrors to the primary (the hub), clients use their own region's cluster. "
-        "Ignored when `flows` is set.", source="seeds 001, 003; domain.md §5")
-    primary: str | None = described(
-        None, "The active (or hub) cluster's region. Default: the first cluster.")
-    flows: list[MirrorFlowSpec] = described(
-        [], "Explicit flows (source, target); overrides `pattern`. Clients of a region "
-        "with a cluster that receives no flow from the primary use their own cluster.")
-    controller_voters: int = described(
-        3, "KRaft controllers per cluster, over the zones of its region.", ge=1,
-        source="figures.md K24 (3-voter quorum)")
-    failover: FailoverSpec = described(FailoverSpec(), "Client failover.")
-    migrate_at: Duration | None = described(
-        None, "Planned cut-over (migration): at this time the primary's clients move to "
-        "the first flow target as in a failover, without a fault.", unit="s")
-
-
-class MirrorMaker2Spec(_CrossClusterSpec):
-    """MirrorMaker 2: source connector tasks consume remotely and produce locally."""
-
-    name: Literal["mirrormaker2"] = "mirrormaker2"
-    mirror_config: dict[str, str | int | float | bool] = described(
-        {}, "MirrorMaker 2 configs by key (`offset.lag.max`, "
-        "`emit.checkpoints.interval.seconds`, `sync.group.offsets.enabled`, "
-        "`offset.flush.interval.ms`, `tasks.max`, ...). Keys and defaults: "
-        "geosim/kafka/mirror_config.py.", source="figures.md §6")
-
-
-class ClusterLinkingSpec(_CrossClusterSpec):
-    """Confluent Cluster Linking: offset-preserving, read-only mirror topics."""
-
-    name: Literal["cluster-linking"] = "cluster-linking"
-    mirror_config: dict[str, str | int | float | bool] = described(
-        {}, "Cluster link configs by key (`consumer.offset.sync.enable`, "
-        "`consumer.offset.sync.ms`, ...). Keys and defaults: geosim/kafka/mirror_config.py.",
-        source="figures.md C6, C7")
-
-
-StrategySpec = Annotated[DisklessSpec | StretchSpec | ObserversSpec | MirrorMaker2Spec
-                         | ClusterLinkingSpec, Field(discriminator="name")]
-
-
-# --- faults ---------------------------------------------------------------------------
-
-class _Fault(Model):
-    at: Duration = described(..., "Start time, from the beginning of the run.", unit="s",
-                             ge=0)
-
-
-class _Timed(_Fault):
-    duration: Duration = described(..., "How long the fault lasts.", unit="s", gt=0)
-
-
-class RegionOutage(_Timed):
-    kind: Literal["region-outage"]
-    region: str
-
-
-class RegionDestruction(_Fault):
-    kind: Literal["region-destruction"]
-    region: str
-
-
-class ZoneOutage(_Timed):
-    kind: Literal["zone-outage"]
-    zone: str
-
-
-class Partition(_Timed):
-    kind: Literal["partition"]
-    between: tuple[str, str]
-    one_way: bool = described(False, "Only traffic from the first to the second is dropped.")
-
-
-class Brownout(_Timed):
-    kind: Literal["brownout"]
-    between: tuple[str, str]
-    extra_latency: Duration = described(0.0, "Added to every one-way delay.", unit="s")
-    bandwidth: Rate | None = described(None, "Link rate during the brownout.",
-                                       unit="bytes/s")
-    loss: float = described(0.0, "Message loss probability.", ge=0, lt=1)
-
-
-class ObjectStoreSlowdown(_Timed):
-    kind: Literal["object-store-slowdown"]
-    region: str | None = described(None, "Only requests served in this region (default all).")
-    factor: float = described(5.0, "Latency multiplier.", gt=0)
-
-
-class ReplicationPause(_Timed):
-    kind: Literal["replication-pause"]
-
-
-class MetadataLoss(_Timed):
-    kind: Literal["metadata-loss"]
-
-
-class ClientCrash(_Timed):
-    kind: Literal["client-crash"]
-    clients: Literal["producers", "consumers"]
-    zone: str
-
-
-class BrokerCrash(_Fault):
-    kind: Literal["broker-crash"]
-    zone: str
-    count: int = described(1, "Brokers of the zone to crash.", ge=1)
-    clean: bool = described(
-        False, "A clean shutdown flushes the log; a crash loses what was still in the page "
-        "cache (Kafka brokers; diskless brokers hold nothing).", source="domain.md §4, §6")
-    duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
-
-
-class UncleanElection(_Fault):
-    """An operator step, not a fault: elect a leader for every partition without one
-    from any live replica, observers included, truncating the others' logs (Kafka's
-    `kafka-leader-election --election-type unclean`; Confluent's manual promotion of an
-    observer). Kafka strategies only."""
-
-    kind: Literal["unclean-election"]
-
-
-FaultSpec = Annotated[
-    RegionOutage | RegionDestruction | ZoneOutage | Partition | Brownout
-    | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
-    | UncleanElection,
-    Field(discriminator="kind")]
-
-
-# --- simulation -------------------------------------------------------------------------
-
-class SimulationSpec(Model):
-    duration: Duration = described(
-        300.0, "Simulated time during which producers run (faults lie inside).", unit="s",
-        gt=0)
-    warmup: Duration = described(
-        30.0, "Initial time excluded from steady-state latency and rates.", unit="s", ge=0)
-    drain: Duration = described(
-        60.0, "After producers stop and faults heal, time to read what is still readable.",
-        unit="s", ge=0)
-    seed: int = described(0, "Root random seed; recorded in every result.", ge=0)
-    progress: bool = described(True, "Show a progress bar on long runs (command line).")
-    bin: Duration = described(1.0, "Width of time-series bins.", unit="s", gt=0)
-
-
-# --- cost -----------------------------------------------------------------------------
-
-class InstanceGroupSpec(Model):
-    """A group of identical instances (brokers, etcd nodes...) billed by the hour."""
-
-    name: str = described("brokers", "Label of the group in the bill.")
-    type: str = described(..., "Instance type as the provider names it (`n2d-standard-32`, "
-                          "`m6in.large`); priced by `instance.<type>.<commitment>`.")
-    count: dict[str, int] = described(
-        {}, "Instances per region or zone id. Default for a group named `brokers`: "
-        "`strategy.brokers` (the simulated broker placement).")
-    tier1_networking: bool = described(
-        False, "GCP Tier_1 per-VM networking, priced by `tier1_networking.<type>.<commitment>`.",
-        source="figures.md B11 (required for guaranteed network throughput)")
-    disk_type: str | None = described(None, "Attached disk type, priced by `disk.<type>` "
-                                       "per GiB-month.")
-    disk_size: Size | None = described(None, "Attached disk size per instance.", unit="bytes")
-
-
-class DeploymentSpec(Model):
-    """What is deployed and billed besides what the simulation measures."""
-
-    instances: list[InstanceGroupSpec] = described([], "Instance groups; none by default.")
-    commitment: Literal["on_demand", "1y"] = described(
-        "on_demand", "Price instances and Spanner nodes on demand or with a 1-year commitment.")
-    retention: Duration = described(
-        7 * 86400.0, "How long written data stays in object storage: stored bytes = compressed "
-        "write rate x retention.", unit="s",
-        source="figures.md B11, B12 (7 days of retention)")
-    storage_class: str = described("standard", "Object storage class, priced by "
-                                   "`object_storage.<bucket kind>.<class>`.")
-    bucket: Literal["regional", "dual-region", "multi-region"] | None = described(
-        None, "Bucket kind for storage, request and replication prices. Default: "
-        "`object_store.kind`.")
-    tiered_storage: bool = described(
-        False, "The strategy's brokers copy every written byte to object storage (Kafka "
-        "tiered storage) although the simulation writes no objects: storage and bucket "
-        "replication are then computed from the acknowledged write rate.",
-        source="figures.md B12 (tiered storage on a multi-region bucket)")
-    spanner_nodes: int | None = described(
-        None, "Spanner nodes, priced by `metadata.spanner.<config>.node.<commitment>` "
-        "(config from `metadata.preset`: `multi-region` or `regional`); none by default.",
-        ge=0, source="figures.md M6 (9 nodes for 100 GiB/s)")
-    licence: str | None = described(
-        None, "Product whose licence fee is charged per GiB of uncompressed writes, priced "
-        "by `licence.<product>` (e.g. `bufstream`); none by default.",
-        source="figures.md P12")
-
-
-class CostSpec(Model):
-    """The monthly bill: price book, overrides and the deployment (README, Cost)."""
-
-    provider: Literal["gcp", "aws", "azure"] | None = described(
-        None, "Price book (`geosim/data/prices/<provider>.yaml`). Default: "
-        "`topology.provider`; no bill when that is `none`.")
-    prices: dict[str, float] = described(
-        {}, "Price overrides by price-book key (`network.inter_zone: 0.02`, "
-        "`instance.n2d-standard-32.1y@us-west2: 1.1`), in the book's unit for that key.")
-    deployment: DeploymentSpec = described(DeploymentSpec(), "The deployment to bill.")
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+from geosim.scenario import plugins
+from geosim.scenario.sections import (
+    INF,
+    BrokerCrash,
+    Brownout,
+    ClientCrash,
+    ConstantDist,
+    CostSpec,
+    DeploymentSpec,
+    DistSpec,
+    EmpiricalDist,
+    FaultSpec,
+    InstanceGroupSpec,
+    LinkSpec,
+    LogNormalDist,
+    MetadataLoss,
+    MetadataSpec,
+    Model,
+    NormalDist,
+    ObjectStoreSlowdown,
+    ObjectStoreSpec,
+    OmbDriver,
+    OmbWorkload,
+    Partition,
+    Placement,
+    RegionDestruction,
+    RegionOutage,
+    RegionSpec,
+    ReplicationPause,
+    ReplicationSpec,
+    SimulationSpec,
+    StrategySpecBase,
+    TopologySpec,
+    UncleanElection,
+    VoterSpec,
+    WorkloadSpec,
+    ZoneOutage,
+    const,
+    lognormal,
+)
+from geosim.scenario.types import described
+
+
+def strategy_union() -> Any:
+    """The annotation of ``Scenario.strategy``: the registered specs by ``name``."""
+    specs = tuple(p.spec for p in plugins.plugins().values())
+    if not specs:
+        raise RuntimeError("no strategy plug-in is installed (entry-point group "
+                           f"{plugins.ENTRY_POINT_GROUP}); reinstall geosim")
+    if len(specs) == 1:
+        return specs[0]
+    return Annotated[Union[specs], Field(discriminator="name")]  # noqa: UP007
+
+
+StrategySpec = strategy_union()
 
 
 class Scenario(Model):
@@ -645,4 +98,56 @@ class Scenario(Model):
         return [f"{r}-{z}" for r, spec in self.topology.regions.items() for z in spec.zones]
 
 
-INF = math.inf
+def _rebuild() -> None:
+    """A plug-in was registered or removed: the strategy union follows."""
+    global StrategySpec
+    StrategySpec = strategy_union()
+    specs = tuple(p.spec for p in plugins.plugins().values())
+    info = Scenario.model_fields["strategy"]
+    info.annotation = Union[specs] if len(specs) > 1 else specs[0]  # noqa: UP007
+    info.discriminator = "name" if len(specs) > 1 else None
+    Scenario.model_rebuild(force=True)
+
+
+plugins.on_change(_rebuild)
+
+__all__ = [
+    "Model",
+    "ConstantDist",
+    "NormalDist",
+    "LogNormalDist",
+    "EmpiricalDist",
+    "DistSpec",
+    "const",
+    "lognormal",
+    "RegionSpec",
+    "LinkSpec",
+    "TopologySpec",
+    "ReplicationSpec",
+    "ObjectStoreSpec",
+    "VoterSpec",
+    "MetadataSpec",
+    "OmbWorkload",
+    "OmbDriver",
+    "Placement",
+    "WorkloadSpec",
+    "StrategySpecBase",
+    "RegionOutage",
+    "RegionDestruction",
+    "ZoneOutage",
+    "Partition",
+    "Brownout",
+    "ObjectStoreSlowdown",
+    "ReplicationPause",
+    "MetadataLoss",
+    "ClientCrash",
+    "BrokerCrash",
+    "UncleanElection",
+    "FaultSpec",
+    "SimulationSpec",
+    "InstanceGroupSpec",
+    "DeploymentSpec",
+    "CostSpec",
+    "INF",
+    "Scenario", "StrategySpec", "strategy_union",
+]

@@ -1,23 +1,23 @@
-"""Replication strategies, registered by name.
+"""Replication strategies, one package each, found through the plug-in registry.
 
-A strategy is one module with one class implementing :class:`~geosim.strategies.base.Strategy`.
+Each package (``diskless``, ``stretch``, ``observers``, ``mirrormaker2``,
+``cluster_linking``) holds its scenario spec, checks, model, generators and probes, and
+exports its :class:`~geosim.scenario.plugins.StrategyPlugin` as ``PLUGIN``, declared as an
+entry point of the ``geosim.strategies`` group. This module imports nothing: plug-ins are
+loaded while the scenario schema is built, before the strategy models can be imported.
 """
 
 from __future__ import annotations
 
-from geosim.strategies.base import Strategy
+from typing import Any
 
 
-def registry() -> dict[str, type[Strategy]]:
-    """Every available strategy by its scenario name."""
-    from geosim.strategies.cluster_linking import ClusterLinkingStrategy
-    from geosim.strategies.diskless import DisklessStrategy
-    from geosim.strategies.mirrormaker2 import MirrorMaker2Strategy
-    from geosim.strategies.observers import ObserversStrategy
-    from geosim.strategies.stretch import StretchStrategy
+def registry() -> dict[str, Any]:
+    """Every available strategy's model class (a :class:`~geosim.strategies.base.Strategy`
+    subclass) by its scenario name."""
+    from geosim.scenario.plugins import plugins
 
-    return {cls.name: cls for cls in (DisklessStrategy, StretchStrategy, ObserversStrategy,
-                                      MirrorMaker2Strategy, ClusterLinkingStrategy)}
+    return {name: found.load("model") for name, found in plugins().items()}
 
 
-__all__ = ["Strategy", "registry"]
+__all__ = ["registry"]

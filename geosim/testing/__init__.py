@@ -50,16 +50,12 @@ from geosim.testing.generators import (
     TRANSIENT_KINDS,
     around,
     configs,
-    cross_cluster,
-    diskless,
     no_faults,
-    observers,
     region_faults,
     register_config_generator,
     scenarios,
     seeds,
     simulations,
-    stretch,
     timelines,
     topologies,
     transient_faults,
@@ -88,13 +84,35 @@ __all__ = [
     "transient_faults",
     "Claim", "ClaimFailed", "Counterexample", "Coverage", "CoverageNotReached",
     "NoCounterexample", "Probe", "SearchReport", "Violation", "check", "claim", "configs",
-    "counterexample_dir", "diskless", "every_acked_delivered", "every_send_settled",
+    "counterexample_dir", "every_acked_delivered", "every_send_settled",
     "explain_run", "find_counterexample", "load_profile", "no_acked_loss", "no_duplicates",
     "no_faults", "no_reorders", "no_skips", "probes_for", "reads_available",
     "region_faults", "register_config_generator", "register_probe", "register_profiles",
     "replay", "reprocessing_below", "rpo_below", "rto_below", "run_example", "scenarios",
-    "observers", "search", "seeds", "simulations", "stretch", "timelines", "topologies",
+    "search", "seeds", "simulations", "timelines", "topologies",
     "verify", "workloads",
     "write_counterexample", "writes_available",
-    "cross_cluster", "no_reprocessing_after_failover", "no_skips_after_failover",
+    "no_reprocessing_after_failover", "no_skips_after_failover",
 ]
+
+
+def _helpers() -> dict:
+    """The strategy plug-ins' configuration helpers (``diskless``, ``stretch``,
+    ``cross_cluster``...) by name (:attr:`StrategyPlugin.helpers`)."""
+    from geosim.scenario.plugins import plugins
+
+    return {path.rpartition(":")[2]: path for plugin in plugins().values()
+            for path in plugin.helpers}
+
+
+def __getattr__(name: str):
+    """``geosim.testing.<helper>``: a strategy plug-in's configuration helper."""
+    path = _helpers().get(name)
+    if path is None:
+        raise AttributeError(f"module 'geosim.testing' has no attribute {name!r}")
+    from geosim.scenario.plugins import load_path
+    return load_path(path)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_helpers()})

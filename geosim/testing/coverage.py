@@ -8,9 +8,10 @@ producers cut off, a consumer group rebalance, a metadata election. A search cou
 its examples, how often each state was reached (:class:`Coverage`), reports it when the
 claim passes, and fails a claim whose required states were never reached.
 
-Probes are registered per strategy name (``None``: every strategy). A new strategy adds
-its own (for Kafka: the ISR shrank to one replica, an unclean election, an observer
-promotion) with :func:`register_probe`.
+Probes for every strategy are registered here; a strategy plug-in ships its own (for
+Kafka: the ISR shrank to one replica, an unclean election, an observer promotion) as
+:attr:`geosim.scenario.plugins.StrategyPlugin.probes`, and :func:`register_probe` adds
+more at run time.
 
 State names are short kebab-case strings; those of the built-in probes:
 
@@ -63,41 +64,24 @@ from the summary's ``mirror`` section and counters):
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from geosim.core.events import (
-    BrokerFenced,
     FaultEnded,
     FaultStarted,
     MetadataLeaderChanged,
-    ObjectStored,
-    PartitionChanged,
     ReadBlocked,
     Rebalanced,
     Recorder,
     RegionState,
-    RowsTruncated,
 )
+from geosim.core.probes import Probe
+from geosim.scenario import plugins
 from geosim.scenario.schema import Scenario
 
 DEGRADING = ("brownout", "partition", "replication-pause", "object-store-slowdown")
-
-
-class Probe:
-    """Watches one run; says which interesting states it reached.
-
-    :meth:`attach` is called with the run's recorder before the run starts (subscribe to
-    events there); :meth:`reached` after it ends, with the run's summary.
-    """
-
-    def attach(self, recorder: Recorder, scenario: Scenario) -> None:
-        """Subscribe to the events this probe needs (default: none)."""
-
-    def reached(self, summary: dict) -> set[str]:  # pragma: no cover - interface
-        raise NotImplementedError
 
 
 ProbeFactory = Callable[[], Probe]
@@ -110,8 +94,14 @@ def register_probe(factory: ProbeFactory, strategy: str | None = None) -> None:
 
 
 def probes_for(strategy: str) -> list[Probe]:
-    """Fresh probes for one run of ``strategy``."""
-    return [factory() for name, factory in _PROBES if name in (None, strategy)]
+    """Fresh probes for one run of ``strategy``: those for every strategy, the
+    strategy plug-in's own (:attr:`StrategyPlugin.probes`), then those registered for
+    it with :func:`register_probe`."""
+    found = plugins.plugins().get(strategy)
+    own = found.load_probes() if found is not None else []
+    return ([factory() for name, factory in _PROBES if name is None]
+            + [factory() for factory in own]
+            + [factory() for name, factory in _PROBES if name == strategy])
 
 
 # --- built-in probes ----------------------------------------------------------------------
@@ -164,41 +154,6 @@ class FaultProbe(Probe):
         return set(self.states)
 
 
-class ReplicationWindowProbe(Probe):
-    """A region fault while objects written in that region had no copy elsewhere yet.
-
-    For each writer region, tracks the latest time until which some object written
-    there has no copy in any other region (its earliest copy elsewhere; ``inf`` for a
-    copy that will never be made, or is held by a paused replication).
-    """
-
-    def attach(self, recorder: Recorder, scenario: Scenario) -> None:
-        self.states: set[str] = set()
-        self._exposed_until: dict[str, float] = {}
-        self._wrote: set[str] = set()
-        recorder.subscribe(ObjectStored, self._stored)
-        recorder.subscribe(RegionState, self._region)
-
-    def _stored(self, event: ObjectStored) -> None:
-        region = event.writer_region
-        self._wrote.add(region)
-        elsewhere = min((t for r, t in event.copies if r != region), default=math.inf)
-        if elsewhere > self._exposed_until.get(region, -math.inf):
-            self._exposed_until[region] = elsewhere
-
-    def _region(self, event: RegionState) -> None:
-        if event.up:
-            return
-        if event.destroyed and event.region in self._wrote:
-            self.states.add("writer-region-destroyed")
-        if self._exposed_until.get(event.region, -math.inf) > event.t:
-            self.states.add("destruction-in-replication-window" if event.destroyed
-                            else "outage-in-replication-window")
-
-    def reached(self, summary: dict) -> set[str]:
-        return set(self.states)
-
-
 class ClientAndStoreProbe(Probe):
     """Blocked reads, rebalances and metadata elections, from events."""
 
@@ -231,80 +186,9 @@ class OutcomeProbe(Probe):
         return states
 
 
-class KafkaProbe(Probe):
-    """ISR shrinks, offline partitions, fencing, unclean elections, truncation of
-    acknowledged rows, lost page caches and observer promotions (stretch, observers),
-    from ``PartitionChanged``/``BrokerFenced``/``RowsTruncated`` events and the
-    summary's ``partitions`` and ``counters``."""
-
-    COUNTERS = {"isr_shrinks": "isr-shrank", "brokers_fenced": "broker-fenced",
-                "unclean_elections": "unclean-election",
-                "unflushed_suffixes_lost": "unflushed-suffix-lost",
-                "observer_promotions": "observer-promotion"}
-
-    def attach(self, recorder: Recorder, scenario: Scenario) -> None:
-        self.states: set[str] = set()
-        recorder.subscribe(PartitionChanged, self._changed)
-        recorder.subscribe(BrokerFenced, self._fenced)
-        recorder.subscribe(RowsTruncated, self._truncated)
-
-    def _changed(self, event: PartitionChanged) -> None:
-        if event.reason == "isr shrink" and event.isr_size == 1:
-            self.states.add("isr-shrank-to-one")
-        if event.under_min_isr:
-            self.states.add("under-min-isr")
-        if event.leader_region is None:
-            self.states.add("partition-offline")
-
-    def _fenced(self, event: BrokerFenced) -> None:
-        if event.fenced:
-            self.states.add("broker-fenced")
-
-    def _truncated(self, event: RowsTruncated) -> None:
-        if any(row.acked_at >= 0 for row in event.rows):
-            self.states.add("acked-rows-truncated")
-
-    def reached(self, summary: dict) -> set[str]:
-        states = set(self.states)
-        counters = summary.get("counters") or {}
-        for counter, state in self.COUNTERS.items():
-            if counters.get(counter):
-                states.add(state)
-        if (summary.get("partitions") or {}).get("offline_windows"):
-            states.add("partition-offline")
-        return states
-
-
-class CrossClusterProbe(Probe):
-    """Failovers, translation, unreplicated data, divergence and task restarts."""
-
-    def reached(self, summary: dict) -> set[str]:
-        mirror = summary.get("mirror") or {}
-        states = set()
-        for f in mirror.get("failovers") or []:
-            states.add("failover")
-            if f["translated"]:
-                states.add("failover-translated")
-            if f["reset"]:
-                states.add("failover-reset")
-            if f["unreplicated_records"]:
-                states.add("failover-unreplicated")
-        if any(b["diverged_records"] for b in mirror.get("failbacks") or []):
-            states.add("failback-diverged")
-        if (summary.get("counters") or {}).get("mirror_task_restarts"):
-            states.add("mirror-task-restart")
-        return states
-
-
 register_probe(FaultProbe)
 register_probe(ClientAndStoreProbe)
 register_probe(OutcomeProbe)
-register_probe(ReplicationWindowProbe, "diskless")
-register_probe(KafkaProbe, "stretch")
-register_probe(KafkaProbe, "observers")
-for _strategy in ("mirrormaker2", "cluster-linking"):
-    register_probe(KafkaProbe, _strategy)
-    register_probe(CrossClusterProbe, _strategy)
 
 
 # --- aggregation ---------------------------------------------------------------------------

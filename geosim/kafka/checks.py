@@ -1,0 +1,109 @@
+"""Scenario-time checks of the Kafka-family strategy blocks: broker and topic configs,
+placements and the replication factor; for the cross-cluster strategies also the
+clusters, flows, failover and mirror configs."""
+
+from __future__ import annotations
+
+from geosim.kafka.config import BY_KEY, resolve_broker_config
+from geosim.kafka.mirror_config import LINK_KEYS, MM2_KEYS, resolve_mirror_config
+from geosim.kafka.spec import CrossClusterSpec, KafkaSpec
+from geosim.scenario.checks import Checker
+from geosim.scenario.omb import topic_config
+from geosim.scenario.schema import OmbDriver
+
+
+def check_kafka(checker: Checker, strat: KafkaSpec) -> None:
+    """Checks of the Kafka-broker strategies (stretch, observers)."""
+    placements = [("replica_placement", strat.replica_placement)]
+    if strat.name == "observers":
+        placements.append(("observer_placement", strat.observer_placement))
+    for field_name, placement in placements:
+        for key, count in placement.items():
+            checker.location(key, f"strategy.{field_name}.{key}")
+            if count < 0:
+                checker.fail(f"strategy.{field_name}.{key}", "must be >= 0", count)
+    if strat.append_interval <= 0:
+        checker.fail("strategy.append_interval", "must be > 0 (in seconds)",
+                  strat.append_interval)
+    driver = checker.scenario.workload.driver
+    topic = topic_config(driver) if isinstance(driver, OmbDriver) else {}
+    try:
+        config = resolve_broker_config(strat.config, topic)
+    except KeyError as exc:
+        known = ", ".join(sorted(BY_KEY))
+        checker.fail(f"strategy.config.{exc.args[0]}", f"is not a modelled broker or topic "
+                  f"config (known: {known})", strat.config[exc.args[0]])
+    except ValueError as exc:
+        key, message = exc.args[0]
+        checker.fail(f"strategy.config.{key}", message,
+                  strat.config.get(key, topic.get(key)))
+    rf = sum(strat.replica_placement.values()) if strat.replica_placement else (
+        strat.replication_factor or (driver.replicationFactor
+                                     if isinstance(driver, OmbDriver) else 1))
+    brokers = sum(strat.brokers.values()) if strat.brokers else None
+    if brokers is not None and rf > brokers:
+        checker.fail("strategy.replication_factor", f"must be <= the number of brokers "
+                  f"({brokers})", rf)
+    if config.min_insync_replicas > rf:
+        checker.fail("strategy.config.min.insync.replicas", f"must be <= the replication "
+                  f"factor ({rf}): no produce with acks=all could ever succeed",
+                  config.min_insync_replicas)
+
+def check_cross_cluster(checker: Checker, strat: CrossClusterSpec) -> None:
+    """Checks of the cross-cluster strategies (mirrormaker2, cluster-linking): those of
+    every Kafka cluster, then the clusters, flows, failover and mirror configs."""
+    check_kafka(checker, strat)
+    try:
+        resolve_mirror_config(strat.name, strat.mirror_config)
+    except KeyError as exc:
+        keys = LINK_KEYS if strat.name == "cluster-linking" else MM2_KEYS
+        known = ", ".join(sorted(k.key for k in keys))
+        checker.fail(f"strategy.mirror_config.{exc.args[0]}", f"is not a modelled "
+                  f"{strat.name} config (known: {known})",
+                  strat.mirror_config[exc.args[0]])
+    except ValueError as exc:
+        key, message = exc.args[0]
+        checker.fail(f"strategy.mirror_config.{key}", message, strat.mirror_config.get(key))
+    regions = checker.scenario.topology.regions
+    for i, region in enumerate(strat.clusters):
+        checker.region(region, f"strategy.clusters[{i}]")
+    if strat.brokers:
+        with_brokers = sorted({key if key in regions else key.rsplit("-", 1)[0]
+                               for key, n in strat.brokers.items() if n > 0})
+    else:
+        with_brokers = sorted(regions)
+    clusters = strat.clusters or with_brokers
+    for i, region in enumerate(clusters):
+        if region not in with_brokers:
+            checker.fail(f"strategy.clusters[{i}]", "must be a region with brokers "
+                      f"(strategy.brokers places them in {', '.join(with_brokers)})",
+                      region)
+    if len(clusters) < 2:
+        checker.fail("strategy.clusters", "must name at least two regions (one cluster "
+                  "each) to replicate between", list(clusters))
+    if strat.primary is not None and strat.primary not in clusters:
+        checker.fail("strategy.primary", f"must be one of the clusters "
+                  f"({', '.join(clusters)})", strat.primary)
+    seen = set()
+    for i, flow in enumerate(strat.flows):
+        for side in ("source", "target"):
+            value = getattr(flow, side)
+            if value not in clusters:
+                checker.fail(f"strategy.flows[{i}].{side}", f"must be one of the clusters "
+                          f"({', '.join(clusters)})", value)
+        if flow.source == flow.target:
+            checker.fail(f"strategy.flows[{i}].target", "must differ from the source",
+                      flow.target)
+        if (flow.source, flow.target) in seen:
+            checker.fail(f"strategy.flows[{i}]", "is listed twice",
+                      f"{flow.source}->{flow.target}")
+        seen.add((flow.source, flow.target))
+    fo = strat.failover
+    for name in ("detection", "decision"):
+        if getattr(fo, name) < 0:
+            checker.fail(f"strategy.failover.{name}", "must be >= 0 (in seconds)",
+                      getattr(fo, name))
+    if strat.migrate_at is not None and not (0 <= strat.migrate_at
+                                             < checker.scenario.simulation.duration):
+        checker.fail("strategy.migrate_at", f"must be within the run (0 to "
+                  f"{checker.scenario.simulation.duration:g} s)", strat.migrate_at)

@@ -1,0 +1,101 @@
+"""The ``strategy:`` fields shared by the Kafka-family strategies: a Kafka cluster
+(stretch, observers) and independent clusters linked by flows (mirrormaker2,
+cluster-linking). Each strategy's own spec adds its ``name`` and what is its alone."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from geosim.scenario.sections import Model, StrategySpecBase
+from geosim.scenario.types import Duration, described
+
+
+class KafkaSpec(StrategySpecBase):
+    """Fields shared by the Kafka-broker strategies (domain.md §4 Kafka-style brokers)."""
+
+    rack: Literal["zone", "region"] = described(
+        "region", "What `broker.rack` names: the broker's zone or its region. Replicas are "
+        "spread round-robin over racks, so a partition spans min(racks, RF) racks.",
+        source="domain.md §4 (rack-aware placement)")
+    replication_factor: int | None = described(
+        None, "Replicas per partition (sync replicas). Default: the OMB driver's "
+        "`replicationFactor`.", ge=1, source="figures.md §9 (OMB driver)")
+    replica_placement: dict[str, int] = described(
+        {}, "Explicit sync replica count per region or zone id (Confluent placement "
+        "constraints); overrides rack-aware assignment and `replication_factor`.")
+    fetch_from_follower: bool = described(
+        False, "Consumers set `client.rack` and brokers use the rack-aware replica selector, "
+        "so each consumer reads committed data from a replica in its rack (KIP-392).",
+        source="figures.md C4; KIP-392")
+    config: dict[str, str | int | float | bool] = described(
+        {}, "Broker and topic configs by Kafka key (`min.insync.replicas`, "
+        "`unclean.leader.election.enable`, `replica.lag.time.max.ms`, ...); "
+        "`min.insync.replicas` defaults to the driver's `topicConfig`. Keys and defaults: "
+        "geosim/kafka/config.py.", source="figures.md §5")
+    append_interval: Duration = described(
+        0.005, "Model granularity: a leader appends what its producers sent at most this "
+        "often (one row per producer fleet and leader zone). Publish latency carries up to "
+        "this much extra wait; 5 ms is Kafka 4.0's linger.ms.", unit="s",
+        source="figures.md K10 (linger.ms 5 in 4.0); model assumption")
+    page_cache_flush_age: Duration = described(
+        30.0, "Kafka does not fsync each write: data appended less than this long ago is "
+        "still in the page cache and is lost when a broker crashes uncleanly.", unit="s",
+        source="figures.md K26; Linux vm.dirty_expire_centisecs default 3000 (assumption)")
+
+
+
+class MirrorFlowSpec(Model):
+    """One replication flow between two clusters."""
+
+    source: str = described(..., "Region of the source cluster.")
+    target: str = described(..., "Region of the target cluster.")
+
+
+class FailoverSpec(Model):
+    """How the clients of a lost cluster move to another (domain.md §5: a decision)."""
+
+    enabled: bool = described(True, "Fail clients over when their cluster's region is out.")
+    detection: Duration = described(
+        30.0, "Time from the cluster becoming unreachable to the alert that says so.",
+        unit="s", source="assumption (a monitoring scrape and alert window)")
+    decision: Duration = described(
+        60.0, "Time from the alert to the switch (operator or automation step).", unit="s",
+        source="assumption")
+    auto_offset_reset: Literal["earliest", "latest"] = described(
+        "earliest", "Where a consumer starts in the new cluster when no translated offset "
+        "exists for a partition (Kafka's `auto.offset.reset`; OMB's driver sets earliest).",
+        source="figures.md K-consumer defaults; OMB driver-kafka")
+    mode: Literal["failover", "promote"] = described(
+        "failover", "Cluster Linking only: `failover` makes mirror topics writable at once; "
+        "`promote` first waits for the mirror to catch up with the source (needs the "
+        "source reachable).", source="domain.md §5 cluster-linking")
+
+
+class CrossClusterSpec(KafkaSpec):
+    """Independent single-region Kafka clusters linked by replication flows."""
+
+    rack: Literal["zone", "region"] = described(
+        "zone", "What `broker.rack` names inside each cluster (a cluster lives in one "
+        "region, so the zone).", source="domain.md §5 (each cluster a single-region "
+        "stretch across its zones)")
+    clusters: list[str] = described(
+        [], "Regions that run a cluster. Default: every region with brokers.")
+    pattern: Literal["active-passive", "active-active", "hub-and-spoke"] = described(
+        "active-passive", "`active-passive`: the primary mirrors to every other cluster and "
+        "all clients use the primary; `active-active`: every cluster mirrors to every other "
+        "and clients use their own region's cluster; `hub-and-spoke`: every other cluster "
+        "mirrors to the primary (the hub), clients use their own region's cluster. "
+        "Ignored when `flows` is set.", source="seeds 001, 003; domain.md §5")
+    primary: str | None = described(
+        None, "The active (or hub) cluster's region. Default: the first cluster.")
+    flows: list[MirrorFlowSpec] = described(
+        [], "Explicit flows (source, target); overrides `pattern`. Clients of a region "
+        "with a cluster that receives no flow from the primary use their own cluster.")
+    controller_voters: int = described(
+        3, "KRaft controllers per cluster, over the zones of its region.", ge=1,
+        source="figures.md K24 (3-voter quorum)")
+    failover: FailoverSpec = described(FailoverSpec(), "Client failover.")
+    migrate_at: Duration | None = described(
+        None, "Planned cut-over (migration): at this time the primary's clients move to "
+        "the first flow target as in a failover, without a fault.", unit="s")
+

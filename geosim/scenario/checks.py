@@ -1,0 +1,379 @@
+"""Cross-field checks of a validated scenario: what the schema alone cannot express.
+
+Every region and zone named anywhere exists, placements are valid shares, presets have
+the regions they need, faults start while producers run, nothing measured is negative;
+the strategy block is checked by its plug-in (:attr:`StrategyPlugin.checks`), which
+gets the :class:`Checker`. The first problem raises one :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, BeforeValidator
+from pydantic.fields import FieldInfo
+
+from geosim.scenario import plugins
+from geosim.scenario import types as unit_types
+from geosim.scenario.errors import NO_VALUE, ScenarioError, format_path
+from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
+from geosim.scenario.schema import (
+    BrokerCrash,
+    Brownout,
+    ClientCrash,
+    ObjectStoreSlowdown,
+    OmbDriver,
+    OmbWorkload,
+    Partition,
+    RegionDestruction,
+    RegionOutage,
+    ReplicationPause,
+    Scenario,
+    ZoneOutage,
+)
+
+INLINE = "<inline>"
+
+
+_UNIT_VALIDATORS = {
+    meta.func
+    for unit_type in (unit_types.Duration, unit_types.Size, unit_types.Rate)
+    for meta in typing.get_args(unit_type)[1:]
+    if isinstance(meta, BeforeValidator)
+}
+
+
+def _has_unit(info: FieldInfo) -> bool:
+    """Whether a field holds a Duration, Size or Rate (possibly in a list or optional)."""
+    def search(annotation: Any) -> bool:
+        if typing.get_origin(annotation) is typing.Annotated:
+            args = typing.get_args(annotation)
+            if any(isinstance(m, BeforeValidator) and m.func in _UNIT_VALIDATORS
+                   for m in args[1:]):
+                return True
+            return search(args[0])
+        return any(search(arg) for arg in typing.get_args(annotation))
+    return (any(isinstance(m, BeforeValidator) and m.func in _UNIT_VALIDATORS
+                for m in info.metadata) or search(info.annotation))
+
+
+def shorten(names: list[str], limit: int = 12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+class Checker:
+    """Cross-field checks on a validated Scenario; the first problem raises.
+
+    Strategy plug-ins' ``check(checker, spec)`` get this object: :attr:`scenario`, the
+    location checks (:meth:`region`, :meth:`zone`, :meth:`location`, :meth:`placement`)
+    and :meth:`fail` for their own one-line errors.
+    """
+
+    def __init__(self, scenario: Scenario, source: str, origins: Mapping[str, str]) -> None:
+        self.s = scenario
+        self.source = source
+        self.origins = dict(origins)
+        self.regions = {name: list(spec.zones) for name, spec in scenario.topology.regions.items()}
+        self.zones: dict[str, str] = {}  # zone id -> region
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario being checked."""
+        return self.s
+
+    def fail(self, path: str, expected: str, value: Any = NO_VALUE) -> typing.NoReturn:
+        raise ScenarioError(self.source, path, expected, value)
+
+    # locations
+
+    def region(self, name: Any, path: str) -> str:
+        if name not in self.regions:
+            self.fail(path, f"unknown region; expected one of: {shorten(list(self.regions))}",
+                      name)
+        return name
+
+    def _unknown_zone(self, name: Any, path: str, or_region: bool) -> typing.NoReturn:
+        # A zone-like id whose region exists: say which zones that region has.
+        for region, suffixes in self.regions.items():
+            if isinstance(name, str) and name.startswith(f"{region}-"):
+                ids = [f"{region}-{z}" for z in suffixes]
+                self.fail(path, f"unknown zone of region {region} (its zones: "
+                          f"{shorten(ids)})", name)
+        zones = shorten(list(self.zones))
+        if or_region:
+            self.fail(path, f"unknown region or zone; expected a region "
+                      f"({shorten(list(self.regions))}) or a zone id ({zones})", name)
+        self.fail(path, f"unknown zone; expected one of: {zones}", name)
+
+    def zone(self, name: Any, path: str) -> str:
+        if name in self.zones:
+            return name
+        if name in self.regions:
+            self.fail(path, f"is a region; expected a zone id <region>-<zone> (one of: "
+                      f"{shorten([z for z in self.zones if self.zones[z] == name])})", name)
+        self._unknown_zone(name, path, or_region=False)
+
+    def location(self, name: Any, path: str) -> str:
+        """'region' or 'zone' for a key that may be either."""
+        if name in self.regions:
+            return "region"
+        if name in self.zones:
+            return "zone"
+        self._unknown_zone(name, path, or_region=True)
+
+    def pair(self, pair: tuple[str, str], path: str) -> None:
+        kinds = [self.location(end, f"{path}[{i}]") for i, end in enumerate(pair)]
+        if kinds[0] != kinds[1]:
+            self.fail(path, "must name two regions or two zones, not one of each", list(pair))
+        if pair[0] == pair[1]:
+            self.fail(path, "must name two different places", list(pair))
+
+    def no_duplicates(self, names: list[str], path: str) -> None:
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                self.fail(f"{path}[{i}]", "is listed twice", name)
+            seen.add(name)
+
+    def placement(self, weights: Mapping[str, float], path: str) -> None:
+        for key, weight in weights.items():
+            self.location(key, f"{path}.{key}")
+            if not math.isfinite(weight):
+                self.fail(f"{path}.{key}", "must be a finite number (a share)", weight)
+            if weight < 0:
+                self.fail(f"{path}.{key}", "must be >= 0 (a share)", weight)
+        if weights and sum(weights.values()) <= 0:
+            self.fail(path, "shares must sum to more than 0", dict(weights))
+
+    # the checks, in file order
+
+    def run(self) -> None:
+        self.topology()
+        self.object_store()
+        self.metadata()
+        self.workload()
+        self.strategy()
+        self.faults()
+        self.simulation()
+        self.cost()
+        self.non_negative(self.s, [])
+
+    def topology(self) -> None:
+        for region, suffixes in self.regions.items():
+            for i, suffix in enumerate(suffixes):
+                zone_id = f"{region}-{suffix}"
+                path = f"topology.regions.{region}.zones[{i}]"
+                if zone_id in self.zones:
+                    other = self.zones[zone_id]
+                    self.fail(path, f"gives zone id {zone_id}, which region {other} already "
+                              f"has" if other != region else "is listed twice", suffix)
+                if zone_id in self.regions:
+                    self.fail(path, f"gives zone id {zone_id}, which is also a region id",
+                              suffix)
+                self.zones[zone_id] = region
+        seen: dict[frozenset, int] = {}
+        for i, link in enumerate(self.s.topology.links):
+            path = f"topology.links[{i}]"
+            self.pair(link.between, f"{path}.between")
+            key = frozenset(link.between)
+            if key in seen:
+                self.fail(f"{path}.between", f"duplicates topology.links[{seen[key]}]",
+                          list(link.between))
+            seen[key] = i
+            if link.bandwidth is not None and link.bandwidth <= 0:
+                self.fail(f"{path}.bandwidth", "must be > 0 (omit it for unlimited)",
+                          link.bandwidth)
+
+    def object_store(self) -> None:
+        store = self.s.object_store
+        for i, region in enumerate(store.regions):
+            self.region(region, f"object_store.regions[{i}]")
+        self.no_duplicates(store.regions, "object_store.regions")
+
+    def metadata(self) -> None:
+        meta = self.s.metadata
+        preset = meta.preset
+        implicit = "" if "preset" in meta.model_fields_set else " (the default preset)"
+        for i, region in enumerate(meta.regions):
+            self.region(region, f"metadata.regions[{i}]")
+        self.no_duplicates(meta.regions, "metadata.regions")
+        needs = {"spanner-multi-region": (3, "exactly 3 regions: two read-write regions, "
+                                          "then the witness region"),
+                 "spanner-dual-region": (2, "exactly 2 regions")}
+        if preset in needs:
+            count, text = needs[preset]
+            if len(meta.regions) != count:
+                self.fail("metadata.regions", f"preset {preset}{implicit} needs {text}",
+                          list(meta.regions))
+        elif preset in ("etcd", "kraft") and not meta.regions:
+            self.fail("metadata.regions", f"preset {preset} needs at least 1 region",
+                      list(meta.regions))
+        if preset == "custom":
+            if not meta.voters:
+                self.fail("metadata.voters", "preset custom needs at least one voter")
+            if meta.regions:
+                self.fail("metadata.regions", "is not used by preset custom (place voters "
+                          "with metadata.voters)", list(meta.regions))
+        elif meta.voters:
+            self.fail("metadata.voters", f"is only used by preset custom, not {preset}"
+                      f"{implicit}")
+        for i, voter in enumerate(meta.voters):
+            self.region(voter.region, f"metadata.voters[{i}].region")
+            if voter.zone is not None and voter.zone not in self.regions[voter.region]:
+                self.fail(f"metadata.voters[{i}].zone",
+                          f"must be a zone suffix of region {voter.region} (one of: "
+                          f"{', '.join(self.regions[voter.region])})", voter.zone)
+        if meta.leader_region is not None:
+            self.region(meta.leader_region, "metadata.leader_region")
+            allowed = ([v.region for v in meta.voters] if preset == "custom"
+                       else list(meta.regions))
+            if preset == "spanner-multi-region":
+                allowed = allowed[:2]  # the witness region holds no leader-eligible replica
+            if meta.leader_region not in allowed:
+                self.fail("metadata.leader_region", f"must be one of the regions holding "
+                          f"leader-eligible voters ({', '.join(allowed)})", meta.leader_region)
+
+    def _omb_note(self, kind: str) -> str:
+        origin = self.origins.get(f"workload.{kind}")
+        return f" (value from {origin})" if origin else ""
+
+    def workload(self) -> None:
+        wl = self.s.workload
+        self.placement(wl.producers, "workload.producers")
+        self.placement(wl.consumers, "workload.consumers")
+        omb = wl.omb
+        if isinstance(omb, OmbWorkload):
+            note = self._omb_note("omb")
+            if omb.producerRate <= 0:
+                self.fail("workload.omb.producerRate",
+                          "must be > 0: producerRate 0 is OMB's maximum-rate discovery, which "
+                          "geosim does not support; set a fixed rate in messages/s" + note,
+                          omb.producerRate)
+            for name in ("testDurationMinutes", "warmupDurationMinutes", "backlogDrainRatio",
+                         "randomizedPayloadPoolSize", "consumerBacklogSizeGB"):
+                value = getattr(omb, name)
+                if value < 0:
+                    self.fail(f"workload.omb.{name}", "must be >= 0" + note, value)
+        if isinstance(wl.driver, OmbDriver):
+            driver_file = self.origins.get("workload.driver")
+            resolve_producer_config(wl.driver, wl.producer_config, driver_file=driver_file,
+                                    scenario_file=self.source)
+            resolve_consumer_config(wl.driver, wl.consumer_config, driver_file=driver_file,
+                                    scenario_file=self.source)
+
+    def strategy(self) -> None:
+        """Where brokers go; then the strategy plug-in's own checks."""
+        strat = self.s.strategy
+        for key, count in strat.brokers.items():
+            self.location(key, f"strategy.brokers.{key}")
+            if count < 0:
+                self.fail(f"strategy.brokers.{key}", "must be >= 0", count)
+        if strat.brokers and sum(strat.brokers.values()) <= 0:
+            self.fail("strategy.brokers", "must place at least one broker", dict(strat.brokers))
+        check = plugins.plugin(strat.name).load("checks")
+        if check is not None:
+            check(self, strat)
+
+    def faults(self) -> None:
+        duration = self.s.simulation.duration
+        store = self.s.object_store
+        for i, fault in enumerate(self.s.faults):
+            path = f"faults[{i}]"
+            if fault.at >= duration:
+                self.fail(f"{path}.at", f"must be < simulation.duration ({duration:g} s): a "
+                          f"fault must start while producers run", fault.at)
+            if isinstance(fault, RegionOutage | RegionDestruction):
+                self.region(fault.region, f"{path}.region")
+            elif isinstance(fault, ZoneOutage | ClientCrash | BrokerCrash):
+                self.zone(fault.zone, f"{path}.zone")
+            elif isinstance(fault, Partition | Brownout):
+                self.pair(fault.between, f"{path}.between")
+                if isinstance(fault, Brownout) and fault.bandwidth is not None \
+                        and fault.bandwidth <= 0:
+                    self.fail(f"{path}.bandwidth", "must be > 0 (use a partition to cut a "
+                              "link)", fault.bandwidth)
+            elif isinstance(fault, ObjectStoreSlowdown) and fault.region is not None:
+                self.region(fault.region, f"{path}.region")
+                if fault.region not in store.regions:
+                    self.fail(f"{path}.region", f"must be one of object_store.regions "
+                              f"({', '.join(store.regions)})", fault.region)
+            elif isinstance(fault, ReplicationPause) and store.kind == "regional":
+                self.fail(f"{path}.kind", "needs a dual-region or multi-region bucket; "
+                          "object_store.kind is regional (nothing replicates)", fault.kind)
+
+    def simulation(self) -> None:
+        sim = self.s.simulation
+        if sim.warmup >= sim.duration:
+            self.fail("simulation.warmup", f"must be < simulation.duration "
+                      f"({sim.duration:g} s)", sim.warmup)
+
+    def cost(self) -> None:
+        """Prices exist and are non-negative; deployment places exist (geosim.cost)."""
+        from geosim.cost.prices import PriceError, load_price_book
+
+        cost = self.s.cost
+        provider = cost.provider or self.s.topology.provider
+        for key in cost.prices:
+            region = key.partition("@")[2]
+            if region:
+                self.region(region, f"cost.prices.{key}")
+        if provider != "none":
+            try:
+                load_price_book(provider, cost.prices, override_source=self.source)
+            except PriceError as exc:
+                value = NO_VALUE if exc.value is None else exc.value
+                self.fail(exc.path, exc.expected, value)
+        elif cost.prices:
+            self.fail("cost.provider", "must be set (gcp, aws or azure) to price "
+                      "cost.prices: topology.provider is none")
+        for i, group in enumerate(cost.deployment.instances):
+            path = f"cost.deployment.instances[{i}]"
+            for where, count in group.count.items():
+                self.location(where, f"{path}.count.{where}")
+                if count < 0:
+                    self.fail(f"{path}.count.{where}", "must be >= 0", count)
+            if (group.disk_type is None) != (group.disk_size is None):
+                self.fail(f"{path}.disk_size" if group.disk_size is None
+                          else f"{path}.disk_type", "disk_type and disk_size go together")
+
+    def non_negative(self, model: BaseModel, parts: list[str | int]) -> None:
+        """No duration, size or rate anywhere may be negative or NaN (YAML's ``.nan``)."""
+        for name, info in type(model).model_fields.items():
+            value = getattr(model, name)
+            here = [*parts, name]
+            if _has_unit(info):
+                items = value if isinstance(value, list) else [value]
+                for j, item in enumerate(items):
+                    where = [*here, j] if isinstance(value, list) else here
+                    if isinstance(item, float) and math.isnan(item):
+                        self.fail(format_path(where), "must be a number", item)
+                    if isinstance(item, int | float) and item < 0:
+                        self.fail(format_path(where), "must be >= 0", item)
+            if isinstance(value, BaseModel):
+                self.non_negative(value, here)
+            elif isinstance(value, list):
+                for j, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        self.non_negative(item, [*here, j])
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, BaseModel):
+                        self.non_negative(item, [*here, key])
+
+
+def check_scenario(scenario: Scenario, *, source: str = INLINE,
+                   origins: Mapping[str, str] | None = None) -> None:
+    """Cross-field checks the schema cannot express; raises the first ScenarioError.
+
+    Every region and zone named anywhere exists; placements are valid shares; metadata
+    presets have the regions they need; faults start while producers run; the diskless
+    strategy plug-in's own checks pass; the OMB rate is fixed and the Kafka client settings
+    resolve; no duration, size or rate is negative. ``origins`` maps ``workload.omb`` /
+    ``workload.driver`` to the file they were read from, for messages.
+    """
+    Checker(scenario, source, origins or {}).run()
+

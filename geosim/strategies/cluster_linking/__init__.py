@@ -1,0 +1,26 @@
+"""Independent clusters linked by Confluent Cluster Linking: the ``cluster-linking``
+strategy.
+
+The plug-in (entry point ``cluster-linking`` of the ``geosim.strategies`` group): its spec is
+imported here, the rest when first used (``docs/writing-a-strategy.md``).
+"""
+
+from __future__ import annotations
+
+from geosim.scenario.plugins import StrategyPlugin
+from geosim.strategies.cluster_linking.spec import ClusterLinkingSpec
+
+PLUGIN = StrategyPlugin(
+    name="cluster-linking",
+    description=("independent clusters linked by Cluster Linking: "
+                 "offset-preserving mirror topics, consumer offset sync"),
+    spec=ClusterLinkingSpec,
+    model="geosim.strategies.cluster_linking.model:ClusterLinkingStrategy",
+    checks="geosim.kafka.checks:check_cross_cluster",
+    generator="geosim.kafka.generators:cluster_linking_generator",
+    probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
+    helpers=("geosim.kafka.generators:cross_cluster",),
+    reference="geosim.kafka.reference:cluster_link_config_tables",
+)
+
+__all__ = ["PLUGIN", "ClusterLinkingSpec"]

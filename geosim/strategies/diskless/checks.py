@@ -1,0 +1,56 @@
+"""Scenario-time checks of the diskless strategy block."""
+
+from __future__ import annotations
+
+from geosim.clients.workload import place_brokers
+from geosim.scenario.checks import Checker
+from geosim.scenario.schema import BrokerCrash, UncleanElection
+from geosim.strategies.diskless.spec import DisklessSpec
+
+
+def check(checker: Checker, strat: DisklessSpec) -> None:
+    """Flush bounds, the writer size, the write quorum against the buckets; no
+    operator step that needs partition leaders."""
+    if strat.flush_interval <= 0:
+        checker.fail("strategy.flush_interval", "must be > 0 (in seconds)",
+                  strat.flush_interval)
+    if strat.flush_bytes <= 0:
+        checker.fail("strategy.flush_bytes", "must be > 0 (in bytes)", strat.flush_bytes)
+    _writers(checker, strat)
+    if strat.write_quorum is not None:
+        store = checker.scenario.object_store
+        if store.kind != "regional":
+            checker.fail("strategy.write_quorum", f"requires object_store.kind regional "
+                      f"(one bucket per region), but object_store.kind is {store.kind}",
+                      strat.write_quorum)
+        if strat.write_quorum > len(store.regions):
+            checker.fail("strategy.write_quorum", f"must be <= the number of "
+                      f"object_store.regions ({len(store.regions)})", strat.write_quorum)
+    for i, fault in enumerate(checker.scenario.faults):
+        if isinstance(fault, UncleanElection):
+            checker.fail(f"faults[{i}].kind", "is an operator step of Kafka strategies "
+                         "(stretch, observers); diskless has no partition leaders",
+                         fault.kind)
+
+
+def _writers(checker: Checker, strat: DisklessSpec) -> None:
+    """``brokers_per_writer`` must split every zone's brokers, and every broker crash,
+    into whole writers."""
+
+    per = strat.brokers_per_writer
+    if per == 1:
+        return
+    counts = place_brokers(strat.brokers, {
+        region: [f"{region}-{z}" for z in spec.zones]
+        for region, spec in checker.scenario.topology.regions.items()})
+    if not strat.brokers:
+        counts = {"every zone": 3}  # the default placement
+    for zone, n in sorted(counts.items()):
+        if n % per:
+            checker.fail("strategy.brokers_per_writer", f"must divide the broker count of "
+                      f"every zone ({zone} has {n})", per)
+    for i, fault in enumerate(checker.scenario.faults):
+        if isinstance(fault, BrokerCrash) and fault.count % per:
+            checker.fail(f"faults[{i}].count", f"must be a multiple of "
+                      f"strategy.brokers_per_writer ({per}): writers crash whole",
+                      fault.count)
