@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 from geosim.core.events import ObjectStored, Recorder, RegionState
 from geosim.scenario.loader import load_scenario, scenario_from_dict
+from geosim.strategies.diskless.probes import ReplicationWindowProbe
 from geosim.testing import (
     ClaimFailed,
     CoverageNotReached,
@@ -34,7 +35,6 @@ from geosim.testing import (
     verify,
     workloads,
 )
-from geosim.strategies.diskless.probes import ReplicationWindowProbe
 from geosim.testing.coverage import Coverage
 from geosim.testing.generators import seconds
 
