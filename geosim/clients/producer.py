@@ -327,3 +327,19 @@ class ProducerFleet:
     @property
     def pending_retries(self) -> int:
         return sum(len(queue) for queue in self._retry.values())
+
+
+#: Simulated seconds between sweeps of expired retries (:func:`expire_retries_every`).
+RETRY_SWEEP = 1.0
+
+
+def expire_retries_every(env, fleets: list[ProducerFleet], period: float = RETRY_SWEEP):
+    """Process: every ``period``, queued retries past ``delivery.timeout.ms`` end as info
+    (:meth:`ProducerFleet.expire_retries`); ``fleets`` is read at each sweep, so fleets
+    added later are swept too."""
+    while True:
+        yield env.timeout(period)
+        for fleet in fleets:
+            if fleet.pending_retries:
+                fleet.expire_retries()
+

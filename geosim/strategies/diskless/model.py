@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
-from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet, expire_retries_every
 from geosim.core.events import ObjectCommitted, Row
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.diskless.spec import DisklessSpec
@@ -188,7 +188,7 @@ class DisklessStrategy(Strategy):
             self.env.process(self._flush_clock(self.writers_by_zone[zone]))
         for group in self.groups:
             self.env.process(group.run_commits())
-        self.env.process(self._expire_retries())
+        self.env.process(expire_retries_every(self.env, self.fleets))
 
     def _flush_clock(self, writers: list[DisklessWriter]):
         """Wakes a zone's brokers at their flush times and lets each live one flush.
@@ -205,14 +205,6 @@ class DisklessStrategy(Strategy):
             for writer in writers:
                 if writer.alive:
                     writer.flush()
-
-    def _expire_retries(self):
-        """Once a second, retries past ``delivery.timeout.ms`` end as info."""
-        while True:
-            yield self.env.timeout(1.0)
-            for fleet in self.fleets:
-                if fleet.pending_retries:
-                    fleet.expire_retries()
 
     def _unref(self, object_id: int) -> None:
         """A group committed past a row of this object; forget it once none holds it."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
-from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet, expire_retries_every
 from geosim.core.events import PartitionChanged, Row, RowsTruncated
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.idempotence import PartitionLog
@@ -57,7 +57,7 @@ class SingleLogStrategy(Strategy):
         self.env.process(self._append_clock())
         for group in self.groups:
             self.env.process(group.run_commits())
-        self.env.process(self._expire_retries())
+        self.env.process(expire_retries_every(self.env, self.fleets))
 
     def _append_clock(self):
         """Every ``append_interval``: one produce request per live fleet to the broker."""
@@ -70,14 +70,6 @@ class SingleLogStrategy(Strategy):
                 rows = fleet.cut(BROKER, self.env.now, one_way)
                 if rows:
                     self._send(fleet, rows)
-
-    def _expire_retries(self):
-        """Once a second, retries past ``delivery.timeout.ms`` end as info."""
-        while True:
-            yield self.env.timeout(1.0)
-            for fleet in self.fleets:
-                if fleet.pending_retries:
-                    fleet.expire_retries()
 
     # --- produce ----------------------------------------------------------------------
     def _send(self, fleet: ProducerFleet, rows: list[Row]) -> None:
