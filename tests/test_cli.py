@@ -279,3 +279,10 @@ def test_console_script_exit_status(in_tmp):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("geosim: error: bad.yaml:")
+
+
+def test_python_dash_m_geosim_runs_the_command():
+    proc = subprocess.run([sys.executable, "-m", "geosim", "strategies"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "diskless" in proc.stdout and "stretch" in proc.stdout

@@ -1,0 +1,7 @@
+"""``python -m geosim``: the ``geosim`` command."""
+
+import sys
+
+from geosim.cli import main
+
+sys.exit(main())
