@@ -12,14 +12,15 @@ Field paths use dots for mapping keys and ``[i]`` for list items
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+
+from geosim.scenario.annotations import is_model, members, model_tags, strip, union_tags
 
 __all__ = ["NO_VALUE", "ScenarioError", "format_path", "format_value",
            "from_validation_error"]
@@ -158,57 +159,14 @@ _UNIT_WORDS = {"s": "seconds", "duration (s)": "seconds", "bytes": "bytes",
                "size (bytes)": "bytes", "bytes/s": "bytes/s", "rate (bytes/s)": "bytes/s"}
 
 
-def _strip(annotation: Any) -> Any:
-    """Remove ``Annotated[...]`` wrappers and ``None`` from optionals (pydantic adds no
-    location item for either)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [m for m in typing.get_args(annotation) if m is not type(None)]
-        if len(members) == 1:
-            return _strip(members[0])
-    return annotation
-
-
-def _members(annotation: Any) -> list[Any]:
-    annotation = _strip(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return [_strip(m) for m in typing.get_args(annotation) if m is not type(None)]
-    return [annotation]
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def model_tags(model: type[BaseModel]) -> set[str]:
-    """Values of the model's single-valued ``Literal`` fields (its discriminator tags)."""
-    tags = set()
-    for info in model.model_fields.values():
-        annotation = _strip(info.annotation)
-        if typing.get_origin(annotation) is Literal and len(typing.get_args(annotation)) == 1:
-            tags.add(str(typing.get_args(annotation)[0]))
-    return tags
-
-
 def _choose_member(annotation: Any, tag: Any) -> Any:
     """The union member pydantic named ``tag``, or None."""
-    for member in _members(annotation):
-        if _is_model(member) and (tag == member.__name__ or str(tag) in model_tags(member)):
+    for member in members(annotation):
+        if is_model(member) and (tag == member.__name__ or str(tag) in model_tags(member)):
             return member
         if getattr(member, "__name__", None) == tag or str(member) == tag:
             return member
     return None
-
-
-def union_tags(annotation: Any, discriminator: str) -> list[str]:
-    """The allowed values of ``discriminator`` across a union of models."""
-    tags = []
-    for member in _members(annotation):
-        if _is_model(member) and discriminator in member.model_fields:
-            literal = _strip(member.model_fields[discriminator].annotation)
-            tags.extend(str(v) for v in typing.get_args(literal))
-    return tags
 
 
 def _field(model: type[BaseModel], name: Any) -> FieldInfo | None:
@@ -221,7 +179,7 @@ def _field(model: type[BaseModel], name: Any) -> FieldInfo | None:
 
 
 def _element(annotation: Any, index: int) -> Any:
-    annotation = _strip(annotation)
+    annotation = strip(annotation)
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is tuple and args and args[-1] is not Ellipsis:
         return args[index] if index < len(args) else None
@@ -262,9 +220,9 @@ def _walk(loc: tuple, data: Any, model: type[BaseModel], err_type: str) -> _Wher
             current = current[item] if 0 <= item < len(current) else _MISSING
         else:
             current = _MISSING
-        stripped = _strip(annotation)
+        stripped = strip(annotation)
         origin = typing.get_origin(stripped)
-        if _is_model(stripped):
+        if is_model(stripped):
             info = _field(stripped, item)
             where.owner, where.info, where.unknown = stripped, info, info is None
             where.annotation = info.annotation if info is not None else None

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from geosim.scenario.annotations import is_model, is_scalar_dict, members, strip, tag_fields
 from geosim.scenario.checks import check_scenario
 from geosim.scenario.errors import (
     NO_VALUE,
@@ -203,48 +204,6 @@ def load_omb_driver(ref: str, *, base_dir: str | Path | None = None,
     return typing.cast(OmbDriver, model)
 
 
-# --- schema navigation (shared by overrides and checks) --------------------------------------
-
-
-def _strip(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) in (typing.Union, type(int | str)):
-        members = [m for m in typing.get_args(annotation) if m is not type(None)]
-        if len(members) == 1:
-            return _strip(members[0])
-    return annotation
-
-
-def _members(annotation: Any) -> list[Any]:
-    annotation = _strip(annotation)
-    if typing.get_origin(annotation) in (typing.Union, type(int | str)):
-        return [_strip(m) for m in typing.get_args(annotation) if m is not type(None)]
-    return [annotation]
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _is_scalar_dict(annotation: Any) -> bool:
-    """dict[str, scalar]: Kafka configs, placements, broker counts."""
-    annotation = _strip(annotation)
-    if typing.get_origin(annotation) is not dict:
-        return False
-    args = typing.get_args(annotation)
-    return len(args) == 2 and not any(_is_model(m) for m in _members(args[1]))
-
-
-def _tag_fields(model: type[BaseModel]) -> dict[str, set[str]]:
-    out = {}
-    for name, info in model.model_fields.items():
-        literal = _strip(info.annotation)
-        if typing.get_origin(literal) is typing.Literal and len(typing.get_args(literal)) == 1:
-            out[name] = {str(v) for v in typing.get_args(literal)}
-    return out
-
-
 # --- overrides -------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]=\s][^.\[\]=]*)")
@@ -359,7 +318,7 @@ class _Build:
                     current[token] = _plain(self.resolve_ref(token, info.get_default()))
                 if current.get(token) is None:
                     current[token] = _seed(info)
-                if _is_scalar_dict(info.annotation):
+                if is_scalar_dict(info.annotation):
                     rest = key[pos + 1:] if key.startswith(".", pos) else ""
                     if not rest:
                         self.fail(here, f"needs a key after it (in --set {item})")
@@ -371,7 +330,7 @@ class _Build:
                 current = current[token]
                 annotation = info.annotation
                 continue
-            stripped = _strip(annotation)
+            stripped = strip(annotation)
             origin = typing.get_origin(stripped)
             if origin in (list, tuple):
                 if not isinstance(token, int):
@@ -402,15 +361,15 @@ class _Build:
     def _pick_model(self, annotation: Any, current: Any, parts: list[str | int],
                     token: str | int) -> type[BaseModel] | None:
         """The model an override descends into; for a union, chosen by the data's tag."""
-        models = [m for m in _members(annotation) if _is_model(m)]
+        models = [m for m in members(annotation) if is_model(m)]
         if len(models) <= 1:
             return models[0] if models else None
         if isinstance(current, Mapping):
             for model in models:
-                for name, values in _tag_fields(model).items():
+                for name, values in tag_fields(model).items():
                     if str(current.get(name)) in values:
                         return model
-        tags = _tag_fields(models[0])
+        tags = tag_fields(models[0])
         if token in tags:
             return models[0]  # setting the tag itself: every member has that field
         name = next(iter(tags), "kind")
