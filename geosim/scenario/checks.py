@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from geosim.scenario import plugins
 from geosim.scenario import types as unit_types
-from geosim.scenario.errors import NO_VALUE, ScenarioError, format_path
+from geosim.scenario.errors import INLINE, NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
 from geosim.scenario.schema import (
     BrokerCrash,
@@ -34,9 +34,6 @@ from geosim.scenario.schema import (
     Scenario,
     ZoneOutage,
 )
-
-INLINE = "<inline>"
-
 
 _UNIT_VALIDATORS = {
     meta.func

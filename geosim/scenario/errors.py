@@ -22,8 +22,11 @@ from pydantic.fields import FieldInfo
 
 from geosim.scenario.annotations import is_model, members, model_tags, strip, union_tags
 
-__all__ = ["NO_VALUE", "ScenarioError", "format_path", "format_value",
+__all__ = ["INLINE", "NO_VALUE", "ScenarioError", "format_path", "format_value",
            "from_validation_error"]
+
+INLINE = "<inline>"
+"""How a scenario given as a dict (not a file) is named in messages."""
 
 
 class _NoValue:

@@ -20,13 +20,16 @@ geosim does not model is an error, since the user evidently expected it to matte
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from geosim.scenario.errors import ScenarioError, format_value
-from geosim.scenario.schema import OmbDriver, OmbWorkload, WorkloadSpec
+from geosim.scenario.errors import INLINE, ScenarioError, format_value
+from geosim.scenario.omb_files import load_omb
+from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario, WorkloadSpec
 
 __all__ = [
     "CONSUMER_KEYS",
@@ -34,6 +37,7 @@ __all__ = [
     "ConsumerConfig",
     "KafkaKey",
     "ProducerConfig",
+    "client_configs",
     "compression_ratio",
     "describe_default",
     "parse_properties",
@@ -356,7 +360,7 @@ def _layers(driver: OmbDriver, block: str, overrides: Mapping[str, Any] | None,
     """The raw settings in precedence order (lowest first) with their origins."""
     dfile = driver_file or "<driver>"
     dlabel = f"driver {driver_file}" if driver_file else "driver"
-    sfile = scenario_file or "<inline>"
+    sfile = scenario_file or INLINE
     slabel = f"scenario {scenario_file}" if scenario_file else "scenario"
     layers: list[tuple[Mapping[str, Any], _Origin]] = [
         (parse_properties(driver.commonConfig),
@@ -489,6 +493,28 @@ def resolve_consumer_config(driver: OmbDriver, overrides: Mapping[str, Any] | No
         raise ScenarioError(where.file, where.path, expected, value)
     return ConsumerConfig(**values, source=MappingProxyType(sources),
                           ignored=MappingProxyType(ignored))
+
+
+def client_configs(scenario: Scenario, *, source: str = INLINE,
+                   base_dir: str | Path | None = None,
+                   ) -> tuple[ProducerConfig, ConsumerConfig]:
+    """The resolved Kafka producer and consumer settings of a scenario's workload.
+
+    Accepts a Scenario built without the loader too (its driver may still be a
+    reference string, resolved here).
+    """
+    driver = scenario.workload.driver
+    driver_file = None
+    if isinstance(driver, str):
+        driver_file = driver
+        base = Path(base_dir) if base_dir is not None else None
+        driver = typing.cast(OmbDriver, load_omb("driver", driver, base, source,
+                                                 "workload.driver")[0])
+    producer = resolve_producer_config(driver, scenario.workload.producer_config,
+                                       driver_file=driver_file, scenario_file=source)
+    consumer = resolve_consumer_config(driver, scenario.workload.consumer_config,
+                                       driver_file=driver_file, scenario_file=source)
+    return producer, consumer
 
 
 # --- payload compressibility -----------------------------------------------------------------
