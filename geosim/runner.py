@@ -23,6 +23,7 @@ from geosim.cost.usage import CounterSnapshots
 from geosim.metrics.collector import MetricsCollector
 from geosim.metrics.summary import build_summary
 from geosim.scenario.schema import Scenario
+from geosim.scenario.seed import settle_seed
 from geosim.strategies import registry
 from geosim.strategies.base import World
 from geosim.world.faults import FaultInjector, fault_target, fault_window
@@ -75,14 +76,15 @@ def run(scenario: Scenario, seed: int | None = None, *,
         progress: Callable[[float, float], None] | None = None,
         measure_memory: bool = False,
         subscribe: Callable[[Recorder], None] | None = None) -> Result:
-    """Run a scenario once. ``seed`` defaults to ``scenario.simulation.seed``.
+    """Run a scenario once. ``seed`` defaults to ``scenario.simulation.seed``
+    (:func:`~geosim.scenario.seed.settle_seed`).
 
     ``subscribe``, if given, is called with the run's event recorder once the world is
     built and before anything runs, so that probes outside the model (coverage probes of
     ``geosim.testing``, a notebook's own counters) can subscribe to its typed events.
     They are called after the metrics collector for each event.
     """
-    seed = scenario.simulation.seed if seed is None else seed
+    seed = settle_seed(scenario, seed)
     wall_start = time.perf_counter()
     if measure_memory:
         tracemalloc.start()

@@ -18,6 +18,7 @@ from geosim.scenario.loader import (
     scenario_from_dict,
 )
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario
+from geosim.scenario.seed import settle_seed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -300,6 +301,13 @@ def test_override_can_build_a_missing_inline_workload() -> None:
 def test_seed_argument_replaces_the_file_seed(scenario_file: Path) -> None:
     assert load_scenario(scenario_file, seed=42).simulation.seed == 42
     assert load_scenario(scenario_file).simulation.seed == 0
+
+
+def test_settle_seed_an_explicit_seed_wins_else_the_scenarios() -> None:
+    scenario = scenario_from_dict(tiny(), seed=7)
+    assert settle_seed(scenario) == 7
+    assert settle_seed(scenario, 3) == 3
+    assert settle_seed(scenario, 0) == 0  # 0 is a seed, not "unset"
 
 
 def test_override_unknown_field_is_named() -> None:

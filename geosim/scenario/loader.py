@@ -15,6 +15,7 @@ Each step is one module of :mod:`geosim.scenario`; this one chains them:
 ``errors``             :class:`ScenarioError` and pydantic errors translated to it
 ``checks``             cross-field checks, and the strategy plug-ins' own
 ``omb``                Kafka producer/consumer settings from the driver + scenario
+``seed``               the root seed of a run (given, else ``simulation.seed``)
 =====================  ==========================================================
 
 Every problem a user can cause surfaces as one :class:`ScenarioError` whose message is a
