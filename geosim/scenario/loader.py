@@ -1,22 +1,9 @@
 """Loading scenarios: the build pipeline and the public entry points.
 
-The pipeline is::
+The pipeline, each step in its own module of :mod:`geosim.scenario`::
 
-    YAML text --parse--> dict --overrides--> dict --OMB references--> dict
-              --schema (pydantic)--> Scenario --cross-field checks--> Scenario
-
-Each step is one module of :mod:`geosim.scenario`; this one chains them:
-
-=====================  ==========================================================
-``yamlfile``           reading YAML (strict loader, duplicate keys rejected)
-``overrides``          the ``--set`` engine (``faults[0].at=5m``)
-``omb_files``          finding and loading OMB workload/driver files (``omb:`` names)
-``schema``             the pydantic models (fields, units, defaults)
-``errors``             :class:`ScenarioError` and pydantic errors translated to it
-``checks``             cross-field checks, and the strategy plug-ins' own
-``omb``                Kafka producer/consumer settings from the driver + scenario
-``seed``               the root seed of a run (given, else ``simulation.seed``)
-=====================  ==========================================================
+    YAML text --yamlfile--> dict --overrides (--set)--> dict --omb_files (OMB references)-->
+      dict --schema (pydantic)--> Scenario --checks (cross-field)--> Scenario
 
 Every problem a user can cause surfaces as one :class:`ScenarioError` whose message is a
 single line naming the file, the field path, the value and what was expected. The
@@ -25,8 +12,8 @@ replaced by the parsed files, so :func:`dump_scenario` writes a complete "resolv
 scenario" (canonical units, every default filled in) that reloads to an equal object.
 
 The names callers use (``read_yaml``, ``load_omb_workload``, ``load_omb_driver``,
-``bundled_omb_files``, ``BUNDLED_OMB_DIR``, ``client_configs``, ``check_scenario``) stay
-importable from here.
+``bundled_omb_files``, ``BUNDLED_OMB_DIR``, ``client_configs``, ``check_scenario``) are
+importable from here; where each is defined is listed in :mod:`geosim.scenario`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ and then the scenario on top::
 Keys a driver sets that geosim does not model (``bootstrap.servers``,
 ``max.partition.fetch.bytes``...) are kept in ``ignored``; a key the *scenario* sets that
 geosim does not model is an error, since the user evidently expected it to matter.
+
+:func:`client_configs` gives both records for a Scenario (loading its driver file if it is
+still a reference); the files themselves are found and read by
+:mod:`geosim.scenario.omb_files`.
 """
 
 from __future__ import annotations
