@@ -203,7 +203,7 @@ def _choose_member(annotation: Any, tag: Any) -> Any:
 
 def union_tags(annotation: Any, discriminator: str) -> list[str]:
     """The allowed values of ``discriminator`` across a union of models."""
-    tags = []
+    tags: list[str] = []
     for member in _members(annotation):
         if _is_model(member) and discriminator in member.model_fields:
             literal = _strip(member.model_fields[discriminator].annotation)
