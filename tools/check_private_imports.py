@@ -67,6 +67,7 @@ def violations(path: Path, base: Path, root: str) -> Iterator[tuple[int, str]]:
     importer_package = importer if is_package else importer.rpartition(".")[0]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in ast.walk(tree):
+        targets: list[tuple[str, str | None]]  # (module, imported name or None)
         if isinstance(node, ast.Import):
             targets = [(alias.name, None) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
