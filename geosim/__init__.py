@@ -5,7 +5,7 @@ The public entry points are :func:`geosim.load_scenario` (describe),
 lazily so that ``import geosim.core`` stays light.
 """
 
-__version__ = "0.1.0"
+from geosim.version import __version__
 
 __all__ = ["Result", "__version__", "load_scenario", "run"]
 

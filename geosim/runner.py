@@ -12,7 +12,6 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from geosim import __version__
 from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
@@ -26,6 +25,7 @@ from geosim.scenario.schema import Scenario
 from geosim.scenario.seed import settle_seed
 from geosim.strategies import registry
 from geosim.strategies.base import World
+from geosim.version import __version__
 from geosim.world.faults import FaultInjector, fault_target, fault_window
 from geosim.world.network import Network
 from geosim.world.topology import Topology

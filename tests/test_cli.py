@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from geosim import cli, runner
+from geosim.cli import progress as cli_progress
+from geosim.cli import strategies as cli_strategies
 from geosim.output import writer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,7 +196,8 @@ def test_strategies_format(capsys, monkeypatch):
     class Mirror:
         description = "asynchronous mirroring between clusters"
 
-    monkeypatch.setattr(cli, "strategy_registry", lambda: {"quorum": Quorum, "mm2": Mirror})
+    monkeypatch.setattr(cli_strategies, "strategy_registry",
+                        lambda: {"quorum": Quorum, "mm2": Mirror})
     status, out, _ = geosim(capsys, "strategies")
     assert status == 0
     assert out.splitlines() == ["mm2     asynchronous mirroring between clusters",
@@ -212,7 +216,7 @@ class FakeClock:
 
 def test_progress_bar_appears_only_after_the_delay():
     clock, stream = FakeClock(), io.StringIO()
-    progress = cli.ProgressBar(stream, delay_s=2.0, clock=clock)
+    progress = cli_progress.ProgressBar(stream, delay_s=2.0, clock=clock)
     clock.now = 1.9
     progress(10.0, 100.0)
     assert progress.bar is None and stream.getvalue() == ""
@@ -231,7 +235,7 @@ def test_short_run_shows_no_progress(capsys, in_tmp):
 
 
 def test_slow_run_shows_progress_unless_disabled(capsys, in_tmp, monkeypatch):
-    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)  # every run counts as slow
+    monkeypatch.setattr(cli_progress, "PROGRESS_DELAY_S", 0.0)  # every run counts as slow
     status, _, err = geosim(capsys, "run", str(QUICKSTART), *SHORT, "--out", "o")
     assert status == 0 and "simulated:" in err and "/50 s" in err
     for disable in (["--no-progress"], ["--quiet"], ["--set", "simulation.progress=false"]):
@@ -286,3 +290,20 @@ def test_python_dash_m_geosim_runs_the_command():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "diskless" in proc.stdout and "stretch" in proc.stdout
+
+
+def test_python_dash_m_geosim_help(monkeypatch):
+    """``python -m geosim --help`` and ``python -m geosim.cli --help`` print the command's
+    help, the same as the ``geosim`` console script's parser."""
+    env = {**os.environ, "COLUMNS": "100"}
+    monkeypatch.setenv("COLUMNS", "100")
+    expected = cli.build_parser().format_help()
+    for module in ("geosim", "geosim.cli"):
+        proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert (proc.returncode, proc.stderr) == (0, ""), module
+        assert proc.stdout == expected, module
+    assert expected.startswith("usage: geosim ")
+    listed = [line.split()[0] for line in expected.splitlines() if line.startswith("    ")
+              and not line.startswith("     ")]
+    assert listed == ["run", "validate", "cost", "strategies", "sweep", "compare"]

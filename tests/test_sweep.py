@@ -286,7 +286,7 @@ def test_cli_sweep_and_rerun(capsys, tmp_path):
 
 
 def test_module_entry_point_reports_sweep_errors_as_user_errors(tmp_path):
-    """``python -m geosim.cli`` runs cli.py as __main__; sweep errors still exit 2."""
+    """``python -m geosim.cli`` (geosim/cli/__main__.py): sweep errors still exit 2."""
     import subprocess
     import sys
 

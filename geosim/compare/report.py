@@ -275,10 +275,10 @@ def write_report(results: Mapping[str, Any], out_dir: str | Path, *,
     """Write the report directory for ``{variant: Result}`` atomically; return its path."""
     from geosim.output import compare_plots
     from geosim.output.plots import save
-    from geosim.output.writer import _make_parents, _replace_dir, write_results
+    from geosim.output.writer import make_parents, replace_directory, write_results
 
     target = Path(out_dir).absolute()
-    _make_parents(target.parent)
+    make_parents(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         tmp.mkdir()
@@ -292,7 +292,7 @@ def write_report(results: Mapping[str, Any], out_dir: str | Path, *,
         if plots:
             save(compare_plots.comparison_chart(results), tmp / "comparison.png")
             save(compare_plots.latency_cdf_comparison(results), tmp / "latency.png")
-        _replace_dir(tmp, target)
+        replace_directory(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

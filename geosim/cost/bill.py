@@ -221,8 +221,8 @@ def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
         label = "inter-region" if cls == INTER_REGION else "inter-zone"
         suffix = {0: ", not billed", 2: ", billed in each direction"}.get(sides, "")
         default = book.get(key)
-        priced = [book.get(key, c.region) for c in items]
-        if default is None or any(p is None for p in priced):
+        priced = [price for c in items if (price := book.get(key, c.region)) is not None]
+        if default is None or len(priced) < len(items):
             lines.append(_line("network", f"{label} {purpose} ({format_bytes(total)}{suffix})",
                                total, "bytes", key, None))
             continue

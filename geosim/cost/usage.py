@@ -111,7 +111,13 @@ class CounterSnapshots:
             if t <= 0:
                 self.taken[t] = Snapshot(t, {}, {})
                 continue
-            env.timeout(t - env.now).callbacks.append(lambda _e, t=t: self._take(t))
+            env.timeout(t - env.now).callbacks.append(self._taker(t))
+
+    def _taker(self, t: float) -> Callable[[simpy.Event], None]:
+        """The timeout callback that snapshots the counters as of time ``t``."""
+        def take(_event: simpy.Event) -> None:
+            self._take(t)
+        return take
 
     def _take(self, t: float) -> None:
         counts, counters = self._read()

@@ -468,7 +468,7 @@ class ObjectAvailability:
             self._drop_cohort_if_empty(cohort)
             return
         due = rows[:, _DUE:] <= now
-        any_due = due.any(axis=1)
+        any_due = np.any(due, axis=1)
         if not any_due.any():
             return
         state = self._state

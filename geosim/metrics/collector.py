@@ -24,8 +24,9 @@ pruned or bounded (see the modules above).
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from geosim.core.events import (
     Recorder,
     RegionState,
     RowsTruncated,
+    Subscriber,
     TranslationAvailable,
 )
 from geosim.metrics.availability import ObjectAvailability
@@ -75,7 +77,7 @@ def add_latencies(histograms: list[LatencyHistogram], bounds: list[float], t: fl
     window, to the histogram of the phase each window starts in. Consecutive rows with
     the same window (rows cut at one flush: a writer's object carries one per broker) are
     added as one spread."""
-    first = last = None
+    first = last = math.nan  # equal to no row's window
     weight = 0
     for row in rows:
         if row.send_first == first and row.send_last == last:
@@ -95,6 +97,15 @@ class _Region:
                  "info_records", "delivered_records", "delivered_bytes", "offered_records",
                  "offered_bytes", "offered_seen", "first_ack", "first_delivery", "last_ack",
                  "longest_gap", "any_ack")
+    # The live series columns (SERIES but availability), set from the series by name.
+    acked_records: array
+    acked_bytes: array
+    failed_records: array
+    info_records: array
+    delivered_records: array
+    delivered_bytes: array
+    offered_records: array
+    offered_bytes: array
 
     def __init__(self, name: str, series: BinnedSeries):
         self.name = name
@@ -144,6 +155,8 @@ class MetricsCollector:
             regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
         self.checks = ConsistencyChecker(window=check_window)
         self.partitions = PartitionLoss()
+        kind: type
+        handler: Subscriber
         for kind, handler in ((ProduceAcked, self.partitions.on_acked),
                               (PartitionChanged, self.partitions.on_partition),
                               (RowsTruncated, self.partitions.on_truncated),
@@ -358,7 +371,7 @@ class MetricsCollector:
         return {"producers": producers, "consumers": consumers}
 
     def _frame(self, bins: dict[str, dict[str, np.ndarray]], nbins: int,
-               extra: list[tuple[str, str, np.ndarray]] = ()) -> pd.DataFrame:
+               extra: Sequence[tuple[str, str, np.ndarray]] = ()) -> pd.DataFrame:
         starts = np.arange(nbins) * self.series.bin_width
         t_parts, region_parts, metric_parts, value_parts = [], [], [], []
         for name, metric, values in extra:

@@ -157,10 +157,10 @@ def merge(a: tuple[LossReport, UnavailabilityReport],
                       max(la.rpo_seconds, lb.rpo_seconds), dict(sorted(lost.items())),
                       la.untracked_records + lb.untracked_records)
     regions = dict(ua.by_region)
-    for region, v in ub.by_region.items():
-        e = regions.setdefault(region, RegionUnavailability())
-        regions[region] = RegionUnavailability(e.records + v.records, e.bytes + v.bytes,
-                                               max(e.max_seconds, v.max_seconds))
+    for region, w in ub.by_region.items():
+        u = regions.setdefault(region, RegionUnavailability())
+        regions[region] = RegionUnavailability(u.records + w.records, u.bytes + w.bytes,
+                                               max(u.max_seconds, w.max_seconds))
     unavailable = UnavailabilityReport(
         ua.records + ub.records, ua.bytes + ub.bytes, union_intervals(ua.intervals + ub.intervals),
         max(ua.max_seconds, ub.max_seconds), ua.open_records + ub.open_records,

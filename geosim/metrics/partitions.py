@@ -81,9 +81,9 @@ class PartitionTimeline:
             self._moved.add(p)
 
     def on_acked(self, ev: ProduceAcked) -> None:
-        if self._client is not None or not self._moved:
+        fault = self._fault  # set whenever a partition moved
+        if self._client is not None or not self._moved or fault is None:
             return
-        fault = self._fault
         for row in ev.rows:
             if row.partition in self._moved and row.send_first >= fault:
                 self._client = ev.t

@@ -160,5 +160,5 @@ def _fault(fault: Any) -> dict[str, Any]:
 
 
 def _installed_version() -> str:
-    from geosim import __version__
+    from geosim.version import __version__
     return __version__

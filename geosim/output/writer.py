@@ -43,13 +43,13 @@ def write_results(result: Any, out_dir: str | os.PathLike[str], *,
     it was (absent, or the previous results) and the error propagates.
     """
     target = Path(out_dir).absolute()
-    created = _make_parents(target.parent)
+    created = make_parents(target.parent)
     # A hidden sibling, created with mkdir so it gets the usual umask permissions.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         tmp.mkdir()
         _write_all(result, tmp, plots=plots)
-        _replace_dir(tmp, target)
+        replace_directory(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_empty(created)
@@ -146,8 +146,12 @@ def _write_text(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _make_parents(directory: Path) -> list[Path]:
-    """Create ``directory`` and missing ancestors; return those created, deepest first."""
+def make_parents(directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing ancestors; return those created, deepest first.
+
+    The returned list lets a writer that fails remove what it created (see
+    :func:`write_results`); an existing ``directory`` gives ``[]``.
+    """
     missing = []
     for candidate in (directory, *directory.parents):
         if candidate.exists():
@@ -165,11 +169,14 @@ def _remove_empty(directories: list[Path]) -> None:
             return
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` onto ``target``; an existing target is swapped out, then removed.
+def replace_directory(new: Path, target: Path) -> None:
+    """Move the directory ``new`` onto ``target``, replacing an existing directory.
 
-    POSIX cannot rename a directory over a non-empty one, so replacing takes two
-    renames; if the second fails the previous results are put back.
+    The last step of an atomic write: build everything in a sibling of ``target``, then
+    call this. POSIX cannot rename a directory over a non-empty one, so an existing
+    target is swapped out, then removed; if the second rename fails the previous results
+    are put back. A ``target`` that exists and is not a directory raises
+    :class:`NotADirectoryError`.
     """
     if not target.exists() and not target.is_symlink():
         os.replace(new, target)

@@ -71,7 +71,7 @@ def model_tags(model: type[BaseModel]) -> set[str]:
 
 def union_tags(annotation: Any, discriminator: str) -> list[str]:
     """The allowed values of ``discriminator`` across a union of models."""
-    tags = []
+    tags: list[str] = []
     for member in members(annotation):
         if is_model(member) and discriminator in member.model_fields:
             literal = strip(member.model_fields[discriminator].annotation)

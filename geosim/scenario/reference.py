@@ -121,8 +121,9 @@ class _Renderer:
                 names: list[str] = []
                 disc = (node.get("discriminator") or {}).get("propertyName")
                 for option in node[key]:
-                    if _ref_name(option):
-                        names.append(_ref_name(option))
+                    ref = _ref_name(option)
+                    if ref:
+                        names.append(ref)
                     else:
                         inner, inner_disc = self._union_refs(option)
                         names.extend(inner)
@@ -146,7 +147,7 @@ class _Renderer:
             if key in node:
                 parts = [self._type(option) for option in node[key]]
                 return " or ".join(dict.fromkeys(parts))
-        kind = node.get("type")
+        kind = node.get("type") or "any"
         if kind == "array":
             if "prefixItems" in node:
                 items = [self._type(item) for item in node["prefixItems"]]
@@ -158,7 +159,7 @@ class _Renderer:
                 return "mapping of string to " + self._type(value)
             return "mapping"
         return {"number": "number", "integer": "integer", "string": "string",
-                "boolean": "boolean", "null": "null"}.get(kind, kind or "any")
+                "boolean": "boolean", "null": "null"}.get(kind, kind)
 
     def _unit(self, node: dict) -> str:
         unit = node.get("unit")

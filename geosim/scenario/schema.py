@@ -11,7 +11,7 @@ them by ``python -m geosim.scenario.reference``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field
 
@@ -69,7 +69,10 @@ def strategy_union() -> Any:
     return Annotated[Union[specs], Field(discriminator="name")]  # noqa: UP007
 
 
-StrategySpec = strategy_union()
+if TYPE_CHECKING:  # statically, a strategy block is what every plug-in's spec derives from
+    StrategySpec = StrategySpecBase
+else:
+    StrategySpec = strategy_union()
 
 
 class Scenario(Model):
@@ -104,7 +107,9 @@ def _rebuild() -> None:
     StrategySpec = strategy_union()
     specs = tuple(p.spec for p in plugins.plugins().values())
     info = Scenario.model_fields["strategy"]
-    info.annotation = Union[specs] if len(specs) > 1 else specs[0]  # noqa: UP007
+    # A typing form, not a class: pydantic declares FieldInfo.annotation as type[Any].
+    annotation: Any = Union[specs] if len(specs) > 1 else specs[0]  # noqa: UP007
+    info.annotation = annotation
     info.discriminator = "name" if len(specs) > 1 else None
     Scenario.model_rebuild(force=True)
 

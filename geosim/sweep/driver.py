@@ -43,7 +43,7 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
     skipped)`` is called once before executing, ``on_outcome`` after each run is saved.
     The executor is closed on return.
     """
-    from geosim import __version__
+    from geosim.version import __version__
 
     store = SweepStore(out_dir)
     store.open()

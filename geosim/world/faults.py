@@ -4,16 +4,88 @@ Faults act only through the components' fault APIs (``fail_region``/``recover_re
 the network's ``set_down``/``partition``/``degrade``, the metadata store's reachability
 and loss) and the strategy's hooks for the processes of a zone. Overlapping faults
 compose: a zone is up only when no active fault holds it (or its region) down.
+
+What the injector needs is stated here as protocols, so that this module imports
+neither the strategies nor the components: a strategy is a :class:`FaultTarget`
+(:class:`geosim.strategies.base.Strategy` is one), and the world it acts on is a
+:class:`FaultedWorld` (:class:`geosim.strategies.base.World` is one).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Protocol
 
+from geosim.core.context import Context
 from geosim.core.events import FaultEnded, FaultStarted, RegionState
 from geosim.scenario import schema
-from geosim.strategies.base import Strategy, World
-from geosim.world.network import Degradation
+from geosim.world.network import Degradation, Network
+from geosim.world.topology import Topology
+
+
+class FaultTarget(Protocol):
+    """The hooks a fault calls on the strategy, after the shared components changed."""
+
+    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+        """All processes of ``zone`` stop (``up=False``) or restart; ``destroyed``: its
+        region was destroyed."""
+
+    def crash_brokers(self, zone: str, count: int, up: bool) -> None:
+        """``count`` brokers of ``zone`` crash (``up=False``) or restart."""
+
+    def crash_clients(self, clients: str, zone: str, up: bool) -> None:
+        """The producers, consumers or ``all`` clients of ``zone`` crash or restart."""
+
+    def unclean_election(self) -> None:
+        """An operator forces leaders onto any live replica."""
+
+    def connectivity_changed(self) -> None:
+        """A partition or brownout started or ended."""
+
+
+class FaultableObjectStore(Protocol):
+    """The object store's fault API (:class:`geosim.components.object_store.ObjectStore`)."""
+
+    def fail_region(self, region: str, *, destroy: bool = False) -> None: ...
+
+    def recover_region(self, region: str) -> None: ...
+
+    def wake_readers(self) -> None: ...
+
+    def set_slowdown(self, region: str | None, factor: float | None) -> None: ...
+
+    def pause_replication(self, paused: bool) -> None: ...
+
+
+class FaultableMetadataStore(Protocol):
+    """The metadata store's fault API
+    (:class:`geosim.components.metadata_store.MetadataStore`)."""
+
+    def set_lost(self, lost: bool) -> None: ...
+
+    def on_topology_change(self) -> None: ...
+
+
+class FaultedWorld(Protocol):
+    """The shared infrastructure faults act on (read-only members)."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+    @property
+    def scenario(self) -> schema.Scenario: ...
+
+    @property
+    def topology(self) -> Topology: ...
+
+    @property
+    def network(self) -> Network: ...
+
+    @property
+    def object_store(self) -> FaultableObjectStore: ...
+
+    @property
+    def metadata(self) -> FaultableMetadataStore: ...
 
 
 def fault_target(fault) -> str:
@@ -35,7 +107,7 @@ def fault_window(fault) -> tuple[float, float]:
 class FaultInjector:
     """Applies a scenario's fault timeline to a built world and strategy."""
 
-    def __init__(self, world: World, strategy: Strategy):
+    def __init__(self, world: FaultedWorld, strategy: FaultTarget):
         self.world = world
         self.strategy = strategy
         self.env = world.ctx.env

@@ -1,4 +1,4 @@
-"""``geosim sweep``: the command line of :mod:`geosim.sweep`.
+"""``geosim sweep``: run a scenario over a grid of fields and seeds (:mod:`geosim.sweep`).
 
 ::
 
@@ -18,31 +18,26 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from geosim.cli import UserError, _load, check_writable
+from geosim.cli.common import (
+    UserError,
+    add_scenario_arguments,
+    check_writable,
+    parse_jobs,
+    scenario_from_args,
+)
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") \
-            from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def add_sweep_command(commands: Any, scenario_args: Any) -> None:
+def add_sweep_command(commands: Any) -> None:
     """Register ``sweep`` on the ``geosim`` sub-command parser."""
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of fields and seeds")
-    scenario_args(sweep)
+    add_scenario_arguments(sweep)
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="a factor: a scenario field (dotted path, as --set) and its "
                        "values (repeatable; runs are the cartesian product)")
     sweep.add_argument("--seeds", metavar="RANGE", help="seeds, e.g. 1-20 or 1,3,5-7 "
                        "(default: the scenario's simulation.seed)")
     where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+    where.add_argument("--jobs", type=parse_jobs, default=1, metavar="N",
                        help="local worker processes (default 1)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="run on this Dask distributed cluster")
@@ -54,6 +49,7 @@ def add_sweep_command(commands: Any, scenario_args: Any) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    """Plan the sweep, run the runs not yet stored, write the tables; 1 if a run failed."""
     from geosim.scenario.errors import ScenarioError
     from geosim.sweep.driver import run_sweep
     from geosim.sweep.executors import ExecutorError, make_executor
@@ -64,7 +60,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None
     except GridError as exc:
         raise UserError(str(exc)) from None
-    scenario = _load(args)  # file-level problems, reported as `geosim run` does
+    scenario = scenario_from_args(args)  # file-level problems, reported as `geosim run` does
     try:
         specs = plan(args.file, factors, seeds, args.overrides)
     except ScenarioError as exc:

@@ -1,4 +1,5 @@
-"""``geosim compare``: the command line of :mod:`geosim.compare`.
+"""``geosim compare``: one scenario under several strategies, side by side
+(:mod:`geosim.compare`).
 
 ::
 
@@ -17,21 +18,26 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from geosim.cli import UserError, _seed, check_writable
-from geosim.sweep.cli import _jobs
+from geosim.cli.common import (
+    UserError,
+    add_scenario_arguments,
+    check_writable,
+    parse_jobs,
+    parse_seed,
+)
 
 
-def add_compare_command(commands: Any, scenario_args: Any) -> None:
+def add_compare_command(commands: Any) -> None:
     """Register ``compare`` on the ``geosim`` sub-command parser."""
     compare = commands.add_parser("compare", help="run a scenario under several strategies "
                                   "and write a side-by-side report")
-    scenario_args(compare)
+    add_scenario_arguments(compare)
     compare.add_argument("--strategies", required=True, metavar="NAME,NAME,...",
                          help="variants to compare: entries of the scenario's compare: "
                          "block, or its own strategy's name")
-    compare.add_argument("--seed", type=_seed, help="root random seed "
+    compare.add_argument("--seed", type=parse_seed, help="root random seed "
                          "(default: the scenario's simulation.seed)")
-    compare.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+    compare.add_argument("--jobs", type=parse_jobs, default=1, metavar="N",
                          help="run variants in N local processes (default 1)")
     compare.add_argument("--out", metavar="DIR", help="report directory "
                          "(default: results/<scenario name>/compare-seed-<n>/)")
@@ -41,6 +47,7 @@ def add_compare_command(commands: Any, scenario_args: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    """Resolve the variants, run them, write the report directory; print its path."""
     from geosim.compare.report import run_variants, write_report
     from geosim.compare.variants import parse_names, resolve_variants
     from geosim.scenario.errors import ScenarioError

@@ -1,0 +1,87 @@
+"""What every ``geosim`` sub-command shares: the one-line user error, the argument parser
+that raises it, argument types, loading the scenario named on the command line and
+checking that an output directory can be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any, NoReturn
+
+PROG = "geosim"
+
+
+class UserError(Exception):
+    """A mistake in the user's input; reported as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and raise :class:`UserError`."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix(PROG).strip()
+        raise UserError(f"{command}: {message}" if command else message)
+
+
+def parse_seed(text: str) -> int:
+    """A root random seed (``--seed``): a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") \
+            from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def parse_jobs(text: str) -> int:
+    """A number of worker processes (``--jobs``): a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_scenario_arguments(sub: argparse.ArgumentParser) -> None:
+    """The scenario file and its ``--set`` overrides, common to the commands that load one."""
+    sub.add_argument("file", metavar="FILE", help="scenario YAML file")
+    sub.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="override a scenario field by its dotted "
+                     "path, e.g. simulation.duration=10m (repeatable)")
+
+
+def scenario_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
+    """The scenario of ``args.file`` with ``--set`` overrides; user errors as UserError."""
+    from geosim.scenario.errors import ScenarioError
+    from geosim.scenario.loader import load_scenario
+
+    path = Path(args.file)
+    if not path.is_file():
+        reason = "is a directory" if path.is_dir() else "no such file"
+        raise UserError(f"{args.file}: {reason}")
+    try:
+        return load_scenario(path, args.overrides, seed=seed)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"{args.file}: {exc.strerror or exc}") from None
+
+
+def check_writable(out_dir: Path) -> None:
+    """Raise :class:`UserError` unless ``out_dir`` could be created or replaced."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a directory")
+    ancestor = out_dir.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserError(f"--out {out_dir}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out_dir}: {ancestor} is not writable")

@@ -1,0 +1,62 @@
+"""``geosim run``: run one scenario, print its summary table and write its results.
+
+::
+
+    geosim run FILE [--seed N] [--out DIR] [--set KEY=VALUE ...] [--no-progress] [--quiet]
+
+The output directory is checked before the run starts and written only after it has
+finished (atomically, by :func:`geosim.output.writer.write_results`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from geosim.cli.common import (
+    UserError,
+    add_scenario_arguments,
+    check_writable,
+    parse_seed,
+    scenario_from_args,
+)
+from geosim.cli.progress import run_with_progress
+
+
+def add_run_command(commands: Any) -> None:
+    """Register ``run`` on the ``geosim`` sub-command parser."""
+    run = commands.add_parser("run", help="run a scenario and write its results")
+    add_scenario_arguments(run)
+    run.add_argument("--seed", type=parse_seed, help="root random seed "
+                     "(default: the scenario's simulation.seed)")
+    run.add_argument("--out", metavar="DIR", help="results directory "
+                     "(default: results/<scenario name>/seed-<n>/)")
+    run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    run.add_argument("--quiet", action="store_true",
+                     help="print only the results path (no table, no progress bar)")
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``args.file``; print the summary table (unless ``--quiet``) and the results path."""
+    from geosim.output.table import format_summary
+    from geosim.output.writer import write_results
+
+    scenario = scenario_from_args(args, seed=args.seed)
+    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    out_dir = Path(args.out) if args.out else Path("results") / scenario.name / f"seed-{seed}"
+    check_writable(out_dir)
+
+    result = run_with_progress(
+        scenario, seed, not (args.no_progress or args.quiet) and scenario.simulation.progress)
+
+    if not args.quiet:
+        print(format_summary(result.summary), file=out)
+    try:
+        path = write_results(result, out_dir)
+    except OSError as exc:
+        raise UserError(f"--out {out_dir}: cannot write results: "
+                        f"{exc.strerror or exc}") from None
+    print(f"results: {path}" if not args.quiet else str(path), file=out)
+    return 0
