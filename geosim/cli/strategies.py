@@ -4,10 +4,7 @@ the first line of each one's description."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, TextIO
-
-from geosim.cli.common import PROG
 
 
 def add_strategies_command(commands: Any) -> None:
@@ -16,21 +13,16 @@ def add_strategies_command(commands: Any) -> None:
     strategies.set_defaults(handler=cmd_strategies)
 
 
-def strategy_registry() -> dict[str, type] | None:
-    """The registered strategies by name, or None if the registry is not available."""
-    try:
-        from geosim.strategies import registry
-    except ImportError:
-        return None
-    return registry()
+def strategy_registry() -> dict[str, Any]:
+    """The strategy plug-ins by name (each with its ``description``); no model is imported."""
+    from geosim.scenario.plugins import plugins
+
+    return plugins()
 
 
 def cmd_strategies(args: argparse.Namespace, out: TextIO) -> int:
     """Print ``name  description`` per strategy, sorted by name."""
     registered = strategy_registry()
-    if registered is None:
-        print(f"{PROG}: no strategy registry in this build", file=sys.stderr)
-        return 1
     width = max((len(name) for name in registered), default=0)
     for name in sorted(registered):
         description = (getattr(registered[name], "description", "") or "").strip()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -61,8 +61,6 @@ class StrategyPlugin:
     probes: tuple[str, ...] = ()
     helpers: tuple[str, ...] = ()
     reference: str | None = None
-    # Where the plug-in was found (an entry point's value, or "registered"): for messages.
-    origin: str = field(default="registered", compare=False)
 
     def __post_init__(self) -> None:
         declared = self.spec.model_fields["name"].default

@@ -58,12 +58,18 @@ from geosim.scenario.sections import (
 from geosim.scenario.types import described
 
 
-def strategy_union() -> Any:
-    """The annotation of ``Scenario.strategy``: the registered specs by ``name``."""
+def _specs() -> tuple:
+    """The registered plug-ins' spec models."""
     specs = tuple(p.spec for p in plugins.plugins().values())
     if not specs:
         raise RuntimeError("no strategy plug-in is installed (entry-point group "
                            f"{plugins.ENTRY_POINT_GROUP}); reinstall geosim")
+    return specs
+
+
+def strategy_union() -> Any:
+    """The annotation of ``Scenario.strategy``: the registered specs by ``name``."""
+    specs = _specs()
     if len(specs) == 1:
         return specs[0]
     return Annotated[Union[specs], Field(discriminator="name")]  # noqa: UP007
@@ -105,7 +111,7 @@ def _rebuild() -> None:
     """A plug-in was registered or removed: the strategy union follows."""
     global StrategySpec
     StrategySpec = strategy_union()
-    specs = tuple(p.spec for p in plugins.plugins().values())
+    specs = _specs()
     info = Scenario.model_fields["strategy"]
     # A typing form, not a class: pydantic declares FieldInfo.annotation as type[Any].
     annotation: Any = Union[specs] if len(specs) > 1 else specs[0]  # noqa: UP007

@@ -33,8 +33,7 @@ class Strategy:
     fault injector after the shared components (network, storage, metadata) changed.
     """
 
-    name: ClassVar[str]
-    description: ClassVar[str]
+    name: ClassVar[str]  # its plug-in's name; the description is the plug-in's
 
     def __init__(self, world: World):
         self.world = world

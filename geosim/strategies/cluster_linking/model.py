@@ -16,8 +16,6 @@ from geosim.strategies.cross_cluster import CrossClusterStrategy
 
 class ClusterLinkingStrategy(CrossClusterStrategy):
     name: ClassVar[str] = "cluster-linking"
-    description: ClassVar[str] = ("independent clusters linked by Cluster Linking: "
-                                  "offset-preserving mirror topics, consumer offset sync")
 
 
 __all__ = ["ClusterLinkingStrategy"]

@@ -142,9 +142,6 @@ class DisklessStrategy(Strategy):
     """Zone-local stateless brokers writing objects, offsets in the metadata store."""
 
     name: ClassVar[str] = "diskless"
-    description: ClassVar[str] = ("stateless zone-local brokers writing to object storage "
-                                  "(Bufstream, WarpStream); one replicated bucket or a "
-                                  "write quorum of regional buckets")
 
     def __init__(self, world: World):
         super().__init__(world)

@@ -16,8 +16,6 @@ from geosim.strategies.cross_cluster import CrossClusterStrategy
 
 class MirrorMaker2Strategy(CrossClusterStrategy):
     name: ClassVar[str] = "mirrormaker2"
-    description: ClassVar[str] = ("independent clusters linked by MirrorMaker 2 flows: "
-                                  "remote topics, offset syncs, checkpoints, failover")
 
 
 __all__ = ["MirrorMaker2Strategy"]

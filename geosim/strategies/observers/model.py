@@ -16,8 +16,6 @@ from geosim.strategies.kafka_cluster import KafkaClusterStrategy
 
 class ObserversStrategy(KafkaClusterStrategy):
     name: ClassVar[str] = "observers"
-    description: ClassVar[str] = ("stretch cluster plus asynchronous observer replicas "
-                                  "and automatic observer promotion (Confluent MRC)")
     with_observers: ClassVar[bool] = True
 
 

@@ -15,8 +15,6 @@ from geosim.strategies.kafka_cluster import KafkaClusterStrategy
 
 class StretchStrategy(KafkaClusterStrategy):
     name: ClassVar[str] = "stretch"
-    description: ClassVar[str] = ("one Kafka cluster stretched over regions: rack-aware "
-                                  "replicas, synchronous ISR replication, a KRaft quorum")
 
 
 __all__ = ["StretchStrategy"]
