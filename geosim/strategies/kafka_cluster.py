@@ -43,11 +43,11 @@ from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
 from geosim.core.events import BrokerFenced, PartitionChanged, Row, RowsTruncated
 from geosim.kafka.config import BrokerConfig, resolve_broker_config
+from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
 from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
 from geosim.scenario.omb import topic_config
 from geosim.strategies.base import Strategy, World
-from geosim.strategies.idempotence import PartitionLog
 
 ACK_BYTES = 128
 FETCH_REQUEST_BYTES = 64          # per fetch request, plus per partition below
