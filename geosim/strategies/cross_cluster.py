@@ -56,9 +56,9 @@ from geosim.clients.producer import ProducerFleet
 from geosim.components.metadata_store import MetadataStore, defaults_for, place_voters
 from geosim.core.events import FailedBack, FailedOver, MirrorLag, Row, TranslationAvailable
 from geosim.kafka.mirror_config import MirrorConfig, resolve_mirror_config
+from geosim.kafka.regional import ClusterScope, RegionalCluster
 from geosim.scenario.schema import MetadataSpec, VoterSpec
 from geosim.strategies.base import Strategy, World
-from geosim.strategies.kafka_cluster import ClusterScope, KafkaClusterStrategy
 
 FETCH_REQUEST_BYTES = 64
 FETCH_PARTITION_BYTES = 32
@@ -68,24 +68,6 @@ LAG_SAMPLE = 1.0              # s between lag samples (and delivery snapshots)
 MONITOR = 0.5                 # s between checks for unreachable clusters
 RETRY_BACKOFF = 0.1           # the task producer's retry.backoff.ms (Kafka default 100)
 RETRY_BACKOFF_MAX = 1.0       # retry.backoff.max.ms (Kafka default 1000)
-
-
-class RegionalCluster(KafkaClusterStrategy):
-    """One independent cluster: the Kafka model inside one region."""
-
-    name: ClassVar[str] = "regional-cluster"
-    description: ClassVar[str] = "one cluster of a cross-cluster strategy"
-
-    def __init__(self, world: World, scope: ClusterScope):
-        super().__init__(world, scope)
-        self.region = scope.name  # a cluster is named by its region
-
-    # The strategy owning the clusters applies client faults once, to its live clients.
-    def client_fleets(self) -> list:
-        return []
-
-    def client_groups(self) -> list:
-        return []
 
 
 @dataclass
@@ -200,7 +182,7 @@ class MirrorFlow:
             asked = {zone: by_zone[zone] for zone in trips}
             batch = self._collect(asked)
             if not any(batch.values()):
-                events = [e for z in trips if (e := source.appended_event(z)) is not None]
+                events = [e for z in trips if (e := source.produce.appended_event(z)) is not None]
                 yield env.any_of(events + [env.timeout(cfg.fetch_max_wait)])
                 batch = self._collect(asked)
             slowest = 0.0
@@ -252,7 +234,7 @@ class MirrorFlow:
             share = max(budget // max(len(items), 1), 1)
             rows: list[Row] = []
             for i in items:
-                rows += self.source.committed_rows(i, self.parts[i].position, share)
+                rows += self.source.reads.committed_rows(i, self.parts[i].position, share)
             out[zone] = rows
         return out
 
@@ -281,7 +263,7 @@ class MirrorFlow:
             for row in rows:
                 self._inflight.pop(id(row), None)
             return
-        for row in self.target.append_mirrored(rows):
+        for row in self.target.produce.append_mirrored(rows):
             self.failed(row, "refused")
 
     # --- the target's answers (a mirror sink of the target cluster) --------------------
@@ -607,7 +589,7 @@ class CrossClusterStrategy(Strategy):
                    for k, m in enumerate(members)]
         group = ConsumerGroup(self.ctx, len(self.groups), members, cluster.partitions_n,
                               self.world.workload.consumer_settings,
-                              cluster.commit_offsets, cluster.is_readable,
+                              cluster.reads.commit_offsets, cluster.reads.is_readable,
                               lambda row, zone: None, lambda _object_id: None,
                               subscription=subscription)
         self.groups.append(group)
@@ -623,7 +605,7 @@ class CrossClusterStrategy(Strategy):
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         for group in self.groups:
-            self._group_cluster[group.id].attach_group(group)
+            self._group_cluster[group.id].reads.attach_group(group)
         for cluster in self.clusters.values():
             cluster.start()
         for flow in self.flows:
@@ -729,7 +711,7 @@ class CrossClusterStrategy(Strategy):
         moving = [f for f in self.active_fleets if self._current_home(f.region) is old]
         replacements = []
         for fleet in moving:
-            old.detach_fleets([fleet])
+            old.produce.detach_fleets([fleet])
             fleet.crash()
             self.active_fleets.remove(fleet)
             clone = fleet.successor(len(self.fleets), now)
@@ -740,19 +722,19 @@ class CrossClusterStrategy(Strategy):
         for fleet_region in list(self.home_of):
             if self._current_home(fleet_region) is old:
                 self.home_of[fleet_region] = new.region
-        new.attach_fleets(replacements)
+        new.produce.attach_fleets(replacements)
         # consumer groups: start in the new cluster from translated offsets
         totals = defaultdict(int)
         snapshot = self._bound_snapshots.pop(region, None) or \
             self._snapshot_before(since - self._bound_window())
         for group in self.groups_on(old):
-            old.detach_group(group)
+            old.reads.detach_group(group)
             for m in group.members:
                 m.alive = False
             self._group_cluster[group.id] = None
             moved = self._new_group(group.subscription, new, group.members)
             self._seed_offsets(group, moved, old, new, snapshot, totals)
-            new.attach_group(moved)
+            new.reads.attach_group(moved)
         self.counters_["failovers"] += 1
         self.ctx.recorder.emit(FailedOver(
             now, old.region, new.region, reason, since, records, nbytes,
