@@ -1,8 +1,11 @@
 """Regional clusters: a Kafka cluster as one of several (the cross-cluster model).
 
 A :class:`ClusterScope` restricts the cluster model (:class:`~geosim.kafka.cluster.
-KafkaCluster`) to its brokers, its own KRaft quorum, its partitions and the clients
-attached to it; a :class:`RegionalCluster` is that model in one region.
+KafkaCluster`) to its brokers, its own KRaft quorum (:func:`regional_quorum`: a region
+outage takes the whole cluster down; nothing of it depends on another region), its
+partitions and the clients attached to it; a :class:`RegionalCluster` is that model in
+one region. Which clusters replicate to which (:func:`pattern_flows`) and which cluster
+a region's clients use (:func:`home_cluster`) follow the strategy's ``pattern``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geosim.clients.producer import ProducerFleet
+from geosim.components.metadata_store import MetadataStore, defaults_for, place_voters
 from geosim.kafka.cluster import KafkaCluster
 from geosim.kafka.world import KafkaWorld
+from geosim.scenario.schema import MetadataSpec, VoterSpec
 
 
 @dataclass
@@ -46,4 +51,40 @@ class RegionalCluster(KafkaCluster):
         self.region = scope.name
 
 
-__all__ = ["ClusterScope", "RegionalCluster"]
+def regional_quorum(world: KafkaWorld, region: str, voters: int) -> MetadataStore:
+    """A cluster's KRaft quorum: ``voters`` voters over the region's zones, with the
+    kraft preset's election timeout."""
+    kraft = defaults_for(MetadataSpec(preset="kraft", regions=[region]))[1]
+    spec = MetadataSpec(preset="custom", regions=[region],
+                        voters=[VoterSpec(region=region, count=voters)],
+                        election_timeout=kraft)
+    return MetadataStore(world.ctx, world.network, spec,
+                         place_voters(spec, world.topology.zones), name=f"kraft-{region}")
+
+
+def pattern_flows(pattern: str, primary: str, regions: list[str]) -> list[tuple[str, str]]:
+    """The (source, target) flows of a ``pattern``: every ordered pair
+    (active-active), every other cluster into the primary (hub-and-spoke), or the
+    primary into every other (active-passive)."""
+    others = [r for r in regions if r != primary]
+    if pattern == "active-active":
+        return [(a, b) for a in regions for b in regions if a != b]
+    if pattern == "hub-and-spoke":
+        return [(r, primary) for r in others]
+    return [(primary, r) for r in others]
+
+
+def home_cluster(region: str, regions: list[str], flows: list[tuple[str, str]], *,
+                 primary: str, pattern: str, explicit_flows: bool) -> str:
+    """The cluster a region's clients use before any failover."""
+    if region not in regions:
+        return primary
+    if not explicit_flows:
+        return primary if pattern == "active-passive" else region
+    if region == primary or (primary, region) not in flows:
+        return region
+    return primary
+
+
+__all__ = ["ClusterScope", "RegionalCluster", "home_cluster", "pattern_flows",
+           "regional_quorum"]

@@ -3,7 +3,9 @@
 The engine knows nothing of strategies; :class:`KafkaFamilyStrategy` adapts it to the
 strategy protocol (:class:`~geosim.strategies.base.Strategy`): the fault hooks, the
 counters and the clients are the engine's. :class:`KafkaClusterStrategy` runs one
-:class:`~geosim.kafka.cluster.KafkaCluster` (``stretch``, ``observers``).
+:class:`~geosim.kafka.cluster.KafkaCluster` (``stretch``, ``observers``);
+:class:`CrossClusterStrategy` runs :class:`~geosim.kafka.cross_cluster.CrossCluster`,
+independent clusters linked by replication flows (``mirrormaker2``, ``cluster-linking``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from geosim.kafka.cluster import KafkaCluster
+from geosim.kafka.cross_cluster import CrossCluster
 from geosim.strategies.base import Strategy, World
 
 
@@ -79,4 +82,12 @@ class KafkaClusterStrategy(KafkaFamilyStrategy):
                             client_faults=self.zone_clients)
 
 
-__all__ = ["KafkaClusterStrategy", "KafkaFamilyStrategy"]
+class CrossClusterStrategy(KafkaFamilyStrategy):
+    """Independent clusters linked by replication flows; the mirror configuration's
+    defaults are the strategy's (``resolve_mirror_config`` by the spec's name)."""
+
+    def build_engine(self, world: World) -> CrossCluster:
+        return CrossCluster(world, client_faults=self.zone_clients)
+
+
+__all__ = ["CrossClusterStrategy", "KafkaClusterStrategy", "KafkaFamilyStrategy"]
