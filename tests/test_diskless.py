@@ -139,7 +139,7 @@ def test_recovered_region_producers_resume_with_a_new_epoch(outage):
 
 def test_partition_log_enforces_idempotent_sequences():
     from geosim.core.events import Row
-    from geosim.strategies.idempotence import PartitionLog
+    from geosim.kafka.idempotence import PartitionLog
 
     def row(seq, epoch=0):
         return Row(fleet=0, partition=0, seq=epoch << 32 | seq, records=10,

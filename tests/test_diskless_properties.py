@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geosim.core.events import Row
-from geosim.strategies.idempotence import PartitionLog
+from geosim.kafka.idempotence import PartitionLog
 from geosim.testing import (
     TRANSIENT_KINDS,
     around,

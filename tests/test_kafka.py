@@ -135,7 +135,7 @@ def test_stretch_three_regions_outage_fails_over_within_kafka_defaults():
     trip. Producers in the surviving regions are acknowledged again within the sum."""
     from geosim.clients.producer import ProducerSettings
     from geosim.kafka.config import BrokerConfig
-    from geosim.strategies.kafka_cluster import CONTROLLER_CHECK
+    from geosim.kafka.controller import CONTROLLER_CHECK
 
     kafka, producer = BrokerConfig(), ProducerSettings()
     commit = 0.2  # a KRaft commit between these regions: tens of ms (assumption, loose)

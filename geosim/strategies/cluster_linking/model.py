@@ -4,14 +4,15 @@ The destination cluster fetches from the source and writes byte-for-byte copies 
 same offsets into read-only mirror topics; consumer group offsets are copied every
 ``consumer.offset.sync.ms``. Failover makes the mirror topics writable (``failover``
 at once, ``promote`` after the mirror caught up with a reachable source); RPO is the
-mirror's lag at failure. The model is :mod:`geosim.strategies.cross_cluster`.
+mirror's lag at failure. The model is the cross-cluster engine,
+:mod:`geosim.kafka.cross_cluster`.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from geosim.strategies.cross_cluster import CrossClusterStrategy
+from geosim.strategies.kafka_family import CrossClusterStrategy
 
 
 class ClusterLinkingStrategy(CrossClusterStrategy):

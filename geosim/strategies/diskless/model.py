@@ -32,9 +32,9 @@ from typing import ClassVar
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet, expire_retries_every
 from geosim.core.events import ObjectCommitted, Row
+from geosim.kafka.idempotence import PartitionLog
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.diskless.spec import DisklessSpec
-from geosim.strategies.idempotence import PartitionLog
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128

@@ -4,14 +4,15 @@ Each flow consumes the source cluster's topic and produces into the remote topic
 ``<source>.<topic>`` of the target (``DefaultReplicationPolicy``), so target offsets
 differ from source offsets; offset syncs and checkpoints translate consumer group
 offsets conservatively, so a failed-over group re-reads and never skips while
-translation is available. The model is :mod:`geosim.strategies.cross_cluster`.
+translation is available. The model is the cross-cluster engine,
+:mod:`geosim.kafka.cross_cluster`.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from geosim.strategies.cross_cluster import CrossClusterStrategy
+from geosim.strategies.kafka_family import CrossClusterStrategy
 
 
 class MirrorMaker2Strategy(CrossClusterStrategy):

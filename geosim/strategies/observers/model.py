@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from geosim.strategies.kafka_cluster import KafkaClusterStrategy
+from geosim.strategies.kafka_family import KafkaClusterStrategy
 
 
 class ObserversStrategy(KafkaClusterStrategy):

@@ -15,8 +15,8 @@ from typing import ClassVar
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet, expire_retries_every
 from geosim.core.events import PartitionChanged, Row, RowsTruncated
+from geosim.kafka.idempotence import PartitionLog
 from geosim.strategies.base import Strategy, World
-from geosim.strategies.idempotence import PartitionLog
 from geosim_singlelog.spec import SingleLogSpec
 
 BROKER = 0

@@ -1,4 +1,4 @@
-"""Partition offsets and the idempotent producer's sequence checks, shared by strategies.
+"""Partition offsets and idempotent producers' sequence checks (Kafka engine, diskless).
 
 Kafka's broker keeps, per producer and partition, the last sequence number it
 appended; a batch must carry the next one (KIP-98, KIP-360 for epochs).

@@ -1,0 +1,271 @@
+"""A Kafka cluster: brokers in zones, replicated partitions, a KRaft controller quorum.
+
+The engine of the ``stretch`` and ``observers`` strategies, and of each cluster of the
+cross-cluster ones (:mod:`geosim.kafka.cross_cluster`); domain.md §4 "Kafka-style
+brokers" is the specification. :class:`KafkaCluster` assembles the cluster (brokers,
+replica placement, partitions, the clients attached to it) and owns the state every
+part shares; each concern is one collaborator with its own module:
+
+* :mod:`geosim.kafka.produce` — append clocks, produce requests, acks, produce timeouts;
+* :mod:`geosim.kafka.replication` — fetch loops, the ISR, the high watermark;
+* :mod:`geosim.kafka.controller` — heartbeats, fencing, elections (KRaft commits);
+* :mod:`geosim.kafka.reads` — consumer fetches, fetch-from-follower, offset commits;
+* :mod:`geosim.kafka.faults` — brokers and zones going down and coming back.
+
+State shared by all of them stays here: the brokers (:class:`~geosim.kafka.broker.Broker`),
+one :class:`~geosim.kafka.partition.PartitionState` per partition (its canonical log,
+whose truncation and retention are this module's), the idempotent producers' sequence
+state (:class:`~geosim.kafka.idempotence.PartitionLog`), the clients and the counters.
+
+Crashes: Kafka does not fsync each write, so a broker that stops uncleanly (a crash,
+or a zone or region outage) loses what it appended within ``page_cache_flush_age``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from geosim.clients.consumer import ConsumerGroup
+from geosim.clients.producer import ProducerFleet
+from geosim.core.events import PartitionChanged, Row, RowsTruncated
+from geosim.kafka import faults
+from geosim.kafka.broker import Broker
+from geosim.kafka.config import BrokerConfig, resolve_broker_config
+from geosim.kafka.controller import Controller
+from geosim.kafka.idempotence import PartitionLog
+from geosim.kafka.partition import PartitionState
+from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
+from geosim.kafka.produce import ProducePath
+from geosim.kafka.reads import ReadPath
+from geosim.kafka.replication import Replication
+from geosim.scenario.omb import topic_config
+
+if TYPE_CHECKING:
+    from geosim.kafka.regional import ClusterScope
+    from geosim.kafka.world import KafkaWorld
+
+HOUSEKEEPING = 1.0  # s between produce-timeout sweeps (and log retention)
+
+
+class KafkaCluster:
+    """Kafka brokers with ISR replication (see the module docstring).
+
+    Without ``scope`` the cluster is the run's only one: it takes every broker of the
+    workload, the world's metadata store as its KRaft quorum, and builds the workload's
+    producer fleets and consumer groups. ``observers``: the strategy places observer
+    replicas (``observer_placement``) and promotes them by ``observer_promotion_policy``.
+    ``client_faults(zone, up)`` is called when a zone goes down or up, after its brokers
+    changed state (the strategy crashes or restarts the zone's clients).
+    """
+
+    def __init__(self, world: KafkaWorld, scope: ClusterScope | None = None, *,
+                 observers: bool = False,
+                 client_faults: Callable[[str, bool], None] | None = None):
+        spec = world.scenario.strategy
+        self.world = world
+        self.scope = scope
+        self.metadata = scope.metadata if scope else world.metadata
+        self.partition_base = scope.partition_base if scope else 0
+        self.mirror_sinks = scope.mirror_sinks if scope else []
+        self.spec = spec
+        self.ctx = world.ctx
+        self.env = world.ctx.env
+        self.net = world.network
+        topo = world.topology
+        wl = world.workload
+        self.config: BrokerConfig = resolve_broker_config(spec.config, topic_config(wl.driver))
+        self.min_isr = self.config.min_insync_replicas
+        self.acks = wl.producer_settings.acks
+        self.request_timeout = wl.producer_settings.request_timeout
+        self.client_faults = client_faults or (lambda _zone, _up: None)
+        # --- brokers and placement
+        infos: list[BrokerInfo] = []
+        broker_counts = scope.broker_counts if scope else wl.broker_counts
+        for zone, count in broker_counts.items():
+            region = topo.region_of(zone)
+            for _ in range(count):
+                infos.append(BrokerInfo(len(infos), zone, region,
+                                        zone if spec.rack == "zone" else region))
+        interval = self.config.broker_heartbeat_interval
+        self.brokers = [Broker(b, interval * ((b.id * 0.618034) % 1.0)) for b in infos]
+        self.zones = sorted({b.zone for b in self.brokers})
+        self.partitions_n = scope.partitions if scope else wl.partitions
+        # Partitions producers write to (the rest hold mirrored copies).
+        self.local_partitions = (scope.local_partitions if scope and scope.local_partitions
+                                 else self.partitions_n)
+        rf = spec.replication_factor or wl.driver.replicationFactor
+        if spec.replica_placement:
+            replicas = by_location(infos, self.partitions_n, spec.replica_placement,
+                                   lambda b, loc: loc in (b.zone, b.region))
+        else:
+            replicas = rack_aware(infos, self.partitions_n, min(rf, len(infos)))
+        observer_sets = [[] for _ in range(self.partitions_n)]
+        self.promotion_policy = None
+        if observers and getattr(spec, "observer_placement", None):
+            observer_sets = by_location(infos, self.partitions_n, spec.observer_placement,
+                                        lambda b, loc: loc in (b.zone, b.region), replicas)
+            self.promotion_policy = spec.observer_promotion_policy
+        self.parts = [PartitionState(p, replicas[p], observer_sets[p])
+                      for p in range(self.partitions_n)]
+        self.log = PartitionLog(self.partitions_n)
+        self.counters_: defaultdict[str, int] = defaultdict(int)
+        # Readers outside the cluster's groups (a mirror's position, a checkpointed
+        # offset): each gives, for a partition, the lowest offset it may still read.
+        self.holds: list[Callable[[int], int]] = []
+        # Which truncated rows are lost: all of them, unless another cluster holds copies.
+        self.lost_rows: Callable[[int, list[Row]], list[Row]] = lambda _pid, rows: rows
+        self.started = False  # processes start with start(); later fetch loops at creation
+        # --- the concerns
+        self.produce = ProducePath(self)
+        self.replication = Replication(self)
+        self.controller = Controller(self)
+        self.reads = ReadPath(self)
+        # --- clients
+        # Zone indices are the topology's, so that a fleet routed to one cluster's zones
+        # never matches another cluster's append clock.
+        self.zone_index = {z: i for i, z in enumerate(topo.zones())}
+        if scope is None:
+            self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
+            self.producing = self.fleets
+            self.groups: list[ConsumerGroup] = wl.make_groups(
+                self.ctx, commit=self.reads.commit_offsets, is_ready=self.reads.is_readable,
+                request=lambda row, zone: None, release=lambda _object_id: None)
+        else:
+            self.fleets = scope.fleets
+            self.producing = scope.producing
+            self.groups = []
+        self.reads.groups_changed()
+        self.rewire()
+
+    # ======================================================================== wiring
+    def rewire(self) -> None:
+        """Recompute who leads what and who fetches from whom: the fetch pairs, the
+        leaders of each zone and the producers' routing."""
+        leaders: dict[str, list[PartitionState]] = {z: [] for z in self.zones}
+        items: dict[tuple[str, str], list] = defaultdict(list)
+        conns: dict[tuple[str, str], set] = defaultdict(set)
+        brokers = self.brokers
+        for p in self.parts:
+            if p.leader is None or not brokers[p.leader].alive:
+                continue
+            lz = brokers[p.leader].zone
+            leaders[lz].append(p)
+            for r in p.all_replicas:
+                b = brokers[r]
+                if r != p.leader and not b.destroyed:
+                    items[(lz, b.zone)].append((p, r))
+                    conns[(lz, b.zone)].add((p.leader, r))
+        self.produce.leaders_by_zone = leaders
+        self.replication.set_fetchers(items, conns)
+        self.produce.route()
+
+    # ====================================================================== lifecycle
+    def start(self) -> None:
+        """Launch the append clocks, fetch loops, group commits, the controller, the ISR
+        expiration, the housekeeping and (if enabled) unclean elections; emit each
+        partition's initial state."""
+        self.started = True
+        env = self.env
+        self.produce.start()
+        self.replication.start()
+        for group in self.groups:
+            env.process(group.run_commits())
+        env.process(self.controller.run())
+        env.process(self.replication.run_isr_expiration())
+        env.process(self._housekeeping())
+        if self.config.unclean_leader_election:
+            env.process(self.controller.run_unclean_elections())
+        for p in self.parts:
+            self.emit_state(p, "initial")
+
+    def _housekeeping(self):
+        """Once a second: produce requests time out (:meth:`ProducePath.time_out`), then
+        log rows no reader needs any more are forgotten."""
+        while True:
+            yield self.env.timeout(HOUSEKEEPING)
+            self.produce.time_out()
+            self.prune()
+
+    # ================================================================ the canonical log
+    def prune(self) -> None:
+        """Forget log rows every replica holds and every group has committed past."""
+        for p in self.parts:
+            if len(p.rows) < 64:
+                continue
+            alive = [p.leo[r] for r in p.all_replicas if not self.brokers[r].destroyed]
+            upto = min(alive + [p.hw]) if alive else 0
+            for group in self.groups:
+                upto = min(upto, group.partitions[p.id].committed)
+            for hold in self.holds:
+                upto = min(upto, hold(p.id))
+            p.prune(upto)
+
+    def truncate(self, p: PartitionState, offset: int, cause: str) -> None:
+        """Cut ``p``'s log at ``offset``; emits the rows lost (:attr:`lost_rows`) by
+        writer region, and rewinds the producers' sequences, the groups and the
+        consumers' views."""
+        removed = p.truncate(offset)
+        if not removed:
+            return
+        self.counters_["rows_truncated"] += len(removed)
+        by_region: dict[str, list[Row]] = defaultdict(list)
+        for row in self.lost_rows(p.id, removed):
+            by_region[self.fleets[row.fleet].region].append(row)
+        for region, rows in sorted(by_region.items()):
+            self.ctx.recorder.emit(RowsTruncated(self.env.now, self.partition_base + p.id,
+                                                 region, tuple(rows), cause))
+        self.log.truncate(p.id, offset, p.rows)
+        for group in self.groups:
+            group.truncate(p.id, offset)
+        self.reads.truncated(p.id, offset)
+
+    def emit_state(self, p: PartitionState, reason: str) -> None:
+        leader = None if p.leader is None else self.brokers[p.leader].region
+        self.ctx.recorder.emit(PartitionChanged(self.env.now, self.partition_base + p.id,
+                                                leader, len(p.isr),
+                                                len(p.isr) < self.min_isr, reason))
+
+    # ========================================================================= queries
+    def leader_zone(self, pid: int) -> str | None:
+        """The zone of partition ``pid``'s live leader (None while it has none)."""
+        p = self.parts[pid]
+        if p.leader is None or not self.brokers[p.leader].alive:
+            return None
+        return self.brokers[p.leader].zone
+
+    def live_brokers_in(self, zone: str) -> int:
+        return sum(1 for b in self.brokers if b.zone == zone and b.alive)
+
+    # ========================================================================== faults
+    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+        """A zone's brokers and clients stop (``up=False``) or restart."""
+        faults.zone_state(self, zone, up, destroyed)
+
+    def crash_brokers(self, zone: str, count: int, up: bool) -> None:
+        """``count`` brokers of ``zone`` crash (``up=False``) or restart."""
+        faults.crash_brokers(self, zone, count, up)
+
+    def unclean_election(self) -> None:
+        """The operator's unclean election (:meth:`Controller.unclean_election`)."""
+        self.controller.unclean_election()
+
+    def connectivity_changed(self) -> None:
+        """A partition or brownout started or ended: parked fetches try again."""
+        self.replication.wake_all()
+
+    # ========================================================================= clients
+    def client_fleets(self) -> list[ProducerFleet]:
+        """The producer fleets a client fault acts on."""
+        return self.fleets
+
+    def client_groups(self) -> list[ConsumerGroup]:
+        """The consumer groups a client fault acts on."""
+        return self.groups
+
+    def counters(self) -> dict[str, int]:
+        return dict(sorted(self.counters_.items()))
+
+
+__all__ = ["HOUSEKEEPING", "KafkaCluster"]

@@ -1,0 +1,244 @@
+"""The controller of a Kafka cluster: heartbeats, fencing and leader elections.
+
+The cluster's metadata store is the KRaft quorum: every fencing, election and ISR
+change is one of its commits, so nothing changes without a quorum majority. Brokers
+heartbeat every ``broker.heartbeat.interval.ms``; one silent (down, or cut off from the
+quorum leader) for ``broker.session.timeout.ms`` is fenced and its partitions get new
+leaders from the ISR (then, if enabled, from the ELR, then unclean). An election onto
+a replica with a shorter log truncates the canonical log
+(:meth:`~geosim.kafka.cluster.KafkaCluster.truncate`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from geosim.core.events import BrokerFenced
+from geosim.kafka.produce import NOT_LEADER
+from geosim.kafka.wire import CONTROLLER_RECORD_BYTES
+
+if TYPE_CHECKING:
+    from geosim.kafka.broker import Broker
+    from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.partition import PartitionState
+
+CONTROLLER_CHECK = 0.5  # s between controller liveness evaluations
+
+
+class Controller:
+    """The active controller of one cluster (its quorum is the cluster's metadata store)."""
+
+    def __init__(self, cluster: KafkaCluster):
+        self.cluster = cluster
+        self.env = cluster.env
+        self.net = cluster.net
+        self.leader_zone = cluster.metadata.leader_zone  # the active controller's zone
+
+    # ====================================================================== liveness
+    def run(self):
+        """Every 0.5 s the controller evaluates heartbeats: it fences brokers silent for
+        ``broker.session.timeout.ms``, unfences brokers heard from again, and elects
+        leaders for partitions without one. Each change is one quorum commit."""
+        c = self.cluster
+        cfg = c.config
+        interval = cfg.broker_heartbeat_interval
+        metadata = c.metadata
+        net = self.net
+        while True:
+            yield self.env.timeout(CONTROLLER_CHECK)
+            now = self.env.now
+            leader_zone = metadata.leader_zone if metadata.available() else None
+            if leader_zone is None:
+                continue
+            if leader_zone != self.leader_zone:
+                # a new active controller gives every broker a fresh session
+                self.leader_zone = leader_zone
+                for b in c.brokers:
+                    b.last_heartbeat = now
+            fence, unfence = [], []
+            for b in c.brokers:
+                if b.destroyed:
+                    if not b.fenced:
+                        fence.append(b)
+                    continue
+                beating = b.alive and net.reachable(b.zone, leader_zone) \
+                    and net.reachable(leader_zone, b.zone)
+                if beating:
+                    # the last heartbeat tick of this broker at or before now
+                    k = (now - b.phase) // interval
+                    b.last_heartbeat = max(b.last_heartbeat, k * interval + b.phase)
+                    if b.fenced or b.unclean_restart:
+                        unfence.append(b)
+                elif not b.fenced and now - b.last_heartbeat >= cfg.broker_session_timeout:
+                    fence.append(b)
+            if fence or unfence:
+                self._commit_brokers(fence, unfence)
+            elif any(p.leader is None for p in c.parts):
+                self.elect_offline()
+
+    def _commit_brokers(self, fence: list[Broker], unfence: list[Broker]) -> None:
+        c = self.cluster
+        size = CONTROLLER_RECORD_BYTES * (len(fence) + len(unfence))
+
+        def done(ok: bool) -> None:
+            if not ok:
+                c.counters_["controller_commit_failures"] += 1
+                return
+            for b in fence:
+                if not b.fenced:
+                    b.fenced = True
+                    c.counters_["brokers_fenced"] += 1
+                    c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, True))
+            for b in unfence:
+                if b.unclean_restart:
+                    b.unclean_restart = False
+                    if c.config.eligible_leader_replicas:
+                        # KIP-966: a replica back from an unclean shutdown may have lost
+                        # committed data, so it leaves the ISR and the ELR.
+                        for p in c.parts:
+                            if b.id in p.isr or b.id in p.elr:
+                                p.elr.discard(b.id)
+                                if b.id in p.isr and p.leader != b.id:
+                                    p.isr.discard(b.id)
+                                    c.emit_state(p, "unclean restart")
+                if b.fenced and b.alive:
+                    b.fenced = False
+                    c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, False))
+            self._reassign_after_fencing()
+
+        c.metadata.commit(self.leader_zone, size, done)
+
+    def _reassign_after_fencing(self) -> None:
+        """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
+        (the last ISR member stays unless ELR is on: KRaft never empties an ISR)."""
+        c = self.cluster
+        brokers = c.brokers
+        elr = c.config.eligible_leader_replicas
+        changed = False
+        for p in c.parts:
+            fenced = [r for r in p.isr if brokers[r].fenced]
+            if not fenced and (p.leader is None or not brokers[p.leader].fenced):
+                continue
+            for r in fenced:
+                if len(p.isr) > 1 or elr:
+                    p.isr.discard(r)
+                    if elr and r in p.replicas and len(p.isr) < c.min_isr \
+                            and not brokers[r].destroyed:
+                        p.elr.add(r)
+            if p.leader is not None and brokers[p.leader].fenced:
+                self.elect(p, "leader fenced")
+                changed = True
+            else:
+                c.emit_state(p, "fenced replica left the ISR")
+                c.replication.advance_hw(p)  # the fenced follower no longer holds it back
+        if changed:
+            c.rewire()
+        self.elect_offline()
+
+    # ===================================================================== elections
+    def elect_offline(self) -> None:
+        changed = False
+        for p in self.cluster.parts:
+            if p.leader is None and self.elect(p, "offline partition"):
+                changed = True
+        if changed:
+            self.cluster.rewire()
+
+    def _candidates(self, p: PartitionState, *, unclean: bool) -> list[int]:
+        brokers = self.cluster.brokers
+        ok = [r for r in p.all_replicas if not brokers[r].fenced and brokers[r].alive
+              and not brokers[r].destroyed and not brokers[r].unclean_restart]
+        clean = [r for r in ok if r in p.isr]
+        if clean:
+            return clean
+        if self.cluster.config.eligible_leader_replicas:
+            eligible = [r for r in ok if r in p.elr]
+            if eligible:
+                return eligible
+        if unclean:
+            return ok
+        return []
+
+    def elect(self, p: PartitionState, reason: str, *, unclean: bool = False) -> bool:
+        """Choose a leader (clean from the ISR, then the ELR; unclean if asked)."""
+        candidates = self._candidates(p, unclean=unclean)
+        old = p.leader
+        if not candidates:
+            if old is not None:
+                self._set_leader(p, None, reason)
+            return False
+        new = candidates[0]
+        if new == old:
+            return False
+        if unclean and new not in p.isr:
+            self.cluster.counters_["unclean_elections"] += 1
+            p.isr = {new}
+            p.elr.clear()
+            reason = "unclean election"
+        self._set_leader(p, new, reason)
+        return True
+
+    def _set_leader(self, p: PartitionState, new: int | None, reason: str) -> None:
+        c = self.cluster
+        now = self.env.now
+        old = p.leader
+        if p.pending:
+            if old is not None and c.brokers[old].alive:
+                # The old leader answers waiting produces with NotLeaderOrFollower; the
+                # producers retry, as duplicates if the data survived.
+                c.produce.fail([r for r, _t in p.pending], NOT_LEADER, written_maybe=True)
+            else:
+                # A dead leader answers nothing: the requests time out at the producers.
+                c.produce.orphan(p.pending)
+            p.pending = []
+        p.leader = new
+        p.epoch += 1
+        c.counters_["leader_changes"] += 1
+        if new is None:
+            if p.offline_since is None:
+                p.offline_since = now
+            c.emit_state(p, reason)
+            return
+        p.offline_since = None
+        new_leo = p.leo[new]
+        if new_leo < p.log_end:
+            c.truncate(p, new_leo, "election onto a shorter log")
+        # The new leader's HW is at most what it holds; followers' fetches move it on.
+        p.hw = min(p.hw, new_leo)
+        p.view = {}
+        for r in p.isr:
+            p.caught_up[r] = now
+        c.emit_state(p, reason)
+        c.replication.advance_hw(p)
+
+    def run_unclean_elections(self):
+        """Every ``unclean.leader.election.interval.ms``, offline partitions elect any
+        live replica (``unclean.leader.election.enable``)."""
+        c = self.cluster
+        while True:
+            yield self.env.timeout(c.config.unclean_election_interval)
+            if not c.metadata.available():
+                continue
+            self.unclean_election()
+
+    def unclean_election(self) -> None:
+        """The operator's unclean election: every offline partition takes the first live
+        replica (sync, then observer) as leader, through one controller commit."""
+        c = self.cluster
+        offline = [p for p in c.parts if p.leader is None]
+        if not offline:
+            return
+
+        def done(ok: bool) -> None:
+            if not ok:
+                c.counters_["controller_commit_failures"] += 1
+                return
+            elected = [p for p in offline
+                       if p.leader is None and self.elect(p, "unclean election", unclean=True)]
+            if elected:
+                c.rewire()
+
+        c.metadata.commit(self.leader_zone, CONTROLLER_RECORD_BYTES * len(offline), done)
+
+
+__all__ = ["CONTROLLER_CHECK", "Controller"]

@@ -1,0 +1,86 @@
+"""Faults of a Kafka cluster's brokers: zones and brokers going down and coming back.
+
+A broker that stops uncleanly (a crash, or a zone or region outage) keeps only what
+its replicas flushed more than ``page_cache_flush_age`` ago (Kafka does not fsync each
+write); a destroyed broker keeps nothing, and rows no surviving replica holds are lost.
+A broker that comes back is a follower of everything; the partitions it led re-elect.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geosim.kafka.broker import Broker
+    from geosim.kafka.cluster import KafkaCluster
+
+
+def zone_state(cluster: KafkaCluster, zone: str, up: bool, destroyed: bool = False) -> None:
+    """Every broker and client of ``zone`` stops (``up=False``) or restarts;
+    ``destroyed``: what the zone's brokers held is gone."""
+    for b in cluster.brokers:
+        if b.zone == zone:
+            _broker_state(cluster, b, up, clean=False, destroyed=destroyed)
+    cluster.client_faults(zone, up)
+    if not up:
+        cluster.reads.zone_down(zone)
+    cluster.rewire()
+
+
+def crash_brokers(cluster: KafkaCluster, zone: str, count: int, up: bool) -> None:
+    """The first ``count`` brokers of ``zone`` crash or restart (cleanly if the
+    scenario's ``broker-crash`` fault of that zone says ``clean``)."""
+    fault = next((f for f in cluster.world.scenario.faults
+                  if f.kind == "broker-crash" and f.zone == zone), None)
+    clean = bool(getattr(fault, "clean", False))
+    for b in [b for b in cluster.brokers if b.zone == zone][:count]:
+        _broker_state(cluster, b, up, clean=clean, destroyed=False)
+    cluster.rewire()
+
+
+def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
+                  destroyed: bool) -> None:
+    if b.destroyed:
+        return
+    if not up:
+        b.alive = False
+        if destroyed:
+            b.destroyed = True
+            _destroy_replicas(cluster, b)
+        elif not clean:
+            _lose_page_cache(cluster, b)
+        return
+    b.alive = True
+    b.unclean_restart = not clean or b.unclean_restart
+    # back as a follower of everything (its partitions re-elect if it led them)
+    for p in cluster.parts:
+        if p.leader == b.id:
+            cluster.controller.elect(p, "leader restarted")
+
+
+def _lose_page_cache(cluster: KafkaCluster, b: Broker) -> None:
+    """An unclean stop: each replica keeps only what was flushed to disk."""
+    flushed_before = cluster.env.now - cluster.spec.page_cache_flush_age
+    for p in cluster.parts:
+        if b.id in p.leo:
+            keep = min(p.leo[b.id], p.offset_flushed_before(flushed_before))
+            if keep < p.leo[b.id]:
+                cluster.counters_["unflushed_suffixes_lost"] += 1
+                p.leo[b.id] = keep
+                p.follower_hw[b.id] = min(p.follower_hw[b.id], keep)
+
+
+def _destroy_replicas(cluster: KafkaCluster, b: Broker) -> None:
+    """A destroyed broker's data is gone: rows no surviving replica holds are lost."""
+    brokers = cluster.brokers
+    for p in cluster.parts:
+        if b.id not in p.leo:
+            continue
+        p.leo[b.id] = 0
+        survivors = [p.leo[r] for r in p.all_replicas if not brokers[r].destroyed]
+        best = max(survivors) if survivors else 0
+        if best < p.log_end:
+            cluster.truncate(p, best, "every replica holding the rows was destroyed")
+
+
+__all__ = ["crash_brokers", "zone_state"]

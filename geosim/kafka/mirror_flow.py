@@ -1,0 +1,352 @@
+"""A replication flow between two Kafka clusters (MirrorMaker 2, Cluster Linking).
+
+A flow's fetcher runs in the target region (MirrorMaker 2's recommended consume-remote,
+produce-local deployment; a cluster link's destination brokers fetch): it fetches
+committed data (up to the high watermark) from the source leaders, waiting up to
+``consumer.fetch.max.wait.ms`` for new data; each response is bounded by
+``consumer.fetch.max.bytes`` per source broker connection and by the TCP window / RTT
+(domain.md §2), and crosses the WAN once (purpose ``mirror``). The copies are then
+produced to the target's leaders with ``acks=all``; the fetch loop does not wait for
+those acks. A refused copy is sent again from the task's buffer after the producer's
+backoff; a copy appended before its acknowledgement failed, or copied again by a task
+restarted from its last commit (``offset.flush.interval.ms``) after its worker's zone
+went down, is written twice by MirrorMaker 2 (at-least-once); an offset-preserving
+mirror never appends a copy twice. Offsets across the flow: :mod:`geosim.kafka.offset_sync`.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from geosim.core.events import Row
+from geosim.kafka.mirror_config import MirrorConfig
+from geosim.kafka.offset_sync import OffsetSyncs
+from geosim.kafka.wire import FETCH_PARTITION_BYTES, FETCH_REQUEST_BYTES, window_wait
+
+if TYPE_CHECKING:
+    from geosim.kafka.cross_cluster import CrossCluster
+    from geosim.kafka.regional import RegionalCluster
+
+RETRY_BACKOFF = 0.1           # the task producer's retry.backoff.ms (Kafka default 100)
+RETRY_BACKOFF_MAX = 1.0       # retry.backoff.max.ms (Kafka default 1000)
+
+
+@dataclass
+class FlowPartition:
+    """A flow's position in one partition of the source's local topic."""
+
+    position: int = 0      # next upstream offset to fetch
+    acked: int = 0         # upstream end acknowledged in the target, contiguously, by
+                           # the current task (a restarted task starts at committed)
+    copied: int = 0        # the highest such end ever: what the target holds a copy of
+    committed: int = 0     # upstream offset of the task's last commit (restart point)
+    ahead: dict = field(default_factory=dict)  # u_offset -> (u_end, d_end, ...) acked early
+
+
+class MirrorFlow:
+    """One replication flow from a source cluster's local topic to a target topic."""
+
+    def __init__(self, owner: CrossCluster, index: int, source: RegionalCluster,
+                 target: RegionalCluster, target_base: int, cfg: MirrorConfig):
+        self.owner = owner
+        self.index = index
+        self.source = source
+        self.target = target
+        self.base = target_base
+        self.cfg = cfg
+        self.name = f"{source.region}->{target.region}"
+        self.env = owner.env
+        self.net = owner.net
+        self.zone = owner.world.topology.zones(target.region)[0]
+        self.n = owner.partitions
+        self.parts = [FlowPartition() for _ in range(self.n)]
+        self.offsets = OffsetSyncs(self)
+        self._inflight: dict[int, tuple[int, int, int]] = {}  # id(copy) -> (i, u_off, u_end)
+        self.stopped = False
+        self.alive = True      # the worker (Connect task, link fetcher) runs
+        self._revive = None
+        self.produce_retries = 0
+        self.task_restarts = 0
+        self.duplicate_records = 0
+        self.duplicate_bytes = 0      # compressed, as they crossed the WAN
+        self.copied_bytes = 0         # compressed bytes of first copies acknowledged
+        self.rows_mirrored = 0
+        source.holds.append(self._source_hold)
+        target.holds.append(self._target_hold)
+
+    # --- retention --------------------------------------------------------------------
+    def _source_hold(self, pid: int) -> int:
+        if pid >= self.n or self.stopped:
+            return math.inf
+        st = self.parts[pid]
+        # a restarted task reads again from its last commit
+        return st.copied if self.cfg.offset_preserving else st.committed
+
+    def _target_hold(self, pid: int) -> int:
+        i = pid - self.base
+        if not 0 <= i < self.n:
+            return math.inf
+        low = self.offsets.target_hold(i)
+        return 0 if low == math.inf and self.owner.failover.failover_pending(self.source) else low
+
+    # --- the fetch loop ---------------------------------------------------------------
+    def run(self):
+        """Fetch from the source leaders, then produce the copies to the target.
+
+        Per cycle: the request's trip to each source leader zone; at the source, a wait
+        of at most ``consumer.fetch.max.wait.ms`` when nothing new is committed; the
+        responses' trips (bytes through the links and the TCP windows), the slowest
+        zone deciding. A lost request or response is retried after
+        ``consumer.request.timeout.ms``; a response whose source zone went down during
+        its trip is dropped (the fetch fails), so a source lost at time t contributes
+        nothing fetched after t. Ends when the flow is stopped (failover)."""
+        env, net, cfg = self.env, self.net, self.cfg
+        source = self.source
+        window = self.owner.world.topology.spec.tcp_window
+        while not self.stopped:
+            if not self.alive:
+                self._revive = env.event()
+                yield self._revive
+                continue
+            by_zone: dict[str, list[int]] = defaultdict(list)
+            for i in range(self.n):
+                zone = source.leader_zone(i)
+                if zone is not None:
+                    by_zone[zone].append(i)
+            if not by_zone:
+                yield env.timeout(cfg.request_timeout)
+                continue
+            trips = {}
+            for zone, items in sorted(by_zone.items()):
+                d = net.delay(self.zone, zone, FETCH_REQUEST_BYTES
+                              + FETCH_PARTITION_BYTES * len(items), "mirror")
+                if d is not None:
+                    trips[zone] = d
+            if not trips:
+                yield env.timeout(cfg.request_timeout)
+                continue
+            yield env.timeout(max(trips.values()))
+            asked = {zone: by_zone[zone] for zone in trips}
+            batch = self._collect(asked)
+            if not any(batch.values()):
+                events = [e for z in trips
+                          if (e := source.produce.appended_event(z)) is not None]
+                yield env.any_of(events + [env.timeout(cfg.fetch_max_wait)])
+                batch = self._collect(asked)
+            slowest = 0.0
+            lost = False
+            for zone, rows in sorted(batch.items()):
+                size = sum(r.bytes_compressed for r in rows)
+                d = net.delay(zone, self.zone, size + FETCH_REQUEST_BYTES, "mirror")
+                if d is None:
+                    lost = True
+                    continue
+                d += window_wait(net, zone, self.zone, size, window, self._connections(zone))
+                slowest = max(slowest, d)
+            if lost:
+                yield env.timeout(cfg.request_timeout)
+                continue
+            yield env.timeout(slowest)
+            if self.stopped:
+                return
+            if not self.alive:
+                continue  # the worker died meanwhile: the response is lost with it
+            copies: list[Row] = []
+            for zone, rows in batch.items():
+                if net.is_down(zone) or net.is_down(self.zone):
+                    # the source (or the fetcher) went away during the trip: the fetch
+                    # fails as a whole and nothing of it is written
+                    continue
+                for row in rows:
+                    i = row.partition
+                    st = self.parts[i]
+                    if row.offset < st.position:
+                        continue  # rewound meanwhile: fetched again later
+                    st.position = row.offset + row.records
+                    copy = replace(row, partition=self.base + i, mirror=self.index,
+                                   offset=row.offset if cfg.offset_preserving else -1)
+                    self._inflight[id(copy)] = (i, row.offset, row.offset + row.records)
+                    copies.append(copy)
+            if copies:
+                self._produce(copies)
+
+    def _connections(self, zone: str) -> int:
+        """The fetch connections to ``zone``'s source brokers: one per task and broker."""
+        return self.cfg.tasks * max(self.source.live_brokers_in(zone), 1)
+
+    def _collect(self, asked: dict[str, list[int]]) -> dict[str, list[Row]]:
+        """What each source leader zone answers for the partitions asked of it: the
+        committed rows from the flow's positions, its response budget shared evenly."""
+        out: dict[str, list[Row]] = {}
+        for zone, items in asked.items():
+            budget = self.cfg.fetch_max_bytes * self._connections(zone)
+            share = max(budget // max(len(items), 1), 1)
+            rows: list[Row] = []
+            for i in items:
+                rows += self.source.reads.committed_rows(i, self.parts[i].position, share)
+            out[zone] = rows
+        return out
+
+    def _produce(self, copies: list[Row]) -> None:
+        """The copies travel to the target's leaders (in the target region) and are
+        appended there; a copy without a leader or a reachable one fails (and is
+        retried, :meth:`failed`)."""
+        by_zone: dict[str | None, list[Row]] = defaultdict(list)
+        for copy in copies:
+            by_zone[self.target.leader_zone(copy.partition)].append(copy)
+        for zone, rows in by_zone.items():
+            if zone is None:
+                for row in rows:
+                    self.failed(row, "no leader")
+                continue
+            d = self.net.delay(self.zone, zone, sum(r.bytes_compressed for r in rows),
+                               "mirror")
+            if d is None:
+                for row in rows:
+                    self.failed(row, "target unreachable")
+                continue
+            self.env.timeout(d).callbacks.append(lambda _e, rows=rows: self._arrive(rows))
+
+    def _arrive(self, rows: list[Row]) -> None:
+        if self.stopped or not self.alive:
+            for row in rows:
+                self._inflight.pop(id(row), None)
+            return
+        for row in self.target.produce.append_mirrored(rows):
+            self.failed(row, "refused")
+
+    # --- the target's answers (a mirror sink of the target cluster) --------------------
+    def acked(self, copy: Row) -> None:
+        origin = self._inflight.pop(id(copy), None)
+        if origin is None:
+            return
+        i, u_off, u_end = origin
+        st = self.parts[i]
+        d_end = copy.offset + copy.records
+        if u_off < st.acked:
+            return  # sent by an earlier incarnation of the task
+        if u_off > st.acked:  # acknowledged before an earlier copy: wait for it
+            st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
+            return
+        self._advance(i, st, u_end, d_end, copy.records, copy.bytes_compressed)
+        while st.acked in st.ahead:
+            u_end, d_end, records, nbytes = st.ahead.pop(st.acked)
+            self._advance(i, st, u_end, d_end, records, nbytes)
+
+    def _advance(self, i: int, st: FlowPartition, u_end: int, d_end: int, records: int,
+                 nbytes: int) -> None:
+        st.acked = u_end
+        if u_end <= st.copied:
+            # written again after a restart from the last commit: a duplicate in the
+            # target (an offset-preserving mirror appends nothing twice)
+            if not self.cfg.offset_preserving:
+                self.duplicate_records += records
+                self.duplicate_bytes += nbytes
+        else:
+            st.copied = u_end
+            self.copied_bytes += nbytes
+        self.rows_mirrored += 1
+        self.offsets.copied(i, u_end, d_end, records)
+
+    def failed(self, copy: Row, reason: str) -> None:
+        """The target refused or lost a copy: the task's producer sends it again after
+        its backoff (``retry.backoff.ms`` doubling to ``retry.backoff.max.ms``), from
+        its buffer; nothing is fetched again. A copy appended before the failure (its
+        acknowledgement timed out) is appended a second time by MirrorMaker 2."""
+        origin = self._inflight.pop(id(copy), None)
+        if origin is None or self.stopped or not self.alive:
+            return
+        self.produce_retries += 1
+        retry = replace(copy, offset=copy.offset if self.cfg.offset_preserving
+                        else -1, attempts=copy.attempts + 1)
+        self._inflight[id(retry)] = origin
+        backoff = min(RETRY_BACKOFF * 2 ** copy.attempts, RETRY_BACKOFF_MAX)
+        self.env.timeout(backoff).callbacks.append(
+            lambda _e, r=retry: self._retry(r))
+
+    def _retry(self, copy: Row) -> None:
+        if id(copy) in self._inflight and not self.stopped and self.alive:
+            self._produce([copy])
+
+    # --- the task ---------------------------------------------------------------------
+    def worker_state(self, up: bool) -> None:
+        """The flow's worker zone went down (the task dies; what it had in flight is
+        lost) or came back: the task restarts from its last commit, so MirrorMaker 2
+        writes again what it copied since (at-least-once); a cluster link resumes from
+        what its destination holds."""
+        if not up:
+            self.alive = False
+            self._inflight.clear()
+            return
+        if self.alive:
+            return
+        self.alive = True
+        self.task_restarts += 1
+        if not self.cfg.offset_preserving:
+            self.offsets.task_restarted()
+        for st in self.parts:
+            if not self.cfg.offset_preserving:
+                st.acked = st.committed
+            st.position = st.acked
+            st.ahead.clear()
+        if self._revive is not None and not self._revive.triggered:
+            self._revive.succeed()
+
+    def run_commits(self):
+        """Every ``offset.flush.interval.ms`` the task commits and publishes each
+        partition's delayed offset sync (MirrorMaker 2)."""
+        while not self.stopped:
+            yield self.env.timeout(self.cfg.offset_flush_interval)
+            if not self.alive:
+                continue
+            for i, st in enumerate(self.parts):
+                st.committed = st.acked
+                self.offsets.publish_delayed(i)
+
+    # --- what the target lacks --------------------------------------------------------
+    def sample(self) -> tuple[float, int, int]:
+        """(seconds, records, bytes) the target is behind the source's committed data."""
+        now = self.env.now
+        seconds = 0.0
+        records = nbytes = 0
+        for i, st in enumerate(self.parts):
+            p = self.source.parts[i]
+            end = p.hw
+            if end <= st.copied:
+                continue
+            records += end - st.copied
+            nbytes += p.bytes_at(end) - p.bytes_at(st.copied)
+            k = bisect_right(p.ends, st.copied)
+            if k < len(p.times):
+                seconds = max(seconds, now - p.times[k])
+        return seconds, records, nbytes
+
+    def unreplicated_rows(self) -> list[tuple[int, Row]]:
+        """Acknowledged rows of the source the target has not acknowledged yet."""
+        out = []
+        for i, st in enumerate(self.parts):
+            p = self.source.parts[i]
+            k = bisect_right(p.ends, st.copied)
+            out += [(i, row) for row in p.rows[k:] if row.acked_at >= 0]
+        return out
+
+    def unreplicated(self, rows: list[tuple[int, Row]] | None = None
+                     ) -> tuple[int, int, float]:
+        """(records, bytes, oldest ack time) of ``rows`` (default: the source's rows now)
+        that the target still has not acknowledged: a response already on the wire when
+        the source went away still lands."""
+        records = nbytes = 0
+        oldest = math.inf
+        for i, row in self.unreplicated_rows() if rows is None else rows:
+            if row.offset + row.records > self.parts[i].copied:
+                records += row.records
+                nbytes += row.bytes_uncompressed
+                oldest = min(oldest, row.acked_at)
+        return records, nbytes, oldest
+
+
+__all__ = ["FlowPartition", "MirrorFlow"]

@@ -1,0 +1,284 @@
+"""The produce path of a Kafka cluster: append clocks, acks, produce timeouts.
+
+Each zone with brokers runs an *append clock*: every ``append_interval`` its leaders
+take what the producer fleets sent them (one row per fleet and zone, rotating over the
+zone's partitions) and append it. ``acks=0|1`` rows are acknowledged at once;
+``acks=all`` rows when the high watermark passes them
+(:meth:`~geosim.kafka.replication.Replication.advance_hw`), or fail with
+NotEnoughReplicas when the ISR is smaller than ``min.insync.replicas`` (and
+NotEnoughReplicasAfterAppend if it shrank below while they waited). A produce request
+unanswered for ``request.timeout.ms`` times out at the producer (outcome unknown).
+
+Copies written by a cross-cluster flow (:meth:`ProducePath.append_mirrored`) take the
+same path with ``acks=all``; their answers go to the flow (``mirror_sinks``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
+from geosim.core.events import Row
+from geosim.kafka.wire import ACK_BYTES
+
+if TYPE_CHECKING:
+    from simpy import Event
+
+    from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.partition import PartitionState
+
+NOT_LEADER = "NotLeaderOrFollower"
+NOT_ENOUGH = "NotEnoughReplicas"
+NOT_ENOUGH_AFTER = "NotEnoughReplicasAfterAppend"
+
+
+class ProducePath:
+    """Producers' requests to one cluster's leaders, and their answers."""
+
+    def __init__(self, cluster: KafkaCluster):
+        self.cluster = cluster
+        self.env = cluster.env
+        self.net = cluster.net
+        # The live leaders of each zone's partitions, as of the last rewiring.
+        self.leaders_by_zone: dict[str, list[PartitionState]] = {}
+        self._appended: dict[str, Event] = {}  # per leader zone: its next append
+        self._orphans: list[tuple[Row, float]] = []  # produces waiting on a dead leader
+
+    # ========================================================================= routing
+    def route(self) -> None:
+        """Producers send each partition to its leader's zone (target = zone index)."""
+        c = self.cluster
+        table: dict[int, list[int]] = {}
+        local = c.local_partitions
+        for zone, parts in self.leaders_by_zone.items():
+            ids = [p.id for p in parts if p.id < local]
+            if ids:
+                table[c.zone_index[zone]] = ids
+        live_leaders = len({p.leader for parts in self.leaders_by_zone.values()
+                            for p in parts})
+        for fleet in c.producing:
+            fleet.route(table, connections=live_leaders)
+
+    def attach_fleets(self, fleets: list[ProducerFleet]) -> None:
+        """Producers (failed over from another cluster) now write to this one."""
+        self.cluster.producing.extend(fleets)
+        self.route()
+
+    def detach_fleets(self, fleets: list[ProducerFleet]) -> None:
+        producing = self.cluster.producing
+        for fleet in fleets:
+            if fleet in producing:
+                producing.remove(fleet)
+
+    # ==================================================================== append clocks
+    def start(self) -> None:
+        """One append clock per zone with brokers."""
+        for zone in self.cluster.zones:
+            self._appended[zone] = self.env.event()
+            self.env.process(self._append_clock(zone))
+
+    def _append_clock(self, zone: str):
+        """Every ``append_interval``, the zone's leaders append what producers sent.
+
+        Waits on a timeout; emits acks (acks=0/1), NotEnoughReplicas failures, and
+        wakes the follower fetches parked on this zone."""
+        c = self.cluster
+        interval = c.spec.append_interval
+        target = c.zone_index[zone]
+        net = self.net
+        while True:
+            yield self.env.timeout(interval)
+            if not self.leaders_by_zone[zone]:
+                continue  # no live leader here (the table holds live leaders only)
+            now = self.env.now
+            appended_any = False
+            for fleet in c.producing:
+                if not fleet.alive or not net.reachable(fleet.zone, zone):
+                    continue  # the producers' records wait in their buffers
+                one_way = 0.5 * net.rtt_estimate(fleet.zone, zone)
+                rows = fleet.cut(target, now, one_way)
+                if rows:
+                    appended_any |= self._produce(zone, fleet, rows, now)
+            if appended_any:
+                self.signal_appended(zone)
+
+    def signal_appended(self, zone: str) -> None:
+        """Wake the fetches long-polling on ``zone``'s leaders: new data was appended."""
+        event = self._appended.get(zone)
+        if event is not None:
+            self._appended[zone] = self.env.event()
+            event.succeed()
+
+    def appended_event(self, zone: str) -> Event | None:
+        """The event the zone's next append triggers (a fetch's long-poll wakes on it)."""
+        return self._appended.get(zone)
+
+    # ========================================================================= requests
+    def _produce(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> bool:
+        """A produce request reached the leaders in ``zone``; returns whether it appended."""
+        c = self.cluster
+        size = sum(r.bytes_compressed for r in rows)
+        self.net.delay(fleet.zone, zone, size, "produce")  # counts the bytes
+        parts, brokers = c.parts, c.brokers
+        acks_all = c.acks == "all"
+        ok_rows, refused = [], []
+        for row in rows:
+            p = parts[row.partition]
+            if p.leader is None or brokers[p.leader].zone != zone \
+                    or not brokers[p.leader].alive:
+                refused.append(row)
+            elif acks_all and len(p.isr) < c.min_isr:
+                c.counters_["not_enough_replicas"] += 1
+                fleet.failed([row], NOT_ENOUGH, written_maybe=False)
+            else:
+                ok_rows.append(row)
+        if refused:
+            fleet.failed(refused, NOT_LEADER, written_maybe=False)
+        if not ok_rows:
+            return False
+        appended, rejected, duplicates = c.log.append(ok_rows)
+        if rejected:
+            c.counters_["rows_rejected_out_of_order"] += len(rejected)
+            fleet.failed(rejected, OUT_OF_ORDER, written_maybe=False)
+        for row in appended:
+            self._append(parts[row.partition], row, now)
+        if acks_all:
+            for row in appended:
+                parts[row.partition].pending.append((row, now))
+            # A duplicate is answered once its first copy is committed.
+            done = []
+            for row in duplicates:
+                p = parts[row.partition]
+                if row.offset + row.records <= p.hw:
+                    done.append(row)
+                else:
+                    p.pending.append((row, now))
+            if done:
+                self.ack(zone, done)
+        else:
+            self.ack(zone, appended + duplicates)
+        if acks_all:
+            # A leader alone in its ISR commits at once.
+            for pid in {r.partition for r in appended}:
+                p = parts[pid]
+                if len(p.isr) == 1:
+                    c.replication.advance_hw(p)
+        return bool(appended)
+
+    def _append(self, p: PartitionState, row: Row, now: float) -> None:
+        """``row`` (its offset assigned) joins the leader's log and the groups' logs."""
+        p.append(row, now)
+        for group in self.cluster.groups:
+            group.appended(row, -1)
+
+    def append_mirrored(self, rows: list[Row]) -> list[Row]:
+        """A mirror's produce request reached the leaders: append copies (``row.mirror``
+        names the flow; ``row.offset`` >= 0 asks for that offset, as offset-preserving
+        mirror topics do, otherwise the log end). Acks and failures go to
+        ``mirror_sinks[row.mirror]``; returns the rows refused at once."""
+        c = self.cluster
+        now = self.env.now
+        parts, brokers = c.parts, c.brokers
+        refused: list[Row] = []
+        touched: set[int] = set()
+        for row in rows:
+            p = parts[row.partition]
+            if p.leader is None or not brokers[p.leader].alive:
+                refused.append(row)
+                continue
+            if len(p.isr) < c.min_isr:  # mirror producers use acks=all
+                c.counters_["not_enough_replicas"] += 1
+                refused.append(row)
+                continue
+            end = p.log_end
+            if row.offset >= 0:
+                if row.offset + row.records <= end:
+                    # already here (a re-sent fetch): answered once committed
+                    if row.offset + row.records <= p.hw:
+                        c.mirror_sinks[row.mirror].acked(row)
+                    else:
+                        p.pending.append((row, now))
+                    continue
+                if row.offset != end:
+                    refused.append(row)
+                    continue
+            else:
+                row.offset = end
+            c.log.next_offset[p.id] = row.offset + row.records
+            self._append(p, row, now)
+            p.pending.append((row, now))
+            touched.add(p.id)
+        for pid in touched:
+            c.replication.advance_hw(parts[pid])  # a leader alone in its ISR commits at once
+        for zone in sorted({brokers[parts[pid].leader].zone for pid in touched}):
+            self.signal_appended(zone)
+        return refused
+
+    # ========================================================================== answers
+    def _by_writer(self, rows: list[Row], to_mirror) -> dict[int, list[Row]]:
+        """Rows by producer fleet; copies (``row.mirror`` >= 0) go to ``to_mirror(sink,
+        row)`` at once."""
+        by_fleet: dict[int, list[Row]] = defaultdict(list)
+        sinks = self.cluster.mirror_sinks
+        for row in rows:
+            if row.mirror >= 0:
+                to_mirror(sinks[row.mirror], row)
+                continue
+            by_fleet[row.fleet].append(row)
+        return by_fleet
+
+    def ack(self, zone: str, rows: list[Row]) -> None:
+        """The leaders in ``zone`` acknowledge ``rows``: each fleet hears it one hop
+        later, or its request times out first behind a saturated link."""
+        by_fleet = self._by_writer(rows, lambda sink, row: sink.acked(row))
+        now = self.env.now
+        fleets = self.cluster.fleets
+        timeout = self.cluster.request_timeout
+        for fleet_id, fleet_rows in by_fleet.items():
+            fleet = fleets[fleet_id]
+            delay = self.net.delay(zone, fleet.zone, ACK_BYTES, "produce")
+            if delay is None:
+                fleet.failed(fleet_rows, "ack lost", written_maybe=True)
+            elif delay > timeout:
+                # stuck behind a saturated link: the producer's request times out first
+                self.env.timeout(timeout).callbacks.append(
+                    lambda _e, f=fleet, r=fleet_rows: f.failed(r, "request timed out",
+                                                                written_maybe=True))
+            else:
+                fleet.acked(fleet_rows, at=now + delay)
+
+    def fail(self, rows: list[Row], reason: str, *, written_maybe: bool) -> None:
+        """The requests carrying ``rows`` end in error ``reason``."""
+        by_fleet = self._by_writer(rows, lambda sink, row: sink.failed(row, reason))
+        fleets = self.cluster.fleets
+        for fleet_id, fleet_rows in by_fleet.items():
+            fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
+
+    def orphan(self, pending: list[tuple[Row, float]]) -> None:
+        """Requests waiting on a leader that died: nobody answers them, so they time
+        out at their producers."""
+        self._orphans.extend(pending)
+
+    def time_out(self) -> None:
+        """Produce requests waiting longer than ``request.timeout.ms`` time out (outcome
+        unknown, retried), and expired producer retries end."""
+        c = self.cluster
+        now = self.env.now
+        limit = c.request_timeout
+        if self._orphans:
+            expired = [r for r, t in self._orphans if now - t >= limit]
+            self._orphans = [(r, t) for r, t in self._orphans if now - t < limit]
+            if expired:
+                self.fail(expired, "request timed out", written_maybe=True)
+        for p in c.parts:
+            if p.pending and now - p.pending[0][1] >= limit:
+                expired = [r for r, t in p.pending if now - t >= limit]
+                p.pending = [(r, t) for r, t in p.pending if now - t < limit]
+                self.fail(expired, "request timed out", written_maybe=True)
+        for fleet in c.producing:
+            if fleet.pending_retries:
+                fleet.expire_retries()
+
+
+__all__ = ["NOT_ENOUGH", "NOT_ENOUGH_AFTER", "NOT_LEADER", "ProducePath"]

@@ -1,0 +1,167 @@
+"""The read path of a Kafka cluster: consumers' fetches and offset commits.
+
+Consumers read committed data from the leader, or with fetch-from-follower (KIP-392)
+from a replica in their rack (a follower serves up to the HW it last heard of). Data
+reaches a consumer one network hop after it becomes readable there: each zone with
+consumers has its *view* of every partition (the offset readable there now), which the
+groups' members deliver up to. Mirrors of other clusters read committed rows from the
+leader (:meth:`ReadPath.committed_rows`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from geosim.clients.consumer import ConsumerGroup
+from geosim.core.events import Row
+from geosim.kafka.wire import ACK_BYTES
+
+if TYPE_CHECKING:
+    from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.partition import PartitionState
+
+
+class ReadPath:
+    """What each zone's consumers of one cluster can read, and their commits."""
+
+    def __init__(self, cluster: KafkaCluster):
+        self.cluster = cluster
+        self.env = cluster.env
+        self.net = cluster.net
+        # offset readable by consumers in each zone, per partition (after the hop)
+        self.visible: dict[str, list[int]] = {z: [0] * cluster.partitions_n
+                                              for z in cluster.world.topology.zones()}
+        self.consumer_zones: list[str] = []
+
+    def groups_changed(self) -> None:
+        """The cluster's groups changed: recompute the zones their members are in."""
+        self.consumer_zones = sorted({m.zone for g in self.cluster.groups for m in g.members})
+
+    # ========================================================================== views
+    def _serving_replica(self, p: PartitionState, zone: str) -> int | None:
+        c = self.cluster
+        if p.leader is None:
+            return None
+        if not c.spec.fetch_from_follower:
+            return p.leader
+        region = c.world.topology.region_of(zone)
+        rack = zone if c.spec.rack == "zone" else region
+        for r in p.all_replicas:
+            b = c.brokers[r]
+            if b.rack == rack and b.alive and not b.fenced:
+                return r
+        return p.leader
+
+    def readable_changed(self, p: PartitionState, replica: int) -> None:
+        """``replica`` can serve more of ``p``: consumers reading from it see it one
+        network hop later."""
+        c = self.cluster
+        offset = p.readable(replica)
+        rzone = c.brokers[replica].zone
+        for zone in self.consumer_zones:
+            if self._serving_replica(p, zone) != replica:
+                continue
+            have = self.visible[zone][p.id]
+            if offset <= have:
+                continue
+            owners = sum(1 for g in c.groups if g.owner_zone(p.id) == zone)
+            size = (p.bytes_at(offset) - p.bytes_at(have)) * owners
+            delay = self.net.delay(rzone, zone, size, "consume") if owners else 0.0
+            if delay is None:
+                continue  # retried at the next advance
+            epoch = p.epoch
+            if delay <= 0:
+                self._visible(p, zone, offset, epoch)
+            else:
+                self.env.timeout(delay).callbacks.append(
+                    lambda _e, p=p, zone=zone, offset=offset, epoch=epoch:
+                    self._visible(p, zone, offset, epoch))
+
+    def _visible(self, p: PartitionState, zone: str, offset: int, epoch: int) -> None:
+        if p.epoch != epoch:
+            offset = min(offset, p.hw if p.leader is not None else offset)
+        visible = self.visible[zone]
+        if offset > visible[p.id]:
+            visible[p.id] = offset
+            for group in self.cluster.groups:
+                if group.owner_zone(p.id) == zone:
+                    group.ready((p.id,))
+
+    def is_readable(self, row: Row, zone: str) -> bool:
+        """Whether ``row`` is readable by a consumer in ``zone`` now (it reached that
+        zone's view of the partition)."""
+        return row.offset + row.records <= self.visible[zone][row.partition]
+
+    def zone_down(self, zone: str) -> None:
+        """The zone's consumers lost what they had fetched."""
+        self.visible[zone] = [0] * self.cluster.partitions_n
+
+    def truncated(self, pid: int, offset: int) -> None:
+        """Partition ``pid``'s log now ends at ``offset``."""
+        for visible in self.visible.values():
+            if visible[pid] > offset:
+                visible[pid] = offset
+
+    # ======================================================================== commits
+    def commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
+        """Offset commits go to the group coordinator, a live broker (a round trip)."""
+        live = [b for b in self.cluster.brokers if b.alive and not b.fenced]
+        if not live:
+            done(False)
+            return
+        coordinator = live[0]
+        rtt = self.net.round_trip(zone, coordinator.zone, size, ACK_BYTES, "consume")
+        if rtt is None:
+            done(False)
+            return
+        self.env.timeout(rtt).callbacks.append(lambda _e: done(True))
+
+    # ================================================================= groups attached
+    def attach_group(self, group: ConsumerGroup) -> None:
+        """A consumer group now reads this cluster (its log rows already set); what is
+        committed here now is readable by its members at once."""
+        c = self.cluster
+        c.groups.append(group)
+        self.groups_changed()
+        for zone in self.consumer_zones:
+            visible = self.visible[zone]
+            for p in c.parts:
+                if p.leader is not None and c.brokers[p.leader].alive:
+                    visible[p.id] = max(visible[p.id], p.hw)
+        if c.started:
+            self.env.process(group.run_commits())
+        group.ready(range(c.partitions_n))
+
+    def detach_group(self, group: ConsumerGroup) -> None:
+        self.cluster.groups.remove(group)
+        self.groups_changed()
+
+    # ========================================================================= mirrors
+    def committed_rows(self, pid: int, start: int, budget: int) -> list[Row]:
+        """Rows of partition ``pid`` from offset ``start`` up to its high watermark, at
+        most ``budget`` compressed bytes (at least one row), as the leader serves them;
+        none without a live leader."""
+        c = self.cluster
+        p = c.parts[pid]
+        if p.leader is None or not c.brokers[p.leader].alive:
+            return []
+        hw = p.readable(p.leader)
+        if start >= hw:
+            return []
+        i = bisect_right(p.ends, start)
+        out: list[Row] = []
+        size = 0
+        rows, ends = p.rows, p.ends
+        while i < len(rows) and ends[i] <= hw:
+            row = rows[i]
+            if out and size + row.bytes_compressed > budget:
+                break
+            out.append(row)
+            size += row.bytes_compressed
+            i += 1
+        return out
+
+
+__all__ = ["ReadPath"]

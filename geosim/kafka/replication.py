@@ -1,0 +1,286 @@
+"""Replication in a Kafka cluster: follower fetches, the ISR, the high watermark.
+
+Followers fetch from leaders. All fetchers from one follower zone to one leader zone
+are one fetch loop (:class:`FetchPair`; brokers of a zone are symmetric): the request
+carries the followers' LEOs, which advance the leader's view and so the HW; the
+response carries everything appended since (bounded by
+``replica.fetch.response.max.bytes`` per broker pair and by the TCP window / RTT), or
+waits up to ``replica.fetch.wait.max.ms`` for data. Kafka's rule decides whether a
+follower is caught up (``Replica.updateFetchState``); the ISR check every
+``replica.lag.time.max.ms``/2 removes followers not caught up for that long, and a
+follower whose fetch offset reaches the HW rejoins. Every ISR change is a controller
+commit (AlterPartition). The HW is the smallest LEO in the ISR, and with ELR
+(KIP-966) moves only while the ISR has ``min.insync.replicas`` members.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from geosim.kafka.produce import NOT_ENOUGH_AFTER
+from geosim.kafka.wire import (
+    CONTROLLER_RECORD_BYTES,
+    FETCH_PARTITION_BYTES,
+    FETCH_REQUEST_BYTES,
+    window_wait,
+)
+
+if TYPE_CHECKING:
+    from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.partition import PartitionState
+
+
+class FetchPair:
+    """The replica fetchers of one follower zone from one leader zone."""
+
+    __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake")
+
+    def __init__(self, leader_zone: str, follower_zone: str):
+        self.leader_zone = leader_zone
+        self.follower_zone = follower_zone
+        self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
+        self.connections = 1
+        self.wake = None
+
+
+class Replication:
+    """The fetch loops, ISR changes and high watermark of one cluster."""
+
+    def __init__(self, cluster: KafkaCluster):
+        self.cluster = cluster
+        self.env = cluster.env
+        self.net = cluster.net
+        self.pairs: dict[tuple[str, str], FetchPair] = {}
+
+    # ========================================================================== wiring
+    def set_fetchers(self, items: dict[tuple[str, str], list],
+                     conns: dict[tuple[str, str], set]) -> None:
+        """The (partition, follower) items and broker pairs of each (leader zone,
+        follower zone): existing loops are woken with their new items, new pairs get a
+        loop (once the cluster started)."""
+        for key, pair in self.pairs.items():
+            pair.items = items.pop(key, [])
+            pair.connections = max(len(conns.get(key, ())), 1)
+            self._wake(pair)
+        for key, its in items.items():
+            pair = self.pairs[key] = FetchPair(*key)
+            pair.items = its
+            pair.connections = max(len(conns[key]), 1)
+            if self.cluster.started:
+                self.env.process(self._fetch_loop(pair))
+
+    def start(self) -> None:
+        for pair in list(self.pairs.values()):
+            self.env.process(self._fetch_loop(pair))
+
+    def wake_all(self) -> None:
+        """Parked fetch loops look again (connectivity changed)."""
+        for pair in self.pairs.values():
+            self._wake(pair)
+
+    def _wake(self, pair: FetchPair) -> None:
+        if pair.wake is not None and not pair.wake.triggered:
+            pair.wake.succeed()
+
+    # ===================================================================== fetch loops
+    def _fetch_loop(self, pair: FetchPair):
+        """Fetches of one follower zone from one leader zone, back to back.
+
+        Per cycle: the request's trip (it carries the followers' LEOs), at the leader
+        a wait for data of at most ``replica.fetch.wait.max.ms``, the response's trip
+        (its bytes through the link and the TCP windows). A request or response lost
+        to a partition or outage is retried after ``replica.socket.timeout.ms``."""
+        c = self.cluster
+        env = self.env
+        cfg = c.config
+        net = self.net
+        lz, fz = pair.leader_zone, pair.follower_zone
+        brokers = c.brokers
+        window = c.world.topology.spec.tcp_window
+        while True:
+            items = pair.items
+            if not items or net.is_down(fz) or net.is_down(lz):
+                pair.wake = env.event()
+                yield pair.wake
+                continue
+            request = [(p, r, p.leo[r], p.epoch) for p, r in items if brokers[r].alive]
+            if not request:
+                pair.wake = env.event()
+                yield pair.wake
+                continue
+            d = net.delay(fz, lz, FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * len(request),
+                          "replicate")
+            if d is None:
+                yield env.timeout(cfg.replica_socket_timeout)
+                continue
+            yield env.timeout(d)
+            if net.is_down(lz):
+                yield env.timeout(max(cfg.replica_socket_timeout - d, 0.0))
+                continue
+            self._on_fetch_request(request)
+            if not any(p.leader is not None and p.leo[p.leader] > p.leo[r]
+                       for p, r, _leo, _e in request):
+                waited = c.produce.appended_event(lz)
+                if waited is not None:
+                    yield waited | env.timeout(cfg.replica_fetch_wait_max)
+                else:
+                    yield env.timeout(cfg.replica_fetch_wait_max)
+            # the response: data up to the leader's LEO, within the byte budget
+            budget = cfg.replica_fetch_response_max_bytes * pair.connections
+            response = []
+            size = 0
+            for p, r, _leo, epoch in request:
+                if p.epoch != epoch or p.leader is None or brokers[p.leader].zone != lz:
+                    continue
+                have = p.leo[r]
+                target = p.leo[p.leader]
+                if target > have:
+                    more = p.end_bytes - p.bytes_at(have)
+                    if size and size + more > budget:
+                        continue
+                    size += more
+                response.append((p, r, target, p.hw, epoch))
+            d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate")
+            if d is None:
+                yield env.timeout(cfg.replica_socket_timeout)
+                continue
+            d += window_wait(net, lz, fz, size, window, pair.connections)
+            yield env.timeout(d)
+            if net.is_down(fz):
+                continue
+            changed = []
+            for p, r, target, hw, epoch in response:
+                if p.epoch != epoch or not brokers[r].alive:
+                    continue
+                if target > p.leo[r]:
+                    p.leo[r] = min(target, p.log_end)
+                new_hw = min(hw, p.leo[r])
+                if new_hw > p.follower_hw[r]:
+                    p.follower_hw[r] = new_hw
+                    changed.append((p, r))
+            for p, r in changed:
+                c.reads.readable_changed(p, r)
+
+    def _on_fetch_request(self, request) -> None:
+        """A fetch reached the leader: update its view, the caught-up times, the HW."""
+        now = self.env.now
+        expand: list[tuple[PartitionState, int]] = []
+        for p, r, fetch_offset, epoch in request:
+            if p.epoch != epoch or p.leader is None:
+                continue
+            leader_leo = p.leo[p.leader]
+            progressed = fetch_offset > p.view.get(r, -1)
+            if progressed:
+                p.view[r] = fetch_offset
+            # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached the
+            # leader's LEO now, or its LEO at the previous fetch (then as of that fetch).
+            if fetch_offset >= leader_leo:
+                p.caught_up[r] = now
+            elif fetch_offset >= p.last_fetch_leo.get(r, 0):
+                p.caught_up[r] = max(p.caught_up[r], p.last_fetch_time.get(r, 0.0))
+            p.last_fetch_leo[r] = leader_leo
+            p.last_fetch_time[r] = now
+            if r not in p.isr and fetch_offset >= p.hw and self._may_join_isr(p, r):
+                expand.append((p, r))
+            elif progressed and r in p.isr:
+                self.advance_hw(p)  # only a follower's progress can move the HW
+        if expand:
+            self._alter_isr(expand, add=True)
+
+    # ============================================================================= ISR
+    def _may_join_isr(self, p: PartitionState, r: int) -> bool:
+        c = self.cluster
+        if r in p.replicas:
+            return not c.brokers[r].fenced
+        policy = c.promotion_policy  # an observer
+        if policy == "under-min-isr":
+            return len(p.isr) < c.min_isr
+        if policy == "under-replicated":
+            return len([x for x in p.isr if x in p.replicas]) < len(p.replicas)
+        return False
+
+    def run_isr_expiration(self):
+        """Every ``replica.lag.time.max.ms``/2, leaders drop followers not caught up
+        for ``replica.lag.time.max.ms`` (and demote observers no longer needed)."""
+        c = self.cluster
+        lag = c.config.replica_lag_time_max
+        policy = c.promotion_policy
+        while True:
+            yield self.env.timeout(lag / 2)
+            now = self.env.now
+            shrink = []
+            for p in c.parts:
+                if p.leader is None or not c.brokers[p.leader].alive:
+                    continue
+                for r in p.isr:
+                    if r != p.leader and now - p.caught_up[r] > lag:
+                        shrink.append((p, r))
+                if policy and any(o in p.isr for o in p.observers):
+                    sync_isr = [x for x in p.isr if x in p.replicas]
+                    enough = len(sync_isr) >= (c.min_isr if policy == "under-min-isr"
+                                               else len(p.replicas))
+                    if enough:
+                        shrink += [(p, o) for o in p.observers if o in p.isr]
+            if shrink:
+                self._alter_isr(shrink, add=False)
+
+    def _alter_isr(self, changes: list[tuple[PartitionState, int]], *, add: bool) -> None:
+        """AlterPartition: leaders ask the controller to change ISRs (one commit)."""
+        c = self.cluster
+        by_zone: dict[str, list] = defaultdict(list)
+        for p, r in changes:
+            by_zone[c.brokers[p.leader].zone].append((p, r, p.epoch))
+        for zone, batch in by_zone.items():
+            def done(ok: bool, batch=batch) -> None:
+                if not ok:
+                    c.counters_["isr_change_failures"] += 1
+                    return
+                touched: dict[int, PartitionState] = {}  # in batch order: deterministic
+                for p, r, epoch in batch:
+                    if p.epoch != epoch or p.leader is None:
+                        continue
+                    if add and r not in p.isr:
+                        if r in p.observers:
+                            c.counters_["observer_promotions"] += 1
+                        p.isr.add(r)
+                        p.elr.discard(r)
+                        p.caught_up[r] = self.env.now
+                    elif not add and r in p.isr and r != p.leader:
+                        p.isr.discard(r)
+                        if c.config.eligible_leader_replicas and \
+                                len(p.isr) < c.min_isr and r in p.replicas:
+                            p.elr.add(r)
+                    else:
+                        continue
+                    touched[p.id] = p
+                for p in touched.values():
+                    c.counters_["isr_expansions" if add else "isr_shrinks"] += 1
+                    c.emit_state(p, "isr expand" if add else "isr shrink")
+                    self.advance_hw(p)
+            c.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch), done)
+
+    # ================================================================ high watermark
+    def advance_hw(self, p: PartitionState) -> None:
+        """Move the HW to the smallest LEO in the ISR; acknowledge what it passed."""
+        c = self.cluster
+        hw = p.hw_candidate(c.min_isr if c.config.eligible_leader_replicas else 0)
+        if hw <= p.hw:
+            return
+        p.hw = hw
+        if p.pending:
+            done, keep = [], []
+            for row, t in p.pending:
+                (done if row.offset + row.records <= hw else keep).append((row, t))
+            p.pending = keep
+            if done:
+                zone = c.brokers[p.leader].zone
+                if len(p.isr) >= c.min_isr:
+                    c.produce.ack(zone, [r for r, _ in done])
+                else:
+                    c.counters_["not_enough_replicas_after_append"] += 1
+                    c.produce.fail([r for r, _ in done], NOT_ENOUGH_AFTER, written_maybe=True)
+        c.reads.readable_changed(p, p.leader)
+
+
+__all__ = ["FetchPair", "Replication"]

@@ -1,0 +1,93 @@
+"""The Kafka-family strategies: thin plug-ins over the Kafka engine of :mod:`geosim.kafka`.
+
+The engine knows nothing of strategies; :class:`KafkaFamilyStrategy` adapts it to the
+strategy protocol (:class:`~geosim.strategies.base.Strategy`): the fault hooks, the
+counters and the clients are the engine's. :class:`KafkaClusterStrategy` runs one
+:class:`~geosim.kafka.cluster.KafkaCluster` (``stretch``, ``observers``);
+:class:`CrossClusterStrategy` runs :class:`~geosim.kafka.cross_cluster.CrossCluster`,
+independent clusters linked by replication flows (``mirrormaker2``, ``cluster-linking``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from geosim.kafka.cluster import KafkaCluster
+from geosim.kafka.cross_cluster import CrossCluster
+from geosim.strategies.base import Strategy, World
+
+
+class KafkaFamilyStrategy(Strategy):
+    """A strategy whose model is a Kafka engine (``self.engine``), built by
+    :meth:`build_engine`. The engine's state reads through the strategy
+    (``strategy.parts``, ``strategy.flows``, ...), for inspecting a built run."""
+
+    def __init__(self, world: World):
+        super().__init__(world)
+        self.engine = self.build_engine(world)
+
+    def build_engine(self, world: World) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "engine" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.engine, name)
+
+    def zone_clients(self, zone: str, up: bool) -> None:
+        """The engine's hook for a zone going down or up: the zone's clients follow."""
+        self.crash_clients("all", zone, up)
+
+    @property
+    def fleets(self) -> list:
+        return self.engine.fleets
+
+    @property
+    def groups(self) -> list:
+        return self.engine.groups
+
+    def client_fleets(self) -> list:
+        return self.engine.client_fleets()
+
+    def client_groups(self) -> list:
+        return self.engine.client_groups()
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+        self.engine.zone_state(zone, up, destroyed)
+
+    def crash_brokers(self, zone: str, count: int, up: bool) -> None:
+        self.engine.crash_brokers(zone, count, up)
+
+    def unclean_election(self) -> None:
+        self.engine.unclean_election()
+
+    def connectivity_changed(self) -> None:
+        self.engine.connectivity_changed()
+
+    def counters(self) -> dict[str, int]:
+        return self.engine.counters()
+
+
+class KafkaClusterStrategy(KafkaFamilyStrategy):
+    """One Kafka cluster over the scenario's brokers; ``with_observers``: observer
+    replicas are placed and promoted (Confluent Multi-Region Clusters)."""
+
+    with_observers: ClassVar[bool] = False
+
+    def build_engine(self, world: World) -> KafkaCluster:
+        return KafkaCluster(world, observers=self.with_observers,
+                            client_faults=self.zone_clients)
+
+
+class CrossClusterStrategy(KafkaFamilyStrategy):
+    """Independent clusters linked by replication flows; the mirror configuration's
+    defaults are the strategy's (``resolve_mirror_config`` by the spec's name)."""
+
+    def build_engine(self, world: World) -> CrossCluster:
+        return CrossCluster(world, client_faults=self.zone_clients)
+
+
+__all__ = ["CrossClusterStrategy", "KafkaClusterStrategy", "KafkaFamilyStrategy"]
