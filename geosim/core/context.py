@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import simpy
@@ -70,3 +72,11 @@ class Context:
     def log(scope: str) -> logging.Logger:
         """The human log of a component, by its dotted scope name."""
         return logging.getLogger(f"geosim.{scope}")
+
+
+def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any],
+               *args: Any) -> None:
+    """Call ``fn(*args)`` ``delay`` simulated seconds from now, as the callback of a
+    timeout (cheaper than a process for a one-shot action, such as a message arriving)."""
+    env.timeout(delay).callbacks.append(lambda _event: fn(*args))
+

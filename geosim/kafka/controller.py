@@ -32,7 +32,8 @@ class Controller:
         self.cluster = cluster
         self.env = cluster.env
         self.net = cluster.net
-        self.leader_zone = cluster.metadata.leader_zone  # the active controller's zone
+        # the active controller's zone (the quorum's leader at build: a run starts with one)
+        self.leader_zone: str | None = cluster.metadata.leader_zone
 
     # ====================================================================== liveness
     def run(self):
@@ -106,7 +107,7 @@ class Controller:
                     c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, False))
             self._reassign_after_fencing()
 
-        c.metadata.commit(self.leader_zone, size, done)
+        c.metadata.commit(self._zone(), size, done)
 
     def _reassign_after_fencing(self) -> None:
         """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
@@ -238,7 +239,12 @@ class Controller:
             if elected:
                 c.rewire()
 
-        c.metadata.commit(self.leader_zone, CONTROLLER_RECORD_BYTES * len(offline), done)
+        c.metadata.commit(self._zone(), CONTROLLER_RECORD_BYTES * len(offline), done)
+
+    def _zone(self) -> str:
+        """Where the controller's commits start: the active controller's zone."""
+        assert self.leader_zone is not None, "no controller was ever active"
+        return self.leader_zone
 
 
 __all__ = ["CONTROLLER_CHECK", "Controller"]

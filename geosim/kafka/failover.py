@@ -174,7 +174,7 @@ class Failover:
                 model.home_of[fleet_region] = new.region
         new.produce.attach_fleets(replacements)
         # consumer groups: start in the new cluster from translated offsets
-        totals = defaultdict(int)
+        totals: defaultdict[str, int] = defaultdict(int)
         snapshot = self._bound_snapshots.pop(region, None) or \
             self._snapshot_before(since - self.window)
         for group in model.groups_on(old):

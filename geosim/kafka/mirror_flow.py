@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from geosim.core.context import call_later
 from geosim.core.events import Row
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.offset_sync import OffsetSyncs
@@ -79,14 +80,14 @@ class MirrorFlow:
         target.holds.append(self._target_hold)
 
     # --- retention --------------------------------------------------------------------
-    def _source_hold(self, pid: int) -> int:
+    def _source_hold(self, pid: int) -> float:
         if pid >= self.n or self.stopped:
             return math.inf
         st = self.parts[pid]
         # a restarted task reads again from its last commit
         return st.copied if self.cfg.offset_preserving else st.committed
 
-    def _target_hold(self, pid: int) -> int:
+    def _target_hold(self, pid: int) -> float:
         i = pid - self.base
         if not 0 <= i < self.n:
             return math.inf
@@ -209,7 +210,7 @@ class MirrorFlow:
                 for row in rows:
                     self.failed(row, "target unreachable")
                 continue
-            self.env.timeout(d).callbacks.append(lambda _e, rows=rows: self._arrive(rows))
+            call_later(self.env, d, self._arrive, rows)
 
     def _arrive(self, rows: list[Row]) -> None:
         if self.stopped or not self.alive:
@@ -265,8 +266,7 @@ class MirrorFlow:
                         else -1, attempts=copy.attempts + 1)
         self._inflight[id(retry)] = origin
         backoff = min(RETRY_BACKOFF * 2 ** copy.attempts, RETRY_BACKOFF_MAX)
-        self.env.timeout(backoff).callbacks.append(
-            lambda _e, r=retry: self._retry(r))
+        call_later(self.env, backoff, self._retry, retry)
 
     def _retry(self, copy: Row) -> None:
         if id(copy) in self._inflight and not self.stopped and self.alive:

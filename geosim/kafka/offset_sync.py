@@ -142,8 +142,8 @@ class OffsetSyncs:
     def _prune(self) -> None:
         """Forget syncs and copy pairs below every group's latest checkpoint."""
         for i, st in enumerate(self.parts):
-            low = min((marks[i][0] for marks in self.checkpoints.values()
-                       if marks[i] is not None), default=0)
+            low = min((mark[0] for marks in self.checkpoints.values()
+                       if (mark := marks[i]) is not None), default=0)
             for dq in (st.pairs, st.syncs):
                 while len(dq) > 1 and dq[1][0] <= low:
                     dq.popleft()

@@ -16,9 +16,11 @@ same path with ``acks=all``; their answers go to the flow (``mirror_sinks``).
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import TYPE_CHECKING
 
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
+from geosim.core.context import call_later
 from geosim.core.events import Row
 from geosim.kafka.wire import ACK_BYTES
 
@@ -211,7 +213,8 @@ class ProducePath:
             touched.add(p.id)
         for pid in touched:
             c.replication.advance_hw(parts[pid])  # a leader alone in its ISR commits at once
-        for zone in sorted({brokers[parts[pid].leader].zone for pid in touched}):
+        for zone in sorted({brokers[leader].zone for pid in touched
+                            if (leader := parts[pid].leader) is not None}):
             self.signal_appended(zone)
         return refused
 
@@ -242,9 +245,8 @@ class ProducePath:
                 fleet.failed(fleet_rows, "ack lost", written_maybe=True)
             elif delay > timeout:
                 # stuck behind a saturated link: the producer's request times out first
-                self.env.timeout(timeout).callbacks.append(
-                    lambda _e, f=fleet, r=fleet_rows: f.failed(r, "request timed out",
-                                                                written_maybe=True))
+                call_later(self.env, timeout, partial(fleet.failed, written_maybe=True),
+                           fleet_rows, "request timed out")
             else:
                 fleet.acked(fleet_rows, at=now + delay)
 

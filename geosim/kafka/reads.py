@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup
+from geosim.core.context import call_later
 from geosim.core.events import Row
 from geosim.kafka.wire import ACK_BYTES
 
@@ -75,9 +76,7 @@ class ReadPath:
             if delay <= 0:
                 self._visible(p, zone, offset, epoch)
             else:
-                self.env.timeout(delay).callbacks.append(
-                    lambda _e, p=p, zone=zone, offset=offset, epoch=epoch:
-                    self._visible(p, zone, offset, epoch))
+                call_later(self.env, delay, self._visible, p, zone, offset, epoch)
 
     def _visible(self, p: PartitionState, zone: str, offset: int, epoch: int) -> None:
         if p.epoch != epoch:

@@ -27,6 +27,9 @@ from geosim.kafka.wire import (
 )
 
 if TYPE_CHECKING:
+    from simpy import Event
+
+    from geosim.core.events import Row
     from geosim.kafka.cluster import KafkaCluster
     from geosim.kafka.partition import PartitionState
 
@@ -41,7 +44,7 @@ class FetchPair:
         self.follower_zone = follower_zone
         self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
         self.connections = 1
-        self.wake = None
+        self.wake: Event | None = None
 
 
 class Replication:
@@ -230,6 +233,7 @@ class Replication:
         c = self.cluster
         by_zone: dict[str, list] = defaultdict(list)
         for p, r in changes:
+            assert p.leader is not None  # only leaders change ISRs
             by_zone[c.brokers[p.leader].zone].append((p, r, p.epoch))
         for zone, batch in by_zone.items():
             def done(ok: bool, batch=batch) -> None:
@@ -267,20 +271,23 @@ class Replication:
         hw = p.hw_candidate(c.min_isr if c.config.eligible_leader_replicas else 0)
         if hw <= p.hw:
             return
+        leader = p.leader
+        assert leader is not None  # the HW moves only under a leader
         p.hw = hw
         if p.pending:
-            done, keep = [], []
+            done: list[tuple[Row, float]] = []
+            keep: list[tuple[Row, float]] = []
             for row, t in p.pending:
                 (done if row.offset + row.records <= hw else keep).append((row, t))
             p.pending = keep
             if done:
-                zone = c.brokers[p.leader].zone
+                zone = c.brokers[leader].zone
                 if len(p.isr) >= c.min_isr:
                     c.produce.ack(zone, [r for r, _ in done])
                 else:
                     c.counters_["not_enough_replicas_after_append"] += 1
                     c.produce.fail([r for r, _ in done], NOT_ENOUGH_AFTER, written_maybe=True)
-        c.reads.readable_changed(p, p.leader)
+        c.reads.readable_changed(p, leader)
 
 
 __all__ = ["FetchPair", "Replication"]

@@ -25,17 +25,17 @@ uncompressed, as acknowledged.
 
 Memory. An object is held in one of three forms, each as small as its role allows:
 
-1. ``_Object``, keyed by object id, from ``ObjectStored`` until its rows are
+1. ``TrackedObject``, keyed by object id, from ``ObjectStored`` until its rows are
    acknowledged (every row of its ``ObjectCommitted``, or ``ack_grace`` seconds
    after it was stored): acks must find it by id. Also for the rare objects
    whose copies are blocked by an outage, or that are unreadable.
-2. ``_Cohort`` rows, once acks are done while copies are still pending: objects
+2. ``Cohort`` rows, once acks are done while copies are still pending: objects
    with the same writer, the same existing copies and the same pending
    destinations differ only in their due times, records, bytes and first ack
    time, so a cohort keeps those in one float array (8 bytes a field) and decides
    their due copies with vectorised sweeps (every ``sweep_interval`` seconds, and
    at each region event).
-3. ``_Group`` aggregates, once no copy is pending: from then on an object's fate
+3. ``CopyGroup`` aggregates, once no copy is pending: from then on an object's fate
    depends only on (writer region, set of regions holding copies), so its records
    are summed into that group.
 
@@ -48,143 +48,33 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
 from geosim.core.events import ObjectCommitted, ObjectStored, RegionState, Row
+from geosim.metrics.holders import (
+    BYTES,
+    COUNTED_BYTES,
+    COUNTED_RECORDS,
+    DUE,
+    FIRST_ACK,
+    FIXED,
+    NONE,
+    RECORDS,
+    Cohort,
+    CopyGroup,
+    TrackedObject,
+    counted,
+    totals,
+)
 from geosim.metrics.report import (
     LossReport,
-    RegionLoss,
-    RegionUnavailability,
     UnavailabilityReport,
 )
+from geosim.metrics.tally import Tally
 
 UP, DOWN, DESTROYED = 0, 1, 2
-# Shared empty list for the common "nothing blocked" case (saves a list per object);
-# never mutated: code replaces it with a fresh list before appending.
-_NONE: list[str] = []
-# Columns of a cohort row (records and bytes already counted as unavailable are kept
-# per object, so that no record is counted twice); due times of its pending
-# destinations follow.
-_RECORDS, _BYTES, _FIRST_ACK, _COUNTED_RECORDS, _COUNTED_BYTES, _DUE = range(6)
-_FIXED = [_RECORDS, _BYTES, _FIRST_ACK, _COUNTED_RECORDS, _COUNTED_BYTES]
-
-
-class _Object:
-    """An object tracked individually (form 1 of the module docstring)."""
-
-    __slots__ = ("oid", "writer", "t_store", "existing", "pending", "blocked", "had_copy",
-                 "records", "bytes", "first_ack", "rows_expected", "rows_acked", "since",
-                 "counted_records", "counted_bytes", "lost", "released", "due")
-
-    def __init__(self, oid: int, writer: str, t_store: float):
-        self.oid = oid
-        self.writer = writer
-        self.t_store = t_store
-        self.existing: list[str] = []                 # regions holding a copy now
-        self.pending: list[tuple[float, str]] = []    # (due time, region), ascending
-        self.blocked: list[str] = _NONE               # due copies waiting for regions
-        self.had_copy = False
-        self.records = 0
-        self.bytes = 0
-        self.first_ack = math.inf
-        self.rows_expected = -1                       # unknown until ObjectCommitted
-        self.rows_acked = 0
-        self.since: float | None = None               # unreadable since
-        self.counted_records = 0                      # already counted as unavailable
-        self.counted_bytes = 0
-        self.lost = False
-        self.released = False                         # no more acks expected
-        self.due: float | None = None                 # live heap entry, if any
-
-
-@dataclass(slots=True)
-class _Group:
-    """Settled objects sharing a writer region and a set of copy regions (form 3)."""
-
-    writer: str
-    regions: frozenset[str]
-    records: int = 0
-    bytes: int = 0
-    first_ack: float = math.inf
-    since: float | None = None
-    counted_records: int = 0
-    counted_bytes: int = 0
-
-
-class _Cohort:
-    """Acknowledged objects awaiting copies to ``dests`` (form 2).
-
-    One row per object: records, bytes, first ack time, records and bytes already
-    counted as unavailable, then one due time per destination. Counts are exact in
-    float64 below 2**53. All objects of a cohort have the same copies, so they are
-    readable or unreadable together: ``since`` is shared.
-    """
-
-    __slots__ = ("writer", "existing", "dests", "data", "n", "since", "_appended")
-
-    def __init__(self, writer: str, existing: frozenset[str], dests: tuple[str, ...]):
-        self.writer = writer
-        self.existing = existing
-        self.dests = dests
-        self.data = np.empty((16, _DUE + len(dests)))
-        self.n = 0
-        self.since: float | None = None
-        # Rows appended one at a time wait here (a list append is much cheaper than a
-        # numpy row write) until the next vectorised read.
-        self._appended: list[list[float]] = []
-
-    def _reserve(self, extra: int) -> None:
-        need = self.n + extra
-        if need > len(self.data):
-            grown = np.empty((max(need, 2 * len(self.data)), self.data.shape[1]))
-            grown[:self.n] = self.data[:self.n]
-            self.data = grown
-
-    def append(self, values: list[float]) -> None:
-        self._appended.append(values)
-
-    def extend(self, rows: np.ndarray) -> None:
-        self._flush()
-        self._reserve(len(rows))
-        self.data[self.n:self.n + len(rows)] = rows
-        self.n += len(rows)
-
-    def _flush(self) -> None:
-        if self._appended:
-            rows = np.array(self._appended, dtype=np.float64)
-            self._appended = []
-            self.extend(rows)
-
-    @property
-    def size(self) -> int:
-        return self.n + len(self._appended)
-
-    def rows(self) -> np.ndarray:
-        self._flush()
-        return self.data[:self.n]
-
-    def keep(self, mask: np.ndarray) -> None:
-        self._flush()
-        kept = self.data[:self.n][mask]
-        self.n = len(kept)
-        if len(self.data) > 64 and self.n < len(self.data) // 4:
-            self.data = np.empty((max(2 * self.n, 16), self.data.shape[1]))
-        self.data[:self.n] = kept
-
-
-def _totals(rows: np.ndarray) -> tuple[int, int, float, int, int]:
-    """Records, bytes, earliest first ack, counted records and counted bytes of rows."""
-    if not len(rows):
-        return 0, 0, math.inf, 0, 0
-    sums = rows[:, [_RECORDS, _BYTES, _COUNTED_RECORDS, _COUNTED_BYTES]].sum(axis=0).tolist()
-    return (int(round(sums[0])), int(round(sums[1])), float(rows[:, _FIRST_ACK].min()),
-            int(round(sums[2])), int(round(sums[3])))
-
-
 class ObjectAvailability:
     """Fold of ObjectStored / ObjectCommitted / acks / RegionState into loss and
     unavailability (see the module docstring for the definitions)."""
@@ -193,10 +83,9 @@ class ObjectAvailability:
                  ack_grace: float = 300.0, sweep_interval: float = 5.0):
         self._state: dict[str, int] = {r: UP for r in regions}
         self._down_since: dict[str, float] = {}
-        self._fault_starts = sorted(float(s) for s in fault_starts)
         self.ack_grace = float(ack_grace)
         self.sweep_interval = float(sweep_interval)
-        self._open: dict[int, _Object] = {}
+        self._open: dict[int, TrackedObject] = {}
         self._heap: list[tuple[float, int]] = []
         # Ack deadlines in store order (so already sorted): a compact FIFO.
         self._expiry_t = array("d")
@@ -205,13 +94,10 @@ class ObjectAvailability:
         self._next_sweep = -math.inf
         self._next_due = -math.inf    # earliest time advance() has work to do
         self._synthetic_oid = -2   # ids for objects split out of cohorts (-1 = no object)
-        self._cohorts: dict[tuple[str, frozenset[str], tuple[str, ...]], _Cohort] = {}
+        self._cohorts: dict[tuple[str, frozenset[str], tuple[str, ...]], Cohort] = {}
         self._frozen: dict[tuple[str, ...], frozenset[str]] = {}  # interned copy sets
-        self._groups: dict[tuple[str, frozenset[str]], _Group] = {}
-        self._lost: dict[str, RegionLoss] = {}
-        self._unavailable: dict[str, RegionUnavailability] = {}
-        self._intervals: dict[tuple[str, float], float] = {}
-        self.untracked_records = 0
+        self._groups: dict[tuple[str, frozenset[str]], CopyGroup] = {}
+        self.tally = Tally(fault_starts)
 
     # --- inspection (tests, debugging) --------------------------------------------
 
@@ -234,7 +120,7 @@ class ObjectAvailability:
     def on_stored(self, ev: ObjectStored) -> None:
         t = ev.t
         self.advance(t)
-        obj = _Object(ev.object_id, ev.writer_region, t)
+        obj = TrackedObject(ev.object_id, ev.writer_region, t)
         state = self._state
         for region, when in ev.copies:
             s = state.get(region)
@@ -272,7 +158,7 @@ class ObjectAvailability:
         """One acknowledged row (hot path: called for every row of every ack)."""
         obj = self._open.get(row.object_id)
         if obj is None:
-            self.untracked_records += row.records
+            self.tally.untracked_records += row.records
             return
         n = row.records
         b = row.bytes_uncompressed
@@ -282,9 +168,9 @@ class ObjectAvailability:
         if t < obj.first_ack:
             obj.first_ack = t
         if obj.lost:
-            self._count_lost(obj.writer, n, b, t, t)
+            self.tally.count_lost(obj.writer, n, b, t, t)
         elif obj.since is not None:
-            self._count_unavailable(obj.writer, n, b)
+            self.tally.count_unavailable(obj.writer, n, b)
             obj.counted_records += n
             obj.counted_bytes += b
         if not obj.released and 0 <= obj.rows_expected <= obj.rows_acked:
@@ -357,13 +243,13 @@ class ObjectAvailability:
             self._expiry_t[self._expiry_head] if self._expiry_head < len(self._expiry_t)
             else math.inf)
 
-    def _schedule(self, obj: _Object, when: float) -> None:
+    def _schedule(self, obj: TrackedObject, when: float) -> None:
         obj.due = when
         heapq.heappush(self._heap, (when, obj.oid))
         if when < self._next_due:
             self._next_due = when
 
-    def _release(self, obj: _Object, now: float) -> None:
+    def _release(self, obj: TrackedObject, now: float) -> None:
         """No more acks expected: move the object to its most compact form."""
         obj.released = True
         if obj.lost or obj.records == 0:
@@ -390,7 +276,7 @@ class ObjectAvailability:
             key = (obj.writer, frozen, dests)
             cohort = self._cohorts.get(key)
             if cohort is None:
-                cohort = self._cohorts[key] = _Cohort(*key)
+                cohort = self._cohorts[key] = Cohort(*key)
             if cohort.since is None:
                 cohort.append([obj.records, obj.bytes, obj.first_ack, obj.counted_records,
                                obj.counted_bytes, *dues])
@@ -398,7 +284,7 @@ class ObjectAvailability:
                 return
         self._settle(obj, now)
 
-    def _settle(self, obj: _Object, now: float) -> None:
+    def _settle(self, obj: TrackedObject, now: float) -> None:
         """A released object kept individually: fold it once no copy is pending."""
         if obj.pending:
             self._materialize(obj, now)
@@ -411,7 +297,7 @@ class ObjectAvailability:
                 self._fold(obj, now)
         # blocked: rescheduled when a recovery unblocks it
 
-    def _fold(self, obj: _Object, now: float) -> None:
+    def _fold(self, obj: TrackedObject, now: float) -> None:
         del self._open[obj.oid]
         obj.due = None
         if obj.records == 0:
@@ -425,7 +311,7 @@ class ObjectAvailability:
         key = (writer, regions)
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(writer, regions)
+            group = self._groups[key] = CopyGroup(writer, regions)
             if not self._readable(regions):
                 group.since = since if since is not None else now
         group.records += records
@@ -436,7 +322,7 @@ class ObjectAvailability:
         if since is not None:
             group.since = since if group.since is None else min(group.since, since)
         if group.since is not None:
-            self._count_holder_unavailable(group)
+            self.tally.count_holder_unavailable(group)
 
     # --- copies ---------------------------------------------------------------------------
 
@@ -444,7 +330,7 @@ class ObjectAvailability:
         state = self._state
         return any(state[r] == UP for r in regions)
 
-    def _materialize(self, obj: _Object, now: float) -> None:
+    def _materialize(self, obj: TrackedObject, now: float) -> None:
         """Decide the copies due at or before ``now`` under the current region states."""
         state = self._state
         pending = obj.pending
@@ -461,13 +347,13 @@ class ObjectAvailability:
             else:
                 obj.blocked = [*obj.blocked, dest]
 
-    def _materialize_cohort(self, cohort: _Cohort, now: float) -> None:
+    def _materialize_cohort(self, cohort: Cohort, now: float) -> None:
         """:meth:`_materialize` for every object of a cohort, vectorised."""
         rows = cohort.rows()
         if not len(rows):
             self._drop_cohort_if_empty(cohort)
             return
-        due = rows[:, _DUE:] <= now
+        due = rows[:, DUE:] <= now
         any_due = np.any(due, axis=1)
         if not any_due.any():
             return
@@ -492,9 +378,9 @@ class ObjectAvailability:
             if later:
                 self._move_to_cohort(cohort.writer, existing,
                                      tuple(cohort.dests[k] for k in later),
-                                     sel[:, [*_FIXED, *(_DUE + k for k in later)]], cohort.since)
+                                     sel[:, [*FIXED, *(DUE + k for k in later)]], cohort.since)
             else:
-                records, nbytes, first_ack, counted_records, counted_bytes = _totals(sel)
+                records, nbytes, first_ack, counted_records, counted_bytes = totals(sel)
                 self._add_to_group(cohort.writer, existing, records, nbytes, first_ack,
                                    cohort.since, counted_records, counted_bytes, now)
         self._drop_cohort_if_empty(cohort)
@@ -504,39 +390,39 @@ class ObjectAvailability:
         key = (writer, existing, dests)
         target = self._cohorts.get(key)
         if target is None:
-            target = self._cohorts[key] = _Cohort(*key)
+            target = self._cohorts[key] = Cohort(*key)
         target.extend(rows)
         if since is not None:
             target.since = since if target.since is None else min(target.since, since)
         if target.since is not None:
-            self._count_holder_unavailable(target)
+            self.tally.count_holder_unavailable(target)
 
-    def _unpack(self, cohort: _Cohort, values: list[float], existing: frozenset[str],
+    def _unpack(self, cohort: Cohort, values: list[float], existing: frozenset[str],
                 blocked: list[str], later: list[int]) -> None:
         """Turn a cohort row back into an individual object (its copies are blocked)."""
         oid = self._synthetic_oid
         self._synthetic_oid -= 1
-        obj = _Object(oid, cohort.writer, values[_FIRST_ACK])
+        obj = TrackedObject(oid, cohort.writer, values[FIRST_ACK])
         obj.existing = sorted(existing)
         obj.blocked = list(blocked)
-        obj.pending = sorted((values[_DUE + k], cohort.dests[k]) for k in later)
+        obj.pending = sorted((values[DUE + k], cohort.dests[k]) for k in later)
         obj.had_copy = True
-        obj.records = int(round(values[_RECORDS]))
-        obj.bytes = int(round(values[_BYTES]))
-        obj.first_ack = values[_FIRST_ACK]
+        obj.records = int(round(values[RECORDS]))
+        obj.bytes = int(round(values[BYTES]))
+        obj.first_ack = values[FIRST_ACK]
         obj.released = True
         obj.since = cohort.since
-        obj.counted_records = int(round(values[_COUNTED_RECORDS]))
-        obj.counted_bytes = int(round(values[_COUNTED_BYTES]))
+        obj.counted_records = int(round(values[COUNTED_RECORDS]))
+        obj.counted_bytes = int(round(values[COUNTED_BYTES]))
         self._open[oid] = obj
 
-    def _drop_cohort_if_empty(self, cohort: _Cohort) -> None:
+    def _drop_cohort_if_empty(self, cohort: Cohort) -> None:
         if cohort.size == 0:
             key = (cohort.writer, cohort.existing, cohort.dests)
             if self._cohorts.get(key) is cohort:
                 del self._cohorts[key]
 
-    def _unblock(self, obj: _Object, now: float) -> None:
+    def _unblock(self, obj: TrackedObject, now: float) -> None:
         state = self._state
         changed = True
         while changed and obj.blocked:
@@ -553,7 +439,7 @@ class ObjectAvailability:
                     source_up = changed = True
                 else:
                     waiting.append(dest)
-            obj.blocked = waiting or _NONE
+            obj.blocked = waiting or NONE
         if obj.released and not obj.blocked and not obj.pending and obj.due is None:
             self._schedule(obj, now)
 
@@ -566,7 +452,7 @@ class ObjectAvailability:
             if obj.pending:
                 obj.pending = [(c, r) for c, r in obj.pending if r != region]
             if obj.blocked:
-                obj.blocked = [r for r in obj.blocked if r != region] or _NONE
+                obj.blocked = [r for r in obj.blocked if r != region] or NONE
             if obj.had_copy and not obj.existing:
                 self._lose_object(obj, t)
             elif not obj.had_copy and not obj.pending and not obj.blocked:
@@ -576,25 +462,25 @@ class ObjectAvailability:
         for cohort in cohorts:
             existing = cohort.existing - {region}
             rows = cohort.rows()
-            records, nbytes, first_ack, counted_records, counted_bytes = _totals(rows)
+            records, nbytes, first_ack, counted_records, counted_bytes = totals(rows)
             if not existing:
-                self._lose(cohort.writer, records, nbytes, first_ack, cohort.since,
+                self.tally.lose(cohort.writer, records, nbytes, first_ack, cohort.since,
                            counted_records, counted_bytes, t)
                 continue
             keep = [k for k, d in enumerate(cohort.dests) if d != region]
             dests = tuple(cohort.dests[k] for k in keep)
             if dests:
                 self._move_to_cohort(cohort.writer, existing, dests,
-                                     rows[:, [*_FIXED, *(_DUE + k for k in keep)]], cohort.since)
+                                     rows[:, [*FIXED, *(DUE + k for k in keep)]], cohort.since)
             else:
                 self._add_to_group(cohort.writer, existing, records, nbytes, first_ack,
                                    cohort.since, counted_records, counted_bytes, t)
-        regrouped: dict[tuple[str, frozenset[str]], _Group] = {}
+        regrouped: dict[tuple[str, frozenset[str]], CopyGroup] = {}
         for group in self._groups.values():
             if region in group.regions:
                 group.regions = group.regions - {region}
                 if not group.regions:
-                    self._lose(group.writer, group.records, group.bytes, group.first_ack,
+                    self.tally.lose(group.writer, group.records, group.bytes, group.first_ack,
                                group.since, group.counted_records, group.counted_bytes, t)
                     continue
             key = (group.writer, group.regions)
@@ -611,7 +497,7 @@ class ObjectAvailability:
                 into.since = group.since if into.since is None else min(into.since, group.since)
             if into.since is not None:
                 # Records that were readable through the lost copy are unreadable now.
-                self._count_holder_unavailable(into)
+                self.tally.count_holder_unavailable(into)
         self._groups = regrouped
 
     def _reevaluate(self, t: float) -> None:
@@ -625,84 +511,33 @@ class ObjectAvailability:
                 n = obj.records - obj.counted_records
                 b = obj.bytes - obj.counted_bytes
                 if n or b:
-                    self._count_unavailable(obj.writer, n, b)
+                    self.tally.count_unavailable(obj.writer, n, b)
                     obj.counted_records, obj.counted_bytes = obj.records, obj.bytes
             elif readable and obj.since is not None:
                 if obj.counted_records or obj.counted_bytes:
-                    self._close(obj.writer, obj.since, t)
+                    self.tally.close(obj.writer, obj.since, t)
                 obj.since = None
-        holders: list[_Group | _Cohort] = [*self._groups.values(), *self._cohorts.values()]
+        holders: list[CopyGroup | Cohort] = [*self._groups.values(), *self._cohorts.values()]
         for holder in holders:
-            regions = holder.regions if isinstance(holder, _Group) else holder.existing
+            regions = holder.regions if isinstance(holder, CopyGroup) else holder.existing
             readable = self._readable(regions)
             if not readable and holder.since is None:
                 holder.since = t
-                self._count_holder_unavailable(holder)
+                self.tally.count_holder_unavailable(holder)
             elif readable and holder.since is not None:
-                if _counted(holder):
-                    self._close(holder.writer, holder.since, t)
+                if counted(holder):
+                    self.tally.close(holder.writer, holder.since, t)
                 holder.since = None
 
     # --- accounting -------------------------------------------------------------------------
 
-    def _fault_start(self, t: float) -> float:
-        """Start of the latest fault begun at or before ``t`` (``t`` if none)."""
-        i = bisect_right(self._fault_starts, t)
-        return self._fault_starts[i - 1] if i else t
-
-    def _count_unavailable(self, writer: str, records: int, nbytes: int) -> None:
-        entry = self._unavailable.get(writer)
-        if entry is None:
-            entry = self._unavailable[writer] = RegionUnavailability()
-        entry.records += records
-        entry.bytes += nbytes
-
-    def _count_holder_unavailable(self, holder: _Group | _Cohort) -> None:
-        """Count a group's or cohort's records not yet counted as unavailable."""
-        if isinstance(holder, _Group):
-            n = holder.records - holder.counted_records
-            b = holder.bytes - holder.counted_bytes
-            holder.counted_records, holder.counted_bytes = holder.records, holder.bytes
-        else:
-            rows = holder.rows()
-            n = int(round(float((rows[:, _RECORDS] - rows[:, _COUNTED_RECORDS]).sum())))
-            b = int(round(float((rows[:, _BYTES] - rows[:, _COUNTED_BYTES]).sum())))
-            rows[:, _COUNTED_RECORDS] = rows[:, _RECORDS]
-            rows[:, _COUNTED_BYTES] = rows[:, _BYTES]
-        if n or b:
-            self._count_unavailable(holder.writer, n, b)
-
-    def _count_lost(self, writer: str, records: int, nbytes: int, first_ack: float,
-                    t_loss: float) -> None:
-        entry = self._lost.get(writer)
-        if entry is None:
-            entry = self._lost[writer] = RegionLoss()
-        entry.records += records
-        entry.bytes += nbytes
-        if records and first_ack < math.inf:
-            rpo = max(0.0, self._fault_start(t_loss) - first_ack)
-            entry.rpo_seconds = max(entry.rpo_seconds, rpo)
-
-    def _close(self, writer: str, start: float, end: float) -> None:
-        key = (writer, start)
-        self._intervals[key] = max(self._intervals.get(key, end), end)
-
-    def _lose(self, writer: str, records: int, nbytes: int, first_ack: float,
-              since: float | None, counted_records: int, counted_bytes: int, t: float) -> None:
-        # Lost data is reported as lost only: its unavailable records (and its
-        # current interval, by not closing it) are withdrawn, so the counts never
-        # overlap. An interval that ended before the loss stays in the union.
-        if counted_records or counted_bytes:
-            self._count_unavailable(writer, -counted_records, -counted_bytes)
-        self._count_lost(writer, records, nbytes, first_ack, t)
-
-    def _lose_object(self, obj: _Object, t: float) -> None:
-        self._lose(obj.writer, obj.records, obj.bytes, obj.first_ack, obj.since,
+    def _lose_object(self, obj: TrackedObject, t: float) -> None:
+        self.tally.lose(obj.writer, obj.records, obj.bytes, obj.first_ack, obj.since,
                    obj.counted_records, obj.counted_bytes, t)
         obj.lost = True
         obj.since = None
         obj.pending = []
-        obj.blocked = _NONE
+        obj.blocked = NONE
         if obj.released:
             del self._open[obj.oid]  # kept before release only to attribute late acks
 
@@ -710,66 +545,9 @@ class ObjectAvailability:
 
     def finalize(self, t_end: float) -> tuple[LossReport, UnavailabilityReport]:
         """Loss and unavailability as of ``t_end``; still-open intervals end there."""
-        intervals = dict(self._intervals)
-        open_records = 0
         # Every record of an unreadable holder is unreadable now (and was counted).
         holders: list[tuple[str, float | None, int]] = [
             (o.writer, o.since, o.records) for o in self._open.values() if not o.lost]
         holders += [(g.writer, g.since, g.records) for g in self._groups.values()]
-        holders += [(c.writer, c.since, _totals(c.rows())[0]) for c in self._cohorts.values()]
-        for writer, since, records in holders:
-            if since is None or not records:
-                continue
-            key = (writer, since)
-            intervals[key] = max(intervals.get(key, t_end), t_end)
-            open_records += records
-
-        by_region_unavailable = {w: RegionUnavailability(u.records, u.bytes)
-                                 for w, u in sorted(self._unavailable.items())}
-        for (writer, start), end in intervals.items():
-            entry = by_region_unavailable.setdefault(writer, RegionUnavailability())
-            entry.max_seconds = max(entry.max_seconds, end - start)
-        unavailable = UnavailabilityReport(
-            records=sum(u.records for u in by_region_unavailable.values()),
-            bytes=sum(u.bytes for u in by_region_unavailable.values()),
-            intervals=_union(intervals.items()),
-            max_seconds=max((u.max_seconds for u in by_region_unavailable.values()),
-                            default=0.0),
-            open_records=open_records,
-            by_region=by_region_unavailable,
-        )
-        by_region_lost = {w: RegionLoss(v.records, v.bytes, v.rpo_seconds)
-                          for w, v in sorted(self._lost.items())}
-        loss = LossReport(
-            records=sum(v.records for v in by_region_lost.values()),
-            bytes=sum(v.bytes for v in by_region_lost.values()),
-            rpo_seconds=max((v.rpo_seconds for v in by_region_lost.values()), default=0.0),
-            by_region=by_region_lost,
-            untracked_records=self.untracked_records,
-        )
-        return loss, unavailable
-
-
-def _counted(holder: _Group | _Cohort) -> bool:
-    """Whether any of a holder's records were counted as unavailable."""
-    if isinstance(holder, _Group):
-        return bool(holder.counted_records or holder.counted_bytes)
-    return bool(holder.size and holder.rows()[:, _COUNTED_RECORDS].any())
-
-
-def _union(items: Iterable[tuple[tuple[str, float], float]]) -> list[tuple[float, float]]:
-    """Union of keyed ``((writer, start), end)`` intervals."""
-    return union_intervals((start, end) for (_, start), end in items)
-
-
-def union_intervals(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Union of ``(start, end)`` intervals, sorted and merged where they touch."""
-    spans = sorted(spans)
-    out: list[tuple[float, float]] = []
-    for start, end in spans:
-        if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
-    return out
+        holders += [(c.writer, c.since, totals(c.rows())[0]) for c in self._cohorts.values()]
+        return self.tally.report(t_end, holders)

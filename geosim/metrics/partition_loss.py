@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections import defaultdict
 
 from geosim.core.events import FaultStarted, PartitionChanged, ProduceAcked, RowsTruncated
-from geosim.metrics.availability import union_intervals
+from geosim.metrics.intervals import union_intervals
 from geosim.metrics.report import (
     LossReport,
     RegionLoss,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from geosim.clients.workload import ResolvedWorkload
 from geosim.components.metadata_store import MetadataStore
 from geosim.components.object_store import ObjectStore
 from geosim.core.context import Context
@@ -23,7 +24,7 @@ class World:
     network: Network
     object_store: ObjectStore
     metadata: MetadataStore
-    workload: object  # geosim.runner.ResolvedWorkload
+    workload: ResolvedWorkload
 
 
 class Strategy:
