@@ -62,7 +62,7 @@ def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:
     """Wire every component of a scenario; nothing runs yet."""
     ctx = Context(seed=seed)
     topology = Topology(scenario.topology)
-    network = Network(ctx, topology)
+    network = Network(ctx, topology, bin_width=scenario.simulation.bin)
     store = ObjectStore(ctx, network, scenario.object_store)
     voters = place_voters(scenario.metadata, topology.zones)
     metadata = MetadataStore(ctx, network, scenario.metadata, voters)
@@ -135,7 +135,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
                 **strategy.counters(), "network_messages": world.network.messages}
     report = collector.finalize(end, bytes_by_pair=dict(world.network.bytes),
                                 zone_region=dict(world.topology.zone_region),
-                                counters=counters)
+                                counters=counters,
+                                interconnects=world.network.interconnect_usage())
     meta = {
         "scenario": scenario.name, "strategy": scenario.strategy.name, "seed": seed,
         "geosim_version": __version__, "simulated_seconds": end,

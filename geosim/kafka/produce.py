@@ -1,8 +1,17 @@
-"""The produce path of a Kafka cluster: append clocks, acks, produce timeouts.
+"""The produce path of a Kafka cluster: produce requests, appends, acks, timeouts.
 
-Each zone with brokers runs an *append clock*: every ``append_interval`` its leaders
-take what the producer fleets sent them (one row per fleet and zone, rotating over the
-zone's partitions) and append it. ``acks=0|1`` rows are acknowledged at once;
+Each zone with brokers runs a *send clock*: every ``append_interval`` each producer fleet
+sends the zone's leaders one produce request with what it buffered for them (one row
+per fleet and zone, rotating over the zone's partitions; the interval plays the
+producers' ``linger.ms``). The request crosses the network seam like every other
+message (``Network.delay``: the link's RTT draw, a brownout's extra latency and loss,
+serialization behind the link's other traffic); requests of one fleet to one zone
+arrive in the order they were sent (one connection: TCP keeps its order). A request
+lost on the way, or one that would arrive after ``request.timeout.ms``, fails at the
+producer when that timeout expires (nothing was appended; the producer retries, and
+idempotence keeps retries from duplicating).
+
+On arrival the leaders append the rows. ``acks=0|1`` rows are acknowledged at once;
 ``acks=all`` rows when the high watermark passes them
 (:meth:`~geosim.kafka.replication.Replication.advance_hw`), or fail with
 NotEnoughReplicas when the ISR is smaller than ``min.insync.replicas`` (and
@@ -46,6 +55,8 @@ class ProducePath:
         self.leaders_by_zone: dict[str, list[PartitionState]] = {}
         self._appended: dict[str, Event] = {}  # per leader zone: its next append
         self._orphans: list[tuple[Row, float]] = []  # produces waiting on a dead leader
+        # Per (fleet, leader zone) connection: when its last request arrives (in order).
+        self._arrival: dict[tuple[int, str], float] = {}
 
     # ========================================================================= routing
     def route(self) -> None:
@@ -73,18 +84,17 @@ class ProducePath:
             if fleet in producing:
                 producing.remove(fleet)
 
-    # ==================================================================== append clocks
+    # ====================================================================== send clocks
     def start(self) -> None:
-        """One append clock per zone with brokers."""
+        """One send clock per zone with brokers."""
         for zone in self.cluster.zones:
             self._appended[zone] = self.env.event()
-            self.env.process(self._append_clock(zone))
+            self.env.process(self._send_clock(zone))
 
-    def _append_clock(self, zone: str):
-        """Every ``append_interval``, the zone's leaders append what producers sent.
-
-        Waits on a timeout; emits acks (acks=0/1), NotEnoughReplicas failures, and
-        wakes the follower fetches parked on this zone."""
+    def _send_clock(self, zone: str):
+        """Every ``append_interval``, each live fleet that can reach ``zone`` sends its
+        leaders what it buffered for them (records wait in the producers' buffers
+        while no leader lives there or the zone is cut off from the fleet)."""
         c = self.cluster
         interval = c.spec.append_interval
         target = c.zone_index[zone]
@@ -94,16 +104,43 @@ class ProducePath:
             if not self.leaders_by_zone[zone]:
                 continue  # no live leader here (the table holds live leaders only)
             now = self.env.now
-            appended_any = False
             for fleet in c.producing:
                 if not fleet.alive or not net.reachable(fleet.zone, zone):
-                    continue  # the producers' records wait in their buffers
-                one_way = 0.5 * net.rtt_estimate(fleet.zone, zone)
-                rows = fleet.cut(target, now, one_way)
+                    continue
+                rows = fleet.cut(target, now, 0.0)
                 if rows:
-                    appended_any |= self._produce(zone, fleet, rows, now)
-            if appended_any:
-                self.signal_appended(zone)
+                    self._send(zone, fleet, rows, now)
+
+    def _send(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> None:
+        """One produce request from ``fleet`` to the leaders in ``zone``, through the
+        network: appended on arrival, or failed at ``request.timeout.ms`` if lost or
+        slower than that."""
+        size = sum(r.bytes_compressed for r in rows)
+        delay = self.net.delay(fleet.zone, zone, size, "produce")
+        timeout = self.cluster.request_timeout
+        if delay is not None:
+            key = (fleet.id, zone)
+            arrival = max(now + delay, self._arrival.get(key, now))
+            self._arrival[key] = arrival
+            if arrival - now <= timeout:
+                call_later(self.env, arrival - now, self._arrive, zone, fleet, rows, now)
+                return
+        self._time_out(fleet, rows, now)
+
+    def _time_out(self, fleet: ProducerFleet, rows: list[Row], sent: float) -> None:
+        """The request never reached the leaders: the producer learns at its timeout."""
+        wait = max(sent + self.cluster.request_timeout - self.env.now, 0.0)
+        call_later(self.env, wait, partial(fleet.failed, written_maybe=False), rows,
+                   "request timed out")
+
+    def _arrive(self, zone: str, fleet: ProducerFleet, rows: list[Row], sent: float) -> None:
+        """A produce request reached ``zone``: its leaders append it (unless the zone
+        went down meanwhile: then the request is lost and times out)."""
+        if self.net.is_down(zone):
+            self._time_out(fleet, rows, sent)
+            return
+        if self._produce(zone, fleet, rows, self.env.now):
+            self.signal_appended(zone)
 
     def signal_appended(self, zone: str) -> None:
         """Wake the fetches long-polling on ``zone``'s leaders: new data was appended."""
@@ -120,8 +157,6 @@ class ProducePath:
     def _produce(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> bool:
         """A produce request reached the leaders in ``zone``; returns whether it appended."""
         c = self.cluster
-        size = sum(r.bytes_compressed for r in rows)
-        self.net.delay(fleet.zone, zone, size, "produce")  # counts the bytes
         parts, brokers = c.parts, c.brokers
         acks_all = c.acks == "all"
         ok_rows, refused = [], []

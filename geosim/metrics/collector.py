@@ -54,6 +54,7 @@ from geosim.core.events import (
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
 from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.interconnects import interconnect_series, interconnect_summary
 from geosim.metrics.mirror import MirrorFold
 from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.partitions import PartitionTimeline
@@ -263,8 +264,11 @@ class MetricsCollector:
     # --- results --------------------------------------------------------------------
 
     def finalize(self, t_end: float, *, bytes_by_pair: Mapping[tuple[str, str, str], int],
-                 zone_region: Mapping[str, str], counters: dict) -> MetricsReport:
-        """The report as of ``t_end`` (the end of the run, after the drain)."""
+                 zone_region: Mapping[str, str], counters: dict,
+                 interconnects: Mapping[str, tuple[float, Sequence[Sequence[float]]]]
+                 | None = None) -> MetricsReport:
+        """The report as of ``t_end`` (the end of the run, after the drain);
+        ``interconnects``: name -> (bandwidth, bytes per bin per direction)."""
         t_end = float(t_end)
         self.objects.advance(t_end)
         loss, unavailable = merge(self.objects.finalize(t_end),
@@ -275,6 +279,8 @@ class MetricsCollector:
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}
+        width = self.series.bin_width
+        usage = interconnects or {}
         return MetricsReport(
             regions=names,
             t_end=t_end,
@@ -293,9 +299,11 @@ class MetricsCollector:
             counters=dict(counters),
             timeseries=self._frame(bins, nbins, self.leadership.series(
                 names, nbins, self.series.bin_width)
-                + self.mirror.series(nbins, self.series.bin_width)),
+                + self.mirror.series(nbins, self.series.bin_width)
+                + interconnect_series(usage, nbins, width)),
             partitions=self.leadership.report(),
             mirror=self.mirror.finalize(),
+            interconnects=interconnect_summary(usage, width, self.production_end),
         )
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:

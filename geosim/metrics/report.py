@@ -146,6 +146,8 @@ class MetricsReport:
     timeseries: pd.DataFrame
     partitions: PartitionReport | None = None  # strategies with partition replicas
     mirror: Any = None  # geosim.metrics.mirror.MirrorReport (cross-cluster strategies)
+    # topology.interconnects: name -> bandwidth and, per direction, bytes and utilisation
+    interconnects: dict = field(default_factory=dict)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

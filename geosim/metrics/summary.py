@@ -95,6 +95,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
         # The monthly bill (geosim.cost), computed by the runner; None without prices.
         "cost": meta.get("cost"),
     }
+    if report.interconnects:
+        # Shared capacities (topology.interconnects), only when the scenario has some.
+        summary["interconnects"] = report.interconnects
     return normalize(summary)
 
 

@@ -184,6 +184,27 @@ class Checker:
             if link.bandwidth is not None and link.bandwidth <= 0:
                 self.fail(f"{path}.bandwidth", "must be > 0 (omit it for unlimited)",
                           link.bandwidth)
+        names: dict[str, int] = {}
+        carried: dict[frozenset, str] = {}
+        for i, gate in enumerate(self.s.topology.interconnects):
+            path = f"topology.interconnects[{i}]"
+            if gate.name in names:
+                self.fail(f"{path}.name", f"duplicates topology.interconnects[{names[gate.name]}]",
+                          gate.name)
+            names[gate.name] = i
+            if gate.bandwidth <= 0:
+                self.fail(f"{path}.bandwidth", "must be > 0", gate.bandwidth)
+            for k, pair in enumerate(gate.between):
+                where = f"{path}.between[{k}]"
+                for region in pair:
+                    self.region(region, where)
+                if pair[0] == pair[1]:
+                    self.fail(where, "must name two different regions", list(pair))
+                key = frozenset(pair)
+                if key in carried:
+                    self.fail(where, f"is already carried by interconnect {carried[key]}",
+                              list(pair))
+                carried[key] = gate.name
 
     def object_store(self) -> None:
         store = self.s.object_store

@@ -87,6 +87,19 @@ class LinkSpec(Model):
                             "timeout).", ge=0.0, lt=1.0)
 
 
+class InterconnectSpec(Model):
+    """A cross-region capacity several region pairs share (one gateway, VPN or dedicated
+    interconnect): every message between regions of a listed pair also serializes through
+    it. Full duplex: traffic from the first region of a pair to the second uses its
+    forward capacity, the reverse direction its reverse capacity, each ``bandwidth``."""
+
+    name: str = described(..., "Names the interconnect in results (its utilisation series).")
+    between: list[tuple[str, str]] = described(
+        ..., "The region pairs whose traffic crosses it (each region pair in at most one "
+        "interconnect).", min_length=1)
+    bandwidth: Rate = described(..., "Capacity in each direction.", unit="bytes/s")
+
+
 class TopologySpec(Model):
     provider: Literal["gcp", "aws", "azure", "none"] = described(
         "gcp", "Preset of inter-region median RTTs to use for region pairs without a link.",
@@ -94,6 +107,9 @@ class TopologySpec(Model):
     regions: dict[str, RegionSpec] = described(..., "Regions by id, with their zones.",
                                                min_length=1)
     links: list[LinkSpec] = described([], "Per-pair overrides.")
+    interconnects: list[InterconnectSpec] = described(
+        [], "Capacities shared by several region pairs, on top of each link's own "
+        "bandwidth (a message is through when both let it through).")
     same_zone_rtt: DistSpec = described(
         lognormal(0.1e-3, 0.3e-3), "RTT inside one zone.", unit="s",
         source="figures.md Z2/Z4/Z6 (0.1-0.45 ms same-zone)")

@@ -11,6 +11,7 @@ SimPy process per message. Faults act here through ``set_down``, ``partition`` a
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,17 +29,57 @@ class Degradation:
     loss: float = 0.0
 
 
+class Interconnect:
+    """A capacity several region pairs share (``topology.interconnects``): one FIFO
+    queue per direction, and the bytes it carried per time bin and direction (a
+    message's bytes leave at the full rate between its start and its end, so no bin
+    carries more than ``bandwidth x bin width``)."""
+
+    __slots__ = ("name", "bandwidth", "busy_until", "bins", "bin_width")
+
+    def __init__(self, name: str, bandwidth: float, bin_width: float):
+        self.name = name
+        self.bandwidth = float(bandwidth)
+        self.busy_until = [0.0, 0.0]                 # forward, reverse
+        self.bins: tuple[array, array] = (array("d"), array("d"))
+        self.bin_width = bin_width
+
+    def through(self, now: float, direction: int, size: int) -> float:
+        """Time until ``size`` bytes entering now in ``direction`` have left (FIFO)."""
+        start = max(now, self.busy_until[direction])
+        done = start + size / self.bandwidth
+        self.busy_until[direction] = done
+        column = self.bins[direction]
+        width = self.bin_width
+        first, last = int(start // width), int(done // width)
+        if last >= len(column):
+            column.frombytes(bytes(8 * (last + 1 - len(column) + 64)))
+        if first == last:
+            column[first] += size
+        else:
+            rate = self.bandwidth
+            column[first] += ((first + 1) * width - start) * rate
+            for k in range(first + 1, last):
+                column[k] += width * rate
+            column[last] += (done - last * width) * rate
+        return done - now
+
+
 class _Route:
-    """A directed (src, dst, purpose) path: its link's sampler and limits, and the
-    bytes sent along it and returned on it (counted here, summed by ``Network.bytes``)."""
+    """A directed (src, dst, purpose) path: its link's sampler and limits, the shared
+    interconnect it crosses (if any), and the bytes sent along it and returned on it
+    (counted here, summed by ``Network.bytes``)."""
 
-    __slots__ = ("sampler", "bandwidth", "loss", "queue", "sent", "returned")
+    __slots__ = ("sampler", "bandwidth", "loss", "queue", "sent", "returned", "gate",
+                 "direction")
 
-    def __init__(self, sampler, bandwidth, loss, queue):
+    def __init__(self, sampler, bandwidth, loss, queue, gate=None, direction=0):
         self.sampler = sampler
         self.bandwidth = bandwidth
         self.loss = loss
         self.queue = queue
+        self.gate: Interconnect | None = gate
+        self.direction = direction    # 0: the pair's forward direction, 1: reverse
         self.sent = 0
         self.returned = 0
 
@@ -46,7 +87,7 @@ class _Route:
 class Network:
     """Delays, losses and byte counts for messages between topology nodes."""
 
-    def __init__(self, ctx: Context, topology: Topology):
+    def __init__(self, ctx: Context, topology: Topology, *, bin_width: float = 1.0):
         self.ctx = ctx
         self.topology = topology
         self._region = topology.zone_region
@@ -61,6 +102,15 @@ class Network:
         self._loss_rng = ctx.rng("network.loss")
         self._impaired = False
         self._window = topology.spec.tcp_window
+        # Shared interconnects by directed region pair: (interconnect, direction).
+        self.interconnects: dict[str, Interconnect] = {}
+        self._gates: dict[tuple[str, str], tuple[Interconnect, int]] = {}
+        for spec in topology.spec.interconnects:
+            gate = self.interconnects[spec.name] = Interconnect(spec.name, spec.bandwidth,
+                                                                bin_width)
+            for a, b in spec.between:
+                self._gates[(a, b)] = (gate, 0)
+                self._gates[(b, a)] = (gate, 1)
 
     # --- the seam -------------------------------------------------------------------------
     def delay(self, src: str, dst: str, size: int, purpose: str) -> float | None:
@@ -89,8 +139,14 @@ class Network:
                 loss = max(loss, degradation.loss)
         if loss and self._loss_rng.random() < loss:
             return None
+        base = one_way
         if bandwidth:
             one_way += self._serialize(route.queue, bandwidth, size)
+        gate = route.gate
+        if gate is not None:
+            # through when both the link and the interconnect let it through
+            one_way = max(one_way, base + gate.through(self.ctx.env.now, route.direction,
+                                                       size))
         return one_way
 
     def _serialize(self, queue: tuple, bandwidth: float, size: int) -> float:
@@ -124,6 +180,7 @@ class Network:
         route.returned += size_back
         self.messages += 2 * parallel
         rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
+        base = rtt
         window = self._window
         if windowed and window and size_out + size_back > window * parallel:
             rtt += rtt * (size_out + size_back) / (window * parallel)
@@ -136,10 +193,18 @@ class Network:
             degradation = self._degradation(src, dst)
             if degradation is not None:
                 rtt += 2 * degradation.extra_latency
+                base += 2 * degradation.extra_latency
                 if degradation.bandwidth:
                     rtt += self._serialize(route.queue, degradation.bandwidth, size_out)
                 if degradation.loss and self._loss_rng.random() < degradation.loss:
                     return None
+        gate = route.gate
+        if gate is not None:
+            # the request's bytes, then the reply's, through the shared capacity
+            now = self.ctx.env.now
+            queued = gate.through(now, route.direction, size_out)
+            queued += gate.through(now + queued, 1 - route.direction, size_back)
+            rtt = max(rtt, base + queued)
         return rtt
 
     def round_trips(self, src: str, dsts, size_out: int, size_back: int,
@@ -172,7 +237,13 @@ class Network:
             out[key] += size
         return out
 
-    def _route(self, src: str, dst: str) -> tuple:
+    def interconnect_usage(self) -> dict[str, tuple[float, tuple[list[float], list[float]]]]:
+        """Per interconnect: its bandwidth and the bytes that entered it per time bin,
+        forward and reverse (what :mod:`geosim.metrics.interconnects` folds)."""
+        return {name: (gate.bandwidth, (gate.bins[0].tolist(), gate.bins[1].tolist()))
+                for name, gate in sorted(self.interconnects.items())}
+
+    def _route(self, src: str, dst: str) -> _Route:
         pair = (src, dst) if src <= dst else (dst, src)
         sampler = self._samplers.get(pair)
         if sampler is None:
@@ -184,7 +255,8 @@ class Network:
         # same region-pair link share its bandwidth.
         rs, rd = self._region[src], self._region[dst]
         forward = (rs, src) <= (rd, dst)
-        return _Route(sampler, link.bandwidth, link.loss, (id(link), forward))
+        gate, direction = self._gates.get((rs, rd), (None, 0))
+        return _Route(sampler, link.bandwidth, link.loss, (id(link), forward), gate, direction)
 
     def rtt_estimate(self, a: str, b: str) -> float:
         """Median RTT between two nodes, for components that need a typical value."""
