@@ -18,7 +18,7 @@ from geosim.scenario.loader import (
     scenario_from_dict,
 )
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario
-from geosim.scenario.seed import settle_seed
+from geosim.scenario.seed import settle_seed, settle_seeds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -308,6 +308,9 @@ def test_settle_seed_an_explicit_seed_wins_else_the_scenarios() -> None:
     assert settle_seed(scenario) == 7
     assert settle_seed(scenario, 3) == 3
     assert settle_seed(scenario, 0) == 0  # 0 is a seed, not "unset"
+    assert settle_seeds(scenario) == [7]
+    assert settle_seeds(scenario, range(1, 4)) == [1, 2, 3]
+    assert settle_seeds(scenario, []) == []  # an empty list is not "unset" either
 
 
 def test_override_unknown_field_is_named() -> None:

@@ -51,6 +51,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     from geosim.compare.report import run_variants, write_report
     from geosim.compare.variants import parse_names, resolve_variants
     from geosim.scenario.errors import ScenarioError
+    from geosim.scenario.seed import settle_seed
 
     path = Path(args.file)
     if not path.is_file():
@@ -64,12 +65,13 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     first = variants[0].scenario
+    # Loading wrote --seed, if given, into every variant; each runs with its own seed.
+    seed = settle_seed(first)
     out_dir = Path(args.out) if args.out else (
-        Path("results") / first.name / f"compare-seed-{first.simulation.seed}")
+        Path("results") / first.name / f"compare-seed-{seed}")
     check_writable(out_dir)
     if not args.quiet:
-        print(f"compare: {', '.join(names)} on {first.name}, seed "
-              f"{first.simulation.seed}", file=out)
+        print(f"compare: {', '.join(names)} on {first.name}, seed {seed}", file=out)
 
     def progress(name: str) -> None:
         if not args.quiet:

@@ -44,6 +44,7 @@ def cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
 
     from geosim.core.units import UnitError, parse_duration
     from geosim.output.table import format_cost
+    from geosim.scenario.seed import settle_seed
 
     if not args.full:
         scenario = scenario_from_args(args, seed=args.seed)
@@ -61,7 +62,7 @@ def cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
     if scenario.cost.provider is None and scenario.topology.provider == "none":
         raise UserError(f"{args.file}: cost.provider: must be set (gcp, aws or azure): "
                         f"topology.provider is none")
-    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    seed = settle_seed(scenario, args.seed)
     result = run_with_progress(scenario, seed,
                                not args.no_progress and scenario.simulation.progress)
     cost = result.summary.get("cost")

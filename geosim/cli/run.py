@@ -42,9 +42,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``args.file``; print the summary table (unless ``--quiet``) and the results path."""
     from geosim.output.table import format_summary
     from geosim.output.writer import write_results
+    from geosim.scenario.seed import settle_seed
 
     scenario = scenario_from_args(args, seed=args.seed)
-    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    seed = settle_seed(scenario, args.seed)
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / f"seed-{seed}"
     check_writable(out_dir)
 
