@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scenario_dicts import tiny
 
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import (
@@ -21,19 +22,6 @@ from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario
 from geosim.scenario.seed import settle_seed, settle_seeds
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def tiny() -> dict:
-    """A minimal valid scenario: one region r1 with zones a, b; regional store; etcd."""
-    return {
-        "name": "tiny",
-        "topology": {"regions": {"r1": {"zones": ["a", "b"]}}},
-        "object_store": {"kind": "regional", "regions": ["r1"]},
-        "metadata": {"preset": "etcd", "regions": ["r1"]},
-        "workload": {"omb": {"name": "tiny", "topics": 1, "partitionsPerTopic": 2,
-                             "messageSize": 100, "producerRate": 1000}},
-        "strategy": {"name": "diskless"},
-    }
 
 
 @pytest.fixture
