@@ -21,9 +21,9 @@ from typing import Any, TextIO
 from geosim.cli.common import (
     UserError,
     add_scenario_arguments,
+    add_seed_argument,
     check_writable,
     parse_jobs,
-    parse_seed,
 )
 
 
@@ -35,8 +35,7 @@ def add_compare_command(commands: Any) -> None:
     compare.add_argument("--strategies", required=True, metavar="NAME,NAME,...",
                          help="variants to compare: entries of the scenario's compare: "
                          "block, or its own strategy's name")
-    compare.add_argument("--seed", type=parse_seed, help="root random seed "
-                         "(default: the scenario's simulation.seed)")
+    add_seed_argument(compare)
     compare.add_argument("--jobs", type=parse_jobs, default=1, metavar="N",
                          help="run variants in N local processes (default 1)")
     compare.add_argument("--out", metavar="DIR", help="report directory "
