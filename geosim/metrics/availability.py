@@ -60,6 +60,7 @@ from geosim.metrics.report import (
     RegionLoss,
     RegionUnavailability,
     UnavailabilityReport,
+    loss_report,
 )
 
 UP, DOWN, DESTROYED = 0, 1, 2
@@ -738,16 +739,7 @@ class ObjectAvailability:
             open_records=open_records,
             by_region=by_region_unavailable,
         )
-        by_region_lost = {w: RegionLoss(v.records, v.bytes, v.rpo_seconds)
-                          for w, v in sorted(self._lost.items())}
-        loss = LossReport(
-            records=sum(v.records for v in by_region_lost.values()),
-            bytes=sum(v.bytes for v in by_region_lost.values()),
-            rpo_seconds=max((v.rpo_seconds for v in by_region_lost.values()), default=0.0),
-            by_region=by_region_lost,
-            untracked_records=self.untracked_records,
-        )
-        return loss, unavailable
+        return loss_report(self._lost, self.untracked_records), unavailable
 
 
 def _counted(holder: _Group | _Cohort) -> bool:
