@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from geosim.cost.prices import (
-    PRICES_DIR,
-    PROVIDERS,
-    PriceBookFile,
-    PriceError,
-    load_price_book,
-)
+from geosim.cost.prices import load_price_book
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import read_yaml, scenario_from_dict
+from geosim.scenario.price_books import PRICES_DIR, PROVIDERS, PriceBookFile, PriceError
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "scenarios" / "quickstart.yaml"

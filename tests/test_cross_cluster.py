@@ -14,6 +14,7 @@ from geosim.compare.variants import resolve_variants
 from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario
+from geosim.scenario.seed import settle_seed
 from geosim.world.faults import FaultInjector
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -33,7 +34,7 @@ def scenario(name: str, *overrides: str):
 
 def built_run(sc):
     """Run a scenario and keep the strategy, for checks on its internal state."""
-    ctx, world, strategy = build(sc, sc.simulation.seed)
+    ctx, world, strategy = build(sc, settle_seed(sc))
     strategy.start()
     FaultInjector(world, strategy).start()
     ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)

@@ -14,6 +14,7 @@ from geosim.core.events import ProduceAcked
 from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
 from geosim.runner import build, run
 from geosim.scenario.loader import load_scenario
+from geosim.scenario.seed import settle_seed
 from geosim.world.faults import FaultInjector
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -29,7 +30,7 @@ def summary(name: str, *overrides: str) -> dict:
 
 def trace(sc, kinds, until=None):
     """Run a built scenario and collect events of ``kinds``."""
-    ctx, world, strategy = build(sc, sc.simulation.seed)
+    ctx, world, strategy = build(sc, settle_seed(sc))
     events = []
     for kind in kinds:
         ctx.recorder.subscribe(kind, events.append)

@@ -7,22 +7,10 @@ import copy
 import pickle
 
 import pytest
+from scenario_dicts import tiny
 
 from geosim.scenario.errors import NO_VALUE, ScenarioError, format_path, format_value
 from geosim.scenario.loader import scenario_from_dict
-
-
-def tiny() -> dict:
-    """A minimal valid scenario: one region r1 with zones a, b; regional store; etcd."""
-    return {
-        "name": "tiny",
-        "topology": {"regions": {"r1": {"zones": ["a", "b"]}}},
-        "object_store": {"kind": "regional", "regions": ["r1"]},
-        "metadata": {"preset": "etcd", "regions": ["r1"]},
-        "workload": {"omb": {"name": "tiny", "topics": 1, "partitionsPerTopic": 2,
-                             "messageSize": 100, "producerRate": 1000}},
-        "strategy": {"name": "diskless"},
-    }
 
 
 def three_regions() -> dict:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scenario_dicts import tiny
 
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import (
@@ -18,22 +19,9 @@ from geosim.scenario.loader import (
     scenario_from_dict,
 )
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario
-from geosim.scenario.seed import settle_seed
+from geosim.scenario.seed import settle_seed, settle_seeds
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def tiny() -> dict:
-    """A minimal valid scenario: one region r1 with zones a, b; regional store; etcd."""
-    return {
-        "name": "tiny",
-        "topology": {"regions": {"r1": {"zones": ["a", "b"]}}},
-        "object_store": {"kind": "regional", "regions": ["r1"]},
-        "metadata": {"preset": "etcd", "regions": ["r1"]},
-        "workload": {"omb": {"name": "tiny", "topics": 1, "partitionsPerTopic": 2,
-                             "messageSize": 100, "producerRate": 1000}},
-        "strategy": {"name": "diskless"},
-    }
 
 
 @pytest.fixture
@@ -308,6 +296,9 @@ def test_settle_seed_an_explicit_seed_wins_else_the_scenarios() -> None:
     assert settle_seed(scenario) == 7
     assert settle_seed(scenario, 3) == 3
     assert settle_seed(scenario, 0) == 0  # 0 is a seed, not "unset"
+    assert settle_seeds(scenario) == [7]
+    assert settle_seeds(scenario, range(1, 4)) == [1, 2, 3]
+    assert settle_seeds(scenario, []) == []  # an empty list is not "unset" either
 
 
 def test_override_unknown_field_is_named() -> None:

@@ -25,28 +25,32 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{command}: {message}" if command else message)
 
 
-def parse_seed(text: str) -> int:
-    """A root random seed (``--seed``): a non-negative integer."""
+def _integer_at_least(text: str, minimum: int, expected: str) -> int:
+    """``text`` as an integer >= ``minimum``; else an argparse error: expected ``expected``."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") \
-            from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+        value = None
+    if value is None or value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def parse_seed(text: str) -> int:
+    """A root random seed (``--seed``): a non-negative integer."""
+    return _integer_at_least(text, 0, "a non-negative integer")
 
 
 def parse_jobs(text: str) -> int:
     """A number of worker processes (``--jobs``): a positive integer."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") \
-            from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return _integer_at_least(text, 1, "a positive integer")
+
+
+def add_seed_argument(sub: argparse.ArgumentParser) -> None:
+    """``--seed N``: the run's root seed; without it, the scenario's (settled by
+    :func:`geosim.scenario.seed.settle_seed`)."""
+    sub.add_argument("--seed", type=parse_seed, help="root random seed "
+                     "(default: the scenario's simulation.seed)")
 
 
 def add_scenario_arguments(sub: argparse.ArgumentParser) -> None:

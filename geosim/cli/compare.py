@@ -21,9 +21,9 @@ from typing import Any, TextIO
 from geosim.cli.common import (
     UserError,
     add_scenario_arguments,
+    add_seed_argument,
     check_writable,
     parse_jobs,
-    parse_seed,
 )
 
 
@@ -35,8 +35,7 @@ def add_compare_command(commands: Any) -> None:
     compare.add_argument("--strategies", required=True, metavar="NAME,NAME,...",
                          help="variants to compare: entries of the scenario's compare: "
                          "block, or its own strategy's name")
-    compare.add_argument("--seed", type=parse_seed, help="root random seed "
-                         "(default: the scenario's simulation.seed)")
+    add_seed_argument(compare)
     compare.add_argument("--jobs", type=parse_jobs, default=1, metavar="N",
                          help="run variants in N local processes (default 1)")
     compare.add_argument("--out", metavar="DIR", help="report directory "
@@ -51,6 +50,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     from geosim.compare.report import run_variants, write_report
     from geosim.compare.variants import parse_names, resolve_variants
     from geosim.scenario.errors import ScenarioError
+    from geosim.scenario.seed import settle_seed
 
     path = Path(args.file)
     if not path.is_file():
@@ -64,12 +64,13 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     first = variants[0].scenario
+    # Loading wrote --seed, if given, into every variant; each runs with its own seed.
+    seed = settle_seed(first)
     out_dir = Path(args.out) if args.out else (
-        Path("results") / first.name / f"compare-seed-{first.simulation.seed}")
+        Path("results") / first.name / f"compare-seed-{seed}")
     check_writable(out_dir)
     if not args.quiet:
-        print(f"compare: {', '.join(names)} on {first.name}, seed "
-              f"{first.simulation.seed}", file=out)
+        print(f"compare: {', '.join(names)} on {first.name}, seed {seed}", file=out)
 
     def progress(name: str) -> None:
         if not args.quiet:

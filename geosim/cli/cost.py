@@ -15,7 +15,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from geosim.cli.common import UserError, add_scenario_arguments, parse_seed, scenario_from_args
+from geosim.cli.common import (
+    UserError,
+    add_scenario_arguments,
+    add_seed_argument,
+    scenario_from_args,
+)
 from geosim.cli.progress import run_with_progress
 
 
@@ -24,8 +29,7 @@ def add_cost_command(commands: Any) -> None:
     cost = commands.add_parser("cost", help="a quick monthly cost estimate from a short "
                                "steady-state run (no faults)")
     add_scenario_arguments(cost)
-    cost.add_argument("--seed", type=parse_seed, help="root random seed "
-                      "(default: the scenario's simulation.seed)")
+    add_seed_argument(cost)
     cost.add_argument("--duration", default="20s", metavar="DURATION",
                       help="steady-state time to measure after the warmup (default 20s)")
     cost.add_argument("--warmup", metavar="DURATION", help="warmup before measuring "
@@ -44,6 +48,7 @@ def cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
 
     from geosim.core.units import UnitError, parse_duration
     from geosim.output.table import format_cost
+    from geosim.scenario.seed import settle_seed
 
     if not args.full:
         scenario = scenario_from_args(args, seed=args.seed)
@@ -61,7 +66,7 @@ def cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
     if scenario.cost.provider is None and scenario.topology.provider == "none":
         raise UserError(f"{args.file}: cost.provider: must be set (gcp, aws or azure): "
                         f"topology.provider is none")
-    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    seed = settle_seed(scenario, args.seed)
     result = run_with_progress(scenario, seed,
                                not args.no_progress and scenario.simulation.progress)
     cost = result.summary.get("cost")

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 from geosim.cli.common import (
     UserError,
     add_scenario_arguments,
+    add_seed_argument,
     check_writable,
-    parse_seed,
     scenario_from_args,
 )
 from geosim.cli.progress import run_with_progress
@@ -28,8 +28,7 @@ def add_run_command(commands: Any) -> None:
     """Register ``run`` on the ``geosim`` sub-command parser."""
     run = commands.add_parser("run", help="run a scenario and write its results")
     add_scenario_arguments(run)
-    run.add_argument("--seed", type=parse_seed, help="root random seed "
-                     "(default: the scenario's simulation.seed)")
+    add_seed_argument(run)
     run.add_argument("--out", metavar="DIR", help="results directory "
                      "(default: results/<scenario name>/seed-<n>/)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -42,9 +41,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``args.file``; print the summary table (unless ``--quiet``) and the results path."""
     from geosim.output.table import format_summary
     from geosim.output.writer import write_results
+    from geosim.scenario.seed import settle_seed
 
     scenario = scenario_from_args(args, seed=args.seed)
-    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    seed = settle_seed(scenario, args.seed)
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / f"seed-{seed}"
     check_writable(out_dir)
 

@@ -16,9 +16,6 @@ built aside and renamed into place: an interrupted compare writes nothing.
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -275,13 +272,11 @@ def write_report(results: Mapping[str, Any], out_dir: str | Path, *,
     """Write the report directory for ``{variant: Result}`` atomically; return its path."""
     from geosim.output import compare_plots
     from geosim.output.plots import save
-    from geosim.output.writer import make_parents, replace_directory, write_results
+    from geosim.output.writer import atomic_directory, make_parents, write_results
 
     target = Path(out_dir).absolute()
     make_parents(target.parent)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.mkdir()
+    with atomic_directory(target) as tmp:
         summaries = {name: result.summary for name, result in results.items()}
         for name, result in results.items():
             write_results(result, tmp / name, plots=plots)
@@ -292,8 +287,4 @@ def write_report(results: Mapping[str, Any], out_dir: str | Path, *,
         if plots:
             save(compare_plots.comparison_chart(results), tmp / "comparison.png")
             save(compare_plots.latency_cdf_comparison(results), tmp / "latency.png")
-        replace_directory(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from geosim.cost.prices import BillingRules
+from geosim.scenario.price_books import BillingRules
 
 INTER_ZONE = "inter_zone"
 INTER_REGION = "inter_region"

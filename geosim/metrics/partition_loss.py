@@ -31,6 +31,7 @@ from geosim.metrics.report import (
     RegionLoss,
     RegionUnavailability,
     UnavailabilityReport,
+    loss_report,
 )
 
 
@@ -134,14 +135,7 @@ class PartitionLoss:
             bytes=sum(u.bytes for u in by_region.values()),
             intervals=union_intervals(intervals), max_seconds=longest,
             open_records=open_records, by_region=by_region)
-        lost = {r: RegionLoss(v.records, v.bytes, v.rpo_seconds)
-                for r, v in sorted(self._lost.items())}
-        loss = LossReport(
-            records=sum(v.records for v in lost.values()),
-            bytes=sum(v.bytes for v in lost.values()),
-            rpo_seconds=max((v.rpo_seconds for v in lost.values()), default=0.0),
-            by_region=lost)
-        return loss, unavailable
+        return loss_report(self._lost), unavailable
 
 
 def merge(a: tuple[LossReport, UnavailabilityReport],

@@ -22,6 +22,14 @@ import math
 import numpy as np
 
 
+def _bins(bins: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """A copy of ``bins[first:stop]`` as floats, zero past the end of ``bins``."""
+    window = np.zeros(stop - first)
+    data = bins[first:stop]
+    window[:len(data)] = data
+    return window
+
+
 def baseline_rate(bins: np.ndarray, bin_width: float, warmup: float,
                   fault_start: float) -> float | None:
     """Mean rate (per second) over whole bins in ``[warmup, fault_start)``; None if none."""
@@ -29,10 +37,7 @@ def baseline_rate(bins: np.ndarray, bin_width: float, warmup: float,
     stop = int(math.floor(fault_start / bin_width + 1e-9))
     if stop <= first:
         return None
-    window = np.zeros(stop - first)
-    data = bins[first:stop]
-    window[:len(data)] = data
-    return float(window.mean() / bin_width)
+    return float(_bins(bins, first, stop).mean() / bin_width)
 
 
 def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
@@ -45,10 +50,7 @@ def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
     stop = int(math.floor(production_end / bin_width + 1e-9))
     if stop <= start:
         return None
-    rates = np.zeros(stop - start)
-    data = bins[start:stop]
-    rates[:len(data)] = data
-    rates /= bin_width
+    rates = _bins(bins, start, stop) / bin_width
     if rates.size < sustain:
         return None
     means = np.convolve(rates, np.full(sustain, 1.0 / sustain), "valid")

@@ -7,6 +7,7 @@ without producers has no RTO; a recovery that never came is ``None``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,20 @@ class LossReport:
     rpo_seconds: float = 0.0
     by_region: dict[str, RegionLoss] = field(default_factory=dict)
     untracked_records: int = 0
+
+
+def loss_report(lost: Mapping[str, RegionLoss], untracked_records: int = 0) -> LossReport:
+    """A fold's :class:`LossReport` from its losses by writer region (copied, in region
+    order): their sums and the largest RPO."""
+    by_region = {region: RegionLoss(v.records, v.bytes, v.rpo_seconds)
+                 for region, v in sorted(lost.items())}
+    return LossReport(
+        records=sum(v.records for v in by_region.values()),
+        bytes=sum(v.bytes for v in by_region.values()),
+        rpo_seconds=max((v.rpo_seconds for v in by_region.values()), default=0.0),
+        by_region=by_region,
+        untracked_records=untracked_records,
+    )
 
 
 @dataclass

@@ -17,6 +17,7 @@ from geosim.metrics.report import (
     RegionLoss,
     RegionUnavailability,
     UnavailabilityReport,
+    loss_report,
 )
 
 
@@ -108,16 +109,7 @@ class Tally:
             open_records=open_records,
             by_region=by_region_unavailable,
         )
-        by_region_lost = {w: RegionLoss(v.records, v.bytes, v.rpo_seconds)
-                          for w, v in sorted(self.lost.items())}
-        loss = LossReport(
-            records=sum(v.records for v in by_region_lost.values()),
-            bytes=sum(v.bytes for v in by_region_lost.values()),
-            rpo_seconds=max((v.rpo_seconds for v in by_region_lost.values()), default=0.0),
-            by_region=by_region_lost,
-            untracked_records=self.untracked_records,
-        )
-        return loss, unavailable
+        return loss_report(self.lost, self.untracked_records), unavailable
 
 
 __all__ = ["Tally"]

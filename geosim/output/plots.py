@@ -230,6 +230,20 @@ def latency_cdf(source: Any, summary: dict | None = None, *,
     return fig
 
 
+def _byte_bars(ax: Any, names: list[str], sizes: list[float], color: str) -> None:
+    """Horizontal bars of byte counts, first at the top, each labelled with its size, on
+    a binary-unit axis; "none" written across an empty panel."""
+    unit, scale = _binary_unit(max(sizes, default=0))
+    bars = ax.barh(names, [size / scale for size in sizes], color=color)
+    ax.bar_label(bars, labels=[format_bytes(size) for size in sizes], fontsize=8, padding=3)
+    ax.invert_yaxis()
+    ax.margins(x=0.2)
+    ax.set_xlabel(f"bytes transferred ({unit})")
+    ax.grid(True, axis="x", alpha=0.3)
+    if not sizes:
+        ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
+
+
 def bytes_by_purpose(source: Any, summary: dict | None = None) -> Figure:
     """Bars of cross-region and inter-zone bytes by purpose, with totals and rates."""
     _, summary = _unpack(source, summary)
@@ -243,19 +257,9 @@ def bytes_by_purpose(source: Any, summary: dict | None = None) -> Figure:
     for ax, (scope, (label, color)) in zip(axes, scopes.items(), strict=True):
         data = traffic.get(scope, {})
         items = sorted(data.get("by_purpose", {}).items(), key=lambda kv: (-kv[1], kv[0]))
-        unit, scale = _binary_unit(max((size for _, size in items), default=0))
-        bars = ax.barh([name for name, _ in items], [size / scale for _, size in items],
-                       color=color)
-        ax.bar_label(bars, labels=[format_bytes(size) for _, size in items], fontsize=8,
-                     padding=3)
-        ax.invert_yaxis()
-        ax.margins(x=0.2)
-        ax.set_xlabel(f"bytes transferred ({unit})")
+        _byte_bars(ax, [name for name, _ in items], [size for _, size in items], color)
         ax.set_title(f"{label}: {format_bytes(data.get('total') or 0)} total, "
                      f"{format_bytes(data.get('rate') or 0)}/s average", fontsize=10)
-        ax.grid(True, axis="x", alpha=0.3)
-        if not items:
-            ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
     fig.suptitle(_title(summary, "network bytes by purpose"))
     return fig
 
@@ -276,19 +280,10 @@ def bytes_by_pair(source: Any, summary: dict | None = None, *, top: int = 12) ->
     for ax, (scope, (label, color)) in zip(axes, scopes.items(), strict=True):
         data = traffic.get(scope, {})
         items = sorted(data.get("by_pair", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        unit, scale = _binary_unit(max((size for _, size in items), default=0))
-        bars = ax.barh([name.replace("->", " → ") for name, _ in items],
-                       [size / scale for _, size in items], color=color)
-        ax.bar_label(bars, labels=[format_bytes(size) for _, size in items], fontsize=8,
-                     padding=3)
-        ax.invert_yaxis()
-        ax.margins(x=0.2)
+        _byte_bars(ax, [name.replace("->", " → ") for name, _ in items],
+                   [size for _, size in items], color)
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_xlabel(f"bytes transferred ({unit})")
         ax.set_title(f"{label}: {format_bytes(data.get('total') or 0)} total", fontsize=10)
-        ax.grid(True, axis="x", alpha=0.3)
-        if not items:
-            ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
     fig.suptitle(_title(summary, "network bytes by source → destination"))
     return fig
 

@@ -23,7 +23,8 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,10 @@ def write_results(result: Any, out_dir: str | os.PathLike[str], *,
     """
     target = Path(out_dir).absolute()
     created = make_parents(target.parent)
-    # A hidden sibling, created with mkdir so it gets the usual umask permissions.
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        tmp.mkdir()
-        _write_all(result, tmp, plots=plots)
-        replace_directory(tmp, target)
+        with atomic_directory(target) as tmp:
+            _write_all(result, tmp, plots=plots)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
         _remove_empty(created)
         raise
     return target
@@ -191,3 +188,22 @@ def replace_directory(new: Path, target: Path) -> None:
         os.replace(backup, target)
         raise
     shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """A new, empty hidden sibling of ``target`` to fill in the ``with`` block; at its end
+    the sibling replaces ``target`` (:func:`replace_directory`), and on any error it is
+    removed and ``target`` is left as it was.
+
+    The sibling (``.<name>.<pid>.<random>.tmp``) is created with mkdir, so it gets the
+    usual umask permissions.
+    """
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.mkdir()
+        yield tmp
+        replace_directory(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

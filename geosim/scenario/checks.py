@@ -20,6 +20,7 @@ from geosim.scenario import plugins
 from geosim.scenario import types as unit_types
 from geosim.scenario.errors import INLINE, NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
+from geosim.scenario.price_books import PriceError, check_price_overrides
 from geosim.scenario.schema import (
     BrokerCrash,
     Brownout,
@@ -331,8 +332,6 @@ class Checker:
 
     def cost(self) -> None:
         """Prices exist and are non-negative; deployment places exist (geosim.cost)."""
-        from geosim.cost.prices import PriceError, load_price_book
-
         cost = self.s.cost
         provider = cost.provider or self.s.topology.provider
         for key in cost.prices:
@@ -341,7 +340,7 @@ class Checker:
                 self.region(region, f"cost.prices.{key}")
         if provider != "none":
             try:
-                load_price_book(provider, cost.prices, override_source=self.source)
+                check_price_overrides(provider, cost.prices)
             except PriceError as exc:
                 value = NO_VALUE if exc.value is None else exc.value
                 self.fail(exc.path, exc.expected, value)

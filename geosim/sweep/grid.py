@@ -147,12 +147,13 @@ def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | Non
     """Resolve every (grid point, seed) of a sweep into a :class:`RunSpec`.
 
     ``overrides`` (``--set``) apply to every run, before the factors. ``seeds`` default
-    to the scenario's ``simulation.seed``. Raises
-    :class:`~geosim.scenario.errors.ScenarioError` for a bad key or value, naming the
-    grid point.
+    to the scenario's ``simulation.seed`` (:func:`~geosim.scenario.seed.settle_seeds`).
+    Raises :class:`~geosim.scenario.errors.ScenarioError` for a bad key or value, naming
+    the grid point.
     """
     from geosim.scenario.errors import ScenarioError
     from geosim.scenario.loader import dump_scenario, load_scenario
+    from geosim.scenario.seed import settle_seeds
 
     specs = []
     points = itertools.product(*[[(f.key, v) for v in f.values] for f in factors])
@@ -168,7 +169,7 @@ def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | Non
                                     column=exc.column) from None
             raise
         digest = scenario_hash(base)
-        for seed in (seeds if seeds is not None else [base.simulation.seed]):
+        for seed in settle_seeds(base, seeds):
             scenario = base.model_copy(update={
                 "simulation": base.simulation.model_copy(update={"seed": seed})})
             specs.append(RunSpec(factors=tuple(point), overrides=tuple(items), seed=seed,

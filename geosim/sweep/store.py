@@ -33,21 +33,12 @@ import pandas as pd
 import yaml
 
 from geosim.output.frames import summary_row
+from geosim.output.writer import atomic_directory, summary_json
 from geosim.sweep.grid import RunSpec
 
 #: Identification columns of the results table, after the factor columns.
 ID_COLUMNS = ("seed", "run_id", "scenario", "strategy", "scenario_hash", "geosim_version",
               "status", "error")
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _atomic_file(path: Path, write) -> None:
@@ -96,7 +87,9 @@ class SweepStore:
                     entry.unlink(missing_ok=True)
 
     def write_plan(self, plan: dict[str, Any]) -> None:
-        _atomic_text(self.root / "sweep.json", _json(plan))
+        plan_text = _json(plan)
+        _atomic_file(self.root / "sweep.json",
+                     lambda tmp: tmp.write_text(plan_text, encoding="utf-8", newline="\n"))
 
     def row(self, run_id: str) -> dict[str, Any] | None:
         """The stored ``row.json`` of a run, or None if the run has no directory."""
@@ -120,29 +113,16 @@ class SweepStore:
     def write_run(self, spec: RunSpec, outcome: dict[str, Any], version: str) -> Path:
         """Write one run's directory atomically (replacing a previous attempt)."""
         target = self.runs / spec.run_id
-        tmp = self.runs / f".{spec.run_id}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         row = {"run_id": spec.run_id, "seed": spec.seed, "scenario_hash": spec.scenario_hash,
                "factors": dict(spec.factors), "overrides": list(spec.overrides),
                "geosim_version": version, "status": outcome["status"],
                "error": outcome.get("error"), "traceback": outcome.get("traceback")}
-        try:
-            tmp.mkdir()
+        with atomic_directory(target) as tmp:
             (tmp / "row.json").write_text(_json(row), encoding="utf-8")
             (tmp / "scenario.yaml").write_text(spec.scenario_yaml, encoding="utf-8")
             if outcome.get("summary") is not None:
-                from geosim.output.writer import summary_json
                 (tmp / "summary.json").write_text(summary_json(outcome["summary"]),
                                                   encoding="utf-8")
-            if target.exists():
-                old = self.runs / f".{spec.run_id}.{secrets.token_hex(4)}.old.tmp"
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     def table(self, specs: Sequence[RunSpec]) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from geosim.core.events import Delivered, ObjectCommitted, ProduceAcked, Recorde
 from geosim.runner import build
 from geosim.scenario.loader import scenario_from_dict
 from geosim.scenario.schema import FaultSpec
+from geosim.scenario.seed import settle_seed
 from geosim.testing.claims import Claim, explain_run, no_acked_loss, no_skips
 from geosim.testing.counterexamples import write_counterexample
 from geosim.testing.generators import seconds, seeds
@@ -109,7 +110,7 @@ class LiveRun:
     def __init__(self, data: dict):
         scenario = scenario_from_dict({**data, "faults": []})
         self.scenario = scenario
-        self.ctx, self.world, self.strategy = build(scenario, scenario.simulation.seed)
+        self.ctx, self.world, self.strategy = build(scenario, settle_seed(scenario))
         self.invariants = Invariants(self.ctx.recorder)
         self.injector = FaultInjector(self.world, self.strategy)
         self.strategy.start()
