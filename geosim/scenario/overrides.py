@@ -27,6 +27,7 @@ from geosim.scenario.annotations import is_model, is_scalar_dict, members, strip
 from geosim.scenario.errors import NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb_files import OMB_MODELS
 from geosim.scenario.schema import Scenario, WorkloadSpec
+from geosim.scenario.yamlfile import parse_value
 
 __all__ = ["Overrides", "RecursiveData", "plain_copy"]
 
@@ -104,7 +105,7 @@ class Overrides:
         if not sep or not key:
             self.fail("", "--set expects key=value", item)
         try:
-            value = yaml.safe_load(raw)
+            value = parse_value(raw)
         except yaml.YAMLError:
             self.fail(key, f"value of --set {item} is not valid YAML", raw)
         annotation: Any = Scenario

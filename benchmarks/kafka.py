@@ -1,0 +1,123 @@
+"""Benchmark: speed and memory of the Kafka-family strategies.
+
+For each scenario below, in its own process (so that peak memory is the run's): the
+steady state (faults dropped, ``--duration`` simulated after a 10 s warmup, no drain),
+reported as simulated seconds per wall second, events per wall second and peak resident
+memory. Then the five-strategy region-outage comparison
+(``scenarios/region-outage-five-strategies.yaml``, every variant on its committed
+timeline, one process each), as total wall time. SimPy's raw timeout throughput is
+measured in the parent process of the same invocation, so ratios compare like with like
+(the raw rate of one machine varies between sessions).
+
+Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
+       [--no-compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("kafka-stretch-seed000", "observers-2dc", "mm2-active-passive",
+             "cluster-linking-active-passive")
+COMPARISON = ROOT / "scenarios" / "region-outage-five-strategies.yaml"
+
+
+def simpy_timeouts_per_second(n: int = 300_000) -> float:
+    import simpy
+    env = simpy.Environment()
+
+    def proc(env):
+        for _ in range(n):
+            yield env.timeout(0.001)
+
+    env.process(proc(env))
+    start = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - start)
+
+
+def _steady(name: str, duration: float, seed: int, out) -> None:
+    """Child process: one steady-state run; sends (wall, events, peak RSS bytes)."""
+    from geosim.runner import run
+    from geosim.scenario.loader import load_scenario
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml",
+                             ["faults=[]", f"simulation.duration={duration}",
+                              "simulation.warmup=10", "simulation.drain=0"])
+    start = time.perf_counter()
+    result = run(scenario, seed)
+    wall = time.perf_counter() - start
+    out.send((wall, result.run_info["events"], _peak_rss()))
+
+
+def _variant(path: str, name: str, seed: int, out) -> None:
+    """Child process: one variant of the comparison on its own timeline."""
+    from geosim.compare.variants import resolve_variants
+    from geosim.runner import run
+    [variant] = resolve_variants(path, [name])
+    start = time.perf_counter()
+    result = run(variant.scenario, seed)
+    out.send((time.perf_counter() - start, result.summary["simulated_seconds"],
+              _peak_rss()))
+
+
+def _peak_rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux: KiB
+
+
+def in_child(target, *args):
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=target, args=(*args, send))
+    process.start()
+    value = receive.recv()
+    process.join()
+    return value
+
+
+def main() -> None:
+    from geosim.compare.variants import compare_entries
+    from geosim.core.units import format_bytes, parse_duration
+    from geosim.scenario.loader import read_yaml
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", default="30s",
+                        help="simulated steady state per scenario (default 30s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--no-compare", action="store_true",
+                        help="skip the five-strategy comparison")
+    args = parser.parse_args()
+    duration = parse_duration(args.duration)
+    raw = simpy_timeouts_per_second()
+    print(f"raw SimPy timeouts per wall second (this process): {raw:,.0f}")
+    print(f"steady state, {duration:g} simulated s after a 10 s warmup, seed {args.seed}:")
+    print(f"{'scenario':34} {'sim s/wall s':>12} {'events/wall s':>14} {'ratio to raw':>12} "
+          f"{'peak RSS':>10}")
+    for name in args.only:
+        wall, events, peak = in_child(_steady, name, duration, args.seed)
+        simulated = duration + 10
+        rate = events / wall
+        print(f"{name:34} {simulated / wall:12.1f} {rate:14,.0f} {rate / raw:12.3f} "
+              f"{format_bytes(peak):>10}", flush=True)
+    if args.no_compare:
+        return
+    names = list(compare_entries(read_yaml(COMPARISON, str(COMPARISON)), str(COMPARISON)))
+    print(f"\n{COMPARISON.name}, each variant on its committed timeline, seed {args.seed}:")
+    total = 0.0
+    for name in names:
+        wall, simulated, peak = in_child(_variant, str(COMPARISON), name, args.seed)
+        total += wall
+        print(f"  {name:32} {simulated:6.0f} simulated s in {wall:7.2f} s wall "
+              f"({simulated / wall:6.1f}x), peak RSS {format_bytes(peak)}", flush=True)
+    print(f"  all variants, one after another: {total:.1f} s wall")
+
+
+if __name__ == "__main__":
+    main()
