@@ -17,9 +17,11 @@ PLUGIN = StrategyPlugin(
     spec=ClusterLinkingSpec,
     model="geosim.strategies.cluster_linking.model:ClusterLinkingStrategy",
     checks="geosim.kafka.checks:check_cross_cluster",
-    generator="geosim.kafka.generators:cluster_linking_generator",
+    generator="geosim.strategies.cluster_linking.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
-    helpers=("geosim.kafka.generators:cross_cluster",),
+    # the cross-cluster helper takes any cross-cluster strategy; its default is
+    # mirrormaker2, so it lives in that package
+    helpers=("geosim.strategies.mirrormaker2.generators:cross_cluster",),
     reference="geosim.kafka.reference:cluster_link_config_tables",
 )
 

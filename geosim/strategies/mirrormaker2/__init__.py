@@ -16,9 +16,9 @@ PLUGIN = StrategyPlugin(
     spec=MirrorMaker2Spec,
     model="geosim.strategies.mirrormaker2.model:MirrorMaker2Strategy",
     checks="geosim.kafka.checks:check_cross_cluster",
-    generator="geosim.kafka.generators:mirrormaker2_generator",
+    generator="geosim.strategies.mirrormaker2.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
-    helpers=("geosim.kafka.generators:cross_cluster",),
+    helpers=("geosim.strategies.mirrormaker2.generators:cross_cluster",),
     reference="geosim.kafka.reference:mirrormaker2_config_tables",
 )
 

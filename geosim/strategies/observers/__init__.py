@@ -17,9 +17,9 @@ PLUGIN = StrategyPlugin(
     spec=ObserversSpec,
     model="geosim.strategies.observers.model:ObserversStrategy",
     checks="geosim.kafka.checks:check_kafka",
-    generator="geosim.kafka.generators:observers_generator",
+    generator="geosim.strategies.observers.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe",),
-    helpers=("geosim.kafka.generators:observers",),
+    helpers=("geosim.strategies.observers.generators:observers",),
     reference="geosim.kafka.reference:broker_config_tables",
 )
 
