@@ -16,7 +16,7 @@ PLUGIN = StrategyPlugin(
                  "and automatic observer promotion (Confluent MRC)"),
     spec=ObserversSpec,
     model="geosim.strategies.observers.model:ObserversStrategy",
-    checks="geosim.kafka.checks:check_kafka",
+    checks="geosim.strategies.observers.checks:check",
     generator="geosim.strategies.observers.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe",),
     helpers=("geosim.strategies.observers.generators:observers",),
