@@ -280,3 +280,11 @@ def test_readme_property_testing_example_runs_and_is_short(tmp_path, monkeypatch
     assert tests
     for test in tests:
         test()
+
+
+def test_cross_cluster_offers_the_cross_cluster_plugins_only():
+    from geosim.testing import cross_cluster
+    with pytest.raises(ValueError) as err:
+        cross_cluster("stretch")
+    assert str(err.value) == ("cross_cluster: name must be cluster-linking or "
+                              "mirrormaker2, got 'stretch'")

@@ -1,23 +1,32 @@
 """Scenario-time checks of the Kafka-family strategy blocks: broker and topic configs,
 placements and the replication factor; for the cross-cluster strategies also the
-clusters, flows, failover and mirror configs."""
+clusters, flows, failover and mirror configs. Each strategy's plug-in calls them with
+what is its own (its placements; its flow-config keys and their resolution).
+
+The checks resolve the Kafka-side configs through the spec
+(:meth:`~geosim.kafka.spec.KafkaSpec.broker_config`,
+:meth:`~geosim.kafka.spec.CrossClusterSpec.resolved_mirror_config`), which keeps them
+for the build."""
 
 from __future__ import annotations
 
-from geosim.kafka.config import BY_KEY, resolve_broker_config
-from geosim.kafka.mirror_config import LINK_KEYS, MM2_KEYS, resolve_mirror_config
+from collections.abc import Callable, Sequence
+
+from geosim.kafka.config import BY_KEY
+from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.spec import CrossClusterSpec, KafkaSpec
 from geosim.scenario.checks import Checker
+from geosim.scenario.kafka_keys import BadKafkaValue, KafkaKey, UnknownKafkaKey
 from geosim.scenario.omb import topic_config
 from geosim.scenario.schema import OmbDriver
 
 
-def check_kafka(checker: Checker, strat: KafkaSpec) -> None:
-    """Checks of the Kafka-broker strategies (stretch, observers)."""
-    placements = [("replica_placement", strat.replica_placement)]
-    if strat.name == "observers":
-        placements.append(("observer_placement", strat.observer_placement))
-    for field_name, placement in placements:
+def check_kafka(checker: Checker, strat: KafkaSpec,
+                placements: Sequence[str] = ("replica_placement",)) -> None:
+    """Checks of a Kafka cluster's block; ``placements``: the spec's fields that place
+    replicas by region or zone (counts)."""
+    for field_name in placements:
+        placement = getattr(strat, field_name)
         for key, count in placement.items():
             checker.location(key, f"strategy.{field_name}.{key}")
             if count < 0:
@@ -28,15 +37,13 @@ def check_kafka(checker: Checker, strat: KafkaSpec) -> None:
     driver = checker.scenario.workload.driver
     topic = topic_config(driver) if isinstance(driver, OmbDriver) else {}
     try:
-        config = resolve_broker_config(strat.config, topic)
-    except KeyError as exc:
+        config = strat.broker_config(topic)
+    except UnknownKafkaKey as exc:
         known = ", ".join(sorted(BY_KEY))
-        checker.fail(f"strategy.config.{exc.args[0]}", f"is not a modelled broker or topic "
-                  f"config (known: {known})", strat.config[exc.args[0]])
-    except ValueError as exc:
-        key, message = exc.args[0]
-        checker.fail(f"strategy.config.{key}", message,
-                  strat.config.get(key, topic.get(key)))
+        checker.fail(f"strategy.config.{exc.key}", f"is not a modelled broker or topic "
+                     f"config (known: {known})", strat.config[exc.key])
+    except BadKafkaValue as exc:
+        checker.fail(f"strategy.config.{exc.key}", exc.expected, exc.raw)
     rf = sum(strat.replica_placement.values()) if strat.replica_placement else (
         strat.replication_factor or (driver.replicationFactor
                                      if isinstance(driver, OmbDriver) else 1))
@@ -49,21 +56,21 @@ def check_kafka(checker: Checker, strat: KafkaSpec) -> None:
                   f"factor ({rf}): no produce with acks=all could ever succeed",
                   config.min_insync_replicas)
 
-def check_cross_cluster(checker: Checker, strat: CrossClusterSpec) -> None:
-    """Checks of the cross-cluster strategies (mirrormaker2, cluster-linking): those of
-    every Kafka cluster, then the clusters, flows, failover and mirror configs."""
+def check_cross_cluster(checker: Checker, strat: CrossClusterSpec,
+                        keys: Sequence[KafkaKey],
+                        mirror_config: Callable[[CrossClusterSpec], MirrorConfig]) -> None:
+    """Checks of a cross-cluster strategy's block: those of every Kafka cluster, then the
+    flow configs (the strategy's ``keys``, resolved by ``mirror_config(spec)``), the
+    clusters, flows and failover."""
     check_kafka(checker, strat)
     try:
-        resolve_mirror_config(strat.name, strat.mirror_config)
-    except KeyError as exc:
-        keys = LINK_KEYS if strat.name == "cluster-linking" else MM2_KEYS
-        known = ", ".join(sorted(k.key for k in keys))
-        checker.fail(f"strategy.mirror_config.{exc.args[0]}", f"is not a modelled "
-                  f"{strat.name} config (known: {known})",
-                  strat.mirror_config[exc.args[0]])
-    except ValueError as exc:
-        key, message = exc.args[0]
-        checker.fail(f"strategy.mirror_config.{key}", message, strat.mirror_config.get(key))
+        mirror_config(strat)
+    except UnknownKafkaKey as exc:
+        known = ", ".join(sorted(k.name for k in keys))
+        checker.fail(f"strategy.mirror_config.{exc.key}", f"is not a modelled "
+                     f"{strat.name} config (known: {known})", strat.mirror_config[exc.key])
+    except BadKafkaValue as exc:
+        checker.fail(f"strategy.mirror_config.{exc.key}", exc.expected, exc.raw)
     regions = checker.scenario.topology.regions
     for i, region in enumerate(strat.clusters):
         checker.region(region, f"strategy.clusters[{i}]")

@@ -32,7 +32,7 @@ from geosim.clients.producer import ProducerFleet
 from geosim.core.events import PartitionChanged, Row, RowsTruncated
 from geosim.kafka import faults
 from geosim.kafka.broker import Broker
-from geosim.kafka.config import BrokerConfig, resolve_broker_config
+from geosim.kafka.config import BrokerConfig
 from geosim.kafka.controller import Controller
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
@@ -75,7 +75,7 @@ class KafkaCluster:
         self.net = world.network
         topo = world.topology
         wl = world.workload
-        self.config: BrokerConfig = resolve_broker_config(spec.config, topic_config(wl.driver))
+        self.config: BrokerConfig = spec.broker_config(topic_config(wl.driver))
         self.min_isr = self.config.min_insync_replicas
         self.acks = wl.producer_settings.acks
         self.request_timeout = wl.producer_settings.request_timeout

@@ -29,7 +29,7 @@ from geosim.clients.consumer import ConsumerGroup, Member
 from geosim.clients.producer import ProducerFleet
 from geosim.core.events import MirrorLag, Row
 from geosim.kafka.failover import Failover
-from geosim.kafka.mirror_config import resolve_mirror_config
+from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.mirror_flow import MirrorFlow
 from geosim.kafka.regional import (
     ClusterScope,
@@ -46,11 +46,12 @@ LAG_SAMPLE = 1.0              # s between lag samples (and delivery snapshots)
 
 
 class CrossCluster:
-    """Clusters, flows and failover (see the module docstring). ``client_faults(zone,
-    up)`` is called when a zone goes down or up, after the clusters and flows changed
-    state (the strategy crashes or restarts the zone's live clients)."""
+    """Clusters, flows and failover (see the module docstring). ``mirror``: the flows'
+    configs, resolved by the strategy. ``client_faults(zone, up)`` is called when a zone
+    goes down or up, after the clusters and flows changed state (the strategy crashes or
+    restarts the zone's live clients)."""
 
-    def __init__(self, world: KafkaWorld, *,
+    def __init__(self, world: KafkaWorld, *, mirror: MirrorConfig,
                  client_faults: Callable[[str, bool], None] | None = None):
         spec = world.scenario.strategy
         self.world = world
@@ -60,7 +61,7 @@ class CrossCluster:
         self.net = world.network
         topo = world.topology
         wl = world.workload
-        self.cfg = resolve_mirror_config(spec.name, spec.mirror_config)
+        self.cfg = mirror
         self.client_faults = client_faults or (lambda _zone, _up: None)
         self.partitions = wl.partitions
         regions = spec.clusters or sorted({topo.region_of(z) for z in wl.broker_counts})

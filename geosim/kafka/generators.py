@@ -1,9 +1,12 @@
-"""Hypothesis generators of the Kafka-family strategy blocks (stretch, observers,
-mirrormaker2, cluster-linking), for :mod:`geosim.testing`.
+"""Hypothesis generators of the Kafka-family strategy blocks, for :mod:`geosim.testing`.
 
-Each public function takes bounds and returns a draft strategy of configurations; the
-``*_generator`` functions are the plug-ins' registered generators
-(``generator(draft, **bounds)``).
+Two families, each parameterised by what its strategies make different:
+:func:`kafka_cluster_generator` (one Kafka cluster over regions, with or without
+observer replicas) and :func:`cross_cluster_generator` (an active-passive pair of
+clusters linked by a flow, with the strategy's own flow configs and failover fields).
+Each strategy package's ``generators`` module holds its plug-in's registered generator
+(``generator(draft, **bounds)``) and its public helpers, which build on
+:func:`kafka_cluster` and :func:`cross_cluster_of`.
 """
 
 from __future__ import annotations
@@ -14,23 +17,57 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from geosim.kafka.spec import CrossClusterSpec
+from geosim.scenario import plugins
 from geosim.scenario.drafts import Bounds, Draft, ordered, regions_of
 
-#: Controller (KRaft voter) layouts of :func:`stretch`: ``all-regions``: the ``kraft``
-#: preset over every region of the topology (a region without brokers is a third site);
-#: ``broker-regions``: ``kraft`` over the broker regions only; ``majority-in-one``: two
-#: voters in the first broker region and one in the second (custom voters).
+#: Controller (KRaft voter) layouts of :func:`kafka_cluster`: ``all-regions``: the
+#: ``kraft`` preset over every region of the topology (a region without brokers is a
+#: third site); ``broker-regions``: ``kraft`` over the broker regions only;
+#: ``majority-in-one``: two voters in the first broker region and one in the second
+#: (custom voters).
 CONTROLLER_LAYOUTS = ("all-regions", "broker-regions", "majority-in-one")
 
+#: ``mirror(draw, interval)``: a strategy's ``strategy.mirror_config`` for a drawn
+#: offset-translation interval (in seconds).
+MirrorDraw = Callable[[Callable[[SearchStrategy], Any], int], dict]
+#: ``failover(draw)``: the strategy's own fields of ``strategy.failover``.
+FailoverDraw = Callable[[Callable[[SearchStrategy], Any]], dict]
 
-def stretch(*, broker_regions: Bounds = (3, 3), brokers_per_region: Bounds = (1, 2),
-            rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
-            min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
-            unclean: Sequence[bool] = (False,), controllers: Sequence[str] = ("all-regions",),
-            request_timeout_ms: int = 30000, name: str = "stretch",
-            observers: Bounds = (0, 0), promotion: Sequence[str] = ("under-min-isr",),
-            ) -> Callable[[Draft], SearchStrategy]:
-    """Kafka stretch-cluster configurations (domain.md §4, §8) within bounds.
+
+def _by_plugin(name: str, bounds: dict[str, Any]) -> Callable[[Draft], SearchStrategy]:
+    """The configurations of plug-in ``name``'s generator within ``bounds``."""
+    return lambda draft: plugins.plugin(name).load("generator")(draft, **bounds)
+
+
+def kafka_cluster(name: str, *, broker_regions: Bounds = (3, 3),
+                  brokers_per_region: Bounds = (1, 2), rack: Sequence[str] = ("region",),
+                  rf: Bounds = (3, 3), min_insync: Bounds = (2, 2),
+                  acks: Sequence[str] = ("all",), unclean: Sequence[bool] = (False,),
+                  controllers: Sequence[str] = ("all-regions",),
+                  request_timeout_ms: int = 30000, observers: Bounds = (0, 0),
+                  promotion: Sequence[str] = ("under-min-isr",),
+                  ) -> Callable[[Draft], SearchStrategy]:
+    """Configurations of the Kafka-cluster strategy ``name`` (its plug-in's generator,
+    built on :func:`kafka_cluster_generator`) within bounds; the bounds are those of
+    :func:`kafka_cluster_generator`."""
+    return _by_plugin(name, dict(
+        broker_regions=broker_regions, brokers_per_region=brokers_per_region, rack=rack,
+        rf=rf, min_insync=min_insync, acks=acks, unclean=unclean, controllers=controllers,
+        request_timeout_ms=request_timeout_ms, observers=observers, promotion=promotion))
+
+
+def kafka_cluster_generator(draft: Draft, *, strategy_name: str,
+                            with_observers: bool = False, broker_regions: Bounds = (3, 3),
+                            brokers_per_region: Bounds = (1, 2),
+                            rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
+                            min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
+                            unclean: Sequence[bool] = (False,),
+                            controllers: Sequence[str] = ("all-regions",),
+                            request_timeout_ms: int = 30000, observers: Bounds = (0, 0),
+                            promotion: Sequence[str] = ("under-min-isr",),
+                            ) -> SearchStrategy[dict]:
+    """Kafka-cluster configurations (domain.md §4, §8) of strategy ``strategy_name``.
 
     Brokers go in the first ``broker_regions`` regions of the topology (so a topology
     with more regions leaves the rest as controller-only third sites); ``rack``:
@@ -39,39 +76,15 @@ def stretch(*, broker_regions: Bounds = (3, 3), brokers_per_region: Bounds = (1,
     (``unclean.leader.election.enable``) are choices; ``controllers``: layouts of
     the KRaft quorum (:data:`CONTROLLER_LAYOUTS`). The producers get ``acks`` and a
     ``request.timeout.ms`` of ``request_timeout_ms`` (the bundled kafka-latency driver's
-    20 minutes would outlast any run). ``name="observers"`` with ``observers`` bounds
-    adds that many observers per broker region and a ``promotion`` policy.
+    20 minutes would outlast any run). ``with_observers``: ``observers`` observers per
+    broker region (``observer_placement``) and an ``observer_promotion_policy`` among
+    ``promotion``; without, those two bounds are ignored.
     """
-    bounds = dict(broker_regions=broker_regions, brokers_per_region=brokers_per_region,
-                  rack=rack, rf=rf, min_insync=min_insync, acks=acks, unclean=unclean,
-                  controllers=controllers, request_timeout_ms=request_timeout_ms,
-                  observers=observers, promotion=promotion)
-    return lambda draft: stretch_generator(draft, strategy_name=name, **bounds)
-
-
-def observers(*, observers: Bounds = (1, 1),
-              promotion: Sequence[str] = ("under-min-isr",), **bounds: Any,
-              ) -> Callable[[Draft], SearchStrategy]:
-    """Observer-cluster configurations (Confluent Multi-Region Clusters): those of
-    :func:`stretch` (``bounds``) plus ``observers`` observers per broker region and an
-    ``observer_promotion_policy`` among ``promotion``."""
-    return stretch(name="observers", observers=observers, promotion=promotion, **bounds)
-
-
-def stretch_generator(draft: Draft, *, broker_regions: Bounds = (3, 3),
-                       brokers_per_region: Bounds = (1, 2),
-                       rack: Sequence[str] = ("region",), rf: Bounds = (3, 3),
-                       min_insync: Bounds = (2, 2), acks: Sequence[str] = ("all",),
-                       unclean: Sequence[bool] = (False,),
-                       controllers: Sequence[str] = ("all-regions",),
-                       request_timeout_ms: int = 30000, observers: Bounds = (0, 0),
-                       promotion: Sequence[str] = ("under-min-isr",),
-                       strategy_name: str = "stretch") -> SearchStrategy[dict]:
     regions = regions_of(draft)
     for layout in controllers:
         if layout not in CONTROLLER_LAYOUTS:
-            raise ValueError(f"stretch: controllers must be among {CONTROLLER_LAYOUTS}, "
-                             f"got {layout!r}")
+            raise ValueError(f"{strategy_name}: controllers must be among "
+                             f"{CONTROLLER_LAYOUTS}, got {layout!r}")
 
     @st.composite
     def build(draw) -> dict:
@@ -96,8 +109,8 @@ def stretch_generator(draft: Draft, *, broker_regions: Bounds = (3, 3),
         if draw(st.sampled_from(list(unclean))):
             config["unclean.leader.election.enable"] = True
         strategy["config"] = config
-        if strategy_name == "observers":
-            olo, ohi = ordered(observers, "observers(observers)")
+        if with_observers:
+            olo, ohi = ordered(observers, f"{strategy_name}(observers)")
             count = draw(st.integers(olo, ohi))
             if count:
                 strategy["observer_placement"] = {r: count for r in chosen}
@@ -119,43 +132,43 @@ def stretch_generator(draft: Draft, *, broker_regions: Bounds = (3, 3),
     return build()
 
 
-def observers_generator(draft: Draft, **bounds: Any) -> SearchStrategy[dict]:
-    """The observers configuration generator (bounds as for :func:`observers`)."""
-    return stretch_generator(draft, strategy_name="observers", **bounds)
+def cross_cluster_of(name: str, *, brokers_per_region: Bounds = (2, 3), rf: Bounds = (2, 2),
+                     min_insync: Bounds = (1, 1), detection_s: Bounds = (5, 15),
+                     decision_s: Bounds = (5, 20), checkpoint_s: Bounds = (5, 30),
+                     offset_lag_max: Bounds = (1, 100),
+                     auto_offset_reset: Sequence[str] = ("earliest",),
+                     mode: Sequence[str] = ("failover",),
+                     ) -> Callable[[Draft], SearchStrategy]:
+    """Configurations of the cross-cluster strategy ``name`` (a plug-in whose spec is a
+    :class:`~geosim.kafka.spec.CrossClusterSpec`; its generator is built on
+    :func:`cross_cluster_generator`) within bounds: ``checkpoint_s`` bounds the interval
+    of offset translation, ``offset_lag_max`` and ``mode`` are for the strategies that
+    have them (MirrorMaker 2's ``offset.lag.max``, Cluster Linking's failover modes), the
+    rest as for :func:`cross_cluster_generator`."""
+    found = plugins.plugins()
+    known = sorted(n for n, p in found.items()
+                   if issubclass(p.spec, CrossClusterSpec) and p.generator is not None)
+    if name not in known:
+        raise ValueError(f"cross_cluster: name must be {' or '.join(known)}, got {name!r}")
+    return _by_plugin(name, dict(
+        brokers_per_region=brokers_per_region, rf=rf, min_insync=min_insync,
+        detection_s=detection_s, decision_s=decision_s, checkpoint_s=checkpoint_s,
+        offset_lag_max=offset_lag_max, auto_offset_reset=auto_offset_reset, mode=mode))
 
 
-def cross_cluster(name: str = "mirrormaker2", *, brokers_per_region: Bounds = (2, 3),
-                  rf: Bounds = (2, 2), min_insync: Bounds = (1, 1),
-                  detection_s: Bounds = (5, 15), decision_s: Bounds = (5, 20),
-                  checkpoint_s: Bounds = (5, 30), offset_lag_max: Bounds = (1, 100),
-                  auto_offset_reset: Sequence[str] = ("earliest",),
-                  mode: Sequence[str] = ("failover",),
-                  ) -> Callable[[Draft], SearchStrategy]:
-    """Cross-cluster configurations (``mirrormaker2`` or ``cluster-linking``, domain.md
-    §5, §8) within bounds: an active-passive pair, a cluster in each of the topology's
-    first two regions, the first primary, clients in both. ``checkpoint_s`` bounds
-    ``emit.checkpoints.interval.seconds`` (MirrorMaker 2) or ``consumer.offset.sync.ms``
-    (Cluster Linking, in seconds); ``offset_lag_max`` MirrorMaker 2's ``offset.lag.max``;
-    ``detection_s`` and ``decision_s`` the failover's delays; ``mode`` Cluster
-    Linking's failover modes to choose from."""
-    if name not in ("mirrormaker2", "cluster-linking"):
-        raise ValueError(f"cross_cluster: name must be mirrormaker2 or cluster-linking, "
-                         f"got {name!r}")
-    bounds = dict(brokers_per_region=brokers_per_region, rf=rf, min_insync=min_insync,
-                  detection_s=detection_s, decision_s=decision_s, checkpoint_s=checkpoint_s,
-                  offset_lag_max=offset_lag_max, auto_offset_reset=auto_offset_reset,
-                  mode=mode)
-    return lambda draft: cross_cluster_generator(draft, strategy_name=name, **bounds)
-
-
-def cross_cluster_generator(draft: Draft, *, strategy_name: str = "mirrormaker2",
+def cross_cluster_generator(draft: Draft, *, strategy_name: str, mirror: MirrorDraw,
+                            failover: FailoverDraw | None = None,
                             brokers_per_region: Bounds = (2, 3), rf: Bounds = (2, 2),
                             min_insync: Bounds = (1, 1), detection_s: Bounds = (5, 15),
                             decision_s: Bounds = (5, 20), checkpoint_s: Bounds = (5, 30),
-                            offset_lag_max: Bounds = (1, 100),
                             auto_offset_reset: Sequence[str] = ("earliest",),
-                            mode: Sequence[str] = ("failover",)) -> SearchStrategy[dict]:
-    """The cross-cluster configuration generator (bounds as for :func:`cross_cluster`)."""
+                            ) -> SearchStrategy[dict]:
+    """Cross-cluster configurations (domain.md §5, §8) of strategy ``strategy_name``: an
+    active-passive pair, a cluster in each of the topology's first two regions, the
+    first primary, clients in both. ``checkpoint_s`` bounds the offset-translation
+    interval that ``mirror(draw, interval)`` turns into the strategy's
+    ``mirror_config``; ``failover(draw)`` adds the strategy's own failover fields;
+    ``detection_s`` and ``decision_s`` bound the failover's delays."""
     regions = regions_of(draft)
     if len(regions) < 2:
         raise ValueError(f"{strategy_name}: needs a topology of at least 2 regions")
@@ -169,25 +182,19 @@ def cross_cluster_generator(draft: Draft, *, strategy_name: str = "mirrormaker2"
         factor = draw(st.integers(min(rlo, per_region), min(rhi, per_region)))
         mlo, mhi = ordered(min_insync, f"{strategy_name}(min_insync)")
         interval = draw(st.integers(*ordered(checkpoint_s, f"{strategy_name}(checkpoint_s)")))
-        if strategy_name == "mirrormaker2":
-            mirror: dict[str, Any] = {
-                "emit.checkpoints.interval.seconds": interval,
-                "offset.lag.max": draw(st.integers(*ordered(
-                    offset_lag_max, "mirrormaker2(offset_lag_max)")))}
-        else:
-            mirror = {"consumer.offset.sync.ms": interval * 1000}
-        failover: dict[str, Any] = {
+        mirror_config = mirror(draw, interval)
+        fo: dict[str, Any] = {
             "detection": f"{draw(st.integers(*ordered(detection_s, 'detection_s')))}s",
             "decision": f"{draw(st.integers(*ordered(decision_s, 'decision_s')))}s",
             "auto_offset_reset": draw(st.sampled_from(list(auto_offset_reset)))}
-        if strategy_name == "cluster-linking":
-            failover["mode"] = draw(st.sampled_from(list(mode)))
+        if failover is not None:
+            fo.update(failover(draw))
         strategy = {"name": strategy_name, "brokers": {r: per_region for r in pair},
                     "pattern": "active-passive", "primary": pair[0],
                     "replication_factor": factor,
                     "config": {"min.insync.replicas": draw(st.integers(
                         min(mlo, factor), min(mhi, factor)))},
-                    "mirror_config": mirror, "failover": failover}
+                    "mirror_config": mirror_config, "failover": fo}
         return {"strategy": strategy,
                 "object_store": {"kind": "regional", "regions": pair[:1]},
                 "metadata": {"preset": "kraft", "regions": pair[:1]},
@@ -196,11 +203,5 @@ def cross_cluster_generator(draft: Draft, *, strategy_name: str = "mirrormaker2"
     return build()
 
 
-def mirrormaker2_generator(draft: Draft, **bounds: Any) -> SearchStrategy[dict]:
-    """The mirrormaker2 configuration generator (bounds as for :func:`cross_cluster`)."""
-    return cross_cluster_generator(draft, strategy_name="mirrormaker2", **bounds)
-
-
-def cluster_linking_generator(draft: Draft, **bounds: Any) -> SearchStrategy[dict]:
-    """The cluster-linking configuration generator (bounds as for :func:`cross_cluster`)."""
-    return cross_cluster_generator(draft, strategy_name="cluster-linking", **bounds)
+__all__ = ["CONTROLLER_LAYOUTS", "FailoverDraw", "MirrorDraw", "cross_cluster_generator",
+           "cross_cluster_of", "kafka_cluster", "kafka_cluster_generator"]

@@ -1,17 +1,62 @@
 """The ``strategy:`` fields shared by the Kafka-family strategies: a Kafka cluster
 (stretch, observers) and independent clusters linked by flows (mirrormaker2,
-cluster-linking). Each strategy's own spec adds its ``name`` and what is its alone."""
+cluster-linking). Each strategy's own spec adds its ``name`` and what is its alone.
+
+A spec also carries its Kafka-side configs once resolved (:meth:`KafkaSpec.broker_config`,
+:meth:`CrossClusterSpec.resolved_mirror_config`): the scenario checks resolve them, and
+the engine reads what the checks resolved instead of resolving again.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Literal, TypeVar
 
+from pydantic import PrivateAttr
+
+from geosim.kafka.config import BrokerConfig, resolve_broker_config
+from geosim.kafka.mirror_config import MirrorConfig
 from geosim.scenario.sections import Model, StrategySpecBase
 from geosim.scenario.types import Duration, described
+
+T = TypeVar("T")
+
+
+def _settings(settings: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A mapping of Kafka settings as a comparable key (``1`` and ``true`` stay apart)."""
+    return tuple(sorted((name, repr(raw)) for name, raw in settings.items()))
+
+
+class Resolutions:
+    """The configs a spec resolved, each kept with the inputs it was resolved from.
+
+    :meth:`get` resolves on first use and again only when the inputs changed: a spec is
+    frozen, but ``model_copy(update=...)`` shares this holder with a copy whose fields
+    differ, and the topic configs come from the workload, outside the spec. A spec
+    validated anew (``--set`` overrides, reloading) starts with an empty holder. Not part
+    of the spec's value: any two holders compare equal, so a checked scenario equals an
+    unchecked one.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[Hashable, Any]] = {}
+
+    def get(self, what: str, inputs: Hashable, resolve: Callable[[], T]) -> T:
+        entry = self.entries.get(what)
+        if entry is None or entry[0] != inputs:
+            entry = self.entries[what] = (inputs, resolve())
+        return entry[1]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Resolutions)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class KafkaSpec(StrategySpecBase):
     """Fields shared by the Kafka-broker strategies (domain.md §4 Kafka-style brokers)."""
+
+    _resolved: Resolutions = PrivateAttr(default_factory=Resolutions)
 
     rack: Literal["zone", "region"] = described(
         "region", "What `broker.rack` names: the broker's zone or its region. Replicas are "
@@ -42,6 +87,14 @@ class KafkaSpec(StrategySpecBase):
         "still in the page cache and is lost when a broker crashes uncleanly.", unit="s",
         source="figures.md K26; Linux vm.dirty_expire_centisecs default 3000 (assumption)")
 
+    def broker_config(self, topic_config: Mapping[str, str] | None = None) -> BrokerConfig:
+        """``config`` over the driver's ``topicConfig`` over Kafka's defaults
+        (:func:`~geosim.kafka.config.resolve_broker_config`, whose errors it raises),
+        resolved once: the scenario checks resolve it, a build reads it."""
+        topic = dict(topic_config or {})
+        return self._resolved.get(
+            "broker", (_settings(self.config), _settings(topic)),
+            lambda: resolve_broker_config(self.config, topic))
 
 
 class MirrorFlowSpec(Model):
@@ -98,4 +151,16 @@ class CrossClusterSpec(KafkaSpec):
     migrate_at: Duration | None = described(
         None, "Planned cut-over (migration): at this time the primary's clients move to "
         "the first flow target as in a failover, without a fault.", unit="s")
+    mirror_config: dict[str, str | int | float | bool] = described(
+        {}, "Flow configs by key; each cross-cluster strategy has its own keys.")
+
+    def resolved_mirror_config(self, resolve: Callable[[Mapping[str, Any]], MirrorConfig],
+                               ) -> MirrorConfig:
+        """``mirror_config`` resolved by the strategy's ``resolve`` (its keys and
+        defaults; its errors are raised), once: the scenario checks resolve it, a build
+        reads it."""
+        return self._resolved.get(
+            "mirror", (f"{resolve.__module__}.{resolve.__qualname__}",
+                       _settings(self.mirror_config)),
+            lambda: resolve(self.mirror_config))
 

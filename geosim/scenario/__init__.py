@@ -15,6 +15,8 @@ Where each concept lives (one module each):
 ``omb_files``     OMB workload/driver files: ``omb:`` names, relative paths, loading
 ``omb``           Kafka producer/consumer settings from an OMB driver and the scenario
                   (Java properties, honoured keys, precedence, ``client_configs``)
+``kafka_keys``    Kafka's config keys: the descriptor and the parsing of values, for the
+                  client, broker and flow configs alike
 ``checks``        cross-field checks (``check_scenario``, the ``Checker`` plug-ins get)
 ``price_books``   price-book files (``geosim/data/prices/``) and what ``cost.prices``
                   may set in one (read here so the checks need not import the cost model)

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from geosim.scenario.errors import INLINE, ScenarioError, format_value
+from geosim.scenario.kafka_keys import BadKafkaValue, KafkaKey, UnknownKafkaKey, resolve_keys
 from geosim.scenario.omb_files import load_omb
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Scenario, WorkloadSpec
 
@@ -39,7 +40,6 @@ __all__ = [
     "CONSUMER_KEYS",
     "PRODUCER_KEYS",
     "ConsumerConfig",
-    "KafkaKey",
     "ProducerConfig",
     "client_configs",
     "compression_ratio",
@@ -138,31 +138,6 @@ def topic_config(driver: OmbDriver) -> dict[str, str]:
 
 # --- Kafka client keys -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class KafkaKey:
-    """One Kafka client config geosim honours.
-
-    ``default`` is spelled as Kafka spells it (milliseconds, bytes); ``kind`` says how a
-    value is converted: ``ms`` -> seconds (float), ``bytes``/``count`` -> int, ``bool``,
-    ``choice`` -> one of ``choices`` (lower case).
-    """
-
-    name: str
-    attr: str
-    kind: str
-    default: Any
-    source: str
-    description: str
-    choices: tuple[str, ...] = ()
-    minimum: int = 0
-    maximum: int = 2**63 - 1
-
-    @property
-    def unit(self) -> str:
-        """Canonical unit of the converted value."""
-        return {"ms": "s", "bytes": "bytes"}.get(self.kind, "")
-
-
 _K = "Kafka default (figures.md {ref})"
 _NOT_IN_FIGURES = "Kafka default ({cls}; not tabulated in figures.md §5)"
 _INT_MAX = 2**31 - 1
@@ -171,7 +146,7 @@ PRODUCER_KEYS: tuple[KafkaKey, ...] = (
     KafkaKey("acks", "acks", "choice", "all",
              _K.format(ref="K8; `all` since Kafka 3.0, KIP-679"),
              "Acknowledgement level: `0`, `1` or `all` (`-1` is read as `all`).",
-             choices=("all", "-1", "0", "1")),
+             choices=("all", "-1", "0", "1"), aliases=(("-1", "all"),)),
     KafkaKey("linger.ms", "linger", "ms", 5,
              _K.format(ref="K10; 5 since Kafka 4.0 (KIP-1030), 0 up to 3.9"),
              "How long a batch may wait for more records before it is sent."),
@@ -181,10 +156,10 @@ PRODUCER_KEYS: tuple[KafkaKey, ...] = (
              _NOT_IN_FIGURES.format(cls="ProducerConfig"),
              "Largest produce request (bounds the bytes one request carries)."),
     KafkaKey("max.in.flight.requests.per.connection", "max_in_flight_requests_per_connection",
-             "count", 5, _K.format(ref="K15"),
+             "int", 5, _K.format(ref="K15"),
              "Unacknowledged requests per connection; at most 5 with idempotence.",
              minimum=1, maximum=_INT_MAX),
-    KafkaKey("retries", "retries", "count", _INT_MAX, _K.format(ref="K16"),
+    KafkaKey("retries", "retries", "int", _INT_MAX, _K.format(ref="K16"),
              "Retry budget of a failed send (bounded in practice by delivery.timeout.ms).",
              maximum=_INT_MAX),
     KafkaKey("retry.backoff.ms", "retry_backoff", "ms", 100, _K.format(ref="K16"),
@@ -315,49 +290,6 @@ class _Origin:
     label: str
 
 
-def _parse_int(key: KafkaKey, raw: Any, origin: _Origin) -> int:
-    unit = {"ms": " (milliseconds)", "bytes": " (bytes)"}.get(key.kind, "")
-    if isinstance(raw, bool):
-        raise ScenarioError(origin.file, origin.path, f"must be an integer{unit}", raw)
-    if isinstance(raw, int):
-        number = raw
-    elif isinstance(raw, float) and raw.is_integer():
-        number = int(raw)
-    else:
-        try:
-            number = int(str(raw).strip())
-        except ValueError:
-            raise ScenarioError(origin.file, origin.path,
-                                f"must be an integer{unit}", raw) from None
-    if number < key.minimum:
-        raise ScenarioError(origin.file, origin.path, f"must be >= {key.minimum}{unit}", raw)
-    if number > key.maximum:
-        raise ScenarioError(origin.file, origin.path, f"must be <= {key.maximum}{unit}", raw)
-    return number
-
-
-def _convert(key: KafkaKey, raw: Any, origin: _Origin) -> Any:
-    if key.kind == "ms":
-        return _parse_int(key, raw, origin) / 1000.0
-    if key.kind in ("bytes", "count"):
-        return _parse_int(key, raw, origin)
-    if key.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in ("true", "false"):
-            return text == "true"
-        raise ScenarioError(origin.file, origin.path, "must be true or false", raw)
-    # choice
-    text = str(raw).strip().lower()
-    if isinstance(raw, bool) or text not in key.choices:
-        raise ScenarioError(origin.file, origin.path,
-                            f"must be one of {', '.join(key.choices)}", raw)
-    if key.name == "acks" and text == "-1":
-        return "all"
-    return text
-
-
 def _layers(driver: OmbDriver, block: str, overrides: Mapping[str, Any] | None,
             driver_file: str | None, scenario_file: str | None,
             override_field: str) -> list[tuple[Mapping[str, Any], _Origin]]:
@@ -382,32 +314,31 @@ def _resolve(keys: tuple[KafkaKey, ...], other_keys: tuple[KafkaKey, ...], drive
              scenario_file: str | None, override_field: str, other_field: str,
              ) -> tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, _Origin]]:
     """Merge the layers; return (attr values, sources, ignored, explicit origins by key)."""
-    by_name = {key.name: key for key in keys}
-    other_names = {key.name for key in other_keys} - set(by_name)
-    values = {key.attr: _convert(key, key.default, _Origin("<kafka>", key.name, key.source))
-              for key in keys}
-    sources = {key.name: key.source for key in keys}
-    ignored: dict[str, str] = {}
-    explicit: dict[str, _Origin] = {}
     layers = _layers(driver, block, overrides, driver_file, scenario_file, override_field)
-    for index, (settings, origin) in enumerate(layers):
-        from_scenario = index == len(layers) - 1
-        for name, raw in settings.items():
-            where = _Origin(origin.file, f"{origin.path}.{name}", origin.label)
-            key = by_name.get(name)
-            if key is None:
-                if from_scenario:
-                    hint = (f"is a {other_field.split('_')[0]} config: set it in "
-                            f"workload.{other_field}" if name in other_names else
-                            f"is not a Kafka {override_field.split('_')[0]} config geosim "
-                            f"models; honoured keys: {', '.join(by_name)}")
-                    raise ScenarioError(where.file, where.path, hint)
-                ignored[name] = origin.label
-                continue
-            values[key.attr] = _convert(key, raw, where)
-            sources[name] = origin.label
-            explicit[name] = where
-    return values, sources, ignored, explicit
+    try:
+        # driver blocks carry keys geosim does not model; the scenario may not
+        resolved = resolve_keys(keys, [settings for settings, _ in layers],
+                                strict=[len(layers) - 1])
+    except UnknownKafkaKey as exc:
+        origin = layers[exc.layer][1]
+        names = [key.name for key in keys]
+        hint = (f"is a {other_field.split('_')[0]} config: set it in workload.{other_field}"
+                if exc.key in {key.name for key in other_keys} - set(names) else
+                f"is not a Kafka {override_field.split('_')[0]} config geosim models; "
+                f"honoured keys: {', '.join(names)}")
+        raise ScenarioError(origin.file, f"{origin.path}.{exc.key}", hint) from None
+    except BadKafkaValue as exc:
+        origin = layers[exc.layer][1]
+        raise ScenarioError(origin.file, f"{origin.path}.{exc.key}", exc.expected,
+                            exc.raw) from None
+    sources = {key.name: key.source for key in keys}
+    explicit: dict[str, _Origin] = {}
+    for name, index in resolved.set_by.items():
+        origin = layers[index][1]
+        sources[name] = origin.label
+        explicit[name] = _Origin(origin.file, f"{origin.path}.{name}", origin.label)
+    ignored = {name: layers[index][1].label for name, index in resolved.ignored.items()}
+    return resolved.by_attr(keys), sources, ignored, explicit
 
 
 def resolve_producer_config(driver: OmbDriver, overrides: Mapping[str, Any] | None = None, *,

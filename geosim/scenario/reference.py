@@ -16,7 +16,8 @@ from typing import Any
 
 from geosim.core import units
 from geosim.scenario import plugins
-from geosim.scenario.omb import CONSUMER_KEYS, PRODUCER_KEYS, KafkaKey, describe_default
+from geosim.scenario.kafka_keys import KafkaKey
+from geosim.scenario.omb import CONSUMER_KEYS, PRODUCER_KEYS, describe_default
 from geosim.scenario.schema import Scenario
 
 __all__ = ["main", "render_reference"]

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from geosim.kafka.cluster import KafkaCluster
 from geosim.kafka.cross_cluster import CrossCluster
+from geosim.kafka.mirror_config import MirrorConfig
 from geosim.strategies.base import Strategy, World
 
 
@@ -83,11 +84,16 @@ class KafkaClusterStrategy(KafkaFamilyStrategy):
 
 
 class CrossClusterStrategy(KafkaFamilyStrategy):
-    """Independent clusters linked by replication flows; the mirror configuration's
-    defaults are the strategy's (``resolve_mirror_config`` by the spec's name)."""
+    """Independent clusters linked by replication flows, configured by the strategy's
+    own flow configs (:meth:`mirror_config`)."""
+
+    def mirror_config(self, spec: Any) -> MirrorConfig:  # pragma: no cover - interface
+        """The spec's ``mirror_config`` resolved by the strategy's keys (once per spec)."""
+        raise NotImplementedError
 
     def build_engine(self, world: World) -> CrossCluster:
-        return CrossCluster(world, client_faults=self.zone_clients)
+        return CrossCluster(world, mirror=self.mirror_config(world.scenario.strategy),
+                            client_faults=self.zone_clients)
 
 
 __all__ = ["CrossClusterStrategy", "KafkaClusterStrategy", "KafkaFamilyStrategy"]

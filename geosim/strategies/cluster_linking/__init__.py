@@ -16,11 +16,13 @@ PLUGIN = StrategyPlugin(
                  "offset-preserving mirror topics, consumer offset sync"),
     spec=ClusterLinkingSpec,
     model="geosim.strategies.cluster_linking.model:ClusterLinkingStrategy",
-    checks="geosim.kafka.checks:check_cross_cluster",
-    generator="geosim.kafka.generators:cluster_linking_generator",
+    checks="geosim.strategies.cluster_linking.checks:check",
+    generator="geosim.strategies.cluster_linking.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
-    helpers=("geosim.kafka.generators:cross_cluster",),
-    reference="geosim.kafka.reference:cluster_link_config_tables",
+    # the cross-cluster helper takes any cross-cluster strategy; its default is
+    # mirrormaker2, so it lives in that package
+    helpers=("geosim.strategies.mirrormaker2.generators:cross_cluster",),
+    reference="geosim.strategies.cluster_linking.config:reference_tables",
 )
 
 __all__ = ["PLUGIN", "ClusterLinkingSpec"]

@@ -10,13 +10,18 @@ mirror's lag at failure. The model is the cross-cluster engine,
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from geosim.kafka.mirror_config import MirrorConfig
+from geosim.strategies.cluster_linking import config
 from geosim.strategies.kafka_family import CrossClusterStrategy
 
 
 class ClusterLinkingStrategy(CrossClusterStrategy):
     name: ClassVar[str] = "cluster-linking"
+
+    def mirror_config(self, spec: Any) -> MirrorConfig:
+        return config.mirror_config(spec)
 
 
 __all__ = ["ClusterLinkingStrategy"]

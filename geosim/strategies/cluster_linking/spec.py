@@ -14,5 +14,6 @@ class ClusterLinkingSpec(CrossClusterSpec):
     name: Literal["cluster-linking"] = "cluster-linking"
     mirror_config: dict[str, str | int | float | bool] = described(
         {}, "Cluster link configs by key (`consumer.offset.sync.enable`, "
-        "`consumer.offset.sync.ms`, ...). Keys and defaults: geosim/kafka/mirror_config.py.",
+        "`consumer.offset.sync.ms`, ...). Keys and defaults: "
+        "geosim/strategies/cluster_linking/config.py.",
         source="figures.md C6, C7")

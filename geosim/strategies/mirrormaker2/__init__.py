@@ -15,11 +15,11 @@ PLUGIN = StrategyPlugin(
                  "remote topics, offset syncs, checkpoints, failover"),
     spec=MirrorMaker2Spec,
     model="geosim.strategies.mirrormaker2.model:MirrorMaker2Strategy",
-    checks="geosim.kafka.checks:check_cross_cluster",
-    generator="geosim.kafka.generators:mirrormaker2_generator",
+    checks="geosim.strategies.mirrormaker2.checks:check",
+    generator="geosim.strategies.mirrormaker2.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
-    helpers=("geosim.kafka.generators:cross_cluster",),
-    reference="geosim.kafka.reference:mirrormaker2_config_tables",
+    helpers=("geosim.strategies.mirrormaker2.generators:cross_cluster",),
+    reference="geosim.strategies.mirrormaker2.config:reference_tables",
 )
 
 __all__ = ["PLUGIN", "MirrorMaker2Spec"]

@@ -10,13 +10,18 @@ translation is available. The model is the cross-cluster engine,
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from geosim.kafka.mirror_config import MirrorConfig
 from geosim.strategies.kafka_family import CrossClusterStrategy
+from geosim.strategies.mirrormaker2 import config
 
 
 class MirrorMaker2Strategy(CrossClusterStrategy):
     name: ClassVar[str] = "mirrormaker2"
+
+    def mirror_config(self, spec: Any) -> MirrorConfig:
+        return config.mirror_config(spec)
 
 
 __all__ = ["MirrorMaker2Strategy"]

@@ -16,4 +16,4 @@ class MirrorMaker2Spec(CrossClusterSpec):
         {}, "MirrorMaker 2 configs by key (`offset.lag.max`, "
         "`emit.checkpoints.interval.seconds`, `sync.group.offsets.enabled`, "
         "`offset.flush.interval.ms`, `tasks.max`, ...). Keys and defaults: "
-        "geosim/kafka/mirror_config.py.", source="figures.md §6")
+        "geosim/strategies/mirrormaker2/config.py.", source="figures.md §6")

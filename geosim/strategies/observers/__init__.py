@@ -16,10 +16,10 @@ PLUGIN = StrategyPlugin(
                  "and automatic observer promotion (Confluent MRC)"),
     spec=ObserversSpec,
     model="geosim.strategies.observers.model:ObserversStrategy",
-    checks="geosim.kafka.checks:check_kafka",
-    generator="geosim.kafka.generators:observers_generator",
+    checks="geosim.strategies.observers.checks:check",
+    generator="geosim.strategies.observers.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe",),
-    helpers=("geosim.kafka.generators:observers",),
+    helpers=("geosim.strategies.observers.generators:observers",),
     reference="geosim.kafka.reference:broker_config_tables",
 )
 

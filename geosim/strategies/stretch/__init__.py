@@ -16,9 +16,9 @@ PLUGIN = StrategyPlugin(
     spec=StretchSpec,
     model="geosim.strategies.stretch.model:StretchStrategy",
     checks="geosim.kafka.checks:check_kafka",
-    generator="geosim.kafka.generators:stretch_generator",
+    generator="geosim.strategies.stretch.generators:generator",
     probes=("geosim.kafka.probes:KafkaProbe",),
-    helpers=("geosim.kafka.generators:stretch",),
+    helpers=("geosim.strategies.stretch.generators:stretch",),
     reference="geosim.kafka.reference:broker_config_tables",
 )
 
