@@ -108,9 +108,12 @@ class Delivered(Event):
 
 @dataclass(slots=True)
 class Rebalanced(Event):
+    """A group's partitions were assigned anew; ``reassigned`` partitions changed owner
+    (their new owner resumes from the committed offset)."""
     group: int
     members: tuple[int, ...]
     reason: str
+    reassigned: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
