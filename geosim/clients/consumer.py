@@ -85,17 +85,20 @@ class ConsumerGroup:
         """Round-robin assignment of partitions over live members (sorted by index)."""
         live = self.live_members()
         self.generation += 1
+        reassigned = []
         for p, state in enumerate(self.partitions):
             owner = live[p % len(live)].index if live else None
             if owner != state.owner:
                 state.owner = owner
                 state.position = 0  # resume from the committed offset
+                reassigned.append(p)
         self._owned = {}
         for p, state in enumerate(self.partitions):
             if state.owner is not None:
                 self._owned.setdefault(state.owner, []).append(p)
         self.ctx.recorder.emit(Rebalanced(self.env.now, self.id,
-                                          tuple(m.index for m in live), reason))
+                                          tuple(m.index for m in live), reason,
+                                          tuple(reassigned)))
         delivered: dict[str, list[Row]] = {}
         for p, state in enumerate(self.partitions):
             if state.owner is not None:

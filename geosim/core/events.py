@@ -108,9 +108,12 @@ class Delivered(Event):
 
 @dataclass(slots=True)
 class Rebalanced(Event):
+    """A group's partitions were assigned anew; ``reassigned`` partitions changed owner
+    (their new owner resumes from the committed offset)."""
     group: int
     members: tuple[int, ...]
     reason: str
+    reassigned: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -215,14 +218,71 @@ class RegionState(Event):
     destroyed: bool = False
 
 
+# --- cross-cluster (MirrorMaker 2, Cluster Linking) ---------------------------------
+# Facts only: which clients use which cluster, which flow copies what where, copies
+# acknowledged, reachability and failover decisions. Lag, RPO and the offsets' errors
+# are folds over them (geosim.metrics.mirror), never measured by the model.
+
 @dataclass(slots=True)
-class MirrorLag(Event):
-    """A replication flow's lag, sampled: how far the target's copy is behind the
-    source's acknowledged data (cross-cluster strategies)."""
+class ClientsAttached(Event):
+    """Producer fleets (by index) and consumer groups (by id) now use ``cluster``: at
+    the start, and when a failover moves them (the fleets are new instances)."""
+    cluster: str
+    fleets: tuple[int, ...]
+    groups: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class MirrorFlowStarted(Event):
+    """A replication flow exists (emitted once, at the start): it copies partition ``i``
+    (``0 <= i < partitions``, the source's local topic) into partition
+    ``target_base + i`` of the target (partitions are cluster-local, as in rows).
+
+    The cadences say how old the offsets a failed-over group starts from may be:
+    ``mark_interval`` between refreshes of the marks (checkpoints, plus the group
+    offset sync when it is on; offset syncs of a cluster link), ``commit_interval``
+    the consumers' ``auto.commit.interval.ms``; ``offset_lag_max`` the offset-sync
+    spacing (MirrorMaker 2)."""
     flow: str             # "<source>-><target>"
-    seconds: float        # age of the oldest source row not yet acknowledged in the target
+    source: str
+    target: str
+    partitions: int
+    target_base: int
+    offset_preserving: bool
+    offset_lag_max: int
+    mark_interval: float
+    commit_interval: float
+
+
+@dataclass(slots=True)
+class MirrorCopied(Event):
+    """The target acknowledged a flow's copy of source partition ``partition`` up to
+    upstream offset ``upstream_end``; the copy ends at ``downstream_end`` in the target.
+    In upstream order, as the flow's task learns of it; a copy written again after a
+    task restart is reported again (same upstream end, a later downstream end)."""
+    flow: str
+    partition: int
+    upstream_end: int
+    downstream_end: int
     records: int
     bytes: int            # compressed
+
+
+@dataclass(slots=True)
+class LogTruncated(Event):
+    """A cross-cluster partition's log was cut at ``offset`` (cluster-local partition):
+    its rows from there on are gone from that cluster, whoever else holds copies."""
+    cluster: str
+    partition: int
+    offset: int
+
+
+@dataclass(slots=True)
+class ClusterReachability(Event):
+    """Every zone of ``cluster`` is down (``reachable=False``, emitted as the last one
+    goes, before its brokers stop), or one is back."""
+    cluster: str
+    reachable: bool
 
 
 @dataclass(slots=True)
@@ -234,38 +294,26 @@ class TranslationAvailable(Event):
 
 @dataclass(slots=True)
 class FailedOver(Event):
-    """Clients of ``source`` moved to ``target`` (cross-cluster strategies).
-
-    ``unreplicated_*``: data acknowledged in ``source`` and not acknowledged in
-    ``target`` when it could no longer be mirrored (the RPO of the failover); ``rpo_seconds``:
-    the cluster's loss of reachability minus the oldest such ack. Per consumer group and
-    partition, the start offset in ``target`` came from a translated offset (``translated``
-    partitions) or from ``auto.offset.reset`` (``reset``); ``reprocessed`` records had been
-    delivered before and are delivered again, ``reprocess_bound`` is what the checkpoint
-    and offset-sync cadence allow, ``skipped`` records are never delivered.
-    """
+    """The clients of ``source`` moved to ``target``: the flows out of ``source`` stop;
+    ``unreachable_since`` is when the decision counted the source lost from (the
+    switch itself for a planned cut-over). :class:`GroupMoved` events follow."""
     source: str
     target: str
     reason: str
     unreachable_since: float
-    unreplicated_records: int
-    unreplicated_bytes: int
-    rpo_seconds: float
-    translated: int
-    reset: int
-    reprocessed: int
-    reprocess_bound: int
-    skipped: int
 
 
 @dataclass(slots=True)
-class FailedBack(Event):
-    """The failed-over cluster is reachable again: what it holds that the new active
-    cluster never received (acknowledged records that diverged)."""
-    cluster: str
+class GroupMoved(Event):
+    """Consumer group ``group`` of ``source`` continues as group ``new_group`` in
+    ``target``. ``starts`` holds, per partition of ``target`` (cluster-local), the
+    offset it starts from, the partition's log end then, and whether the start came
+    from a translated (or synced) offset rather than ``auto.offset.reset``."""
+    group: int
+    new_group: int
+    source: str
     target: str
-    diverged_records: int
-    diverged_bytes: int
+    starts: tuple[tuple[int, int, int, bool], ...]  # (partition, start, log end, translated)
 
 
 Subscriber = Callable[[Any], None]

@@ -9,7 +9,11 @@ module:
 * :mod:`geosim.kafka.regional` — a cluster per region, its KRaft quorum, the layout;
 * :mod:`geosim.kafka.mirror_flow` — a flow's fetcher, copies, retries, task restarts;
 * :mod:`geosim.kafka.offset_sync` — offset syncs, checkpoints, translation;
-* :mod:`geosim.kafka.failover` — failover decisions, offsets of moved groups, failback.
+* :mod:`geosim.kafka.failover` — failover decisions, offsets of moved groups.
+
+The engine measures nothing: it emits facts (the layout once at the start, acknowledged
+copies, log cuts, reachability, failover decisions) and :mod:`geosim.metrics.mirror`
+folds them into lag, RPO, reprocessing and divergence.
 
 **Topics.** Every cluster has the workload's topic (``N`` partitions, its *local*
 topic). A flow ``S -> T`` mirrors S's local topic only, so nothing is ever mirrored
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup, Member
 from geosim.clients.producer import ProducerFleet
-from geosim.core.events import MirrorLag, Row
+from geosim.core.events import ClientsAttached, LogTruncated, MirrorFlowStarted, Row
 from geosim.kafka.failover import Failover
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.mirror_flow import MirrorFlow
@@ -41,8 +45,6 @@ from geosim.kafka.regional import (
 
 if TYPE_CHECKING:
     from geosim.kafka.world import KafkaWorld
-
-LAG_SAMPLE = 1.0              # s between lag samples (and delivery snapshots)
 
 
 class CrossCluster:
@@ -97,7 +99,7 @@ class CrossCluster:
             cluster.lost_rows = lambda pid, rows, c=cluster: self._lost_rows(c, pid, rows)
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
-        self.failover = Failover(self, LAG_SAMPLE)
+        self.failover = Failover(self)
         self.flows = [MirrorFlow(self, k, self.clusters[src], self.clusters[dst],
                                  blocks[(src, dst)], self.cfg)
                       for k, (src, dst) in enumerate(flows)]
@@ -152,6 +154,7 @@ class CrossCluster:
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
         env, cfg = self.env, self.cfg
+        self._announce()
         for group in self.groups:
             self.group_cluster[group.id].reads.attach_group(group)
         for cluster in self.clusters.values():
@@ -167,22 +170,28 @@ class CrossCluster:
                             cfg.sync_group_offsets_interval))
             elif cfg.offset_sync_enabled:
                 env.process(flow.offsets.run_checkpoints(cfg.offset_sync_interval))
-        env.process(self._sampler())
         env.process(self.failover.run_monitor())
         if self.spec.migrate_at is not None:
             env.process(self.failover.run_migration(self.spec.migrate_at))
 
-    def _sampler(self):
-        """Every second: each running flow's lag, and each group's delivered offsets
-        (the reprocessing bound looks back over them)."""
-        while True:
-            yield self.env.timeout(LAG_SAMPLE)
-            now = self.env.now
-            for flow in self.flows:
-                if not flow.stopped:
-                    seconds, records, nbytes = flow.sample()
-                    self.ctx.recorder.emit(MirrorLag(now, flow.name, seconds, records, nbytes))
-            self.failover.record_deliveries(now)
+    def _announce(self) -> None:
+        """The layout the metrics fold needs: which clients use which cluster, which
+        flow copies what where, and the cadences of the offsets a group fails over to."""
+        emit, now, cfg = self.ctx.recorder.emit, self.env.now, self.cfg
+        for region, cluster in self.clusters.items():
+            emit(ClientsAttached(now, region, tuple(f.id for f in cluster.producing),
+                                 tuple(g.id for g in self.groups_on(cluster))))
+        if cfg.offset_preserving:
+            marks = cfg.offset_sync_interval
+        else:
+            marks = cfg.checkpoint_interval
+            if cfg.sync_group_offsets:
+                marks += cfg.sync_group_offsets_interval  # synced marks are older
+        commit = self.world.workload.consumer_settings.auto_commit_interval
+        for flow in self.flows:
+            emit(MirrorFlowStarted(now, flow.name, flow.source.region, flow.target.region,
+                                   flow.n, flow.base, cfg.offset_preserving,
+                                   cfg.offset_lag_max, marks, commit))
 
     # --- faults -----------------------------------------------------------------------
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
@@ -211,7 +220,10 @@ class CrossCluster:
     def _lost_rows(self, cluster: RegionalCluster, pid: int, rows: list[Row]) -> list[Row]:
         """Rows truncated from ``cluster`` that no other cluster holds: an original
         whose copy a flow's target acknowledged survives there, as does a copy whose
-        source cluster still exists."""
+        source cluster still exists. Emits the cut (:class:`LogTruncated`)."""
+        if rows:
+            self.ctx.recorder.emit(LogTruncated(self.env.now, cluster.region, pid,
+                                                rows[0].offset))
         out = []
         for row in rows:
             if row.mirror >= 0:
@@ -253,4 +265,4 @@ class CrossCluster:
         return dict(sorted(out.items()))
 
 
-__all__ = ["LAG_SAMPLE", "CrossCluster"]
+__all__ = ["CrossCluster"]

@@ -17,13 +17,12 @@ mirror never appends a copy twice. Offsets across the flow: :mod:`geosim.kafka.o
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from geosim.core.context import call_later
-from geosim.core.events import Row
+from geosim.core.events import MirrorCopied, Row
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.offset_sync import OffsetSyncs
 from geosim.kafka.wire import FETCH_PARTITION_BYTES, FETCH_REQUEST_BYTES, window_wait
@@ -222,6 +221,9 @@ class MirrorFlow:
 
     # --- the target's answers (a mirror sink of the target cluster) --------------------
     def acked(self, copy: Row) -> None:
+        """The target acknowledged ``copy``: the task's acknowledged position advances
+        in upstream order (an early ack waits for the earlier copies), each step emitted
+        as :class:`~geosim.core.events.MirrorCopied`."""
         origin = self._inflight.pop(id(copy), None)
         if origin is None:
             return
@@ -251,7 +253,9 @@ class MirrorFlow:
             st.copied = u_end
             self.copied_bytes += nbytes
         self.rows_mirrored += 1
-        self.offsets.copied(i, u_end, d_end, records)
+        self.offsets.copied(i, u_end, d_end)
+        self.owner.ctx.recorder.emit(MirrorCopied(self.env.now, self.name, i, u_end, d_end,
+                                                  records, nbytes))
 
     def failed(self, copy: Row, reason: str) -> None:
         """The target refused or lost a copy: the task's producer sends it again after
@@ -308,45 +312,10 @@ class MirrorFlow:
                 self.offsets.publish_delayed(i)
 
     # --- what the target lacks --------------------------------------------------------
-    def sample(self) -> tuple[float, int, int]:
-        """(seconds, records, bytes) the target is behind the source's committed data."""
-        now = self.env.now
-        seconds = 0.0
-        records = nbytes = 0
-        for i, st in enumerate(self.parts):
-            p = self.source.parts[i]
-            end = p.hw
-            if end <= st.copied:
-                continue
-            records += end - st.copied
-            nbytes += p.bytes_at(end) - p.bytes_at(st.copied)
-            k = bisect_right(p.ends, st.copied)
-            if k < len(p.times):
-                seconds = max(seconds, now - p.times[k])
-        return seconds, records, nbytes
-
-    def unreplicated_rows(self) -> list[tuple[int, Row]]:
-        """Acknowledged rows of the source the target has not acknowledged yet."""
-        out = []
-        for i, st in enumerate(self.parts):
-            p = self.source.parts[i]
-            k = bisect_right(p.ends, st.copied)
-            out += [(i, row) for row in p.rows[k:] if row.acked_at >= 0]
-        return out
-
-    def unreplicated(self, rows: list[tuple[int, Row]] | None = None
-                     ) -> tuple[int, int, float]:
-        """(records, bytes, oldest ack time) of ``rows`` (default: the source's rows now)
-        that the target still has not acknowledged: a response already on the wire when
-        the source went away still lands."""
-        records = nbytes = 0
-        oldest = math.inf
-        for i, row in self.unreplicated_rows() if rows is None else rows:
-            if row.offset + row.records > self.parts[i].copied:
-                records += row.records
-                nbytes += row.bytes_uncompressed
-                oldest = min(oldest, row.acked_at)
-        return records, nbytes, oldest
+    def caught_up(self) -> bool:
+        """Whether the target holds a copy of everything the source committed (what
+        Cluster Linking's ``promote`` waits for)."""
+        return all(self.source.parts[i].hw <= st.copied for i, st in enumerate(self.parts))
 
 
 __all__ = ["FlowPartition", "MirrorFlow"]

@@ -35,7 +35,6 @@ class SyncState:
     syncs: deque = field(default_factory=deque)  # published offset syncs (u_end, d_end)
     last_sync_d: int = -1
     delayed: tuple[int, int] | None = None
-    largest_row: int = 0
 
 
 class OffsetSyncs:
@@ -56,12 +55,11 @@ class OffsetSyncs:
         self.first_checkpoint: float | None = None
 
     # =================================================================== offset syncs
-    def copied(self, i: int, u_end: int, d_end: int, records: int) -> None:
+    def copied(self, i: int, u_end: int, d_end: int) -> None:
         """The target acknowledged the copy of partition ``i`` up to ``u_end``, ending
         at ``d_end`` there (in upstream order)."""
         st = self.parts[i]
         st.pairs.append((u_end, d_end))
-        st.largest_row = max(st.largest_row, records)
         if self.cfg.offset_preserving:
             return
         # OffsetSyncWriter: a sync at once when the downstream offset moved offset.lag.max
@@ -165,13 +163,6 @@ class OffsetSyncs:
         if self.cfg.offset_preserving:
             return min(committed, self.flow.parts[i].copied)
         return _mapped(self.parts[i].syncs, committed)
-
-    def image(self, i: int, upstream: int) -> int:
-        """The target offset up to which the copy holds the source's records below
-        ``upstream`` (exact, from the acknowledged copies)."""
-        if self.cfg.offset_preserving:
-            return min(upstream, self.flow.parts[i].copied)
-        return _mapped(self.parts[i].pairs, upstream)
 
     def upstream_of(self, i: int, downstream: int) -> int:
         """The source offset whose records the copy below ``downstream`` holds."""

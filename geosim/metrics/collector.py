@@ -34,10 +34,7 @@ import pandas as pd
 from geosim.core.events import (
     BrokerFenced,
     Delivered,
-    FailedBack,
-    FailedOver,
     FaultStarted,
-    MirrorLag,
     ObjectCommitted,
     ObjectStored,
     Offered,
@@ -49,7 +46,6 @@ from geosim.core.events import (
     RegionState,
     RowsTruncated,
     Subscriber,
-    TranslationAvailable,
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
@@ -164,11 +160,7 @@ class MetricsCollector:
                               (FaultStarted, self.partitions.on_fault)):
             recorder.subscribe(kind, handler)
         self.mirror = MirrorFold(self.fault_start)
-        for kind, handler in ((MirrorLag, self.mirror.on_lag),
-                              (FailedOver, self.mirror.on_failover),
-                              (TranslationAvailable, self.mirror.on_translation),
-                              (FailedBack, self.mirror.on_failback)):
-            recorder.subscribe(kind, handler)
+        self.mirror.subscribe(recorder)
         self.leadership = PartitionTimeline()
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),
                               (BrokerFenced, self.leadership.on_fenced),
@@ -276,6 +268,7 @@ class MetricsCollector:
         # Rows of partition logs are accounted by the partition fold, not by objects.
         loss.untracked_records = max(loss.untracked_records
                                      - self.partitions.tracked_records, 0)
+        mirror = self.mirror.finalize(t_end)
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}
@@ -302,7 +295,7 @@ class MetricsCollector:
                 + self.mirror.series(nbins, self.series.bin_width)
                 + interconnect_series(usage, nbins, width)),
             partitions=self.leadership.report(),
-            mirror=self.mirror.finalize(),
+            mirror=mirror,
             interconnects=interconnect_summary(usage, width, self.production_end),
         )
 

@@ -1,0 +1,135 @@
+"""MirrorFold on hand-built cross-cluster facts, with exact expected numbers: lag, RPO at
+failover, divergence at failback, and the offsets of moved consumer groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from geosim.core.events import (
+    ClientsAttached,
+    ClusterReachability,
+    Delivered,
+    FailedOver,
+    GroupMoved,
+    LogTruncated,
+    MirrorCopied,
+    MirrorFlowStarted,
+    OffsetsCommitted,
+    ProduceAcked,
+    Rebalanced,
+    Recorder,
+    Row,
+)
+from geosim.metrics.mirror import MirrorFold
+
+FLOW = "A->B"
+
+
+def row(offset: int, records: int = 100) -> Row:
+    return Row(fleet=1, partition=0, seq=offset, records=records,
+               bytes_uncompressed=10 * records, bytes_compressed=5 * records,
+               send_first=0.0, send_last=0.0, offset=offset)
+
+
+def fold(first_fault: float | None = None, groups=(10,)):
+    recorder = Recorder()
+    mirror = MirrorFold(first_fault)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), tuple(groups)))
+    emit(ClientsAttached(0.0, "B", (), ()))
+    emit(MirrorFlowStarted(0.0, FLOW, "A", "B", partitions=1, target_base=0,
+                           offset_preserving=False, offset_lag_max=100, mark_interval=60.0,
+                           commit_interval=5.0))
+    return mirror, emit
+
+
+def copied(t: float, u_end: int, d_end: int, records: int = 100) -> MirrorCopied:
+    return MirrorCopied(t, FLOW, 0, u_end, d_end, records, 5 * records)
+
+
+def test_lag_rpo_and_divergence_follow_acks_copies_and_cuts():
+    mirror, emit = fold(first_fault=2.0)
+    emit(ProduceAcked(0.2, "a", 1, (row(0), row(100))))
+    emit(copied(0.5, 100, 100))
+    emit(ProduceAcked(1.5, "a", 1, (row(200),)))
+    emit(ProduceAcked(1.8, "a", 1, (row(300),)))
+    emit(ClusterReachability(2.0, "A", False))
+    emit(LogTruncated(2.0, "A", 0, 300))     # the destruction cuts [300, 400) afterwards
+    emit(copied(2.5, 200, 200))               # a response already on the wire lands
+    emit(FailedOver(10.0, "A", "B", "region unreachable", 2.0))
+    emit(ClusterReachability(20.0, "A", True))
+    report = mirror.finalize(30.0)
+    assert report is not None
+    lag = report.flows[FLOW]
+    # samples at 1 s: [100, 200) acked at 0.2; at 2 s also [200, 300) (acked 1.5), the
+    # cut row gone; from 3 s [200, 300) alone; none from the failover at 10 s on
+    assert [(t, round(s, 9), b) for t, s, b in lag.samples] == [
+        (1.0, 0.8, 500), (2.0, 1.8, 1000), *((float(t), t - 1.5, 500) for t in range(3, 10))]
+    assert lag.max_seconds == 7.5 and lag.max_bytes == 1000
+    assert lag.mean_seconds_before_fault == pytest.approx(0.8)
+    # RPO: what was uncopied at the loss (the cut row included) and still is at failover
+    [fo] = report.failovers
+    assert fo["unreplicated_records"] == 200 and fo["unreplicated_bytes"] == 2000
+    assert fo["rpo_seconds"] == pytest.approx(0.5)
+    assert (fo["t"], fo["source"], fo["target"], fo["unreachable_since"]) == (
+        10.0, "A", "B", 2.0)
+    # failback: the source holds [200, 300) only, which the target never received
+    assert report.failbacks == [{"t": 20.0, "cluster": "A", "target": "B",
+                                 "diverged_records": 100, "diverged_bytes": 1000}]
+
+
+def test_planned_cut_over_counts_what_is_uncopied_at_the_switch():
+    mirror, emit = fold()
+    emit(ProduceAcked(0.2, "a", 1, (row(0), row(100))))
+    emit(copied(0.5, 100, 100))
+    emit(FailedOver(3.0, "A", "B", "planned cut-over", 3.0))
+    [fo] = mirror.finalize(5.0).failovers
+    assert fo["unreplicated_records"] == 100 and fo["rpo_seconds"] == pytest.approx(2.8)
+
+
+def test_moved_groups_reprocess_skip_and_bound_from_their_true_positions():
+    mirror, emit = fold(groups=(10, 11))
+    emit(copied(0.5, 100, 100))
+    emit(copied(0.6, 200, 200))
+    emit(copied(0.7, 300, 300))
+    emit(Delivered(0.8, "a", 10, (row(0), row(100))))
+    emit(Delivered(0.8, "a", 11, (row(0),)))
+    emit(Delivered(20.0, "a", 10, (row(200),)))
+    emit(OffsetsCommitted(25.0, 10, ((0, 200),)))
+    # the partition changes owner: group 10 resumes from its commit (true position 200)
+    emit(Rebalanced(30.0, 10, (0,), "member left", (0,)))
+    emit(ClusterReachability(80.0, "A", False))
+    emit(FailedOver(90.0, "A", "B", "region unreachable", 80.0))
+    # group 10: partition 0 translated to 100, partition 1 (B's own topic) reset
+    emit(GroupMoved(90.0, 10, 12, "A", "B", ((0, 100, 300, True), (1, 0, 50, False))))
+    # group 11 (true position 100) starts past it
+    emit(GroupMoved(90.0, 11, 13, "A", "B", ((0, 300, 300, True),)))
+    [fo] = mirror.finalize(91.0).failovers
+    assert (fo["translated"], fo["reset"]) == (2, 1)
+    assert fo["reprocessed"] == 200 - 100
+    assert fo["skipped"] == 300 - 100
+    # bound: true position minus the one at the snapshot of 80 - (60 + 5 + 1) = 14 s,
+    # plus the offset-sync spacing (offset.lag.max 100): (200 - 200 + 100) + (100 - 100 + 100)
+    assert fo["reprocess_bound"] == 200
+
+
+def test_image_uses_the_newest_copy_at_or_below_the_position():
+    # a task restart wrote [100, 200) again: the newest copy of it ends at 400 downstream
+    mirror, emit = fold()
+    for t, u, d in ((0.5, 100, 100), (0.6, 200, 200), (0.7, 300, 300), (0.8, 200, 400)):
+        emit(copied(t, u, d))
+    emit(Delivered(0.9, "a", 10, (row(0), row(100), row(200))))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, 250, 400, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert fo["reprocessed"] == 400 - 250 and fo["skipped"] == 0
+
+
+def test_nothing_without_flows():
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    recorder.emit(ProduceAcked(0.2, "a", 1, (row(0),)))
+    assert mirror.finalize(10.0) is None
+    assert ProduceAcked not in recorder._subscribers
