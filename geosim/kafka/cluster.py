@@ -36,10 +36,11 @@ from geosim.kafka.config import BrokerConfig
 from geosim.kafka.controller import Controller
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
-from geosim.kafka.placement import BrokerInfo, by_location, rack_aware
+from geosim.kafka.placement import BrokerInfo, ObserverSetup, by_location, rack_aware
 from geosim.kafka.produce import ProducePath
 from geosim.kafka.reads import ReadPath
 from geosim.kafka.replication import Replication
+from geosim.kafka.spec import KafkaSpec
 from geosim.scenario.omb import topic_config
 
 if TYPE_CHECKING:
@@ -55,21 +56,24 @@ class KafkaCluster:
     Without ``scope`` the cluster is the run's only one: it takes every broker of the
     workload, the world's metadata store as its KRaft quorum, and builds the workload's
     producer fleets and consumer groups. ``observers``: the strategy places observer
-    replicas (``observer_placement``) and promotes them by ``observer_promotion_policy``.
+    replicas (:class:`ObserverSetup`: where, and the promotion policy).
     ``client_faults(zone, up)`` is called when a zone goes down or up, after its brokers
     changed state (the strategy crashes or restarts the zone's clients).
     """
 
     def __init__(self, world: KafkaWorld, scope: ClusterScope | None = None, *,
-                 observers: bool = False,
+                 observers: ObserverSetup | None = None,
                  client_faults: Callable[[str, bool], None] | None = None):
         spec = world.scenario.strategy
+        if not isinstance(spec, KafkaSpec):
+            raise TypeError(f"the Kafka engine needs a Kafka-family strategy block, "
+                            f"got {type(spec).__name__}")
         self.world = world
         self.scope = scope
         self.metadata = scope.metadata if scope else world.metadata
         self.partition_base = scope.partition_base if scope else 0
         self.mirror_sinks = scope.mirror_sinks if scope else []
-        self.spec = spec
+        self.spec: KafkaSpec = spec
         self.ctx = world.ctx
         self.env = world.ctx.env
         self.net = world.network
@@ -101,19 +105,19 @@ class KafkaCluster:
                                    lambda b, loc: loc in (b.zone, b.region))
         else:
             replicas = rack_aware(infos, self.partitions_n, min(rf, len(infos)))
-        observer_sets = [[] for _ in range(self.partitions_n)]
-        self.promotion_policy = None
-        if observers and getattr(spec, "observer_placement", None):
-            observer_sets = by_location(infos, self.partitions_n, spec.observer_placement,
+        observer_sets: list[list[int]] = [[] for _ in range(self.partitions_n)]
+        self.promotion_policy: str | None = None
+        if observers is not None and observers.placement:
+            observer_sets = by_location(infos, self.partitions_n, observers.placement,
                                         lambda b, loc: loc in (b.zone, b.region), replicas)
-            self.promotion_policy = spec.observer_promotion_policy
+            self.promotion_policy = observers.promotion_policy
         self.parts = [PartitionState(p, replicas[p], observer_sets[p])
                       for p in range(self.partitions_n)]
         self.log = PartitionLog(self.partitions_n)
         self.counters_: defaultdict[str, int] = defaultdict(int)
         # Readers outside the cluster's groups (a mirror's position, a checkpointed
         # offset): each gives, for a partition, the lowest offset it may still read.
-        self.holds: list[Callable[[int], int]] = []
+        self.holds: list[Callable[[int], float]] = []
         # Which truncated rows are lost: all of them, unless another cluster holds copies.
         self.lost_rows: Callable[[int, list[Row]], list[Row]] = lambda _pid, rows: rows
         self.started = False  # processes start with start(); later fetch loops at creation
@@ -195,12 +199,12 @@ class KafkaCluster:
             if len(p.rows) < 64:
                 continue
             alive = [p.leo[r] for r in p.all_replicas if not self.brokers[r].destroyed]
-            upto = min(alive + [p.hw]) if alive else 0
+            upto: float = min(alive + [p.hw]) if alive else 0
             for group in self.groups:
                 upto = min(upto, group.partitions[p.id].committed)
             for hold in self.holds:
                 upto = min(upto, hold(p.id))
-            p.prune(upto)
+            p.prune(int(upto))  # a hold of inf (none) never wins over the HW
 
     def truncate(self, p: PartitionState, offset: int, cause: str) -> None:
         """Cut ``p``'s log at ``offset``; emits the rows lost (:attr:`lost_rows`) by

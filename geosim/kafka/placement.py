@@ -20,6 +20,16 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ObserverSetup:
+    """Observer replicas (asynchronous, outside the ISR unless promoted): how many per
+    location (``observer_placement``) and when a caught-up one joins the ISR
+    (``observer_promotion_policy``)."""
+
+    placement: Mapping[str, int]
+    promotion_policy: str
+
+
+@dataclass(frozen=True)
 class BrokerInfo:
     id: int
     zone: str
@@ -96,4 +106,4 @@ def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str,
     return out
 
 
-__all__ = ["BrokerInfo", "by_location", "rack_aware", "rack_alternating"]
+__all__ = ["BrokerInfo", "ObserverSetup", "by_location", "rack_aware", "rack_alternating"]

@@ -35,6 +35,7 @@ from geosim.scenario.schema import (
     Scenario,
     ZoneOutage,
 )
+from geosim.scenario.sections import MAX_BROKERS, MAX_PARTITIONS
 
 _UNIT_VALIDATORS = {
     meta.func
@@ -61,6 +62,10 @@ def _has_unit(info: FieldInfo) -> bool:
 def shorten(names: list[str], limit: int = 12) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+#: Most time-series bins of one run (memory: a few columns of 8 bytes per bin).
+MAX_BINS = 10_000_000
 
 
 class Checker:
@@ -272,6 +277,11 @@ class Checker:
                           "must be > 0: producerRate 0 is OMB's maximum-rate discovery, which "
                           "geosim does not support; set a fixed rate in messages/s" + note,
                           omb.producerRate)
+            if omb.topics * omb.partitionsPerTopic > MAX_PARTITIONS:
+                self.fail("workload.omb.partitionsPerTopic",
+                          f"topics x partitionsPerTopic must be at most {MAX_PARTITIONS:,} "
+                          f"(model bound; here {omb.topics} x {omb.partitionsPerTopic})" + note,
+                          omb.partitionsPerTopic)
             for name in ("testDurationMinutes", "warmupDurationMinutes", "backlogDrainRatio",
                          "randomizedPayloadPoolSize", "consumerBacklogSizeGB"):
                 value = getattr(omb, name)
@@ -291,6 +301,9 @@ class Checker:
             self.location(key, f"strategy.brokers.{key}")
             if count < 0:
                 self.fail(f"strategy.brokers.{key}", "must be >= 0", count)
+            if count > MAX_BROKERS:
+                self.fail(f"strategy.brokers.{key}", f"must be at most {MAX_BROKERS:,} "
+                          "(model bound)", count)
         if strat.brokers and sum(strat.brokers.values()) <= 0:
             self.fail("strategy.brokers", "must place at least one broker", dict(strat.brokers))
         check = plugins.plugin(strat.name).load("checks")
@@ -329,6 +342,11 @@ class Checker:
         if sim.warmup >= sim.duration:
             self.fail("simulation.warmup", f"must be < simulation.duration "
                       f"({sim.duration:g} s)", sim.warmup)
+        bins = (sim.duration + sim.drain) / sim.bin
+        if bins > MAX_BINS:
+            self.fail("simulation.bin", f"gives {bins:.3g} time-series bins over the run; at "
+                      f"most {MAX_BINS:,} (use a bin of at least "
+                      f"{(sim.duration + sim.drain) / MAX_BINS:.3g} s)", sim.bin)
 
     def cost(self) -> None:
         """Prices exist and are non-negative; deployment places exist (geosim.cost)."""

@@ -229,28 +229,48 @@ class MetadataSpec(Model):
 
 # --- workload -------------------------------------------------------------------------
 
+#: Bounds of OMB workload fields (model bounds, beyond any published deployment):
+#: topics, and subscriptions per topic;
+MAX_TOPICS = 10_000
+#: partitions per topic (Kafka clusters with KRaft are run with up to millions in total);
+MAX_PARTITIONS = 1_000_000
+#: message size: Kafka sizes are 32-bit signed integers (``message.max.bytes``);
+MAX_MESSAGE = 2**31 - 1
+#: producers per topic, consumers per subscription, payloads in the pool;
+MAX_CLIENTS = 1_000_000
+#: records per second over all producers (100 GiB/s of 1 KiB records is about 1e8).
+MAX_RECORD_RATE = 1e10
+#: brokers per region or zone (the largest Kafka clusters run a few thousand in all);
+MAX_BROKERS = 10_000
+#: Longest simulated phase (duration, warmup, drain): 30 days; incidents last minutes to
+#: days, and the bill is monthly from rates.
+MAX_SIMULATED = 30 * 86400.0
+
+
 class OmbWorkload(Model):
     """An OpenMessaging Benchmark workload, with OMB's own field names."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    # Upper bounds: far beyond any deployment, they keep a mistyped value from making a
+    # run hang or overflow (MAX_* below; docs/scenario-reference.md).
     name: str = "workload"
-    topics: int = Field(1, ge=1)
-    partitionsPerTopic: int = Field(1, ge=1)
+    topics: int = Field(1, ge=1, le=MAX_TOPICS)
+    partitionsPerTopic: int = Field(1, ge=1, le=MAX_PARTITIONS)
     keyDistributor: Literal["NO_KEY", "KEY_ROUND_ROBIN", "RANDOM_NANO"] = "NO_KEY"
-    messageSize: int = Field(1024, ge=1)
+    messageSize: int = Field(1024, ge=1, le=MAX_MESSAGE)
     useRandomizedPayloads: bool = False
     randomBytesRatio: float = Field(1.0, ge=0.0, le=1.0)
-    randomizedPayloadPoolSize: int = 0
+    randomizedPayloadPoolSize: int = Field(0, le=MAX_CLIENTS)
     payloadFile: str | None = None
-    subscriptionsPerTopic: int = Field(1, ge=0)
-    consumerPerSubscription: int = Field(1, ge=0)
-    producersPerTopic: int = Field(1, ge=1)
-    producerRate: float = Field(1000, ge=0)
-    consumerBacklogSizeGB: float = Field(0, ge=0)
-    backlogDrainRatio: float = 1.0
-    testDurationMinutes: float = 15
-    warmupDurationMinutes: float = 1
+    subscriptionsPerTopic: int = Field(1, ge=0, le=MAX_TOPICS)
+    consumerPerSubscription: int = Field(1, ge=0, le=MAX_CLIENTS)
+    producersPerTopic: int = Field(1, ge=1, le=MAX_CLIENTS)
+    producerRate: float = Field(1000, ge=0, le=MAX_RECORD_RATE, allow_inf_nan=False)
+    consumerBacklogSizeGB: float = Field(0, ge=0, le=1e6, allow_inf_nan=False)
+    backlogDrainRatio: float = Field(1.0, allow_inf_nan=False)
+    testDurationMinutes: float = Field(15, allow_inf_nan=False)
+    warmupDurationMinutes: float = Field(1, allow_inf_nan=False)
 
 
 class OmbDriver(Model):
@@ -397,15 +417,17 @@ FaultSpec = Annotated[
 class SimulationSpec(Model):
     duration: Duration = described(
         300.0, "Simulated time during which producers run (faults lie inside).", unit="s",
-        gt=0)
+        gt=0, le=MAX_SIMULATED)
     warmup: Duration = described(
-        30.0, "Initial time excluded from steady-state latency and rates.", unit="s", ge=0)
+        30.0, "Initial time excluded from steady-state latency and rates.", unit="s", ge=0,
+        le=MAX_SIMULATED)
     drain: Duration = described(
         60.0, "After producers stop and faults heal, time to read what is still readable.",
-        unit="s", ge=0)
+        unit="s", ge=0, le=MAX_SIMULATED)
     seed: int = described(0, "Root random seed; recorded in every result.", ge=0)
     progress: bool = described(True, "Show a progress bar on long runs (command line).")
-    bin: Duration = described(1.0, "Width of time-series bins.", unit="s", gt=0)
+    bin: Duration = described(1.0, "Width of time-series bins (at most 10 million bins "
+                              "per run).", unit="s", ge=1e-3)
 
 
 # --- cost -----------------------------------------------------------------------------

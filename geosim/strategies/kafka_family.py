@@ -10,11 +10,12 @@ independent clusters linked by replication flows (``mirrormaker2``, ``cluster-li
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from geosim.kafka.cluster import KafkaCluster
 from geosim.kafka.cross_cluster import CrossCluster
 from geosim.kafka.mirror_config import MirrorConfig
+from geosim.kafka.placement import ObserverSetup
 from geosim.strategies.base import Strategy, World
 
 
@@ -26,6 +27,9 @@ class KafkaFamilyStrategy(Strategy):
     def __init__(self, world: World):
         super().__init__(world)
         self.engine = self.build_engine(world)
+        # the engine's own lists (it appends to them, never replaces them)
+        self.fleets = self.engine.fleets
+        self.groups = self.engine.groups
 
     def build_engine(self, world: World) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -38,14 +42,6 @@ class KafkaFamilyStrategy(Strategy):
     def zone_clients(self, zone: str, up: bool) -> None:
         """The engine's hook for a zone going down or up: the zone's clients follow."""
         self.crash_clients("all", zone, up)
-
-    @property
-    def fleets(self) -> list:
-        return self.engine.fleets
-
-    @property
-    def groups(self) -> list:
-        return self.engine.groups
 
     def client_fleets(self) -> list:
         return self.engine.client_fleets()
@@ -73,13 +69,15 @@ class KafkaFamilyStrategy(Strategy):
 
 
 class KafkaClusterStrategy(KafkaFamilyStrategy):
-    """One Kafka cluster over the scenario's brokers; ``with_observers``: observer
-    replicas are placed and promoted (Confluent Multi-Region Clusters)."""
+    """One Kafka cluster over the scenario's brokers; :meth:`observers` says where
+    observer replicas go (Confluent Multi-Region Clusters), if anywhere."""
 
-    with_observers: ClassVar[bool] = False
+    def observers(self, spec: Any) -> ObserverSetup | None:
+        """The observer replicas of ``spec``'s cluster; none by default."""
+        return None
 
     def build_engine(self, world: World) -> KafkaCluster:
-        return KafkaCluster(world, observers=self.with_observers,
+        return KafkaCluster(world, observers=self.observers(world.scenario.strategy),
                             client_faults=self.zone_clients)
 
 

@@ -9,14 +9,20 @@ replicas are back; ``leader-is-observer`` promotes only through an unclean elect
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from geosim.kafka.placement import ObserverSetup
 from geosim.strategies.kafka_family import KafkaClusterStrategy
 
 
 class ObserversStrategy(KafkaClusterStrategy):
     name: ClassVar[str] = "observers"
-    with_observers: ClassVar[bool] = True
+
+    def observers(self, spec: Any) -> ObserverSetup | None:
+        """``observer_placement`` and ``observer_promotion_policy`` of the block."""
+        if not spec.observer_placement:
+            return None
+        return ObserverSetup(spec.observer_placement, spec.observer_promotion_policy)
 
 
 __all__ = ["ObserversStrategy"]
