@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup, Member
@@ -42,6 +43,7 @@ from geosim.kafka.regional import (
     pattern_flows,
     regional_quorum,
 )
+from geosim.kafka.spec import CrossClusterSpec
 
 if TYPE_CHECKING:
     from geosim.kafka.world import KafkaWorld
@@ -56,8 +58,11 @@ class CrossCluster:
     def __init__(self, world: KafkaWorld, *, mirror: MirrorConfig,
                  client_faults: Callable[[str, bool], None] | None = None):
         spec = world.scenario.strategy
+        if not isinstance(spec, CrossClusterSpec):
+            raise TypeError(f"the cross-cluster engine needs a cross-cluster strategy block, "
+                            f"got {type(spec).__name__}")
         self.world = world
-        self.spec = spec
+        self.spec: CrossClusterSpec = spec
         self.ctx = world.ctx
         self.env = world.ctx.env
         self.net = world.network
@@ -96,7 +101,7 @@ class CrossCluster:
                 fleets=self.fleets, local_partitions=self.partitions,
                 producing=[f for f in self.fleets if self.home_of[f.region] == region])
             cluster = self.clusters[region] = RegionalCluster(world, scope)
-            cluster.lost_rows = lambda pid, rows, c=cluster: self._lost_rows(c, pid, rows)
+            cluster.lost_rows = partial(self._lost_rows, cluster)
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
         self.failover = Failover(self)
@@ -156,7 +161,9 @@ class CrossCluster:
         env, cfg = self.env, self.cfg
         self._announce()
         for group in self.groups:
-            self.group_cluster[group.id].reads.attach_group(group)
+            home = self.group_cluster[group.id]
+            assert home is not None  # every group has a cluster before any failover
+            home.reads.attach_group(group)
         for cluster in self.clusters.values():
             cluster.start()
         for flow in self.flows:

@@ -26,10 +26,10 @@ def diskless(*, bucket: Sequence[str] = ("multi-region",), bucket_regions: Bound
     bucket (``None``: the provider preset, 5 min); ``metadata``: presets to choose from
     (one that needs more regions than the topology has is skipped).
     """
-    bounds = dict(bucket=bucket, bucket_regions=bucket_regions, write_quorum=write_quorum,
-                  replication_p50_s=replication_p50_s, flush_interval_ms=flush_interval_ms,
-                  brokers_per_zone=brokers_per_zone, metadata=metadata)
-    return lambda draft: generator(draft, **bounds)
+    return lambda draft: generator(
+        draft, bucket=bucket, bucket_regions=bucket_regions, write_quorum=write_quorum,
+        replication_p50_s=replication_p50_s, flush_interval_ms=flush_interval_ms,
+        brokers_per_zone=brokers_per_zone, metadata=metadata)
 
 
 def generator(draft: Draft, *, bucket: Sequence[str] = ("multi-region",),

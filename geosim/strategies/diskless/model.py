@@ -145,7 +145,11 @@ class DisklessStrategy(Strategy):
 
     def __init__(self, world: World):
         super().__init__(world)
-        self.spec: DisklessSpec = world.scenario.strategy
+        spec = world.scenario.strategy
+        if not isinstance(spec, DisklessSpec):
+            raise TypeError(f"the diskless model needs a diskless strategy block, got "
+                            f"{type(spec).__name__}")
+        self.spec: DisklessSpec = spec
         self.ctx = world.ctx
         self.env = world.ctx.env
         topo = world.topology
