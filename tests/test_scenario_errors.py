@@ -386,7 +386,7 @@ def test_negative_durations_sizes_and_rates_are_rejected() -> None:
 
 def test_nan_is_rejected() -> None:
     assert error(with_(tiny(), metadata__commit_wait=float("nan"))) == (
-        "x.yaml: metadata.commit_wait: must be a number, got nan")
+        "x.yaml: metadata.commit_wait: must be a finite duration, in seconds, got nan")
     assert error(with_(tiny(), workload__producers={"r1": float("nan")})) == (
         "x.yaml: workload.producers.r1: must be a finite number (a share), got nan")
 

@@ -349,6 +349,17 @@ class _Renderer:
             "`producerRate` is fixed (> 0), no duration, size or rate is negative; each "
             "strategy checks its own block (see its section under Strategies).",
             "",
+            "**Bounds.** Every number must be finite. Any duration is at most 366 days, "
+            "any size at most 1 PiB, any rate at most 1 PB/s; a simulation's duration, "
+            "warmup and drain at most 30 days each, with at most 10 million time-series "
+            "bins (`simulation.bin` at least 1 ms); brokers per region or zone at most "
+            "10,000; OMB topics and partitions (per topic and in total) at most 10 "
+            "million, messages at most 2^31 - 1 bytes (Kafka's sizes are 32-bit), "
+            "records at most 10^10 per second. These are model bounds far beyond any "
+            "deployment: they turn a mistyped value into an error instead of a run that "
+            "never ends or exhausts memory. YAML files over 4 MiB, nesting deeper than "
+            "64 levels and aliases expanding beyond 200,000 nodes are refused.",
+            "",
             "**OMB files.** `workload.omb` and `workload.driver` take a path relative to "
             "the scenario file, a bundled copy `omb:workloads/<file>` / "
             "`omb:driver-kafka/<file>` (openmessaging/benchmark @85599891, Apache-2.0; "

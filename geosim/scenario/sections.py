@@ -230,10 +230,12 @@ class MetadataSpec(Model):
 # --- workload -------------------------------------------------------------------------
 
 #: Bounds of OMB workload fields (model bounds, beyond any published deployment):
-#: topics, and subscriptions per topic;
-MAX_TOPICS = 10_000
-#: partitions per topic (Kafka clusters with KRaft are run with up to millions in total);
-MAX_PARTITIONS = 1_000_000
+#: topics (OMB's own workloads go up to a million topics of 4 partitions);
+MAX_TOPICS = 10_000_000
+#: partitions per topic, and in total;
+MAX_PARTITIONS = 10_000_000
+#: subscriptions per topic;
+MAX_SUBSCRIPTIONS = 10_000
 #: message size: Kafka sizes are 32-bit signed integers (``message.max.bytes``);
 MAX_MESSAGE = 2**31 - 1
 #: producers per topic, consumers per subscription, payloads in the pool;
@@ -263,7 +265,7 @@ class OmbWorkload(Model):
     randomBytesRatio: float = Field(1.0, ge=0.0, le=1.0)
     randomizedPayloadPoolSize: int = Field(0, le=MAX_CLIENTS)
     payloadFile: str | None = None
-    subscriptionsPerTopic: int = Field(1, ge=0, le=MAX_TOPICS)
+    subscriptionsPerTopic: int = Field(1, ge=0, le=MAX_SUBSCRIPTIONS)
     consumerPerSubscription: int = Field(1, ge=0, le=MAX_CLIENTS)
     producersPerTopic: int = Field(1, ge=1, le=MAX_CLIENTS)
     producerRate: float = Field(1000, ge=0, le=MAX_RECORD_RATE, allow_inf_nan=False)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PlainSerializer
 
 from geosim.core import units
+from geosim.scenario.errors import format_value
 
 #: Longest duration of any field: a year (geosim simulates minutes to days).
 MAX_DURATION = 366 * 86400.0
@@ -31,11 +32,11 @@ def _wrap(parser, bound: float, what: str, limit: str):
         except units.UnitError as exc:
             raise ValueError(str(exc)) from None
         except (OverflowError, ValueError):  # an infinite or NaN size
-            raise ValueError(f"must be a finite {what}") from None
+            raise ValueError(f"must be a finite {what}, got {format_value(value)}") from None
         if not math.isfinite(parsed):
-            raise ValueError(f"must be a finite {what}")
+            raise ValueError(f"must be a finite {what}, got {format_value(value)}")
         if abs(parsed) > bound:
-            raise ValueError(f"must be at most {limit} in magnitude")
+            raise ValueError(f"must be at most {limit} in magnitude, got {format_value(value)}")
         return parsed
     return validate
 
