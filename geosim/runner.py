@@ -12,6 +12,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from geosim.budget import Budget, Watch, check_before
 from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
@@ -75,7 +76,8 @@ def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:
 def run(scenario: Scenario, seed: int | None = None, *,
         progress: Callable[[float, float], None] | None = None,
         measure_memory: bool = False,
-        subscribe: Callable[[Recorder], None] | None = None) -> Result:
+        subscribe: Callable[[Recorder], None] | None = None,
+        budget: Budget | None = None) -> Result:
     """Run a scenario once. ``seed`` defaults to ``scenario.simulation.seed``
     (:func:`~geosim.scenario.seed.settle_seed`).
 
@@ -83,8 +85,14 @@ def run(scenario: Scenario, seed: int | None = None, *,
     built and before anything runs, so that probes outside the model (coverage probes of
     ``geosim.testing``, a notebook's own counters) can subscribe to its typed events.
     They are called after the metrics collector for each event.
+
+    ``budget`` (:mod:`geosim.budget`): refuse, with :class:`~geosim.budget.BudgetExceeded`,
+    a run whose estimated memory exceeds it before building, and stop one whose
+    projected wall time or peak memory exceeds it while running. None: no limits.
     """
     seed = settle_seed(scenario, seed)
+    if budget is not None:
+        check_before(scenario, budget)
     wall_start = time.perf_counter()
     if measure_memory:
         tracemalloc.start()
@@ -117,12 +125,16 @@ def run(scenario: Scenario, seed: int | None = None, *,
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 20, 20)
+    watch = Watch(budget, end, time.perf_counter()) if budget is not None else None
+    step = PROGRESS_STEP if progress or watch else end
     try:
         while t < end:
-            t = min(t + (PROGRESS_STEP if progress else end), end)
+            t = min(t + step, end)
             env.run(until=t)
             if progress:
                 progress(t, end)
+            if watch is not None:
+                watch.check(t, time.perf_counter())
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()

@@ -53,6 +53,55 @@ def add_seed_argument(sub: argparse.ArgumentParser) -> None:
                      "(default: the scenario's simulation.seed)")
 
 
+def _duration(text: str) -> float:
+    from geosim.core.units import UnitError, parse_duration
+    try:
+        value = parse_duration(text)
+    except UnitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive duration, got {text!r}")
+    return value
+
+
+def _size(text: str) -> int:
+    from geosim.core.units import UnitError, parse_size
+    try:
+        value = parse_size(text)
+    except (UnitError, OverflowError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    return value
+
+
+def add_budget_arguments(sub: argparse.ArgumentParser) -> None:
+    """``--max-wall``, ``--max-memory``, ``--no-budget``: the run's resource budget
+    (:mod:`geosim.budget`)."""
+    sub.add_argument("--max-wall", type=_duration, metavar="DURATION",
+                     help="stop a run projected to take longer (default 6h)")
+    sub.add_argument("--max-memory", type=_size, metavar="SIZE",
+                     help="refuse or stop a run needing more memory (default: 80%% of "
+                     "this machine's)")
+    sub.add_argument("--no-budget", action="store_true",
+                     help="no wall-time or memory limit")
+
+
+def budget_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`geosim.budget.Budget` the arguments ask for (None: no budget)."""
+    from dataclasses import replace
+
+    from geosim.budget import default_budget
+    if getattr(args, "no_budget", False):
+        return None
+    budget = default_budget()
+    if getattr(args, "max_wall", None) is not None:
+        budget = replace(budget, wall_seconds=args.max_wall)
+    if getattr(args, "max_memory", None) is not None:
+        budget = replace(budget, memory_bytes=args.max_memory)
+    return budget
+
+
 def add_scenario_arguments(sub: argparse.ArgumentParser) -> None:
     """The scenario file and its ``--set`` overrides, common to the commands that load one."""
     sub.add_argument("file", metavar="FILE", help="scenario YAML file")

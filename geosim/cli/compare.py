@@ -20,8 +20,10 @@ from typing import Any, TextIO
 
 from geosim.cli.common import (
     UserError,
+    add_budget_arguments,
     add_scenario_arguments,
     add_seed_argument,
+    budget_from_args,
     check_writable,
     parse_jobs,
 )
@@ -36,6 +38,7 @@ def add_compare_command(commands: Any) -> None:
                          help="variants to compare: entries of the scenario's compare: "
                          "block, or its own strategy's name")
     add_seed_argument(compare)
+    add_budget_arguments(compare)
     compare.add_argument("--jobs", type=parse_jobs, default=1, metavar="N",
                          help="run variants in N local processes (default 1)")
     compare.add_argument("--out", metavar="DIR", help="report directory "
@@ -47,6 +50,7 @@ def add_compare_command(commands: Any) -> None:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """Resolve the variants, run them, write the report directory; print its path."""
+    from geosim.budget import BudgetExceeded
     from geosim.compare.report import run_variants, write_report
     from geosim.compare.variants import parse_names, resolve_variants
     from geosim.scenario.errors import ScenarioError
@@ -76,7 +80,11 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         if not args.quiet:
             print(f"  {name}: done", file=sys.stderr)
 
-    results = run_variants(variants, jobs=args.jobs, progress=progress)
+    try:
+        results = run_variants(variants, jobs=args.jobs, progress=progress,
+                               budget=budget_from_args(args))
+    except BudgetExceeded as exc:
+        raise UserError(str(exc)) from None
     try:
         path = write_report(results, out_dir, plots=not args.no_plots,
                             descriptions={v.name: v.description for v in variants})

@@ -17,8 +17,10 @@ from typing import Any, TextIO
 
 from geosim.cli.common import (
     UserError,
+    add_budget_arguments,
     add_scenario_arguments,
     add_seed_argument,
+    budget_from_args,
     scenario_from_args,
 )
 from geosim.cli.progress import run_with_progress
@@ -30,6 +32,7 @@ def add_cost_command(commands: Any) -> None:
                                "steady-state run (no faults)")
     add_scenario_arguments(cost)
     add_seed_argument(cost)
+    add_budget_arguments(cost)
     cost.add_argument("--duration", default="20s", metavar="DURATION",
                       help="steady-state time to measure after the warmup (default 20s)")
     cost.add_argument("--warmup", metavar="DURATION", help="warmup before measuring "
@@ -68,7 +71,8 @@ def cmd_cost(args: argparse.Namespace, out: TextIO) -> int:
                         f"topology.provider is none")
     seed = settle_seed(scenario, args.seed)
     result = run_with_progress(scenario, seed,
-                               not args.no_progress and scenario.simulation.progress)
+                               not args.no_progress and scenario.simulation.progress,
+                               budget_from_args(args))
     cost = result.summary.get("cost")
     if args.json:
         print(json.dumps(cost, indent=2, sort_keys=True), file=out)

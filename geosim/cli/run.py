@@ -16,8 +16,10 @@ from typing import Any, TextIO
 
 from geosim.cli.common import (
     UserError,
+    add_budget_arguments,
     add_scenario_arguments,
     add_seed_argument,
+    budget_from_args,
     check_writable,
     scenario_from_args,
 )
@@ -29,6 +31,7 @@ def add_run_command(commands: Any) -> None:
     run = commands.add_parser("run", help="run a scenario and write its results")
     add_scenario_arguments(run)
     add_seed_argument(run)
+    add_budget_arguments(run)
     run.add_argument("--out", metavar="DIR", help="results directory "
                      "(default: results/<scenario name>/seed-<n>/)")
     run.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -49,7 +52,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     check_writable(out_dir)
 
     result = run_with_progress(
-        scenario, seed, not (args.no_progress or args.quiet) and scenario.simulation.progress)
+        scenario, seed, not (args.no_progress or args.quiet) and scenario.simulation.progress,
+        budget_from_args(args))
 
     if not args.quiet:
         print(format_summary(result.summary), file=out)

@@ -30,23 +30,29 @@ from geosim.output.frames import summary_row
 YES, NO, NA = "✓", "✗", "-"
 
 
-def _run_variant(scenario: Any) -> Any:
+def _run_variant(scenario: Any, budget: Any = None) -> Any:
+    from geosim.budget import BudgetExceeded
     from geosim.runner import run
-    return run(scenario)
+    try:
+        return run(scenario, budget=budget)
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(f"variant {scenario.name}: {exc}") from None
 
 
 def run_variants(variants: Sequence[Variant], *, jobs: int = 1,
-                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run each variant once (its scenario's seed); ``{name: Result}`` in variant order."""
+                 progress: Callable[[str], None] | None = None,
+                 budget: Any = None) -> dict[str, Any]:
+    """Run each variant once (its scenario's seed); ``{name: Result}`` in variant order.
+    ``budget`` (:class:`geosim.budget.Budget`) applies to each run."""
     results: dict[str, Any] = {}
     if jobs <= 1 or len(variants) <= 1:
         for variant in variants:
-            results[variant.name] = _run_variant(variant.scenario)
+            results[variant.name] = _run_variant(variant.scenario, budget)
             if progress:
                 progress(variant.name)
         return results
     with ProcessPoolExecutor(max_workers=min(jobs, len(variants))) as pool:
-        futures = {v.name: pool.submit(_run_variant, v.scenario) for v in variants}
+        futures = {v.name: pool.submit(_run_variant, v.scenario, budget) for v in variants}
         for variant in variants:
             results[variant.name] = futures[variant.name].result()
             if progress:
