@@ -191,7 +191,15 @@ def test_acks_all_same_destruction_loses_nothing():
 
 def test_last_replica_standing_loses_acked_data_without_elr():
     s = summary("stretch-last-replica")
-    assert s["loss"]["lost_records"] > 0
+    # The unclean crash of the last replica (zone a) at 70 s loses the rows acknowledged
+    # from 40 s on, at 2,000 records/s: RPO = 70 - 40 = 30 s, measured from that fault's
+    # start (from the loss itself it would be larger). The 40 s start is observed, not
+    # derived here (it is 20 s after the zone outages, before the 30 s
+    # replica.lag.time.max could shrink the ISR), so the bounds allow for where in its
+    # flush window the first lost record was acknowledged.
+    loss = s["loss"]
+    assert 29.9 <= loss["rpo_seconds"] <= 30.0
+    assert 2_000 * 29.9 <= loss["lost_records"] <= 2_000 * 30.0
 
 
 def test_eligible_leader_replicas_prevent_last_replica_standing_loss():

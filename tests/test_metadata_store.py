@@ -317,3 +317,64 @@ def test_a_retried_commit_counts_its_bytes_once(multi):
 
 def test_voter_is_a_value():
     assert Voter("us-west1-a", "us-west1") == Voter("us-west1-a", "us-west1", True)
+
+
+# --- elections driven by the fault timeline --------------------------------------------------
+
+class _Untouched:
+    """The parts of a world and strategy a region fault also touches; they record calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, *args))
+
+
+def _injector(store: MetadataStore):
+    from types import SimpleNamespace
+
+    from geosim.world.faults import FaultInjector
+
+    world = SimpleNamespace(ctx=store.ctx, scenario=None, topology=store.network.topology,
+                            network=store.network, object_store=_Untouched(),
+                            metadata=store)
+    return FaultInjector(world, _Untouched())
+
+
+@pytest.mark.parametrize("kind", ["region-outage", "region-destruction"])
+def test_a_region_fault_re_elects_the_leader_without_a_direct_call(multi, kind):
+    # The fault injector alone tells the store: leader us-west1-a is lost at 5 and the
+    # election timeout (10 s, Spanner) later the preferred reachable eligible voter of
+    # us-west2 leads; an outage's end does not move the leader back.
+    changes = []
+    multi.ctx.recorder.subscribe(MetadataLeaderChanged, changes.append)
+    injector = _injector(multi)
+    fault = (schema.RegionOutage(kind=kind, region="us-west1", at=0, duration=1)
+             if kind == "region-outage" else
+             schema.RegionDestruction(kind=kind, region="us-west1", at=0))
+    multi.env.run(until=5)
+    injector.apply_now(0, fault)
+    assert multi.leader is None and not multi.available()
+    multi.env.run(until=14.999)
+    assert multi.leader is None
+    multi.env.run(until=15.001)
+    assert multi.leader_zone == "us-west2-a"
+    assert [(c.t, c.leader_region) for c in changes] == [(5.0, None), (15.0, "us-west2")]
+    assert multi.counters["metadata_elections"] == 1
+    if kind == "region-outage":
+        injector.apply_now(0, fault, active=False)
+        multi.env.run(until=40)
+        assert multi.leader_zone == "us-west2-a"
+        assert len(changes) == 2
+
+
+def test_a_zone_outage_of_the_leader_re_elects_within_the_region(constant_network):
+    store = make_store(constant_network, preset="etcd", regions=["us-west1"])
+    injector = _injector(store)
+    store.env.run(until=2)
+    injector.apply_now(0, schema.ZoneOutage(kind="zone-outage", zone="us-west1-a", at=0,
+                                            duration=1))
+    assert store.leader is None
+    store.env.run(until=3.001)  # etcd's election timeout: 1 s
+    assert store.leader_zone == "us-west1-b"

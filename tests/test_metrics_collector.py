@@ -166,6 +166,28 @@ def test_destination_down_at_copy_time_gets_the_copy_on_recovery():
     assert report.unavailable.records == 0
 
 
+@pytest.mark.parametrize("individual", [False, True])
+def test_copy_to_a_down_region_is_not_made_before_it_recovers(individual):
+    # The copy to b is due at 120 while b is down (110-150): it waits for b. a, the only
+    # holder, is destroyed at 140: the copy is never made, the object is lost. RPO:
+    # fault start 110 minus the ack at 50. ``individual``: a second committed row is
+    # never acknowledged (and the ack grace outlasts the run), so the object stays in
+    # per-object form; else it is acknowledged whole and held in a cohort.
+    run = Run(faults=[(110.0, 150.0)], ack_grace=1e6 if individual else 300.0)
+    rows = [run.row(100, object_id=8)] + ([run.row(1, object_id=8)] if individual else [])
+    run.store(49.6, 8, "a", {"a": 49.6, "b": 120.0}, rows)
+    run.emit(ProduceAcked(t=50.0, region="a", fleet=1, rows=(rows[0],)))
+    assert (run.collector.objects.open_objects, run.collector.objects.cohort_objects) == (
+        (1, 0) if individual else (0, 1))
+    run.down(110.0, "b")
+    run.destroy(140.0, "a")
+    run.up(150.0, "b")
+    report = run.finish()
+    assert report.loss.records == 100
+    assert report.loss.rpo_seconds == 60.0
+    assert report.unavailable.records == 0
+
+
 def test_regional_object_is_folded_and_still_counted_in_an_outage():
     run = Run(faults=[(100.0, 130.0)])
     rows = [run.row(70, object_id=8), run.row(30, object_id=8)]
@@ -588,8 +610,11 @@ _objects = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(_region_events, _objects, st.sampled_from([0.5, 5.0]))
-def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep):
+@given(_region_events, _objects, st.sampled_from([0.5, 5.0]), st.booleans())
+def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep, individual):
+    """``individual``: each object also commits a row that is never acknowledged, and
+    the ack grace outlasts the run, so no object is ever released: every copy is
+    decided by the per-object path (TrackedObject), never by cohorts or groups."""
     # Keep region events that make sense in order (down when up, up when down, ...).
     state, events = {r: "up" for r in "abc"}, []
     for t, region, kind in sorted(set(raw_events)):
@@ -613,7 +638,7 @@ def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep):
 
     run = Run(faults=[(t, t) for t, _, kind in events if kind == "destroy"] or
               [(e[0], e[0]) for e in events[:1]],
-              production_end=100.0)
+              production_end=100.0, ack_grace=1e6 if individual else 300.0)
     run.collector.objects.sweep_interval = sweep
     stream = [(o[0], 0, i) for i, o in enumerate(objects)]
     stream += [(t, 1, j) for j, (t, _, _) in enumerate(events)]
@@ -629,8 +654,15 @@ def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep):
             continue
         t_store, writer, copies, records = objects[index]
         row = run.row(records, object_id=index)
-        run.store(t_store, index, writer, {writer: t_store, **copies}, [row],
-                  ack_at=t_store + 0.1)
+        committed = [row, run.row(1, object_id=index)] if individual else [row]
+        run.store(t_store, index, writer, {writer: t_store, **copies}, committed,
+                  ack_at=None if individual else t_store + 0.1)
+        if individual:
+            run.emit(ProduceAcked(t=t_store + 0.1, region=writer, fleet=row.fleet,
+                                  rows=(row,)))
+    if individual:
+        assert run.collector.objects.cohort_objects == 0
+        assert run.collector.objects.groups == 0
     report = run.finish(t_end=100.0)
 
     lost, rpo, unavailable, union, open_records, longest = _reference(objects, events, 100.0)

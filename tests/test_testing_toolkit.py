@@ -236,9 +236,22 @@ def test_a_claim_whose_states_were_never_reached_does_not_pass_silently():
                quiet=True)
 
 
+def test_verify_without_states_to_reach_refuses_before_running():
+    with pytest.raises(ValueError, match=r"verify\(no-acked-loss\): no states to reach"):
+        verify(no_acked_loss(), SMALL, max_examples=1, quiet=True)
+
+
+def test_a_claim_with_its_own_states_needs_no_reach():
+    quiet = scenarios(diskless())  # no faults: the claim's own state is never reached
+    with pytest.raises(CoverageNotReached, match="never reached fault:region-outage"):
+        verify(no_acked_loss().needing("fault:region-outage"), quiet, max_examples=2,
+               quiet=True)
+
+
 def test_a_violated_claim_fails_with_the_run_and_a_replayable_file(tmp_path):
     with pytest.raises(ClaimFailed) as failure:
-        verify(reads_available(), SMALL, max_examples=10, directory=tmp_path, quiet=True)
+        verify(reads_available(), SMALL, reach=["fault:region-outage"], max_examples=10,
+               directory=tmp_path, quiet=True)
     message = str(failure.value)
     assert "reads-available" in message and "faults: region-outage" in message
     counterexample = failure.value.counterexample

@@ -226,10 +226,14 @@ class RegionState(Event):
 @dataclass(slots=True)
 class ClientsAttached(Event):
     """Producer fleets (by index) and consumer groups (by id) now use ``cluster``: at
-    the start, and when a failover moves them (the fleets are new instances)."""
+    the start, and when a failover moves them (the fleets are new instances).
+    ``partition_base`` is the run-wide number of the cluster's partition 0: a fleet's
+    rows name cluster-local partitions, :class:`PartitionChanged` and
+    :class:`RowsTruncated` run-wide ones (``partition_base + i``)."""
     cluster: str
     fleets: tuple[int, ...]
     groups: tuple[int, ...]
+    partition_base: int = 0
 
 
 @dataclass(slots=True)

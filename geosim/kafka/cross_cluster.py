@@ -187,7 +187,8 @@ class CrossCluster:
         emit, now, cfg = self.ctx.recorder.emit, self.env.now, self.cfg
         for region, cluster in self.clusters.items():
             emit(ClientsAttached(now, region, tuple(f.id for f in cluster.producing),
-                                 tuple(g.id for g in self.groups_on(cluster))))
+                                 tuple(g.id for g in self.groups_on(cluster)),
+                                 cluster.partition_base))
         if cfg.offset_preserving:
             marks = cfg.offset_sync_interval
         else:

@@ -140,7 +140,8 @@ class Failover:
         for fleet_region in list(model.home_of):
             if model.current_home(fleet_region) is old:
                 model.home_of[fleet_region] = new.region
-        emit(ClientsAttached(now, new.region, tuple(f.id for f in replacements), ()))
+        emit(ClientsAttached(now, new.region, tuple(f.id for f in replacements), (),
+                             new.partition_base))
         new.produce.attach_fleets(replacements)
         # consumer groups: start in the new cluster from translated offsets
         for group in model.groups_on(old):

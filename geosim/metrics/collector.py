@@ -44,7 +44,6 @@ from geosim.core.events import (
     Rebalanced,
     Recorder,
     RegionState,
-    RowsTruncated,
     Subscriber,
 )
 from geosim.metrics.availability import ObjectAvailability
@@ -152,13 +151,9 @@ class MetricsCollector:
             regions, fault_starts=[s for s, _ in self.fault_windows], ack_grace=ack_grace)
         self.checks = ConsistencyChecker(window=check_window)
         self.partitions = PartitionLoss()
+        self.partitions.subscribe(recorder)
         kind: type
         handler: Subscriber
-        for kind, handler in ((ProduceAcked, self.partitions.on_acked),
-                              (PartitionChanged, self.partitions.on_partition),
-                              (RowsTruncated, self.partitions.on_truncated),
-                              (FaultStarted, self.partitions.on_fault)):
-            recorder.subscribe(kind, handler)
         self.mirror = MirrorFold(self.fault_start)
         self.mirror.subscribe(recorder)
         self.leadership = PartitionTimeline()

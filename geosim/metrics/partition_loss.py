@@ -14,8 +14,14 @@ Definitions (domain.md §7), for strategies whose data lives in partition replic
   run, then its records are also ``open_records``). Lost records are withdrawn from
   the unavailable counts of their region, so the two never overlap.
 
-Memory: counters per partition and region, and one open interval per offline
-partition; nothing per row.
+Partitions are numbered run-wide, as :class:`PartitionChanged` and
+:class:`RowsTruncated` name them. A row names its cluster-local partition; in a
+cross-cluster run its fleet's cluster (:class:`ClientsAttached`) gives the offset to
+add (the cluster's ``partition_base``); a fleet never attached writes partitions
+numbered run-wide already (one cluster).
+
+Memory: counters per partition and region, one open interval per offline partition
+and one base per producer fleet; nothing per row.
 """
 
 from __future__ import annotations
@@ -24,7 +30,14 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 
-from geosim.core.events import FaultStarted, PartitionChanged, ProduceAcked, RowsTruncated
+from geosim.core.events import (
+    ClientsAttached,
+    FaultStarted,
+    PartitionChanged,
+    ProduceAcked,
+    Recorder,
+    RowsTruncated,
+)
 from geosim.metrics.intervals import union_intervals
 from geosim.metrics.report import (
     LossReport,
@@ -45,23 +58,38 @@ class PartitionLoss:
         self._intervals: list[tuple[float, float]] = []
         self._lost: dict[str, RegionLoss] = {}
         self._fault_starts: list[float] = []
+        self._base: dict[int, int] = {}  # fleet -> run-wide number of its partition 0
         self.tracked_records = 0
         self.active = False
+
+    def subscribe(self, recorder: Recorder) -> None:
+        for kind, handler in ((ProduceAcked, self.on_acked),
+                              (PartitionChanged, self.on_partition),
+                              (RowsTruncated, self.on_truncated),
+                              (FaultStarted, self.on_fault),
+                              (ClientsAttached, self.on_clients)):
+            recorder.subscribe(kind, handler)
 
     # --- events ----------------------------------------------------------------------
     def on_fault(self, ev: FaultStarted) -> None:
         self._fault_starts.append(ev.t)
+
+    def on_clients(self, ev: ClientsAttached) -> None:
+        for fleet in ev.fleets:
+            self._base[fleet] = ev.partition_base
 
     def on_acked(self, ev: ProduceAcked) -> None:
         if not self.active:
             return
         region = ev.region
         acked = self._acked
+        base = self._base.get(ev.fleet, 0)
         n = 0
         for row in ev.rows:
-            entry = acked[row.partition].get(region)
+            p = base + row.partition
+            entry = acked[p].get(region)
             if entry is None:
-                entry = acked[row.partition][region] = [0, 0]
+                entry = acked[p][region] = [0, 0]
             entry[0] += row.records
             entry[1] += row.bytes_uncompressed
             n += row.records

@@ -225,9 +225,17 @@ def verify(claim: Claim, scenarios: SearchStrategy[dict], *, reach: Iterable[str
 
     Raises :class:`ClaimFailed` with the run's account and the counterexample file when
     a run violates it, and :class:`CoverageNotReached` when it held but some required
-    state (the claim's ``states`` and ``reach``) was never reached. Prints the coverage
-    report of a pass. ``options`` are those of :func:`search`.
+    state (the claim's ``states`` and ``reach``) was never reached. A pass must say
+    what was explored: with neither ``reach`` nor states of the claim's own it raises
+    :class:`ValueError` before running anything. Prints the coverage report of a
+    pass. ``options`` are those of :func:`search`.
     """
+    reach = tuple(reach)
+    if not (claim.states or reach):
+        raise ValueError(
+            f"verify({claim.name}): no states to reach: pass reach=[...] (coverage states "
+            f"of geosim.testing.coverage) or give the claim its own states "
+            f"(claim.needing(...)), so that a pass says what the search explored")
     report = search(claim, scenarios, reach=reach, **options)
     if report.counterexample is not None:
         raise ClaimFailed(str(report), report.counterexample)

@@ -1,0 +1,192 @@
+"""PartitionLoss (geosim.metrics.partition_loss) on hand-built events, with exact values.
+
+Definitions (domain.md §7): RPO of a loss is the start of the latest fault begun at or
+before it minus the earliest ack time among the rows lost, never negative; unavailable
+records are those acknowledged in a partition when it goes offline.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from geosim.core.events import (
+    ClientsAttached,
+    FaultStarted,
+    PartitionChanged,
+    ProduceAcked,
+    Recorder,
+    Row,
+    RowsTruncated,
+)
+from geosim.metrics.partition_loss import PartitionLoss
+
+
+def row(partition: int, records: int, acked_at: float, *, fleet: int = 0) -> Row:
+    return Row(fleet=fleet, partition=partition, seq=0, records=records,
+               bytes_uncompressed=10 * records, bytes_compressed=5 * records,
+               send_first=max(acked_at - 0.01, 0.0), send_last=max(acked_at - 0.01, 0.0),
+               acked_at=acked_at)
+
+
+class Fold:
+    """A recorder feeding a PartitionLoss, and helpers to emit the engine's events."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.fold = PartitionLoss()
+        self.fold.subscribe(self.recorder)
+
+    def fault(self, t: float) -> None:
+        self.recorder.emit(FaultStarted(t, fault=0, kind="region-outage", target="b"))
+
+    def leader(self, t: float, partition: int, region: str | None) -> None:
+        self.recorder.emit(PartitionChanged(t, partition, region, 1 if region else 0,
+                                            False, "test"))
+
+    def ack(self, t: float, region: str, *rows: Row, fleet: int = 0) -> None:
+        self.recorder.emit(ProduceAcked(t, region, fleet, tuple(rows)))
+
+    def truncate(self, t: float, partition: int, region: str, *rows: Row) -> None:
+        self.recorder.emit(RowsTruncated(t, partition, region, tuple(rows), "election"))
+
+    def finish(self, t_end: float = 300.0):
+        return self.fold.finalize(t_end)
+
+
+@pytest.fixture
+def fold() -> Fold:
+    f = Fold()
+    f.leader(0.0, 0, "a")
+    return f
+
+
+def test_rpo_of_an_election_after_the_fault_is_measured_from_the_fault_start(fold):
+    # Rows acked at 95 and 97; the fault starts at 100; the unclean election that drops
+    # them happens 30 s later. RPO = 100 - 95 = 5 (from the truncation it would be 35).
+    early, late = row(0, 40, 95.0), row(0, 60, 97.0)
+    fold.ack(95.0, "a", early)
+    fold.ack(97.0, "a", late)
+    fold.fault(100.0)
+    fold.leader(100.0, 0, None)
+    fold.leader(130.0, 0, "b")
+    fold.truncate(130.0, 0, "a", early, late)
+    loss, unavailable = fold.finish()
+    assert loss.rpo_seconds == 5.0
+    assert (loss.records, loss.bytes) == (100, 1000)
+    assert loss.by_region["a"].rpo_seconds == 5.0
+    # Lost records leave the unavailable counts: nothing else was acked.
+    assert unavailable.records == 0
+    assert unavailable.intervals == [(100.0, 130.0)]
+
+
+def test_rpo_uses_the_latest_fault_started_at_or_before_the_loss(fold):
+    # Faults at 50 and 120; a loss at 150 of rows acked at 110 and 115: 120 - 110 = 10,
+    # not 50 - 110 (< 0) and not 150 - 110 = 40.
+    fold.fault(50.0)
+    fold.fault(120.0)
+    fold.fault(200.0)  # after the loss: ignored
+    rows = row(0, 5, 110.0), row(0, 7, 115.0)
+    fold.ack(115.0, "a", *rows)
+    fold.truncate(150.0, 0, "a", *rows)
+    loss, _ = fold.finish()
+    assert loss.rpo_seconds == 10.0
+    assert loss.records == 12
+
+
+def test_a_loss_at_the_fault_start_itself_counts_that_fault(fold):
+    fold.fault(100.0)
+    r = row(0, 3, 99.25)
+    fold.ack(99.25, "a", r)
+    fold.truncate(100.0, 0, "a", r)
+    assert fold.finish()[0].rpo_seconds == 0.75
+
+
+def test_a_loss_before_any_fault_is_measured_from_the_loss(fold):
+    r = row(0, 3, 20.0)
+    fold.ack(20.0, "a", r)
+    fold.truncate(26.5, 0, "a", r)
+    assert fold.finish()[0].rpo_seconds == 6.5
+
+
+def test_rows_acked_after_the_fault_start_give_zero_rpo_not_negative(fold):
+    fold.fault(100.0)
+    r = row(0, 9, 104.0)
+    fold.ack(104.0, "a", r)
+    fold.truncate(110.0, 0, "a", r)
+    loss, _ = fold.finish()
+    assert (loss.records, loss.rpo_seconds) == (9, 0.0)
+
+
+def test_unacknowledged_rows_are_truncated_without_loss(fold):
+    fold.fault(100.0)
+    unacked = row(0, 50, -1.0)
+    fold.truncate(130.0, 0, "a", unacked)
+    loss, _ = fold.finish()
+    assert (loss.records, loss.rpo_seconds, loss.by_region) == (0, 0.0, {})
+
+
+def test_rpo_per_region_is_the_largest_of_its_losses(fold):
+    fold.fault(100.0)
+    fold.truncate(110.0, 0, "a", row(0, 1, 98.0))
+    fold.truncate(111.0, 0, "a", row(0, 1, 91.0))
+    fold.truncate(112.0, 0, "c", row(0, 1, 99.5))
+    loss, _ = fold.finish()
+    assert {r: v.rpo_seconds for r, v in loss.by_region.items()} == {"a": 9.0, "c": 0.5}
+    assert loss.rpo_seconds == 9.0
+
+
+def test_offline_partition_counts_its_acked_records_once_minus_the_lost(fold):
+    fold.ack(10.0, "a", row(0, 100, 10.0))
+    fold.ack(11.0, "c", row(0, 30, 11.0))
+    fold.fault(100.0)
+    fold.leader(100.0, 0, None)
+    fold.leader(105.0, 0, "a")
+    lost = row(0, 20, 110.0)
+    fold.ack(110.0, "a", lost)    # acked between the episodes: counted at the second
+    fold.leader(120.0, 0, None)   # the records of the first count once
+    fold.truncate(121.0, 0, "a", lost)  # and leave the unavailable counts again
+    loss, unavailable = fold.finish(t_end=150.0)
+    assert loss.records == 20
+    assert unavailable.by_region["a"].records == 100
+    assert unavailable.by_region["c"].records == 30
+    assert unavailable.intervals == [(100.0, 105.0), (120.0, 150.0)]
+    assert unavailable.max_seconds == 30.0
+    assert unavailable.open_records == 130
+
+
+# --- cross-cluster runs: run-wide partition numbers ----------------------------------------
+
+def test_cross_cluster_rows_meet_the_run_wide_partition_of_their_cluster():
+    # Two clusters: A's partitions are 0-1, B's are 2-3 (partition_base 2). Fleet 0
+    # writes to A, fleet 1 to B; both write their cluster-local partition 0. Rows carry
+    # the cluster-local number; PartitionChanged and RowsTruncated the run-wide one.
+    f = Fold()
+    f.recorder.emit(ClientsAttached(0.0, "A", (0,), (), partition_base=0))
+    f.recorder.emit(ClientsAttached(0.0, "B", (1,), (), partition_base=2))
+    for p in range(4):
+        f.leader(0.0, p, "A" if p < 2 else "B")
+    f.ack(10.0, "A", row(0, 100, 10.0, fleet=0), fleet=0)
+    f.ack(10.0, "B", row(0, 7, 10.0, fleet=1), fleet=1)
+    f.fault(50.0)
+    f.leader(50.0, 2, None)  # B's partition 0 goes offline: fleet 1's 7 records
+    loss, unavailable = f.finish(t_end=80.0)
+    assert unavailable.records == 7
+    assert list(unavailable.by_region) == ["B"]
+    assert unavailable.by_region["B"].records == 7
+    assert unavailable.open_records == 7
+    assert loss.records == 0
+
+
+def test_a_failed_over_fleet_writes_to_its_new_cluster():
+    # Fleet 2 replaces fleet 1 in cluster A after a failover: its rows are A's.
+    f = Fold()
+    f.recorder.emit(ClientsAttached(0.0, "B", (1,), (), partition_base=2))
+    f.recorder.emit(ClientsAttached(0.0, "A", (0,), (), partition_base=0))
+    for p in range(4):
+        f.leader(0.0, p, "A" if p < 2 else "B")
+    f.ack(10.0, "B", row(1, 5, 10.0, fleet=1), fleet=1)
+    f.recorder.emit(ClientsAttached(60.0, "A", (2,), (), partition_base=0))
+    f.ack(70.0, "B", row(1, 11, 70.0, fleet=2), fleet=2)
+    f.leader(90.0, 1, None)  # A's partition 1 (run-wide 1): fleet 2's 11 records
+    _, unavailable = f.finish(t_end=100.0)
+    assert unavailable.records == 11
