@@ -190,3 +190,33 @@ def test_a_failed_over_fleet_writes_to_its_new_cluster():
     f.leader(90.0, 1, None)  # A's partition 1 (run-wide 1): fleet 2's 11 records
     _, unavailable = f.finish(t_end=100.0)
     assert unavailable.records == 11
+
+
+def test_client_recovery_places_cross_cluster_rows_by_their_cluster() -> None:
+    """A row of a fleet attached to a cluster whose partitions start at 12 names its
+    cluster-local partition 0, which is run-wide partition 12: the first such row sent
+    after the fault and acknowledged ends the clients' recovery (Failover.client_seconds)."""
+    from geosim.core.events import (
+        BrokerFenced,
+        ClientsAttached,
+        FaultStarted,
+        PartitionChanged,
+        ProduceAcked,
+        Row,
+    )
+    from geosim.metrics.partitions import PartitionTimeline
+
+    fold = PartitionTimeline()
+    fold.on_clients(ClientsAttached(0.0, "us-west2", (1,), (), partition_base=12))
+    fold.on_partition(PartitionChanged(0.0, 12, "us-west1", 3, False, "initial"))
+    fold.on_fault(FaultStarted(10.0, 0, "region-outage", "us-west1"))
+    fold.on_fenced(BrokerFenced(19.0, 0, "us-west1-a", True))
+    fold.on_partition(PartitionChanged(19.5, 12, "us-west2", 2, False, "leader fenced"))
+
+    def row(partition: int, sent: float) -> Row:
+        return Row(1, partition, 0, 10, 10_000, 2_500, sent, sent, offset=0)
+
+    fold.on_acked(ProduceAcked(20.0, "us-west2", 1, (row(12, 19.8),)))  # not partition 12
+    assert fold.report().failover.client_seconds is None
+    fold.on_acked(ProduceAcked(21.0, "us-west2", 1, (row(0, 19.8),)))   # run-wide 12
+    assert fold.report().failover.client_seconds == 21.0 - 19.5

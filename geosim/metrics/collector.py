@@ -33,6 +33,7 @@ import pandas as pd
 
 from geosim.core.events import (
     BrokerFenced,
+    ClientsAttached,
     Delivered,
     FaultStarted,
     ObjectCommitted,
@@ -160,7 +161,8 @@ class MetricsCollector:
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),
                               (BrokerFenced, self.leadership.on_fenced),
                               (FaultStarted, self.leadership.on_fault),
-                              (ProduceAcked, self.leadership.on_acked)):
+                              (ProduceAcked, self.leadership.on_acked),
+                              (ClientsAttached, self.leadership.on_clients)):
             recorder.subscribe(kind, handler)
         for kind, handler in (
                 (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),

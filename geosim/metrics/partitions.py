@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geosim.core.events import BrokerFenced, FaultStarted, PartitionChanged, ProduceAcked
+from geosim.core.events import (
+    BrokerFenced,
+    ClientsAttached,
+    FaultStarted,
+    PartitionChanged,
+    ProduceAcked,
+)
 
 
 @dataclass
@@ -53,6 +59,13 @@ class PartitionTimeline:
         self._moved: set[int] = set()
         self._client: float | None = None
         self.leader_changes = 0
+        # fleet -> run-wide number of its cluster's partition 0 (cross-cluster runs;
+        # rows carry their cluster's own partition numbers, events the run-wide ones)
+        self._base: dict[int, int] = {}
+
+    def on_clients(self, ev: ClientsAttached) -> None:
+        for fleet in ev.fleets:
+            self._base[fleet] = ev.partition_base
 
     def on_fault(self, ev: FaultStarted) -> None:
         if self._fault is None:
@@ -84,8 +97,9 @@ class PartitionTimeline:
         fault = self._fault  # set whenever a partition moved
         if self._client is not None or not self._moved or fault is None:
             return
+        base = self._base.get(ev.fleet, 0)
         for row in ev.rows:
-            if row.partition in self._moved and row.send_first >= fault:
+            if base + row.partition in self._moved and row.send_first >= fault:
                 self._client = ev.t
                 return
 
