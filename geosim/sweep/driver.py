@@ -37,9 +37,10 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
               on_start: Callable[[int, int], None] | None = None) -> SweepOutcome:
     """Execute the runs of ``specs`` not yet finished in ``out_dir``; write the tables.
 
-    Each run's directory is written as soon as its outcome arrives, so an interrupted
-    sweep (KeyboardInterrupt propagates, after the executor is closed) keeps its
-    finished runs, and rerunning it executes only the others. ``on_start(to_run,
+    Each run's directory is written, and its line appended to ``timings.csv``, as soon
+    as its outcome arrives, so an interrupted sweep (KeyboardInterrupt propagates, after
+    the executor is closed) keeps its finished runs and their timings, and rerunning it
+    executes only the others. ``on_start(to_run,
     skipped)`` is called once before executing, ``on_outcome`` after each run is saved.
     The executor is closed on return.
     """
@@ -57,25 +58,25 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
                            skipped=len({s.run_id for s in specs} & done), ran=0)
     if on_start:
         on_start(len(todo), outcome.skipped)
-    timings: dict[str, dict[str, Any]] = {}
     try:
         tasks = [{"run_id": spec.run_id, "scenario_yaml": spec.scenario_yaml}
                  for spec in todo]
         for result in executor.map_unordered(tasks):
             spec = by_id[result["run_id"]]
+            # The timing line first: if the sweep dies before the run directory is in
+            # place, reopening the store drops the line and the run is executed again.
+            store.append_timing(spec.run_id, {
+                "status": result["status"], "wall_seconds": result.get("wall_seconds"),
+                "worker": result.get("worker"),
+                "executor": getattr(executor, "description", "")})
             store.write_run(spec, result, __version__)
             outcome.ran += 1
             if result["status"] != "ok":
                 outcome.failed.append(spec.run_id)
-            timings[spec.run_id] = {"status": result["status"],
-                                    "wall_seconds": result.get("wall_seconds"),
-                                    "worker": result.get("worker"),
-                                    "executor": getattr(executor, "description", "")}
             if on_outcome:
                 on_outcome(result)
     finally:
         executor.close()
-        store.write_timings(timings, todo)
     outcome.table = store.write_tables(specs)
     return outcome
 
