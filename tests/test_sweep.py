@@ -449,8 +449,9 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
         while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
             workers = _children(proc.pid)
             time.sleep(0.1)
-        assert len(workers) == 2, "the sweep must have started its two workers"
+        assert len(workers) >= 2, "the sweep must have started its two workers"
         time.sleep(0.5)  # the workers are running their first tasks
+        workers = _children(proc.pid)  # all of them (a resource tracker would count too)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 5

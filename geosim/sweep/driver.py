@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from geosim.sweep.executors import Executor, LocalExecutor, make_executor
-from geosim.sweep.grid import Factor, RunSpec, plan
+from geosim.sweep.grid import MAX_RUNS, Factor, RunSpec, plan
 from geosim.sweep.store import SweepStore
 
 
@@ -88,8 +88,12 @@ def _as_text(value: Any) -> str:
 
 def sweep(path: str | Path, grid: Mapping[str, Iterable[Any]] | None = None,
           seeds: Iterable[int] | None = None, *, out: str | Path, jobs: int = 1,
-          scheduler: str | None = None, overrides: Sequence[str] = ()) -> pd.DataFrame:
+          scheduler: str | None = None, overrides: Sequence[str] = (),
+          max_runs: int | None = MAX_RUNS) -> pd.DataFrame:
     """Run a sweep from Python and return its results table.
+
+    A plan of more than ``max_runs`` runs (None: no bound) raises
+    :class:`~geosim.sweep.grid.GridError` before anything is loaded.
 
     >>> table = sweep("scenarios/quickstart.yaml",                 # doctest: +SKIP
     ...               {"strategy.flush_interval": ["100ms", "250ms"]},
@@ -97,7 +101,8 @@ def sweep(path: str | Path, grid: Mapping[str, Iterable[Any]] | None = None,
     """
     factors = [Factor(key, tuple(_as_text(v) for v in values))
                for key, values in (grid or {}).items()]
-    specs = plan(path, factors, list(seeds) if seeds is not None else None, overrides)
+    specs = plan(path, factors, list(seeds) if seeds is not None else None, overrides,
+                 max_runs=max_runs)
     executor = make_executor(jobs, scheduler) if scheduler else LocalExecutor(jobs)
     description = {"scenario_file": str(path), "overrides": list(overrides),
                    "grid": {f.key: list(f.values) for f in factors},
