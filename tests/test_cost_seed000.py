@@ -134,7 +134,11 @@ def test_geosim_cost_prints_the_monthly_bill():
     (["--duration", "soon"], "geosim: error: cost: "),
     (["--set", "cost.prices.network.inter_zone=-1"],
      "cost.prices.network.inter_zone: must be >= 0 (a price), got -1"),
-    (["--set", "topology.provider=none"],
+    # Without a provider every region pair needs its latency as a link.
+    (["--set", "topology.provider=none", "--set", "topology.links=["
+      + ", ".join(f"{{between: [{a}, {b}], rtt: {{dist: constant, value: 20ms}}}}"
+                  for a, b in (("us-west1", "us-west2"), ("us-west1", "us-west3"),
+                               ("us-west2", "us-west3"))) + "]"],
      "cost.provider: must be set (gcp, aws or azure): topology.provider is none"),
 ])
 def test_geosim_cost_user_errors_are_one_line(argv, message, capsys):

@@ -17,6 +17,10 @@ def three_regions() -> dict:
     data = tiny()
     data["topology"]["regions"] = {"r1": {"zones": ["a", "b"]}, "r2": {"zones": ["a"]},
                                    "r3": {"zones": ["a"]}}
+    # No provider publishes latencies between these made-up regions: give each pair one.
+    data["topology"]["links"] = [{"between": list(pair),
+                                  "rtt": {"dist": "constant", "value": "20ms"}}
+                                 for pair in (("r1", "r2"), ("r1", "r3"), ("r2", "r3"))]
     return data
 
 
@@ -248,9 +252,31 @@ def test_zone_key_must_belong_to_its_region() -> None:
 
 def test_zone_level_keys_are_accepted() -> None:
     scenario = scenario_from_dict(with_(tiny(), workload__producers={"r1-a": 1, "r1": 2},
-                                        strategy__brokers={"r1-b": 3}))
+                                        strategy__brokers={"r1-a": 1, "r1-b": 3}))
     assert scenario.workload.producers == {"r1-a": 1.0, "r1": 2.0}
-    assert scenario.strategy.brokers == {"r1-b": 3}
+    assert scenario.strategy.brokers == {"r1-a": 1, "r1-b": 3}
+
+
+def test_every_region_pair_needs_a_latency() -> None:
+    data = three_regions()
+    data["topology"]["links"] = data["topology"]["links"][:2]
+    assert error(data) == (
+        "x.yaml: topology.regions.r3: no latency known between regions r2 and r3 (provider "
+        "gcp publishes no median for this pair); give it an rtt in topology.links "
+        "(between: [r2, r3])")
+    data["topology"]["links"].append({"between": ["r2-a", "r3-a"]})
+    assert error(data) == (
+        "x.yaml: topology.links[2].rtt: is required: no latency known between regions r2 "
+        "and r3 (provider gcp publishes no median for this pair); give it an rtt in "
+        "topology.links (between: [r2, r3])")
+
+
+def test_diskless_producers_need_a_broker_in_their_zone() -> None:
+    assert error(with_(tiny(), workload__producers={"r1-a": 1, "r1": 2},
+                       strategy__brokers={"r1-b": 3})) == (
+        "x.yaml: workload.producers.r1-a: places producers in zone r1-a, which has no "
+        "broker (strategy.brokers places them in r1-b); diskless producers write to a "
+        "broker of their own zone")
 
 
 def test_placement_weights() -> None:

@@ -51,6 +51,25 @@ def test_malformed_seeds(text):
         parse_seeds(text)
 
 
+def test_seed_ranges_are_bounded_before_they_are_built():
+    with pytest.raises(GridError, match=r"--seeds 1-100000000: 100,000,000 seeds, more "
+                       r"than the 1,000,000 runs a sweep may have \(--max-runs N"):
+        parse_seeds("1-100000000")
+    with pytest.raises(GridError, match="10,000,000,000,000,000,001 seeds"):
+        parse_seeds("0-10000000000000000000")
+    with pytest.raises(GridError, match="3 seeds, more than the 2 runs"):
+        parse_seeds("1-3", max_runs=2)
+    assert parse_seeds("0-5,3-8", max_runs=9) == list(range(9))  # overlaps count once
+    assert len(parse_seeds("1-2000000", max_runs=None)) == 2_000_000
+
+
+def test_a_plan_of_too_many_runs_is_refused_before_any_point_is_loaded():
+    factors = parse_factors(["strategy.flush_interval=100ms,250ms,1s"])
+    with pytest.raises(GridError, match=r"the sweep has 9 runs \(3 grid points x 3 seeds\), "
+                       r"more than 8 \(--max-runs N"):
+        plan(REPO / "no-such-file.yaml", factors, [1, 2, 3], max_runs=8)
+
+
 def test_parse_factor_keeps_bracketed_values_whole():
     factor = parse_factor("object_store.regions=[us-west1, us-west2],[us-west1,us-west3]")
     assert factor.values == ("[us-west1, us-west2]", "[us-west1,us-west3]")
@@ -186,8 +205,15 @@ def test_interrupt_keeps_finished_runs_and_nothing_half_written(tmp_path):
     for name in runs:
         assert {p.name for p in (tmp_path / "runs" / name).iterdir()} == {
             "row.json", "scenario.yaml", "summary.json"}
+    timings = pd.read_csv(tmp_path / "timings.csv")
+    assert sorted(timings["run_id"]) == runs  # the interrupted invocation's runs too
     again = run_sweep(specs, tmp_path, LocalExecutor(1))
     assert (again.ran, again.skipped) == (4, 2)
+    timings = pd.read_csv(tmp_path / "timings.csv")
+    assert sorted(timings["run_id"]) == sorted(s.run_id for s in specs)
+    assert list(timings.columns) == ["run_id", "status", "wall_seconds", "worker",
+                                     "executor"]
+    assert (timings["status"] == "ok").all() and (timings["wall_seconds"] > 0).all()
 
 
 def test_store_removes_leftovers_of_a_killed_sweep(tmp_path):
@@ -195,6 +221,25 @@ def test_store_removes_leftovers_of_a_killed_sweep(tmp_path):
     (tmp_path / ".results.1.tmp.csv").write_text("half")
     SweepStore(tmp_path).open()
     assert files_in(tmp_path) == ["runs"]
+
+
+def test_store_drops_timing_lines_of_runs_never_stored(tmp_path):
+    """A killed sweep may have appended a run's timing line and died before renaming its
+    directory into place (or mid-line): reopening keeps only lines of stored runs, so the
+    resumed sweep, which runs that run again, does not list it twice."""
+    store = SweepStore(tmp_path)
+    store.open()
+    (store.runs / "aaa-seed-1").mkdir()
+    store.append_timing("aaa-seed-1", {"status": "ok", "wall_seconds": 1.5,
+                                       "worker": "h:1", "executor": "local, 2 jobs"})
+    store.append_timing("bbb-seed-1", {"status": "ok", "wall_seconds": 2.0,
+                                       "worker": "h:2", "executor": "local, 2 jobs"})
+    with (tmp_path / "timings.csv").open("a") as half:
+        half.write("ccc-seed-1,ok,3.")
+    SweepStore(tmp_path).open()
+    assert (tmp_path / "timings.csv").read_text() == (
+        "run_id,status,wall_seconds,worker,executor\n"
+        "aaa-seed-1,ok,1.5,h:1,\"local, 2 jobs\"\n")
 
 
 def test_python_api(tmp_path):
@@ -263,6 +308,17 @@ def sweep_cli(capsys, *argv):
     (["--seeds", "1-x"], "--seeds 1-x"),
     (["--seeds", "5-2"], "--seeds 5-2"),
     (["--jobs", "0"], "--jobs"),
+    (["--seeds", "1-100000000"], "--seeds 1-100000000: 100,000,000 seeds"),
+    (["--seeds", "1-3", "--max-runs", "2"], "3 seeds, more than the 2 runs"),
+    (["--grid", "strategy.flush_interval=1s,2s", "--seeds", "1-3", "--max-runs", "5"],
+     "the sweep has 6 runs (2 grid points x 3 seeds), more than 5"),
+    (["--max-runs", "0"], "--max-runs"),
+    # passes the schema, fails the checks the build needs: refused before any run
+    (["--grid", "strategy.brokers={us-west1: 2, us-west2: 2},{us-west1: 2, us-west2-a: 2}"],
+     "workload.producers.us-west2: places producers in zone us-west2-b, which has no "
+     "broker (strategy.brokers places them in us-west1-a, us-west1-b, us-west2-a); "
+     "diskless producers write to a broker of their own zone (grid point "
+     "strategy.brokers={us-west1: 2, us-west2-a: 2})"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(capsys, tmp_path, args, fragment):
     status, out, err = sweep_cli(capsys, str(QUICKSTART), *args, "--out",
@@ -342,3 +398,86 @@ def test_a_sweep_killed_midway_finishes_only_the_missing_runs(serial_sweep, tmp_
         ".tmp")]
     reference, _ = serial_sweep
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    # every stored run has its timing line, once, the killed invocation's ones included
+    timings = pd.read_csv(out / "timings.csv")
+    assert sorted(timings["run_id"]) == sorted(load_sweep(reference)["run_id"])
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_exit_when_the_sweep_is_killed(tmp_path):
+    """kill -9 of a ``--jobs 2`` sweep (the parent only, not its process group): its
+    worker processes exit within a few seconds instead of waiting on their pipe."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    long_runs = ("simulation.duration=600s", "simulation.warmup=5s", "simulation.drain=5s",
+                 "faults[0].at=10s", "faults[0].duration=10s")
+    cmd = [sys.executable, "-m", "geosim", "sweep", str(QUICKSTART), "--seeds", "1-4",
+           "--jobs", "2", "--out", str(tmp_path / "s"), "--no-progress",
+           *[arg for item in long_runs for arg in ("--set", item)]]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+            workers = _children(proc.pid)
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the sweep must have started its two workers"
+        time.sleep(0.5)  # the workers are running their first tasks
+        workers = _children(proc.pid)  # all of them (a resource tracker would count too)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        for pid in [proc.pid, *workers]:  # only what this test started
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_a_worker_exits_once_its_parent_changes():
+    """The portable fallback: the watcher thread ends the process once ``os.getppid()``
+    is no longer the parent it started with (here, a parent that never was)."""
+    import subprocess
+    import sys
+    import time
+
+    code = ("import threading, time\n"
+            "from geosim.sweep import executors\n"
+            "executors.PARENT_CHECK_INTERVAL = 0.05\n"
+            "threading.Thread(target=executors._watch_parent, args=(-1,), daemon=True)"
+            ".start()\n"
+            "time.sleep(30)\n")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], timeout=20)
+    assert done.returncode == 1 and time.monotonic() - start < 15

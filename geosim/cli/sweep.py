@@ -3,10 +3,13 @@
 ::
 
     geosim sweep FILE --grid KEY=V1,V2 ... [--seeds 1-20] [--jobs N | --scheduler ADDR]
-                 [--out DIR] [--set KEY=VALUE ...] [--no-progress] [--quiet]
+                 [--max-runs N] [--out DIR] [--set KEY=VALUE ...] [--no-progress] [--quiet]
 
-Bad input (a malformed ``--grid`` or ``--seeds``, a key or value the scenario rejects,
-an unreachable scheduler) is a one-line error with exit status 2 and nothing runs.
+Bad input (a malformed ``--grid`` or ``--seeds``, more runs than ``--max-runs``
+(default 1,000,000), a key or value the scenario rejects, a grid point whose build
+fails, an unreachable scheduler) is a one-line error with exit status 2 and nothing
+runs. A plan of more than :data:`PLAN_NOTICE` runs is announced on stderr, with its run
+count, before its grid points are checked.
 Ctrl-C stops the sweep, keeps the runs already finished (each written atomically) and
 exits with status 130; running the same command again executes only the missing runs.
 """
@@ -26,6 +29,9 @@ from geosim.cli.common import (
     scenario_from_args,
 )
 
+#: Plans of more runs than this take seconds or more to resolve: say so on stderr first.
+PLAN_NOTICE = 1000
+
 
 def add_sweep_command(commands: Any) -> None:
     """Register ``sweep`` on the ``geosim`` sub-command parser."""
@@ -41,6 +47,9 @@ def add_sweep_command(commands: Any) -> None:
                        help="local worker processes (default 1)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="run on this Dask distributed cluster")
+    sweep.add_argument("--max-runs", type=parse_jobs, default=None, metavar="N",
+                       help="allow a plan of up to N runs (grid points x seeds; default "
+                       "1,000,000)")
     sweep.add_argument("--out", metavar="DIR", help="sweep directory "
                        "(default: results/<scenario name>/sweep/)")
     sweep.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -53,16 +62,30 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     from geosim.scenario.errors import ScenarioError
     from geosim.sweep.driver import run_sweep
     from geosim.sweep.executors import ExecutorError, make_executor
-    from geosim.sweep.grid import GridError, parse_factors, parse_seeds, plan
+    from geosim.sweep.grid import (
+        MAX_RUNS,
+        GridError,
+        check_size,
+        parse_factors,
+        parse_seeds,
+        plan,
+    )
 
+    max_runs = args.max_runs or MAX_RUNS
     try:
         factors = parse_factors(args.grid)
-        seeds = parse_seeds(args.seeds) if args.seeds is not None else None
+        seeds = parse_seeds(args.seeds, max_runs) if args.seeds is not None else None
+        runs = check_size(factors, seeds, max_runs)
     except GridError as exc:
         raise UserError(str(exc)) from None
     scenario = scenario_from_args(args)  # file-level problems, reported as `geosim run` does
+    if runs > PLAN_NOTICE and not args.quiet:
+        points = runs // (len(seeds) if seeds is not None else 1)
+        print(f"sweep: planning {runs:,} runs ({_describe_plan(factors, seeds)}): checking "
+              f"and building {points:,} grid point{'s' if points != 1 else ''}",
+              file=sys.stderr, flush=True)
     try:
-        specs = plan(args.file, factors, seeds, args.overrides)
+        specs = plan(args.file, factors, seeds, args.overrides, max_runs=max_runs)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
@@ -120,6 +143,13 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _describe(factors: list, specs: list) -> str:
-    seeds = len({spec.seed for spec in specs})
+    return _describe_counts(factors, len({spec.seed for spec in specs}))
+
+
+def _describe_plan(factors: list, seeds: list[int] | None) -> str:
+    return _describe_counts(factors, len(seeds) if seeds is not None else 1)
+
+
+def _describe_counts(factors: list, seeds: int) -> str:
     parts = [f"{f.key} x{len(f.values)}" for f in factors]
-    return ", ".join([*parts, f"{seeds} seed{'s' if seeds != 1 else ''}"])
+    return ", ".join([*parts, f"{seeds:,} seed{'s' if seeds != 1 else ''}"])

@@ -4,8 +4,11 @@
 
     geosim validate FILE [--set KEY=VALUE ...]
 
-Prints ``ok: <name> (<strategy>, <n> regions, <n> faults)``; a scenario the loader or
-its checks reject is a one-line error with exit status 2.
+Loads the scenario with the checks ``geosim run`` applies, then builds it without
+starting the clock (:func:`geosim.preflight.preflight`: topology, links, placements,
+workload, the strategy's model), so what ``validate`` accepts ``run`` can start. Prints
+``ok: <name> (<strategy>, <n> regions, <n> faults)``; a scenario the loader, its checks
+or the build reject is a one-line error with exit status 2.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from geosim.cli.common import add_scenario_arguments, scenario_from_args
+from geosim.cli.common import UserError, add_scenario_arguments, scenario_from_args
 
 
 def add_validate_command(commands: Any) -> None:
@@ -24,8 +27,15 @@ def add_validate_command(commands: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    """Load ``args.file`` with its overrides and print one line about it."""
+    """Load ``args.file`` with its overrides, build it, and print one line about it."""
+    from geosim.preflight import preflight
+    from geosim.scenario.errors import ScenarioError
+
     scenario = scenario_from_args(args)
+    try:
+        preflight(scenario, source=str(args.file))
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
     print(f"ok: {scenario.name} ({scenario.strategy.name}, "
           f"{_plural(len(scenario.topology.regions), 'region')}, "
           f"{_plural(len(scenario.faults), 'fault')})", file=out)

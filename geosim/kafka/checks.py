@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from geosim.clients.workload import place_brokers
 from geosim.kafka.config import BY_KEY
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.spec import CrossClusterSpec, KafkaSpec
@@ -31,6 +32,7 @@ def check_kafka(checker: Checker, strat: KafkaSpec,
             checker.location(key, f"strategy.{field_name}.{key}")
             if count < 0:
                 checker.fail(f"strategy.{field_name}.{key}", "must be >= 0", count)
+    _placements_fit(checker, strat, placements)
     if strat.append_interval <= 0:
         checker.fail("strategy.append_interval", "must be > 0 (in seconds)",
                   strat.append_interval)
@@ -55,6 +57,47 @@ def check_kafka(checker: Checker, strat: KafkaSpec,
         checker.fail("strategy.config.min.insync.replicas", f"must be <= the replication "
                   f"factor ({rf}): no produce with acks=all could ever succeed",
                   config.min_insync_replicas)
+
+def _placements_fit(checker: Checker, strat: KafkaSpec, placements: Sequence[str]) -> None:
+    """Each placed location has enough brokers for the replicas asked of it, counting
+    those its earlier locations (and, for observers, the sync replicas) already took.
+
+    Exact where locations nest or are disjoint; where a region of one placement holds
+    a zone of a later one, how many replicas that zone gets depends on the partition,
+    and the zero-length build (:mod:`geosim.preflight`) reports what does not fit. A
+    cross-cluster spec places per cluster, so only its own cluster's brokers count.
+    """
+    if not strat.brokers or isinstance(strat, CrossClusterSpec):
+        return
+    region_zones = {region: [f"{region}-{z}" for z in spec.zones]
+                    for region, spec in checker.scenario.topology.regions.items()}
+    per_zone = place_brokers(strat.brokers, region_zones)
+
+    def zones_of(location: str) -> set[str]:
+        return set(region_zones.get(location, [location]))
+
+    placed: list[tuple[str, int]] = []  # (location, replicas) in placement order
+    for field_name in placements:
+        for location, count in getattr(strat, field_name).items():
+            if count <= 0:
+                continue
+            zones = zones_of(location)
+            brokers = sum(per_zone.get(zone, 0) for zone in zones)
+            taken, exact = 0, True
+            for other, other_count in placed:
+                other_zones = zones_of(other)
+                if other_zones <= zones:
+                    taken += other_count
+                elif other_zones & zones:
+                    exact = False
+            if exact and count + taken > brokers:
+                held = f", {taken} of them holding the partition's replicas placed " \
+                       f"before" if taken else ""
+                checker.fail(f"strategy.{field_name}.{location}", f"must be at most the "
+                             f"brokers of {location} free for it ({brokers - taken}: "
+                             f"{brokers} brokers{held})", count)
+            placed.append((location, count))
+
 
 def check_cross_cluster(checker: Checker, strat: CrossClusterSpec,
                         keys: Sequence[KafkaKey],

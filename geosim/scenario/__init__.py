@@ -20,6 +20,8 @@ Where each concept lives (one module each):
 ``checks``        cross-field checks (``check_scenario``, the ``Checker`` plug-ins get)
 ``price_books``   price-book files (``geosim/data/prices/``) and what ``cost.prices``
                   may set in one (read here so the checks need not import the cost model)
+``latency``       published inter-region median RTTs by provider (read here so the
+                  checks can ask whether every region pair has a latency)
 ``errors``        ``ScenarioError`` (the one-line user error), pydantic errors -> it
 ``annotations``   reading the schema's type annotations (shared by overrides, errors)
 ``seed``          the root seed of a run: ``settle_seed`` (``settle_seeds`` for a sweep)

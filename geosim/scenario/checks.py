@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from geosim.scenario import plugins
+from geosim.scenario import latency, plugins
 from geosim.scenario import types as unit_types
 from geosim.scenario.errors import INLINE, NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
@@ -190,6 +190,7 @@ class Checker:
             if link.bandwidth is not None and link.bandwidth <= 0:
                 self.fail(f"{path}.bandwidth", "must be > 0 (omit it for unlimited)",
                           link.bandwidth)
+        self.latencies()
         names: dict[str, int] = {}
         carried: dict[frozenset, str] = {}
         for i, gate in enumerate(self.s.topology.interconnects):
@@ -211,6 +212,36 @@ class Checker:
                     self.fail(where, f"is already carried by interconnect {carried[key]}",
                               list(pair))
                 carried[key] = gate.name
+
+    def latencies(self) -> None:
+        """Every pair of regions has a latency: an explicit region link with an rtt, or
+        the provider's published median (which a link without an rtt also takes)."""
+        topo = self.s.topology
+        provider = topo.provider
+        explicit = {frozenset(link.between): (i, link) for i, link in enumerate(topo.links)}
+
+        def known(a: str, b: str) -> bool:
+            return latency.median_rtt_ms(provider, a, b) is not None
+
+        def advice(a: str, b: str) -> str:
+            published = (f"provider {provider} publishes no median for this pair"
+                         if provider in latency.PROVIDERS_WITH_MEDIANS
+                         else f"provider {provider} publishes no region medians")
+            return (f"no latency known between regions {a} and {b} ({published}); "
+                    f"give it an rtt in topology.links (between: [{a}, {b}])")
+
+        for i, link in enumerate(topo.links):
+            if link.rtt is not None:
+                continue
+            a, b = (self.zones.get(end, end) for end in link.between)
+            if a != b and not known(a, b):
+                self.fail(f"topology.links[{i}].rtt", "is required: " + advice(a, b))
+        regions = list(self.regions)
+        for j, b in enumerate(regions):
+            for a in regions[:j]:
+                if frozenset((a, b)) in explicit or known(a, b):
+                    continue
+                self.fail(f"topology.regions.{b}", advice(a, b))
 
     def object_store(self) -> None:
         store = self.s.object_store

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from geosim.sweep.executors import Executor, LocalExecutor, make_executor
-from geosim.sweep.grid import Factor, RunSpec, plan
+from geosim.sweep.grid import MAX_RUNS, Factor, RunSpec, plan
 from geosim.sweep.store import SweepStore
 
 
@@ -37,9 +37,10 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
               on_start: Callable[[int, int], None] | None = None) -> SweepOutcome:
     """Execute the runs of ``specs`` not yet finished in ``out_dir``; write the tables.
 
-    Each run's directory is written as soon as its outcome arrives, so an interrupted
-    sweep (KeyboardInterrupt propagates, after the executor is closed) keeps its
-    finished runs, and rerunning it executes only the others. ``on_start(to_run,
+    Each run's directory is written, and its line appended to ``timings.csv``, as soon
+    as its outcome arrives, so an interrupted sweep (KeyboardInterrupt propagates, after
+    the executor is closed) keeps its finished runs and their timings, and rerunning it
+    executes only the others. ``on_start(to_run,
     skipped)`` is called once before executing, ``on_outcome`` after each run is saved.
     The executor is closed on return.
     """
@@ -57,25 +58,25 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
                            skipped=len({s.run_id for s in specs} & done), ran=0)
     if on_start:
         on_start(len(todo), outcome.skipped)
-    timings: dict[str, dict[str, Any]] = {}
     try:
         tasks = [{"run_id": spec.run_id, "scenario_yaml": spec.scenario_yaml}
                  for spec in todo]
         for result in executor.map_unordered(tasks):
             spec = by_id[result["run_id"]]
+            # The timing line first: if the sweep dies before the run directory is in
+            # place, reopening the store drops the line and the run is executed again.
+            store.append_timing(spec.run_id, {
+                "status": result["status"], "wall_seconds": result.get("wall_seconds"),
+                "worker": result.get("worker"),
+                "executor": getattr(executor, "description", "")})
             store.write_run(spec, result, __version__)
             outcome.ran += 1
             if result["status"] != "ok":
                 outcome.failed.append(spec.run_id)
-            timings[spec.run_id] = {"status": result["status"],
-                                    "wall_seconds": result.get("wall_seconds"),
-                                    "worker": result.get("worker"),
-                                    "executor": getattr(executor, "description", "")}
             if on_outcome:
                 on_outcome(result)
     finally:
         executor.close()
-        store.write_timings(timings, todo)
     outcome.table = store.write_tables(specs)
     return outcome
 
@@ -87,8 +88,12 @@ def _as_text(value: Any) -> str:
 
 def sweep(path: str | Path, grid: Mapping[str, Iterable[Any]] | None = None,
           seeds: Iterable[int] | None = None, *, out: str | Path, jobs: int = 1,
-          scheduler: str | None = None, overrides: Sequence[str] = ()) -> pd.DataFrame:
+          scheduler: str | None = None, overrides: Sequence[str] = (),
+          max_runs: int | None = MAX_RUNS) -> pd.DataFrame:
     """Run a sweep from Python and return its results table.
+
+    A plan of more than ``max_runs`` runs (None: no bound) raises
+    :class:`~geosim.sweep.grid.GridError` before anything is loaded.
 
     >>> table = sweep("scenarios/quickstart.yaml",                 # doctest: +SKIP
     ...               {"strategy.flush_interval": ["100ms", "250ms"]},
@@ -96,7 +101,8 @@ def sweep(path: str | Path, grid: Mapping[str, Iterable[Any]] | None = None,
     """
     factors = [Factor(key, tuple(_as_text(v) for v in values))
                for key, values in (grid or {}).items()]
-    specs = plan(path, factors, list(seeds) if seeds is not None else None, overrides)
+    specs = plan(path, factors, list(seeds) if seeds is not None else None, overrides,
+                 max_runs=max_runs)
     executor = make_executor(jobs, scheduler) if scheduler else LocalExecutor(jobs)
     description = {"scenario_file": str(path), "overrides": list(overrides),
                    "grid": {f.key: list(f.values) for f in factors},

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -41,10 +44,65 @@ def _failed(task: Task, exc: BaseException) -> Outcome:
             "worker": None, "wall_seconds": None}
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is the parent's to handle: it cancels the pool; workers must not die
-    # half-way through pickling a result.
+#: How often a local worker checks that the sweep's process is still its parent (s).
+PARENT_CHECK_INTERVAL = 0.5
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _init_worker(creator: int) -> None:
+    """Set up a local worker process: Ctrl-C is the parent's to handle (it cancels the
+    pool; workers must not die half-way through pickling a result), and the worker
+    exits when the sweep's process dies, whatever killed it.
+
+    A worker blocked on its task pipe would otherwise wait forever after a ``kill -9``
+    of the sweep (it holds the pipe's other end itself, so it never reads end of file).
+    ``creator`` is the sweep's process id: if the worker is no longer its child when
+    this runs (the sweep died first) and it is gone, the worker exits at once. (Under a
+    fork server the parent is the server, a live process; it is watched instead.)
+    On Linux the kernel sends it SIGKILL when its parent dies (``PR_SET_PDEATHSIG``); on
+    every system a daemon thread also exits the worker once ``os.getppid()`` changes
+    (the orphan was adopted by another process).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if parent != creator and not _alive(creator):
+        os._exit(1)  # the sweep died between starting this process and this call
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="geosim-parent-watch",
+                     daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent exits (elsewhere: nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the watcher thread still works
+        pass
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit the process as soon as its parent is no longer ``parent``."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_INTERVAL)
+    os._exit(1)
 
 
 class LocalExecutor:
@@ -64,7 +122,8 @@ class LocalExecutor:
                 yield self.fn(task)
             return
         self._pool = ProcessPoolExecutor(max_workers=min(self.jobs, max(len(tasks), 1)),
-                                         initializer=_ignore_sigint)
+                                         initializer=_init_worker,
+                                         initargs=(os.getpid(),))
         pending = {self._pool.submit(self.fn, task): task for task in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

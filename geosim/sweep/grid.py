@@ -4,14 +4,16 @@ A *factor* is a scenario field named by its ``--set`` dotted path with the value
 takes (``strategy.flush_interval=100ms,250ms``). The plan is the cartesian product of
 the factors' values and the seeds, in a fixed order (factors in the order given, values
 in the order given, seeds ascending), each point resolved into a checked scenario with
-:func:`geosim.scenario.loader.load_scenario`, so a bad key or value is reported before
-anything runs.
+:func:`geosim.scenario.loader.load_scenario` and built without starting the clock
+(:func:`geosim.preflight.preflight`), so a bad key or value is reported before anything
+runs. A plan has at most :data:`MAX_RUNS` runs unless the caller raises the bound.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,11 @@ import yaml
 
 #: How many hex digits of the scenario hash name a run directory.
 HASH_DIGITS = 12
+
+#: Most runs (grid points x seeds) a sweep plans unless told otherwise (``--max-runs``):
+#: a plan resolves and stores every run, so a typo such as ``--seeds 1-100000000``
+#: would otherwise sit planning for hours before the first run.
+MAX_RUNS = 1_000_000
 
 
 class GridError(ValueError):
@@ -110,9 +117,13 @@ def parse_factors(items: Iterable[str]) -> list[Factor]:
     return factors
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``1-20``, ``3``, ``1,4,7-9``: sorted distinct non-negative seeds."""
-    seeds: set[int] = set()
+def parse_seeds(text: str, max_runs: int | None = MAX_RUNS) -> list[int]:
+    """``1-20``, ``3``, ``1,4,7-9``: sorted distinct non-negative seeds.
+
+    More than ``max_runs`` distinct seeds (None: no bound) is a :class:`GridError`,
+    raised before any list of them is built.
+    """
+    ranges: list[tuple[int, int]] = []
     for part in text.split(","):
         part = part.strip()
         low, dash, high = part.partition("-")
@@ -125,8 +136,47 @@ def parse_seeds(text: str) -> list[int]:
         if first < 0 or last < first:
             raise GridError(f"--seeds {text}: {part!r} is not a range of non-negative "
                             f"integers N-M with N <= M")
+        ranges.append((first, last))
+    count = _distinct(ranges)
+    if max_runs is not None and count > max_runs:
+        raise GridError(f"--seeds {_short(text)}: {count:,} seeds, more than the "
+                        f"{max_runs:,} runs a sweep may have (--max-runs N raises the bound)")
+    seeds: set[int] = set()
+    for first, last in ranges:
         seeds.update(range(first, last + 1))
     return sorted(seeds)
+
+
+def _distinct(ranges: list[tuple[int, int]]) -> int:
+    """How many integers the inclusive ``ranges`` cover together."""
+    count, reached = 0, -1
+    for first, last in sorted(ranges):
+        if last > reached:
+            count += last - max(first, reached + 1) + 1
+            reached = last
+    return count
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def count_runs(factors: Sequence[Factor], seeds: Sequence[int] | None) -> int:
+    """How many runs the plan of ``factors`` and ``seeds`` has (grid points x seeds)."""
+    return math.prod(len(f.values) for f in factors) * (len(seeds) if seeds is not None
+                                                         else 1)
+
+
+def check_size(factors: Sequence[Factor], seeds: Sequence[int] | None,
+               max_runs: int | None = MAX_RUNS) -> int:
+    """The plan's run count; a :class:`GridError` if it exceeds ``max_runs``."""
+    runs = count_runs(factors, seeds)
+    if max_runs is not None and runs > max_runs:
+        points = math.prod(len(f.values) for f in factors)
+        raise GridError(f"the sweep has {runs:,} runs ({points:,} grid points x "
+                        f"{len(seeds) if seeds is not None else 1:,} seeds), more than "
+                        f"{max_runs:,} (--max-runs N raises the bound)")
+    return runs
 
 
 def scenario_hash(scenario: Any) -> str:
@@ -143,24 +193,30 @@ def scenario_hash(scenario: Any) -> str:
 
 
 def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | None,
-         overrides: Sequence[str] = ()) -> list[RunSpec]:
+         overrides: Sequence[str] = (), *, max_runs: int | None = MAX_RUNS) -> list[RunSpec]:
     """Resolve every (grid point, seed) of a sweep into a :class:`RunSpec`.
 
     ``overrides`` (``--set``) apply to every run, before the factors. ``seeds`` default
     to the scenario's ``simulation.seed`` (:func:`~geosim.scenario.seed.settle_seeds`).
-    Raises :class:`~geosim.scenario.errors.ScenarioError` for a bad key or value, naming
-    the grid point.
+    Each grid point is loaded with the scenario checks and built without starting the
+    clock (:func:`geosim.preflight.preflight`, as ``geosim validate`` does), so a point
+    that ``geosim run`` would refuse is refused here, before anything runs: a
+    :class:`~geosim.scenario.errors.ScenarioError` naming the grid point. More than
+    ``max_runs`` runs (None: no bound) is a :class:`GridError`, raised first.
     """
+    from geosim.preflight import preflight
     from geosim.scenario.errors import ScenarioError
     from geosim.scenario.loader import dump_scenario, load_scenario
     from geosim.scenario.seed import settle_seeds
 
+    check_size(factors, seeds, max_runs)
     specs = []
     points = itertools.product(*[[(f.key, v) for v in f.values] for f in factors])
     for point in points:
         items = [*overrides, *(f"{key}={value}" for key, value in point)]
         try:
             base = load_scenario(path, items)
+            preflight(base, source=str(path))
         except ScenarioError as exc:
             if point:
                 where = ", ".join(f"{key}={value}" for key, value in point)

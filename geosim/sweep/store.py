@@ -9,18 +9,24 @@
         scenario.yaml             the resolved scenario that ran
     <out>/results.parquet         the results table, one row per planned run
     <out>/results.csv             the same table as CSV
-    <out>/timings.csv             wall-clock facts per run (not deterministic, so kept
-                                  out of the results table)
+    <out>/timings.csv             wall-clock facts, one line per run executed, appended
+                                  as each run finishes (not deterministic, so kept out
+                                  of the results table)
 
 A run directory is built under a hidden temporary name and renamed into place, so an
 interrupted sweep leaves finished runs and nothing half-written; leftovers of a killed
-process (hidden ``.*.tmp`` entries) are removed when the store is opened again. The
+process (hidden ``.*.tmp`` entries) are removed when the store is opened again, and so
+are ``timings.csv`` lines of runs that never got their directory (a line is appended
+just before its run's directory is renamed into place), so a resumed sweep, which runs
+them again, leaves one line per stored attempt. The
 tables are written (also atomically) from the run directories of the plan, in plan
 order, so they are the same whatever executed the runs and in which order.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import secrets
@@ -35,6 +41,9 @@ import yaml
 from geosim.output.frames import summary_row
 from geosim.output.writer import atomic_directory, summary_json
 from geosim.sweep.grid import RunSpec
+
+#: Columns of ``timings.csv``, one line per executed run.
+TIMING_COLUMNS = ("run_id", "status", "wall_seconds", "worker", "executor")
 
 #: Identification columns of the results table, after the factor columns.
 ID_COLUMNS = ("seed", "run_id", "scenario", "strategy", "scenario_hash", "geosim_version",
@@ -85,6 +94,47 @@ class SweepStore:
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
+        self._drop_unfinished_timings()
+
+    @property
+    def timings_path(self) -> Path:
+        return self.root / "timings.csv"
+
+    def _drop_unfinished_timings(self) -> None:
+        """Remove ``timings.csv`` lines of runs without a directory (a killed sweep
+        appended them and died before renaming the run into place; the resumed sweep
+        runs them again) and a last line cut short."""
+        path = self.timings_path
+        if not path.is_file():
+            return
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines.pop()
+        kept = lines[:1] + [line for line in lines[1:]
+                            if (fields := next(csv.reader([line]), None))
+                            and (self.runs / fields[0]).is_dir()]
+        if len(kept) != len(lines) or "".join(kept) != text:
+            data = "".join(kept)
+            _atomic_file(path, lambda tmp: tmp.write_text(data, encoding="utf-8",
+                                                          newline=""))
+
+    def append_timing(self, run_id: str, timing: dict[str, Any]) -> None:
+        """Append one run's wall-clock facts to ``timings.csv`` as one ``write`` of a
+        whole line (with the header if the file is new), so a killed sweep leaves whole
+        lines. Call it before :meth:`write_run` (see :meth:`open`)."""
+        row = {"run_id": run_id, **timing}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        path = self.timings_path
+        if not path.is_file() or path.stat().st_size == 0:
+            writer.writerow(TIMING_COLUMNS)
+        writer.writerow(["" if row.get(c) is None else row[c] for c in TIMING_COLUMNS])
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, buffer.getvalue().encode("utf-8"))
+        finally:
+            os.close(fd)
 
     def write_plan(self, plan: dict[str, Any]) -> None:
         plan_text = _json(plan)
@@ -172,16 +222,3 @@ class SweepStore:
         _atomic_file(self.root / "results.csv",
                      lambda path: frame.to_csv(path, index=False, lineterminator="\n"))
         return frame
-
-    def write_timings(self, timings: dict[str, dict[str, Any]],
-                      specs: Sequence[RunSpec]) -> None:
-        """Append this invocation's wall-clock facts to ``timings.csv``."""
-        path = self.root / "timings.csv"
-        old = pd.read_csv(path) if path.is_file() else pd.DataFrame()
-        new = pd.DataFrame([{"run_id": spec.run_id, **timings[spec.run_id]}
-                            for spec in specs if spec.run_id in timings])
-        if new.empty:
-            return
-        frame = pd.concat([old, new], ignore_index=True) if not old.empty else new
-        _atomic_file(path, lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
-

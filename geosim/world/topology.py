@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from geosim.core.distributions import Constant, Distribution, Empirical, LogNormal, Normal
-from geosim.scenario import schema
-from geosim.world import presets
+from geosim.scenario import latency, schema
 
 
 def to_distribution(spec) -> Distribution:
@@ -118,7 +117,7 @@ class Topology:
         return self._preset_link(a, b)
 
     def _preset_link(self, a: str, b: str) -> Link:
-        median_ms = presets.median_rtt_ms(self.spec.provider, a, b)
+        median_ms = latency.median_rtt_ms(self.spec.provider, a, b)
         if median_ms is None:
             raise ValueError(
                 f"topology.links: no latency known between {a} and {b} for provider "

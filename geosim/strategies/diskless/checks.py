@@ -17,6 +17,7 @@ def check(checker: Checker, strat: DisklessSpec) -> None:
     if strat.flush_bytes <= 0:
         checker.fail("strategy.flush_bytes", "must be > 0 (in bytes)", strat.flush_bytes)
     _writers(checker, strat)
+    _zone_local_brokers(checker, strat)
     if strat.write_quorum is not None:
         store = checker.scenario.object_store
         if store.kind != "regional":
@@ -54,3 +55,23 @@ def _writers(checker: Checker, strat: DisklessSpec) -> None:
             checker.fail(f"faults[{i}].count", f"must be a multiple of "
                       f"strategy.brokers_per_writer ({per}): writers crash whole",
                       fault.count)
+
+
+def _zone_local_brokers(checker: Checker, strat: DisklessSpec) -> None:
+    """Producers write to a broker of their own zone: every zone given a producer share
+    must have a broker (without ``strategy.brokers``, every client zone gets three)."""
+    if not strat.brokers:
+        return
+    region_zones = {region: [f"{region}-{z}" for z in spec.zones]
+                    for region, spec in checker.scenario.topology.regions.items()}
+    with_brokers = {zone for zone, n in place_brokers(strat.brokers, region_zones).items()
+                    if n > 0}
+    for key, share in checker.scenario.workload.producers.items():
+        if share <= 0:
+            continue
+        for zone in region_zones.get(key, [key]):
+            if zone not in with_brokers:
+                checker.fail(f"workload.producers.{key}", f"places producers in zone {zone}, "
+                             f"which has no broker (strategy.brokers places them in "
+                             f"{', '.join(sorted(with_brokers))}); diskless producers write "
+                             f"to a broker of their own zone")

@@ -1,5 +1,9 @@
 """Published inter-region median RTTs, by provider.
 
+Part of the scenario layer because the scenario checks need them (every pair of regions
+must have a latency: a published median or a ``topology.links`` entry with an rtt); the
+topology (:mod:`geosim.world.topology`) builds its inter-region links from them.
+
 GCP values are the GCP Performance Dashboard medians (Nov 2023) as compiled in
 LGDCloudSim's ``regionDelay.csv`` (figures.md N1-N8). AWS values are the cloudping.co
 one-year p50 matrix bundled in ``geosim/data/latency`` (figures.md N9-N14); the two
@@ -42,6 +46,10 @@ def _aws_matrix() -> dict[frozenset[str], float]:
             if src != dst:
                 pairs.setdefault(frozenset({src, dst}), []).append(float(ms))
     return {k: sum(v) / len(v) for k, v in pairs.items()}
+
+
+PROVIDERS_WITH_MEDIANS = ("gcp", "aws")
+"""Providers with a published region matrix; others need every region pair as a link."""
 
 
 def median_rtt_ms(provider: str, a: str, b: str) -> float | None:
