@@ -12,6 +12,9 @@ milliseconds for the bundled scenarios; nothing is simulated.
 
 from __future__ import annotations
 
+from typing import Any
+
+from geosim.budget import BudgetExceeded, check_before, default_budget
 from geosim.runner import build
 from geosim.scenario.errors import INLINE, ScenarioError
 from geosim.scenario.schema import Scenario
@@ -21,12 +24,23 @@ from geosim.world.faults import FaultInjector
 __all__ = ["preflight"]
 
 
-def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = None) -> None:
+def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = None,
+              budget: Any = "default") -> None:
     """Build ``scenario`` at ``seed`` (default: its own) and discard the result.
 
-    Raises :class:`ScenarioError` for ``source`` if the build fails: a check geosim is
-    missing, so the message says so instead of showing a traceback.
+    First, the model's estimated memory must fit ``budget`` (a
+    :class:`geosim.budget.Budget`; ``"default"``: :func:`geosim.budget.default_budget`;
+    None: no limit), so that nothing too large is built. Raises :class:`ScenarioError`
+    for ``source`` if it does not, or if the build fails: a check geosim is missing, so
+    the message says so instead of showing a traceback.
     """
+    if budget == "default":
+        budget = default_budget()
+    if budget is not None:
+        try:
+            check_before(scenario, budget)
+        except BudgetExceeded as exc:
+            raise ScenarioError(source, "", str(exc)) from None
     try:
         _ctx, world, strategy = build(scenario, settle_seed(scenario, seed))
         FaultInjector(world, strategy)

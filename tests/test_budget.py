@@ -86,3 +86,15 @@ def test_the_command_line_refuses_over_budget_in_one_line(tmp_path: Path) -> Non
                "--no-budget", "--set", "simulation.duration=20s", "--set", "faults=[]",
                "--set", "simulation.drain=0s", "--set", "simulation.warmup=5s")
     assert done.returncode == 0, done.stderr
+
+
+def test_validate_and_a_sweep_plan_refuse_over_budget_before_building(tmp_path: Path) -> None:
+    big = ["--set", "workload.omb.topics=1000000", "--set", "workload.omb.partitionsPerTopic=4"]
+    done = cli("validate", str(SCENARIO), *big, "--max-memory", "1GiB")
+    assert done.returncode == 2 and "4,000,000 partitions" in done.stderr
+    assert done.stderr.count("\n") == 1
+    done = cli("sweep", str(SCENARIO), "--grid", "workload.omb.partitionsPerTopic=6,100000",
+               "--out", str(tmp_path / "sweep"), "--quiet", "--max-memory", "300MiB")
+    assert done.returncode == 2
+    assert "grid point workload.omb.partitionsPerTopic=100000" in done.stderr
+    assert not (tmp_path / "sweep").exists()

@@ -23,7 +23,9 @@ from typing import Any, TextIO
 
 from geosim.cli.common import (
     UserError,
+    add_budget_arguments,
     add_scenario_arguments,
+    budget_from_args,
     check_writable,
     parse_jobs,
     scenario_from_args,
@@ -37,6 +39,7 @@ def add_sweep_command(commands: Any) -> None:
     """Register ``sweep`` on the ``geosim`` sub-command parser."""
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of fields and seeds")
     add_scenario_arguments(sweep)
+    add_budget_arguments(sweep)
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="a factor: a scenario field (dotted path, as --set) and its "
                        "values (repeatable; runs are the cartesian product)")
@@ -85,7 +88,9 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
               f"and building {points:,} grid point{'s' if points != 1 else ''}",
               file=sys.stderr, flush=True)
     try:
-        specs = plan(args.file, factors, seeds, args.overrides, max_runs=max_runs)
+        budget = budget_from_args(args)
+        specs = plan(args.file, factors, seeds, args.overrides, max_runs=max_runs,
+                     budget=budget)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
@@ -122,7 +127,7 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                    "seeds": sorted({spec.seed for spec in specs})}
     try:
         result = run_sweep(specs, out_dir, executor, description=description,
-                           on_start=on_start, on_outcome=on_outcome)
+                           on_start=on_start, on_outcome=on_outcome, budget=budget)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()

@@ -16,13 +16,20 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from geosim.cli.common import UserError, add_scenario_arguments, scenario_from_args
+from geosim.cli.common import (
+    UserError,
+    add_budget_arguments,
+    add_scenario_arguments,
+    budget_from_args,
+    scenario_from_args,
+)
 
 
 def add_validate_command(commands: Any) -> None:
     """Register ``validate`` on the ``geosim`` sub-command parser."""
     validate = commands.add_parser("validate", help="load and check a scenario, run nothing")
     add_scenario_arguments(validate)
+    add_budget_arguments(validate)
     validate.set_defaults(handler=cmd_validate)
 
 
@@ -33,7 +40,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
     scenario = scenario_from_args(args)
     try:
-        preflight(scenario, source=str(args.file))
+        preflight(scenario, source=str(args.file), budget=budget_from_args(args))
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     print(f"ok: {scenario.name} ({scenario.strategy.name}, "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ class SweepOutcome:
 def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor, *,
               description: Mapping[str, Any] | None = None,
               on_outcome: Callable[[dict[str, Any]], None] | None = None,
-              on_start: Callable[[int, int], None] | None = None) -> SweepOutcome:
+              on_start: Callable[[int, int], None] | None = None,
+              budget: Any = None) -> SweepOutcome:
     """Execute the runs of ``specs`` not yet finished in ``out_dir``; write the tables.
 
     Each run's directory is written, and its line appended to ``timings.csv``, as soon
@@ -42,7 +43,8 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
     the executor is closed) keeps its finished runs and their timings, and rerunning it
     executes only the others. ``on_start(to_run,
     skipped)`` is called once before executing, ``on_outcome`` after each run is saved.
-    The executor is closed on return.
+    The executor is closed on return. ``budget`` (:class:`geosim.budget.Budget`) applies
+    to each run: a run over it ends as an error of that run, and the sweep goes on.
     """
     from geosim.version import __version__
 
@@ -59,8 +61,9 @@ def run_sweep(specs: Sequence[RunSpec], out_dir: str | Path, executor: Executor,
     if on_start:
         on_start(len(todo), outcome.skipped)
     try:
-        tasks = [{"run_id": spec.run_id, "scenario_yaml": spec.scenario_yaml}
-                 for spec in todo]
+        limits = asdict(budget) if budget is not None else None
+        tasks = [{"run_id": spec.run_id, "scenario_yaml": spec.scenario_yaml,
+                  "budget": limits} for spec in todo]
         for result in executor.map_unordered(tasks):
             spec = by_id[result["run_id"]]
             # The timing line first: if the sweep dies before the run directory is in

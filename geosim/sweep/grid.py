@@ -193,7 +193,8 @@ def scenario_hash(scenario: Any) -> str:
 
 
 def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | None,
-         overrides: Sequence[str] = (), *, max_runs: int | None = MAX_RUNS) -> list[RunSpec]:
+         overrides: Sequence[str] = (), *, max_runs: int | None = MAX_RUNS,
+         budget: Any = "default") -> list[RunSpec]:
     """Resolve every (grid point, seed) of a sweep into a :class:`RunSpec`.
 
     ``overrides`` (``--set``) apply to every run, before the factors. ``seeds`` default
@@ -216,7 +217,7 @@ def plan(path: str | Path, factors: Sequence[Factor], seeds: Sequence[int] | Non
         items = [*overrides, *(f"{key}={value}" for key, value in point)]
         try:
             base = load_scenario(path, items)
-            preflight(base, source=str(path))
+            preflight(base, source=str(path), budget=budget)
         except ScenarioError as exc:
             if point:
                 where = ", ".join(f"{key}={value}" for key, value in point)

@@ -46,12 +46,14 @@ def run_task(task: dict[str, Any]) -> dict:
     """The summary of the run ``task`` describes (raises whatever the run raises)."""
     import yaml
 
+    from geosim.budget import Budget
     from geosim.runner import run
     from geosim.scenario.loader import scenario_from_dict
 
     scenario = scenario_from_dict(yaml.safe_load(task["scenario_yaml"]),
                                   source=f"<run {task['run_id']}>")
-    return run(scenario).summary
+    limits = task.get("budget")
+    return run(scenario, budget=Budget(**limits) if limits is not None else None).summary
 
 
 def identity() -> dict[str, str]:
