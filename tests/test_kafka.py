@@ -308,3 +308,42 @@ def test_unclean_election_step_is_refused_for_diskless():
         load_scenario(SCENARIOS / "quickstart.yaml",
                       overrides=["faults=[{kind: unclean-election, at: 10s}]"])
     assert "operator step of Kafka strategies" in str(err.value)
+
+
+def test_consumers_never_read_past_the_high_watermark_even_from_followers():
+    """Kafka serves consumers committed data only, from a follower as from the leader:
+    at every delivery the row is below its partition's high watermark (no faults, so
+    nothing is truncated between the commit and the read)."""
+    from geosim.core.events import Delivered
+
+    sc = scenario("stretch-3-regions", "faults=[]", "simulation.duration=20s",
+                  "simulation.warmup=5s", "simulation.drain=5s",
+                  "strategy.fetch_from_follower=true")
+    ctx, world, strategy = build(sc, sc.simulation.seed)
+    seen = []
+
+    def check(ev: Delivered) -> None:
+        for row in ev.rows:
+            seen.append(row.offset + row.records <= strategy.parts[row.partition].hw)
+
+    ctx.recorder.subscribe(Delivered, check)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)
+    assert len(seen) > 1000 and all(seen)
+
+
+def test_without_unclean_leader_election_offline_partitions_stay_offline():
+    """The same outage without the operator's election, and with the controller's
+    unclean election attempts every 5 s (unclean.leader.election.interval.ms), but
+    unclean.leader.election.enable left at false: no attempt elects the observer, so
+    every partition stays offline until us-west1 returns at 90 s."""
+    s = summary("observers-2dc",
+                "strategy.replica_placement={us-west1: 2}",
+                "strategy.observer_placement={us-west2: 1}",
+                "strategy.config.min.insync.replicas=1",
+                "strategy.config.unclean.leader.election.interval.ms=5000",
+                "faults=[{kind: region-outage, region: us-west1, at: 30s, duration: 60s}]")
+    assert s["counters"].get("unclean_elections", 0) == 0
+    windows = s["partitions"]["offline_windows"]
+    assert windows and all(end is not None and end >= 90 for _p, _start, end in windows)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from geosim.core.events import PartitionChanged, ProduceAcked, ProduceRetried
+from geosim.kafka.produce import NEVER_ARRIVED
 from geosim.runner import build, run
 from geosim.scenario.loader import load_scenario
 from geosim.world.faults import FaultInjector
@@ -69,6 +70,8 @@ def test_loss_on_a_link_causes_retries_but_no_duplicates_with_idempotence():
     sc = load(brownout(loss=0.3, at="10s", duration="15s"))
     events, _ = trace(sc, [ProduceRetried])
     assert any(row for ev in events for row in ev.rows)
+    # requests lost on the way fail at request.timeout.ms and are sent again
+    assert any(ev.reason == NEVER_ARRIVED for ev in events)
     summary = run(sc).summary
     assert summary["checks"]["duplicates"] == 0
     assert summary["checks"]["duplicate_writes"] == 0

@@ -53,3 +53,22 @@ def test_offsets_contiguous_and_hw_below_every_isr_leo(operations):
             assert p.hw <= p.leo[p.leader]
             assert p.leo[p.leader] == p.log_end
         assert p.end_bytes == p.base_bytes + sum(r.bytes_compressed for r in p.rows)
+
+
+def test_a_follower_serves_only_what_it_knows_to_be_committed():
+    """A follower holding more than the high watermark it last heard of serves up to
+    that watermark, never its own log end (consumers read committed data only)."""
+    from geosim.core.events import Row
+    from geosim.kafka.partition import PartitionState
+
+    p = PartitionState(0, [0, 1, 2])
+    for i in range(10):
+        p.append(Row(0, 0, i, 1, 100, 100, 0.0, 0.0, offset=i), 0.0)
+    p.leo[1] = 10           # the follower copied everything
+    p.follower_hw[1] = 4    # but heard of a high watermark of 4
+    p.hw = 7                # the leader's moved on
+    assert p.readable(1) == 4
+    assert p.readable(0) == 7
+    p.follower_hw[1] = 10
+    p.leo[1] = 6
+    assert p.readable(1) == 6

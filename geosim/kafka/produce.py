@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 NOT_LEADER = "NotLeaderOrFollower"
 NOT_ENOUGH = "NotEnoughReplicas"
 NOT_ENOUGH_AFTER = "NotEnoughReplicasAfterAppend"
+#: A produce request lost on the way or slower than request.timeout.ms: the producer
+#: sees a timeout (the text says why, for traces).
+NEVER_ARRIVED = "request timed out: it never reached the leaders"
 
 
 class ProducePath:
@@ -131,7 +134,7 @@ class ProducePath:
         """The request never reached the leaders: the producer learns at its timeout."""
         wait = max(sent + self.cluster.request_timeout - self.env.now, 0.0)
         call_later(self.env, wait, partial(fleet.failed, written_maybe=False), rows,
-                   "request timed out")
+                   NEVER_ARRIVED)
 
     def _arrive(self, zone: str, fleet: ProducerFleet, rows: list[Row], sent: float) -> None:
         """A produce request reached ``zone``: its leaders append it (unless the zone
