@@ -22,24 +22,12 @@ import sys
 import time
 from pathlib import Path
 
+from bench import simpy_timeouts_per_second  # benchmarks/ is on sys.path as the script's directory
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("kafka-stretch-seed000", "observers-2dc", "mm2-active-passive",
              "cluster-linking-active-passive")
 COMPARISON = ROOT / "scenarios" / "region-outage-five-strategies.yaml"
-
-
-def simpy_timeouts_per_second(n: int = 300_000) -> float:
-    import simpy
-    env = simpy.Environment()
-
-    def proc(env):
-        for _ in range(n):
-            yield env.timeout(0.001)
-
-    env.process(proc(env))
-    start = time.perf_counter()
-    env.run()
-    return n / (time.perf_counter() - start)
 
 
 def _steady(name: str, duration: float, seed: int, out) -> None:
@@ -47,7 +35,7 @@ def _steady(name: str, duration: float, seed: int, out) -> None:
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml",
-                             ["faults=[]", f"simulation.duration={duration}",
+                             ["faults=[]", f"simulation.duration={duration + 10}",
                               "simulation.warmup=10", "simulation.drain=0"])
     start = time.perf_counter()
     result = run(scenario, seed)

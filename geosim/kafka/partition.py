@@ -22,15 +22,15 @@ from geosim.core.events import Row
 class PartitionState:
     """State of one partition; mutated by the cluster model, which owns the timing."""
 
-    __slots__ = ("id", "replicas", "observers", "leader", "epoch", "isr", "elr", "leo",
+    __slots__ = ("id", "replicas", "observer_replicas", "leader", "epoch", "isr", "elr", "leo",
                  "hw", "follower_hw", "view", "caught_up", "last_fetch_leo",
                  "last_fetch_time", "rows", "ends", "cum", "times", "pending",
                  "offline_since", "base_bytes", "_pruned_end")
 
-    def __init__(self, pid: int, replicas: list[int], observers: list[int] | None = None):
+    def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None):
         self.id = pid
         self.replicas = list(replicas)          # sync replicas, preferred leader first
-        self.observers = list(observers or [])  # asynchronous replicas
+        self.observer_replicas = list(observer_replicas or [])  # asynchronous (Kafka "observers")
         self.leader: int | None = self.replicas[0]
         self.epoch = 0
         self.isr: set[int] = set(self.replicas)
@@ -53,7 +53,7 @@ class PartitionState:
 
     @property
     def all_replicas(self) -> list[int]:
-        return self.replicas + self.observers
+        return self.replicas + self.observer_replicas
 
     @property
     def log_end(self) -> int:

@@ -219,12 +219,12 @@ class Replication:
                 for r in p.isr:
                     if r != p.leader and now - p.caught_up[r] > lag:
                         shrink.append((p, r))
-                if policy and any(o in p.isr for o in p.observers):
+                if policy and any(o in p.isr for o in p.observer_replicas):
                     sync_isr = [x for x in p.isr if x in p.replicas]
                     enough = len(sync_isr) >= (c.min_isr if policy == "under-min-isr"
                                                else len(p.replicas))
                     if enough:
-                        shrink += [(p, o) for o in p.observers if o in p.isr]
+                        shrink += [(p, o) for o in p.observer_replicas if o in p.isr]
             if shrink:
                 self._alter_isr(shrink, add=False)
 
@@ -245,7 +245,7 @@ class Replication:
                     if p.epoch != epoch or p.leader is None:
                         continue
                     if add and r not in p.isr:
-                        if r in p.observers:
+                        if r in p.observer_replicas:
                             c.counters_["observer_promotions"] += 1
                         p.isr.add(r)
                         p.elr.discard(r)
