@@ -407,7 +407,7 @@ def test_negative_durations_sizes_and_rates_are_rejected() -> None:
     assert error(with_(tiny(), object_store__get_latency=samples)) == (
         "x.yaml: object_store.get_latency.samples[1]: must be >= 0, got -0.002")
     assert error(with_(tiny(), workload__omb__testDurationMinutes=-1)) == (
-        "x.yaml: workload.omb.testDurationMinutes: must be >= 0, got -1.0")
+        "x.yaml: workload.omb.testDurationMinutes: must be >= 0, got -1")
 
 
 def test_nan_is_rejected() -> None:

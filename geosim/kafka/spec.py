@@ -16,7 +16,7 @@ from pydantic import PrivateAttr
 
 from geosim.kafka.config import BrokerConfig, resolve_broker_config
 from geosim.kafka.mirror_config import MirrorConfig
-from geosim.scenario.sections import Model, StrategySpecBase
+from geosim.scenario.sections import MAX_BROKERS, Model, StrategySpecBase
 from geosim.scenario.types import Duration, described
 
 T = TypeVar("T")
@@ -25,6 +25,11 @@ T = TypeVar("T")
 def _settings(settings: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """A mapping of Kafka settings as a comparable key (``1`` and ``true`` stay apart)."""
     return tuple(sorted((name, repr(raw)) for name, raw in settings.items()))
+
+
+#: KRaft controllers per cluster: quorums are 3 or 5 in practice (an odd majority), and
+#: every commit waits for a majority, so more than 99 is no deployment.
+MAX_VOTERS = 99
 
 
 class Resolutions:
@@ -64,7 +69,7 @@ class KafkaSpec(StrategySpecBase):
         source="domain.md §4 (rack-aware placement)")
     replication_factor: int | None = described(
         None, "Replicas per partition (sync replicas). Default: the OMB driver's "
-        "`replicationFactor`.", ge=1, source="figures.md §9 (OMB driver)")
+        "`replicationFactor`.", ge=1, le=MAX_BROKERS, source="figures.md §9 (OMB driver)")
     replica_placement: dict[str, int] = described(
         {}, "Explicit sync replica count per region or zone id (Confluent placement "
         "constraints); overrides rack-aware assignment and `replication_factor`.")
@@ -146,6 +151,7 @@ class CrossClusterSpec(KafkaSpec):
         "with a cluster that receives no flow from the primary use their own cluster.")
     controller_voters: int = described(
         3, "KRaft controllers per cluster, over the zones of its region.", ge=1,
+        le=MAX_VOTERS,
         source="figures.md K24 (3-voter quorum)")
     failover: FailoverSpec = described(FailoverSpec(), "Client failover.")
     migrate_at: Duration | None = described(

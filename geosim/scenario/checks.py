@@ -66,6 +66,9 @@ def shorten(names: list[str], limit: int = 12) -> str:
 
 #: Most time-series bins of one run (memory: a few columns of 8 bytes per bin).
 MAX_BINS = 10_000_000
+#: Largest placement share (workload.producers/consumers): shares are relative, so any
+#: distribution is expressible well below this.
+MAX_SHARE = 1e9
 
 
 class Checker:
@@ -149,6 +152,9 @@ class Checker:
                 self.fail(f"{path}.{key}", "must be a finite number (a share)", weight)
             if weight < 0:
                 self.fail(f"{path}.{key}", "must be >= 0 (a share)", weight)
+            if weight > MAX_SHARE:
+                self.fail(f"{path}.{key}", f"must be at most {MAX_SHARE:g} (shares are "
+                          f"relative: 1 and 3 say a quarter and three quarters)", weight)
         if weights and sum(weights.values()) <= 0:
             self.fail(path, "shares must sum to more than 0", dict(weights))
 
@@ -248,6 +254,12 @@ class Checker:
         for i, region in enumerate(store.regions):
             self.region(region, f"object_store.regions[{i}]")
         self.no_duplicates(store.regions, "object_store.regions")
+        p50, _p999, cap = store.replication.resolved()
+        if cap < p50:
+            field = "max" if store.replication.max is not None else "p50"
+            self.fail(f"object_store.replication.{field}",
+                      f"the median delay ({p50:g} s) must not exceed the upper bound "
+                      f"({cap:g} s)", getattr(store.replication, field))
 
     def metadata(self) -> None:
         meta = self.s.metadata
@@ -313,8 +325,7 @@ class Checker:
                           f"topics x partitionsPerTopic must be at most {MAX_PARTITIONS:,} "
                           f"(model bound; here {omb.topics} x {omb.partitionsPerTopic})" + note,
                           omb.partitionsPerTopic)
-            for name in ("testDurationMinutes", "warmupDurationMinutes", "backlogDrainRatio",
-                         "randomizedPayloadPoolSize", "consumerBacklogSizeGB"):
+            for name in ("randomizedPayloadPoolSize", "consumerBacklogSizeGB"):
                 value = getattr(omb, name)
                 if value < 0:
                     self.fail(f"workload.omb.{name}", "must be >= 0" + note, value)

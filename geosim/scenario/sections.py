@@ -69,6 +69,11 @@ def lognormal(p50: float, p99: float) -> LogNormalDist:
 
 # --- topology ----------------------------------------------------------------------
 
+#: Largest tail of a preset inter-region link (p99 / p50): measured WAN RTTs have p99 within
+#: a few times the median (figures.md §11 item 4); beyond 100 a link is a brownout, which
+#: is a fault (``kind: brownout``), not a topology.
+MAX_TAIL_RATIO = 100.0
+
 class RegionSpec(Model):
     zones: list[str] = described(["a", "b", "c"], "Zone suffixes; zone ids are "
                                  "`<region>-<suffix>` (e.g. `us-west1-a`).", min_length=1)
@@ -119,7 +124,8 @@ class TopologySpec(Model):
     wan_p99_over_p50: float = described(
         1.2, "Tail of preset inter-region links: the RTT's p99 as a multiple of the "
         "published median (lognormal). An assumption: providers publish medians only.",
-        source="assumption; figures.md §11 item 4", ge=1.0)
+        source="assumption; figures.md §11 item 4", ge=1.0, le=MAX_TAIL_RATIO,
+        allow_inf_nan=False)
     tcp_window: Size | None = described(
         4 * 2**20, "Largest TCP window of a client connection: a request or response of "
         "S bytes over a round trip R takes about (S / window) extra round trips, the "
@@ -144,11 +150,11 @@ class ReplicationSpec(Model):
         source="figures.md O1, O2 (GCS availability-durability docs)")
     p50: Duration | None = described(
         None, "Median delay. Default 5 min for `default`, 2 min for `turbo`: an assumption, "
-        "providers publish only the SLA bounds.", unit="s", source="assumption")
+        "providers publish only the SLA bounds.", unit="s", source="assumption", gt=0)
     p999: Duration | None = described(None, "99.9th percentile (default from preset).",
-                                      unit="s", source="figures.md O1")
+                                      unit="s", source="figures.md O1", gt=0)
     max: Duration | None = described(None, "Upper bound (default from preset).", unit="s",
-                                     source="figures.md O1, O2")
+                                     source="figures.md O1, O2", gt=0)
     paused: bool = described(False, "Start with replication paused.")
 
     def resolved(self) -> tuple[float, float, float]:
@@ -247,6 +253,13 @@ MAX_BROKERS = 10_000
 #: Longest simulated phase (duration, warmup, drain): 30 days; incidents last minutes to
 #: days, and the bill is monthly from rates.
 MAX_SIMULATED = 30 * 86400.0
+#: Spanner nodes of one instance (100 GiB/s needs about 9, figures.md M6).
+MAX_SPANNER_NODES = 100_000
+#: OMB's own phase lengths (minutes): a year, beyond any benchmark run.
+MAX_OMB_MINUTES = 366 * 24 * 60
+#: Uncompressed / compressed bytes: a million to one (zero-filled payloads compress by
+#: three orders of magnitude or so; beyond a million the bill is no longer meaningful).
+MAX_COMPRESSION = 1e6
 
 
 class OmbWorkload(Model):
@@ -270,9 +283,9 @@ class OmbWorkload(Model):
     producersPerTopic: int = Field(1, ge=1, le=MAX_CLIENTS)
     producerRate: float = Field(1000, ge=0, le=MAX_RECORD_RATE, allow_inf_nan=False)
     consumerBacklogSizeGB: float = Field(0, ge=0, le=1e6, allow_inf_nan=False)
-    backlogDrainRatio: float = Field(1.0, allow_inf_nan=False)
-    testDurationMinutes: float = Field(15, allow_inf_nan=False)
-    warmupDurationMinutes: float = Field(1, allow_inf_nan=False)
+    backlogDrainRatio: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    testDurationMinutes: float = Field(15, ge=0, le=MAX_OMB_MINUTES, allow_inf_nan=False)
+    warmupDurationMinutes: float = Field(1, ge=0, le=MAX_OMB_MINUTES, allow_inf_nan=False)
 
 
 class OmbDriver(Model):
@@ -280,7 +293,7 @@ class OmbDriver(Model):
 
     name: str = "Kafka"
     driverClass: str = "io.openmessaging.benchmark.driver.kafka.KafkaBenchmarkDriver"
-    replicationFactor: int = Field(3, ge=1)
+    replicationFactor: int = Field(3, ge=1, le=MAX_BROKERS)
     reset: bool = False
     topicConfig: str = ""
     commonConfig: str = ""
@@ -312,7 +325,7 @@ class WorkloadSpec(Model):
         None, "Uncompressed / compressed bytes. Default: 1 without `compression.type`, "
         "otherwise 1 / randomBytesRatio for randomized payloads (the zero-filled rest "
         "compresses away), else 1.", source="figures.md §9 (payload compressibility)",
-        ge=1.0)
+        ge=1.0, le=MAX_COMPRESSION, allow_inf_nan=False)
 
 
 # --- strategy -------------------------------------------------------------------------
@@ -328,6 +341,11 @@ class StrategySpecBase(Model):
 
 
 # --- faults ---------------------------------------------------------------------------
+
+#: Largest object-store slowdown factor: a 200 ms request would take over half an hour,
+#: which is an outage, not a slowdown (model bound).
+MAX_SLOWDOWN = 1e4
+
 
 class _Fault(Model):
     at: Duration = described(..., "Start time, from the beginning of the run.", unit="s",
@@ -371,7 +389,8 @@ class Brownout(_Timed):
 class ObjectStoreSlowdown(_Timed):
     kind: Literal["object-store-slowdown"]
     region: str | None = described(None, "Only requests served in this region (default all).")
-    factor: float = described(5.0, "Latency multiplier.", gt=0)
+    factor: float = described(5.0, "Latency multiplier.", gt=0, le=MAX_SLOWDOWN,
+                              allow_inf_nan=False)
 
 
 class ReplicationPause(_Timed):
@@ -391,7 +410,7 @@ class ClientCrash(_Timed):
 class BrokerCrash(_Fault):
     kind: Literal["broker-crash"]
     zone: str
-    count: int = described(1, "Brokers of the zone to crash.", ge=1)
+    count: int = described(1, "Brokers of the zone to crash.", ge=1, le=MAX_BROKERS)
     clean: bool = described(
         False, "A clean shutdown flushes the log; a crash loses what was still in the page "
         "cache (Kafka brokers; diskless brokers hold nothing).", source="domain.md §4, §6")
@@ -426,7 +445,8 @@ class SimulationSpec(Model):
     drain: Duration = described(
         60.0, "After producers stop and faults heal, time to read what is still readable.",
         unit="s", ge=0, le=MAX_SIMULATED)
-    seed: int = described(0, "Root random seed; recorded in every result.", ge=0)
+    seed: int = described(0, "Root random seed; recorded in every result (a 64-bit signed "
+                          "integer in the results' tables).", ge=0, le=2**63 - 1)
     progress: bool = described(True, "Show a progress bar on long runs (command line).")
     bin: Duration = described(1.0, "Width of time-series bins (at most 10 million bins "
                               "per run).", unit="s", ge=1e-3)
@@ -474,7 +494,7 @@ class DeploymentSpec(Model):
     spanner_nodes: int | None = described(
         None, "Spanner nodes, priced by `metadata.spanner.<config>.node.<commitment>` "
         "(config from `metadata.preset`: `multi-region` or `regional`); none by default.",
-        ge=0, source="figures.md M6 (9 nodes for 100 GiB/s)")
+        ge=0, le=MAX_SPANNER_NODES, source="figures.md M6 (9 nodes for 100 GiB/s)")
     licence: str | None = described(
         None, "Product whose licence fee is charged per GiB of uncompressed writes, priced "
         "by `licence.<product>` (e.g. `bufstream`); none by default.",
