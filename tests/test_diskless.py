@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from oracles import lognormal_mean_below
 
 from geosim.runner import run
 from geosim.scenario.loader import scenario_from_dict
@@ -94,11 +95,15 @@ def test_failed_region_producers_recover_after_the_outage(outage):
 
 def test_destruction_turns_unavailable_records_into_losses(outage, destruction):
     lost = destruction.summary["loss"]
-    assert lost["lost_records"] > 0
     assert set(lost["by_region"]) == {"us-west2"}
     # RPO: the oldest lost ack is from the start of the run (nothing replicated yet,
     # the median replication delay being 5 minutes)
     assert 50.0 <= lost["rpo_seconds"] <= 60.0
+    # Size: us-west2's producers (half of 10,000 records/s) over that window, each
+    # object lost unless its copy (default SLA: p50 5 min, p99.9 1 h, max 12 h) landed
+    # before the destruction: rate * E[min(D, window)].
+    expected = 5_000 * lognormal_mean_below(300, 3600, 12 * 3600, lost["rpo_seconds"])
+    assert lost["lost_records"] == pytest.approx(expected, rel=0.03)
     # what the outage made unavailable, the destruction loses (same seed, same writes)
     assert lost["lost_records"] == pytest.approx(
         outage.summary["unavailable"]["records"], rel=0.01)
@@ -126,7 +131,10 @@ def test_turbo_replication_shrinks_the_unavailable_window():
     s = run_dict(data).summary
     # turbo: 100 % within 15 min, so nothing acked more than 15 min before is lost
     assert s["loss"]["rpo_seconds"] <= 900.0
-    assert s["loss"]["lost_records"] > 0
+    # and what is lost is us-west2's 5,000 records/s times the mean copy delay
+    # (p50 2 min, 100 % within 15 min), about 148 s: rate * E[min(D, 900 s)]
+    expected = 5_000 * lognormal_mean_below(120, 900, 900, 1200)
+    assert s["loss"]["lost_records"] == pytest.approx(expected, rel=0.05)
 
 
 def test_recovered_region_producers_resume_with_a_new_epoch(outage):

@@ -125,6 +125,33 @@ def test_unacknowledged_rows_are_truncated_without_loss(fold):
     assert (loss.records, loss.rpo_seconds, loss.by_region) == (0, 0.0, {})
 
 
+def test_a_row_removed_while_its_acknowledgement_travels_is_lost_when_it_arrives(fold):
+    # The broker appended the row and answered; its zone was destroyed (the row
+    # removed) while the answer was on its way; the producer then saw the ack.
+    fold.fault(100.0)
+    kept = row(0, 4, 99.0)
+    fold.ack(99.0, "a", kept)
+    doomed = row(0, 7, -1.0)
+    doomed.seq, doomed.attempts = 1, 1
+    fold.truncate(100.0, 0, "a", doomed)
+    doomed.acked_at = 100.01
+    fold.ack(100.01, "a", doomed)
+    fold.leader(100.0, 0, None)
+    loss, unavailable = fold.finish()
+    assert (loss.records, loss.bytes, loss.rpo_seconds) == (7, 70, 0.0)
+    assert unavailable.records == 4  # the kept row; the lost one is not also unavailable
+
+
+def test_a_retry_of_a_removed_row_that_lands_elsewhere_is_not_lost(fold):
+    doomed = row(0, 7, -1.0)
+    doomed.attempts = 1
+    fold.truncate(100.0, 0, "a", doomed)
+    doomed.attempts, doomed.acked_at = 2, 131.0   # resent after request.timeout.ms
+    fold.ack(131.0, "a", doomed)
+    loss, _ = fold.finish()
+    assert loss.records == 0
+
+
 def test_rpo_per_region_is_the_largest_of_its_losses(fold):
     fold.fault(100.0)
     fold.truncate(110.0, 0, "a", row(0, 1, 98.0))

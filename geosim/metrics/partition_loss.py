@@ -6,7 +6,9 @@ Definitions (domain.md §7), for strategies whose data lives in partition replic
   an election onto a replica that lacked them, or the destruction of every replica
   holding them). Rows are attributed to their producer's region. **RPO** of a loss:
   the start of the latest fault begun at or before it minus the earliest ack time
-  among the rows lost, never negative.
+  among the rows lost, never negative. A row removed before its acknowledgement
+  reached the producer (the response was on its way) is lost when that
+  acknowledgement arrives: the producer was told it is stored, and it is not.
 - **Unavailable**: while a partition is offline (no leader, :class:`PartitionChanged`
   with ``leader_region`` None), every record acknowledged in it so far is unreadable.
   A partition's records count once, at its first offline episode, plus those acked
@@ -21,7 +23,8 @@ add (the cluster's ``partition_base``); a fleet never attached writes partitions
 numbered run-wide already (one cluster).
 
 Memory: counters per partition and region, one open interval per offline partition
-and one base per producer fleet; nothing per row.
+and one base per producer fleet; per row, only rows removed while their
+acknowledgement was on its way (at most the requests in flight at a truncation).
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class PartitionLoss:
         self._lost: dict[str, RegionLoss] = {}
         self._fault_starts: list[float] = []
         self._base: dict[int, int] = {}  # fleet -> run-wide number of its partition 0
+        # (fleet, partition, seq) -> (attempts, run-wide partition, region, time) of rows
+        # removed before their acknowledgement arrived
+        self._doomed: dict[tuple[int, int, int], tuple[int, int, str, float]] = {}
         self.tracked_records = 0
         self.active = False
 
@@ -85,7 +91,14 @@ class PartitionLoss:
         acked = self._acked
         base = self._base.get(ev.fleet, 0)
         n = 0
+        doomed = self._doomed
         for row in ev.rows:
+            if doomed:
+                gone = doomed.pop((row.fleet, row.partition, row.seq), None)
+                if gone is not None and gone[0] == row.attempts:
+                    self._lose(gone[1], gone[2], gone[3], row.records,
+                               row.bytes_uncompressed, row.acked_at)
+                    continue
             p = base + row.partition
             entry = acked[p].get(region)
             if entry is None:
@@ -110,24 +123,33 @@ class PartitionLoss:
         first_ack = math.inf
         for row in ev.rows:
             if row.acked_at < 0:
+                if row.mirror < 0:
+                    self._doomed[(row.fleet, row.partition, row.seq)] = (
+                        row.attempts, ev.partition, ev.region, ev.t)
                 continue
             records += row.records
             nbytes += row.bytes_uncompressed
             first_ack = min(first_ack, row.acked_at)
-        if not records:
-            return
-        entry = self._lost.setdefault(ev.region, RegionLoss())
+        if records:
+            self._lose(ev.partition, ev.region, ev.t, records, nbytes, first_ack)
+
+    def _lose(self, partition: int, region: str, t: float, records: int, nbytes: int,
+              first_ack: float) -> None:
+        """``records`` acknowledged rows of ``partition``, removed at ``t``, are lost."""
+        entry = self._lost.setdefault(region, RegionLoss())
         entry.records += records
         entry.bytes += nbytes
-        i = bisect_right(self._fault_starts, ev.t)
-        fault_start = self._fault_starts[i - 1] if i else ev.t
+        i = bisect_right(self._fault_starts, t)
+        fault_start = self._fault_starts[i - 1] if i else t
         entry.rpo_seconds = max(entry.rpo_seconds, fault_start - first_ack, 0.0)
+        if first_ack > t:   # acknowledged after its removal: never in the acked totals
+            return
         # Lost records leave the partition's acked totals, and its unavailable counts.
-        acked = self._acked[ev.partition].get(ev.region)
+        acked = self._acked[partition].get(region)
         if acked is not None:
             acked[0] -= records
             acked[1] -= nbytes
-        counted = self._counted[ev.partition].get(ev.region)
+        counted = self._counted[partition].get(region)
         if counted is not None:
             counted[0] = max(counted[0] - records, 0)
             counted[1] = max(counted[1] - nbytes, 0)
