@@ -110,7 +110,8 @@ def test_unknown_top_level_field_lists_the_known_ones() -> None:
 def test_unknown_strategy_field_drops_the_union_tag() -> None:
     assert error(with_(tiny(), strategy__flush_intervl="1s")) == (
         "x.yaml: strategy.flush_intervl: unknown field; expected one of: name, brokers, "
-        "flush_interval, flush_bytes, write_quorum, cache_bytes_per_zone, notify_via_leader, "
+        "flush_interval, flush_bytes, write_quorum, read_range_bytes, cache_bytes_per_zone, "
+            "notify_via_leader, "
         "brokers_per_writer")
 
 
@@ -377,8 +378,8 @@ def test_faults_must_start_before_the_end() -> None:
 
 def test_write_quorum_needs_regional_buckets_and_enough_of_them() -> None:
     assert error(with_(tiny(), strategy__write_quorum=2)) == (
-        "x.yaml: strategy.write_quorum: must be <= the number of object_store.regions (1), "
-        "got 2")
+        "x.yaml: strategy.write_quorum: must be <= the number of buckets, "
+        "object_store.regions (1), got 2")
     data = three_regions()
     data["object_store"] = {"kind": "multi-region", "regions": ["r1", "r2"]}
     data["strategy"]["write_quorum"] = 1

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from geosim.scenario import latency, plugins
+from geosim.scenario import latency, object_services, plugins
 from geosim.scenario import types as unit_types
 from geosim.scenario.errors import INLINE, NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
@@ -248,6 +248,35 @@ class Checker:
         for i, region in enumerate(store.regions):
             self.region(region, f"object_store.regions[{i}]")
         self.no_duplicates(store.regions, "object_store.regions")
+        provider = self.s.topology.provider
+        if store.service is None:
+            name = object_services.default_service(provider, store.kind)
+            if name is None:
+                self.fail("object_store.service", f"must be set: topology.provider "
+                          f"{provider} has no default service for a {store.kind} bucket; "
+                          f"expected one of: {', '.join(object_services.service_names())}")
+        else:
+            name = store.service
+            if name not in object_services.service_names():
+                self.fail("object_store.service", "unknown service; expected one of: "
+                          + ", ".join(object_services.service_names()), name)
+        service = object_services.resolve(name).service
+        if store.kind not in service.kinds:
+            self.fail("object_store.kind", f"{name} offers only {', '.join(service.kinds)} "
+                      f"buckets", store.kind)
+        if service.zonal and not store.zones:
+            self.fail("object_store.zones", f"is required for the zonal service {name}: "
+                      f"one zone id per directory bucket")
+        if store.zones and not service.zonal:
+            self.fail("object_store.zones", f"only zonal services take zones; {name} is "
+                      f"regional (omit zones, or use service s3-express-one-zone)",
+                      store.zones)
+        for i, zone in enumerate(store.zones):
+            self.zone(zone, f"object_store.zones[{i}]")
+            if self.zones[zone] not in store.regions:
+                self.fail(f"object_store.zones[{i}]", f"its region {self.zones[zone]} must "
+                          f"be in object_store.regions ({', '.join(store.regions)})", zone)
+        self.no_duplicates(store.zones, "object_store.zones")
 
     def metadata(self) -> None:
         meta = self.s.metadata
