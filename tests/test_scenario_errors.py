@@ -449,3 +449,17 @@ def test_invalid_kafka_setting_in_scenario() -> None:
         "x.yaml: workload.producer_config.acks: must be one of all, -1, 0, 1, got 2")
     assert error(with_(tiny(), workload__producer_config={"linger.ms": -5})) == (
         "x.yaml: workload.producer_config.linger.ms: must be >= 0 (milliseconds), got -5")
+
+
+def test_object_store_service_errors_name_the_field() -> None:
+    message = error(with_(tiny(), object_store__service="s3-expres"))
+    assert message.startswith("x.yaml: object_store.service: unknown service; expected one "
+                              "of: azure-blob-hot, gcs-dual-region,")
+    assert message.endswith("got 's3-expres'")
+    assert error(with_(tiny(), object_store__service="s3-express-one-zone")) == (
+        "x.yaml: object_store.zones: is required for the zonal service s3-express-one-zone: "
+        "one zone id per directory bucket")
+    zones = [f"{r}-{z}" for r, spec in tiny()["topology"]["regions"].items()
+             for z in spec["zones"]][:1]
+    assert error(with_(tiny(), object_store__zones=zones)).startswith(
+        "x.yaml: object_store.zones: only zonal services take zones;")

@@ -287,7 +287,9 @@ class Checker:
         self.no_duplicates(meta.regions, "metadata.regions")
         needs = {"spanner-multi-region": (3, "exactly 3 regions: two read-write regions, "
                                           "then the witness region"),
-                 "spanner-dual-region": (2, "exactly 2 regions")}
+                 "spanner-dual-region": (2, "exactly 2 regions"),
+                 "spanner-regional": (1, "exactly 1 region"),
+                 "dynamodb": (1, "exactly 1 region")}
         if preset in needs:
             count, text = needs[preset]
             if len(meta.regions) != count:

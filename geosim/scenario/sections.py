@@ -224,14 +224,23 @@ class VoterSpec(Model):
 
 
 class MetadataSpec(Model):
-    preset: Literal["spanner-multi-region", "spanner-dual-region", "etcd", "kraft",
-                    "custom"] = described(
+    preset: Literal["spanner-multi-region", "spanner-dual-region", "spanner-regional",
+                    "dynamodb", "etcd", "kraft", "custom"] = described(
         "spanner-multi-region", "`spanner-multi-region`: 2 read-write replicas in each of "
         "the first two `regions` and a witness in the third (5 voters); "
         "`spanner-dual-region`: 2 read-write replicas in each of 2 regions (4 voters); "
+        "`spanner-regional`: 3 read-write replicas, one in each of 3 zones of one region "
+        "(Spanner regional configurations), billed per node (`cost.deployment."
+        "spanner_nodes`, price `metadata.spanner.regional.node`); `dynamodb`: a managed "
+        "regional store replicated over 3 zones of one region (WarpStream's control plane "
+        "on AWS, figures.md W7), timed as a 3-voter quorum without commit wait and billed "
+        "as a managed service (its request prices are not in the AWS price book yet); "
         "`etcd`: 3 voters over the zones of `regions`; `kraft`: a KRaft controller quorum "
         "of 3 voters placed as for etcd; `custom`: `voters`.",
-        source="domain.md §4 Consensus metadata store; figures.md B9, M3")
+        source="domain.md §4 Consensus metadata store; figures.md B9, M3, M6 (Spanner "
+        "regional, $4,733/month for 9 nodes), W7 (WarpStream: DynamoDB on AWS, Spanner on "
+        "GCP); Google Cloud Spanner instance-configurations doc (regional: 3 read-write "
+        "replicas in 3 zones)")
     regions: list[str] = described([], "Regions for the preset, in order (leader region "
                                    "first).")
     voters: list[VoterSpec] = described([], "Explicit voters (preset `custom`).")
