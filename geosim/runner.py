@@ -64,7 +64,7 @@ def build(scenario: Scenario, seed: int) -> tuple[Context, World, object]:
     ctx = Context(seed=seed)
     topology = Topology(scenario.topology)
     network = Network(ctx, topology, bin_width=scenario.simulation.bin)
-    store = ObjectStore(ctx, network, scenario.object_store)
+    store = ObjectStore(ctx, network, scenario.object_store, scenario.topology.provider)
     voters = place_voters(scenario.metadata, topology.zones)
     metadata = MetadataStore(ctx, network, scenario.metadata, voters)
     workload = resolve_workload(scenario, topology)

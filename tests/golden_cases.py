@@ -31,6 +31,12 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
         *_SHORT, "simulation.duration=30s", "faults[0].at=15s"]),
     "bufstream-multi-region": ("bufstream-multi-region.yaml", None, [
         *_SHORT, "simulation.duration=12s", "faults[0].at=6s", "faults[0].duration=4s"]),
+    "s3-standard-diskless": ("s3-standard-diskless.yaml", None, [
+        *_SHORT, "simulation.duration=30s", "faults[0].at=10s", "faults[0].duration=8s"]),
+    "s3-express-quorum": ("s3-express-quorum.yaml", None, [
+        *_SHORT, "simulation.duration=30s", "faults[0].at=10s", "faults[0].duration=8s"]),
+    "gcp-single-region": ("gcp-single-region.yaml", None, [
+        *_SHORT, "simulation.duration=30s", "faults[0].at=10s", "faults[0].duration=8s"]),
     "kafka-stretch-seed000": ("kafka-stretch-seed000.yaml", None, [
         "simulation.warmup=2s", "simulation.drain=2s", "simulation.duration=8s",
         "faults[0].at=4s", "faults[0].duration=3s"]),

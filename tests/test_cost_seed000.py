@@ -61,11 +61,12 @@ def test_object_request_rates_come_from_the_simulation(flagship):
     # within the warmup's ramp-up.
     assert puts == pytest.approx(counters["object_puts"] / 15.0, rel=0.15)
     assert gets == pytest.approx(counters["object_gets"] / 15.0, rel=0.25)
-    # ~800 PUT/s (B11: 744); fewer than one GET per object (B11 implies 2.7): the
-    # documented gap of the read path, which fetches an object once per zone.
+    # ~800 PUT/s (B11: 744). GETs: a zone fetches an object once, as ranged GETs of
+    # strategy.read_range_bytes (16 MiB) of each broker's ~34 MiB share, so about three
+    # per fetch and ~0.55 fetches per object: 1-2 GETs per object (B11 implies 2.7).
     assert 700 < puts < 900
-    assert 0.5 < gets / puts < 1.0
-    assert lines["object reads (GET, class B)"].usd < 0.5 * 2_105
+    assert 1.0 < gets / puts < 2.5
+    assert lines["object reads (GET, class B)"].usd < 2_105
 
 
 def test_cost_block_is_in_the_summary_and_documented(flagship):

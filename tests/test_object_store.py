@@ -49,7 +49,7 @@ def put_one(store: ObjectStore, zone: str = "us-west1-a", size: int = SIZE
     region = store.network.topology.region_of(zone)
     obj = store.create(size, region)
     done = Outcomes(store.env)
-    store.put(obj, zone, store.home_region(region), done)
+    store.put(obj, zone, store.home_site(zone), done)
     return obj, done
 
 
@@ -82,13 +82,82 @@ def test_put_completes_after_the_put_latency(store):
 
 def test_put_latency_follows_the_default_fit(network):
     store = make_store(network, constant_latency=False)
+    assert store.service.name == "gcs-multi-region"
     dones = [put_one(store)[1] for _ in range(4000)]
     store.env.run(until=60)
     times = np.array([d.calls[0][0] for d in dones])
     assert all(d.calls[0][1] for d in dones)
-    # GCS PUT fit p50 200 ms / p99 402 ms, plus ~0.5 ms to the endpoint and back.
-    assert np.median(times) == pytest.approx(0.2005, rel=0.03)
-    assert np.quantile(times, 0.99) == pytest.approx(0.4025, rel=0.06)
+    # gcs preset: F p50 60 ms / p99 300 ms, plus 4 MiB at 200 MiB/s (20 ms), plus
+    # ~0.5 ms to the endpoint and back and the TCP-window bound (4 MiB over 4 MiB).
+    assert np.median(times) == pytest.approx(0.0805, rel=0.04)
+    assert np.quantile(times, 0.99) == pytest.approx(0.3205, rel=0.06)
+
+
+def test_time_to_first_byte_plus_bytes_over_throughput(constant_network):
+    """T = F + s / B: with a constant F, the size term is exactly s / B."""
+    store = make_store(constant_network, put_throughput="100MiB/s",
+                       get_throughput="50MiB/s")
+    obj, done = put_one(store, size=8 * 2**20)
+    store.env.run(until=10)
+    assert done.calls == [(pytest.approx(2 * HOP + PUT_S + 0.08), True)]
+    got = Outcomes(store.env)
+    store.get(obj.object_id, 2 * 2**20, "us-west1-b", got)
+    start = store.env.now
+    store.env.run(until=start + 10)
+    assert got.calls[0][0] - start == pytest.approx(2 * HOP + GET_S + 0.04, rel=0.01)
+
+
+def test_ranged_gets_are_timed_as_one_range_and_counted_as_all(constant_network):
+    store = make_store(constant_network, get_throughput="16MiB/s")
+    obj = put_settled(store)
+    got = Outcomes(store.env)
+    start = store.env.now
+    store.get(obj.object_id, 40 * 2**20, "us-west1-b", got, part_bytes=16 * 2**20)
+    store.env.run(until=start + 10)
+    # three ranges (16 + 16 + 8 MiB) on three connections: one range's time
+    assert got.calls[0][0] - start == pytest.approx(2 * HOP + GET_S + 1.0, rel=0.01)
+    assert store.counters["object_gets"] == 3
+    assert store.counters["object_get_bytes"] == 40 * 2**20
+
+
+def test_presets_follow_the_provider_and_the_service(constant_network):
+    store = ObjectStore(constant_network.ctx, constant_network, schema.ObjectStoreSpec(
+        kind="regional", regions=["us-west1"]), "aws")
+    assert store.service.name == "s3-standard"
+    assert store.service.get_ttfb.p50 == 0.025
+    assert store.service.get_throughput.value == 85 * 2**20
+    express = make_store(constant_network, kind="regional", regions=["us-west1"],
+                         service="s3-express-one-zone", zones=["us-west1-a", "us-west1-b"])
+    assert express.zonal and express.sites == ["us-west1-a", "us-west1-b"]
+
+
+def test_zonal_bucket_read_from_another_zone_pays_the_inter_zone_round_trip(constant_network):
+    store = make_store(constant_network, kind="regional", regions=["us-west1"],
+                       service="s3-express-one-zone", zones=["us-west1-a"])
+    obj, done = put_one(store, zone="us-west1-a")
+    store.env.run(until=1)
+    assert done.calls[0][1] and set(obj.copies) == {"us-west1-a"}
+    same, other = Outcomes(store.env), Outcomes(store.env)
+    store.get(obj.object_id, 1024, "us-west1-a", same)
+    store.get(obj.object_id, 1024, "us-west1-b", other)
+    store.env.run(until=2)
+    assert other.calls[0][0] - same.calls[0][0] == pytest.approx(
+        constant_network.topology.median_rtt("us-west1-a", "us-west1-b")
+        - constant_network.topology.median_rtt("us-west1-a", "us-west1-a"), rel=0.05)
+    assert store.counters["object_gets_cross_zone"] == 1
+    # the object's bytes cross from the bucket's zone to the reader's
+    assert constant_network.bytes[("us-west1-a", "us-west1-b", "object_get")] == 1024
+    assert constant_network.bytes[("us-west1-b", "us-west1-a", "object_get")] == REQUEST_BYTES
+
+
+def test_zonal_bucket_goes_down_with_its_zone(constant_network):
+    store = make_store(constant_network, kind="regional", regions=["us-west1"],
+                       service="s3-express-one-zone", zones=["us-west1-a"])
+    obj = put_settled(store, zone="us-west1-a")
+    constant_network.set_down("us-west1-a")
+    assert store.source_for(obj.object_id, "us-west1-b") is None
+    constant_network.set_down("us-west1-a", down=False)
+    assert store.source_for(obj.object_id, "us-west1-b") == "us-west1-a"
 
 
 def test_put_into_a_down_region_fails(store):

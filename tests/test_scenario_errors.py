@@ -110,7 +110,8 @@ def test_unknown_top_level_field_lists_the_known_ones() -> None:
 def test_unknown_strategy_field_drops_the_union_tag() -> None:
     assert error(with_(tiny(), strategy__flush_intervl="1s")) == (
         "x.yaml: strategy.flush_intervl: unknown field; expected one of: name, brokers, "
-        "flush_interval, flush_bytes, write_quorum, cache_bytes_per_zone, notify_via_leader, "
+        "flush_interval, flush_bytes, write_quorum, read_range_bytes, cache_bytes_per_zone, "
+            "notify_via_leader, "
         "brokers_per_writer")
 
 
@@ -377,8 +378,8 @@ def test_faults_must_start_before_the_end() -> None:
 
 def test_write_quorum_needs_regional_buckets_and_enough_of_them() -> None:
     assert error(with_(tiny(), strategy__write_quorum=2)) == (
-        "x.yaml: strategy.write_quorum: must be <= the number of object_store.regions (1), "
-        "got 2")
+        "x.yaml: strategy.write_quorum: must be <= the number of buckets, "
+        "object_store.regions (1), got 2")
     data = three_regions()
     data["object_store"] = {"kind": "multi-region", "regions": ["r1", "r2"]}
     data["strategy"]["write_quorum"] = 1
@@ -448,3 +449,17 @@ def test_invalid_kafka_setting_in_scenario() -> None:
         "x.yaml: workload.producer_config.acks: must be one of all, -1, 0, 1, got 2")
     assert error(with_(tiny(), workload__producer_config={"linger.ms": -5})) == (
         "x.yaml: workload.producer_config.linger.ms: must be >= 0 (milliseconds), got -5")
+
+
+def test_object_store_service_errors_name_the_field() -> None:
+    message = error(with_(tiny(), object_store__service="s3-expres"))
+    assert message.startswith("x.yaml: object_store.service: unknown service; expected one "
+                              "of: azure-blob-hot, gcs-dual-region,")
+    assert message.endswith("got 's3-expres'")
+    assert error(with_(tiny(), object_store__service="s3-express-one-zone")) == (
+        "x.yaml: object_store.zones: is required for the zonal service s3-express-one-zone: "
+        "one zone id per directory bucket")
+    zones = [f"{r}-{z}" for r, spec in tiny()["topology"]["regions"].items()
+             for z in spec["zones"]][:1]
+    assert error(with_(tiny(), object_store__zones=zones)).startswith(
+        "x.yaml: object_store.zones: only zonal services take zones;")

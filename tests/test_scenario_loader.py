@@ -305,7 +305,7 @@ def test_override_unknown_field_is_named() -> None:
     assert set_error("strategy.flush_intervl=100ms") == (
         "x.yaml: strategy.flush_intervl: unknown field (in --set strategy.flush_intervl=100ms)"
         "; expected one of: name, brokers, flush_interval, flush_bytes, write_quorum, "
-        "cache_bytes_per_zone, notify_via_leader, brokers_per_writer")
+        "read_range_bytes, cache_bytes_per_zone, notify_via_leader, brokers_per_writer")
     assert set_error("simulaton.seed=1") .startswith(
         "x.yaml: simulaton: unknown field (in --set simulaton.seed=1); expected one of: name,")
 

@@ -40,7 +40,7 @@ def place_voters(spec: MetadataSpec, zones_of: Callable[[str], list[str]]) -> li
         return spread(rw1, 2, None) + spread(rw2, 2, None) + spread(witness, 1, None, False)
     if spec.preset == "spanner-dual-region":
         return spread(regions[0], 2, None) + spread(regions[1], 2, None)
-    if spec.preset in ("etcd", "kraft"):
+    if spec.preset in ("etcd", "kraft", "spanner-regional", "dynamodb"):
         # Round-robin over regions first, then over each region's zones, so three
         # regions get one voter each and one region gets one voter per zone.
         voters = []

@@ -1,12 +1,24 @@
-"""Object storage: regional, dual-region and multi-region buckets.
+"""Object storage: regional, dual-region, multi-region and zonal buckets.
 
 One :class:`ObjectStore` holds every bucket of a scenario and tracks, per object, the
-regions holding a durable copy and since when. A PUT is durable in its home region when
-it completes; a dual/multi-region bucket then copies the data to its other regions
-asynchronously, after a delay drawn per object from the replication distribution
-(honouring the SLA's 99.9 % and 100 % bounds, domain.md §4). A GET is served from the
-reader's region when it holds a copy, else read through from a region that does (the
-bytes cross regions), else it is blocked until a copy becomes reachable.
+sites holding a durable copy and since when. A site is a bucket region, or for a zonal
+service (S3 Express One Zone directory buckets) a bucket zone.
+
+Request timing (``object_store.service``, presets in ``geosim/data/object_storage.yaml``):
+a request of ``s`` bytes takes the network's round trip from the client to the site,
+plus a fixed service time ``F`` drawn per request (time to first byte; PUT and GET from
+separate lognormals), plus ``s / B`` at one connection's throughput ``B``
+(docs/research/object-storage-measurements.md §4.1). A GET split into ranged GETs of
+``part_bytes`` runs them in parallel on their own connections; a record waits only for
+the range holding it, so the read is timed as one range (one draw, shared by the
+ranges as a writer's brokers share theirs) and counted as every range.
+
+A PUT is durable in its home site when it completes; a dual/multi-region bucket then
+copies the data to its other regions asynchronously, after a delay drawn per object
+from the replication distribution (honouring the SLA's 99.9 % and 100 % bounds,
+domain.md §4). A GET is served from the reader's site when it holds a copy, else read
+through from a region that does (the bytes cross regions), or for zonal buckets read
+from the nearest zone holding one, else it is blocked until a copy becomes reachable.
 
 Outage vs destruction: while a region is down its copies are unreachable and copies it
 was due to send are stalled until it returns; a destroyed region's copies are gone and
@@ -27,6 +39,7 @@ import simpy
 from geosim.core.context import Context
 from geosim.core.distributions import LogNormal
 from geosim.core.events import ObjectStored, ReadBlocked
+from geosim.scenario import object_services
 from geosim.scenario.schema import ObjectStoreSpec
 from geosim.world.network import Network
 from geosim.world.topology import to_distribution
@@ -47,16 +60,37 @@ class StoredObject:
 class ObjectStore:
     """Every bucket of a scenario; see the module docstring for semantics."""
 
-    def __init__(self, ctx: Context, network: Network, spec: ObjectStoreSpec):
+    def __init__(self, ctx: Context, network: Network, spec: ObjectStoreSpec,
+                 provider: str = "gcp"):
         self.ctx = ctx
         self.env = ctx.env
         self.network = network
         self.spec = spec
         self.kind = spec.kind
         self.regions = list(spec.regions)
+        name = spec.service or object_services.default_service(provider, spec.kind)
+        if name is None:
+            raise ValueError(f"object_store.service: no default for provider {provider} "
+                             f"and kind {spec.kind}")
+        self.service = object_services.resolve(name)
+        self.zonal = self.service.service.zonal
+        #: where copies live: bucket zones for a zonal service, else bucket regions
+        self.sites = list(spec.zones) if self.zonal else list(spec.regions)
+        self._site_region = {site: network.topology.region_of(site) for site in self.sites}
         self.replicated = spec.kind != "regional"
-        self._put = to_distribution(spec.put_latency).sampler(ctx.rng("object_store.put"))
-        self._get = to_distribution(spec.get_latency).sampler(ctx.rng("object_store.get"))
+        svc = self.service
+        put_f = spec.put_latency if spec.put_latency is not None else None
+        get_f = spec.get_latency if spec.get_latency is not None else None
+        self._put = (to_distribution(put_f) if put_f is not None else LogNormal(
+            svc.put_ttfb.p50, svc.put_ttfb.p99)).sampler(ctx.rng("object_store.put"))
+        self._get = (to_distribution(get_f) if get_f is not None else LogNormal(
+            svc.get_ttfb.p50, svc.get_ttfb.p99)).sampler(ctx.rng("object_store.get"))
+        # An explicit whole-request latency keeps its old meaning (no size term) unless
+        # a throughput is given too.
+        put_b = spec.put_throughput or (None if put_f is not None else svc.put_throughput.value)
+        get_b = spec.get_throughput or (None if get_f is not None else svc.get_throughput.value)
+        self._put_s_per_byte = 1.0 / put_b if put_b else 0.0
+        self._get_s_per_byte = 1.0 / get_b if get_b else 0.0
         p50, p999, cap = spec.replication.resolved()
         self._replication = LogNormal(p50, p999, q_hi=0.999, cap=cap).sampler(
             ctx.rng("object_store.replication"))
@@ -74,6 +108,8 @@ class ObjectStore:
         self.counters = {"object_puts": 0, "object_gets": 0, "object_gets_cross_region": 0,
                          "object_put_bytes": 0, "object_get_bytes": 0,
                          "object_replication_bytes": 0, "objects_lost": 0}
+        if self.zonal:  # only then: other runs' summaries keep their counters
+            self.counters["object_gets_cross_zone"] = 0
 
     # --- writes -----------------------------------------------------------------------
     def create(self, size: int, writer_region: str) -> StoredObject:
@@ -90,18 +126,32 @@ class ObjectStore:
             return region
         return min(self.regions, key=lambda r: self.network.rtt_estimate(region, r))
 
+    def home_site(self, zone: str) -> str:
+        """The site a writer in ``zone`` writes to when it writes one copy: its own
+        zone's bucket (zonal) or region's bucket if there is one, else the nearest."""
+        if not self.zonal:
+            return self.home_region(self.network.topology.region_of(zone))
+        if zone in self.sites:
+            return zone
+        return min(self.sites, key=lambda s: (self.network.rtt_estimate(zone, s), s))
+
+    def site_region(self, site: str) -> str:
+        return self._site_region[site]
+
     def put(self, obj: StoredObject, zone: str, region: str,
             done: Callable[[bool], None], *, requests: int = 1) -> None:
-        """PUT ``obj`` from ``zone`` into the bucket copy in ``region``.
+        """PUT ``obj`` from ``zone`` into the bucket copy at site ``region`` (a bucket
+        region, or a bucket zone for a zonal service).
 
         ``requests``: the object stands for that many equal objects PUT at once by the
         brokers of one modelled writer; they are counted as that many requests, and each
         takes the time of its share of the bytes (one latency draw serves them all).
 
-        Timing: request transfer to the region's storage endpoint, then the PUT latency
-        (scaled by any slowdown), then the response. ``done(True)`` is called when the
-        writer learns the copy is durable; ``done(False)`` when the request or response is
-        lost or the region is down at completion (the writer sees an error/timeout).
+        Timing: request transfer to the site's storage endpoint, then the PUT's service
+        time ``F + share / B`` (scaled by any slowdown), then the response.
+        ``done(True)`` is called when the writer learns the copy is durable;
+        ``done(False)`` when the request or response is lost or the site is down at
+        completion (the writer sees an error/timeout).
         A successful PUT to a replicated bucket schedules the asynchronous copies.
         """
         self.counters["object_puts"] += requests
@@ -109,14 +159,15 @@ class ObjectStore:
         trip = self.network.round_trip(zone, region, obj.size + REQUEST_BYTES * requests,
                                        REQUEST_BYTES * requests, "object_put",
                                        parallel=requests)
-        if trip is None or region in self._down:
+        if trip is None or self._site_down(region):
             self.env.timeout(0).callbacks.append(lambda _e: done(False))
             return
-        service = (self._put() + self._per_mib * obj.size / requests / MIB) \
-            * self._slow(region)
+        share = obj.size / requests
+        service = (self._put() + share * self._put_s_per_byte
+                   + self._per_mib * share / MIB) * self._slow(self._site_region[region])
 
         def complete(_event):
-            if region in self._down:
+            if self._site_down(region):
                 done(False)
                 return
             # Durable once the service time ended, half a round trip before the reply.
@@ -130,7 +181,7 @@ class ObjectStore:
 
     def _schedule_replication(self, obj: StoredObject, source: str, t0: float) -> None:
         obj.source = source
-        for region in self.regions:
+        for region in self.sites:
             if region == source or region in obj.copies:
                 continue
             if region in self._destroyed:
@@ -161,74 +212,100 @@ class ObjectStore:
                                             obj.size, tuple(sorted(obj.copies.items()))))
 
     # --- reads ------------------------------------------------------------------------
-    def source_for(self, object_id: int, region: str) -> str | None:
-        """The region a reader in ``region`` would be served from now, or None if blocked."""
+    def _local(self, site: str, reader: str) -> bool:
+        """Whether ``reader`` (a zone or a region) reads ``site`` without leaving it."""
+        if self.zonal:
+            return site == reader
+        return site == reader or site == self.network.topology.region_of(reader)
+
+    def source_for(self, object_id: int, reader: str) -> str | None:
+        """The site a reader in ``reader`` (a zone, or a region) would be served from
+        now, or None if blocked."""
         obj = self._objects.get(object_id)
         now = self.env.now
-        if obj is None:  # fully replicated and forgotten: any live bucket region serves it
-            if region in self.regions and region not in self._down:
-                return region
-            live = [r for r in self.regions if r not in self._down and r not in self._destroyed]
-            return min(live, key=lambda r: self.network.rtt_estimate(region, r)) if live \
-                else None
+        rtt = self.network.rtt_estimate
+        reader_region = self.network.topology.region_of(reader)
+        if obj is None:  # fully replicated and forgotten: any live bucket site serves it
+            live = [s for s in self.sites if not self._site_down(s)
+                    and s not in self._destroyed]
+            for site in live:
+                if self._local(site, reader):
+                    return site
+            return min(live, key=lambda s: (rtt(reader, s), s)) if live else None
         best = None
-        for copy_region, since in obj.copies.items():
-            if since > now or copy_region in self._down or copy_region in self._destroyed:
+        for site, since in obj.copies.items():
+            if since > now or self._site_down(site) or site in self._destroyed:
                 continue
-            if copy_region == region:
-                return region
-            if not self.network.reachable(region, copy_region):
+            if self._local(site, reader):
+                return site
+            if not self.network.reachable(reader_region, self._site_region[site]):
                 continue
-            if best is None or (self.network.rtt_estimate(region, copy_region)
-                                < self.network.rtt_estimate(region, best)):
-                best = copy_region
+            if best is None or (rtt(reader, site), site) < (rtt(reader, best), best):
+                best = site
         return best
 
     def get(self, object_id: int, size: int, zone: str, done: Callable[[bool], None], *,
-            after: float = 0.0, requests: int = 1) -> None:
+            after: float = 0.0, requests: int = 1, part_bytes: int | None = None) -> None:
         """GET an object into ``zone``, issued ``after`` seconds from now; ``done(ok)``
         once the bytes arrived (or the read failed).
 
         A region without a copy reads through from the nearest region holding one; the
-        object's bytes then cross regions (purpose ``object_get``). The serving region is
-        chosen when the call is made; if it is down when the read would complete, the
-        read fails. ``requests`` as for :meth:`put`.
+        object's bytes then cross regions (purpose ``object_get``). A zonal bucket in
+        another zone is read directly (inter-zone bytes). The serving site is chosen when
+        the call is made; if it is down when the read would complete, the read fails.
+        ``requests`` as for :meth:`put`. ``part_bytes``: each request's share is read as
+        parallel ranged GETs of at most this many bytes, each counted as a request and
+        on its own connection; the read is timed as one range (see the module docstring).
         """
         region = self.network.topology.region_of(zone)
-        source = self.source_for(object_id, region)
+        source = self.source_for(object_id, zone)
         if source is None:
             self.ctx.recorder.emit(ReadBlocked(self.env.now, object_id, region))
             self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
-        self.counters["object_gets"] += requests
+        share = size / requests
+        parts = 1
+        if part_bytes and share > part_bytes:
+            parts = math.ceil(share / part_bytes)
+            share = float(part_bytes)
+        connections = requests * parts
+        self.counters["object_gets"] += connections
         self.counters["object_get_bytes"] += size
         delay = after
-        ask = REQUEST_BYTES * requests
-        if source != region:
-            self.counters["object_gets_cross_region"] += requests
-            # The provider moves the data between its regions itself: not a client
-            # connection, so no window bound.
-            hop = self.network.round_trip(region, source, ask, size, "object_get",
-                                          windowed=False, parallel=requests)
-            if hop is None:
-                self.env.timeout(after).callbacks.append(lambda _e: done(False))
-                return
-            delay += hop
-        trip = self.network.round_trip(zone, region, ask, size, "object_get",
-                                       parallel=requests)
+        ask = REQUEST_BYTES * connections
+        source_region = self._site_region[source]
+        if self.zonal:
+            endpoint = source
+            if source != zone:
+                self.counters["object_gets_cross_zone"] += connections
+        else:
+            endpoint = region
+            if source != region:
+                self.counters["object_gets_cross_region"] += connections
+                # The provider moves the data between its regions itself: not a client
+                # connection, so no window bound.
+                hop = self.network.round_trip(region, source, ask, size, "object_get",
+                                              windowed=False, parallel=connections)
+                if hop is None:
+                    self.env.timeout(after).callbacks.append(lambda _e: done(False))
+                    return
+                delay += hop
+        trip = self.network.round_trip(zone, endpoint, ask, size, "object_get",
+                                       parallel=connections)
         if trip is None:
             self.env.timeout(after).callbacks.append(lambda _e: done(False))
             return
-        delay += trip + (self._get() + self._per_mib * size / requests / MIB) \
-            * self._slow(source)
+        delay += trip + (self._get() + share * self._get_s_per_byte
+                         + self._per_mib * share / MIB) * self._slow(source_region)
 
         def complete(_event):
-            done(source not in self._down)
+            done(not self._site_down(source))
 
         self.env.timeout(delay).callbacks.append(complete)
 
     def when_readable(self, object_id: int, region: str) -> simpy.Event:
-        """An event that fires once a reader in ``region`` could read the object.
+        """An event that fires once a reader in ``region`` (a region or a zone) could
+        read the object.
 
         It fires at once if the object is readable now, when a pending copy lands in the
         reader's region, or when a recovery or a healed partition makes a copy reachable.
@@ -239,13 +316,25 @@ class ObjectStore:
             return event
         self._waiters.setdefault(object_id, []).append((region, event))
         obj = self._objects.get(object_id)
-        landing = obj.copies.get(region, math.inf) if obj is not None else math.inf
+        landing = math.inf
+        if obj is not None:
+            landing = min((t for site, t in obj.copies.items() if self._local(site, region)),
+                          default=math.inf)
         if self.env.now < landing < math.inf:
             self.env.timeout(landing - self.env.now).callbacks.append(
                 lambda _e: self.wake_readers())
         return event
 
     # --- faults -----------------------------------------------------------------------
+    def _sites_of(self, region: str) -> list[str]:
+        if self.zonal:
+            return [s for s in self.sites if self._site_region[s] == region]
+        return [region]
+
+    def _site_down(self, site: str) -> bool:
+        # A zonal bucket also goes with its zone (a zone outage); the network knows.
+        return site in self._down or (self.zonal and self.network.is_down(site))
+
     def fail_region(self, region: str, *, destroy: bool = False) -> None:
         """Take a region's bucket copies offline; with ``destroy`` they are gone for good.
 
@@ -253,29 +342,32 @@ class ObjectStore:
         (a destruction).
         """
         now = self.env.now
-        self._down.add(region)
-        if destroy:
-            self._destroyed.add(region)
-        for obj in self._objects.values():
-            if region not in obj.copies:
-                continue
-            if obj.writer_region == region:
-                for other, t in obj.copies.items():
-                    if other != region and t > now:
-                        if not destroy:
-                            self._stalled.setdefault(obj.object_id, {})[other] = t
-                        obj.copies[other] = math.inf
+        for site in self._sites_of(region):
+            self._down.add(site)
             if destroy:
-                already_lost = all(math.isinf(t) for t in obj.copies.values())
-                obj.copies[region] = math.inf
-                if not already_lost and all(math.isinf(t) for t in obj.copies.values()):
-                    self.counters["objects_lost"] += 1
+                self._destroyed.add(site)
+            for obj in self._objects.values():
+                if site not in obj.copies:
+                    continue
+                if obj.writer_region == region:
+                    for other, t in obj.copies.items():
+                        if other != site and t > now:
+                            if not destroy:
+                                self._stalled.setdefault(obj.object_id, {})[other] = t
+                            obj.copies[other] = math.inf
+                if destroy:
+                    already_lost = all(math.isinf(t) for t in obj.copies.values())
+                    obj.copies[site] = math.inf
+                    if not already_lost and all(math.isinf(t) for t in obj.copies.values()):
+                        self.counters["objects_lost"] += 1
 
     def recover_region(self, region: str) -> None:
         """Bring a (not destroyed) region back; its stalled copies resume."""
-        if region in self._destroyed:
+        sites = [s for s in self._sites_of(region) if s not in self._destroyed]
+        if not sites:
             return
-        self._down.discard(region)
+        for site in sites:
+            self._down.discard(site)
         now = self.env.now
         for object_id in [o for o, owed in self._stalled.items()
                           if self._objects.get(o) is not None
@@ -351,7 +443,7 @@ class ObjectStore:
         if len(self._objects) < self._prune_at:
             return
         now = self.env.now
-        regions = len(self.regions)
+        regions = len(self.sites)
         done = [object_id for object_id, obj in self._objects.items()
                 if len(obj.copies) == regions and object_id not in self._waiters
                 and max(obj.copies.values()) < now]

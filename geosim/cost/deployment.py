@@ -90,7 +90,8 @@ def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Ite
         bucket_kind=spec.bucket or bucket_kind, bucket_regions=tuple(bucket_regions),
         tiered_storage=spec.tiered_storage, spanner_config=spanner_config,
         spanner_nodes=spec.spanner_nodes or 0,
-        managed_metadata=metadata_preset.startswith("spanner"), licence=spec.licence)
+        managed_metadata=metadata_preset.startswith("spanner") or metadata_preset == "dynamodb",
+        licence=spec.licence)
 
 
 def resolve_deployment(scenario: Scenario, *,

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from geosim.scenario import latency, plugins
+from geosim.scenario import latency, object_services, plugins
 from geosim.scenario import types as unit_types
 from geosim.scenario.errors import INLINE, NO_VALUE, ScenarioError, format_path
 from geosim.scenario.omb import resolve_consumer_config, resolve_producer_config
@@ -260,6 +260,35 @@ class Checker:
             self.fail(f"object_store.replication.{field}",
                       f"the median delay ({p50:g} s) must not exceed the upper bound "
                       f"({cap:g} s)", getattr(store.replication, field))
+        provider = self.s.topology.provider
+        if store.service is None:
+            name = object_services.default_service(provider, store.kind)
+            if name is None:
+                self.fail("object_store.service", f"must be set: topology.provider "
+                          f"{provider} has no default service for a {store.kind} bucket; "
+                          f"expected one of: {', '.join(object_services.service_names())}")
+        else:
+            name = store.service
+            if name not in object_services.service_names():
+                self.fail("object_store.service", "unknown service; expected one of: "
+                          + ", ".join(object_services.service_names()), name)
+        service = object_services.resolve(name).service
+        if store.kind not in service.kinds:
+            self.fail("object_store.kind", f"{name} offers only {', '.join(service.kinds)} "
+                      f"buckets", store.kind)
+        if service.zonal and not store.zones:
+            self.fail("object_store.zones", f"is required for the zonal service {name}: "
+                      f"one zone id per directory bucket")
+        if store.zones and not service.zonal:
+            self.fail("object_store.zones", f"only zonal services take zones; {name} is "
+                      f"regional (omit zones, or use service s3-express-one-zone)",
+                      store.zones)
+        for i, zone in enumerate(store.zones):
+            self.zone(zone, f"object_store.zones[{i}]")
+            if self.zones[zone] not in store.regions:
+                self.fail(f"object_store.zones[{i}]", f"its region {self.zones[zone]} must "
+                          f"be in object_store.regions ({', '.join(store.regions)})", zone)
+        self.no_duplicates(store.zones, "object_store.zones")
 
     def metadata(self) -> None:
         meta = self.s.metadata
@@ -270,7 +299,9 @@ class Checker:
         self.no_duplicates(meta.regions, "metadata.regions")
         needs = {"spanner-multi-region": (3, "exactly 3 regions: two read-write regions, "
                                           "then the witness region"),
-                 "spanner-dual-region": (2, "exactly 2 regions")}
+                 "spanner-dual-region": (2, "exactly 2 regions"),
+                 "spanner-regional": (1, "exactly 1 region"),
+                 "dynamodb": (1, "exactly 1 region")}
         if preset in needs:
             count, text = needs[preset]
             if len(meta.regions) != count:

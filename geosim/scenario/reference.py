@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from geosim.core import units
-from geosim.scenario import plugins
+from geosim.scenario import object_services, plugins
 from geosim.scenario.kafka_keys import KafkaKey
 from geosim.scenario.omb import CONSUMER_KEYS, PRODUCER_KEYS, describe_default
 from geosim.scenario.schema import Scenario
@@ -321,6 +321,56 @@ class _Renderer:
         return [f"`{key.name}`", f"`{key.attr}`", key.unit, describe_default(key),
                 key.description + values, key.source]
 
+    def object_service_tables(self) -> None:
+        """The presets of ``object_store.service`` with every figure's source."""
+        book = object_services.load_services()
+        add = self.lines.append
+        add("## Object-storage services")
+        add("")
+        add("`object_store.service` names one of these presets "
+            "(`geosim/data/object_storage.yaml`); without it, `topology.provider` and "
+            "`object_store.kind` pick: "
+            + "; ".join(f"{provider}: " + ", ".join(f"{kind} `{name}`"
+                                                    for kind, name in by_kind.items())
+                        for provider, by_kind in book.defaults.items()) + ". "
+            "A request of s bytes takes the round trip to the bucket, plus F (lognormal "
+            "through p50 and p99, drawn per request), plus s / B. Request-rate limits are "
+            "listed as documented; geosim does not throttle at them yet.")
+        add("")
+        for name in sorted(book.services):
+            svc = object_services.resolve(name, book)
+            meta = svc.service
+            add(f"### `{name}`")
+            add("")
+            where = "zonal (`object_store.zones`)" if meta.zonal else "regional"
+            add(f"{meta.description}. Provider {meta.provider}; kinds "
+                f"{', '.join(meta.kinds)}; {where}."
+                + (f" Figures as `{meta.same_as}`." if meta.same_as else "")
+                + (f" {meta.note}" if meta.note else ""))
+            add("")
+            add("| figure | value | source | date | confidence |")
+            add("|---|---|---|---|---|")
+            rows: list[tuple[str, str, object_services.Sourced | None]] = [
+                ("PUT F (p50 / p99)", f"{svc.put_ttfb.p50 * 1e3:g} / "
+                 f"{svc.put_ttfb.p99 * 1e3:g} ms", svc.put_ttfb),
+                ("GET F, time to first byte (p50 / p99)", f"{svc.get_ttfb.p50 * 1e3:g} / "
+                 f"{svc.get_ttfb.p99 * 1e3:g} ms", svc.get_ttfb),
+                ("PUT B, one connection", f"{svc.put_throughput.value / 2**20:g} MiB/s",
+                 svc.put_throughput),
+                ("GET B, one connection", f"{svc.get_throughput.value / 2**20:g} MiB/s",
+                 svc.get_throughput),
+            ]
+            for label, limit in (("writes", svc.write_rate_limit),
+                                 ("reads", svc.read_rate_limit)):
+                if limit is not None:
+                    rows.append((f"{label} per s per {limit.scope}", f"{limit.value:,.0f}",
+                                 limit))
+            for label, value, fig in rows:
+                assert fig is not None
+                add(f"| {label} | {value} | {_cell(fig.source)} | {fig.date} | "
+                    f"{fig.confidence} |")
+            add("")
+
     def render(self) -> str:
         self.lines = [
             "# Scenario reference",
@@ -375,6 +425,7 @@ class _Renderer:
             if disc in groups:
                 self.group(disc, groups[disc], where[disc])
         self.kafka()
+        self.object_service_tables()
         self.strategy_tables()
         return "\n".join(self.lines).rstrip() + "\n"
 

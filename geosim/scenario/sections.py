@@ -170,20 +170,43 @@ class ReplicationSpec(Model):
 
 class ObjectStoreSpec(Model):
     kind: Literal["regional", "dual-region", "multi-region"] = described(
-        "multi-region", "`regional`: one bucket per listed region, no replication; "
+        "multi-region", "`regional`: one bucket per listed region (or, for a zonal "
+        "service, per listed zone), no replication; "
         "`dual-region`/`multi-region`: one bucket whose data replicates asynchronously "
         "between the listed regions, with a strongly consistent namespace.",
         source="domain.md §4 Object storage")
     regions: list[str] = described(..., "Regions holding the bucket's data.", min_length=1)
-    put_latency: DistSpec = described(
-        lognormal(0.200, 0.402), "PUT latency until durable in the home region.", unit="s",
-        source="figures.md O12 (GCS PUT p50 200 ms / p99 402 ms)")
-    get_latency: DistSpec = described(
-        lognormal(0.200, 0.402), "GET latency (first byte to last byte) in-region.",
-        unit="s", source="figures.md O12 (GCS GET p50 200 ms / p99 402 ms)")
+    service: str | None = described(
+        None, "The service and storage class whose request timing applies: a preset of "
+        "`geosim/data/object_storage.yaml` (see \"Object-storage services\" below). Each "
+        "request takes a fixed service time F (time to first byte; PUT and GET "
+        "separately, lognormal through the preset's p50 and p99) plus its bytes over one "
+        "connection's throughput B, plus the network's round trip to the bucket. "
+        "Default: by `topology.provider` and `kind` (gcp: `gcs-<kind>`, aws: "
+        "`s3-standard`, azure: `azure-blob-hot`, none: as gcp).",
+        source="docs/research/object-storage-measurements.md §4.1")
+    zones: list[str] = described(
+        [], "Zonal services only (`s3-express-one-zone`): one directory bucket per listed "
+        "zone id (`us-east-1-a`); each zone's region must be in `regions`. A bucket lives "
+        "in one zone: a zone outage makes it unreachable, and a client in another zone "
+        "pays the inter-zone round trip (and inter-zone bytes) per request. A "
+        "`strategy.write_quorum` then counts zonal buckets.",
+        source="research note X-3 (docs.aws.amazon.com s3-express-Endpoints)")
+    put_latency: DistSpec | None = described(
+        None, "Override: the whole PUT's latency until durable, as one distribution (the "
+        "model before presets). Replaces the preset's F for PUTs and, unless "
+        "`put_throughput` is also set, drops its size term. null: the preset.",
+        unit="s", source="figures.md O12 (earlier scenario files: GCS 200 ms / 402 ms)")
+    get_latency: DistSpec | None = described(
+        None, "Override: the whole GET's latency, as for `put_latency`. null: the preset.",
+        unit="s", source="figures.md O12")
+    put_throughput: Rate | None = described(
+        None, "Override the preset's per-connection PUT throughput B.", unit="bytes/s")
+    get_throughput: Rate | None = described(
+        None, "Override the preset's per-connection GET throughput B.", unit="bytes/s")
     transfer_time_per_mib: Duration = described(
-        0.0, "Extra latency per MiB of object size, for sizes far from those the latency "
-        "fits were measured at.", unit="s/MiB", source="assumption (0: fits used as is)")
+        0.0, "Extra latency per MiB of a request's size, on top of the model.",
+        unit="s/MiB", source="assumption (0)")
     replication: ReplicationSpec = described(ReplicationSpec(), "Cross-region replication.")
 
     @model_validator(mode="after")
@@ -207,14 +230,23 @@ class VoterSpec(Model):
 
 
 class MetadataSpec(Model):
-    preset: Literal["spanner-multi-region", "spanner-dual-region", "etcd", "kraft",
-                    "custom"] = described(
+    preset: Literal["spanner-multi-region", "spanner-dual-region", "spanner-regional",
+                    "dynamodb", "etcd", "kraft", "custom"] = described(
         "spanner-multi-region", "`spanner-multi-region`: 2 read-write replicas in each of "
         "the first two `regions` and a witness in the third (5 voters); "
         "`spanner-dual-region`: 2 read-write replicas in each of 2 regions (4 voters); "
+        "`spanner-regional`: 3 read-write replicas, one in each of 3 zones of one region "
+        "(Spanner regional configurations), billed per node (`cost.deployment."
+        "spanner_nodes`, price `metadata.spanner.regional.node`); `dynamodb`: a managed "
+        "regional store replicated over 3 zones of one region (WarpStream's control plane "
+        "on AWS, figures.md W7), timed as a 3-voter quorum without commit wait and billed "
+        "as a managed service (its request prices are not in the AWS price book yet); "
         "`etcd`: 3 voters over the zones of `regions`; `kraft`: a KRaft controller quorum "
         "of 3 voters placed as for etcd; `custom`: `voters`.",
-        source="domain.md §4 Consensus metadata store; figures.md B9, M3")
+        source="domain.md §4 Consensus metadata store; figures.md B9, M3, M6 (Spanner "
+        "regional, $4,733/month for 9 nodes), W7 (WarpStream: DynamoDB on AWS, Spanner on "
+        "GCP); Google Cloud Spanner instance-configurations doc (regional: 3 read-write "
+        "replicas in 3 zones)")
     regions: list[str] = described([], "Regions for the preset, in order (leader region "
                                    "first).")
     voters: list[VoterSpec] = described([], "Explicit voters (preset `custom`).")

@@ -215,4 +215,6 @@ class FaultInjector:
             return
         world.network.set_down(zone, down)
         world.metadata.on_topology_change()
+        if not down:  # a zonal bucket there is reachable again
+            world.object_store.wake_readers()
         self.strategy.zone_state(zone, up=not down)

@@ -24,9 +24,11 @@ def check(checker: Checker, strat: DisklessSpec) -> None:
             checker.fail("strategy.write_quorum", f"requires object_store.kind regional "
                       f"(one bucket per region), but object_store.kind is {store.kind}",
                       strat.write_quorum)
-        if strat.write_quorum > len(store.regions):
-            checker.fail("strategy.write_quorum", f"must be <= the number of "
-                      f"object_store.regions ({len(store.regions)})", strat.write_quorum)
+        buckets, where = (store.zones, "object_store.zones") if store.zones \
+            else (store.regions, "object_store.regions")
+        if strat.write_quorum > len(buckets):
+            checker.fail("strategy.write_quorum", f"must be <= the number of buckets, "
+                      f"{where} ({len(buckets)})", strat.write_quorum)
     for i, fault in enumerate(checker.scenario.faults):
         if isinstance(fault, UncleanElection):
             checker.fail(f"faults[{i}].kind", "is an operator step of Kafka strategies "

@@ -245,10 +245,10 @@ class DisklessStrategy(Strategy):
             row.object_id = obj.object_id
         self.counters_["flushes"] += writer.brokers
         if self.quorum is None:
-            targets = [store.home_region(writer.region)]
+            targets = [store.home_site(writer.zone)]
             needed = 1
         else:
-            targets = list(store.regions)
+            targets = list(store.sites)
             needed = self.quorum
         state = {"ok": 0, "failed": 0, "done": False}
 
@@ -387,7 +387,8 @@ class DisklessStrategy(Strategy):
 
         def start(_e=None, after: float = 0.0):
             self.world.object_store.get(object_id, size, zone, done, after=after,
-                                        requests=self.per_writer)
+                                        requests=self.per_writer,
+                                        part_bytes=self.spec.read_range_bytes)
 
         def done(ok: bool) -> None:
             if ok:
@@ -400,8 +401,7 @@ class DisklessStrategy(Strategy):
                 return
             # Retry once a copy is reachable, after the client's retry backoff
             # (retry.backoff.ms, 100 ms) so a lossy link cannot spin at one instant.
-            region = self.world.topology.region_of(zone)
-            waiter = self.world.object_store.when_readable(object_id, region)
+            waiter = self.world.object_store.when_readable(object_id, zone)
             waiter.callbacks.append(lambda _e: start(after=FETCH_RETRY_BACKOFF))
 
         start(after=after)

@@ -25,6 +25,17 @@ class DisklessSpec(StrategySpecBase):
         "region and acknowledge after this many succeed (WarpStream-style multi-region). "
         "Requires a `regional` object store.", ge=1,
         source="domain.md §5 diskless variants")
+    read_range_bytes: Size | None = described(
+        16 * 2**20, "A zone reads an object's bytes as parallel ranged GETs of at most this "
+        "many bytes, each on its own connection and counted as a request; a record "
+        "waits only for the range that holds it, so a read takes one range's time to "
+        "first byte plus the range's bytes over one connection's throughput, not the "
+        "whole object's. null: one GET of the whole object.", unit="bytes",
+        source="Inkless (aiven/inkless @b1fcb5f6 FetchPlanner / FixedBlockAlignment: "
+        "ranged GETs aligned to `consume.cache.block.bytes` 16 MiB, high); WarpStream "
+        "reads <= 4 MiB chunks (HN 37037114, 2023, med); AWS S3 guidance: 8-16 MB byte "
+        "ranges in parallel (research note S-1, high). Bufstream's own granularity is "
+        "not published")
     cache_bytes_per_zone: Size = described(
         64 * 2**30, "Per-zone object cache shared by the zone's brokers; the writer's zone "
         "holds what it wrote.", unit="bytes", source="assumption")
