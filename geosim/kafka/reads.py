@@ -35,10 +35,19 @@ class ReadPath:
         self.visible: dict[str, list[int]] = {z: [0] * cluster.partitions_n
                                               for z in cluster.world.topology.zones()}
         self.consumer_zones: list[str] = []
+        # Replicas in each zone's rack, per partition (placement and racks never change);
+        # the replica serving a zone is the first of them alive and unfenced.
+        self._rack_replicas: dict[tuple[int, str], list[int]] = {}
+        # Per partition: how many of the groups' owners read it in each consumer zone,
+        # valid while the groups and their assignments stay as they were (``_owners_stamp``).
+        self._owners: dict[int, list[tuple[str, int]]] = {}
+        self._owners_stamp: tuple[int, int] = (0, -1)
+        self._groups_version = 0
 
     def groups_changed(self) -> None:
         """The cluster's groups changed: recompute the zones their members are in."""
         self.consumer_zones = sorted({m.zone for g in self.cluster.groups for m in g.members})
+        self._groups_version += 1
 
     # ========================================================================== views
     def _serving_replica(self, p: PartitionState, zone: str) -> int | None:
@@ -47,13 +56,33 @@ class ReadPath:
             return None
         if not c.spec.fetch_from_follower:
             return p.leader
-        region = c.world.topology.region_of(zone)
-        rack = zone if c.spec.rack == "zone" else region
-        for r in p.all_replicas:
-            b = c.brokers[r]
-            if b.rack == rack and b.alive and not b.fenced:
+        key = (p.id, zone)
+        local = self._rack_replicas.get(key)
+        if local is None:
+            rack = zone if c.spec.rack == "zone" else c.world.topology.region_of(zone)
+            local = self._rack_replicas[key] = [r for r in p.all_replicas
+                                                if c.brokers[r].rack == rack]
+        brokers = c.brokers
+        for r in local:
+            b = brokers[r]
+            if b.alive and not b.fenced:
                 return r
         return p.leader
+
+    def _owner_counts(self, pid: int) -> list[tuple[str, int]]:
+        """(zone, owners of ``pid`` there) for each consumer zone: the groups' members
+        that read the partition from that zone."""
+        groups = self.cluster.groups
+        stamp = (self._groups_version, sum(g.generation for g in groups))
+        if stamp != self._owners_stamp:
+            self._owners_stamp = stamp
+            self._owners = {}
+        counts = self._owners.get(pid)
+        if counts is None:
+            counts = self._owners[pid] = [
+                (zone, sum(1 for g in groups if g.owner_zone(pid) == zone))
+                for zone in self.consumer_zones]
+        return counts
 
     def readable_changed(self, p: PartitionState, replica: int) -> None:
         """``replica`` can serve more of ``p``: consumers reading from it see it one
@@ -61,13 +90,13 @@ class ReadPath:
         c = self.cluster
         offset = p.readable(replica)
         rzone = c.brokers[replica].zone
-        for zone in self.consumer_zones:
+        visible = self.visible
+        for zone, owners in self._owner_counts(p.id):
+            if offset <= visible[zone][p.id]:
+                continue
             if self._serving_replica(p, zone) != replica:
                 continue
-            have = self.visible[zone][p.id]
-            if offset <= have:
-                continue
-            owners = sum(1 for g in c.groups if g.owner_zone(p.id) == zone)
+            have = visible[zone][p.id]
             size = (p.bytes_at(offset) - p.bytes_at(have)) * owners
             delay = self.net.delay(rzone, zone, size, "consume") if owners else 0.0
             if delay is None:

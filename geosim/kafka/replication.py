@@ -121,28 +121,29 @@ class Replication:
             if net.is_down(lz):
                 yield env.timeout(max(cfg.replica_socket_timeout - d, 0.0))
                 continue
-            self._on_fetch_request(request)
-            if not any(p.leader is not None and p.leo[p.leader] > p.leo[r]
-                       for p, r, _leo, _e in request):
-                waited = c.produce.appended_event(lz)
-                if waited is not None:
-                    yield waited | env.timeout(cfg.replica_fetch_wait_max)
-                else:
-                    yield env.timeout(cfg.replica_fetch_wait_max)
-            # the response: data up to the leader's LEO, within the byte budget
+            if not self._on_fetch_request(request):
+                yield self._long_poll(lz, cfg.replica_fetch_wait_max)
+            # the response: data up to the leader's LEO, within the byte budget. Items
+            # with nothing new (no data, no higher HW for the follower) are left out:
+            # applying them would change nothing (a follower's LEO moves only here, and
+            # its HW only rises here).
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
             response = []
             size = 0
             for p, r, _leo, epoch in request:
-                if p.epoch != epoch or p.leader is None or brokers[p.leader].zone != lz:
+                leader = p.leader
+                if p.epoch != epoch or leader is None or brokers[leader].zone != lz:
                     continue
-                have = p.leo[r]
-                target = p.leo[p.leader]
+                leo = p.leo
+                have = leo[r]
+                target = leo[leader]
                 if target > have:
                     more = p.end_bytes - p.bytes_at(have)
                     if size and size + more > budget:
                         continue
                     size += more
+                elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:
+                    continue
                 response.append((p, r, target, p.hw, epoch))
             d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate")
             if d is None:
@@ -156,40 +157,83 @@ class Replication:
             for p, r, target, hw, epoch in response:
                 if p.epoch != epoch or not brokers[r].alive:
                     continue
-                if target > p.leo[r]:
-                    p.leo[r] = min(target, p.log_end)
-                new_hw = min(hw, p.leo[r])
+                leo = p.leo
+                if target > leo[r]:
+                    end = p.log_end
+                    leo[r] = target if target < end else end
+                have = leo[r]
+                new_hw = hw if hw < have else have
                 if new_hw > p.follower_hw[r]:
                     p.follower_hw[r] = new_hw
                     changed.append((p, r))
             for p, r in changed:
                 c.reads.readable_changed(p, r)
 
-    def _on_fetch_request(self, request) -> None:
-        """A fetch reached the leader: update its view, the caught-up times, the HW."""
+    def _long_poll(self, lz: str, wait_max: float) -> Event:
+        """An event triggered by the next append in ``lz`` or after ``wait_max``,
+        whichever comes first (a fetch without data waits at the leader for either,
+        ``replica.fetch.wait.max.ms``). Plain callbacks instead of a SimPy ``AnyOf``
+        condition: the same two scheduling steps from the append to the fetch, at a
+        fraction of the cost."""
+        env = self.env
+        wake = env.event()
+        appended = self.cluster.produce.appended_event(lz)
+
+        def on_append(_event) -> None:
+            if not wake.triggered:
+                wake.succeed()
+
+        def on_timeout(_event) -> None:
+            if not wake.triggered:
+                wake.succeed()
+                if appended is not None and appended.callbacks is not None:
+                    appended.callbacks.remove(on_append)
+
+        if appended is not None:
+            appended.callbacks.append(on_append)
+        env.timeout(wait_max).callbacks.append(on_timeout)
+        return wake
+
+    def _on_fetch_request(self, request) -> bool:
+        """A fetch reached the leader: update its view, the caught-up times, the HW.
+        Returns whether the leader has data for any of the request's followers (else
+        the fetch long-polls)."""
         now = self.env.now
         expand: list[tuple[PartitionState, int]] = []
+        advance = self.advance_hw
         for p, r, fetch_offset, epoch in request:
-            if p.epoch != epoch or p.leader is None:
+            leader = p.leader
+            if p.epoch != epoch or leader is None:
                 continue
-            leader_leo = p.leo[p.leader]
-            progressed = fetch_offset > p.view.get(r, -1)
+            leader_leo = p.leo[leader]
+            view = p.view
+            progressed = fetch_offset > view.get(r, -1)
             if progressed:
-                p.view[r] = fetch_offset
+                view[r] = fetch_offset
             # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached the
             # leader's LEO now, or its LEO at the previous fetch (then as of that fetch).
+            last_fetch_leo = p.last_fetch_leo
             if fetch_offset >= leader_leo:
                 p.caught_up[r] = now
-            elif fetch_offset >= p.last_fetch_leo.get(r, 0):
-                p.caught_up[r] = max(p.caught_up[r], p.last_fetch_time.get(r, 0.0))
-            p.last_fetch_leo[r] = leader_leo
+            elif fetch_offset >= last_fetch_leo.get(r, 0):
+                caught_up = p.caught_up
+                last = p.last_fetch_time.get(r, 0.0)
+                if last > caught_up[r]:
+                    caught_up[r] = last
+            last_fetch_leo[r] = leader_leo
             p.last_fetch_time[r] = now
-            if r not in p.isr and fetch_offset >= p.hw and self._may_join_isr(p, r):
+            if r in p.isr:
+                if progressed:
+                    advance(p)  # only a follower's progress can move the HW
+            elif fetch_offset >= p.hw and self._may_join_isr(p, r):
                 expand.append((p, r))
-            elif progressed and r in p.isr:
-                self.advance_hw(p)  # only a follower's progress can move the HW
         if expand:
             self._alter_isr(expand, add=True)
+        for p, r, _leo, _epoch in request:
+            leader = p.leader
+            if leader is not None and p.leo[leader] > p.leo[r]:
+                return True
+        return False
 
     # ============================================================================= ISR
     def _may_join_isr(self, p: PartitionState, r: int) -> bool:
