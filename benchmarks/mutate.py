@@ -1,0 +1,301 @@
+"""Generated mutation testing: mechanical small changes to the model, in bulk.
+
+Where ``benchmarks/mutation.py`` applies hand-written mutants (each a plausible bug with
+the tests that should catch it), this script generates them, as mutmut or cosmic-ray
+do: every comparison, arithmetic and boolean operator, numeric constant and
+``min``/``max`` call of the target packages is a mutation site, and each site gives one
+mutant per replacement (``<`` to ``<=``, ``+`` to ``-``, ``and`` to ``or``, ``not x`` to
+``x``, ``n`` to ``n + 1``, ``True`` to ``False``, ``min`` to ``max``). Docstrings,
+annotations, f-strings, error messages and ``__all__`` are not mutated.
+
+Each mutant is written into one scratch copy of the repository (the module rebuilt with
+``ast.unparse``, so comments are dropped from that copy only), its package's tests run
+there (``pytest -x``, one process, under a memory and a time limit: exceeding either
+counts as killed), and the module is restored. A mutant is **killed** when the tests
+fail, **survives** when they pass. Some survivors are equivalent to the original (no
+test could tell them apart); the report lists every survivor so a reader can judge.
+
+Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniformly
+(``--seed``), which estimates the score with a binomial error the report states.
+
+Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
+       [--seed S] [--list] [--write docs/mutation-generated.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import math
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The packages mutated and the tests run against each (the fast tests of that layer
+#: and the golden summaries, which pin every bundled scenario's results).
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "geosim/metrics": ("tests/test_partition_loss.py", "tests/test_mirror_fold.py",
+                       "tests/test_metrics_collector.py", "tests/test_metrics_histogram.py",
+                       "tests/test_metrics_summary.py", "tests/test_golden.py"),
+    "geosim/kafka": ("tests/test_kafka_partition.py", "tests/test_offset_sync.py",
+                     "tests/test_kafka_network.py", "tests/test_golden.py",
+                     "tests/test_kafka.py", "tests/test_cross_cluster.py"),
+    "geosim/components": ("tests/test_object_store.py", "tests/test_metadata_store.py",
+                          "tests/test_golden.py", "tests/test_diskless.py"),
+    "geosim/strategies": ("tests/test_diskless.py", "tests/test_diskless_writers.py",
+                          "tests/test_golden.py", "tests/test_kafka.py",
+                          "tests/test_cross_cluster.py"),
+}
+
+MEMORY_LIMIT = 4 * 2**30
+#: A mutant's tests may loop: they get this multiple of the unmutated run's time.
+TIME_FACTOR = 3.0
+
+_SWAPS: dict[type, type] = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div, ast.And: ast.Or, ast.Or: ast.And,
+}
+_SYMBOL = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+           ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is",
+           ast.IsNot: "is not", ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
+           ast.FloorDiv: "//", ast.And: "and", ast.Or: "or"}
+
+
+@dataclass(frozen=True)
+class Site:
+    """One mutant: the ``index``-th mutable node of ``file`` (in ``ast.walk`` order of
+    the nodes :func:`sites` keeps), changed as ``change`` says."""
+
+    file: str
+    index: int
+    line: int
+    change: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.file}:{self.line} {self.change}"
+
+
+def _skipped(tree: ast.Module) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, f-strings, raise/assert
+    messages, ``__all__`` and TYPE_CHECKING blocks."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(n) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                             ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                mark(first)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            mark(node.returns)
+            for arg in (*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs,
+                        node.args.vararg, node.args.kwarg):
+                if arg is not None:
+                    mark(arg.annotation)
+            for deco in node.decorator_list:
+                mark(deco)
+        if isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        if isinstance(node, (ast.JoinedStr, ast.Raise, ast.Assert)):
+            mark(node)
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            mark(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            mark(node)
+    return skip
+
+
+def _changes(node: ast.AST) -> list[str]:
+    """The mutations of one node, as descriptions (one mutant each)."""
+    if isinstance(node, ast.Compare):
+        return [f"{_SYMBOL[type(op)]} -> {_SYMBOL[_SWAPS[type(op)]]} (#{i})"
+                for i, op in enumerate(node.ops) if type(op) in _SWAPS]
+    if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _SWAPS:
+        return [f"{_SYMBOL[type(node.op)]} -> {_SYMBOL[_SWAPS[type(node.op)]]}"]
+    if isinstance(node, ast.BoolOp):
+        return [f"{_SYMBOL[type(node.op)]} -> {_SYMBOL[_SWAPS[type(node.op)]]}"]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ["not x -> x"]
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            return [f"{node.value} -> {not node.value}"]
+        if isinstance(node.value, (int, float)):
+            return [f"{node.value!r} -> {node.value + 1!r}"]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in ("min", "max"):
+        return [f"{node.func.id} -> {'max' if node.func.id == 'min' else 'min'}"]
+    return []
+
+
+def _mutable(tree: ast.Module) -> list[tuple[ast.AST, str]]:
+    skip = _skipped(tree)
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        out.extend((node, change) for change in _changes(node))
+    return out
+
+
+def sites(file: str) -> list[Site]:
+    tree = ast.parse((ROOT / file).read_text())
+    return [Site(file, i, getattr(node, "lineno", 0), change)
+            for i, (node, change) in enumerate(_mutable(tree))]
+
+
+def mutated_source(site: Site) -> str:
+    """The module with ``site`` applied (rebuilt by ``ast.unparse``)."""
+    tree = ast.parse((ROOT / site.file).read_text())
+    node, change = _mutable(tree)[site.index]
+    assert change == site.change, (site, change)
+    if isinstance(node, ast.Compare):
+        i = int(change.rsplit("#", 1)[1].rstrip(")"))
+        node.ops[i] = _SWAPS[type(node.ops[i])]()
+    elif isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
+        node.op = _SWAPS[type(node.op)]()
+    elif isinstance(node, ast.UnaryOp):
+        _replace(tree, node, copy.deepcopy(node.operand))
+    elif isinstance(node, ast.Constant):
+        node.value = (not node.value) if isinstance(node.value, bool) else node.value + 1
+    elif isinstance(node, ast.Call):
+        node.func = ast.Name("max" if node.func.id == "min" else "min", ast.Load())
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+                return
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is old:
+                        value[i] = new
+                        return
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def _pytest(work: Path, tests: tuple[str, ...], timeout: float) -> tuple[bool, float]:
+    """(passed, wall seconds) of ``tests`` in ``work``; a timeout is a failure."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:benchmark", "-n", "0",
+             "-p", "no:cacheprovider", *tests],
+            cwd=work, env={**_environ(), "PYTHONPATH": str(work)}, capture_output=True,
+            text=True, timeout=timeout, preexec_fn=_limit_memory)
+        passed = done.returncode == 0
+    except subprocess.TimeoutExpired:
+        passed = False
+    return passed, time.perf_counter() - start
+
+
+def _environ() -> dict[str, str]:
+    import os
+    return dict(os.environ)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", nargs="+", choices=sorted(PACKAGES),
+                        default=sorted(PACKAGES))
+    parser.add_argument("--sample", type=int, help="mutants to draw (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--list", action="store_true", help="count the sites and stop")
+    parser.add_argument("--write", metavar="FILE", help="write the results as Markdown")
+    args = parser.parse_args()
+
+    population = []
+    for package in args.package:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            population += [(package, s) for s in sites(str(path.relative_to(ROOT)))]
+    counts = {p: sum(1 for q, _ in population if q == p) for p in args.package}
+    print("sites: " + ", ".join(f"{p} {n}" for p, n in counts.items())
+          + f"; {len(population)} in all", flush=True)
+    if args.list:
+        return
+    chosen = (random.Random(args.seed).sample(population, args.sample)
+              if args.sample and args.sample < len(population) else population)
+    chosen.sort(key=lambda ps: (ps[1].file, ps[1].index))
+
+    rows: list[tuple[str, Site, str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="geosim-mutate-") as tmp:
+        work = Path(tmp)
+        for part in ("geosim", "tests", "scenarios"):
+            shutil.copytree(ROOT / part, work / part)
+        shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+        baseline: dict[str, float] = {}
+        for package in sorted({p for p, _ in chosen}):
+            passed, wall = _pytest(work, PACKAGES[package], 3600.0)
+            if not passed:
+                sys.exit(f"the unmutated tests of {package} fail: fix them first")
+            baseline[package] = wall
+            print(f"baseline {package}: {wall:.0f} s", flush=True)
+        for package, site in chosen:
+            target = work / site.file
+            original = target.read_text()
+            target.write_text(mutated_source(site))
+            try:
+                passed, wall = _pytest(work, PACKAGES[package],
+                                       TIME_FACTOR * baseline[package] + 30.0)
+            finally:
+                target.write_text(original)
+            verdict = "survived" if passed else "killed"
+            rows.append((package, site, verdict, wall))
+            print(f"{verdict:8} {wall:6.1f} s  {site.name}", flush=True)
+
+    killed = sum(1 for *_x, v, _w in rows if v == "killed")
+    total = len(rows)
+    score = killed / total if total else 0.0
+    # normal-approximation 95 % interval of the score when sampled
+    half = 1.96 * math.sqrt(score * (1 - score) / total) if total and len(chosen) < len(
+        population) else 0.0
+    summary = (f"{killed} of {total} killed ({score:.0%}"
+               + (f", 95% interval +/- {half:.0%} for the {len(population)} sites" if half
+                  else "") + ")")
+    print("score: " + summary)
+    if args.write:
+        lines = [
+            "# Generated mutants", "",
+            "`python benchmarks/mutate.py` (see its docstring): generated mutants of "
+            + ", ".join(f"`{p}`" for p in args.package)
+            + (f", a sample of {len(chosen)} (seed {args.seed})"
+               if len(chosen) < len(population) else "")
+            + f" of the {len(population)} sites. Not part of CI.", "",
+            f"Score at the last run: **{summary}**.", "",
+            "| package | sites | sampled | killed |", "|---|---|---|---|"]
+        for package in args.package:
+            mine = [r for r in rows if r[0] == package]
+            lines.append(f"| `{package}` | {counts[package]} | {len(mine)} | "
+                         f"{sum(1 for r in mine if r[2] == 'killed')} |")
+        survivors = [r for r in rows if r[2] == "survived"]
+        lines += ["", "Survivors (the tests pass with the change; some may be "
+                  "equivalent to the original):", ""]
+        lines += [f"- `{site.name}`" for _p, site, _v, _w in survivors] or ["- none"]
+        Path(args.write).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
