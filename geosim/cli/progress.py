@@ -47,16 +47,18 @@ class ProgressBar:
             self.bar.close()
 
 
-def run_with_progress(scenario: Any, seed: int, show: bool, budget: Any = None) -> Any:
+def run_with_progress(scenario: Any, seed: int, show: bool, budget: Any = None,
+                      subscribe: Any = None) -> Any:
     """Run a scenario, with a progress bar on stderr if ``show``; its Result. A run over
-    its ``budget`` (:mod:`geosim.budget`) is a one-line user error."""
+    its ``budget`` (:mod:`geosim.budget`) is a one-line user error; ``subscribe`` is
+    passed to :func:`geosim.runner.run`."""
     from geosim.budget import BudgetExceeded
     from geosim.cli.common import UserError
     from geosim.runner import run
 
     progress = ProgressBar(sys.stderr, PROGRESS_DELAY_S) if show else None
     try:
-        return run(scenario, seed, progress=progress, budget=budget)
+        return run(scenario, seed, progress=progress, budget=budget, subscribe=subscribe)
     except BudgetExceeded as exc:
         raise UserError(f"{scenario.name}: {exc}") from None
     finally:
