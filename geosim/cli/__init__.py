@@ -30,7 +30,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from geosim.cli.common import PROG, Parser, UserError
+from geosim.cli.calibrate import add_calibrate_command
+from geosim.cli.common import PROG, Parser, UserError, expand_overlays
 from geosim.cli.compare import add_compare_command
 from geosim.cli.cost import add_cost_command
 from geosim.cli.run import add_run_command
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_strategies_command(commands)
     add_sweep_command(commands)
     add_compare_command(commands)
+    add_calibrate_command(commands)
     return parser
 
 
@@ -60,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``geosim`` command with ``argv`` (default: ``sys.argv[1:]``); return status."""
     try:
         args = build_parser().parse_args(argv)
+        expand_overlays(args)
         return args.handler(args, sys.stdout)
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

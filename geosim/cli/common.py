@@ -108,6 +108,26 @@ def add_scenario_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="KEY=VALUE", help="override a scenario field by its dotted "
                      "path, e.g. simulation.duration=10m (repeatable)")
+    sub.add_argument("--overlay", dest="overlays", action="append", default=[],
+                     metavar="FILE", help="apply an overlay file's --set items (e.g. a fit "
+                     "written by geosim calibrate) before any --set (repeatable)")
+
+
+def expand_overlays(args: argparse.Namespace) -> None:
+    """Put the items of ``--overlay`` files before the ``--set`` items of ``args``."""
+    from geosim.scenario.errors import ScenarioError
+    from geosim.scenario.overlay import read_overlay
+
+    items: list[str] = []
+    for path in getattr(args, "overlays", None) or ():
+        if not Path(path).is_file():
+            raise UserError(f"--overlay {path}: no such file")
+        try:
+            items += read_overlay(path)
+        except ScenarioError as exc:
+            raise UserError(str(exc)) from None
+    if items:
+        args.overrides = [*items, *args.overrides]
 
 
 def scenario_from_args(args: argparse.Namespace, seed: int | None = None) -> Any:
