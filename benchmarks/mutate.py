@@ -48,12 +48,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
                        "tests/test_metrics_summary.py", "tests/test_golden.py"),
     "geosim/kafka": ("tests/test_kafka_partition.py", "tests/test_offset_sync.py",
                      "tests/test_kafka_network.py", "tests/test_golden.py",
-                     "tests/test_kafka.py", "tests/test_cross_cluster.py"),
+                     "tests/test_kafka.py"),
     "geosim/components": ("tests/test_object_store.py", "tests/test_metadata_store.py",
                           "tests/test_golden.py", "tests/test_diskless.py"),
     "geosim/strategies": ("tests/test_diskless.py", "tests/test_diskless_writers.py",
-                          "tests/test_golden.py", "tests/test_kafka.py",
-                          "tests/test_cross_cluster.py"),
+                          "tests/test_golden.py", "tests/test_kafka.py"),
 }
 
 MEMORY_LIMIT = 4 * 2**30
@@ -243,7 +242,7 @@ def main() -> None:
     rows: list[tuple[str, Site, str, float]] = []
     with tempfile.TemporaryDirectory(prefix="geosim-mutate-") as tmp:
         work = Path(tmp)
-        for part in ("geosim", "tests", "scenarios"):
+        for part in ("geosim", "tests", "scenarios", "docs"):
             shutil.copytree(ROOT / part, work / part)
         shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
         baseline: dict[str, float] = {}
