@@ -9,7 +9,7 @@ import pytest
 
 from geosim.core.context import Context
 from geosim.core.distributions import LogNormal
-from geosim.world.network import PURPOSES, Degradation, Network
+from geosim.world.network import PURPOSES, Degradation, Network, combined
 from geosim.world.topology import Topology
 
 MB = 10**6
@@ -246,7 +246,7 @@ def test_degrade_adds_latency_to_the_same_draws(make_network):
     # Other paths are untouched.
     assert degraded.delay("us-west1-a", "us-west3-a", 1, "produce") == \
         healthy.delay("us-west1-a", "us-west3-a", 1, "produce")
-    degraded.degrade("us-west1", "us-west2", None)
+    degraded.degrade("us-west1", "us-west2", Degradation(extra_latency=0.050), active=False)
     assert degraded.delay("us-west1-a", "us-west2-b", 1, "produce") == \
         healthy.delay("us-west1-a", "us-west2-b", 1, "produce")
 
@@ -255,10 +255,33 @@ def test_degrade_bandwidth_and_loss(constant_network):
     net = constant_network
     net.degrade("us-west1", "us-west3", Degradation(bandwidth=MB))
     assert net.delay("us-west1-a", "us-west3-a", MB, "mirror") == pytest.approx(1.015)
+    net.degrade("us-west1", "us-west3", Degradation(bandwidth=MB), active=False)
     net.degrade("us-west1", "us-west3", Degradation(loss=0.5))
     n = 4000
     lost = sum(net.delay("us-west3-a", "us-west1-a", 1, "mirror") is None for _ in range(n))
     assert abs(lost / n - 0.5) <= 5 * math.sqrt(0.25 / n)
+
+
+def test_overlapping_partitions_and_brownouts_compose(network):
+    # Two partitions of one path: it stays cut until both end.
+    network.partition("us-west1", "us-west2")
+    network.partition("us-west1", "us-west2")
+    network.partition("us-west1", "us-west2", active=False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "replicate") is None
+    network.partition("us-west1", "us-west2", active=False)
+    assert network.delay("us-west1-a", "us-west2-a", 1, "replicate") is not None
+    # Two brownouts: latencies add, the narrower bandwidth holds, losses combine.
+    slow, narrow = Degradation(extra_latency=0.05, loss=0.1), Degradation(
+        extra_latency=0.02, bandwidth=MB, loss=0.2)
+    assert combined([slow, narrow]) == Degradation(0.07, MB, pytest.approx(0.28))
+    healthy = network.delay("us-west1-a", "us-west3-a", 1, "produce") is not None
+    network.degrade("us-west1", "us-west2", slow)
+    network.degrade("us-west1", "us-west2", narrow)
+    assert network._degraded[("us-west1", "us-west2")].extra_latency == pytest.approx(0.07)
+    network.degrade("us-west1", "us-west2", slow, active=False)
+    assert network._degraded[("us-west1", "us-west2")] == narrow
+    network.degrade("us-west1", "us-west2", narrow, active=False)
+    assert ("us-west1", "us-west2") not in network._degraded and healthy
 
 
 # --- round trips ----------------------------------------------------------------------------

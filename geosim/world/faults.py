@@ -161,7 +161,7 @@ class FaultInjector:
             self._connectivity_changed()
         elif isinstance(fault, schema.Brownout):
             degradation = Degradation(fault.extra_latency, fault.bandwidth, fault.loss)
-            world.network.degrade(*fault.between, degradation if active else None)
+            world.network.degrade(*fault.between, degradation, active=active)
             self._connectivity_changed()
         elif isinstance(fault, schema.ObjectStoreSlowdown):
             world.object_store.set_slowdown(fault.region, fault.factor if active else None)

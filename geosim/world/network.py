@@ -12,7 +12,7 @@ SimPy process per message. Faults act here through ``set_down``, ``partition`` a
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from geosim.core.context import Context
@@ -22,11 +22,22 @@ PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_g
             "object_replication", "metadata", "ack")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Degradation:
     extra_latency: float = 0.0
     bandwidth: float | None = None
     loss: float = 0.0
+
+
+def combined(held: list[Degradation]) -> Degradation:
+    """Several degradations of one path at once: their extra latencies add up, the
+    narrowest bandwidth holds, and a message is lost when any of them loses it."""
+    bandwidths = [d.bandwidth for d in held if d.bandwidth is not None]
+    through = 1.0
+    for d in held:
+        through *= 1.0 - d.loss
+    return Degradation(sum(d.extra_latency for d in held),
+                       min(bandwidths) if bandwidths else None, 1.0 - through)
 
 
 class Interconnect:
@@ -97,7 +108,10 @@ class Network:
         self._routes: dict[tuple[str, str, str], _Route] = {}
         self._busy_until: dict[tuple[str, str], float] = {}
         self._down: set[str] = set()
-        self._blocked: set[tuple[str, str]] = set()
+        # Holds, so that overlapping faults and link schedules compose: a path is blocked
+        # while any partition holds it, and degraded by every brownout holding it.
+        self._blocked: Counter[tuple[str, str]] = Counter()
+        self._degradations: dict[tuple[str, str], list[Degradation]] = {}
         self._degraded: dict[tuple[str, str], Degradation] = {}
         self._loss_rng = ctx.rng("network.loss")
         self._impaired = False
@@ -274,17 +288,31 @@ class Network:
     def partition(self, a: str, b: str, *, one_way: bool = False, active: bool = True) -> None:
         """Drop messages from ``a`` to ``b`` (and back unless ``one_way``); nodes or regions."""
         pairs = [(a, b)] if one_way else [(a, b), (b, a)]
+        blocked = self._blocked
         for pair in pairs:
-            (self._blocked.add if active else self._blocked.discard)(pair)
+            if active:
+                blocked[pair] += 1
+            elif blocked[pair] > 1:
+                blocked[pair] -= 1
+            else:
+                blocked.pop(pair, None)
         self._update()
 
-    def degrade(self, a: str, b: str, degradation: Degradation | None) -> None:
-        """Apply (or with None, remove) a brownout on the path between ``a`` and ``b``."""
+    def degrade(self, a: str, b: str, degradation: Degradation, *,
+                active: bool = True) -> None:
+        """Start (or with ``active=False``, end) a brownout on the path between ``a`` and
+        ``b``; brownouts that overlap on a path combine (:func:`combined`)."""
         for pair in ((a, b), (b, a)):
-            if degradation is None:
-                self._degraded.pop(pair, None)
+            held = self._degradations.setdefault(pair, [])
+            if active:
+                held.append(degradation)
+            elif degradation in held:
+                held.remove(degradation)
+            if held:
+                self._degraded[pair] = held[0] if len(held) == 1 else combined(held)
             else:
-                self._degraded[pair] = degradation
+                self._degradations.pop(pair, None)
+                self._degraded.pop(pair, None)
         self._update()
 
     def is_down(self, node: str) -> bool:
