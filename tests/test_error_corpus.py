@@ -62,7 +62,11 @@ FAULTS_DISKLESS = [
 ]
 LINKS = [{"between": ["us-west1", "us-west2"],
           "rtt": {"dist": "lognormal", "p50": 0.03, "p99": 0.05},
-          "bandwidth": 1e9, "loss": 0.001}]
+          "bandwidth": 1e9, "loss": 0.001},
+         {"between": ["us-west1", "us-west3"],
+          "schedule": {"every": 100, "up_for": 60, "first_up": 10,
+                       "outside": {"extra_latency": 0.1, "bandwidth": 1e6, "loss": 0.01}}},
+         {"between": ["us-west2", "us-west3"], "schedule": {"windows": [[0, 30], [60, 90]]}}]
 INTERCONNECTS = [{"name": "gateway", "between": [["us-west1", "us-west2"]],
                   "bandwidth": 1e9}]
 
@@ -178,7 +182,7 @@ def test_every_numeric_field_refuses_hostile_values_in_one_line(name: str) -> No
             except Exception as exc:  # noqa: BLE001 - any escape is the defect reported
                 problems.append(f"{case}: raised {type(exc).__name__}: {exc}")
                 continue
-            if time.perf_counter() - began > 2:
+            if time.perf_counter() - began > 10:
                 problems.append(f"{case}: took {time.perf_counter() - began:.1f} s")
             if message is None:
                 if text in NEVER_VALID:

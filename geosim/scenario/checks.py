@@ -196,6 +196,8 @@ class Checker:
             if link.bandwidth is not None and link.bandwidth <= 0:
                 self.fail(f"{path}.bandwidth", "must be > 0 (omit it for unlimited)",
                           link.bandwidth)
+            if link.schedule is not None:
+                self.link_schedule(link.schedule, f"{path}.schedule")
         self.latencies()
         names: dict[str, int] = {}
         carried: dict[frozenset, str] = {}
@@ -248,6 +250,28 @@ class Checker:
                 if frozenset((a, b)) in explicit or known(a, b):
                     continue
                 self.fail(f"topology.regions.{b}", advice(a, b))
+
+    def link_schedule(self, schedule: Any, path: str) -> None:
+        periodic = schedule.every is not None or schedule.up_for is not None
+        if schedule.windows and periodic:
+            self.fail(f"{path}.windows", "give either windows or every/up_for, not both",
+                      [list(w) for w in schedule.windows])
+        if not schedule.windows:
+            if schedule.every is None or schedule.up_for is None:
+                self.fail(path, "needs every and up_for (periodic windows) or windows")
+            if schedule.up_for >= schedule.every:
+                self.fail(f"{path}.up_for", f"must be < every ({schedule.every:g} s); "
+                          f"omit the schedule for an always-up link", schedule.up_for)
+            return
+        previous = -1.0
+        for i, (start, end) in enumerate(schedule.windows):
+            if not 0 <= start < end:
+                self.fail(f"{path}.windows[{i}]", "must be [start, end] with "
+                          "0 <= start < end", [start, end])
+            if start <= previous:
+                self.fail(f"{path}.windows[{i}]", "must start after the previous window "
+                          "ends", [start, end])
+            previous = end
 
     def object_store(self) -> None:
         store = self.s.object_store

@@ -79,6 +79,46 @@ class RegionSpec(Model):
                                  "`<region>-<suffix>` (e.g. `us-west1-a`).", min_length=1)
 
 
+class ScheduleOutside(Model):
+    """What a scheduled link is outside its up windows, if not cut: a slow path (a
+    satellite link at sea), combined with any brownout of the same path."""
+
+    extra_latency: Duration = described(0.0, "Added to every one-way delay.", unit="s")
+    bandwidth: Rate | None = described(None, "Link rate outside the windows.",
+                                       unit="bytes/s", gt=0)
+    loss: float = described(0.0, "Message loss probability.", ge=0, lt=1)
+
+
+class LinkSchedule(Model):
+    """When a link is up: periodic windows (``every``, ``up_for``, ``first_up``) or an
+    explicit list (``windows``). Outside them the link is cut (``outside: down``) or
+    slow (``outside: {bandwidth, extra_latency, loss}``). A schedule composes with
+    faults: a partition or brownout of the same path acts on top of it."""
+
+    every: Duration | None = described(None, "Period of the up windows.", unit="s", gt=0)
+    up_for: Duration | None = described(None, "Length of each up window (< every).",
+                                        unit="s", gt=0)
+    first_up: Duration = described(0.0, "Start of the first periodic up window.", unit="s",
+                                   ge=0)
+    windows: list[tuple[Duration, Duration]] = described(
+        [], "Explicit up windows, [start, end] pairs in increasing order (instead of "
+        "every/up_for).", unit="s")
+    outside: Literal["down"] | ScheduleOutside = described(
+        "down", "The link outside its up windows: `down` (cut), or degraded.")
+
+    def up_windows(self, end: float) -> list[tuple[float, float]]:
+        """The up windows that start before ``end`` (seconds), in order."""
+        if self.windows:
+            return [(a, b) for a, b in self.windows if a < end]
+        assert self.every is not None and self.up_for is not None
+        out = []
+        start = self.first_up
+        while start < end:
+            out.append((start, start + self.up_for))
+            start += self.every
+        return out
+
+
 class LinkSpec(Model):
     """Overrides the link between two regions or two zones (ids as in the topology)."""
 
@@ -90,6 +130,9 @@ class LinkSpec(Model):
                                        unit="bytes/s")
     loss: float = described(0.0, "Probability that a message is lost (the sender sees a "
                             "timeout).", ge=0.0, lt=1.0)
+    schedule: LinkSchedule | None = described(
+        None, "Up windows of an intermittent link (an edge site's uplink: a ship in "
+        "harbour); always up by default.")
 
 
 class InterconnectSpec(Model):

@@ -20,6 +20,7 @@ from geosim.core.context import Context
 from geosim.core.events import FaultEnded, FaultStarted, RegionState
 from geosim.scenario import schema
 from geosim.world.network import Degradation, Network
+from geosim.world.schedules import LinkScheduler
 from geosim.world.topology import Topology
 
 
@@ -116,8 +117,13 @@ class FaultInjector:
         self.destroyed: set[str] = set()
 
     def start(self) -> None:
-        for index, fault in enumerate(self.world.scenario.faults):
+        """Start the faults' timeline, and the link schedules (which compose with it)."""
+        scenario = self.world.scenario
+        for index, fault in enumerate(scenario.faults):
             self.env.process(self._run(index, fault))
+        LinkScheduler(self.env, self.world.network, list(scenario.topology.links),
+                      scenario.simulation.duration + scenario.simulation.drain,
+                      self._connectivity_changed).start()
 
     def _run(self, index: int, fault):
         """Waits until the fault's start, applies it, waits its duration, reverts it."""
