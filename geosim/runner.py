@@ -113,7 +113,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
     injector = FaultInjector(world, strategy)
     # Cost: cumulative counters at the bounds of the steady state and of the outage.
     snapshots = CounterSnapshots(
-        ctx.env, lambda: (world.network.bytes, world.object_store.counters),
+        ctx.env, lambda: (world.network.bytes,
+                          {**world.object_store.counters, **world.metadata.counters}),
         snapshot_times(scenario))
     strategy.start()
     injector.start()

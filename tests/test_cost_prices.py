@@ -113,3 +113,56 @@ def test_set_overrides_a_price_with_dots_in_its_key():
 def test_a_new_instance_key_needs_a_commitment():
     with pytest.raises(PriceError, match="must end in a commitment"):
         load_price_book("gcp", {"instance.c3-standard-8.3y": 0.3})
+
+
+AWS_SCENARIOS = sorted(p.name for p in (REPO / "scenarios").glob("*.yaml")
+                       if yaml.safe_load(p.read_text())["topology"].get("provider") == "aws")
+
+
+def test_the_bundled_aws_scenarios_are_the_ones_billed_below():
+    assert AWS_SCENARIOS == ["s3-express-quorum.yaml", "s3-standard-diskless.yaml"]
+
+
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
+def test_an_aws_scenario_is_billed_with_instances_and_no_unpriced_line(name):
+    from geosim.runner import run  # a short run: the bill prices its steady state
+    from geosim.scenario.loader import load_scenario
+
+    scenario = load_scenario(REPO / "scenarios" / name, [
+        "simulation.duration=14s", "simulation.warmup=3s", "simulation.drain=2s",
+        "faults[0].at=10s", "faults[0].duration=2s"])
+    cost = run(scenario, 0).summary["cost"]
+    assert cost["provider"] == "aws"
+    assert cost["unpriced"] == []
+    categories = {line["category"] for line in cost["lines"]}
+    assert {"instances", "object_storage", "object_requests", "metadata"} <= categories
+    instances = [line for line in cost["lines"] if line["category"] == "instances"]
+    assert [line["price_key"] for line in instances] == ["instance.m7g.xlarge.on_demand"]
+    assert instances[0]["quantity"] == pytest.approx(3 * 720)
+    requests = {line["price_key"] for line in cost["lines"]
+                if line["category"] == "object_requests"}
+    if name == "s3-express-quorum.yaml":
+        # S3 Express requests at their own rates, plus the per-GiB fees; no inter-AZ
+        # transfer for the directory buckets of the other zones
+        assert requests == {"object_requests.s3-express-one-zone.class_a",
+                            "object_requests.s3-express-one-zone.class_b",
+                            "object_transfer.s3-express-one-zone.upload",
+                            "object_transfer.s3-express-one-zone.retrieval"}
+        assert not [line for line in cost["lines"] if line["category"] == "network"
+                    and "object" in line["item"]]
+    else:
+        assert requests == {"object_requests.regional.class_a",
+                            "object_requests.regional.class_b"}
+
+
+def test_every_instance_key_names_its_commitment_and_every_aws_family_is_priced():
+    book = load_price_book("aws")
+    keys = book.keys()
+    for key in keys:
+        if key.startswith("instance."):
+            assert key.rsplit(".", 1)[-1] in ("on_demand", "1y"), key
+    for family in ("instance.m7g.", "instance.m6i.", "instance.r6i.", "instance.i3en.",
+                   "instance.i4i.", "disk.gp3", "disk.st1", "object_requests.s3-express-one-zone.",
+                   "object_transfer.s3-express-one-zone.", "metadata.dynamodb.",
+                   "network.inter_region@"):
+        assert any(k.startswith(family) for k in keys), family

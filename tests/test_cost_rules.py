@@ -106,3 +106,60 @@ def test_regional_price_variant_applies_to_the_source_regions_egress():
     bill = _bill("gcp", {("r1-a", "r2-a", "produce"): gib, ("r2-a", "r1-a", "produce"): gib},
                  overrides={"network.inter_region@r2": 0.08})
     assert _network(bill)["inter-region produce"] == pytest.approx((0.02 + 0.08) * MONTH_SECONDS)
+
+
+def _express(bytes_by_key: dict, **usage) -> object:
+    """One second of an S3 Express One Zone (zonal) deployment's usage, billed by AWS."""
+    dep = Deployment(provider="aws", zone_region=ZONES, bucket_kind="regional",
+                     bucket_regions=("r1",), storage_class="express-one-zone",
+                     object_service="s3-express-one-zone", zonal_bucket=True,
+                     managed_metadata=True, metadata_preset="dynamodb")
+    return compute_bill(dep, load_price_book("aws"),
+                        Usage(seconds=1.0, bytes=bytes_by_key, **usage))
+
+
+def test_s3_express_bytes_between_zones_are_not_billed_as_transfer_but_pay_the_per_gib_fees():
+    gib = float(GIB)
+    # A write quorum: one copy to the writer's own zone, two to directory buckets in
+    # other zones; a read from another zone's bucket; a write to another region's zone.
+    bill = _express({("r1-a", "r1-b", "object_put"): gib, ("r1-b", "r1-a", "object_get"): gib,
+                     ("r1-a", "r2-a", "object_put"): gib},
+                    object_puts=3, object_gets=1, object_put_bytes=3 * gib,
+                    object_get_bytes=gib)
+    assert _network(bill) == {"inter-region object_put": pytest.approx(0.02 * GIB / GB
+                                                                       * MONTH_SECONDS)}
+    fees = {line.price_key: line.usd for line in bill.lines if "object_transfer" in line.price_key}
+    assert fees == {
+        "object_transfer.s3-express-one-zone.upload": pytest.approx(3 * 0.0032 * MONTH_SECONDS),
+        "object_transfer.s3-express-one-zone.retrieval": pytest.approx(0.0006 * MONTH_SECONDS)}
+    # The same bytes for a regional (non-zonal) S3 Standard bucket keep their classes.
+    standard = _bill("aws", {("r1-a", "r1-b", "object_put"): float(GB)}, bucket_kind="regional")
+    assert _network(standard) == {"inter-zone object_put": pytest.approx(0.02 * MONTH_SECONDS)}
+
+
+def test_s3_express_requests_are_priced_at_their_own_rate_not_s3_standards():
+    bill = _express({}, object_puts=1000, object_gets=1000)
+    requests = {line.item.split(" (")[0]: (line.price_key, line.unit_price)
+                for line in bill.lines if line.item.startswith("object ")}
+    assert requests == {
+        "object writes": ("object_requests.s3-express-one-zone.class_a", 0.00113),
+        "object reads": ("object_requests.s3-express-one-zone.class_b", 0.00003)}
+    book = load_price_book("aws")
+    assert book.get("object_requests.regional.class_a").value == 0.005  # S3 Standard's
+    # A service the book does not price falls back to the bucket kind's keys.
+    dep = Deployment(provider="aws", zone_region=ZONES, bucket_kind="regional",
+                     bucket_regions=("r1",), object_service="s3-standard")
+    standard = compute_bill(dep, book, Usage(seconds=1.0, object_puts=1000))
+    assert [line.price_key for line in standard.lines] == ["object_requests.regional.class_a"]
+
+
+def test_dynamodb_is_billed_per_request_and_its_traffic_is_not_transfer():
+    gib = float(GIB)
+    bill = _express({("r1-a", "r1-b", "metadata"): gib}, metadata_commits=2000,
+                    metadata_reads=4000)
+    assert _network(bill) == {}
+    lines = {line.price_key: line.usd for line in bill.lines if line.category == "metadata"}
+    assert lines == {
+        "metadata.dynamodb.write.on_demand": pytest.approx(2 * 0.000625 * MONTH_SECONDS),
+        "metadata.dynamodb.read.on_demand": pytest.approx(4 * 0.000125 * MONTH_SECONDS)}
+    assert bill.unpriced() == []

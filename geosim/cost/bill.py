@@ -11,6 +11,15 @@ the whole outage (not per month), reported separately.
 Every line carries the price-book key, unit price and source it used; a line whose key
 is missing from the book is reported with ``usd`` None and listed under ``unpriced``
 (never guessed). The total is the sum of the priced lines.
+
+Object requests are priced by the object-store service where the book prices it
+(``object_requests.<service>.class_a``), else by bucket kind; a service with per-GB
+request fees (S3 Express One Zone's upload and retrieval charges, ``object_transfer.
+<service>.upload | retrieval``) is billed on every byte its PUTs sent (each copy of a
+write quorum) and its GETs read. A DynamoDB metadata store (``metadata.preset:
+dynamodb``) is billed per request on demand: one write request unit per commit and one
+read request unit per strongly consistent read (each item taken as at most 1 KB written
+and 4 KB read).
 """
 
 from __future__ import annotations
@@ -188,18 +197,44 @@ def _replicated(dep: Deployment, book: PriceBook, usage: Usage) -> float:
     return copies + tiered * others
 
 
+def _request_key(dep: Deployment, book: PriceBook, cls: str) -> str:
+    """The key pricing object requests of ``cls``: the service's if the book has it,
+    else the bucket kind's (what an unpriced line then names)."""
+    if dep.object_service:
+        key = f"object_requests.{dep.object_service}.{cls}"
+        if book.get(key) is not None:
+            return key
+    return f"object_requests.{dep.bucket_kind}.{cls}"
+
+
 def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
     """Lines priced from usage totals (a month's, or an outage's excess)."""
     lines = []
     kind = dep.bucket_kind
     if usage.object_puts:
-        key = f"object_requests.{kind}.class_a"
+        key = _request_key(dep, book, "class_a")
         lines.append(_line("object_requests", "object writes (PUT, class A)", usage.object_puts,
                            "requests", key, book.get(key)))
     if usage.object_gets:
-        key = f"object_requests.{kind}.class_b"
+        key = _request_key(dep, book, "class_b")
         lines.append(_line("object_requests", "object reads (GET, class B)", usage.object_gets,
                            "requests", key, book.get(key)))
+    for direction, size, what in (("upload", usage.object_put_bytes, "sent by PUTs"),
+                                  ("retrieval", usage.object_get_bytes, "read by GETs")):
+        key = f"object_transfer.{dep.object_service}.{direction}"
+        price = book.get(key) if dep.object_service else None
+        if price is not None and size:
+            lines.append(_line("object_requests", f"{dep.object_service} data {direction} "
+                               f"({format_bytes(size)} {what})", size, "bytes", key, price))
+    if dep.metadata_preset == "dynamodb":
+        for what, count, key in (
+                ("writes (1 write request unit per commit)", usage.metadata_commits,
+                 "metadata.dynamodb.write.on_demand"),
+                ("reads (1 read request unit per strongly consistent read)",
+                 usage.metadata_reads, "metadata.dynamodb.read.on_demand")):
+            if count:
+                lines.append(_line("metadata", f"DynamoDB on-demand {what}", count,
+                                   "requests", key, book.get(key)))
     copied = _replicated(dep, book, usage)
     if copied:
         if book.rules.bucket_replication == "fee":
@@ -210,7 +245,8 @@ def _usage_lines(dep: Deployment, book: PriceBook, usage: Usage) -> list[Line]:
                            f"({format_bytes(copied)})", copied, "bytes", key, book.get(key)))
     charges = network_charges(usage.bytes, dep.zone_region, book.rules, bucket_kind=kind,
                               bucket_regions=dep.bucket_regions,
-                              managed_metadata=dep.managed_metadata)
+                              managed_metadata=dep.managed_metadata,
+                              zonal_bucket=dep.zonal_bucket)
     grouped: dict[tuple[str, str], list] = {}
     for charge in charges:
         grouped.setdefault((charge.traffic_class, charge.purpose), []).append(charge)

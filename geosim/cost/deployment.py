@@ -2,7 +2,8 @@
 
 Defaults come from the scenario where the simulation decides them: the ``brokers``
 instance group counts the simulated brokers (``strategy.brokers`` as placed by the
-workload), the bucket is ``object_store.kind`` over ``object_store.regions``, and the
+workload), the bucket is ``object_store.kind`` over ``object_store.regions``, its
+service is ``object_store.service`` (or the provider's default for that kind), and the
 Spanner configuration follows ``metadata.preset``. Counts given per zone are billed in
 the zone's region.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from geosim.scenario import object_services
 from geosim.scenario.schema import CostSpec, Scenario
 
 
@@ -46,6 +48,12 @@ class Deployment:
     spanner_nodes: int = 0
     managed_metadata: bool = False
     licence: str | None = None
+    #: The object-store service (``object_services`` preset name), when known: request
+    #: and per-GB transfer prices are looked up under it first.
+    object_service: str | None = None
+    #: The service keeps one bucket per zone (S3 Express One Zone directory buckets).
+    zonal_bucket: bool = False
+    metadata_preset: str | None = None
 
 
 def _by_region(counts: Mapping[str, int], zone_region: Mapping[str, str]) -> dict[str, int]:
@@ -58,11 +66,13 @@ def _by_region(counts: Mapping[str, int], zone_region: Mapping[str, str]) -> dic
 
 def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Iterable[str]],
                      bucket_kind: str, bucket_regions: Iterable[str], metadata_preset: str,
-                     broker_counts: Mapping[str, int] | None = None) -> Deployment | None:
+                     broker_counts: Mapping[str, int] | None = None,
+                     object_service: str | None = None) -> Deployment | None:
     """The deployment described by ``cost`` in a world of ``regions`` (region -> zone
     suffixes); None when ``cost.provider`` and ``provider`` (the topology's) name no
     price book. ``broker_counts`` (by zone or region) is the simulated broker placement,
-    the default count of an instance group named ``brokers``.
+    the default count of an instance group named ``brokers``. ``object_service``: the
+    object-store preset; default the topology provider's for ``bucket_kind``.
     """
     provider = cost.provider or provider
     if provider not in ("gcp", "aws", "azure"):
@@ -71,6 +81,10 @@ def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Ite
                    for zone in zones}
     zone_region.update({region: region for region in regions})
     spec = cost.deployment
+    if object_service is None:
+        object_service = object_services.default_service(provider, bucket_kind)
+    zonal = (object_service in object_services.service_names()
+             and object_services.resolve(object_service).service.zonal)
     groups = []
     for group in spec.instances:
         counts = dict(group.count)
@@ -91,7 +105,8 @@ def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Ite
         tiered_storage=spec.tiered_storage, spanner_config=spanner_config,
         spanner_nodes=spec.spanner_nodes or 0,
         managed_metadata=metadata_preset.startswith("spanner") or metadata_preset == "dynamodb",
-        licence=spec.licence)
+        licence=spec.licence, object_service=object_service, zonal_bucket=zonal,
+        metadata_preset=metadata_preset)
 
 
 def resolve_deployment(scenario: Scenario, *,
@@ -101,4 +116,7 @@ def resolve_deployment(scenario: Scenario, *,
         scenario.cost, provider=scenario.topology.provider,
         regions={r: spec.zones for r, spec in scenario.topology.regions.items()},
         bucket_kind=scenario.object_store.kind, bucket_regions=scenario.object_store.regions,
-        metadata_preset=scenario.metadata.preset, broker_counts=broker_counts)
+        metadata_preset=scenario.metadata.preset, broker_counts=broker_counts,
+        object_service=scenario.object_store.service
+        or object_services.default_service(scenario.topology.provider,
+                                           scenario.object_store.kind))

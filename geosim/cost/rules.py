@@ -16,8 +16,15 @@ from the price book's ``rules`` (data, per provider):
 * ``bucket_internal_transfer_free``: reads and writes of a dual/multi-region bucket
   between regions of its location (read-through of an object not yet replicated) are
   the provider's own traffic.
-* ``managed_metadata_transfer_billed``: traffic to a managed metadata store (Spanner) is
-  part of its price on GCP; a self-run quorum (etcd, KRaft) is ordinary VM traffic.
+* ``managed_metadata_transfer_billed``: traffic to a managed metadata store (Spanner,
+  DynamoDB) is part of its price (GCP; AWS bills no transfer between EC2 and DynamoDB in
+  one region); a self-run quorum (etcd, KRaft) is ordinary VM traffic.
+* ``zonal_bucket_transfer_billed``: a zonal bucket (S3 Express One Zone directory bucket)
+  lives in one zone, so the network counts the bytes of a client in another zone of the
+  region as inter-zone. AWS bills them as S3 traffic within a region, which is not
+  charged as transfer (the per-GB upload and retrieval fees of S3 Express apply to every
+  byte, whatever the zone: :mod:`geosim.cost.bill`); False leaves them unbilled here.
+  Between regions they are inter-region transfer as any other bytes.
 """
 
 from __future__ import annotations
@@ -65,8 +72,12 @@ def traffic_class(src: str, dst: str, zone_region: Mapping[str, str]) -> str | N
 def network_charges(bytes_by_key: Mapping[tuple[str, str, str], float],
                     zone_region: Mapping[str, str], rules: BillingRules, *,
                     bucket_kind: str, bucket_regions: Collection[str],
-                    managed_metadata: bool) -> list[NetworkCharge]:
-    """The billable network bytes by class, purpose and source region (sorted)."""
+                    managed_metadata: bool, zonal_bucket: bool = False) -> list[NetworkCharge]:
+    """The billable network bytes by class, purpose and source region (sorted).
+
+    ``zonal_bucket``: the object store keeps one bucket per zone (its object bytes
+    between zones of a region follow ``rules.zonal_bucket_transfer_billed``).
+    """
     totals: dict[tuple[str, str, str], float] = {}
     replicated_bucket = bucket_kind != "regional"
     for (src, dst, purpose), size in bytes_by_key.items():
@@ -78,6 +89,9 @@ def network_charges(bytes_by_key: Mapping[tuple[str, str, str], float],
             regions = {zone_region.get(src, src), zone_region.get(dst, dst)}
             if regions <= set(bucket_regions):
                 continue
+        if purpose in OBJECT_PURPOSES and cls == INTER_ZONE and zonal_bucket \
+                and not rules.zonal_bucket_transfer_billed:
+            continue
         if purpose == "metadata" and managed_metadata \
                 and not rules.managed_metadata_transfer_billed:
             continue

@@ -31,9 +31,11 @@ class Usage:
     """Totals over a window of ``seconds`` (all values may be fractional after scaling).
 
     ``bytes``: physical bytes by (source, destination, purpose) as the network counts
-    them; ``object_puts`` / ``object_gets``: object-store requests; ``object_put_bytes``:
-    bytes written to buckets; ``written_bytes`` / ``written_compressed_bytes``:
-    acknowledged application bytes, uncompressed and as stored.
+    them; ``object_puts`` / ``object_gets``: object-store requests; ``object_put_bytes`` /
+    ``object_get_bytes``: bytes written to buckets (every copy a PUT made) and read from
+    them; ``metadata_commits`` / ``metadata_reads``: metadata-store requests;
+    ``written_bytes`` / ``written_compressed_bytes``: acknowledged application bytes,
+    uncompressed and as stored.
     """
 
     seconds: float
@@ -41,6 +43,9 @@ class Usage:
     object_puts: float = 0.0
     object_gets: float = 0.0
     object_put_bytes: float = 0.0
+    object_get_bytes: float = 0.0
+    metadata_commits: float = 0.0
+    metadata_reads: float = 0.0
     written_bytes: float = 0.0
     written_compressed_bytes: float = 0.0
 
@@ -51,6 +56,9 @@ class Usage:
             bytes={k: v * factor for k, v in self.bytes.items()},
             object_puts=self.object_puts * factor, object_gets=self.object_gets * factor,
             object_put_bytes=self.object_put_bytes * factor,
+            object_get_bytes=self.object_get_bytes * factor,
+            metadata_commits=self.metadata_commits * factor,
+            metadata_reads=self.metadata_reads * factor,
             written_bytes=self.written_bytes * factor,
             written_compressed_bytes=self.written_compressed_bytes * factor)
 
@@ -69,6 +77,9 @@ class Usage:
             object_puts=self.object_puts - other.object_puts,
             object_gets=self.object_gets - other.object_gets,
             object_put_bytes=self.object_put_bytes - other.object_put_bytes,
+            object_get_bytes=self.object_get_bytes - other.object_get_bytes,
+            metadata_commits=self.metadata_commits - other.metadata_commits,
+            metadata_reads=self.metadata_reads - other.metadata_reads,
             written_bytes=self.written_bytes - other.written_bytes,
             written_compressed_bytes=self.written_compressed_bytes
             - other.written_compressed_bytes)
@@ -89,6 +100,8 @@ def usage_between(a: Snapshot, b: Snapshot, *, written_bytes: float,
         bytes={k: v for k, v in diff.items() if v},
         object_puts=counter("object_puts"), object_gets=counter("object_gets"),
         object_put_bytes=counter("object_put_bytes"),
+        object_get_bytes=counter("object_get_bytes"),
+        metadata_commits=counter("metadata_commits"), metadata_reads=counter("metadata_reads"),
         written_bytes=float(written_bytes),
         written_compressed_bytes=float(written_bytes) / max(compression_ratio, 1e-12))
 

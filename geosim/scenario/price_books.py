@@ -11,11 +11,19 @@ is the family)::
     instance.<type>.<commitment>                                      per instance-hour
     tier1_networking.<type>.<commitment>                              per instance-hour
     disk.<type>                                                       per GiB-month
+    disk.<type>.iops | disk.<type>.throughput                         per IOPS- or MB/s-month
     object_storage.<bucket kind>.<storage class>                      per GiB-month
-    object_requests.<bucket kind>.class_a | class_b                   per 1000 requests
+    object_requests.<service>.class_a | class_b                       per 1000 requests
+    object_requests.<bucket kind>.class_a | class_b                   (when the service has none)
+    object_transfer.<service>.upload | retrieval                      per GiB sent or read
     object_replication.<bucket kind>                                  per GiB replicated
     metadata.spanner.<config>.node.<commitment>                       per node-hour
+    metadata.dynamodb.write | read.on_demand                          per 1000 request units
     licence.<product>                                                 per GiB written
+
+Object requests are priced by the object-store service (``object_store.service``, say
+``s3-express-one-zone``) where the book prices that service, else by bucket kind: one
+provider's services differ in request prices (S3 Express One Zone against S3 Standard).
 
 ``<key>@<region>`` names the price of one region where it differs from the default. A
 scenario overrides any price (``cost.prices``), or adds one to a family of
@@ -40,14 +48,14 @@ PROVIDERS: tuple[str, ...] = ("gcp", "aws", "azure")
 #: Families a scenario may add new keys to (a new instance type, disk, product...);
 #: network keys are fixed, so a misspelt one is an error rather than a new price.
 OPEN_FAMILIES = ("instance", "tier1_networking", "disk", "object_storage", "object_requests",
-                 "object_replication", "metadata", "licence")
+                 "object_transfer", "object_replication", "metadata", "licence")
 #: Families whose last key part is the commitment.
 COMMITTED_FAMILIES = ("instance", "tier1_networking", "metadata")
 COMMITMENTS = ("on_demand", "1y")
 
 #: Units a price may have, and the quantity each multiplies.
 Unit = Literal["USD/GiB", "USD/GB", "USD/hour", "USD/GiB-month", "USD/GB-month",
-               "USD/1000 requests"]
+               "USD/1000 requests", "USD/IOPS-month", "USD/MBps-month"]
 
 
 class _Frozen(BaseModel):
@@ -72,6 +80,7 @@ class BillingRules(_Frozen):
     bucket_replication: Literal["fee", "transfer"]
     bucket_internal_transfer_free: bool
     managed_metadata_transfer_billed: bool
+    zonal_bucket_transfer_billed: bool
 
 
 class PriceBookFile(_Frozen):

@@ -283,7 +283,8 @@ class MetadataSpec(Model):
         "spanner_nodes`, price `metadata.spanner.regional.node`); `dynamodb`: a managed "
         "regional store replicated over 3 zones of one region (WarpStream's control plane "
         "on AWS, figures.md W7), timed as a 3-voter quorum without commit wait and billed "
-        "as a managed service (its request prices are not in the AWS price book yet); "
+        "as a managed service per request on demand (`metadata.dynamodb.write|read."
+        "on_demand`: one request unit per commit or read), its traffic not as transfer; "
         "`etcd`: 3 voters over the zones of `regions`; `kraft`: a KRaft controller quorum "
         "of 3 voters placed as for etcd; `custom`: `voters`.",
         source="domain.md §4 Consensus metadata store; figures.md B9, M3, M6 (Spanner "
@@ -559,8 +560,9 @@ class DeploymentSpec(Model):
     storage_class: str = described("standard", "Object storage class, priced by "
                                    "`object_storage.<bucket kind>.<class>`.")
     bucket: Literal["regional", "dual-region", "multi-region"] | None = described(
-        None, "Bucket kind for storage, request and replication prices. Default: "
-        "`object_store.kind`.")
+        None, "Bucket kind for storage, request and replication prices (requests are "
+        "priced by `object_store.service` first, `object_requests.<service>.*`, when the "
+        "book has it). Default: `object_store.kind`.")
     tiered_storage: bool = described(
         False, "The strategy's brokers copy every written byte to object storage (Kafka "
         "tiered storage) although the simulation writes no objects: storage and bucket "
