@@ -38,7 +38,7 @@ The mapping from a geosim run:
   destroyed regions; geosim's loss summary reports it).
 
 Copies written by a replication flow into another cluster (MirrorMaker 2, Cluster
-Linking) have offsets of their own log, which Jepsen's single-log analysis cannot
+Linking) have offsets of their own log, which Jepsen's one-log-at-a-time analysis cannot
 relate to the send; their deliveries are left out (geosim's mirror metrics cover
 them). Writes and reads of each cluster's own logs are in.
 """
