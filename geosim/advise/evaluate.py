@@ -240,8 +240,8 @@ class Evaluator:
                     (m.normalised or 0) < -self.objectives.search.screen_margin]
             if over:
                 evaluation.reason = "; ".join(
-                    f"{m.name} {format_quantity(m.value, m.unit)} > {format_quantity(m.limit, m.unit)}"
-                    for m in over)
+                    f"{m.name} {format_quantity(m.value, m.unit)} > "
+                    f"{format_quantity(m.limit, m.unit)}" for m in over)
                 continue
             full.append(candidate)
         specs = [spec for c in full for name, by_seed in self._specs[c.id].items()

@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from geosim.core.units import UnitError, parse_duration, parse_size
 from geosim.scenario.errors import ScenarioError
@@ -162,7 +162,8 @@ class _Reader:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, path: str, expected: str, value: Any = None, *, has_value: bool = True):
+    def fail(self, path: str, expected: str, value: Any = None, *,
+             has_value: bool = True) -> NoReturn:
         if has_value:
             raise ScenarioError(self.source, path, expected, value)
         raise ScenarioError(self.source, path, expected)
@@ -300,7 +301,6 @@ def _knob(reader: _Reader, name: str, raw: Any, path: str) -> Knob:
         return Knob(name, tuple(options))
     reader.fail(path, "must be a list of values, {min, max, step}, or a mapping of option "
                 "name to a list of KEY=VALUE overrides", raw)
-    raise AssertionError("unreachable")
 
 
 def _designs(reader: _Reader, raw: Any) -> tuple[Design, ...]:

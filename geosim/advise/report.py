@@ -118,9 +118,10 @@ def _margins(e: Evaluation) -> list[str]:
             continue
         low, high = m.spread
         mark = "" if m.met else " ✗"
+        room = _q(m.margin, m.unit) if m.margin is not None and not math.isinf(
+            m.margin) else "-"
         lines.append(f"| {m.name} | {_q(m.limit, m.unit)} | {_q(m.value, m.unit)}{mark} | "
-                     f"{_q(m.margin, m.unit) if m.margin is not None and not math.isinf(m.margin) else '-'} | "
-                     f"{_q(low, m.unit)} - {_q(high, m.unit)} |")
+                     f"{room} | {_q(low, m.unit)} - {_q(high, m.unit)} |")
     return lines
 
 

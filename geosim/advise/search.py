@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from geosim.advise.evaluate import Evaluation, Evaluator
 from geosim.advise.objectives import Objectives
@@ -116,8 +117,10 @@ def _nsga2(space: Space, evaluator: Evaluator, log: SearchLog,
     # Optuna 5 takes constraints from the trial (Trial.set_constraint); earlier versions
     # from a function of the finished trial.
     per_trial = hasattr(optuna.trial.Trial, "set_constraint")
-    options = {} if per_trial else {"constraints_func": lambda trial: trial.user_attrs.get(
-        "constraints", [LARGE] * len(names))}
+    options: dict[str, Any] = {}
+    if not per_trial:
+        options["constraints_func"] = lambda trial: trial.user_attrs.get(
+            "constraints", [LARGE] * len(names))
     sampler = optuna.samplers.NSGAIISampler(population_size=search.population,
                                             seed=search.seed, **options)
     study = optuna.create_study(directions=["minimize"] * 3, sampler=sampler)

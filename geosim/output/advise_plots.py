@@ -5,7 +5,7 @@ one row per candidate with ``strategy``, ``status``, ``feasible``, ``front``, ``
 ``cost``, ``rpo_seconds`` and ``latency`` columns. Two panels share the cost axis: RPO
 (worst over failures and seeds) and the chosen p99; one marker shape per strategy,
 filled when the design meets every objective, hollow when not; the Pareto front's
-designs are circled and the winner is a star.
+designs are circled, designs a property search broke are crossed, the winner is a star.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ def advise_front(table: pd.DataFrame, *, latency_label: str = "p99 latency (s)")
             front = group[group["front"]]
             ax.scatter(front["cost"], _finite(front[column]), marker="o", s=160,
                        facecolors="none", edgecolors="black", linewidths=0.8)
+        demoted = rows[rows["demoted"]] if "demoted" in rows else rows.iloc[0:0]
+        if not demoted.empty:
+            ax.scatter(demoted["cost"], _finite(demoted[column]), marker="x", s=120,
+                       color="red", zorder=4, label="demoted by the property search")
         winner = rows[rows["winner"]]
         if not winner.empty:
             ax.scatter(winner["cost"], _finite(winner[column]), marker="*", s=260,
