@@ -32,7 +32,7 @@ from geosim.advise.space import Candidate, Space
 from geosim.advise.verdict import INF, Measure, binding, measures, violations
 from geosim.scenario.errors import ScenarioError
 from geosim.sweep.executors import Executor
-from geosim.sweep.grid import RunSpec, scenario_hash
+from geosim.sweep.grid import HASH_DIGITS, RunSpec, scenario_hash
 from geosim.sweep.store import SweepStore
 
 __all__ = ["Evaluation", "Evaluator", "RunCounts", "format_quantity"]
@@ -146,8 +146,12 @@ class Evaluator:
         plan: dict[str, dict[int, RunSpec]] = {}
         for name, items in runs.items():
             base = self.space.scenario(candidate, items)
-            preflight(base, source=self.space.source, budget=self.budget or None)
             digest = scenario_hash(base)
+            stored = [self.store.row(f"{digest[:HASH_DIGITS]}-seed-{seed}")
+                      for seed in self.objectives.search.seeds]
+            if not all(row and row.get("status") == "ok" for row in stored):
+                # Built before it runs; a cached run was built when it ran.
+                preflight(base, source=self.space.source, budget=self.budget or None)
             plan[name] = {}
             for seed in self.objectives.search.seeds:
                 scenario = base.model_copy(update={

@@ -63,3 +63,40 @@ def advise_front(table: pd.DataFrame, *, latency_label: str = "p99 latency (s)")
     fig.suptitle(f"{len(rows)} designs evaluated (circled: Pareto front of cost, RPO and "
                  f"p99){note}", fontsize=10)
     return fig
+
+
+def advice_map(answers: pd.DataFrame, x: str, y: str, design: str, cost: str) -> Figure:
+    """The advised design of each (``x``, ``y``) pair of objectives, one colour per
+    design (grey: infeasible), each cell annotated with its ``cost`` column.
+
+    ``answers`` has one row per pair (e.g. RPO objective, budget) with the advised
+    design's name in ``design`` ("infeasible" when none) and its cost (NaN when none).
+    """
+    xs = sorted(answers[x].unique())
+    ys = sorted(answers[y].unique())
+    names = [n for n in dict.fromkeys(answers[design]) if n != "infeasible"]
+    fig = Figure(figsize=(8, 0.6 * len(ys) + 2.2), layout="constrained")
+    ax = fig.subplots()
+    for _, row in answers.iterrows():
+        i, j = xs.index(row[x]), ys.index(row[y])
+        name = row[design]
+        color = "0.85" if name == "infeasible" else f"C{names.index(name)}"
+        ax.add_patch(_rectangle((i - 0.5, j - 0.5), color))
+        text = "infeasible" if name == "infeasible" else f"{row[cost]:,.3g}"
+        ax.text(i, j, text, ha="center", va="center", fontsize=8)
+    for k, name in enumerate(names):
+        ax.scatter([], [], marker="s", s=80, color=f"C{k}", label=name)
+    ax.set_xlim(-0.5, len(xs) - 0.5)
+    ax.set_ylim(-0.5, len(ys) - 0.5)
+    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
+    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(f"advised design by objectives (cell: {cost})", fontsize=10)
+    return fig
+
+
+def _rectangle(corner: tuple[float, float], color: str):
+    from matplotlib.patches import Rectangle
+    return Rectangle(corner, 1, 1, facecolor=color, edgecolor="white")
