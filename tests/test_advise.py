@@ -69,7 +69,7 @@ def advised(tmp_path_factory):
 # --- the objectives file ----------------------------------------------------------------
 
 def test_the_example_objectives_file_loads():
-    objectives = load_objectives(REPO / "scenarios" / "advise-small.objectives.yaml")
+    objectives = load_objectives(REPO / "scenarios" / "objectives/advise-small.yaml")
     assert [d.name for d in objectives.designs] == ["diskless", "stretch", "mirrormaker2"]
     assert objectives.limits.budget == 3500
     destroyed = objectives.failures[2]

@@ -16,7 +16,7 @@ and :mod:`~geosim.advise.advisor` (the whole).
 
 >>> from geosim.advise import advise, load_objectives           # doctest: +SKIP
 >>> advice = advise("scenarios/advise-small.yaml",
-...                 load_objectives("scenarios/advise-small.objectives.yaml"),
+...                 load_objectives("scenarios/objectives/advise-small.yaml"),
 ...                 "results/advise-small/advise")
 >>> advice.frame                                               # a DataFrame per design
 """
