@@ -58,6 +58,8 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
     "mm2-active-active": ("mm2-active-active.yaml", None, [
         *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
+    "advise-small": ("advise-small.yaml", None, [
+        *_SHORT, "simulation.duration=30s", "faults[0].at=10s", "faults[0].duration=8s"]),
     "cluster-linking-active-passive": ("cluster-linking-active-passive.yaml", None, [
         *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),

@@ -306,4 +306,5 @@ def test_python_dash_m_geosim_help(monkeypatch):
     assert expected.startswith("usage: geosim ")
     listed = [line.split()[0] for line in expected.splitlines() if line.startswith("    ")
               and not line.startswith("     ")]
-    assert listed == ["run", "validate", "cost", "strategies", "sweep", "compare", "calibrate"]
+    assert listed == ["run", "validate", "cost", "strategies", "sweep", "compare", "advise",
+                      "calibrate"]

@@ -1,5 +1,5 @@
 """The ``geosim`` command line: run, validate, estimate cost, list strategies, sweep,
-compare.
+compare, advise.
 
 ::
 
@@ -9,10 +9,12 @@ compare.
     geosim strategies
     geosim sweep scenarios/x.yaml --grid strategy.flush_interval=100ms,250ms --seeds 1-20
     geosim compare scenarios/x.yaml --strategies diskless-bucket,diskless-quorum
+    geosim advise scenarios/x.yaml --objectives scenarios/x.objectives.yaml
 
 One module per sub-command (:mod:`~geosim.cli.run`, :mod:`~geosim.cli.validate`,
 :mod:`~geosim.cli.cost`, :mod:`~geosim.cli.strategies`, :mod:`~geosim.cli.sweep`,
-:mod:`~geosim.cli.compare`), each registering its parser with ``add_<name>_command``;
+:mod:`~geosim.cli.compare`, :mod:`~geosim.cli.advise`), each registering its parser
+with ``add_<name>_command``;
 what they share is in :mod:`geosim.cli.common` and :mod:`geosim.cli.progress`.
 
 A mistake the user can fix (a bad scenario, a missing file, a malformed ``--set``, an
@@ -30,6 +32,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from geosim.cli.advise import add_advise_command
 from geosim.cli.calibrate import add_calibrate_command
 from geosim.cli.common import PROG, Parser, UserError, expand_overlays
 from geosim.cli.compare import add_compare_command
@@ -54,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_strategies_command(commands)
     add_sweep_command(commands)
     add_compare_command(commands)
+    add_advise_command(commands)
     add_calibrate_command(commands)
     return parser
 
