@@ -1,0 +1,105 @@
+"""The scenario's ``faults:`` section: one model per fault kind, discriminated by ``kind``.
+
+Split from :mod:`geosim.scenario.sections` (which it builds on) so that each module holds
+one part of the schema; :mod:`geosim.scenario.schema` assembles both. What each fault
+does to a running world is :mod:`geosim.world.faults`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from geosim.scenario.sections import MAX_BROKERS, Model
+from geosim.scenario.types import Duration, Rate, described
+
+#: Largest object-store slowdown factor: a 200 ms request would take over half an hour,
+#: which is an outage, not a slowdown (model bound).
+MAX_SLOWDOWN = 1e4
+
+
+class _Fault(Model):
+    at: Duration = described(..., "Start time, from the beginning of the run.", unit="s",
+                             ge=0)
+
+
+class _Timed(_Fault):
+    duration: Duration = described(..., "How long the fault lasts.", unit="s", gt=0)
+
+
+class RegionOutage(_Timed):
+    kind: Literal["region-outage"]
+    region: str
+
+
+class RegionDestruction(_Fault):
+    kind: Literal["region-destruction"]
+    region: str
+
+
+class ZoneOutage(_Timed):
+    kind: Literal["zone-outage"]
+    zone: str
+
+
+class Partition(_Timed):
+    kind: Literal["partition"]
+    between: tuple[str, str]
+    one_way: bool = described(False, "Only traffic from the first to the second is dropped.")
+
+
+class Brownout(_Timed):
+    kind: Literal["brownout"]
+    between: tuple[str, str]
+    extra_latency: Duration = described(0.0, "Added to every one-way delay.", unit="s")
+    bandwidth: Rate | None = described(None, "Link rate during the brownout.",
+                                       unit="bytes/s")
+    loss: float = described(0.0, "Message loss probability.", ge=0, lt=1)
+
+
+class ObjectStoreSlowdown(_Timed):
+    kind: Literal["object-store-slowdown"]
+    region: str | None = described(None, "Only requests served in this region (default all).")
+    factor: float = described(5.0, "Latency multiplier.", gt=0, le=MAX_SLOWDOWN,
+                              allow_inf_nan=False)
+
+
+class ReplicationPause(_Timed):
+    kind: Literal["replication-pause"]
+
+
+class MetadataLoss(_Timed):
+    kind: Literal["metadata-loss"]
+
+
+class ClientCrash(_Timed):
+    kind: Literal["client-crash"]
+    clients: Literal["producers", "consumers"]
+    zone: str
+
+
+class BrokerCrash(_Fault):
+    kind: Literal["broker-crash"]
+    zone: str
+    count: int = described(1, "Brokers of the zone to crash.", ge=1, le=MAX_BROKERS)
+    clean: bool = described(
+        False, "A clean shutdown flushes the log; a crash loses what was still in the page "
+        "cache (Kafka brokers; diskless brokers hold nothing).", source="domain.md §4, §6")
+    duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
+
+
+class UncleanElection(_Fault):
+    """An operator step, not a fault: elect a leader for every partition without one
+    from any live replica, observers included, truncating the others' logs (Kafka's
+    `kafka-leader-election --election-type unclean`; Confluent's manual promotion of an
+    observer). Kafka strategies only."""
+
+    kind: Literal["unclean-election"]
+
+
+FaultSpec = Annotated[
+    RegionOutage | RegionDestruction | ZoneOutage | Partition | Brownout
+    | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
+    | UncleanElection,
+    Field(discriminator="kind")]
