@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geosim.budget import Budget, Watch, check_before
+from geosim.clients.rate_control import RateControl
 from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
 from geosim.components.object_store import ObjectStore
@@ -118,6 +119,9 @@ def run(scenario: Scenario, seed: int | None = None, *,
         snapshot_times(scenario))
     strategy.start()
     injector.start()
+    if world.workload.max_rate:
+        RateControl(ctx.env, ctx.recorder, strategy.client_fleets,
+                    world.workload.start_rate, sim.duration).start()
     end = sim.duration + sim.drain
     env = ctx.env
     t = 0.0

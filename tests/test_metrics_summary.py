@@ -89,7 +89,8 @@ def test_identification_and_records(summary):
     assert summary["faults"][1] == {"kind": "region-destruction", "target": "a",
                                     "start": 150.0, "end": None}
     # a acked at 20..140 (13 rows), b at 20..90 and 130..190 (8 + 7 rows)
-    assert summary["records"] == {"acked": 2800, "delivered": 2800, "failed": 0, "info": 0,
+    assert summary["records"] == {"accepted": 0, "acked": 2800, "backlog": 0, "blocked": 0,
+                                  "delivered": 2800, "failed": 0, "info": 0,
                                   "offered": 0}
     assert summary["counters"] == {"object_puts": 3}   # meta overrides the report's
 

@@ -388,11 +388,9 @@ def test_write_quorum_needs_regional_buckets_and_enough_of_them() -> None:
         "region), but object_store.kind is multi-region, got 1")
 
 
-def test_producer_rate_zero_is_explained() -> None:
-    assert error(with_(tiny(), workload__omb__producerRate=0)) == (
-        "x.yaml: workload.omb.producerRate: must be > 0: producerRate 0 is OMB's "
-        "maximum-rate discovery, which geosim does not support; set a fixed rate in "
-        "messages/s, got 0.0")
+def test_producer_rate_zero_is_a_max_rate_run() -> None:
+    scenario = scenario_from_dict(with_(tiny(), workload__omb__producerRate=0))
+    assert scenario.workload.omb.producerRate == 0
 
 
 def test_negative_durations_sizes_and_rates_are_rejected() -> None:

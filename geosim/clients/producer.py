@@ -11,8 +11,19 @@ Producer behaviour kept from Kafka (figures.md §5):
   ``linger.ms`` passes, so a row's send times start up to that much earlier.
 * ``max.in.flight.requests.per.connection`` x ``max.request.size``: at most that many
   unacknowledged bytes per producer connection; a producer holds a connection to each
-  zone-local broker leading its partitions, and a fleet of n producers n times that.
-  Data beyond it waits in the producer (the window/RTT bound, domain.md §2).
+  broker leading its partitions, and a fleet of n producers n times that. The room is
+  kept per target (a broker, or a zone's leaders taken together), so one target's
+  requests never use another's room (Kafka's ``Sender`` checks
+  ``InFlightRequests.canSendMore(node)`` per node). Data beyond it waits in the
+  producer (the window/RTT bound, domain.md §2).
+* Requests (:meth:`ProducerFleet.drain`, the Kafka engine's path): per target, rows of
+  at most n x ``batch.size`` bytes (each of the n producers holds one batch per
+  partition), one per partition in turn from where the last drain stopped
+  (``RecordAccumulator.drain``'s round-robin over a node's partitions from its
+  ``drainIndex``), grouped into requests of at most one row per partition and n x
+  connections x ``max.request.size`` bytes.
+* ``buffer.memory`` and ``max.block.ms``: the application's sends wait for buffer
+  memory and fail after ``max.block.ms`` without any (:mod:`geosim.clients.send_buffer`).
 * Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
   until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence.
   A row's ``seq`` is ``epoch << 32 | n``: the producer epoch and the n-th row of the
@@ -25,9 +36,11 @@ Producer behaviour kept from Kafka (figures.md §5):
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
+from geosim.clients.send_buffer import OfferedLoad, SendBuffer
 from geosim.core.context import Context
 from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
 
@@ -49,10 +62,12 @@ class ProducerSettings:
     request_timeout: float = 30.0
     acks: str = "all"
     idempotence: bool = True
+    buffer_memory: int = 33554432
+    max_block: float = 60.0
 
 
 class ProducerFleet:
-    """The producers of one zone. Brokers pull rows with :meth:`cut`."""
+    """The producers of one zone. Brokers pull rows with :meth:`cut` or :meth:`drain`."""
 
     def __init__(self, ctx: Context, fleet_id: int, zone: str, region: str, *,
                  producers: int, records_per_s: float, message_size: int,
@@ -71,9 +86,13 @@ class ProducerFleet:
         self.start_time = start
         self.stop_time = stop
         self.alive = True
-        self.window_bytes = 0  # set by route(): it depends on the live brokers
         self.outstanding = 0
-        # Per target broker: time up to which offered records were handed out.
+        # Per target: bytes sent and not yet answered, and the room it may use.
+        self._out: dict[int, int] = {}
+        self._window: dict[int, int] = {}
+        self._request_cap: dict[int, int] = {}
+        self._sent_to: dict[int, int] = {}  # id(row) -> target it was sent to
+        # Per target broker: intended time up to which accepted records were handed out.
         self._cursor: dict[int, float] = {}
         self._targets: list[int] = []
         self._share: dict[int, float] = {}
@@ -86,18 +105,43 @@ class ProducerFleet:
         self._pset: dict[int, frozenset[int]] = {}
         self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
         self._moved: set[int] = set()         # partitions waiting on an old leader
-        self._offered_mark = start
+        self._bytes_per_record = message_size / compression_ratio
+        self.load = OfferedLoad(start, stop, records_per_s)
+        self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
+                                 bytes_per_record=self._bytes_per_record,
+                                 max_block=settings.max_block, producers=max(producers, 1))
+        self.taken = 0          # records handed out in new rows (or dropped unsent)
+        self._advanced = -1.0   # the last time the application's sends were advanced
+        self._reported = (0, 0, 0, 0, 0)  # offered, accepted, blocked, failed, backlog
+        self._set_accumulation(records_per_s)
+
+    def _set_accumulation(self, records_per_s: float) -> None:
         # Records wait in the accumulator until a batch fills or linger.ms passes.
-        per_producer_bytes = records_per_s * message_size / compression_ratio / max(producers, 1)
-        fill = settings.batch_size / per_producer_bytes if per_producer_bytes > 0 else 0.0
-        self.accumulation = min(settings.linger, fill)
+        s = self.settings
+        per_producer_bytes = records_per_s * self._bytes_per_record / max(self.producers, 1)
+        fill = s.batch_size / per_producer_bytes if per_producer_bytes > 0 else 0.0
+        self.accumulation = min(s.linger, fill)
+
+    def set_rate(self, records_per_s: float) -> None:
+        """From now on the application offers ``records_per_s`` (a max-rate run's
+        controller adjusts it, as OMB's ``adjustPublishRate`` does)."""
+        self.records_per_s = records_per_s
+        if self.alive:
+            self.load.set_rate(self.env.now, records_per_s)
+        self._set_accumulation(records_per_s)
+
+    @property
+    def window_bytes(self) -> int:
+        """The fleet's in-flight room over all its targets."""
+        return sum(self._window.values())
 
     # --- wiring -----------------------------------------------------------------------
     def route(self, partitions_by_broker: dict[int, list[int]], *,
-              connections: int | None = None) -> None:
+              connections: int | dict[int, int] | None = None) -> None:
         """Set the targets (brokers, or a zone's leaders taken together) and the
         partitions each leads for this fleet; ``connections`` is the number of brokers a
-        producer connects to (default: one per target)."""
+        producer connects to, in all (spread evenly over the targets) or per target
+        (default: one per target)."""
         now = self.env.now
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         old_target = {p: b for b, ps in self._pset.items() for p in ps}
@@ -113,17 +157,33 @@ class ProducerFleet:
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
         s = self.settings
-        links = len(self._targets) if connections is None else connections
+        if isinstance(connections, dict):
+            links = {b: max(connections.get(b, 1), 1) for b in self._targets}
+        else:
+            total = len(self._targets) if connections is None else connections
+            links = {b: total / len(self._targets) for b in self._targets} \
+                if self._targets else {}
         # Records go to partitions evenly, so each target gets its partitions' share.
         routed = sum(len(p) for p in self._partitions.values())
         self._share = {b: len(p) / routed for b, p in self._partitions.items()}
-        self.window_bytes = self.producers * links * s.max_in_flight * s.max_request_size
+        self._request_cap = {b: int(self.producers * n * s.max_request_size)
+                             for b, n in links.items()}
+        self._window = {b: cap * s.max_in_flight for b, cap in self._request_cap.items()}
+        self._advance(now)
         for broker in self._targets:
-            self._cursor.setdefault(broker, max(now, self.start_time))
+            self._cursor.setdefault(broker, self.buffer.accepted_upto)
         for broker in list(self._cursor):
             if broker not in self._partitions:
-                # Records offered to a broker that vanished are re-offered to the others.
-                del self._cursor[broker]
+                # Records accepted for a broker that vanished are dropped (the model
+                # keeps no per-partition buffer for a target it no longer has).
+                self._drop(broker)
+
+    def _drop(self, broker: int) -> None:
+        cursor = self._cursor.pop(broker)
+        load = self.load
+        share = self._share.get(broker, 0.0)
+        self.taken += int(share * max(load.records(self.buffer.accepted_upto)
+                                      - load.records(cursor), 0.0))
 
     @property
     def rate_per_broker(self) -> float:
@@ -132,20 +192,80 @@ class ProducerFleet:
     def compressed_rate_per_broker(self) -> float:
         return self.rate_per_broker * self.message_size / self.compression_ratio
 
+    # --- the application's sends ----------------------------------------------------
+    def _used(self) -> float:
+        """Buffer memory in use: accepted records not yet sent, batches in flight and
+        batches waiting to be retried (memory is freed when a batch completes)."""
+        unsent = max(self.buffer.accepted() - self.taken, 0) * self._bytes_per_record
+        retry = sum(row.bytes_compressed for q in self._retry.values() for _d, row in q) \
+            if self._retry else 0
+        return unsent + self.outstanding + retry
+
+    def _advance(self, now: float) -> None:
+        """The application's sends up to ``now`` enter the buffers as memory allows."""
+        if now == self._advanced or not self.alive:
+            return
+        self._advanced = now
+        self.buffer.advance(now, self._used())
+
+    def _report(self) -> None:
+        """Emit what changed in the application's counts since the last report."""
+        b = self.buffer
+        now = self.env.now
+        offered, failed = b.offered(now), b.failed
+        counts = (offered, b.accepted(), b.blocked, failed,
+                  max(offered - self.taken - failed, 0))
+        last = self._reported
+        if counts == last:
+            return
+        self._reported = counts
+        records = offered - last[0]
+        self.ctx.recorder.emit(Offered(
+            now, self.region, self.id, records, records * self.message_size,
+            accepted=counts[1] - last[1], blocked=counts[2] - last[2],
+            send_failed=failed - last[3], backlog=counts[4]))
+
     # --- the pull ---------------------------------------------------------------------
-    def cut(self, broker: int, now: float, one_way: float, split: int = 1) -> list[Row]:
-        """Rows for ``broker``: due retries first, then records offered since its last cut.
+    def drain(self, target: int, now: float) -> list[list[Row]]:
+        """Produce requests for ``target`` (the Kafka engine's send clock): rows of at
+        most n x ``batch.size`` bytes, one partition each in turn, grouped into requests
+        of at most one row per partition and the target's request cap."""
+        rows = self.cut(target, now, 0.0, batches=True)
+        if not rows:
+            return []
+        cap = self._request_cap.get(target, 0)
+        per_request = len(self._partitions.get(target, ())) or 1
+        requests: list[list[Row]] = []
+        current: list[Row] = []
+        size = 0
+        seen: set[int] = set()
+        for row in rows:
+            if current and (size + row.bytes_compressed > cap or len(current) >= per_request
+                            or row.partition in seen):
+                requests.append(current)
+                current, size, seen = [], 0, set()
+            current.append(row)
+            size += row.bytes_compressed
+            seen.add(row.partition)
+        requests.append(current)
+        return requests
+
+    def cut(self, broker: int, now: float, one_way: float, split: int = 1, *,
+            batches: bool = False) -> list[Row]:
+        """Rows for ``broker``: due retries first, then records accepted since its last cut.
 
         ``one_way`` is the client-to-broker delay; the row's send times end that much
-        before ``now``. Rows respect the fleet's in-flight window. ``split``: the target
+        before ``now``. Rows respect the target's in-flight room. ``split``: the target
         stands for that many brokers (a diskless writer), so the new records become that
         many rows, each for the next partition in the rotation, as the brokers' own cuts
-        would have been.
+        would have been. ``batches``: rows are producer batches, at most n x
+        ``batch.size`` bytes each (more rows, each for the next partition).
         """
         rows: list[Row] = []
         if not self.alive:
             return rows
-        room = self.window_bytes - self.outstanding
+        self._advance(now)
+        room = self._window.get(broker, 0) - self._out.get(broker, 0)
         retry = self._retry
         if retry:
             mine = self._pset.get(broker, frozenset())
@@ -161,34 +281,43 @@ class ProducerFleet:
         # (the idempotent producer retries in order), so those partitions are skipped.
         blocked = (set(retry) | self._moved) if retry or self._moved else None
         cursor = self._cursor.get(broker)
-        if cursor is not None:
-            upto = min(now - one_way, self.stop_time)
-            rate = self.records_per_s * self._share.get(broker, 0.0)
-            if upto > cursor and rate > 0:
-                bytes_per_record = self.message_size / self.compression_ratio
-                records = int(rate * (upto - cursor))
+        share = self._share.get(broker, 0.0)
+        if cursor is not None and share > 0:
+            load = self.load
+            upto = min(now - one_way, self.stop_time, self.buffer.accepted_upto)
+            if upto > cursor:
+                bytes_per_record = self._bytes_per_record
+                base = load.records(cursor)
+                records = int(share * (load.records(upto) - base))
                 if records * bytes_per_record > room:
                     records = int(max(room, 0) / bytes_per_record)
-                # Whole records only: the fraction left over stays for the next cut.
-                upto = cursor + records / rate
                 parts = min(split, records)
+                if batches and records:
+                    s = self.settings
+                    batch = self.producers * min(s.batch_size, s.max_request_size)
+                    per_row = max(int(batch / bytes_per_record), 1)
+                    parts = max(parts, math.ceil(records / per_row))
+                # Whole records only: the fraction left over stays for the next cut.
+                end = load.time_of(base + records / share) if records else upto
                 made = 0
                 for i in range(parts):
-                    share = records * (i + 1) // parts - records * i // parts
-                    row = self._new_row(broker, share, cursor, upto, blocked)
+                    count = records * (i + 1) // parts - records * i // parts
+                    row = self._new_row(broker, count, cursor, end, blocked)
                     if row is None:
                         break
                     rows.append(row)
-                    made += share
+                    made += count
                 if made:
-                    if made < records:  # every partition waits on a retry: keep the rest
-                        upto = cursor + made / rate
-                    self._cursor[broker] = upto
-                    self._offer(made, upto)
+                    self._cursor[broker] = end if made == records \
+                        else load.time_of(base + made / share)
+                    self.taken += made
         for row in rows:
             row.attempts += 1
             self.outstanding += row.bytes_compressed
+            self._out[broker] = self._out.get(broker, 0) + row.bytes_compressed
+            self._sent_to[id(row)] = broker
             self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
+        self._report()
         return rows
 
     def _new_row(self, broker: int, records: int, start: float, end: float,
@@ -207,7 +336,13 @@ class ProducerFleet:
         return Row(self.id, partition, self._next_seq(partition), records, size,
                    int(size / self.compression_ratio), start - self.accumulation, end)
 
-    def _answered(self, partition: int) -> None:
+    def _answered(self, row: Row) -> None:
+        size = row.bytes_compressed
+        self.outstanding -= size
+        target = self._sent_to.pop(id(row), None)
+        if target is not None:
+            self._out[target] = self._out.get(target, 0) - size
+        partition = row.partition
         left = self._inflight.get(partition, 0) - 1
         if left > 0:
             self._inflight[partition] = left
@@ -228,18 +363,11 @@ class ProducerFleet:
             for _due, row in queue:
                 row.seq = self._next_seq(row.partition)
 
-    def _offer(self, records: int, upto: float) -> None:
-        if upto > self._offered_mark:
-            self._offered_mark = upto
-        self.ctx.recorder.emit(Offered(self.env.now, self.region, self.id, records,
-                                       records * self.message_size))
-
     # --- outcomes ---------------------------------------------------------------------
     def acked(self, rows: list[Row], at: float) -> None:
         """The ack for ``rows`` reaches the producers at ``at`` (they must be alive)."""
         for row in rows:
-            self.outstanding -= row.bytes_compressed
-            self._answered(row.partition)
+            self._answered(row)
             if self.alive:
                 row.acked_at = at
         if self.alive:
@@ -258,8 +386,7 @@ class ProducerFleet:
         s = self.settings
         retried, expired = [], []
         for row in rows:
-            self.outstanding -= row.bytes_compressed
-            self._answered(row.partition)
+            self._answered(row)
             if self.alive and now - row.send_first < s.delivery_timeout:
                 backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
                               s.retry_backoff_max)
@@ -312,14 +439,25 @@ class ProducerFleet:
             start=start, stop=self.stop_time)
 
     def crash(self) -> None:
-        """The fleet's producers die: unsent data is gone, pending retries end ``info``."""
+        """The fleet's producers die: unsent data is gone, pending retries end ``info``;
+        the application offers nothing until :meth:`restart`."""
+        now = self.env.now
+        self._advance(now)
+        self._report()
         self.alive = False
+        self.load.set_rate(now, 0.0)
+        # Records in the buffers that no request carried die with the producers.
+        self.taken = max(self.taken, self.buffer.accepted())
+        for broker in self._cursor:
+            self._cursor[broker] = max(self._cursor[broker], self.buffer.accepted_upto)
         self.expire_retries()
 
     def restart(self) -> None:
         """The producers come back as new producer instances (a new epoch)."""
         now = self.env.now
         self.alive = True
+        self.load.set_rate(now, self.records_per_s)
+        self.buffer.accepted_upto = max(self.buffer.accepted_upto, now)
         self._bump_epoch()
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
 from geosim.clients.producer import ProducerFleet, ProducerSettings
+from geosim.clients.rate_control import START_RATE
 from geosim.core.context import Context
 from geosim.scenario import omb as omb_config
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Placement, Scenario
@@ -69,6 +70,17 @@ class ResolvedWorkload:
     consumer_zones: dict[str, float]
     broker_counts: dict[str, int]
     duration: float
+    max_rate_asked: bool = False
+
+    @property
+    def max_rate(self) -> bool:
+        """A max-rate run: OMB's ``producerRate: 0``, or ``workload.max_rate``."""
+        return self.max_rate_asked or self.omb.producerRate <= 0
+
+    @property
+    def start_rate(self) -> float:
+        """The aggregate rate producers start at (OMB starts a probe at 10,000/s)."""
+        return self.omb.producerRate if self.omb.producerRate > 0 else START_RATE
 
     @property
     def partitions(self) -> int:
@@ -82,7 +94,8 @@ class ResolvedWorkload:
             max_in_flight=p.max_in_flight_requests_per_connection,
             retry_backoff=p.retry_backoff, retry_backoff_max=p.retry_backoff_max,
             delivery_timeout=p.delivery_timeout, request_timeout=p.request_timeout,
-            acks=p.acks, idempotence=p.enable_idempotence)
+            acks=p.acks, idempotence=p.enable_idempotence, buffer_memory=p.buffer_memory,
+            max_block=p.max_block)
 
     @property
     def consumer_settings(self) -> ConsumerSettings:
@@ -102,7 +115,7 @@ class ResolvedWorkload:
             region = zone.rsplit("-", 1)[0]
             fleets.append(ProducerFleet(
                 ctx, len(fleets), zone, region, producers=max(producers.get(zone, 0), 1),
-                records_per_s=omb.producerRate * share, message_size=omb.messageSize,
+                records_per_s=self.start_rate * share, message_size=omb.messageSize,
                 compression_ratio=self.compression_ratio, settings=self.producer_settings,
                 start=0.0, stop=self.duration))
         return fleets
@@ -148,4 +161,4 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
         compression_ratio=omb_config.compression_ratio(wl, wl.omb, producer),
         producer_zones=producer_zones, consumer_zones=consumer_zones,
         broker_counts={z: n for z, n in sorted(broker_counts.items()) if n > 0},
-        duration=scenario.simulation.duration)
+        duration=scenario.simulation.duration, max_rate_asked=wl.max_rate)

@@ -88,11 +88,29 @@ class ProduceRetried(Event):
 
 @dataclass(slots=True)
 class Offered(Event):
-    """Application load offered by a fleet since its previous Offered event."""
+    """Application load of a fleet since its previous Offered event: ``records``
+    offered (intended to be sent), ``accepted`` into the producers' buffers,
+    ``blocked`` (accepted after waiting in ``send()`` for ``buffer.memory``),
+    ``send_failed`` (``send()`` threw after ``max.block.ms``), and the ``backlog`` now:
+    records offered that no request has carried yet (waiting in ``send()`` or in the
+    accumulator)."""
     region: str
     fleet: int
     records: int
     bytes_uncompressed: int
+    accepted: int = 0
+    blocked: int = 0
+    send_failed: int = 0
+    backlog: int = 0
+
+
+@dataclass(slots=True)
+class RateAdjusted(Event):
+    """A max-rate run's controller set the total offered ``rate`` (records/s), having
+    seen ``published`` acked and ``received`` delivered records so far."""
+    rate: float
+    published: int
+    received: int
 
 
 # --- consumers -------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The produce path of a Kafka cluster: produce requests, appends, acks, timeouts.
 
 Each zone with brokers runs a *send clock*: every ``append_interval`` each producer fleet
-sends the zone's leaders one produce request with what it buffered for them (one row
-per fleet and zone, rotating over the zone's partitions; the interval plays the
-producers' ``linger.ms``). The request crosses the network seam like every other
+sends the zone's leaders produce requests with what it buffered for them, within its
+in-flight room for that zone (rows of at most n x ``batch.size`` bytes rotating over the
+zone's partitions, at most one row per partition and n x leaders x ``max.request.size``
+bytes per request: :meth:`~geosim.clients.producer.ProducerFleet.drain`; the interval
+plays the producers' ``linger.ms``). The request crosses the network seam like every other
 message (``Network.delay``: the link's RTT draw, a brownout's extra latency and loss,
 serialization behind the link's other traffic); requests of one fleet to one zone
 arrive in the order they were sent (one connection: TCP keeps its order). A request
@@ -66,15 +68,17 @@ class ProducePath:
         """Producers send each partition to its leader's zone (target = zone index)."""
         c = self.cluster
         table: dict[int, list[int]] = {}
+        # A producer holds one connection to each broker leading its partitions.
+        connections: dict[int, int] = {}
         local = c.local_partitions
         for zone, parts in self.leaders_by_zone.items():
             ids = [p.id for p in parts if p.id < local]
             if ids:
-                table[c.zone_index[zone]] = ids
-        live_leaders = len({p.leader for parts in self.leaders_by_zone.values()
-                            for p in parts})
+                target = c.zone_index[zone]
+                table[target] = ids
+                connections[target] = len({p.leader for p in parts if p.id < local})
         for fleet in c.producing:
-            fleet.route(table, connections=live_leaders)
+            fleet.route(table, connections=connections)
 
     def attach_fleets(self, fleets: list[ProducerFleet]) -> None:
         """Producers (failed over from another cluster) now write to this one."""
@@ -110,8 +114,7 @@ class ProducePath:
             for fleet in c.producing:
                 if not fleet.alive or not net.reachable(fleet.zone, zone):
                     continue
-                rows = fleet.cut(target, now, 0.0)
-                if rows:
+                for rows in fleet.drain(target, now):
                     self._send(zone, fleet, rows, now)
 
     def _send(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> None:

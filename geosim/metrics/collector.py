@@ -42,6 +42,7 @@ from geosim.core.events import (
     PartitionChanged,
     ProduceAcked,
     ProduceFailed,
+    RateAdjusted,
     Rebalanced,
     Recorder,
     RegionState,
@@ -64,8 +65,12 @@ KINDS: tuple[str, ...] = ("publish", "e2e")
 # Time-series metrics, in the order they appear in the tidy frame.
 SERIES: tuple[str, ...] = (
     "offered_records", "offered_bytes", "acked_records", "acked_bytes", "failed_records",
-    "info_records", "delivered_records", "delivered_bytes", "availability",
+    "info_records", "delivered_records", "delivered_bytes", "accepted_records",
+    "blocked_records", "backlog_records", "availability",
 )
+#: A gauge, not a flow: each bin holds the largest backlog seen in it, and the totals
+#: hold the backlog at the end of production.
+GAUGES: frozenset[str] = frozenset({"backlog_records"})
 
 
 def add_latencies(histograms: list[LatencyHistogram], bounds: list[float], t: float,
@@ -93,7 +98,8 @@ class _Region:
     __slots__ = ("name", "publish", "e2e", "acked_records", "acked_bytes", "failed_records",
                  "info_records", "delivered_records", "delivered_bytes", "offered_records",
                  "offered_bytes", "offered_seen", "first_ack", "first_delivery", "last_ack",
-                 "longest_gap", "any_ack")
+                 "longest_gap", "any_ack", "accepted_records", "blocked_records",
+                 "backlog_records", "backlog", "backlog_at_end")
     # The live series columns (SERIES but availability), set from the series by name.
     acked_records: array
     acked_bytes: array
@@ -103,6 +109,9 @@ class _Region:
     delivered_bytes: array
     offered_records: array
     offered_bytes: array
+    accepted_records: array
+    blocked_records: array
+    backlog_records: array
 
     def __init__(self, name: str, series: BinnedSeries):
         self.name = name
@@ -111,6 +120,8 @@ class _Region:
         for metric in SERIES[:-1]:
             setattr(self, metric, series.column(name, metric))
         self.offered_seen = False
+        self.backlog: dict[int, int] = {}   # per fleet: its latest backlog
+        self.backlog_at_end = 0
         self.first_ack: float | None = None        # first qualifying ack after the fault
         self.first_delivery: float | None = None
         self.last_ack: float | None = None         # last ack at or after warmup
@@ -144,6 +155,7 @@ class MetricsCollector:
         self._fault_start = self.fault_start if self.fault_start is not None else math.inf
         self.offered_bytes_per_s = dict(offered_bytes_per_s)
         self.series = BinnedSeries(bin_width)
+        self.rates: list[tuple[float, float]] = []  # a max-rate run's controller rates
         self._inv_bin = 1.0 / self.series.bin_width
         self._regions: dict[str, _Region] = {}
         for name in regions:
@@ -167,6 +179,7 @@ class MetricsCollector:
         for kind, handler in (
                 (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),
                 (ProduceFailed, self._on_failed), (Offered, self._on_offered),
+                (RateAdjusted, self._on_rate),
                 (Rebalanced, self.checks.on_rebalanced),
                 (ObjectStored, self.objects.on_stored),
                 (ObjectCommitted, self.objects.on_committed),
@@ -243,12 +256,29 @@ class MetricsCollector:
         column = region.failed_records if ev.outcome == "fail" else region.info_records
         bump(column, self.series.index(ev.t), sum(row.records for row in ev.rows))
 
+    def _on_rate(self, ev: RateAdjusted) -> None:
+        self.rates.append((ev.t, ev.rate))
+
     def _on_offered(self, ev: Offered) -> None:
         region = self._regions.get(ev.region) or self._region(ev.region)
         index = self.series.index(ev.t)
         bump(region.offered_records, index, ev.records)
         bump(region.offered_bytes, index, ev.bytes_uncompressed)
         region.offered_seen = True
+        if ev.accepted:
+            bump(region.accepted_records, index, ev.accepted)
+        if ev.blocked:
+            bump(region.blocked_records, index, ev.blocked)
+        if ev.send_failed:  # send() threw after max.block.ms: definitely not written
+            bump(region.failed_records, index, ev.send_failed)
+        region.backlog[ev.fleet] = ev.backlog
+        total = sum(region.backlog.values())
+        column = region.backlog_records
+        bump(column, index, 0)
+        if total > column[index]:
+            column[index] = total
+        if ev.t <= self.production_end:
+            region.backlog_at_end = total
 
     # --- results --------------------------------------------------------------------
 
@@ -294,7 +324,30 @@ class MetricsCollector:
             partitions=self.leadership.report(),
             mirror=mirror,
             interconnects=interconnect_summary(usage, width, self.production_end),
+            max_rate=self._max_rate(bins),
         )
+
+    def _max_rate(self, bins: dict[str, dict[str, np.ndarray]]) -> dict:
+        """A max-rate run's result: the acked (OMB: published) rate over the whole bins
+        of the second half of the measured window (warmup to the end of production),
+        once the controller has ramped up, and over the whole window."""
+        if not self.rates:
+            return {}
+        width = self.series.bin_width
+        first = int(math.ceil(self.warmup / width - 1e-9))
+        last = int(self.production_end // width)
+        middle = (first + last) // 2
+
+        def rate(lo: int, hi: int) -> float | None:
+            acked = sum(float(c["acked_records"][lo:hi].sum()) for c in bins.values())
+            return acked / ((hi - lo) * width) if hi > lo else None
+
+        return {
+            "sustainable_records_per_s": rate(middle, last),
+            "measured_records_per_s": rate(first, last),
+            "final_rate_records_per_s": self.rates[-1][1],
+            "rates": [[t, r] for t, r in self.rates],
+        }
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:
         out = {metric: self.series.values(name, metric, nbins) for metric in SERIES[:-1]}
@@ -331,12 +384,12 @@ class MetricsCollector:
                     out[(kind, "all", phase)] = LatencyHistogram.merged(parts)
         return out
 
-    @staticmethod
-    def _totals(bins: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, int]]:
+    def _totals(self, bins: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for name, columns in bins.items():
             out[name] = {metric: int(round(float(columns[metric].sum())))
-                         for metric in SERIES[:-1]}
+                         for metric in SERIES[:-1] if metric not in GAUGES}
+            out[name]["backlog_records"] = self._regions[name].backlog_at_end
         out["all"] = {metric: sum(out[name][metric] for name in bins) for metric in SERIES[:-1]}
         return out
 

@@ -163,6 +163,9 @@ class MetricsReport:
     mirror: Any = None  # geosim.metrics.mirror.MirrorReport (cross-cluster strategies)
     # topology.interconnects: name -> bandwidth and, per direction, bytes and utilisation
     interconnects: dict = field(default_factory=dict)
+    # A max-rate run (workload.max_rate): the controller's rates, and the acked rate
+    # over the measured window (warmup to the end of production); empty otherwise.
+    max_rate: dict = field(default_factory=dict)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

@@ -45,6 +45,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
         "faults": [_fault(f) for f in meta.get("faults", ())],
         "records": {
             "offered": totals.get("offered_records", 0),
+            "accepted": totals.get("accepted_records", 0),
+            "blocked": totals.get("blocked_records", 0),
+            "backlog": totals.get("backlog_records", 0),
             "acked": totals.get("acked_records", 0),
             "failed": totals.get("failed_records", 0),
             "info": totals.get("info_records", 0),
@@ -98,6 +101,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.interconnects:
         # Shared capacities (topology.interconnects), only when the scenario has some.
         summary["interconnects"] = report.interconnects
+    if report.max_rate:
+        # A max-rate run (workload.max_rate or producerRate 0) only.
+        summary["max_rate"] = report.max_rate
     return normalize(summary)
 
 

@@ -88,7 +88,18 @@ def _header(summary: dict[str, Any]) -> list[str]:
 def _records(summary: dict[str, Any]) -> list[str]:
     records = summary.get("records", {})
     names = ("offered", "acked", "failed", "info", "delivered")
-    return ["Records", *_table(names, [[_count(records.get(name)) for name in names]])]
+    lines = ["Records", *_table(names, [[_count(records.get(name)) for name in names]])]
+    if records.get("blocked") or records.get("backlog"):
+        # Producers under load: sends that waited for buffer.memory, and what is left.
+        load = ("accepted", "blocked", "backlog")
+        lines += _table(load, [[_count(records.get(name)) for name in load]])
+    max_rate = summary.get("max_rate")
+    if max_rate:
+        lines.append(f"  max-rate run: sustainable rate "
+                     f"{_count(max_rate.get('sustainable_records_per_s'))} records/s "
+                     f"(acked, warmup to end of production); controller's last rate "
+                     f"{_count(max_rate.get('final_rate_records_per_s'))} records/s")
+    return lines
 
 
 def _intervals(intervals: Sequence[Sequence[float]], limit: int = 3) -> str:

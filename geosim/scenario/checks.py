@@ -370,11 +370,11 @@ class Checker:
         omb = wl.omb
         if isinstance(omb, OmbWorkload):
             note = self._omb_note("omb")
-            if omb.producerRate <= 0:
-                self.fail("workload.omb.producerRate",
-                          "must be > 0: producerRate 0 is OMB's maximum-rate discovery, which "
-                          "geosim does not support; set a fixed rate in messages/s" + note,
-                          omb.producerRate)
+            if (omb.producerRate <= 0 or wl.max_rate) and omb.consumerBacklogSizeGB > 0:
+                self.fail("workload.omb.consumerBacklogSizeGB",
+                          "must be 0 in a max-rate run (producerRate 0 or workload.max_rate): "
+                          "OMB cannot probe the sustainable rate while building a backlog"
+                          + note, omb.consumerBacklogSizeGB)
             if omb.topics * omb.partitionsPerTopic > MAX_PARTITIONS:
                 self.fail("workload.omb.partitionsPerTopic",
                           f"topics x partitionsPerTopic must be at most {MAX_PARTITIONS:,} "

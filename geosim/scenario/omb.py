@@ -182,6 +182,8 @@ PRODUCER_KEYS: tuple[KafkaKey, ...] = (
              choices=("none", "gzip", "snappy", "lz4", "zstd")),
     KafkaKey("buffer.memory", "buffer_memory", "bytes", 33554432, _K.format(ref="K17"),
              "Memory for records waiting to be sent; send() blocks when it is full."),
+    KafkaKey("max.block.ms", "max_block", "ms", 60000, _K.format(ref="K17"),
+             "How long send() may block waiting for buffer.memory before it fails."),
 )
 
 CONSUMER_KEYS: tuple[KafkaKey, ...] = (
@@ -235,6 +237,7 @@ class ProducerConfig:
     enable_idempotence: bool
     compression_type: str
     buffer_memory: int
+    max_block: float
     source: Mapping[str, str] = _frozen_map()
     ignored: Mapping[str, str] = _frozen_map()
 

@@ -52,8 +52,8 @@ _FALLBACK = {
         "subscriptionsPerTopic": "Consumer groups per topic (read fan-out).",
         "consumerPerSubscription": "Consumers in each group.",
         "producersPerTopic": "Producers attached to each topic.",
-        "producerRate": "Aggregate publish rate, messages/s over all producers. Must be "
-                        "> 0: OMB's 0 (search for the maximum rate) is not supported.",
+        "producerRate": "Aggregate publish rate, messages/s over all producers. 0 is "
+                        "OMB's search for the maximum sustainable rate (`workload.max_rate`).",
         "consumerBacklogSizeGB": "OMB: if > 0, consumers pause until this backlog (GB) "
                                  "has built up, then drain it.",
         "backlogDrainRatio": "OMB: fraction of the backlog to drain before the backlog "
@@ -395,8 +395,8 @@ class _Renderer:
             "`<region>-<suffix>` (`us-west1-a`). Every region or zone named anywhere must "
             "exist; placements (`workload.producers`, `strategy.brokers`...) accept either. "
             "The loader also checks what the schema alone cannot: metadata presets have "
-            "the regions they need, faults start before `simulation.duration`, the OMB "
-            "`producerRate` is fixed (> 0), no duration, size or rate is negative; each "
+            "the regions they need, faults start before `simulation.duration`, a max-rate "
+            "run builds no consumer backlog, no duration, size or rate is negative; each "
             "strategy checks its own block (see its section under Strategies).",
             "",
             "**Bounds.** Every number must be finite. Any duration is at most 366 days, "

@@ -402,6 +402,13 @@ class WorkloadSpec(Model):
         "otherwise 1 / randomBytesRatio for randomized payloads (the zero-filled rest "
         "compresses away), else 1.", source="figures.md §9 (payload compressibility)",
         ge=1.0, le=MAX_COMPRESSION, allow_inf_nan=False)
+    max_rate: bool = described(
+        False, "Find the highest sustainable rate as OMB's rate controller does: start at "
+        "`producerRate` (10,000 messages/s when it is 0), and every 3 s grow the rate while "
+        "the publish and receive backlogs stay within 1,000 messages, else back off to "
+        "the rate achieved. `producerRate: 0` asks for the same. The result is "
+        "`summary.json`'s `max_rate`.",
+        source="openmessaging/benchmark WorkloadGenerator.java, RateController.java")
 
 
 # --- strategy -------------------------------------------------------------------------
