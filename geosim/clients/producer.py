@@ -111,6 +111,7 @@ class ProducerFleet:
                                  bytes_per_record=self._bytes_per_record,
                                  max_block=settings.max_block, producers=max(producers, 1))
         self.taken = 0          # records handed out in new rows (or dropped unsent)
+        self.dropped = 0        # records in the buffers when the producers crashed
         self._advanced = -1.0   # the last time the application's sends were advanced
         self._reported = (0, 0, 0, 0, 0)  # offered, accepted, blocked, failed, backlog
         self._set_accumulation(records_per_s)
@@ -212,9 +213,9 @@ class ProducerFleet:
         """Emit what changed in the application's counts since the last report."""
         b = self.buffer
         now = self.env.now
-        offered, failed = b.offered(now), b.failed
-        counts = (offered, b.accepted(), b.blocked, failed,
-                  max(offered - self.taken - failed, 0))
+        offered = b.offered(now)
+        counts = (offered, b.accepted(), b.blocked, b.failed + self.dropped,
+                  max(offered - self.taken - b.failed, 0))
         last = self._reported
         if counts == last:
             return
@@ -223,7 +224,7 @@ class ProducerFleet:
         self.ctx.recorder.emit(Offered(
             now, self.region, self.id, records, records * self.message_size,
             accepted=counts[1] - last[1], blocked=counts[2] - last[2],
-            send_failed=failed - last[3], backlog=counts[4]))
+            send_failed=counts[3] - last[3], backlog=counts[4]))
 
     # --- the pull ---------------------------------------------------------------------
     def drain(self, target: int, now: float) -> list[list[Row]]:
@@ -443,11 +444,14 @@ class ProducerFleet:
         the application offers nothing until :meth:`restart`."""
         now = self.env.now
         self._advance(now)
-        self._report()
         self.alive = False
         self.load.set_rate(now, 0.0)
-        # Records in the buffers that no request carried die with the producers.
-        self.taken = max(self.taken, self.buffer.accepted())
+        # Records in the buffers that no request carried die with the producers: never
+        # written, they end as failed sends (the application's process is gone).
+        accepted = self.buffer.accepted()
+        self.dropped += max(accepted - self.taken, 0)
+        self.taken = max(self.taken, accepted)
+        self._report()
         for broker in self._cursor:
             self._cursor[broker] = max(self._cursor[broker], self.buffer.accepted_upto)
         self.expire_retries()

@@ -91,7 +91,8 @@ class Offered(Event):
     """Application load of a fleet since its previous Offered event: ``records``
     offered (intended to be sent), ``accepted`` into the producers' buffers,
     ``blocked`` (accepted after waiting in ``send()`` for ``buffer.memory``),
-    ``send_failed`` (``send()`` threw after ``max.block.ms``), and the ``backlog`` now:
+    ``send_failed`` (never written: ``send()`` threw after ``max.block.ms``, or the
+    records were still in the buffers when the producers crashed), and the ``backlog`` now:
     records offered that no request has carried yet (waiting in ``send()`` or in the
     accumulator)."""
     region: str

@@ -269,7 +269,7 @@ class MetricsCollector:
             bump(region.accepted_records, index, ev.accepted)
         if ev.blocked:
             bump(region.blocked_records, index, ev.blocked)
-        if ev.send_failed:  # send() threw after max.block.ms: definitely not written
+        if ev.send_failed:  # never written: send() timed out, or died in a crashed buffer
             bump(region.failed_records, index, ev.send_failed)
         region.backlog[ev.fleet] = ev.backlog
         total = sum(region.backlog.values())
