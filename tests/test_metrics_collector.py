@@ -415,6 +415,17 @@ def test_rate_recovery_requires_a_sustained_return():
     assert rate_recovery_time(base, 1.0, 100.0, 200.0, None) is None
 
 
+def test_rate_recovery_time_in_bins_other_than_one_second():
+    # The same outage in half-second bins: bins hold half the records, the time is the
+    # same (bins 200-219 silent: 100 s to 110 s; back within 10 % from 110 s).
+    base = np.full(400, 50.0)
+    base[200:220] = 0.0
+    assert rate_recovery_time(base, 0.5, 100.0, 200.0, 100.0) == 10.0
+    base = np.full(100, 400.0)   # 2-second bins
+    base[50:55] = 0.0
+    assert rate_recovery_time(base, 2.0, 100.0, 200.0, 200.0) == 10.0
+
+
 def test_flush_quantization_is_not_an_outage():
     # A flush of 250 B every 0.25 s, jittered: a 1 s bin catches 3, 4 or 5 of them.
     rng = np.random.default_rng(3)
