@@ -347,6 +347,12 @@ def test_timeseries_bins_and_availability():
     assert series("delivered_records")[10.0] == 100.0
     assert report.totals["a"]["offered_records"] == 200
     assert report.totals["all"]["acked_records"] == 150
+    # "all" totals every column the regions total, as their sum
+    regions = [name for name in report.totals if name != "all"]
+    assert set(report.totals["all"]) == set(report.totals["a"])
+    for metric, value in report.totals["all"].items():
+        assert value == sum(report.totals[name][metric] for name in regions), metric
+    assert report.totals["all"]["delivered_bytes"] == report.totals["a"]["delivered_bytes"] > 0
 
 
 def test_availability_falls_back_to_the_nominal_offered_rate():
