@@ -691,3 +691,17 @@ def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep, ind
     assert got == pytest.approx([bound for interval in union for bound in interval])
     assert report.unavailable.open_records == open_records
     assert report.unavailable.max_seconds == pytest.approx(longest)
+
+
+def test_copies_regrouped_by_a_destruction_keep_their_oldest_ack():
+    # Two objects of writer a: one held in a and b (acked at 10 s), one in b only (acked
+    # at 20 s). Destroying a leaves both held in b only (one group); destroying b then
+    # loses both, and the RPO counts from the older ack: 40 - 10 s.
+    run = Run(faults=[(30.0, 30.0), (40.0, 40.0)])
+    run.store(10.0, 1, "a", {"a": 10.0, "b": 10.0}, [run.row(10, object_id=1)], ack_at=10.0)
+    run.store(20.0, 2, "a", {"b": 20.0}, [run.row(10, object_id=2)], ack_at=20.0)
+    run.destroy(30.0, "a")
+    run.destroy(40.0, "b")
+    report = run.finish(t_end=100.0)
+    assert report.loss.records == 20
+    assert report.loss.rpo_seconds == 30.0
