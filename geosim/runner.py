@@ -118,7 +118,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
         snapshot_times(scenario))
     strategy.start()
     injector.start()
-    end = sim.duration + sim.drain
+    end = sim.end
     env = ctx.env
     t = 0.0
     # The model allocates many short-lived objects and keeps a large live heap; full
