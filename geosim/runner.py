@@ -122,7 +122,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     if world.workload.max_rate:
         RateControl(ctx.env, ctx.recorder, strategy.client_fleets,
                     world.workload.start_rate, sim.duration).start()
-    end = sim.duration + sim.drain
+    end = sim.end
     env = ctx.env
     t = 0.0
     # The model allocates many short-lived objects and keeps a large live heap; full

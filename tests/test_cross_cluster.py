@@ -37,7 +37,7 @@ def built_run(sc):
     ctx, world, strategy = build(sc, settle_seed(sc))
     strategy.start()
     FaultInjector(world, strategy).start()
-    ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)
+    ctx.env.run(until=sc.simulation.end)
     return strategy, world
 
 

@@ -129,7 +129,8 @@ def test_a_run_without_faults_has_no_lost_or_inconsistent_writes():
 def test_acks_1_destruction_jepsen_finds_exactly_the_lost_probes():
     ops, history, removed, summary = history_of(
         "stretch-3-regions", "workload.producer_config.acks=1",
-        "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+        "faults=[{kind: region-destruction, region: us-west2, at: 40s}]",
+        "simulation.duration=60s", "simulation.drain=20s")
     assert history.stride == 1   # every row is a probe
     lost, inconsistent, _sends = jepsen_analysis(ops)
     ours = [p for p in history.probes if p.outcome == "ok" and id(p.row) in removed]

@@ -38,7 +38,7 @@ def trace(sc, kinds, until=None):
         ctx.recorder.subscribe(kind, events.append)
     strategy.start()
     FaultInjector(world, strategy).start()
-    ctx.env.run(until=until or sc.simulation.duration + sc.simulation.drain)
+    ctx.env.run(until=until or sc.simulation.end)
     return events, strategy, world
 
 
@@ -362,7 +362,7 @@ def test_consumers_never_read_past_the_high_watermark_even_from_followers():
     ctx.recorder.subscribe(Delivered, check)
     strategy.start()
     FaultInjector(world, strategy).start()
-    ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)
+    ctx.env.run(until=sc.simulation.end)
     assert len(seen) > 1000 and all(seen)
 
 

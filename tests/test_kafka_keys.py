@@ -168,3 +168,16 @@ def test_a_copy_with_other_configs_is_resolved_anew():
     assert sc.strategy.broker_config(topic) == before
     assert before.min_insync_replicas != 1
     assert sc.strategy.broker_config({"min.insync.replicas": "1"}) == before  # config wins
+
+
+def test_broker_config_defaults_are_the_key_table_defaults():
+    # BrokerConfig() is what code and tests build without a scenario; it must agree with
+    # Kafka's defaults as the key table states them (the resolved config of an empty
+    # scenario), field by field.
+    from dataclasses import fields
+
+    from geosim.kafka.config import BrokerConfig
+    resolved = resolve_broker_config({})
+    plain = BrokerConfig()
+    for f in fields(BrokerConfig):
+        assert getattr(plain, f.name) == getattr(resolved, f.name), f.name

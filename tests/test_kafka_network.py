@@ -34,7 +34,7 @@ def trace(sc, kinds):
         ctx.recorder.subscribe(kind, events.append)
     strategy.start()
     FaultInjector(world, strategy).start()
-    ctx.env.run(until=sc.simulation.duration + sc.simulation.drain)
+    ctx.env.run(until=sc.simulation.end)
     return events, strategy
 
 

@@ -347,6 +347,12 @@ def test_timeseries_bins_and_availability():
     assert series("delivered_records")[10.0] == 100.0
     assert report.totals["a"]["offered_records"] == 200
     assert report.totals["all"]["acked_records"] == 150
+    # "all" totals every column the regions total, as their sum
+    regions = [name for name in report.totals if name != "all"]
+    assert set(report.totals["all"]) == set(report.totals["a"])
+    for metric, value in report.totals["all"].items():
+        assert value == sum(report.totals[name][metric] for name in regions), metric
+    assert report.totals["all"]["delivered_bytes"] == report.totals["a"]["delivered_bytes"] > 0
 
 
 def test_availability_falls_back_to_the_nominal_offered_rate():
@@ -413,6 +419,17 @@ def test_rate_recovery_requires_a_sustained_return():
     base[130:] = 50.0       # never back
     assert rate_recovery_time(base, 1.0, 100.0, 200.0, 100.0) is None
     assert rate_recovery_time(base, 1.0, 100.0, 200.0, None) is None
+
+
+def test_rate_recovery_time_in_bins_other_than_one_second():
+    # The same outage in half-second bins: bins hold half the records, the time is the
+    # same (bins 200-219 silent: 100 s to 110 s; back within 10 % from 110 s).
+    base = np.full(400, 50.0)
+    base[200:220] = 0.0
+    assert rate_recovery_time(base, 0.5, 100.0, 200.0, 100.0) == 10.0
+    base = np.full(100, 400.0)   # 2-second bins
+    base[50:55] = 0.0
+    assert rate_recovery_time(base, 2.0, 100.0, 200.0, 200.0) == 10.0
 
 
 def test_flush_quantization_is_not_an_outage():
@@ -674,3 +691,17 @@ def test_fold_matches_a_per_object_reference(raw_events, raw_objects, sweep, ind
     assert got == pytest.approx([bound for interval in union for bound in interval])
     assert report.unavailable.open_records == open_records
     assert report.unavailable.max_seconds == pytest.approx(longest)
+
+
+def test_copies_regrouped_by_a_destruction_keep_their_oldest_ack():
+    # Two objects of writer a: one held in a and b (acked at 10 s), one in b only (acked
+    # at 20 s). Destroying a leaves both held in b only (one group); destroying b then
+    # loses both, and the RPO counts from the older ack: 40 - 10 s.
+    run = Run(faults=[(30.0, 30.0), (40.0, 40.0)])
+    run.store(10.0, 1, "a", {"a": 10.0, "b": 10.0}, [run.row(10, object_id=1)], ack_at=10.0)
+    run.store(20.0, 2, "a", {"b": 20.0}, [run.row(10, object_id=2)], ack_at=20.0)
+    run.destroy(30.0, "a")
+    run.destroy(40.0, "b")
+    report = run.finish(t_end=100.0)
+    assert report.loss.records == 20
+    assert report.loss.rpo_seconds == 30.0

@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from geosim.scenario.errors import ScenarioError
-from geosim.scenario.loader import dump_scenario, load_scenario
+from geosim.scenario.loader import load_scenario
 from geosim.scenario.yamlfile import read_yaml
 
 __all__ = ["Observed", "Parameter", "Targets", "field_value", "load_targets", "metric_value"]
@@ -75,7 +73,7 @@ class Targets:
 
 def field_value(scenario: Any, path: str) -> Any:
     """A field of a resolved scenario by dotted path (``a.b[0].c``), in canonical units."""
-    node: Any = yaml.safe_load(dump_scenario(scenario))
+    node: Any = scenario.model_dump(mode="json")
     for part in path.replace("[", ".[").split("."):
         if part.startswith("["):
             node = node[int(part[1:-1])]

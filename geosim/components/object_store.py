@@ -79,8 +79,7 @@ class ObjectStore:
         self._site_region = {site: network.topology.region_of(site) for site in self.sites}
         self.replicated = spec.kind != "regional"
         svc = self.service
-        put_f = spec.put_latency if spec.put_latency is not None else None
-        get_f = spec.get_latency if spec.get_latency is not None else None
+        put_f, get_f = spec.put_latency, spec.get_latency
         self._put = (to_distribution(put_f) if put_f is not None else LogNormal(
             svc.put_ttfb.p50, svc.put_ttfb.p99)).sampler(ctx.rng("object_store.put"))
         self._get = (to_distribution(get_f) if get_f is not None else LogNormal(

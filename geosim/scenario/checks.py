@@ -439,11 +439,11 @@ class Checker:
         if sim.warmup >= sim.duration:
             self.fail("simulation.warmup", f"must be < simulation.duration "
                       f"({sim.duration:g} s)", sim.warmup)
-        bins = (sim.duration + sim.drain) / sim.bin
+        bins = sim.end / sim.bin
         if bins > MAX_BINS:
             self.fail("simulation.bin", f"gives {bins:.3g} time-series bins over the run; at "
                       f"most {MAX_BINS:,} (use a bin of at least "
-                      f"{(sim.duration + sim.drain) / MAX_BINS:.3g} s)", sim.bin)
+                      f"{sim.end / MAX_BINS:.3g} s)", sim.bin)
 
     def cost(self) -> None:
         """Prices exist and are non-negative; deployment places exist (geosim.cost)."""

@@ -441,6 +441,11 @@ class SimulationSpec(Model):
     bin: Duration = described(1.0, "Width of time-series bins (at most 10 million bins "
                               "per run).", unit="s", ge=1e-3)
 
+    @property
+    def end(self) -> float:
+        """When a run ends: producers stop at ``duration``, then the ``drain``."""
+        return self.duration + self.drain
+
 
 # --- cost -----------------------------------------------------------------------------
 

@@ -116,7 +116,7 @@ class LiveRun:
         self.strategy.start()
         self.injector.start()
         self.production_end = scenario.simulation.duration
-        self.end = scenario.simulation.duration + scenario.simulation.drain
+        self.end = scenario.simulation.end
 
     @property
     def now(self) -> float:

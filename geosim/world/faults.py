@@ -122,7 +122,7 @@ class FaultInjector:
         for index, fault in enumerate(scenario.faults):
             self.env.process(self._run(index, fault))
         LinkScheduler(self.env, self.world.network, list(scenario.topology.links),
-                      scenario.simulation.duration + scenario.simulation.drain,
+                      scenario.simulation.end,
                       self._connectivity_changed).start()
 
     def _run(self, index: int, fault):
