@@ -91,7 +91,9 @@ class ProducerFleet:
         self._out: dict[int, int] = {}
         self._window: dict[int, int] = {}
         self._request_cap: dict[int, int] = {}
-        self._sent_to: dict[int, int] = {}  # id(row) -> target it was sent to
+        # (partition, seq) -> target a row in flight was sent to. Not id(row): a broker may
+        # answer a copy of the row (a diskless retry placed in a new object).
+        self._sent_to: dict[tuple[int, int], int] = {}
         # Per target broker: intended time up to which accepted records were handed out.
         self._cursor: dict[int, float] = {}
         self._targets: list[int] = []
@@ -110,6 +112,12 @@ class ProducerFleet:
         self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
                                  bytes_per_record=self._bytes_per_record,
                                  max_block=settings.max_block, producers=max(producers, 1))
+        # Records accepted for targets that went away, waiting for any target:
+        # [first send time, last send time, records]; and the fraction of a record
+        # those targets' shares left over.
+        self._orphans: deque[list] = deque()
+        self._orphan_fraction = 0.0
+        self._uncovered_from: float | None = None  # since when no target took records
         self.taken = 0          # records handed out in new rows (or dropped unsent)
         self.dropped = 0        # records in the buffers when the producers crashed
         self._advanced = -1.0   # the last time the application's sends were advanced
@@ -144,6 +152,10 @@ class ProducerFleet:
         producer connects to, in all (spread evenly over the targets) or per target
         (default: one per target)."""
         now = self.env.now
+        self._advance(now)
+        kept = {b for b, p in partitions_by_broker.items() if p}
+        for broker in [b for b in self._cursor if b not in kept]:
+            self._orphan(broker)
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         old_target = {p: b for b, ps in self._pset.items() for p in ps}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
@@ -170,21 +182,31 @@ class ProducerFleet:
         self._request_cap = {b: int(self.producers * n * s.max_request_size)
                              for b, n in links.items()}
         self._window = {b: cap * s.max_in_flight for b, cap in self._request_cap.items()}
-        self._advance(now)
+        if not self._cursor and self._uncovered_from is None:
+            # No target left: what the application sends from now on waits in the
+            # buffers until a target appears.
+            self._uncovered_from = self.buffer.accepted_upto
+        start = self.buffer.accepted_upto
+        if not self._cursor and self._uncovered_from is not None and self._targets:
+            start = self._uncovered_from  # the new targets take what waited
         for broker in self._targets:
-            self._cursor.setdefault(broker, self.buffer.accepted_upto)
-        for broker in list(self._cursor):
-            if broker not in self._partitions:
-                # Records accepted for a broker that vanished are dropped (the model
-                # keeps no per-partition buffer for a target it no longer has).
-                self._drop(broker)
+            self._cursor.setdefault(broker, start)
+        if self._targets:
+            self._uncovered_from = None
 
-    def _drop(self, broker: int) -> None:
+    def _orphan(self, broker: int) -> None:
+        """``broker`` is no longer a target: the records accepted for its partitions and
+        not yet sent stay in the producers' buffers and go to whichever target serves
+        them next (the accumulator's batches follow their partitions' new leaders)."""
         cursor = self._cursor.pop(broker)
         load = self.load
-        share = self._share.get(broker, 0.0)
-        self.taken += int(share * max(load.records(self.buffer.accepted_upto)
-                                      - load.records(cursor), 0.0))
+        upto = self.buffer.accepted_upto
+        owed = self._share.get(broker, 0.0) * max(load.records(upto) - load.records(cursor),
+                                                   0.0) + self._orphan_fraction
+        whole = int(owed)
+        self._orphan_fraction = owed - whole
+        if whole:
+            self._orphans.append([cursor, upto, whole])
 
     @property
     def rate_per_broker(self) -> float:
@@ -281,6 +303,24 @@ class ProducerFleet:
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
         blocked = (set(retry) | self._moved) if retry or self._moved else None
+        orphans = self._orphans
+        while orphans and room > 0:
+            first, last, waiting = orphans[0]
+            count = min(waiting, max(int(room / self._bytes_per_record), 1))
+            if batches:
+                s = self.settings
+                count = min(count, max(int(self.producers * min(s.batch_size, s.max_request_size)
+                                           / self._bytes_per_record), 1))
+            row = self._new_row(broker, count, first, last, blocked)
+            if row is None:
+                break
+            rows.append(row)
+            room -= row.bytes_compressed
+            self.taken += count
+            if count == waiting:
+                orphans.popleft()
+            else:
+                orphans[0][2] = waiting - count
         cursor = self._cursor.get(broker)
         share = self._share.get(broker, 0.0)
         if cursor is not None and share > 0:
@@ -289,7 +329,16 @@ class ProducerFleet:
             if upto > cursor:
                 bytes_per_record = self._bytes_per_record
                 base = load.records(cursor)
-                records = int(share * (load.records(upto) - base))
+                due = share * (load.records(upto) - base)
+                records = int(due)
+                if upto >= self.stop_time and due + self._orphan_fraction > records:
+                    # The last cut: each target's floor leaves a fraction of a record,
+                    # and those fractions add up to whole records the application
+                    # sent. Targets round up, in order, until every accepted record
+                    # is handed out (never more).
+                    records = min(math.ceil(due + self._orphan_fraction),
+                                  self.buffer.accepted() - self.taken)
+                    self._orphan_fraction = 0.0
                 if records * bytes_per_record > room:
                     records = int(max(room, 0) / bytes_per_record)
                 parts = min(split, records)
@@ -299,7 +348,7 @@ class ProducerFleet:
                     per_row = max(int(batch / bytes_per_record), 1)
                     parts = max(parts, math.ceil(records / per_row))
                 # Whole records only: the fraction left over stays for the next cut.
-                end = load.time_of(base + records / share) if records else upto
+                end = min(load.time_of(base + records / share), upto) if records else upto
                 made = 0
                 for i in range(parts):
                     count = records * (i + 1) // parts - records * i // parts
@@ -316,7 +365,7 @@ class ProducerFleet:
             row.attempts += 1
             self.outstanding += row.bytes_compressed
             self._out[broker] = self._out.get(broker, 0) + row.bytes_compressed
-            self._sent_to[id(row)] = broker
+            self._sent_to[row.partition, row.seq] = broker
             self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
         self._report()
         return rows
@@ -340,7 +389,7 @@ class ProducerFleet:
     def _answered(self, row: Row) -> None:
         size = row.bytes_compressed
         self.outstanding -= size
-        target = self._sent_to.pop(id(row), None)
+        target = self._sent_to.pop((row.partition, row.seq), None)
         if target is not None:
             self._out[target] = self._out.get(target, 0) - size
         partition = row.partition
@@ -448,9 +497,20 @@ class ProducerFleet:
         self.load.set_rate(now, 0.0)
         # Records in the buffers that no request carried die with the producers: never
         # written, they end as failed sends (the application's process is gone).
-        accepted = self.buffer.accepted()
+        buffer = self.buffer
+        due = min(now, self.load.stop)
+        if due > buffer.accepted_upto:
+            # Sends blocked in send() for want of buffer memory never return either.
+            blocked = buffer.offered(due) - int(self.load.records(buffer.accepted_upto))
+            buffer.failed += max(blocked, 0)
+            buffer.accepted_upto = due
+        accepted = buffer.accepted()
         self.dropped += max(accepted - self.taken, 0)
         self.taken = max(self.taken, accepted)
+        self._orphans.clear()
+        self._orphan_fraction = 0.0
+        if self._uncovered_from is not None:
+            self._uncovered_from = self.buffer.accepted_upto
         self._report()
         for broker in self._cursor:
             self._cursor[broker] = max(self._cursor[broker], self.buffer.accepted_upto)
