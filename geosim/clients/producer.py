@@ -116,6 +116,8 @@ class ProducerFleet:
         # [first send time, last send time, records]; and the fraction of a record
         # those targets' shares left over.
         self._orphans: deque[list] = deque()
+        # Per target: records owed to it before its share changed, waiting likewise.
+        self._waiting: dict[int, deque[list]] = {}
         self._orphan_fraction = 0.0
         self._uncovered_from: float | None = None  # since when no target took records
         self.taken = 0          # records handed out in new rows (or dropped unsent)
@@ -153,9 +155,13 @@ class ProducerFleet:
         (default: one per target)."""
         now = self.env.now
         self._advance(now)
-        kept = {b for b, p in partitions_by_broker.items() if p}
-        for broker in [b for b in self._cursor if b not in kept]:
-            self._orphan(broker)
+        routed = sum(len(p) for p in partitions_by_broker.values())
+        share = {b: len(p) / routed for b, p in partitions_by_broker.items() if p}
+        for broker in list(self._cursor):
+            if broker not in share:
+                self._orphan(broker)
+            elif share[broker] != self._share.get(broker):
+                self._settle(broker)
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         old_target = {p: b for b, ps in self._pset.items() for p in ps}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
@@ -177,8 +183,7 @@ class ProducerFleet:
             links = {b: total / len(self._targets) for b in self._targets} \
                 if self._targets else {}
         # Records go to partitions evenly, so each target gets its partitions' share.
-        routed = sum(len(p) for p in self._partitions.values())
-        self._share = {b: len(p) / routed for b, p in self._partitions.items()}
+        self._share = share
         self._request_cap = {b: int(self.producers * n * s.max_request_size)
                              for b, n in links.items()}
         self._window = {b: cap * s.max_in_flight for b, cap in self._request_cap.items()}
@@ -194,19 +199,37 @@ class ProducerFleet:
         if self._targets:
             self._uncovered_from = None
 
-    def _orphan(self, broker: int) -> None:
-        """``broker`` is no longer a target: the records accepted for its partitions and
-        not yet sent stay in the producers' buffers and go to whichever target serves
-        them next (the accumulator's batches follow their partitions' new leaders)."""
-        cursor = self._cursor.pop(broker)
+    def _owed(self, broker: int) -> list | None:
+        """The records accepted for ``broker``'s partitions since its cursor, at its
+        current share, as a waiting chunk ``[first, last, records]`` (whole records;
+        the fraction joins the fleet's); its cursor moves to what was accepted."""
+        cursor = self._cursor[broker]
         load = self.load
         upto = self.buffer.accepted_upto
         owed = self._share.get(broker, 0.0) * max(load.records(upto) - load.records(cursor),
                                                    0.0) + self._orphan_fraction
         whole = int(owed)
         self._orphan_fraction = owed - whole
-        if whole:
-            self._orphans.append([cursor, upto, whole])
+        self._cursor[broker] = max(upto, cursor)
+        return [cursor, upto, whole] if whole else None
+
+    def _settle(self, broker: int) -> None:
+        """``broker``'s share is about to change: what it was owed at the old share stays
+        its own (those records' batches are for its partitions) and the new share
+        applies from what was accepted on."""
+        chunk = self._owed(broker)
+        if chunk is not None:
+            self._waiting.setdefault(broker, deque()).append(chunk)
+
+    def _orphan(self, broker: int) -> None:
+        """``broker`` is no longer a target: the records accepted for its partitions and
+        not yet sent stay in the producers' buffers and go to whichever target serves
+        them next (the accumulator's batches follow their partitions' new leaders)."""
+        chunk = self._owed(broker)
+        del self._cursor[broker]
+        self._orphans.extend(self._waiting.pop(broker, ()))
+        if chunk is not None:
+            self._orphans.append(chunk)
 
     @property
     def rate_per_broker(self) -> float:
@@ -303,24 +326,13 @@ class ProducerFleet:
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
         blocked = (set(retry) | self._moved) if retry or self._moved else None
-        orphans = self._orphans
-        while orphans and room > 0:
-            first, last, waiting = orphans[0]
-            count = min(waiting, max(int(room / self._bytes_per_record), 1))
-            if batches:
-                s = self.settings
-                count = min(count, max(int(self.producers * min(s.batch_size, s.max_request_size)
-                                           / self._bytes_per_record), 1))
-            row = self._new_row(broker, count, first, last, blocked)
-            if row is None:
-                break
-            rows.append(row)
-            room -= row.bytes_compressed
-            self.taken += count
-            if count == waiting:
-                orphans.popleft()
-            else:
-                orphans[0][2] = waiting - count
+        own = self._waiting.get(broker)
+        if own:
+            room = self._serve(own, broker, room, blocked, batches, split, rows)
+            if not own:
+                del self._waiting[broker]
+        if self._orphans:
+            room = self._serve(self._orphans, broker, room, blocked, batches, split, rows)
         cursor = self._cursor.get(broker)
         share = self._share.get(broker, 0.0)
         if cursor is not None and share > 0:
@@ -369,6 +381,40 @@ class ProducerFleet:
             self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
         self._report()
         return rows
+
+    def _serve(self, queue: deque[list], broker: int, room: float, blocked: set[int] | None,
+               batches: bool, split: int, rows: list[Row]) -> float:
+        """Rows for ``broker`` from waiting chunks of ``queue``, oldest first, within
+        ``room`` bytes (at least one record), cut as new records are (``split`` rows,
+        or batches); returns the room left."""
+        if batches:
+            s = self.settings
+            per_row = max(int(self.producers * min(s.batch_size, s.max_request_size)
+                              / self._bytes_per_record), 1)
+        while queue and room > 0:
+            first, last, waiting = queue[0]
+            count = min(waiting, max(int(room / self._bytes_per_record), 1))
+            parts = min(split, count)
+            if batches:
+                count = min(count, per_row)
+                parts = 1
+            made = 0
+            for i in range(parts):
+                n = count * (i + 1) // parts - count * i // parts
+                row = self._new_row(broker, n, first, last, blocked)
+                if row is None:
+                    break
+                rows.append(row)
+                room -= row.bytes_compressed
+                made += n
+            if not made:
+                break
+            self.taken += made
+            if made == waiting:
+                queue.popleft()
+            else:
+                queue[0][2] = waiting - made
+        return room
 
     def _new_row(self, broker: int, records: int, start: float, end: float,
                  blocked: set[int] | None = None) -> Row | None:
@@ -508,6 +554,7 @@ class ProducerFleet:
         self.dropped += max(accepted - self.taken, 0)
         self.taken = max(self.taken, accepted)
         self._orphans.clear()
+        self._waiting.clear()
         self._orphan_fraction = 0.0
         if self._uncovered_from is not None:
             self._uncovered_from = self.buffer.accepted_upto

@@ -270,6 +270,7 @@ class CrossCluster:
             out["mirror_produce_retries"] += flow.produce_retries
             out["mirror_task_restarts"] += flow.task_restarts
             out["mirror_duplicate_records"] += flow.duplicate_records
+            out["mirror_diverged_records"] += flow.diverged_records
         return dict(sorted(out.items()))
 
 

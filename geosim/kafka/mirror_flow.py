@@ -75,6 +75,7 @@ class MirrorFlow:
         self.duplicate_bytes = 0      # compressed, as they crossed the WAN
         self.copied_bytes = 0         # compressed bytes of first copies acknowledged
         self.rows_mirrored = 0
+        self.diverged_records = 0     # skipped: the source's log diverged under them
         source.holds.append(self._source_hold)
         target.holds.append(self._target_hold)
 
@@ -165,7 +166,24 @@ class MirrorFlow:
                     i = row.partition
                     st = self.parts[i]
                     if row.offset < st.position:
-                        continue  # rewound meanwhile: fetched again later
+                        if row.offset + row.records <= st.position:
+                            continue  # rewound meanwhile: fetched again later
+                        # The source's log diverged below the position (an unclean stop
+                        # truncated it and new rows took those offsets).
+                        self.diverged_records += row.records
+                        if not cfg.offset_preserving:
+                            # A consumer takes only the records of such a batch from its
+                            # position on; rows being the model's unit, the row is
+                            # skipped whole (never copied: a failover away from the
+                            # source counts it unreplicated).
+                            self._skip(i, st, st.position, row.offset + row.records)
+                            st.position = row.offset + row.records
+                            continue
+                        # A mirror topic keeps the source's offsets; Cluster Linking
+                        # truncates it to the divergence and copies from there. Not
+                        # modelled: the partition's mirroring stops here (CHANGELOG,
+                        # known limitations).
+                        continue
                     st.position = row.offset + row.records
                     copy = replace(row, partition=self.base + i, mirror=self.index,
                                    offset=row.offset if cfg.offset_preserving else -1)
@@ -236,9 +254,24 @@ class MirrorFlow:
             st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
             return
         self._advance(i, st, u_end, d_end, copy.records, copy.bytes_compressed)
+        self._drain(i, st)
+
+    def _drain(self, i: int, st: FlowPartition) -> None:
+        """Advance over the copies acknowledged early (and the skipped rows) that the
+        acknowledged position has reached."""
         while st.acked in st.ahead:
             u_end, d_end, records, nbytes = st.ahead.pop(st.acked)
-            self._advance(i, st, u_end, d_end, records, nbytes)
+            if d_end is None:  # a skipped row: nothing was written for it
+                st.acked = u_end
+                st.copied = max(st.copied, u_end)
+            else:
+                self._advance(i, st, u_end, d_end, records, nbytes)
+
+    def _skip(self, i: int, st: FlowPartition, u_off: int, u_end: int) -> None:
+        """Upstream offsets ``u_off .. u_end`` are passed over without a copy (the
+        source's log diverged under them)."""
+        st.ahead[u_off] = (u_end, None, 0, 0)
+        self._drain(i, st)
 
     def _advance(self, i: int, st: FlowPartition, u_end: int, d_end: int, records: int,
                  nbytes: int) -> None:
