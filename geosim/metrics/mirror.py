@@ -422,8 +422,10 @@ class MirrorFold:
                 bound = max(true - (before.get(i, 0) if before else 0), 0) + slack
                 mapped[forward.base + i] = (forward.image(i, true), bound)
         backward = self._flows.get(f"{ev.target}->{ev.source}")
-        if backward is not None and forward is not None and backward.base == forward.base:
-            backward = None  # one topic both ways (kept names): the forward image counts
+        if backward is not None and forward is not None and forward.base == 0:
+            # the forward copies land in the target's own topic (kept names), which is
+            # what the backward flow copies from: the forward image counts
+            backward = None
         if backward is not None:
             for i in range(backward.n):
                 q = backward.base + i
