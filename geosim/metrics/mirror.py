@@ -39,7 +39,9 @@ Definitions (domain.md §7), per flow ``S -> T`` and source partition ``i``:
   the true position (offset-preserving: the true position, capped at *copied*); for
   ``T``'s own partition ``i`` that the group read as a remote copy in ``S`` (flow
   ``T -> S``), the upstream end of the newest copy whose downstream end is at or below
-  the true position there. **Reprocessed** = image minus start where positive,
+  the true position there (not when the forward copies land in ``T``'s own topic,
+  ``target_base`` 0 as with Replicator's kept names: the forward image counts).
+  **Reprocessed** = image minus start where positive,
   **skipped** = start minus image where positive. **Reprocess bound**, over
   translated partitions: the true position minus the position one *window* before
   ``s`` (the latest 1 s snapshot at or before ``s - window``, window = the marks'

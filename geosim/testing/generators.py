@@ -321,6 +321,9 @@ def _prelude(draw, kinds: list[str], region: str, regions: list[str], draft: Dra
 TRANSIENT_KINDS = ("region-outage", "zone-outage", "partition", "brownout",
                    "object-store-slowdown", "replication-pause", "metadata-loss",
                    "client-crash", "broker-crash")
+#: Transient faults only some strategies take (Kafka Connect workers: replicator); never
+#: drawn unless named.
+OPTIONAL_KINDS = ("connect-worker-crash",)
 
 
 def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = (1, 2),
@@ -333,9 +336,9 @@ def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = 
     replicated bucket.
     """
     for kind in kinds:
-        if kind not in TRANSIENT_KINDS:
+        if kind not in TRANSIENT_KINDS + OPTIONAL_KINDS:
             raise ValueError(f"transient_faults: unknown transient kind {kind!r} (one of "
-                             f"{', '.join(TRANSIENT_KINDS)})")
+                             f"{', '.join(TRANSIENT_KINDS + OPTIONAL_KINDS)})")
 
     def for_draft(draft: Draft) -> SearchStrategy:
         regions = regions_of(draft)
@@ -372,7 +375,7 @@ def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = 
             elif kind == "client-crash":
                 fault["clients"] = draw(st.sampled_from(["producers", "consumers"]))
                 fault["zone"] = draw(st.sampled_from(zones))
-            elif kind == "broker-crash":
+            elif kind in ("broker-crash", "connect-worker-crash"):
                 fault["zone"] = draw(st.sampled_from(zones))
                 fault["count"] = 1
             return fault

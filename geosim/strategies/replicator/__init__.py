@@ -18,7 +18,8 @@ PLUGIN = StrategyPlugin(
     model="geosim.strategies.replicator.model:ReplicatorStrategy",
     checks="geosim.strategies.replicator.checks:check",
     generator="geosim.strategies.replicator.generators:generator",
-    probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe"),
+    probes=("geosim.kafka.probes:KafkaProbe", "geosim.kafka.probes:CrossClusterProbe",
+            "geosim.strategies.replicator.probes:ReplicatorProbe"),
     # the cross-cluster helper takes any cross-cluster strategy; its default is
     # mirrormaker2, so it lives in that package
     helpers=("geosim.strategies.mirrormaker2.generators:cross_cluster",
