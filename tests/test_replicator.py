@@ -319,6 +319,17 @@ def test_kept_names_over_three_clusters_are_refused():
     scenario_from_dict(data, source="<three>")  # renamed topics: separate partitions
 
 
+def test_a_connect_worker_crash_must_hit_workers():
+    with pytest.raises(ScenarioError, match="must be a zone of a region that runs a "
+                       "Connect cluster"):
+        scenario("replicator-active-passive", "faults=[{kind: connect-worker-crash, "
+                 "zone: us-west1-a, at: 10s}]")
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.count: must be <= the Connect "
+                       r"workers in us-central1-a \(1 of connect.workers 2\)"):
+        scenario("replicator-active-passive", "faults=[{kind: connect-worker-crash, "
+                 "zone: us-central1-a, at: 10s, count: 2}]")
+
+
 def test_a_connect_worker_crash_needs_connect_workers():
     with pytest.raises(ScenarioError, match="needs a strategy that runs Kafka Connect"):
         load_scenario(SCENARIOS / "mm2-active-passive.yaml", overrides=[

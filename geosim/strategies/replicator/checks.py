@@ -8,6 +8,7 @@ from __future__ import annotations
 from geosim.kafka.checks import check_cross_cluster
 from geosim.scenario.checks import Checker
 from geosim.scenario.kafka_keys import BadKafkaValue, UnknownKafkaKey, resolve_keys
+from geosim.scenario.schema import ConnectWorkerCrash
 from geosim.strategies.replicator.config import CONNECT_KEYS, KEYS, mirror_config, resolved
 from geosim.strategies.replicator.spec import ReplicatorSpec
 
@@ -27,6 +28,7 @@ def check(checker: Checker, spec: ReplicatorSpec) -> None:
     except BadKafkaValue as exc:
         checker.fail(f"strategy.connect.config.{exc.key}", exc.expected, exc.raw)
     check_cross_cluster(checker, spec, KEYS, mirror_config)
+    _check_worker_faults(checker, spec)
     mirror, settings = resolved(spec)
     if not mirror.keep_topic_names:
         return
@@ -47,6 +49,27 @@ def check(checker: Checker, spec: ReplicatorSpec) -> None:
                          "topic names, which geosim does not model; rename the topics "
                          "(e.g. ${topic}.replica) or use at most two clusters both ways",
                          spec.mirror_config.get("topic.rename.format", "${topic}"))
+
+
+def _check_worker_faults(checker: Checker, spec: ReplicatorSpec) -> None:
+    """A ``connect-worker-crash`` must hit a zone with that many workers."""
+    topology = checker.scenario.topology
+    hosts = spec.connect_regions(list(topology.regions))
+    workers = spec.worker_zones({r: [f"{r}-{z}" for z in reg.zones]
+                                 for r, reg in topology.regions.items()})
+    for i, fault in enumerate(checker.scenario.faults):
+        if not isinstance(fault, ConnectWorkerCrash):
+            continue
+        region = next((r for r, reg in topology.regions.items()
+                       if fault.zone in {f"{r}-{z}" for z in reg.zones}), None)
+        if region not in hosts:
+            checker.fail(f"faults[{i}].zone", f"must be a zone of a region that runs a "
+                         f"Connect cluster ({', '.join(hosts)})", fault.zone)
+        here = workers.get(fault.zone, 0)
+        if fault.count > here:
+            checker.fail(f"faults[{i}].count", f"must be <= the Connect workers in "
+                         f"{fault.zone} ({here} of connect.workers {spec.connect.workers})",
+                         fault.count)
 
 
 __all__ = ["check"]

@@ -99,6 +99,16 @@ class ReplicatorSpec(CrossClusterSpec):
         side = 1 if self.connect.side == "destination" else 0
         return sorted({pair[side] for pair in self.flow_pairs(regions)})
 
+    def worker_zones(self, zones: Mapping[str, Sequence[str]]) -> dict[str, int]:
+        """Connect workers per zone id (``zones``: the topology's zone ids by region):
+        each Connect cluster's workers round-robin over its region's zones."""
+        out: dict[str, int] = {}
+        for region in self.connect_regions(list(zones)):
+            ids = list(zones.get(region, ()))
+            for k in range(self.connect.workers if ids else 0):
+                out[ids[k % len(ids)]] = out.get(ids[k % len(ids)], 0) + 1
+        return out
+
     def billed_instances(self, provider: str, regions: Sequence[str]) -> list[InstanceGroupSpec]:
         """The Connect workers, ``connect.workers`` in each Connect cluster's region."""
         kind = self.connect.instance_type or DEFAULT_WORKER_TYPE.get(provider)
