@@ -63,6 +63,17 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
     "cluster-linking-active-passive": ("cluster-linking-active-passive.yaml", None, [
         *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
+    "replicator-active-passive": ("replicator-active-passive.yaml", None, [
+        *_SHORT, "simulation.duration=60s", "faults[0].at=5s", "faults[0].duration=20s",
+        "faults[1].at=15s", "faults[1].duration=35s",
+        "strategy.connect.config={scheduled.rebalance.max.delay.ms: 5000}",
+        "strategy.mirror_config={tasks.max: 4, offset.translator.batch.period.ms: 5000}",
+        "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
+    "replicator-active-active": ("replicator-active-active.yaml", None, [
+        *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
+        "strategy.mirror_config={tasks.max: 2, provenance.header.enable: true, "
+        "offset.translator.batch.period.ms: 5000}",
+        "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
 }
 for _variant in ("diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"):
     CASES[f"five-strategies-{_variant}"] = (

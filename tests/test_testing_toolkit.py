@@ -300,4 +300,4 @@ def test_cross_cluster_offers_the_cross_cluster_plugins_only():
     with pytest.raises(ValueError) as err:
         cross_cluster("stretch")
     assert str(err.value) == ("cross_cluster: name must be cluster-linking or "
-                              "mirrormaker2, got 'stretch'")
+                              "mirrormaker2 or replicator, got 'stretch'")

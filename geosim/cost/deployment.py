@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from geosim.scenario import object_services
-from geosim.scenario.schema import CostSpec, Scenario
+from geosim.scenario.schema import CostSpec, InstanceGroupSpec, Scenario
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,16 @@ def _by_region(counts: Mapping[str, int], zone_region: Mapping[str, str]) -> dic
 def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Iterable[str]],
                      bucket_kind: str, bucket_regions: Iterable[str], metadata_preset: str,
                      broker_counts: Mapping[str, int] | None = None,
-                     object_service: str | None = None) -> Deployment | None:
+                     object_service: str | None = None,
+                     strategy_instances: Iterable[InstanceGroupSpec] = (),
+                     ) -> Deployment | None:
     """The deployment described by ``cost`` in a world of ``regions`` (region -> zone
     suffixes); None when ``cost.provider`` and ``provider`` (the topology's) name no
     price book. ``broker_counts`` (by zone or region) is the simulated broker placement,
     the default count of an instance group named ``brokers``. ``object_service``: the
     object-store preset; default the topology provider's for ``bucket_kind``.
+    ``strategy_instances``: groups the strategy runs besides brokers (Connect workers),
+    billed unless ``cost.deployment.instances`` has a group of the same name.
     """
     provider = cost.provider or provider
     if provider not in ("gcp", "aws", "azure"):
@@ -86,7 +90,9 @@ def build_deployment(cost: CostSpec, *, provider: str, regions: Mapping[str, Ite
     zonal = (object_service in object_services.service_names()
              and object_services.resolve(object_service).service.zonal)
     groups = []
-    for group in spec.instances:
+    named = {group.name for group in spec.instances}
+    for group in [*spec.instances,
+                  *(g for g in strategy_instances if g.name not in named)]:
         counts = dict(group.count)
         if not counts and group.name == "brokers":
             counts = dict(broker_counts or {})
@@ -119,4 +125,7 @@ def resolve_deployment(scenario: Scenario, *,
         metadata_preset=scenario.metadata.preset, broker_counts=broker_counts,
         object_service=scenario.object_store.service
         or object_services.default_service(scenario.topology.provider,
-                                           scenario.object_store.kind))
+                                           scenario.object_store.kind),
+        strategy_instances=scenario.strategy.billed_instances(
+            scenario.cost.provider or scenario.topology.provider,
+            list(scenario.topology.regions)))

@@ -4,7 +4,9 @@ The engine, one concept per module: cluster assembly (``cluster``), the produce 
 (``produce``), replication (``replication``: fetch loops, ISR, high watermark), the
 controller (``controller``), the consumers' read path (``reads``), zone and broker faults
 (``faults``); independent clusters linked by flows (``cross_cluster``, ``regional``,
-``mirror_flow``, ``offset_sync``, ``failover``). Without timing: broker configs by Kafka
+``mirror_flow``, ``offset_sync``, ``failover``), and Replicator's flows on that engine
+(``replicator``, ``replicator_flow``, ``timestamp_translation``, ``connect``: Kafka
+Connect workers, tasks and rebalances). Without timing: broker configs by Kafka
 key (``config``), flow configs (``mirror_config``), replica placement (``placement``), one
 partition's replicated log (``partition``), the idempotent producer's log
 (``idempotence``). Shared by the plug-ins: spec fields, generic checks and generators,

@@ -20,7 +20,11 @@ topic). A flow ``S -> T`` mirrors S's local topic only, so nothing is ever mirro
 back (domain.md §5, active-active): into a remote topic ``S.<topic>`` of ``N`` more
 partitions of T (MirrorMaker 2's ``DefaultReplicationPolicy``; Cluster Linking with a
 link prefix), or, for Cluster Linking onto a passive cluster with that single flow,
-into T's topic of the same name with the same offsets (a mirror topic).
+into T's topic of the same name with the same offsets (a mirror topic). With
+``keep_topic_names`` (Replicator's default ``topic.rename.format`` ``${topic}``) every
+flow into T writes into T's own topic, where its copies and T's local records share the
+partitions; such a flow must not copy back what it wrote (its flow class filters by
+provenance, :mod:`geosim.kafka.replicator_flow`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ class CrossCluster:
     goes down or up, after the clusters and flows changed state (the strategy crashes or
     restarts the zone's live clients)."""
 
+    #: the class of the engine's flows (a subclass changes how a flow copies)
+    flow_type: type[MirrorFlow] = MirrorFlow
+
     def __init__(self, world: KafkaWorld, *, mirror: MirrorConfig,
                  client_faults: Callable[[str, bool], None] | None = None):
         spec = world.scenario.strategy
@@ -88,8 +95,8 @@ class CrossCluster:
         base = 0
         for region in regions:
             sources = incoming[region]
-            same_name = (self.cfg.offset_preserving and len(sources) == 1
-                         and region not in homes)
+            same_name = self.cfg.keep_topic_names or (
+                self.cfg.offset_preserving and len(sources) == 1 and region not in homes)
             size = self.partitions * (1 if same_name else 1 + len(sources))
             for k, src in enumerate(sources):
                 blocks[(src, region)] = 0 if same_name else self.partitions * (k + 1)
@@ -105,8 +112,8 @@ class CrossCluster:
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
         self.failover = Failover(self)
-        self.flows = [MirrorFlow(self, k, self.clusters[src], self.clusters[dst],
-                                 blocks[(src, dst)], self.cfg)
+        self.flows = [self.flow_type(self, k, self.clusters[src], self.clusters[dst],
+                                     blocks[(src, dst)], self.cfg)
                       for k, (src, dst) in enumerate(flows)]
         for cluster in self.clusters.values():
             cluster.mirror_sinks[:] = [f if f.target is cluster else None

@@ -178,7 +178,9 @@ class Failover:
         if backward is not None:
             for i in range(n):
                 state = group.partitions[backward.base + i]
-                translated[i] = backward.offsets.upstream_of(i, state.committed)
+                upstream = backward.offsets.upstream_of(i, state.committed)
+                if upstream is not None:  # None: the flow's offsets do not map back
+                    translated[i] = upstream
         out = []
         for q in range(new.partitions_n):
             p = new.parts[q]

@@ -34,6 +34,8 @@ class MirrorConfig:
     offset_preserving: bool = False     # copies keep the source's offsets (mirror topics)
     offset_sync_enabled: bool = False   # consumer group offsets copied as they are
     offset_sync_interval: float = 30.0
+    keep_topic_names: bool = False      # copies go into the target's own topic (Replicator's
+                                        # default topic.rename.format ${topic})
 
 
 def resolve_mirror_config(keys: Sequence[KafkaKey], config: Mapping[str, Any], *,

@@ -116,7 +116,7 @@ class MirrorFlow:
             by_zone: dict[str, list[int]] = defaultdict(list)
             for i in range(self.n):
                 zone = source.leader_zone(i)
-                if zone is not None:
+                if zone is not None and self.running(i):
                     by_zone[zone].append(i)
             if not by_zone:
                 yield env.timeout(cfg.request_timeout)
@@ -165,6 +165,8 @@ class MirrorFlow:
                 for row in rows:
                     i = row.partition
                     st = self.parts[i]
+                    if not self.running(i):
+                        continue  # its task died
                     if row.offset < st.position:
                         if row.offset + row.records <= st.position:
                             continue  # rewound meanwhile: fetched again later
@@ -185,12 +187,29 @@ class MirrorFlow:
                         # known limitations).
                         continue
                     st.position = row.offset + row.records
+                    if not self.copies(row):
+                        self._pass_over(i, st, row)
+                        continue
                     copy = replace(row, partition=self.base + i, mirror=self.index,
                                    offset=row.offset if cfg.offset_preserving else -1)
                     self._inflight[id(copy)] = (i, row.offset, row.offset + row.records)
                     copies.append(copy)
             if copies:
                 self._produce(copies)
+
+    def running(self, i: int) -> bool:
+        """Whether a task copies partition ``i`` now (always, for a single task that dies
+        with its worker's zone: :meth:`worker_state`)."""
+        return True
+
+    def copies(self, row: Row) -> bool:
+        """Whether the flow copies ``row`` of its source (every row by default)."""
+        return True
+
+    def _pass_over(self, i: int, st: FlowPartition, row: Row) -> None:
+        """A row the flow does not copy counts as done once the copies before it are
+        acknowledged: nothing is written, nothing is emitted."""
+        self._skip(i, st, row.offset, row.offset + row.records)
 
     def _connections(self, zone: str) -> int:
         """The fetch connections to ``zone``'s source brokers: one per task and broker."""
@@ -257,15 +276,11 @@ class MirrorFlow:
         self._drain(i, st)
 
     def _drain(self, i: int, st: FlowPartition) -> None:
-        """Advance over the copies acknowledged early (and the skipped rows) that the
-        acknowledged position has reached."""
+        """Advance over the copies acknowledged early (and the rows passed over) that
+        the acknowledged position has reached."""
         while st.acked in st.ahead:
             u_end, d_end, records, nbytes = st.ahead.pop(st.acked)
-            if d_end is None:  # a skipped row: nothing was written for it
-                st.acked = u_end
-                st.copied = max(st.copied, u_end)
-            else:
-                self._advance(i, st, u_end, d_end, records, nbytes)
+            self._advance(i, st, u_end, d_end, records, nbytes)
 
     def _skip(self, i: int, st: FlowPartition, u_off: int, u_end: int) -> None:
         """Upstream offsets ``u_off .. u_end`` are passed over without a copy (the
@@ -273,9 +288,12 @@ class MirrorFlow:
         st.ahead[u_off] = (u_end, None, 0, 0)
         self._drain(i, st)
 
-    def _advance(self, i: int, st: FlowPartition, u_end: int, d_end: int, records: int,
-                 nbytes: int) -> None:
+    def _advance(self, i: int, st: FlowPartition, u_end: int, d_end: int | None,
+                 records: int, nbytes: int) -> None:
         st.acked = u_end
+        if d_end is None:  # a row passed over (:meth:`_pass_over`)
+            st.copied = max(st.copied, u_end)
+            return
         if u_end <= st.copied:
             # written again after a restart from the last commit: a duplicate in the
             # target (an offset-preserving mirror appends nothing twice)
@@ -341,8 +359,9 @@ class MirrorFlow:
             if not self.alive:
                 continue
             for i, st in enumerate(self.parts):
-                st.committed = st.acked
-                self.offsets.publish_delayed(i)
+                if self.running(i):
+                    st.committed = st.acked
+                    self.offsets.publish_delayed(i)
 
     # --- what the target lacks --------------------------------------------------------
     def caught_up(self) -> bool:

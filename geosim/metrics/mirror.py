@@ -39,8 +39,13 @@ Definitions (domain.md §7), per flow ``S -> T`` and source partition ``i``:
   the true position (offset-preserving: the true position, capped at *copied*); for
   ``T``'s own partition ``i`` that the group read as a remote copy in ``S`` (flow
   ``T -> S``), the upstream end of the newest copy whose downstream end is at or below
-  the true position there. **Reprocessed** = image minus start where positive,
-  **skipped** = start minus image where positive. **Reprocess bound**, over
+  the true position there (not when the forward copies land in ``T``'s own topic,
+  ``target_base`` 0 as with Replicator's kept names: the forward image counts).
+  **Reprocessed** = image minus start where positive,
+  **skipped** = start minus image where positive; with kept names in both directions,
+  plus ``T``'s own records below the start past the upstream image of the true position
+  through the flow ``T -> S`` (records the group had not reached through their copies
+  in ``S``, and that it will not read in ``T``). **Reprocess bound**, over
   translated partitions: the true position minus the position one *window* before
   ``s`` (the latest 1 s snapshot at or before ``s - window``, window = the marks'
   refresh interval + the consumers' commit interval + 1 s), plus the offset-sync
@@ -126,7 +131,8 @@ class _Flow:
         self.window = ev.mark_interval + ev.commit_interval + SAMPLE
         self.copied = [0] * n
         self.largest = [0] * n                      # largest copy (records)
-        self.pairs: list[deque] = [deque() for _ in range(n)]  # (u_end, d_end), ack order
+        # (u_end, d_end, records) of acknowledged copies, ack order
+        self.pairs: list[deque] = [deque() for _ in range(n)]
         self.appended = [0] * n
         self.uncopied: list[list[Uncopied]] = [[] for _ in range(n)]  # offset order
         self.stopped = False
@@ -283,7 +289,7 @@ class MirrorFold:
         if ev.records > flow.largest[i]:
             flow.largest[i] = ev.records
         pairs = flow.pairs[i]
-        pairs.append((ev.upstream_end, ev.downstream_end))
+        pairs.append((ev.upstream_end, ev.downstream_end, ev.records))
         flow.appended[i] += 1
         if flow.appended[i] % PRUNE_EVERY == 0:
             self._prune(flow, i)
@@ -422,6 +428,18 @@ class MirrorFold:
                 bound = max(true - (before.get(i, 0) if before else 0), 0) + slack
                 mapped[forward.base + i] = (forward.image(i, true), bound)
         backward = self._flows.get(f"{ev.target}->{ev.source}")
+        local_skips: dict[int, int] = {}
+        if backward is not None and forward is not None and forward.base == 0:
+            # The forward copies land in the target's own topic (kept names), which is
+            # what the backward flow copies from: the forward image counts. The target's
+            # own records before the start that the group had not reached through their
+            # copies in the source are skipped.
+            starts = {q: start for q, start, _end, _translated in ev.starts}
+            for i in range(backward.n):
+                reached = _mapped(backward.pairs[i], old.end.get(backward.base + i, 0),
+                                  backward=True)
+                local_skips[i] = _source_records(backward, i, reached, starts.get(i, 0))
+            backward = None
         if backward is not None:
             for i in range(backward.n):
                 q = backward.base + i
@@ -439,6 +457,7 @@ class MirrorFold:
             if image is not None:
                 row["reprocessed"] += max(image - start, 0)
                 row["skipped"] += max(start - image, 0)
+            row["skipped"] += local_skips.get(q, 0)
 
     # --- results --------------------------------------------------------------------
     def series(self, nbins: int, bin_width: float) -> list[tuple[str, str, np.ndarray]]:
@@ -485,6 +504,25 @@ def _uncopied(flow: _Flow, parts: list[list[Uncopied]]) -> tuple[int, int, float
                 nbytes += b_unc
                 oldest = min(oldest, t)
     return records, nbytes, oldest
+
+
+def _source_records(flow: _Flow, i: int, low: int, high: int) -> int:
+    """Records of the flow's source partition ``i`` between upstream offsets ``low`` and
+    ``high``: the acknowledged copies (each upstream range once, a copy written again
+    after a restart not twice) and the rows not copied yet."""
+    total = 0
+    seen = 0
+    for pair in flow.pairs[i]:
+        u_end, records = pair[0], pair[2]
+        if u_end <= seen:
+            continue
+        first = max(u_end - records, seen)
+        seen = u_end
+        total += max(min(u_end, high) - max(first, low), 0)
+    for offset, end, _records, _unc, _comp, _t in flow.uncopied[i]:
+        if end > seen:
+            total += max(min(end, high) - max(offset, seen, low), 0)
+    return total
 
 
 def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:

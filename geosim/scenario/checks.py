@@ -25,6 +25,7 @@ from geosim.scenario.schema import (
     BrokerCrash,
     Brownout,
     ClientCrash,
+    ConnectWorkerCrash,
     ObjectStoreSlowdown,
     OmbDriver,
     OmbWorkload,
@@ -419,6 +420,12 @@ class Checker:
                 self.region(fault.region, f"{path}.region")
             elif isinstance(fault, ZoneOutage | ClientCrash | BrokerCrash):
                 self.zone(fault.zone, f"{path}.zone")
+            elif isinstance(fault, ConnectWorkerCrash):
+                self.zone(fault.zone, f"{path}.zone")
+                if "connect" not in type(self.s.strategy).model_fields:
+                    self.fail(f"{path}.kind", f"needs a strategy that runs Kafka Connect "
+                              f"workers (strategy {self.s.strategy.name} runs none)",
+                              fault.kind)
             elif isinstance(fault, Partition | Brownout):
                 self.pair(fault.between, f"{path}.between")
                 if isinstance(fault, Brownout) and fault.bandwidth is not None \

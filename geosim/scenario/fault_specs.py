@@ -89,6 +89,17 @@ class BrokerCrash(_Fault):
     duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
 
 
+class ConnectWorkerCrash(_Fault):
+    """Kafka Connect worker processes of a zone crash (strategies that run Connect
+    workers: replicator); their tasks stop, and the Connect group rebalances them."""
+
+    kind: Literal["connect-worker-crash"]
+    zone: str
+    count: int = described(1, "Workers of the zone to crash.", ge=1, le=MAX_BROKERS)
+    duration: Duration = described(60.0, "Until the worker process is restarted.", unit="s",
+                                   gt=0)
+
+
 class UncleanElection(_Fault):
     """An operator step, not a fault: elect a leader for every partition without one
     from any live replica, observers included, truncating the others' logs (Kafka's
@@ -101,5 +112,5 @@ class UncleanElection(_Fault):
 FaultSpec = Annotated[
     RegionOutage | RegionDestruction | ZoneOutage | Partition | Brownout
     | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
-    | UncleanElection,
+    | ConnectWorkerCrash | UncleanElection,
     Field(discriminator="kind")]

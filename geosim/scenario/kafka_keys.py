@@ -32,7 +32,8 @@ class KafkaKey:
     as Kafka spells it. ``kind`` says how a value is converted: ``ms`` -> seconds (float),
     ``s`` -> seconds (any number >= 0), ``bytes``/``int`` -> int within ``minimum`` and
     ``maximum``, ``bool``, ``choice`` -> one of ``choices`` (lower case; ``aliases`` maps
-    another spelling to its canonical choice, as Kafka reads ``acks=-1`` as ``all``).
+    another spelling to its canonical choice, as Kafka reads ``acks=-1`` as ``all``),
+    ``text`` -> a non-empty string as written (a format such as ``${topic}``).
     """
 
     name: str
@@ -75,6 +76,10 @@ class KafkaKey:
             if text in ("true", "false"):
                 return text == "true"
             raise ValueError("must be true or false")
+        if self.kind == "text":
+            if not isinstance(raw, str) or not raw:
+                raise ValueError("must be a non-empty string")
+            return raw
         if self.kind == "choice":
             text = str(raw).strip().lower()
             if isinstance(raw, bool) or text not in self.choices:

@@ -12,6 +12,7 @@ shared reference data.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -421,6 +422,13 @@ class StrategySpecBase(Model):
     brokers: dict[str, int] = described(
         {}, "Broker count per region or zone id; a region's count is spread evenly over its "
         "zones. Default: 3 per zone of every region with clients.")
+
+    def billed_instances(self, provider: str,
+                         regions: Sequence[str]) -> list[InstanceGroupSpec]:
+        """Instance groups the strategy runs besides its brokers (Connect workers...),
+        billed unless ``cost.deployment.instances`` names a group of the same name;
+        ``regions``: the topology's. None by default."""
+        return []
 
 
 # --- simulation -------------------------------------------------------------------------

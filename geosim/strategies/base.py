@@ -76,6 +76,11 @@ class Strategy:
                     if member.zone == zone:
                         group.member_up(member) if up else group.member_down(member)
 
+    def crash_workers(self, zone: str, count: int, up: bool) -> None:  # pragma: no cover
+        """Kafka Connect workers of a zone crash or restart: only strategies that run
+        them (the scenario checks refuse the fault for the others)."""
+        raise NotImplementedError
+
     def unclean_election(self) -> None:  # pragma: no cover - interface
         """An operator forces leaders onto any live replica (Kafka strategies)."""
         raise NotImplementedError

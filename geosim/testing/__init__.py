@@ -30,6 +30,7 @@ from geosim.testing.claims import (
     no_acked_loss,
     no_duplicates,
     no_reorders,
+    no_replication_loops,
     no_reprocessing_after_failover,
     no_skips,
     no_skips_after_failover,
@@ -92,7 +93,7 @@ __all__ = [
     "search", "seeds", "simulations", "timelines", "topologies",
     "verify", "workloads",
     "write_counterexample", "writes_available",
-    "no_reprocessing_after_failover", "no_skips_after_failover",
+    "no_reprocessing_after_failover", "no_skips_after_failover", "no_replication_loops",
 ]
 
 

@@ -259,6 +259,19 @@ def no_skips_after_failover() -> Claim:
                  states=("failover",))
 
 
+def no_replication_loops() -> Claim:
+    """No replication flow copies a record back into the cluster it came from (a loop;
+    Replicator with kept topic names prevents it with provenance headers). Holds
+    trivially for runs without the counter (strategies that cannot loop)."""
+    def check(summary: dict) -> str | None:
+        back = (summary.get("counters") or {}).get("replicator_copied_back_records", 0)
+        if back:
+            return f"{back} records copied back into the cluster they came from (a loop)"
+        return None
+    return Claim("no-replication-loops", "no record is replicated back to its origin "
+                 "cluster", check)
+
+
 def every_send_settled() -> Claim:
     """Every offered record's send ended exactly once: ok, fail or info."""
     def check(summary: dict) -> str | None:

@@ -60,6 +60,15 @@ from the summary's ``mirror`` section and counters):
 ``failback-diverged``              the returning cluster held data the new one never got
 ``mirror-task-restart``            a flow's task restarted (its worker's zone came back)
 =================================  ============================================================
+
+Replicator (:class:`~geosim.strategies.replicator.probes.ReplicatorProbe`, from counters):
+
+=================================  ============================================================
+``provenance-skip``                a flow left a copy whose origin is its destination
+``connect-rebalance``              the Connect group rebalanced (a worker left or returned)
+``connect-task-moved``             a task moved to another worker
+``timestamp-translation``          a consumer offset was translated by timestamp
+=================================  ============================================================
 """
 
 from __future__ import annotations

@@ -321,6 +321,9 @@ def _prelude(draw, kinds: list[str], region: str, regions: list[str], draft: Dra
 TRANSIENT_KINDS = ("region-outage", "zone-outage", "partition", "brownout",
                    "object-store-slowdown", "replication-pause", "metadata-loss",
                    "client-crash", "broker-crash")
+#: Transient faults only some strategies take (Kafka Connect workers: replicator); never
+#: drawn unless named.
+OPTIONAL_KINDS = ("connect-worker-crash",)
 
 
 def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = (1, 2),
@@ -330,12 +333,13 @@ def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = 
     on any region, zone or link of the drafted topology, starting in ``at`` (default:
     from the end of the warmup to 10 s before production ends) and lasting ``duration``
     seconds, healed before production ends. A paused replication is only drawn for a
-    replicated bucket.
+    replicated bucket. ``connect-worker-crash`` (not drawn unless named) hits a zone that
+    runs the drafted strategy's Kafka Connect workers.
     """
     for kind in kinds:
-        if kind not in TRANSIENT_KINDS:
+        if kind not in TRANSIENT_KINDS + OPTIONAL_KINDS:
             raise ValueError(f"transient_faults: unknown transient kind {kind!r} (one of "
-                             f"{', '.join(TRANSIENT_KINDS)})")
+                             f"{', '.join(TRANSIENT_KINDS + OPTIONAL_KINDS)})")
 
     def for_draft(draft: Draft) -> SearchStrategy:
         regions = regions_of(draft)
@@ -347,6 +351,7 @@ def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = 
         usable = [k for k in kinds if k != "replication-pause"
                   or store.get("kind", "multi-region") != "regional"]
         usable = [k for k in usable if k not in ("partition", "brownout") or len(regions) > 1]
+        worker_zones = _worker_zones(draft)
 
         @st.composite
         def one(draw) -> dict:
@@ -375,11 +380,30 @@ def transient_faults(kinds: Sequence[str] = TRANSIENT_KINDS, *, count: Bounds = 
             elif kind == "broker-crash":
                 fault["zone"] = draw(st.sampled_from(zones))
                 fault["count"] = 1
+            elif kind == "connect-worker-crash":
+                fault["zone"] = draw(st.sampled_from(worker_zones or zones))
+                fault["count"] = 1
             return fault
 
         return st.lists(one(), min_size=count[0], max_size=count[1])
 
     return for_draft
+
+
+def _worker_zones(draft: Draft) -> list[str]:
+    """The zones that run Kafka Connect workers under the drafted strategy (its spec's
+    ``worker_zones``, if it has Connect workers), else none."""
+    strategy = draft.get("strategy")
+    if not isinstance(strategy, dict) or strategy.get("name") not in plugins.plugins():
+        return []
+    try:
+        spec = plugins.plugin(strategy["name"]).spec.model_validate(strategy)
+    except ValueError:
+        return []
+    worker_zones = getattr(spec, "worker_zones", None)
+    if worker_zones is None:
+        return []
+    return sorted(worker_zones({r: zones_of(draft, r) for r in regions_of(draft)}))
 
 
 def no_faults() -> SearchStrategy[list]:

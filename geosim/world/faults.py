@@ -37,6 +37,9 @@ class FaultTarget(Protocol):
     def crash_clients(self, clients: str, zone: str, up: bool) -> None:
         """The producers, consumers or ``all`` clients of ``zone`` crash or restart."""
 
+    def crash_workers(self, zone: str, count: int, up: bool) -> None:
+        """``count`` Kafka Connect workers of ``zone`` crash (``up=False``) or restart."""
+
     def unclean_election(self) -> None:
         """An operator forces leaders onto any live replica."""
 
@@ -179,6 +182,8 @@ class FaultInjector:
             self.strategy.crash_clients(fault.clients, fault.zone, up=not active)
         elif isinstance(fault, schema.BrokerCrash):
             self.strategy.crash_brokers(fault.zone, fault.count, up=not active)
+        elif isinstance(fault, schema.ConnectWorkerCrash):
+            self.strategy.crash_workers(fault.zone, fault.count, up=not active)
         elif isinstance(fault, schema.UncleanElection):
             if active:
                 self.strategy.unclean_election()
