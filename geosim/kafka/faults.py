@@ -44,6 +44,10 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
         return
     if not up:
         b.alive = False
+        if cluster.storage is not None:  # no local state: the WAL decides
+            b.destroyed = destroyed
+            cluster.storage.broker_stopped(b.id, destroyed)
+            return
         if destroyed:
             b.destroyed = True
             _destroy_replicas(cluster, b)

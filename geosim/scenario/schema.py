@@ -28,6 +28,7 @@ from geosim.scenario.fault_specs import (
     RegionOutage,
     ReplicationPause,
     UncleanElection,
+    ZoneDestruction,
     ZoneOutage,
 )
 from geosim.scenario.sections import (
@@ -148,6 +149,7 @@ __all__ = [
     "RegionOutage",
     "RegionDestruction",
     "ZoneOutage",
+    "ZoneDestruction",
     "Partition",
     "Brownout",
     "ObjectStoreSlowdown",

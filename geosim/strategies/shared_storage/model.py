@@ -1,0 +1,23 @@
+"""Shared-storage cluster: partition leaders on stateless brokers, a WAL per broker,
+batched uploads to object storage, failover without data copy. The model is the Kafka
+cluster engine with shared storage (:mod:`geosim.kafka.shared_storage`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from geosim.kafka.cluster import KafkaCluster
+from geosim.strategies.base import World
+from geosim.strategies.kafka_family import KafkaClusterStrategy
+
+
+class SharedStorageStrategy(KafkaClusterStrategy):
+    name: ClassVar[str] = "shared-storage"
+
+    def build_engine(self, world: World) -> KafkaCluster:
+        return KafkaCluster(world, client_faults=self.zone_clients,
+                            storage=world.scenario.strategy.storage)
+
+
+__all__ = ["SharedStorageStrategy"]
