@@ -150,6 +150,14 @@ def check_cross_cluster(checker: Checker, strat: CrossClusterSpec,
             checker.fail(f"strategy.flows[{i}]", "is listed twice",
                       f"{flow.source}->{flow.target}")
         seen.add((flow.source, flow.target))
+    if strat.shared_storage is not None:
+        shared = strat.shared_storage
+        for i, region in enumerate(shared.clusters):
+            if region not in clusters:
+                checker.fail(f"strategy.shared_storage.clusters[{i}]", f"must be one of "
+                             f"the clusters ({', '.join(clusters)})", region)
+        check_storage(checker, shared, "strategy.shared_storage",
+                      shared.clusters or clusters)
     fo = strat.failover
     for name in ("detection", "decision"):
         if getattr(fo, name) < 0:
