@@ -51,6 +51,8 @@ from geosim.core.events import WalUploaded
 from geosim.kafka.wire import CONTROLLER_RECORD_BYTES
 
 if TYPE_CHECKING:
+    from simpy import Event
+
     from geosim.components.object_store import ObjectStore
     from geosim.core.events import Row
     from geosim.kafka.cluster import KafkaCluster
@@ -60,6 +62,13 @@ if TYPE_CHECKING:
 FAILOVER_TICK = 1.0   # s: FailoverControlManager runs its task every second
 RETRY = 1.0           # s before a failed WAL object write or catch-up read is retried
 IN_FLIGHT = -2        # a catch-up read being fetched
+
+
+def _answer(event: Event) -> Callable[[bool], None]:
+    """An object-store callback that triggers ``event`` with the request's outcome."""
+    def done(ok: bool) -> None:
+        event.succeed(ok)
+    return done
 
 
 class SharedStorage:
@@ -321,12 +330,13 @@ class SharedStorage:
                                    + size / self.spec.volume_throughput)
         elif size:
             got = self.env.event()
-            self.store.get(-1, size, reader.zone, got.succeed)
+            self.store.get(-1, size, reader.zone, _answer(got))
             ok = yield got
         if ok and size:
             obj = self.store.create(size, reader.region)
             put = self.env.event()
-            self.store.put(obj, reader.zone, self.store.home_site(reader.zone), put.succeed)
+            self.store.put(obj, reader.zone, self.store.home_site(reader.zone),
+                           _answer(put))
             ok = yield put
             self.store.release(obj.object_id)
         if not ok or not reader.alive or not failed.fenced:

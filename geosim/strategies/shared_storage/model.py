@@ -10,14 +10,16 @@ from typing import ClassVar
 from geosim.kafka.cluster import KafkaCluster
 from geosim.strategies.base import World
 from geosim.strategies.kafka_family import KafkaClusterStrategy
+from geosim.strategies.shared_storage.spec import SharedStorageStrategySpec
 
 
 class SharedStorageStrategy(KafkaClusterStrategy):
     name: ClassVar[str] = "shared-storage"
 
     def build_engine(self, world: World) -> KafkaCluster:
-        return KafkaCluster(world, client_faults=self.zone_clients,
-                            storage=world.scenario.strategy.storage)
+        spec = world.scenario.strategy
+        assert isinstance(spec, SharedStorageStrategySpec)
+        return KafkaCluster(world, client_faults=self.zone_clients, storage=spec.storage)
 
 
 __all__ = ["SharedStorageStrategy"]
