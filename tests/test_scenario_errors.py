@@ -143,8 +143,9 @@ def test_unknown_fault_kind() -> None:
     data = with_(tiny(), faults=[{"kind": "meteor", "at": "1m"}])
     assert error(data) == (
         "x.yaml: faults[0].kind: must be one of 'region-outage', 'region-destruction', "
-        "'zone-outage', 'partition', 'brownout', 'object-store-slowdown', "
-        "'replication-pause', 'metadata-loss', 'client-crash', 'broker-crash', "
+        "'zone-outage', 'zone-destruction', 'partition', 'brownout', "
+        "'object-store-slowdown', 'replication-pause', 'metadata-loss', 'client-crash', "
+        "'broker-crash', "
         "'unclean-election', got 'meteor'")
 
 

@@ -130,3 +130,18 @@ def test_bad_blocks_are_one_line_errors(override, message):
         load_scenario(SCENARIOS / "shared-storage.yaml", overrides=[override])
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["shared-storage.yaml", "shared-storage-dr.yaml"])
+def test_the_scenarios_are_billed_with_brokers_wal_volumes_and_object_storage(name):
+    scenario = load_scenario(SCENARIOS / name, [
+        "simulation.duration=14s", "simulation.warmup=3s", "simulation.drain=2s",
+        "faults=[]"])
+    cost = run(scenario, 0).summary["cost"]
+    assert cost["provider"] == "aws" and cost["unpriced"] == []
+    keys = {line["price_key"] for line in cost["lines"]}
+    assert {"instance.m7g.xlarge.on_demand", "disk.gp3",
+            "object_storage.regional.standard", "object_requests.regional.class_a"} <= keys
+    instances = sum(line["quantity"] for line in cost["lines"]
+                    if line["category"] == "instances")
+    assert instances == pytest.approx((6 if name == "shared-storage.yaml" else 12) * 720)

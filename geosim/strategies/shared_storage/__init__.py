@@ -17,7 +17,7 @@ PLUGIN = StrategyPlugin(
     model="geosim.strategies.shared_storage.model:SharedStorageStrategy",
     checks="geosim.strategies.shared_storage.checks:check",
     generator="geosim.strategies.shared_storage.generators:generator",
-    probes=("geosim.kafka.probes:KafkaProbe",),
+    probes=("geosim.strategies.shared_storage.probes:SharedStorageProbe",),
     helpers=("geosim.strategies.shared_storage.generators:shared_storage",),
     reference="geosim.strategies.shared_storage.reference:tables",
 )
