@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from oracles import unuploaded_acked
 
 from geosim.core.events import PartitionChanged, ProduceAcked, RowsTruncated, WalUploaded
 from geosim.runner import build, run
@@ -75,17 +76,12 @@ def test_zone_loss_loses_exactly_the_acknowledged_unuploaded_wal():
     t_loss = 35.0
     reopen = t_loss + sc.strategy.storage.wal_lost_decision
     events, strategy = trace(sc, (RowsTruncated, ProduceAcked, WalUploaded))
-    uploaded: dict[int, int] = {}
-    zone_of: dict[int, str] = {}
-    for ev in events:
-        if isinstance(ev, WalUploaded) and ev.t <= t_loss:
-            uploaded[ev.partition] = ev.end
-            zone_of[ev.partition] = ev.zone
-    in_zone = {p for p, z in zone_of.items() if z == "us-east-1-b"}
-    assert len(in_zone) == 4  # 2 brokers of 6 lead 4 of the 12 partitions
-    expected = {(row.partition, row.offset) for ev in events
-                if isinstance(ev, ProduceAcked) and ev.t < reopen for row in ev.rows
-                if row.partition in in_zone and row.offset >= uploaded[row.partition]}
+    uploads = [(ev.t, ev.partition, ev.end, ev.zone) for ev in events
+               if isinstance(ev, WalUploaded)]
+    acks = [(ev.t, row.partition, row.offset) for ev in events
+            if isinstance(ev, ProduceAcked) for row in ev.rows]
+    expected = unuploaded_acked(uploads, acks, "us-east-1-b", t_loss, reopen)
+    assert len({p for p, _ in expected}) == 4  # 2 brokers of 6 lead 4 of 12 partitions
     assert expected  # 10 s uploads at 5,000 msg/s: seconds of acknowledged data
     assert lost_rows(events) == expected
     records = sum(row.records for ev in events
@@ -124,10 +120,25 @@ def test_same_seed_same_summary():
      "strategy.storage.config.s3.wal.upload.threshold"),
     ("strategy.storage.config={s3.wal.cache.sizes: 1}",
      "strategy.storage.config.s3.wal.cache.sizes: is not a modelled"),
+    ("object_store={kind: regional, regions: [us-east-1], service: s3-express-one-zone, "
+     "zones: [us-east-1-a, us-east-1-b, us-east-1-c]}",
+     "object_store.service: must be a regional service"),
 ])
 def test_bad_blocks_are_one_line_errors(override, message):
     with pytest.raises(ScenarioError) as err:
         load_scenario(SCENARIOS / "shared-storage.yaml", overrides=[override])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("object_store.regions=[us-east-1]", "object_store.regions: must include us-west-2"),
+    ("strategy.shared_storage.clusters=[eu-west-1]",
+     "strategy.shared_storage.clusters[0]: must be one of the clusters"),
+])
+def test_bad_cross_cluster_blocks_are_one_line_errors(override, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "shared-storage-dr.yaml", overrides=[override])
     assert message in str(err.value)
     assert "\n" not in str(err.value)
 

@@ -18,6 +18,7 @@ from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.spec import CrossClusterSpec, KafkaSpec
 from geosim.kafka.storage_spec import KEYS as STORAGE_KEYS
 from geosim.kafka.storage_spec import SharedStorageSpec
+from geosim.scenario import object_services
 from geosim.scenario.checks import Checker
 from geosim.scenario.kafka_keys import BadKafkaValue, KafkaKey, UnknownKafkaKey
 from geosim.scenario.omb import topic_config
@@ -190,6 +191,12 @@ def check_storage(checker: Checker, storage: SharedStorageSpec, path: str,
         checker.fail(f"{path}.wal_write_p99", f"must be >= wal_write_p50 "
                      f"({storage.wal_write_p50:g} s)", storage.wal_write_p99)
     store = checker.scenario.object_store
+    service = store.service or object_services.default_service(
+        checker.scenario.topology.provider, store.kind)
+    if service and object_services.resolve(service).service.zonal:
+        checker.fail("object_store.service", "must be a regional service: a shared-storage "
+                     "cluster uploads its data there, and a zonal bucket would hold it in "
+                     "one zone (a zonal WAL is `wal: block`)", service)
     for region in regions:
         if region not in store.regions:
             checker.fail("object_store.regions", f"must include {region}: a shared-storage "
