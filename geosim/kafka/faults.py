@@ -4,6 +4,8 @@ A broker that stops uncleanly (a crash, or a zone or region outage) keeps only w
 its replicas flushed more than ``page_cache_flush_age`` ago (Kafka does not fsync each
 write); a destroyed broker keeps nothing, and rows no surviving replica holds are lost.
 A broker that comes back is a follower of everything; the partitions it led re-elect.
+A shared-storage broker keeps nothing locally: what survives it is its WAL's business
+(:meth:`geosim.kafka.shared_storage.SharedStorage.broker_stopped`).
 """
 
 from __future__ import annotations
