@@ -52,6 +52,12 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
         "faults[1].at=8s", "faults[1].duration=35s", "faults[2].at=25s"]),
     "observers-2dc": ("observers-2dc.yaml", None, [
         *_SHORT, "simulation.duration=40s", "faults[0].at=10s", "faults[0].duration=20s"]),
+    "shared-storage": ("shared-storage.yaml", None, [
+        *_SHORT, "simulation.duration=50s", "faults[0].at=12s", "faults[0].duration=30s",
+        "faults[1].at=30s", "strategy.storage.wal_lost_decision=10s"]),
+    "shared-storage-dr": ("shared-storage-dr.yaml", None, [
+        *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
+        "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
     "mm2-active-passive": ("mm2-active-passive.yaml", None, [
         *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),

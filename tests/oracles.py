@@ -33,4 +33,27 @@ def next_check(start: float, period: float, after: float) -> float:
     return start + (math.floor((after - start) / period) + 1) * period
 
 
-__all__ = ["lognormal_mean_below", "next_check"]
+def unuploaded_acked(uploads, acks, zone: str, lost_at: float, reopened_at: float,
+                     ) -> set[tuple[int, int]]:
+    """The acknowledged rows a zonal WAL takes with its zone: (partition, offset) pairs.
+
+    A shared-storage leader acknowledges a row once its WAL holds it, and the row is in
+    object storage once an upload covering its offset committed. When the zone holding
+    the WAL is destroyed at ``lost_at``, a partition led there keeps exactly its rows
+    below the end of its last upload committed by then (``uploads``: (time, partition,
+    end offset, zone) of each commit, the zone its leader's); every row acknowledged at
+    or above it is lost. Its partitions take no write between ``lost_at`` and
+    ``reopened_at`` (they are offline), so an acknowledgement of such an offset before
+    ``reopened_at`` (``acks``: (time, partition, offset) of each acknowledged row) is of a
+    row the WAL held at ``lost_at``.
+    """
+    last: dict[int, tuple[int, str]] = {}
+    for t, partition, end, where in uploads:
+        if t <= lost_at:
+            last[partition] = (end, where)
+    led_there = {p: end for p, (end, where) in last.items() if where == zone}
+    return {(partition, offset) for t, partition, offset in acks
+            if t < reopened_at and partition in led_there and offset >= led_there[partition]}
+
+
+__all__ = ["lognormal_mean_below", "next_check", "unuploaded_acked"]

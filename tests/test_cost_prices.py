@@ -119,11 +119,16 @@ AWS_SCENARIOS = sorted(p.name for p in (REPO / "scenarios").glob("*.yaml")
                        if yaml.safe_load(p.read_text())["topology"].get("provider") == "aws")
 
 
+#: The shared-storage scenarios are billed in tests/test_shared_storage.py.
+AWS_DISKLESS = [name for name in AWS_SCENARIOS if not name.startswith("shared-storage")]
+
+
 def test_the_bundled_aws_scenarios_are_the_ones_billed_below():
-    assert AWS_SCENARIOS == ["s3-express-quorum.yaml", "s3-standard-diskless.yaml"]
+    assert AWS_SCENARIOS == ["s3-express-quorum.yaml", "s3-standard-diskless.yaml",
+                             "shared-storage-dr.yaml", "shared-storage.yaml"]
 
 
-@pytest.mark.parametrize("name", AWS_SCENARIOS)
+@pytest.mark.parametrize("name", AWS_DISKLESS)
 def test_an_aws_scenario_is_billed_with_instances_and_no_unpriced_line(name):
     from geosim.runner import run  # a short run: the bill prices its steady state
     from geosim.scenario.loader import load_scenario

@@ -340,25 +340,34 @@ class ObjectStore:
         Copies the region still owed to other regions stall (an outage) or never happen
         (a destruction).
         """
-        now = self.env.now
         for site in self._sites_of(region):
-            self._down.add(site)
+            self._fail_site(site, region, destroy=destroy)
+
+    def destroy_zone(self, zone: str) -> None:
+        """A zone is destroyed: a zonal service's bucket there is gone for good (a
+        regional bucket spans zones and keeps its copies)."""
+        if self.zonal and zone in self.sites:
+            self._fail_site(zone, self._site_region[zone], destroy=True)
+
+    def _fail_site(self, site: str, region: str, *, destroy: bool) -> None:
+        now = self.env.now
+        self._down.add(site)
+        if destroy:
+            self._destroyed.add(site)
+        for obj in self._objects.values():
+            if site not in obj.copies:
+                continue
+            if obj.writer_region == region:
+                for other, t in obj.copies.items():
+                    if other != site and t > now:
+                        if not destroy:
+                            self._stalled.setdefault(obj.object_id, {})[other] = t
+                        obj.copies[other] = math.inf
             if destroy:
-                self._destroyed.add(site)
-            for obj in self._objects.values():
-                if site not in obj.copies:
-                    continue
-                if obj.writer_region == region:
-                    for other, t in obj.copies.items():
-                        if other != site and t > now:
-                            if not destroy:
-                                self._stalled.setdefault(obj.object_id, {})[other] = t
-                            obj.copies[other] = math.inf
-                if destroy:
-                    already_lost = all(math.isinf(t) for t in obj.copies.values())
-                    obj.copies[site] = math.inf
-                    if not already_lost and all(math.isinf(t) for t in obj.copies.values()):
-                        self.counters["objects_lost"] += 1
+                already_lost = all(math.isinf(t) for t in obj.copies.values())
+                obj.copies[site] = math.inf
+                if not already_lost and all(math.isinf(t) for t in obj.copies.values()):
+                    self.counters["objects_lost"] += 1
 
     def recover_region(self, region: str) -> None:
         """Bring a (not destroyed) region back; its stalled copies resume."""

@@ -212,6 +212,16 @@ class RowsTruncated(Event):
     cause: str
 
 
+@dataclass(slots=True)
+class WalUploaded(Event):
+    """A shared-storage broker's WAL upload committed: ``partition`` (run-wide id)
+    is in object storage up to ``end`` (an offset); its WAL in ``zone`` no longer
+    holds anything of it below that."""
+    partition: int
+    end: int
+    zone: str
+
+
 # --- world -----------------------------------------------------------------------
 
 @dataclass(slots=True)

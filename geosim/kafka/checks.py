@@ -16,6 +16,9 @@ from geosim.clients.workload import place_brokers
 from geosim.kafka.config import BY_KEY
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.spec import CrossClusterSpec, KafkaSpec
+from geosim.kafka.storage_spec import KEYS as STORAGE_KEYS
+from geosim.kafka.storage_spec import SharedStorageSpec
+from geosim.scenario import object_services
 from geosim.scenario.checks import Checker
 from geosim.scenario.kafka_keys import BadKafkaValue, KafkaKey, UnknownKafkaKey
 from geosim.scenario.omb import topic_config
@@ -148,6 +151,14 @@ def check_cross_cluster(checker: Checker, strat: CrossClusterSpec,
             checker.fail(f"strategy.flows[{i}]", "is listed twice",
                       f"{flow.source}->{flow.target}")
         seen.add((flow.source, flow.target))
+    if strat.shared_storage is not None:
+        shared = strat.shared_storage
+        for i, region in enumerate(shared.clusters):
+            if region not in clusters:
+                checker.fail(f"strategy.shared_storage.clusters[{i}]", f"must be one of "
+                             f"the clusters ({', '.join(clusters)})", region)
+        check_storage(checker, shared, "strategy.shared_storage",
+                      shared.clusters or clusters)
     fo = strat.failover
     for name in ("detection", "decision"):
         if getattr(fo, name) < 0:
@@ -157,3 +168,36 @@ def check_cross_cluster(checker: Checker, strat: CrossClusterSpec,
                                              < checker.scenario.simulation.duration):
         checker.fail("strategy.migrate_at", f"must be within the run (0 to "
                   f"{checker.scenario.simulation.duration:g} s)", strat.migrate_at)
+
+
+def check_storage(checker: Checker, storage: SharedStorageSpec, path: str,
+                  regions: Sequence[str]) -> None:
+    """Checks of a shared storage block (at ``path``) for clusters in ``regions``: its
+    AutoMQ configs resolve, its WAL timings are positive, and every cluster region has a
+    bucket of the scenario's object store to upload to."""
+    try:
+        storage.resolved()
+    except UnknownKafkaKey as exc:
+        known = ", ".join(k.name for k in STORAGE_KEYS)
+        checker.fail(f"{path}.config.{exc.key}", f"is not a modelled shared-storage "
+                     f"config (known: {known})", storage.config[exc.key])
+    except BadKafkaValue as exc:
+        checker.fail(f"{path}.config.{exc.key}", exc.expected, exc.raw)
+    for name in ("wal_write_p50", "wal_write_p99", "wal_batch_interval",
+                 "volume_throughput"):
+        if getattr(storage, name) <= 0:
+            checker.fail(f"{path}.{name}", "must be > 0", getattr(storage, name))
+    if storage.wal_write_p99 < storage.wal_write_p50:
+        checker.fail(f"{path}.wal_write_p99", f"must be >= wal_write_p50 "
+                     f"({storage.wal_write_p50:g} s)", storage.wal_write_p99)
+    store = checker.scenario.object_store
+    service = store.service or object_services.default_service(
+        checker.scenario.topology.provider, store.kind)
+    if service and object_services.resolve(service).service.zonal:
+        checker.fail("object_store.service", "must be a regional service: a shared-storage "
+                     "cluster uploads its data there, and a zonal bucket would hold it in "
+                     "one zone (a zonal WAL is `wal: block`)", service)
+    for region in regions:
+        if region not in store.regions:
+            checker.fail("object_store.regions", f"must include {region}: a shared-storage "
+                         f"cluster uploads to a bucket of its own region", list(store.regions))

@@ -40,11 +40,13 @@ from geosim.kafka.placement import BrokerInfo, ObserverSetup, by_location, rack_
 from geosim.kafka.produce import ProducePath
 from geosim.kafka.reads import ReadPath
 from geosim.kafka.replication import Replication
+from geosim.kafka.shared_storage import SharedStorage
 from geosim.kafka.spec import KafkaSpec
 from geosim.scenario.omb import topic_config
 
 if TYPE_CHECKING:
     from geosim.kafka.regional import ClusterScope
+    from geosim.kafka.storage_spec import SharedStorageSpec
     from geosim.kafka.world import KafkaWorld
 
 HOUSEKEEPING = 1.0  # s between produce-timeout sweeps (and log retention)
@@ -59,11 +61,14 @@ class KafkaCluster:
     replicas (:class:`ObserverSetup`: where, and the promotion policy).
     ``client_faults(zone, up)`` is called when a zone goes down or up, after its brokers
     changed state (the strategy crashes or restarts the zone's clients).
+    ``storage``: the cluster's storage is shared (:mod:`geosim.kafka.shared_storage`):
+    one replica per partition, durability from a WAL and the object store.
     """
 
     def __init__(self, world: KafkaWorld, scope: ClusterScope | None = None, *,
                  observers: ObserverSetup | None = None,
-                 client_faults: Callable[[str, bool], None] | None = None):
+                 client_faults: Callable[[str, bool], None] | None = None,
+                 storage: SharedStorageSpec | None = None):
         spec = world.scenario.strategy
         if not isinstance(spec, KafkaSpec):
             raise TypeError(f"the Kafka engine needs a Kafka-family strategy block, "
@@ -80,7 +85,9 @@ class KafkaCluster:
         topo = world.topology
         wl = world.workload
         self.config: BrokerConfig = spec.broker_config(topic_config(wl.driver))
-        self.min_isr = self.config.min_insync_replicas
+        # Shared storage: replication factor and min.insync.replicas are forced to 1
+        # (AutoMQ's ReplicationControlManager.createTopic); the WAL makes data durable.
+        self.min_isr = 1 if storage else self.config.min_insync_replicas
         self.acks = wl.producer_settings.acks
         self.request_timeout = wl.producer_settings.request_timeout
         self.client_faults = client_faults or (lambda _zone, _up: None)
@@ -99,8 +106,8 @@ class KafkaCluster:
         # Partitions producers write to (the rest hold mirrored copies).
         self.local_partitions = (scope.local_partitions if scope and scope.local_partitions
                                  else self.partitions_n)
-        rf = spec.replication_factor or wl.driver.replicationFactor
-        if spec.replica_placement:
+        rf = 1 if storage else spec.replication_factor or wl.driver.replicationFactor
+        if spec.replica_placement and not storage:
             replicas = by_location(infos, self.partitions_n, spec.replica_placement,
                                    lambda b, loc: loc in (b.zone, b.region))
         else:
@@ -121,11 +128,15 @@ class KafkaCluster:
         # Which truncated rows are lost: all of them, unless another cluster holds copies.
         self.lost_rows: Callable[[int, list[Row]], list[Row]] = lambda _pid, rows: rows
         self.started = False  # processes start with start(); later fetch loops at creation
+        self.storage: SharedStorage | None = None
         # --- the concerns
         self.produce = ProducePath(self)
         self.replication = Replication(self)
         self.controller = Controller(self)
         self.reads = ReadPath(self)
+        if storage is not None:
+            self.storage = SharedStorage(self, storage, world.object_store,
+                                         f"shared-storage.{scope.name if scope else 'cluster'}")
         # --- clients
         # Zone indices are the topology's, so that a fleet routed to one cluster's zones
         # never matches another cluster's append clock.
@@ -174,6 +185,8 @@ class KafkaCluster:
         env = self.env
         self.produce.start()
         self.replication.start()
+        if self.storage is not None:
+            self.storage.start()
         for group in self.groups:
             env.process(group.run_commits())
         env.process(self.controller.run())

@@ -107,7 +107,10 @@ class CrossCluster:
                                if topo.region_of(z) == region},
                 fleets=self.fleets, local_partitions=self.partitions,
                 producing=[f for f in self.fleets if self.home_of[f.region] == region])
-            cluster = self.clusters[region] = RegionalCluster(world, scope)
+            shared = spec.shared_storage
+            storage = shared if shared and (not shared.clusters
+                                            or region in shared.clusters) else None
+            cluster = self.clusters[region] = RegionalCluster(world, scope, storage)
             cluster.lost_rows = partial(self._lost_rows, cluster)
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]

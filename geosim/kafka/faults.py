@@ -4,6 +4,8 @@ A broker that stops uncleanly (a crash, or a zone or region outage) keeps only w
 its replicas flushed more than ``page_cache_flush_age`` ago (Kafka does not fsync each
 write); a destroyed broker keeps nothing, and rows no surviving replica holds are lost.
 A broker that comes back is a follower of everything; the partitions it led re-elect.
+A shared-storage broker keeps nothing locally: what survives it is its WAL's business
+(:meth:`geosim.kafka.shared_storage.SharedStorage.broker_stopped`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
         return
     if not up:
         b.alive = False
+        if cluster.storage is not None:  # no local state: the WAL decides
+            b.destroyed = destroyed
+            cluster.storage.broker_stopped(b.id, destroyed)
+            return
         if destroyed:
             b.destroyed = True
             _destroy_replicas(cluster, b)

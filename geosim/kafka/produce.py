@@ -164,7 +164,9 @@ class ProducePath:
         """A produce request reached the leaders in ``zone``; returns whether it appended."""
         c = self.cluster
         parts, brokers = c.parts, c.brokers
-        acks_all = c.acks == "all"
+        storage = c.storage
+        # Shared storage answers acks=1 as acks=all: both once the WAL write is durable.
+        acks_all = c.acks == "all" or (storage is not None and c.acks == "1")
         ok_rows, refused = [], []
         for row in rows:
             p = parts[row.partition]
@@ -186,6 +188,8 @@ class ProducePath:
             fleet.failed(rejected, OUT_OF_ORDER, written_maybe=False)
         for row in appended:
             self._append(parts[row.partition], row, now)
+        if storage is not None and appended:
+            storage.appended(appended)
         if acks_all:
             for row in appended:
                 parts[row.partition].pending.append((row, now))
@@ -201,7 +205,7 @@ class ProducePath:
                 self.ack(zone, done)
         else:
             self.ack(zone, appended + duplicates)
-        if acks_all:
+        if acks_all and storage is None:
             # A leader alone in its ISR commits at once.
             for pid in {r.partition for r in appended}:
                 p = parts[pid]
@@ -210,8 +214,14 @@ class ProducePath:
         return bool(appended)
 
     def _append(self, p: PartitionState, row: Row, now: float) -> None:
-        """``row`` (its offset assigned) joins the leader's log and the groups' logs."""
-        p.append(row, now)
+        """``row`` (its offset assigned) joins the leader's log and the groups' logs
+        (with shared storage the leader's LEO stays at its WAL's durable end)."""
+        if self.cluster.storage is not None and p.leader is not None:
+            durable = p.leo[p.leader]
+            p.append(row, now)
+            p.leo[p.leader] = durable
+        else:
+            p.append(row, now)
         for group in self.cluster.groups:
             group.appended(row, -1)
 
@@ -252,6 +262,8 @@ class ProducePath:
             self._append(p, row, now)
             p.pending.append((row, now))
             touched.add(p.id)
+            if c.storage is not None:
+                c.storage.appended([row])
         for pid in touched:
             c.replication.advance_hw(parts[pid])  # a leader alone in its ISR commits at once
         for zone in sorted({brokers[leader].zone for pid in touched

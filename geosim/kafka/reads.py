@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup
@@ -97,6 +98,10 @@ class ReadPath:
             if self._serving_replica(p, zone) != replica:
                 continue
             have = visible[zone][p.id]
+            storage = c.storage
+            if storage is not None and storage.catch_up(
+                    p, have, zone, rzone, partial(self.readable_changed, p, replica)):
+                continue  # read from object storage first (shared storage)
             size = (p.bytes_at(offset) - p.bytes_at(have)) * owners
             delay = self.net.delay(rzone, zone, size, "consume") if owners else 0.0
             if delay is None:

@@ -16,6 +16,7 @@ from typing import Any
 from geosim.clients.producer import ProducerFleet
 from geosim.components.metadata_store import MetadataStore, defaults_for, place_voters
 from geosim.kafka.cluster import KafkaCluster
+from geosim.kafka.storage_spec import SharedStorageSpec
 from geosim.kafka.world import KafkaWorld
 from geosim.scenario.schema import MetadataSpec, VoterSpec
 
@@ -46,8 +47,9 @@ class RegionalCluster(KafkaCluster):
     """One independent cluster: the Kafka model inside one region (named by it).
     Client faults are applied by the cross-cluster model, to its live clients."""
 
-    def __init__(self, world: KafkaWorld, scope: ClusterScope):
-        super().__init__(world, scope)
+    def __init__(self, world: KafkaWorld, scope: ClusterScope,
+                 storage: SharedStorageSpec | None = None):
+        super().__init__(world, scope, storage=storage)
         self.region = scope.name
 
 

@@ -16,6 +16,7 @@ from pydantic import PrivateAttr
 
 from geosim.kafka.config import BrokerConfig, resolve_broker_config
 from geosim.kafka.mirror_config import MirrorConfig
+from geosim.kafka.storage_spec import SharedStorageSpec
 from geosim.scenario.sections import MAX_BROKERS, Model, StrategySpecBase
 from geosim.scenario.types import Duration, described
 
@@ -159,6 +160,11 @@ class CrossClusterSpec(KafkaSpec):
         "the first flow target as in a failover, without a fault.", unit="s")
     mirror_config: dict[str, str | int | float | bool] = described(
         {}, "Flow configs by key; each cross-cluster strategy has its own keys.")
+    shared_storage: SharedStorageSpec | None = described(
+        None, "Clusters on shared storage (AutoMQ-style, as the `shared-storage` "
+        "strategy): the regions of `shared_storage.clusters` (default: every cluster) "
+        "keep one replica per partition, a WAL per broker and uploads to the object "
+        "store instead of ISR replication.", source="docs/shared-storage.md")
 
     def resolved_mirror_config(self, resolve: Callable[[Mapping[str, Any]], MirrorConfig],
                                ) -> MirrorConfig:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from geosim.clients.workload import ResolvedWorkload
     from geosim.components.metadata_store import MetadataStore
+    from geosim.components.object_store import ObjectStore
     from geosim.core.context import Context
     from geosim.scenario.schema import Scenario
     from geosim.world.network import Network
@@ -26,6 +27,7 @@ class KafkaWorld(Protocol):
     topology: Topology
     network: Network
     metadata: MetadataStore     # the scenario's consensus store: a single cluster's KRaft
+    object_store: ObjectStore   # the scenario's buckets (a shared-storage cluster's)
     workload: ResolvedWorkload
 
 

@@ -34,6 +34,7 @@ from geosim.scenario.schema import (
     RegionOutage,
     ReplicationPause,
     Scenario,
+    ZoneDestruction,
     ZoneOutage,
 )
 from geosim.scenario.sections import MAX_BROKERS, MAX_PARTITIONS
@@ -418,7 +419,7 @@ class Checker:
                           f"fault must start while producers run", fault.at)
             if isinstance(fault, RegionOutage | RegionDestruction):
                 self.region(fault.region, f"{path}.region")
-            elif isinstance(fault, ZoneOutage | ClientCrash | BrokerCrash):
+            elif isinstance(fault, ZoneOutage | ZoneDestruction | ClientCrash | BrokerCrash):
                 self.zone(fault.zone, f"{path}.zone")
             elif isinstance(fault, ConnectWorkerCrash):
                 self.zone(fault.zone, f"{path}.zone")

@@ -43,6 +43,15 @@ class ZoneOutage(_Timed):
     zone: str
 
 
+class ZoneDestruction(_Fault):
+    """A zone and everything in it are gone for good: its machines, their local and
+    block-volume storage (EBS and GCP zonal persistent disks are zonal resources), and
+    its zonal buckets. The rest of the region keeps running."""
+
+    kind: Literal["zone-destruction"]
+    zone: str
+
+
 class Partition(_Timed):
     kind: Literal["partition"]
     between: tuple[str, str]
@@ -110,7 +119,7 @@ class UncleanElection(_Fault):
 
 
 FaultSpec = Annotated[
-    RegionOutage | RegionDestruction | ZoneOutage | Partition | Brownout
+    RegionOutage | RegionDestruction | ZoneOutage | ZoneDestruction | Partition | Brownout
     | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
     | ConnectWorkerCrash | UncleanElection,
     Field(discriminator="kind")]

@@ -29,6 +29,7 @@ from geosim.scenario.fault_specs import (
     RegionOutage,
     ReplicationPause,
     UncleanElection,
+    ZoneDestruction,
     ZoneOutage,
 )
 from geosim.scenario.sections import (
@@ -149,6 +150,7 @@ __all__ = [
     "RegionOutage",
     "RegionDestruction",
     "ZoneOutage",
+    "ZoneDestruction",
     "Partition",
     "Brownout",
     "ObjectStoreSlowdown",

@@ -61,6 +61,7 @@ from geosim.testing.generators import (
     topologies,
     transient_faults,
     workloads,
+    zone_faults,
 )
 from geosim.testing.profiles import (
     load_profile,
@@ -92,7 +93,7 @@ __all__ = [
     "replay", "reprocessing_below", "rpo_below", "rto_below", "run_example", "scenarios",
     "search", "seeds", "simulations", "timelines", "topologies",
     "verify", "workloads",
-    "write_counterexample", "writes_available",
+    "write_counterexample", "writes_available", "zone_faults",
     "no_reprocessing_after_failover", "no_skips_after_failover", "no_replication_loops",
 ]
 

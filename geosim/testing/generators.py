@@ -404,6 +404,42 @@ def _worker_zones(draft: Draft) -> list[str]:
     if worker_zones is None:
         return []
     return sorted(worker_zones({r: zones_of(draft, r) for r in regions_of(draft)}))
+def zone_faults(kinds: Sequence[str] = ("zone-outage", "zone-destruction", "broker-crash"),
+                *, zones: Sequence[str] | None = None, at: Bounds | None = None,
+                duration: Bounds = (5, 40)) -> Callable[[Draft], SearchStrategy]:
+    """Timelines of one fault of a zone: an outage (healed before production ends), a
+    destruction (for good) or the crash of one of its brokers, on any of ``zones``
+    (default: every zone of the drafted topology), starting in ``at`` (default: from the
+    end of the warmup to 10 s before production ends)."""
+    allowed = ("zone-outage", "zone-destruction", "broker-crash")
+    for kind in kinds:
+        if kind not in allowed:
+            raise ValueError(f"zone_faults: kind must be one of {', '.join(allowed)}, "
+                             f"got {kind!r}")
+
+    def for_draft(draft: Draft) -> SearchStrategy:
+        targets = list(zones) if zones is not None else zones_of(draft)
+        warm, end = _sim_bounds(draft)
+        alo, ahi = at if at is not None else (warm, end - 10)
+        ahi = min(ahi, end - 1)
+
+        @st.composite
+        def one(draw) -> list[dict]:
+            kind = draw(st.sampled_from(list(kinds)))
+            start = draw(st.integers(alo, ahi))
+            fault: dict[str, Any] = {"kind": kind, "at": f"{start}s",
+                                     "zone": draw(st.sampled_from(targets))}
+            if kind != "zone-destruction":
+                longest = max(1, min(duration[1], end - start))
+                fault["duration"] = \
+                    f"{draw(st.integers(min(duration[0], longest), longest))}s"
+            if kind == "broker-crash":
+                fault["count"] = 1
+            return [fault]
+
+        return one()
+
+    return for_draft
 
 
 def no_faults() -> SearchStrategy[list]:

@@ -28,8 +28,8 @@ class FaultTarget(Protocol):
     """The hooks a fault calls on the strategy, after the shared components changed."""
 
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
-        """All processes of ``zone`` stop (``up=False``) or restart; ``destroyed``: its
-        region was destroyed."""
+        """All processes of ``zone`` stop (``up=False``) or restart; ``destroyed``: the
+        zone (or its whole region) was destroyed."""
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:
         """``count`` brokers of ``zone`` crash (``up=False``) or restart."""
@@ -53,6 +53,8 @@ class FaultableObjectStore(Protocol):
     def fail_region(self, region: str, *, destroy: bool = False) -> None: ...
 
     def recover_region(self, region: str) -> None: ...
+
+    def destroy_zone(self, zone: str) -> None: ...
 
     def wake_readers(self) -> None: ...
 
@@ -132,7 +134,7 @@ class FaultInjector:
         """Waits until the fault's start, applies it, waits its duration, reverts it."""
         yield self.env.timeout(fault.at)
         recorder = self.world.ctx.recorder
-        destroys = isinstance(fault, schema.RegionDestruction)
+        destroys = isinstance(fault, schema.RegionDestruction | schema.ZoneDestruction)
         recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
                                    destroys))
         self._apply(fault, True)
@@ -151,8 +153,9 @@ class FaultInjector:
         """
         recorder = self.world.ctx.recorder
         if active:
-            recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
-                                       isinstance(fault, schema.RegionDestruction)))
+            recorder.emit(FaultStarted(
+                self.env.now, index, fault.kind, fault_target(fault),
+                isinstance(fault, schema.RegionDestruction | schema.ZoneDestruction)))
             self._apply(fault, True)
         else:
             self._apply(fault, False)
@@ -165,6 +168,8 @@ class FaultInjector:
                               destroy=isinstance(fault, schema.RegionDestruction))
         elif isinstance(fault, schema.ZoneOutage):
             self._hold_zone(fault.zone, active)
+        elif isinstance(fault, schema.ZoneDestruction):
+            self._destroy_zone(fault.zone)
         elif isinstance(fault, schema.Partition):
             world.network.partition(*fault.between, one_way=fault.one_way, active=active)
             self._connectivity_changed()
@@ -214,6 +219,20 @@ class FaultInjector:
         for zone in world.topology.zones(region):
             if self._zone_holds[zone] == 0 and (down != was_down):
                 self.strategy.zone_state(zone, up=not down, destroyed=destroy)
+
+    def _destroy_zone(self, zone: str) -> None:
+        """A zone is gone for good: it stays down (a held zone that never heals), its
+        zonal buckets are destroyed and the strategy learns what its machines held is
+        lost. Inside a region already down, the region's state governs its processes."""
+        world = self.world
+        self._zone_holds[zone] += 1
+        world.object_store.destroy_zone(zone)
+        if world.network.is_down(world.topology.region_of(zone)):
+            return
+        if not world.network.is_down(zone):
+            world.network.set_down(zone, True)
+            world.metadata.on_topology_change()
+        self.strategy.zone_state(zone, up=False, destroyed=True)
 
     def _hold_zone(self, zone: str, active: bool) -> None:
         world = self.world

@@ -1,0 +1,177 @@
+"""The shared-storage strategy (AutoMQ-style): a broker crash loses nothing; a zone loss
+with a zonal WAL loses exactly the acknowledged rows not yet uploaded (an exact oracle
+from the run's own upload and ack events); a regional object WAL survives a zone loss."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from oracles import unuploaded_acked
+
+from geosim.core.events import PartitionChanged, ProduceAcked, RowsTruncated, WalUploaded
+from geosim.runner import build, run
+from geosim.scenario.errors import ScenarioError
+from geosim.scenario.loader import load_scenario
+from geosim.scenario.seed import settle_seed
+from geosim.world.faults import FaultInjector
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+#: A short timeline of scenarios/shared-storage.yaml: a crash at 15 s, zone b destroyed
+#: at 35 s, its partitions reopened 10 s later; 20 ms appends keep the runs short.
+SHORT = ["simulation.duration=60s", "simulation.warmup=3s", "simulation.drain=10s",
+         "strategy.append_interval=20ms",
+         "faults[0].at=15s", "faults[0].duration=40s", "faults[1].at=35s",
+         "strategy.storage.wal_lost_decision=10s"]
+CRASH_ONLY = ["faults=[{kind: broker-crash, zone: us-east-1-a, count: 1, at: 15s, "
+              "duration: 40s}]"]
+DESTRUCTION_ONLY = ["faults=[{kind: zone-destruction, zone: us-east-1-b, at: 35s}]"]
+
+
+def scenario(*overrides: str):
+    return load_scenario(SCENARIOS / "shared-storage.yaml", overrides=[*SHORT, *overrides])
+
+
+def trace(sc, kinds):
+    ctx, world, strategy = build(sc, settle_seed(sc))
+    events = []
+    for kind in kinds:
+        ctx.recorder.subscribe(kind, events.append)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=sc.simulation.end)
+    return events, strategy
+
+
+def lost_rows(events) -> set[tuple[int, int]]:
+    return {(ev.partition, row.offset) for ev in events if isinstance(ev, RowsTruncated)
+            for row in ev.rows if row.acked_at >= 0}
+
+
+def test_broker_crash_loses_nothing_and_moves_partitions_without_copy():
+    sc = scenario(*CRASH_ONLY)
+    events, strategy = trace(sc, (RowsTruncated, PartitionChanged))
+    assert not lost_rows(events)
+    assert strategy.counters()["partitions_moved"] == 2  # 12 partitions over 6 brokers
+    # offline from the crash until the WAL failover: fenced after
+    # broker.session.timeout.ms (9 s, less one heartbeat interval at most), the next
+    # failover tick (1 s), the volume attached (10 s) and read, one controller commit
+    offline = [ev for ev in events if isinstance(ev, PartitionChanged)
+               and ev.leader_region is None]
+    back = [ev for ev in events if isinstance(ev, PartitionChanged)
+            and ev.reason.startswith("shared storage: reopened")]
+    assert len(back) == 2 and offline
+    for ev in back:
+        assert 15 + 9 - 2 + 10 <= ev.t <= 15 + 9 + 0.5 + 1 + 10 + 1
+    summary = run(sc).summary
+    assert summary["loss"]["lost_records"] == 0
+    assert summary["checks"]["duplicates"] == 0
+
+
+def test_zone_loss_loses_exactly_the_acknowledged_unuploaded_wal():
+    """Oracle: the rows acknowledged on partitions led in the destroyed zone at offsets
+    at or above the last upload that committed before the destruction instant."""
+    sc = scenario(*DESTRUCTION_ONLY)
+    t_loss = 35.0
+    reopen = t_loss + sc.strategy.storage.wal_lost_decision
+    events, strategy = trace(sc, (RowsTruncated, ProduceAcked, WalUploaded))
+    uploads = [(ev.t, ev.partition, ev.end, ev.zone) for ev in events
+               if isinstance(ev, WalUploaded)]
+    acks = [(ev.t, row.partition, row.offset) for ev in events
+            if isinstance(ev, ProduceAcked) for row in ev.rows]
+    expected = unuploaded_acked(uploads, acks, "us-east-1-b", t_loss, reopen)
+    assert len({p for p, _ in expected}) == 4  # 2 brokers of 6 lead 4 of 12 partitions
+    assert expected  # 10 s uploads at 5,000 msg/s: seconds of acknowledged data
+    assert lost_rows(events) == expected
+    records = sum(row.records for ev in events
+                  if isinstance(ev, ProduceAcked) and ev.t < reopen
+                  for row in ev.rows if (row.partition, row.offset) in expected)
+    summary = run(sc).summary
+    assert summary["loss"]["lost_records"] == records
+    # RPO: the oldest lost row was acknowledged just after the last upload started
+    assert 0 < summary["loss"]["rpo_seconds"] <= 10.0 + 1.0
+
+
+def test_regional_object_wal_survives_a_zone_loss():
+    sc = scenario(*DESTRUCTION_ONLY, "strategy.storage.wal=object")
+    summary = run(sc).summary
+    assert summary["loss"]["lost_records"] == 0
+    assert summary["counters"]["partitions_moved"] == 4
+    assert summary["counters"]["wal_objects"] > 0
+
+
+def test_object_wal_acks_wait_for_the_put():
+    """An acknowledgement waits for the WAL object's PUT: publish latency is at least the
+    S3 Standard PUT's median service time at the median."""
+    summary = run(scenario("faults=[]", "strategy.storage.wal=object")).summary
+    before = summary["latency"]["publish"]["all"]["before"]
+    assert before["p50"] >= 0.035
+
+
+def test_same_seed_same_summary():
+    sc = scenario()
+    assert run(sc, 3).summary == run(sc, 3).summary
+
+
+@pytest.mark.parametrize("override, message", [
+    ("strategy.replication_factor=3", "strategy.replication_factor: must be 1 or unset"),
+    ("strategy.storage.config={s3.wal.upload.threshold: -1}",
+     "strategy.storage.config.s3.wal.upload.threshold"),
+    ("strategy.storage.config={s3.wal.cache.sizes: 1}",
+     "strategy.storage.config.s3.wal.cache.sizes: is not a modelled"),
+    ("object_store={kind: regional, regions: [us-east-1], service: s3-express-one-zone, "
+     "zones: [us-east-1-a, us-east-1-b, us-east-1-c]}",
+     "object_store.service: must be a regional service"),
+])
+def test_bad_blocks_are_one_line_errors(override, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "shared-storage.yaml", overrides=[override])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("object_store.regions=[us-east-1]", "object_store.regions: must include us-west-2"),
+    ("strategy.shared_storage.clusters=[eu-west-1]",
+     "strategy.shared_storage.clusters[0]: must be one of the clusters"),
+])
+def test_bad_cross_cluster_blocks_are_one_line_errors(override, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "shared-storage-dr.yaml", overrides=[override])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["shared-storage.yaml", "shared-storage-dr.yaml"])
+def test_the_scenarios_are_billed_with_brokers_wal_volumes_and_object_storage(name):
+    scenario = load_scenario(SCENARIOS / name, [
+        "simulation.duration=14s", "simulation.warmup=3s", "simulation.drain=2s",
+        "faults=[]"])
+    cost = run(scenario, 0).summary["cost"]
+    assert cost["provider"] == "aws" and cost["unpriced"] == []
+    keys = {line["price_key"] for line in cost["lines"]}
+    assert {"instance.m7g.xlarge.on_demand", "disk.gp3",
+            "object_storage.regional.standard", "object_requests.regional.class_a"} <= keys
+    instances = sum(line["quantity"] for line in cost["lines"]
+                    if line["category"] == "instances")
+    assert instances == pytest.approx((6 if name == "shared-storage.yaml" else 12) * 720)
+
+
+def test_a_shared_storage_source_keeps_its_unmirrored_rows_through_an_outage():
+    """MirrorMaker 2 from a cluster whose region goes out for 20 s, clients failing over:
+    a Kafka source's brokers come back without what their page cache held (an unclean
+    stop), so the rows acknowledged but not yet mirrored are lost; a shared-storage
+    source's WAL volumes survive the outage, so the same rows come back with it."""
+    overrides = ["simulation.duration=45s", "simulation.warmup=3s", "simulation.drain=10s",
+                 "faults[0].at=15s", "faults[0].duration=20s",
+                 "strategy.failover.detection=2s", "strategy.failover.decision=2s",
+                 "strategy.append_interval=20ms",
+                 "object_store.regions=[us-west1, us-central1]"]
+    kafka = run(load_scenario(SCENARIOS / "mm2-active-passive.yaml", overrides=overrides),
+                0).summary
+    shared = run(load_scenario(SCENARIOS / "mm2-active-passive.yaml", overrides=[
+        *overrides, "strategy.shared_storage={clusters: [us-west1]}"]), 0).summary
+    assert kafka["mirror"]["failovers"] and shared["mirror"]["failovers"]
+    assert kafka["loss"]["lost_records"] > 0
+    assert shared["loss"]["lost_records"] == 0
