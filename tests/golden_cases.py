@@ -81,7 +81,8 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
         "offset.translator.batch.period.ms: 5000}",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
 }
-for _variant in ("diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"):
+for _variant in ("diskless", "stretch", "observers", "mirrormaker2", "cluster-linking",
+                 "replicator", "shared-storage"):
     CASES[f"five-strategies-{_variant}"] = (
         "region-outage-five-strategies.yaml", _variant,
         [*_SHORT, "simulation.duration=55s", "faults[0].at=10s", "faults[0].duration=32s"])

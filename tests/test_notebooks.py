@@ -36,6 +36,9 @@ def test_notebook_runs_clean(path, tmp_path, monkeypatch):
     monkeypatch.setenv("GEOSIM_NOTEBOOK_OUT", str(tmp_path))
     monkeypatch.setenv("GEOSIM_NOTEBOOK_SEEDS", "1")  # one seed per sweep point: fast
     monkeypatch.setenv("GEOSIM_NOTEBOOK_VARIANTS", "diskless-bucket,diskless-quorum")
+    monkeypatch.setenv("GEOSIM_NOTEBOOK_SEVEN", "replicator,shared-storage")
+    monkeypatch.setenv("GEOSIM_NOTEBOOK_SEVEN_SET", "simulation.duration=40s;"
+                       "simulation.drain=10s;faults[0].at=15s;faults[0].duration=15s")
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(
         "import geosim; print(geosim.__file__)"))
