@@ -35,6 +35,14 @@ from geosim.world.topology import Topology
 PROGRESS_STEP = 1.0  # simulated seconds between progress callbacks
 
 
+def _topics(workload) -> tuple[list[str], list[int]] | None:
+    """Declared topics' names and each partition's topic, for the per-topic fold."""
+    topic_of = workload.topic_of()
+    if topic_of is None:
+        return None
+    return [t.name for t in workload.topics], topic_of
+
+
 @dataclass
 class Result:
     """What a run produced: the deterministic summary, the metrics, and run info."""
@@ -108,7 +116,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
         # delivery.timeout.ms; past that the collector stops waiting for one.
         ack_grace=world.workload.producer.delivery_timeout,
         # Reordering can only involve rows in flight together: a few per partition.
-        check_window=8)
+        check_window=8,
+        topics=_topics(world.workload))
     if subscribe is not None:
         subscribe(ctx.recorder)
     injector = FaultInjector(world, strategy)

@@ -86,6 +86,8 @@ class ProducerFleet:
         self.start_time = start
         self.stop_time = stop
         self.alive = True
+        # The partitions this fleet writes to (a declared topic's), or None: all.
+        self.only: frozenset[int] | None = None
         self.outstanding = 0
         # Per target: bytes sent and not yet answered, and the room it may use.
         self._out: dict[int, int] = {}
@@ -155,6 +157,10 @@ class ProducerFleet:
         (default: one per target)."""
         now = self.env.now
         self._advance(now)
+        only = self.only
+        if only is not None:
+            partitions_by_broker = {b: [p for p in ps if p in only]
+                                    for b, ps in partitions_by_broker.items()}
         routed = sum(len(p) for p in partitions_by_broker.values())
         share = {b: len(p) / routed for b, p in partitions_by_broker.items() if p}
         for broker in list(self._cursor):
@@ -528,11 +534,13 @@ class ProducerFleet:
     def successor(self, fleet_id: int, start: float) -> ProducerFleet:
         """New producer instances of the same zone and load, sending from ``start``
         (the application restarted against another cluster)."""
-        return ProducerFleet(
+        fleet = ProducerFleet(
             self.ctx, fleet_id, self.zone, self.region, producers=self.producers,
             records_per_s=self.records_per_s, message_size=self.message_size,
             compression_ratio=self.compression_ratio, settings=self.settings,
             start=start, stop=self.stop_time)
+        fleet.only = self.only
+        return fleet
 
     def crash(self) -> None:
         """The fleet's producers die: unsent data is gone, pending retries end ``info``;

@@ -10,7 +10,7 @@ Partitions of all topics are numbered 0..P-1 (topic t owns partitions
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
 from geosim.clients.producer import ProducerFleet, ProducerSettings
@@ -57,6 +57,39 @@ def place_brokers(brokers: Mapping[str, int],
     return counts
 
 
+def producer_settings(p: omb_config.ProducerConfig) -> ProducerSettings:
+    """The producer fleet's settings from resolved Kafka producer configs."""
+    return ProducerSettings(
+        linger=p.linger, batch_size=p.batch_size, max_request_size=p.max_request_size,
+        max_in_flight=p.max_in_flight_requests_per_connection,
+        retry_backoff=p.retry_backoff, retry_backoff_max=p.retry_backoff_max,
+        delivery_timeout=p.delivery_timeout, request_timeout=p.request_timeout,
+        acks=p.acks, idempotence=p.enable_idempotence, buffer_memory=p.buffer_memory,
+        max_block=p.max_block)
+
+
+@dataclass(frozen=True)
+class ResolvedTopic:
+    """A declared topic (``workload.topics``): partitions ``first .. first + partitions``
+    of the run's numbering, its load, its producers' configs and its topic configs."""
+
+    index: int
+    name: str
+    first: int
+    partitions: int
+    rate: float
+    message_size: int
+    producer: omb_config.ProducerConfig
+    config: dict
+    replica_placement: dict[str, int]
+    observer_placement: dict[str, int]
+    mirror: bool
+
+    @property
+    def ids(self) -> range:
+        return range(self.first, self.first + self.partitions)
+
+
 @dataclass
 class ResolvedWorkload:
     """Everything the strategies need to build clients, in canonical units."""
@@ -71,6 +104,7 @@ class ResolvedWorkload:
     broker_counts: dict[str, int]
     duration: float
     max_rate_asked: bool = False
+    topics: list[ResolvedTopic] = field(default_factory=list)
 
     @property
     def max_rate(self) -> bool:
@@ -84,18 +118,19 @@ class ResolvedWorkload:
 
     @property
     def partitions(self) -> int:
+        if self.topics:
+            return sum(t.partitions for t in self.topics)
         return self.omb.topics * self.omb.partitionsPerTopic
+
+    def topic_of(self) -> list[int] | None:
+        """Each partition's topic index (declared topics only, else None)."""
+        if not self.topics:
+            return None
+        return [t.index for t in self.topics for _ in t.ids]
 
     @property
     def producer_settings(self) -> ProducerSettings:
-        p = self.producer
-        return ProducerSettings(
-            linger=p.linger, batch_size=p.batch_size, max_request_size=p.max_request_size,
-            max_in_flight=p.max_in_flight_requests_per_connection,
-            retry_backoff=p.retry_backoff, retry_backoff_max=p.retry_backoff_max,
-            delivery_timeout=p.delivery_timeout, request_timeout=p.request_timeout,
-            acks=p.acks, idempotence=p.enable_idempotence, buffer_memory=p.buffer_memory,
-            max_block=p.max_block)
+        return producer_settings(self.producer)
 
     @property
     def consumer_settings(self) -> ConsumerSettings:
@@ -108,7 +143,24 @@ class ResolvedWorkload:
             auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait)
 
     def make_fleets(self, ctx: Context) -> list[ProducerFleet]:
+        """One fleet per zone with producers; with declared topics, one per topic and
+        zone, writing to its topic's partitions only."""
         omb = self.omb
+        if self.topics:
+            fleets = []
+            for topic in self.topics:
+                producers = apportion(omb.producersPerTopic, self.producer_zones)
+                settings = producer_settings(topic.producer)
+                for zone, share in self.producer_zones.items():
+                    fleet = ProducerFleet(
+                        ctx, len(fleets), zone, zone.rsplit("-", 1)[0],
+                        producers=max(producers.get(zone, 0), 1),
+                        records_per_s=topic.rate * share, message_size=topic.message_size,
+                        compression_ratio=self.compression_ratio, settings=settings,
+                        start=0.0, stop=self.duration)
+                    fleet.only = frozenset(topic.ids)
+                    fleets.append(fleet)
+            return fleets
         producers = apportion(omb.topics * omb.producersPerTopic, self.producer_zones)
         fleets = []
         for zone, share in self.producer_zones.items():
@@ -125,7 +177,7 @@ class ResolvedWorkload:
         """One group per OMB subscription (of all topics together)."""
         omb = self.omb
         groups = []
-        count = omb.consumerPerSubscription * omb.topics
+        count = omb.consumerPerSubscription * (len(self.topics) or omb.topics)
         per_zone = apportion(count, self.consumer_zones)
         for g in range(omb.subscriptionsPerTopic):
             members = []
@@ -156,7 +208,24 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
         else producer_zones
     if not broker_counts:
         broker_counts = {z: 3 for z in sorted(set(producer_zones) | set(consumer_zones))}
+    topics = []
+    first = 0
+    for i, spec_topic in enumerate(wl.topics):
+        n = spec_topic.partitions or wl.omb.partitionsPerTopic
+        topics.append(ResolvedTopic(
+            index=i, name=spec_topic.name, first=first, partitions=n,
+            rate=spec_topic.producerRate,
+            message_size=spec_topic.messageSize or wl.omb.messageSize,
+            producer=omb_config.resolve_producer_config(
+                wl.driver, {**wl.producer_config, **spec_topic.producer_config})
+            if spec_topic.producer_config else producer,
+            config=dict(spec_topic.config),
+            replica_placement=dict(spec_topic.replica_placement),
+            observer_placement=dict(spec_topic.observer_placement),
+            mirror=spec_topic.mirror))
+        first += n
     return ResolvedWorkload(
+        topics=topics,
         omb=wl.omb, driver=wl.driver, producer=producer, consumer=consumer,
         compression_ratio=omb_config.compression_ratio(wl, wl.omb, producer),
         producer_zones=producer_zones, consumer_zones=consumer_zones,

@@ -368,3 +368,9 @@ class Recorder:
             callback(event)
         if self.trace is not None:
             self.trace.append(event)
+
+
+#: Counter name prefix, followed by a declared topic's name: the compressed bytes the
+#: Kafka engine replicated for that topic's partitions between regions (the engine
+#: counts them; :mod:`geosim.metrics.topics` reports them).
+TOPIC_REPLICATION_COUNTER = "topic_replication_cross_region_bytes."

@@ -60,6 +60,49 @@ def check_kafka(checker: Checker, strat: KafkaSpec,
         checker.fail("strategy.config.min.insync.replicas", f"must be <= the replication "
                   f"factor ({rf}): no produce with acks=all could ever succeed",
                   config.min_insync_replicas)
+    _topics(checker, strat, placements, rf, config.min_insync_replicas, brokers)
+
+
+#: Topic configs a declared topic may set (``workload.topics[].config``).
+TOPIC_KEYS = ("min.insync.replicas", "replication.factor")
+
+
+def _topics(checker: Checker, strat: KafkaSpec, placements: Sequence[str], rf: int,
+            min_isr: int, brokers: int | None) -> None:
+    """Each declared topic's policy: known topic configs with positive integer values,
+    placements this strategy has, a replication factor the brokers can hold and a
+    ``min.insync.replicas`` it can meet; ``mirror: false`` only between clusters."""
+    for i, topic in enumerate(checker.scenario.workload.topics):
+        path = f"workload.topics[{i}]"
+        values = {}
+        for key, value in topic.config.items():
+            if key not in TOPIC_KEYS:
+                checker.fail(f"{path}.config.{key}", "is not a modelled topic config "
+                             f"(known: {', '.join(TOPIC_KEYS)})", value)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                checker.fail(f"{path}.config.{key}", "must be an integer >= 1", value)
+            values[key] = value
+        if topic.observer_placement and "observer_placement" not in placements:
+            checker.fail(f"{path}.observer_placement", f"is for the observers strategy; "
+                         f"{strat.name} has no observers", dict(topic.observer_placement))
+        if not topic.mirror and not isinstance(strat, CrossClusterSpec):
+            checker.fail(f"{path}.mirror", f"is for strategies that replicate between "
+                         f"clusters; {strat.name} runs one cluster", topic.mirror)
+        for field_name in ("replica_placement", "observer_placement"):
+            for key, count in getattr(topic, field_name).items():
+                checker.location(key, f"{path}.{field_name}.{key}")
+                if count < 0:
+                    checker.fail(f"{path}.{field_name}.{key}", "must be >= 0", count)
+        topic_rf = (sum(topic.replica_placement.values()) if topic.replica_placement
+                    else values.get("replication.factor", rf))
+        if brokers is not None and topic_rf > brokers:
+            checker.fail(f"{path}.config.replication.factor", f"must be <= the number of "
+                         f"brokers ({brokers})", topic_rf)
+        topic_min_isr = values.get("min.insync.replicas", min_isr)
+        if topic_min_isr > topic_rf:
+            checker.fail(f"{path}.config.min.insync.replicas", f"must be <= the topic's "
+                         f"replication factor ({topic_rf}): no produce with acks=all could "
+                         "ever succeed", topic_min_isr)
 
 def _placements_fit(checker: Checker, strat: KafkaSpec, placements: Sequence[str]) -> None:
     """Each placed location has enough brokers for the replicas asked of it, counting

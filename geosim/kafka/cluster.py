@@ -29,14 +29,20 @@ from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import ProducerFleet
-from geosim.core.events import PartitionChanged, Row, RowsTruncated
+from geosim.core.events import TOPIC_REPLICATION_COUNTER, PartitionChanged, Row, RowsTruncated
 from geosim.kafka import faults
 from geosim.kafka.broker import Broker
 from geosim.kafka.config import BrokerConfig
 from geosim.kafka.controller import Controller
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
-from geosim.kafka.placement import BrokerInfo, ObserverSetup, by_location, rack_aware
+from geosim.kafka.placement import (
+    BrokerInfo,
+    ObserverSetup,
+    by_location,
+    rack_aware,
+    topic_layouts,
+)
 from geosim.kafka.produce import ProducePath
 from geosim.kafka.reads import ReadPath
 from geosim.kafka.replication import Replication
@@ -106,21 +112,37 @@ class KafkaCluster:
         # Partitions producers write to (the rest hold mirrored copies).
         self.local_partitions = (scope.local_partitions if scope and scope.local_partitions
                                  else self.partitions_n)
+        # Shared storage: one replica per partition, whatever the placements ask.
         rf = 1 if storage else spec.replication_factor or wl.driver.replicationFactor
-        if spec.replica_placement and not storage:
-            replicas = by_location(infos, self.partitions_n, spec.replica_placement,
-                                   lambda b, loc: loc in (b.zone, b.region))
-        else:
-            replicas = rack_aware(infos, self.partitions_n, min(rf, len(infos)))
-        observer_sets: list[list[int]] = [[] for _ in range(self.partitions_n)]
         self.promotion_policy: str | None = None
-        if observers is not None and observers.placement:
-            observer_sets = by_location(infos, self.partitions_n, observers.placement,
-                                        lambda b, loc: loc in (b.zone, b.region), replicas)
+        if observers is not None and (observers.placement or any(
+                t.observer_placement for t in wl.topics)):
             self.promotion_policy = observers.promotion_policy
-        self.parts = [PartitionState(p, replicas[p], observer_sets[p])
-                      for p in range(self.partitions_n)]
+        self.parts = []
+
+        def located(b: BrokerInfo, loc: str) -> bool:
+            return loc in (b.zone, b.region)
+
+        for layout in topic_layouts([] if storage else wl.topics, self.partitions_n, rf,
+                                    self.min_isr, {} if storage else spec.replica_placement,
+                                    observers.placement if observers else {}):
+            start = layout.first
+            replicas = (by_location(infos, layout.count, layout.replica_placement, located,
+                                    start=start)
+                        if layout.replica_placement
+                        else rack_aware(infos, layout.count, min(layout.rf, len(infos)),
+                                        start=start))
+            observer_sets = (by_location(infos, layout.count, layout.observer_placement,
+                                         located, replicas, start=start)
+                             if layout.observer_placement else [[]] * layout.count)
+            for i in range(layout.count):
+                self.parts.append(PartitionState(layout.first + i, replicas[i],
+                                                 observer_sets[i], layout.min_isr))
         self.log = PartitionLog(self.partitions_n)
+        # Declared topics: each local partition's replication-bytes counter name.
+        self.topic_counter: list[str] | None = (
+            [TOPIC_REPLICATION_COUNTER + t.name for t in wl.topics for _ in t.ids]
+            if wl.topics else None)
         self.counters_: defaultdict[str, int] = defaultdict(int)
         # Readers outside the cluster's groups (a mirror's position, a checkpointed
         # offset): each gives, for a partition, the lowest offset it may still read.
@@ -242,7 +264,7 @@ class KafkaCluster:
         leader = None if p.leader is None else self.brokers[p.leader].region
         self.ctx.recorder.emit(PartitionChanged(self.env.now, self.partition_base + p.id,
                                                 leader, len(p.isr),
-                                                len(p.isr) < self.min_isr, reason))
+                                                len(p.isr) < p.min_isr, reason))
 
     # ========================================================================= queries
     def leader_zone(self, pid: int) -> str | None:

@@ -123,7 +123,7 @@ class Controller:
             for r in fenced:
                 if len(p.isr) > 1 or elr:
                     p.isr.discard(r)
-                    if elr and r in p.replicas and len(p.isr) < c.min_isr \
+                    if elr and r in p.replicas and len(p.isr) < p.min_isr \
                             and not brokers[r].destroyed:
                         p.elr.add(r)
             if p.leader is not None and brokers[p.leader].fenced:

@@ -63,6 +63,10 @@ class MirrorFlow:
         self.net = owner.net
         self.zone = owner.world.topology.zones(target.region)[0]
         self.n = owner.partitions
+        # Partitions of declared topics with ``mirror: false``: never fetched.
+        wl = owner.world.workload
+        self.unmirrored = frozenset(p for t in wl.topics if not t.mirror for p in t.ids)
+        self.mirrored = [i for i in range(self.n) if i not in self.unmirrored]
         self.parts = [FlowPartition() for _ in range(self.n)]
         self.offsets = OffsetSyncs(self)
         self._inflight: dict[int, tuple[int, int, int]] = {}  # id(copy) -> (i, u_off, u_end)
@@ -114,7 +118,7 @@ class MirrorFlow:
                 yield self._revive
                 continue
             by_zone: dict[str, list[int]] = defaultdict(list)
-            for i in range(self.n):
+            for i in self.mirrored:
                 zone = source.leader_zone(i)
                 if zone is not None and self.running(i):
                     by_zone[zone].append(i)
@@ -367,7 +371,7 @@ class MirrorFlow:
     def caught_up(self) -> bool:
         """Whether the target holds a copy of everything the source committed (what
         Cluster Linking's ``promote`` waits for)."""
-        return all(self.source.parts[i].hw <= st.copied for i, st in enumerate(self.parts))
+        return all(self.source.parts[i].hw <= self.parts[i].copied for i in self.mirrored)
 
 
 __all__ = ["FlowPartition", "MirrorFlow"]

@@ -25,10 +25,12 @@ class PartitionState:
     __slots__ = ("id", "replicas", "observer_replicas", "leader", "epoch", "isr", "elr", "leo",
                  "hw", "follower_hw", "view", "caught_up", "last_fetch_leo",
                  "last_fetch_time", "rows", "ends", "cum", "times", "pending",
-                 "offline_since", "base_bytes", "_pruned_end")
+                 "offline_since", "base_bytes", "_pruned_end", "min_isr")
 
-    def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None):
+    def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None,
+                 min_isr: int = 1):
         self.id = pid
+        self.min_isr = min_isr                # the topic's min.insync.replicas
         self.replicas = list(replicas)          # sync replicas, preferred leader first
         self.observer_replicas = list(observer_replicas or [])  # asynchronous (Kafka "observers")
         self.leader: int | None = self.replicas[0]

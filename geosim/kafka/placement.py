@@ -51,15 +51,18 @@ def rack_alternating(brokers: list[BrokerInfo]) -> list[BrokerInfo]:
     return out
 
 
-def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int) -> list[list[int]]:
-    """Replica lists (broker ids, preferred leader first) for every partition."""
+def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int,
+               start: int = 0) -> list[list[int]]:
+    """Replica lists (broker ids, preferred leader first) for partitions ``start ..
+    start + partitions`` of the run's numbering (a topic's block continues the rotation,
+    so topics do not all lead on the same brokers)."""
     if rf > len(brokers):
         raise ValueError(f"replication factor {rf} exceeds the {len(brokers)} brokers")
     ordered = rack_alternating(brokers)
     n = len(ordered)
     racks = len({b.rack for b in ordered})
     out = []
-    for p in range(partitions):
+    for p in range(start, start + partitions):
         first = p % n
         # Followers start a shifting distance after the leader, as Kafka's
         # nextReplicaShift does, so followers of one leader spread over brokers.
@@ -84,15 +87,15 @@ def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int) -> list[list
 
 def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str, int],
                 located: Callable[[BrokerInfo, str], bool],
-                exclude: list[list[int]] | None = None) -> list[list[int]]:
-    """Replica lists with ``counts[location]`` replicas in each location, in order;
-    ``exclude[p]`` lists brokers partition ``p`` must not use (its sync replicas, when
-    placing observers)."""
+                exclude: list[list[int]] | None = None, start: int = 0) -> list[list[int]]:
+    """Replica lists with ``counts[location]`` replicas in each location, in order, for
+    partitions ``start .. start + partitions``; ``exclude[i]`` lists brokers the i-th
+    must not use (its sync replicas, when placing observers)."""
     pools = {loc: [b for b in sorted(brokers, key=lambda b: b.id) if located(b, loc)]
              for loc in counts}
     out = []
-    for p in range(partitions):
-        taken = set(exclude[p]) if exclude else set()
+    for i, p in enumerate(range(start, start + partitions)):
+        taken = set(exclude[i]) if exclude else set()
         replicas: list[int] = []
         for loc, count in counts.items():
             pool = [b for b in pools[loc] if b.id not in taken]
@@ -106,4 +109,43 @@ def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str,
     return out
 
 
-__all__ = ["BrokerInfo", "ObserverSetup", "by_location", "rack_aware", "rack_alternating"]
+@dataclass(frozen=True)
+class TopicLayout:
+    """Partitions ``first .. first + count`` and the policy they are placed and
+    replicated with: replication factor, ``min.insync.replicas``, explicit sync-replica
+    and observer counts per location (empty: rack-aware / none)."""
+
+    first: int
+    count: int
+    rf: int
+    min_isr: int
+    replica_placement: Mapping[str, int]
+    observer_placement: Mapping[str, int]
+
+
+def topic_layouts(topics: list, partitions: int, rf: int, min_isr: int,
+                  replica_placement: Mapping[str, int],
+                  observer_placement: Mapping[str, int]) -> list[TopicLayout]:
+    """The layouts of a cluster's ``partitions``: one for all of them with the cluster's
+    policy when no topics are declared; else one per declared topic (its ``config`` and
+    placements over the cluster's), repeated for each further block of the same size
+    (a cross-cluster target's copies of another cluster's topics)."""
+    if not topics:
+        return [TopicLayout(0, partitions, rf, min_isr, replica_placement,
+                            observer_placement)]
+    local = sum(t.partitions for t in topics)
+    out = []
+    for block in range(0, partitions, local):
+        for t in topics:
+            config = t.config
+            out.append(TopicLayout(
+                block + t.first, t.partitions,
+                int(config.get("replication.factor", rf)),
+                int(config.get("min.insync.replicas", min_isr)),
+                t.replica_placement or replica_placement,
+                t.observer_placement or observer_placement))
+    return out
+
+
+__all__ = ["BrokerInfo", "ObserverSetup", "TopicLayout", "by_location", "rack_aware",
+           "rack_alternating", "topic_layouts"]

@@ -166,14 +166,15 @@ class ProducePath:
         parts, brokers = c.parts, c.brokers
         storage = c.storage
         # Shared storage answers acks=1 as acks=all: both once the WAL write is durable.
-        acks_all = c.acks == "all" or (storage is not None and c.acks == "1")
+        acks = fleet.settings.acks
+        acks_all = acks == "all" or (storage is not None and acks == "1")
         ok_rows, refused = [], []
         for row in rows:
             p = parts[row.partition]
             if p.leader is None or brokers[p.leader].zone != zone \
                     or not brokers[p.leader].alive:
                 refused.append(row)
-            elif acks_all and len(p.isr) < c.min_isr:
+            elif acks_all and len(p.isr) < p.min_isr:
                 c.counters_["not_enough_replicas"] += 1
                 fleet.failed([row], NOT_ENOUGH, written_maybe=False)
             else:
@@ -240,7 +241,7 @@ class ProducePath:
             if p.leader is None or not brokers[p.leader].alive:
                 refused.append(row)
                 continue
-            if len(p.isr) < c.min_isr:  # mirror producers use acks=all
+            if len(p.isr) < p.min_isr:  # mirror producers use acks=all
                 c.counters_["not_enough_replicas"] += 1
                 refused.append(row)
                 continue

@@ -101,6 +101,8 @@ class Replication:
         lz, fz = pair.leader_zone, pair.follower_zone
         brokers = c.brokers
         window = c.world.topology.spec.tcp_window
+        topo = c.world.topology
+        cross_region = topo.region_of(lz) != topo.region_of(fz)
         while True:
             items = pair.items
             if not items or net.is_down(fz) or net.is_down(lz):
@@ -130,6 +132,8 @@ class Replication:
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
             response = []
             size = 0
+            # Declared topics: the bytes each topic's partitions send across regions.
+            keys = c.topic_counter if cross_region else None
             for p, r, _leo, epoch in request:
                 leader = p.leader
                 if p.epoch != epoch or leader is None or brokers[leader].zone != lz:
@@ -142,6 +146,8 @@ class Replication:
                     if size and size + more > budget:
                         continue
                     size += more
+                    if keys is not None:
+                        c.counters_[keys[p.id % len(keys)]] += more
                 elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:
                     continue
                 response.append((p, r, target, p.hw, epoch))
@@ -242,7 +248,7 @@ class Replication:
             return not c.brokers[r].fenced
         policy = c.promotion_policy  # an observer
         if policy == "under-min-isr":
-            return len(p.isr) < c.min_isr
+            return len(p.isr) < p.min_isr
         if policy == "under-replicated":
             return len([x for x in p.isr if x in p.replicas]) < len(p.replicas)
         return False
@@ -265,7 +271,7 @@ class Replication:
                         shrink.append((p, r))
                 if policy and any(o in p.isr for o in p.observer_replicas):
                     sync_isr = [x for x in p.isr if x in p.replicas]
-                    enough = len(sync_isr) >= (c.min_isr if policy == "under-min-isr"
+                    enough = len(sync_isr) >= (p.min_isr if policy == "under-min-isr"
                                                else len(p.replicas))
                     if enough:
                         shrink += [(p, o) for o in p.observer_replicas if o in p.isr]
@@ -297,7 +303,7 @@ class Replication:
                     elif not add and r in p.isr and r != p.leader:
                         p.isr.discard(r)
                         if c.config.eligible_leader_replicas and \
-                                len(p.isr) < c.min_isr and r in p.replicas:
+                                len(p.isr) < p.min_isr and r in p.replicas:
                             p.elr.add(r)
                     else:
                         continue
@@ -312,7 +318,7 @@ class Replication:
     def advance_hw(self, p: PartitionState) -> None:
         """Move the HW to the smallest LEO in the ISR; acknowledge what it passed."""
         c = self.cluster
-        hw = p.hw_candidate(c.min_isr if c.config.eligible_leader_replicas else 0)
+        hw = p.hw_candidate(p.min_isr if c.config.eligible_leader_replicas else 0)
         if hw <= p.hw:
             return
         leader = p.leader
@@ -326,7 +332,7 @@ class Replication:
             p.pending = keep
             if done:
                 zone = c.brokers[leader].zone
-                if len(p.isr) >= c.min_isr:
+                if len(p.isr) >= p.min_isr:
                     c.produce.ack(zone, [r for r, _ in done])
                 else:
                     c.counters_["not_enough_replicas_after_append"] += 1

@@ -59,6 +59,7 @@ from geosim.metrics.phases import PHASES, PhaseClock
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery
 from geosim.metrics.timeseries import BinnedSeries, bump
+from geosim.metrics.topics import TopicFold
 from geosim.metrics.traffic import classify_bytes
 
 KINDS: tuple[str, ...] = ("publish", "e2e")
@@ -144,7 +145,8 @@ class MetricsCollector:
     def __init__(self, recorder: Recorder, *, regions: list[str], warmup: float,
                  fault_windows: list[tuple[float, float]], production_end: float,
                  bin_width: float, offered_bytes_per_s: dict[str, float],
-                 ack_grace: float = 300.0, check_window: int = 128):
+                 ack_grace: float = 300.0, check_window: int = 128,
+                 topics: tuple[Sequence[str], Sequence[int]] | None = None):
         self.warmup = float(warmup)
         self.production_end = float(production_end)
         self.fault_windows = sorted((float(s), float(e)) for s, e in fault_windows)
@@ -167,6 +169,9 @@ class MetricsCollector:
         self.partitions.subscribe(recorder)
         kind: type
         handler: Subscriber
+        # Declared topics (workload.topics): names and each partition's topic.
+        self.topics = None if topics is None else TopicFold(
+            recorder, names=topics[0], topic_of=topics[1], bounds=self._bounds)
         self.mirror = MirrorFold(self.fault_start)
         self.mirror.subscribe(recorder)
         self.leadership = PartitionTimeline()
@@ -324,6 +329,11 @@ class MetricsCollector:
             partitions=self.leadership.report(),
             mirror=mirror,
             interconnects=interconnect_summary(usage, width, self.production_end),
+            # Losses by partition come from partition logs only: a diskless object mixes
+            # topics, so its loss is not attributed to one (docs/summary.md).
+            topics={} if self.topics is None else self.topics.report(
+                self.partitions.lost_by_partition, counters,
+                losses_attributed=self.partitions.active),
             max_rate=self._max_rate(bins),
         )
 

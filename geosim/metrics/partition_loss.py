@@ -67,6 +67,8 @@ class PartitionLoss:
         self._doomed: dict[tuple[int, int, int], tuple[int, int, str, float]] = {}
         self.tracked_records = 0
         self.active = False
+        # run-wide partition -> (records, bytes) acknowledged and lost
+        self.lost_by_partition: dict[int, tuple[int, int]] = {}
 
     def subscribe(self, recorder: Recorder) -> None:
         for kind, handler in ((ProduceAcked, self.on_acked),
@@ -139,6 +141,9 @@ class PartitionLoss:
         entry = self._lost.setdefault(region, RegionLoss())
         entry.records += records
         entry.bytes += nbytes
+        by_partition = self.lost_by_partition.get(partition, (0, 0))
+        self.lost_by_partition[partition] = (by_partition[0] + records,
+                                             by_partition[1] + nbytes)
         i = bisect_right(self._fault_starts, t)
         fault_start = self._fault_starts[i - 1] if i else t
         entry.rpo_seconds = max(entry.rpo_seconds, fault_start - first_ack, 0.0)

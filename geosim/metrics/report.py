@@ -166,6 +166,9 @@ class MetricsReport:
     # A max-rate run (workload.max_rate): the controller's rates, and the acked rate
     # over the measured window (warmup to the end of production); empty otherwise.
     max_rate: dict = field(default_factory=dict)
+    # Declared topics (workload.topics): name -> counts, loss, bytes and histograms by
+    # (kind, phase) (geosim.metrics.topics); empty otherwise.
+    topics: dict = field(default_factory=dict)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

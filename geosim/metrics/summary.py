@@ -101,10 +101,27 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.interconnects:
         # Shared capacities (topology.interconnects), only when the scenario has some.
         summary["interconnects"] = report.interconnects
+    if report.topics:
+        # Declared topics (workload.topics) only.
+        summary["topics"] = {name: _topic(t) for name, t in report.topics.items()}
     if report.max_rate:
         # A max-rate run (workload.max_rate or producerRate 0) only.
         summary["max_rate"] = report.max_rate
     return normalize(summary)
+
+
+def _topic(t: Mapping[str, Any]) -> dict:
+    """One declared topic's figures (``summary.json``'s ``topics``)."""
+    histograms = t["histograms"]
+    return {
+        "records": {key: t[f"{key}_records"]
+                    for key in ("acked", "failed", "info", "delivered")},
+        "loss": {"lost_records": t["lost_records"], "lost_bytes": t["lost_bytes"]},
+        "bytes": {"acked": t["acked_bytes"], "delivered": t["delivered_bytes"],
+                  "replication_cross_region": t["replication_cross_region_bytes"]},
+        "latency": {kind: {phase: _latency(histograms[(kind, phase)]) for phase in PHASES}
+                    for kind in KINDS},
+    }
 
 
 def _partitions(report: Any) -> dict | None:

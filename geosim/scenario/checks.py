@@ -167,6 +167,7 @@ class Checker:
         self.object_store()
         self.metadata()
         self.workload()
+        self.topics()
         self.strategy()
         self.faults()
         self.simulation()
@@ -390,8 +391,29 @@ class Checker:
             driver_file = self.origins.get("workload.driver")
             resolve_producer_config(wl.driver, wl.producer_config, driver_file=driver_file,
                                     scenario_file=self.source)
+            for topic in wl.topics:
+                if topic.producer_config:
+                    resolve_producer_config(
+                        wl.driver, {**wl.producer_config, **topic.producer_config},
+                        driver_file=driver_file, scenario_file=self.source)
             resolve_consumer_config(wl.driver, wl.consumer_config, driver_file=driver_file,
                                     scenario_file=self.source)
+
+    def topics(self) -> None:
+        """Declared topics (``workload.topics``): the run-wide bounds; each strategy's
+        checks judge the replication policies."""
+        wl = self.s.workload
+        if not wl.topics:
+            return
+        omb = wl.omb
+        per_topic = omb.partitionsPerTopic if isinstance(omb, OmbWorkload) else 1
+        total = sum(t.partitions or per_topic for t in wl.topics)
+        if total > MAX_PARTITIONS:
+            self.fail("workload.topics", f"partitions over all topics must be at most "
+                      f"{MAX_PARTITIONS:,} (model bound)", total)
+        if wl.max_rate or (isinstance(omb, OmbWorkload) and omb.producerRate <= 0):
+            self.fail("workload.max_rate", "a max-rate run probes one aggregate rate; with "
+                      "workload.topics each topic has its own producerRate", True)
 
     def strategy(self) -> None:
         """Where brokers go; then the strategy plug-in's own checks."""

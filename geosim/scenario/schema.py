@@ -46,20 +46,23 @@ from geosim.scenario.sections import (
     Model,
     NormalDist,
     ObjectStoreSpec,
-    OmbDriver,
-    OmbWorkload,
-    Placement,
     RegionSpec,
     ReplicationSpec,
     SimulationSpec,
     StrategySpecBase,
     TopologySpec,
     VoterSpec,
-    WorkloadSpec,
     const,
     lognormal,
 )
 from geosim.scenario.types import described
+from geosim.scenario.workload_specs import (
+    OmbDriver,
+    OmbWorkload,
+    Placement,
+    TopicSpec,
+    WorkloadSpec,
+)
 
 
 def _specs() -> tuple:
@@ -146,6 +149,7 @@ __all__ = [
     "OmbDriver",
     "Placement",
     "WorkloadSpec",
+    "TopicSpec",
     "StrategySpecBase",
     "RegionOutage",
     "RegionDestruction",

@@ -17,6 +17,7 @@ def check(checker: Checker, strat: DisklessSpec) -> None:
     if strat.flush_bytes <= 0:
         checker.fail("strategy.flush_bytes", "must be > 0 (in bytes)", strat.flush_bytes)
     _writers(checker, strat)
+    _topics(checker)
     _zone_local_brokers(checker, strat)
     if strat.write_quorum is not None:
         store = checker.scenario.object_store
@@ -77,3 +78,17 @@ def _zone_local_brokers(checker: Checker, strat: DisklessSpec) -> None:
                              f"which has no broker (strategy.brokers places them in "
                              f"{', '.join(sorted(with_brokers))}); diskless producers write "
                              f"to a broker of their own zone")
+
+
+def _topics(checker: Checker) -> None:
+    """A declared topic's replication policy has no meaning here: diskless brokers keep
+    no replicas (durability is the object store's), and one cluster mirrors nothing."""
+    for i, topic in enumerate(checker.scenario.workload.topics):
+        for field_name, unset in (("config", {}), ("replica_placement", {}),
+                                  ("observer_placement", {}), ("mirror", True)):
+            value = getattr(topic, field_name)
+            if value != unset:
+                checker.fail(f"workload.topics[{i}].{field_name}", "has no meaning for the "
+                             "diskless strategy (no broker replicas: the object store keeps "
+                             "the data; one cluster mirrors nothing)",
+                             dict(value) if isinstance(value, dict) else value)
