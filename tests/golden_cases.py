@@ -80,6 +80,9 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
         "strategy.mirror_config={tasks.max: 2, provenance.header.enable: true, "
         "offset.translator.batch.period.ms: 5000}",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
+    "stretch-topics": ("stretch-topics.yaml", None, [
+        *_SHORT, "simulation.duration=50s", "faults[0].at=15s", "faults[0].duration=20s",
+        "faults[1].at=15s", "faults[1].duration=20s"]),
 }
 for _variant in ("diskless", "stretch", "observers", "mirrormaker2", "cluster-linking",
                  "replicator", "shared-storage"):

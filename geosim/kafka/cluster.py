@@ -94,7 +94,6 @@ class KafkaCluster:
         # Shared storage: replication factor and min.insync.replicas are forced to 1
         # (AutoMQ's ReplicationControlManager.createTopic); the WAL makes data durable.
         self.min_isr = 1 if storage else self.config.min_insync_replicas
-        self.acks = wl.producer_settings.acks
         self.request_timeout = wl.producer_settings.request_timeout
         self.client_faults = client_faults or (lambda _zone, _up: None)
         # --- brokers and placement
