@@ -163,6 +163,7 @@ class MetricsReport:
     mirror: Any = None  # geosim.metrics.mirror.MirrorReport (cross-cluster strategies)
     # topology.interconnects: name -> bandwidth and, per direction, bytes and utilisation
     interconnects: dict = field(default_factory=dict)
+    edge: Any = None  # geosim.metrics.edge.EdgeReport (strategies with edge sites)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

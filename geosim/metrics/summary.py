@@ -98,6 +98,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.interconnects:
         # Shared capacities (topology.interconnects), only when the scenario has some.
         summary["interconnects"] = report.interconnects
+    if report.edge is not None:
+        # Edge sites (the edge strategy), only when the run has some.
+        summary["edge"] = report.edge.to_dict()
     return normalize(summary)
 
 
