@@ -158,7 +158,8 @@ class MetricsCollector:
         handler: Subscriber
         self.mirror = MirrorFold(self.fault_start)
         self.mirror.subscribe(recorder)
-        self.edge = EdgeFold(warmup=self.warmup, bin_width=self.series.bin_width)
+        self.edge = EdgeFold(warmup=self.warmup, bin_width=self.series.bin_width,
+                             production_end=self.production_end)
         self.edge.subscribe(recorder)
         self.leadership = PartitionTimeline()
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),

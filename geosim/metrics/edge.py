@@ -11,8 +11,9 @@ class's sites share them; the fleet's figures weight each class by its sites):
 - **Lost to retention** / **to failures**: bytes deleted by ``retention.ms`` /
   ``retention.bytes`` before they were copied, and bytes a site failure destroyed.
 - **Staleness** of the central copy: now minus the produce time of the newest record
-  it holds of the site (from the run's start while it holds none); percentiles over
-  time after warmup (each instant weighs equally: a time-weighted distribution).
+  it holds of the site (from the run's start while it holds none); percentiles and
+  maximum over time from warmup to the end of production (each instant weighs
+  equally: a time-weighted distribution; after production the newest record only ages).
 - **Catch-up**: from each reconnection (the link coming up) to the first instant the
   replication has nothing left but what is in flight; *incomplete* when the link went
   down first.
@@ -96,8 +97,10 @@ class EdgeReport:
 class EdgeFold:
     """Subscribes to the edge events of a run and builds an :class:`EdgeReport`."""
 
-    def __init__(self, *, warmup: float, bin_width: float):
+    def __init__(self, *, warmup: float, bin_width: float,
+                 production_end: float = math.inf):
         self.warmup = float(warmup)
+        self.production_end = float(production_end)
         self.bin_width = float(bin_width)
         self.classes: dict[int, _ClassFold] = {}
         self.ingest = 0.0          # fleet bytes/s now
@@ -170,12 +173,13 @@ class EdgeFold:
 
     def _integrate(self, c: _ClassFold, last: EdgeState, t: float) -> None:
         t0 = max(last.t, self.warmup)
-        if t > t0:
+        t1 = min(t, self.production_end)
+        if t1 > t0:
             s0 = _at(last, t0)["staleness_s"]
-            s1 = _at(last, t)["staleness_s"]
+            s1 = _at(last, t1)["staleness_s"]
             c.lo.append(min(s0, s1))
             c.hi.append(max(s0, s1))
-            c.weight.append(t - t0)
+            c.weight.append(t1 - t0)
             c.staleness_max = max(c.staleness_max, s0, s1)
         c.backlog_peak = max(c.backlog_peak, _at(last, t)["backlog_bytes"])
         if last.bandwidth and last.link != "down":

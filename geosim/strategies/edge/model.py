@@ -54,6 +54,8 @@ class _Class:
         self.zone = owner.world.topology.zones(template.region)[0]
         self.cut = False          # the template region cannot reach the central one
         self.rebuild_at = math.inf
+        self.down_since: float | None = None   # the uplink is cut since then
+        self.resume_at = math.inf                # the fetcher's first retry once back
         self.process: simpy.Process | None = None
         self._carry = 0.0         # fraction of a byte not yet counted
 
@@ -73,6 +75,25 @@ class _Class:
             out = min(out, self.windows[j][1])
         return out
 
+    def reconnected(self, link: LinkNow, now: float) -> LinkNow:
+        """A cut uplink drops the fetch in flight and every retry; the fetcher retries
+        each ``consumer.request.timeout.ms`` from the cut (the cross-cluster engine's
+        flow does the same), so once the link is back nothing moves until the next
+        retry."""
+        if link.state == "down":
+            if self.down_since is None:
+                self.down_since = now
+            return link
+        if self.down_since is not None:
+            timeout = self.owner.fetch.request_timeout
+            waited = now - self.down_since
+            self.resume_at = self.down_since + math.ceil(waited / timeout - 1e-9) * timeout
+            self.down_since = None
+        if self.resume_at != math.inf and now < self.resume_at - 1e-9:
+            return LinkNow(link.state, 0.0, link.lag, link.bandwidth)
+        self.resume_at = math.inf
+        return link
+
     def step(self) -> None:
         """Advance to now, apply what is due now, emit the state."""
         owner = self.owner
@@ -86,7 +107,7 @@ class _Class:
         if now >= self.rebuild_at:
             self.rebuild_at = math.inf
             self.fluid.rebuild()
-        self.fluid.link = self.link_now(now)
+        self.fluid.link = self.reconnected(self.link_now(now), now)
         if self.fluid.is_check_time():
             self.fluid.retention_check()
         self.emit()
@@ -110,7 +131,7 @@ class _Class:
         while env.now < end:
             now = env.now
             nxt = min(self.fluid.next_change(), self.next_transition(now), self.rebuild_at,
-                      end)
+                      self.resume_at, end)
             try:
                 yield env.timeout(max(nxt - now, 1e-9))
             except simpy.Interrupt:
@@ -144,7 +165,7 @@ class EdgeStrategy(Strategy):
         self._zones_down: set[str] = set()
         sim = world.scenario.simulation
         self.end = sim.end
-        fetch = resolve_fetch(spec.replication, spec.mirror_config)
+        fetch = self.fetch = resolve_fetch(spec.replication, spec.mirror_config)
         window = world.topology.spec.tcp_window
         omb = world.workload.omb
         ratio = world.workload.compression_ratio
@@ -185,7 +206,7 @@ class EdgeStrategy(Strategy):
         for cls in self.classes:
             self._declare(cls)
         for cls in self.classes:
-            cls.fluid.link = cls.link_now(0.0)
+            cls.fluid.link = cls.reconnected(cls.link_now(0.0), 0.0)
             cls.emit()
             cls.process = self.env.process(cls.run())
 
@@ -200,7 +221,7 @@ class EdgeStrategy(Strategy):
                            copy.copy(cls.fluid), cls.windows, cls.up, cls.outside,
                            cls.record_bytes)
             alone.cut = cls.cut
-            alone._carry = 0.0
+            alone.down_since, alone.resume_at = cls.down_since, cls.resume_at
             cls.sites = tuple(s for s in cls.sites if s != site)
             self.classes.append(alone)
             self.by_site[site] = alone

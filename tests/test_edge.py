@@ -1,0 +1,267 @@
+"""The edge strategy (issue 17 item 2): the fluid model against analytic oracles and a
+discrete retention oracle, exact aggregation of identical sites, determinism, site
+failures, the checks, the speed of scenarios/edge-fleet.yaml, and its equivalence with
+the detailed cross-cluster engine (MirrorMaker 2 over a scheduled link)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from geosim.runner import run
+from geosim.scenario.errors import ScenarioError
+from geosim.scenario.loader import load_scenario, scenario_from_dict
+from geosim.strategies.edge.config import resolve_fetch
+from geosim.strategies.edge.uplink import fetch_capacity
+
+ROOT = Path(__file__).resolve().parent.parent
+RTT = 0.1
+BW = 1_000_000          # bytes/s
+RATE = 500_000          # bytes/s per site: 500 records/s of 1,000 bytes, uncompressed
+WINDOWS = [[0, 15], [35, 1000]]
+
+
+def scenario(strategy: dict, *, link: dict | None = None, duration: float = 60,
+             drain: float = 30, faults: list | None = None) -> dict:
+    links = [{"between": ["edge", "hub"], "rtt": {"dist": "constant", "value": RTT},
+              **(link or {})}]
+    return {
+        "name": "edge-test",
+        "topology": {"provider": "none",
+                     "regions": {"edge": {"zones": ["a"]}, "hub": {"zones": ["a", "b", "c"]}},
+                     "links": links},
+        "object_store": {"kind": "regional", "regions": ["hub"]},
+        "metadata": {"preset": "kraft", "regions": ["hub"]},
+        "workload": {"omb": {"name": "w", "topics": 1, "partitionsPerTopic": 3,
+                             "messageSize": 1000, "producersPerTopic": 1,
+                             "producerRate": 500, "subscriptionsPerTopic": 1,
+                             "consumerPerSubscription": 1},
+                     "driver": "omb:driver-kafka/kafka-latency.yaml",
+                     "producers": {"edge-a": 1}, "compression_ratio": 1.0},
+        "strategy": strategy,
+        "faults": faults or [],
+        "simulation": {"duration": duration, "warmup": 5, "drain": drain, "bin": 1},
+    }
+
+
+def site(**fields) -> dict:
+    out = {"name": "s", "region": "edge", "brokers": 1,
+           "uplink": {"rtt": {"dist": "constant", "value": RTT}, "bandwidth": BW,
+                      "schedule": {"windows": WINDOWS}}}
+    out.update(fields)
+    return out
+
+
+def edge(*sites: dict, **strategy) -> dict:
+    return {"name": "edge", "brokers": {"hub": 3}, "sites": list(sites), **strategy}
+
+
+def summary(data: dict, seed: int = 0) -> dict:
+    return run(scenario_from_dict(data), seed).summary
+
+
+def test_catch_up_after_a_cut_is_the_retry_then_the_backlog_over_the_spare_capacity():
+    """Down from 15 s to 35 s: the fetcher's retries come every request timeout (30 s)
+    from the cut, so copying resumes at 45 s with 30 s of backlog, which drains at the
+    link's fetch capacity less the produce rate (until production ends at 60 s)."""
+    s = summary(scenario(edge(site())))
+    fleet = s["edge"]["fleet"]
+    capacity = fetch_capacity(RTT, BW, resolve_fetch("mirrormaker2", {}), 1, 4 * 2**20)
+    backlog_at_45 = 30 * RATE
+    left_at_60 = backlog_at_45 - 15 * (capacity - RATE)
+    done = 60 + left_at_60 / capacity
+    assert fleet["catch_up_seconds"]["max"] == pytest.approx(done - 35, rel=1e-6)
+    assert fleet["backlog_bytes_peak_site_max"] == pytest.approx(backlog_at_45)
+    assert fleet["replicated_bytes"] == pytest.approx(60 * RATE)
+    assert fleet["lost_retention_bytes"] == 0 and fleet["lost_failure_bytes"] == 0
+    # staleness: 0 while up, grows 1 s/s from the cut to 45 s
+    assert fleet["staleness_seconds"]["max"] == pytest.approx(30.0, abs=1e-6)
+    assert s["bytes"]["cross_region"]["by_purpose"]["mirror"] == pytest.approx(60 * RATE,
+                                                                              abs=2)
+
+
+def _retention_oracle(*, rate: float, partitions: int, segment: int, limit: int,
+                      end: float, interval: float = 300.0) -> float:
+    """Bytes Kafka deletes from a never-read log by ``retention.bytes`` checks at
+    30 s + k x interval, counting whole segments per partition (independent of the
+    model: one partition, segment by segment)."""
+    per = rate / partitions
+    deleted = 0.0
+    t = 30.0
+    while t < end:
+        size = per * t - deleted
+        while size - segment >= limit and deleted + segment <= per * t - segment * 0:
+            closed = math.floor(per * t / segment) * segment
+            if deleted + segment > closed:
+                break
+            deleted += segment
+            size -= segment
+        t += interval
+    return deleted * partitions
+
+
+def test_retention_bytes_deletes_whole_segments_per_partition_at_each_check():
+    cut = {"windows": [[5000, 5001]]}   # never up within the run
+    config = {"retention.bytes": 50_000_000, "segment.bytes": 10_000_000}
+    s = summary(scenario(edge(site(config=config, uplink={
+        "rtt": {"dist": "constant", "value": RTT}, "schedule": cut})), duration=2000,
+        drain=0))
+    lost = s["edge"]["fleet"]["lost_retention_bytes"]
+    expected = _retention_oracle(rate=RATE, partitions=3, segment=10_000_000,
+                                 limit=50_000_000, end=2000)
+    assert expected > 0
+    assert lost == pytest.approx(expected, rel=1e-9)
+    site_row = s["edge"]["by_site"]["s-1"]
+    assert site_row["lost_retention_records"] == pytest.approx(lost / 1000)
+
+
+def test_retention_ms_deletes_segments_whose_newest_record_expired():
+    cut = {"windows": [[5000, 5001]]}
+    config = {"retention.ms": 600_000, "segment.bytes": 30_000_000}   # 10 min; 3 min segs
+    s = summary(scenario(edge(site(config=config, uplink={
+        "rtt": {"dist": "constant", "value": RTT}, "schedule": cut})), duration=2000,
+        drain=0))
+    # Segments of 30 MB per partition (180 s); at each check (30 + 300k s) every segment
+    # whose end is older than 600 s goes.
+    per = RATE / 3
+    seg_t = 30_000_000 / per
+    t, deleted_until = 30.0, 0.0
+    while t < 2000:
+        expired = math.floor((t - 600) / seg_t) * seg_t if t > 600 else 0.0
+        deleted_until = max(deleted_until, expired)
+        t += 300
+    assert s["edge"]["fleet"]["lost_retention_bytes"] == pytest.approx(deleted_until * RATE)
+
+
+def test_identical_sites_are_one_class_and_aggregation_is_exact():
+    """Six sites staggered by a third of the period form three classes; each equals a
+    template of one site whose windows are shifted by hand."""
+    period, up = 60.0, 20.0
+    uplink = {"rtt": {"dist": "constant", "value": RTT}, "bandwidth": BW,
+              "schedule": {"every": period, "up_for": up, "first_up": 0,
+                           "outside": {"bandwidth": 100_000, "extra_latency": 0.3}},
+              "phase": {"offset": "stagger", "step": period / 3}}
+    fleet = summary(scenario(edge(site(name="f", count=6, uplink=uplink)), duration=240))
+    assert fleet["edge"]["fleet"]["classes"] == 3
+    assert fleet["counters"]["edge_classes"] == 3
+    singles = []
+    for i in range(3):
+        shifted = copy.deepcopy(uplink)
+        shifted["phase"] = {"offset": "none"}
+        start = i * period / 3
+        shifted["schedule"] = {"windows": [[max(a, 0.0), a + up] for a in
+                                           [start - period + k * period for k in range(7)]
+                                           if a + up > 0],
+                               "outside": uplink["schedule"]["outside"]}
+        singles.append(site(name=f"g{i}", uplink=shifted))
+    apart = summary(scenario(edge(*singles), duration=240))
+    for i in range(6):
+        a = fleet["edge"]["by_site"][f"f-{i + 1}"]
+        b = apart["edge"]["by_site"][f"g{i % 3}-1"]
+        for key in ("backlog_bytes_peak", "replicated_bytes", "staleness_seconds",
+                    "catch_up_seconds"):
+            assert a[key] == pytest.approx(b[key], rel=1e-9), key
+    assert fleet["edge"]["fleet"]["replicated_bytes"] == pytest.approx(
+        2 * apart["edge"]["fleet"]["replicated_bytes"], rel=1e-8)
+
+
+def test_same_seed_same_summary_and_seeded_phases_follow_the_seed():
+    uplink = {"rtt": {"dist": "constant", "value": RTT},
+              "schedule": {"every": 600, "up_for": 60},
+              "phase": {"offset": "seeded", "quantum": 60}}
+    data = scenario(edge(site(count=20, uplink=uplink)), duration=600)
+    assert summary(data, 1) == summary(data, 1)
+    classes = {seed: summary(data, seed)["edge"]["by_site"] for seed in (1, 2)}
+    assert classes[1] != classes[2]
+
+
+def test_a_site_failure_loses_the_unreplicated_backlog_of_a_single_broker_site_only():
+    faults = [{"kind": "site-failure", "site": "s-2", "at": 30, "duration": 10}]
+    s = summary(scenario(edge(site(count=3)), faults=faults))
+    by_site = s["edge"]["by_site"]
+    # Down since 15 s: at 30 s the site held 15 s of production, all unreplicated.
+    assert by_site["s-2"]["lost_failure_bytes"] == pytest.approx(15 * RATE)
+    assert by_site["s-1"]["lost_failure_bytes"] == 0
+    assert s["edge"]["fleet"]["lost_failure_bytes"] == pytest.approx(15 * RATE)
+    assert s["edge"]["fleet"]["classes"] == 2
+    three = summary(scenario(edge(site(count=3, brokers=3)), faults=[
+        {"kind": "site-failure", "site": "s-2", "at": 30, "brokers": 1}]))
+    assert three["edge"]["fleet"]["lost_failure_bytes"] == 0
+    assert three["edge"]["by_site"]["s-2"] == {**three["edge"]["by_site"]["s-1"],
+                                               "class": 1}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["faults"].append({"kind": "site-failure", "site": "s-9", "at": 10}),
+     "faults[0].site: unknown site"),
+    (lambda d: d["strategy"]["sites"][0].update(config={"retention.bytez": 1}),
+     "strategy.sites[0].config.retention.bytez: unknown site config"),
+    (lambda d: d["strategy"]["sites"][0].update(region="hub"),
+     "strategy.sites[0].region: must differ from the central region"),
+    (lambda d: d["strategy"].update(mirror_config={"tasks.max": 0}),
+     "strategy.mirror_config.tasks.max"),
+])
+def test_bad_edge_blocks_get_one_line_errors(change, message):
+    data = scenario(edge(site()))
+    change(data)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_site_failure_needs_a_strategy_with_edge_sites():
+    data = scenario({"name": "diskless", "brokers": {"hub": 3, "edge": 1}},
+                    faults=[{"kind": "site-failure", "site": "s-1", "at": 10}])
+    with pytest.raises(ScenarioError, match="needs a strategy with edge sites"):
+        scenario_from_dict(data)
+
+
+def test_edge_fleet_runs_far_faster_than_real_time():
+    """Issue 17: at least 50x real time on 2 cores (a week of 50 ships takes well
+    under a second; the bound leaves room for a loaded machine)."""
+    sc = load_scenario(ROOT / "scenarios" / "edge-fleet.yaml")
+    start = time.perf_counter()
+    result = run(sc)
+    wall = time.perf_counter() - start
+    assert sc.simulation.end / wall > 50
+    fleet = result.summary["edge"]["fleet"]
+    assert fleet["sites"] == 50 and fleet["classes"] == 10   # 9 phases + ship-07 split
+    assert fleet["lost_retention_bytes"] > 0 and fleet["lost_failure_bytes"] > 0
+    assert result.summary["cost"]["by_category"]["instances"] > 0
+
+
+def _detailed_catch_up(result, after: float) -> float:
+    ts = result.report.timeseries
+    lag = ts[(ts.metric == "replication_lag")].sort_values("t")
+    later = lag[(lag.t > after) & (lag.value > 1.0)]
+    last_lagging = float(later.t.max())
+    return last_lagging + 1.0
+
+
+def test_fluid_model_agrees_with_the_detailed_mirrormaker2_engine():
+    """The same site (one broker, 3 partitions, 500 KB/s) behind the same scheduled link
+    (1 MB/s, 100 ms RTT, cut from 15 s to 35 s): MirrorMaker 2 in the cross-cluster
+    engine, and the edge model. Tolerances: replicated bytes within 0.5 % (the engine
+    adds fetch and offset-sync overhead); the end of the catch-up within 3 s; the
+    largest staleness no lower than the fluid's, and higher by at most one response's
+    transfer (the engine delivers a fetch response whole, the fluid as it flows)."""
+    link = {"bandwidth": BW, "schedule": {"windows": WINDOWS}}
+    mm2 = run(scenario_from_dict(scenario(
+        {"name": "mirrormaker2", "brokers": {"edge": 1, "hub": 3},
+         "pattern": "active-passive", "primary": "edge", "replication_factor": 1,
+         "config": {"min.insync.replicas": 1}}, link=link)), 0)
+    fluid = run(scenario_from_dict(scenario(edge(site()))), 0)
+    mirrored = mm2.summary["bytes"]["cross_region"]["by_purpose"]["mirror"]
+    fleet = fluid.summary["edge"]["fleet"]
+    assert fleet["replicated_bytes"] == pytest.approx(mirrored, rel=5e-3)
+    fluid_done = 35 + fleet["catch_up_seconds"]["max"]
+    assert abs(_detailed_catch_up(mm2, 35) - fluid_done) <= 3.0
+    detailed_max = mm2.summary["mirror"]["flows"]["edge->hub"]["max_lag_seconds"]
+    fluid_max = fleet["staleness_seconds"]["max"]
+    response = fleet["backlog_bytes_peak_site_max"] / BW
+    assert fluid_max - 1.0 <= detailed_max <= fluid_max + response + 1.0
