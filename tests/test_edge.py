@@ -66,20 +66,28 @@ def summary(data: dict, seed: int = 0) -> dict:
 
 def test_catch_up_after_a_cut_is_the_retry_then_the_backlog_over_the_spare_capacity():
     """Down from 15 s to 35 s: the fetcher's retries come every request timeout (30 s)
-    from the cut, so copying resumes at 45 s with 30 s of backlog, which drains at the
-    link's fetch capacity less the produce rate (until production ends at 60 s)."""
-    s = summary(scenario(edge(site())))
+    from the cut, so copying resumes at 45 s with 30 s of backlog (plus the round trip
+    of data a caught-up fetcher has in flight), which drains at the link's fetch
+    capacity less the produce rate until production ends at 60 s, then at capacity."""
+    result = run(scenario_from_dict(scenario(edge(site()))), 0)
+    s = result.summary
     fleet = s["edge"]["fleet"]
     capacity = fetch_capacity(RTT, BW, resolve_fetch("mirrormaker2", {}), 1, 4 * 2**20)
-    backlog_at_45 = 30 * RATE
-    left_at_60 = backlog_at_45 - 15 * (capacity - RATE)
+    in_flight = RATE * RTT
+    backlog_at_45 = 30 * RATE + in_flight
+    left_at_60 = 30 * RATE - 15 * (capacity - RATE) + in_flight
     done = 60 + left_at_60 / capacity
     assert fleet["catch_up_seconds"]["max"] == pytest.approx(done - 35, rel=1e-6)
     assert fleet["backlog_bytes_peak_site_max"] == pytest.approx(backlog_at_45)
     assert fleet["replicated_bytes"] == pytest.approx(60 * RATE)
     assert fleet["lost_retention_bytes"] == 0 and fleet["lost_failure_bytes"] == 0
-    # staleness: 0 while up, grows 1 s/s from the cut to 45 s
-    assert fleet["staleness_seconds"]["max"] == pytest.approx(30.0, abs=1e-6)
+    # staleness: one round trip while caught up, then 1 s/s from the cut to 45 s
+    assert fleet["staleness_seconds"]["max"] == pytest.approx(30.0 + RTT, abs=1e-6)
+    frame = result.to_dataframe("edge").set_index("t")
+    assert frame.loc[10.0, "staleness_s"] == pytest.approx(RTT)
+    assert frame.loc[10.0, "backlog_bytes"] == pytest.approx(RTT * RATE)
+    assert frame.loc[25.0, "staleness_s"] == pytest.approx(10 + RTT)
+    assert set(frame["site"]) == {"s-1"} and set(frame["link"]) == {"up", "down"}
     assert s["bytes"]["cross_region"]["by_purpose"]["mirror"] == pytest.approx(60 * RATE,
                                                                               abs=2)
 
@@ -183,10 +191,12 @@ def test_a_site_failure_loses_the_unreplicated_backlog_of_a_single_broker_site_o
     faults = [{"kind": "site-failure", "site": "s-2", "at": 30, "duration": 10}]
     s = summary(scenario(edge(site(count=3)), faults=faults))
     by_site = s["edge"]["by_site"]
-    # Down since 15 s: at 30 s the site held 15 s of production, all unreplicated.
-    assert by_site["s-2"]["lost_failure_bytes"] == pytest.approx(15 * RATE)
+    # Down since 15 s: at 30 s the site held 15 s of production, and the round trip of
+    # data in flight when the link was cut, all unreplicated.
+    lost = 15 * RATE + RTT * RATE
+    assert by_site["s-2"]["lost_failure_bytes"] == pytest.approx(lost)
     assert by_site["s-1"]["lost_failure_bytes"] == 0
-    assert s["edge"]["fleet"]["lost_failure_bytes"] == pytest.approx(15 * RATE)
+    assert s["edge"]["fleet"]["lost_failure_bytes"] == pytest.approx(lost)
     assert s["edge"]["fleet"]["classes"] == 2
     three = summary(scenario(edge(site(count=3, brokers=3)), faults=[
         {"kind": "site-failure", "site": "s-2", "at": 30, "brokers": 1}]))

@@ -106,9 +106,27 @@ def latency_frame(histograms: Mapping[tuple[str, str, str], Any]) -> pd.DataFram
                                        "max", "mean", "records"])
 
 
+WHATS = "'timeseries', 'latency', 'row' or 'edge'"
+
+
+def edge_frame(classes: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Per edge site and bin end: ``t, site, template, class`` and the class's values
+    (``backlog_bytes``, ``staleness_s``, ``replicated_bytes``, ``lost_retention_bytes``,
+    ``lost_failure_bytes``, ``throughput_bytes_per_s``, ``link``): a site's rows are
+    its class's (a class's sites are identical, docs/edge.md). Empty without edge sites."""
+    if classes.empty or sites.empty:
+        return pd.DataFrame()
+    values = classes.drop(columns=["template", "sites"])
+    out = sites.merge(values, on="class", how="left")
+    return out.sort_values(["site", "t"], kind="stable").reset_index(drop=True)[
+        ["t", "site", "template", "class", *[c for c in values.columns
+                                             if c not in ("t", "class")]]]
+
+
 def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
     """A run as a DataFrame: ``timeseries`` (t, region, metric, value), ``latency``
-    (percentiles per kind, region and phase) or ``row`` (one row: :func:`summary_row`).
+    (percentiles per kind, region and phase), ``row`` (one row: :func:`summary_row`) or
+    ``edge`` (per edge site and bin: :func:`edge_frame`; empty without edge sites).
     """
     if what == "timeseries":
         return result.report.timeseries
@@ -116,7 +134,10 @@ def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
         return latency_frame(result.report.histograms)
     if what == "row":
         return pd.DataFrame([summary_row(result.summary)])
-    raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
+    if what == "edge":
+        edge = getattr(result.report, "edge", None)
+        return pd.DataFrame() if edge is None else edge_frame(edge.classes, edge.sites)
+    raise ValueError(f"what must be {WHATS}, got {what!r}")
 
 
 @dataclass
@@ -156,6 +177,8 @@ class SavedRun:
     timeseries: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency_cdf: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edge_classes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edge_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def report(self) -> SavedReport:
@@ -183,14 +206,16 @@ class SavedRun:
 
     def to_dataframe(self, what: str = "timeseries") -> pd.DataFrame:
         """As :meth:`geosim.runner.Result.to_dataframe`: ``timeseries``, ``latency``
-        (read from latency.csv) or ``row``."""
+        (read from latency.csv), ``row`` or ``edge`` (from the edge CSV files)."""
         if what == "timeseries":
             return self.timeseries
         if what == "latency":
             return self.latency
         if what == "row":
             return pd.DataFrame([self.to_row()])
-        raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
+        if what == "edge":
+            return edge_frame(self.edge_classes, self.edge_sites)
+        raise ValueError(f"what must be {WHATS}, got {what!r}")
 
 
 def _csv(path: Path, floats: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -214,7 +239,14 @@ def load_run(path: str | Path) -> SavedRun:
         scenario_yaml=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
         timeseries=_csv(root / "timeseries.csv", floats=("t", "value")),
         latency=_csv(root / "latency.csv"),
-        latency_cdf=_csv(root / "latency-cdf.csv"))
+        latency_cdf=_csv(root / "latency-cdf.csv"),
+        edge_classes=_csv(root / "edge-classes.csv", floats=EDGE_FLOATS),
+        edge_sites=_csv(root / "edge-sites.csv"))
+
+
+#: Columns of ``edge-classes.csv`` read as floats.
+EDGE_FLOATS = ("t", "backlog_bytes", "staleness_s", "replicated_bytes",
+               "lost_retention_bytes", "lost_failure_bytes", "throughput_bytes_per_s")
 
 
 def load_sweep(path: str | Path) -> pd.DataFrame:

@@ -104,7 +104,7 @@ class SiteFailure(_Fault):
     and the site is down until it is rebuilt, empty, after ``duration``."""
 
     kind: Literal["site-failure"]
-    site: str = described(..., "The site, `<template>-<i>` (e.g. `ship-07`).")
+    site: str = described(..., "The site, `<template>-<i>` (e.g. `ship-7`).")
     brokers: int | None = described(
         None, "Brokers destroyed. Default: all of the site's.", ge=1, le=MAX_BROKERS)
     duration: Duration | None = described(

@@ -31,9 +31,9 @@ class SiteClass:
 
 
 def site_names(template: SiteTemplate) -> list[str]:
-    """``<name>-1`` ... ``<name>-<count>``, numbers zero-padded to one width."""
-    width = len(str(template.count))
-    return [f"{template.name}-{i + 1:0{width}d}" for i in range(template.count)]
+    """``<name>-1`` ... ``<name>-<count>`` (not zero-padded, so that a site keeps its
+    name when the count changes, as in a sweep of fleet sizes)."""
+    return [f"{template.name}-{i + 1}" for i in range(template.count)]
 
 
 def offsets(template: SiteTemplate, rng: Callable[[str], np.random.Generator]) -> list[float]:

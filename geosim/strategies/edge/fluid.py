@@ -76,7 +76,7 @@ class FluidSite:
         """Where the position heads: the head less what the caught-up lag holds back."""
         if not self.producing():
             return self.head
-        return max(self.head - self.rate * self.link.lag, self.start)
+        return self.head - self.rate * self.link.lag
 
     def _eps(self) -> float:
         return 1e-9 * max(1.0, self.head)
@@ -126,7 +126,7 @@ class FluidSite:
     def _target_at(self, head: float) -> float:
         if not self.producing():
             return head
-        return max(head - self.rate * self.link.lag, self.start)
+        return head - self.rate * self.link.lag
 
     def next_change(self) -> float:
         """The next time the regime changes by itself (catching up, the target
