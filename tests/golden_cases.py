@@ -63,6 +63,8 @@ CASES: dict[str, tuple[str, str | None, list[str]]] = {
     "cluster-linking-active-passive": ("cluster-linking-active-passive.yaml", None, [
         *_SHORT, "simulation.duration=60s", "faults[0].at=15s", "faults[0].duration=35s",
         "strategy.failover.detection=5s", "strategy.failover.decision=5s"]),
+    # A week of 50 ships in well under a second: run whole, not shortened.
+    "edge-fleet": ("edge-fleet.yaml", None, []),
 }
 for _variant in ("diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"):
     CASES[f"five-strategies-{_variant}"] = (

@@ -275,3 +275,53 @@ def test_fluid_model_agrees_with_the_detailed_mirrormaker2_engine():
     fluid_max = fleet["staleness_seconds"]["max"]
     response = fleet["backlog_bytes_peak_site_max"] / BW
     assert fluid_max - 1.0 <= detailed_max <= fluid_max + response + 1.0
+
+
+def test_an_outage_of_the_central_region_or_a_partition_holds_every_uplink_down():
+    always_up = {"rtt": {"dist": "constant", "value": RTT}, "bandwidth": BW}
+    for fault in ({"kind": "region-outage", "region": "hub", "at": 10, "duration": 20},
+                  {"kind": "partition", "between": ["edge", "hub"], "at": 10,
+                   "duration": 20}):
+        result = run(scenario_from_dict(scenario(edge(site(count=2, uplink=always_up)),
+                                                 faults=[fault])), 0)
+        frame = result.to_dataframe("edge").set_index("t")
+        rows = frame[frame["site"] == "s-2"]
+        assert rows.loc[20.0, "link"] == "down"
+        assert rows.loc[20.0, "staleness_s"] == pytest.approx(10 + RTT)
+        assert rows.loc[9.0, "link"] == rows.loc[59.0, "link"] == "up"
+        # back at 30 s; the fetcher retries 30 s after the cut, at 40 s
+        assert rows.loc[39.0, "throughput_bytes_per_s"] == 0
+        assert rows.loc[41.0, "throughput_bytes_per_s"] > RATE
+        assert result.summary["edge"]["fleet"]["lost_retention_bytes"] == 0
+
+
+def test_results_directory_has_the_edge_frames_and_plots(tmp_path):
+    from geosim.output import edge_sites, load_run, write_results
+
+    result = run(scenario_from_dict(scenario(edge(site(count=3)))), 0)
+    out = write_results(result, tmp_path / "run", plots=True)
+    for name in ("edge-classes.csv", "edge-sites.csv", "edge-backlog.png",
+                 "edge-staleness.png"):
+        assert (out / name).is_file(), name
+    saved = load_run(out).to_dataframe("edge")
+    live = result.to_dataframe("edge")
+    assert list(saved.columns) == list(live.columns)
+    assert saved["backlog_bytes"].to_numpy() == pytest.approx(
+        live["backlog_bytes"].to_numpy(), rel=1e-8)
+    assert sorted(set(saved["site"])) == ["s-1", "s-2", "s-3"]
+    fig = edge_sites(result, "staleness_s")
+    (line,) = fig.axes[0].get_lines()          # three identical sites: one class
+    assert line.get_label() == "s-1 +2"
+    with pytest.raises(ValueError, match="metric must be one of"):
+        edge_sites(result, "nonsense")
+
+
+def test_cluster_linking_replication_uses_its_own_fetch_settings():
+    small = {"consumer.fetch.max.bytes": 1_000_000}
+    mm2 = summary(scenario(edge(site())))["edge"]["fleet"]
+    linked = summary(scenario(edge(site(), replication="cluster-linking",
+                                   mirror_config=small)))["edge"]["fleet"]
+    # 1 MB per round trip of 0.1 s plus 1 s on the wire: ~0.91 MB/s instead of ~0.97
+    assert linked["link_utilisation_peak"] == pytest.approx(
+        1_000_000 / (RTT + 1.0) / BW, rel=1e-6)
+    assert linked["catch_up_seconds"]["max"] > mm2["catch_up_seconds"]["max"]
