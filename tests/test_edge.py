@@ -301,8 +301,9 @@ def test_results_directory_has_the_edge_frames_and_plots(tmp_path):
     result = run(scenario_from_dict(scenario(edge(site(count=3)))), 0)
     out = write_results(result, tmp_path / "run", plots=True)
     for name in ("edge-classes.csv", "edge-sites.csv", "edge-backlog.png",
-                 "edge-staleness.png"):
+                 "edge-staleness.png", "bytes.png"):
         assert (out / name).is_file(), name
+    assert not (out / "timeline.png").exists()   # no region-level producers: empty
     saved = load_run(out).to_dataframe("edge")
     live = result.to_dataframe("edge")
     assert list(saved.columns) == list(live.columns)

@@ -145,7 +145,7 @@ def test_unknown_fault_kind() -> None:
         "x.yaml: faults[0].kind: must be one of 'region-outage', 'region-destruction', "
         "'zone-outage', 'partition', 'brownout', 'object-store-slowdown', "
         "'replication-pause', 'metadata-loss', 'client-crash', 'broker-crash', "
-        "'unclean-election', got 'meteor'")
+        "'unclean-election', 'site-failure', got 'meteor'")
 
 
 def test_fault_without_kind() -> None:

@@ -31,9 +31,9 @@ from geosim.scenario.schema import (
     Partition,
     RegionDestruction,
     RegionOutage,
-    SiteFailure,
     ReplicationPause,
     Scenario,
+    SiteFailure,
     ZoneOutage,
 )
 from geosim.scenario.sections import MAX_BROKERS, MAX_PARTITIONS

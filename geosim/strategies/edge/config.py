@@ -26,7 +26,7 @@ KEYS: tuple[KafkaKey, ...] = (
     KafkaKey("retention.ms", "retention_time", "ms", 604800000,
              "apache/kafka TopicConfig (retention.ms 7 days)",
              "a closed segment whose newest record is older than this is deleted"),
-    KafkaKey("retention.bytes", "retention_bytes", "int", -1,
+    KafkaKey("retention.bytes", "retention_bytes", "bytes", -1,
              "apache/kafka TopicConfig (retention.bytes -1)",
              "per partition: the oldest segments are deleted while the log exceeds this "
              "by at least a segment (-1: no limit)", minimum=-1),
