@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from bisect import bisect_right
+from dataclasses import replace
 from typing import ClassVar
 
 import simpy
@@ -80,7 +81,7 @@ class _Class:
         each ``consumer.request.timeout.ms`` from the cut (the cross-cluster engine's
         flow does the same), so once the link is back nothing moves until the next
         retry."""
-        if link.state == "down":
+        if not link.moves:
             if self.down_since is None:
                 self.down_since = now
             return link
@@ -90,7 +91,7 @@ class _Class:
             self.resume_at = self.down_since + math.ceil(waited / timeout - 1e-9) * timeout
             self.down_since = None
         if self.resume_at != math.inf and now < self.resume_at - 1e-9:
-            return LinkNow(link.state, 0.0, link.lag, link.bandwidth)
+            return replace(link, budget=0)
         self.resume_at = math.inf
         return link
 
@@ -98,18 +99,20 @@ class _Class:
         """Advance to now, apply what is due now, emit the state."""
         owner = self.owner
         now = owner.env.now
-        moved = self.fluid.advance(now)
-        if moved > 0:
-            total = moved * len(self.sites) + self._carry
+        fluid = self.fluid
+        fluid.advance(now)
+        if now >= self.rebuild_at:
+            self.rebuild_at = math.inf
+            fluid.rebuild()
+        fluid.set_link(self.reconnected(self.link_now(now), now))
+        if fluid.is_check_time():
+            fluid.retention_check()
+        copied = fluid.take_copied()
+        if copied > 0:
+            total = copied * len(self.sites) + self._carry
             whole = int(total)
             self._carry = total - whole
             owner.world.network.count(self.zone, owner.central_zone, "mirror", whole)
-        if now >= self.rebuild_at:
-            self.rebuild_at = math.inf
-            self.fluid.rebuild()
-        self.fluid.link = self.reconnected(self.link_now(now), now)
-        if self.fluid.is_check_time():
-            self.fluid.retention_check()
         self.emit()
 
     def emit(self) -> None:
@@ -119,7 +122,7 @@ class _Class:
         self.owner.world.ctx.recorder.emit(EdgeState(
             self.owner.env.now, self.index, link.state, s["alive"], s["caught_up"],
             s["backlog"], s["backlog_rate"], s["newest"], s["newest_rate"],
-            s["replicated"], s["throughput"], link.bandwidth if link.capacity > 0 else None,
+            s["replicated"], s["throughput"], link.bandwidth if link.moves else None,
             s["lost_retention"], s["lost_failure"]))
 
     def run(self):
@@ -206,7 +209,7 @@ class EdgeStrategy(Strategy):
         for cls in self.classes:
             self._declare(cls)
         for cls in self.classes:
-            cls.fluid.link = cls.reconnected(cls.link_now(0.0), 0.0)
+            cls.fluid.set_link(cls.reconnected(cls.link_now(0.0), 0.0))
             cls.emit()
             cls.process = self.env.process(cls.run())
 
