@@ -90,15 +90,25 @@ class FluidSite:
         self.link: LinkNow = DOWN
         self.response: _Response | None = None
         self.regime = "stopped"
+        self.produce = 0.0
+        self.check_at = INF          # the next retention check that deletes something
+        self._lag_of: LinkNow | None = None
+        self._lag = 0.0
+        self._refresh()
 
     # --- what is produced ---------------------------------------------------------
-    def producing(self, t: float | None = None) -> bool:
-        t = self.t if t is None else t
-        return (self.alive and t < self.production_end
-                and self.brokers - self.brokers_lost >= max(self.min_insync, 1))
+    def producing(self) -> bool:
+        return self.produce > 0
+
+    def _refresh(self) -> None:
+        """The produce rate now (it changes only at the end of production and with the
+        site's brokers, each a step of the caller)."""
+        on = (self.alive and self.t < self.production_end
+              and self.brokers - self.brokers_lost >= max(self.min_insync, 1))
+        self.produce = self.rate if on else 0.0
 
     def _produce_rate(self) -> float:
-        return self.rate if self.producing() else 0.0
+        return self.produce
 
     def _eps(self) -> float:
         return 1e-9 * max(1.0, self.head)
@@ -106,7 +116,11 @@ class FluidSite:
     def lag(self) -> float:
         """The caught-up lag now (0 once production has stopped: the last fetch takes
         everything)."""
-        return self.link.caught_up_lag(self.rate) if self.producing() else 0.0
+        if not self.producing():
+            return 0.0
+        if self._lag_of is not self.link:
+            self._lag_of, self._lag = self.link, self.link.caught_up_lag(self.rate)
+        return self._lag
 
     def _target(self) -> float:
         return self.head - self._produce_rate() * self.lag()
@@ -169,6 +183,7 @@ class FluidSite:
             if self.regime == "caught" and produce > 0:
                 self._copy(produce * dt)
             self.t = t
+            self._refresh()
         response = self.response
         if response is not None and response.arrives <= t + 1e-9:
             self.response = None
@@ -206,6 +221,7 @@ class FluidSite:
 
     def next_check(self) -> float:
         """The first retention check (after now) that deletes a segment."""
+        self.check_at = INF
         if not self.alive:
             return INF
         cfg = self.config
@@ -225,15 +241,13 @@ class FluidSite:
         check = self._check_time(max(due, self.t))
         if check <= self.t + 1e-9:
             check = self._check_time(self.t + 1e-6)
+        self.check_at = check
         return check
 
     def is_check_time(self) -> bool:
-        """Whether now is one of the broker's retention check instants."""
-        first = self.life_start + FIRST_CHECK_DELAY
-        if self.t < first - 1e-9:
-            return False
-        k = round((self.t - first) / self.config.check_interval)
-        return abs(first + k * self.config.check_interval - self.t) < 1e-6
+        """Whether now is the retention check :meth:`next_check` last found (other
+        check instants delete nothing)."""
+        return abs(self.t - self.check_at) < 1e-6
 
     def retention_check(self) -> float:
         """Delete what retention deletes now; returns the bytes lost (deleted before
@@ -272,12 +286,14 @@ class FluidSite:
         down until :meth:`rebuild`."""
         self.brokers_lost = min(self.brokers_lost + count, self.brokers)
         if self.brokers_lost < self.replication_factor:
+            self._refresh()
             self.decide()
             return 0.0
         lost = max(self.head - self.position, 0.0)
         self.lost_failure += lost
         self.alive = False
         self.head = self.start = self.position = 0.0
+        self._refresh()
         self.decide()
         return lost
 
@@ -289,6 +305,7 @@ class FluidSite:
             self.alive = True
             self.life_start = self.t
             self.head = self.start = self.position = 0.0
+        self._refresh()
         self.decide()
 
     # --- what a fold needs ---------------------------------------------------------
