@@ -245,7 +245,8 @@ class EdgeFold:
             "link_utilisation_mean_while_up": sum(c.util_integral * m for c, m in weighted)
             / up if up > 0 else None,
         }
-        return EdgeReport({"fleet": summary, "by_site": by_site},
+        return EdgeReport({"fleet": _counts(summary),
+                           "by_site": {name: _counts(v) for name, v in by_site.items()}},
                           self._class_frame(rows, nbins), self._site_frame(rows))
 
     def _site(self, c: _ClassFold, t_end: float) -> dict[str, Any]:
@@ -320,6 +321,17 @@ class EdgeFold:
         out.append(("edge", "edge_staleness_max_s", staleness))
         out.append(("edge", "edge_replicated_bytes", replicated))
         return out
+
+
+#: Keys holding byte or record counts: integers in the summary (docs/summary.md).
+_COUNT_SUFFIXES = ("_bytes", "_records", "_bytes_peak", "_records_peak", "_bytes_end",
+                   "_bytes_peak_sum", "_bytes_peak_site_max")
+
+
+def _counts(values: dict[str, Any]) -> dict[str, Any]:
+    """Byte and record counts rounded to integers."""
+    return {k: int(round(v)) if isinstance(v, float) and k.endswith(_COUNT_SUFFIXES)
+            else v for k, v in values.items()}
 
 
 def _fleet_series(weighted: list[tuple[_ClassFold, int]], name: str,

@@ -251,13 +251,15 @@ def format_cost(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-#: Sites listed one by one in the edge section; beyond, the worst by staleness.
+#: Sites listed one by one in the edge section; beyond, those that lost most, then the
+#: stalest.
 EDGE_SITES_SHOWN = 12
 
 
 def _edge(summary: dict[str, Any]) -> list[str]:
-    """The edge sites (strategies with edge sites): the fleet, then the sites with the
-    stalest central copy (the others: ``summary.json`` or the ``edge`` frames)."""
+    """The edge sites (strategies with edge sites): the fleet, then the sites that lost
+    most and had the stalest central copy (the others: ``summary.json`` or the ``edge``
+    frames)."""
     edge = summary.get("edge")
     if not edge:
         return []
@@ -278,7 +280,11 @@ def _edge(summary: dict[str, Any]) -> list[str]:
              f"{fleet['link_utilisation_peak']:.0%}; largest site backlog "
              f"{_bytes(fleet['backlog_bytes_peak_site_max'])}"]
     sites = edge["by_site"]
-    worst = sorted(sites, key=lambda s: (-(sites[s]["staleness_seconds"]["max"] or 0), s))
+    def badness(name: str) -> tuple:
+        site = sites[name]
+        lost = site["lost_retention_bytes"] + site["lost_failure_bytes"]
+        return -lost, -(site["staleness_seconds"]["max"] or 0), name
+    worst = sorted(sites, key=badness)
     rows = []
     for name in worst[:EDGE_SITES_SHOWN]:
         site = sites[name]
@@ -288,7 +294,7 @@ def _edge(summary: dict[str, Any]) -> list[str]:
                      _duration(st["p50"]), _duration(st["max"]),
                      _duration(site["catch_up_seconds"]["max"])])
     title = "site" if len(sites) <= EDGE_SITES_SHOWN else \
-        f"stalest {EDGE_SITES_SHOWN} of {len(sites)}"
+        f"worst {EDGE_SITES_SHOWN} of {len(sites)}"
     lines += _table([title, "backlog peak", "lost (retention)", "lost (failure)",
                      "staleness p50", "max", "catch-up max"], rows)
     return lines
