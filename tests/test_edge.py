@@ -354,3 +354,22 @@ def test_cluster_linking_replication_uses_its_own_fetch_settings():
     assert linked["link_utilisation_peak"] == pytest.approx(
         1_000_000 / (RTT + 1.0) / BW, rel=1e-6)
     assert linked["catch_up_seconds"]["max"] > mm2["catch_up_seconds"]["max"]
+
+
+def test_every_key_of_the_edge_section_is_documented():
+    import re
+
+    docs = (ROOT / "docs" / "summary.md").read_text()
+    documented = set(re.findall(r"`([a-z_0-9]+)`", docs))
+    section = summary(scenario(edge(site(count=2))))["edge"]
+    missing = []
+
+    def walk(node, parent=None):
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if parent != "by_site" and key not in documented:
+                missing.append(key)
+            walk(value, key)
+    walk(section)
+    assert not missing
