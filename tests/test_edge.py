@@ -373,3 +373,12 @@ def test_every_key_of_the_edge_section_is_documented():
             walk(value, key)
     walk(section)
     assert not missing
+
+
+def test_a_sweep_row_carries_the_fleet_figures():
+    result = run(scenario_from_dict(scenario(edge(site(count=2)))), 0)
+    row = result.to_row()
+    assert row["edge.sites"] == 2
+    assert row["edge.replicated_bytes"] == result.summary["edge"]["fleet"]["replicated_bytes"]
+    assert row["edge.staleness_seconds.p99"] is not None
+    assert not any(key.startswith("edge.by_site") for key in row)

@@ -48,9 +48,10 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     region; ``bytes.<cross_region|inter_zone>.total`` and ``.rate`` and
     ``bytes.cross_region.<purpose>``; ``checks.*``; for Kafka strategies
     ``partitions.leader_changes``, ``partitions.offline_windows`` (a count) and
-    ``partitions.failover.*``; and, when the summary has a
-    ``cost`` section (the cost model, issue 5), every scalar leaf of it as
-    ``cost.<path>``. A value the summary does not have is ``None``.
+    ``partitions.failover.*``; for edge sites every scalar leaf of the fleet's figures
+    as ``edge.<path>`` (``edge.lost_retention_bytes``, ``edge.staleness_seconds.p99``);
+    and, when the summary has a ``cost`` section (the cost model, issue 5), every
+    scalar leaf of it as ``cost.<path>``. A value the summary does not have is ``None``.
     """
     row: dict[str, Any] = {key: summary.get(key) for key in
                            ("scenario", "strategy", "seed", "geosim_version")}
@@ -87,6 +88,8 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
         row["partitions.offline_windows"] = len(partitions.get("offline_windows") or [])
         for key, value in sorted((partitions.get("failover") or {}).items()):
             row[f"partitions.failover.{key}"] = value
+    if summary.get("edge"):  # edge sites: the fleet's figures (per site: summary.json)
+        row.update(_leaves(summary["edge"]["fleet"], "edge"))
     if summary.get("cost"):  # the bill of geosim.cost (None without a price book)
         row.update(_leaves(summary["cost"], "cost"))
     return row

@@ -17,7 +17,7 @@ from geosim.strategies.edge.spec import EdgeSpec
 PLUGIN = StrategyPlugin(
     name="edge",
     description=("edge sites (from templates) replicating into a central cluster over "
-                 "scheduled uplinks: fluid backlog, retention loss, staleness"),
+                 "scheduled uplinks: backlog, loss to retention, staleness, catch-up"),
     spec=EdgeSpec,
     model="geosim.strategies.edge.model:EdgeStrategy",
     checks="geosim.strategies.edge.checks:check",
