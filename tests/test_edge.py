@@ -382,3 +382,18 @@ def test_a_sweep_row_carries_the_fleet_figures():
     assert row["edge.replicated_bytes"] == result.summary["edge"]["fleet"]["replicated_bytes"]
     assert row["edge.staleness_seconds.p99"] is not None
     assert not any(key.startswith("edge.by_site") for key in row)
+
+
+def test_an_outage_of_the_sites_region_stops_them_and_a_destruction_loses_their_backlog():
+    always_up = {"rtt": {"dist": "constant", "value": RTT}, "bandwidth": BW}
+    out = run(scenario_from_dict(scenario(edge(site(uplink=always_up)), faults=[
+        {"kind": "region-outage", "region": "edge", "at": 10, "duration": 20}])), 0)
+    fleet = out.summary["edge"]["fleet"]
+    assert fleet["replicated_bytes"] == pytest.approx(40 * RATE)   # 20 s not produced
+    assert fleet["lost_failure_bytes"] == 0
+    gone = run(scenario_from_dict(scenario(edge(site(uplink=always_up)), faults=[
+        {"kind": "region-destruction", "region": "edge", "at": 10}])), 0)
+    lost = gone.summary["edge"]["fleet"]["lost_failure_bytes"]
+    assert lost == pytest.approx(caught_up_lag() * RATE)   # only what was in flight
+    assert gone.summary["edge"]["fleet"]["replicated_bytes"] == pytest.approx(
+        10 * RATE - lost)

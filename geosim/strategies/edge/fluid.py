@@ -91,6 +91,7 @@ class FluidSite:
         self.response: _Response | None = None
         self.regime = "stopped"
         self.produce = 0.0
+        self.out = False             # the site's region or zone is down (an outage)
         self.check_at = INF          # the next retention check that deletes something
         self._lag_of: LinkNow | None = None
         self._lag = 0.0
@@ -103,7 +104,7 @@ class FluidSite:
     def _refresh(self) -> None:
         """The produce rate now (it changes only at the end of production and with the
         site's brokers, each a step of the caller)."""
-        on = (self.alive and self.t < self.production_end
+        on = (self.alive and not self.out and self.t < self.production_end
               and self.brokers - self.brokers_lost >= max(self.min_insync, 1))
         self.produce = self.rate if on else 0.0
 
@@ -128,7 +129,7 @@ class FluidSite:
     # --- regimes ------------------------------------------------------------------
     def decide(self) -> None:
         """Choose the regime now (after a change); may send a fetch request."""
-        if not self.alive or not self.link.moves:
+        if not self.alive or self.out or not self.link.moves:
             self.response = None
             self.regime = "stopped"
             return
@@ -296,6 +297,13 @@ class FluidSite:
         self._refresh()
         self.decide()
         return lost
+
+    def set_out(self, out: bool) -> None:
+        """The site's zone went down (its brokers and producers stop; the log stays)
+        or came back."""
+        self.out = out
+        self._refresh()
+        self.decide()
 
     def rebuild(self) -> None:
         """The destroyed brokers are replaced: an empty log from now (a new broker

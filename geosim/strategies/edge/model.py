@@ -1,11 +1,12 @@
 """The edge strategy's model: one SimPy process per class of identical sites.
 
-A class's process sleeps until the next change of its fluid state (a schedule
-transition of its uplink, a caught-up instant, a retention check that deletes a
-segment, the end of production), advances the fluid (:mod:`geosim.strategies.edge.fluid`)
-and emits an :class:`~geosim.core.events.EdgeState`; the metrics fold
-(:mod:`geosim.metrics.edge`) integrates the states. Events therefore scale with
-schedule windows and retention deletions per class, not with data or with sites.
+A class's process sleeps until the next change of its state (a schedule transition of
+its uplink, a fetch response landing, a caught-up instant, a retention check that
+deletes a segment, the end of production), advances the site
+(:mod:`geosim.strategies.edge.fluid`) and emits an :class:`~geosim.core.events.EdgeState`;
+the metrics fold (:mod:`geosim.metrics.edge`) integrates the states. Events therefore
+scale with schedule windows, fetch responses of sites behind and retention deletions
+per class, not with records or with sites.
 Bytes copied over the uplinks are counted through the network's seam
 (``Network.count``, purpose ``mirror``, from the template region's first zone to the
 central region's first zone), multiplied by the class's multiplicity.
@@ -13,7 +14,8 @@ central region's first zone), multiplied by the class's multiplicity.
 Faults: a ``site-failure`` destroys brokers of one site (its class splits first, so
 the other sites of the class are untouched); an outage of the central region, or a
 partition between a template's region and the central region, holds every uplink
-down on top of its schedule.
+down on top of its schedule; an outage of the sites' own zone stops them, and its
+destruction destroys them.
 """
 
 from __future__ import annotations
@@ -239,8 +241,19 @@ class EdgeStrategy(Strategy):
         cls.poke()
 
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
-        """A central zone down: the central cluster is unreachable while all are."""
-        if zone.rsplit("-", 1)[0] != self.central:
+        """A central zone down: the central cluster is unreachable while all are. The
+        zone of a template's sites down: they stop (producers, brokers, replication)
+        and, destroyed, lose what they had not replicated."""
+        if self.world.topology.region_of(zone) != self.central:
+            now = self.env.now
+            for cls in list(self.classes):
+                if cls.zone != zone:
+                    continue
+                cls.fluid.advance(now)
+                cls.fluid.set_out(not up)
+                if destroyed and not up:
+                    cls.fluid.lose_brokers(cls.template.brokers)
+                cls.poke()
             return
         if up:
             self._zones_down.discard(zone)
