@@ -126,10 +126,8 @@ def _retention_oracle(*, rate: float, partitions: int, segment: int, limit: int,
     t = 30.0
     while t < end:
         size = per * t - deleted
-        while size - segment >= limit and deleted + segment <= per * t - segment * 0:
-            closed = math.floor(per * t / segment) * segment
-            if deleted + segment > closed:
-                break
+        closed = math.floor(per * t / segment) * segment   # the active segment stays
+        while size - segment >= limit and deleted + segment <= closed:
             deleted += segment
             size -= segment
         t += interval
