@@ -275,20 +275,22 @@ def _detailed_catch_up(result, after: float) -> float:
     return last_lagging + 1.0
 
 
-def test_fluid_model_agrees_with_the_detailed_mirrormaker2_engine():
+@pytest.mark.parametrize("replication", ["mirrormaker2", "cluster-linking"])
+def test_edge_model_agrees_with_the_detailed_cross_cluster_engine(replication):
     """The same site (one broker, 3 partitions, 500 KB/s) behind the same scheduled link
-    (1 MB/s, 100 ms RTT, cut from 15 s to 35 s): MirrorMaker 2 in the cross-cluster
-    engine, and the edge model. Tolerances: replicated bytes within 0.5 % (the engine
-    adds fetch and offset-sync overhead); the end of the catch-up within 2 s (the
+    (1 MB/s, 100 ms RTT, cut from 15 s to 35 s): MirrorMaker 2 (or a cluster link) in
+    the cross-cluster engine, and the edge model with the same fetch settings.
+    Tolerances: replicated bytes within 0.5 % (the engine adds fetch and offset-sync
+    overhead); the end of the catch-up within 2 s (the
     engine's lag is sampled every second); the largest staleness within 0.5 s, and the
     staleness while caught up before the cut within 0.1 s (the engine's produce path
     and its fetches per partition are not in the edge model)."""
     link = {"bandwidth": BW, "schedule": {"windows": WINDOWS}}
     mm2 = run(scenario_from_dict(scenario(
-        {"name": "mirrormaker2", "brokers": {"edge": 1, "hub": 3},
+        {"name": replication, "brokers": {"edge": 1, "hub": 3},
          "pattern": "active-passive", "primary": "edge", "replication_factor": 1,
          "config": {"min.insync.replicas": 1}}, link=link)), 0)
-    fluid = run(scenario_from_dict(scenario(edge(site()))), 0)
+    fluid = run(scenario_from_dict(scenario(edge(site(), replication=replication))), 0)
     mirrored = mm2.summary["bytes"]["cross_region"]["by_purpose"]["mirror"]
     fleet = fluid.summary["edge"]["fleet"]
     assert fleet["replicated_bytes"] == pytest.approx(mirrored, rel=5e-3)
