@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geosim.runner import run
 from geosim.scenario.errors import ScenarioError
@@ -397,3 +399,33 @@ def test_an_outage_of_the_sites_region_stops_them_and_a_destruction_loses_their_
     assert lost == pytest.approx(caught_up_lag() * RATE)   # only what was in flight
     assert gone.summary["edge"]["fleet"]["replicated_bytes"] == pytest.approx(
         10 * RATE - lost)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(every=st.integers(20, 120), up_share=st.floats(0.1, 0.9),
+       bandwidth=st.sampled_from([200_000, 600_000, 3_000_000]),
+       slow=st.one_of(st.none(), st.sampled_from([100_000, 400_000])),
+       limit=st.sampled_from([-1, 2_000_000, 6_000_000]),
+       segment=st.sampled_from([500_000, 1_000_000]),
+       step=st.integers(1, 60), count=st.integers(1, 5))
+def test_every_byte_produced_is_copied_lost_or_still_at_the_site(
+        every, up_share, bandwidth, slow, limit, segment, step, count):
+    """Conservation, whatever the schedule, link and retention: per site, the bytes
+    produced are the bytes copied, plus those lost to retention, plus the backlog at
+    the end (a response in flight, dropped when the link changes, included)."""
+    schedule = {"every": every, "up_for": max(1.0, every * up_share), "first_up": 0,
+                "outside": "down" if slow is None else {"bandwidth": slow}}
+    uplink = {"rtt": {"dist": "constant", "value": RTT}, "bandwidth": bandwidth,
+              "schedule": schedule, "phase": {"offset": "stagger", "step": step}}
+    config = {"retention.bytes": limit, "segment.bytes": segment,
+              "log.retention.check.interval.ms": 10_000}
+    s = summary(scenario(edge(site(count=count, uplink=uplink, config=config)),
+                         duration=300, drain=20))
+    for name, row in s["edge"]["by_site"].items():
+        produced = 300 * RATE
+        total = (row["replicated_bytes"] + row["lost_retention_bytes"]
+                 + row["backlog_bytes_end"])
+        assert total == pytest.approx(produced, abs=4), name
+        assert row["backlog_bytes_end"] >= 0 and row["lost_retention_bytes"] >= 0
+        if limit < 0:
+            assert row["lost_retention_bytes"] == 0

@@ -346,7 +346,9 @@ class EdgeState(Event):
     central copy holds (its age is the staleness); ``caught_up``: replication has
     nothing left but what is in flight; ``link``: ``up``, ``slow`` or ``down`` (down
     also while the central cluster is unreachable); ``bandwidth``: the link rate now
-    (None: unlimited)."""
+    (None: unlimited); ``replicated`` counts bytes in the central copy (a fetch
+    response's as it lands; ``copy_rate`` its rate), ``throughput`` the rate at which
+    bytes cross the link now."""
     cls: int
     link: str
     alive: bool
@@ -360,6 +362,7 @@ class EdgeState(Event):
     bandwidth: float | None
     lost_retention: float
     lost_failure: float
+    copy_rate: float = 0.0    # d replicated / dt (a response's bytes count as it lands)
 
 
 Subscriber = Callable[[Any], None]

@@ -17,7 +17,8 @@ class's sites share them; the fleet's figures weight each class by its sites):
 - **Catch-up**: from each reconnection (the link coming up) to the first instant the
   replication has nothing left but what is in flight; *incomplete* when the link went
   down first.
-- **Central ingest**: the fleet's replicated bytes per second; its peak over time.
+- **Central ingest**: the fleet's replication throughput (bytes crossing the uplinks
+  per second); its peak over time. Replicated bytes count when they land.
 - **Link utilisation**: replication throughput over the link's rate, while up or slow
   (links without a rate are left out).
 
@@ -76,7 +77,7 @@ def _at(ev: EdgeState, t: float) -> dict[str, float]:
     dt = t - ev.t
     return {"backlog_bytes": max(ev.backlog + ev.backlog_rate * dt, 0.0),
             "staleness_s": t - (ev.newest + ev.newest_rate * dt),
-            "replicated_bytes": ev.replicated + ev.throughput * dt,
+            "replicated_bytes": ev.replicated + ev.copy_rate * dt,
             "lost_retention_bytes": ev.lost_retention,
             "lost_failure_bytes": ev.lost_failure,
             "throughput_bytes_per_s": ev.throughput}

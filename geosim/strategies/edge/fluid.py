@@ -130,7 +130,7 @@ class FluidSite:
     def decide(self) -> None:
         """Choose the regime now (after a change); may send a fetch request."""
         if not self.alive or self.out or not self.link.moves:
-            self.response = None
+            self._drop_response()
             self.regime = "stopped"
             return
         if self.response is not None:
@@ -155,10 +155,22 @@ class FluidSite:
         self.response = _Response(self.t, self.t + self.link.cycle(size), size)
         self.regime = "fetching"
 
+    def _drop_response(self) -> None:
+        """The response in flight is lost with its connection: what retention deleted
+        of it meanwhile is lost now (the rest was counted at the check)."""
+        response = self.response
+        if response is None:
+            return
+        self.response = None
+        if self.start > self.position:
+            self.lost_retention += min(self.start, self.position + response.size) \
+                - self.position
+            self.position = self.start
+
     def set_link(self, link: LinkNow) -> None:
         """The link changed (or not): a change drops the response in flight."""
         if link != self.link:
-            self.response = None
+            self._drop_response()
             self.link = link
         self.decide()
 
@@ -319,22 +331,21 @@ class FluidSite:
     # --- what a fold needs ---------------------------------------------------------
     def snapshot(self) -> dict:
         """Values now and their rates until the next change. While a response is in
-        flight its bytes cross the link at an even rate (``throughput``;
-        ``replicated`` counts them as they cross), but the central copy (``newest``,
-        ``backlog``) grows only when it lands."""
+        flight its bytes cross the link at an even rate (``throughput``), but the
+        central copy (``replicated``, ``newest``, ``backlog``) grows only when it
+        lands."""
         produce = self._produce_rate()
         response = self.response
         caught = self.regime == "caught"
         speed = produce if caught else 0.0
-        throughput, replicated = speed, self.replicated
+        throughput = speed
         if response is not None:
             span = response.arrives - response.sent
             throughput = response.size / span if span > 0 else 0.0
-            replicated += throughput * (self.t - response.sent)
-        return {"alive": self.alive, "caught_up": self.regime in ("caught", "ahead"),
+        return {"copy_rate": speed, "alive": self.alive, "caught_up": self.regime in ("caught", "ahead"),
                 "backlog": self.head - self.position, "backlog_rate": produce - speed,
                 "newest": self.newest, "newest_rate": speed / self.rate,
-                "replicated": replicated, "throughput": throughput,
+                "replicated": self.replicated, "throughput": throughput,
                 "lost_retention": self.lost_retention, "lost_failure": self.lost_failure}
 
 

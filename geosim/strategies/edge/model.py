@@ -82,20 +82,23 @@ class _Class:
         """A cut uplink drops the fetch in flight and every retry; the fetcher retries
         each ``consumer.request.timeout.ms`` from the cut (the cross-cluster engine's
         flow does the same), so once the link is back nothing moves until the next
-        retry."""
+        retry; a link cut again before that retry keeps the same retry instants."""
         if not link.moves:
             if self.down_since is None:
                 self.down_since = now
+            self.resume_at = math.inf
             return link
-        if self.down_since is not None:
-            timeout = self.owner.fetch.request_timeout
-            waited = now - self.down_since
-            self.resume_at = self.down_since + math.ceil(waited / timeout - 1e-9) * timeout
+        if self.down_since is None:
+            return link
+        timeout = self.owner.fetch.request_timeout
+        waited = now - self.down_since
+        resume = self.down_since + math.ceil(waited / timeout - 1e-9) * timeout
+        if now >= resume - 1e-9:
             self.down_since = None
-        if self.resume_at != math.inf and now < self.resume_at - 1e-9:
-            return replace(link, budget=0)
-        self.resume_at = math.inf
-        return link
+            self.resume_at = math.inf
+            return link
+        self.resume_at = resume
+        return replace(link, budget=0)
 
     def step(self) -> None:
         """Advance to now, apply what is due now, emit the state."""
@@ -125,7 +128,7 @@ class _Class:
             self.owner.env.now, self.index, link.state, s["alive"], s["caught_up"],
             s["backlog"], s["backlog_rate"], s["newest"], s["newest_rate"],
             s["replicated"], s["throughput"], link.bandwidth if link.moves else None,
-            s["lost_retention"], s["lost_failure"]))
+            s["lost_retention"], s["lost_failure"], s["copy_rate"]))
 
     def run(self):
         """Sleeps until the next change of the class (the fluid's own, the uplink's
