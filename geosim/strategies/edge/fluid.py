@@ -342,7 +342,8 @@ class FluidSite:
         if response is not None:
             span = response.arrives - response.sent
             throughput = response.size / span if span > 0 else 0.0
-        return {"copy_rate": speed, "alive": self.alive, "caught_up": self.regime in ("caught", "ahead"),
+        return {"copy_rate": speed, "alive": self.alive,
+                "caught_up": self.regime in ("caught", "ahead"),
                 "backlog": self.head - self.position, "backlog_rate": produce - speed,
                 "newest": self.newest, "newest_rate": speed / self.rate,
                 "replicated": self.replicated, "throughput": throughput,
