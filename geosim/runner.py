@@ -33,6 +33,9 @@ from geosim.world.network import Network
 from geosim.world.topology import Topology
 
 PROGRESS_STEP = 1.0  # simulated seconds between progress callbacks
+#: At most this many progress callbacks (and budget checks) per run: a run of simulated
+#: days (an edge fleet) would otherwise spend its time stepping SimPy a second at a time.
+PROGRESS_CALLS = 2000
 
 
 def _topics(workload) -> tuple[list[str], list[int]] | None:
@@ -140,7 +143,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     gc.freeze()
     gc.set_threshold(100_000, 20, 20)
     watch = Watch(budget, end, time.perf_counter()) if budget is not None else None
-    step = PROGRESS_STEP if progress or watch else end
+    step = max(PROGRESS_STEP, end / PROGRESS_CALLS) if progress or watch else end
     try:
         while t < end:
             t = min(t + step, end)

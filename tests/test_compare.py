@@ -52,7 +52,7 @@ def test_run_ignores_the_compare_block():
 
 @pytest.mark.parametrize("block, name, fragment", [
     ({}, "bogus", "unknown strategy or variant 'bogus'; registered strategies: "
-                  "cluster-linking, diskless, mirrormaker2,"),
+                  "cluster-linking, diskless, edge, mirrormaker2,"),
     ({"x": {"strategy": {"name": "nope"}}}, "x", "compare.x.strategy.name: unknown strategy"),
     ({"x": {"stratgy": {}}}, "x", "compare.x.stratgy: unknown field"),
     ({"x": {"set": ["strategy.write_quorum=2"]}}, "x",

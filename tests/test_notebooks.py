@@ -26,7 +26,8 @@ def test_there_are_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01-quickstart.ipynb",
                                            "02-compare-region-outage.ipynb",
                                            "03-rpo-vs-replication-sla.ipynb",
-                                           "04-advise.ipynb"]
+                                           "04-advise.ipynb",
+                                           "05-edge-fleet.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -55,7 +56,8 @@ def test_notebook_runs_clean(path, tmp_path, monkeypatch):
         name in c.source.splitlines()[-1] for name in ("timeline(", "latency_cdf(",
                                                        "bytes_by_", "chart(", "comparison(",
                                                        "metric_vs_factor(",
-                                                       "advise_front(", "advice_map("))]
+                                                       "advise_front(", "advice_map(",
+                                                       "edge_sites("))]
     # every plot cell shows its figure (the stretch timeline is skipped here)
     skipped = sum('if "stretch" in results' in c.source for c in plot_cells)
     assert len(images) == len(plot_cells) - skipped >= 2

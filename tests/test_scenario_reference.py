@@ -63,7 +63,7 @@ def test_every_fault_kind_and_distribution_has_a_section() -> None:
         assert f"### `kind: {kind}`" in text
     for dist in ("constant", "normal", "lognormal", "empirical"):
         assert f"### `dist: {dist}`" in text
-    for strategy in ("diskless", "stretch", "observers"):
+    for strategy in ("diskless", "stretch", "observers", "edge"):
         assert f"### `name: {strategy}`" in text
 
 

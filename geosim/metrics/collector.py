@@ -50,6 +50,7 @@ from geosim.core.events import (
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
+from geosim.metrics.edge import EdgeFold
 from geosim.metrics.histogram import LatencyHistogram
 from geosim.metrics.interconnects import interconnect_series, interconnect_summary
 from geosim.metrics.mirror import MirrorFold
@@ -174,6 +175,9 @@ class MetricsCollector:
             recorder, names=topics[0], topic_of=topics[1], bounds=self._bounds)
         self.mirror = MirrorFold(self.fault_start)
         self.mirror.subscribe(recorder)
+        self.edge = EdgeFold(warmup=self.warmup, bin_width=self.series.bin_width,
+                             production_end=self.production_end)
+        self.edge.subscribe(recorder)
         self.leadership = PartitionTimeline()
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),
                               (BrokerFenced, self.leadership.on_fenced),
@@ -301,6 +305,7 @@ class MetricsCollector:
         loss.untracked_records = max(loss.untracked_records
                                      - self.partitions.tracked_records, 0)
         mirror = self.mirror.finalize(t_end)
+        edge = self.edge.finalize(t_end)
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}
@@ -325,7 +330,8 @@ class MetricsCollector:
             timeseries=self._frame(bins, nbins, self.leadership.series(
                 names, nbins, self.series.bin_width)
                 + self.mirror.series(nbins, self.series.bin_width)
-                + interconnect_series(usage, nbins, width)),
+                + interconnect_series(usage, nbins, width)
+                + self.edge.series(edge, nbins)),
             partitions=self.leadership.report(),
             mirror=mirror,
             interconnects=interconnect_summary(usage, width, self.production_end),
@@ -335,6 +341,7 @@ class MetricsCollector:
                 self.partitions.lost_by_partition, counters,
                 losses_attributed=self.partitions.active),
             max_rate=self._max_rate(bins),
+            edge=edge,
         )
 
     def _max_rate(self, bins: dict[str, dict[str, np.ndarray]]) -> dict:

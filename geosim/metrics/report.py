@@ -169,6 +169,7 @@ class MetricsReport:
     # Declared topics (workload.topics): name -> counts, loss, bytes and histograms by
     # (kind, phase) (geosim.metrics.topics); empty otherwise.
     topics: dict = field(default_factory=dict)
+    edge: Any = None  # geosim.metrics.edge.EdgeReport (strategies with edge sites)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

@@ -107,6 +107,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.max_rate:
         # A max-rate run (workload.max_rate or producerRate 0) only.
         summary["max_rate"] = report.max_rate
+    if report.edge is not None:
+        # Edge sites (the edge strategy), only when the run has some.
+        summary["edge"] = report.edge.to_dict()
     return normalize(summary)
 
 

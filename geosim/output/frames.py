@@ -48,9 +48,10 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     region; ``bytes.<cross_region|inter_zone>.total`` and ``.rate`` and
     ``bytes.cross_region.<purpose>``; ``checks.*``; for Kafka strategies
     ``partitions.leader_changes``, ``partitions.offline_windows`` (a count) and
-    ``partitions.failover.*``; and, when the summary has a
-    ``cost`` section (the cost model, issue 5), every scalar leaf of it as
-    ``cost.<path>``. A value the summary does not have is ``None``.
+    ``partitions.failover.*``; for edge sites every scalar leaf of the fleet's figures
+    as ``edge.<path>`` (``edge.lost_retention_bytes``, ``edge.staleness_seconds.p99``);
+    and, when the summary has a ``cost`` section (the cost model, issue 5), every
+    scalar leaf of it as ``cost.<path>``. A value the summary does not have is ``None``.
     """
     row: dict[str, Any] = {key: summary.get(key) for key in
                            ("scenario", "strategy", "seed", "geosim_version")}
@@ -87,6 +88,8 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
         row["partitions.offline_windows"] = len(partitions.get("offline_windows") or [])
         for key, value in sorted((partitions.get("failover") or {}).items()):
             row[f"partitions.failover.{key}"] = value
+    if summary.get("edge"):  # edge sites: the fleet's figures (per site: summary.json)
+        row.update(_leaves(summary["edge"]["fleet"], "edge"))
     if summary.get("cost"):  # the bill of geosim.cost (None without a price book)
         row.update(_leaves(summary["cost"], "cost"))
     return row
@@ -106,9 +109,27 @@ def latency_frame(histograms: Mapping[tuple[str, str, str], Any]) -> pd.DataFram
                                        "max", "mean", "records"])
 
 
+WHATS = "'timeseries', 'latency', 'row' or 'edge'"
+
+
+def edge_frame(classes: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Per edge site and bin end: ``t, site, template, class`` and the class's values
+    (``backlog_bytes``, ``staleness_s``, ``replicated_bytes``, ``lost_retention_bytes``,
+    ``lost_failure_bytes``, ``throughput_bytes_per_s``, ``link``): a site's rows are
+    its class's (a class's sites are identical, docs/edge.md). Empty without edge sites."""
+    if classes.empty or sites.empty:
+        return pd.DataFrame()
+    values = classes.drop(columns=["template", "sites"])
+    out = sites.merge(values, on="class", how="left")
+    return out.sort_values(["site", "t"], kind="stable").reset_index(drop=True)[
+        ["t", "site", "template", "class", *[c for c in values.columns
+                                             if c not in ("t", "class")]]]
+
+
 def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
     """A run as a DataFrame: ``timeseries`` (t, region, metric, value), ``latency``
-    (percentiles per kind, region and phase) or ``row`` (one row: :func:`summary_row`).
+    (percentiles per kind, region and phase), ``row`` (one row: :func:`summary_row`) or
+    ``edge`` (per edge site and bin: :func:`edge_frame`; empty without edge sites).
     """
     if what == "timeseries":
         return result.report.timeseries
@@ -116,7 +137,10 @@ def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
         return latency_frame(result.report.histograms)
     if what == "row":
         return pd.DataFrame([summary_row(result.summary)])
-    raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
+    if what == "edge":
+        edge = getattr(result.report, "edge", None)
+        return pd.DataFrame() if edge is None else edge_frame(edge.classes, edge.sites)
+    raise ValueError(f"what must be {WHATS}, got {what!r}")
 
 
 @dataclass
@@ -156,6 +180,8 @@ class SavedRun:
     timeseries: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency_cdf: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edge_classes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edge_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def report(self) -> SavedReport:
@@ -183,14 +209,16 @@ class SavedRun:
 
     def to_dataframe(self, what: str = "timeseries") -> pd.DataFrame:
         """As :meth:`geosim.runner.Result.to_dataframe`: ``timeseries``, ``latency``
-        (read from latency.csv) or ``row``."""
+        (read from latency.csv), ``row`` or ``edge`` (from the edge CSV files)."""
         if what == "timeseries":
             return self.timeseries
         if what == "latency":
             return self.latency
         if what == "row":
             return pd.DataFrame([self.to_row()])
-        raise ValueError(f"what must be 'timeseries', 'latency' or 'row', got {what!r}")
+        if what == "edge":
+            return edge_frame(self.edge_classes, self.edge_sites)
+        raise ValueError(f"what must be {WHATS}, got {what!r}")
 
 
 def _csv(path: Path, floats: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -214,7 +242,14 @@ def load_run(path: str | Path) -> SavedRun:
         scenario_yaml=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
         timeseries=_csv(root / "timeseries.csv", floats=("t", "value")),
         latency=_csv(root / "latency.csv"),
-        latency_cdf=_csv(root / "latency-cdf.csv"))
+        latency_cdf=_csv(root / "latency-cdf.csv"),
+        edge_classes=_csv(root / "edge-classes.csv", floats=EDGE_FLOATS),
+        edge_sites=_csv(root / "edge-sites.csv"))
+
+
+#: Columns of ``edge-classes.csv`` read as floats.
+EDGE_FLOATS = ("t", "backlog_bytes", "staleness_s", "replicated_bytes",
+               "lost_retention_bytes", "lost_failure_bytes", "throughput_bytes_per_s")
 
 
 def load_sweep(path: str | Path) -> pd.DataFrame:

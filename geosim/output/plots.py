@@ -297,8 +297,21 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
 
 def save_all(source: Any, out_dir: str | Path, summary: dict | None = None) -> list[Path]:
     """Write ``timeline.png``, ``latency.png``, ``bytes.png`` and ``bytes-pairs.png``
-    into ``out_dir``."""
+    into ``out_dir``. A run of edge sites (the edge strategy, whose producers and
+    consumers are the sites', not the regions') has ``edge-backlog.png`` and
+    ``edge-staleness.png`` (:func:`geosim.output.edge_plots.edge_sites`) instead of the
+    timeline and the latency CDF, which would be empty."""
     makers = {"timeline": timeline, "latency_cdf": latency_cdf,
               "bytes_by_purpose": bytes_by_purpose, "bytes_by_pair": bytes_by_pair}
-    return [save(make(source, summary), Path(out_dir) / FILES[name])
-            for name, make in makers.items()]
+    edge = getattr(_unpack(source, summary)[0], "edge", None) is not None \
+        and hasattr(source, "to_dataframe")
+    if edge:
+        del makers["timeline"], makers["latency_cdf"]
+    out = [save(make(source, summary), Path(out_dir) / FILES[name])
+           for name, make in makers.items()]
+    if edge:
+        from geosim.output.edge_plots import edge_sites
+        for metric, name in (("backlog_bytes", "edge-backlog.png"),
+                             ("staleness_s", "edge-staleness.png")):
+            out.append(save(edge_sites(source, metric), Path(out_dir) / name))
+    return out

@@ -262,8 +262,58 @@ def format_cost(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Sites listed one by one in the edge section; beyond, those that lost most, then the
+#: stalest.
+EDGE_SITES_SHOWN = 12
+
+
+def _edge(summary: dict[str, Any]) -> list[str]:
+    """The edge sites (strategies with edge sites): the fleet, then the sites that lost
+    most and had the stalest central copy (the others: ``summary.json`` or the ``edge``
+    frames)."""
+    edge = summary.get("edge")
+    if not edge:
+        return []
+    fleet = edge["fleet"]
+    stale, catch = fleet["staleness_seconds"], fleet["catch_up_seconds"]
+    lines = [f"Edge sites  {fleet['sites']} sites in {fleet['classes']} classes",
+             f"  replicated {_bytes(fleet['replicated_bytes'])}; lost to retention "
+             f"{_bytes(fleet['lost_retention_bytes'])} ({_count(fleet['lost_retention_records'])}"
+             f" records, {fleet['sites_losing_to_retention']} sites); lost to site failures "
+             f"{_bytes(fleet['lost_failure_bytes'])} ({_count(fleet['lost_failure_records'])}"
+             " records)",
+             f"  staleness p50 {_duration(stale['p50'])}, p99 {_duration(stale['p99'])}, max "
+             f"{_duration(stale['max'])}; catch-up mean {_duration(catch['mean'])}, max "
+             f"{_duration(catch['max'])} ({catch['count']} reconnections, "
+             f"{catch['incomplete']} incomplete)",
+             f"  central ingest peak {_rate(fleet['central_ingest_peak_bytes_per_s'])}, mean "
+             f"{_rate(fleet['central_ingest_mean_bytes_per_s'])}; link utilisation peak "
+             f"{fleet['link_utilisation_peak']:.0%}; largest site backlog "
+             f"{_bytes(fleet['backlog_bytes_peak_site_max'])}"]
+    sites = edge["by_site"]
+    def badness(name: str) -> tuple:
+        site = sites[name]
+        lost = site["lost_retention_bytes"] + site["lost_failure_bytes"]
+        return -lost, -(site["staleness_seconds"]["max"] or 0), name
+    worst = sorted(sites, key=badness)
+    rows = []
+    for name in worst[:EDGE_SITES_SHOWN]:
+        site = sites[name]
+        st = site["staleness_seconds"]
+        rows.append([name, _bytes(site["backlog_bytes_peak"]),
+                     _bytes(site["lost_retention_bytes"]), _bytes(site["lost_failure_bytes"]),
+                     _duration(st["p50"]), _duration(st["max"]),
+                     _duration(site["catch_up_seconds"]["max"])])
+    title = "site" if len(sites) <= EDGE_SITES_SHOWN else \
+        f"worst {EDGE_SITES_SHOWN} of {len(sites)}"
+    lines += _table([title, "backlog peak", "lost (retention)", "lost (failure)",
+                     "staleness p50", "max", "catch-up max"], rows)
+    return lines
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """A readable fixed-width report of a run's summary dict (no trailing newline)."""
     sections = [_header(summary), _records(summary), _loss(summary), _rto(summary),
-                _latency(summary), _traffic(summary), _checks(summary), format_cost(summary)]
+                _latency(summary), _traffic(summary), _checks(summary), _edge(summary),
+                format_cost(summary)]
     return "\n\n".join("\n".join(section) for section in sections if section)

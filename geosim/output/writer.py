@@ -9,6 +9,9 @@ A result directory holds:
 ``timeseries.csv``  the tidy time series: ``t, region, metric, value``
 ``latency.csv``     latency percentiles (seconds) per kind, region and phase
 ``latency-cdf.csv`` the latency CDF points per kind, region and phase
+``edge-classes.csv`` edge sites (edge strategy): per class of identical sites and bin end,
+                    backlog, staleness, cumulative replicated and lost bytes, throughput
+``edge-sites.csv``  edge sites: each site's template and class
 ``*.png``           the plots of :mod:`geosim.output.plots`
 ==================  =============================================================
 
@@ -64,6 +67,10 @@ def _write_all(result: Any, out: Path, *, plots: bool) -> None:
     write_timeseries_csv(result.report.timeseries, out / "timeseries.csv")
     write_latency_csv(result.report.histograms, out / "latency.csv")
     write_latency_cdf_csv(result.report.histograms, out / "latency-cdf.csv")
+    edge = getattr(result.report, "edge", None)
+    if edge is not None:
+        write_frame_csv(edge.classes, out / "edge-classes.csv")
+        write_frame_csv(edge.sites, out / "edge-sites.csv")
     if plots:
         from geosim.output import plots as plotting
         plotting.save_all(result, out)
@@ -89,6 +96,14 @@ def write_timeseries_csv(frame: Any, path: Path) -> None:
     ordered = frame[columns].sort_values(["t", "region", "metric"], kind="stable")
     rows = ((format_float(t), region, metric, format_float(value))
             for t, region, metric, value in ordered.itertuples(index=False, name=None))
+    _write_csv(path, columns, rows)
+
+
+def write_frame_csv(frame: Any, path: Path) -> None:
+    """A frame as CSV, in its order, floats rounded as :func:`format_float` rounds."""
+    columns = list(frame.columns)
+    rows = ((format_float(v) if isinstance(v, float) else v for v in row)
+            for row in frame.itertuples(index=False, name=None))
     _write_csv(path, columns, rows)
 
 

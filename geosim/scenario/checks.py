@@ -34,6 +34,7 @@ from geosim.scenario.schema import (
     RegionOutage,
     ReplicationPause,
     Scenario,
+    SiteFailure,
     ZoneDestruction,
     ZoneOutage,
 )
@@ -460,6 +461,9 @@ class Checker:
                 if fault.region not in store.regions:
                     self.fail(f"{path}.region", f"must be one of object_store.regions "
                               f"({', '.join(store.regions)})", fault.region)
+            elif isinstance(fault, SiteFailure) and not hasattr(self.s.strategy, "sites"):
+                self.fail(f"{path}.kind", "needs a strategy with edge sites (edge); "
+                          f"strategy.name is {self.s.strategy.name}", fault.kind)
             elif isinstance(fault, ReplicationPause) and store.kind == "regional":
                 self.fail(f"{path}.kind", "needs a dual-region or multi-region bucket; "
                           "object_store.kind is regional (nothing replicates)", fault.kind)

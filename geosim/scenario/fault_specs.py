@@ -118,8 +118,21 @@ class UncleanElection(_Fault):
     kind: Literal["unclean-election"]
 
 
+class SiteFailure(_Fault):
+    """Brokers of one edge site are destroyed, disks and all (strategies with edge
+    sites): once the site's replicas are all gone, what it had not replicated is lost
+    and the site is down until it is rebuilt, empty, after ``duration``."""
+
+    kind: Literal["site-failure"]
+    site: str = described(..., "The site, `<template>-<i>` (e.g. `ship-7`).")
+    brokers: int | None = described(
+        None, "Brokers destroyed. Default: all of the site's.", ge=1, le=MAX_BROKERS)
+    duration: Duration | None = described(
+        None, "Until the site is rebuilt (empty). Default: never.", unit="s", gt=0)
+
+
 FaultSpec = Annotated[
     RegionOutage | RegionDestruction | ZoneOutage | ZoneDestruction | Partition | Brownout
     | ObjectStoreSlowdown | ReplicationPause | MetadataLoss | ClientCrash | BrokerCrash
-    | ConnectWorkerCrash | UncleanElection,
+    | ConnectWorkerCrash | UncleanElection | SiteFailure,
     Field(discriminator="kind")]

@@ -28,6 +28,7 @@ from geosim.scenario.fault_specs import (
     RegionDestruction,
     RegionOutage,
     ReplicationPause,
+    SiteFailure,
     UncleanElection,
     ZoneDestruction,
     ZoneOutage,
@@ -107,7 +108,7 @@ class Scenario(Model):
     def end_of_faults(self) -> float:
         end = 0.0
         for fault in self.faults:
-            end = max(end, fault.at + getattr(fault, "duration", 0.0))
+            end = max(end, fault.at + (getattr(fault, "duration", 0.0) or 0.0))
         return end
 
     def zone_ids(self) -> list[str]:
@@ -164,6 +165,7 @@ __all__ = [
     "BrokerCrash",
     "ConnectWorkerCrash",
     "UncleanElection",
+    "SiteFailure",
     "FaultSpec",
     "SimulationSpec",
     "InstanceGroupSpec",

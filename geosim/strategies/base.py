@@ -85,6 +85,11 @@ class Strategy:
         """An operator forces leaders onto any live replica (Kafka strategies)."""
         raise NotImplementedError
 
+    def site_failure(self, site: str, brokers: int | None, up: bool) -> None:
+        """Brokers of an edge site are destroyed or replaced (strategies with edge
+        sites; the scenario checks refuse the fault for the others)."""
+        raise TypeError(f"strategy {self.name} has no edge sites")
+
     def connectivity_changed(self) -> None:
         """A partition or brownout started or ended; default: nothing to do."""
 

@@ -46,6 +46,10 @@ class FaultTarget(Protocol):
     def connectivity_changed(self) -> None:
         """A partition or brownout started or ended."""
 
+    def site_failure(self, site: str, brokers: int | None, up: bool) -> None:
+        """``brokers`` brokers (None: all) of edge site ``site`` are destroyed
+        (``up=False``) or replaced (``up=True``)."""
+
 
 class FaultableObjectStore(Protocol):
     """The object store's fault API (:class:`geosim.components.object_store.ObjectStore`)."""
@@ -95,7 +99,7 @@ class FaultedWorld(Protocol):
 
 
 def fault_target(fault) -> str:
-    for attr in ("region", "zone"):
+    for attr in ("region", "zone", "site"):
         value = getattr(fault, attr, None)
         if value:
             return value
@@ -107,7 +111,7 @@ def fault_target(fault) -> str:
 
 def fault_window(fault) -> tuple[float, float]:
     """(start, end) of a fault; a destruction never ends (end = start)."""
-    return fault.at, fault.at + getattr(fault, "duration", 0.0)
+    return fault.at, fault.at + (getattr(fault, "duration", 0.0) or 0.0)
 
 
 class FaultInjector:
@@ -138,7 +142,7 @@ class FaultInjector:
         recorder.emit(FaultStarted(self.env.now, index, fault.kind, fault_target(fault),
                                    destroys))
         self._apply(fault, True)
-        if destroys or not hasattr(fault, "duration"):
+        if destroys or getattr(fault, "duration", None) is None:
             return  # permanent (a destruction) or instantaneous (an operator step)
         yield self.env.timeout(fault.duration)
         self._apply(fault, False)
@@ -189,6 +193,8 @@ class FaultInjector:
             self.strategy.crash_brokers(fault.zone, fault.count, up=not active)
         elif isinstance(fault, schema.ConnectWorkerCrash):
             self.strategy.crash_workers(fault.zone, fault.count, up=not active)
+        elif isinstance(fault, schema.SiteFailure):
+            self.strategy.site_failure(fault.site, fault.brokers, up=not active)
         elif isinstance(fault, schema.UncleanElection):
             if active:
                 self.strategy.unclean_election()
