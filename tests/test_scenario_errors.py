@@ -143,9 +143,10 @@ def test_unknown_fault_kind() -> None:
     data = with_(tiny(), faults=[{"kind": "meteor", "at": "1m"}])
     assert error(data) == (
         "x.yaml: faults[0].kind: must be one of 'region-outage', 'region-destruction', "
-        "'zone-outage', 'partition', 'brownout', 'object-store-slowdown', "
-        "'replication-pause', 'metadata-loss', 'client-crash', 'broker-crash', "
-        "'connect-worker-crash', 'unclean-election', got 'meteor'")
+        "'zone-outage', 'zone-destruction', 'partition', 'brownout', "
+        "'object-store-slowdown', 'replication-pause', 'metadata-loss', 'client-crash', "
+        "'broker-crash', 'connect-worker-crash', 'unclean-election', 'site-failure', "
+        "got 'meteor'")
 
 
 def test_fault_without_kind() -> None:

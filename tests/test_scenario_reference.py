@@ -58,7 +58,7 @@ def test_every_fault_kind_and_distribution_has_a_section() -> None:
     text = render_reference()
     union = typing.get_args(typing.get_args(FaultSpec)[0])
     kinds = [typing.get_args(m.model_fields["kind"].annotation)[0] for m in union]
-    assert len(kinds) == 12
+    assert len(kinds) == 14
     for kind in kinds:
         assert f"### `kind: {kind}`" in text
     for dist in ("constant", "normal", "lognormal", "empirical"):
