@@ -122,3 +122,16 @@ def test_an_unmirrored_topic_is_lost_with_its_cluster_and_a_mirrored_one_is_not(
     # orders loses the mirror's lag; logs everything us-west1's cluster acknowledged
     assert orders["loss"]["lost_records"] < logs["loss"]["lost_records"] / 100
     assert logs["loss"]["lost_records"] >= 2500 * 20
+
+
+@pytest.mark.parametrize("path, overrides, message", [
+    ("stretch-topics.yaml",
+     ["strategy={name: shared-storage, brokers: {us-west1: 2, us-west2: 2, us-west3: 2}}"],
+     "workload.topics[0].config.min.insync.replicas: must be 1 or unset: a shared-storage"),
+    ("edge-fleet.yaml", ["workload.topics=[{name: a, producerRate: 5}]"],
+     "workload.topics: is not used by the edge strategy"),
+])
+def test_strategies_without_topic_policies_refuse_them(path, overrides, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / path, overrides=overrides)
+    assert "\n" not in str(err.value) and message in str(err.value)

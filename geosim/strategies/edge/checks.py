@@ -19,6 +19,11 @@ def check(checker: Checker, spec: EdgeSpec) -> None:
     """The central region has the brokers; each template's region exists and differs
     from it; site names are unique; configs resolve; failures name sites."""
     regions = list(checker.regions)
+    if checker.scenario.workload.topics:
+        checker.fail("workload.topics", "is not used by the edge strategy: each site "
+                     "template carries its own load (strategy.sites[].producer_rate, "
+                     "message_size, partitions)",
+                     [t.name for t in checker.scenario.workload.topics])
     if not spec.brokers:
         checker.fail("strategy.brokers", "must place the central cluster's brokers "
                      "(e.g. {eu-west1: 6})")
