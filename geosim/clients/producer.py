@@ -580,6 +580,10 @@ class ProducerFleet:
         self._bump_epoch()
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])
+        if self._uncovered_from is not None:
+            # Nothing was offered while the producers were down: what waits for a
+            # target starts now.
+            self._uncovered_from = max(self._uncovered_from, now)
 
     @property
     def pending_retries(self) -> int:
