@@ -20,20 +20,20 @@ def check(checker: Checker, strat: SharedStorageStrategySpec) -> None:
     if strat.replica_placement:
         checker.fail("strategy.replica_placement", "must be empty: a shared-storage cluster "
                      "keeps one replica per partition", dict(strat.replica_placement))
-    for i, topic in enumerate(checker.scenario.workload.topics):
+    for i, declared in enumerate(checker.scenario.workload.topics):
         path = f"workload.topics[{i}]"
-        for key, value in topic.config.items():
+        for key, value in declared.config.items():
             if key in ("replication.factor", "min.insync.replicas") and value != 1:
                 checker.fail(f"{path}.config.{key}", "must be 1 or unset: a shared-storage "
                              "cluster keeps one replica per partition", value)
         for field_name in ("replica_placement", "observer_placement"):
-            if getattr(topic, field_name):
+            if getattr(declared, field_name):
                 checker.fail(f"{path}.{field_name}", "must be empty: a shared-storage "
                              "cluster keeps one replica per partition",
-                             dict(getattr(topic, field_name)))
-        if not topic.mirror:
+                             dict(getattr(declared, field_name)))
+        if not declared.mirror:
             checker.fail(f"{path}.mirror", "is for strategies that replicate between "
-                         "clusters; shared-storage runs one cluster", topic.mirror)
+                         "clusters; shared-storage runs one cluster", declared.mirror)
     if strat.fetch_from_follower:
         checker.fail("strategy.fetch_from_follower", "must be false: there are no "
                      "followers to fetch from", True)
