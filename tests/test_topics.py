@@ -74,6 +74,10 @@ def test_each_topic_gets_its_own_partitions_layout_and_producers():
 
 
 @pytest.mark.parametrize("override, message", [
+    ("workload.topics[1].producer_config={acks: 2}",
+     "workload.topics[1].producer_config.acks: must be one of"),
+    ("workload.topics[1].producer_config={fetch.min.bytes: 2}",
+     "workload.topics[1].producer_config.fetch.min.bytes: is not a Kafka producer config"),
     ("workload.topics[0].config={segment.ms: 5}",
      "workload.topics[0].config.segment.ms: is not a modelled topic config"),
     ("workload.topics[0].config={min.insync.replicas: 4}",

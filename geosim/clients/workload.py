@@ -217,7 +217,8 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
             rate=spec_topic.producerRate,
             message_size=spec_topic.messageSize or wl.omb.messageSize,
             producer=omb_config.resolve_producer_config(
-                wl.driver, {**wl.producer_config, **spec_topic.producer_config})
+                wl.driver, wl.producer_config,
+                topic=(f"workload.topics[{i}].producer_config", spec_topic.producer_config))
             if spec_topic.producer_config else producer,
             config=dict(spec_topic.config),
             replica_placement=dict(spec_topic.replica_placement),

@@ -392,11 +392,13 @@ class Checker:
             driver_file = self.origins.get("workload.driver")
             resolve_producer_config(wl.driver, wl.producer_config, driver_file=driver_file,
                                     scenario_file=self.source)
-            for topic in wl.topics:
+            for i, topic in enumerate(wl.topics):
                 if topic.producer_config:
                     resolve_producer_config(
-                        wl.driver, {**wl.producer_config, **topic.producer_config},
-                        driver_file=driver_file, scenario_file=self.source)
+                        wl.driver, wl.producer_config, driver_file=driver_file,
+                        scenario_file=self.source,
+                        topic=(f"workload.topics[{i}].producer_config",
+                               topic.producer_config))
             resolve_consumer_config(wl.driver, wl.consumer_config, driver_file=driver_file,
                                     scenario_file=self.source)
 

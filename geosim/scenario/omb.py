@@ -295,7 +295,8 @@ class _Origin:
 
 def _layers(driver: OmbDriver, block: str, overrides: Mapping[str, Any] | None,
             driver_file: str | None, scenario_file: str | None,
-            override_field: str) -> list[tuple[Mapping[str, Any], _Origin]]:
+            override_field: str, topic: tuple[str, Mapping[str, Any]] | None = None,
+            ) -> list[tuple[Mapping[str, Any], _Origin]]:
     """The raw settings in precedence order (lowest first) with their origins."""
     dfile = driver_file or "<driver>"
     dlabel = f"driver {driver_file}" if driver_file else "driver"
@@ -309,19 +310,25 @@ def _layers(driver: OmbDriver, block: str, overrides: Mapping[str, Any] | None,
         (dict(overrides or {}),
          _Origin(sfile, f"workload.{override_field}", f"{slabel} workload.{override_field}")),
     ]
+    if topic is not None:
+        # a declared topic's own configs (workload.topics[i].producer_config)
+        path, settings = topic
+        layers.append((dict(settings), _Origin(sfile, path, f"{slabel} {path}")))
     return layers
 
 
 def _resolve(keys: tuple[KafkaKey, ...], other_keys: tuple[KafkaKey, ...], driver: OmbDriver,
              block: str, overrides: Mapping[str, Any] | None, driver_file: str | None,
              scenario_file: str | None, override_field: str, other_field: str,
+             topic: tuple[str, Mapping[str, Any]] | None = None,
              ) -> tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, _Origin]]:
     """Merge the layers; return (attr values, sources, ignored, explicit origins by key)."""
-    layers = _layers(driver, block, overrides, driver_file, scenario_file, override_field)
+    layers = _layers(driver, block, overrides, driver_file, scenario_file, override_field,
+                     topic)
     try:
         # driver blocks carry keys geosim does not model; the scenario may not
         resolved = resolve_keys(keys, [settings for settings, _ in layers],
-                                strict=[len(layers) - 1])
+                                strict=list(range(2, len(layers))))
     except UnknownKafkaKey as exc:
         origin = layers[exc.layer][1]
         names = [key.name for key in keys]
@@ -346,8 +353,11 @@ def _resolve(keys: tuple[KafkaKey, ...], other_keys: tuple[KafkaKey, ...], drive
 
 def resolve_producer_config(driver: OmbDriver, overrides: Mapping[str, Any] | None = None, *,
                             driver_file: str | None = None,
-                            scenario_file: str | None = None) -> ProducerConfig:
-    """Kafka producer settings from an OMB driver plus the scenario's overrides.
+                            scenario_file: str | None = None,
+                            topic: tuple[str, Mapping[str, Any]] | None = None
+                            ) -> ProducerConfig:
+    """Kafka producer settings from an OMB driver plus the scenario's overrides (and a
+    declared topic's, ``topic`` = (its path, its configs), over those).
 
     ``driver_file`` and ``scenario_file`` name the files in error messages and in
     ``source``. Raises :class:`ScenarioError` for invalid values (``acks=2``,
@@ -361,7 +371,7 @@ def resolve_producer_config(driver: OmbDriver, overrides: Mapping[str, Any] | No
     """
     values, sources, ignored, explicit = _resolve(
         PRODUCER_KEYS, CONSUMER_KEYS, driver, "producerConfig", overrides, driver_file,
-        scenario_file, "producer_config", "consumer_config")
+        scenario_file, "producer_config", "consumer_config", topic)
 
     conflicts = []
     if values["acks"] != "all":
