@@ -136,7 +136,7 @@ def test_stretch_three_regions_outage_fails_over_within_kafka_defaults():
     quorum commit; the election is committed with the fencing or at the next controller
     check; the clients' part is a retry (``retry.backoff.max.ms`` at most) plus a round
     trip. Producers in the surviving regions are acknowledged again within the sum."""
-    from geosim.clients.producer import ProducerSettings
+    from geosim.clients.settings import ProducerSettings
     from geosim.kafka.controller import CONTROLLER_CHECK
 
     kafka, producer = BrokerConfig(), ProducerSettings()

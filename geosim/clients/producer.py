@@ -38,32 +38,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 
 from geosim.clients.send_buffer import OfferedLoad, SendBuffer
+from geosim.clients.settings import ProducerSettings
 from geosim.core.context import Context
 from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
 
 EPOCH_SHIFT = 32  # seq = producer epoch << 32 | sequence number within the epoch
 OUT_OF_ORDER = "OutOfOrderSequenceException"
-
-
-@dataclass(frozen=True)
-class ProducerSettings:
-    """The producer configs the fleet model uses, in canonical units."""
-
-    linger: float = 0.005
-    batch_size: int = 16384
-    max_request_size: int = 1048576
-    max_in_flight: int = 5
-    retry_backoff: float = 0.1
-    retry_backoff_max: float = 1.0
-    delivery_timeout: float = 120.0
-    request_timeout: float = 30.0
-    acks: str = "all"
-    idempotence: bool = True
-    buffer_memory: int = 33554432
-    max_block: float = 60.0
 
 
 class ProducerFleet:
@@ -361,20 +343,10 @@ class ProducerFleet:
                     records = int(max(room, 0) / bytes_per_record)
                 parts = min(split, records)
                 if batches and records:
-                    s = self.settings
-                    batch = self.producers * min(s.batch_size, s.max_request_size)
-                    per_row = max(int(batch / bytes_per_record), 1)
-                    parts = max(parts, math.ceil(records / per_row))
+                    parts = max(parts, math.ceil(records / self._batch_records()))
                 # Whole records only: the fraction left over stays for the next cut.
                 end = min(load.time_of(base + records / share), upto) if records else upto
-                made = 0
-                for i in range(parts):
-                    count = records * (i + 1) // parts - records * i // parts
-                    row = self._new_row(broker, count, cursor, end, blocked)
-                    if row is None:
-                        break
-                    rows.append(row)
-                    made += count
+                made = self._rows(broker, records, parts, cursor, end, blocked, rows)
                 if made:
                     self._cursor[broker] = end if made == records \
                         else load.time_of(base + made / share)
@@ -393,10 +365,7 @@ class ProducerFleet:
         """Rows for ``broker`` from waiting chunks of ``queue``, oldest first, within
         ``room`` bytes (at least one record), cut as new records are (``split`` rows,
         or batches); returns the room left."""
-        if batches:
-            s = self.settings
-            per_row = max(int(self.producers * min(s.batch_size, s.max_request_size)
-                              / self._bytes_per_record), 1)
+        per_row = self._batch_records() if batches else 0
         while queue and room > 0:
             first, last, waiting = queue[0]
             count = min(waiting, max(int(room / self._bytes_per_record), 1))
@@ -404,15 +373,9 @@ class ProducerFleet:
             if batches:
                 count = min(count, per_row)
                 parts = 1
-            made = 0
-            for i in range(parts):
-                n = count * (i + 1) // parts - count * i // parts
-                row = self._new_row(broker, n, first, last, blocked)
-                if row is None:
-                    break
-                rows.append(row)
-                room -= row.bytes_compressed
-                made += n
+            before = len(rows)
+            made = self._rows(broker, count, parts, first, last, blocked, rows)
+            room -= sum(row.bytes_compressed for row in rows[before:])
             if not made:
                 break
             self.taken += made
@@ -421,6 +384,28 @@ class ProducerFleet:
             else:
                 queue[0][2] = waiting - made
         return room
+
+    def _batch_records(self) -> int:
+        """Records in one producer batch of the fleet (n x ``batch.size``, at most n x
+        ``max.request.size``)."""
+        s = self.settings
+        return max(int(self.producers * min(s.batch_size, s.max_request_size)
+                       / self._bytes_per_record), 1)
+
+    def _rows(self, broker: int, records: int, parts: int, start: float, end: float,
+              blocked: set[int] | None, rows: list[Row]) -> int:
+        """``records`` sent over ``[start, end]`` as ``parts`` rows, each for the next
+        partition in the rotation, appended to ``rows``; returns the records placed
+        (fewer when every partition waits on a retry)."""
+        made = 0
+        for i in range(parts):
+            count = records * (i + 1) // parts - records * i // parts
+            row = self._new_row(broker, count, start, end, blocked)
+            if row is None:
+                break
+            rows.append(row)
+            made += count
+        return made
 
     def _new_row(self, broker: int, records: int, start: float, end: float,
                  blocked: set[int] | None = None) -> Row | None:

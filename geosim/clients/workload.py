@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
-from geosim.clients.producer import ProducerFleet, ProducerSettings
+from geosim.clients.producer import ProducerFleet
 from geosim.clients.rate_control import START_RATE
+from geosim.clients.settings import ProducerSettings
 from geosim.core.context import Context
 from geosim.scenario import omb as omb_config
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Placement, Scenario
