@@ -27,6 +27,8 @@ from geosim.kafka.wire import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simpy import Event
 
     from geosim.core.events import Row
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 class FetchPair:
     """The replica fetchers of one follower zone from one leader zone."""
 
-    __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake")
+    __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
+                 "deadline", "timer_at")
 
     def __init__(self, leader_zone: str, follower_zone: str):
         self.leader_zone = leader_zone
@@ -45,6 +48,12 @@ class FetchPair:
         self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
         self.connections = 1
         self.wake: Event | None = None
+        # The long poll under way, if any: its event, and (append event, callback) it
+        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); when
+        # the pair's poll timer fires next (None: no timer pending).
+        self.poll: tuple[Event, Event | None, Callable] | None = None
+        self.deadline = 0.0
+        self.timer_at: float | None = None
 
 
 class Replication:
@@ -124,7 +133,7 @@ class Replication:
                 yield env.timeout(max(cfg.replica_socket_timeout - d, 0.0))
                 continue
             if not self._on_fetch_request(request):
-                yield self._long_poll(lz, cfg.replica_fetch_wait_max)
+                yield self._long_poll(pair, cfg.replica_fetch_wait_max)
             # the response: data up to the leader's LEO, within the byte budget. Items
             # with nothing new (no data, no higher HW for the follower) are left out:
             # applying them would change nothing (a follower's LEO moves only here, and
@@ -175,30 +184,55 @@ class Replication:
             for p, r in changed:
                 c.reads.readable_changed(p, r)
 
-    def _long_poll(self, lz: str, wait_max: float) -> Event:
-        """An event triggered by the next append in ``lz`` or after ``wait_max``,
-        whichever comes first (a fetch without data waits at the leader for either,
-        ``replica.fetch.wait.max.ms``). Plain callbacks instead of a SimPy ``AnyOf``
-        condition: the same two scheduling steps from the append to the fetch, at a
-        fraction of the cost."""
+    def _long_poll(self, pair: FetchPair, wait_max: float) -> Event:
+        """An event triggered by the next append in the pair's leader zone or after
+        ``wait_max``, whichever comes first (a fetch without data waits at the leader for
+        either, ``replica.fetch.wait.max.ms``).
+
+        Plain callbacks instead of a SimPy ``AnyOf`` condition, with the same two
+        scheduling steps from the append to the fetch. The give-up time is kept by one
+        timer per pair rather than a timeout per poll: most polls end at the next append,
+        so the timer fires at most about once per ``wait_max`` and, if the poll under way
+        began later, waits again until that poll's deadline."""
         env = self.env
         wake = env.event()
-        appended = self.cluster.produce.appended_event(lz)
+        appended = self.cluster.produce.appended_event(pair.leader_zone)
 
         def on_append(_event) -> None:
             if not wake.triggered:
                 wake.succeed()
 
-        def on_timeout(_event) -> None:
-            if not wake.triggered:
-                wake.succeed()
-                if appended is not None and appended.callbacks is not None:
-                    appended.callbacks.remove(on_append)
-
         if appended is not None:
             appended.callbacks.append(on_append)
-        env.timeout(wait_max).callbacks.append(on_timeout)
+        pair.poll = (wake, appended, on_append)
+        pair.deadline = env.now + wait_max
+        if pair.timer_at is None:
+            self._arm_poll_timer(pair, wait_max)
         return wake
+
+    def _arm_poll_timer(self, pair: FetchPair, delay: float) -> None:
+        pair.timer_at = self.env.now + delay
+        self.env.timeout(delay).callbacks.append(lambda _event: self._poll_timer(pair))
+
+    def _poll_timer(self, pair: FetchPair) -> None:
+        """The pair's poll timer fired: the poll under way gives up if its deadline
+        passed (it stops listening for appends), else the timer waits for it."""
+        pair.timer_at = None
+        poll = pair.poll
+        if poll is None:
+            return
+        wake, appended, on_append = poll
+        if wake.triggered:
+            pair.poll = None
+            return
+        now = self.env.now
+        if now < pair.deadline:
+            self._arm_poll_timer(pair, pair.deadline - now)
+            return
+        pair.poll = None
+        wake.succeed()
+        if appended is not None and appended.callbacks is not None:
+            appended.callbacks.remove(on_append)
 
     def _on_fetch_request(self, request) -> bool:
         """A fetch reached the leader: update its view, the caught-up times, the HW.
@@ -207,13 +241,27 @@ class Replication:
         now = self.env.now
         expand: list[tuple[PartitionState, int]] = []
         advance = self.advance_hw
+        has_data = False
         for p, r, fetch_offset, epoch in request:
             leader = p.leader
-            if p.epoch != epoch or leader is None:
+            if leader is None:
                 continue
-            leader_leo = p.leo[leader]
+            leo = p.leo
+            leader_leo = leo[leader]
+            if not has_data and leader_leo > leo[r]:
+                has_data = True
+            if p.epoch != epoch:
+                continue
             view = p.view
-            progressed = fetch_offset > view.get(r, -1)
+            seen = view.get(r, -1)
+            if fetch_offset == seen and fetch_offset >= leader_leo and r in p.isr:
+                # The common case, a caught-up member of the ISR with nothing new: it
+                # is caught up now, and nothing else changes.
+                p.caught_up[r] = now
+                p.last_fetch_leo[r] = leader_leo
+                p.last_fetch_time[r] = now
+                continue
+            progressed = fetch_offset > seen
             if progressed:
                 view[r] = fetch_offset
             # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached the
@@ -235,11 +283,7 @@ class Replication:
                 expand.append((p, r))
         if expand:
             self._alter_isr(expand, add=True)
-        for p, r, _leo, _epoch in request:
-            leader = p.leader
-            if leader is not None and p.leo[leader] > p.leo[r]:
-                return True
-        return False
+        return has_data
 
     # ============================================================================= ISR
     def _may_join_isr(self, p: PartitionState, r: int) -> bool:
