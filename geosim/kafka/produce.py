@@ -1,7 +1,7 @@
 """The produce path of a Kafka cluster: produce requests, appends, acks, timeouts.
 
-Each zone with brokers runs a *send clock*: every ``append_interval`` each producer fleet
-sends the zone's leaders produce requests with what it buffered for them, within its
+A *send clock* ticks every ``append_interval``; at each tick each producer fleet sends
+each zone's leaders produce requests with what it buffered for them, within its
 in-flight room for that zone (rows of at most n x ``batch.size`` bytes rotating over the
 zone's partitions, at most one row per partition and n x leaders x ``max.request.size``
 bytes per request: :meth:`~geosim.clients.producer.ProducerFleet.drain`; the interval
@@ -93,29 +93,33 @@ class ProducePath:
 
     # ====================================================================== send clocks
     def start(self) -> None:
-        """One send clock per zone with brokers."""
+        """The cluster's send clock."""
         for zone in self.cluster.zones:
             self._appended[zone] = self.env.event()
-            self.env.process(self._send_clock(zone))
+        self.env.process(self._send_clock())
 
-    def _send_clock(self, zone: str):
-        """Every ``append_interval``, each live fleet that can reach ``zone`` sends its
-        leaders what it buffered for them (records wait in the producers' buffers
-        while no leader lives there or the zone is cut off from the fleet)."""
+    def _send_clock(self):
+        """Every ``append_interval``, for each zone with live leaders in turn, each live
+        fleet that can reach the zone sends its leaders what it buffered for them
+        (records wait in the producers' buffers while no leader lives there or the zone
+        is cut off from the fleet). One clock for all zones: every zone's sends of a
+        tick happen at the same instant, zone after zone in name order."""
         c = self.cluster
         interval = c.spec.append_interval
-        target = c.zone_index[zone]
+        zones = [(zone, c.zone_index[zone]) for zone in c.zones]
         net = self.net
         while True:
             yield self.env.timeout(interval)
-            if not self.leaders_by_zone[zone]:
-                continue  # no live leader here (the table holds live leaders only)
             now = self.env.now
-            for fleet in c.producing:
-                if not fleet.alive or not net.reachable(fleet.zone, zone):
-                    continue
-                for rows in fleet.drain(target, now):
-                    self._send(zone, fleet, rows, now)
+            leaders = self.leaders_by_zone  # rebuilt at each rewiring
+            for zone, target in zones:
+                if not leaders[zone]:
+                    continue  # no live leader here (the table holds live leaders only)
+                for fleet in c.producing:
+                    if not fleet.alive or not net.reachable(fleet.zone, zone):
+                        continue
+                    for rows in fleet.drain(target, now):
+                        self._send(zone, fleet, rows, now)
 
     def _send(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> None:
         """One produce request from ``fleet`` to the leaders in ``zone``, through the
