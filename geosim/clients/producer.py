@@ -242,6 +242,10 @@ class ProducerFleet:
         self._advanced = now
         self.buffer.advance(now, self._used())
 
+    def report(self) -> None:
+        """Emit what changed in the application's counts since the last report."""
+        self._report()
+
     def _report(self) -> None:
         """Emit what changed in the application's counts since the last report."""
         b = self.buffer
@@ -260,11 +264,12 @@ class ProducerFleet:
             send_failed=counts[3] - last[3], backlog=counts[4]))
 
     # --- the pull ---------------------------------------------------------------------
-    def drain(self, target: int, now: float) -> list[list[Row]]:
+    def drain(self, target: int, now: float, *, report: bool = True) -> list[list[Row]]:
         """Produce requests for ``target`` (the Kafka engine's send clock): rows of at
         most n x ``batch.size`` bytes, one partition each in turn, grouped into requests
-        of at most one row per partition and the target's request cap."""
-        rows = self.cut(target, now, 0.0, batches=True)
+        of at most one row per partition and the target's request cap. ``report``: as
+        for :meth:`cut`."""
+        rows = self.cut(target, now, 0.0, batches=True, report=report)
         if not rows:
             return []
         cap = self._request_cap.get(target, 0)
@@ -285,7 +290,7 @@ class ProducerFleet:
         return requests
 
     def cut(self, broker: int, now: float, one_way: float, split: int = 1, *,
-            batches: bool = False) -> list[Row]:
+            batches: bool = False, report: bool = True) -> list[Row]:
         """Rows for ``broker``: due retries first, then records accepted since its last cut.
 
         ``one_way`` is the client-to-broker delay; the row's send times end that much
@@ -294,6 +299,10 @@ class ProducerFleet:
         many rows, each for the next partition in the rotation, as the brokers' own cuts
         would have been. ``batches``: rows are producer batches, at most n x
         ``batch.size`` bytes each (more rows, each for the next partition).
+        ``report``: emit what changed in the application's counts now; a caller cutting
+        for several targets at one instant passes False and calls :meth:`report` once
+        after the last cut (the counts between two cuts of one instant are not a state
+        the producers were ever in).
         """
         rows: list[Row] = []
         if not self.alive:
@@ -357,7 +366,8 @@ class ProducerFleet:
             self._out[broker] = self._out.get(broker, 0) + row.bytes_compressed
             self._sent_to[row.partition, row.seq] = broker
             self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
-        self._report()
+        if report:
+            self._report()
         return rows
 
     def _serve(self, queue: deque[list], broker: int, room: float, blocked: set[int] | None,

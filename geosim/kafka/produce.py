@@ -112,14 +112,18 @@ class ProducePath:
             yield self.env.timeout(interval)
             now = self.env.now
             leaders = self.leaders_by_zone  # rebuilt at each rewiring
+            drained: dict[int, ProducerFleet] = {}
             for zone, target in zones:
                 if not leaders[zone]:
                     continue  # no live leader here (the table holds live leaders only)
                 for fleet in c.producing:
                     if not fleet.alive or not net.reachable(fleet.zone, zone):
                         continue
-                    for rows in fleet.drain(target, now):
+                    drained[fleet.id] = fleet
+                    for rows in fleet.drain(target, now, report=False):
                         self._send(zone, fleet, rows, now)
+            for fleet in drained.values():
+                fleet.report()  # the fleet's counts once the tick's sends are all out
 
     def _send(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> None:
         """One produce request from ``fleet`` to the leaders in ``zone``, through the
