@@ -244,6 +244,7 @@ class KafkaCluster:
         """Cut ``p``'s log at ``offset``; emits the rows lost (:attr:`lost_rows`) by
         writer region, and rewinds the producers' sequences, the groups and the
         consumers' views."""
+        self.replication.disturb()
         removed = p.truncate(offset)
         if not removed:
             return
@@ -260,6 +261,7 @@ class KafkaCluster:
         self.reads.truncated(p.id, offset)
 
     def emit_state(self, p: PartitionState, reason: str) -> None:
+        self.replication.disturb()
         leader = None if p.leader is None else self.brokers[p.leader].region
         self.ctx.recorder.emit(PartitionChanged(self.env.now, self.partition_base + p.id,
                                                 leader, len(p.isr),

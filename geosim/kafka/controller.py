@@ -85,6 +85,7 @@ class Controller:
             if not ok:
                 c.counters_["controller_commit_failures"] += 1
                 return
+            c.replication.disturb()
             for b in fence:
                 if not b.fenced:
                     b.fenced = True
@@ -183,6 +184,7 @@ class Controller:
         c = self.cluster
         now = self.env.now
         old = p.leader
+        c.replication.disturb()
         if p.pending:
             if old is not None and c.brokers[old].alive:
                 # The old leader answers waiting produces with NotLeaderOrFollower; the

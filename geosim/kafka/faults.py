@@ -44,6 +44,7 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
                   destroyed: bool) -> None:
     if b.destroyed:
         return
+    cluster.replication.disturb()
     if not up:
         b.alive = False
         if cluster.storage is not None:  # no local state: the WAL decides

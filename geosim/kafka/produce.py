@@ -231,6 +231,7 @@ class ProducePath:
             p.leo[p.leader] = durable
         else:
             p.append(row, now)
+            self.cluster.replication.touch(p)
         for group in self.cluster.groups:
             group.appended(row, -1)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from geosim.kafka.fetch_pair import FetchPair, Item
 from geosim.kafka.produce import NOT_ENOUGH_AFTER
 from geosim.kafka.wire import (
     CONTROLLER_RECORD_BYTES,
@@ -27,33 +28,11 @@ from geosim.kafka.wire import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from simpy import Event
 
     from geosim.core.events import Row
     from geosim.kafka.cluster import KafkaCluster
     from geosim.kafka.partition import PartitionState
-
-
-class FetchPair:
-    """The replica fetchers of one follower zone from one leader zone."""
-
-    __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
-                 "deadline", "timer_at")
-
-    def __init__(self, leader_zone: str, follower_zone: str):
-        self.leader_zone = leader_zone
-        self.follower_zone = follower_zone
-        self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
-        self.connections = 1
-        self.wake: Event | None = None
-        # The long poll under way, if any: its event, and (append event, callback) it
-        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); when
-        # the pair's poll timer fires next (None: no timer pending).
-        self.poll: tuple[Event, Event | None, Callable] | None = None
-        self.deadline = 0.0
-        self.timer_at: float | None = None
 
 
 class Replication:
@@ -64,6 +43,11 @@ class Replication:
         self.env = cluster.env
         self.net = cluster.net
         self.pairs: dict[tuple[str, str], FetchPair] = {}
+        # Bumped whenever something other than an append or an HW advance changes a
+        # partition, a broker or the wiring (:meth:`disturb`).
+        self.generation = 0
+        # Per partition: its (pair, item index) as a fetch item.
+        self.watchers: list[list[tuple[FetchPair, int]]] = []
 
     # ========================================================================== wiring
     def set_fetchers(self, items: dict[tuple[str, str], list],
@@ -71,16 +55,42 @@ class Replication:
         """The (partition, follower) items and broker pairs of each (leader zone,
         follower zone): existing loops are woken with their new items, new pairs get a
         loop (once the cluster started)."""
+        self.disturb()
         for key, pair in self.pairs.items():
-            pair.items = items.pop(key, [])
+            pair.reset(items.pop(key, []))
             pair.connections = max(len(conns.get(key, ())), 1)
             self._wake(pair)
         for key, its in items.items():
             pair = self.pairs[key] = FetchPair(*key)
-            pair.items = its
+            pair.reset(its)
             pair.connections = max(len(conns[key]), 1)
             if self.cluster.started:
                 self.env.process(self._fetch_loop(pair))
+        watchers: list[list[tuple[FetchPair, int]]] = [[] for _ in self.cluster.parts]
+        for pair in self.pairs.values():
+            for i, (p, _r) in enumerate(pair.items):
+                watchers[p.id].append((pair, i))
+        self.watchers = watchers
+
+    def disturb(self) -> None:
+        """A partition, a broker or the wiring changed otherwise than by an append or
+        an HW advance: every fetch item turns hot (quiet items' times written first),
+        and requests sent before are handled item by item as sent."""
+        self.generation += 1
+        for pair in self.pairs.values():
+            if len(pair.hot) != len(pair.items):
+                pair.heat_all()
+
+    def touch(self, p: PartitionState) -> None:
+        """``p`` got an append or a higher HW: its fetch items turn hot."""
+        for pair, i in self.watchers[p.id]:
+            pair.touch(i)
+
+    def settle(self) -> None:
+        """Every quiet item's caught-up and last-fetch times are written (before the
+        ISR check reads them)."""
+        for pair in self.pairs.values():
+            pair.settle()
 
     def start(self) -> None:
         for pair in list(self.pairs.values()):
@@ -112,18 +122,36 @@ class Replication:
         window = c.world.topology.spec.tcp_window
         topo = c.world.topology
         cross_region = topo.region_of(lz) != topo.region_of(fz)
+        tracking = c.storage is None  # shared storage moves LEOs outside appends
         while True:
             items = pair.items
             if not items or net.is_down(fz) or net.is_down(lz):
                 pair.wake = env.event()
                 yield pair.wake
                 continue
-            request = [(p, r, p.leo[r], p.epoch) for p, r in items if brokers[r].alive]
-            if not request:
+            # The request: every live follower's item. Quiet items are implicit (see
+            # geosim.kafka.fetch_pair); ``full`` lists every item when the hot set is
+            # not valid (a new generation).
+            gen = self.generation
+            sent: list[Item] = []
+            full: list[Item] | None = None
+            hot_at_send = pair.hot
+            snapshot = pair.snapshot
+            if tracking and pair.generation == gen:
+                sent = [(i, p, r, p.leo[r], p.epoch) for i in sorted(pair.hot)
+                        for p, r in (items[i],) if brokers[r].alive]
+                hot_at_send = frozenset(hot_at_send)
+                count = pair.count
+            else:
+                full = [(i, p, r, p.leo[r], p.epoch) for i, (p, r) in enumerate(items)
+                        if brokers[r].alive]
+                count = pair.count = len(full)
+                pair.generation = gen
+            if not count:
                 pair.wake = env.event()
                 yield pair.wake
                 continue
-            d = net.delay(fz, lz, FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * len(request),
+            d = net.delay(fz, lz, FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * count,
                           "replicate")
             if d is None:
                 yield env.timeout(cfg.replica_socket_timeout)
@@ -132,18 +160,33 @@ class Replication:
             if net.is_down(lz):
                 yield env.timeout(max(cfg.replica_socket_timeout - d, 0.0))
                 continue
-            if not self._on_fetch_request(request):
+            same = tracking and self.generation == gen
+            if full is None and not same:
+                full = pair.as_sent(items, sent, hot_at_send, snapshot)
+            if full is None:
+                work = [(i, p, r, p.leo[r], p.epoch) for i in sorted(pair.hot)
+                        for p, r in (items[i],) if brokers[r].alive]
+            else:
+                work = full
+            if not self._on_fetch_request(work, pair if same else None):
                 yield self._long_poll(pair, cfg.replica_fetch_wait_max)
             # the response: data up to the leader's LEO, within the byte budget. Items
             # with nothing new (no data, no higher HW for the follower) are left out:
             # applying them would change nothing (a follower's LEO moves only here, and
-            # its HW only rises here).
+            # its HW only rises here). Quiet items are such items.
+            if full is None and self.generation != gen:
+                full = pair.as_sent(items, sent, hot_at_send, snapshot)
+            if full is None:
+                listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)
+                          for p, r in (items[i],) if brokers[r].alive]
+            else:
+                listed = full
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
             response = []
             size = 0
             # Declared topics: the bytes each topic's partitions send across regions.
             keys = c.topic_counter if cross_region else None
-            for p, r, _leo, epoch in request:
+            for _i, p, r, _leo, epoch in listed:
                 leader = p.leader
                 if p.epoch != epoch or leader is None or brokers[leader].zone != lz:
                     continue
@@ -234,15 +277,20 @@ class Replication:
         if appended is not None and appended.callbacks is not None:
             appended.callbacks.remove(on_append)
 
-    def _on_fetch_request(self, request) -> bool:
+    def _on_fetch_request(self, request: list[Item], pair: FetchPair | None) -> bool:
         """A fetch reached the leader: update its view, the caught-up times, the HW.
         Returns whether the leader has data for any of the request's followers (else
-        the fetch long-polls)."""
+        the fetch long-polls). ``request``: the items to handle (with ``pair``, the hot
+        ones: the quiet ones take this arrival as their times, and those found quiet
+        join them)."""
         now = self.env.now
         expand: list[tuple[PartitionState, int]] = []
         advance = self.advance_hw
         has_data = False
-        for p, r, fetch_offset, epoch in request:
+        if pair is not None:
+            pair.quiet_arrival = now
+        brokers = self.cluster.brokers
+        for i, p, r, fetch_offset, epoch in request:
             leader = p.leader
             if leader is None:
                 continue
@@ -260,27 +308,34 @@ class Replication:
                 p.caught_up[r] = now
                 p.last_fetch_leo[r] = leader_leo
                 p.last_fetch_time[r] = now
-                continue
-            progressed = fetch_offset > seen
-            if progressed:
-                view[r] = fetch_offset
-            # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached the
-            # leader's LEO now, or its LEO at the previous fetch (then as of that fetch).
-            last_fetch_leo = p.last_fetch_leo
-            if fetch_offset >= leader_leo:
-                p.caught_up[r] = now
-            elif fetch_offset >= last_fetch_leo.get(r, 0):
-                caught_up = p.caught_up
-                last = p.last_fetch_time.get(r, 0.0)
-                if last > caught_up[r]:
-                    caught_up[r] = last
-            last_fetch_leo[r] = leader_leo
-            p.last_fetch_time[r] = now
-            if r in p.isr:
+            else:
+                progressed = fetch_offset > seen
                 if progressed:
-                    advance(p)  # only a follower's progress can move the HW
-            elif fetch_offset >= p.hw and self._may_join_isr(p, r):
-                expand.append((p, r))
+                    view[r] = fetch_offset
+                # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached
+                # the leader's LEO now, or its LEO at the previous fetch (then as of
+                # that fetch).
+                last_fetch_leo = p.last_fetch_leo
+                if fetch_offset >= leader_leo:
+                    p.caught_up[r] = now
+                elif fetch_offset >= last_fetch_leo.get(r, 0):
+                    caught_up = p.caught_up
+                    last = p.last_fetch_time.get(r, 0.0)
+                    if last > caught_up[r]:
+                        caught_up[r] = last
+                last_fetch_leo[r] = leader_leo
+                p.last_fetch_time[r] = now
+                if r in p.isr:
+                    if progressed:
+                        advance(p)  # only a follower's progress can move the HW
+                elif fetch_offset >= p.hw and self._may_join_isr(p, r):
+                    expand.append((p, r))
+            if pair is not None and fetch_offset >= leader_leo and leo[r] == leader_leo \
+                    and view.get(r) == fetch_offset \
+                    and r in p.isr and p.follower_hw[r] >= (p.hw if p.hw < leader_leo
+                                                           else leader_leo) \
+                    and brokers[leader].zone == pair.leader_zone:
+                pair.quiet(i, fetch_offset, epoch)
         if expand:
             self._alter_isr(expand, add=True)
         return has_data
@@ -306,6 +361,7 @@ class Replication:
         while True:
             yield self.env.timeout(lag / 2)
             now = self.env.now
+            self.settle()
             shrink = []
             for p in c.parts:
                 if p.leader is None or not c.brokers[p.leader].alive:
@@ -334,6 +390,7 @@ class Replication:
                 if not ok:
                     c.counters_["isr_change_failures"] += 1
                     return
+                self.disturb()
                 touched: dict[int, PartitionState] = {}  # in batch order: deterministic
                 for p, r, epoch in batch:
                     if p.epoch != epoch or p.leader is None:
@@ -368,6 +425,7 @@ class Replication:
         leader = p.leader
         assert leader is not None  # the HW moves only under a leader
         p.hw = hw
+        self.touch(p)
         if p.pending:
             done: list[tuple[Row, float]] = []
             keep: list[tuple[Row, float]] = []

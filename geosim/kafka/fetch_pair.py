@@ -1,0 +1,121 @@
+"""One fetch loop's items, and which of them a fetch can pass over.
+
+A :class:`FetchPair` stands for the replica fetchers of one follower zone from one
+leader zone: its *items* are (partition, follower broker). Each fetch request carries
+every item (Kafka's fetch sessions list every partition a follower replicates), but in
+steady state nearly all of them are *quiet*: the follower is a caught-up ISR member,
+the leader has nothing new for it and it knows the high watermark. For a quiet item a
+request changes only the follower's caught-up and last-fetch times (to the request's
+arrival) and its response carries nothing; at seed 000's scale 92% of the items of a
+request are quiet.
+
+So the pair keeps the *hot* items (those that may not be quiet) and treats the others
+in bulk: a request's arrival stamps :attr:`FetchPair.quiet_arrival` instead of each
+quiet item's times, which are written back (:meth:`FetchPair.settle`) before anything
+else reads or writes them. An item turns hot when its partition gets an append or a
+higher HW (:meth:`FetchPair.touch`, called by the engine), and every item does when
+anything else changes a partition, a broker or the wiring (the cluster's
+``Replication.disturb``, which bumps a generation; a request sent under an older
+generation is handled item by item as sent, rebuilt by :meth:`FetchPair.as_sent`). An
+item turns quiet again when a request's arrival finds it so. The results are those of
+handling every item of every request (tests/test_golden.py holds them identical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simpy import Event
+
+    from geosim.kafka.partition import PartitionState
+
+#: (item index, partition, follower, follower's LEO as sent, partition epoch as sent)
+Item = tuple[int, "PartitionState", int, int, int]
+
+
+class FetchPair:
+    """The replica fetchers of one follower zone from one leader zone."""
+
+    __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
+                 "deadline", "timer_at", "hot", "snapshot", "quiet_arrival", "generation",
+                 "count")
+
+    def __init__(self, leader_zone: str, follower_zone: str):
+        self.leader_zone = leader_zone
+        self.follower_zone = follower_zone
+        self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
+        self.connections = 1
+        self.wake: Event | None = None
+        # The long poll under way, if any: its event, and (append event, callback) it
+        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); when
+        # the pair's poll timer fires next (None: no timer pending).
+        self.poll: tuple[Event, Event | None, Callable] | None = None
+        self.deadline = 0.0
+        self.timer_at: float | None = None
+        self.reset([])
+
+    def reset(self, items: list[tuple[PartitionState, int]]) -> None:
+        """New items (the wiring changed): every item is hot. Fresh containers, so a
+        request in flight keeps those it was sent with."""
+        self.items = items
+        self.hot: set[int] = set(range(len(items)))
+        # per quiet item: (its follower's LEO, the partition epoch) when it turned quiet
+        self.snapshot: dict[int, tuple[int, int]] = {}
+        self.quiet_arrival = 0.0   # the last request's arrival: the quiet items' times
+        self.generation = -1       # the cluster generation the hot set is valid for
+        self.count = 0             # items of a request (live followers), at that generation
+
+    # ===================================================================== quiet items
+    def settle(self) -> None:
+        """Write the quiet items' caught-up and last-fetch times (they stay quiet)."""
+        if len(self.hot) == len(self.items):
+            return
+        t = self.quiet_arrival
+        hot = self.hot
+        for i, (p, r) in enumerate(self.items):
+            if i not in hot:
+                p.caught_up[r] = t
+                p.last_fetch_time[r] = t
+
+    def heat_all(self) -> None:
+        """Every item turns hot (its times written first)."""
+        self.settle()
+        self.hot = set(range(len(self.items)))
+
+    def touch(self, i: int) -> None:
+        """Item ``i``'s partition changed (an append, a higher HW): it turns hot."""
+        hot = self.hot
+        if i not in hot:
+            p, r = self.items[i]
+            p.caught_up[r] = p.last_fetch_time[r] = self.quiet_arrival
+            hot.add(i)
+
+    def quiet(self, i: int, fetch_offset: int, epoch: int) -> None:
+        """Item ``i`` was found quiet by a request's arrival (sent as ``fetch_offset``
+        under ``epoch``)."""
+        self.hot.discard(i)
+        self.snapshot[i] = (fetch_offset, epoch)
+
+    # ======================================================================= requests
+    @staticmethod
+    def as_sent(items: list[tuple[PartitionState, int]], sent: list[Item],
+                hot_at_send: frozenset[int] | set[int],
+                snapshot: dict[int, tuple[int, int]]) -> list[Item]:
+        """Every item of a request as it was sent: the hot ones as listed in ``sent``
+        (live followers only), the quiet ones as they were when they turned quiet
+        (nothing about them changed until the request left)."""
+        by_index = {item[0]: item for item in sent}
+        out: list[Item] = []
+        for i, (p, r) in enumerate(items):
+            item = by_index.get(i)
+            if item is not None:
+                out.append(item)
+            elif i not in hot_at_send:
+                leo, epoch = snapshot[i]
+                out.append((i, p, r, leo, epoch))
+        return out
+
+
+__all__ = ["FetchPair", "Item"]
