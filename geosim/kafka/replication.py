@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 class Replication:
     """The fetch loops, ISR changes and high watermark of one cluster."""
 
+    #: Handle every item of every fetch request (the reference the bulk handling of
+    #: quiet items is tested against, tests/test_fetch_items.py), not only hot ones.
+    detailed = False
+
     def __init__(self, cluster: KafkaCluster):
         self.cluster = cluster
         self.env = cluster.env
@@ -122,7 +126,8 @@ class Replication:
         window = c.world.topology.spec.tcp_window
         topo = c.world.topology
         cross_region = topo.region_of(lz) != topo.region_of(fz)
-        tracking = c.storage is None  # shared storage moves LEOs outside appends
+        # shared storage moves LEOs outside appends: every item, every request
+        tracking = not self.detailed and c.storage is None
         while True:
             items = pair.items
             if not items or net.is_down(fz) or net.is_down(lz):
