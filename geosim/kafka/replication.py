@@ -140,12 +140,12 @@ class Replication:
             gen = self.generation
             sent: list[Item] = []
             full: list[Item] | None = None
-            hot_at_send = pair.hot
+            hot_at_send: frozenset[int] = frozenset()
             snapshot = pair.snapshot
             if tracking and pair.generation == gen:
                 sent = [(i, p, r, p.leo[r], p.epoch) for i in sorted(pair.hot)
                         for p, r in (items[i],) if brokers[r].alive]
-                hot_at_send = frozenset(hot_at_send)
+                hot_at_send = frozenset(pair.hot)
                 count = pair.count
             else:
                 full = [(i, p, r, p.leo[r], p.epoch) for i, (p, r) in enumerate(items)
