@@ -159,7 +159,7 @@ class ProducePath:
     def signal_appended(self, zone: str) -> None:
         """Wake the fetches long-polling on ``zone``'s leaders: new data was appended."""
         event = self._appended.get(zone)
-        if event is not None:
+        if event is not None and event.callbacks:  # nobody waiting: it stays the next one
             self._appended[zone] = self.env.event()
             event.succeed()
 
