@@ -244,10 +244,6 @@ class ProducerFleet:
 
     def report(self) -> None:
         """Emit what changed in the application's counts since the last report."""
-        self._report()
-
-    def _report(self) -> None:
-        """Emit what changed in the application's counts since the last report."""
         b = self.buffer
         now = self.env.now
         offered = b.offered(now)
@@ -367,7 +363,7 @@ class ProducerFleet:
             self._sent_to[row.partition, row.seq] = broker
             self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
         if report:
-            self._report()
+            self.report()
         return rows
 
     def _serve(self, queue: deque[list], broker: int, room: float, blocked: set[int] | None,
@@ -561,7 +557,7 @@ class ProducerFleet:
         self._orphan_fraction = 0.0
         if self._uncovered_from is not None:
             self._uncovered_from = self.buffer.accepted_upto
-        self._report()
+        self.report()
         for broker in self._cursor:
             self._cursor[broker] = max(self._cursor[broker], self.buffer.accepted_upto)
         self.expire_retries()
