@@ -102,12 +102,8 @@ class OffsetSyncs:
             yield self.env.timeout(interval)
             if flow.stopped:
                 return
-            groups = flow.owner.groups_on(flow.source)
+            groups = read_source_groups(flow, self.net)
             if not groups:
-                continue
-            leader = flow.source.leader_zone(0) or flow.source.zones[0]
-            if self.net.round_trip(flow.zone, leader, FETCH_REQUEST_BYTES,
-                                   CHECKPOINT_BYTES * n * len(groups), "mirror") is None:
                 continue
             for group in groups:
                 marks = self.checkpoints.setdefault(group.subscription, [None] * n)
@@ -169,6 +165,20 @@ class OffsetSyncs:
         return _mapped(self.parts[i].pairs, downstream, backward=True)
 
 
+def read_source_groups(flow, net) -> list:
+    """The source cluster's consumer groups as a flow's checkpoint task reads their
+    committed offsets: one round trip to a source leader zone. Empty when there are
+    none or the trip was lost."""
+    groups = flow.owner.groups_on(flow.source)
+    if not groups:
+        return []
+    leader = flow.source.leader_zone(0) or flow.source.zones[0]
+    if net.round_trip(flow.zone, leader, FETCH_REQUEST_BYTES,
+                      CHECKPOINT_BYTES * flow.n * len(groups), "mirror") is None:
+        return []
+    return groups
+
+
 def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:
     """Map an offset through (upstream end, downstream end) pairs, newest last: the
     downstream end of the newest pair whose upstream end is at or below ``offset``
@@ -181,4 +191,4 @@ def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:
     return 0
 
 
-__all__ = ["Marks", "OffsetSyncs", "SyncState"]
+__all__ = ["Marks", "OffsetSyncs", "SyncState", "read_source_groups"]

@@ -38,8 +38,8 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from geosim.core.events import Row, TranslationAvailable
-from geosim.kafka.offset_sync import Marks
-from geosim.kafka.wire import ACK_BYTES, CHECKPOINT_BYTES, FETCH_REQUEST_BYTES
+from geosim.kafka.offset_sync import Marks, read_source_groups
+from geosim.kafka.wire import ACK_BYTES, CHECKPOINT_BYTES
 
 if TYPE_CHECKING:
     from geosim.kafka.partition import PartitionState
@@ -123,12 +123,8 @@ class TimestampOffsets:
                 return
             if not flow.translating():
                 continue
-            groups = flow.owner.groups_on(flow.source)
+            groups = read_source_groups(flow, self.net)
             if not groups:
-                continue
-            leader = flow.source.leader_zone(0) or flow.source.zones[0]
-            if self.net.round_trip(flow.zone, leader, FETCH_REQUEST_BYTES,
-                                   CHECKPOINT_BYTES * n * len(groups), "mirror") is None:
                 continue
             target = flow.target
             local = target.leader_zone(flow.base) or target.zones[0]
