@@ -9,9 +9,13 @@ mutant per replacement (``<`` to ``<=``, ``+`` to ``-``, ``and`` to ``or``, ``no
 annotations, f-strings, error messages and ``__all__`` are not mutated.
 
 Each mutant is written into one scratch copy of the repository (the module rebuilt with
-``ast.unparse``, so comments are dropped from that copy only), its package's tests run
-there (``pytest -x``, one process, under a memory and a time limit: exceeding either
-counts as killed), and the module is restored. A mutant is **killed** when the tests
+``ast.unparse``, so comments are dropped from that copy only), its tests run there
+(``pytest -x``, one process, under a memory and a time limit: exceeding either counts as
+killed), and the module is restored. A mutant's tests are the test files that import its
+module (found by reading their imports), run first so that most mutants die in seconds,
+then the rest of its package's test files (``PACKAGES``), the golden summaries last: a
+mutant survives only if it escapes all of them, so the order saves time without
+weakening the verdict. A mutant is **killed** when the tests
 fail, **survives** when they pass. Some survivors are equivalent to the original (no
 test could tell them apart); the report lists every survivor so a reader can judge.
 
@@ -48,6 +52,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
                        "tests/test_metrics_summary.py", "tests/test_golden.py"),
     "geosim/kafka": ("tests/test_kafka_keys.py", "tests/test_kafka_probes.py",
                      "tests/test_kafka_partition.py", "tests/test_offset_sync.py",
+                     "tests/test_kafka_reads.py",
                      "tests/test_kafka_network.py", "tests/test_golden.py",
                      "tests/test_kafka.py"),
     "geosim/components": ("tests/test_object_store.py", "tests/test_metadata_store.py",
@@ -193,6 +198,38 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
                         return
 
 
+def _module(file: str) -> str:
+    """``geosim/kafka/reads.py`` -> ``geosim.kafka.reads`` (a package's ``__init__`` is
+    the package)."""
+    parts = Path(file).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _importers() -> dict[str, set[str]]:
+    """Module name -> the test files (``tests/test_*.py``) importing it or a name from it."""
+    found: dict[str, set[str]] = {}
+    for test in sorted((ROOT / "tests").glob("test_*.py")):
+        name = str(test.relative_to(ROOT))
+        for node in ast.walk(ast.parse(test.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    for module in (node.module, f"{node.module}.{alias.name}"):
+                        found.setdefault(module, set()).add(name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.setdefault(alias.name, set()).add(name)
+    return found
+
+
+def selection(package: str, site: Site, importers: dict[str, set[str]]) -> tuple[str, ...]:
+    """The test files run against ``site``: its module's importers first, then its
+    package's list, the golden summaries last."""
+    first = sorted(importers.get(_module(site.file), ()))
+    rest = [t for t in PACKAGES[package] if t not in first]
+    ordered = first + rest
+    return tuple(sorted(ordered, key=lambda t: t.endswith("test_golden.py")))
+
+
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
@@ -240,26 +277,29 @@ def main() -> None:
               if args.sample and args.sample < len(population) else population)
     chosen.sort(key=lambda ps: (ps[1].file, ps[1].index))
 
+    start = time.perf_counter()
     rows: list[tuple[str, Site, str, float]] = []
     with tempfile.TemporaryDirectory(prefix="geosim-mutate-") as tmp:
         work = Path(tmp)
         for part in ("geosim", "tests", "scenarios", "docs"):
             shutil.copytree(ROOT / part, work / part)
         shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+        importers = _importers()
+        tests = {site: selection(package, site, importers) for package, site in chosen}
         baseline: dict[str, float] = {}
-        for package in sorted({p for p, _ in chosen}):
-            passed, wall = _pytest(work, PACKAGES[package], 3600.0)
+        for test in sorted({t for ts in tests.values() for t in ts}):
+            passed, wall = _pytest(work, (test,), 3600.0)
             if not passed:
-                sys.exit(f"the unmutated tests of {package} fail: fix them first")
-            baseline[package] = wall
-            print(f"baseline {package}: {wall:.0f} s", flush=True)
+                sys.exit(f"the unmutated {test} fails: fix it first")
+            baseline[test] = wall
+            print(f"baseline {test}: {wall:.0f} s", flush=True)
         for package, site in chosen:
             target = work / site.file
             original = target.read_text()
             target.write_text(mutated_source(site))
             try:
-                passed, wall = _pytest(work, PACKAGES[package],
-                                       TIME_FACTOR * baseline[package] + 30.0)
+                passed, wall = _pytest(work, tests[site], TIME_FACTOR * sum(
+                    baseline[t] for t in tests[site]) + 30.0)
             finally:
                 target.write_text(original)
             verdict = "survived" if passed else "killed"
@@ -276,6 +316,7 @@ def main() -> None:
                + (f", 95% interval +/- {half:.0%} for the {len(population)} sites" if half
                   else "") + ")")
     print("score: " + summary)
+    print(f"wall time: {time.perf_counter() - start:.0f} s")
     if args.write:
         lines = [
             "# Generated mutants", "",
@@ -284,7 +325,8 @@ def main() -> None:
             + (f", a sample of {len(chosen)} (seed {args.seed})"
                if len(chosen) < len(population) else "")
             + f" of the {len(population)} sites. Not part of CI.", "",
-            f"Score at the last run: **{summary}**.", "",
+            f"Score at the last run: **{summary}**; wall time "
+            f"{time.perf_counter() - start:.0f} s.", "",
             "| package | sites | sampled | killed |", "|---|---|---|---|"]
         for package in args.package:
             mine = [r for r in rows if r[0] == package]
