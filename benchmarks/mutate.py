@@ -254,6 +254,14 @@ def _environ() -> dict[str, str]:
     return dict(os.environ)
 
 
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``k / n``."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", nargs="+", choices=sorted(PACKAGES),
@@ -261,9 +269,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, help="mutants to draw (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="count the sites and stop")
+    parser.add_argument("--budget", type=float, metavar="MINUTES",
+                        help="start no mutant after this many minutes (the mutants run so "
+                             "far, the first draws, are the sample)")
     parser.add_argument("--write", metavar="FILE", help="write the results as Markdown")
     args = parser.parse_args()
 
+    start = time.perf_counter()
     population = []
     for package in args.package:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -275,15 +287,20 @@ def main() -> None:
         return
     chosen = (random.Random(args.seed).sample(population, args.sample)
               if args.sample and args.sample < len(population) else population)
-    chosen.sort(key=lambda ps: (ps[1].file, ps[1].index))
+    # In draw order: the first k mutants run are a uniform sample of k, so a run cut
+    # short by --budget is still an honest (smaller) sample.
 
-    start = time.perf_counter()
     rows: list[tuple[str, Site, str, float]] = []
     with tempfile.TemporaryDirectory(prefix="geosim-mutate-") as tmp:
         work = Path(tmp)
-        for part in ("geosim", "tests", "scenarios", "docs"):
-            shutil.copytree(ROOT / part, work / part)
-        shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+        for part in ("geosim", "tests", "scenarios", "docs", "tools", "notebooks",
+                     "benchmarks"):
+            if (ROOT / part).is_dir():
+                shutil.copytree(ROOT / part, work / part,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+        for top in ROOT.glob("*.*"):
+            if top.is_file():
+                shutil.copy(top, work / top.name)  # README.md, pyproject.toml, ...
         importers = _importers()
         tests = {site: selection(package, site, importers) for package, site in chosen}
         baseline: dict[str, float] = {}
@@ -294,6 +311,10 @@ def main() -> None:
             baseline[test] = wall
             print(f"baseline {test}: {wall:.0f} s", flush=True)
         for package, site in chosen:
+            if args.budget is not None and time.perf_counter() - start > 60 * args.budget:
+                print(f"budget spent: {len(rows)} of the {len(chosen)} drawn were run",
+                      flush=True)
+                break
             target = work / site.file
             original = target.read_text()
             target.write_text(mutated_source(site))
@@ -304,17 +325,18 @@ def main() -> None:
                 target.write_text(original)
             verdict = "survived" if passed else "killed"
             rows.append((package, site, verdict, wall))
-            print(f"{verdict:8} {wall:6.1f} s  {site.name}", flush=True)
+            print(f"{len(rows):3} {verdict:8} {wall:6.1f} s  {site.name}", flush=True)
 
     killed = sum(1 for *_x, v, _w in rows if v == "killed")
     total = len(rows)
     score = killed / total if total else 0.0
-    # normal-approximation 95 % interval of the score when sampled
-    half = 1.96 * math.sqrt(score * (1 - score) / total) if total and len(chosen) < len(
-        population) else 0.0
+    # Wilson 95 % interval of the score over all sites when sampled (the normal
+    # approximation is poor near 100 % with tens of mutants)
+    sampled = total and len(rows) < len(population)
+    lo, hi = _wilson(killed, total) if sampled else (score, score)
     summary = (f"{killed} of {total} killed ({score:.0%}"
-               + (f", 95% interval +/- {half:.0%} for the {len(population)} sites" if half
-                  else "") + ")")
+               + (f", 95% interval {lo:.0%}-{hi:.0%} for the {len(population)} sites"
+                  if sampled else "") + ")")
     print("score: " + summary)
     print(f"wall time: {time.perf_counter() - start:.0f} s")
     if args.write:
@@ -322,7 +344,8 @@ def main() -> None:
             "# Generated mutants", "",
             "`python benchmarks/mutate.py` (see its docstring): generated mutants of "
             + ", ".join(f"`{p}`" for p in args.package)
-            + (f", a sample of {len(chosen)} (seed {args.seed})"
+            + (f", a sample of {len(rows)} (seed {args.seed}, the first {len(rows)} of "
+               f"{len(chosen)} drawn)"
                if len(chosen) < len(population) else "")
             + f" of the {len(population)} sites. Not part of CI.", "",
             f"Score at the last run: **{summary}**; wall time "
