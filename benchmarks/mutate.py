@@ -12,18 +12,22 @@ Each mutant is written into one scratch copy of the repository (the module rebui
 ``ast.unparse``, so comments are dropped from that copy only), its tests run there
 (``pytest -x``, one process, under a memory and a time limit: exceeding either counts as
 killed), and the module is restored. A mutant's tests are the test files that import its
-module (found by reading their imports), run first so that most mutants die in seconds,
-then the rest of its package's test files (``PACKAGES``), the golden summaries last: a
-mutant survives only if it escapes all of them, so the order saves time without
-weakening the verdict. A mutant is **killed** when the tests
-fail, **survives** when they pass. Some survivors are equivalent to the original (no
-test could tell them apart); the report lists every survivor so a reader can judge.
+module (found by reading their imports) or are named after it or its strategy, run
+first so that most mutants die in seconds, then the rest of its package's test files
+(``PACKAGES``), the golden summaries last: a mutant survives only if it escapes all of
+them, so the order saves time without weakening the verdict. A mutant is **killed**
+when the tests fail, **survives** when they pass. Some survivors are equivalent to the
+original (no test could tell them apart); the report lists every survivor so a reader
+can judge.
 
 Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniformly
 (``--seed``), which estimates the score with a binomial error the report states.
 
+Mutants run in draw order, so the first k of a run stopped by ``--budget`` (minutes) are
+a uniform sample of k; the score's 95 % interval is Wilson's.
+
 Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
-       [--seed S] [--list] [--write docs/mutation-generated.md]
+       [--seed S] [--budget MINUTES] [--list] [--write docs/mutation-generated.md]
 """
 
 from __future__ import annotations
@@ -221,10 +225,22 @@ def _importers() -> dict[str, set[str]]:
     return found
 
 
+def _named_after(file: str) -> set[str]:
+    """Test files named after the module or its strategy: ``kafka/replicator.py`` ->
+    ``tests/test_replicator.py``, ``strategies/diskless/model.py`` ->
+    ``tests/test_diskless.py``, ``tests/test_diskless_writers.py``, ..."""
+    parts = Path(file).with_suffix("").parts
+    names = {parts[-1]} if parts[-1] != "__init__" else set()
+    if len(parts) > 3 and parts[1] == "strategies":
+        names.add(parts[2])
+    return {str(t.relative_to(ROOT)) for name in names
+            for t in (ROOT / "tests").glob(f"test_{name}*.py")}
+
+
 def selection(package: str, site: Site, importers: dict[str, set[str]]) -> tuple[str, ...]:
     """The test files run against ``site``: its module's importers first, then its
     package's list, the golden summaries last."""
-    first = sorted(importers.get(_module(site.file), ()))
+    first = sorted(importers.get(_module(site.file), set()) | _named_after(site.file))
     rest = [t for t in PACKAGES[package] if t not in first]
     ordered = first + rest
     return tuple(sorted(ordered, key=lambda t: t.endswith("test_golden.py")))
