@@ -451,3 +451,14 @@ def test_a_destroyed_site_loses_exactly_what_was_not_copied():
     assert site.head == 10_000.0 and site.position == 0.0
     assert site.lose_brokers(2) == 0.0 and site.alive
     assert site.lose_brokers(1) == 10_000.0 and site.lost_failure == 10_000.0
+
+
+def test_listed_up_windows_move_by_the_sites_offset():
+    """``up_windows`` of a schedule with listed windows: each window moves by the
+    offset, and windows starting at or after the end are dropped."""
+    from geosim.scenario.sections import LinkSchedule
+    from geosim.strategies.edge.fleet import up_windows
+
+    schedule = LinkSchedule.model_validate({"windows": [[10, 20], [40, 45], [95, 99]]})
+    assert up_windows(schedule, 0.0, 100.0) == [(10.0, 20.0), (40.0, 45.0), (95.0, 99.0)]
+    assert up_windows(schedule, 7.0, 100.0) == [(17.0, 27.0), (47.0, 52.0)]  # 102 >= 100
