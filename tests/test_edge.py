@@ -447,6 +447,8 @@ def test_a_destroyed_site_loses_exactly_what_was_not_copied():
     assert empty.lose_brokers(3) == 0.0 and empty.lost_failure == 0.0
     assert not empty.alive
     site = fresh()            # its link is down: nothing is copied
+    site.advance(0.5)         # the head moves at the rate, however short the step
+    assert site.head == 500.0 and site.t == 0.5
     site.advance(10.0)
     assert site.head == 10_000.0 and site.position == 0.0
     assert site.lose_brokers(2) == 0.0 and site.alive
