@@ -230,6 +230,11 @@ def _named_after(file: str) -> set[str]:
     ``tests/test_replicator.py``, ``strategies/diskless/model.py`` ->
     ``tests/test_diskless.py``, ``tests/test_diskless_writers.py``, ..."""
     parts = Path(file).with_suffix("").parts
+    if parts[-1] in ("generators", "probes"):
+        # configuration generators and coverage probes are reached through
+        # geosim.testing's plug-in helpers, which the toolkit's own tests exercise
+        return {"tests/test_testing_toolkit.py"} | _named_after(
+            str(Path(*parts[:-1], "model.py")) if len(parts) > 3 else "x.py")
     names = {parts[-1]} if parts[-1] != "__init__" else set()
     if len(parts) > 3 and parts[1] == "strategies":
         names.add(parts[2])
