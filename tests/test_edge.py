@@ -429,3 +429,38 @@ def test_every_byte_produced_is_copied_lost_or_still_at_the_site(
         assert row["backlog_bytes_end"] >= 0 and row["lost_retention_bytes"] >= 0
         if limit < 0:
             assert row["lost_retention_bytes"] == 0
+
+
+def test_a_destroyed_site_loses_exactly_what_was_not_copied():
+    """``FluidSite.lose_brokers``: with fewer brokers lost than the replication factor
+    nothing is lost; once all replicas are gone, the bytes between the fetch position
+    and the head are (nothing, for a site that has produced nothing)."""
+    from geosim.strategies.edge.config import SiteLogConfig
+    from geosim.strategies.edge.fluid import FluidSite
+
+    def fresh() -> FluidSite:
+        return FluidSite(rate=1000.0, partitions=2, config=SiteLogConfig(),
+                         production_end=100.0, brokers=3, replication_factor=3,
+                         min_insync=2)
+
+    empty = fresh()
+    assert empty.lose_brokers(3) == 0.0 and empty.lost_failure == 0.0
+    assert not empty.alive
+    site = fresh()            # its link is down: nothing is copied
+    site.advance(0.5)         # the head moves at the rate, however short the step
+    assert site.head == 500.0 and site.t == 0.5
+    site.advance(10.0)
+    assert site.head == 10_000.0 and site.position == 0.0
+    assert site.lose_brokers(2) == 0.0 and site.alive
+    assert site.lose_brokers(1) == 10_000.0 and site.lost_failure == 10_000.0
+
+
+def test_listed_up_windows_move_by_the_sites_offset():
+    """``up_windows`` of a schedule with listed windows: each window moves by the
+    offset, and windows starting at or after the end are dropped."""
+    from geosim.scenario.sections import LinkSchedule
+    from geosim.strategies.edge.fleet import up_windows
+
+    schedule = LinkSchedule.model_validate({"windows": [[10, 20], [40, 45], [95, 99]]})
+    assert up_windows(schedule, 0.0, 100.0) == [(10.0, 20.0), (40.0, 45.0), (95.0, 99.0)]
+    assert up_windows(schedule, 7.0, 100.0) == [(17.0, 27.0), (47.0, 52.0)]  # 102 >= 100

@@ -181,3 +181,54 @@ def test_broker_config_defaults_are_the_key_table_defaults():
     plain = BrokerConfig()
     for f in fields(BrokerConfig):
         assert getattr(plain, f.name) == getattr(resolved, f.name), f.name
+
+
+# --- defaults against their cited sources ------------------------------------------------
+
+_KEY_TABLES = ("geosim.kafka.config", "geosim.kafka.storage_spec", "geosim.scenario.omb",
+               "geosim.strategies.mirrormaker2.config", "geosim.strategies.replicator.config",
+               "geosim.strategies.cluster_linking.config", "geosim.strategies.edge.config")
+_UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "minutes": 60_000, "hours": 3_600_000,
+          "days": 86_400_000}
+
+
+def _every_key() -> list[tuple[str, KafkaKey]]:
+    import importlib
+    found: dict[tuple[str, str], KafkaKey] = {}
+    for name in _KEY_TABLES:
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, tuple):
+                for key in value:
+                    if isinstance(key, KafkaKey):
+                        found[(name, key.name)] = key
+    return [(f"{module} {name}", key) for (module, name), key in sorted(found.items())]
+
+
+def _cited(key: KafkaKey) -> object | None:
+    """The default the key's source states, as ``(<name> <value>[ unit])`` with ``<name>``
+    the key or a suffix of it (``fetch.max.bytes 50 MiB`` for
+    ``consumer.fetch.max.bytes``), in Kafka's spelling; None if it states none."""
+    import re
+    for name, value, unit in re.findall(
+            r"([\w.]+) (-?\d+|true|false|\$\{\w+\})(?: (KiB|MiB|GiB|minutes|hours|days)\b)?",
+            key.source):
+        if key.name == name or key.name.endswith("." + name):
+            if value in ("true", "false"):
+                return value == "true"
+            if value.startswith("$"):
+                return value
+            return int(value) * _UNITS.get(unit, 1)
+    return None
+
+
+def test_the_cited_default_of_every_key_is_its_default():
+    """Where a key's source states Kafka's default (``apache/kafka DistributedConfig
+    (session.timeout.ms 10000)``), the table's default is that value; the 24
+    keys whose sources state one are checked."""
+    checked = 0
+    for label, key in _every_key():
+        cited = _cited(key)
+        if cited is not None:
+            checked += 1
+            assert key.default == cited, label
+    assert checked >= 24

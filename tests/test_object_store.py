@@ -443,3 +443,13 @@ def test_home_region_is_the_nearest_bucket_region(constant_network):
     store = make_store(constant_network)
     assert store.home_region("us-west2") == "us-west2"
     assert store.home_region("us-west3") == "us-west2"  # 13 ms vs 30 ms
+
+
+def test_a_region_outage_takes_down_every_zonal_bucket_of_that_region(constant_network):
+    store = make_store(constant_network, kind="regional", regions=["us-west1"],
+                       service="s3-express-one-zone", zones=["us-west1-a", "us-west1-b"])
+    obj = put_settled(store, zone="us-west1-a")
+    assert store.source_for(obj.object_id, "us-west1-b") == "us-west1-a"
+    store.fail_region("us-west1")
+    assert store.source_for(obj.object_id, "us-west1-b") is None
+    assert store.source_for(obj.object_id, "us-west1-a") is None

@@ -1,0 +1,41 @@
+"""The read path of a Kafka cluster (geosim.kafka.reads): what a consumer group sees
+when it is attached to a cluster, exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geosim.kafka.faults import crash_brokers
+from geosim.kafka.reads import ReadPath
+from geosim.runner import build
+from geosim.scenario.loader import load_scenario
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "stretch-3-regions.yaml"
+
+
+def test_a_group_attached_while_a_leader_is_down_sees_only_what_live_leaders_committed():
+    """A group attached to a cluster (as at a failover) can read at once what each live
+    leader has committed (its high watermark); a partition whose leader died and is not
+    yet fenced (within broker.session.timeout.ms) serves nothing, so that partition's
+    view stays where it was (0 after the zone's consumers lost what they fetched)."""
+    sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s",
+                                            "simulation.warmup=1s", "faults=[]"])
+    ctx, _world, strategy = build(sc, sc.simulation.seed)
+    strategy.start()
+    ctx.env.run(until=5.0)
+    cluster = strategy.engine
+    reads = cluster.reads
+    assert isinstance(reads, ReadPath)
+    crash_brokers(cluster, "us-west2-a", 1, up=False)  # the first broker of us-west2
+    dead = {b.id for b in cluster.brokers if not b.alive}
+    assert len(dead) == 1
+    orphaned = [p for p in cluster.parts if p.leader in dead]
+    assert orphaned and all(p.hw > 0 for p in orphaned)  # else the test tells nothing
+    group = cluster.groups[0]
+    reads.detach_group(group)
+    for zone in {m.zone for m in group.members}:
+        reads.zone_down(zone)
+    reads.attach_group(group)
+    for zone in sorted({m.zone for m in group.members}):
+        assert reads.visible[zone] == [0 if p.leader in dead else p.hw
+                                       for p in cluster.parts]

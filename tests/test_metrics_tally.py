@@ -1,0 +1,23 @@
+"""The unavailability and loss tally (geosim.metrics.tally), with hand-made intervals."""
+
+from __future__ import annotations
+
+from geosim.metrics.tally import Tally
+
+
+def test_the_longest_interval_of_any_writer_is_the_reports_max():
+    """Each writer's ``max_seconds`` is its longest unreadable interval (closed ones, and
+    open ones ending at the report); the report's is the longest of them all."""
+    tally = Tally()
+    tally.close("us-west1", 10.0, 40.0)      # 30 s
+    tally.close("us-west1", 42.0, 44.0)      # 2 s
+    tally.close("us-west2", 20.0, 25.0)      # 5 s
+    _loss, unavailable = tally.report(50.0, holders=[])
+    assert unavailable.max_seconds == 30.0
+    assert {w: u.max_seconds for w, u in unavailable.by_region.items()} == {
+        "us-west1": 30.0, "us-west2": 5.0}
+    # an open interval of us-west2 since 8 s, still unreadable at 50 s: 42 s
+    _loss, unavailable = tally.report(50.0, holders=[("us-west2", 8.0, 10)])
+    assert unavailable.max_seconds == 42.0
+    assert unavailable.by_region["us-west2"].max_seconds == 42.0
+    assert unavailable.open_records == 10
