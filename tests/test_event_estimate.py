@@ -127,3 +127,17 @@ def test_the_command_line_refuses_a_month_of_stretch_in_one_line(tmp_path: Path)
     assert done.returncode == 2, done.stderr
     assert "grid point simulation.duration=30d" in done.stderr
     assert not (tmp_path / "sweep").exists()
+
+
+@pytest.mark.parametrize("name", ["quickstart", "mm2-active-passive"])
+def test_estimating_changes_nothing_in_the_run(name: str) -> None:
+    # The estimate reads the built model (a diskless writer caches its flush period);
+    # a run with a budget, which estimates first, is the same run.
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml",
+                             ["simulation.duration=2s", "simulation.drain=2s",
+                              "simulation.warmup=0s", "faults=[]"])
+    plain = run(scenario)
+    budgeted = run(scenario, budget=Budget(memory_bytes=None))
+    # (the event counts differ by the budget's steps of the run loop: SimPy schedules
+    # one event per ``env.run(until=...)``)
+    assert plain.summary == budgeted.summary

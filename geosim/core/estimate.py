@@ -16,6 +16,16 @@ from dataclasses import dataclass
 
 from geosim.core.units import format_duration
 
+#: Shortest period a term assumes for a loop (s): a configured interval of 0 (a consumer
+#: committing after every poll with ``fetch.max.wait.ms`` 0) counts as 1 ms, not as a
+#: division by zero.
+MIN_PERIOD = 1e-3
+
+
+def per_second(period: float) -> float:
+    """Cycles per simulated second of a loop repeating every ``period`` seconds."""
+    return 1.0 / max(period, MIN_PERIOD)
+
 
 @dataclass(frozen=True)
 class EventTerm:
@@ -55,4 +65,4 @@ class EventEstimate:
         return max(self.terms, key=lambda t: t.events, default=None)
 
 
-__all__ = ["EventEstimate", "EventTerm"]
+__all__ = ["MIN_PERIOD", "EventEstimate", "EventTerm", "per_second"]

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from geosim.core.estimate import EventEstimate, EventTerm
+from geosim.core.estimate import EventEstimate, EventTerm, per_second
 
 #: SimPy events of one produce request: arrival, append signal, acknowledgement.
 REQUEST_EVENTS = 3
@@ -66,7 +66,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
     produce, drain = sim.duration, sim.end - sim.duration
     clusters = list(engine.clusters.values()) if hasattr(engine, "clusters") else [engine]
     net = engine.net
-    ai = clusters[0].spec.append_interval
+    ai = max(clusters[0].spec.append_interval, 1e-6)
     terms: list[EventTerm] = []
 
     zones = sum(len(c.zones) for c in clusters)
@@ -99,7 +99,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
             cycles = 1 / rtt if rtt >= ai else 1 / ai
             busy += cycles
             busy_events += cycles * (FETCH_EVENTS if rtt >= ai else LONG_POLL_EVENTS)
-            idle += 1 / (rtt + wait)
+            idle += per_second(rtt + wait)
     if loops:
         terms.append(EventTerm("fetch loops (leader zone, follower zone)", loops,
                                busy / loops, produce, busy_events / busy))
@@ -113,15 +113,15 @@ def engine_estimate(engine: Any) -> EventEstimate:
             rtt = max((net.rtt_estimate(flow.zone, z) for z in flow.source.zones),
                       default=1e-3)
             busy += 1 / max(rtt, ai)
-            idle += 1 / (rtt + flow.cfg.fetch_max_wait)
+            idle += per_second(rtt + flow.cfg.fetch_max_wait)
         terms.append(EventTerm("replication flows", len(flows), busy / len(flows),
                                produce, FLOW_EVENTS))
         terms.append(EventTerm("idle replication flows", len(flows), idle / len(flows),
                                drain, FLOW_IDLE_EVENTS, "simulation.drain"))
 
     periodic = CLUSTER_EVENTS_PER_S * len(clusters)
-    periodic += sum(2 / (c.config.replica_lag_time_max / 2) for c in clusters)
-    periodic += sum((1 + len(g.members)) / g.settings.auto_commit_interval
+    periodic += sum(2 * per_second(c.config.replica_lag_time_max / 2) for c in clusters)
+    periodic += sum((1 + len(g.members)) * per_second(g.settings.auto_commit_interval)
                     for g in engine.groups)
     terms.append(EventTerm("periodic tasks (housekeeping, ISR checks, commits)", 1,
                            periodic, sim.end, 1, "simulation.duration + drain"))

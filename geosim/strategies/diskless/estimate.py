@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from geosim.clients.producer import RETRY_SWEEP
-from geosim.core.estimate import EventEstimate, EventTerm
+from geosim.core.estimate import EventEstimate, EventTerm, per_second
 
 #: SimPy events of one object: PUT, reply, commit round trip, ack, consumers' read.
 OBJECT_EVENTS = 6
@@ -32,10 +32,11 @@ def diskless_estimate(model: Any) -> EventEstimate:
     """The event estimate of a built :class:`~geosim.strategies.diskless.model.DisklessStrategy`."""
     sim = model.world.scenario.simulation
     zones = model.writers_by_zone
-    clock = sum(1 / ws[0].flush_period() for ws in zones.values()) / max(len(zones), 1)
-    writes = sum(len(ws) / ws[0].flush_period() for ws in zones.values())
+    clock = sum(per_second(ws[0].flush_period()) for ws in zones.values()) / max(len(zones), 1)
+    writes = sum(len(ws) * per_second(ws[0].flush_period()) for ws in zones.values())
     writers = len(model.writers)
-    periodic = 1 / RETRY_SWEEP + sum(2 / g.settings.auto_commit_interval for g in model.groups)
+    periodic = per_second(RETRY_SWEEP) + sum(2 * per_second(g.settings.auto_commit_interval)
+                                          for g in model.groups)
     return EventEstimate((
         EventTerm("flush timers (zones with writers)", len(zones), clock, sim.end, 1,
                   "simulation.duration + drain"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geosim.core.estimate import EventEstimate, EventTerm
+from geosim.core.estimate import EventEstimate, EventTerm, per_second
 
 #: Steps of a class besides windows and retention checks (start, production end, end...).
 CLASS_STEPS = 8
@@ -25,7 +25,8 @@ def edge_estimate(model: Any) -> EventEstimate:
     """The event estimate of a built :class:`~geosim.strategies.edge.model.EdgeStrategy`."""
     sim = model.world.scenario.simulation
     classes = model.classes
-    steps = sum(2 * len(c.windows) + sim.end / c.fluid.config.check_interval + CLASS_STEPS
+    steps = sum(2 * len(c.windows) + sim.end * per_second(c.fluid.config.check_interval)
+                + CLASS_STEPS
                 for c in classes)
     return EventEstimate((
         EventTerm("site classes", len(classes), steps / max(len(classes), 1) / sim.end,
