@@ -10,6 +10,13 @@ the flag that lifts the limit, when
   100,000 partitions; ``tests/test_budget.py`` checks the figure), and a cross-cluster
   run holds the partitions once per cluster region. Other strategies hold less; the
   estimate is an upper bound for them;
+* **before its clock starts**, the estimated wall time exceeds the wall-time budget:
+  the strategy counts the SimPy events its built model will schedule
+  (:meth:`geosim.strategies.base.Strategy.estimate_events`, a sum of terms: a structural
+  count such as fetch loops or send clocks, times their cycle rate, times the simulated
+  seconds they run, times the events a cycle schedules; ``docs/budgets.md``), and the
+  wall time is that count over :data:`EVENTS_PER_WALL_SECOND`. The error names the
+  largest term, the scenario field its seconds come from, and the flags;
 * **while it runs**, after :attr:`Budget.grace_seconds` of wall time, the projected wall
   time (the measured simulated seconds per wall second applied to what is left) exceeds
   the wall-time budget, or the process's peak memory exceeds the memory budget.
@@ -26,10 +33,20 @@ import resource
 import sys
 from dataclasses import dataclass
 
+from geosim.core.estimate import EventEstimate
 from geosim.core.units import format_bytes, format_duration
 
 #: Estimated model memory per partition and per topology region (bytes).
 BYTES_PER_PARTITION_REGION = 4096
+#: Events per wall second assumed by the pre-run wall-time estimate: a conservative
+#: constant, not a measurement at start. The bundled scenarios ran at 28,000 (the
+#: flagship ``kafka-stretch-seed000``, the slowest per event) to 180,000 events per wall
+#: second on a 2-core machine shared with other work (``tests/test_event_estimate.py``
+#: records how to measure them); the slowest, rounded down, keeps the estimate on the
+#: long side. A measurement at start (SimPy's raw throughput, as ``benchmarks/bench.py``
+#: takes it) would follow the machine but not the model's work per event, which varies
+#: more (1 to 6 times) than machines do, and would cost every run a second.
+EVENTS_PER_WALL_SECOND = 25_000
 #: Default wall-time budget of one run: six hours.
 DEFAULT_WALL_SECONDS = 6 * 3600.0
 #: Default memory budget: this share of the machine's physical memory.
@@ -91,6 +108,28 @@ def check_before(scenario, budget: Budget) -> None:
             f"workload, or raise --max-memory (or --no-budget)")
 
 
+def estimated_wall(estimate: EventEstimate) -> float:
+    """Wall seconds a run of ``estimate``'s events is expected to take."""
+    return estimate.total / EVENTS_PER_WALL_SECOND
+
+
+def check_events(estimate: EventEstimate | None, budget: Budget) -> None:
+    """Refuse a built model whose estimated wall time exceeds the budget (before its
+    clock starts). ``estimate``: the strategy's (None: it gives none; nothing checked)."""
+    if budget.wall_seconds is None or estimate is None:
+        return
+    wall = estimated_wall(estimate)
+    if wall <= budget.wall_seconds:
+        return
+    driver = estimate.driver()
+    what = f", driven by {driver.describe()}" if driver is not None else ""
+    raise BudgetExceeded(
+        f"the run would take about {format_duration(wall)} of wall time: about "
+        f"{estimate.total:,.0f} events{what}, at {EVENTS_PER_WALL_SECOND:,} events per "
+        f"wall s; over the budget of {format_duration(budget.wall_seconds)}; shorten "
+        f"simulation.duration or the workload, or raise --max-wall (or --no-budget)")
+
+
 class Watch:
     """Checks a running simulation against a budget at each step of the run loop."""
 
@@ -124,5 +163,6 @@ class Watch:
                 f"the workload, or raise --max-wall (or --no-budget)")
 
 
-__all__ = ["BYTES_PER_PARTITION_REGION", "Budget", "BudgetExceeded", "Watch",
-           "check_before", "default_budget", "estimated_memory", "physical_memory"]
+__all__ = ["BYTES_PER_PARTITION_REGION", "EVENTS_PER_WALL_SECOND", "Budget",
+           "BudgetExceeded", "Watch", "check_before", "check_events", "default_budget",
+           "estimated_memory", "estimated_wall", "physical_memory"]

@@ -14,14 +14,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from geosim.budget import BudgetExceeded, check_before, default_budget
+from geosim.budget import Budget, BudgetExceeded, check_before, check_events, default_budget
 from geosim.runner import build
 from geosim.scenario.errors import INLINE, ScenarioError
 from geosim.scenario.schema import Scenario
 from geosim.scenario.seed import settle_seed
 from geosim.world.faults import FaultInjector
 
-__all__ = ["preflight"]
+__all__ = ["check_budget", "preflight"]
+
+
+def check_budget(scenario: Scenario, budget: Budget, seed: int | None = None) -> None:
+    """Refuse, with :class:`~geosim.budget.BudgetExceeded`, a scenario over ``budget``
+    before anything runs: its estimated memory (before building), then its estimated
+    wall time (built, clock not started; :func:`geosim.budget.check_events`). For
+    commands that run several scenarios (``geosim compare``), so that the last one's
+    refusal comes before the first one runs. Errors of the build itself propagate."""
+    check_before(scenario, budget)
+    _ctx, _world, strategy = build(scenario, settle_seed(scenario, seed))
+    check_events(strategy.estimate_events(), budget)
 
 
 def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = None,
@@ -30,9 +41,10 @@ def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = No
 
     First, the model's estimated memory must fit ``budget`` (a
     :class:`geosim.budget.Budget`; ``"default"``: :func:`geosim.budget.default_budget`;
-    None: no limit), so that nothing too large is built. Raises :class:`ScenarioError`
-    for ``source`` if it does not, or if the build fails: a check geosim is missing, so
-    the message says so instead of showing a traceback.
+    None: no limit), so that nothing too large is built; then the built model's
+    estimated wall time (its strategy's event estimate) must fit it. Raises
+    :class:`ScenarioError` for ``source`` if either does not, or if the build fails: a
+    check geosim is missing, so the message says so instead of showing a traceback.
     """
     if budget == "default":
         budget = default_budget()
@@ -44,6 +56,7 @@ def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = No
     try:
         _ctx, world, strategy = build(scenario, settle_seed(scenario, seed))
         FaultInjector(world, strategy)
+        estimate = strategy.estimate_events() if budget is not None else None
     except ScenarioError:
         raise
     except Exception as exc:
@@ -52,3 +65,8 @@ def preflight(scenario: Scenario, *, source: str = INLINE, seed: int | None = No
         raise ScenarioError(source, "", f"passes the scenario checks but cannot be built "
                             f"({reason}); the checks should have named the field: please "
                             f"report it") from None
+    if budget is not None:
+        try:
+            check_events(estimate, budget)
+        except BudgetExceeded as exc:
+            raise ScenarioError(source, "", str(exc)) from None

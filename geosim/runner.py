@@ -12,7 +12,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from geosim.budget import Budget, Watch, check_before
+from geosim.budget import Budget, Watch, check_before, check_events
 from geosim.clients.rate_control import RateControl
 from geosim.clients.workload import resolve_workload
 from geosim.components.metadata_store import MetadataStore, place_voters
@@ -99,8 +99,10 @@ def run(scenario: Scenario, seed: int | None = None, *,
     They are called after the metrics collector for each event.
 
     ``budget`` (:mod:`geosim.budget`): refuse, with :class:`~geosim.budget.BudgetExceeded`,
-    a run whose estimated memory exceeds it before building, and stop one whose
-    projected wall time or peak memory exceeds it while running. None: no limits.
+    a run whose estimated memory exceeds it before building or whose estimated wall
+    time (its strategy's event estimate) exceeds it once built, before its clock starts,
+    and stop one whose projected wall time or peak memory exceeds it while running.
+    None: no limits.
     """
     seed = settle_seed(scenario, seed)
     if budget is not None:
@@ -109,6 +111,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
     if measure_memory:
         tracemalloc.start()
     ctx, world, strategy = build(scenario, seed)
+    if budget is not None:
+        check_events(strategy.estimate_events(), budget)
     sim = scenario.simulation
     windows = [fault_window(f) for f in scenario.faults]
     collector = MetricsCollector(

@@ -103,6 +103,23 @@ def _check_space(space: Space, objectives: Objectives) -> None:
                                 region)
 
 
+def _check_budget(space: Space, objectives: Objectives, budget: Any) -> None:
+    """Every design, with its knobs at their first values, fits the budget's estimates
+    (:func:`geosim.preflight.check_budget`): a search whose runs would each outlast the
+    budget is refused before it starts. Other candidates over it are invalid designs."""
+    from geosim.budget import BudgetExceeded
+    from geosim.preflight import check_budget
+
+    for design in objectives.designs:
+        scenario = space.scenario(space.first(design))
+        try:
+            check_budget(scenario, budget)
+        except BudgetExceeded as exc:
+            raise ScenarioError(space.source, "", f"design {design.name}: {exc}") from None
+        except Exception:  # noqa: BLE001 - a build failure is the candidate's preflight's
+            continue       # to report (an invalid design naming it), not this check's
+
+
 def _robustness(evaluator: Evaluator, evaluation: Evaluation, objectives: Objectives,
                 out_dir: Path) -> RobustnessReport:
     """The property search of one design, stored (and reused) under ``robustness/``."""
@@ -144,12 +161,16 @@ def advise(scenario_file: str | Path, objectives: Objectives, out_dir: str | Pat
     into ``out_dir`` (unless ``write`` is false) and return the :class:`Advice`.
 
     ``executor_factory`` makes the executor of each batch of runs (default: runs in this
-    process); ``budget`` (:class:`geosim.budget.Budget`) applies to each run.
+    process); ``budget`` (:class:`geosim.budget.Budget`) applies to each run, and
+    each design at its first knob values must fit its estimates before the search
+    starts.
     """
     started = time.perf_counter()
     out = Path(out_dir)
     space = Space(scenario_file, objectives, overrides)
     _check_space(space, objectives)
+    if budget is not None:
+        _check_budget(space, objectives, budget)
     evaluator = Evaluator(space, objectives, out, executor_factory or LocalExecutor,
                           budget=budget, on_run=on_run)
     log = run_search(space, evaluator, objectives.search.method, on_generation)

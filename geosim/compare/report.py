@@ -43,7 +43,17 @@ def run_variants(variants: Sequence[Variant], *, jobs: int = 1,
                  progress: Callable[[str], None] | None = None,
                  budget: Any = None) -> dict[str, Any]:
     """Run each variant once (its scenario's seed); ``{name: Result}`` in variant order.
-    ``budget`` (:class:`geosim.budget.Budget`) applies to each run."""
+    ``budget`` (:class:`geosim.budget.Budget`) applies to each run; every variant's
+    estimates are checked against it before the first one runs
+    (:func:`geosim.preflight.check_budget`)."""
+    if budget is not None:
+        from geosim.budget import BudgetExceeded
+        from geosim.preflight import check_budget
+        for variant in variants:
+            try:
+                check_budget(variant.scenario, budget)
+            except BudgetExceeded as exc:
+                raise BudgetExceeded(f"variant {variant.name}: {exc}") from None
     results: dict[str, Any] = {}
     if jobs <= 1 or len(variants) <= 1:
         for variant in variants:

@@ -9,6 +9,7 @@ from geosim.clients.workload import ResolvedWorkload
 from geosim.components.metadata_store import MetadataStore
 from geosim.components.object_store import ObjectStore
 from geosim.core.context import Context
+from geosim.core.estimate import EventEstimate
 from geosim.scenario.schema import Scenario
 from geosim.world.network import Network
 from geosim.world.topology import Topology
@@ -92,6 +93,13 @@ class Strategy:
 
     def connectivity_changed(self) -> None:
         """A partition or brownout started or ended; default: nothing to do."""
+
+    def estimate_events(self) -> EventEstimate | None:
+        """How many SimPy events the run will schedule, counted from the built (not
+        started) model: the budget's pre-run wall-time estimate (:mod:`geosim.budget`,
+        ``docs/budgets.md``). Each strategy estimates its own engine; None (the default)
+        means no estimate, and only the in-run projection guards the wall time."""
+        return None
 
     def counters(self) -> dict[str, int]:
         return {}

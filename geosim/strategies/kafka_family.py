@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from geosim.core.estimate import EventEstimate
 from geosim.kafka.cluster import KafkaCluster
 from geosim.kafka.cross_cluster import CrossCluster
+from geosim.kafka.estimate import engine_estimate
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.placement import ObserverSetup
 from geosim.strategies.base import Strategy, World
@@ -66,6 +68,10 @@ class KafkaFamilyStrategy(Strategy):
 
     def counters(self) -> dict[str, int]:
         return self.engine.counters()
+
+    def estimate_events(self) -> EventEstimate:
+        """The Kafka engine's estimate (:func:`geosim.kafka.estimate.engine_estimate`)."""
+        return engine_estimate(self.engine)
 
 
 class KafkaClusterStrategy(KafkaFamilyStrategy):

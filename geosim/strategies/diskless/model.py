@@ -31,9 +31,11 @@ from typing import ClassVar
 
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet, expire_retries_every
+from geosim.core.estimate import EventEstimate
 from geosim.core.events import ObjectCommitted, Row
 from geosim.kafka.idempotence import PartitionLog
 from geosim.strategies.base import Strategy, World
+from geosim.strategies.diskless.estimate import diskless_estimate
 from geosim.strategies.diskless.spec import DisklessSpec
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
@@ -439,6 +441,11 @@ class DisklessStrategy(Strategy):
             writer.restart() if up else writer.crash()
         self._route_all()
 
+
+    def estimate_events(self) -> EventEstimate:
+        """This model's pre-run event estimate
+        (:func:`geosim.strategies.diskless.estimate.diskless_estimate`)."""
+        return diskless_estimate(self)
 
     def counters(self) -> dict[str, int]:
         return dict(self.counters_)

@@ -28,9 +28,11 @@ from typing import ClassVar
 
 import simpy
 
+from geosim.core.estimate import EventEstimate
 from geosim.core.events import EdgeClassDeclared, EdgeState
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.edge.config import resolve_fetch, resolve_site_config
+from geosim.strategies.edge.estimate import edge_estimate
 from geosim.strategies.edge.fleet import SiteClass, site_classes, up_windows
 from geosim.strategies.edge.fluid import FluidSite
 from geosim.strategies.edge.spec import EdgeSpec, SiteTemplate
@@ -285,6 +287,11 @@ class EdgeStrategy(Strategy):
 
     def unclean_election(self) -> None:
         raise TypeError("unclean-election does not apply to the edge strategy")
+
+    def estimate_events(self) -> EventEstimate:
+        """This model's pre-run event estimate
+        (:func:`geosim.strategies.edge.estimate.edge_estimate`)."""
+        return edge_estimate(self)
 
     def counters(self) -> dict[str, int]:
         return {"edge_sites": sum(len(c.sites) for c in self.classes),

@@ -1,0 +1,143 @@
+"""The pre-run event estimate (Strategy.estimate_events, docs/budgets.md) against measured
+runs of every bundled scenario, and the wall-time refusals it drives.
+
+The bundled scenarios run shortened (2 s of production, 3 s of drain, no faults: the
+estimate does not count fault handling), each checked within :data:`FACTOR` of the
+events SimPy numbered. Measured after the engine speed steps: from 0.67 x
+(``shared-storage-dr``, whose follower fetches cycle about twice per append tick) to
+1.78 x (``advise-small``, a diskless run whose few hundred events are mostly start-up).
+The tolerance leaves room for engine changes that trim events (fewer long-poll timers)
+without making the estimate wrong by more than its stated factor.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geosim.budget import EVENTS_PER_WALL_SECOND, Budget, BudgetExceeded, check_events
+from geosim.compare.report import run_variants
+from geosim.compare.variants import Variant
+from geosim.core.estimate import EventEstimate, EventTerm
+from geosim.preflight import check_budget
+from geosim.runner import build, run
+from geosim.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SHORT = ["simulation.duration=2s", "simulation.drain=3s", "simulation.warmup=0s", "faults=[]"]
+#: The estimate is checked within this factor of the measured events, both ways.
+FACTOR = 2.0
+
+
+def estimate(scenario) -> EventEstimate:
+    _ctx, _world, strategy = build(scenario, scenario.simulation.seed)
+    found = strategy.estimate_events()
+    assert found is not None, f"{scenario.strategy.name} gives no event estimate"
+    return found
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_the_estimate_is_within_a_factor_of_two_of_a_measured_run(path: Path) -> None:
+    scenario = load_scenario(path, SHORT)
+    predicted = estimate(scenario).total
+    measured = run(scenario).run_info["events"]
+    assert measured / FACTOR <= predicted <= measured * FACTOR, (predicted, measured)
+
+
+def test_the_estimate_scales_with_simulated_time_as_its_terms_say() -> None:
+    # Doubling production doubles the production terms and leaves the drain's alone.
+    path = ROOT / "scenarios" / "stretch-3-regions.yaml"
+    short = estimate(load_scenario(path, SHORT))
+    long = estimate(load_scenario(path, [*SHORT, "simulation.duration=4s"]))
+    for a, b in zip(short.terms, long.terms, strict=True):
+        assert a.what == b.what
+        if a.phase == "simulation.drain":
+            assert b.events == pytest.approx(a.events)
+        elif a.phase == "simulation.duration":
+            assert b.events == pytest.approx(2 * a.events)
+        else:
+            assert b.events == pytest.approx(a.events * 7 / 5)
+
+
+def test_the_estimate_is_deterministic() -> None:
+    path = ROOT / "scenarios" / "mm2-active-active.yaml"
+    first = estimate(load_scenario(path, SHORT))
+    again = estimate(load_scenario(path, SHORT))
+    assert first == again
+
+
+def test_check_events_names_the_largest_term_and_the_flags() -> None:
+    terms = (EventTerm("send clocks (broker zones)", 3, 200.0, 100.0, 1),
+             EventTerm("fetch loops (leader zone, follower zone)", 72, 200.0, 2_592_000.0,
+                       2))
+    found = EventEstimate(terms)
+    assert found.driver() is terms[1]
+    wall = found.total / EVENTS_PER_WALL_SECOND
+    check_events(found, Budget(wall_seconds=wall + 1, memory_bytes=None))
+    check_events(None, Budget(wall_seconds=1.0, memory_bytes=None))   # no estimate
+    check_events(found, Budget(wall_seconds=None, memory_bytes=None))  # no limit
+    with pytest.raises(BudgetExceeded) as err:
+        check_events(found, Budget(wall_seconds=wall - 1, memory_bytes=None))
+    message = str(err.value)
+    assert "\n" not in message
+    assert "72 fetch loops (leader zone, follower zone) x 200 cycles/s" in message
+    assert "720.0h (simulation.duration)" in message
+    assert "--max-wall" in message and "--no-budget" in message
+
+
+def test_a_run_over_the_wall_budget_is_refused_before_its_clock_starts() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "stretch-3-regions.yaml",
+                             ["simulation.duration=30d", "faults=[]"])
+    with pytest.raises(BudgetExceeded, match="simulation.duration"):
+        run(scenario, budget=Budget(memory_bytes=None))  # default 6 h
+    with pytest.raises(BudgetExceeded, match="--max-wall"):
+        check_budget(scenario, Budget(memory_bytes=None))
+
+
+def test_compare_refuses_every_variant_up_front() -> None:
+    small = load_scenario(ROOT / "scenarios" / "quickstart.yaml", SHORT)
+    big = load_scenario(ROOT / "scenarios" / "stretch-3-regions.yaml",
+                        ["simulation.duration=30d", "faults=[]"])
+    ran = []
+    with pytest.raises(BudgetExceeded, match="^variant big: the run would take"):
+        run_variants([Variant("small", small), Variant("big", big)],
+                     progress=ran.append, budget=Budget(memory_bytes=None))
+    assert ran == []  # the small one did not run first
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "geosim", *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+def test_the_command_line_refuses_a_month_of_stretch_in_one_line(tmp_path: Path) -> None:
+    scenario = str(ROOT / "scenarios" / "stretch-3-regions.yaml")
+    done = cli("run", scenario, "--quiet", "--out", str(tmp_path / "run"),
+               "--set", "simulation.duration=30d")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "of wall time" in done.stderr and "--max-wall" in done.stderr
+    assert not (tmp_path / "run").exists()
+    done = cli("sweep", scenario, "--grid", "simulation.duration=2m,30d", "--quiet",
+               "--out", str(tmp_path / "sweep"))
+    assert done.returncode == 2, done.stderr
+    assert "grid point simulation.duration=30d" in done.stderr
+    assert not (tmp_path / "sweep").exists()
+
+
+@pytest.mark.parametrize("name", ["quickstart", "mm2-active-passive"])
+def test_estimating_changes_nothing_in_the_run(name: str) -> None:
+    # The estimate reads the built model (a diskless writer caches its flush period);
+    # a run with a budget, which estimates first, is the same run.
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml",
+                             ["simulation.duration=2s", "simulation.drain=2s",
+                              "simulation.warmup=0s", "faults=[]"])
+    plain = run(scenario)
+    budgeted = run(scenario, budget=Budget(memory_bytes=None))
+    # (the event counts differ by the budget's steps of the run loop: SimPy schedules
+    # one event per ``env.run(until=...)``)
+    assert plain.summary == budgeted.summary
