@@ -441,7 +441,6 @@ class DisklessStrategy(Strategy):
             writer.restart() if up else writer.crash()
         self._route_all()
 
-
     def estimate_events(self) -> EventEstimate:
         """This model's pre-run event estimate
         (:func:`geosim.strategies.diskless.estimate.diskless_estimate`)."""
