@@ -46,6 +46,14 @@ CORPUS = [
     ("topology.links=[{between: [us-west1, us-west2], bandwidth: .inf}]",
      "topology.links[0].bandwidth", "finite"),
     ("faults[0].at=.inf", "faults[0].at", "finite"),
+    ("topology.same_zone_rtt={dist: constant, value: 0}"
+     "||workload.consumer_config.enable.auto.commit=true"
+     "||workload.consumer_config.auto.commit.interval.ms=0",
+     "workload.consumer_config.auto.commit.interval.ms", "same_zone_rtt is 0"),
+    ("topology.same_zone_rtt={dist: empirical, samples: [0, 0, 1ms]}"
+     "||workload.consumer_config.enable.auto.commit=false"
+     "||workload.consumer_config.fetch.max.wait.ms=0",
+     "workload.consumer_config.fetch.max.wait.ms", "a poll would take no time"),
 ]
 
 
@@ -115,3 +123,25 @@ def test_the_command_line_exits_2_with_one_line_and_writes_nothing(tmp_path: Pat
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "simulation.duration" in done.stderr
     assert not out.exists()
+
+
+def test_committing_after_every_poll_runs_to_the_end() -> None:
+    """Manual commits after each poll with ``fetch.max.wait.ms`` 0 (and automatic ones
+    with ``auto.commit.interval.ms`` 0) commit once per same-zone round trip, the
+    shortest a poll takes; they once looped for ever at one instant."""
+    from geosim.runner import build, run
+
+    for overrides in (["workload.consumer_config.enable.auto.commit=false",
+                       "workload.consumer_config.fetch.max.wait.ms=0"],
+                      ["workload.consumer_config.enable.auto.commit=true",
+                       "workload.consumer_config.auto.commit.interval.ms=0"]):
+        scenario = load_scenario(ROOT / "scenarios" / "mm2-active-passive.yaml", overrides=[
+            "faults=[]", "simulation.duration=2s", "simulation.warmup=1s",
+            "simulation.drain=1s", "topology.same_zone_rtt={dist: constant, value: 0.5ms}",
+            *overrides])
+        _ctx, world, _strategy = build(scenario, 1)
+        assert world.workload.consumer_settings.auto_commit_interval == 0.5e-3
+        start = time.perf_counter()
+        result = run(scenario)
+        assert time.perf_counter() - start < 60
+        assert result.summary["simulated_seconds"] == 3.0

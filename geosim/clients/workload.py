@@ -106,6 +106,9 @@ class ResolvedWorkload:
     duration: float
     max_rate_asked: bool = False
     topics: list[ResolvedTopic] = field(default_factory=list)
+    #: The shortest a consumer's poll can take (s): one round trip inside its own zone
+    #: (the topology's intra-zone median), the floor of the commit period below.
+    poll_round_trip: float = 0.0
 
     @property
     def max_rate(self) -> bool:
@@ -137,8 +140,11 @@ class ResolvedWorkload:
     def consumer_settings(self) -> ConsumerSettings:
         c = self.consumer
         # With enable.auto.commit=false, OMB's Kafka consumer commits itself after each
-        # poll; a poll returns at the latest after fetch.max.wait.ms.
+        # poll; a poll returns at the latest after fetch.max.wait.ms. Kafka commits from
+        # poll() either way, and a poll takes at least a round trip, so neither period is
+        # shorter than that (an interval of 0 commits on every poll, not endlessly).
         interval = c.auto_commit_interval if c.enable_auto_commit else c.fetch_max_wait
+        interval = max(interval, self.poll_round_trip)
         return ConsumerSettings(
             session_timeout=c.session_timeout, heartbeat_interval=c.heartbeat_interval,
             auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait)
@@ -232,4 +238,5 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
         compression_ratio=omb_config.compression_ratio(wl, wl.omb, producer),
         producer_zones=producer_zones, consumer_zones=consumer_zones,
         broker_counts={z: n for z, n in sorted(broker_counts.items()) if n > 0},
-        duration=scenario.simulation.duration, max_rate_asked=wl.max_rate)
+        duration=scenario.simulation.duration, max_rate_asked=wl.max_rate,
+        poll_round_trip=min(topology.median_rtt(z, z) for z in consumer_zones))

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from geosim.core.units import format_duration
 
-#: Shortest period a term assumes for a loop (s): a configured interval of 0 (a consumer
-#: committing after every poll with ``fetch.max.wait.ms`` 0) counts as 1 ms, not as a
-#: division by zero.
-MIN_PERIOD = 1e-3
+#: Shortest period a term assumes for a loop (s), a guard against division by zero: the
+#: model's own loops are never shorter than a round trip (a consumer committing after
+#: every poll with ``fetch.max.wait.ms`` 0 commits once per same-zone round trip).
+MIN_PERIOD = 1e-6
 
 
 def per_second(period: float) -> float:

@@ -399,8 +399,27 @@ class Checker:
                         scenario_file=self.source,
                         topic=(f"workload.topics[{i}].producer_config",
                                topic.producer_config))
-            resolve_consumer_config(wl.driver, wl.consumer_config, driver_file=driver_file,
-                                    scenario_file=self.source)
+            consumer = resolve_consumer_config(wl.driver, wl.consumer_config,
+                                               driver_file=driver_file,
+                                               scenario_file=self.source)
+            self.commit_period(consumer)
+
+    def commit_period(self, consumer: Any) -> None:
+        """Consumers commit from each poll, at least a same-zone round trip apart: a
+        commit period of 0 with a same-zone RTT of 0 would commit endlessly at one
+        instant."""
+        auto = consumer.enable_auto_commit
+        period = consumer.auto_commit_interval if auto else consumer.fetch_max_wait
+        rtt = self.s.topology.same_zone_rtt
+        zero_rtt = {"constant": lambda: rtt.value <= 0,
+                    "normal": lambda: rtt.std <= 0 and rtt.mean == 0,
+                    "lognormal": lambda: False,  # p50 > 0
+                    "empirical": lambda: sorted(rtt.samples)[len(rtt.samples) // 2] <= 0}
+        if period <= 0 and zero_rtt[rtt.dist]():
+            key = "auto.commit.interval.ms" if auto else "fetch.max.wait.ms"
+            self.fail(f"workload.consumer_config.{key}", "must be above 0 while "
+                      "topology.same_zone_rtt is 0 (consumers commit from every poll, and "
+                      "a poll would take no time)", 0)
 
     def topics(self) -> None:
         """Declared topics (``workload.topics``): the run-wide bounds; each strategy's
