@@ -38,7 +38,13 @@ from geosim.scenario.schema import (
     ZoneDestruction,
     ZoneOutage,
 )
-from geosim.scenario.sections import MAX_BROKERS, MAX_PARTITIONS
+from geosim.scenario.sections import (
+    MAX_BROKERS,
+    MAX_PARTITIONS,
+    ConstantDist,
+    EmpiricalDist,
+    NormalDist,
+)
 
 _UNIT_VALIDATORS = {
     meta.func
@@ -411,11 +417,15 @@ class Checker:
         auto = consumer.enable_auto_commit
         period = consumer.auto_commit_interval if auto else consumer.fetch_max_wait
         rtt = self.s.topology.same_zone_rtt
-        zero_rtt = {"constant": lambda: rtt.value <= 0,
-                    "normal": lambda: rtt.std <= 0 and rtt.mean == 0,
-                    "lognormal": lambda: False,  # p50 > 0
-                    "empirical": lambda: sorted(rtt.samples)[len(rtt.samples) // 2] <= 0}
-        if period <= 0 and zero_rtt[rtt.dist]():
+        if isinstance(rtt, ConstantDist):
+            zero_rtt = rtt.value <= 0
+        elif isinstance(rtt, NormalDist):
+            zero_rtt = rtt.std <= 0 and rtt.mean == 0
+        elif isinstance(rtt, EmpiricalDist):
+            zero_rtt = sorted(rtt.samples)[len(rtt.samples) // 2] <= 0
+        else:
+            zero_rtt = False  # lognormal: p50 > 0
+        if period <= 0 and zero_rtt:
             key = "auto.commit.interval.ms" if auto else "fetch.max.wait.ms"
             self.fail(f"workload.consumer_config.{key}", "must be above 0 while "
                       "topology.same_zone_rtt is 0 (consumers commit from every poll, and "
