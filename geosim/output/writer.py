@@ -69,15 +69,27 @@ def _write_all(result: Any, out: Path, *, plots: bool) -> None:
     write_timeseries_csv(result.report.timeseries, out / "timeseries.csv")
     write_latency_csv(result.report.histograms, out / "latency.csv")
     write_latency_cdf_csv(result.report.histograms, out / "latency-cdf.csv")
-    for name, section in getattr(result.report, "sections", {}).items():
-        for file, frame in section.files().items():
-            if file in CORE_FILES or Path(file).name != file or not file.endswith(".csv"):
-                raise ValueError(f"report section {name!r}: file {file!r} must be a CSV "
-                                 f"file name other than {', '.join(sorted(CORE_FILES))}")
-            write_frame_csv(frame, out / file)
+    for file, frame in section_files(result.report).items():
+        write_frame_csv(frame, out / file)
     if plots:
         from geosim.output import plots as plotting
         plotting.save_all(result, out)
+
+
+def section_files(report: Any) -> dict[str, Any]:
+    """The frames of the report's sections (:mod:`geosim.metrics.sections`) by file name,
+    each name checked: a plain CSV file name, not one of :data:`CORE_FILES` nor another
+    section's."""
+    out: dict[str, Any] = {}
+    for name, section in getattr(report, "sections", {}).items():
+        for file, frame in section.files().items():
+            if (file in CORE_FILES or file in out or Path(file).name != file
+                    or not file.endswith(".csv")):
+                raise ValueError(f"report section {name!r}: file {file!r} must be a CSV "
+                                 f"file name of its own (not {', '.join(sorted(CORE_FILES))} "
+                                 f"or another section's)")
+            out[file] = frame
+    return out
 
 
 def summary_json(summary: dict) -> str:
