@@ -194,9 +194,10 @@ def test_a_plugin_contributes_a_report_section(single_log, tmp_path):
 
 
 def test_a_section_may_not_take_a_core_summary_key(single_log, monkeypatch):
+    from geosim_singlelog.section import LogSection
+
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
-    from geosim_singlelog.section import LogSection
 
     monkeypatch.setattr(LogSection, "name", "loss")
     with pytest.raises(ValueError, match="report section 'loss'"):
