@@ -22,6 +22,7 @@ from geosim.core.events import Recorder
 from geosim.cost.from_run import bill_run, snapshot_times
 from geosim.cost.usage import CounterSnapshots
 from geosim.metrics.collector import MetricsCollector
+from geosim.metrics.sections import sections_of
 from geosim.metrics.summary import build_summary
 from geosim.scenario.schema import Scenario
 from geosim.scenario.seed import settle_seed
@@ -60,7 +61,8 @@ class Result:
     def to_dataframe(self, what: str = "timeseries"):
         """The run as a pandas DataFrame: by default the tidy time series (t, region,
         metric, value); ``"latency"``: percentiles in seconds per kind, region and phase;
-        ``"row"``: the headline metrics as one row (as in a sweep table)."""
+        ``"row"``: the headline metrics as one row (as in a sweep table); the name of a
+        report section of the strategy: its frame (:mod:`geosim.metrics.sections`)."""
         from geosim.output.frames import result_frame
         return result_frame(self, what)
 
@@ -124,7 +126,8 @@ def run(scenario: Scenario, seed: int | None = None, *,
         ack_grace=world.workload.producer.delivery_timeout,
         # Reordering can only involve rows in flight together: a few per partition.
         check_window=8,
-        topics=_topics(world.workload))
+        topics=_topics(world.workload),
+        sections=sections_of(scenario.strategy.name))
     if subscribe is not None:
         subscribe(ctx.recorder)
     injector = FaultInjector(world, strategy)

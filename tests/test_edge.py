@@ -326,7 +326,8 @@ def test_an_outage_of_the_central_region_or_a_partition_holds_every_uplink_down(
 
 
 def test_results_directory_has_the_edge_frames_and_plots(tmp_path):
-    from geosim.output import edge_sites, load_run, write_results
+    from geosim.output import load_run, write_results
+    from geosim.strategies.edge.plots import edge_sites
 
     result = run(scenario_from_dict(scenario(edge(site(count=3)))), 0)
     out = write_results(result, tmp_path / "run", plots=True)

@@ -158,3 +158,47 @@ def test_claim_search_finds_the_loss(single_log, tmp_path):
     assert [f["kind"] for f in found.data["faults"]] == ["region-destruction"]
     # The counterexample is a scenario file of the plug-in's strategy that replays.
     assert "single-log" in Path(found.path).read_text()
+
+
+def test_a_plugin_contributes_a_report_section(single_log, tmp_path):
+    """The ``log`` section of tests/plugin_strategy (geosim.metrics.sections): its fold
+    sees the run's events, and its figures reach the summary, the time series, the
+    results directory, the loader, the sweep row, the table and the plots, while
+    geosim names neither the strategy nor the section."""
+    from geosim.output import format_summary, load_run, write_results
+    from geosim.runner import run
+    from geosim.scenario.loader import load_scenario
+
+    result = run(load_scenario(SCENARIO, ["simulation.duration=30s"]), 0)
+    section = result.summary["log"]
+    # The section's fold and the core's count the same acknowledgements.
+    assert section["acked_records"] == result.summary["records"]["acked"] > 0
+    series = result.report.timeseries
+    mine = series[(series["region"] == "log") & (series["metric"] == "log_acked_records")]
+    assert mine["value"].sum() == section["acked_records"]
+    assert result.to_row()["log.acked_records"] == section["acked_records"]
+    assert "Single log  " in format_summary(result.summary)
+
+    out = write_results(result, tmp_path / "run", plots=True)
+    assert (out / "log-acks.csv").is_file() and (out / "log-acks.png").is_file()
+    assert not (out / "bytes-pairs.png").exists()   # the section stands in for it
+    assert (out / "timeline.png").is_file()
+    saved = load_run(out)
+    assert saved.to_dataframe("log").equals(result.to_dataframe("log"))
+    assert saved.to_row() == result.to_row()
+    with pytest.raises(ValueError, match="or a report section .*'log'"):
+        result.to_dataframe("nonsense")
+    assert not (GEOSIM / "output").joinpath("log-acks.csv").exists()
+    for path in GEOSIM.rglob("*.py"):
+        assert "log-acks" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_section_may_not_take_a_core_summary_key(single_log, monkeypatch):
+    from geosim_singlelog.section import LogSection
+
+    from geosim.runner import run
+    from geosim.scenario.loader import load_scenario
+
+    monkeypatch.setattr(LogSection, "name", "loss")
+    with pytest.raises(ValueError, match="report section 'loss'"):
+        run(load_scenario(SCENARIO, ["simulation.duration=25s"]), 0)

@@ -50,7 +50,6 @@ from geosim.core.events import (
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
-from geosim.metrics.edge import EdgeFold
 from geosim.metrics.histogram import LatencyHistogram
 from geosim.metrics.interconnects import interconnect_series, interconnect_summary
 from geosim.metrics.mirror import MirrorFold
@@ -59,6 +58,7 @@ from geosim.metrics.partitions import PartitionTimeline
 from geosim.metrics.phases import PHASES, PhaseClock
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery
+from geosim.metrics.sections import ReportSection, SectionContext
 from geosim.metrics.timeseries import BinnedSeries, bump
 from geosim.metrics.topics import TopicFold
 from geosim.metrics.traffic import classify_bytes
@@ -140,14 +140,16 @@ class MetricsCollector:
     whose producers are down reads 0), and the producers' RTO baseline when there
     is no whole bin between warmup and the first fault. ``ack_grace`` (s) bounds how
     long an object waits for acks of its committed rows; ``check_window`` is the
-    number of recent seqs per (fleet, partition) the reorder check keeps.
+    number of recent seqs per (fleet, partition) the reorder check keeps. ``sections``:
+    the strategy's report sections (:mod:`geosim.metrics.sections`), folded alongside.
     """
 
     def __init__(self, recorder: Recorder, *, regions: list[str], warmup: float,
                  fault_windows: list[tuple[float, float]], production_end: float,
                  bin_width: float, offered_bytes_per_s: dict[str, float],
                  ack_grace: float = 300.0, check_window: int = 128,
-                 topics: tuple[Sequence[str], Sequence[int]] | None = None):
+                 topics: tuple[Sequence[str], Sequence[int]] | None = None,
+                 sections: Sequence[ReportSection] = ()):
         self.warmup = float(warmup)
         self.production_end = float(production_end)
         self.fault_windows = sorted((float(s), float(e)) for s, e in fault_windows)
@@ -175,9 +177,15 @@ class MetricsCollector:
             recorder, names=topics[0], topic_of=topics[1], bounds=self._bounds)
         self.mirror = MirrorFold(self.fault_start)
         self.mirror.subscribe(recorder)
-        self.edge = EdgeFold(warmup=self.warmup, bin_width=self.series.bin_width,
-                             production_end=self.production_end)
-        self.edge.subscribe(recorder)
+        # The strategy's report sections (geosim.metrics.sections), each its own fold.
+        context = SectionContext(self.warmup, self.production_end, self.series.bin_width,
+                                 tuple(self.fault_windows))
+        self.sections = {section.name: section.fold(context) for section in sections}
+        if len(self.sections) < len(sections):
+            raise ValueError(f"report sections of one name: "
+                             f"{', '.join(s.name for s in sections)}")
+        for fold in self.sections.values():
+            fold.subscribe(recorder)
         self.leadership = PartitionTimeline()
         for kind, handler in ((PartitionChanged, self.leadership.on_partition),
                               (BrokerFenced, self.leadership.on_fenced),
@@ -305,7 +313,8 @@ class MetricsCollector:
         loss.untracked_records = max(loss.untracked_records
                                      - self.partitions.tracked_records, 0)
         mirror = self.mirror.finalize(t_end)
-        edge = self.edge.finalize(t_end)
+        sections = {name: report for name, fold in self.sections.items()
+                    if (report := fold.finalize(t_end)) is not None}
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}
@@ -331,7 +340,7 @@ class MetricsCollector:
                 names, nbins, self.series.bin_width)
                 + self.mirror.series(nbins, self.series.bin_width)
                 + interconnect_series(usage, nbins, width)
-                + self.edge.series(edge, nbins)),
+                + [row for section in sections.values() for row in section.series(nbins)]),
             partitions=self.leadership.report(),
             mirror=mirror,
             interconnects=interconnect_summary(usage, width, self.production_end),
@@ -341,7 +350,7 @@ class MetricsCollector:
                 self.partitions.lost_by_partition, counters,
                 losses_attributed=self.partitions.active),
             max_rate=self._max_rate(bins),
-            edge=edge,
+            sections=sections,
         )
 
     def _max_rate(self, bins: dict[str, dict[str, np.ndarray]]) -> dict:

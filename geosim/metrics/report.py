@@ -15,6 +15,7 @@ import pandas as pd
 
 from geosim.metrics.histogram import LatencyHistogram
 from geosim.metrics.partitions import PartitionReport
+from geosim.metrics.sections import SectionReport
 
 
 @dataclass
@@ -169,7 +170,9 @@ class MetricsReport:
     # Declared topics (workload.topics): name -> counts, loss, bytes and histograms by
     # (kind, phase) (geosim.metrics.topics); empty otherwise.
     topics: dict = field(default_factory=dict)
-    edge: Any = None  # geosim.metrics.edge.EdgeReport (strategies with edge sites)
+    # The strategy's report sections (geosim.metrics.sections) that had something to
+    # report, by name (the summary.json key); empty for strategies without any.
+    sections: dict[str, SectionReport] = field(default_factory=dict)
 
     def latency(self, kind: str, region: str = "all", phase: str = "before") -> LatencyHistogram:
         """The histogram of ``kind`` (``publish``/``e2e``) for a region (or ``all``)

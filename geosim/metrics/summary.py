@@ -22,6 +22,9 @@ from geosim.metrics.phases import PHASES
 from geosim.metrics.report import MetricsReport, Recovery, TrafficClass
 
 SCHEMA_VERSION = 1
+#: Keys of the core summary present only for some runs (a report section may not use
+#: them either).
+OPTIONAL_KEYS = frozenset({"interconnects", "topics", "max_rate"})
 QUANTILES: tuple[tuple[str, float], ...] = (
     ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
 
@@ -107,9 +110,12 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.max_rate:
         # A max-rate run (workload.max_rate or producerRate 0) only.
         summary["max_rate"] = report.max_rate
-    if report.edge is not None:
-        # Edge sites (the edge strategy), only when the run has some.
-        summary["edge"] = report.edge.to_dict()
+    for name, section in report.sections.items():
+        # The strategy's report sections (geosim.metrics.sections), when they have
+        # something to report.
+        if name in summary or name in OPTIONAL_KEYS:
+            raise ValueError(f"report section {name!r}: a summary.json key of the core")
+        summary[name] = section.to_dict()
     return normalize(summary)
 
 

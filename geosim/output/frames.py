@@ -19,22 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from geosim.metrics.sections import known_sections, scalar_leaves, sections_of
+
 #: Latency kinds, phases and statistics copied into a row (of the ``all`` region).
 ROW_LATENCY_KINDS = ("publish", "e2e")
 ROW_LATENCY_PHASES = ("before", "during", "after")
 ROW_LATENCY_STATS = ("p50", "p99", "p999", "max")
-
-
-def _leaves(value: Any, prefix: str) -> dict[str, Any]:
-    """Scalar leaves of a nested mapping, dotted; lists are left out."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key in sorted(value):
-            out.update(_leaves(value[key], f"{prefix}.{key}"))
-        return out
-    if isinstance(value, list | tuple):
-        return {}
-    return {prefix: value}
 
 
 def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,10 +38,11 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     region; ``bytes.<cross_region|inter_zone>.total`` and ``.rate`` and
     ``bytes.cross_region.<purpose>``; ``checks.*``; for Kafka strategies
     ``partitions.leader_changes``, ``partitions.offline_windows`` (a count) and
-    ``partitions.failover.*``; for edge sites every scalar leaf of the fleet's figures
-    as ``edge.<path>`` (``edge.lost_retention_bytes``, ``edge.staleness_seconds.p99``);
-    and, when the summary has a ``cost`` section (the cost model, issue 5), every
-    scalar leaf of it as ``cost.<path>``. A value the summary does not have is ``None``.
+    ``partitions.failover.*``; for each report section of the strategy the summary has,
+    the section's columns ``<name>.<path>`` (:meth:`ReportSection.row
+    <geosim.metrics.sections.ReportSection.row>`); and, when the summary has a ``cost``
+    section (the cost model, issue 5), every scalar leaf of it as ``cost.<path>``. A
+    value the summary does not have is ``None``.
     """
     row: dict[str, Any] = {key: summary.get(key) for key in
                            ("scenario", "strategy", "seed", "geosim_version")}
@@ -88,10 +79,11 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
         row["partitions.offline_windows"] = len(partitions.get("offline_windows") or [])
         for key, value in sorted((partitions.get("failover") or {}).items()):
             row[f"partitions.failover.{key}"] = value
-    if summary.get("edge"):  # edge sites: the fleet's figures (per site: summary.json)
-        row.update(_leaves(summary["edge"]["fleet"], "edge"))
+    for section in sections_of(summary.get("strategy")):  # the strategy's own figures
+        if summary.get(section.name):
+            row.update(section.row(summary[section.name]))
     if summary.get("cost"):  # the bill of geosim.cost (None without a price book)
-        row.update(_leaves(summary["cost"], "cost"))
+        row.update(scalar_leaves(summary["cost"], "cost"))
     return row
 
 
@@ -109,27 +101,17 @@ def latency_frame(histograms: Mapping[tuple[str, str, str], Any]) -> pd.DataFram
                                        "max", "mean", "records"])
 
 
-WHATS = "'timeseries', 'latency', 'row' or 'edge'"
-
-
-def edge_frame(classes: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """Per edge site and bin end: ``t, site, template, class`` and the class's values
-    (``backlog_bytes``, ``staleness_s``, ``replicated_bytes``, ``lost_retention_bytes``,
-    ``lost_failure_bytes``, ``throughput_bytes_per_s``, ``link``): a site's rows are
-    its class's (a class's sites are identical, docs/edge.md). Empty without edge sites."""
-    if classes.empty or sites.empty:
-        return pd.DataFrame()
-    values = classes.drop(columns=["template", "sites"])
-    out = sites.merge(values, on="class", how="left")
-    return out.sort_values(["site", "t"], kind="stable").reset_index(drop=True)[
-        ["t", "site", "template", "class", *[c for c in values.columns
-                                             if c not in ("t", "class")]]]
+def _unknown(what: str) -> ValueError:
+    names = ", ".join(repr(name) for name in known_sections())
+    sections = f" or a report section ({names})" if names else ""
+    return ValueError(f"what must be 'timeseries', 'latency', 'row'{sections}, got {what!r}")
 
 
 def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
     """A run as a DataFrame: ``timeseries`` (t, region, metric, value), ``latency``
     (percentiles per kind, region and phase), ``row`` (one row: :func:`summary_row`) or
-    ``edge`` (per edge site and bin: :func:`edge_frame`; empty without edge sites).
+    the name of a report section (:mod:`geosim.metrics.sections`): its frame, empty if
+    the run has no such section.
     """
     if what == "timeseries":
         return result.report.timeseries
@@ -137,10 +119,11 @@ def result_frame(result: Any, what: str = "timeseries") -> pd.DataFrame:
         return latency_frame(result.report.histograms)
     if what == "row":
         return pd.DataFrame([summary_row(result.summary)])
-    if what == "edge":
-        edge = getattr(result.report, "edge", None)
-        return pd.DataFrame() if edge is None else edge_frame(edge.classes, edge.sites)
-    raise ValueError(f"what must be {WHATS}, got {what!r}")
+    section = known_sections().get(what)
+    if section is None:
+        raise _unknown(what)
+    found = getattr(result.report, "sections", {}).get(what)
+    return section.frame(found.files() if found is not None else {})
 
 
 @dataclass
@@ -170,8 +153,10 @@ class SavedRun:
     """A run read back from its results directory (see :mod:`geosim.output.writer`).
 
     ``timeseries`` has columns ``t, region, metric, value``; ``latency`` one row per
-    kind, region and phase with percentiles in seconds; ``latency_cdf`` the CDF points.
-    Frames of files the directory does not have are empty.
+    kind, region and phase with percentiles in seconds; ``latency_cdf`` the CDF points;
+    ``sections`` the files of the strategy's report sections, by section and file name
+    (:mod:`geosim.metrics.sections`). Frames of files the directory does not have are
+    empty (or absent, for a section).
     """
 
     path: Path
@@ -180,8 +165,7 @@ class SavedRun:
     timeseries: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency: pd.DataFrame = field(default_factory=pd.DataFrame)
     latency_cdf: pd.DataFrame = field(default_factory=pd.DataFrame)
-    edge_classes: pd.DataFrame = field(default_factory=pd.DataFrame)
-    edge_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sections: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     @property
     def report(self) -> SavedReport:
@@ -209,16 +193,17 @@ class SavedRun:
 
     def to_dataframe(self, what: str = "timeseries") -> pd.DataFrame:
         """As :meth:`geosim.runner.Result.to_dataframe`: ``timeseries``, ``latency``
-        (read from latency.csv), ``row`` or ``edge`` (from the edge CSV files)."""
+        (read from latency.csv), ``row`` or a report section's name (from its files)."""
         if what == "timeseries":
             return self.timeseries
         if what == "latency":
             return self.latency
         if what == "row":
             return pd.DataFrame([self.to_row()])
-        if what == "edge":
-            return edge_frame(self.edge_classes, self.edge_sites)
-        raise ValueError(f"what must be {WHATS}, got {what!r}")
+        section = known_sections().get(what)
+        if section is None:
+            raise _unknown(what)
+        return section.frame(self.sections.get(what, {}))
 
 
 def _csv(path: Path, floats: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -236,20 +221,28 @@ def load_run(path: str | Path) -> SavedRun:
     if not summary_file.is_file():
         raise FileNotFoundError(f"{root}: no summary.json (not a geosim results directory)")
     scenario = root / "scenario.yaml"
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
     return SavedRun(
         path=root,
-        summary=json.loads(summary_file.read_text(encoding="utf-8")),
+        summary=summary,
         scenario_yaml=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
         timeseries=_csv(root / "timeseries.csv", floats=("t", "value")),
         latency=_csv(root / "latency.csv"),
         latency_cdf=_csv(root / "latency-cdf.csv"),
-        edge_classes=_csv(root / "edge-classes.csv", floats=EDGE_FLOATS),
-        edge_sites=_csv(root / "edge-sites.csv"))
+        sections=_section_files(root, summary))
 
 
-#: Columns of ``edge-classes.csv`` read as floats.
-EDGE_FLOATS = ("t", "backlog_bytes", "staleness_s", "replicated_bytes",
-               "lost_retention_bytes", "lost_failure_bytes", "throughput_bytes_per_s")
+def _section_files(root: Path,
+                   summary: Mapping[str, Any]) -> dict[str, dict[str, pd.DataFrame]]:
+    """The files of the report sections of the run's strategy that the directory has, by
+    section and file name (the sections come from the installed plug-in)."""
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for section in sections_of(summary.get("strategy")):
+        files = {name: _csv(root / name, floats=floats)
+                 for name, floats in section.files.items() if (root / name).is_file()}
+        if files:
+            out[section.name] = files
+    return out
 
 
 def load_sweep(path: str | Path) -> pd.DataFrame:

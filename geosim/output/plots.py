@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter, PercentFormatter
 
 from geosim.core.units import format_bytes
+from geosim.metrics.sections import sections_of
 
 GIB = 2**30
 #: Phases drawn by :func:`latency_cdf`, with their line styles.
@@ -297,21 +298,22 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
 
 def save_all(source: Any, out_dir: str | Path, summary: dict | None = None) -> list[Path]:
     """Write ``timeline.png``, ``latency.png``, ``bytes.png`` and ``bytes-pairs.png``
-    into ``out_dir``. A run of edge sites (the edge strategy, whose producers and
-    consumers are the sites', not the regions') has ``edge-backlog.png`` and
-    ``edge-staleness.png`` (:func:`geosim.output.edge_plots.edge_sites`) instead of the
-    timeline and the latency CDF, which would be empty."""
+    into ``out_dir``, then the plots of the strategy's report sections the run has
+    (:meth:`geosim.metrics.sections.ReportSection.plots`, for a run or a saved run),
+    leaving out the plots a section stands in for (``replaces_plots``: an edge fleet's
+    producers and consumers are its sites', not the regions', so its timeline and
+    latency CDF would be empty)."""
     makers = {"timeline": timeline, "latency_cdf": latency_cdf,
               "bytes_by_purpose": bytes_by_purpose, "bytes_by_pair": bytes_by_pair}
-    edge = getattr(_unpack(source, summary)[0], "edge", None) is not None \
-        and hasattr(source, "to_dataframe")
-    if edge:
-        del makers["timeline"], makers["latency_cdf"]
+    full = _unpack(source, summary)[1]
+    sections = [section for section in sections_of(full.get("strategy"))
+                if full.get(section.name) and hasattr(source, "to_dataframe")]
+    for section in sections:
+        for name in section.replaces_plots:
+            makers.pop(name, None)
     out = [save(make(source, summary), Path(out_dir) / FILES[name])
            for name, make in makers.items()]
-    if edge:
-        from geosim.output.edge_plots import edge_sites
-        for metric, name in (("backlog_bytes", "edge-backlog.png"),
-                             ("staleness_s", "edge-staleness.png")):
-            out.append(save(edge_sites(source, metric), Path(out_dir) / name))
+    for section in sections:
+        for file, fig in section.plots(source).items():
+            out.append(save(fig, Path(out_dir) / file))
     return out

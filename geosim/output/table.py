@@ -2,9 +2,8 @@
 
 :func:`format_summary` reads only the summary dict (docs/summary.md), so it works on a
 summary loaded back from disk as well as on a fresh :class:`geosim.runner.Result`.
-Durations and sizes use :func:`geosim.core.units.format_duration` and
-:func:`~geosim.core.units.format_bytes`; a missing value (``None`` in the summary:
-not applicable, or never happened) prints as ``-``.
+Durations, sizes, rates and counts are written by :mod:`geosim.core.text`; a missing
+value (``None`` in the summary: not applicable, or never happened) prints as ``-``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from geosim.core.units import format_bytes, format_duration
+from geosim.core.text import (
+    bytes_text,
+    count_text,
+    duration_text,
+    fixed_width,
+    rate_text,
+)
+from geosim.metrics.sections import sections_of
 
 #: Latency columns: (header, summary key).
 LATENCY_COLUMNS = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p999"),
@@ -29,35 +35,11 @@ ANOMALIES = ("duplicates", "skips", "reorders", "duplicate_writes")
 COST_CATEGORIES = ("instances", "tier1_networking", "disks", "object_storage",
                    "object_requests", "object_replication", "network", "metadata", "licence")
 
-_MISSING = "-"
-
-
-def _duration(value: float | None) -> str:
-    return _MISSING if value is None else format_duration(float(value))
-
-
-def _bytes(value: float | None) -> str:
-    return _MISSING if value is None else format_bytes(float(value))
-
-
-def _rate(value: float | None) -> str:
-    return _MISSING if value is None else format_bytes(float(value)) + "/s"
-
-
-def _count(value: float | None) -> str:
-    return _MISSING if value is None else f"{int(round(value)):,}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, labels: int = 1,
-           indent: str = "  ") -> list[str]:
-    """Fixed-width columns: the first ``labels`` left-aligned, the others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [cell.ljust(width) if i < labels else cell.rjust(width)
-                 for i, (cell, width) in enumerate(zip(cells, widths, strict=True))]
-        return (indent + "  ".join(parts)).rstrip()
-    return [line(headers), *(line(row) for row in rows)]
+_duration = duration_text
+_bytes = bytes_text
+_rate = rate_text
+_count = count_text
+_table = fixed_width
 
 
 def _regions_all_first(by_region: dict[str, Any]) -> list[str]:
@@ -262,58 +244,16 @@ def format_cost(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-#: Sites listed one by one in the edge section; beyond, those that lost most, then the
-#: stalest.
-EDGE_SITES_SHOWN = 12
-
-
-def _edge(summary: dict[str, Any]) -> list[str]:
-    """The edge sites (strategies with edge sites): the fleet, then the sites that lost
-    most and had the stalest central copy (the others: ``summary.json`` or the ``edge``
-    frames)."""
-    edge = summary.get("edge")
-    if not edge:
-        return []
-    fleet = edge["fleet"]
-    stale, catch = fleet["staleness_seconds"], fleet["catch_up_seconds"]
-    lines = [f"Edge sites  {fleet['sites']} sites in {fleet['classes']} classes",
-             f"  replicated {_bytes(fleet['replicated_bytes'])}; lost to retention "
-             f"{_bytes(fleet['lost_retention_bytes'])} ({_count(fleet['lost_retention_records'])}"
-             f" records, {fleet['sites_losing_to_retention']} sites); lost to site failures "
-             f"{_bytes(fleet['lost_failure_bytes'])} ({_count(fleet['lost_failure_records'])}"
-             " records)",
-             f"  staleness p50 {_duration(stale['p50'])}, p99 {_duration(stale['p99'])}, max "
-             f"{_duration(stale['max'])}; catch-up mean {_duration(catch['mean'])}, max "
-             f"{_duration(catch['max'])} ({catch['count']} reconnections, "
-             f"{catch['incomplete']} incomplete)",
-             f"  central ingest peak {_rate(fleet['central_ingest_peak_bytes_per_s'])}, mean "
-             f"{_rate(fleet['central_ingest_mean_bytes_per_s'])}; link utilisation peak "
-             f"{fleet['link_utilisation_peak']:.0%}; largest site backlog "
-             f"{_bytes(fleet['backlog_bytes_peak_site_max'])}"]
-    sites = edge["by_site"]
-    def badness(name: str) -> tuple:
-        site = sites[name]
-        lost = site["lost_retention_bytes"] + site["lost_failure_bytes"]
-        return -lost, -(site["staleness_seconds"]["max"] or 0), name
-    worst = sorted(sites, key=badness)
-    rows = []
-    for name in worst[:EDGE_SITES_SHOWN]:
-        site = sites[name]
-        st = site["staleness_seconds"]
-        rows.append([name, _bytes(site["backlog_bytes_peak"]),
-                     _bytes(site["lost_retention_bytes"]), _bytes(site["lost_failure_bytes"]),
-                     _duration(st["p50"]), _duration(st["max"]),
-                     _duration(site["catch_up_seconds"]["max"])])
-    title = "site" if len(sites) <= EDGE_SITES_SHOWN else \
-        f"worst {EDGE_SITES_SHOWN} of {len(sites)}"
-    lines += _table([title, "backlog peak", "lost (retention)", "lost (failure)",
-                     "staleness p50", "max", "catch-up max"], rows)
-    return lines
+def _strategy_sections(summary: dict[str, Any]) -> list[list[str]]:
+    """The lines of the strategy's report sections the summary has
+    (:mod:`geosim.metrics.sections`)."""
+    return [section.lines(summary[section.name])
+            for section in sections_of(summary.get("strategy")) if summary.get(section.name)]
 
 
 def format_summary(summary: dict[str, Any]) -> str:
     """A readable fixed-width report of a run's summary dict (no trailing newline)."""
     sections = [_header(summary), _records(summary), _loss(summary), _rto(summary),
-                _latency(summary), _traffic(summary), _checks(summary), _edge(summary),
-                format_cost(summary)]
+                _latency(summary), _traffic(summary), _checks(summary),
+                *_strategy_sections(summary), format_cost(summary)]
     return "\n\n".join("\n".join(section) for section in sections if section)

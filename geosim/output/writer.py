@@ -9,10 +9,9 @@ A result directory holds:
 ``timeseries.csv``  the tidy time series: ``t, region, metric, value``
 ``latency.csv``     latency percentiles (seconds) per kind, region and phase
 ``latency-cdf.csv`` the latency CDF points per kind, region and phase
-``edge-classes.csv`` edge sites (edge strategy): per class of identical sites and bin end,
-                    backlog, staleness, cumulative replicated and lost bytes, throughput
-``edge-sites.csv``  edge sites: each site's template and class
-``*.png``           the plots of :mod:`geosim.output.plots`
+``*.csv``           the files of the strategy's report sections, if any
+                    (:mod:`geosim.metrics.sections`; docs/summary.md)
+``*.png``           the plots of :mod:`geosim.output.plots`, and of report sections
 ==================  =============================================================
 
 Everything is built in a temporary sibling directory which is then renamed onto the
@@ -31,6 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+#: Files every results directory has (a report section's files are others).
+CORE_FILES = frozenset({"summary.json", "scenario.yaml", "run-info.json", "timeseries.csv",
+                        "latency.csv", "latency-cdf.csv"})
 #: Phases in the order they happen; used to order latency rows.
 PHASES = ("warmup", "before", "during", "after", "drain")
 #: Significant digits of numbers in the CSV files (as in summary.json).
@@ -67,13 +69,27 @@ def _write_all(result: Any, out: Path, *, plots: bool) -> None:
     write_timeseries_csv(result.report.timeseries, out / "timeseries.csv")
     write_latency_csv(result.report.histograms, out / "latency.csv")
     write_latency_cdf_csv(result.report.histograms, out / "latency-cdf.csv")
-    edge = getattr(result.report, "edge", None)
-    if edge is not None:
-        write_frame_csv(edge.classes, out / "edge-classes.csv")
-        write_frame_csv(edge.sites, out / "edge-sites.csv")
+    for file, frame in section_files(result.report).items():
+        write_frame_csv(frame, out / file)
     if plots:
         from geosim.output import plots as plotting
         plotting.save_all(result, out)
+
+
+def section_files(report: Any) -> dict[str, Any]:
+    """The frames of the report's sections (:mod:`geosim.metrics.sections`) by file name,
+    each name checked: a plain CSV file name, not one of :data:`CORE_FILES` nor another
+    section's."""
+    out: dict[str, Any] = {}
+    for name, section in getattr(report, "sections", {}).items():
+        for file, frame in section.files().items():
+            if (file in CORE_FILES or file in out or Path(file).name != file
+                    or not file.endswith(".csv")):
+                raise ValueError(f"report section {name!r}: file {file!r} must be a CSV "
+                                 f"file name of its own (not {', '.join(sorted(CORE_FILES))} "
+                                 f"or another section's)")
+            out[file] = frame
+    return out
 
 
 def summary_json(summary: dict) -> str:

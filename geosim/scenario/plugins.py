@@ -49,7 +49,10 @@ class StrategyPlugin:
       (``stretch(rf=(2, 3))``); :mod:`geosim.testing` offers each under its own name;
     - ``reference``: ``sections() -> list[tuple[str, str]]``, extra (title, Markdown)
       sections of the generated scenario reference, such as config-key tables (a title
-      several plug-ins give appears once).
+      several plug-ins give appears once);
+    - ``sections``: the strategy's report sections
+      (:class:`geosim.metrics.sections.ReportSection` instances): figures of its own in
+      the summary, the results directory, the tables and the plots.
     """
 
     name: str
@@ -61,6 +64,7 @@ class StrategyPlugin:
     probes: tuple[str, ...] = ()
     helpers: tuple[str, ...] = ()
     reference: str | None = None
+    sections: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         declared = self.spec.model_fields["name"].default
@@ -74,6 +78,10 @@ class StrategyPlugin:
 
     def load_probes(self) -> list[Any]:
         return [load_path(path) for path in self.probes]
+
+    def load_sections(self) -> list[Any]:
+        """The report sections (:class:`geosim.metrics.sections.ReportSection`)."""
+        return [load_path(path) for path in self.sections]
 
 
 def load_path(path: str | None) -> Any:

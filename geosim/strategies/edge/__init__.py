@@ -6,7 +6,9 @@ The plug-in (entry point ``edge`` of the ``geosim.strategies`` group): its spec 
 imported here, the rest when first used (``docs/writing-a-strategy.md``). Modules: the
 block (``spec``), Kafka configs of the sites and the fetch settings (``config``),
 sites and classes (``fleet``), the uplink's throughput and lag (``uplink``), one site
-as a fluid (``fluid``), the SimPy model (``model``), scenario checks (``checks``).
+as a fluid (``fluid``), the SimPy model (``model``) and its events (``events``),
+scenario checks (``checks``), the report section (``section``: the fold and report
+``report``, the plots ``plots``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ PLUGIN = StrategyPlugin(
     model="geosim.strategies.edge.model:EdgeStrategy",
     checks="geosim.strategies.edge.checks:check",
     reference="geosim.strategies.edge.config:reference_tables",
+    sections=("geosim.strategies.edge.section:SECTION",),
 )
 
 __all__ = ["PLUGIN", "EdgeSpec"]

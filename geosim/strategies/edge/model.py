@@ -3,8 +3,9 @@
 A class's process sleeps until the next change of its state (a schedule transition of
 its uplink, a fetch response landing, a caught-up instant, a retention check that
 deletes a segment, the end of production), advances the site
-(:mod:`geosim.strategies.edge.fluid`) and emits an :class:`~geosim.core.events.EdgeState`;
-the metrics fold (:mod:`geosim.metrics.edge`) integrates the states. Events therefore
+(:mod:`geosim.strategies.edge.fluid`) and emits an
+:class:`~geosim.strategies.edge.events.EdgeState`; the edge report section's fold
+(:mod:`geosim.strategies.edge.report`) integrates the states. Events therefore
 scale with schedule windows, fetch responses of sites behind and retention deletions
 per class, not with records or with sites.
 Bytes copied over the uplinks are counted through the network's seam
@@ -29,10 +30,10 @@ from typing import ClassVar
 import simpy
 
 from geosim.core.estimate import EventEstimate
-from geosim.core.events import EdgeClassDeclared, EdgeState
 from geosim.strategies.base import Strategy, World
 from geosim.strategies.edge.config import resolve_fetch, resolve_site_config
 from geosim.strategies.edge.estimate import edge_estimate
+from geosim.strategies.edge.events import EdgeClassDeclared, EdgeState
 from geosim.strategies.edge.fleet import SiteClass, site_classes, up_windows
 from geosim.strategies.edge.fluid import FluidSite
 from geosim.strategies.edge.spec import EdgeSpec, SiteTemplate

@@ -22,4 +22,5 @@ PLUGIN = StrategyPlugin(
     probes=("geosim_singlelog.probes:HomeProbe",),
     helpers=("geosim_singlelog.generators:single_log",),
     reference="geosim_singlelog.reference:tables",
+    sections=("geosim_singlelog.section:SECTION",),
 )

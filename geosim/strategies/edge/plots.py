@@ -3,7 +3,9 @@
 A class of identical sites is one line, labelled by its sites (``ship-1 +5``: ship-1
 and five others), so a fleet of hundreds of sites stays readable. Takes a
 :class:`geosim.runner.Result`, a saved run (:func:`geosim.output.load_run`) or the
-per-site frame (``result.to_dataframe("edge")``).
+per-site frame (``result.to_dataframe("edge")``). The report section
+(:mod:`geosim.strategies.edge.section`) writes ``edge-backlog.png`` and
+``edge-staleness.png`` with it; a notebook imports it from here.
 """
 
 from __future__ import annotations

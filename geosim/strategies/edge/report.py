@@ -1,8 +1,10 @@
 """Edge sites: backlog, loss to retention and failures, staleness, catch-up, central
-ingest and link utilisation, folded from the edge model's fluid states.
+ingest and link utilisation, folded from the edge model's fluid states: the fold and
+the report of the edge strategy's report section (:mod:`geosim.strategies.edge.section`,
+the seam of :mod:`geosim.metrics.sections`).
 
 The edge strategy emits, per class of identical sites, an
-:class:`~geosim.core.events.EdgeState` whenever its regime changes; in between every
+:class:`~geosim.strategies.edge.events.EdgeState` whenever its regime changes; in between every
 quantity moves linearly, so this fold integrates exactly. Definitions (per site; a
 class's sites share them; the fleet's figures weight each class by its sites):
 
@@ -38,7 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geosim.core.events import EdgeClassDeclared, EdgeState, Recorder
+from geosim.core.events import Recorder
+from geosim.metrics.sections import SectionContext
+from geosim.strategies.edge.events import EdgeClassDeclared, EdgeState
 
 QUANTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
 
@@ -83,9 +87,17 @@ def _at(ev: EdgeState, t: float) -> dict[str, float]:
             "throughput_bytes_per_s": ev.throughput}
 
 
+#: The section's CSV files: per class and bin end, and each site's template and class.
+CLASSES_CSV = "edge-classes.csv"
+SITES_CSV = "edge-sites.csv"
+#: Region of the fleet's rows in the tidy time series.
+SERIES_REGION = "edge"
+
+
 @dataclass
 class EdgeReport:
-    """The edge section of a run: the fleet, each site, series per class."""
+    """The edge section of a run: the fleet, each site, series per class (a
+    :class:`~geosim.metrics.sections.SectionReport`)."""
 
     summary: dict[str, Any]
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -94,15 +106,37 @@ class EdgeReport:
     def to_dict(self) -> dict[str, Any]:
         return self.summary
 
+    def files(self) -> dict[str, pd.DataFrame]:
+        return {CLASSES_CSV: self.classes, SITES_CSV: self.sites}
+
+    def series(self, nbins: int) -> list[tuple[str, str, np.ndarray]]:
+        """The fleet's series for the tidy time series (``region`` ``edge``), bin
+        values at each bin's end (bytes replicated: over the bin)."""
+        backlog = np.zeros(nbins)
+        staleness = np.zeros(nbins)
+        replicated = np.zeros(nbins)
+        for _, group in self.classes.groupby("class", sort=True):
+            m = int(group["sites"].iloc[0])
+            if m == 0:
+                continue
+            n = min(len(group), nbins)
+            backlog[:n] += m * group["backlog_bytes"].to_numpy()[:n]
+            staleness[:n] = np.maximum(staleness[:n], group["staleness_s"].to_numpy()[:n])
+            cum = group["replicated_bytes"].to_numpy()[:n]
+            replicated[:n] += m * np.diff(cum, prepend=0.0)
+        return [(SERIES_REGION, "edge_backlog_bytes", backlog),
+                (SERIES_REGION, "edge_staleness_max_s", staleness),
+                (SERIES_REGION, "edge_replicated_bytes", replicated)]
+
 
 class EdgeFold:
-    """Subscribes to the edge events of a run and builds an :class:`EdgeReport`."""
+    """Subscribes to the edge events of a run and builds an :class:`EdgeReport` (a
+    :class:`~geosim.metrics.sections.SectionFold`)."""
 
-    def __init__(self, *, warmup: float, bin_width: float,
-                 production_end: float = math.inf):
-        self.warmup = float(warmup)
-        self.production_end = float(production_end)
-        self.bin_width = float(bin_width)
+    def __init__(self, context: SectionContext):
+        self.warmup = float(context.warmup)
+        self.production_end = float(context.production_end)
+        self.bin_width = float(context.bin_width)
         self.classes: dict[int, _ClassFold] = {}
         self.ingest = 0.0          # fleet bytes/s now
         self.ingest_peak = 0.0
@@ -298,30 +332,6 @@ class EdgeFold:
     def _site_frame(rows: list[_ClassFold]) -> pd.DataFrame:
         records = [(site, c.template, c.index) for c in rows for site in c.sites]
         return pd.DataFrame(sorted(records), columns=["site", "template", "class"])
-
-    def series(self, report: EdgeReport | None, nbins: int) -> list[tuple[str, str, Any]]:
-        """The fleet's series for the tidy time series (``region`` ``edge``), bin
-        values at each bin's end (bytes replicated: over the bin)."""
-        if report is None:
-            return []
-        frame = report.classes
-        out = []
-        backlog = np.zeros(nbins)
-        staleness = np.zeros(nbins)
-        replicated = np.zeros(nbins)
-        for _, group in frame.groupby("class", sort=True):
-            m = int(group["sites"].iloc[0])
-            if m == 0:
-                continue
-            n = min(len(group), nbins)
-            backlog[:n] += m * group["backlog_bytes"].to_numpy()[:n]
-            staleness[:n] = np.maximum(staleness[:n], group["staleness_s"].to_numpy()[:n])
-            cum = group["replicated_bytes"].to_numpy()[:n]
-            replicated[:n] += m * np.diff(cum, prepend=0.0)
-        out.append(("edge", "edge_backlog_bytes", backlog))
-        out.append(("edge", "edge_staleness_max_s", staleness))
-        out.append(("edge", "edge_replicated_bytes", replicated))
-        return out
 
 
 #: Keys holding byte or record counts: integers in the summary (docs/summary.md).
