@@ -132,6 +132,35 @@ def test_same_seed_same_delays(make_network):
     assert [c.delay(s, d, 1, "produce") for _ in range(100) for s, d in pairs] != seq_a
 
 
+def test_a_message_stream_of_its_own_leaves_every_other_draw_as_it_was(make_network):
+    """Heartbeats (``stream=``) draw from streams of their own: interleaving them with
+    other messages changes none of those messages' delays, and they are still billed."""
+    a, b = make_network(seed=5), make_network(seed=5)
+    pairs = [("us-west1-a", "us-west2-b"), ("us-west2-a", "us-west2-b")]
+    plain = [a.delay(s, d, 1, "produce") for _ in range(50) for s, d in pairs]
+    mixed = []
+    for _ in range(50):
+        for s, d in pairs:
+            assert b.delay(s, d, 64, "metadata", stream="heartbeat") is not None
+            mixed.append(b.delay(s, d, 1, "produce"))
+    assert mixed == plain
+    assert b.bytes[("us-west1-a", "us-west2-b", "metadata")] == 50 * 64
+
+
+def test_an_unqueued_message_waits_for_its_own_bytes_only(make_network,
+                                                        constant_topology_spec):
+    """A control message on its own connection (``queued=False``) is not held behind
+    the bytes other connections queued on a narrow link; it still takes their room."""
+    net = make_network(constant_topology_spec(
+        extra_links=[link_spec(("us-west1", "us-west2"), 0.02, bandwidth=1000.0)]))
+    bulk = net.delay("us-west1-a", "us-west2-a", 10_000, "replicate")   # 10 s of bytes
+    assert bulk == pytest.approx(0.01 + 10.0)
+    control = net.delay("us-west1-a", "us-west2-a", 100, "metadata", queued=False)
+    assert control == pytest.approx(0.01 + 0.1)
+    after = net.delay("us-west1-a", "us-west2-a", 100, "replicate")
+    assert after == pytest.approx(0.01 + 10.0 + 0.1 + 0.1)
+
+
 # --- faults: down, partitions ----------------------------------------------------------------
 
 def test_set_down_zone_drops_its_messages_only(network):

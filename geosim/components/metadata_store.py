@@ -90,6 +90,9 @@ class MetadataStore:
         self._followers = {i: [v.zone for j, v in enumerate(voters) if j != i]
                            for i in range(len(voters))}
         self._electing = False
+        #: Bumped by every election: a leader of a new term (a new active controller,
+        #: for a KRaft quorum) even when the same voter wins again.
+        self.term = 0
         self._pending: list[tuple[str, int, Callable[[bool], None], float, int]] = []
         self.counters = {"metadata_commits": 0, "metadata_commit_failures": 0,
                          "metadata_reads": 0, "metadata_elections": 0}
@@ -205,6 +208,7 @@ class MetadataStore:
                               if i in reachable and self.voters[i].leader_eligible]
                 if candidates:
                     self.leader = candidates[0]
+                    self.term += 1
                     self.counters["metadata_elections"] += 1
                     self._electing = False
                     self.ctx.recorder.emit(MetadataLeaderChanged(

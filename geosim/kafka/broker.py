@@ -12,7 +12,7 @@ from geosim.kafka.placement import BrokerInfo
 
 class Broker:
     __slots__ = ("id", "zone", "region", "rack", "alive", "fenced", "destroyed",
-                 "last_heartbeat", "phase", "unclean_restart")
+                 "last_heartbeat", "heard", "phase", "unclean_restart")
 
     def __init__(self, info: BrokerInfo, phase: float):
         self.id = info.id
@@ -22,7 +22,8 @@ class Broker:
         self.alive = True
         self.fenced = False
         self.destroyed = False
-        self.last_heartbeat = 0.0
+        self.last_heartbeat = 0.0     # when the controller last heard from it
+        self.heard = False            # a heartbeat reached the controller since its check
         self.phase = phase            # heartbeat offset within the interval
         self.unclean_restart = False  # came back from a crash, not yet re-registered
 

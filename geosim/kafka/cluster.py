@@ -211,6 +211,7 @@ class KafkaCluster:
         for group in self.groups:
             env.process(group.run_commits())
         env.process(self.controller.run())
+        env.process(self.controller.run_heartbeats())
         env.process(self.replication.run_isr_expiration())
         env.process(self._housekeeping())
         if self.config.unclean_leader_election:

@@ -1,11 +1,17 @@
 """The controller of a Kafka cluster: heartbeats, fencing and leader elections.
 
 The cluster's metadata store is the KRaft quorum: every fencing, election and ISR
-change is one of its commits, so nothing changes without a quorum majority. Brokers
-heartbeat every ``broker.heartbeat.interval.ms``; one silent (down, or cut off from the
-quorum leader) for ``broker.session.timeout.ms`` is fenced and its partitions get new
-leaders from the ISR (then, if enabled, from the ELR, then unclean). An election onto
-a replica with a shorter log truncates the canonical log
+change is one of its commits, so nothing changes without a quorum majority. Each live
+broker sends a heartbeat to the active controller (the quorum leader's zone) every
+``broker.heartbeat.interval.ms``, at its own phase, as a message through the network
+(partitions, brownouts' latency and loss act on it; on its own connection, it does not
+queue behind replication bytes, see :meth:`~geosim.world.network.Network.delay`), with
+random draws of its own so that it moves no other message's; the controller counts it
+when it arrives, as KRaft's controller times a broker's session from the heartbeats it
+receives. One not heard from for ``broker.session.timeout.ms`` (down, or its heartbeats
+lost or cut off) is fenced and its partitions get new leaders from the ISR (then, if
+enabled, from the ELR, then unclean); one heard from again is unfenced. An election
+onto a replica with a shorter log truncates the canonical log
 (:meth:`~geosim.kafka.cluster.KafkaCluster.truncate`).
 """
 
@@ -13,9 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from geosim.core.context import call_later
 from geosim.core.events import BrokerFenced
 from geosim.kafka.produce import NOT_LEADER
-from geosim.kafka.wire import CONTROLLER_RECORD_BYTES
+from geosim.kafka.wire import CONTROLLER_RECORD_BYTES, HEARTBEAT_BYTES
 
 if TYPE_CHECKING:
     from geosim.kafka.broker import Broker
@@ -34,25 +41,67 @@ class Controller:
         self.net = cluster.net
         # the active controller's zone (the quorum's leader at build: a run starts with one)
         self.leader_zone: str | None = cluster.metadata.leader_zone
+        self.term = cluster.metadata.term
 
     # ====================================================================== liveness
+    def run_heartbeats(self):
+        """Every broker's heartbeats, in phase order: one process for the cluster."""
+        c = self.cluster
+        interval = c.config.broker_heartbeat_interval
+        order = sorted(c.brokers, key=lambda b: (b.phase, b.id))
+        env = self.env
+        start = env.now
+        cycle = (start // interval) * interval
+        while True:
+            for b in order:
+                at = cycle + b.phase
+                if at < start:
+                    continue  # a tick before the cluster started
+                if at > env.now:
+                    yield env.timeout(at - env.now)
+                self._heartbeat(b)
+            cycle += interval
+
+    def _heartbeat(self, b: Broker) -> None:
+        """``b`` sends a heartbeat to the active controller, if it is up and one is."""
+        metadata = self.cluster.metadata
+        if not b.alive or b.destroyed or not metadata.available():
+            return
+        zone = metadata.leader_zone
+        assert zone is not None
+        delay = self.net.delay(b.zone, zone, HEARTBEAT_BYTES, "metadata",
+                               stream="heartbeat", queued=False)
+        if delay is not None:
+            call_later(self.env, delay, self._heard, b, zone)
+
+    def _heard(self, b: Broker, zone: str) -> None:
+        """A heartbeat of ``b`` reaches the controller in ``zone`` (if it still is one)."""
+        metadata = self.cluster.metadata
+        if not metadata.available() or metadata.leader_zone != zone:
+            return  # the controller it was sent to lost its leadership meanwhile
+        b.last_heartbeat = self.env.now
+        b.heard = True
+        self.net.delay(zone, b.zone, HEARTBEAT_BYTES, "metadata", stream="heartbeat",
+                       queued=False)
+
     def run(self):
-        """Every 0.5 s the controller evaluates heartbeats: it fences brokers silent for
-        ``broker.session.timeout.ms``, unfences brokers heard from again, and elects
-        leaders for partitions without one. Each change is one quorum commit."""
+        """Every 0.5 s the controller evaluates heartbeats: it fences brokers not heard
+        from for ``broker.session.timeout.ms``, unfences brokers heard from again, and
+        elects leaders for partitions without one. Each change is one quorum commit."""
         c = self.cluster
         cfg = c.config
-        interval = cfg.broker_heartbeat_interval
         metadata = c.metadata
-        net = self.net
         while True:
             yield self.env.timeout(CONTROLLER_CHECK)
             now = self.env.now
             leader_zone = metadata.leader_zone if metadata.available() else None
             if leader_zone is None:
                 continue
-            if leader_zone != self.leader_zone:
-                # a new active controller gives every broker a fresh session
+            if metadata.term != self.term:
+                # A new active controller (another voter, or the same one after the
+                # quorum was lost) gives every broker a fresh session, as KRaft's
+                # controller does for the registered brokers when it activates.
+                self.term = metadata.term
                 self.leader_zone = leader_zone
                 for b in c.brokers:
                     b.last_heartbeat = now
@@ -62,13 +111,9 @@ class Controller:
                     if not b.fenced:
                         fence.append(b)
                     continue
-                beating = b.alive and net.reachable(b.zone, leader_zone) \
-                    and net.reachable(leader_zone, b.zone)
-                if beating:
-                    # the last heartbeat tick of this broker at or before now
-                    k = (now - b.phase) // interval
-                    b.last_heartbeat = max(b.last_heartbeat, k * interval + b.phase)
-                    if b.fenced or b.unclean_restart:
+                if b.heard:
+                    b.heard = False
+                    if b.alive and (b.fenced or b.unclean_restart):
                         unfence.append(b)
                 elif not b.fenced and now - b.last_heartbeat >= cfg.broker_session_timeout:
                     fence.append(b)

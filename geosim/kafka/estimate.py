@@ -29,6 +29,8 @@ times the simulated seconds it runs, times the SimPy events one cycle schedules
   farthest source leader zone or per append tick (4 events: the trips, the copies'
   produce and its append signal), and during the drain one per RTT plus
   ``fetch_max_wait`` (3 events);
+* **broker heartbeats** (:mod:`geosim.kafka.controller`): each broker's every
+  ``broker.heartbeat.interval.ms`` (2 events: the tick and the arrival);
 * **periodic tasks**: each consumer group's commit loop every
   ``auto.commit.interval.ms`` (a timer plus one commit per member), and per cluster the
   once-a-second housekeeping and the ISR check every ``replica.lag.time.max.ms / 2``.
@@ -58,6 +60,8 @@ LONG_POLL_EVENTS = 4
 FLOW_EVENTS = 4
 #: A flow's cycle in the drain: trips and the wait timer.
 FLOW_IDLE_EVENTS = 3
+#: A broker heartbeat: its tick and its arrival at the controller.
+HEARTBEAT_EVENTS = 2
 #: Per cluster and simulated second: housekeeping (1 s) and spare for the controller.
 CLUSTER_EVENTS_PER_S = 2.0
 
@@ -121,6 +125,10 @@ def engine_estimate(engine: Any) -> EventEstimate:
         terms.append(EventTerm("idle replication flows", len(flows), idle / len(flows),
                                drain, FLOW_IDLE_EVENTS, "simulation.drain"))
 
+    brokers = sum(len(c.brokers) for c in clusters)
+    terms.append(EventTerm("broker heartbeats", brokers,
+                           per_second(clusters[0].config.broker_heartbeat_interval), sim.end,
+                           HEARTBEAT_EVENTS, "simulation.duration + drain"))
     periodic = CLUSTER_EVENTS_PER_S * len(clusters)
     periodic += sum(2 * per_second(c.config.replica_lag_time_max / 2) for c in clusters)
     periodic += sum((1 + len(g.members)) * per_second(g.settings.auto_commit_interval)

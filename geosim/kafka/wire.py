@@ -15,6 +15,7 @@ ACK_BYTES = 128                   # a produce response, an offset commit's answe
 FETCH_REQUEST_BYTES = 64          # per fetch request (or response header), plus
 FETCH_PARTITION_BYTES = 32        # per partition asked for
 CONTROLLER_RECORD_BYTES = 128     # a partition-change or broker record (assumption)
+HEARTBEAT_BYTES = 64              # a BrokerHeartbeat request or response (assumption)
 OFFSET_SYNC_BYTES = 64            # one MirrorMaker 2 offset-sync record (assumption)
 CHECKPOINT_BYTES = 96             # one checkpoint record per group and partition (assumption)
 
@@ -30,4 +31,4 @@ def window_wait(net: Network, src: str, dst: str, size: int, window: int | None,
 
 
 __all__ = ["ACK_BYTES", "CHECKPOINT_BYTES", "CONTROLLER_RECORD_BYTES", "FETCH_PARTITION_BYTES",
-           "FETCH_REQUEST_BYTES", "OFFSET_SYNC_BYTES", "window_wait"]
+           "FETCH_REQUEST_BYTES", "HEARTBEAT_BYTES", "OFFSET_SYNC_BYTES", "window_wait"]

@@ -104,8 +104,8 @@ class Network:
         self._region = topology.zone_region
         self._counted: dict[tuple[str, str, str], int] = defaultdict(int)
         self.messages = 0
-        self._samplers: dict[tuple[str, str], object] = {}
-        self._routes: dict[tuple[str, str, str], _Route] = {}
+        self._samplers: dict[tuple[str, ...], object] = {}
+        self._routes: dict[tuple[str, ...], _Route] = {}
         self._busy_until: dict[tuple[str, str], float] = {}
         self._down: set[str] = set()
         # Holds, so that overlapping faults and link schedules compose: a path is blocked
@@ -114,6 +114,7 @@ class Network:
         self._degradations: dict[tuple[str, str], list[Degradation]] = {}
         self._degraded: dict[tuple[str, str], Degradation] = {}
         self._loss_rng = ctx.rng("network.loss")
+        self._stream_loss: dict[str, object] = {}
         self._impaired = False
         self._window = topology.spec.tcp_window
         # Shared interconnects by directed region pair: (interconnect, direction).
@@ -127,18 +128,30 @@ class Network:
                 self._gates[(b, a)] = (gate, 1)
 
     # --- the seam -------------------------------------------------------------------------
-    def delay(self, src: str, dst: str, size: int, purpose: str) -> float | None:
+    def delay(self, src: str, dst: str, size: int, purpose: str, *,
+              stream: str | None = None, queued: bool = True) -> float | None:
         """One-way delay (s) for ``size`` bytes from ``src`` to ``dst``, or None if lost.
 
         Counts the bytes under ``(src, dst, purpose)`` whenever the message leaves ``src``
         (a message lost in flight was still sent and billed).
+
+        ``stream``: a class of messages that draws its delays and losses from random
+        streams of its own (the link's distribution, not its draws), so that adding
+        such messages to a model leaves every other message's draws as they were.
+
+        ``queued=False``: a small control message on a connection of its own (a broker's
+        heartbeat). Connections share a bottleneck packet by packet, so it waits for
+        its own bytes at the link's (or a brownout's) rate, not behind the bytes other
+        connections have queued on the link or an interconnect (its bytes still join
+        their queues, so the capacity they take is counted); it still sees the link's
+        delay, jitter, loss and partitions.
         """
         if self._impaired and not self._reachable(src, dst):
             return None
-        key = (src, dst, purpose)
+        key = (src, dst, purpose) if stream is None else (src, dst, purpose, stream)
         route = self._routes.get(key)
         if route is None:
-            route = self._routes[key] = self._route(src, dst)
+            route = self._routes[key] = self._route(src, dst, stream)
         route.sent += size
         self.messages += 1
         bandwidth = route.bandwidth
@@ -151,16 +164,18 @@ class Network:
                 if degradation.bandwidth is not None:
                     bandwidth = degradation.bandwidth
                 loss = max(loss, degradation.loss)
-        if loss and self._loss_rng.random() < loss:
+        if loss and (self._loss_rng if stream is None
+                     else self._stream_loss_rng(stream)).random() < loss:
             return None
         base = one_way
         if bandwidth:
-            one_way += self._serialize(route.queue, bandwidth, size)
+            queue_time = self._serialize(route.queue, bandwidth, size)
+            one_way += queue_time if queued else size / bandwidth
         gate = route.gate
         if gate is not None:
             # through when both the link and the interconnect let it through
-            one_way = max(one_way, base + gate.through(self.ctx.env.now, route.direction,
-                                                       size))
+            gate_time = gate.through(self.ctx.env.now, route.direction, size)
+            one_way = max(one_way, base + (gate_time if queued else size / gate.bandwidth))
         return one_way
 
     def _serialize(self, queue: tuple, bandwidth: float, size: int) -> float:
@@ -242,7 +257,7 @@ class Network:
     def bytes(self) -> dict[tuple[str, str, str], int]:
         """Bytes by (source, destination, purpose), everything counted so far."""
         out: dict[tuple[str, str, str], int] = defaultdict(int)
-        for (src, dst, purpose), route in self._routes.items():
+        for (src, dst, purpose, *_stream), route in self._routes.items():
             if route.sent:
                 out[(src, dst, purpose)] += route.sent
             if route.returned:
@@ -257,13 +272,15 @@ class Network:
         return {name: (gate.bandwidth, (gate.bins[0].tolist(), gate.bins[1].tolist()))
                 for name, gate in sorted(self.interconnects.items())}
 
-    def _route(self, src: str, dst: str) -> _Route:
+    def _route(self, src: str, dst: str, stream: str | None = None) -> _Route:
         pair = (src, dst) if src <= dst else (dst, src)
-        sampler = self._samplers.get(pair)
+        sampler_key = pair if stream is None else (*pair, stream)
+        sampler = self._samplers.get(sampler_key)
         if sampler is None:
+            name = f"network.{pair[0]}|{pair[1]}"
             sampler = self.topology.link(src, dst).rtt.sampler(
-                self.ctx.rng(f"network.{pair[0]}|{pair[1]}"))
-            self._samplers[pair] = sampler
+                self.ctx.rng(name if stream is None else f"{name}.{stream}"))
+            self._samplers[sampler_key] = sampler
         link = self.topology.link(src, dst)
         # One serialization queue per link and direction: zone pairs that resolve to the
         # same region-pair link share its bandwidth.
@@ -271,6 +288,12 @@ class Network:
         forward = (rs, src) <= (rd, dst)
         gate, direction = self._gates.get((rs, rd), (None, 0))
         return _Route(sampler, link.bandwidth, link.loss, (id(link), forward), gate, direction)
+
+    def _stream_loss_rng(self, stream: str):
+        rng = self._stream_loss.get(stream)
+        if rng is None:
+            rng = self._stream_loss[stream] = self.ctx.rng(f"network.loss.{stream}")
+        return rng
 
     def rtt_estimate(self, a: str, b: str) -> float:
         """Median RTT between two nodes, for components that need a typical value."""
