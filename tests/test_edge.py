@@ -151,6 +151,18 @@ def test_retention_bytes_deletes_whole_segments_per_partition_at_each_check():
     assert site_row["lost_retention_records"] == pytest.approx(lost / 1000)
 
 
+def test_only_sites_that_lost_data_count_as_losing_to_retention():
+    cut = {"windows": [[5000, 5001]]}   # never up within the run
+    uplink = {"rtt": {"dist": "constant", "value": RTT}, "schedule": cut}
+    small = {"retention.bytes": 50_000_000, "segment.bytes": 10_000_000}
+    s = summary(scenario(edge(site(name="small", config=small, uplink=uplink),
+                              site(name="large", uplink=uplink)), duration=2000, drain=0))
+    by_site = s["edge"]["by_site"]
+    assert by_site["small-1"]["lost_retention_bytes"] > 0
+    assert by_site["large-1"]["lost_retention_bytes"] == 0
+    assert s["edge"]["fleet"]["sites_losing_to_retention"] == 1
+
+
 def test_retention_ms_deletes_segments_whose_newest_record_expired():
     cut = {"windows": [[5000, 5001]]}
     config = {"retention.ms": 600_000, "segment.bytes": 30_000_000}   # 10 min; 3 min segs

@@ -63,6 +63,32 @@ def test_the_estimate_scales_with_simulated_time_as_its_terms_say() -> None:
             assert b.events == pytest.approx(a.events * 7 / 5)
 
 
+def test_the_kafka_loop_terms_follow_their_documented_formulas() -> None:
+    """docs/budgets.md, term by term, on a built cluster: fetch loops cycle once per
+    round trip or append tick, idle ones once per round trip plus the long poll, and
+    every broker heartbeats once per ``broker.heartbeat.interval.ms``."""
+    scenario = load_scenario(ROOT / "scenarios" / "stretch-3-regions.yaml", SHORT)
+    _ctx, _world, strategy = build(scenario, scenario.simulation.seed)
+    cluster = strategy.engine
+    terms = {t.what: t for t in strategy.estimate_events().terms}
+    ai = cluster.spec.append_interval
+    wait = cluster.config.replica_fetch_wait_max
+    rtts = [cluster.net.rtt_estimate(lz, fz)
+            for (lz, fz), pair in cluster.replication.pairs.items() if pair.items]
+    busy, idle = terms["fetch loops (leader zone, follower zone)"], \
+        terms["idle fetch loops (long polls)"]
+    assert busy.count == idle.count == len(rtts)
+    assert busy.per_second == pytest.approx(
+        sum(1 / max(r, ai) for r in rtts) / len(rtts), rel=1e-12)
+    assert idle.per_second == pytest.approx(
+        sum(1 / (r + wait) for r in rtts) / len(rtts), rel=1e-12)
+    assert idle.seconds == scenario.simulation.end - scenario.simulation.duration
+    beats = terms["broker heartbeats"]
+    assert beats.count == len(cluster.brokers)
+    assert beats.per_second == 1 / cluster.config.broker_heartbeat_interval
+    assert beats.seconds == scenario.simulation.end
+
+
 def test_the_estimate_is_deterministic() -> None:
     path = ROOT / "scenarios" / "mm2-active-active.yaml"
     first = estimate(load_scenario(path, SHORT))

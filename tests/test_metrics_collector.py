@@ -257,6 +257,9 @@ def test_per_object_state_is_pruned_after_replication():
     assert run.collector.objects.open_objects == 0
     assert run.collector.objects.cohort_objects <= 36
     assert run.collector.objects.groups == 1
+    # Once every copy is made, no cohort is held at all (emptied ones are forgotten).
+    run.collector.objects.advance(1100.0)
+    assert (run.collector.objects.cohort_objects, run.collector.objects.cohorts) == (0, 0)
     run.destroy(2000.0, "a")
     report = run.finish(t_end=2100.0)
     assert report.loss.records == 0

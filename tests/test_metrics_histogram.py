@@ -59,6 +59,19 @@ def test_degenerate_smear_falls_back_to_a_point_and_clamps():
     assert h.quantile(0.99) <= 2e5
 
 
+def test_a_smear_below_zero_is_clamped_to_zero_and_reversed_bounds_are_swapped():
+    h = LatencyHistogram()
+    h.add_uniform(-0.5, 0.5, 10)      # spread over [0, 0.5]: the negative part clamps
+    assert h.count == 10 and h.min == 0.0 and h.max == 0.5
+    assert h.mean == pytest.approx(0.25, rel=1e-12)
+    g = LatencyHistogram()
+    g.add_uniform(-2.0, -1.0, 4)      # wholly negative: a point at 0
+    assert g.count == 4 and g.max == 0.0
+    r = LatencyHistogram()
+    r.add_uniform(0.5, 0.1, 1000)     # bounds given in reverse
+    assert r.quantile(0.5) == pytest.approx(0.3, rel=1e-9) and r.min == 0.1
+
+
 def test_empty_histogram_reads_as_nan():
     h = LatencyHistogram()
     assert h.empty and h.count == 0

@@ -112,6 +112,11 @@ class ObjectAvailability:
         return sum(c.size for c in self._cohorts.values())
 
     @property
+    def cohorts(self) -> int:
+        """Cohorts held (an emptied cohort is forgotten)."""
+        return len(self._cohorts)
+
+    @property
     def groups(self) -> int:
         return len(self._groups)
 
