@@ -101,3 +101,7 @@ def test_replicator_scenarios_are_valid_and_keep_their_bounds(data):
     assert 1 <= strategy["connect"]["workers"] <= 3
     assert 5000 <= strategy["mirror_config"]["offset.translator.batch.period.ms"] <= 30000
     assert strategy["mirror_config"]["provenance.header.enable"] is True
+    # the generator's default cluster bounds (docs/property-testing.md)
+    assert all(2 <= n <= 3 for n in strategy["brokers"].values())
+    assert strategy["replication_factor"] == 2
+    assert strategy["config"]["min.insync.replicas"] == 1

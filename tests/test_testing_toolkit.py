@@ -101,6 +101,16 @@ def test_generator_bounds_are_checked():
         configs("nope")
 
 
+@settings(max_examples=10)
+@given(data=scenarios(diskless(metadata=("spanner-dual-region",)),
+                      topology=topologies(regions=(2, 2), zones=(1, 2))))
+def test_a_dual_region_metadata_store_fits_two_data_regions(data):
+    """``spanner-dual-region`` needs two regions holding data, and two are enough."""
+    scenario = scenario_from_dict(data)
+    assert scenario.metadata.preset == "spanner-dual-region"
+    assert len(scenario.topology.regions) == 2
+
+
 def test_seconds_reads_scenario_durations():
     assert seconds("25s") == 25 and seconds("40ms") == 0.04 and seconds("2m") == 120
 
@@ -301,3 +311,25 @@ def test_cross_cluster_offers_the_cross_cluster_plugins_only():
         cross_cluster("stretch")
     assert str(err.value) == ("cross_cluster: name must be cluster-linking or "
                               "mirrormaker2 or replicator, got 'stretch'")
+
+
+def _reaches(space, predicate) -> dict:
+    from hypothesis import HealthCheck, find
+    return find(space, predicate, settings=settings(
+        max_examples=300, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))
+
+
+def test_plugin_generators_reach_both_ends_of_their_default_bounds():
+    """The defaults the generators document (docs/property-testing.md) are what they
+    draw: ``offset.lag.max`` over 1..100 for MirrorMaker 2; Replicator's clusters with
+    2 or 3 brokers per region (its RF and ``min.insync.replicas``: in
+    ``test_claims_replicator.py``)."""
+    from geosim.testing import configs
+    mm2 = scenarios(configs("mirrormaker2"))
+    for end in (1, 100):
+        _reaches(mm2, lambda d, end=end: d["strategy"]["mirror_config"]["offset.lag.max"]
+                 == end)
+    rep = scenarios(configs("replicator"))
+    for n in (2, 3):
+        _reaches(rep, lambda d, n=n: set(d["strategy"]["brokers"].values()) == {n})
