@@ -250,6 +250,9 @@ def test_a_site_failure_loses_the_unreplicated_backlog_of_a_single_broker_site_o
      "strategy.sites[0].region: must differ from the central region"),
     (lambda d: d["strategy"].update(mirror_config={"tasks.max": 0}),
      "strategy.mirror_config.tasks.max"),
+    (lambda d: d["strategy"]["sites"][0].update(
+        config={"log.retention.check.interval.ms": 0}),
+     "strategy.sites[0].config.log.retention.check.interval.ms"),
 ])
 def test_bad_edge_blocks_get_one_line_errors(change, message):
     data = scenario(edge(site()))
@@ -258,6 +261,12 @@ def test_bad_edge_blocks_get_one_line_errors(change, message):
         scenario_from_dict(data)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_the_smallest_settings_kafka_allows_are_accepted():
+    """Each site config's lower bound is Kafka's own (1 ms for the retention check)."""
+    data = scenario(edge(site(config={"log.retention.check.interval.ms": 1})))
+    scenario_from_dict(data)
 
 
 def test_site_failure_needs_a_strategy_with_edge_sites():

@@ -371,3 +371,14 @@ def test_active_active_failover_skips_the_targets_own_records_the_group_had_not_
     assert never > 1000
     # whole rows against record offsets: a row the start cuts counts in part
     assert failover["skipped"] == pytest.approx(never, abs=20)
+
+
+@pytest.mark.parametrize(("pattern", "pairs"), [
+    ("active-passive", [("us-central1", "us-west1")]),
+    ("hub-and-spoke", [("us-west1", "us-central1")])])
+def test_without_a_primary_the_first_cluster_region_is_the_primary(pattern, pairs):
+    """``strategy.primary`` left out: the first region (in name order) holding brokers
+    is the primary; active-passive copies from it, hub-and-spoke into it."""
+    spec = scenario("replicator-active-passive", "strategy.primary=null", "faults=[]",
+                    f"strategy.pattern={pattern}").strategy
+    assert spec.flow_pairs(["us-west1", "us-central1"]) == pairs
