@@ -170,9 +170,11 @@ def sites(file: str) -> list[Site]:
             for i, (node, change) in enumerate(_mutable(tree))]
 
 
-def mutated_source(site: Site) -> str:
-    """The module with ``site`` applied (rebuilt by ``ast.unparse``)."""
-    tree = ast.parse((ROOT / site.file).read_text())
+def mutated_source(site: Site, source: str | None = None) -> str:
+    """The module with ``site`` applied (rebuilt by ``ast.unparse``): ``source``, the
+    module as copied into the scratch tree when the run started (the work tree may
+    change meanwhile), else as it is in the work tree now."""
+    tree = ast.parse((ROOT / site.file).read_text() if source is None else source)
     node, change = _mutable(tree)[site.index]
     assert change == site.change, (site, change)
     if isinstance(node, ast.Compare):
@@ -338,7 +340,7 @@ def main() -> None:
                 break
             target = work / site.file
             original = target.read_text()
-            target.write_text(mutated_source(site))
+            target.write_text(mutated_source(site, original))
             try:
                 passed, wall = _pytest(work, tests[site], TIME_FACTOR * sum(
                     baseline[t] for t in tests[site]) + 30.0)

@@ -253,6 +253,8 @@ def test_a_site_failure_loses_the_unreplicated_backlog_of_a_single_broker_site_o
     (lambda d: d["strategy"]["sites"][0].update(
         config={"log.retention.check.interval.ms": 0}),
      "strategy.sites[0].config.log.retention.check.interval.ms"),
+    (lambda d: d["strategy"]["sites"][0].update(config={"retention.bytes": -2}),
+     "strategy.sites[0].config.retention.bytes"),
 ])
 def test_bad_edge_blocks_get_one_line_errors(change, message):
     data = scenario(edge(site()))
@@ -264,8 +266,10 @@ def test_bad_edge_blocks_get_one_line_errors(change, message):
 
 
 def test_the_smallest_settings_kafka_allows_are_accepted():
-    """Each site config's lower bound is Kafka's own (1 ms for the retention check)."""
-    data = scenario(edge(site(config={"log.retention.check.interval.ms": 1})))
+    """Each site config's lower bound is Kafka's own (1 ms for the retention check, -1
+    for retention.bytes, meaning no limit)."""
+    data = scenario(edge(site(config={"log.retention.check.interval.ms": 1,
+                                      "retention.bytes": -1})))
     scenario_from_dict(data)
 
 
