@@ -114,6 +114,45 @@ def test_moved_groups_reprocess_skip_and_bound_from_their_true_positions():
     assert fo["reprocess_bound"] == 200
 
 
+@pytest.mark.parametrize("since", [80.0, 30.0], ids=["snapshot", "no-snapshot"])
+def test_a_group_moving_back_to_its_records_home_is_bounded_from_the_copy_it_read(since):
+    """Renamed topics both ways (A's partition 0 copied into B's 1, B's 0 into A's 1):
+    groups of A that read B's records through their copy in A fail over to B, where
+    they are B's own partition 0. A group's image there is the upstream end of the
+    newest backward copy at or below its true position in the copy (0 if it never read
+    the copy); its bound is that true position minus the one in the window's snapshot
+    (0 when there is no snapshot, at ``since`` = 30 s, or it lacks the partition), never
+    below 0, plus the backward flow's offset-sync spacing."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
+        emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=1,
+                               offset_preserving=False, offset_lag_max=100,
+                               mark_interval=60.0, commit_interval=5.0))
+    emit(MirrorCopied(0.5, "B->A", 0, 100, 100, 100, 500))
+    emit(MirrorCopied(0.6, "B->A", 0, 250, 200, 150, 750))
+    # A's own partition before the window's snapshot (80 - 66 = 14 s); the copy after
+    emit(Delivered(0.8, "a", 10, (row(0),)))
+    emit(Delivered(0.8, "a", 11, (row(0),)))
+    copy = Row(fleet=2, partition=1, seq=0, records=100, bytes_uncompressed=1000,
+               bytes_compressed=500, send_first=0.0, send_last=0.0, offset=100)
+    emit(Delivered(20.0, "a", 10, (copy,)))
+    emit(ClusterReachability(since, "A", False))
+    emit(FailedOver(90.0, "A", "B", "region unreachable", since))
+    emit(GroupMoved(90.0, 10, 12, "A", "B", ((0, 50, 250, True),)))
+    emit(GroupMoved(90.0, 11, 13, "A", "B", ((0, 0, 250, True),)))
+    [fo] = mirror.finalize(91.0).failovers
+    # group 10: true position 200 in the copy -> image 250 upstream, started at 50;
+    # group 11 never read the copy: image 0, started at 0
+    assert fo["skipped"] == 0 and fo["reprocessed"] == 250 - 50
+    # max(offset.lag.max 100, largest copy 150) each, plus 200 - 0 and 0 - 0
+    assert fo["reprocess_bound"] == (200 + 150) + (0 + 150)
+
+
 def test_image_uses_the_newest_copy_at_or_below_the_position():
     # a task restart wrote [100, 200) again: the newest copy of it ends at 400 downstream
     mirror, emit = fold()
