@@ -149,7 +149,7 @@ class ReadPath:
         if rtt is None:
             done(False)
             return
-        self.env.timeout(rtt).callbacks.append(lambda _e: done(True))
+        call_later(self.env, rtt, done, True)
 
     # ================================================================= groups attached
     def attach_group(self, group: ConsumerGroup) -> None:
