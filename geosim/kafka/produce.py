@@ -195,19 +195,9 @@ class ProducePath:
         if rejected:
             c.counters_["rows_rejected_out_of_order"] += len(rejected)
             fleet.failed(rejected, OUT_OF_ORDER, written_maybe=False)
-        if storage is None:
-            # _append's steps for a cluster without shared storage, inlined (per row)
-            touch = c.replication.touch
-            groups = c.groups
-            for row in appended:
-                p = parts[row.partition]
-                p.append(row, now)
-                touch(p)
-                for group in groups:
-                    group.appended(row, -1)
-        elif appended:
-            for row in appended:
-                self._append(parts[row.partition], row, now)
+        for row in appended:
+            self._append(parts[row.partition], row, now)
+        if storage is not None and appended:
             storage.appended(appended)
         if acks_all:
             for row in appended:

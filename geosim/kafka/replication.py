@@ -89,8 +89,7 @@ class Replication:
     def touch(self, p: PartitionState) -> None:
         """``p`` got an append or a higher HW: its fetch items turn hot."""
         for pair, i in self.watchers[p.id]:
-            if i not in pair.hot:  # already hot: nothing to do (most appends)
-                pair.touch(i)
+            pair.touch(i)
 
     def settle(self) -> None:
         """Every quiet item's caught-up and last-fetch times are written (before the
