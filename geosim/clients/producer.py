@@ -92,11 +92,6 @@ class ProducerFleet:
         self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
         self._moved: set[int] = set()         # partitions waiting on an old leader
         self._bytes_per_record = message_size / compression_ratio
-        # Records in one producer batch of the fleet (n x batch.size, at most n x
-        # max.request.size).
-        self._per_batch = max(int(producers * min(settings.batch_size,
-                                                  settings.max_request_size)
-                                  / self._bytes_per_record), 1)
         self.load = OfferedLoad(start, stop, records_per_s)
         self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
                                  bytes_per_record=self._bytes_per_record,
@@ -353,7 +348,7 @@ class ProducerFleet:
                     records = int(max(room, 0) / bytes_per_record)
                 parts = min(split, records)
                 if batches and records:
-                    parts = max(parts, math.ceil(records / self._per_batch))
+                    parts = max(parts, math.ceil(records / self._batch_records()))
                 # Whole records only: the fraction left over stays for the next cut.
                 end = min(load.time_of(base + records / share), upto) if records else upto
                 made = self._rows(broker, records, parts, cursor, end, blocked, rows)
@@ -361,17 +356,12 @@ class ProducerFleet:
                     self._cursor[broker] = end if made == records \
                         else load.time_of(base + made / share)
                     self.taken += made
-        if rows:
-            sent_to, inflight = self._sent_to, self._inflight
-            size = 0
-            for row in rows:
-                row.attempts += 1
-                size += row.bytes_compressed
-                partition = row.partition
-                sent_to[partition, row.seq] = broker
-                inflight[partition] = inflight.get(partition, 0) + 1
-            self.outstanding += size
-            self._out[broker] = self._out.get(broker, 0) + size
+        for row in rows:
+            row.attempts += 1
+            self.outstanding += row.bytes_compressed
+            self._out[broker] = self._out.get(broker, 0) + row.bytes_compressed
+            self._sent_to[row.partition, row.seq] = broker
+            self._inflight[row.partition] = self._inflight.get(row.partition, 0) + 1
         if report:
             self.report()
         return rows
@@ -381,7 +371,7 @@ class ProducerFleet:
         """Rows for ``broker`` from waiting chunks of ``queue``, oldest first, within
         ``room`` bytes (at least one record), cut as new records are (``split`` rows,
         or batches); returns the room left."""
-        per_row = self._per_batch if batches else 0
+        per_row = self._batch_records() if batches else 0
         while queue and room > 0:
             first, last, waiting = queue[0]
             count = min(waiting, max(int(room / self._bytes_per_record), 1))
@@ -400,6 +390,13 @@ class ProducerFleet:
             else:
                 queue[0][2] = waiting - made
         return room
+
+    def _batch_records(self) -> int:
+        """Records in one producer batch of the fleet (n x ``batch.size``, at most n x
+        ``max.request.size``)."""
+        s = self.settings
+        return max(int(self.producers * min(s.batch_size, s.max_request_size)
+                       / self._bytes_per_record), 1)
 
     def _rows(self, broker: int, records: int, parts: int, start: float, end: float,
               blocked: set[int] | None, rows: list[Row]) -> int:
