@@ -57,7 +57,7 @@ class ConsumerGroup:
                  commit: Callable[[str, int, Callable[[bool], None]], None],
                  is_ready: Callable[[Row, str], bool],
                  request: Callable[[Row, str], None],
-                 release: Callable[[int], None] = lambda _object_id: None,
+                 release: Callable[[int], None] | None = None,
                  subscription: int | None = None):
         self.ctx = ctx
         self.env = ctx.env
@@ -71,7 +71,8 @@ class ConsumerGroup:
         self._commit = commit
         self._is_ready = is_ready      # (row, zone) -> readable there now
         self._request = request        # (row, zone) -> start fetching it there
-        self._release = release        # object_id -> this group holds one row less of it
+        # object_id -> this group holds one row less of it (None: nothing tracks objects)
+        self._release = release
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
@@ -156,7 +157,8 @@ class ConsumerGroup:
         log = state.log
         while log and log[-1][0].offset >= offset:
             _row, object_id = log.pop()
-            self._release(object_id)
+            if self._release is not None:
+                self._release(object_id)
         state.position = min(state.position, len(log))
         state.committed = min(state.committed, offset)
 
@@ -226,15 +228,24 @@ class ConsumerGroup:
         if not ok:
             return
         offsets = []
+        release = self._release
         for p, position in snapshot:
             state = self.partitions[p]
             if state.owner != member.index:
                 continue  # reassigned meanwhile: the commit is fenced
             advance = min(position, state.position)
-            for _ in range(advance):
-                row, object_id = state.log.popleft()
-                state.committed = row.offset + row.records
-                self._release(object_id)
+            log = state.log
+            if release is None:
+                if advance:
+                    for _ in range(advance - 1):
+                        log.popleft()
+                    row = log.popleft()[0]
+                    state.committed = row.offset + row.records
+            else:
+                for _ in range(advance):
+                    row, object_id = log.popleft()
+                    state.committed = row.offset + row.records
+                    release(object_id)
             state.position -= advance
             offsets.append((p, state.committed))
         if offsets:

@@ -180,7 +180,7 @@ class ResolvedWorkload:
         return fleets
 
     def make_groups(self, ctx: Context, *, commit: Callable, is_ready: Callable,
-                    request: Callable, release: Callable) -> list[ConsumerGroup]:
+                    request: Callable, release: Callable | None) -> list[ConsumerGroup]:
         """One group per OMB subscription (of all topics together)."""
         omb = self.omb
         groups = []

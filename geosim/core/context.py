@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import NORMAL
 
 from geosim.core.events import Recorder
 
@@ -74,9 +75,32 @@ class Context:
         return logging.getLogger(f"geosim.{scope}")
 
 
+class _Call:
+    """A scheduled call: the smallest object SimPy's event loop processes (it reads
+    ``callbacks`` and ``_ok``), scheduled as a :class:`simpy.Timeout` of the same delay
+    would be (same priority, next insertion id), so the order of events is unchanged."""
+
+    __slots__ = ("env", "callbacks", "_ok", "_value", "fn", "args")
+
+    def __init__(self, env: simpy.Environment, fn: Callable[..., Any], args: tuple):
+        self.env = env
+        self.callbacks = [_fire]
+        self._ok = True
+        self._value = None
+        self.fn = fn
+        self.args = args
+
+
+def _fire(call: _Call) -> None:
+    call.fn(*call.args)
+
+
 def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any],
                *args: Any) -> None:
-    """Call ``fn(*args)`` ``delay`` simulated seconds from now, as the callback of a
-    timeout (cheaper than a process for a one-shot action, such as a message arriving)."""
-    env.timeout(delay).callbacks.append(lambda _event: fn(*args))
+    """Call ``fn(*args)`` ``delay`` simulated seconds from now (cheaper than a process
+    for a one-shot action, such as a message arriving, and than a timeout with a
+    closure: about half the CPU time per call)."""
+    if delay < 0:
+        raise ValueError(f"negative delay {delay}")
+    env.schedule(_Call(env, fn, args), NORMAL, delay)  # type: ignore[arg-type]
 

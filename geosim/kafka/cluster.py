@@ -167,7 +167,7 @@ class KafkaCluster:
             self.producing = self.fleets
             self.groups: list[ConsumerGroup] = wl.make_groups(
                 self.ctx, commit=self.reads.commit_offsets, is_ready=self.reads.is_readable,
-                request=lambda row, zone: None, release=lambda _object_id: None)
+                request=lambda row, zone: None, release=None)
         else:
             self.fleets = scope.fleets
             self.producing = scope.producing

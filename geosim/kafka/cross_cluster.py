@@ -127,7 +127,7 @@ class CrossCluster:
         self.group_cluster: dict[int, RegionalCluster | None] = {}
         for template in wl.make_groups(self.ctx, commit=lambda *a: None,
                                        is_ready=lambda *a: False,
-                                       request=lambda *a: None, release=lambda *a: None):
+                                       request=lambda *a: None, release=None):
             by_home: dict[str, list[Member]] = defaultdict(list)
             for m in template.members:
                 by_home[self.home_of[m.region]].append(m)
@@ -146,7 +146,7 @@ class CrossCluster:
         group = ConsumerGroup(self.ctx, len(self.groups), members, cluster.partitions_n,
                               self.world.workload.consumer_settings,
                               cluster.reads.commit_offsets, cluster.reads.is_readable,
-                              lambda row, zone: None, lambda _object_id: None,
+                              lambda row, zone: None, None,
                               subscription=subscription)
         self.groups.append(group)
         self.group_cluster[group.id] = cluster

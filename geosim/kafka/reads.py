@@ -39,9 +39,10 @@ class ReadPath:
         # Replicas in each zone's rack, per partition (placement and racks never change);
         # the replica serving a zone is the first of them alive and unfenced.
         self._rack_replicas: dict[tuple[int, str], list[int]] = {}
-        # Per partition: how many of the groups' owners read it in each consumer zone,
-        # valid while the groups and their assignments stay as they were (``_owners_stamp``).
-        self._owners: dict[int, list[tuple[str, int]]] = {}
+        # Per partition: how many of the groups' owners read it in each consumer zone, and
+        # which groups they belong to, valid while the groups and their assignments stay
+        # as they were (``_owners_stamp``).
+        self._owners: dict[int, tuple[list[tuple[str, int]], dict[str, list]]] = {}
         self._owners_stamp: tuple[int, int] = (0, -1)
         self._groups_version = 0
 
@@ -70,20 +71,25 @@ class ReadPath:
                 return r
         return p.leader
 
-    def _owner_counts(self, pid: int) -> list[tuple[str, int]]:
-        """(zone, owners of ``pid`` there) for each consumer zone: the groups' members
-        that read the partition from that zone."""
+    def _owners_of(self, pid: int) -> tuple[list[tuple[str, int]], dict[str, list]]:
+        """``pid``'s owner counts per consumer zone, and the groups (in the cluster's
+        order) whose owner of ``pid`` reads from each zone; valid while the groups and
+        their assignments stay as they were (``_owners_stamp``)."""
         groups = self.cluster.groups
         stamp = (self._groups_version, sum(g.generation for g in groups))
         if stamp != self._owners_stamp:
             self._owners_stamp = stamp
             self._owners = {}
-        counts = self._owners.get(pid)
-        if counts is None:
-            counts = self._owners[pid] = [
-                (zone, sum(1 for g in groups if g.owner_zone(pid) == zone))
-                for zone in self.consumer_zones]
-        return counts
+        owners = self._owners.get(pid)
+        if owners is None:
+            zones = [g.owner_zone(pid) for g in groups]
+            by_zone: dict[str, list] = {}
+            for g, zone in zip(groups, zones, strict=True):
+                if zone is not None:
+                    by_zone.setdefault(zone, []).append(g)
+            owners = self._owners[pid] = (
+                [(zone, zones.count(zone)) for zone in self.consumer_zones], by_zone)
+        return owners
 
     def readable_changed(self, p: PartitionState, replica: int) -> None:
         """``replica`` can serve more of ``p``: consumers reading from it see it one
@@ -92,17 +98,22 @@ class ReadPath:
         offset = p.readable(replica)
         rzone = c.brokers[replica].zone
         visible = self.visible
-        for zone, owners in self._owner_counts(p.id):
-            if offset <= visible[zone][p.id]:
+        pid = p.id
+        from_leader = not c.spec.fetch_from_follower
+        offset_bytes = -1  # p.bytes_at(offset), once needed
+        for zone, owners in self._owners_of(pid)[0]:
+            have = visible[zone][pid]
+            if offset <= have:
                 continue
-            if self._serving_replica(p, zone) != replica:
+            if (p.leader if from_leader else self._serving_replica(p, zone)) != replica:
                 continue
-            have = visible[zone][p.id]
             storage = c.storage
             if storage is not None and storage.catch_up(
                     p, have, zone, rzone, partial(self.readable_changed, p, replica)):
                 continue  # read from object storage first (shared storage)
-            size = (p.bytes_at(offset) - p.bytes_at(have)) * owners
+            if offset_bytes < 0:
+                offset_bytes = p.bytes_at(offset)
+            size = (offset_bytes - p.bytes_at(have)) * owners
             delay = self.net.delay(rzone, zone, size, "consume") if owners else 0.0
             if delay is None:
                 continue  # retried at the next advance
@@ -116,11 +127,11 @@ class ReadPath:
         if p.epoch != epoch:
             offset = min(offset, p.hw if p.leader is not None else offset)
         visible = self.visible[zone]
-        if offset > visible[p.id]:
-            visible[p.id] = offset
-            for group in self.cluster.groups:
-                if group.owner_zone(p.id) == zone:
-                    group.ready((p.id,))
+        pid = p.id
+        if offset > visible[pid]:
+            visible[pid] = offset
+            for group in self._owners_of(pid)[1].get(zone, ()):
+                group.ready((pid,))
 
     def is_readable(self, row: Row, zone: str) -> bool:
         """Whether ``row`` is readable by a consumer in ``zone`` now (it reached that
@@ -149,7 +160,7 @@ class ReadPath:
         if rtt is None:
             done(False)
             return
-        self.env.timeout(rtt).callbacks.append(lambda _e: done(True))
+        call_later(self.env, rtt, done, True)
 
     # ================================================================= groups attached
     def attach_group(self, group: ConsumerGroup) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from geosim.core.context import call_later
 from geosim.kafka.fetch_pair import FetchPair, Item
 from geosim.kafka.produce import NOT_ENOUGH_AFTER
 from geosim.kafka.wire import (
@@ -260,7 +261,7 @@ class Replication:
 
     def _arm_poll_timer(self, pair: FetchPair, delay: float) -> None:
         pair.timer_at = self.env.now + delay
-        self.env.timeout(delay).callbacks.append(lambda _event: self._poll_timer(pair))
+        call_later(self.env, delay, self._poll_timer, pair)
 
     def _poll_timer(self, pair: FetchPair) -> None:
         """The pair's poll timer fired: the poll under way gives up if its deadline
