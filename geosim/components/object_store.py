@@ -41,8 +41,8 @@ from geosim.core.distributions import LogNormal
 from geosim.core.events import ObjectStored, ReadBlocked
 from geosim.scenario import object_services
 from geosim.scenario.schema import ObjectStoreSpec
+from geosim.scenario.sections import to_distribution
 from geosim.world.network import Network
-from geosim.world.topology import to_distribution
 
 REQUEST_BYTES = 1024  # request/response envelope (headers), assumption
 MIB = 2**20

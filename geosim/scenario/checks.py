@@ -38,13 +38,7 @@ from geosim.scenario.schema import (
     ZoneDestruction,
     ZoneOutage,
 )
-from geosim.scenario.sections import (
-    MAX_BROKERS,
-    MAX_PARTITIONS,
-    ConstantDist,
-    EmpiricalDist,
-    NormalDist,
-)
+from geosim.scenario.sections import MAX_BROKERS, MAX_PARTITIONS, to_distribution
 
 _UNIT_VALIDATORS = {
     meta.func
@@ -416,16 +410,7 @@ class Checker:
         instant."""
         auto = consumer.enable_auto_commit
         period = consumer.auto_commit_interval if auto else consumer.fetch_max_wait
-        rtt = self.s.topology.same_zone_rtt
-        if isinstance(rtt, ConstantDist):
-            zero_rtt = rtt.value <= 0
-        elif isinstance(rtt, NormalDist):
-            zero_rtt = rtt.std <= 0 and rtt.mean == 0
-        elif isinstance(rtt, EmpiricalDist):
-            zero_rtt = sorted(rtt.samples)[len(rtt.samples) // 2] <= 0
-        else:
-            zero_rtt = False  # lognormal: p50 > 0
-        if period <= 0 and zero_rtt:
+        if period <= 0 and to_distribution(self.s.topology.same_zone_rtt).median() <= 0:
             key = "auto.commit.interval.ms" if auto else "fetch.max.wait.ms"
             self.fail(f"workload.consumer_config.{key}", "must be above 0 while "
                       "topology.same_zone_rtt is 0 (consumers commit from every poll, and "

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from geosim.core.distributions import Constant, Distribution, Empirical, LogNormal, Normal
 from geosim.scenario.types import Duration, Rate, Size, described
 
 
@@ -58,6 +59,19 @@ class EmpiricalDist(Model):
 
 DistSpec = Annotated[ConstantDist | NormalDist | LogNormalDist | EmpiricalDist,
                      Field(discriminator="dist")]
+
+
+def to_distribution(spec) -> Distribution:
+    """The distribution object for a schema distribution spec (RTT or latency)."""
+    if isinstance(spec, ConstantDist):
+        return Constant(spec.value)
+    if isinstance(spec, NormalDist):
+        return Normal(spec.mean, spec.std)
+    if isinstance(spec, LogNormalDist):
+        return LogNormal(spec.p50, spec.p99)
+    if isinstance(spec, EmpiricalDist):
+        return Empirical.of(spec.samples)
+    raise TypeError(f"not a distribution spec: {spec!r}")
 
 
 def const(value: float) -> ConstantDist:

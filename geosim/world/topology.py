@@ -16,21 +16,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from geosim.core.distributions import Constant, Distribution, Empirical, LogNormal, Normal
+from geosim.core.distributions import Distribution, LogNormal
 from geosim.scenario import latency, schema
-
-
-def to_distribution(spec) -> Distribution:
-    """The distribution object for a schema distribution spec (RTT or latency)."""
-    if isinstance(spec, schema.ConstantDist):
-        return Constant(spec.value)
-    if isinstance(spec, schema.NormalDist):
-        return Normal(spec.mean, spec.std)
-    if isinstance(spec, schema.LogNormalDist):
-        return LogNormal(spec.p50, spec.p99)
-    if isinstance(spec, schema.EmpiricalDist):
-        return Empirical.of(spec.samples)
-    raise TypeError(f"not a distribution spec: {spec!r}")
+from geosim.scenario.sections import to_distribution
 
 
 @dataclass(frozen=True)
