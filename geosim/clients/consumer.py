@@ -235,17 +235,12 @@ class ConsumerGroup:
                 continue  # reassigned meanwhile: the commit is fenced
             advance = min(position, state.position)
             log = state.log
-            if release is None:
-                if advance:
-                    for _ in range(advance - 1):
-                        log.popleft()
-                    row = log.popleft()[0]
-                    state.committed = row.offset + row.records
-            else:
-                for _ in range(advance):
-                    row, object_id = log.popleft()
-                    state.committed = row.offset + row.records
+            for _ in range(advance):
+                row, object_id = log.popleft()
+                if release is not None:
                     release(object_id)
+            if advance:
+                state.committed = row.offset + row.records
             state.position -= advance
             offsets.append((p, state.committed))
         if offsets:

@@ -239,4 +239,5 @@ def resolve_workload(scenario: Scenario, topology: Topology) -> ResolvedWorkload
         producer_zones=producer_zones, consumer_zones=consumer_zones,
         broker_counts={z: n for z, n in sorted(broker_counts.items()) if n > 0},
         duration=scenario.simulation.duration, max_rate_asked=wl.max_rate,
-        poll_round_trip=min(topology.median_rtt(z, z) for z in consumer_zones))
+        poll_round_trip=min((topology.median_rtt(z, z) for z in consumer_zones),
+                            default=0.0))

@@ -99,13 +99,12 @@ class ReadPath:
         rzone = c.brokers[replica].zone
         visible = self.visible
         pid = p.id
-        from_leader = not c.spec.fetch_from_follower
         offset_bytes = -1  # p.bytes_at(offset), once needed
         for zone, owners in self._owners_of(pid)[0]:
             have = visible[zone][pid]
             if offset <= have:
                 continue
-            if (p.leader if from_leader else self._serving_replica(p, zone)) != replica:
+            if self._serving_replica(p, zone) != replica:
                 continue
             storage = c.storage
             if storage is not None and storage.catch_up(
