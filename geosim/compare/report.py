@@ -25,6 +25,7 @@ import pandas as pd
 
 from geosim.compare.variants import Variant
 from geosim.core.units import format_bytes, format_duration
+from geosim.metrics.sections import scalar_leaves
 from geosim.output.frames import summary_row
 
 YES, NO, NA = "✓", "✗", "-"
@@ -135,15 +136,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
              "|" + "|".join([":---", *["---:"] * (len(header) - 1)]) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
-
-
-def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key in sorted(value):
-            out.update(_leaves(value[key], f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {} if isinstance(value, list) else {prefix: value}
 
 
 def report_markdown(summaries: Mapping[str, dict], *,
@@ -267,7 +259,7 @@ def _cost_rows(bills: list[dict]) -> list[list[str]]:
             rows.append(["outage window, difference from steady state",
                          *(_cost((b.get("outage") or {}).get("total_usd")) for b in bills)])
         return rows
-    leaves = [_leaves(b) for b in bills]
+    leaves = [scalar_leaves(b) for b in bills]
     keys = list(dict.fromkeys(k for leaf in leaves for k in leaf))
     return [[key, *(_cost(leaf.get(key)) for leaf in leaves)] for key in keys]
 

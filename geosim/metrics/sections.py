@@ -116,13 +116,13 @@ class ReportSection:
         return {}
 
 
-def scalar_leaves(value: Any, prefix: str) -> dict[str, Any]:
-    """Scalar leaves of a nested mapping as dotted names under ``prefix``, in key order;
-    lists are left out."""
+def scalar_leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Scalar leaves of a nested mapping as dotted names under ``prefix`` (none: the
+    top keys as they are), in key order; lists are left out."""
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in sorted(value):
-            out.update(scalar_leaves(value[key], f"{prefix}.{key}"))
+            out.update(scalar_leaves(value[key], f"{prefix}.{key}" if prefix else str(key)))
         return out
     if isinstance(value, list | tuple):
         return {}
