@@ -12,7 +12,7 @@ invocation, so ratios compare like with like (the raw rate of one machine varies
 between sessions).
 
 Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
-       [--no-compare]
+       [--no-compare] [--append-interval TICK ...]
 """
 
 from __future__ import annotations
@@ -32,13 +32,16 @@ SCENARIOS = ("kafka-stretch-seed000", "observers-2dc", "mm2-active-passive",
 COMPARISON = ROOT / "scenarios" / "region-outage-five-strategies.yaml"
 
 
-def _steady(name: str, duration: float, seed: int, out) -> None:
-    """Child process: one steady-state run; sends (wall, CPU, events, peak RSS bytes)."""
+def _steady(name: str, duration: float, seed: int, tick: str | None, out) -> None:
+    """Child process: one steady-state run; sends (wall, CPU, events, peak RSS bytes).
+    ``tick``: the engine's send tick (``strategy.append_interval``), else the scenario's."""
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
-    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml",
-                             ["faults=[]", f"simulation.duration={duration + 10}",
-                              "simulation.warmup=10", "simulation.drain=0"])
+    overrides = ["faults=[]", f"simulation.duration={duration + 10}",
+                 "simulation.warmup=10", "simulation.drain=0"]
+    if tick is not None:
+        overrides.append(f"strategy.append_interval={tick}")
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
     start, cpu = time.perf_counter(), time.process_time()
     result = run(scenario, seed)
     wall = time.perf_counter() - start
@@ -83,19 +86,26 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--no-compare", action="store_true",
                         help="skip the five-strategy comparison")
+    parser.add_argument("--append-interval", nargs="+", default=[None], metavar="TICK",
+                        help="run the steady states at these send ticks "
+                             "(strategy.append_interval, e.g. 5ms 25ms 50ms; default: "
+                             "each scenario's own). docs/architecture.md, 'Resolution "
+                             "and fidelity', says what a coarser tick keeps")
     args = parser.parse_args()
     duration = parse_duration(args.duration)
     raw = simpy_timeouts_per_second()
     print(f"raw SimPy timeouts per wall second (this process): {raw:,.0f}")
     print(f"steady state, {duration:g} simulated s after a 10 s warmup, seed {args.seed}:")
-    print(f"{'scenario':34} {'sim s/wall s':>12} {'sim s/CPU s':>12} {'events/wall s':>14} "
-          f"{'ratio to raw':>12} {'peak RSS':>10}")
+    print(f"{'scenario':34} {'tick':>6} {'sim s/wall s':>12} {'sim s/CPU s':>12} "
+          f"{'events/wall s':>14} {'ratio to raw':>12} {'peak RSS':>10}")
     for name in args.only:
-        wall, cpu, events, peak = in_child(_steady, name, duration, args.seed)
-        simulated = duration + 10
-        rate = events / wall
-        print(f"{name:34} {simulated / wall:12.1f} {simulated / cpu:12.1f} {rate:14,.0f} "
-              f"{rate / raw:12.3f} {format_bytes(peak):>10}", flush=True)
+        for tick in args.append_interval:
+            wall, cpu, events, peak = in_child(_steady, name, duration, args.seed, tick)
+            simulated = duration + 10
+            rate = events / wall
+            print(f"{name:34} {tick or 'own':>6} {simulated / wall:12.1f} "
+                  f"{simulated / cpu:12.1f} {rate:14,.0f} {rate / raw:12.3f} "
+                  f"{format_bytes(peak):>10}", flush=True)
     if args.no_compare:
         return
     names = list(compare_entries(read_yaml(COMPARISON, str(COMPARISON)), str(COMPARISON)))
