@@ -12,7 +12,7 @@ invocation, so ratios compare like with like (the raw rate of one machine varies
 between sessions).
 
 Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
-       [--no-compare] [--append-interval TICK ...]
+       [--no-compare] [--send-tick TICK ...]
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ COMPARISON = ROOT / "scenarios" / "region-outage-five-strategies.yaml"
 
 def _steady(name: str, duration: float, seed: int, tick: str | None, out) -> None:
     """Child process: one steady-state run; sends (wall, CPU, events, peak RSS bytes).
-    ``tick``: the engine's send tick (``strategy.append_interval``), else the scenario's."""
+    ``tick``: the engine's send tick (``simulation.send_tick``), else the scenario's."""
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
     overrides = ["faults=[]", f"simulation.duration={duration + 10}",
                  "simulation.warmup=10", "simulation.drain=0"]
     if tick is not None:
-        overrides.append(f"strategy.append_interval={tick}")
+        overrides.append(f"simulation.send_tick={tick}")
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
     start, cpu = time.perf_counter(), time.process_time()
     result = run(scenario, seed)
@@ -86,9 +86,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--no-compare", action="store_true",
                         help="skip the five-strategy comparison")
-    parser.add_argument("--append-interval", nargs="+", default=[None], metavar="TICK",
+    parser.add_argument("--send-tick", nargs="+", default=[None], metavar="TICK",
                         help="run the steady states at these send ticks "
-                             "(strategy.append_interval, e.g. 5ms 25ms 50ms; default: "
+                             "(simulation.send_tick, e.g. 5ms 25ms 50ms; default: "
                              "each scenario's own). docs/architecture.md, 'Resolution "
                              "and fidelity', says what a coarser tick keeps")
     args = parser.parse_args()
@@ -99,7 +99,7 @@ def main() -> None:
     print(f"{'scenario':34} {'tick':>6} {'sim s/wall s':>12} {'sim s/CPU s':>12} "
           f"{'events/wall s':>14} {'ratio to raw':>12} {'peak RSS':>10}")
     for name in args.only:
-        for tick in args.append_interval:
+        for tick in args.send_tick:
             wall, cpu, events, peak = in_child(_steady, name, duration, args.seed, tick)
             simulated = duration + 10
             rate = events / wall

@@ -71,7 +71,7 @@ def test_the_kafka_loop_terms_follow_their_documented_formulas() -> None:
     _ctx, _world, strategy = build(scenario, scenario.simulation.seed)
     cluster = strategy.engine
     terms = {t.what: t for t in strategy.estimate_events().terms}
-    ai = cluster.spec.append_interval
+    ai = cluster.send_tick
     wait = cluster.config.replica_fetch_wait_max
     rtts = [cluster.net.rtt_estimate(lz, fz)
             for (lz, fz), pair in cluster.replication.pairs.items() if pair.items]

@@ -1,12 +1,13 @@
 """The Kafka engine's time resolution against its reference (issue 14, item 2).
 
-``strategy.append_interval`` is the engine's send tick: every producer fleet sends one
-produce request per leader zone and tick (docs/architecture.md, "Speed of the Kafka
-engine"). The committed scenarios run at 5 ms, which plays Kafka 4.0's ``linger.ms``;
-their golden summaries (``tests/golden/``) are the reference. A coarser tick cuts the
-events of a run about in proportion (rows, arrivals, fetch cycles) and is the engine's
-fast mode for questions about loss and availability; it is documented, with what it
-keeps and what it does not, in docs/architecture.md ("Resolution and fidelity").
+The engine's send tick (``strategy.append_interval``, else ``simulation.send_tick``,
+else 5 ms) sets how often every producer fleet sends one produce request per leader zone
+(docs/architecture.md, "Speed of the Kafka engine"). The committed scenarios run at 5
+ms, which plays Kafka 4.0's ``linger.ms``; their golden summaries (``tests/golden/``)
+are the reference. A coarser tick cuts the events of a run about in proportion (rows,
+arrivals, fetch cycles) and is the engine's fast mode for questions about loss and
+availability; it is documented, with what it keeps and what it does not, in
+docs/architecture.md ("Resolution and fidelity").
 
 The tolerance is stated in coarse ticks: with a tick ``T`` instead of ``T0``, a record
 waits up to ``T`` before its request leaves instead of up to ``T0``, and every draw of
@@ -53,9 +54,9 @@ def _coarse_run(case: str, tick: float) -> tuple[dict, dict, float, float]:
     assert variant is None
     reference = json.loads((GOLDEN / f"{case}.json").read_text())
     scenario = load_scenario(SCENARIOS / path, overrides, seed=SEED)
-    fine = scenario.strategy.append_interval
+    fine = scenario.strategy.send_tick(scenario.simulation)
     coarse = run(load_scenario(SCENARIOS / path,
-                               [*overrides, f"strategy.append_interval={tick}s"],
+                               [*overrides, f"simulation.send_tick={tick}s"],
                                seed=SEED), SEED)
     duration = scenario.simulation.duration
     rate = reference["records"]["offered"] / duration
@@ -108,4 +109,31 @@ def test_the_reference_resolution_is_the_golden_one():
     for case in RESOLUTION_CASES:
         path, _variant, overrides = CASES[case]
         scenario = load_scenario(SCENARIOS / path, overrides, seed=SEED)
-        assert scenario.strategy.append_interval == parse_duration("5ms"), case
+        assert scenario.strategy.send_tick(scenario.simulation) == parse_duration("5ms"), case
+
+
+def test_the_strategy_block_s_tick_wins_over_the_scenario_s():
+    path = SCENARIOS / "stretch-3-regions.yaml"
+    both = load_scenario(path, ["simulation.send_tick=50ms",
+                                "strategy.append_interval=10ms"])
+    assert both.strategy.send_tick(both.simulation) == parse_duration("10ms")
+    scenario_only = load_scenario(path, ["simulation.send_tick=50ms"])
+    assert scenario_only.strategy.send_tick(scenario_only.simulation) == parse_duration("50ms")
+
+
+def test_one_send_tick_reaches_every_kafka_variant_of_a_comparison():
+    """``simulation.send_tick`` applies to the Kafka-family variants; diskless, which has
+    no send tick, runs as it would without it."""
+    from geosim.compare.variants import resolve_variants
+
+    path = SCENARIOS / "region-outage-five-strategies.yaml"
+    short = ["simulation.duration=6s", "simulation.warmup=1s", "simulation.drain=1s",
+             "faults=[]"]
+    variants = resolve_variants(path, ["diskless", "stretch"],
+                                [*short, "simulation.send_tick=50ms"], seed=SEED)
+    plain = resolve_variants(path, ["diskless"], short, seed=SEED)
+    ticks = {v.name: v.scenario for v in variants}
+    stretch = ticks["stretch"]
+    assert stretch.strategy.send_tick(stretch.simulation) == parse_duration("50ms")
+    diskless = run(ticks["diskless"], SEED).summary
+    assert diskless == run(plain[0].scenario, SEED).summary

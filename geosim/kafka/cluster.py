@@ -95,6 +95,8 @@ class KafkaCluster:
         # (AutoMQ's ReplicationControlManager.createTopic); the WAL makes data durable.
         self.min_isr = 1 if storage else self.config.min_insync_replicas
         self.request_timeout = wl.producer_settings.request_timeout
+        # The send clock's tick (strategy.append_interval, else simulation.send_tick).
+        self.send_tick = spec.send_tick(world.scenario.simulation)
         self.client_faults = client_faults or (lambda _zone, _up: None)
         # --- brokers and placement
         infos: list[BrokerInfo] = []

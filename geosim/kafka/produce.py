@@ -1,17 +1,18 @@
 """The produce path of a Kafka cluster: produce requests, appends, acks, timeouts.
 
-A *send clock* ticks every ``append_interval``; at each tick each producer fleet sends
-each zone's leaders produce requests with what it buffered for them, within its
-in-flight room for that zone (rows of at most n x ``batch.size`` bytes rotating over the
-zone's partitions, at most one row per partition and n x leaders x ``max.request.size``
-bytes per request: :meth:`~geosim.clients.producer.ProducerFleet.drain`; the interval
-plays the producers' ``linger.ms``). The request crosses the network seam like every other
-message (``Network.delay``: the link's RTT draw, a brownout's extra latency and loss,
-serialization behind the link's other traffic); requests of one fleet to one zone
-arrive in the order they were sent (one connection: TCP keeps its order). A request
-lost on the way, or one that would arrive after ``request.timeout.ms``, fails at the
-producer when that timeout expires (nothing was appended; the producer retries, and
-idempotence keeps retries from duplicating).
+A *send clock* ticks every ``append_interval`` (the cluster's ``send_tick``); at each
+tick each producer fleet sends each zone's leaders produce requests with what it
+buffered for them, within its in-flight room for that zone (rows of at most n x
+``batch.size`` bytes rotating over the zone's partitions, at most one row per partition
+and n x leaders x ``max.request.size`` bytes per request:
+:meth:`~geosim.clients.producer.ProducerFleet.drain`; the interval plays the producers'
+``linger.ms``). The request crosses the network seam like every other message
+(``Network.delay``: the link's RTT draw, a brownout's extra latency and loss,
+serialization behind the link's other traffic); requests of one fleet to one zone arrive
+in the order they were sent (one connection: TCP keeps its order). A request lost on the
+way, or one that would arrive after ``request.timeout.ms``, fails at the producer when
+that timeout expires (nothing was appended; the producer retries, and idempotence keeps
+retries from duplicating).
 
 On arrival the leaders append the rows. ``acks=0|1`` rows are acknowledged at once;
 ``acks=all`` rows when the high watermark passes them
@@ -105,7 +106,7 @@ class ProducePath:
         is cut off from the fleet). One clock for all zones: every zone's sends of a
         tick happen at the same instant, zone after zone in name order."""
         c = self.cluster
-        interval = c.spec.append_interval
+        interval = c.send_tick
         zones = [(zone, c.zone_index[zone]) for zone in c.zones]
         net = self.net
         while True:

@@ -17,7 +17,7 @@ from pydantic import PrivateAttr
 from geosim.kafka.config import BrokerConfig, resolve_broker_config
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.storage_spec import SharedStorageSpec
-from geosim.scenario.sections import MAX_BROKERS, Model, StrategySpecBase
+from geosim.scenario.sections import MAX_BROKERS, Model, SimulationSpec, StrategySpecBase
 from geosim.scenario.types import Duration, described
 
 T = TypeVar("T")
@@ -27,6 +27,10 @@ def _settings(settings: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """A mapping of Kafka settings as a comparable key (``1`` and ``true`` stay apart)."""
     return tuple(sorted((name, repr(raw)) for name, raw in settings.items()))
 
+
+#: The send tick without ``strategy.append_interval`` or ``simulation.send_tick``: Kafka
+#: 4.0's default ``linger.ms`` (figures.md K10).
+DEFAULT_SEND_TICK = 0.005
 
 #: KRaft controllers per cluster: quorums are 3 or 5 in practice (an odd majority), and
 #: every commit waits for a majority, so more than 99 is no deployment.
@@ -83,18 +87,28 @@ class KafkaSpec(StrategySpecBase):
         "`unclean.leader.election.enable`, `replica.lag.time.max.ms`, ...); "
         "`min.insync.replicas` defaults to the driver's `topicConfig`. Keys and defaults: "
         "geosim/kafka/config.py.", source="figures.md §5")
-    append_interval: Duration = described(
-        0.005, "Model granularity: a leader appends what its producers sent at most this "
+    append_interval: Duration | None = described(
+        None, "Model granularity: a leader appends what its producers sent at most this "
         "often (one row per producer fleet and leader zone). Publish latency carries up to "
-        "this much extra wait; 5 ms is Kafka 4.0's linger.ms. A coarser tick is the "
-        "engine's fast mode for loss and availability (25 ms: 3x to 5x fewer CPU "
-        "seconds; loss, RPO and detection kept within two ticks, latency tails not; "
-        "docs/architecture.md, Resolution and fidelity).", unit="s",
+        "this much extra wait. Default: `simulation.send_tick` if set, else 5 ms, Kafka "
+        "4.0's linger.ms. A coarser tick is the engine's fast mode for loss and "
+        "availability (25 ms: 3x to 5x fewer CPU seconds; loss, RPO and detection kept "
+        "within two ticks, latency tails not; docs/architecture.md, Resolution and "
+        "fidelity).", unit="s",
         source="figures.md K10 (linger.ms 5 in 4.0); model assumption")
     page_cache_flush_age: Duration = described(
         30.0, "Kafka does not fsync each write: data appended less than this long ago is "
         "still in the page cache and is lost when a broker crashes uncleanly.", unit="s",
         source="figures.md K26; Linux vm.dirty_expire_centisecs default 3000 (assumption)")
+
+    def send_tick(self, simulation: SimulationSpec) -> float:
+        """The engine's send tick: ``append_interval`` if this block sets it, else the
+        scenario's ``simulation.send_tick``, else :data:`DEFAULT_SEND_TICK`."""
+        if self.append_interval is not None:
+            return self.append_interval
+        if simulation.send_tick is not None:
+            return simulation.send_tick
+        return DEFAULT_SEND_TICK
 
     def broker_config(self, topic_config: Mapping[str, str] | None = None) -> BrokerConfig:
         """``config`` over the driver's ``topicConfig`` over Kafka's defaults

@@ -389,6 +389,16 @@ class SimulationSpec(Model):
     progress: bool = described(True, "Show a progress bar on long runs (command line).")
     bin: Duration = described(1.0, "Width of time-series bins (at most 10 million bins "
                               "per run).", unit="s", ge=1e-3)
+    send_tick: Duration | None = described(
+        None, "The Kafka-family engines' send tick for every strategy block that does not "
+        "set `strategy.append_interval` (so one setting reaches every variant of a "
+        "comparison or an advice run; diskless and edge have no send tick and ignore it). "
+        "A coarser tick than the default 5 ms is the engine's fast mode for loss and "
+        "availability: loss, RPO, unavailability and detection stay within two ticks of "
+        "the 5 ms results, latency medians rise by up to two ticks and tails are not kept "
+        "(docs/architecture.md, Resolution and fidelity). At most 1 s: produce timeouts "
+        "and log housekeeping run once a second.", unit="s", source="tests/test_resolution.py",
+        gt=0, le=1.0)
 
     @property
     def end(self) -> float:
