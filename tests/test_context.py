@@ -110,3 +110,46 @@ def test_context_bundles_a_fresh_environment_and_recorder():
 
 def test_log_is_scoped_under_geosim():
     assert Context.log("us-west1.a.broker-3").name == "geosim.us-west1.a.broker-3"
+
+
+def test_call_later_runs_in_the_order_timeouts_of_the_same_delays_would():
+    """call_later schedules a slotted call object instead of a Timeout (a speed step):
+    interleaved with real Timeouts and processes, at equal and distinct times, the order
+    of what runs must be the one Timeouts of the same delays give."""
+    import simpy
+
+    from geosim.core.context import call_later
+
+    def trace(use_call_later: bool) -> list[tuple[float, str]]:
+        env = simpy.Environment()
+        seen: list[tuple[float, str]] = []
+
+        def note(name: str) -> None:
+            seen.append((env.now, name))
+
+        def proc(name: str, delay: float):
+            yield env.timeout(delay)
+            note(name)
+
+        for i, delay in enumerate([0.5, 0.0, 0.5, 0.25, 0.5, 0.0]):
+            name = f"call{i}"
+            if use_call_later:
+                call_later(env, delay, note, name)
+            else:
+                env.timeout(delay).callbacks.append(lambda _e, n=name: note(n))
+            env.process(proc(f"proc{i}", delay))
+        env.run()
+        return seen
+
+    assert trace(True) == trace(False)
+    assert [name for _t, name in trace(True)][:2] == ["call1", "call5"]
+
+
+def test_call_later_refuses_a_negative_delay():
+    import pytest
+    import simpy
+
+    from geosim.core.context import call_later
+
+    with pytest.raises(ValueError, match="negative delay"):
+        call_later(simpy.Environment(), -1.0, print)
