@@ -64,7 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES: dict[str, tuple[str, ...]] = {
     "geosim/metrics": ("tests/test_partition_loss.py", "tests/test_mirror_fold.py",
                        "tests/test_metrics_collector.py", "tests/test_metrics_histogram.py",
-                       "tests/test_metrics_summary.py", "tests/test_golden.py"),
+                       "tests/test_metrics_summary.py", "tests/test_bin_width.py",
+                       "tests/test_golden.py"),
     "geosim/kafka": ("tests/test_kafka_keys.py", "tests/test_kafka_probes.py",
                      "tests/test_kafka_partition.py", "tests/test_offset_sync.py",
                      "tests/test_kafka_reads.py",
