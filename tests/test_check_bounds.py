@@ -17,11 +17,14 @@ a mutant's tests by their imports) runs this file against them.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from test_error_corpus import (
     BASES,
@@ -33,29 +36,40 @@ from test_error_corpus import (
     with_value,
 )
 
-import geosim.kafka.checks  # noqa: F401 - for benchmarks/mutate.py
+import geosim.kafka.checks
 import geosim.kafka.spec  # noqa: F401 - for benchmarks/mutate.py
 import geosim.kafka.storage_spec  # noqa: F401 - for benchmarks/mutate.py
 import geosim.strategies.cluster_linking.checks  # noqa: F401 - for benchmarks/mutate.py
-import geosim.strategies.diskless.checks  # noqa: F401 - for benchmarks/mutate.py
+import geosim.strategies.diskless.checks
 import geosim.strategies.diskless.spec  # noqa: F401 - for benchmarks/mutate.py
-import geosim.strategies.edge.checks  # noqa: F401 - for benchmarks/mutate.py
+import geosim.strategies.edge.checks
 import geosim.strategies.edge.spec  # noqa: F401 - for benchmarks/mutate.py
 import geosim.strategies.mirrormaker2.checks  # noqa: F401 - for benchmarks/mutate.py
 import geosim.strategies.observers.checks  # noqa: F401 - for benchmarks/mutate.py
-import geosim.strategies.replicator.checks  # noqa: F401 - for benchmarks/mutate.py
+import geosim.strategies.replicator.checks
 import geosim.strategies.replicator.spec  # noqa: F401 - for benchmarks/mutate.py
-import geosim.strategies.shared_storage.checks  # noqa: F401 - for benchmarks/mutate.py
+import geosim.strategies.shared_storage.checks
 import geosim.strategies.shared_storage.spec  # noqa: F401 - for benchmarks/mutate.py
+from geosim.scenario.checks import Checker
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import dump_scenario, load_scenario, scenario_from_dict
 
 #: Scenarios probed: the error corpus's bases and one of each strategy it leaves out.
 SCENARIOS = sorted({*BASES, "replicator-active-passive", "edge-fleet", "shared-storage",
                     "shared-storage-dr", "stretch-topics", "mm2-active-active"})
+#: The check modules whose bounds are probed (each must be seen refusing).
+CHECK_MODULES = (geosim.kafka.checks, geosim.strategies.diskless.checks,
+                 geosim.strategies.edge.checks, geosim.strategies.replicator.checks,
+                 geosim.strategies.shared_storage.checks)
 #: Fields a scenario leaves unset that a check bounds: (path, value) set before probing.
 EXTRA: dict[str, list[tuple[tuple[Any, ...], Any]]] = {
     "edge-fleet": [(("strategy", "sites", 0, "replication_factor"), 1)],
+    "stretch-3-regions": [(("strategy", "append_interval"), 0.005)],
+    "shared-storage": [(("strategy", "append_interval"), 0.005)],
+    "stretch-topics": [
+        (("workload", "topics", 0, "config", "replication.factor"), 3),
+        (("workload", "topics", 1, "replica_placement"),
+         {"us-west1": 1, "us-west2": 1, "us-west3": 1})],
 }
 #: Values that fall outside most fields' ranges, below and above.
 PROBES = (0, -1, 10**12)
@@ -149,11 +163,54 @@ def _probe(name: str) -> tuple[int, list[str]]:
     return checked, problems
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_every_stated_bound_accepts_its_end_and_refuses_the_next_value(name: str) -> None:
-    checked, problems = _probe(name)
+def _bound_sites() -> dict[tuple[str, int], str]:
+    """(file, line) -> message of every ``checker.fail`` call of the strategies' and the
+    Kafka family's check modules whose message states a bound (``must be >= 0``, ``must
+    be <= the number of brokers (...``), read from their source."""
+    found = {}
+    for module in CHECK_MODULES:
+        path = inspect.getsourcefile(module)
+        assert path is not None
+        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "fail" and len(node.args) >= 2):
+                continue
+            message = node.args[1]
+            parts = message.values if isinstance(message, ast.JoinedStr) else [message]
+            text = ""
+            for part in parts:
+                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                    break
+                text += part.value
+            if _BOUND.match(text + "0") or re.match(r"must be (<=|>=|<|>|at most) ", text):
+                found[(path, node.lineno)] = text
+    return found
+
+
+def test_every_stated_bound_accepts_its_end_and_refuses_the_next_value(monkeypatch):
+    """Over the scenarios, every bound is probed at its end and beyond, and every check
+    that states a bound has refused something (a check switched off leaves no bound to
+    read, so it must be seen firing)."""
+    fired: set[tuple[str, int]] = set()
+    fail = Checker.fail
+
+    def recording(self, *args, **kwargs):
+        caller = sys._getframe(1)
+        fired.add((caller.f_code.co_filename, caller.f_lineno))
+        fail(self, *args, **kwargs)
+
+    monkeypatch.setattr(Checker, "fail", recording)
+    problems = []
+    for name in SCENARIOS:
+        checked, found = _probe(name)
+        problems += found
+        assert checked >= 10, f"{name}: only {checked} bounds probed"
     assert not problems, "\n".join(problems)
-    assert checked >= 10, f"only {checked} bounds probed"
+    sites = _bound_sites()
+    assert len(sites) >= 15
+    missed = [f"{Path(f).name}:{line} {text!r}" for (f, line), text in sorted(sites.items())
+              if (f, line) not in fired]
+    assert not missed, "checks never seen refusing: " + ", ".join(missed)
 
 
 def test_the_probe_reads_bounds_as_the_checks_state_them() -> None:
