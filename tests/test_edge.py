@@ -516,3 +516,7 @@ def test_the_site_plot_draws_each_class_by_its_first_site_and_keeps_the_largest_
     listed = edge_sites(frame, sites=["ship-10", "ship-3"]).axes[0].get_lines()
     assert [line.get_label() for line in listed] == ["ship-3", "ship-10"]
     assert list(listed[1].get_ydata()) == [9.0, 9.0]
+    many = pd.DataFrame([{"site": f"c{i}-1", "class": f"c{i}", "t": 86400.0,
+                          "backlog_bytes": float(i)} for i in range(14)])
+    kept = [line.get_label() for line in edge_sites(many).axes[0].get_lines()]
+    assert sorted(kept) == sorted(f"c{i}-1" for i in range(2, 14))  # MAX_LINES: 12 peaks
