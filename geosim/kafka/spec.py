@@ -94,7 +94,8 @@ class KafkaSpec(StrategySpecBase):
         "4.0's linger.ms. A coarser tick is the engine's fast mode for loss and "
         "availability (25 ms: 3x to 5x fewer CPU seconds; loss, RPO and detection kept "
         "within two ticks, latency tails not; docs/architecture.md, Resolution and "
-        "fidelity).", unit="s",
+        "fidelity). At most 1 s: produce timeouts and log housekeeping run once a "
+        "second.", unit="s", le=1.0,
         source="figures.md K10 (linger.ms 5 in 4.0); model assumption")
     page_cache_flush_age: Duration = described(
         30.0, "Kafka does not fsync each write: data appended less than this long ago is "
