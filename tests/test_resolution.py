@@ -154,3 +154,19 @@ def test_one_send_tick_reaches_every_kafka_variant_of_a_comparison():
     assert stretch.strategy.send_tick(stretch.simulation) == parse_duration("50ms")
     diskless = run(ticks["diskless"], SEED).summary
     assert diskless == run(plain[0].scenario, SEED).summary
+
+
+def test_a_coarse_tick_is_recorded_in_the_summary_and_flagged_in_the_table():
+    """A reader of a coarse run's results must see the tick: ``summary.json`` records it
+    (``resolution``, absent at the reference tick) and the table flags the latencies."""
+    from geosim.output.table import format_summary
+
+    path, _variant, overrides = CASES["stretch-3-regions"]
+    short = [*overrides, "simulation.duration=12s", "faults=[]"]
+    coarse = run(load_scenario(SCENARIOS / path, [*short, "simulation.send_tick=50ms"],
+                               seed=SEED), SEED).summary
+    assert coarse["resolution"] == {"send_tick": 0.05}
+    assert "send tick 50ms, coarser than the reference" in format_summary(coarse)
+    reference = run(load_scenario(SCENARIOS / path, short, seed=SEED), SEED).summary
+    assert "resolution" not in reference
+    assert "send tick" not in format_summary(reference)

@@ -24,7 +24,7 @@ from geosim.metrics.report import MetricsReport, Recovery, TrafficClass
 SCHEMA_VERSION = 1
 #: Keys of the core summary present only for some runs (a report section may not use
 #: them either).
-OPTIONAL_KEYS = frozenset({"interconnects", "topics", "max_rate"})
+OPTIONAL_KEYS = frozenset({"interconnects", "topics", "max_rate", "resolution"})
 QUANTILES: tuple[tuple[str, float], ...] = (
     ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
 
@@ -35,7 +35,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     ``meta`` supplies ``scenario``, ``strategy``, ``seed``, ``geosim_version``
     (default: the installed version), ``faults`` (dicts or objects with ``kind``,
     ``target``, ``start``, ``end``), ``counters`` (merged over the report's) and
-    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None).
+    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None) and
+    ``resolution`` (:meth:`geosim.strategies.base.Strategy.resolution`, if any).
     """
     totals = report.totals.get("all", {})
     summary = {
@@ -110,6 +111,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.max_rate:
         # A max-rate run (workload.max_rate or producerRate 0) only.
         summary["max_rate"] = report.max_rate
+    if meta.get("resolution"):
+        # A model run coarser than its reference resolution (Strategy.resolution) only.
+        summary["resolution"] = dict(meta["resolution"])
     for name, section in report.sections.items():
         # The strategy's report sections (geosim.metrics.sections), when they have
         # something to report.

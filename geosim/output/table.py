@@ -159,6 +159,11 @@ def _latency(summary: dict[str, Any]) -> list[str]:
             lines += ["" if lines else None, titles.get(kind, kind),
                       *_table(["region", "phase", *(h for h, _ in LATENCY_COLUMNS), "records"],
                               rows, labels=2)]
+    tick = summary.get("resolution", {}).get("send_tick")
+    if lines and tick:
+        lines += [f"  (send tick {_duration(tick)}, coarser than the reference: medians up to "
+                  f"two ticks high,", "   tails not kept; docs/architecture.md, Resolution "
+                  "and fidelity)"]
     return [line for line in lines if line is not None]
 
 
