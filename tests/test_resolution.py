@@ -170,3 +170,9 @@ def test_a_coarse_tick_is_recorded_in_the_summary_and_flagged_in_the_table():
     reference = run(load_scenario(SCENARIOS / path, short, seed=SEED), SEED).summary
     assert "resolution" not in reference
     assert "send tick" not in format_summary(reference)
+    # A comparison names the coarse variants under its latency table.
+    from geosim.compare.report import report_markdown
+
+    text = report_markdown({"fine": reference, "coarse": coarse})
+    assert "Coarser than the reference resolution: coarse at a 50ms send tick." in text
+    assert "Coarser" not in report_markdown({"fine": reference, "again": reference})

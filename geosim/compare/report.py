@@ -211,6 +211,14 @@ def report_markdown(summaries: Mapping[str, dict], *,
                 rows.append([f"{label} {stat.replace('p999', 'p99.9')}, {phase}",
                              *(_ms(c) for c in cells)])
     out += _table(head, rows)
+    coarse = [(name, s["resolution"]["send_tick"]) for name, s in zip(names, values,
+                                                                       strict=True)
+              if s.get("resolution", {}).get("send_tick")]
+    if coarse:
+        ran = ", ".join(f"{name} at a {_dur(tick)} send tick" for name, tick in coarse)
+        out += ["", f"Coarser than the reference resolution: {ran}. Their latency medians "
+                "are up to two ticks high and their tails are not kept (docs/architecture.md,"
+                " \"Resolution and fidelity\"); compare latencies at the reference tick."]
 
     out += ["", "## Network", ""]
     purposes = sorted({p for s in values for p in s["bytes"]["cross_region"]["by_purpose"]})
