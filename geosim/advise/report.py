@@ -167,6 +167,16 @@ def format_report(advice: Any) -> str:
             extra = " (screened out: no failure runs)" if e.status == "screened-out" else ""
             lines.append(f"| {_design(e)} | {_q(e.cost, 'USD/month')} | {broken}{extra} |")
         lines.append("")
+    coarse = sorted({(e.strategy, tick) for e in advice.evaluations
+                     if (tick := e.resolution.get("send_tick"))})
+    if coarse:
+        ran = ", ".join(f"{strategy} at a {_q(tick, 's')} send tick"
+                        for strategy, tick in coarse)
+        lines += [f"Designs run coarser than the reference resolution: {ran}. Their "
+                  "latency medians are up to two ticks high and their tails are not kept "
+                  "(docs/architecture.md, \"Resolution and fidelity\"), so latency "
+                  "objectives are not settled for them: check the advised design's "
+                  "latencies at the reference tick.", ""]
     for r in advice.robustness:
         if r.broken:
             lines += [f"Property search of `{r.candidate_id}`: **broken** after "

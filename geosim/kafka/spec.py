@@ -111,6 +111,12 @@ class KafkaSpec(StrategySpecBase):
             return simulation.send_tick
         return DEFAULT_SEND_TICK
 
+    def resolution(self, simulation: SimulationSpec) -> dict[str, float]:
+        """The send tick, when it is not the reference 5 ms (docs/architecture.md,
+        "Resolution and fidelity")."""
+        tick = self.send_tick(simulation)
+        return {} if tick == DEFAULT_SEND_TICK else {"send_tick": tick}
+
     def broker_config(self, topic_config: Mapping[str, str] | None = None) -> BrokerConfig:
         """``config`` over the driver's ``topicConfig`` over Kafka's defaults
         (:func:`~geosim.kafka.config.resolve_broker_config`, whose errors it raises),

@@ -371,6 +371,12 @@ class StrategySpecBase(Model):
         ``regions``: the topology's. None by default."""
         return []
 
+    def resolution(self, simulation: SimulationSpec) -> dict[str, float]:
+        """The model's time-resolution settings where they differ from the reference its
+        results were validated at (empty at the reference; summary.json's
+        ``resolution``). None by default: the model has no such setting."""
+        return {}
+
 
 # --- simulation -------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from geosim.kafka.cross_cluster import CrossCluster
 from geosim.kafka.estimate import engine_estimate
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.placement import ObserverSetup
-from geosim.kafka.spec import DEFAULT_SEND_TICK, KafkaSpec
 from geosim.strategies.base import Strategy, World
 
 
@@ -73,15 +72,6 @@ class KafkaFamilyStrategy(Strategy):
     def estimate_events(self) -> EventEstimate:
         """The Kafka engine's estimate (:func:`geosim.kafka.estimate.engine_estimate`)."""
         return engine_estimate(self.engine)
-
-    def resolution(self) -> dict[str, float]:
-        """The engine's send tick, when it is not the reference 5 ms
-        (docs/architecture.md, "Resolution and fidelity")."""
-        scenario = self.world.scenario
-        spec = scenario.strategy
-        assert isinstance(spec, KafkaSpec)  # the engine refuses any other block
-        tick = spec.send_tick(scenario.simulation)
-        return {} if tick == DEFAULT_SEND_TICK else {"send_tick": tick}
 
 
 class KafkaClusterStrategy(KafkaFamilyStrategy):
