@@ -176,3 +176,30 @@ def test_a_coarse_tick_is_recorded_in_the_summary_and_flagged_in_the_table():
     text = report_markdown({"fine": reference, "coarse": coarse})
     assert "Coarser than the reference resolution: coarse at a 50ms send tick." in text
     assert "Coarser" not in report_markdown({"fine": reference, "again": reference})
+
+
+def test_generated_scenarios_can_search_at_a_coarser_tick():
+    """``simulations(send_tick=...)`` puts the tick in every example, which then runs at
+    it; without it the section has no tick (the reference 5 ms)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from geosim.scenario.loader import scenario_from_dict
+    from geosim.testing import scenarios, simulations, stretch, topologies
+
+    config = stretch(broker_regions=(3, 3), brokers_per_region=(1, 1), rf=(3, 3))
+    seen: list[float] = []
+
+    @settings(max_examples=3, deadline=None, database=None, derandomize=True)
+    @given(st.data())
+    def check(data):
+        for tick, expected in (("25ms", 0.025), (None, 0.005)):
+            drawn = data.draw(scenarios(config, topology=topologies((3, 3), (1, 1)),
+                                        simulation=simulations((10, 10), send_tick=tick)))
+            assert ("send_tick" in drawn["simulation"]) == (tick is not None)
+            scenario = scenario_from_dict(drawn)
+            seen.append(scenario.strategy.send_tick(scenario.simulation))
+            assert seen[-1] == expected
+
+    check()
+    assert seen
