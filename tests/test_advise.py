@@ -271,11 +271,11 @@ def test_the_report_says_which_designs_ran_coarser_than_the_reference(advised):
 
     advice, _out = advised
     assert all(e.resolution == {} for e in advice.evaluations)
-    assert "coarser than the reference" not in format_report(advice)
+    assert "Coarser than the reference" not in format_report(advice)
     coarse = copy.copy(advice)
     coarse.evaluations = [copy.copy(e) for e in advice.evaluations]
     coarse.evaluations[0].resolution = {"send_tick": 0.05}
     text = format_report(coarse)
-    assert (f"Designs run coarser than the reference resolution: "
-            f"{coarse.evaluations[0].strategy} at a 0.05 s send tick.") in text
-    assert "latency objectives are not settled" in text
+    assert (f"Coarser than the reference resolution: {coarse.evaluations[0].id} at send "
+            f"tick 50ms.") in text
+    assert "Latency objectives are not settled for these designs" in text

@@ -19,7 +19,8 @@ to a 5 ms run at another seed, ``dT = T - T0``:
   plus 1% of the reference (the records in flight at a fault move by about a tick);
 * RPO, the longest unavailability and failure detection: within ``2 dT`` seconds;
 * the publish latency's median before the fault: higher (records wait for the coarser
-  tick) by at most ``2 dT``;
+  tick) by at least ``dT / 4`` (so a tick the engine ignored fails) and at most
+  ``2 dT``;
 * each region's first successful produce after the fault (a record sent after the
   fault start, acknowledged): within ``3 dT``, the median's shift plus the one tick the
   first request after the fault may wait.
@@ -107,7 +108,9 @@ def _check(case: str, tick: float, seed: int) -> None:
             close(t, first_got[region], 3 * dt, f"{region}'s first success")
     p50_ref = ref["latency"]["publish"]["all"]["before"]["p50"]
     p50_got = got["latency"]["publish"]["all"]["before"]["p50"]
-    assert p50_ref <= p50_got <= p50_ref + within, (case, seed, p50_ref, p50_got)
+    # Higher (the engine did run at the coarser tick: measured rises are 0.45 to 1.1
+    # times dT) by at most 2 dT.
+    assert p50_ref + dt / 4 <= p50_got <= p50_ref + within, (case, seed, p50_ref, p50_got)
 
 
 @pytest.mark.parametrize("tick", COARSE)
@@ -166,15 +169,17 @@ def test_a_coarse_tick_is_recorded_in_the_summary_and_flagged_in_the_table():
     coarse = run(load_scenario(SCENARIOS / path, [*short, "simulation.send_tick=50ms"],
                                seed=SEED), SEED).summary
     assert coarse["resolution"] == {"send_tick": 0.05}
-    assert "send tick 50ms, coarser than the reference" in format_summary(coarse)
+    table = " ".join(format_summary(coarse).split())
+    assert "Coarser than the reference resolution: send tick 50ms." in table
+    assert "latency tails and fault-phase latencies are not kept" in table
     reference = run(load_scenario(SCENARIOS / path, short, seed=SEED), SEED).summary
     assert "resolution" not in reference
-    assert "send tick" not in format_summary(reference)
+    assert "Coarser" not in format_summary(reference)
     # A comparison names the coarse variants under its latency table.
     from geosim.compare.report import report_markdown
 
     text = report_markdown({"fine": reference, "coarse": coarse})
-    assert "Coarser than the reference resolution: coarse at a 50ms send tick." in text
+    assert "Coarser than the reference resolution: coarse at send tick 50ms." in text
     assert "Coarser" not in report_markdown({"fine": reference, "again": reference})
 
 
@@ -203,3 +208,28 @@ def test_generated_scenarios_can_search_at_a_coarser_tick():
 
     check()
     assert seen
+
+
+def test_advise_records_the_designs_run_at_a_coarse_tick(tmp_path):
+    """An advice run with ``simulation.send_tick`` set: each Kafka design's evaluation
+    carries its runs' resolution (from their summaries), and the report names it."""
+    from geosim.advise import advise, objectives_from_dict
+
+    objectives = objectives_from_dict({
+        "failures": [{"name": "out", "faults": [
+            {"kind": "region-outage", "region": "us-west2", "at": "15s", "duration": "5s"}]}],
+        "limits": {"rpo": {"records": 0}},
+        "designs": {"stretch": {"variant": "stretch", "vary": {
+            "strategy.config.min.insync.replicas": [2]}}},
+        "search": {"method": "grid", "seeds": [1], "population": 2, "generations": 1,
+                   "steady_duration": "10s", "steady_drain": "2s"},
+    }, "objectives.yaml")
+    advice = advise(SCENARIOS / "advise-small.yaml", objectives, tmp_path,
+                    overrides=["faults=[]", "simulation.duration=25s", "simulation.drain=5s",
+                               "simulation.warmup=2s", "workload.omb.producerRate=200",
+                               "simulation.send_tick=50ms"])
+    [evaluation] = advice.evaluations
+    assert evaluation.resolution == {"send_tick": 0.05}
+    report = (tmp_path / "report.md").read_text()
+    assert f"Coarser than the reference resolution: {evaluation.id} at send tick 50ms" \
+        in report

@@ -30,6 +30,7 @@ import pandas as pd
 
 from geosim.advise.evaluate import STEADY, Evaluation, Evaluator, format_quantity
 from geosim.advise.objectives import Objectives
+from geosim.metrics.summary import resolution_note
 
 __all__ = ["advice_frame", "format_report", "write_report"]
 
@@ -167,16 +168,10 @@ def format_report(advice: Any) -> str:
             extra = " (screened out: no failure runs)" if e.status == "screened-out" else ""
             lines.append(f"| {_design(e)} | {_q(e.cost, 'USD/month')} | {broken}{extra} |")
         lines.append("")
-    coarse = sorted({(e.strategy, tick) for e in advice.evaluations
-                     if (tick := e.resolution.get("send_tick"))})
-    if coarse:
-        ran = ", ".join(f"{strategy} at a {_q(tick, 's')} send tick"
-                        for strategy, tick in coarse)
-        lines += [f"Designs run coarser than the reference resolution: {ran}. Their "
-                  "latency medians are up to two ticks high and their tails are not kept "
-                  "(docs/architecture.md, \"Resolution and fidelity\"), so latency "
-                  "objectives are not settled for them: check the advised design's "
-                  "latencies at the reference tick.", ""]
+    note = resolution_note({e.id: e.resolution for e in advice.evaluations})
+    if note:
+        lines += [note + " Latency objectives are not settled for these designs: check "
+                  "the advised design's latencies at the reference resolution.", ""]
     for r in advice.robustness:
         if r.broken:
             lines += [f"Property search of `{r.candidate_id}`: **broken** after "

@@ -26,6 +26,7 @@ import pandas as pd
 from geosim.compare.variants import Variant
 from geosim.core.units import format_bytes, format_duration
 from geosim.metrics.sections import scalar_leaves
+from geosim.metrics.summary import resolution_note
 from geosim.output.frames import summary_row
 
 YES, NO, NA = "✓", "✗", "-"
@@ -211,14 +212,10 @@ def report_markdown(summaries: Mapping[str, dict], *,
                 rows.append([f"{label} {stat.replace('p999', 'p99.9')}, {phase}",
                              *(_ms(c) for c in cells)])
     out += _table(head, rows)
-    coarse = [(name, s["resolution"]["send_tick"]) for name, s in zip(names, values,
-                                                                       strict=True)
-              if s.get("resolution", {}).get("send_tick")]
-    if coarse:
-        ran = ", ".join(f"{name} at a {_dur(tick)} send tick" for name, tick in coarse)
-        out += ["", f"Coarser than the reference resolution: {ran}. Their latency medians "
-                "are up to two ticks high and their tails are not kept (docs/architecture.md,"
-                " \"Resolution and fidelity\"); compare latencies at the reference tick."]
+    note = resolution_note({name: s.get("resolution") or {}
+                            for name, s in zip(names, values, strict=True)})
+    if note:
+        out += ["", note]
 
     out += ["", "## Network", ""]
     purposes = sorted({p for s in values for p in s["bytes"]["cross_region"]["by_purpose"]})
