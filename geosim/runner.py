@@ -180,6 +180,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
                     "end": None if f.kind == "region-destruction" else w[1]}
                    for f, w in zip(scenario.faults, windows, strict=True)],
         "counters": counters,
+        "resolution": strategy.resolution(),
     }
     bill = bill_run(scenario, snapshots, report.timeseries,
                     compression_ratio=world.workload.compression_ratio,

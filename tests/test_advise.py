@@ -261,3 +261,21 @@ def test_a_killed_advise_loses_and_repeats_no_run(advised, tmp_path):
     after = {d.name for d in runs.iterdir() if not d.name.startswith(".")}
     assert set(timings["run_id"]) == after and len(after) == total
     assert (out / "advice.csv").read_text() == (reference / "advice.csv").read_text()
+
+
+def test_the_report_says_which_designs_ran_coarser_than_the_reference(advised):
+    """Designs whose runs were coarser than the reference resolution (summary.json's
+    ``resolution``, e.g. a Kafka send tick of 50 ms) are named with the latency caveat;
+    diskless runs have no such setting, so the small case's report has no note."""
+    from geosim.advise.report import format_report
+
+    advice, _out = advised
+    assert all(e.resolution == {} for e in advice.evaluations)
+    assert "Coarser than the reference" not in format_report(advice)
+    coarse = copy.copy(advice)
+    coarse.evaluations = [copy.copy(e) for e in advice.evaluations]
+    coarse.evaluations[0].resolution = {"send_tick": 0.05}
+    text = format_report(coarse)
+    assert (f"Coarser than the reference resolution: {coarse.evaluations[0].id} at send "
+            f"tick 50ms.") in text
+    assert "Latency objectives are not settled for these designs" in text

@@ -46,6 +46,11 @@ CORPUS = [
     ("topology.links=[{between: [us-west1, us-west2], bandwidth: .inf}]",
      "topology.links[0].bandwidth", "finite"),
     ("faults[0].at=.inf", "faults[0].at", "finite"),
+    ("simulation.send_tick=0", "simulation.send_tick", ">= 0.0001"),
+    ("simulation.send_tick=1ns", "simulation.send_tick", ">= 0.0001"),
+    ("strategy.append_interval=0", "strategy.append_interval", ">= 0.0001"),
+    ("simulation.send_tick=2s", "simulation.send_tick", "<= 1"),
+    ("simulation.send_tick=.nan", "simulation.send_tick", "finite"),
     ("topology.same_zone_rtt={dist: constant, value: 0}"
      "||workload.consumer_config.enable.auto.commit=true"
      "||workload.consumer_config.auto.commit.interval.ms=0",

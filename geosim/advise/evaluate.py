@@ -52,6 +52,8 @@ class Evaluation:
     measures: list[Measure] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)   # run ids, in plan order
     front_latency: str = "publish.steady"
+    # The runs' resolution where coarser than the reference (summary.json `resolution`)
+    resolution: dict[str, float] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -238,6 +240,7 @@ class Evaluator:
             if stored["summary"] is None:
                 evaluation.status, evaluation.reason = "error", stored["error"]
                 continue
+            evaluation.resolution = dict(stored["summary"].get("resolution") or {})
             evaluation.measures = measures({first: stored["summary"]}, {},
                                            self.objectives.limits, ())
             over = [m for m in evaluation.measures if m.limit is not None and

@@ -30,6 +30,7 @@ import pandas as pd
 
 from geosim.advise.evaluate import STEADY, Evaluation, Evaluator, format_quantity
 from geosim.advise.objectives import Objectives
+from geosim.metrics.summary import resolution_note
 
 __all__ = ["advice_frame", "format_report", "write_report"]
 
@@ -167,6 +168,10 @@ def format_report(advice: Any) -> str:
             extra = " (screened out: no failure runs)" if e.status == "screened-out" else ""
             lines.append(f"| {_design(e)} | {_q(e.cost, 'USD/month')} | {broken}{extra} |")
         lines.append("")
+    note = resolution_note({e.id: e.resolution for e in advice.evaluations})
+    if note:
+        lines += [note + " Latency objectives are not settled for these designs: check "
+                  "the advised design's latencies at the reference resolution.", ""]
     for r in advice.robustness:
         if r.broken:
             lines += [f"Property search of `{r.candidate_id}`: **broken** after "

@@ -26,6 +26,7 @@ import pandas as pd
 from geosim.compare.variants import Variant
 from geosim.core.units import format_bytes, format_duration
 from geosim.metrics.sections import scalar_leaves
+from geosim.metrics.summary import resolution_note
 from geosim.output.frames import summary_row
 
 YES, NO, NA = "✓", "✗", "-"
@@ -211,6 +212,10 @@ def report_markdown(summaries: Mapping[str, dict], *,
                 rows.append([f"{label} {stat.replace('p999', 'p99.9')}, {phase}",
                              *(_ms(c) for c in cells)])
     out += _table(head, rows)
+    note = resolution_note({name: s.get("resolution") or {}
+                            for name, s in zip(names, values, strict=True)})
+    if note:
+        out += ["", note]
 
     out += ["", "## Network", ""]
     purposes = sorted({p for s in values for p in s["bytes"]["cross_region"]["by_purpose"]})

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import norm
 
 _BLOCK = 4096
 
@@ -92,6 +90,8 @@ class Normal(Distribution):
         return self.quantile(0.5)
 
     def quantile(self, q):
+        from scipy.stats import norm  # scipy on first use only: it costs 0.7 s to import
+
         if self.std <= 0:
             return abs(self.mean)
         mu, sigma = self.mean, self.std
@@ -106,10 +106,20 @@ class Normal(Distribution):
         if q >= 1:
             return math.inf
         hi = abs(mu) + 10 * sigma
+        from scipy.optimize import brentq
+
         return float(brentq(lambda x: cdf(x) - q, 0.0, hi))
 
     def scaled(self, factor):
         return Normal(self.mean * factor, self.std * factor)
+
+
+def _z(q: float) -> float:
+    """The standard normal quantile (scipy imported on first use: 0.7 s at startup that
+    runs needing no quantile never pay)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(q))
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,7 @@ class LogNormal(Distribution):
 
     @property
     def sigma(self) -> float:
-        return math.log(self.p_hi / self.p50) / float(norm.ppf(self.q_hi))
+        return math.log(self.p_hi / self.p50) / _z(self.q_hi)
 
     def draw(self, rng, n):
         values = self.p50 * np.exp(self.sigma * rng.standard_normal(n))
@@ -145,7 +155,7 @@ class LogNormal(Distribution):
         return min(self.p50, self.cap)
 
     def quantile(self, q):
-        return min(self.p50 * math.exp(self.sigma * float(norm.ppf(q))), self.cap)
+        return min(self.p50 * math.exp(self.sigma * _z(q)), self.cap)
 
     def scaled(self, factor):
         return LogNormal(self.p50 * factor, self.p_hi * factor, self.q_hi, self.cap * factor)

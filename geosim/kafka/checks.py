@@ -36,9 +36,6 @@ def check_kafka(checker: Checker, strat: KafkaSpec,
             if count < 0:
                 checker.fail(f"strategy.{field_name}.{key}", "must be >= 0", count)
     _placements_fit(checker, strat, placements)
-    if strat.append_interval is not None and strat.append_interval <= 0:
-        checker.fail("strategy.append_interval", "must be > 0 (in seconds)",
-                  strat.append_interval)
     driver = checker.scenario.workload.driver
     topic = topic_config(driver) if isinstance(driver, OmbDriver) else {}
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from geosim.core.units import format_duration
 from geosim.metrics.collector import KINDS
 from geosim.metrics.histogram import LatencyHistogram
 from geosim.metrics.phases import PHASES
@@ -24,7 +25,7 @@ from geosim.metrics.report import MetricsReport, Recovery, TrafficClass
 SCHEMA_VERSION = 1
 #: Keys of the core summary present only for some runs (a report section may not use
 #: them either).
-OPTIONAL_KEYS = frozenset({"interconnects", "topics", "max_rate"})
+OPTIONAL_KEYS = frozenset({"interconnects", "topics", "max_rate", "resolution"})
 QUANTILES: tuple[tuple[str, float], ...] = (
     ("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999))
 
@@ -35,7 +36,8 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     ``meta`` supplies ``scenario``, ``strategy``, ``seed``, ``geosim_version``
     (default: the installed version), ``faults`` (dicts or objects with ``kind``,
     ``target``, ``start``, ``end``), ``counters`` (merged over the report's) and
-    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None).
+    ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None) and
+    ``resolution`` (:meth:`geosim.strategies.base.Strategy.resolution`, if any).
     """
     totals = report.totals.get("all", {})
     summary = {
@@ -110,6 +112,9 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     if report.max_rate:
         # A max-rate run (workload.max_rate or producerRate 0) only.
         summary["max_rate"] = report.max_rate
+    if meta.get("resolution"):
+        # A model run coarser than its reference resolution (Strategy.resolution) only.
+        summary["resolution"] = dict(meta["resolution"])
     for name, section in report.sections.items():
         # The strategy's report sections (geosim.metrics.sections), when they have
         # something to report.
@@ -117,6 +122,28 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
             raise ValueError(f"report section {name!r}: a summary.json key of the core")
         summary[name] = section.to_dict()
     return normalize(summary)
+
+
+def resolution_note(runs: Mapping[str, Mapping[str, float]]) -> str | None:
+    """One sentence on the runs whose model ran coarser than its reference resolution
+    (``summary.json``'s ``resolution``, settings in seconds), by name (``""`` for a
+    single run), and what their results keep; None when none did. The summary table,
+    the comparison report and the advice report all say it in these words."""
+    coarse = {name: settings for name, settings in runs.items() if settings}
+    if not coarse:
+        return None
+
+    def settings_text(settings: Mapping[str, float]) -> str:
+        return ", ".join(f"{key.replace('_', ' ')} {format_duration(value)}"
+                         for key, value in sorted(settings.items()))
+
+    ran = "; ".join(f"{name} at {settings_text(settings)}" if name
+                    else settings_text(settings) for name, settings in coarse.items())
+    return (f"Coarser than the reference resolution: {ran}. Loss, RPO, unavailability "
+            "and detection hold within twice the tick's growth on the tested cases; "
+            "latency medians before a fault rise by up to that, and latency tails and "
+            "fault-phase latencies are not kept (docs/architecture.md, \"Resolution and "
+            "fidelity\").")
 
 
 def _topic(t: Mapping[str, Any]) -> dict:

@@ -8,6 +8,7 @@ value (``None`` in the summary: not applicable, or never happened) prints as ``-
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from geosim.core.text import (
     rate_text,
 )
 from geosim.metrics.sections import sections_of
+from geosim.metrics.summary import resolution_note
 
 #: Latency columns: (header, summary key).
 LATENCY_COLUMNS = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p999"),
@@ -159,6 +161,9 @@ def _latency(summary: dict[str, Any]) -> list[str]:
             lines += ["" if lines else None, titles.get(kind, kind),
                       *_table(["region", "phase", *(h for h, _ in LATENCY_COLUMNS), "records"],
                               rows, labels=2)]
+    note = resolution_note({"": summary.get("resolution") or {}})
+    if lines and note:
+        lines += textwrap.wrap(note, width=88, initial_indent="  ", subsequent_indent="  ")
     return [line for line in lines if line is not None]
 
 

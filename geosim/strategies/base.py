@@ -104,6 +104,15 @@ class Strategy:
     def counters(self) -> dict[str, int]:
         return {}
 
+    def resolution(self) -> dict[str, float]:
+        """The model's time-resolution settings where they differ from its reference
+        ones (empty at the reference): the strategy block's
+        (:meth:`~geosim.scenario.sections.StrategySpecBase.resolution`). A coarser
+        resolution keeps loss and availability but not latency tails, so
+        ``summary.json`` records them (``resolution``) and the summary table says so."""
+        scenario = self.world.scenario
+        return scenario.strategy.resolution(scenario.simulation)
+
     def offered_bytes_per_s(self) -> dict[str, float]:
         """Each region's nominal offered load (uncompressed bytes/s)."""
         out: dict[str, float] = {}

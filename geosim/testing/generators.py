@@ -183,16 +183,23 @@ def workloads(partitions: Bounds = (1, 8), rate: Bounds = (100, 4000),
 # --- simulation -----------------------------------------------------------------------
 
 def simulations(duration: Bounds = (60, 60), warmup: int = 5, drain: int = 120,
-                seed: SearchStrategy[int] | None = None) -> SearchStrategy[dict]:
+                seed: SearchStrategy[int] | None = None,
+                send_tick: str | None = None) -> SearchStrategy[dict]:
     """Simulation sections: production ``duration`` seconds, then ``drain`` seconds.
 
     The run's root seed is part of the example (``simulation.seed``), so a scenario file
     alone reproduces a run; the drain is long enough by default for consumer sessions
     (45 s) and metadata elections (10 s) to settle after the last fault heals.
+    ``send_tick`` (e.g. ``"25ms"``): the Kafka-family engines' send tick
+    (``simulation.send_tick``), a cheaper resolution for claims about loss and
+    availability (docs/architecture.md, "Resolution and fidelity"); default: the
+    reference 5 ms.
     """
     lo, hi = ordered(duration, "simulations(duration)")
+    tick = {} if send_tick is None else {"send_tick": send_tick}
     return st.builds(lambda d, s: {"duration": f"{d}s", "warmup": f"{warmup}s",
-                                   "drain": f"{drain}s", "seed": s, "progress": False},
+                                   "drain": f"{drain}s", "seed": s, "progress": False,
+                                   **tick},
                      st.integers(lo, hi), seed if seed is not None else seeds())
 
 

@@ -37,9 +37,6 @@ def check(checker: Checker, strat: SharedStorageStrategySpec) -> None:
     if strat.fetch_from_follower:
         checker.fail("strategy.fetch_from_follower", "must be false: there are no "
                      "followers to fetch from", True)
-    if strat.append_interval is not None and strat.append_interval <= 0:
-        checker.fail("strategy.append_interval", "must be > 0 (in seconds)",
-                     strat.append_interval)
     driver = checker.scenario.workload.driver
     topic = topic_config(driver) if isinstance(driver, OmbDriver) else {}
     try:
