@@ -26,6 +26,15 @@ Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniform
 Mutants run in draw order, so the first k of a run stopped by ``--budget`` (minutes) are
 a uniform sample of k; the score's 95 % interval is Wilson's.
 
+**Excluded sites.** A line ending in the comment ``# mutate: equivalent`` holds mutants
+equivalent by construction (a growth factor, a compaction threshold: memory, not
+results); its reason is the rest of that comment or, if empty, the comment line right
+above it, which must start ``# equivalent:``. Every site of such a line is left out of
+the population (a line without a reason is an error), ``--list`` lists them with their
+reasons, and the report gives the score both over the remaining sites and over all
+sites (every excluded site counted as a survivor). Mark only lines whose equivalence
+one sentence can argue; restructure a line so that only the equivalent part is on it.
+
 Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
        [--seed S] [--budget MINUTES] [--list] [--write docs/mutation-generated.md]
 """
@@ -48,21 +57,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The packages mutated and the tests run against each (the fast tests of that layer
-#: and the golden summaries, which pin every bundled scenario's results).
+#: The packages mutated and the tests run against each (the fast tests of that layer,
+#: the scenario reference, which pins every documented default and bound of the
+#: strategies' specs and key tables, and the golden summaries, which pin every bundled
+#: scenario's results).
 PACKAGES: dict[str, tuple[str, ...]] = {
     "geosim/metrics": ("tests/test_partition_loss.py", "tests/test_mirror_fold.py",
                        "tests/test_metrics_collector.py", "tests/test_metrics_histogram.py",
-                       "tests/test_metrics_summary.py", "tests/test_golden.py"),
+                       "tests/test_metrics_summary.py", "tests/test_bin_width.py",
+                       "tests/test_golden.py"),
     "geosim/kafka": ("tests/test_kafka_keys.py", "tests/test_kafka_probes.py",
                      "tests/test_kafka_partition.py", "tests/test_offset_sync.py",
                      "tests/test_kafka_reads.py",
-                     "tests/test_kafka_network.py", "tests/test_golden.py",
-                     "tests/test_kafka.py"),
+                     "tests/test_kafka_network.py", "tests/test_scenario_reference.py",
+                     "tests/test_golden.py", "tests/test_kafka.py"),
     "geosim/components": ("tests/test_object_store.py", "tests/test_metadata_store.py",
                           "tests/test_golden.py", "tests/test_diskless.py"),
     "geosim/strategies": ("tests/test_diskless.py", "tests/test_diskless_writers.py",
-                          "tests/test_golden.py", "tests/test_kafka.py"),
+                          "tests/test_scenario_reference.py", "tests/test_golden.py",
+                          "tests/test_kafka.py"),
 }
 
 MEMORY_LIMIT = 4 * 2**30
@@ -168,6 +181,28 @@ def sites(file: str) -> list[Site]:
     tree = ast.parse((ROOT / file).read_text())
     return [Site(file, i, getattr(node, "lineno", 0), change)
             for i, (node, change) in enumerate(_mutable(tree))]
+
+
+MARKER = "# mutate: equivalent"
+
+
+def equivalent_lines(file: str) -> dict[int, str]:
+    """Line number -> reason, for the lines of ``file`` marked ``# mutate: equivalent``
+    (see the module docstring); a ValueError for a marked line without a reason."""
+    lines = (ROOT / file).read_text().splitlines()
+    found: dict[int, str] = {}
+    for number, line in enumerate(lines, 1):
+        if MARKER not in line:
+            continue
+        reason = line.split(MARKER, 1)[1].lstrip(":").strip()
+        above = lines[number - 2].strip() if number > 1 else ""
+        if not reason and above.startswith("# equivalent:"):
+            reason = above.removeprefix("# equivalent:").strip()
+        if not reason:
+            raise ValueError(f"{file}:{number}: '{MARKER}' without a reason (after it, "
+                             "or on the line above as '# equivalent: ...')")
+        found[number] = reason
+    return found
 
 
 def mutated_source(site: Site, source: str | None = None) -> str:
@@ -300,13 +335,23 @@ def main() -> None:
 
     start = time.perf_counter()
     population = []
+    excluded: list[tuple[str, Site, str]] = []
     for package in args.package:
         for path in sorted((ROOT / package).rglob("*.py")):
-            population += [(package, s) for s in sites(str(path.relative_to(ROOT)))]
+            file = str(path.relative_to(ROOT))
+            marked = equivalent_lines(file)
+            for s in sites(file):
+                if s.line in marked:
+                    excluded.append((package, s, marked[s.line]))
+                else:
+                    population.append((package, s))
     counts = {p: sum(1 for q, _ in population if q == p) for p in args.package}
     print("sites: " + ", ".join(f"{p} {n}" for p, n in counts.items())
-          + f"; {len(population)} in all", flush=True)
+          + f"; {len(population)} in all; {len(excluded)} excluded as equivalent "
+          "(# mutate: equivalent)", flush=True)
     if args.list:
+        for _p, s, reason in excluded:
+            print(f"excluded {s.name}: {reason}")
         return
     chosen = (random.Random(args.seed).sample(population, args.sample)
               if args.sample and args.sample < len(population) else population)
@@ -360,7 +405,13 @@ def main() -> None:
     summary = (f"{killed} of {total} killed ({score:.0%}"
                + (f", 95% interval {lo:.0%}-{hi:.0%} for the {len(population)} sites"
                   if sampled else "") + ")")
+    everything = len(population) + len(excluded)
+    share = len(population) / everything
+    overall = (f"over all {everything} sites, the {len(excluded)} excluded counted as "
+               f"survivors: {score * share:.0%}"
+               + (f" (95% interval {lo * share:.0%}-{hi * share:.0%})" if sampled else ""))
     print("score: " + summary)
+    print("score " + overall)
     print(f"wall time: {time.perf_counter() - start:.0f} s")
     if args.write:
         lines = [
@@ -371,8 +422,10 @@ def main() -> None:
                f"{len(chosen)} drawn)"
                if len(chosen) < len(population) else "")
             + f" of the {len(population)} sites. Not part of CI.", "",
-            f"Score at the last run: **{summary}**; wall time "
+            f"Score at the last run: **{summary}**; {overall}; wall time "
             f"{time.perf_counter() - start:.0f} s.", "",
+            f"Excluded as equivalent (`# mutate: equivalent`): {len(excluded)} sites "
+            f"on {len({(s.file, s.line) for _p, s, _r in excluded})} lines.", "",
             "| package | sites | sampled | killed |", "|---|---|---|---|"]
         for package in args.package:
             mine = [r for r in rows if r[0] == package]

@@ -490,3 +490,33 @@ def test_listed_up_windows_move_by_the_sites_offset():
     schedule = LinkSchedule.model_validate({"windows": [[10, 20], [40, 45], [95, 99]]})
     assert up_windows(schedule, 0.0, 100.0) == [(10.0, 20.0), (40.0, 45.0), (95.0, 99.0)]
     assert up_windows(schedule, 7.0, 100.0) == [(17.0, 27.0), (47.0, 52.0)]  # 102 >= 100
+
+
+def test_the_site_plot_draws_each_class_by_its_first_site_and_keeps_the_largest_peaks():
+    """edge_sites on a hand-built frame: a class is drawn from its first site in
+    natural order (ship-2 before ship-10), labelled with how many others it stands for;
+    ``lines`` keeps the largest peaks; listed sites are drawn one by one."""
+    import pandas as pd
+
+    from geosim.strategies.edge.plots import edge_sites
+
+    rows = []
+    for site, cls, values in (("ship-10", "ship", (9.0, 9.0)), ("ship-2", "ship", (1.0, 4.0)),
+                              ("ship-3", "ship", (2.0, 2.0)), ("tug-1", "tug", (5.0, 0.0)),
+                              ("tug-2", "tug", (0.0, 0.0))):
+        for t, v in zip((86400.0, 172800.0), values, strict=True):
+            rows.append({"site": site, "class": cls, "t": t, "backlog_bytes": v})
+    frame = pd.DataFrame(rows)
+    drawn = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata()))
+             for line in edge_sites(frame).axes[0].get_lines()}
+    assert drawn == {"ship-2 +2": ([1.0, 2.0], [1.0, 4.0]),
+                     "tug-1 +1": ([1.0, 2.0], [5.0, 0.0])}
+    (top,) = edge_sites(frame, lines=1).axes[0].get_lines()
+    assert top.get_label() == "tug-1 +1"                  # peak 5 against 4
+    listed = edge_sites(frame, sites=["ship-10", "ship-3"]).axes[0].get_lines()
+    assert [line.get_label() for line in listed] == ["ship-3", "ship-10"]
+    assert list(listed[1].get_ydata()) == [9.0, 9.0]
+    many = pd.DataFrame([{"site": f"c{i}-1", "class": f"c{i}", "t": 86400.0,
+                          "backlog_bytes": float(i)} for i in range(14)])
+    kept = [line.get_label() for line in edge_sites(many).axes[0].get_lines()]
+    assert sorted(kept) == sorted(f"c{i}-1" for i in range(2, 14))  # MAX_LINES: 12 peaks

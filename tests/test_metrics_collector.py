@@ -708,3 +708,18 @@ def test_copies_regrouped_by_a_destruction_keep_their_oldest_ack():
     report = run.finish(t_end=100.0)
     assert report.loss.records == 20
     assert report.loss.rpo_seconds == 30.0
+
+
+def test_destroying_another_region_keeps_a_copy_blocked_by_an_outage():
+    """A copy to b blocked by b's outage is still owed after c (another destination) is
+    destroyed: it is made when b returns, so destroying the writer's region later loses
+    nothing (fourth mutation sample, availability.py:461)."""
+    run = Run(faults=[(100.0, 160.0), (140.0, 140.0), (170.0, 170.0)])
+    rows = [run.row(100, object_id=8)]
+    run.store(49.6, 8, "a", {"a": 49.6, "b": 120.0, "c": 130.0}, rows, ack_at=50.0)
+    run.down(100.0, "b")      # the copy to b, due at 120, is blocked
+    run.destroy(140.0, "c")   # c held a copy since 130
+    run.up(160.0, "b")        # ... b gets its copy now
+    run.destroy(170.0, "a")
+    report = run.finish()
+    assert report.loss.records == 0

@@ -453,3 +453,16 @@ def test_a_region_outage_takes_down_every_zonal_bucket_of_that_region(constant_n
     store.fail_region("us-west1")
     assert store.source_for(obj.object_id, "us-west1-b") is None
     assert store.source_for(obj.object_id, "us-west1-a") is None
+
+
+def test_a_destroyed_zone_loses_its_zonal_buckets_copies_for_good(constant_network):
+    """destroy_zone on a zonal service: the only copy in that zone is lost (counted
+    once) and the bucket does not come back with its region."""
+    store = make_store(constant_network, kind="regional", regions=["us-west1"],
+                       service="s3-express-one-zone", zones=["us-west1-a"])
+    obj = put_settled(store, zone="us-west1-a")
+    store.destroy_zone("us-west1-a")
+    assert store.counters["objects_lost"] == 1
+    assert math.isinf(obj.copies["us-west1-a"])
+    store.recover_region("us-west1")
+    assert store.source_for(obj.object_id, "us-west1-b") is None

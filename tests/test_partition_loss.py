@@ -247,3 +247,42 @@ def test_client_recovery_places_cross_cluster_rows_by_their_cluster() -> None:
     assert fold.report().failover.client_seconds is None
     fold.on_acked(ProduceAcked(21.0, "us-west2", 1, (row(0, 19.8),)))   # run-wide 12
     assert fold.report().failover.client_seconds == 21.0 - 19.5
+
+
+def test_the_partition_series_hold_each_bins_end_state_exactly():
+    """Every column of the partition time series on hand-built changes, in 2 s bins:
+    leaders per region, offline and under-min-ISR partitions and the mean ISR size at
+    the end of each bin; in every bin the leaders and the offline partitions add up to
+    the partitions seen so far."""
+    import numpy as np
+
+    from geosim.core.events import PartitionChanged
+    from geosim.metrics.partitions import PartitionTimeline
+
+    fold = PartitionTimeline()
+    for p, region in ((0, "a"), (1, "a"), (2, "b")):
+        fold.on_partition(PartitionChanged(0.0, p, region, 3, False, "initial"))
+    fold.on_partition(PartitionChanged(2.5, 0, None, 0, True, "offline partition"))
+    fold.on_partition(PartitionChanged(3.0, 1, "b", 2, True, "leader fenced"))
+    fold.on_partition(PartitionChanged(6.0, 0, "b", 1, True, "unclean election"))
+    fold.on_partition(PartitionChanged(7.9, 1, "a", 3, False, "preferred leader"))
+    series = {(region, metric): list(values)
+              for region, metric, values in fold.series(["a", "b"], 5, 2.0)}
+    # bins end at 2, 4, 6, 8, 10 s (a change at 6.0 s belongs to the bin from 6 s)
+    assert series == {
+        ("a", "leaders"): [2, 0, 0, 1, 1],
+        ("b", "leaders"): [1, 2, 2, 2, 2],
+        ("all", "offline_partitions"): [0, 1, 1, 0, 0],
+        ("all", "under_min_isr_partitions"): [0, 2, 2, 1, 1],
+        ("all", "isr_size_mean"): [3.0, 5 / 3, 5 / 3, 7 / 3, 7 / 3],
+    }
+    for b in range(5):
+        total = series[("a", "leaders")][b] + series[("b", "leaders")][b]
+        assert total + series[("all", "offline_partitions")][b] == 3
+    assert np.isclose(series[("all", "isr_size_mean")][1], (0 + 2 + 3) / 3)
+    # before the first change no partition is known: every column is zero
+    late = PartitionTimeline()
+    late.on_partition(PartitionChanged(3.0, 0, "a", 3, False, "initial"))
+    assert {(r, m): list(v) for r, m, v in late.series(["a"], 2, 2.0)} == {
+        ("a", "leaders"): [0, 1], ("all", "offline_partitions"): [0, 0],
+        ("all", "under_min_isr_partitions"): [0, 0], ("all", "isr_size_mean"): [0.0, 3.0]}

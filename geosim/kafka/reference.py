@@ -18,13 +18,14 @@ COLUMNS = ["key", "unit", "default", "description", "source of default"]
 
 def config_table(title: str, keys: Iterable[KafkaKey]) -> Table:
     """One table of config keys: each key as written, with its default as Kafka spells
-    it."""
+    it and the values it accepts."""
     rows = []
     for key in keys:
         default = str(key.default).lower() if isinstance(key.default, bool) \
             else f"{key.default}"
-        rows.append([f"`{key.name}`", key.written_unit, default, key.description,
-                     key.source])
+        accepted = f" (accepted: {key.accepted})" if key.accepted else ""
+        rows.append([f"`{key.name}`", key.written_unit, default,
+                     key.description + accepted, key.source])
     return title, list(COLUMNS), rows
 
 

@@ -41,7 +41,8 @@ class Replication:
 
     #: Handle every item of every fetch request (the reference the bulk handling of
     #: quiet items is tested against, tests/test_fetch_items.py), not only hot ones.
-    detailed = False
+    # equivalent: the reference path, held to the same results by tests/test_fetch_items.py
+    detailed = False  # mutate: equivalent
 
     def __init__(self, cluster: KafkaCluster):
         self.cluster = cluster

@@ -225,7 +225,8 @@ class ObjectAvailability:
                 head += 1
                 if obj is not None and not obj.released:
                     self._release(obj, t)
-            if head > 4096 and 2 * head > len(times):
+            # equivalent: when the consumed head is dropped, not what is held from head on
+            if head > 4096 and 2 * head > len(times):  # mutate: equivalent
                 del times[:head]
                 del oids[:head]
                 head = 0

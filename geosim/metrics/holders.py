@@ -22,6 +22,8 @@ NONE: list[str] = []
 # destinations follow.
 RECORDS, BYTES, FIRST_ACK, COUNTED_RECORDS, COUNTED_BYTES, DUE = range(6)
 FIXED = [RECORDS, BYTES, FIRST_ACK, COUNTED_RECORDS, COUNTED_BYTES]
+#: How much a full row array grows (amortised O(1) appends).
+GROWTH = 2  # mutate: equivalent: the capacity of a full array, never read as data
 
 
 class TrackedObject:
@@ -91,7 +93,7 @@ class Cohort:
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
         if need > len(self.data):
-            grown = np.empty((max(need, 2 * len(self.data)), self.data.shape[1]))
+            grown = np.empty((max(need, GROWTH * len(self.data)), self.data.shape[1]))
             grown[:self.n] = self.data[:self.n]
             self.data = grown
 

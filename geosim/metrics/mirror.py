@@ -84,7 +84,8 @@ from geosim.core.events import (
 )
 
 SAMPLE = 1.0        # s between lag samples and position snapshots
-PRUNE_EVERY = 256   # copy pairs appended between two prunes of a partition's pairs
+#: Copy pairs appended between two prunes of a partition's pairs.
+PRUNE_EVERY = 256  # mutate: equivalent: how often pairs below every reader are dropped, memory only
 
 # An uncopied row: (offset, end, records, uncompressed bytes, compressed bytes, ack time)
 Uncopied = tuple[int, int, int, int, int, float]

@@ -20,6 +20,8 @@ __all__ = ["BadKafkaValue", "KafkaKey", "ResolvedKeys", "UnknownKafkaKey", "reso
 
 #: Unit of the value as written (the reference's "unit" column), by kind.
 _WRITTEN_UNIT = {"ms": "ms", "s": "s", "bytes": "bytes"}
+#: Kafka's largest long: an integer key's maximum when it names none.
+_LONG_MAX = 2**63 - 1
 #: The unit an integer error message names, by kind.
 _INT_UNIT = {"ms": " (milliseconds)", "bytes": " (bytes)"}
 
@@ -45,7 +47,7 @@ class KafkaKey:
     choices: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
     minimum: int = 0
-    maximum: int = 2**63 - 1
+    maximum: int = 2**63 - 1  # Kafka's Long.MAX_VALUE (_LONG_MAX)
 
     @property
     def unit(self) -> str:
@@ -56,6 +58,18 @@ class KafkaKey:
     def written_unit(self) -> str:
         """Unit of the value as a scenario or a driver writes it."""
         return _WRITTEN_UNIT.get(self.kind, "")
+
+    @property
+    def accepted(self) -> str:
+        """The values accepted as written, for the reference (``integer >= 1``,
+        ``integer 0 to 2147483647``, ``number >= 0``); empty for other kinds."""
+        if self.kind in ("ms", "bytes", "int"):
+            if self.maximum == _LONG_MAX:
+                return f"integer >= {self.minimum}"
+            return f"integer {self.minimum} to {self.maximum}"
+        if self.kind == "s":
+            return "number >= 0"
+        return ""
 
     def parse(self, raw: Any) -> Any:
         """``raw`` in canonical units; raises ``ValueError(expected)``, where ``expected``
