@@ -16,7 +16,7 @@ from geosim.scenario.drafts import Bounds, Draft, ordered, regions_of, zones_of
 
 def shared_storage(*, brokers_per_zone: Bounds = (1, 2), wal: Sequence[str] = ("block",),
                    upload_interval_s: Bounds = (5, 60), acks: Sequence[str] = ("all",),
-                   request_timeout_ms: int = 30000, append_interval_ms: int = 5,
+                   request_timeout_ms: int = 30000, append_interval_ms: int | None = None,
                    ) -> Callable[[Draft], SearchStrategy]:
     """Shared-storage cluster configurations within bounds (the plug-in's generator)."""
     bounds = dict(brokers_per_zone=brokers_per_zone, wal=wal,
@@ -29,13 +29,14 @@ def shared_storage(*, brokers_per_zone: Bounds = (1, 2), wal: Sequence[str] = ("
 def generator(draft: Draft, *, brokers_per_zone: Bounds = (1, 2),
               wal: Sequence[str] = ("block",), upload_interval_s: Bounds = (5, 60),
               acks: Sequence[str] = ("all",), request_timeout_ms: int = 30000,
-              append_interval_ms: int = 5) -> SearchStrategy[dict]:
+              append_interval_ms: int | None = None) -> SearchStrategy[dict]:
     """One shared-storage cluster in the topology's first region (AutoMQ deploys one
     region over its zones): ``brokers_per_zone`` brokers in each of its zones, a WAL
     kind among ``wal`` (``block``, ``object``), ``s3.wal.upload.interval.ms`` within
     ``upload_interval_s`` seconds, a regional bucket and a KRaft quorum in that region,
     clients there, producers with ``acks`` among ``acks``; ``append_interval_ms``: the
-    engine's resolution (``strategy.append_interval``; coarser is cheaper to search)."""
+    engine's resolution (``strategy.append_interval``; coarser is cheaper to search),
+    default unset: ``simulation.send_tick`` (``simulations(send_tick=...)``), else 5 ms."""
     region = regions_of(draft)[0]
     zones = zones_of(draft, region)
     for kind in wal:
@@ -52,8 +53,11 @@ def generator(draft: Draft, *, brokers_per_zone: Bounds = (1, 2),
         storage: dict[str, Any] = {
             "wal": draw(st.sampled_from(list(wal))),
             "config": {"s3.wal.upload.interval.ms": interval * 1000}}
-        strategy = {"name": "shared-storage", "brokers": {z: per_zone for z in zones},
-                    "storage": storage, "append_interval": f"{append_interval_ms}ms"}
+        strategy: dict[str, Any] = {"name": "shared-storage",
+                                    "brokers": {z: per_zone for z in zones},
+                                    "storage": storage}
+        if append_interval_ms is not None:
+            strategy["append_interval"] = f"{append_interval_ms}ms"
         return {"strategy": strategy,
                 "object_store": {"kind": "regional", "regions": [region]},
                 "metadata": {"preset": "kraft", "regions": [region]},
