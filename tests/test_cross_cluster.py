@@ -297,3 +297,32 @@ def test_each_cluster_has_its_own_controller_quorum_in_its_region():
         voters = cluster.metadata.voters
         assert len(voters) == 5 and {v.region for v in voters} == {region}
         assert len({v.zone for v in voters}) == 3   # spread over the region's zones
+
+
+def test_a_resent_copy_of_a_partitions_first_batch_is_answered_not_appended_again():
+    """An offset-preserving mirror (Cluster Linking) may send a copy again (a re-sent
+    fetch). A copy of the partition's *first* batch (offset 0) that is already in the
+    target's log is answered once committed and not appended a second time (fourth
+    mutation sample, the open gap at ``append_mirrored``'s ``row.offset >= 0``)."""
+    import dataclasses
+
+    sc = scenario("cluster-linking-active-passive", "simulation.duration=3s",
+                  "simulation.warmup=0s", "simulation.drain=0s", "faults=[]",
+                  "strategy.append_interval=10ms")
+    ctx, world, strategy = build(sc, settle_seed(sc))
+    strategy.start()
+    ctx.env.run(until=2.0)
+    [flow] = strategy.flows
+    target = flow.target
+    p = target.parts[flow.base]
+    first = p.rows[0]
+    assert first.offset == 0 and first.mirror >= 0 and first.offset + first.records <= p.hw
+    answered = []
+    sink = target.mirror_sinks[first.mirror]
+    original = sink.acked
+    sink.acked = lambda row: (answered.append(row), original(row))
+    end, rows = p.log_end, len(p.rows)
+    again = dataclasses.replace(first)
+    assert target.produce.append_mirrored([again]) == []
+    assert (p.log_end, len(p.rows)) == (end, rows)   # not appended again
+    assert answered == [again]                        # committed: answered at once
