@@ -73,7 +73,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
     produce, drain = sim.duration, sim.end - sim.duration
     clusters = list(engine.clusters.values()) if hasattr(engine, "clusters") else [engine]
     net = engine.net
-    ai = max(clusters[0].send_tick, 1e-6)
+    ai = clusters[0].send_tick  # at least MIN_SEND_TICK (the scenario's bound)
     terms: list[EventTerm] = []
 
     terms.append(EventTerm("send clocks (clusters)", len(clusters), 1 / ai, sim.end, 1,

@@ -23,9 +23,8 @@ def config_table(title: str, keys: Iterable[KafkaKey]) -> Table:
     for key in keys:
         default = str(key.default).lower() if isinstance(key.default, bool) \
             else f"{key.default}"
-        accepted = f" (accepted: {key.accepted})" if key.accepted else ""
-        rows.append([f"`{key.name}`", key.written_unit, default,
-                     key.description + accepted, key.source])
+        rows.append([f"`{key.name}`", key.written_unit, default, key.documented,
+                     key.source])
     return title, list(COLUMNS), rows
 
 

@@ -47,7 +47,7 @@ class KafkaKey:
     choices: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
     minimum: int = 0
-    maximum: int = 2**63 - 1  # Kafka's Long.MAX_VALUE (_LONG_MAX)
+    maximum: int = _LONG_MAX
 
     @property
     def unit(self) -> str:
@@ -58,6 +58,17 @@ class KafkaKey:
     def written_unit(self) -> str:
         """Unit of the value as a scenario or a driver writes it."""
         return _WRITTEN_UNIT.get(self.kind, "")
+
+    @property
+    def documented(self) -> str:
+        """The description as the references print it: with the choices of a choice key
+        and the values it accepts."""
+        text = self.description
+        if self.choices:
+            text += f" (one of {', '.join(self.choices)})"
+        if self.accepted:
+            text += f" (accepted: {self.accepted})"
+        return text
 
     @property
     def accepted(self) -> str:

@@ -317,11 +317,8 @@ class _Renderer:
 
     @staticmethod
     def _kafka_row(key: KafkaKey) -> list[str]:
-        values = f" (one of {', '.join(key.choices)})" if key.choices else ""
-        if key.accepted:
-            values += f" (accepted: {key.accepted})"
         return [f"`{key.name}`", f"`{key.attr}`", key.unit, describe_default(key),
-                key.description + values, key.source]
+                key.documented, key.source]
 
     def object_service_tables(self) -> None:
         """The presets of ``object_store.service`` with every figure's source."""
