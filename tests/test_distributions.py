@@ -8,6 +8,9 @@ true q-quantile has standard deviation sqrt(q (1 - q) / n).
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,3 +209,27 @@ def test_quantile_is_monotone_in_q(dist, q1, q2):
 @given(distributions, quantiles)
 def test_quantile_is_non_negative(dist, q):
     assert dist.quantile(q) >= 0
+
+
+def test_the_quantile_table_is_scipys_to_the_last_bit():
+    from scipy.stats import norm
+
+    from geosim.core.distributions import _Z_TABLE, _z
+
+    for q, z in _Z_TABLE.items():
+        assert z == float(norm.ppf(q)), q
+    assert _z(0.97) == float(norm.ppf(0.97))  # a level outside the table asks scipy
+
+
+def test_a_run_of_the_models_own_quantile_levels_never_imports_scipy():
+    code = ("import sys\n"
+            "from geosim.runner import run\n"
+            "from geosim.scenario.loader import load_scenario\n"
+            "s = load_scenario('scenarios/mm2-active-passive.yaml', ['simulation.duration=2s',"
+            " 'simulation.warmup=0', 'simulation.drain=0', 'faults=[]'])\n"
+            "run(s, 0)\n"
+            "print('scipy' in sys.modules)\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
