@@ -48,6 +48,13 @@ EPOCH_SHIFT = 32  # seq = producer epoch << 32 | sequence number within the epoc
 OUT_OF_ORDER = "OutOfOrderSequenceException"
 
 
+#: Fleets start their partition rotations this fraction apart (times the fleet's id,
+#: modulo 1: the golden-ratio sequence keeps any number of fleets spread out). Kafka's
+#: built-in partitioner picks each new sticky partition at random, so independent
+#: producers are out of phase (docs/architecture.md, "Fleets are out of phase").
+_GOLDEN = 0.6180339887498949
+
+
 class ProducerFleet:
     """The producers of one zone. Brokers pull rows with :meth:`cut` or :meth:`drain`."""
 
@@ -84,6 +91,7 @@ class ProducerFleet:
         self._share: dict[int, float] = {}
         self._partitions: dict[int, list[int]] = {}
         self._rotation: dict[int, int] = {}
+        self._stagger = (fleet_id * _GOLDEN) % 1.0
         self._seq: dict[int, int] = {}
         self.epoch = 0
         # Rows waiting to be retried, per partition in sequence order: (due time, row).
@@ -416,7 +424,9 @@ class ProducerFleet:
     def _new_row(self, broker: int, records: int, start: float, end: float,
                  blocked: set[int] | None = None) -> Row | None:
         partitions = self._partitions[broker]
-        k = self._rotation.get(broker, 0)
+        k = self._rotation.get(broker)
+        if k is None:
+            k = int(self._stagger * len(partitions))
         partition = partitions[k % len(partitions)]
         if blocked and partition in blocked:
             partition = next((q for i in range(1, len(partitions) + 1)
