@@ -133,11 +133,12 @@ def test_a_crash_of_two_writers_is_a_crash_of_their_twelve_brokers():
 
 
 def test_a_zone_cache_holds_the_partitions_it_read_of_an_object():
-    from geosim.strategies.diskless.model import ZoneCache
+    from geosim.strategies.diskless.cache import ZoneCache
 
     cache = ZoneCache("us-west1-a", capacity=100)
     cache.add(1, 30, frozenset({4, 5}))
     assert cache.holds(1, frozenset({4})) and cache.holds(1, frozenset({4, 5}))
+    assert cache.has(1, 4) and not cache.has(1, 6) and not cache.has(7, 4)
     assert not cache.holds(1, frozenset({6})) and not cache.holds(1)  # not the whole
     cache.add(1, 20, frozenset({6}))   # the ranges of partition 6, read later
     assert cache.holds(1, frozenset({4, 5, 6})) and cache.used == 50

@@ -25,7 +25,7 @@ Variants:
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
@@ -36,56 +36,13 @@ from geosim.core.estimate import EventEstimate
 from geosim.core.events import ObjectCommitted, Row
 from geosim.kafka.idempotence import PartitionLog
 from geosim.strategies.base import Strategy, World
+from geosim.strategies.diskless.cache import ZoneCache
 from geosim.strategies.diskless.estimate import diskless_estimate
 from geosim.strategies.diskless.spec import DisklessSpec
 
 COMMIT_BYTES_PER_ROW = 128  # metadata written per partition entry of an object (assumption)
 ACK_BYTES = 128
 FETCH_RETRY_BACKOFF = 0.1  # Kafka retry.backoff.ms default (figures.md K16)
-
-
-class ZoneCache:
-    """Objects readable in one zone: fetched once, shared by the zone's brokers. A zone
-    may hold only some partitions of an object (the byte ranges it read)."""
-
-    def __init__(self, zone: str, capacity: int):
-        self.zone = zone
-        self.capacity = capacity
-        self.used = 0
-        self.ready: OrderedDict[int, int] = OrderedDict()   # object id -> size
-        self.held: dict[int, frozenset[int]] = {}  # object id -> its partitions held, if not all
-        self.fetching: set[int] = set()
-
-    def add(self, object_id: int, size: int, partitions: frozenset[int] | None = None) -> None:
-        """``size`` more bytes of the object, holding ``partitions`` (None: all of it)."""
-        if object_id in self.ready:
-            self.ready[object_id] += size
-            held = self.held.get(object_id)
-            if held is None or partitions is None:
-                self.held.pop(object_id, None)
-            else:
-                self.held[object_id] = held | partitions
-        else:
-            self.ready[object_id] = size
-            if partitions is not None:
-                self.held[object_id] = partitions
-        self.used += size
-        while self.used > self.capacity and self.ready:
-            evicted_id, evicted = self.ready.popitem(last=False)
-            self.held.pop(evicted_id, None)
-            self.used -= evicted
-
-    def holds(self, object_id: int, partitions: frozenset[int] | None = None) -> bool:
-        """Whether ``partitions`` (None: the whole object) of the object are here."""
-        if object_id not in self.ready:
-            return False
-        held = self.held.get(object_id)
-        return held is None or (partitions is not None and partitions <= held)
-
-    def clear(self) -> None:
-        self.ready.clear()
-        self.held.clear()
-        self.used = 0
 
 
 class DisklessWriter:
@@ -395,7 +352,7 @@ class DisklessStrategy(Strategy):
 
     # --- the read path ----------------------------------------------------------------
     def _is_ready(self, row: Row, zone: str) -> bool:
-        return self.caches[zone].holds(row.object_id, frozenset((row.partition,)))
+        return self.caches[zone].has(row.object_id, row.partition)
 
     def _request(self, row: Row, zone: str) -> None:
         """A group needs an object in a zone that doesn't have it (after a rebalance, or
