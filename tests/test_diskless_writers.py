@@ -85,6 +85,12 @@ def test_an_outage_is_reported_alike(outage):
     assert six["unavailable"]["intervals"] == one["unavailable"]["intervals"]
     for key in ("acked", "delivered"):
         assert close(six["records"][key], one["records"][key], 0.01), key
+    # reads through the rebalances: a zone reads the broker objects it needs, also the
+    # parts of an object it needs only once a rebalance gave it more partitions
+    # (measured, seed 0: 80,240 / 80,094 GETs, 43,933 / 43,932 metadata reads)
+    for key in ("object_gets", "object_get_bytes", "object_gets_cross_region",
+                "metadata_reads"):
+        assert close(six["counters"][key], one["counters"][key], 0.01), key
     assert close(six["checks"]["redelivered_after_rebalance"],
                  one["checks"]["redelivered_after_rebalance"], 0.05)
     # the consumers while partitions are blocked behind unreadable objects, and after
