@@ -59,7 +59,8 @@ def test_each_site_is_reported_by_the_first_line_of_its_innermost_statement(tmp_
                     "    return min(x, 0)\n")        # 6
     file = str(code)
     found = [(s.line, s.change, line)
-             for s, line in zip(mutate.sites(file), mutate.statement_lines(file))]
+             for s, line in zip(mutate.sites(file), mutate.statement_lines(file),
+                                 strict=True)]
     assert sorted(found) == sorted([
         (1, "3 -> 4", 1), (2, "> -> >= (#0)", 2), (2, "and -> or", 2),
         (2, "1 -> 2", 2), (2, "not x -> x", 2), (4, "+ -> -", 3), (4, "2 -> 3", 3),
