@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from geosim.compare.variants import resolve_variants
+from geosim.kafka.regional import home_cluster
 from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario
@@ -326,3 +327,15 @@ def test_a_resent_copy_of_a_partitions_first_batch_is_answered_not_appended_agai
     assert target.produce.append_mirrored([again]) == []
     assert (p.log_end, len(p.rows)) == (end, rows)   # not appended again
     assert answered == [again]                        # committed: answered at once
+
+
+@pytest.mark.parametrize("region, home", [
+    ("a", "a"),   # the primary's clients use the primary
+    ("b", "a"),   # b is a copy of the primary (flow a -> b): its clients use the primary
+    ("c", "c"),   # c only sends to the primary (flow c -> a): its clients stay home
+    ("d", "a"),   # a region without a cluster uses the primary
+])
+def test_with_listed_flows_a_region_uses_its_own_cluster_unless_the_primary_feeds_it(
+        region, home):
+    assert home_cluster(region, ["a", "b", "c"], [("a", "b"), ("c", "a")], primary="a",
+                        pattern="active-passive", explicit_flows=True) == home

@@ -6,6 +6,7 @@ Each claim runs through a committed scenario file (``scenarios/``), possibly wit
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -364,6 +365,28 @@ def test_consumers_never_read_past_the_high_watermark_even_from_followers():
     FaultInjector(world, strategy).start()
     ctx.env.run(until=sc.simulation.end)
     assert len(seen) > 1000 and all(seen)
+
+
+@pytest.mark.parametrize("interval", [5, 7])
+def test_the_controllers_unclean_elections_end_the_outage_at_their_next_attempt(interval):
+    """The outage of the test below with unclean.leader.election.enable: the controller
+    attempts an unclean election every interval from the start (metadata available: the
+    controllers are not all in us-west1), so every partition, offline once us-west1's
+    leaders are fenced, leads again on the observer at the first attempt after that,
+    plus one controller commit (us-west2's quorum, well under 50 ms)."""
+    s = summary("observers-2dc",
+                "strategy.replica_placement={us-west1: 2}",
+                "strategy.observer_placement={us-west2: 1}",
+                "strategy.config.min.insync.replicas=1",
+                "strategy.config.unclean.leader.election.enable=true",
+                f"strategy.config.unclean.leader.election.interval.ms={interval * 1000}",
+                "simulation.duration=70s",
+                "faults=[{kind: region-outage, region: us-west1, at: 30s, duration: 60s}]")
+    windows = s["partitions"]["offline_windows"]
+    assert len(windows) == s["counters"]["unclean_elections"] == 6   # one per partition
+    for _p, start, end in windows:
+        attempt = math.ceil(start / interval) * interval
+        assert 30 < start < attempt <= end < attempt + 0.05
 
 
 def test_without_unclean_leader_election_offline_partitions_stay_offline():
