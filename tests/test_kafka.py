@@ -251,6 +251,27 @@ def test_observer_promotion_keeps_writes_available_after_losing_a_dc():
     assert s["loss"]["lost_records"] == 0
 
 
+@pytest.mark.parametrize("policy, promoted", [("under-min-isr", 0), ("under-replicated", 6)])
+def test_observer_promotion_policies_differ_when_the_isr_is_short_but_not_under_min_isr(
+        policy, promoted):
+    """observers-2dc (2 sync replicas and 1 observer per DC, 6 partitions) with
+    min.insync.replicas 2, us-west2 lost for good at 30 s: once its replicas are fenced
+    the ISR holds us-west1's 2 sync replicas, not under min.insync.replicas (no
+    promotion under ``under-min-isr``) but fewer than the 4 sync replicas (the
+    ``under-replicated`` policy promotes the live observer: one per partition, ISR 3).
+    Before the fault the ISR is the 4 sync replicas under both."""
+    result = run(scenario("observers-2dc", f"strategy.observer_promotion_policy={policy}",
+                          "strategy.config.min.insync.replicas=2", "simulation.duration=60s",
+                          "simulation.drain=5s",
+                          "faults=[{kind: region-outage, region: us-west2, at: 30s, "
+                          "duration: 200s}]"))
+    assert result.summary["counters"].get("isr_expansions", 0) == promoted
+    frame = result.to_dataframe()
+    isr = frame[(frame.region == "all") & (frame.metric == "isr_size_mean")].set_index("t")
+    assert isr.value.loc[20] == 4
+    assert isr.value.loc[50] == 2 + promoted / 6
+
+
 def test_without_automatic_promotion_writes_stop_under_min_isr():
     s = summary("observers-2dc", "strategy.observer_promotion_policy=leader-is-observer")
     first = s["rto"]["us-west1"]["producers"]["first_success"]
