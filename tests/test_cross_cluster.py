@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import geosim.kafka.failover  # noqa: F401 - for benchmarks/mutate.py
 from geosim.compare.variants import resolve_variants
 from geosim.kafka.regional import home_cluster
 from geosim.runner import build, run
@@ -339,3 +340,20 @@ def test_with_listed_flows_a_region_uses_its_own_cluster_unless_the_primary_feed
         region, home):
     assert home_cluster(region, ["a", "b", "c"], [("a", "b"), ("c", "a")], primary="a",
                         pattern="active-passive", explicit_flows=True) == home
+
+
+def test_a_hub_that_goes_down_has_no_cluster_to_fail_over_to():
+    """Hub-and-spoke MirrorMaker 2: the spokes mirror into the primary, which mirrors
+    nowhere. The primary goes down at 10 s for good; with a 2 s detection and a 3 s
+    decision its clients' failover is decided at 15 s and finds no flow out of it, so
+    no client moves. The region is still down and still some clients' home, so the
+    monitor (every 0.5 s) decides again as soon as a decision ends: at 15, 18, ..., 30 s,
+    six attempts before the run ends at 31 s (30 s and 1 s of drain)."""
+    s = run(scenario("mm2-active-passive", "strategy.pattern=hub-and-spoke",
+                     "simulation.duration=30s", "simulation.warmup=5s",
+                     "simulation.drain=1s", "strategy.failover={detection: 2s, decision: 3s}",
+                     "faults=[{kind: region-outage, region: us-west1, at: 10s, "
+                     "duration: 100s}]")).summary
+    assert s["mirror"]["failovers"] == []
+    assert s["counters"]["failovers_without_target"] == 6
+    assert "failovers" not in s["counters"]
