@@ -357,3 +357,25 @@ def test_a_hub_that_goes_down_has_no_cluster_to_fail_over_to():
     assert s["mirror"]["failovers"] == []
     assert s["counters"]["failovers_without_target"] == 6
     assert "failovers" not in s["counters"]
+
+
+def test_a_broker_crash_reaches_only_the_cluster_of_its_zones_region():
+    """CrossCluster.crash_brokers hands a zone's broker crash to that region's cluster
+    only: the first broker of us-west1-a stops, every other broker of both clusters
+    runs, and it runs again once the crash ends."""
+    sc = scenario("mm2-active-passive", "simulation.duration=20s", "simulation.warmup=5s",
+                  "faults=[]")
+    ctx, _world, strategy = build(sc, settle_seed(sc))
+    strategy.start()
+    ctx.env.run(until=2.0)
+    engine = strategy.engine
+
+    def stopped():
+        return {(region, b.id, b.zone) for region, cluster in engine.clusters.items()
+                for b in cluster.brokers if not b.alive}
+
+    assert stopped() == set()
+    engine.crash_brokers("us-west1-a", 1, up=False)
+    assert stopped() == {("us-west1", 0, "us-west1-a")}
+    engine.crash_brokers("us-west1-a", 1, up=True)
+    assert stopped() == set()
