@@ -31,6 +31,12 @@ CASES = [
     ("shared-storage.yaml", ["strategy.fetch_from_follower=true"],
      "strategy.fetch_from_follower: must be false: there are no followers to fetch from, "
      "got true"),
+    ("shared-storage.yaml", ["workload.topics=[{name: a, partitions: 6, producerRate: 1000, "
+                             "messageSize: 512, mirror: false}]"],
+     "workload.topics[0].mirror: is for strategies that replicate between clusters; "
+     "shared-storage runs one cluster, got false"),
+    ("shared-storage.yaml", ["workload.topics=[{name: a, partitions: 6, producerRate: 1000, "
+                             "messageSize: 512}]"], None),
     # without strategy.brokers, diskless places 3 brokers in every zone
     ("s3-standard-diskless.yaml", ["strategy.brokers={}", "strategy.brokers_per_writer=2"],
      "strategy.brokers_per_writer: must divide the broker count of every zone (every zone "
