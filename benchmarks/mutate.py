@@ -35,8 +35,34 @@ reasons, and the report gives the score both over the remaining sites and over a
 sites (every excluded site counted as a survivor). Mark only lines whose equivalence
 one sentence can argue; restructure a line so that only the equivalent part is on it.
 
+**Sites no test executes.** A mutant on a statement no test runs survives for certain,
+so the share of such sites bounds the survivor fraction from below, without running a
+mutant. ``--unexecuted DATA`` reads a coverage data file of a run of the whole suite on
+this checkout (coverage.py and pytest-cov: ``pip install -e '.[mutation]'``), takes each
+site's statement (the innermost statement holding it: an ``if``'s header for its test,
+the ``def`` for a default), counts the sites whose statement coverage lists as missing,
+by package and by file, lists them line by line, and stops. A module no test imports
+counts whole. One way to make the data file, with the tests in parallel, from a
+configuration ``/tmp/covrc`` (``parallel`` and ``patch = subprocess`` also reach the
+command-line tests' subprocesses; ``source`` absolute, since they run elsewhere)::
+
+    [run]
+    branch = true
+    parallel = true
+    patch = subprocess
+    source = /path/to/this/checkout/geosim
+
+    python -m pytest -p no:benchmark --cov --cov-config=/tmp/covrc --cov-report=
+    coverage combine --append --rcfile=/tmp/covrc
+    python benchmarks/mutate.py --unexecuted .coverage
+
+pytest-cov combines its workers' data into ``.coverage``; ``combine --append`` adds the
+files of subprocesses that ended after it (without ``--append`` it would replace the
+suite's data by theirs). About 31 minutes on 2 cores, against 7 without coverage.
+
 Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
-       [--seed S] [--budget MINUTES] [--list] [--write docs/mutation-generated.md]
+       [--seed S] [--budget MINUTES] [--list] [--unexecuted DATA]
+       [--write docs/mutation-generated.md]
 """
 
 from __future__ import annotations
@@ -181,6 +207,97 @@ def sites(file: str) -> list[Site]:
     tree = ast.parse((ROOT / file).read_text())
     return [Site(file, i, getattr(node, "lineno", 0), change)
             for i, (node, change) in enumerate(_mutable(tree))]
+
+
+def statement_lines(file: str) -> list[int]:
+    """The first line of each site's statement, in the order of :func:`sites`: the
+    innermost statement holding the site (a compound statement's header for its test
+    or target, the ``def`` for a default), the line coverage.py reports it by."""
+    tree = ast.parse((ROOT / file).read_text())
+    owner: dict[int, int] = {}
+
+    def visit(node: ast.AST, line: int) -> None:
+        if isinstance(node, ast.stmt):
+            line = node.lineno
+        owner[id(node)] = line
+        for child in ast.iter_child_nodes(node):
+            visit(child, line)
+
+    visit(tree, 0)
+    return [owner[id(node)] for node, _change in _mutable(tree)]
+
+
+def on_missing(population: list[tuple[str, Site]],
+               missing: dict[str, set[int]]) -> list[tuple[str, Site]]:
+    """The sites of ``population`` whose statement's first line is in ``missing[file]``
+    (the lines coverage lists as not executed; a file absent from ``missing`` was
+    executed whole)."""
+    statements: dict[str, list[int]] = {}
+    out = []
+    for package, site in population:
+        if site.file not in missing:
+            continue
+        if site.file not in statements:
+            statements[site.file] = statement_lines(site.file)
+        if statements[site.file][site.index] in missing[site.file]:
+            out.append((package, site))
+    return out
+
+
+def missing_lines(files: set[str], data_file: str) -> dict[str, set[int]]:
+    """File -> the statements (first lines) no test executed, for ``files`` of this
+    checkout, from the coverage.py data file ``data_file`` of a run on it; a file not in
+    the data was never imported: all its statements."""
+    try:
+        import coverage
+    except ImportError:
+        sys.exit("--unexecuted needs coverage.py: pip install -e '.[mutation]'")
+    if not Path(data_file).is_file():
+        sys.exit(f"{data_file}: no such coverage data file")
+    measured = coverage.Coverage(data_file=data_file)
+    measured.load()
+    recorded = {str(Path(f).resolve()) for f in measured.get_data().measured_files()}
+    if not any(f.startswith(str(ROOT) + "/") for f in recorded):
+        sys.exit(f"{data_file}: no file of {ROOT} was measured (a run of another "
+                 "checkout, or the data not combined?)")
+    out = {}
+    for file in sorted(files):
+        path = str(ROOT / file)
+        if path in recorded:
+            out[file] = set(measured.analysis2(path)[3])
+        else:
+            out[file] = set(statement_lines(file))
+    return out
+
+
+def _report_unexecuted(population: list[tuple[str, Site]],
+                       never: list[tuple[str, Site]]) -> None:
+    """Print the sites no test executes: by package, by file, then line by line."""
+    def share(k: int, n: int) -> str:
+        return f"{k} of {n} ({k / n:.1%})" if n else "0 of 0"
+
+    packages = sorted({p for p, _s in population})
+    print(f"sites on statements no test executes: {share(len(never), len(population))}"
+          " (a lower bound on the survivor fraction)")
+    for package in packages:
+        print(f"  {package}: " + share(sum(1 for p, _s in never if p == package),
+                                       sum(1 for p, _s in population if p == package)))
+    per_file: dict[str, int] = {}
+    for _p, s in population:
+        per_file.setdefault(s.file, 0)
+    for _p, s in never:
+        per_file[s.file] += 1
+    totals = {f: sum(1 for _p, s in population if s.file == f) for f in per_file}
+    print("by file:")
+    for file in sorted(per_file, key=lambda f: (-per_file[f], f)):
+        if per_file[file]:
+            print(f"  {file}: {share(per_file[file], totals[file])}")
+    lines: dict[tuple[str, int], list[str]] = {}
+    for _p, s in never:
+        lines.setdefault((s.file, s.line), []).append(s.change)
+    print("by line:")
+    for (file, line), changes in sorted(lines.items()):
+        print(f"  {file}:{line} " + ", ".join(changes))
 
 
 MARKER = "# mutate: equivalent"
@@ -330,6 +447,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, metavar="MINUTES",
                         help="start no mutant after this many minutes (the mutants run so "
                              "far, the first draws, are the sample)")
+    parser.add_argument("--unexecuted", metavar="DATA",
+                        help="count and list the sites on statements no test executes, "
+                             "from a coverage.py data file of the suite, and stop")
     parser.add_argument("--write", metavar="FILE", help="write the results as Markdown")
     args = parser.parse_args()
 
@@ -352,6 +472,11 @@ def main() -> None:
     if args.list:
         for _p, s, reason in excluded:
             print(f"excluded {s.name}: {reason}")
+        return
+    if args.unexecuted:
+        files = {s.file for _p, s in population}
+        _report_unexecuted(population, on_missing(
+            population, missing_lines(files, args.unexecuted)))
         return
     chosen = (random.Random(args.seed).sample(population, args.sample)
               if args.sample and args.sample < len(population) else population)

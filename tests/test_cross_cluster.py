@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import geosim.kafka.failover  # noqa: F401 - for benchmarks/mutate.py
 from geosim.compare.variants import resolve_variants
+from geosim.kafka.regional import home_cluster
 from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario
@@ -326,3 +328,54 @@ def test_a_resent_copy_of_a_partitions_first_batch_is_answered_not_appended_agai
     assert target.produce.append_mirrored([again]) == []
     assert (p.log_end, len(p.rows)) == (end, rows)   # not appended again
     assert answered == [again]                        # committed: answered at once
+
+
+@pytest.mark.parametrize("region, home", [
+    ("a", "a"),   # the primary's clients use the primary
+    ("b", "a"),   # b is a copy of the primary (flow a -> b): its clients use the primary
+    ("c", "c"),   # c only sends to the primary (flow c -> a): its clients stay home
+    ("d", "a"),   # a region without a cluster uses the primary
+])
+def test_with_listed_flows_a_region_uses_its_own_cluster_unless_the_primary_feeds_it(
+        region, home):
+    assert home_cluster(region, ["a", "b", "c"], [("a", "b"), ("c", "a")], primary="a",
+                        pattern="active-passive", explicit_flows=True) == home
+
+
+def test_a_hub_that_goes_down_has_no_cluster_to_fail_over_to():
+    """Hub-and-spoke MirrorMaker 2: the spokes mirror into the primary, which mirrors
+    nowhere. The primary goes down at 10 s for good; with a 2 s detection and a 3 s
+    decision its clients' failover is decided at 15 s and finds no flow out of it, so
+    no client moves. The region is still down and still some clients' home, so the
+    monitor (every 0.5 s) decides again as soon as a decision ends: at 15, 18, ..., 30 s,
+    six attempts before the run ends at 31 s (30 s and 1 s of drain)."""
+    s = run(scenario("mm2-active-passive", "strategy.pattern=hub-and-spoke",
+                     "simulation.duration=30s", "simulation.warmup=5s",
+                     "simulation.drain=1s", "strategy.failover={detection: 2s, decision: 3s}",
+                     "faults=[{kind: region-outage, region: us-west1, at: 10s, "
+                     "duration: 100s}]")).summary
+    assert s["mirror"]["failovers"] == []
+    assert s["counters"]["failovers_without_target"] == 6
+    assert "failovers" not in s["counters"]
+
+
+def test_a_broker_crash_reaches_only_the_cluster_of_its_zones_region():
+    """CrossCluster.crash_brokers hands a zone's broker crash to that region's cluster
+    only: the first broker of us-west1-a stops, every other broker of both clusters
+    runs, and it runs again once the crash ends."""
+    sc = scenario("mm2-active-passive", "simulation.duration=20s", "simulation.warmup=5s",
+                  "faults=[]")
+    ctx, _world, strategy = build(sc, settle_seed(sc))
+    strategy.start()
+    ctx.env.run(until=2.0)
+    engine = strategy.engine
+
+    def stopped():
+        return {(region, b.id, b.zone) for region, cluster in engine.clusters.items()
+                for b in cluster.brokers if not b.alive}
+
+    assert stopped() == set()
+    engine.crash_brokers("us-west1-a", 1, up=False)
+    assert stopped() == {("us-west1", 0, "us-west1-a")}
+    engine.crash_brokers("us-west1-a", 1, up=True)
+    assert stopped() == set()

@@ -6,6 +6,7 @@ Each claim runs through a committed scenario file (``scenarios/``), possibly wit
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -250,6 +251,27 @@ def test_observer_promotion_keeps_writes_available_after_losing_a_dc():
     assert s["loss"]["lost_records"] == 0
 
 
+@pytest.mark.parametrize("policy, promoted", [("under-min-isr", 0), ("under-replicated", 6)])
+def test_observer_promotion_policies_differ_when_the_isr_is_short_but_not_under_min_isr(
+        policy, promoted):
+    """observers-2dc (2 sync replicas and 1 observer per DC, 6 partitions) with
+    min.insync.replicas 2, us-west2 lost for good at 30 s: once its replicas are fenced
+    the ISR holds us-west1's 2 sync replicas, not under min.insync.replicas (no
+    promotion under ``under-min-isr``) but fewer than the 4 sync replicas (the
+    ``under-replicated`` policy promotes the live observer: one per partition, ISR 3).
+    Before the fault the ISR is the 4 sync replicas under both."""
+    result = run(scenario("observers-2dc", f"strategy.observer_promotion_policy={policy}",
+                          "strategy.config.min.insync.replicas=2", "simulation.duration=60s",
+                          "simulation.drain=5s",
+                          "faults=[{kind: region-outage, region: us-west2, at: 30s, "
+                          "duration: 200s}]"))
+    assert result.summary["counters"].get("isr_expansions", 0) == promoted
+    frame = result.to_dataframe()
+    isr = frame[(frame.region == "all") & (frame.metric == "isr_size_mean")].set_index("t")
+    assert isr.value.loc[20] == 4
+    assert isr.value.loc[50] == 2 + promoted / 6
+
+
 def test_without_automatic_promotion_writes_stop_under_min_isr():
     s = summary("observers-2dc", "strategy.observer_promotion_policy=leader-is-observer")
     first = s["rto"]["us-west1"]["producers"]["first_success"]
@@ -364,6 +386,28 @@ def test_consumers_never_read_past_the_high_watermark_even_from_followers():
     FaultInjector(world, strategy).start()
     ctx.env.run(until=sc.simulation.end)
     assert len(seen) > 1000 and all(seen)
+
+
+@pytest.mark.parametrize("interval", [5, 7])
+def test_the_controllers_unclean_elections_end_the_outage_at_their_next_attempt(interval):
+    """The outage of the test below with unclean.leader.election.enable: the controller
+    attempts an unclean election every interval from the start (metadata available: the
+    controllers are not all in us-west1), so every partition, offline once us-west1's
+    leaders are fenced, leads again on the observer at the first attempt after that,
+    plus one controller commit (us-west2's quorum, well under 50 ms)."""
+    s = summary("observers-2dc",
+                "strategy.replica_placement={us-west1: 2}",
+                "strategy.observer_placement={us-west2: 1}",
+                "strategy.config.min.insync.replicas=1",
+                "strategy.config.unclean.leader.election.enable=true",
+                f"strategy.config.unclean.leader.election.interval.ms={interval * 1000}",
+                "simulation.duration=70s",
+                "faults=[{kind: region-outage, region: us-west1, at: 30s, duration: 60s}]")
+    windows = s["partitions"]["offline_windows"]
+    assert len(windows) == s["counters"]["unclean_elections"] == 6   # one per partition
+    for _p, start, end in windows:
+        attempt = math.ceil(start / interval) * interval
+        assert 30 < start < attempt <= end < attempt + 0.05
 
 
 def test_without_unclean_leader_election_offline_partitions_stay_offline():

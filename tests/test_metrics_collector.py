@@ -23,6 +23,7 @@ from geosim.core.events import (
 )
 from geosim.metrics import MetricsCollector, PhaseClock
 from geosim.metrics.recovery import rate_recovery_time
+from geosim.metrics.timeseries import BinnedSeries
 from geosim.metrics.traffic import classify_bytes
 
 INF = math.inf
@@ -723,3 +724,14 @@ def test_destroying_another_region_keeps_a_copy_blocked_by_an_outage():
     run.destroy(170.0, "a")
     report = run.finish()
     assert report.loss.records == 0
+
+
+def test_a_series_has_a_pair_only_once_a_bin_of_it_is_not_zero():
+    series = BinnedSeries(1.0)
+    assert not series.has("us-west1", "acked_records")        # never written
+    series.add("us-west1", "acked_records", 2.5, 0.0)
+    assert not series.has("us-west1", "acked_records")        # written, all zero
+    series.add("us-west1", "acked_records", 3.5, 4.0)
+    assert series.has("us-west1", "acked_records")
+    assert not series.has("us-west2", "acked_records")
+    assert list(series.values("us-west1", "acked_records", 5)) == [0, 0, 0, 4.0, 0]

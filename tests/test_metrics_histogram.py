@@ -164,3 +164,12 @@ def test_cdf_points_are_monotone_and_reach_one():
     assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) >= 0)
     # Half the records are below 0.5 s.
     assert np.interp(0.5, x, y) == pytest.approx(0.5, abs=0.01)
+
+
+def test_repr_names_an_empty_histogram_and_a_single_records_quantiles():
+    empty = LatencyHistogram()
+    assert repr(empty) == "LatencyHistogram(empty)"
+    one = LatencyHistogram()
+    one.add(0.01)
+    # one record: every quantile is clamped to the recorded minimum and maximum
+    assert repr(one) == "LatencyHistogram(count=1, p50=0.01s, p99=0.01s, max=0.01s)"

@@ -46,3 +46,29 @@ def test_every_marked_line_of_the_packages_states_its_reason():
             marked.update({(file, n): r for n, r in mutate.equivalent_lines(file).items()})
     assert len(marked) == 4, sorted(marked)   # docs/mutation.md, "Excluded sites"
     assert all(len(reason.split()) >= 5 for reason in marked.values())
+
+
+def test_each_site_is_reported_by_the_first_line_of_its_innermost_statement(tmp_path):
+    mutate = _mutate()
+    code = tmp_path / "m.py"
+    code.write_text("def f(x=3):\n"                 # 1: the default, the def's
+                    "    if x > 1 and not x:\n"      # 2: the header's test
+                    "        y = g(x,\n"
+                    "              x + 2)\n"         # 4: line 3's statement
+                    "        return y\n"
+                    "    return min(x, 0)\n")        # 6
+    file = str(code)
+    found = [(s.line, s.change, line)
+             for s, line in zip(mutate.sites(file), mutate.statement_lines(file),
+                                 strict=True)]
+    assert sorted(found) == sorted([
+        (1, "3 -> 4", 1), (2, "> -> >= (#0)", 2), (2, "and -> or", 2),
+        (2, "1 -> 2", 2), (2, "not x -> x", 2), (4, "+ -> -", 3), (4, "2 -> 3", 3),
+        (6, "min -> max", 6), (6, "0 -> 1", 6)])
+    population = [("p", s) for s in mutate.sites(file)]
+    # coverage lists line 3 (the call's statement) and 6 as missing: the sites of
+    # lines 4 and 6; a file coverage does not name was executed whole
+    never = mutate.on_missing(population, {file: {3, 6}})
+    assert sorted((s.line, s.change) for _p, s in never) == [
+        (4, "+ -> -"), (4, "2 -> 3"), (6, "0 -> 1"), (6, "min -> max")]
+    assert mutate.on_missing(population, {}) == []

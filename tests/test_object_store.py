@@ -466,3 +466,15 @@ def test_a_destroyed_zone_loses_its_zonal_buckets_copies_for_good(constant_netwo
     assert math.isinf(obj.copies["us-west1-a"])
     store.recover_region("us-west1")
     assert store.source_for(obj.object_id, "us-west1-b") is None
+
+
+def test_a_zonal_bucket_is_written_in_the_writers_zone_else_the_nearest_zone_first_by_name(
+        constant_network):
+    """``home_site`` of a zonal bucket: the writer's own zone when the bucket has it,
+    else the nearest of its zones, ties (every inter-zone RTT is the same constant
+    here) broken by name."""
+    store = make_store(constant_network, kind="regional", regions=["us-west1"],
+                       service="s3-express-one-zone", zones=["us-west1-c", "us-west1-b"])
+    assert store.home_site("us-west1-c") == "us-west1-c"
+    assert store.home_site("us-west1-b") == "us-west1-b"
+    assert store.home_site("us-west1-a") == "us-west1-b"

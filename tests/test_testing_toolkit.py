@@ -111,6 +111,18 @@ def test_a_dual_region_metadata_store_fits_two_data_regions(data):
     assert len(scenario.topology.regions) == 2
 
 
+@settings(max_examples=15)
+@given(data=scenarios(diskless(bucket=("dual-region",), bucket_regions=(1, 3)),
+                      topology=topologies(regions=(3, 4), zones=(1, 2))))
+def test_a_dual_region_bucket_holds_data_in_exactly_two_regions_whatever_the_bounds(data):
+    """A dual-region bucket spans two regions, so its data regions are two even when
+    ``bucket_regions`` would allow one or three."""
+    scenario = scenario_from_dict(data)
+    store = scenario.object_store
+    assert store.kind == "dual-region"
+    assert len(store.regions) == 2
+
+
 def test_seconds_reads_scenario_durations():
     assert seconds("25s") == 25 and seconds("40ms") == 0.04 and seconds("2m") == 120
 
