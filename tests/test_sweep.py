@@ -19,6 +19,7 @@ from geosim.sweep.driver import run_sweep, sweep
 from geosim.sweep.executors import LocalExecutor
 from geosim.sweep.grid import GridError, parse_factor, parse_factors, parse_seeds, plan
 from geosim.sweep.store import SweepStore
+from geosim.version import RESULTS_REVISION
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "scenarios" / "quickstart.yaml"
@@ -157,6 +158,23 @@ def test_rerun_runs_only_the_missing_runs(serial_sweep, tmp_path):
     again = run_sweep(specs, tmp_path / "s", Counting(1))
     assert sorted(seen) == sorted([specs[1].run_id, specs[5].run_id])
     assert (again.ran, again.skipped) == (2, 4)
+    assert (tmp_path / "s" / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
+
+
+def test_runs_of_another_results_revision_are_run_again(serial_sweep, tmp_path):
+    """A fix that moves results bumps ``geosim.version.RESULTS_REVISION``: a resumed
+    sweep must not mix stored runs of the old model with new ones."""
+    import shutil
+    out, _ = serial_sweep
+    shutil.copytree(out, tmp_path / "s")
+    specs = small_plan()
+    row = tmp_path / "s" / "runs" / specs[2].run_id / "row.json"
+    stored = json.loads(row.read_text())
+    assert stored["results_revision"] == RESULTS_REVISION
+    stored["results_revision"] = RESULTS_REVISION - 1
+    row.write_text(json.dumps(stored))
+    again = run_sweep(specs, tmp_path / "s", LocalExecutor(1))
+    assert (again.ran, again.skipped) == (1, 5)
     assert (tmp_path / "s" / "results.csv").read_bytes() == (out / "results.csv").read_bytes()
 
 

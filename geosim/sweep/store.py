@@ -41,6 +41,7 @@ import yaml
 from geosim.output.frames import summary_row
 from geosim.output.writer import atomic_directory, summary_json
 from geosim.sweep.grid import RunSpec
+from geosim.version import RESULTS_REVISION
 
 #: Columns of ``timings.csv``, one line per executed run.
 TIMING_COLUMNS = ("run_id", "status", "wall_seconds", "worker", "executor")
@@ -149,14 +150,16 @@ class SweepStore:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def finished(self, specs: Iterable[RunSpec], version: str) -> set[str]:
-        """Run ids that succeeded with this geosim version (a rerun skips them).
+        """Run ids that succeeded with this geosim version and results revision
+        (``geosim.version.RESULTS_REVISION``; a rerun skips them).
 
         Failed runs are not finished: a rerun tries them again.
         """
         done = set()
         for spec in specs:
             row = self.row(spec.run_id)
-            if row and row.get("status") == "ok" and row.get("geosim_version") == version:
+            if row and row.get("status") == "ok" and row.get("geosim_version") == version \
+                    and row.get("results_revision") == RESULTS_REVISION:
                 done.add(spec.run_id)
         return done
 
@@ -165,7 +168,8 @@ class SweepStore:
         target = self.runs / spec.run_id
         row = {"run_id": spec.run_id, "seed": spec.seed, "scenario_hash": spec.scenario_hash,
                "factors": dict(spec.factors), "overrides": list(spec.overrides),
-               "geosim_version": version, "status": outcome["status"],
+               "geosim_version": version, "results_revision": RESULTS_REVISION,
+               "status": outcome["status"],
                "error": outcome.get("error"), "traceback": outcome.get("traceback")}
         with atomic_directory(target) as tmp:
             (tmp / "row.json").write_text(_json(row), encoding="utf-8")
