@@ -145,11 +145,12 @@ def test_a_zone_cache_holds_the_partitions_it_read_of_an_object():
     cache.add(1, 30, frozenset({4, 5}))
     assert cache.holds(1, frozenset({4})) and cache.holds(1, frozenset({4, 5}))
     assert cache.has(1, 4) and not cache.has(1, 6) and not cache.has(7, 4)
+    assert cache.partitions_held(1) == {4, 5} and cache.partitions_held(7) == frozenset()
     assert not cache.holds(1, frozenset({6})) and not cache.holds(1)  # not the whole
     cache.add(1, 20, frozenset({6}))   # the ranges of partition 6, read later
     assert cache.holds(1, frozenset({4, 5, 6})) and cache.used == 50
     cache.add(1, 10)                   # the rest: now the whole object
-    assert cache.holds(1) and 1 not in cache.held and cache.used == 60
+    assert cache.holds(1) and cache.partitions_held(1) is None and cache.used == 60
     cache.add(2, 50, frozenset({1}))   # over capacity: the oldest object goes whole
     assert not cache.holds(1, frozenset({4})) and 1 not in cache.held
     assert cache.holds(2, frozenset({1})) and cache.used == 50

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from geosim.clients.partitioner import Rotation
 from geosim.clients.send_buffer import OfferedLoad, SendBuffer
 from geosim.clients.settings import ProducerSettings
 from geosim.core.context import Context
@@ -46,13 +47,6 @@ from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetr
 
 EPOCH_SHIFT = 32  # seq = producer epoch << 32 | sequence number within the epoch
 OUT_OF_ORDER = "OutOfOrderSequenceException"
-
-
-#: Fleets start their partition rotations this fraction apart (times the fleet's id,
-#: modulo 1: the golden-ratio sequence keeps any number of fleets spread out). Kafka's
-#: built-in partitioner picks each new sticky partition at random, so independent
-#: producers are out of phase (docs/architecture.md, "Fleets are out of phase").
-_GOLDEN = 0.6180339887498949
 
 
 class ProducerFleet:
@@ -90,8 +84,7 @@ class ProducerFleet:
         self._targets: list[int] = []
         self._share: dict[int, float] = {}
         self._partitions: dict[int, list[int]] = {}
-        self._rotation: dict[int, int] = {}
-        self._stagger = (fleet_id * _GOLDEN) % 1.0
+        self._rotation = Rotation(fleet_id)
         self._seq: dict[int, int] = {}
         self.epoch = 0
         # Rows waiting to be retried, per partition in sequence order: (due time, row).
@@ -312,12 +305,7 @@ class ProducerFleet:
         if not self.alive:
             return rows
         self._advance(now)
-        if broker not in self._rotation:
-            # This fleet's first cut for the target: its rotation starts at the fleet's
-            # own point, a whole number of cuts in (so that a writer of k brokers, cutting
-            # k rows at once, starts where its k brokers would: writers change nothing).
-            count = len(self._partitions.get(broker, ()))
-            self._rotation[broker] = split * int(self._stagger * count / split)
+        self._rotation.begin(broker, len(self._partitions.get(broker, ())), split)
         room = self._window.get(broker, 0) - self._out.get(broker, 0)
         retry = self._retry
         if retry:
@@ -429,16 +417,9 @@ class ProducerFleet:
 
     def _new_row(self, broker: int, records: int, start: float, end: float,
                  blocked: set[int] | None = None) -> Row | None:
-        partitions = self._partitions[broker]
-        k = self._rotation[broker]
-        partition = partitions[k % len(partitions)]
-        if blocked and partition in blocked:
-            partition = next((q for i in range(1, len(partitions) + 1)
-                              if (q := partitions[(k + i) % len(partitions)]) not in blocked),
-                             None)
-            if partition is None:
-                return None  # every partition waits on a retry: records stay buffered
-        self._rotation[broker] = k + 1
+        partition = self._rotation.choose(broker, self._partitions[broker], blocked)
+        if partition is None:
+            return None  # every partition waits on a retry: records stay buffered
         size = records * self.message_size
         return Row(self.id, partition, self._next_seq(partition), records, size,
                    int(size / self.compression_ratio), start - self.accumulation, end)

@@ -53,6 +53,12 @@ class ZoneCache:
         held = self.held.get(object_id)
         return held is None or partition in held
 
+    def partitions_held(self, object_id: int) -> frozenset[int] | None:
+        """The partitions of the object held here: None when all of it, empty when none."""
+        if object_id not in self.ready:
+            return frozenset()
+        return self.held.get(object_id)
+
     def clear(self) -> None:
         self.ready.clear()
         self.held.clear()

@@ -365,9 +365,9 @@ class DisklessStrategy(Strategy):
             self._fetch(object_id, 0, self.per_writer, None, zone, 0.0)
             return
         by_partition = entry[1]
-        cache = self.caches[zone]
-        held = cache.held.get(object_id, frozenset()) if object_id in cache.ready \
-            else frozenset()
+        held = self.caches[zone].partitions_held(object_id)
+        if held is None:
+            return  # the whole object is here already
         # the partitions the zone's owners read now that it does not hold yet
         wanted = frozenset(p for p in by_partition if p not in held and (
             p == row.partition or any(group.owner_zone(p) == zone for group in self.groups)))
