@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from geosim.kafka.faults import crash_brokers
 from geosim.kafka.reads import ReadPath
 from geosim.runner import build
@@ -39,3 +41,37 @@ def test_a_group_attached_while_a_leader_is_down_sees_only_what_live_leaders_com
     for zone in sorted({m.zone for m in group.members}):
         assert reads.visible[zone] == [0 if p.leader in dead else p.hw
                                        for p in cluster.parts]
+
+
+@pytest.mark.parametrize("case", ["stretch-last-replica", "observers-2dc",
+                                  "mm2-active-passive", "shared-storage"])
+def test_the_read_paths_caches_hold_what_they_would_compute(case, monkeypatch):
+    """The read path keeps the replica serving each (partition, zone) while the
+    replication's generation stands, and each partition's owners while the groups'
+    assignments stand. Through outages, unclean elections, observer promotion, a
+    failover that moves groups and shared storage's catch-up reads, every cached entry
+    a readable change is about to use equals what it would compute afresh."""
+    from golden_cases import scenario_of
+
+    from geosim.runner import run
+
+    checked = {"serving": 0, "owners": 0}
+    original = ReadPath.readable_changed
+
+    def readable_changed(self, p, replica):
+        if self._serving_generation == self.cluster.replication.generation:
+            for zone in self.consumer_zones:
+                cached = self._serving.get((p.id, zone), -1)
+                if cached != -1:
+                    assert cached == self._serving_replica(p, zone)
+                    checked["serving"] += 1
+        if self._owners_valid and p.id in self._owners:
+            cached_owners = self._owners[p.id]
+            self._owners_valid = False
+            assert self._owners_of(p.id) == cached_owners
+            checked["owners"] += 1
+        return original(self, p, replica)
+
+    monkeypatch.setattr(ReadPath, "readable_changed", readable_changed)
+    run(scenario_of(case), 7)
+    assert checked["serving"] > 1000 and checked["owners"] > 1000

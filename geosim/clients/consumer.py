@@ -76,6 +76,8 @@ class ConsumerGroup:
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
+        # Called after each bump of ``generation`` (readers that cache who owns what).
+        self.listeners: list[Callable[[], None]] = []
         self.assign(reason="initial")
 
     # --- membership -------------------------------------------------------------------
@@ -85,7 +87,7 @@ class ConsumerGroup:
     def assign(self, reason: str) -> None:
         """Round-robin assignment of partitions over live members (sorted by index)."""
         live = self.live_members()
-        self.generation += 1
+        self._moved()
         reassigned = []
         for p, state in enumerate(self.partitions):
             owner = live[p % len(live)].index if live else None
@@ -110,8 +112,14 @@ class ConsumerGroup:
                 self._drain(p, delivered)
         self._emit(delivered)
 
+    def _moved(self) -> None:
+        """Owners or their liveness changed: a new generation."""
+        self.generation += 1
+        for listener in self.listeners:
+            listener()
+
     def member_down(self, member: Member) -> None:
-        self.generation += 1  # its partitions have no live owner until the rebalance
+        self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
         if not self._rebalancing:
@@ -119,7 +127,7 @@ class ConsumerGroup:
             self.env.process(self._rebalance_after_timeout())
 
     def member_up(self, member: Member) -> None:
-        self.generation += 1
+        self._moved()
         member.alive = True
         member.died_at = None
         # Joining triggers a rebalance after a heartbeat round.

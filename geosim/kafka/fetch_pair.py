@@ -40,7 +40,7 @@ class FetchPair:
 
     __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
                  "deadline", "timer_at", "hot", "snapshot", "quiet_arrival", "generation",
-                 "count")
+                 "count", "heated")
 
     def __init__(self, leader_zone: str, follower_zone: str):
         self.leader_zone = leader_zone
@@ -54,6 +54,7 @@ class FetchPair:
         self.poll: tuple[Event, Event | None, Callable] | None = None
         self.deadline = 0.0
         self.timer_at: float | None = None
+        self.heated = 0  # how many times a quiet item turned hot (touch)
         self.reset([])
 
     def reset(self, items: list[tuple[PartitionState, int]]) -> None:
@@ -91,6 +92,7 @@ class FetchPair:
             p, r = self.items[i]
             p.caught_up[r] = p.last_fetch_time[r] = self.quiet_arrival
             hot.add(i)
+            self.heated += 1
 
     def quiet(self, i: int, fetch_offset: int, epoch: int) -> None:
         """Item ``i`` was found quiet by a request's arrival (sent as ``fetch_offset``

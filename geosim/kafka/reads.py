@@ -39,17 +39,28 @@ class ReadPath:
         # Replicas in each zone's rack, per partition (placement and racks never change);
         # the replica serving a zone is the first of them alive and unfenced.
         self._rack_replicas: dict[tuple[int, str], list[int]] = {}
+        # The replica serving each (partition, zone), valid while no partition, broker or
+        # wiring changed otherwise than by appends (the replication's generation:
+        # leaders, liveness and fencing change only after ``Replication.disturb``).
+        self._serving: dict[tuple[int, str], int | None] = {}
+        self._serving_generation = -1
         # Per partition: how many of the groups' owners read it in each consumer zone, and
         # which groups they belong to, valid while the groups and their assignments stay
-        # as they were (``_owners_stamp``).
+        # as they were (``_owners_valid``, cleared by the groups' listeners).
         self._owners: dict[int, tuple[list[tuple[str, int]], dict[str, list]]] = {}
-        self._owners_stamp: tuple[int, int] = (0, -1)
-        self._groups_version = 0
+        self._owners_valid = False
 
     def groups_changed(self) -> None:
         """The cluster's groups changed: recompute the zones their members are in."""
         self.consumer_zones = sorted({m.zone for g in self.cluster.groups for m in g.members})
-        self._groups_version += 1
+        for group in self.cluster.groups:
+            if self._owners_moved not in group.listeners:
+                group.listeners.append(self._owners_moved)
+        self._owners_valid = False
+
+    def _owners_moved(self) -> None:
+        """A group's owners changed."""
+        self._owners_valid = False
 
     # ========================================================================== views
     def _serving_replica(self, p: PartitionState, zone: str) -> int | None:
@@ -74,14 +85,13 @@ class ReadPath:
     def _owners_of(self, pid: int) -> tuple[list[tuple[str, int]], dict[str, list]]:
         """``pid``'s owner counts per consumer zone, and the groups (in the cluster's
         order) whose owner of ``pid`` reads from each zone; valid while the groups and
-        their assignments stay as they were (``_owners_stamp``)."""
-        groups = self.cluster.groups
-        stamp = (self._groups_version, sum(g.generation for g in groups))
-        if stamp != self._owners_stamp:
-            self._owners_stamp = stamp
+        their assignments stay as they were (``_owners_valid``)."""
+        if not self._owners_valid:
+            self._owners_valid = True
             self._owners = {}
         owners = self._owners.get(pid)
         if owners is None:
+            groups = self.cluster.groups
             zones = [g.owner_zone(pid) for g in groups]
             by_zone: dict[str, list] = {}
             for g, zone in zip(groups, zones, strict=True):
@@ -99,21 +109,34 @@ class ReadPath:
         rzone = c.brokers[replica].zone
         visible = self.visible
         pid = p.id
+        generation = c.replication.generation
+        if generation != self._serving_generation:
+            self._serving_generation = generation
+            self._serving = {}
+        serving = self._serving
         offset_bytes = -1  # p.bytes_at(offset), once needed
         for zone, owners in self._owners_of(pid)[0]:
-            have = visible[zone][pid]
+            view = visible[zone]
+            have = view[pid]
             if offset <= have:
                 continue
-            if self._serving_replica(p, zone) != replica:
+            key = (pid, zone)
+            server = serving.get(key, -1)
+            if server == -1:
+                server = serving[key] = self._serving_replica(p, zone)
+            if server != replica:
                 continue
             storage = c.storage
             if storage is not None and storage.catch_up(
                     p, have, zone, rzone, partial(self.readable_changed, p, replica)):
                 continue  # read from object storage first (shared storage)
+            if not owners:
+                view[pid] = offset  # no reader there: readable at once
+                continue
             if offset_bytes < 0:
                 offset_bytes = p.bytes_at(offset)
             size = (offset_bytes - p.bytes_at(have)) * owners
-            delay = self.net.delay(rzone, zone, size, "consume") if owners else 0.0
+            delay = self.net.delay(rzone, zone, size, "consume")
             if delay is None:
                 continue  # retried at the next advance
             epoch = p.epoch
@@ -179,6 +202,8 @@ class ReadPath:
 
     def detach_group(self, group: ConsumerGroup) -> None:
         self.cluster.groups.remove(group)
+        if self._owners_moved in group.listeners:
+            group.listeners.remove(self._owners_moved)
         self.groups_changed()
 
     # ========================================================================= mirrors

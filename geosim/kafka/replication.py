@@ -175,19 +175,21 @@ class Replication:
                         for p, r in (items[i],) if brokers[r].alive]
             else:
                 work = full
-            if not self._on_fetch_request(work, pair if same else None):
-                yield self._long_poll(pair, cfg.replica_fetch_wait_max)
             # the response: data up to the leader's LEO, within the byte budget. Items
             # with nothing new (no data, no higher HW for the follower) are left out:
             # applying them would change nothing (a follower's LEO moves only here, and
-            # its HW only rises here). Quiet items are such items.
+            # its HW only rises here). Quiet items are such items. The response lists
+            # the items hot when it leaves: the request's (those found quiet by it have
+            # nothing new) unless an item turned hot since (a long poll, an HW advance).
+            listed = work
+            heated = pair.heated
+            if not self._on_fetch_request(work, pair if same else None):
+                yield self._long_poll(pair, cfg.replica_fetch_wait_max)
             if full is None and self.generation != gen:
-                full = pair.as_sent(items, sent, hot_at_send, snapshot)
-            if full is None:
+                listed = full = pair.as_sent(items, sent, hot_at_send, snapshot)
+            elif full is None and pair.heated != heated:
                 listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)
                           for p, r in (items[i],) if brokers[r].alive]
-            else:
-                listed = full
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
             response = []
             size = 0
