@@ -9,5 +9,6 @@ __version__ = "0.1.0"
 #: Bumped with every change that moves results (a fix named in CHANGELOG that changes
 #: golden summaries), while ``__version__`` stays: a sweep or advise store reuses a
 #: stored run only when both match (``RunStore.finished``), so a resumed sweep never
-#: mixes runs of two models. 2: producer fleets out of phase, diskless writers' reads.
-RESULTS_REVISION = 2
+#: mixes runs of two models. 2: producer fleets out of phase, diskless writers' reads;
+#: 3: the TCP window bound charges a round trip per window beyond the first.
+RESULTS_REVISION = 3

@@ -361,11 +361,20 @@ def test_network_context_is_its_own(ctx, topology):
 
 def test_a_client_connection_is_bounded_by_window_over_rtt(make_network,
                                                           constant_topology_spec):
-    # 8 MiB over a 4 MiB window and a 24 ms RTT: the request itself, then one more round
-    # trip per window's worth of payload (throughput = window / RTT), per domain.md §2.
+    # Over a 4 MiB window and a 24 ms RTT the sender puts one window in flight per round
+    # trip (throughput = window / RTT, domain.md §2): the first window rides the
+    # exchange's own round trip, each further one costs one more.
     net = make_network(constant_topology_spec(tcp_window="4MiB"))
-    rtt = net.round_trip("us-west1-a", "us-west2-a", 8 * 2**20, 0, "object_put")
-    assert rtt == pytest.approx(0.024 * 3)
+    for size, trips in [(4 * 2**20, 1), (4 * 2**20 + 1, 2), (8 * 2**20, 2),
+                        (12 * 2**20, 3), (12 * 2**20 + 1, 4)]:
+        rtt = net.round_trip("us-west1-a", "us-west2-a", size, 0, "object_put")
+        assert rtt == pytest.approx(0.024 * trips), size
+    # the request and the reply share the connection's windows
+    assert net.round_trip("us-west1-a", "us-west2-a", 3 * 2**20, 2**20 + 1, "object_get") \
+        == pytest.approx(0.024 * 2)
+    # connections in parallel: each carries its share
+    assert net.round_trip("us-west1-a", "us-west2-a", 8 * 2**20, 0, "object_put",
+                          parallel=2) == pytest.approx(0.024)
     # small messages and provider-internal transfers are not windowed
     assert net.round_trip("us-west1-a", "us-west2-a", 1024, 1024, "metadata") == \
         pytest.approx(0.024)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from geosim.world.network import window_round_trips
+
 if TYPE_CHECKING:
     from geosim.world.network import Network
 
@@ -24,9 +26,10 @@ def window_wait(net: Network, src: str, dst: str, size: int, window: int | None,
                 connections: int) -> float:
     """The extra time ``size`` bytes take from ``src`` to ``dst`` over ``connections``
     TCP connections of ``window`` bytes (``topology.tcp_window``; none: no bound): each
-    connection moves at most one window per round trip (domain.md §2)."""
+    connection moves at most one window per round trip (domain.md §2), so each window
+    beyond the first costs a round trip (:func:`geosim.world.network.window_round_trips`)."""
     if window and size > window * connections:
-        return net.rtt_estimate(src, dst) * size / (window * connections)
+        return net.rtt_estimate(src, dst) * window_round_trips(size, window * connections)
     return 0.0
 
 

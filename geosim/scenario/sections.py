@@ -186,10 +186,12 @@ class TopologySpec(Model):
         allow_inf_nan=False)
     tcp_window: Size | None = described(
         4 * 2**20, "Largest TCP window of a client connection: a request or response of "
-        "S bytes over a round trip R takes about (S / window) extra round trips, the "
-        "window/RTT bound of domain.md §2. Applies to clients' connections (brokers to "
-        "object storage and to the metadata store), not to a provider's internal "
-        "replication or read-through. null disables it.", unit="bytes",
+        "S bytes takes ceil(S / window) round trips, one more per window beyond the "
+        "first (the window/RTT bound of domain.md §2; connections taken as warm, no "
+        "slow-start restart after idle). Applies to clients' connections (brokers to "
+        "object storage and to the metadata store, followers' and mirrors' fetches), not "
+        "to a provider's internal replication or read-through. null disables it.",
+        unit="bytes",
         source="Linux default net.ipv4.tcp_wmem / tcp_rmem maximum (4 MiB)")
 
 

@@ -11,6 +11,7 @@ SimPy process per message. Faults act here through ``set_down``, ``partition`` a
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -20,6 +21,18 @@ from geosim.world.topology import Topology
 
 PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_get",
             "object_replication", "metadata", "ack")
+
+
+def window_round_trips(size: float, window: float | None) -> int:
+    """The round trips ``size`` bytes cost beyond the first over a connection whose
+    window holds ``window`` bytes (None: unbounded), domain.md §2: the sender puts one
+    window in flight per round trip, so the data takes ``ceil(size / window)`` of them.
+    The connection is taken as warm (its congestion window open to ``window``); a
+    connection idle past its retransmission timeout would start again from a smaller
+    one (Linux ``tcp_slow_start_after_idle``), which geosim does not model."""
+    if not window or size <= window:
+        return 0
+    return math.ceil(size / window) - 1
 
 
 @dataclass(frozen=True)
@@ -193,8 +206,9 @@ class Network:
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
 
         ``windowed``: the exchange runs over one client TCP connection, whose throughput
-        is at most window / RTT, so each window's worth of payload costs one more round
-        trip (``topology.tcp_window``). Provider-internal transfers pass False.
+        is at most window / RTT, so each window's worth of payload beyond the first
+        costs one more round trip (``topology.tcp_window``, :func:`window_round_trips`).
+        Provider-internal transfers pass False.
         ``parallel``: the sizes are the sum of that many equal exchanges made at once over
         their own connections (a modelled writer standing for several brokers): each
         connection's window bound sees its share; the link serializes all the bytes.
@@ -211,8 +225,8 @@ class Network:
         rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
         base = rtt
         window = self._window
-        if windowed and window and size_out + size_back > window * parallel:
-            rtt += rtt * (size_out + size_back) / (window * parallel)
+        if windowed and window:
+            rtt += rtt * window_round_trips(size_out + size_back, window * parallel)
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss

@@ -5,9 +5,9 @@ The replication (a MirrorMaker 2 source task, or a cluster link's fetcher) keeps
 fetch in flight per connection to the site's brokers, as the cross-cluster engine's
 flow does (:mod:`geosim.kafka.mirror_flow`): a response of at most
 ``consumer.fetch.max.bytes`` per connection takes the round trip, its bytes over the
-link's rate and, past one TCP window per connection, a round trip per window (domain.md
-§2, :func:`geosim.kafka.wire.window_wait`); on a lossy path each lost request or
-response costs a ``consumer.request.timeout.ms``. Behind, the fetcher is never idle:
+link's rate and, past one TCP window per connection, a round trip per further window
+(domain.md §2, :func:`geosim.world.network.window_round_trips`); on a lossy path each
+lost request or response costs a ``consumer.request.timeout.ms``. Behind, the fetcher is never idle:
 one full response per such cycle (:attr:`LinkNow.capacity`). Caught up, each fetch
 takes what was produced during the previous cycle: see :meth:`LinkNow.caught_up_lag`.
 """
@@ -26,6 +26,7 @@ from geosim.scenario.sections import (
     ScheduleOutside,
 )
 from geosim.strategies.edge.spec import SiteUplink
+from geosim.world.network import window_round_trips
 
 #: z of the 99th percentile of a standard normal (lognormal fits to p50 and p99).
 Z99 = 2.3263478740408408
@@ -52,8 +53,7 @@ class LinkNow:
         out = self.rtt + self.retry_cost
         if self.bandwidth:
             out += size / self.bandwidth
-        if self.window_bytes and size > self.window_bytes:
-            out += self.rtt * size / self.window_bytes
+        out += self.rtt * window_round_trips(size, self.window_bytes)
         return out
 
     @property
@@ -67,21 +67,28 @@ class LinkNow:
     def caught_up_lag(self, rate: float) -> float:
         """The mean staleness of a caught-up fetcher at produce rate ``rate``. Each
         fetch takes what was produced during the previous cycle, so the cycle settles
-        where it carries its own data: ``c = (rtt + retries) / (1 - rate / bandwidth)``,
-        less ``rate x rtt / window`` more in the denominator when that data exceeds the
-        TCP windows. The newest copied record is then between half a round trip plus
-        the data's transfer and that plus a cycle old: ``1.5 c - rtt / 2`` on average
-        (one round trip on a fast link). Infinite when the link cannot keep up."""
+        where it carries its own data: with that data taking ``k`` windows (``k - 1``
+        round trips beyond the first, :func:`window_round_trips`),
+        ``c = (rtt + retries + (k - 1) rtt) / (1 - rate / bandwidth)``, for the least
+        ``k`` whose windows hold ``rate x c``. The newest copied record is then between
+        half a round trip plus the data's transfer and that plus a cycle old:
+        ``1.5 c - rtt / 2`` on average (one round trip on a fast link). Infinite when
+        the link cannot keep up: its rate or, at one window per round trip, its
+        windows."""
         base = self.rtt + self.retry_cost
         share = rate / self.bandwidth if self.bandwidth else 0.0
         if share >= 1:
             return math.inf
         c = base / (1 - share)
-        if self.window_bytes and rate * c > self.window_bytes:
-            rest = 1 - share - rate * self.rtt / self.window_bytes
-            if rest <= 0:
+        window = self.window_bytes
+        if window and rate * c > window:
+            # rate x c_k <= k x window, c_k = (base + (k - 1) rtt) / (1 - share), holds
+            # from k >= rate (base - rtt) / (window (1 - share) - rate rtt) on
+            room = window * (1 - share) - rate * self.rtt
+            if room <= 0:
                 return math.inf
-            c = base / rest
+            k = max(2, math.ceil(rate * (base - self.rtt) / room))
+            c = (base + (k - 1) * self.rtt) / (1 - share)
         return 1.5 * c - self.rtt / 2
 
 
