@@ -43,11 +43,14 @@ class ReadPath:
         # wiring changed otherwise than by appends (the replication's generation:
         # leaders, liveness and fencing change only after ``Replication.disturb``).
         self._serving: dict[tuple[int, str], int | None] = {}
+        # The consumer zones each (partition, replica) serves, in ``consumer_zones``'
+        # order; valid as ``_serving`` and while the consumer zones stay.
+        self._served: dict[tuple[int, int], list[str]] = {}
         self._serving_generation = -1
-        # Per partition: how many of the groups' owners read it in each consumer zone, and
-        # which groups they belong to, valid while the groups and their assignments stay
-        # as they were (``_owners_valid``, cleared by the groups' listeners).
-        self._owners: dict[int, tuple[list[tuple[str, int]], dict[str, list]]] = {}
+        # Per partition: the groups (in the cluster's order) whose owner of it reads in
+        # each consumer zone, valid while the groups and their assignments stay as they
+        # were (``_owners_valid``, cleared by the groups' listeners).
+        self._owners: dict[int, dict[str, list[ConsumerGroup]]] = {}
         self._owners_valid = False
 
     def groups_changed(self) -> None:
@@ -57,6 +60,7 @@ class ReadPath:
             if self._owners_moved not in group.listeners:
                 group.listeners.append(self._owners_moved)
         self._owners_valid = False
+        self._serving_generation = -1  # the zones served, recomputed
 
     def _owners_moved(self) -> None:
         """A group's owners changed."""
@@ -82,24 +86,30 @@ class ReadPath:
                 return r
         return p.leader
 
-    def _owners_of(self, pid: int) -> tuple[list[tuple[str, int]], dict[str, list]]:
-        """``pid``'s owner counts per consumer zone, and the groups (in the cluster's
-        order) whose owner of ``pid`` reads from each zone; valid while the groups and
-        their assignments stay as they were (``_owners_valid``)."""
+    def _server(self, p: PartitionState, zone: str) -> int | None:
+        """The replica serving ``zone`` for ``p``, cached while the replication's
+        generation stands."""
+        key = (p.id, zone)
+        server = self._serving.get(key, -1)
+        if server == -1:
+            server = self._serving[key] = self._serving_replica(p, zone)
+        return server
+
+    def _owners_of(self, pid: int) -> dict[str, list[ConsumerGroup]]:
+        """The groups (in the cluster's order) whose owner of ``pid`` reads from each
+        zone; valid while the groups and their assignments stay as they were
+        (``_owners_valid``)."""
         if not self._owners_valid:
             self._owners_valid = True
             self._owners = {}
-        owners = self._owners.get(pid)
-        if owners is None:
-            groups = self.cluster.groups
-            zones = [g.owner_zone(pid) for g in groups]
-            by_zone: dict[str, list] = {}
-            for g, zone in zip(groups, zones, strict=True):
+        by_zone = self._owners.get(pid)
+        if by_zone is None:
+            by_zone = self._owners[pid] = {}
+            for g in self.cluster.groups:
+                zone = g.owner_zone(pid)
                 if zone is not None:
                     by_zone.setdefault(zone, []).append(g)
-            owners = self._owners[pid] = (
-                [(zone, zones.count(zone)) for zone in self.consumer_zones], by_zone)
-        return owners
+        return by_zone
 
     def readable_changed(self, p: PartitionState, replica: int) -> None:
         """``replica`` can serve more of ``p``: consumers reading from it see it one
@@ -113,19 +123,22 @@ class ReadPath:
         if generation != self._serving_generation:
             self._serving_generation = generation
             self._serving = {}
-        serving = self._serving
+            self._served = {}
+        served = self._served.get((pid, replica))
+        if served is None:
+            served = self._served[(pid, replica)] = [
+                zone for zone in self.consumer_zones if self._server(p, zone) == replica]
+        if not served:
+            return
+        by_zone = self._owners_of(pid)
         offset_bytes = -1  # p.bytes_at(offset), once needed
-        for zone, owners in self._owners_of(pid)[0]:
+        for zone in served:
             view = visible[zone]
             have = view[pid]
             if offset <= have:
                 continue
-            key = (pid, zone)
-            server = serving.get(key, -1)
-            if server == -1:
-                server = serving[key] = self._serving_replica(p, zone)
-            if server != replica:
-                continue
+            readers = by_zone.get(zone)
+            owners = len(readers) if readers else 0
             storage = c.storage
             if storage is not None and storage.catch_up(
                     p, have, zone, rzone, partial(self.readable_changed, p, replica)):
@@ -152,7 +165,7 @@ class ReadPath:
         pid = p.id
         if offset > visible[pid]:
             visible[pid] = offset
-            for group in self._owners_of(pid)[1].get(zone, ()):
+            for group in self._owners_of(pid).get(zone, ()):
                 group.ready((pid,))
 
     def is_readable(self, row: Row, zone: str) -> bool:
