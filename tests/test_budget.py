@@ -69,6 +69,27 @@ def test_the_wall_time_projection_uses_the_measured_rate_after_the_grace_period(
     assert "1.67 simulated s per wall s" in str(err.value)
 
 
+def test_memory_is_read_at_most_once_per_interval_and_refused_when_over(monkeypatch) -> None:
+    import geosim.budget as budget_module
+    reads: list[float] = []
+    peak = {"bytes": 100}
+
+    def peak_memory() -> int:
+        reads.append(1.0)
+        return peak["bytes"]
+
+    monkeypatch.setattr(budget_module, "peak_memory", peak_memory)
+    assert budget_module.MEMORY_CHECK_INTERVAL == 1.0
+    watch = Watch(Budget(memory_bytes=1000), end=100.0, now=0.0)
+    for now in (0.0, 0.5, 0.99, 1.0, 1.2, 2.5):
+        watch.check(1.0, now)
+    assert len(reads) == 3  # at 0, 1.0 and 2.5 wall s
+    peak["bytes"] = 1001
+    watch.check(2.0, 3.0)
+    with pytest.raises(BudgetExceeded, match="--max-memory"):
+        watch.check(3.0, 3.6)
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "geosim", *args], capture_output=True,
                           text=True, timeout=300, cwd=ROOT)
