@@ -72,10 +72,11 @@ def caught_up_lag(rtt: float = RTT, bandwidth: float = BW, rate: float = RATE) -
 
 
 def cycle(size: float) -> float:
-    """One fetch of ``size`` bytes: the round trip, the bytes over the link, and a round
-    trip per 4 MiB TCP window beyond the first."""
+    """One fetch of ``size`` bytes: the round trip, the bytes over the link, and per 4 MiB
+    TCP window beyond the first the round trip less that window's time over the link."""
     window = 4 * 2**20
-    return RTT + size / BW + (RTT * (math.ceil(size / window) - 1) if size > window else 0.0)
+    further = math.ceil(size / window) - 1 if size > window else 0
+    return RTT + size / BW + further * max(RTT - window / BW, 0.0)
 
 
 def test_catch_up_after_a_cut_is_the_retry_then_whole_fetch_responses():

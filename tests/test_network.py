@@ -226,6 +226,20 @@ def test_zone_to_region_partition(network):
     assert network.delay("us-west2-b", "us-west1-a", 1, "replicate") is not None
 
 
+def test_a_window_waits_only_what_its_sending_leaves_of_the_round_trip(make_network,
+                                                                      constant_topology_spec):
+    """Over a link of known bandwidth each further window waits a round trip less the
+    time it took to send: nothing once the window covers the bandwidth-delay product."""
+    mib = 2**20
+    for bandwidth, gap in [(10**9, 0.024 - 4 * mib / 10**9), (100 * 10**6, 0.0)]:
+        spec = constant_topology_spec(tcp_window="4MiB", extra_links=[
+            link_spec(("us-west1-a", "us-west2-a"), 0.024, bandwidth=bandwidth)])
+        net = make_network(spec)
+        rtt = net.round_trip("us-west1-a", "us-west2-a", 8 * mib, 0, "object_put")
+        # the round trip, the 8 MiB over the link, and one further window's wait
+        assert rtt == pytest.approx(0.024 + 8 * mib / bandwidth + gap, rel=1e-12), bandwidth
+
+
 # --- bandwidth queueing --------------------------------------------------------------------
 
 def test_back_to_back_transfers_queue_on_a_bandwidth_limited_link(make_network,
@@ -369,9 +383,14 @@ def test_a_client_connection_is_bounded_by_window_over_rtt(make_network,
                         (12 * 2**20, 3), (12 * 2**20 + 1, 4)]:
         rtt = net.round_trip("us-west1-a", "us-west2-a", size, 0, "object_put")
         assert rtt == pytest.approx(0.024 * trips), size
-    # the request and the reply share the connection's windows
+    # each direction has its windows: a 3 MiB request and a 1 MiB reply take one trip,
+    # a 16 MiB reply to a small request four (a ranged GET of 16 MiB)
     assert net.round_trip("us-west1-a", "us-west2-a", 3 * 2**20, 2**20 + 1, "object_get") \
-        == pytest.approx(0.024 * 2)
+        == pytest.approx(0.024)
+    assert net.round_trip("us-west1-a", "us-west2-a", 64, 16 * 2**20, "object_get") \
+        == pytest.approx(0.024 * 4)
+    assert net.round_trip("us-west1-a", "us-west2-a", 4 * 2**20 + 1, 4 * 2**20 + 1,
+                          "object_get") == pytest.approx(0.024 * 3)
     # connections in parallel: each carries its share
     assert net.round_trip("us-west1-a", "us-west2-a", 8 * 2**20, 0, "object_put",
                           parallel=2) == pytest.approx(0.024)

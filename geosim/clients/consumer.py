@@ -76,7 +76,8 @@ class ConsumerGroup:
         self._rebalancing = False
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
-        # Called after each bump of ``generation`` (readers that cache who owns what).
+        # Called at each bump of ``generation``, before the change it announces is made
+        # (readers that cache who owns what): a listener may only mark its caches stale.
         self.listeners: list[Callable[[], None]] = []
         self.assign(reason="initial")
 

@@ -86,7 +86,7 @@ class ReadPath:
                 return r
         return p.leader
 
-    def _server(self, p: PartitionState, zone: str) -> int | None:
+    def _cached_serving_replica(self, p: PartitionState, zone: str) -> int | None:
         """The replica serving ``zone`` for ``p``, cached while the replication's
         generation stands."""
         key = (p.id, zone)
@@ -126,8 +126,9 @@ class ReadPath:
             self._served = {}
         served = self._served.get((pid, replica))
         if served is None:
+            server = self._cached_serving_replica
             served = self._served[(pid, replica)] = [
-                zone for zone in self.consumer_zones if self._server(p, zone) == replica]
+                zone for zone in self.consumer_zones if server(p, zone) == replica]
         if not served:
             return
         by_zone = self._owners_of(pid)

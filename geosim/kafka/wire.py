@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from geosim.world.network import window_round_trips
+from geosim.world.network import window_delay
 
 if TYPE_CHECKING:
     from geosim.world.network import Network
@@ -27,9 +27,11 @@ def window_wait(net: Network, src: str, dst: str, size: int, window: int | None,
     """The extra time ``size`` bytes take from ``src`` to ``dst`` over ``connections``
     TCP connections of ``window`` bytes (``topology.tcp_window``; none: no bound): each
     connection moves at most one window per round trip (domain.md §2), so each window
-    beyond the first costs a round trip (:func:`geosim.world.network.window_round_trips`)."""
+    beyond the first waits for a round trip, less its sending time over the link
+    (:func:`geosim.world.network.window_delay`, at the link's median RTT)."""
     if window and size > window * connections:
-        return net.rtt_estimate(src, dst) * window_round_trips(size, window * connections)
+        return window_delay(size, window * connections, net.rtt_estimate(src, dst),
+                            net.link_bandwidth(src, dst))
     return 0.0
 
 

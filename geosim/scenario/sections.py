@@ -186,8 +186,9 @@ class TopologySpec(Model):
         allow_inf_nan=False)
     tcp_window: Size | None = described(
         4 * 2**20, "Largest TCP window of a client connection: a request or response of "
-        "S bytes takes ceil(S / window) round trips, one more per window beyond the "
-        "first (the window/RTT bound of domain.md §2; connections taken as warm, no "
+        "S bytes takes ceil(S / window) windows, each beyond the first waiting a round "
+        "trip less its time over the link's bandwidth (the window/RTT bound of domain.md "
+        "§2; request and reply each have their windows; connections taken as warm, no "
         "slow-start restart after idle). Applies to clients' connections (brokers to "
         "object storage and to the metadata store, followers' and mirrors' fetches), not "
         "to a provider's internal replication or read-through. null disables it.",

@@ -24,15 +24,38 @@ PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_g
 
 
 def window_round_trips(size: float, window: float | None) -> int:
-    """The round trips ``size`` bytes cost beyond the first over a connection whose
-    window holds ``window`` bytes (None: unbounded), domain.md §2: the sender puts one
-    window in flight per round trip, so the data takes ``ceil(size / window)`` of them.
-    The connection is taken as warm (its congestion window open to ``window``); a
-    connection idle past its retransmission timeout would start again from a smaller
-    one (Linux ``tcp_slow_start_after_idle``), which geosim does not model."""
+    """The windows ``size`` bytes take beyond the first over a connection whose window
+    holds ``window`` bytes (None: unbounded), domain.md §2: the sender puts at most one
+    window in flight per round trip, so the data takes ``ceil(size / window)`` windows
+    and the first rides the exchange's own trip."""
     if not window or size <= window:
         return 0
     return math.ceil(size / window) - 1
+
+
+def window_gap(window: float, rtt: float, bandwidth: float | None = None) -> float:
+    """How long each window beyond the first waits, domain.md §2: for the
+    acknowledgements of the one before, a round trip after it started, less the time it
+    took to send over a link of ``bandwidth`` bytes/s (None: unbounded); nothing on a
+    link whose bandwidth-delay product exceeds the window."""
+    idle = rtt - window / bandwidth if bandwidth else rtt
+    return idle if idle > 0 else 0.0
+
+
+def window_delay(size: float, window: float | None, rtt: float,
+                 bandwidth: float | None = None) -> float:
+    """The time ``size`` bytes in one direction wait on the TCP window beyond their
+    round trip and their bytes over the link (``size / bandwidth``, counted apart): a
+    :func:`window_gap` per window beyond the first. ``window``: the connections'
+    windows together; ``bandwidth``: the link's (None: unbounded).
+
+    Connections are taken as warm (congestion windows open to ``window``); Linux
+    restarts slow start on a connection idle past its retransmission timeout
+    (``tcp_slow_start_after_idle``), which geosim does not model."""
+    extra = window_round_trips(size, window)
+    if not extra or window is None:
+        return 0.0
+    return extra * window_gap(window, rtt, bandwidth)
 
 
 @dataclass(frozen=True)
@@ -206,9 +229,9 @@ class Network:
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
 
         ``windowed``: the exchange runs over one client TCP connection, whose throughput
-        is at most window / RTT, so each window's worth of payload beyond the first
-        costs one more round trip (``topology.tcp_window``, :func:`window_round_trips`).
-        Provider-internal transfers pass False.
+        is at most window / RTT: in each direction, each window's worth of payload beyond
+        the first waits about one more round trip (``topology.tcp_window``,
+        :func:`window_delay`). Provider-internal transfers pass False.
         ``parallel``: the sizes are the sum of that many equal exchanges made at once over
         their own connections (a modelled writer standing for several brokers): each
         connection's window bound sees its share; the link serializes all the bytes.
@@ -226,7 +249,9 @@ class Network:
         base = rtt
         window = self._window
         if windowed and window:
-            rtt += rtt * window_round_trips(size_out + size_back, window * parallel)
+            # each direction has its own windows: the request's, then the reply's
+            rtt += window_delay(size_out, window * parallel, base, route.bandwidth) \
+                + window_delay(size_back, window * parallel, base, route.bandwidth)
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss
@@ -308,6 +333,10 @@ class Network:
         if rng is None:
             rng = self._stream_loss[stream] = self.ctx.rng(f"network.loss.{stream}")
         return rng
+
+    def link_bandwidth(self, a: str, b: str) -> float | None:
+        """The bandwidth (bytes/s) of the link between two nodes (None: unbounded)."""
+        return self.topology.link(a, b).bandwidth
 
     def rtt_estimate(self, a: str, b: str) -> float:
         """Median RTT between two nodes, for components that need a typical value."""

@@ -5,11 +5,12 @@ The replication (a MirrorMaker 2 source task, or a cluster link's fetcher) keeps
 fetch in flight per connection to the site's brokers, as the cross-cluster engine's
 flow does (:mod:`geosim.kafka.mirror_flow`): a response of at most
 ``consumer.fetch.max.bytes`` per connection takes the round trip, its bytes over the
-link's rate and, past one TCP window per connection, a round trip per further window
-(domain.md §2, :func:`geosim.world.network.window_round_trips`); on a lossy path each
-lost request or response costs a ``consumer.request.timeout.ms``. Behind, the fetcher is never idle:
-one full response per such cycle (:attr:`LinkNow.capacity`). Caught up, each fetch
-takes what was produced during the previous cycle: see :meth:`LinkNow.caught_up_lag`.
+link's rate and, past one TCP window per connection, a wait of up to a round trip per
+further window (domain.md §2, :func:`geosim.world.network.window_delay`); on a lossy
+path each lost request or response costs a ``consumer.request.timeout.ms``. Behind,
+the fetcher is never idle: one full response per such cycle (:attr:`LinkNow.capacity`).
+Caught up, each fetch takes what was produced during the previous cycle: see
+:meth:`LinkNow.caught_up_lag`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from geosim.scenario.sections import (
     ScheduleOutside,
 )
 from geosim.strategies.edge.spec import SiteUplink
-from geosim.world.network import window_round_trips
+from geosim.world.network import window_delay, window_gap
 
 #: z of the 99th percentile of a standard normal (lognormal fits to p50 and p99).
 Z99 = 2.3263478740408408
@@ -53,8 +54,7 @@ class LinkNow:
         out = self.rtt + self.retry_cost
         if self.bandwidth:
             out += size / self.bandwidth
-        out += self.rtt * window_round_trips(size, self.window_bytes)
-        return out
+        return out + window_delay(size, self.window_bytes, self.rtt, self.bandwidth)
 
     @property
     def capacity(self) -> float:
@@ -67,29 +67,40 @@ class LinkNow:
     def caught_up_lag(self, rate: float) -> float:
         """The mean staleness of a caught-up fetcher at produce rate ``rate``. Each
         fetch takes what was produced during the previous cycle, so the cycle settles
-        where it carries its own data: with that data taking ``k`` windows (``k - 1``
-        round trips beyond the first, :func:`window_round_trips`),
-        ``c = (rtt + retries + (k - 1) rtt) / (1 - rate / bandwidth)``, for the least
-        ``k`` whose windows hold ``rate x c``. The newest copied record is then between
-        half a round trip plus the data's transfer and that plus a cycle old:
-        ``1.5 c - rtt / 2`` on average (one round trip on a fast link). Infinite when
-        the link cannot keep up: its rate or, at one window per round trip, its
-        windows."""
+        where it carries its own data. With that data taking ``k`` TCP windows, each
+        beyond the first waiting ``g = rtt - window / bandwidth`` (when positive:
+        :func:`window_delay`), ``c_k = (rtt + retries + (k - 1) g) / (1 - rate /
+        bandwidth)``, for the least ``k`` whose windows hold ``rate x c_k``. The newest
+        copied record is then between half a round trip plus the data's transfer and
+        that plus a cycle old: ``1.5 c - rtt / 2`` on average (one round trip on a fast
+        link). Infinite when the link cannot keep up: its rate or, at one window per
+        round trip, its windows."""
         base = self.rtt + self.retry_cost
         share = rate / self.bandwidth if self.bandwidth else 0.0
         if share >= 1:
             return math.inf
-        c = base / (1 - share)
         window = self.window_bytes
-        if window and rate * c > window:
-            # rate x c_k <= k x window, c_k = (base + (k - 1) rtt) / (1 - share), holds
-            # from k >= rate (base - rtt) / (window (1 - share) - rate rtt) on
-            room = window * (1 - share) - rate * self.rtt
+        gap = window_gap(window, self.rtt, self.bandwidth) if window else 0.0
+
+        def cycle(k: int) -> float:
+            return (base + (k - 1) * gap) / (1 - share)
+
+        def fits(k: int) -> bool:
+            return window is None or gap == 0 or rate * cycle(k) <= k * window
+
+        k = 1
+        if not fits(1):
+            assert window is not None
+            # rate c_k <= k window holds from k >= rate (base - gap) / room on
+            room = window * (1 - share) - rate * gap
             if room <= 0:
                 return math.inf
-            k = max(2, math.ceil(rate * (base - self.rtt) / room))
-            c = (base + (k - 1) * self.rtt) / (1 - share)
-        return 1.5 * c - self.rtt / 2
+            k = max(2, math.ceil(rate * (base - gap) / room))
+            while k > 2 and fits(k - 1):  # the closed form's rounding, either way
+                k -= 1
+            while not fits(k):
+                k += 1
+        return 1.5 * cycle(k) - self.rtt / 2
 
 
 DOWN = LinkNow("down")
