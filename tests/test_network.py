@@ -240,6 +240,27 @@ def test_a_window_waits_only_what_its_sending_leaves_of_the_round_trip(make_netw
         assert rtt == pytest.approx(0.024 + 8 * mib / bandwidth + gap, rel=1e-12), bandwidth
 
 
+def test_a_fetch_response_over_several_connections_waits_per_further_window(
+        make_network, constant_topology_spec):
+    """The Kafka engine's fetch responses (geosim.kafka.wire.window_wait): the bytes are
+    shared by the pair's connections, each with its window; each window beyond the first
+    waits the link's median round trip, less its time over the link's bandwidth."""
+    from geosim.kafka.wire import window_wait
+
+    mib = 2**20
+    a, b = "us-west1-a", "us-west2-a"
+    net = make_network(constant_topology_spec())
+    assert window_wait(net, a, b, 12 * mib, 4 * mib, 3) == 0.0        # one window each
+    assert window_wait(net, a, b, 12 * mib + 1, 4 * mib, 3) == pytest.approx(0.024)
+    assert window_wait(net, a, b, 30 * mib, 4 * mib, 3) == pytest.approx(0.024 * 2)
+    assert window_wait(net, a, b, 30 * mib, None, 3) == 0.0           # no bound
+    fast = make_network(constant_topology_spec(extra_links=[
+        link_spec((a, b), 0.024, bandwidth=10**9)]))
+    # 12 MiB of windows take 12.6 ms to send at 1 GB/s: each further one waits the rest
+    assert window_wait(fast, a, b, 30 * mib, 4 * mib, 3) == \
+        pytest.approx(2 * (0.024 - 12 * mib / 10**9), rel=1e-12)
+
+
 # --- bandwidth queueing --------------------------------------------------------------------
 
 def test_back_to_back_transfers_queue_on_a_bandwidth_limited_link(make_network,
