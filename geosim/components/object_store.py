@@ -224,16 +224,12 @@ class ObjectStore:
         now = self.env.now
         rtt = self.network.rtt_estimate
         reader_region = self.network.topology.region_of(reader)
-        if obj is None:  # fully replicated and forgotten: any live bucket site serves it
-            live = [s for s in self.sites if not self._site_down(s)
-                    and s not in self._destroyed]
-            for site in live:
-                if self._local(site, reader):
-                    return site
-            return min(live, key=lambda s: (rtt(reader, s), s)) if live else None
+        # A forgotten object was fully replicated: every bucket site holds it.
+        held = self.sites if obj is None else \
+            (site for site, since in obj.copies.items() if since <= now)
         best = None
-        for site, since in obj.copies.items():
-            if since > now or self._site_down(site) or site in self._destroyed:
+        for site in held:
+            if self._site_down(site) or site in self._destroyed:
                 continue
             if self._local(site, reader):
                 return site
