@@ -199,6 +199,27 @@ def test_every_reader_of_an_empty_histogram_says_empty():
     assert (into_empty.count, into_empty.min, into_empty.max) == (4.0, 0.5, 0.5)
 
 
+
+@pytest.mark.parametrize("weight", [1.0, 0.25])
+def test_a_histogram_of_one_small_weight_reads_as_that_value(weight):
+    """The other side of ``empty``: any positive weight, one record or a fraction of
+    one, makes every reader read the value added (the empty checks compare the total
+    with 0, not with 1)."""
+    h = LatencyHistogram()
+    h.add(0.125, weight)
+    assert not h.empty and h.count == weight
+    assert (h.min, h.max, h.mean) == (0.125, 0.125, 0.125)
+    assert [h.quantile(q) for q in (0.0, 0.5, 1.0)] == [0.125] * 3
+    x, y = h.cdf_points()
+    assert x.tolist() == [0.125, 0.125] and y.tolist() == [0.0, 1.0]
+    d = h.to_dict()
+    assert (d["count"], d["min"], d["max"]) == (weight, 0.125, 0.125)
+    back = LatencyHistogram.from_dict(d)
+    assert (back.count, back.min, back.max, back.mean) == (weight, 0.125, 0.125, 0.125)
+    assert repr(h).startswith(f"LatencyHistogram(count={weight:g}, p50=0.125s")
+    merged = LatencyHistogram().merge(h)
+    assert (merged.count, merged.min, merged.max) == (weight, 0.125, 0.125)
+
 def test_bin_edges_are_the_documented_log_scale():
     """230 bins a decade from LOW = 1 us to HIGH = 1e5 s, the first and last regular
     edges exactly LOW and HIGH, an underflow bin [0, LOW) and an overflow bin
