@@ -481,26 +481,26 @@ def test_a_zonal_bucket_is_written_in_the_writers_zone_else_the_nearest_zone_fir
 
 
 def test_fully_replicated_objects_are_forgotten_when_the_table_has_doubled(store):
-    """``_prune``'s documented schedule: the table is scanned when it has doubled since
-    the last scan (first at one object), so forgetting costs O(1) per object amortized.
-    Worked by hand: the scan at the 2nd create forgets object 1 (next scan at 1 object),
-    the 3rd and 4th find nothing replicated (next scans at 2, then 4), so the three
-    objects replicated meanwhile are still held at the 5th create (4 tracked) and
-    forgotten at the 6th, which leaves the 5th (next scan at 2)."""
-    put_one(store)
-    store.env.run(until=13 * HOUR)           # object 1 fully replicated
-    put_one(store)
-    assert store.tracked_objects == 1        # scanned at 1: object 1 forgotten
-    put_one(store)
-    put_one(store)
-    assert store.tracked_objects == 3        # scans at 1 and 2 found nothing to forget
-    store.env.run(until=26 * HOUR)           # objects 2-4 fully replicated
-    put_one(store)
-    assert store.tracked_objects == 4        # 3 < 4: no scan
-    put_one(store)
-    assert store.tracked_objects == 2        # scanned at 4: objects 2-4 forgotten
-    put_one(store)
-    assert store.tracked_objects == 3        # 2 >= 2: scanned, object 5 not replicated
+    """``_prune``'s documented schedule: at each create, the table is scanned when it
+    holds at least twice what the last scan left (at least 1), and the scan forgets the
+    objects whose every copy has landed. Worked by hand (a copy lands within 12 h; the
+    home copy 0.2 s after a PUT):"""
+    def put(n_after: int) -> None:
+        put_one(store)
+        assert store.tracked_objects == n_after
+
+    put(1)
+    store.env.run(until=13 * HOUR)   # 1 replicated
+    put(1)                           # scan (1 >= 1): 1 forgotten; next scan at 1
+    store.env.run(until=26 * HOUR)   # 2 replicated
+    put(1)                           # scan (1 >= 1): 2 forgotten; next scan at 1
+    store.env.run(until=26 * HOUR + 1)   # 3 at home, its copy not landed
+    put(2)                           # scan (1 >= 1): 3 kept; next scan at 2
+    put(3)                           # scan (2 >= 2): nothing; next scan at 4
+    store.env.run(until=40 * HOUR)   # 3, 4, 5 replicated
+    put(4)                           # 3 < 4: no scan
+    put(2)                           # scan (4 >= 4): 3-5 forgotten, 6 kept; next at 2
+    put(3)                           # scan (2 >= 2): nothing; next scan at 4
 
 
 @pytest.mark.xfail(strict=True, reason="model bug found by mutation round six: a "
