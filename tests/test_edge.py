@@ -14,9 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosim.runner import run
+from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario, scenario_from_dict
+from geosim.scenario.seed import settle_seed
+from geosim.strategies.edge.events import EdgeClassDeclared
+from geosim.world.faults import FaultInjector
 
 ROOT = Path(__file__).resolve().parent.parent
 RTT = 0.1
@@ -521,3 +524,22 @@ def test_the_site_plot_draws_each_class_by_its_first_site_and_keeps_the_largest_
                           "backlog_bytes": float(i)} for i in range(14)])
     kept = [line.get_label() for line in edge_sites(many).axes[0].get_lines()]
     assert sorted(kept) == sorted(f"c{i}-1" for i in range(2, 14))  # MAX_LINES: 12 peaks
+
+
+def test_classes_declared_at_start_have_parent_minus_one_and_a_split_names_its_class():
+    """``EdgeClassDeclared.parent`` as documented: -1 for a class declared at start, the
+    index of the class the sites left for a split (mutation round six: no test read the
+    events). Two templates, s (3 sites) and t (1): classes 0 and 1 at 0 s; s-2 fails at
+    30 s and leaves class 0 as class 2."""
+    faults = [{"kind": "site-failure", "site": "s-2", "at": 30, "duration": 10}]
+    sc = scenario_from_dict(scenario(edge(site(count=3), site(name="t")), faults=faults))
+    ctx, world, strategy = build(sc, settle_seed(sc))
+    declared: list[EdgeClassDeclared] = []
+    ctx.recorder.subscribe(EdgeClassDeclared, declared.append)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=sc.simulation.end)
+    assert [(e.t, e.cls, e.template, e.sites, e.parent) for e in declared] == [
+        (0.0, 0, "s", ("s-1", "s-2", "s-3"), -1),
+        (0.0, 1, "t", ("t-1",), -1),
+        (30.0, 2, "s", ("s-2",), 0)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,78 @@ def test_estimating_changes_nothing_in_the_run(name: str) -> None:
     # (the event counts differ by the budget's steps of the run loop: SimPy schedules
     # one event per ``env.run(until=...)``)
     assert plain.summary == budgeted.summary
+
+
+def documented_kafka_terms(engine, scenario) -> list[tuple[str, float, float, float, float]]:
+    """docs/budgets.md's Kafka table, term by term in the estimate's order, as (term,
+    count, cycles per second, seconds, events per cycle), from the built engine's
+    structures (request streams once per cluster with producers)."""
+    sim = scenario.simulation
+    produce, drain = sim.duration, sim.end - sim.duration
+    clusters = list(engine.clusters.values()) if hasattr(engine, "clusters") else [engine]
+    ai, net = clusters[0].send_tick, engine.net
+    out = [("send clocks (clusters)", len(clusters), 1 / ai, sim.end, 1)]
+    for c in clusters:
+        leaders = Counter(c.brokers[p.leader].zone for p in c.parts if p.leader is not None)
+        streams = [min(1 / ai, fleet.records_per_s * n / sum(leaders.values()))
+                   for fleet in c.producing for n in leaders.values()]
+        if streams:
+            out.append(("(producer fleet, leader zone) request streams", len(streams),
+                        sum(streams) / len(streams), produce,
+                        3 if c.storage is not None else 2))
+    rtts = [max(net.rtt_estimate(lz, fz), 1e-6) for c in clusters
+            for (lz, fz), pair in c.replication.pairs.items() if pair.items]
+    if rtts:
+        cycles = [1 / r if r >= ai else 1 / ai for r in rtts]
+        events = sum(c * (2 if r >= ai else 4) for c, r in zip(cycles, rtts, strict=True))
+        out.append(("fetch loops (leader zone, follower zone)", len(rtts),
+                    sum(cycles) / len(rtts), produce, events / sum(cycles)))
+        wait = clusters[0].config.replica_fetch_wait_max
+        out.append(("idle fetch loops (long polls)", len(rtts),
+                    sum(1 / (r + wait) for r in rtts) / len(rtts), drain, 4))
+    flows = getattr(engine, "flows", [])
+    if flows:
+        far = [max(net.rtt_estimate(f.zone, z) for z in f.source.zones) for f in flows]
+        out.append(("replication flows", len(flows),
+                    sum(1 / max(r, ai) for r in far) / len(flows), produce, 4))
+        out.append(("idle replication flows", len(flows),
+                    sum(1 / (r + f.cfg.fetch_max_wait)
+                        for r, f in zip(far, flows, strict=True)) / len(flows), drain, 3))
+    out.append(("broker heartbeats", sum(len(c.brokers) for c in clusters),
+                1 / clusters[0].config.broker_heartbeat_interval, sim.end, 2))
+    periodic = sum(2 + 4 / c.config.replica_lag_time_max for c in clusters) + sum(
+        (1 + len(g.members)) / g.settings.auto_commit_interval for g in engine.groups)
+    out.append(("periodic tasks (housekeeping, ISR checks, commits)", 1, periodic,
+                sim.end, 1))
+    return out
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("stretch-3-regions", []),
+    ("stretch-3-regions", ["simulation.send_tick=20ms"]),
+    ("shared-storage", []),
+    ("mm2-active-active", []),
+], ids=["stretch", "stretch-20ms-tick", "shared-storage", "mm2"])
+def test_every_kafka_term_is_its_documented_formula(name: str, overrides: list[str]) -> None:
+    """Each row of docs/budgets.md's Kafka table (count, cycles per second, seconds,
+    events per cycle) against the estimate, with nothing left over. At a 20 ms send tick
+    the short intra-region round trips long-poll (1/ai, 4 events) while the
+    cross-region ones cycle per round trip (2 events): both branches of the fetch-loop
+    row are taken (mutation round six: only the round-trip branch was)."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", [*SHORT, *overrides])
+    _ctx, _world, strategy = build(scenario, scenario.simulation.seed)
+    found = strategy.estimate_events().terms
+    expected = documented_kafka_terms(strategy.engine, scenario)
+    assert [t.what for t in found] == [e[0] for e in expected]
+    for term, (what, count, rate, seconds, per_cycle) in zip(found, expected, strict=True):
+        assert term.count == count, what
+        assert term.per_second == pytest.approx(rate, rel=1e-12), what
+        assert term.seconds == pytest.approx(seconds, rel=1e-12), what
+        assert term.per_cycle == pytest.approx(per_cycle, rel=1e-12), what
+    if overrides:
+        engine = strategy.engine
+        ai = engine.send_tick
+        assert ai == 0.02
+        rtts = [engine.net.rtt_estimate(lz, fz)
+                for (lz, fz), pair in engine.replication.pairs.items() if pair.items]
+        assert min(rtts) < ai <= max(rtts)

@@ -197,6 +197,27 @@ def test_commit_bytes_are_counted_as_metadata(multi):
     assert net.bytes[("us-west3-a", "us-west1-a", "metadata")] == ENVELOPE
 
 
+
+def test_a_batch_of_commits_and_reads_carries_one_envelope_per_request(multi):
+    """``requests`` commits made at once (one modelled writer's brokers): ``size`` is
+    their sum and every reply, vote and ack is one envelope per request (mutation round
+    six: the bytes were checked for one request only). 4 commits of 250 bytes from
+    us-west2-a, then a batch of 3 reads from us-west3-a."""
+    done: list[bool] = []
+    multi.commit("us-west2-a", 1000, done.append, requests=4)
+    multi.env.run(until=1)
+    assert done == [True] and multi.counters["metadata_commits"] == 4
+    net = multi.network
+    assert net.bytes[("us-west2-a", "us-west1-a", "metadata")] == 1000 + 4 * ENVELOPE
+    assert net.bytes[("us-west1-a", "us-west2-a", "metadata")] == 1000 + 4 * ENVELOPE
+    assert net.bytes[("us-west1-a", "us-west2-b", "metadata")] == 1000
+    assert net.bytes[("us-west2-b", "us-west1-a", "metadata")] == 4 * ENVELOPE
+    assert net.bytes[("us-west3-a", "us-west1-a", "metadata")] == 4 * ENVELOPE
+    assert multi.read_latency("us-west3-a", requests=3) is not None
+    assert net.bytes[("us-west3-a", "us-west1-a", "metadata")] == 7 * ENVELOPE
+    assert net.bytes[("us-west1-a", "us-west3-a", "metadata")] == 1000 + 3 * ENVELOPE
+    assert multi.counters["metadata_reads"] == 3
+
 # --- leader loss and elections --------------------------------------------------------------
 
 def test_losing_the_leader_region_elects_an_eligible_leader(multi):

@@ -367,6 +367,36 @@ def test_availability_falls_back_to_the_nominal_offered_rate():
     assert dict(zip(avail.t, avail.value, strict=True)) == {0.0: 0.5, 10.0: 0.0, 20.0: 0.0}
 
 
+
+def test_a_region_without_offered_events_reports_its_nominal_load_as_offered_bytes():
+    """Mutation round six: only the availability of the nominal fallback was checked.
+    Nominal 100 B/s for both regions, production ending at 25 s, 10 s bins: region a
+    emits no ``Offered``, so its offered bytes are the nominal load over each bin's
+    part before the end of production (1,000, 1,000, 500; 2,500 in the totals); b's
+    are what it offered (700 in the first bin). Both availabilities are against the
+    nominal load: 500 / 1,000 and 200 / 1,000."""
+    run = Run(regions=("a", "b"), bin_width=10.0, production_end=25.0,
+              offered={"a": 100.0, "b": 100.0})
+    run.emit(Offered(t=5.0, region="b", fleet=2, records=70, bytes_uncompressed=700))
+    run.emit(ProduceAcked(t=6.0, region="a", fleet=1, rows=(run.row(50, nbytes=500),)))
+    run.emit(ProduceAcked(t=7.0, region="b", fleet=2,
+                          rows=(run.row(20, nbytes=200, fleet=2),)))
+    report = run.finish(t_end=30.0)
+    frame = report.timeseries
+
+    def series(region, metric):
+        rows = frame[(frame.region == region) & (frame.metric == metric)]
+        return dict(zip(rows.t, rows.value, strict=True))
+
+    assert series("a", "offered_bytes") == {0.0: 1000.0, 10.0: 1000.0, 20.0: 500.0}
+    assert series("a", "offered_records") == {0.0: 0.0, 10.0: 0.0, 20.0: 0.0}
+    assert series("b", "offered_bytes") == {0.0: 700.0, 10.0: 0.0, 20.0: 0.0}
+    assert series("a", "availability") == {0.0: 0.5, 10.0: 0.0, 20.0: 0.0}
+    assert series("b", "availability") == {0.0: 0.2, 10.0: 0.0, 20.0: 0.0}
+    assert report.totals["a"]["offered_bytes"] == 2500
+    assert report.totals["b"]["offered_bytes"] == 700
+    assert report.totals["all"]["offered_bytes"] == 3200
+
 # --- RTO ------------------------------------------------------------------------------------
 
 def _steady_run(drop=(100, 120), fault=100.0, recover_rate=1000, **kwargs):

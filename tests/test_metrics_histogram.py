@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosim.metrics.histogram import BINS_PER_DECADE, LatencyHistogram
+from geosim.metrics.histogram import BINS_PER_DECADE, LatencyHistogram, bin_edges
 
 # One bin spans a ratio of 10**(1/230); a sample and the value read back from its
 # bin can differ by at most that.
@@ -173,3 +173,62 @@ def test_repr_names_an_empty_histogram_and_a_single_records_quantiles():
     one.add(0.01)
     # one record: every quantile is clamped to the recorded minimum and maximum
     assert repr(one) == "LatencyHistogram(count=1, p50=0.01s, p99=0.01s, max=0.01s)"
+
+
+def test_every_reader_of_an_empty_histogram_says_empty():
+    """The empty case of every reader (``min`` was the one not checked; mutation round
+    six): NaN extremes, mean and quantiles, no CDF points, ``None`` extremes in the
+    serialised form, and merging nothing changes nothing. Weight 0 adds nothing."""
+    for h in (LatencyHistogram(), LatencyHistogram.from_dict(LatencyHistogram().to_dict())):
+        h.add(0.25, 0.0)
+        h.add_uniform(0.1, 0.2, 0.0)
+        assert h.empty and h.count == 0.0
+        assert math.isnan(h.min) and math.isnan(h.max) and math.isnan(h.mean)
+        assert all(math.isnan(h.quantile(q)) for q in (0.0, 0.5, 1.0))
+        x, y = h.cdf_points()
+        assert x.size == 0 and y.size == 0
+        d = h.to_dict()
+        assert d["bins"] == [] and d["counts"] == [] and d["count"] == 0.0
+        assert d["min"] is None and d["max"] is None
+        assert repr(h) == "LatencyHistogram(empty)"
+    full = LatencyHistogram()
+    full.add(0.5, 4)
+    full.merge(LatencyHistogram())
+    assert (full.count, full.min, full.max, full.mean) == (4.0, 0.5, 0.5, 0.5)
+    into_empty = LatencyHistogram().merge(full)
+    assert (into_empty.count, into_empty.min, into_empty.max) == (4.0, 0.5, 0.5)
+
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.25])
+def test_a_histogram_of_one_small_weight_reads_as_that_value(weight):
+    """The other side of ``empty``: any positive weight, one record or a fraction of
+    one, makes every reader read the value added (the empty checks compare the total
+    with 0, not with 1)."""
+    h = LatencyHistogram()
+    h.add(0.125, weight)
+    assert not h.empty and h.count == weight
+    assert (h.min, h.max, h.mean) == (0.125, 0.125, 0.125)
+    assert [h.quantile(q) for q in (0.0, 0.5, 1.0)] == [0.125] * 3
+    x, y = h.cdf_points()
+    assert x.tolist() == [0.125, 0.125] and y.tolist() == [0.0, 1.0]
+    d = h.to_dict()
+    assert (d["count"], d["min"], d["max"]) == (weight, 0.125, 0.125)
+    back = LatencyHistogram.from_dict(d)
+    assert (back.count, back.min, back.max, back.mean) == (weight, 0.125, 0.125, 0.125)
+    assert repr(h).startswith(f"LatencyHistogram(count={weight:g}, p50=0.125s")
+    merged = LatencyHistogram().merge(h)
+    assert (merged.count, merged.min, merged.max) == (weight, 0.125, 0.125)
+
+def test_bin_edges_are_the_documented_log_scale():
+    """230 bins a decade from LOW = 1 us to HIGH = 1e5 s, the first and last regular
+    edges exactly LOW and HIGH, an underflow bin [0, LOW) and an overflow bin
+    [HIGH, inf): bin k (1..2530) is [LOW 10**((k-1)/230), LOW 10**(k/230))."""
+    lower, upper = bin_edges()
+    assert len(lower) == len(upper) == 11 * BINS_PER_DECADE + 2
+    assert (lower[0], upper[0]) == (0.0, 1e-6)
+    assert (lower[-1], upper[-1]) == (1e5, math.inf)
+    assert upper[-2] == 1e5 and lower[1] == 1e-6
+    k = np.arange(1, 11 * BINS_PER_DECADE + 1)
+    assert np.allclose(upper[1:-1], 1e-6 * 10.0 ** (k / BINS_PER_DECADE), rtol=1e-12, atol=0)
+    assert np.array_equal(lower[1:], upper[:-1])

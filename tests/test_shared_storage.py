@@ -175,3 +175,33 @@ def test_a_shared_storage_source_keeps_its_unmirrored_rows_through_an_outage():
     assert kafka["mirror"]["failovers"] and shared["mirror"]["failovers"]
     assert kafka["loss"]["lost_records"] > 0
     assert shared["loss"]["lost_records"] == 0
+
+
+def test_a_brokers_upload_backlog_is_its_durable_bytes_above_the_uploaded_offsets():
+    """Mutation round six: the WAL's count of durable, not uploaded bytes (what
+    ``s3.wal.upload.threshold`` is compared with) was never checked. With a 1 MiB
+    threshold and no timer upload (10 min interval), each of the 6 brokers takes about
+    853 kB/s (5,000 records/s of 1 KiB over 12 partitions, 2 led by each), so it
+    uploads every 1.2 s or so while appends keep arriving during each PUT. Every 0.25 s,
+    each broker's count must equal the bytes its WAL made durable above the uploaded
+    offsets of the partitions it leads (bytes appended during a PUT stay counted)."""
+    sc = load_scenario(SCENARIOS / "shared-storage.yaml", overrides=[
+        "simulation.duration=8s", "simulation.warmup=0s", "simulation.drain=0s",
+        "faults=[]", "strategy.append_interval=20ms",
+        "strategy.storage.config={s3.wal.upload.interval.ms: 600000, "
+        "s3.wal.upload.threshold: 1048576}"])
+    ctx, _world, strategy = build(sc, settle_seed(sc))
+    strategy.start()
+    cluster = strategy.engine
+    storage = cluster.storage
+    checked = 0
+    for step in range(1, 33):
+        ctx.env.run(until=0.25 * step)
+        for b in cluster.brokers:
+            durable = sum(p.bytes_at(p.leo[b.id]) - p.bytes_at(storage.uploaded[p.id])
+                          for p in cluster.parts if p.leader == b.id)
+            assert storage._waiting[b.id] == durable, (ctx.env.now, b.id)
+            checked += durable > 0
+    assert checked > 100
+    # 8 s x 853 kB/s = 6.8 MB a broker: at least five 1 MiB uploads each
+    assert storage.counters["wal_uploads"] >= 6 * 5

@@ -93,7 +93,9 @@ class ObjectAvailability:
         self._expiry_head = 0
         self._next_sweep = -math.inf
         self._next_due = -math.inf    # earliest time advance() has work to do
-        self._synthetic_oid = -2   # ids for objects split out of cohorts (-1 = no object)
+        # Ids for objects split out of cohorts (-1 = no object), counting down.
+        # equivalent: any start below -1 keeps them apart from -1 and stored ids, in order
+        self._synthetic_oid = -2  # mutate: equivalent
         self._cohorts: dict[tuple[str, frozenset[str], tuple[str, ...]], Cohort] = {}
         self._frozen: dict[tuple[str, ...], frozenset[str]] = {}  # interned copy sets
         self._groups: dict[tuple[str, frozenset[str]], CopyGroup] = {}

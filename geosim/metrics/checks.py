@@ -69,7 +69,7 @@ class ConsistencyChecker:
                 self.report.redelivered_after_rebalance += again
             else:
                 self.report.duplicates += again
-        elif offset > high:
+        elif offset > high:  # mutate: equivalent: at offset == high, >= adds 0 skips
             self.report.skips += offset - high
         st[0] = end
         if end > high:
