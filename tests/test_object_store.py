@@ -503,16 +503,13 @@ def test_fully_replicated_objects_are_forgotten_when_the_table_has_doubled(store
     put(3)                           # scan (2 >= 2): nothing; next scan at 4
 
 
-@pytest.mark.xfail(strict=True, reason="model bug found by mutation round six: a "
-                   "forgotten object's source ignores network reachability "
-                   "(object_store.py source_for, the obj is None branch)")
 def test_forgetting_a_replicated_object_does_not_change_where_it_is_read_from(store):
     """Forgetting is meant to be invisible ("a forgotten object is readable from any
     live bucket region"). A reader in us-west3 (no bucket site) cut off from us-west2:
     a tracked, fully replicated object is read from us-west1 (reachable, 30 ms); once
-    forgotten, the nearest live site is chosen without the reachability check, us-west2
-    (13 ms, unreachable), so whether a read during a partition is blocked depends on
-    when the table last doubled."""
+    forgotten, the nearest live site was chosen without the reachability check, us-west2
+    (13 ms, unreachable), so whether a read during a partition was blocked depended on
+    when the table last doubled (found by the sixth mutation round, fixed since)."""
     obj, _ = put_one(store)
     store.env.run(until=13 * HOUR)
     store.network.partition("us-west3", "us-west2")
