@@ -39,12 +39,10 @@ class ReadPath:
         # Replicas in each zone's rack, per partition (placement and racks never change);
         # the replica serving a zone is the first of them alive and unfenced.
         self._rack_replicas: dict[tuple[int, str], list[int]] = {}
-        # The replica serving each (partition, zone), valid while no partition, broker or
-        # wiring changed otherwise than by appends (the replication's generation:
-        # leaders, liveness and fencing change only after ``Replication.disturb``).
-        self._serving: dict[tuple[int, str], int | None] = {}
         # The consumer zones each (partition, replica) serves, in ``consumer_zones``'
-        # order; valid as ``_serving`` and while the consumer zones stay.
+        # order, valid while no partition, broker or wiring changed otherwise than by
+        # appends (the replication's generation: leaders, liveness and fencing change
+        # only after ``Replication.disturb``) and the consumer zones stay.
         self._served: dict[tuple[int, int], list[str]] = {}
         self._serving_generation = -1
         # Per partition: the groups (in the cluster's order) whose owner of it reads in
@@ -86,15 +84,6 @@ class ReadPath:
                 return r
         return p.leader
 
-    def _cached_serving_replica(self, p: PartitionState, zone: str) -> int | None:
-        """The replica serving ``zone`` for ``p``, cached while the replication's
-        generation stands."""
-        key = (p.id, zone)
-        server = self._serving.get(key, -1)
-        if server == -1:
-            server = self._serving[key] = self._serving_replica(p, zone)
-        return server
-
     def _owners_of(self, pid: int) -> dict[str, list[ConsumerGroup]]:
         """The groups (in the cluster's order) whose owner of ``pid`` reads from each
         zone; valid while the groups and their assignments stay as they were
@@ -122,13 +111,12 @@ class ReadPath:
         generation = c.replication.generation
         if generation != self._serving_generation:
             self._serving_generation = generation
-            self._serving = {}
             self._served = {}
         served = self._served.get((pid, replica))
         if served is None:
-            server = self._cached_serving_replica
             served = self._served[(pid, replica)] = [
-                zone for zone in self.consumer_zones if server(p, zone) == replica]
+                zone for zone in self.consumer_zones
+                if self._serving_replica(p, zone) == replica]
         if not served:
             return
         by_zone = self._owners_of(pid)

@@ -248,7 +248,7 @@ class Network:
         rtt = route.sampler()  # a round trip is one draw of the link's RTT distribution
         base = rtt
         window = self._window
-        if windowed and window:
+        if windowed and window and max(size_out, size_back) > window * parallel:
             # each direction has its own windows: the request's, then the reply's
             rtt += window_delay(size_out, window * parallel, base, route.bandwidth) \
                 + window_delay(size_back, window * parallel, base, route.bandwidth)
