@@ -10,5 +10,6 @@ __version__ = "0.1.0"
 #: golden summaries), while ``__version__`` stays: a sweep or advise store reuses a
 #: stored run only when both match (``RunStore.finished``), so a resumed sweep never
 #: mixes runs of two models. 2: producer fleets out of phase, diskless writers' reads;
-#: 3: the TCP window bound charges a round trip per window beyond the first.
-RESULTS_REVISION = 3
+#: 3: the TCP window bound charges a round trip per window beyond the first; 4: a
+#: quantile split exactly between two modes takes the lower (the same on every CPU).
+RESULTS_REVISION = 4

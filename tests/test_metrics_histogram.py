@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geosim.metrics import histogram
 from geosim.metrics.histogram import BINS_PER_DECADE, LatencyHistogram, bin_edges
 
 # One bin spans a ratio of 10**(1/230); a sample and the value read back from its
@@ -232,3 +233,42 @@ def test_bin_edges_are_the_documented_log_scale():
     k = np.arange(1, 11 * BINS_PER_DECADE + 1)
     assert np.allclose(upper[1:-1], 1e-6 * 10.0 ** (k / BINS_PER_DECADE), rtol=1e-12, atol=0)
     assert np.array_equal(lower[1:], upper[:-1])
+
+
+def test_bin_edges_are_libms_powers_to_the_bit():
+    """The edges come from libm's pow, as Python's ``**`` computes it, so they are the
+    same on every CPU (numpy's vectorised kernels may differ in the last bit)."""
+    _, upper = bin_edges()
+    expected = [1e-6 * 10.0 ** (k / BINS_PER_DECADE) for k in range(1, 11 * BINS_PER_DECADE)]
+    assert upper[1:-2].tolist() == expected
+
+
+def test_a_distribution_split_exactly_at_q_gives_the_lower_modes_top(monkeypatch):
+    """Half the records at 10 ms, half at 1 s: p50 is the top of the 10 ms bin (the
+    smallest latency with half the records at or below it), however the bins' float
+    weights round. Without the tie tolerance, some of these splits of the lower mode's
+    weight sum to a last bit that sends p50 to the upper mode."""
+    top = 0.010 * 10 ** (1 / BINS_PER_DECADE)  # no further than the bin's upper edge
+
+    def p50s() -> list[float]:
+        out = []
+        for parts in ([0.1] * 10, [0.1, 0.1, 0.1, 0.7], [0.7, 0.2, 0.1], [0.1, 0.2, 0.7],
+                      [1.0]):
+            h = LatencyHistogram()
+            for weight in parts:
+                h.add(0.010, weight)
+            h.add(1.0, 1.0)
+            out.append(h.quantile(0.5))
+        return out
+
+    assert all(0.010 <= p50 <= top for p50 in p50s())
+    monkeypatch.setattr(histogram, "TIE_TOLERANCE", 0.0)
+    assert any(p50 > 0.5 for p50 in p50s())
+
+
+def test_a_quantile_past_the_tie_tolerance_is_not_a_tie():
+    """A target one record in a million past the lower mode's weight lands in the upper mode."""
+    h = LatencyHistogram()
+    h.add(0.010, 500_000.0)
+    h.add(1.0, 500_001.0)
+    assert h.quantile(0.5) > 0.5

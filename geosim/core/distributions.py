@@ -165,7 +165,11 @@ class LogNormal(Distribution):
         return math.log(self.p_hi / self.p50) / _z(self.q_hi)
 
     def draw(self, rng, n):
-        values = self.p50 * np.exp(self.sigma * rng.standard_normal(n))
+        # math.exp, not np.exp: numpy's vectorised exp differs in the last bit between
+        # CPUs (its AVX-512 kernel is not libm's), and one bit can decide a tie in the
+        # results; libm's exp gives every machine the same draws.
+        exp, scale = math.exp, self.sigma
+        values = self.p50 * np.array([exp(scale * z) for z in rng.standard_normal(n).tolist()])
         if math.isfinite(self.cap):
             np.minimum(values, self.cap, out=values)
         return values

@@ -40,7 +40,8 @@ _REGULAR = BINS_PER_DECADE * round(math.log10(HIGH / LOW))
 # _EDGES[k] is the upper edge of bin k (k = 0 is the underflow bin [0, LOW)), so a
 # regular bin k in 1.._REGULAR covers [_EDGES[k-1], _EDGES[k]); bin _REGULAR + 1
 # is the overflow bin [HIGH, inf).
-_EDGES = LOW * np.power(10.0, np.arange(_REGULAR + 1) / BINS_PER_DECADE)
+# libm's pow (as for the draws in geosim.core.distributions): the same edges on every CPU.
+_EDGES = np.array([LOW * 10.0 ** (k / BINS_PER_DECADE) for k in range(_REGULAR + 1)])
 _EDGES[0], _EDGES[-1] = LOW, HIGH
 _EDGE_LIST: list[float] = _EDGES.tolist()
 NBINS = _REGULAR + 2
@@ -50,6 +51,10 @@ _WIDTHS[1:_REGULAR + 1] = np.diff(_EDGES)
 _LOWER = np.concatenate(([0.0], _EDGES))          # lower edge of each bin
 _UPPER = np.concatenate((_EDGES, [math.inf]))     # upper edge of each bin
 _SCALE = float(2**64)   # fixed-point scale of densities
+#: Relative tolerance of a quantile's target against a bin's cumulative weight: the
+#: summed float weights carry rounding of about 1e-16 per addition, far below it, while a
+#: record of a billion-record run is 1e-9 of the count.
+TIE_TOLERANCE = 1e-11
 
 
 def _zeros() -> array:
@@ -174,7 +179,12 @@ class LatencyHistogram:
         """The ``q``-quantile (0 <= q <= 1) in seconds; NaN when empty.
 
         The bin holding the ``q * count``-th record is found from the cumulative
-        weights and the value is interpolated linearly inside it.
+        weights and the value is interpolated linearly inside it. A target within
+        ``TIE_TOLERANCE`` of the count from a bin's cumulative weight is taken as equal to
+        it: the quantile is then the smallest latency with at least ``q`` of the records at
+        or below it. Without this, a distribution split exactly at ``q`` (a bimodal p50
+        with half the records in each mode, common in failover runs) would be decided by
+        the last bit of the summed weights, which varies between machines' numpy builds.
         """
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"quantile must be in [0, 1], got {q}")
@@ -187,7 +197,8 @@ class LatencyHistogram:
         counts = self._flush()
         cumulative = np.cumsum(counts)
         target = q * cumulative[-1]
-        k = int(np.searchsorted(cumulative, target, side="left"))
+        k = int(np.searchsorted(cumulative, target - TIE_TOLERANCE * cumulative[-1],
+                                side="left"))
         k = min(k, NBINS - 1)
         while counts[k] <= 0 and k > 0:  # landed on an empty bin through rounding
             k -= 1
