@@ -60,9 +60,29 @@ pytest-cov combines its workers' data into ``.coverage``; ``combine --append`` a
 files of subprocesses that ended after it (without ``--append`` it would replace the
 suite's data by theirs). About 31 minutes on 2 cores, against 7 without coverage.
 
+**Tests by coverage contexts.** The file selection above runs only the files that
+import a module or belong to its package, and a survivor runs all of them (a Kafka
+survivor: ``test_kafka.py`` and the golden summaries whole). With ``--contexts DATA
+JUNIT`` each mutant runs instead the tests, from the whole suite, that executed its
+statement, the fastest first: a test that does not execute a statement cannot tell a
+change in it apart, so the verdict is the whole suite's, and a survivor costs only the
+tests that reach it. Record both files in one run of the suite on this checkout, with
+per-test contexts (``/tmp/covrc`` as above; ``patch = subprocess`` and ``branch`` are
+not needed, a subprocess has no test context)::
+
+    python -m pytest -p no:benchmark --cov --cov-config=/tmp/covrc \
+        --cov-context=test --cov-report= --junitxml=times.xml
+    python benchmarks/mutate.py --contexts .coverage times.xml --sample 40
+
+A mutant's time limit is ``TIME_FACTOR`` times its tests' recorded times (slowed by the
+recording, so generous) plus 30 s. A statement no test executed inside a test (module
+level code run at import, a default argument, code reached only through a command-line
+subprocess) falls back to the file selection. The data must be of this code: a line
+moved since gives the wrong tests.
+
 Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
        [--seed S] [--budget MINUTES] [--list] [--unexecuted DATA]
-       [--write docs/mutation-generated.md]
+       [--contexts DATA JUNIT] [--write docs/mutation-generated.md]
 """
 
 from __future__ import annotations
@@ -270,6 +290,75 @@ def missing_lines(files: set[str], data_file: str) -> dict[str, set[int]]:
     return out
 
 
+def test_contexts(data_file: str) -> dict[str, dict[int, frozenset[str]]]:
+    """File of this checkout -> statement (first line) -> the tests (pytest node ids)
+    that executed it, from a coverage.py data file recorded with per-test contexts
+    (``--cov-context=test``). Lines run only outside a test (imports, collection,
+    subprocesses) have none."""
+    data = _coverage_data(data_file)
+    out: dict[str, dict[int, frozenset[str]]] = {}
+    for measured in data.measured_files():
+        path = Path(measured).resolve()
+        if not path.is_relative_to(ROOT):
+            continue
+        by_line = {}
+        for line, contexts in (data.contexts_by_lineno(measured) or {}).items():
+            tests = frozenset(c.rsplit("|", 1)[0] for c in contexts if c)
+            if tests:
+                by_line[line] = tests
+        out[str(path.relative_to(ROOT))] = by_line
+    if not out:
+        sys.exit(f"{data_file}: no file of {ROOT} was measured (a run of another "
+                 "checkout, or the data not combined?)")
+    if not any(out.values()):
+        sys.exit(f"{data_file}: no per-test contexts (record it with --cov-context=test)")
+    return out
+
+
+def _coverage_data(data_file: str):
+    try:
+        import coverage
+    except ImportError:
+        sys.exit("this option needs coverage.py: pip install -e '.[mutation]'")
+    if not Path(data_file).is_file():
+        sys.exit(f"{data_file}: no such coverage data file")
+    data = coverage.CoverageData(data_file)
+    data.read()
+    return data
+
+
+def test_times(junit_file: str) -> dict[str, float]:
+    """pytest node id -> seconds, from a JUnit XML report (``--junitxml``) of the
+    suite (its ``classname`` is the file's dotted path, then any test classes)."""
+    import xml.etree.ElementTree as ElementTree
+    if not Path(junit_file).is_file():
+        sys.exit(f"{junit_file}: no such JUnit XML file")
+    times: dict[str, float] = {}
+    for case in ElementTree.parse(junit_file).iter("testcase"):
+        parts = case.get("classname", "").split(".")
+        for cut in range(len(parts), 0, -1):
+            file = "/".join(parts[:cut]) + ".py"
+            if (ROOT / file).is_file():
+                node = "::".join([file, *parts[cut:], case.get("name", "")])
+                times[node] = float(case.get("time", "0"))
+                break
+    return times
+
+
+def context_selection(site: Site, statement: int,
+                      contexts: dict[str, dict[int, frozenset[str]]],
+                      times: dict[str, float]) -> tuple[str, ...]:
+    """The tests that executed ``site``'s statement (line ``statement``), the fastest
+    first; empty if none did (the caller then falls back to :func:`selection`)."""
+    tests = contexts.get(site.file, {}).get(statement, frozenset())
+    return tuple(sorted(tests, key=lambda t: (times.get(t, UNTIMED), t)))
+
+
+#: Seconds assumed for a selected test the JUnit report does not list (a test added
+#: after the recording).
+UNTIMED = 60.0
+
+
 def _report_unexecuted(population: list[tuple[str, Site]],
                        never: list[tuple[str, Site]]) -> None:
     """Print the sites no test executes: by package, by file, then line by line."""
@@ -450,6 +539,11 @@ def main() -> None:
     parser.add_argument("--unexecuted", metavar="DATA",
                         help="count and list the sites on statements no test executes, "
                              "from a coverage.py data file of the suite, and stop")
+    parser.add_argument("--contexts", nargs=2, metavar=("DATA", "JUNIT"),
+                        help="run against each mutant the tests that executed its "
+                             "statement, from a coverage.py data file with per-test "
+                             "contexts and the same run's JUnit XML report (their "
+                             "times set the time limits); see the docstring")
     parser.add_argument("--write", metavar="FILE", help="write the results as Markdown")
     args = parser.parse_args()
 
@@ -496,8 +590,22 @@ def main() -> None:
                 shutil.copy(top, work / top.name)  # README.md, pyproject.toml, ...
         importers = _importers()
         tests = {site: selection(package, site, importers) for package, site in chosen}
+        limits: dict[Site, float] = {}
+        if args.contexts:
+            executed, times = test_contexts(args.contexts[0]), test_times(args.contexts[1])
+            statements = {f: statement_lines(f) for f in {s.file for _p, s in chosen}}
+            for _package, site in chosen:
+                found = context_selection(site, statements[site.file][site.index],
+                                          executed, times)
+                if found:
+                    tests[site] = found
+                    limits[site] = TIME_FACTOR * sum(
+                        times.get(t, UNTIMED) for t in found) + 30.0
+            print(f"{len(limits)} of {len(chosen)} mutants run the tests that executed "
+                  "their statement; the others their files", flush=True)
         baseline: dict[str, float] = {}
-        for test in sorted({t for ts in tests.values() for t in ts}):
+        for test in sorted({t for site, ts in tests.items() if site not in limits
+                            for t in ts}):
             passed, wall = _pytest(work, (test,), 3600.0)
             if not passed:
                 sys.exit(f"the unmutated {test} fails: fix it first")
@@ -512,13 +620,16 @@ def main() -> None:
             original = target.read_text()
             target.write_text(mutated_source(site, original))
             try:
-                passed, wall = _pytest(work, tests[site], TIME_FACTOR * sum(
-                    baseline[t] for t in tests[site]) + 30.0)
+                limit = limits.get(site) or TIME_FACTOR * sum(
+                    baseline[t] for t in tests[site]) + 30.0
+                passed, wall = _pytest(work, tests[site], limit)
             finally:
                 target.write_text(original)
             verdict = "survived" if passed else "killed"
             rows.append((package, site, verdict, wall))
-            print(f"{len(rows):3} {verdict:8} {wall:6.1f} s  {site.name}", flush=True)
+            how = f"{len(tests[site])} tests" if site in limits else "files"
+            print(f"{len(rows):3} {verdict:8} {wall:6.1f} s  {site.name}  [{how}]",
+                  flush=True)
 
     killed = sum(1 for *_x, v, _w in rows if v == "killed")
     total = len(rows)
