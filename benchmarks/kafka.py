@@ -11,13 +11,19 @@ SimPy's raw timeout throughput is measured in the parent process of the same
 invocation, so ratios compare like with like (the raw rate of one machine varies
 between sessions).
 
+``--events`` instead counts each steady state's events by what they do (the process a
+timeout or event resumes, the function a scheduled call runs), the most frequent first:
+what a faster engine would have to remove. Counting slows the run, so it reports no
+speed.
+
 Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
-       [--no-compare] [--send-tick TICK ...]
+       [--no-compare] [--send-tick TICK ...] [--events]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import multiprocessing
 import resource
 import sys
@@ -36,16 +42,52 @@ def _steady(name: str, duration: float, seed: int, tick: str | None, out) -> Non
     """Child process: one steady-state run; sends (wall, CPU, events, peak RSS bytes).
     ``tick``: the engine's send tick (``simulation.send_tick``), else the scenario's."""
     from geosim.runner import run
+    scenario = _steady_scenario(name, duration, tick)
+    start, cpu = time.perf_counter(), time.process_time()
+    result = run(scenario, seed)
+    wall = time.perf_counter() - start
+    out.send((wall, time.process_time() - cpu, result.run_info["events"], _peak_rss()))
+
+
+def _composition(name: str, duration: float, seed: int, tick: str | None, out) -> None:
+    """Child process: one steady-state run with every processed event counted by what
+    it does; sends [(label, count), ...], the most frequent first."""
+    import simpy
+
+    from geosim.runner import run
+
+    counts: collections.Counter[str] = collections.Counter()
+    step = simpy.Environment.step
+
+    def label(event) -> str:
+        fn = getattr(event, "fn", None)  # a call scheduled by geosim.core.context.call_later
+        if fn is not None:
+            return f"call {fn.__qualname__}"
+        resumed = sorted({cb.__self__._generator.__qualname__
+                          for cb in event.callbacks or ()
+                          if isinstance(getattr(cb, "__self__", None), simpy.Process)})
+        callers = sorted({getattr(cb, "__qualname__", type(cb).__name__)
+                          for cb in event.callbacks or ()
+                          if not isinstance(getattr(cb, "__self__", None), simpy.Process)})
+        return f"{type(event).__name__} -> {', '.join(resumed + callers) or 'nothing'}"
+
+    def counting_step(env: simpy.Environment) -> None:
+        counts[label(env._queue[0][3])] += 1
+        step(env)
+
+    simpy.Environment.step = counting_step  # type: ignore[method-assign,assignment]
+    run(_steady_scenario(name, duration, tick), seed)
+    out.send(counts.most_common())
+
+
+def _steady_scenario(name: str, duration: float, tick: str | None):
+    """The scenario's steady state: no faults, ``duration`` after a 10 s warmup."""
     from geosim.scenario.loader import load_scenario
     overrides = ["faults=[]", f"simulation.duration={duration + 10}",
                  "simulation.warmup=10", "simulation.drain=0"]
     if tick is not None:
         overrides.append(f"simulation.send_tick={tick}")
-    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
-    start, cpu = time.perf_counter(), time.process_time()
-    result = run(scenario, seed)
-    wall = time.perf_counter() - start
-    out.send((wall, time.process_time() - cpu, result.run_info["events"], _peak_rss()))
+    return load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
 
 
 def _variant(path: str, name: str, seed: int, out) -> None:
@@ -86,6 +128,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--no-compare", action="store_true",
                         help="skip the five-strategy comparison")
+    parser.add_argument("--events", action="store_true",
+                        help="count the steady states' events by what they do "
+                             "(no speed figures, no comparison)")
     parser.add_argument("--send-tick", nargs="+", default=[None], metavar="TICK",
                         help="run the steady states at these send ticks "
                              "(simulation.send_tick, e.g. 5ms 25ms 50ms; default: "
@@ -93,6 +138,17 @@ def main() -> None:
                              "and fidelity', says what a coarser tick keeps")
     args = parser.parse_args()
     duration = parse_duration(args.duration)
+    if args.events:
+        for name in args.only:
+            for tick in args.send_tick:
+                counts = in_child(_composition, name, duration, args.seed, tick)
+                total = sum(n for _label, n in counts)
+                simulated = duration + 10
+                print(f"{name}, tick {tick or 'own'}: {total:,} events in {simulated:g} "
+                      f"simulated s ({total / simulated:,.0f} per simulated s)")
+                for label, n in counts[:12]:
+                    print(f"  {n:10,} {n / total:6.1%}  {label}")
+        return
     raw = simpy_timeouts_per_second()
     print(f"raw SimPy timeouts per wall second (this process): {raw:,.0f}")
     print(f"steady state, {duration:g} simulated s after a 10 s warmup, seed {args.seed}:")

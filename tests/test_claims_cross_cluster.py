@@ -40,6 +40,12 @@ from geosim.testing import (
 PRIMARY = ["us-west1"]  # the active cluster of every generated pair
 
 
+# Searches run at the engine's 25 ms send tick, its documented fast mode for questions
+# of loss and availability (docs/architecture.md, "Resolution and fidelity"), held to
+# the 5 ms reference by tests/test_resolution.py: about 3x fewer events per example.
+SEND_TICK = "25ms"
+
+
 def lean(config, faults, *, duration=(80, 80), drain=20):
     """Two regions of one zone each (published GCP latencies), a light workload."""
     return scenarios(config, faults=faults,
@@ -47,7 +53,8 @@ def lean(config, faults, *, duration=(80, 80), drain=20):
                      workload=workloads(partitions=(1, 2), rate=(100, 300),
                                         message_size=(256, 512), producers=(1, 1),
                                         consumers=(1, 1)),
-                     simulation=simulations(duration, warmup=5, drain=drain))
+                     simulation=simulations(duration, warmup=5, drain=drain,
+                                            send_tick=SEND_TICK))
 
 
 # The primary is lost long enough for the clients to fail over (detection 5-15 s plus a

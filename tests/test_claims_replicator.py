@@ -39,13 +39,20 @@ CONNECT_AND_WAN = transient_faults(("connect-worker-crash", "client-crash", "par
                                     "brownout"), count=(1, 2), duration=(5, 30))
 
 
+# Searches run at the engine's 25 ms send tick, its documented fast mode for questions
+# of loss and availability (docs/architecture.md, "Resolution and fidelity"), held to
+# the 5 ms reference by tests/test_resolution.py: about 3x fewer events per example.
+SEND_TICK = "25ms"
+
+
 def lean(config, faults, *, duration=(80, 80), drain=20):
     return scenarios(config, faults=faults,
                      topology=topologies((2, 2), (1, 1), rtt_ms=None),
                      workload=workloads(partitions=(1, 2), rate=(100, 300),
                                         message_size=(256, 512), producers=(1, 1),
                                         consumers=(1, 1)),
-                     simulation=simulations(duration, warmup=5, drain=drain))
+                     simulation=simulations(duration, warmup=5, drain=drain,
+                                            send_tick=SEND_TICK))
 
 
 def test_timestamp_translation_never_skips_after_failover():

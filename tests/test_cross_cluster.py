@@ -253,7 +253,9 @@ def test_active_active_mirrors_each_record_once_and_never_back():
 def test_one_scenario_file_runs_under_all_five_strategies():
     names = ["diskless", "stretch", "observers", "mirrormaker2", "cluster-linking"]
     variants = resolve_variants(SCENARIOS / "region-outage-five-strategies.yaml", names,
-                                ["simulation.duration=80s", "simulation.drain=20s"])
+                                ["simulation.duration=80s", "simulation.drain=20s",
+                                 # the Kafka variants' fast mode for loss and failover
+                                 "simulation.send_tick=25ms"])
     summaries = {v.name: run(v.scenario).summary for v in variants}
     assert {n: s["strategy"] for n, s in summaries.items()} == {n: n for n in names}
     reference = summaries["diskless"]

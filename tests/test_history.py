@@ -24,6 +24,10 @@ from geosim.scenario.loader import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 ALL = 10**7   # more probes than rows: every row is a probe
+# Loss and consistency at the engine's 25 ms send tick, its fast mode for questions of
+# loss (docs/architecture.md, "Resolution and fidelity"): a row, and so an operation,
+# per fleet, leader zone and 25 ms.
+TICK = "simulation.send_tick=25ms"
 
 
 def parse_edn(text: str):
@@ -112,7 +116,7 @@ def final_read(ops) -> set[int]:
 
 def test_a_run_without_faults_has_no_lost_or_inconsistent_writes():
     ops, history, _removed, summary = history_of(
-        "stretch-3-regions", "faults=[]", "simulation.duration=30s")
+        "stretch-3-regions", "faults=[]", "simulation.duration=30s", TICK)
     lost, inconsistent, sends = jepsen_analysis(ops)
     assert len(sends) > 1000 and any(op["f"] == "poll" for op in ops)
     assert lost == set() and inconsistent == set()
@@ -130,7 +134,7 @@ def test_acks_1_destruction_jepsen_finds_exactly_the_lost_probes():
     ops, history, removed, summary = history_of(
         "stretch-3-regions", "workload.producer_config.acks=1",
         "faults=[{kind: region-destruction, region: us-west2, at: 40s}]",
-        "simulation.duration=60s", "simulation.drain=20s")
+        "simulation.duration=60s", "simulation.drain=20s", TICK)
     assert history.stride == 1   # every row is a probe
     lost, inconsistent, _sends = jepsen_analysis(ops)
     ours = [p for p in history.probes if p.outcome == "ok" and id(p.row) in removed]
