@@ -24,7 +24,11 @@ Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniform
 (``--seed``), which estimates the score with a binomial error the report states.
 
 Mutants run in draw order, so the first k of a run stopped by ``--budget`` (minutes) are
-a uniform sample of k; the score's 95 % interval is Wilson's.
+a uniform sample of k; the score's 95 % interval is Wilson's. ``--skip K`` resumes a
+stopped sample: the same draws (same ``--sample`` and ``--seed``), running only those
+after the first K, numbered from K + 1; it is valid only while the population is the
+one the stopped run drew from (the same site count), and its score is over the resumed
+draws alone, to be added to the stopped run's.
 
 **Excluded sites.** A line ending in the comment ``# mutate: equivalent`` holds mutants
 equivalent by construction (a growth factor, a compaction threshold: memory, not
@@ -81,7 +85,7 @@ subprocess) falls back to the file selection. The data must be of this code: a l
 moved since gives the wrong tests.
 
 Usage: python benchmarks/mutate.py [--package geosim/metrics ...] [--sample N]
-       [--seed S] [--budget MINUTES] [--list] [--unexecuted DATA]
+       [--seed S] [--skip K] [--budget MINUTES] [--list] [--unexecuted DATA]
        [--contexts DATA JUNIT] [--write docs/mutation-generated.md]
 """
 
@@ -532,6 +536,9 @@ def main() -> None:
                         default=sorted(PACKAGES))
     parser.add_argument("--sample", type=int, help="mutants to draw (default: all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", type=int, default=0, metavar="K",
+                        help="run only the draws after the first K (resume a stopped "
+                             "sample: same --sample and --seed)")
     parser.add_argument("--list", action="store_true", help="count the sites and stop")
     parser.add_argument("--budget", type=float, metavar="MINUTES",
                         help="start no mutant after this many minutes (the mutants run so "
@@ -576,6 +583,7 @@ def main() -> None:
               if args.sample and args.sample < len(population) else population)
     # In draw order: the first k mutants run are a uniform sample of k, so a run cut
     # short by --budget is still an honest (smaller) sample.
+    chosen = chosen[args.skip:]
 
     rows: list[tuple[str, Site, str, float]] = []
     with tempfile.TemporaryDirectory(prefix="geosim-mutate-") as tmp:
@@ -628,8 +636,8 @@ def main() -> None:
             verdict = "survived" if passed else "killed"
             rows.append((package, site, verdict, wall))
             how = f"{len(tests[site])} tests" if site in limits else "files"
-            print(f"{len(rows):3} {verdict:8} {wall:6.1f} s  {site.name}  [{how}]",
-                  flush=True)
+            print(f"{args.skip + len(rows):3} {verdict:8} {wall:6.1f} s  {site.name}  "
+                  f"[{how}]", flush=True)
 
     killed = sum(1 for *_x, v, _w in rows if v == "killed")
     total = len(rows)

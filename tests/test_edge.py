@@ -543,3 +543,35 @@ def test_classes_declared_at_start_have_parent_minus_one_and_a_split_names_its_c
         (0.0, 0, "s", ("s-1", "s-2", "s-3"), -1),
         (0.0, 1, "t", ("t-1",), -1),
         (30.0, 2, "s", ("s-2",), 0)]
+
+
+def test_a_retention_check_due_at_a_check_instant_is_found_at_the_next_instant():
+    """Mutation round seven (``fluid.py:256``): ``FluidSite.next_check`` gives the first
+    check *after now* that deletes a segment. One partition at 1,000 B/s, 500-byte
+    segments, ``retention.bytes`` 1,000, checks every 0.5 s from 30 s (the first check
+    30 s after the start); the link is down, so nothing is copied. At 30 s the log holds
+    30,000 bytes, past the 1,500 at which a check deletes: the check is due now, and
+    30 s is a check instant, so the next is 30.5 s (not the 31.5 s one a step of a
+    second would give). At 30.2 s (no check instant) it is 30.5 s too. The check at 30 s
+    deletes down to 29,000 (58 whole segments of the excess of 29,000), all of it
+    unread; the next deleting check is then 30.5 s, when 500 more bytes have come."""
+    from geosim.strategies.edge.config import FIRST_CHECK_DELAY, SiteLogConfig
+    from geosim.strategies.edge.fluid import FluidSite
+
+    def site() -> FluidSite:
+        return FluidSite(rate=1000.0, partitions=1, config=SiteLogConfig(
+            retention_bytes=1000, segment_bytes=500, check_interval=0.5),
+            production_end=100.0, brokers=3, replication_factor=3, min_insync=2)
+
+    assert FIRST_CHECK_DELAY == 30.0
+    at_instant = site()
+    at_instant.advance(30.0)
+    assert at_instant.head == 30000.0
+    assert at_instant.next_check() == 30.5
+    assert at_instant.is_check_time() is False
+    assert at_instant.retention_check() == 29000.0
+    assert (at_instant.start, at_instant.lost_retention) == (29000.0, 29000.0)
+    assert at_instant.next_check() == 30.5
+    between = site()
+    between.advance(30.2)
+    assert between.next_check() == 30.5

@@ -8,10 +8,13 @@ three regions, ``acks=all``, ``min.insync.replicas=2``) on a short timeline.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from geosim.core.context import call_later
 from geosim.core.events import PartitionChanged, ProduceAcked, ProduceRetried
 from geosim.kafka.produce import NEVER_ARRIVED
 from geosim.runner import build, run
@@ -123,8 +126,6 @@ def test_an_interconnect_below_the_demand_runs_full_and_bounds_the_throughput():
 
 
 def test_interconnect_errors_are_one_line():
-    import pytest
-
     from geosim.scenario.errors import ScenarioError
     with pytest.raises(ScenarioError) as err:
         load("topology.interconnects=[{name: g, bandwidth: 1e9, between: [[us-west1, us-east9]]}]")
@@ -134,3 +135,54 @@ def test_interconnect_errors_are_one_line():
         load("topology.interconnects=[{name: g, bandwidth: 1e9, between: [[us-west1, us-west2]]},"
              " {name: h, bandwidth: 1e9, between: [[us-west2, us-west1]]}]")
     assert "already carried by interconnect g" in str(err.value)
+
+
+def test_a_fetch_whose_leader_zone_fell_on_the_way_is_retried_at_the_socket_timeout():
+    """Mutation round seven (round six's open #24): a fetch request that arrives while
+    its leader zone is down gets no answer; the follower sends the next one
+    ``replica.socket.timeout.ms`` after the lost one left (the rest of the timeout
+    after the trip), not later. With the timeout at 600 ms the trip (about 12 ms
+    us-west1 -> us-west2) leaves less than a second of it. Hand-built state: at 10 s,
+    us-west2's zone goes down for the network only (its brokers run on) from half way
+    through one request's trip from us-west1's followers to 50 ms after its arrival;
+    the next request of that fetch loop leaves exactly 0.6 s after the lost one."""
+    timeout = 0.6
+    sc = load("faults=[]", "strategy.config={min.insync.replicas: 2, "
+              f"replica.socket.timeout.ms: {int(timeout * 1000)}}}")
+    assert sc is not None
+    ctx, _world, strategy = build(sc, sc.simulation.seed)
+    cluster = strategy.engine
+    env = ctx.env
+    net = cluster.replication.net
+    fz, lz = f"{W1}-a", f"{W2}-a"
+    sent: list[tuple[float, float | None]] = []  # the fetch requests of the (lz, fz) loop
+    delay = net.delay
+
+    def spy(src, dst, size, purpose, **kw):
+        d = delay(src, dst, size, purpose, **kw)
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "_fetch_loop" and src == fz and dst == lz \
+                and caller.f_locals["pair"].leader_zone == lz:
+            sent.append((env.now, d))  # a request (a response of the (fz, lz) loop
+        return d                       # goes the same way, from its leader zone)
+
+    net.delay = spy  # type: ignore[method-assign]
+    strategy.start()
+    env.run(until=10.0)
+    before = len(sent)
+    while len(sent) == before:
+        env.step()
+    t0, d = sent[-1]
+    assert d is not None and 0 < d < 0.05
+
+    def up() -> None:
+        net.set_down(lz, False)
+        cluster.connectivity_changed()
+
+    call_later(env, d / 2, net.set_down, lz)
+    call_later(env, d + 0.05, up)
+    env.run(until=t0 + 2.0)
+    assert sent[before][0] == t0
+    # the next request leaves once the rest of the timeout after the trip has passed
+    assert sent[before + 1][0] == pytest.approx(t0 + timeout, abs=1e-9)
+    assert sent[before + 1][1] is not None

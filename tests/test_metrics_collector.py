@@ -765,3 +765,21 @@ def test_a_series_has_a_pair_only_once_a_bin_of_it_is_not_zero():
     assert series.has("us-west1", "acked_records")
     assert not series.has("us-west2", "acked_records")
     assert list(series.values("us-west1", "acked_records", 5)) == [0, 0, 0, 4.0, 0]
+
+
+
+def test_an_object_whose_only_copy_is_to_a_destroyed_region_or_at_inf_is_lost_at_once():
+    """Mutation round seven (``availability.py:136 or -> and``): an ``ObjectStored`` copy
+    to a region already destroyed is never made, whatever its time, like one at ``inf``
+    (the event's docstring). An object written in a at 150 whose only copy is claimed
+    in c (destroyed at 100) at 150, or in b (up) at ``inf``, never has a copy: its 100
+    acknowledged records are lost, all in a, the writer's region."""
+    for other, when in (("c", 150.0), ("b", INF)):
+        run = Run(faults=[(100.0, 100.0)])
+        run.destroy(100.0, "c")
+        rows = [run.row(100, object_id=5)]
+        run.store(150.0, 5, "a", {other: when}, rows, ack_at=151.0)
+        report = run.finish()
+        assert report.loss.records == 100, other
+        assert report.loss.bytes == 1000, other
+        assert report.loss.by_region["a"].records == 100, other

@@ -21,3 +21,24 @@ def test_the_longest_interval_of_any_writer_is_the_reports_max():
     assert unavailable.max_seconds == 42.0
     assert unavailable.by_region["us-west2"].max_seconds == 42.0
     assert unavailable.open_records == 10
+
+
+def test_a_cohort_counted_unavailable_again_adds_only_its_rows_not_yet_counted():
+    """Mutation round seven (``tally.py:54 - -> +``): a cohort's unavailable records and
+    bytes are counted once per row. Two rows (10 records / 100 bytes, 20 / 200) counted:
+    30 and 300; counted again with nothing new: still 30 and 300; a third row (5 / 50)
+    then counted: 35 and 350."""
+    from geosim.metrics.holders import Cohort
+
+    tally = Tally()
+    cohort = Cohort("us-west1", frozenset({"us-west1"}), ("us-west2",))
+    cohort.append([10.0, 100.0, 1.0, 0.0, 0.0, 60.0])
+    cohort.append([20.0, 200.0, 2.0, 0.0, 0.0, 61.0])
+    totals = []
+    for new_row in (None, None, [5.0, 50.0, 3.0, 0.0, 0.0, 62.0]):
+        if new_row is not None:
+            cohort.append(new_row)
+        tally.count_holder_unavailable(cohort)
+        entry = tally.unavailable["us-west1"]
+        totals.append((entry.records, entry.bytes))
+    assert totals == [(30, 300), (30, 300), (35, 350)]

@@ -382,3 +382,20 @@ def test_without_a_primary_the_first_cluster_region_is_the_primary(pattern, pair
     spec = scenario("replicator-active-passive", "strategy.primary=null", "faults=[]",
                     f"strategy.pattern={pattern}").strategy
     assert spec.flow_pairs(["us-west1", "us-central1"]) == pairs
+
+
+@pytest.mark.parametrize(("pattern", "pairs"), [
+    ("active-passive", [("us-west1", "us-central1")]),
+    ("hub-and-spoke", [("us-central1", "us-west1")])])
+def test_a_region_given_zero_brokers_runs_no_cluster(pattern, pairs):
+    """Mutation round seven (``spec.py:82 > -> >=``): ``strategy.brokers`` may give a
+    region 0 brokers (accepted); that region runs no cluster, so no flow or Connect
+    cluster goes to it: the clusters are us-central1 and us-west1 only."""
+    spec = scenario("replicator-active-passive", "faults=[]", f"strategy.pattern={pattern}",
+                    "topology.regions={us-west1: {zones: [a, b, c]}, "
+                    "us-central1: {zones: [a, b, c]}, us-west2: {zones: [a]}}",
+                    "strategy.brokers={us-west1: 6, us-central1: 6, us-west2: 0}").strategy
+    regions = ["us-west1", "us-central1", "us-west2"]
+    assert spec.cluster_regions(regions) == ["us-central1", "us-west1"]
+    assert spec.flow_pairs(regions) == pairs
+    assert "us-west2" not in spec.connect_regions(regions)

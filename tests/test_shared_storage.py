@@ -205,3 +205,75 @@ def test_a_brokers_upload_backlog_is_its_durable_bytes_above_the_uploaded_offset
     assert checked > 100
     # 8 s x 853 kB/s = 6.8 MB a broker: at least five 1 MiB uploads each
     assert storage.counters["wal_uploads"] >= 6 * 5
+
+
+def test_a_partition_its_returned_broker_leads_again_is_not_reopened_elsewhere():
+    """Mutation round seven (round six's open #13): the reopen's controller commit
+    moves only the partitions still offline on the failed broker when it lands. The
+    broker of us-east-1-a crashes at 15 s; its WAL failover reaches the reopen (one
+    commit for its 2 partitions). While that commit is in flight the broker comes back,
+    and the controller unfences it and elects it again for both (its own code, run by
+    hand in the window: up, heard, the unfence commit's effect, then
+    ``elect_offline``). When the reopen commit lands, nothing moves: both partitions
+    stay on the broker, at the epoch of that re-election, and ``partitions_moved`` stays
+    0. A control run without the return reopens both on the least-loaded brokers."""
+
+    def reopen_run(returns: bool):
+        sc = scenario("faults=[{kind: broker-crash, zone: us-east-1-a, count: 1, "
+                      "at: 15s, duration: 100s}]")
+        ctx, world, strategy = build(sc, settle_seed(sc))
+        cluster = strategy.engine
+        storage = cluster.storage
+        metadata = cluster.metadata
+        failed = next(b for b in cluster.brokers if b.zone == "us-east-1-a")
+        seen: dict[str, object] = {}
+        commit = metadata.commit
+
+        def spying_commit(zone, size, done, **kw):
+            if done.__qualname__ != "SharedStorage._reopen.<locals>.done":
+                return commit(zone, size, done, **kw)
+
+            def landed(ok: bool) -> None:
+                seen["landed"] = (ctx.env.now, ok)
+                done(ok)
+
+            commit(zone, size, landed, **kw)
+            seen["sent"] = ctx.env.now
+            seen["offline"] = sorted(p.id for p in cluster.parts
+                                     if p.replicas == [failed.id] and p.leader is None)
+            if returns:
+                # the broker returns and is re-elected before the commit lands
+                failed.alive = True
+                failed.last_heartbeat = ctx.env.now  # heard by the controller
+                failed.unclean_restart = False
+                failed.fenced = False
+                cluster.controller.elect_offline()
+                seen["epochs"] = {p.id: p.epoch for p in cluster.parts
+                                  if p.leader == failed.id}
+
+        metadata.commit = spying_commit  # type: ignore[method-assign]
+        strategy.start()
+        FaultInjector(world, strategy).start()
+        ctx.env.run(until=40.0)
+        return cluster, storage, failed, seen
+
+    cluster, storage, failed, seen = reopen_run(returns=True)
+    led = seen["offline"]
+    assert len(led) == 2  # 12 partitions over 6 brokers
+    # fenced by 15 + 9 s (less a heartbeat interval), a failover tick, the 10 s attach
+    assert 15 + 9 - 2 + 10 <= seen["sent"] <= 15 + 9 + 0.5 + 1 + 10 + 1
+    assert seen["landed"][1] is True and seen["landed"][0] > seen["sent"]
+    assert storage._recovering is None
+    assert seen["epochs"] == {pid: cluster.parts[pid].epoch for pid in led}
+    for pid in led:
+        p = cluster.parts[pid]
+        assert (p.replicas, p.leader) == ([failed.id], failed.id)
+    assert storage.counters["partitions_moved"] == 0
+
+    cluster, storage, failed, seen = reopen_run(returns=False)
+    assert seen["landed"][1] is True
+    assert storage.counters["partitions_moved"] == 2
+    # every live broker led 2 partitions: the first two by id take one each
+    live = sorted(b.id for b in cluster.brokers if b.id != failed.id)
+    assert [cluster.parts[pid].replicas for pid in seen["offline"]] == [[live[0]], [live[1]]]
+    assert [cluster.parts[pid].leader for pid in seen["offline"]] == live[:2]

@@ -345,3 +345,29 @@ def test_plugin_generators_reach_both_ends_of_their_default_bounds():
     rep = scenarios(configs("replicator"))
     for n in (2, 3):
         _reaches(rep, lambda d, n=n: set(d["strategy"]["brokers"].values()) == {n})
+
+
+def test_a_cross_cluster_generator_takes_a_two_region_topology_and_refuses_one_region():
+    """Mutation round seven (``kafka/generators.py:173 2 -> 3``): the cross-cluster
+    generator needs the topology's first two regions (domain.md §5: an active-passive
+    pair), so two regions are enough: the clusters, clients and primary are those two,
+    the object store and metadata in the first. One region is refused by name."""
+    from hypothesis import HealthCheck, find
+
+    from geosim.testing import configs
+    two = {"topology": {"provider": "gcp", "regions": {
+        "us-west1": {"zones": ["a"]}, "us-central1": {"zones": ["a"]}}}}
+    for name in ("cluster-linking", "mirrormaker2", "replicator"):
+        drawn = find(configs(name)(two), lambda d: True, settings=settings(
+            max_examples=10, deadline=None, database=None,
+            suppress_health_check=list(HealthCheck)))
+        strategy = drawn["strategy"]
+        assert (sorted(strategy["brokers"]), strategy["primary"], strategy["pattern"]) == (
+            ["us-central1", "us-west1"], "us-west1", "active-passive")
+        assert drawn["client_regions"] == ["us-west1", "us-central1"]
+        assert drawn["object_store"]["regions"] == drawn["metadata"]["regions"] == [
+            "us-west1"]
+        one = {"topology": {"provider": "gcp", "regions": {"us-west1": {"zones": ["a"]}}}}
+        with pytest.raises(ValueError) as err:
+            configs(name)(one)
+        assert str(err.value) == f"{name}: needs a topology of at least 2 regions"
