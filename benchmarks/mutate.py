@@ -131,6 +131,9 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 MEMORY_LIMIT = 4 * 2**30
 #: A mutant's tests may loop: they get this multiple of the unmutated run's time.
 TIME_FACTOR = 3.0
+#: Seconds assumed, under ``--contexts``, for a selected test the JUnit report does not
+#: list (a test added after the recording).
+UNTIMED = 60.0
 
 _SWAPS: dict[type, type] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -272,18 +275,8 @@ def missing_lines(files: set[str], data_file: str) -> dict[str, set[int]]:
     """File -> the statements (first lines) no test executed, for ``files`` of this
     checkout, from the coverage.py data file ``data_file`` of a run on it; a file not in
     the data was never imported: all its statements."""
-    try:
-        import coverage
-    except ImportError:
-        sys.exit("--unexecuted needs coverage.py: pip install -e '.[mutation]'")
-    if not Path(data_file).is_file():
-        sys.exit(f"{data_file}: no such coverage data file")
-    measured = coverage.Coverage(data_file=data_file)
-    measured.load()
+    measured = _coverage(data_file)
     recorded = {str(Path(f).resolve()) for f in measured.get_data().measured_files()}
-    if not any(f.startswith(str(ROOT) + "/") for f in recorded):
-        sys.exit(f"{data_file}: no file of {ROOT} was measured (a run of another "
-                 "checkout, or the data not combined?)")
     out = {}
     for file in sorted(files):
         path = str(ROOT / file)
@@ -294,12 +287,12 @@ def missing_lines(files: set[str], data_file: str) -> dict[str, set[int]]:
     return out
 
 
-def test_contexts(data_file: str) -> dict[str, dict[int, frozenset[str]]]:
+def executed_by(data_file: str) -> dict[str, dict[int, frozenset[str]]]:
     """File of this checkout -> statement (first line) -> the tests (pytest node ids)
     that executed it, from a coverage.py data file recorded with per-test contexts
     (``--cov-context=test``). Lines run only outside a test (imports, collection,
     subprocesses) have none."""
-    data = _coverage_data(data_file)
+    data = _coverage(data_file).get_data()
     out: dict[str, dict[int, frozenset[str]]] = {}
     for measured in data.measured_files():
         path = Path(measured).resolve()
@@ -311,27 +304,31 @@ def test_contexts(data_file: str) -> dict[str, dict[int, frozenset[str]]]:
             if tests:
                 by_line[line] = tests
         out[str(path.relative_to(ROOT))] = by_line
-    if not out:
-        sys.exit(f"{data_file}: no file of {ROOT} was measured (a run of another "
-                 "checkout, or the data not combined?)")
     if not any(out.values()):
         sys.exit(f"{data_file}: no per-test contexts (record it with --cov-context=test)")
     return out
 
 
-def _coverage_data(data_file: str):
+def _coverage(data_file: str):
+    """The loaded coverage.py data of a run of this checkout (exits with one line if
+    coverage.py is missing, the file is not there, or no file of this checkout was
+    measured)."""
     try:
         import coverage
     except ImportError:
         sys.exit("this option needs coverage.py: pip install -e '.[mutation]'")
     if not Path(data_file).is_file():
         sys.exit(f"{data_file}: no such coverage data file")
-    data = coverage.CoverageData(data_file)
-    data.read()
-    return data
+    measured = coverage.Coverage(data_file=data_file)
+    measured.load()
+    if not any(Path(f).resolve().is_relative_to(ROOT)
+               for f in measured.get_data().measured_files()):
+        sys.exit(f"{data_file}: no file of {ROOT} was measured (a run of another "
+                 "checkout, or the data not combined?)")
+    return measured
 
 
-def test_times(junit_file: str) -> dict[str, float]:
+def recorded_times(junit_file: str) -> dict[str, float]:
     """pytest node id -> seconds, from a JUnit XML report (``--junitxml``) of the
     suite (its ``classname`` is the file's dotted path, then any test classes)."""
     import xml.etree.ElementTree as ElementTree
@@ -356,11 +353,6 @@ def context_selection(site: Site, statement: int,
     first; empty if none did (the caller then falls back to :func:`selection`)."""
     tests = contexts.get(site.file, {}).get(statement, frozenset())
     return tuple(sorted(tests, key=lambda t: (times.get(t, UNTIMED), t)))
-
-
-#: Seconds assumed for a selected test the JUnit report does not list (a test added
-#: after the recording).
-UNTIMED = 60.0
 
 
 def _report_unexecuted(population: list[tuple[str, Site]],
@@ -600,7 +592,7 @@ def main() -> None:
         tests = {site: selection(package, site, importers) for package, site in chosen}
         limits: dict[Site, float] = {}
         if args.contexts:
-            executed, times = test_contexts(args.contexts[0]), test_times(args.contexts[1])
+            executed, times = executed_by(args.contexts[0]), recorded_times(args.contexts[1])
             statements = {f: statement_lines(f) for f in {s.file for _p, s in chosen}}
             for _package, site in chosen:
                 found = context_selection(site, statements[site.file][site.index],
