@@ -22,6 +22,7 @@ from hypothesis import given, settings
 
 from geosim.scenario.loader import scenario_from_dict
 from geosim.testing import (
+    LOSS_TICK,
     cross_cluster,
     find_counterexample,
     no_acked_loss,
@@ -40,12 +41,6 @@ from geosim.testing import (
 PRIMARY = ["us-west1"]  # the active cluster of every generated pair
 
 
-# Searches run at the engine's 25 ms send tick, its documented fast mode for questions
-# of loss and availability (docs/architecture.md, "Resolution and fidelity"), held to
-# the 5 ms reference by tests/test_resolution.py: about 3x fewer events per example.
-SEND_TICK = "25ms"
-
-
 def lean(config, faults, *, duration=(80, 80), drain=20):
     """Two regions of one zone each (published GCP latencies), a light workload."""
     return scenarios(config, faults=faults,
@@ -54,7 +49,7 @@ def lean(config, faults, *, duration=(80, 80), drain=20):
                                         message_size=(256, 512), producers=(1, 1),
                                         consumers=(1, 1)),
                      simulation=simulations(duration, warmup=5, drain=drain,
-                                            send_tick=SEND_TICK))
+                                            send_tick=LOSS_TICK))
 
 
 # The primary is lost long enough for the clients to fail over (detection 5-15 s plus a

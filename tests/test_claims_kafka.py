@@ -30,6 +30,7 @@ from hypothesis import given, settings
 
 from geosim.scenario.loader import scenario_from_dict
 from geosim.testing import (
+    LOSS_TICK,
     find_counterexample,
     no_acked_loss,
     observers,
@@ -49,12 +50,6 @@ from geosim.testing import (
 FIRST_TWO = ["us-west1", "us-west2"]  # the broker regions of a two-region stretch
 
 
-# Searches run at the engine's 25 ms send tick, its documented fast mode for questions
-# of loss and availability (docs/architecture.md, "Resolution and fidelity"), held to
-# the 5 ms reference by tests/test_resolution.py: about 3x fewer events per example.
-SEND_TICK = "25ms"
-
-
 def small(config, faults, *, regions=3, duration=(50, 50)):
     """Small, fast Kafka scenarios: one zone per region, a light workload."""
     return scenarios(config, faults=faults,
@@ -63,7 +58,7 @@ def small(config, faults, *, regions=3, duration=(50, 50)):
                                         message_size=(256, 1024), producers=(1, 2),
                                         consumers=(1, 2)),
                      simulation=simulations(duration, warmup=5, drain=20,
-                                            send_tick=SEND_TICK))
+                                            send_tick=LOSS_TICK))
 
 
 def lean(config, faults, *, regions=3, duration=(50, 50), drain=10):
@@ -75,7 +70,7 @@ def lean(config, faults, *, regions=3, duration=(50, 50), drain=10):
                                         message_size=(256, 512), producers=(1, 1),
                                         consumers=(1, 1)),
                      simulation=simulations(duration, warmup=5, drain=drain,
-                                            send_tick=SEND_TICK))
+                                            send_tick=LOSS_TICK))
 
 
 # --- true: three regions, one replica in each --------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 
 from geosim.scenario.loader import scenario_from_dict
 from geosim.testing import (
+    LOSS_TICK,
     Claim,
     no_acked_loss,
     no_duplicates,
@@ -39,12 +40,6 @@ CONNECT_AND_WAN = transient_faults(("connect-worker-crash", "client-crash", "par
                                     "brownout"), count=(1, 2), duration=(5, 30))
 
 
-# Searches run at the engine's 25 ms send tick, its documented fast mode for questions
-# of loss and availability (docs/architecture.md, "Resolution and fidelity"), held to
-# the 5 ms reference by tests/test_resolution.py: about 3x fewer events per example.
-SEND_TICK = "25ms"
-
-
 def lean(config, faults, *, duration=(80, 80), drain=20):
     return scenarios(config, faults=faults,
                      topology=topologies((2, 2), (1, 1), rtt_ms=None),
@@ -52,7 +47,7 @@ def lean(config, faults, *, duration=(80, 80), drain=20):
                                         message_size=(256, 512), producers=(1, 1),
                                         consumers=(1, 1)),
                      simulation=simulations(duration, warmup=5, drain=drain,
-                                            send_tick=SEND_TICK))
+                                            send_tick=LOSS_TICK))
 
 
 def test_timestamp_translation_never_skips_after_failover():

@@ -17,6 +17,7 @@ from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario
 from geosim.scenario.seed import settle_seed
+from geosim.testing import LOSS_TICK
 from geosim.world.faults import FaultInjector
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -255,7 +256,7 @@ def test_one_scenario_file_runs_under_all_five_strategies():
     variants = resolve_variants(SCENARIOS / "region-outage-five-strategies.yaml", names,
                                 ["simulation.duration=80s", "simulation.drain=20s",
                                  # the Kafka variants' fast mode for loss and failover
-                                 "simulation.send_tick=25ms"])
+                                 f"simulation.send_tick={LOSS_TICK}"])
     summaries = {v.name: run(v.scenario).summary for v in variants}
     assert {n: s["strategy"] for n, s in summaries.items()} == {n: n for n in names}
     reference = summaries["diskless"]

@@ -20,14 +20,14 @@ from geosim.core.events import RowsTruncated
 from geosim.output.history import HistoryRecorder, edn
 from geosim.runner import run
 from geosim.scenario.loader import load_scenario
+from geosim.testing import LOSS_TICK
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 ALL = 10**7   # more probes than rows: every row is a probe
-# Loss and consistency at the engine's 25 ms send tick, its fast mode for questions of
-# loss (docs/architecture.md, "Resolution and fidelity"): a row, and so an operation,
-# per fleet, leader zone and 25 ms.
-TICK = "simulation.send_tick=25ms"
+# Loss and consistency at the engine's fast send tick for questions of loss
+# (geosim.testing.LOSS_TICK): a row, and so an operation, per fleet, leader zone and tick.
+TICK = f"simulation.send_tick={LOSS_TICK}"
 
 
 def parse_edn(text: str):

@@ -48,6 +48,7 @@ from geosim.testing.counterexamples import (
 )
 from geosim.testing.coverage import Coverage, Probe, probes_for, register_probe
 from geosim.testing.generators import (
+    LOSS_TICK,
     TRANSIENT_KINDS,
     around,
     configs,
@@ -82,7 +83,7 @@ from geosim.testing.search import (
 )
 
 __all__ = [
-    "TRANSIENT_KINDS", "around", "simulation_examples", "simulation_settings",
+    "LOSS_TICK", "TRANSIENT_KINDS", "around", "simulation_examples", "simulation_settings",
     "transient_faults",
     "Claim", "ClaimFailed", "Counterexample", "Coverage", "CoverageNotReached",
     "NoCounterexample", "Probe", "SearchReport", "Violation", "check", "claim", "configs",

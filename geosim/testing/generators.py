@@ -182,6 +182,14 @@ def workloads(partitions: Bounds = (1, 8), rate: Bounds = (100, 4000),
 
 # --- simulation -----------------------------------------------------------------------
 
+#: The Kafka-family engines' fast send tick for claims about loss and availability
+#: (``simulations(send_tick=LOSS_TICK)``): docs/architecture.md, "Resolution and
+#: fidelity", documents it and tests/test_resolution.py holds it to the 5 ms reference
+#: (loss, RPO, unavailability and detection within twice the tick's growth); latency
+#: tails are not kept, so latency claims keep the default.
+LOSS_TICK = "25ms"
+
+
 def simulations(duration: Bounds = (60, 60), warmup: int = 5, drain: int = 120,
                 seed: SearchStrategy[int] | None = None,
                 send_tick: str | None = None) -> SearchStrategy[dict]:
@@ -190,7 +198,7 @@ def simulations(duration: Bounds = (60, 60), warmup: int = 5, drain: int = 120,
     The run's root seed is part of the example (``simulation.seed``), so a scenario file
     alone reproduces a run; the drain is long enough by default for consumer sessions
     (45 s) and metadata elections (10 s) to settle after the last fault heals.
-    ``send_tick`` (e.g. ``"25ms"``): the Kafka-family engines' send tick
+    ``send_tick`` (e.g. :data:`LOSS_TICK`): the Kafka-family engines' send tick
     (``simulation.send_tick``), a cheaper resolution for claims about loss and
     availability (docs/architecture.md, "Resolution and fidelity"); default: the
     reference 5 ms.
