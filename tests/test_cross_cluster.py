@@ -23,10 +23,12 @@ from geosim.world.faults import FaultInjector
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 # A shorter timeline than the committed files: the fault at 70 s (after the first
 # 60 s checkpoint), a 10 s detection and a 20 s decision, so failover happens at 100 s;
-# leaders append every 10 ms instead of 5 ms (half the rows, same outcomes).
+# leaders append at the engine's fast send tick for loss and failover questions
+# (geosim.testing.LOSS_TICK, 25 ms: a fifth of the rows, held to the 5 ms reference by
+# tests/test_resolution.py).
+TICK = f"strategy.append_interval={LOSS_TICK}"
 FAST = ["simulation.duration=125s", "simulation.drain=15s",
-        "strategy.failover.detection=10s", "strategy.failover.decision=20s",
-        "strategy.append_interval=10ms"]
+        "strategy.failover.detection=10s", "strategy.failover.decision=20s", TICK]
 OUTAGE = "faults=[{kind: region-outage, region: us-west1, at: 70s, duration: 40s}]"
 DESTRUCTION = "faults=[{kind: region-destruction, region: us-west1, at: 70s}]"
 
@@ -154,7 +156,7 @@ def test_synced_group_offsets_are_older_than_the_latest_checkpoint():
     # re-reads more) instead of translating the latest one (80 s).
     timeline = ["simulation.duration=140s", "simulation.drain=10s",
                 "strategy.failover.detection=10s", "strategy.failover.decision=20s",
-                "strategy.append_interval=10ms",
+                TICK,
                 "faults=[{kind: region-outage, region: us-west1, at: 85s, duration: 40s}]"]
     runs = {}
     for synced in (False, True):
@@ -191,7 +193,7 @@ def test_cluster_linking_promote_waits_for_the_source():
 def test_planned_cut_over_moves_the_clients_without_a_fault():
     s = run(scenario("mm2-active-passive", "faults=[]", "simulation.duration=85s",
                      "simulation.drain=10s", "strategy.migrate_at=65s",
-                     "strategy.append_interval=10ms")).summary
+                     TICK)).summary
     [fo] = s["mirror"]["failovers"]
     assert fo["reason"] == "planned cut-over" and fo["t"] == pytest.approx(65.0)
     assert s["loss"]["lost_records"] == 0

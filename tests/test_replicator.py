@@ -20,14 +20,15 @@ from geosim.runner import build, run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario, scenario_from_dict
 from geosim.scenario.seed import settle_seed
-from geosim.testing import no_replication_loops
+from geosim.testing import LOSS_TICK, no_replication_loops
 from geosim.world.faults import FaultInjector
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-# A short, light timeline: 4 partitions at 1000 msg/s, failover 6 s after the outage.
+# A short, light timeline: 4 partitions at 1000 msg/s, failover 6 s after the outage,
+# at the engine's fast send tick for loss and failover questions (LOSS_TICK, 25 ms).
 SMALL = ["simulation.duration=45s", "simulation.drain=8s", "simulation.warmup=3s",
          "strategy.failover.detection=3s", "strategy.failover.decision=3s",
-         "strategy.append_interval=10ms", "workload.omb.producerRate=1000",
+         f"strategy.append_interval={LOSS_TICK}", "workload.omb.producerRate=1000",
          "workload.omb.partitionsPerTopic=4"]
 OUTAGE = "faults=[{kind: region-outage, region: us-west1, at: 20s, duration: 20s}]"
 TRANSLATE_5S = ("strategy.mirror_config={tasks.max: 2, provenance.header.enable: true, "
