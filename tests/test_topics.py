@@ -13,6 +13,7 @@ from geosim.kafka.placement import topic_layouts
 from geosim.runner import run
 from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario
+from geosim.testing import LOSS_TICK
 from geosim.world.topology import Topology
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -121,7 +122,8 @@ def test_an_unmirrored_topic_is_lost_with_its_cluster_and_a_mirrored_one_is_not(
         "workload.topics=[{name: orders, partitions: 6, producerRate: 2500}, "
         "{name: logs, partitions: 6, producerRate: 2500, mirror: false}]",
         "faults=[{kind: region-destruction, region: us-west1, at: 30s}]",
-        "simulation.duration=60s", "simulation.drain=15s"])).summary
+        "simulation.duration=60s", "simulation.drain=15s",
+        f"strategy.append_interval={LOSS_TICK}"])).summary  # a question of loss
     orders, logs = summary["topics"]["orders"], summary["topics"]["logs"]
     # orders loses the mirror's lag; logs everything us-west1's cluster acknowledged
     assert orders["loss"]["lost_records"] < logs["loss"]["lost_records"] / 100
