@@ -23,6 +23,11 @@ can judge.
 Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniformly
 (``--seed``), which estimates the score with a binomial error the report states.
 
+``--file PATH ...`` restricts the population to some modules of the packages: every
+mutant of a module that decides a headline figure (``geosim/metrics/recovery.py`` for
+RTO, ``geosim/metrics/partition_loss.py`` for Kafka loss and RPO) rather than a sample of
+all of them; with ``--sample``, a sample of those modules' sites.
+
 Mutants run in draw order, so the first k of a run stopped by ``--budget`` (minutes) are
 a uniform sample of k; the score's 95 % interval is Wilson's. ``--skip K`` resumes a
 stopped sample: the same draws (same ``--sample`` and ``--seed``), running only those
@@ -522,10 +527,32 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _only_files(paths: list[str], packages: list[str]) -> set[str]:
+    """The modules ``--file`` names, as paths from the repository's root; a path outside
+    the packages, or no such file, is a one-line error."""
+    out = set()
+    for given in paths:
+        path = (Path.cwd() / given).resolve()
+        try:
+            file = str(path.relative_to(ROOT))
+        except ValueError:
+            sys.exit(f"--file {given}: not inside this checkout ({ROOT})")
+        if not path.is_file() or path.suffix != ".py":
+            sys.exit(f"--file {given}: no such Python module")
+        if not any(file.startswith(package + "/") for package in packages):
+            sys.exit(f"--file {given}: not in the mutated packages ({', '.join(packages)})")
+        out.add(file)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", nargs="+", choices=sorted(PACKAGES),
                         default=sorted(PACKAGES))
+    parser.add_argument("--file", nargs="+", metavar="PATH",
+                        help="only these modules' sites (paths such as "
+                             "geosim/metrics/recovery.py, inside the packages): every "
+                             "mutant of a module, or a sample of them")
     parser.add_argument("--sample", type=int, help="mutants to draw (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", type=int, default=0, metavar="K",
@@ -546,12 +573,15 @@ def main() -> None:
     parser.add_argument("--write", metavar="FILE", help="write the results as Markdown")
     args = parser.parse_args()
 
+    only = _only_files(args.file, args.package) if args.file else None
     start = time.perf_counter()
     population = []
     excluded: list[tuple[str, Site, str]] = []
     for package in args.package:
         for path in sorted((ROOT / package).rglob("*.py")):
             file = str(path.relative_to(ROOT))
+            if only is not None and file not in only:
+                continue
             marked = equivalent_lines(file)
             for s in sites(file):
                 if s.line in marked:
@@ -653,7 +683,7 @@ def main() -> None:
         lines = [
             "# Generated mutants", "",
             "`python benchmarks/mutate.py` (see its docstring): generated mutants of "
-            + ", ".join(f"`{p}`" for p in args.package)
+            + ", ".join(f"`{p}`" for p in (sorted(only) if only else args.package))
             + (f", a sample of {len(rows)} (seed {args.seed}, the first {len(rows)} of "
                f"{len(chosen)} drawn)"
                if len(chosen) < len(population) else "")

@@ -72,3 +72,21 @@ def test_each_site_is_reported_by_the_first_line_of_its_innermost_statement(tmp_
     assert sorted((s.line, s.change) for _p, s in never) == [
         (4, "+ -> -"), (4, "2 -> 3"), (6, "0 -> 1"), (6, "min -> max")]
     assert mutate.on_missing(population, {}) == []
+
+
+def test_file_restricts_the_population_to_modules_of_the_packages(monkeypatch):
+    mutate = _mutate()
+    monkeypatch.chdir(ROOT)
+    packages = sorted(mutate.PACKAGES)
+    assert mutate._only_files(["geosim/metrics/recovery.py",
+                               str(ROOT / "geosim/kafka/offset_sync.py")], packages) == {
+        "geosim/metrics/recovery.py", "geosim/kafka/offset_sync.py"}
+    for given, message in (
+            ("geosim/world/network.py", "--file geosim/world/network.py: not in the "
+                                        "mutated packages (geosim/components, "
+                                        "geosim/kafka, geosim/metrics, geosim/strategies)"),
+            ("geosim/metrics/nope.py", "--file geosim/metrics/nope.py: no such Python module"),
+            ("/", "--file /: not inside this checkout")):
+        with pytest.raises(SystemExit) as stop:
+            mutate._only_files([given], packages)
+        assert str(stop.value).startswith(message)
