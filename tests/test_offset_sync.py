@@ -12,8 +12,11 @@ from collections import deque
 from types import SimpleNamespace
 
 import pytest
+import simpy
 
+from geosim.core.events import TranslationAvailable
 from geosim.kafka.offset_sync import OffsetSyncs, _mapped
+from geosim.kafka.wire import CHECKPOINT_BYTES, FETCH_REQUEST_BYTES, OFFSET_SYNC_BYTES
 
 
 def syncs_of(*, offset_preserving: bool = False, offset_lag_max: int = 100,
@@ -135,3 +138,149 @@ def test_target_hold_is_the_lowest_start_any_group_may_take():
     assert s.target_hold(0) == 8
     s.checkpoints[4] = [None]  # a group without a checkpoint starts from 0
     assert s.target_hold(0) == 0
+
+
+# --- the flow's processes: checkpoints, group offset sync, pruning ---------------------
+
+class Net:
+    """Records every message; those to a zone in ``down`` are lost."""
+
+    def __init__(self, down=()):
+        self.down = set(down)
+        self.sent: list[tuple] = []
+
+    def delay(self, a, z, size, purpose):
+        self.sent.append(("one-way", a, z, size, purpose))
+        return None if z in self.down else 0.001
+
+    def round_trip(self, a, z, request, response, purpose):
+        self.sent.append(("round trip", a, z, request, response, purpose))
+        return None if z in self.down else 0.002
+
+
+def group(subscription: int, *committed: int) -> SimpleNamespace:
+    return SimpleNamespace(subscription=subscription,
+                           partitions=[SimpleNamespace(committed=c) for c in committed])
+
+
+def live_syncs(net: Net, groups: list, *, leaders=("src-b", "src-c")):
+    """An MM2 flow of two partitions running in ``dst-a`` on a SimPy clock, reading a
+    source whose partition p is led in ``leaders[p]`` (``None``: no leader), and
+    syncing every copy (``offset.lag.max`` 0)."""
+    env = simpy.Environment()
+    events: list = []
+    source = SimpleNamespace(zones=["src-a", "src-b"],
+                             leader_zone=lambda p: leaders[p] if leaders else None)
+    owner = SimpleNamespace(groups_on=lambda cluster: groups if cluster is source else [],
+                            ctx=SimpleNamespace(recorder=SimpleNamespace(emit=events.append)))
+    cfg = SimpleNamespace(offset_preserving=False, offset_lag_max=0,
+                          sync_group_offsets=True)
+    flow = SimpleNamespace(cfg=cfg, env=env, net=net, n=2, source=source, zone="dst-a",
+                           stopped=False, alive=True, owner=owner, name="west->central",
+                           parts=[SimpleNamespace(copied=0) for _ in range(2)])
+    return OffsetSyncs(flow), env, events
+
+
+def test_offset_syncs_go_to_the_leader_of_the_sources_first_partition_and_may_be_lost():
+    # The offset-syncs topic (one partition) is taken as led where the source's
+    # partition 0 is: src-b, not src-c. A sync lost on the way is not published, and
+    # the next copy syncs at once (there is still no previous sync).
+    net = Net(down={"src-b"})
+    s, _env, _events = live_syncs(net, [])
+    s.copied(1, 5, 4)
+    assert net.sent == [("one-way", "dst-a", "src-b", OFFSET_SYNC_BYTES, "mirror")]
+    st = s.parts[1]
+    assert list(st.syncs) == [] and st.last_sync_d is None and st.delayed is None
+    net.down.clear()
+    s.copied(1, 6, 5)
+    assert list(st.syncs) == [(6, 5)] and st.last_sync_d == 5
+
+
+def test_checkpoints_translate_every_groups_offsets_each_interval_and_announce_the_first():
+    net = Net()
+    # two groups; partition 0 committed at 17 and 7, partition 1 at 40 by both
+    s, env, events = live_syncs(net, [group(1, 17, 40), group(2, 7, 40)])
+    for u, d in [(3, 1), (7, 5), (12, 6), (18, 16)]:
+        s.copied(0, u, d)
+    for u, d in [(3, 2), (40, 30)]:
+        s.copied(1, u, d)
+    net.sent.clear()
+    env.process(s.run_checkpoints(10.0))
+    env.run(until=25.0)
+    # each committed offset through the newest sync at or below it
+    assert s.checkpoints == {1: [(17, 6), (40, 30)], 2: [(7, 5), (40, 30)]}
+    assert s.first_checkpoint == 10.0
+    assert [(type(e), e.t, e.flow) for e in events] == [
+        (TranslationAvailable, 10.0, "west->central")]     # announced once, at the first
+    # one read per checkpoint, from the source's partition 0 leader zone: a request,
+    # and a checkpoint record per group and partition back
+    read = ("round trip", "dst-a", "src-b", FETCH_REQUEST_BYTES, CHECKPOINT_BYTES * 2 * 2,
+            "mirror")
+    assert net.sent == [read, read]
+    # what no group can go back to is forgotten: below partition 0's lowest checkpoint
+    # (upstream 7) only (3, 1) goes; (12, 6) stays although its downstream end is below
+    # 7; partition 1's checkpoints are both at 40, so one pair is left
+    assert list(s.parts[0].pairs) == [(7, 5), (12, 6), (18, 16)]
+    assert list(s.parts[0].syncs) == [(7, 5), (12, 6), (18, 16)]
+    assert list(s.parts[1].pairs) == [(40, 30)] == list(s.parts[1].syncs)
+
+
+def test_a_checkpoint_needs_groups_and_the_read_of_their_offsets():
+    # no group on the source: nothing to checkpoint
+    s, env, events = live_syncs(Net(), [])
+    env.process(s.run_checkpoints(10.0))
+    env.run(until=25.0)
+    assert s.checkpoints == {} and s.first_checkpoint is None and events == []
+    # the read lost (no leader: the source's first zone, src-a, is out)
+    net = Net(down={"src-a"})
+    s, env, events = live_syncs(net, [group(1, 4, 4)], leaders=None)
+    env.process(s.run_checkpoints(10.0))
+    env.run(until=25.0)
+    assert [m[2] for m in net.sent] == ["src-a", "src-a"]
+    assert s.checkpoints == {} and events == []
+    net.down.clear()
+    env.run(until=35.0)
+    assert s.checkpoints == {1: [(4, 0), (4, 0)]} and s.first_checkpoint == 30.0
+
+
+def test_a_stopped_flow_takes_no_more_checkpoints():
+    s, env, _events = live_syncs(Net(), [group(1, 3, 3)])
+    s.copied(0, 3, 2)
+    process = env.process(s.run_checkpoints(10.0))
+    env.run(until=15.0)
+    assert s.checkpoints == {1: [(3, 2), (3, 0)]}
+    s.flow.stopped = True
+    s.flow.owner.groups_on = lambda _cluster: [group(1, 9, 9)]
+    env.run(until=50.0)
+    assert not process.is_alive and s.checkpoints == {1: [(3, 2), (3, 0)]}
+
+
+def test_group_offsets_are_synced_only_while_the_flow_runs():
+    s, env, _events = live_syncs(Net(), [])
+    s.checkpoints = {1: [(17, 6), (40, 30)]}
+    process = env.process(s.run_group_sync(30.0))
+    env.run(until=31.0)
+    assert s.synced == {1: [(17, 6), (40, 30)]}
+    assert s.synced[1] is not s.checkpoints[1]      # a copy, not the live marks
+    s.checkpoints = {1: [(20, 9), (41, 31)]}
+    s.flow.alive = False                            # its worker is out
+    env.run(until=61.0)
+    assert s.synced == {1: [(17, 6), (40, 30)]}
+    s.flow.alive = True
+    env.run(until=91.0)
+    assert s.synced == {1: [(20, 9), (41, 31)]}
+    s.flow.stopped = True
+    s.checkpoints = {1: [(50, 40), (50, 40)]}
+    env.run(until=200.0)
+    assert not process.is_alive and s.synced == {1: [(20, 9), (41, 31)]}
+
+
+def test_pruning_keeps_what_a_partition_without_checkpoints_may_need():
+    s, _env, _events = live_syncs(Net(), [])
+    for u, d in [(3, 1), (7, 5), (12, 6)]:
+        s.copied(0, u, d)
+        s.copied(1, u, d)
+    s.checkpoints = {1: [None, (12, 6)], 2: [None, (7, 5)]}
+    s._prune()
+    assert list(s.parts[0].pairs) == [(3, 1), (7, 5), (12, 6)]   # no group's mark
+    assert list(s.parts[1].pairs) == [(7, 5), (12, 6)]           # below 7 goes

@@ -33,7 +33,7 @@ class SyncState:
 
     pairs: deque = field(default_factory=deque)  # (u_end, d_end) of acknowledged copies
     syncs: deque = field(default_factory=deque)  # published offset syncs (u_end, d_end)
-    last_sync_d: int = -1
+    last_sync_d: int | None = None   # the last published sync's downstream end
     delayed: tuple[int, int] | None = None
 
 
@@ -64,7 +64,8 @@ class OffsetSyncs:
             return
         # OffsetSyncWriter: a sync at once when the downstream offset moved offset.lag.max
         # past the previous one, else kept as the delayed sync for the next task commit.
-        if st.last_sync_d < 0 or d_end - (st.last_sync_d + 1) >= self.cfg.offset_lag_max:
+        last = st.last_sync_d
+        if last is None or d_end - (last + 1) >= self.cfg.offset_lag_max:
             self._publish(st, (u_end, d_end))
         else:
             st.delayed = (u_end, d_end)
@@ -89,7 +90,7 @@ class OffsetSyncs:
     def task_restarted(self) -> None:
         """A new task syncs its first record at once."""
         for st in self.parts:
-            st.last_sync_d = -1
+            st.last_sync_d = None
 
     # ==================================================================== checkpoints
     def run_checkpoints(self, interval: float):
@@ -136,8 +137,11 @@ class OffsetSyncs:
     def _prune(self) -> None:
         """Forget syncs and copy pairs below every group's latest checkpoint."""
         for i, st in enumerate(self.parts):
-            low = min((mark[0] for marks in self.checkpoints.values()
-                       if (mark := marks[i]) is not None), default=0)
+            committed = [mark[0] for marks in self.checkpoints.values()
+                         if (mark := marks[i]) is not None]
+            if not committed:
+                continue  # no group has a checkpoint of it: everything may be needed
+            low = min(committed)
             for dq in (st.pairs, st.syncs):
                 while len(dq) > 1 and dq[1][0] <= low:
                     dq.popleft()
