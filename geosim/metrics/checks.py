@@ -58,12 +58,14 @@ class ConsistencyChecker:
         key = (group, row.partition)
         st = self._delivery.get(key)
         if st is None:
-            self._delivery[key] = [end, end, t, False]
+            # equivalent: the flag is read only after a rewind, which sets it first
+            self._delivery[key] = [end, end, t, False]  # mutate: equivalent
             return
         cursor, high, last_t, after_rebalance = st
         if offset < cursor:  # rewound: a new re-read begins
             after_rebalance = self._rebalanced_at.get(group, -math.inf) >= last_t
-        if offset < high:
+        # equivalent: at offset == high a re-read would add min(end, high) - offset = 0
+        if offset < high:  # mutate: equivalent
             again = min(end, high) - offset
             if after_rebalance:
                 self.report.redelivered_after_rebalance += again
@@ -72,7 +74,7 @@ class ConsistencyChecker:
         elif offset > high:  # mutate: equivalent: at offset == high, >= adds 0 skips
             self.report.skips += offset - high
         st[0] = end
-        if end > high:
+        if end > high:  # mutate: equivalent: at end == high it writes the same value
             st[1] = end
         st[2] = t
         st[3] = after_rebalance
@@ -87,7 +89,8 @@ class ConsistencyChecker:
         st = self._acks.get(key)
         if st is None:
             # array('q') keeps 8 bytes per entry (a list of ints would take ~36).
-            self._acks[key] = [array("q", (seq,)), array("q", (offset,)), -1]
+            # equivalent: seqs are >= 0, so any negative means none evicted yet
+            self._acks[key] = [array("q", (seq,)), array("q", (offset,)), -1]  # mutate: equivalent
             return
         seqs, offsets, evicted = st
         if seq > seqs[-1]:  # the common case: acks in seq order
@@ -110,7 +113,8 @@ class ConsistencyChecker:
         consistent = offset < offsets[i] and (i == 0 or offsets[i - 1] < offset)
         if not consistent:
             self.report.reorders += 1
-        elif i > 0 or seq > evicted:
-            # Keep the window ordered both ways; an ack below the window is not stored.
+        elif seq > evicted:
+            # Keep the window ordered both ways; an ack at or below the highest evicted
+            # seq is not stored (every kept seq is above it).
             seqs.insert(i, seq)
             offsets.insert(i, offset)
