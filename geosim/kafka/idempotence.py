@@ -46,7 +46,8 @@ class PartitionLog:
                         continue
                     ok = n == last_n + 1
                 else:
-                    ok = epoch > last_epoch and n == 0
+                    newer = epoch > last_epoch  # mutate: equivalent: the two epochs differ here
+                    ok = newer and n == 0
             if not ok:
                 rejected.append(row)
                 continue
@@ -72,7 +73,7 @@ class PartitionLog:
             fleet = key[0]
             if fleet in last:
                 self._last_seq[key] = last[fleet]
-            elif self._last_seq[key] is not None:
+            else:
                 del self._last_seq[key]
 
 
