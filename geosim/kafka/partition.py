@@ -88,16 +88,13 @@ class PartitionState:
         removed = self.rows[i:]
         if removed:
             del self.rows[i:], self.ends[i:], self.cum[i:], self.times[i:]
-        for b in self.leo:
-            if self.leo[b] > offset:
-                self.leo[b] = offset
-            if self.follower_hw[b] > offset:
-                self.follower_hw[b] = offset
-        for b in list(self.view):
-            if self.view[b] > offset:
-                self.view[b] = offset
-        if self.hw > offset:
-            self.hw = offset
+        leo, follower_hw, view = self.leo, self.follower_hw, self.view
+        for b in leo:
+            leo[b] = min(leo[b], offset)
+            follower_hw[b] = min(follower_hw[b], offset)
+        for b in view:
+            view[b] = min(view[b], offset)
+        self.hw = min(self.hw, offset)
         return removed
 
     def offset_flushed_before(self, t: float) -> int:
@@ -128,7 +125,7 @@ class PartitionState:
         for r in self.isr:
             if r != leader:
                 v = view.get(r, 0)
-                if v < hw:
+                if v < hw:  # mutate: equivalent: at v == hw it would keep the same hw
                     hw = v
         return hw
 

@@ -16,8 +16,7 @@ def union_intervals(spans: Iterable[tuple[float, float]]) -> list[tuple[float, f
     out: list[tuple[float, float]] = []
     for start, end in spans:
         if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
         else:
             out.append((start, end))
     return out
