@@ -6,7 +6,6 @@ writes the reports."""
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Iterable
 
@@ -65,7 +64,7 @@ class Tally:
             entry = self.lost[writer] = RegionLoss()
         entry.records += records
         entry.bytes += nbytes
-        if records and first_ack < math.inf:
+        if records:  # never acknowledged (first_ack inf): max() keeps the RPO at 0
             rpo = max(0.0, self.fault_start(t_loss) - first_ack)
             entry.rpo_seconds = max(entry.rpo_seconds, rpo)
 
