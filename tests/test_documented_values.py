@@ -24,6 +24,7 @@ import pytest
 import geosim.kafka.config
 import geosim.kafka.generators
 import geosim.kafka.storage_spec
+import geosim.kafka.wire
 import geosim.scenario.omb
 import geosim.strategies.cluster_linking.config
 import geosim.strategies.cluster_linking.generators
@@ -204,3 +205,13 @@ def test_every_generator_module_has_documented_defaults(module):
 
 if __name__ == "__main__":
     print(generator_defaults())
+
+
+def test_the_request_sizes_are_the_ones_docs_architecture_states():
+    """docs/architecture.md ("Request sizes") lists every size of geosim/kafka/wire.py."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    stated = dict(re.findall(r"^  \| `([A-Z_]+_BYTES)` \| (\d+) \|", text, re.M))
+    sizes = {name: getattr(geosim.kafka.wire, name)
+             for name in geosim.kafka.wire.__all__ if name.endswith("_BYTES")}
+    assert len(sizes) == 7
+    assert {name: int(v) for name, v in stated.items()} == sizes

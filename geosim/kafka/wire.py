@@ -29,10 +29,13 @@ def window_wait(net: Network, src: str, dst: str, size: int, window: int | None,
     connection moves at most one window per round trip (domain.md §2), so each window
     beyond the first waits for a round trip, less its sending time over the link
     (:func:`geosim.world.network.window_delay`, at the link's median RTT)."""
-    if window and size > window * connections:
-        return window_delay(size, window * connections, net.rtt_estimate(src, dst),
-                            net.link_bandwidth(src, dst))
-    return 0.0
+    if not window:
+        return 0.0
+    # equivalent: a fast path (per fetch response): window_delay gives 0 there too
+    if size <= window * connections:  # mutate: equivalent
+        return 0.0
+    return window_delay(size, window * connections, net.rtt_estimate(src, dst),
+                        net.link_bandwidth(src, dst))
 
 
 __all__ = ["ACK_BYTES", "CHECKPOINT_BYTES", "CONTROLLER_RECORD_BYTES", "FETCH_PARTITION_BYTES",

@@ -24,6 +24,8 @@ RECORDS, BYTES, FIRST_ACK, COUNTED_RECORDS, COUNTED_BYTES, DUE = range(6)
 FIXED = [RECORDS, BYTES, FIRST_ACK, COUNTED_RECORDS, COUNTED_BYTES]
 #: How much a full row array grows (amortised O(1) appends).
 GROWTH = 2  # mutate: equivalent: the capacity of a full array, never read as data
+#: The rows a cohort's array starts with, and the fewest it shrinks to.
+MIN_ROWS = 16  # mutate: equivalent: a capacity, never read as data
 
 
 class TrackedObject:
@@ -40,11 +42,13 @@ class TrackedObject:
         self.existing: list[str] = []                 # regions holding a copy now
         self.pending: list[tuple[float, str]] = []    # (due time, region), ascending
         self.blocked: list[str] = NONE               # due copies waiting for regions
-        self.had_copy = False
+        # equivalent: both of the fold's creators set it before anything reads it
+        self.had_copy = False  # mutate: equivalent
         self.records = 0
         self.bytes = 0
         self.first_ack = math.inf
-        self.rows_expected = -1                       # unknown until ObjectCommitted
+        # equivalent: unknown until ObjectCommitted; read only as 0 <= rows_expected
+        self.rows_expected = -1  # mutate: equivalent
         self.rows_acked = 0
         self.since: float | None = None               # unreadable since
         self.counted_records = 0                      # already counted as unavailable
@@ -54,7 +58,8 @@ class TrackedObject:
         self.due: float | None = None                 # live heap entry, if any
 
 
-@dataclass(slots=True)
+@dataclass(
+    slots=True)  # mutate: equivalent: slots save memory and change no result
 class CopyGroup:
     """Settled objects sharing a writer region and a set of copy regions (form 3)."""
 
@@ -83,7 +88,7 @@ class Cohort:
         self.writer = writer
         self.existing = existing
         self.dests = dests
-        self.data = np.empty((16, DUE + len(dests)))
+        self.data = np.empty((MIN_ROWS, DUE + len(dests)))
         self.n = 0
         self.since: float | None = None
         # Rows appended one at a time wait here (a list append is much cheaper than a
@@ -92,8 +97,10 @@ class Cohort:
 
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
-        if need > len(self.data):
-            grown = np.empty((max(need, GROWTH * len(self.data)), self.data.shape[1]))
+        if need > len(self.data):  # mutate: equivalent: growing one row early: capacity only
+            # equivalent: the capacity grown to, never read as data
+            capacity = GROWTH * len(self.data)  # mutate: equivalent
+            grown = np.empty((max(need, capacity), self.data.shape[1]))
             grown[:self.n] = self.data[:self.n]
             self.data = grown
 
@@ -124,8 +131,9 @@ class Cohort:
         self._flush()
         kept = self.data[:self.n][mask]
         self.n = len(kept)
-        if len(self.data) > 64 and self.n < len(self.data) // 4:
-            self.data = np.empty((max(2 * self.n, 16), self.data.shape[1]))
+        # equivalent: when a mostly empty array is reallocated smaller: capacity only
+        if len(self.data) > 64 and self.n < len(self.data) // 4:  # mutate: equivalent
+            self.data = np.empty((max(GROWTH * self.n, MIN_ROWS), self.data.shape[1]))
         self.data[:self.n] = kept
 
 
@@ -142,7 +150,7 @@ def counted(holder: CopyGroup | Cohort) -> bool:
     """Whether any of a holder's records were counted as unavailable."""
     if isinstance(holder, CopyGroup):
         return bool(holder.counted_records or holder.counted_bytes)
-    return bool(holder.size and holder.rows()[:, COUNTED_RECORDS].any())
+    return bool(holder.rows()[:, COUNTED_RECORDS].any())
 
 
 __all__ = ["BYTES", "COUNTED_BYTES", "COUNTED_RECORDS", "DUE", "FIRST_ACK", "FIXED", "NONE",
