@@ -48,7 +48,8 @@ def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
         return None
     start = max(int(math.floor(fault_start / bin_width + 1e-9)), 0)
     stop = int(math.floor(production_end / bin_width + 1e-9))
-    if stop <= start:
+    # equivalent: at stop == start there are no rates, and the size check returns None
+    if stop <= start:  # mutate: equivalent
         return None
     rates = _bins(bins, start, stop) / bin_width
     if rates.size < sustain:
@@ -58,7 +59,10 @@ def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
     if dropped.size == 0:
         return 0.0
     within = np.abs(means - baseline) <= tolerance * baseline
-    if within.size < sustain:
+    # With as many windows as ``sustain``, the one run of them starts at a dropped (so
+    # not within) window, or the first drop is after it: None either way.
+    # equivalent: at within.size == sustain the result is None either way (above)
+    if within.size < sustain:  # mutate: equivalent
         return None
     sustained = np.convolve(within.astype(np.int64), np.ones(sustain, dtype=np.int64),
                             "valid") == sustain
