@@ -286,3 +286,134 @@ def test_the_partition_series_hold_each_bins_end_state_exactly():
     assert {(r, m): list(v) for r, m, v in late.series(["a"], 2, 2.0)} == {
         ("a", "leaders"): [0, 1], ("all", "offline_partitions"): [0, 0],
         ("all", "under_min_isr_partitions"): [0, 0], ("all", "isr_size_mean"): [0.0, 3.0]}
+
+
+# --- exact accounting: every count of the fold (module enumeration, docs/mutation.md) ----
+
+def test_acks_count_only_once_partitions_are_tracked_and_add_up_exactly():
+    f = Fold()
+    f.ack(1.0, "a", row(0, 5, 1.0))          # before any partition event: not tracked
+    assert (f.fold.active, f.fold.tracked_records) == (False, 0)
+    f.leader(2.0, 0, "a")
+    f.ack(3.0, "a", row(0, 5, 3.0), row(0, 2, 3.0))
+    f.ack(4.0, "c", row(1, 4, 4.0))
+    assert f.fold.tracked_records == 11
+    f.leader(5.0, 0, None)
+    f.leader(5.0, 1, None)
+    loss, unavailable = f.finish(t_end=10.0)
+    assert {r: (u.records, u.bytes) for r, u in unavailable.by_region.items()} == {
+        "a": (7, 70), "c": (4, 40)}
+    assert (unavailable.records, unavailable.bytes, unavailable.open_records) == (11, 110, 11)
+    assert {r: u.max_seconds for r, u in unavailable.by_region.items()} == {"a": 5.0, "c": 5.0}
+    assert (loss.records, loss.by_region) == (0, {})
+
+
+def test_a_loss_after_the_count_withdraws_its_records_and_bytes_down_to_zero(fold):
+    fold.ack(10.0, "a", row(0, 10, 10.0))
+    fold.ack(10.0, "c", row(0, 3, 10.0))
+    fold.leader(20.0, 0, None)                 # 10 (100 bytes) and 3 (30) unavailable
+    fold.ack(20.5, "c", row(0, 2, 20.5))       # acked after the count (a late answer)
+    fold.truncate(21.0, 0, "a", row(0, 4, 10.0))
+    fold.truncate(21.0, 0, "c", row(0, 3, 10.0), row(0, 2, 20.5))   # more than counted
+    loss, unavailable = fold.finish(t_end=30.0)
+    assert {r: (u.records, u.bytes) for r, u in unavailable.by_region.items()} == {
+        "a": (6, 60)}                          # c's count is 0: not listed
+    assert {r: (v.records, v.bytes) for r, v in loss.by_region.items()} == {
+        "a": (4, 40), "c": (5, 50)}
+    assert fold.fold.lost_by_partition == {0: (9, 90)}
+    # the acked totals lost them too: a second episode counts only what is left
+    fold.leader(31.0, 0, "a")
+    fold.leader(32.0, 0, None)
+    _loss, unavailable = fold.finish(t_end=40.0)
+    assert unavailable.by_region["a"].records == 6 and unavailable.open_records == 6
+
+
+def test_a_row_acknowledged_at_the_instant_of_its_removal_leaves_the_acked_totals(fold):
+    fold.ack(10.0, "a", row(0, 5, 10.0))
+    fold.truncate(10.0, 0, "a", row(0, 5, 10.0))
+    fold.leader(11.0, 0, None)
+    loss, unavailable = fold.finish(t_end=20.0)
+    assert (loss.records, unavailable.records, unavailable.open_records) == (5, 0, 0)
+
+
+def test_rows_acknowledged_at_time_zero_or_within_the_first_second_are_acknowledged(fold):
+    fold.ack(0.0, "a", row(0, 2, 0.0))
+    fold.ack(0.5, "a", row(0, 3, 0.5))
+    fold.truncate(1.0, 0, "a", row(0, 2, 0.0), row(0, 3, 0.5))
+    loss, _ = fold.finish()
+    assert (loss.records, loss.bytes, loss.rpo_seconds) == (5, 50, 1.0)
+
+
+def test_a_mirrored_copy_removed_before_its_ack_is_not_a_producers_loss(fold):
+    copy = row(0, 6, -1.0)
+    copy.mirror = 0                            # written by replication flow 0
+    fold.truncate(50.0, 0, "a", copy)
+    copy.acked_at = 50.2
+    fold.ack(50.2, "a", copy)
+    loss, _ = fold.finish()
+    assert loss.records == 0
+
+
+def test_a_doomed_row_is_lost_in_the_partition_and_region_it_was_removed_from():
+    f = Fold()
+    f.leader(0.0, 3, "a")
+    f.fault(40.0)
+    doomed = row(3, 7, -1.0)
+    doomed.seq = 4
+    f.truncate(41.0, 3, "b", doomed)
+    doomed.acked_at = 41.05
+    f.ack(41.05, "a", doomed)
+    loss, _ = f.finish()
+    assert {r: (v.records, v.rpo_seconds) for r, v in loss.by_region.items()} == {
+        "b": (7, 0.0)}
+    assert f.fold.lost_by_partition == {3: (7, 70)}
+
+
+def test_an_empty_fold_reports_nothing():
+    loss, unavailable = Fold().finish(t_end=10.0)
+    assert (loss.records, loss.bytes, loss.rpo_seconds, loss.by_region) == (0, 0, 0.0, {})
+    assert (unavailable.records, unavailable.max_seconds, unavailable.intervals,
+            unavailable.by_region) == (0, 0.0, [], {})
+
+
+def test_merging_two_folds_adds_counts_and_keeps_the_largest_figures():
+    from geosim.metrics.partition_loss import merge
+    from geosim.metrics.report import (
+        LossReport,
+        RegionLoss,
+        RegionUnavailability,
+        UnavailabilityReport,
+    )
+
+    a = (LossReport(10, 100, 4.0, {"b": RegionLoss(10, 100, 4.0)}, untracked_records=2),
+         UnavailabilityReport(5, 50, [(10.0, 20.0)], 10.0, 1,
+                              {"b": RegionUnavailability(5, 50, 10.0)}))
+    b = (LossReport(7, 70, 6.0, {"b": RegionLoss(3, 30, 6.0), "a": RegionLoss(4, 40, 1.0)},
+                    untracked_records=3),
+         UnavailabilityReport(8, 80, [(15.0, 30.0), (40.0, 41.0)], 15.0, 2,
+                              {"b": RegionUnavailability(6, 60, 15.0),
+                               "a": RegionUnavailability(2, 20, 1.0)}))
+    loss, unavailable = merge(a, b)
+    assert (loss.records, loss.bytes, loss.rpo_seconds, loss.untracked_records) == (
+        17, 170, 6.0, 5)
+    assert loss.by_region == {"a": RegionLoss(4, 40, 1.0), "b": RegionLoss(13, 130, 6.0)}
+    assert list(loss.by_region) == ["a", "b"]
+    assert (unavailable.records, unavailable.bytes, unavailable.max_seconds,
+            unavailable.open_records) == (13, 130, 15.0, 3)
+    assert unavailable.intervals == [(10.0, 30.0), (40.0, 41.0)]
+    assert unavailable.by_region == {"a": RegionUnavailability(2, 20, 1.0),
+                                     "b": RegionUnavailability(11, 110, 15.0)}
+    assert list(unavailable.by_region) == ["a", "b"]
+
+
+def test_records_acked_after_a_loss_are_counted_with_their_bytes_at_the_next_episode(fold):
+    fold.ack(10.0, "a", row(0, 10, 10.0))
+    fold.leader(20.0, 0, None)
+    fold.truncate(21.0, 0, "a", row(0, 4, 10.0))
+    fold.leader(22.0, 0, "a")
+    fold.ack(23.0, "a", row(0, 1, 23.0))
+    fold.ack(23.0, "c", row(0, 1, 23.0))       # a single record is listed too
+    fold.leader(24.0, 0, None)
+    _loss, unavailable = fold.finish(t_end=30.0)
+    assert {r: (u.records, u.bytes) for r, u in unavailable.by_region.items()} == {
+        "a": (7, 70), "c": (1, 10)}
