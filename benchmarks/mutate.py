@@ -26,7 +26,11 @@ Running all mutants takes hours on 2 cores; ``--sample N`` draws N sites uniform
 ``--file PATH ...`` restricts the population to some modules of the packages: every
 mutant of a module that decides a headline figure (``geosim/metrics/recovery.py`` for
 RTO, ``geosim/metrics/partition_loss.py`` for Kafka loss and RPO) rather than a sample of
-all of them; with ``--sample``, a sample of those modules' sites.
+all of them; with ``--sample``, a sample of those modules' sites. ``--tests FILE ...``
+runs the given test files against every mutant instead of its selection: with a
+module's own unit test file, a kill means that file's exact tests catch the change, not
+a scenario test or a golden summary that happens to reach it (docs/mutation.md, "Every
+mutant of a module", was measured so).
 
 Mutants run in draw order, so the first k of a run stopped by ``--budget`` (minutes) are
 a uniform sample of k; the score's 95 % interval is Wilson's. ``--skip K`` resumes a
@@ -553,6 +557,9 @@ def main() -> None:
                         help="only these modules' sites (paths such as "
                              "geosim/metrics/recovery.py, inside the packages): every "
                              "mutant of a module, or a sample of them")
+    parser.add_argument("--tests", nargs="+", metavar="FILE",
+                        help="run these test files against every mutant instead of its "
+                             "selection (a module's own tests: stricter than the selection)")
     parser.add_argument("--sample", type=int, help="mutants to draw (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", type=int, default=0, metavar="K",
@@ -619,7 +626,8 @@ def main() -> None:
             if top.is_file():
                 shutil.copy(top, work / top.name)  # README.md, pyproject.toml, ...
         importers = _importers()
-        tests = {site: selection(package, site, importers) for package, site in chosen}
+        tests = {site: tuple(args.tests) if args.tests else selection(package, site, importers)
+                 for package, site in chosen}
         limits: dict[Site, float] = {}
         if args.contexts:
             executed, times = executed_by(args.contexts[0]), recorded_times(args.contexts[1])
