@@ -174,7 +174,8 @@ class Site:
 
 def _skipped(tree: ast.Module) -> set[int]:
     """ids of nodes never mutated: docstrings, annotations, f-strings, raise/assert
-    messages, ``__all__`` and TYPE_CHECKING blocks."""
+    messages, ``__all__``, TYPE_CHECKING blocks, function decorators and the ``slots``
+    argument of class decorators."""
     skip: set[int] = set()
 
     def mark(node: ast.AST | None) -> None:
@@ -195,6 +196,12 @@ def _skipped(tree: ast.Module) -> set[int]:
                     mark(arg.annotation)
             for deco in node.decorator_list:
                 mark(deco)
+        if isinstance(node, ast.ClassDef):
+            # a class's memory layout (``@dataclass(slots=True)``) never changes a result
+            for deco in node.decorator_list:
+                for kw in deco.keywords if isinstance(deco, ast.Call) else ():
+                    if kw.arg == "slots":
+                        mark(kw)
         if isinstance(node, ast.AnnAssign):
             mark(node.annotation)
         if isinstance(node, (ast.JoinedStr, ast.Raise, ast.Assert)):

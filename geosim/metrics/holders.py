@@ -58,8 +58,7 @@ class TrackedObject:
         self.due: float | None = None                 # live heap entry, if any
 
 
-@dataclass(
-    slots=True)  # mutate: equivalent: slots save memory and change no result
+@dataclass(slots=True)
 class CopyGroup:
     """Settled objects sharing a writer region and a set of copy regions (form 3)."""
 

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 PHASES: tuple[str, ...] = ("warmup", "before", "during", "after", "drain")
 
 
-@dataclass(frozen=True,
-           slots=True)  # mutate: equivalent: slots save memory and change no result
+@dataclass(frozen=True, slots=True)
 class PhaseClock:
     """Maps a time to its phase index in :data:`PHASES` with one bisection."""
 

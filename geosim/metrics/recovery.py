@@ -59,9 +59,7 @@ def rate_recovery_time(bins: np.ndarray, bin_width: float, fault_start: float,
     if dropped.size == 0:
         return 0.0
     within = np.abs(means - baseline) <= tolerance * baseline
-    # With as many windows as ``sustain``, the one run of them starts at a dropped (so
-    # not within) window, or the first drop is after it: None either way.
-    # equivalent: at within.size == sustain the result is None either way (above)
+    # equivalent: at within.size == sustain the one run starts at a dropped window: None
     if within.size < sustain:  # mutate: equivalent
         return None
     sustained = np.convolve(within.astype(np.int64), np.ones(sustain, dtype=np.int64),
