@@ -6,7 +6,8 @@ do: every comparison, arithmetic and boolean operator, numeric constant and
 ``min``/``max`` call of the target packages is a mutation site, and each site gives one
 mutant per replacement (``<`` to ``<=``, ``+`` to ``-``, ``and`` to ``or``, ``not x`` to
 ``x``, ``n`` to ``n + 1``, ``True`` to ``False``, ``min`` to ``max``). Docstrings,
-annotations, f-strings, error messages and ``__all__`` are not mutated.
+annotations, f-strings, error messages, ``__all__``, function decorators and a class
+decorator's ``slots`` argument (memory layout, never a result) are not mutated.
 
 Each mutant is written into one scratch copy of the repository (the module rebuilt with
 ``ast.unparse``, so comments are dropped from that copy only), its tests run there
