@@ -45,8 +45,7 @@ def test_bulk_and_detailed_agree_on_another_seed(case, monkeypatch):
 
 def _pair() -> tuple[FetchPair, list[PartitionState]]:
     parts = [PartitionState(i, [0, 1]) for i in range(3)]
-    pair = FetchPair("a", "b")
-    pair.reset([(p, 1) for p in parts])
+    pair = FetchPair("a", "b", [(p, 1) for p in parts], 1)
     return pair, parts
 
 

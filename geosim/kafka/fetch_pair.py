@@ -42,31 +42,38 @@ class FetchPair:
                  "deadline", "timer_at", "hot", "snapshot", "quiet_arrival", "generation",
                  "count", "heated")
 
-    def __init__(self, leader_zone: str, follower_zone: str):
+    def __init__(self, leader_zone: str, follower_zone: str,
+                 items: list[tuple[PartitionState, int]], connections: int):
         self.leader_zone = leader_zone
         self.follower_zone = follower_zone
-        self.items: list[tuple[PartitionState, int]] = []  # (partition, follower broker)
-        self.connections = 1
         self.wake: Event | None = None
         # The long poll under way, if any: its event, and (append event, callback) it
         # listens to; when it gives up (replica.fetch.wait.max.ms after it began); when
         # the pair's poll timer fires next (None: no timer pending).
         self.poll: tuple[Event, Event | None, Callable] | None = None
-        self.deadline = 0.0
+        # equivalent: read only while a poll is under way, and a poll sets it first
+        self.deadline = 0.0  # mutate: equivalent
         self.timer_at: float | None = None
-        self.heated = 0  # how many times a quiet item turned hot (touch)
-        self.reset([])
+        # How many times a quiet item turned hot (touch); read only for a change.
+        self.heated = 0  # mutate: equivalent: only compared with an earlier reading of it
+        self.reset(items, connections)
 
-    def reset(self, items: list[tuple[PartitionState, int]]) -> None:
-        """New items (the wiring changed): every item is hot. Fresh containers, so a
-        request in flight keeps those it was sent with."""
-        self.items = items
+    def reset(self, items: list[tuple[PartitionState, int]], connections: int) -> None:
+        """New items and broker connections (the wiring changed): every item is hot.
+        Fresh containers, so a request in flight keeps those it was sent with."""
+        self.items = items  # (partition, follower broker)
+        self.connections = connections
         self.hot: set[int] = set(range(len(items)))
         # per quiet item: (its follower's LEO, the partition epoch) when it turned quiet
         self.snapshot: dict[int, tuple[int, int]] = {}
-        self.quiet_arrival = 0.0   # the last request's arrival: the quiet items' times
-        self.generation = -1       # the cluster generation the hot set is valid for
-        self.count = 0             # items of a request (live followers), at that generation
+        # The last request's arrival: the quiet items' times.
+        # equivalent: no item is quiet, so none reads it, before an arrival sets it
+        self.quiet_arrival = 0.0  # mutate: equivalent
+        # The cluster generation the hot set and the count are valid for; the
+        # cluster's generations start at 0, so no valid one at first.
+        self.generation = -1  # mutate: equivalent: any negative value matches no generation
+        # Items of a request (live followers), at that generation.
+        self.count = 0  # mutate: equivalent: read only once a generation matches, which sets it
 
     # ===================================================================== quiet items
     def settle(self) -> None:
@@ -92,7 +99,8 @@ class FetchPair:
             p, r = self.items[i]
             p.caught_up[r] = p.last_fetch_time[r] = self.quiet_arrival
             hot.add(i)
-            self.heated += 1
+            # equivalent: any change of the count tells its reader that a touch happened
+            self.heated += 1  # mutate: equivalent
 
     def quiet(self, i: int, fetch_offset: int, epoch: int) -> None:
         """Item ``i`` was found quiet by a request's arrival (sent as ``fetch_offset``

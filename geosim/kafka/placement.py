@@ -64,20 +64,21 @@ def rack_aware(brokers: list[BrokerInfo], partitions: int, rf: int,
     out = []
     for p in range(start, start + partitions):
         first = p % n
-        # Followers start a shifting distance after the leader, as Kafka's
-        # nextReplicaShift does, so followers of one leader spread over brokers.
-        shift = 1 + (p // n) % max(n - 1, 1)
         chosen = [ordered[first]]
         used_racks = {ordered[first].rack}
-        k = first
         step = 0
         while len(chosen) < rf:
-            k = (first + shift + step) % n
+            # Followers start a shifting distance after the leader, as Kafka's
+            # nextReplicaShift does, so followers of one leader spread over brokers
+            # (n >= 2 here: a follower is placed only when rf >= 2).
+            shift = 1 + (p // n) % (n - 1)
+            candidate = ordered[(first + shift + step) % n]
             step += 1
-            candidate = ordered[k]
             if candidate in chosen:
                 continue
-            if candidate.rack in used_racks and len(used_racks) < racks and step <= 2 * n:
+            # While a rack is unused, one of its brokers lies within the next n
+            # steps (a chosen broker's rack is used), so the search ends.
+            if candidate.rack in used_racks and len(used_racks) < racks:
                 continue
             chosen.append(candidate)
             used_racks.add(candidate.rack)
@@ -102,7 +103,7 @@ def by_location(brokers: list[BrokerInfo], partitions: int, counts: Mapping[str,
             if count > len(pool):
                 raise ValueError(f"{count} replicas requested in {loc}, which has "
                                  f"{len(pool)} brokers free for them")
-            chosen = [pool[(p + i) % len(pool)].id for i in range(count)]
+            chosen = [pool[(p + j) % len(pool)].id for j in range(count)]
             replicas += chosen
             taken.update(chosen)
         out.append(replicas)

@@ -63,13 +63,10 @@ class Replication:
         loop (once the cluster started)."""
         self.disturb()
         for key, pair in self.pairs.items():
-            pair.reset(items.pop(key, []))
-            pair.connections = max(len(conns.get(key, ())), 1)
+            pair.reset(items.pop(key, []), max(len(conns.get(key, ())), 1))
             self._wake(pair)
         for key, its in items.items():
-            pair = self.pairs[key] = FetchPair(*key)
-            pair.reset(its)
-            pair.connections = max(len(conns[key]), 1)
+            pair = self.pairs[key] = FetchPair(*key, its, max(len(conns[key]), 1))
             if self.cluster.started:
                 self.env.process(self._fetch_loop(pair))
         watchers: list[list[tuple[FetchPair, int]]] = [[] for _ in self.cluster.parts]
