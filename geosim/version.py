@@ -11,5 +11,6 @@ __version__ = "0.1.0"
 #: stored run only when both match (``RunStore.finished``), so a resumed sweep never
 #: mixes runs of two models. 2: producer fleets out of phase, diskless writers' reads;
 #: 3: the TCP window bound charges a round trip per window beyond the first; 4: a
-#: quantile split exactly between two modes takes the lower (the same on every CPU).
-RESULTS_REVISION = 4
+#: quantile split exactly between two modes takes the lower (the same on every CPU);
+#: 5: a partition whose every replica is destroyed loses what it had forgotten too.
+RESULTS_REVISION = 5

@@ -157,6 +157,22 @@ def test_last_replica_loss_of_read_data_shows_in_the_final_read():
     assert inconsistent and lost == set()
 
 
+def test_an_erased_partitions_probes_are_missing_from_the_final_read():
+    # RF 1: the destroyed region held every replica of its partitions, their whole logs
+    # (the prefix the engine had forgotten included) are gone.
+    ops, history, _removed, summary = history_of(
+        "stretch-3-regions", "strategy.replication_factor=1",
+        "strategy.config={min.insync.replicas: 1}",
+        "faults=[{kind: region-destruction, region: us-west2, at: 40s}]",
+        "simulation.duration=60s", "simulation.drain=20s", TICK)
+    acked = [p for p in history.probes if p.outcome == "ok"]
+    missing = [p for p in acked if p.value not in final_read(ops)]
+    assert missing and {p.key for p in missing} < {p.key for p in acked}
+    assert all(p.removed for p in missing) and not any(
+        p.removed for p in acked if p.key not in {m.key for m in missing})
+    assert sum(p.records for p in missing) == summary["loss"]["lost_records"]
+
+
 def test_the_sample_is_thinned_evenly_and_deterministically():
     first, history, _r, _s = history_of("stretch-3-regions", "faults=[]",
                                         "simulation.duration=30s", probes=500)

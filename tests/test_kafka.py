@@ -424,3 +424,30 @@ def test_without_unclean_leader_election_offline_partitions_stay_offline():
     assert s["counters"].get("unclean_elections", 0) == 0
     windows = s["partitions"]["offline_windows"]
     assert windows and all(end is not None and end >= 90 for _p, _start, end in windows)
+
+
+def test_destroying_the_only_replicas_loses_every_record_acknowledged_in_them():
+    """RF 1: a region destroyed at 40 s takes every partition whose one replica it held,
+    with every record ever acknowledged in it (the prefix the engine had forgotten too),
+    from the first ack on: RPO = 40 s minus the first of those acks."""
+    from geosim.core.events import PartitionChanged, ProduceAcked
+
+    # Acks arriving after 40 s were on their way: their rows are lost too.
+
+    acked, leaders = [], {}
+
+    def watch(recorder):
+        recorder.subscribe(ProduceAcked, acked.append)
+        recorder.subscribe(PartitionChanged,
+                           lambda ev: leaders.setdefault(ev.partition, ev.leader_region))
+
+    sc = scenario("stretch-3-regions", "strategy.replication_factor=1",
+                  "strategy.config={min.insync.replicas: 1}", "simulation.duration=60s",
+                  "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+    s = run(sc, subscribe=watch).summary
+    gone = {p for p, region in leaders.items() if region == "us-west2"}
+    rows = [r for ev in acked for r in ev.rows if r.partition in gone]
+    assert gone and len(gone) < len(leaders)
+    assert s["loss"]["lost_records"] == sum(r.records for r in rows) > 0
+    assert s["loss"]["rpo_seconds"] == pytest.approx(40.0 - min(r.acked_at for r in rows))
+    assert s["loss"]["rpo_seconds"] > 35.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from geosim.core.events import PartitionErased
 from geosim.kafka.faults import crash_brokers
 from geosim.runner import build
 from geosim.scenario.loader import load_scenario
@@ -55,3 +56,143 @@ def test_a_crash_keeps_only_what_was_flushed_before_the_page_cache_age():
     assert cluster.counters_["unflushed_suffixes_lost"] == shortened
     crash_brokers(cluster, ZONE, 1, up=True)
     assert broker.alive and broker.unclean_restart
+
+
+def running_at_5s(faults: str = "[]", until: float = 5.0):
+    """The stretch cluster after 5 s, or ``until`` (its fault schedule not started)."""
+    sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s", "simulation.warmup=1s",
+                                            f"faults={faults}"])
+    ctx, _world, strategy = build(sc, sc.simulation.seed)
+    strategy.start()
+    ctx.env.run(until=until)
+    return strategy.engine
+
+
+def test_a_crash_of_a_zone_without_a_declared_crash_fault_is_unclean():
+    cluster = running_at_5s()
+    broker = next(b for b in cluster.brokers if b.zone == ZONE)
+    before = {p.id: p.leo[broker.id] for p in cluster.parts if broker.id in p.leo}
+    crash_brokers(cluster, ZONE, 1, up=False)
+    assert sum(p.leo[broker.id] < before[p.id] for p in cluster.parts if p.id in before) > 0
+    crash_brokers(cluster, ZONE, 1, up=True)
+    assert broker.unclean_restart
+
+
+def test_a_crash_clamps_each_followers_high_watermark_to_what_it_kept():
+    cluster = running_at_5s()
+    broker = next(b for b in cluster.brokers if b.zone == ZONE)
+    held = [p for p in cluster.parts if broker.id in p.leo]
+    hw_before = {p.id: p.follower_hw.get(broker.id, 0) for p in held}
+    crash_brokers(cluster, ZONE, 1, up=False)
+    for p in held:
+        assert p.follower_hw[broker.id] == min(hw_before[p.id], p.leo[broker.id])
+    assert any(p.follower_hw[broker.id] < hw_before[p.id] for p in held)
+
+
+def test_a_zone_outage_over_a_crashed_broker_loses_and_counts_nothing_more():
+    cluster = running_at_5s()
+    broker = next(b for b in cluster.brokers if b.zone == ZONE)
+    crash_brokers(cluster, ZONE, 1, up=False)
+    counted = cluster.counters_["unflushed_suffixes_lost"]
+    kept = {p.id: p.leo[broker.id] for p in cluster.parts if broker.id in p.leo}
+    others = [b.id for b in cluster.brokers if b.zone == ZONE and b is not broker]
+    leos = {(r, p.id): p.leo[r] for r in others for p in cluster.parts if r in p.leo}
+    cluster.zone_state(ZONE, up=False)
+    assert {p.id: p.leo[broker.id] for p in cluster.parts if p.id in kept} == kept
+    # Only the zone's other brokers lost unflushed suffixes, each counted once.
+    shortened = sum(cluster.parts[pid].leo[r] < leo for (r, pid), leo in leos.items())
+    assert shortened > 0
+    assert cluster.counters_["unflushed_suffixes_lost"] - counted == shortened
+
+
+def test_a_zone_outage_stops_exactly_the_zones_brokers_and_their_consumers_views():
+    cluster = running_at_5s()
+    in_zone = [b for b in cluster.brokers if b.zone == ZONE]
+    assert in_zone and any(cluster.reads.visible[ZONE])
+    other_views = {z: list(v) for z, v in cluster.reads.visible.items() if z != ZONE}
+    leos = {b.id: {p.id: p.leo[b.id] for p in cluster.parts if b.id in p.leo}
+            for b in in_zone}
+    cluster.zone_state(ZONE, up=False)
+    assert all(not b.alive and not b.destroyed for b in in_zone)
+    assert all(b.alive for b in cluster.brokers if b.zone != ZONE)
+    assert cluster.reads.visible[ZONE] == [0] * cluster.partitions_n
+    assert {z: v for z, v in cluster.reads.visible.items() if z != ZONE} == other_views
+    # An outage is an unclean stop: each replica keeps what was flushed.
+    flushed_before = 5.0 - cluster.spec.page_cache_flush_age
+    for b in in_zone:
+        for p in cluster.parts:
+            if b.id in p.leo:
+                assert p.leo[b.id] == min(leos[b.id][p.id],
+                                          p.offset_flushed_before(flushed_before))
+    cluster.zone_state(ZONE, up=True)
+    assert all(b.alive and b.unclean_restart for b in in_zone)
+
+
+def test_a_restarted_leader_hands_its_partitions_over_and_no_other_partition_moves():
+    cluster = running_at_5s()
+    broker = next(b for b in cluster.brokers if b.zone == ZONE)
+    led = {p.id for p in cluster.parts if p.leader == broker.id}
+    leaders = {p.id: p.leader for p in cluster.parts}
+    assert led
+    crash_brokers(cluster, ZONE, 1, up=False)   # no time passes: no election yet
+    assert {p.id: p.leader for p in cluster.parts} == leaders
+    crash_brokers(cluster, ZONE, 1, up=True)    # unclean restart: not eligible to lead
+    for p in cluster.parts:
+        if p.id in led:
+            assert p.leader not in (None, broker.id) and p.leader in p.isr
+        else:
+            assert p.leader == leaders[p.id]
+
+
+def test_a_destroyed_zone_keeps_nothing_and_cuts_each_log_at_its_best_survivor(monkeypatch):
+    cluster = running_at_5s()
+    in_zone = {b.id for b in cluster.brokers if b.zone == ZONE}
+    survivors_best = {}
+    for p in cluster.parts:
+        rest = [p.leo[r] for r in p.all_replicas if r not in in_zone]
+        survivors_best[p.id] = (max(rest) if rest else 0, p.log_end)
+    cuts = []
+    original = type(cluster).truncate
+
+    def recording(self, p, offset, cause):
+        cuts.append((p.id, offset, cause))
+        original(self, p, offset, cause)
+
+    monkeypatch.setattr(type(cluster), "truncate", recording)
+    cluster.zone_state(ZONE, up=False, destroyed=True)
+    assert all(cluster.brokers[b].destroyed and not cluster.brokers[b].alive for b in in_zone)
+    for p in cluster.parts:
+        for r in in_zone & set(p.leo):
+            assert p.leo[r] == 0
+    expected = sorted((pid, best, "every replica holding the rows was destroyed")
+                      for pid, (best, end) in survivors_best.items() if best < end)
+    assert expected and sorted(set(cuts)) == expected
+    assert all(p.log_end == survivors_best[p.id][0] for p in cluster.parts
+               if survivors_best[p.id][0] < survivors_best[p.id][1])
+    cluster.zone_state(ZONE, up=True)           # a destroyed broker never comes back
+    assert all(not cluster.brokers[b].alive for b in in_zone)
+
+
+def test_destroying_every_zone_cuts_every_log_and_erases_its_forgotten_prefix(monkeypatch):
+    cluster = running_at_5s()
+    erased = []
+    cluster.ctx.recorder.subscribe(PartitionErased, erased.append)
+    cluster.prune()
+    pruned = {p.id: p.log_end - sum(r.records for r in p.rows) for p in cluster.parts}
+    assert all(pruned.values())
+    for zone in sorted({b.zone for b in cluster.brokers}):
+        cluster.zone_state(zone, up=False, destroyed=True)
+    assert all(not p.rows and p.log_end == pruned[p.id] for p in cluster.parts)
+    assert sorted(e.partition - cluster.partition_base for e in erased) == sorted(
+        pid for pid, end in pruned.items() if end > 0)
+    assert all(e.t == 5.0 and e.cause == "every replica was destroyed" for e in erased)
+
+
+def test_destroying_every_zone_before_anything_was_forgotten_erases_nothing():
+    cluster = running_at_5s(until=1.0)
+    erased = []
+    cluster.ctx.recorder.subscribe(PartitionErased, erased.append)
+    assert all(p.rows and p.log_end == sum(r.records for r in p.rows) for p in cluster.parts)
+    for zone in sorted({b.zone for b in cluster.brokers}):
+        cluster.zone_state(zone, up=False, destroyed=True)
+    assert erased == [] and all(p.log_end == 0 for p in cluster.parts)

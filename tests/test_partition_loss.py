@@ -13,6 +13,7 @@ from geosim.core.events import (
     ClientsAttached,
     FaultStarted,
     PartitionChanged,
+    PartitionErased,
     ProduceAcked,
     Recorder,
     Row,
@@ -48,6 +49,9 @@ class Fold:
 
     def truncate(self, t: float, partition: int, region: str, *rows: Row) -> None:
         self.recorder.emit(RowsTruncated(t, partition, region, tuple(rows), "election"))
+
+    def erase(self, t: float, partition: int) -> None:
+        self.recorder.emit(PartitionErased(t, partition, "every replica was destroyed"))
 
     def finish(self, t_end: float = 300.0):
         return self.fold.finalize(t_end)
@@ -417,3 +421,54 @@ def test_records_acked_after_a_loss_are_counted_with_their_bytes_at_the_next_epi
     _loss, unavailable = fold.finish(t_end=30.0)
     assert {r: (u.records, u.bytes) for r, u in unavailable.by_region.items()} == {
         "a": (7, 70), "c": (1, 10)}
+
+
+def test_an_erased_partition_loses_every_record_acknowledged_in_it_from_the_oldest(fold):
+    # Region a acked 10 records at 20 s and 30 at 40 s, region b 5 at 30 s, in partition
+    # 0; partition 1 (region a, 7 at 10 s) is untouched. The fault starts at 100 s; the
+    # kept rows (a's 30) are truncated at 120 s, then the forgotten prefix is erased.
+    fold.leader(0.0, 1, "a")
+    fold.ack(10.0, "a", row(1, 7, 10.0))
+    fold.ack(20.0, "a", row(0, 10, 20.0))
+    fold.ack(30.0, "b", row(0, 5, 30.0))
+    kept = row(0, 30, 40.0)
+    fold.ack(40.0, "a", kept)
+    fold.fault(100.0)
+    fold.truncate(120.0, 0, "a", kept)
+    fold.erase(120.0, 0)
+    loss, _ = fold.finish()
+    assert (loss.records, loss.bytes) == (45, 450)
+    assert (loss.by_region["a"].records, loss.by_region["a"].rpo_seconds) == (40, 80.0)
+    assert (loss.by_region["b"].records, loss.by_region["b"].rpo_seconds) == (5, 70.0)
+    assert fold.fold.lost_by_partition == {0: (45, 450)}
+    fold.erase(130.0, 0)             # nothing is left to lose
+    assert fold.finish()[0].records == 45
+
+
+def test_after_everything_acked_was_lost_the_next_ack_is_the_oldest_again(fold):
+    first = row(0, 4, 10.0)
+    fold.ack(10.0, "a", first)
+    fold.truncate(50.0, 0, "a", first)            # all of a's records lost
+    fold.ack(60.0, "a", row(0, 6, 60.0))
+    fold.fault(90.0)
+    fold.erase(95.0, 0)
+    loss, _ = fold.finish()
+    assert loss.records == 10
+    # The erased 6 were acked at 60 s: 90 - 60 = 30 (the first loss: 50 - 10 = 40).
+    assert loss.by_region["a"].rpo_seconds == 40.0
+    f = Fold()
+    f.leader(0.0, 0, "a")
+    f.ack(10.0, "a", first)
+    f.truncate(50.0, 0, "a", first)
+    f.ack(80.0, "a", row(0, 6, 80.0))
+    f.fault(100.0)
+    f.erase(130.0, 0)
+    assert f.finish()[0].by_region["a"].rpo_seconds == 40.0  # 50 - 10, not 100 - 10
+    g = Fold()
+    g.leader(0.0, 0, "a")
+    g.ack(10.0, "a", first)
+    g.truncate(12.0, 0, "a", first)
+    g.ack(80.0, "a", row(0, 6, 80.0))
+    g.fault(100.0)
+    g.erase(130.0, 0)
+    assert g.finish()[0].by_region["a"].rpo_seconds == 20.0  # 100 - 80: not from 10 s

@@ -213,6 +213,16 @@ class RowsTruncated(Event):
 
 
 @dataclass(slots=True)
+class PartitionErased(Event):
+    """Every replica of ``partition`` (run-wide id) was destroyed, so what its log held
+    below the rows a :class:`RowsTruncated` named is gone too: the prefix the engine no
+    longer keeps row by row (every replica held it and every reader had passed it).
+    Emitted only where no other cluster holds copies of that prefix."""
+    partition: int
+    cause: str
+
+
+@dataclass(slots=True)
 class WalUploaded(Event):
     """A shared-storage broker's WAL upload committed: ``partition`` (run-wide id)
     is in object storage up to ``end`` (an offset); its WAL in ``zone`` no longer

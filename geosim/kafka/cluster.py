@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup
 from geosim.clients.producer import ProducerFleet
-from geosim.core.events import TOPIC_REPLICATION_COUNTER, PartitionChanged, Row, RowsTruncated
+from geosim.core.events import (
+    TOPIC_REPLICATION_COUNTER,
+    PartitionChanged,
+    PartitionErased,
+    Row,
+    RowsTruncated,
+)
 from geosim.kafka import faults
 from geosim.kafka.broker import Broker
 from geosim.kafka.config import BrokerConfig
@@ -150,6 +156,9 @@ class KafkaCluster:
         self.holds: list[Callable[[int], float]] = []
         # Which truncated rows are lost: all of them, unless another cluster holds copies.
         self.lost_rows: Callable[[int, list[Row]], list[Row]] = lambda _pid, rows: rows
+        # Whether a partition's forgotten prefix is lost when every replica is
+        # destroyed: yes, unless another cluster holds copies of it.
+        self.prefix_lost: Callable[[int], bool] = lambda _pid: True
         self.started = False  # processes start with start(); later fetch loops at creation
         self.storage: SharedStorage | None = None
         # --- the concerns
@@ -262,6 +271,14 @@ class KafkaCluster:
         for group in self.groups:
             group.truncate(p.id, offset)
         self.reads.truncated(p.id, offset)
+
+    def erase(self, p: PartitionState, cause: str) -> None:
+        """Every replica of ``p`` was destroyed: its whole log is gone, the rows it
+        keeps (:meth:`truncate`) and the prefix it forgot (:class:`PartitionErased`)."""
+        self.truncate(p, 0, cause)
+        if p.log_end > 0 and self.prefix_lost(p.id):
+            self.ctx.recorder.emit(PartitionErased(self.env.now,
+                                                   self.partition_base + p.id, cause))
 
     def emit_state(self, p: PartitionState, reason: str) -> None:
         self.replication.disturb()

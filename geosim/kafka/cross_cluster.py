@@ -112,6 +112,7 @@ class CrossCluster:
                                             or region in shared.clusters) else None
             cluster = self.clusters[region] = RegionalCluster(world, scope, storage)
             cluster.lost_rows = partial(self._lost_rows, cluster)
+            cluster.prefix_lost = partial(self._prefix_lost, cluster)
             base += size
         # --- flows: a target answers a copy's produce through mirror_sinks[row.mirror]
         self.failover = Failover(self)
@@ -255,6 +256,17 @@ class CrossCluster:
             if not held:
                 out.append(row)
         return out
+
+    def _prefix_lost(self, cluster: RegionalCluster, pid: int) -> bool:
+        """Whether the forgotten prefix of a partition whose every replica was destroyed
+        is lost: a prefix of the cluster's own partitions is forgotten only once every
+        flow from it copied it (its holds), so it survives while one of their targets
+        does. A copy partition's prefix is lost too (only records produced to it there,
+        after a failover, count: the copies' originals are counted where they were
+        produced; a copy destroyed after its source's destruction is not counted)."""
+        return pid >= self.partitions or not any(
+            f.source is cluster and f.target.region not in self._destroyed
+            for f in self.flows)
 
     def crash_brokers(self, zone: str, count: int, up: bool) -> None:
         region = self.world.topology.region_of(zone)

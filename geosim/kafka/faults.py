@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from geosim.kafka.cluster import KafkaCluster
 
 
-def zone_state(cluster: KafkaCluster, zone: str, up: bool, destroyed: bool = False) -> None:
+def zone_state(cluster: KafkaCluster, zone: str, up: bool, destroyed: bool) -> None:
     """Every broker and client of ``zone`` stops (``up=False``) or restarts;
     ``destroyed``: what the zone's brokers held is gone."""
     for b in cluster.brokers:
@@ -85,7 +85,10 @@ def _destroy_replicas(cluster: KafkaCluster, b: Broker) -> None:
             continue
         p.leo[b.id] = 0
         survivors = [p.leo[r] for r in p.all_replicas if not brokers[r].destroyed]
-        best = max(survivors) if survivors else 0
+        if not survivors:
+            cluster.erase(p, "every replica was destroyed")
+            continue
+        best = max(survivors)
         if best < p.log_end:
             cluster.truncate(p, best, "every replica holding the rows was destroyed")
 

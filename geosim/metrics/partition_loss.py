@@ -4,7 +4,10 @@ Definitions (domain.md §7), for strategies whose data lives in partition replic
 
 - **Lost**: acknowledged rows removed from a partition's log (:class:`RowsTruncated`:
   an election onto a replica that lacked them, or the destruction of every replica
-  holding them). Rows are attributed to their producer's region. **RPO** of a loss:
+  holding them), and when every replica of a partition was destroyed
+  (:class:`PartitionErased`) every record acknowledged in it and not yet lost, the
+  prefix the engine no longer keeps row by row included. Rows are attributed to their
+  producer's region. **RPO** of a loss:
   the start of the latest fault begun at or before it minus the earliest ack time
   among the rows lost, never negative. A row removed before its acknowledgement
   reached the producer (the response was on its way) is lost when that
@@ -37,6 +40,7 @@ from geosim.core.events import (
     ClientsAttached,
     FaultStarted,
     PartitionChanged,
+    PartitionErased,
     ProduceAcked,
     Recorder,
     RowsTruncated,
@@ -56,6 +60,8 @@ class PartitionLoss:
 
     def __init__(self) -> None:
         self._acked: dict[int, dict[str, list[int]]] = defaultdict(dict)   # p -> region -> [n, b]
+        # p -> region -> the ack time of the oldest record counted in ``_acked``
+        self._first_ack: dict[int, dict[str, float]] = defaultdict(dict)
         self._counted: dict[int, dict[str, list[int]]] = defaultdict(dict)
         self._offline: dict[int, float] = {}
         self._intervals: list[tuple[float, float]] = []
@@ -74,6 +80,7 @@ class PartitionLoss:
         for kind, handler in ((ProduceAcked, self.on_acked),
                               (PartitionChanged, self.on_partition),
                               (RowsTruncated, self.on_truncated),
+                              (PartitionErased, self.on_erased),
                               (FaultStarted, self.on_fault),
                               (ClientsAttached, self.on_clients)):
             recorder.subscribe(kind, handler)
@@ -105,6 +112,7 @@ class PartitionLoss:
             entry = acked[p].get(region)
             if entry is None:
                 entry = acked[p][region] = [0, 0]
+                self._first_ack[p][region] = row.acked_at
             entry[0] += row.records
             entry[1] += row.bytes_uncompressed
             n += row.records
@@ -135,6 +143,13 @@ class PartitionLoss:
         if records:
             self._lose(ev.partition, ev.region, ev.t, records, nbytes, first_ack)
 
+    def on_erased(self, ev: PartitionErased) -> None:
+        """Every record acknowledged in the partition and not lost yet is lost, each
+        region's from the ack time of its oldest."""
+        p = ev.partition
+        for region, (records, nbytes) in list(self._acked[p].items()):
+            self._lose(p, region, ev.t, records, nbytes, self._first_ack[p][region])
+
     def _lose(self, partition: int, region: str, t: float, records: int, nbytes: int,
               first_ack: float) -> None:
         """``records`` acknowledged rows of ``partition``, removed at ``t``, are lost."""
@@ -154,6 +169,8 @@ class PartitionLoss:
         if acked is not None:
             acked[0] -= records
             acked[1] -= nbytes
+            if acked[0] <= 0:   # none left: the next ack is the oldest again
+                del self._acked[partition][region], self._first_ack[partition][region]
         counted = self._counted[partition].get(region)
         if counted is not None:
             counted[0] = max(counted[0] - records, 0)

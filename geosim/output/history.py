@@ -33,7 +33,8 @@ The mapping from a geosim run:
   its partition's log, as Jepsen's tests end with final reads: an acknowledged probe
   the final read lacks at or below its highest offset is a lost write to Jepsen's
   checker, and one whose offset holds another value an inconsistent offset. geosim's
-  logs answer it: the probes no :class:`~geosim.core.events.RowsTruncated` removed.
+  logs answer it: the probes no :class:`~geosim.core.events.RowsTruncated` removed
+  and no :class:`~geosim.core.events.PartitionErased` erased.
   Object-store strategies have no final read (their loss is per object, of copies in
   destroyed regions; geosim's loss summary reports it).
 
@@ -53,6 +54,7 @@ from geosim.core.events import (
     ClientsAttached,
     Delivered,
     PartitionChanged,
+    PartitionErased,
     ProduceAcked,
     ProduceFailed,
     Recorder,
@@ -106,6 +108,7 @@ class HistoryRecorder:
                               (ProduceFailed, self._on_failed),
                               (Delivered, self._on_delivered),
                               (RowsTruncated, self._on_truncated),
+                              (PartitionErased, self._on_erased),
                               (PartitionChanged, self._on_partition_log)):
             recorder.subscribe(kind, handler)
 
@@ -165,6 +168,12 @@ class HistoryRecorder:
         for row in ev.rows:
             probe = probes.get(id(row))
             if probe is not None:
+                probe.removed = True
+
+    def _on_erased(self, ev: PartitionErased) -> None:
+        """Every replica of the partition was destroyed: none of its probes is left."""
+        for probe in self._probes.values():
+            if probe.key == ev.partition:
                 probe.removed = True
 
     def _on_partition_log(self, _ev: object) -> None:
