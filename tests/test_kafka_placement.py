@@ -98,3 +98,16 @@ def test_topic_layouts_one_for_the_cluster_or_one_per_topic_and_block():
         TopicLayout(5, 2, 2, 2, {"r1": 3}, {}),
         TopicLayout(7, 3, 3, 1, {"r1": 2}, {"r2": 1}),
     ]
+
+
+def test_placement_records_are_immutable_values():
+    # Shared by every partition placed with them, and kept in sets and as dict keys.
+    import dataclasses
+
+    from geosim.kafka.placement import ObserverSetup
+
+    for value in (BrokerInfo(1, "z", "r", "a"), ObserverSetup({"r": 1}, "under-min-isr"),
+                  TopicLayout(0, 1, 1, 1, {}, {})):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.id = 2  # type: ignore[misc]
+    assert len({BrokerInfo(1, "z", "r", "a"), BrokerInfo(1, "z", "r", "a")}) == 1

@@ -77,9 +77,9 @@ def offset_for_time(part: PartitionState, t: float, upto: int) -> int | None:
             continue
         if row.send_first >= t or row.records <= 1:
             return row.offset
+        # send_first < t <= send_last here, so step > 0 and 0 <= k <= records - 1
         step = (row.send_last - row.send_first) / (row.records - 1)
-        k = max(math.ceil((t - row.send_first) / step - 1e-9), 0) if step > 0 else 0
-        return row.offset + min(k, row.records - 1)
+        return row.offset + math.ceil((t - row.send_first) / step - 1e-9)
     return None
 
 
