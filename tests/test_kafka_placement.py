@@ -37,6 +37,10 @@ def test_rack_aware_two_replicas_shift_the_follower_each_round_of_the_brokers():
 
 def test_rack_aware_continues_the_rotation_from_start():
     assert rack_aware(UNEVEN, 3, 2, start=8) == [[3, 1], [5, 4], [2, 5]]
+    # The shift cycles through 1 .. n - 1 = 4 with each round of the 5 brokers: round 3
+    # shifts by 4, round 5 by 1 + 5 mod 4 = 2.
+    assert rack_aware(UNEVEN, 1, 2, start=15) == [[2, 5]]
+    assert rack_aware(UNEVEN, 1, 2, start=25) == [[2, 4]]
 
 
 def test_rack_aware_three_replicas_use_every_rack_then_any_broker():
