@@ -58,6 +58,8 @@ def test_the_consumed_timestamp_is_that_of_the_record_before_the_committed_offse
     assert consumed_timestamp(p, 14) is None       # beyond the log
     pruned = log(*ROWS[1:])                        # offsets 0-4 no longer held
     assert consumed_timestamp(pruned, 3) is None
+    assert consumed_timestamp(pruned, 5) is None   # offset 4, the last pruned
+    assert consumed_timestamp(pruned, 0) is None
     assert consumed_timestamp(pruned, 6) == 3.0
 
 
@@ -95,14 +97,15 @@ def translator(net: Net, groups: list, *, target_leader: str | None = "dst-b"):
     destination's partitions 2 and 3 (its base is 2): source partition 0's log is
     ROWS, partition 1's one row at offsets 0-9 (sent 1.0 to 5.5); the destination's
     partition 2 holds copies of ROWS' first three rows (its HW at 10), partition 3
-    nothing."""
+    nothing (its partition 1, another flow's, all of ROWS)."""
     env = simpy.Environment()
     events: list = []
     source = SimpleNamespace(zones=["src-a"], leader_zone=lambda _p: "src-b",
                              parts=[log(*ROWS), log(row(0, 10, 1.0, 5.5), pid=1)])
     target = SimpleNamespace(zones=["dst-a", "dst-c"],
                              leader_zone=lambda p: target_leader if p == 2 else "dst-x",
-                             parts=[log(), log(), log(*ROWS[:3], pid=2), log(pid=3)])
+                             parts=[log(), log(*ROWS, pid=1), log(*ROWS[:3], pid=2),
+                                   log(pid=3)])
     for part in target.parts:
         part.hw = part.log_end      # lookups go up to the high watermark
     owner = SimpleNamespace(groups_on=lambda cluster: groups if cluster is source else [],

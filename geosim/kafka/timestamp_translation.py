@@ -57,13 +57,11 @@ def record_timestamp(row: Row, offset: int) -> float:
 def consumed_timestamp(part: PartitionState, committed: int) -> float | None:
     """The timestamp of the last record before ``committed`` (what the interceptor
     writes), or None if nothing was consumed or that row is no longer held."""
-    if committed <= 0:
-        return None
     k = bisect_right(part.ends, committed - 1)
     if k >= len(part.rows):
         return None
     row = part.rows[k]
-    if row.offset > committed - 1:
+    if row.offset > committed - 1:   # not held (nothing consumed: committed <= 0)
         return None
     return record_timestamp(row, committed - 1)
 
