@@ -46,3 +46,33 @@ def test_resolved_configs_are_kept_per_inputs_and_never_part_of_the_value():
     assert spec.broker_config({"min.insync.replicas": "2"}) is config
     assert spec.broker_config({"min.insync.replicas": "1"}) is not config
     assert MAX_VOTERS == 99
+
+
+def test_replication_factor_and_append_interval_bounds():
+    import pytest
+
+    from geosim.scenario.errors import ScenarioError
+
+    spec, _sim = spec_and_simulation("strategy.replication_factor=1",
+                                     "strategy.config={min.insync.replicas: 1}",
+                                     "strategy.append_interval=1s")
+    assert spec.replication_factor == 1 and spec.append_interval == 1.0
+    with pytest.raises(ScenarioError, match="replication_factor"):
+        spec_and_simulation("strategy.replication_factor=0")
+    with pytest.raises(ScenarioError, match="append_interval"):
+        spec_and_simulation("strategy.append_interval=1.5s")
+
+
+def test_shared_storage_configs_resolve_to_automqs_defaults_or_the_given_values():
+    import dataclasses
+
+    import pytest
+
+    from geosim.kafka.storage_spec import StorageConfig, resolve_storage_config
+
+    assert resolve_storage_config({}) == StorageConfig(500 * 2**20, 60.0)
+    resolved = resolve_storage_config({"s3.wal.upload.interval.ms": 5000,
+                                       "s3.wal.upload.threshold": 1024})
+    assert resolved == StorageConfig(1024, 5.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolved.upload_interval = 1.0  # type: ignore[misc]

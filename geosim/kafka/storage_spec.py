@@ -48,10 +48,10 @@ KEYS: tuple[KafkaKey, ...] = (
 
 @dataclass(frozen=True)
 class StorageConfig:
-    """``storage.config`` resolved, in canonical units."""
+    """``storage.config`` resolved, in canonical units (the defaults are the keys')."""
 
-    upload_threshold: int = 500 * 2**20
-    upload_interval: float = 60.0
+    upload_threshold: int
+    upload_interval: float
 
 
 def resolve_storage_config(config: Mapping[str, Any]) -> StorageConfig:
