@@ -58,7 +58,8 @@ def group_state(committed: int = 0):
 
 class Model:
     """Clusters w (west) and c (central); a flow w -> c (its copies at c's partitions 2
-    and 3) and c -> w; clients of w and of e (east, no cluster) use w."""
+    and 3) and c -> w, after flows between c and x; clients of w and of e (east, no
+    cluster) use w."""
 
     def __init__(self, *, detection=10.0, decision=20.0, enabled=True, mode="failover",
                  offset_preserving=False, reset="earliest", marks=None, upstream=None):
@@ -76,7 +77,13 @@ class Model:
         self.primary = "w"
         self.home_of = {"w": "w", "e": "w"}
         self.caught_up = True
+        # Decoys first: flows between c and x, a cluster no client uses.
+        x = Cluster("x", 8, [1])
+        decoy = SimpleNamespace(start_marks=lambda sub: [(1, 1), (1, 1)],
+                                upstream_of=lambda i, d: 1)
         self.flows = [
+            SimpleNamespace(source=x, target=c, stopped=False, base=0, offsets=decoy),
+            SimpleNamespace(source=c, target=x, stopped=False, base=0, offsets=decoy),
             SimpleNamespace(source=w, target=c, stopped=False, base=2,
                             caught_up=lambda: self.caught_up,
                             offsets=SimpleNamespace(
@@ -220,7 +227,7 @@ def test_a_switch_stops_the_flows_out_and_moves_producers_to_new_instances():
     f = Failover(m)
     m.env.run(until=2.0)
     f._failover("w", "test")
-    assert [fl.stopped for fl in m.flows] == [True, False]
+    assert [fl.stopped for fl in m.flows] == [False, False, True, False]
     w, c = m.clusters["w"], m.clusters["c"]
     old = m.fleets[:2]
     assert all(fl.crashed for fl in old) and not m.fleets[2].crashed
@@ -255,6 +262,13 @@ def test_start_offsets_translated_else_earliest_never_past_the_log_end():
                             (3, 0, 12, False))
     g = m.moved[0]
     assert [s.committed for s in g.partitions] == [1, 4, 10, 0]
+    m = Model(marks={1: [None, (3, 6)]})             # w's partition 1 is c's 3
+    Failover(m)._failover("w", "test")
+    assert [s[1:] for s in of(m, GroupMoved)[0].starts] == [
+        (0, 2, False), (0, 4, False), (0, 15, False), (6, 12, True)]
+    m = Model(marks={1: [(8, 10), None]}, upstream={(0, 1): 1, (1, 2): 9})
+    Failover(m)._failover("w", "test")
+    g = m.moved[0]
     assert all(s.position == 0 for s in g.partitions)
     # each partition's log: the rows from the one holding the start on, as (row, -1)
     c = m.clusters["c"]
@@ -276,7 +290,7 @@ def test_start_offsets_without_translation_follow_auto_offset_reset():
 
 def test_no_target_left_counts_a_failover_without_target():
     m = Model(detection=1.0, decision=1.0)
-    m.flows = [m.flows[1]]                               # nothing flows out of w
+    m.flows = [f for f in m.flows if f.source is not m.clusters["w"]]  # none out of w
     f = started(m)
     at(m, 1.0, lambda: f.reachability("w", True))
     m.env.run(until=10.0)
