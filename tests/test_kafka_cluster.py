@@ -70,7 +70,7 @@ def test_observers_are_placed_outside_the_sync_replicas_with_their_promotion_pol
     assert c.promotion_policy == "under-min-isr"
     for p in c.parts:
         assert len(p.observer_replicas) == 2 and not set(p.observer_replicas) & set(p.replicas)
-        assert {c.brokers[r].region for r in p.observer_replicas} == {"us-west1", "us-west2"}
+        assert [c.brokers[r].region for r in p.observer_replicas] == ["us-west1", "us-west2"]
     none = cluster_of("observers-2dc", "strategy.observer_placement={}")
     assert none.promotion_policy is None and all(p.observer_replicas == [] for p in none.parts)
 
@@ -105,6 +105,8 @@ def test_rewiring_lists_each_zones_live_leaders_and_every_fetcher_of_them():
     zone = "us-west2-a"
     c.zone_state(zone, up=False)
     assert c.produce.leaders_by_zone[zone] == []
+    # the strategy's client faults: the zone's producers stop with it
+    assert [f.alive for f in c.fleets] == [f.zone != zone for f in c.fleets]
     assert all(c.leader_zone(p.id) is None for p in c.parts
                if p.leader is not None and brokers[p.leader].zone == zone)
     assert c.live_brokers_in(zone) == 0 and c.live_brokers_in("us-west1-a") == 2
@@ -130,6 +132,7 @@ def test_pruning_forgets_only_rows_every_replica_group_and_reader_has_passed():
     bound = min([p.leo[r] for r in p.replicas] + [p.hw] + committed)
     ends = list(p.ends)
     assert len(ends) >= 64 and ends[9] < bound < ends[-1]
+    assert p.log_end - sum(r.records for r in p.rows) > 0   # housekeeping pruned already
     hold = ends[9]
     c.holds.append(lambda pid: hold if pid == 0 else float("inf"))
     c.prune()
@@ -163,9 +166,89 @@ def test_pruning_leaves_short_logs_and_counts_a_down_replica_but_not_a_destroyed
     c.prune()
     bound = min(p.hw, committed, *(p.leo[r] for r in others))
     assert p.ends == [e for e in ends if e > bound] != ends
-    # a log of fewer than 64 rows is left whole
-    q = c.parts[2]
+
+
+def test_a_log_of_fewer_than_64_rows_is_left_whole_and_one_of_64_is_pruned():
+    c = cluster_of("stretch-3-regions", until=7.5)
+    q, r = c.parts[2], c.parts[3]
+    for part in (q, r):
+        committed = min(g.partitions[part.id].committed for g in c.groups)
+        assert len(part.rows) > 64 and part.ends[0] < min(part.hw, committed)
     del q.rows[63:], q.ends[63:], q.cum[63:], q.times[63:]
-    before = list(q.ends)
+    del r.rows[64:], r.ends[64:], r.cum[64:], r.times[64:]
+    before = list(q.ends), list(r.ends)
     c.prune()
-    assert q.ends == before
+    assert q.ends == before[0] and r.ends != before[1]
+
+
+def test_shared_storage_keeps_one_replica_per_partition_and_min_isr_one():
+    c = cluster_of("shared-storage")
+    assert c.min_isr == 1 and c.storage is not None
+    assert all(len(p.replicas) == 1 and p.min_isr == 1 for p in c.parts)
+
+
+def test_every_fetch_pair_runs_one_loop_from_the_start_and_new_ones_at_once(monkeypatch):
+    from geosim.kafka.replication import Replication
+
+    started: list = []
+    original = Replication._fetch_loop
+
+    def counting(self, pair):
+        started.append((pair.leader_zone, pair.follower_zone))
+        return original(self, pair)
+
+    monkeypatch.setattr(Replication, "_fetch_loop", counting)
+    # RF 2: each zone's leaders have followers in one other zone only
+    c = cluster_of("stretch-3-regions", "strategy.replication_factor=2",
+                   "strategy.config={min.insync.replicas: 1}")
+    assert started == [] and not c.started
+    c.start()
+    assert c.started and sorted(started) == sorted(c.replication.pairs)
+    # us-west1-a's brokers crash: its partitions' new leaders in us-west2-a pair with
+    # their followers back in us-west1-a, a pair that did not exist
+    before = set(c.replication.pairs)
+    c.crash_brokers("us-west1-a", 2, up=False)
+    c.env.run(until=20.0)
+    new = set(c.replication.pairs) - before
+    assert new and sorted(started) == sorted(list(before) + list(new))
+
+
+def test_erasing_a_partition_names_it_run_wide_and_only_with_a_forgotten_prefix():
+    from geosim.core.events import PartitionErased, Row, RowsTruncated
+    from geosim.kafka.partition import PartitionState
+
+    engine = cluster_of("mm2-active-passive")
+    seen: list = []
+    for kind in (PartitionErased, RowsTruncated):
+        engine.ctx.recorder.subscribe(kind, seen.append)
+
+    def partition(pid: int, *sizes: int, forgotten: int = 0) -> PartitionState:
+        p = PartitionState(pid, [0])
+        offset = 0
+        for k, n in enumerate(sizes):
+            p.append(Row(0, pid, k, n, n, n, 0.0, 0.0, offset=offset), 0.0)
+            offset += n
+        p.prune(forgotten)
+        return p
+
+    # the target cluster: no flow out of it, so a forgotten prefix is lost
+    [target] = [c for c in engine.clusters.values()
+                if not any(f.source is c for f in engine.flows)]
+    target.erase(partition(1, 1, 2, forgotten=1), "test")   # a one-record prefix
+    assert [(type(e), e.partition) for e in seen] == [
+        (RowsTruncated, target.partition_base + 1), (PartitionErased, target.partition_base + 1)]
+    seen.clear()
+    target.erase(partition(2, 3), "test")            # nothing forgotten
+    assert [type(e) for e in seen] == [RowsTruncated]
+    seen.clear()
+    target.erase(partition(3), "test")               # nothing ever written
+    assert seen == []
+    # the source: its prefix was copied by the flow, lost only once the target is gone
+    [source] = [f.source for f in engine.flows]
+    source.erase(partition(1, 5, 5, forgotten=5), "test")
+    assert [type(e) for e in seen] == [RowsTruncated]
+    seen.clear()
+    engine._destroyed.add(target.region)
+    source.erase(partition(2, 5, 5, forgotten=5), "test")
+    assert [(type(e), e.partition) for e in seen] == [
+        (RowsTruncated, source.partition_base + 2), (PartitionErased, source.partition_base + 2)]
