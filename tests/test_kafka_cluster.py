@@ -110,6 +110,8 @@ def test_rewiring_lists_each_zones_live_leaders_and_every_fetcher_of_them():
     assert all(c.leader_zone(p.id) is None for p in c.parts
                if p.leader is not None and brokers[p.leader].zone == zone)
     assert c.live_brokers_in(zone) == 0 and c.live_brokers_in("us-west1-a") == 2
+    assert all(c.leader_zone(p.id) == brokers[p.leader].zone for p in c.parts
+               if brokers[p.leader].alive)
     assert all(pair.items for (lz, fz), pair in c.replication.pairs.items() if fz == zone)
     c.zone_state(zone, up=False, destroyed=True)
     assert all(not pair.items for (lz, fz), pair in c.replication.pairs.items() if fz == zone)
@@ -122,6 +124,10 @@ def test_start_announces_every_partition_and_housekeeping_runs_each_second():
         (0.0, p.id, "initial") for p in c.parts]
     assert all(e.leader_region == c.brokers[c.parts[e.partition].leader].region
                and e.isr_size == 3 and not e.under_min_isr for e in events)
+    events.clear()
+    cluster_of("stretch-3-regions", "strategy.config={min.insync.replicas: 3}", until=0.0,
+               events=events)
+    assert len(events) == 6 and not any(e.under_min_isr for e in events)  # 3 of 3: not under
     assert HOUSEKEEPING == 1.0
 
 
@@ -238,8 +244,8 @@ def test_erasing_a_partition_names_it_run_wide_and_only_with_a_forgotten_prefix(
     assert [(type(e), e.partition) for e in seen] == [
         (RowsTruncated, target.partition_base + 1), (PartitionErased, target.partition_base + 1)]
     seen.clear()
-    target.erase(partition(2, 3), "test")            # nothing forgotten
-    assert [type(e) for e in seen] == [RowsTruncated]
+    target.erase(partition(2, 1, 2), "test")         # nothing forgotten
+    assert [(type(e), len(e.rows)) for e in seen] == [(RowsTruncated, 2)]
     seen.clear()
     target.erase(partition(3), "test")               # nothing ever written
     assert seen == []

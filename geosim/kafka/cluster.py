@@ -245,7 +245,9 @@ class KafkaCluster:
             if len(p.rows) < 64:
                 continue
             alive = [p.leo[r] for r in p.all_replicas if not self.brokers[r].destroyed]
-            upto: float = min(alive + [p.hw]) if alive else 0
+            if not alive:   # erased: nothing is left to forget
+                continue
+            upto: float = min(alive + [p.hw])
             for group in self.groups:
                 upto = min(upto, group.partitions[p.id].committed)
             for hold in self.holds:
