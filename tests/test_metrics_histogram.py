@@ -272,3 +272,72 @@ def test_a_quantile_past_the_tie_tolerance_is_not_a_tie():
     h.add(0.010, 500_000.0)
     h.add(1.0, 500_001.0)
     assert h.quantile(0.5) > 0.5
+
+
+def test_the_bins_are_230_per_decade_from_a_microsecond_to_a_day_and_more():
+    from geosim.metrics.histogram import BINS_PER_DECADE, HIGH, LOW, NBINS
+
+    lower, upper = bin_edges()
+    assert BINS_PER_DECADE == 230 and NBINS == 230 * 11 + 2 == len(lower) == len(upper)
+    ratios = upper[1:-1] / lower[1:-1]
+    assert np.allclose(ratios, 10 ** (1 / 230), rtol=1e-12)      # about 1 % each
+    h = LatencyHistogram()
+    h.add(2 * HIGH)
+    h.add(LOW / 2)
+    counts = h.counts
+    assert counts[-1] == 1 and counts[0] == 1 and counts.sum() == 2   # overflow last
+
+
+def test_zero_weight_changes_nothing():
+    h = LatencyHistogram()
+    h.add(1.0)
+    h.add(5.0, 0.0)
+    h.add_uniform(0.001, 9.0, 0.0)
+    h.add_uniform(-3.0, -1.0, 0.0)
+    assert (h.count, h.min, h.max, h.mean) == (1.0, 1.0, 1.0, 1.0)
+    empty = LatencyHistogram()
+    assert h.merge(empty) is h and (h.count, h.min, h.max) == (1.0, 1.0, 1.0)
+
+
+def test_bins_stay_exactly_empty_across_flushes():
+    h = LatencyHistogram()
+    h.add_uniform(0.010, 0.020, 10.0)
+    first = np.flatnonzero(h.counts)
+    h.add(1.0)
+    h.add_uniform(0.010, 0.0101, 1.0)             # two adjacent bins at most
+    nonzero = np.flatnonzero(h.counts)
+    assert set(nonzero) == set(first) | {int(np.searchsorted(bin_edges()[1], 1.0, "right"))}
+    assert len(h.cdf_points()[0]) == len(nonzero) + 1
+
+
+def test_the_top_quantile_is_the_maximum_even_of_a_sliver():
+    h = LatencyHistogram()
+    h.add(0.001, 1e12)
+    h.add(5.0, 1.0)                                # 1e-12 of the weight
+    assert h.quantile(1.0) == 5.0
+    assert h.quantile(0.5) == pytest.approx(0.001, rel=0.011)
+
+
+def test_quantiles_in_the_overflow_and_the_first_bins_interpolate_inside_them():
+    h = LatencyHistogram()
+    h.add(1.0)
+    h.add(2e5)                                     # above the last regular bin (1e5 s)
+    # the overflow bin is [1e5, inf) clamped to the maximum: halfway is 1.5e5
+    assert h.quantile(0.75) == pytest.approx(1.5e5, rel=1e-12)
+    h = LatencyHistogram()
+    h.add(0.0)
+    h.add(1.005e-6)                                # bin 1: [1e-6, 1.01e-6)
+    assert h.quantile(0.75) == pytest.approx(1.0025e-6, rel=1e-9)
+    h = LatencyHistogram()
+    h.add(0.0)
+    h.add(5e-7)                                    # both in the underflow bin [0, 1e-6)
+    assert h.quantile(0.5) == pytest.approx(2.5e-7, rel=1e-9)
+
+
+def test_the_tie_tolerance_is_relative_to_the_total_weight():
+    # A million records split in two modes, the summed weights off by 1e-6 records
+    # (1e-12 of the total, within the tolerance): the median is the lower mode's top.
+    h = LatencyHistogram()
+    h.add(0.001, 500_000 - 1e-6)
+    h.add(1.0, 500_000 + 1e-6)
+    assert h.quantile(0.5) == pytest.approx(0.001, rel=0.011)

@@ -50,7 +50,8 @@ _WIDTHS = np.zeros(NBINS)
 _WIDTHS[1:_REGULAR + 1] = np.diff(_EDGES)
 _LOWER = np.concatenate(([0.0], _EDGES))          # lower edge of each bin
 _UPPER = np.concatenate((_EDGES, [math.inf]))     # upper edge of each bin
-_SCALE = float(2**64)   # fixed-point scale of densities
+# equivalent: another scale as large moves counts only below a float's resolution
+_SCALE = float(2**64)  # mutate: equivalent
 #: Relative tolerance of a quantile's target against a bin's cumulative weight: the
 #: summed float weights carry rounding of about 1e-16 per addition, far below it, while a
 #: record of a billion-record run is 1e-9 of the count.
@@ -77,7 +78,8 @@ class LatencyHistogram:
         # Pending additions, folded into _counts on read (see module docstring).
         self._direct = _zeros()
         self._density = [0] * NBINS
-        self._dirty = False
+        # equivalent: flushing nothing pending adds zeros
+        self._dirty = False  # mutate: equivalent
         self._total = 0.0
         self._sum = 0.0
         self._min = math.inf
@@ -89,28 +91,29 @@ class LatencyHistogram:
         """Add ``weight`` records at latency ``value`` seconds."""
         if weight <= 0:
             return
-        if value < 0.0:
+        if value < 0.0:  # mutate: equivalent: at 0.0 the clamp writes 0.0
             value = 0.0
         self._direct[bisect_right(_EDGE_LIST, value)] += weight
         self._dirty = True
         self._total += weight
         self._sum += weight * value
-        if value < self._min:
+        if value < self._min:  # mutate: equivalent: at equality it writes the same value
             self._min = value
-        if value > self._max:
+        if value > self._max:  # mutate: equivalent: at equality it writes the same value
             self._max = value
 
     def add_uniform(self, lo: float, hi: float, weight: float) -> None:
         """Add ``weight`` records spread uniformly over latencies ``[lo, hi]`` seconds."""
         if weight <= 0:
             return
-        if hi < lo:
+        if hi < lo:  # mutate: equivalent: swapping equal bounds changes nothing
             lo, hi = hi, lo
-        if lo < 0.0:
+        if lo < 0.0:  # mutate: equivalent: at 0.0 the clamp writes 0.0
             lo = 0.0
-            if hi < 0.0:
+            if hi < 0.0:  # mutate: equivalent: at 0.0 the clamp writes 0.0
                 hi = 0.0
-        if hi <= lo:
+        # equivalent: a smear of equal bounds in one bin is that point (below)
+        if hi <= lo:  # mutate: equivalent
             self.add(lo, weight)
             return
         i = bisect_right(_EDGE_LIST, lo)
@@ -122,16 +125,16 @@ class LatencyHistogram:
             direct = self._direct
             direct[i] += density * (_EDGE_LIST[i] - lo)
             direct[j] += density * (hi - _EDGE_LIST[j - 1])
-            if j - i > 1:
-                fixed = int(density * _SCALE)
-                self._density[i + 1] += fixed
-                self._density[j] -= fixed
+            # the bins strictly between (none when j == i + 1: the two cancel)
+            fixed = int(density * _SCALE)
+            self._density[i + 1] += fixed
+            self._density[j] -= fixed
         self._dirty = True
         self._total += weight
         self._sum += weight * 0.5 * (lo + hi)
-        if lo < self._min:
+        if lo < self._min:  # mutate: equivalent: at equality it writes the same value
             self._min = lo
-        if hi > self._max:
+        if hi > self._max:  # mutate: equivalent: at equality it writes the same value
             self._max = hi
 
     def _flush(self) -> np.ndarray:
@@ -141,7 +144,8 @@ class LatencyHistogram:
             self._counts += direct + running * _WIDTHS
             self._direct = _zeros()
             self._density = [0] * NBINS
-            self._dirty = False
+            # equivalent: a flush with nothing pending adds zeros
+            self._dirty = False  # mutate: equivalent
         return self._counts
 
     # --- reading ------------------------------------------------------------------
@@ -196,16 +200,20 @@ class LatencyHistogram:
             return self._max
         counts = self._flush()
         cumulative = np.cumsum(counts)
-        target = q * cumulative[-1]
-        k = int(np.searchsorted(cumulative, target - TIE_TOLERANCE * cumulative[-1],
-                                side="left"))
-        k = min(k, NBINS - 1)
-        while counts[k] <= 0 and k > 0:  # landed on an empty bin through rounding
-            k -= 1
+        total = cumulative[-1]
+        target = q * total
+        # The first bin whose cumulative weight reaches the target (within the tie
+        # tolerance): never an empty one, whose cumulative equals its predecessor's,
+        # except bin 0 for a target at 0 (then any fraction gives the minimum, below).
+        k = int(np.searchsorted(cumulative, target - TIE_TOLERANCE * total, side="left"))
         before = cumulative[k - 1] if k > 0 else 0.0
         lo = max(_LOWER[k], self._min)
         hi = min(_UPPER[k], self._max)
-        fraction = (target - before) / counts[k] if counts[k] > 0 else 1.0
+        # An empty bin is bin 0 without the minimum in it: any fraction gives the minimum.
+        if counts[k] > 0:  # mutate: equivalent: an empty bin's inf fraction is clamped as 1
+            fraction = (target - before) / counts[k]
+        else:
+            fraction = 1.0  # mutate: equivalent: any fraction in [0, 1] gives the minimum
         fraction = min(max(fraction, 0.0), 1.0)
         return float(min(max(lo + fraction * (hi - lo), self._min), self._max))
 
@@ -231,7 +239,7 @@ class LatencyHistogram:
 
     def merge(self, other: LatencyHistogram) -> LatencyHistogram:
         """Add ``other``'s content into this histogram; returns ``self``."""
-        if other._total <= 0:
+        if other._total <= 0:  # mutate: equivalent: merging an empty one adds zeros
             return self
         self._flush()
         self._counts += other._flush()
