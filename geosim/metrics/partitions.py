@@ -16,7 +16,7 @@ From :class:`PartitionChanged` and :class:`BrokerFenced` events:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,10 +38,10 @@ class Failover:
 
 @dataclass
 class PartitionReport:
-    partitions: int = 0
-    offline_windows: list[tuple[int, float, float | None]] = field(default_factory=list)
-    failover: Failover = field(default_factory=Failover)
-    leader_changes: int = 0
+    partitions: int
+    offline_windows: list[tuple[int, float, float | None]]
+    failover: Failover
+    leader_changes: int
 
 
 class PartitionTimeline:
