@@ -246,6 +246,7 @@ def test_erasing_a_partition_names_it_run_wide_and_only_with_a_forgotten_prefix(
     seen.clear()
     target.erase(partition(2, 1, 2), "test")         # nothing forgotten
     assert [(type(e), len(e.rows)) for e in seen] == [(RowsTruncated, 2)]
+    assert target.counters_["rows_truncated"] == 1 + 2
     seen.clear()
     target.erase(partition(3), "test")               # nothing ever written
     assert seen == []
