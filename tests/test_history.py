@@ -166,7 +166,8 @@ def test_an_erased_partitions_probes_are_missing_from_the_final_read():
         "faults=[{kind: region-destruction, region: us-west2, at: 40s}]",
         "simulation.duration=60s", "simulation.drain=20s", TICK)
     acked = [p for p in history.probes if p.outcome == "ok"]
-    missing = [p for p in acked if p.value not in final_read(ops)]
+    final = final_read(ops)
+    missing = [p for p in acked if p.value not in final]
     assert missing and {p.key for p in missing} < {p.key for p in acked}
     assert all(p.removed for p in missing) and not any(
         p.removed for p in acked if p.key not in {m.key for m in missing})

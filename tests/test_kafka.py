@@ -431,6 +431,7 @@ def test_destroying_the_only_replicas_loses_every_record_acknowledged_in_them():
     with every record ever acknowledged in it (the prefix the engine had forgotten too),
     from the first ack on: RPO = 40 s minus the first of those acks."""
     from geosim.core.events import PartitionChanged, ProduceAcked
+    from geosim.testing import LOSS_TICK
 
     # Acks arriving after 40 s were on their way: their rows are lost too.
 
@@ -443,7 +444,8 @@ def test_destroying_the_only_replicas_loses_every_record_acknowledged_in_them():
 
     sc = scenario("stretch-3-regions", "strategy.replication_factor=1",
                   "strategy.config={min.insync.replicas: 1}", "simulation.duration=60s",
-                  "faults=[{kind: region-destruction, region: us-west2, at: 40s}]")
+                  "faults=[{kind: region-destruction, region: us-west2, at: 40s}]",
+                  f"simulation.send_tick={LOSS_TICK}")
     s = run(sc, subscribe=watch).summary
     gone = {p for p, region in leaders.items() if region == "us-west2"}
     rows = [r for ev in acked for r in ev.rows if r.partition in gone]
