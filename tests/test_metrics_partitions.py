@@ -62,6 +62,10 @@ def test_series_hold_each_bins_end_state():
     assert out[("a", "leaders")] == [1, 0, 0, 0]
     assert out[("b", "leaders")] == [1, 1, 2, 2]
     assert np.array_equal(tl.series([], 1, 10.0)[0][2], np.array([0.0]))
+    wide = {(r, m): list(v) for r, m, v in tl.series(["a", "b"], 2, 2.0)}   # 0-2, 2-4 s
+    assert wide[("all", "offline_partitions")] == [1, 0]
+    assert wide[("all", "isr_size_mean")] == [1.5, 2.5]
+    assert wide[("b", "leaders")] == [1, 2]
 
 
 def failover_timeline(*, base: int = 0) -> PartitionTimeline:
