@@ -33,13 +33,13 @@ def test_offline_windows_and_leader_changes():
     tl.on_partition(changed(2.0, 0, None))             # offline: a change (of 5)
     tl.on_partition(changed(3.0, 0, None))             # still offline since 2.0
     tl.on_partition(changed(5.0, 0, "b"))              # back: a change
-    tl.on_partition(changed(4.0, 2, None))             # offline to the end
-    tl.on_partition(changed(4.0, 1, None))
-    tl.on_partition(changed(6.5, 1, "a"))
+    tl.on_partition(changed(4.0, 1, None))             # offline to the end
+    tl.on_partition(changed(4.0, 2, None))
+    tl.on_partition(changed(6.5, 2, "a"))
     report = tl.report()
     assert report.partitions == 3 and report.leader_changes == 5
-    # sorted by start, then partition; an open window ends None
-    assert report.offline_windows == [(0, 2.0, 5.0), (1, 4.0, 6.5), (2, 4.0, None)]
+    # sorted by start, then partition (an open one, ending None, among them)
+    assert report.offline_windows == [(0, 2.0, 5.0), (1, 4.0, None), (2, 4.0, 6.5)]
     assert report.failover == Failover()
 
 
@@ -55,12 +55,16 @@ def test_series_hold_each_bins_end_state():
     tl.on_partition(changed(1.0, 1, None, isr=1, under=True))   # exactly at bin 1's start
     tl.on_partition(changed(1.5, 0, "b", isr=2))
     tl.on_partition(changed(2.9, 1, "b", isr=3))
-    out = {(r, m): list(v) for r, m, v in tl.series(["a", "b"], 4, 1.0)}
+    out = {(r, m): list(v) for r, m, v in tl.series(["a", "b", "c"], 4, 1.0)}
     assert out[("all", "offline_partitions")] == [0, 1, 0, 0]
     assert out[("all", "under_min_isr_partitions")] == [1, 1, 0, 0]
     assert out[("all", "isr_size_mean")] == [2.5, 1.5, 2.5, 2.5]
     assert out[("a", "leaders")] == [1, 0, 0, 0]
     assert out[("b", "leaders")] == [1, 1, 2, 2]
+    assert out[("c", "leaders")] == [0, 0, 0, 0]              # never led anything
+    late = PartitionTimeline()
+    late.on_partition(changed(1.5, 0, "a", isr=3))            # nothing known in bin 0
+    assert list(late.series(["a"], 2, 1.0)[2][2]) == [0.0, 3.0]
     assert np.array_equal(tl.series([], 1, 10.0)[0][2], np.array([0.0]))
     wide = {(r, m): list(v) for r, m, v in tl.series(["a", "b"], 2, 2.0)}   # 0-2, 2-4 s
     assert wide[("all", "offline_partitions")] == [1, 0]
