@@ -125,10 +125,10 @@ class LatencyHistogram:
             direct = self._direct
             direct[i] += density * (_EDGE_LIST[i] - lo)
             direct[j] += density * (hi - _EDGE_LIST[j - 1])
-            # the bins strictly between (none when j == i + 1: the two cancel)
-            fixed = int(density * _SCALE)
-            self._density[i + 1] += fixed
-            self._density[j] -= fixed
+            if j - i > 1:   # bins strictly between (a fast path: for none the two cancel)
+                fixed = int(density * _SCALE)
+                self._density[i + 1] += fixed
+                self._density[j] -= fixed
         self._dirty = True
         self._total += weight
         self._sum += weight * 0.5 * (lo + hi)
