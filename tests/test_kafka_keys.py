@@ -232,3 +232,25 @@ def test_the_cited_default_of_every_key_is_its_default():
             checked += 1
             assert key.default == cited, label
     assert checked >= 24
+
+
+def test_broker_configs_refuse_unknown_keys_only_in_the_strategy_block():
+    import dataclasses
+
+    from geosim.scenario.kafka_keys import BadKafkaValue, UnknownKafkaKey
+
+    # the driver's topicConfig may carry configs the model ignores (retention, ...)
+    resolved = resolve_broker_config({}, {"retention.ms": "1000", "min.insync.replicas": "2"})
+    assert resolved.min_insync_replicas == 2
+    with pytest.raises(UnknownKafkaKey) as unknown:
+        resolve_broker_config({"retention.ms": 1000})
+    assert (unknown.value.key, unknown.value.layer) == ("retention.ms", 1)
+    # min.insync.replicas below 1 is refused naming the layer and the value as written
+    with pytest.raises(BadKafkaValue) as bad:
+        resolve_broker_config({}, {"min.insync.replicas": "0"})
+    assert (bad.value.key, bad.value.raw, bad.value.layer) == ("min.insync.replicas", "0", 0)
+    with pytest.raises(BadKafkaValue) as bad:
+        resolve_broker_config({"min.insync.replicas": 0}, {"min.insync.replicas": "2"})
+    assert (bad.value.raw, bad.value.layer) == (0, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resolved.min_insync_replicas = 3  # type: ignore[misc]
