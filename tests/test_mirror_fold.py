@@ -172,3 +172,29 @@ def test_nothing_without_flows():
     recorder.emit(ProduceAcked(0.2, "a", 1, (row(0),)))
     assert mirror.finalize(10.0) is None
     assert ProduceAcked not in recorder._subscribers
+
+
+def test_a_flow_that_keeps_up_reports_zero_lag_and_its_first_translation():
+    from geosim.core.events import TranslationAvailable
+
+    mirror, emit = fold(first_fault=5.0)
+    emit(ProduceAcked(0.2, "a", 1, (row(0),)))
+    emit(copied(0.3, 100, 100))                    # copied before any sample
+    emit(TranslationAvailable(2.5, FLOW))
+    emit(TranslationAvailable(4.5, FLOW))          # the first one counts
+    lag = mirror.finalize(8.0).flows[FLOW]
+    assert (lag.max_seconds, lag.max_bytes, lag.mean_seconds_before_fault) == (0.0, 0, 0.0)
+    assert lag.translation_from == 2.5
+    assert [(t, s, b) for t, s, b in lag.samples] == [(float(t), 0.0, 0) for t in range(1, 8)]
+
+
+def test_a_translation_without_a_flow_still_makes_the_fold_report():
+    from geosim.core.events import TranslationAvailable
+
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    recorder.emit(TranslationAvailable(3.0, FLOW))
+    report = mirror.finalize(5.0)
+    assert report is not None and report.flows[FLOW].translation_from == 3.0
+    assert report.flows[FLOW].mean_seconds_before_fault == 0.0

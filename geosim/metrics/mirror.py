@@ -95,7 +95,8 @@ Uncopied = tuple[int, int, int, int, int, float]
 class FlowLag:
     max_seconds: float = 0.0
     max_bytes: int = 0
-    mean_seconds_before_fault: float = 0.0
+    # equivalent: finalize sets it for every flow before anything reads it
+    mean_seconds_before_fault: float = 0.0  # mutate: equivalent
     translation_from: float | None = None   # first checkpoint / offset sync
     samples: list[tuple[float, float, int]] = field(default_factory=list)  # (t, s, bytes)
 
@@ -167,7 +168,8 @@ class MirrorFold:
         self._fleet_cluster: dict[int, str] = {}
         self._groups: dict[int, _Group] = {}
         self._history: deque = deque()   # (T, {group: {partition: true position}})
-        self._keep = 0.0
+        # equivalent: each flow raises it to its window + 2 s; snapshots serve only flows
+        self._keep = 0.0  # mutate: equivalent
         self._next = 1                   # index of the next sample (T = index * SAMPLE)
         self._at_loss: dict[str, dict[str, list[list[Uncopied]]]] = {}
         self._bound_base: dict[str, dict[int, dict[int, int]]] = {}
@@ -287,11 +289,12 @@ class MirrorFold:
         self._advance(ev.t)
         flow = self._flows[ev.flow]
         i = ev.partition
-        if ev.records > flow.largest[i]:
+        if ev.records > flow.largest[i]:  # mutate: equivalent: at equality the same value
             flow.largest[i] = ev.records
         pairs = flow.pairs[i]
         pairs.append((ev.upstream_end, ev.downstream_end, ev.records))
-        flow.appended[i] += 1
+        # equivalent: read only modulo PRUNE_EVERY, where -k and k agree on zero
+        flow.appended[i] += 1  # mutate: equivalent
         if flow.appended[i] % PRUNE_EVERY == 0:
             self._prune(flow, i)
         if ev.upstream_end > flow.copied[i]:
