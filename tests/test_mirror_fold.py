@@ -198,3 +198,26 @@ def test_a_translation_without_a_flow_still_makes_the_fold_report():
     report = mirror.finalize(5.0)
     assert report is not None and report.flows[FLOW].translation_from == 3.0
     assert report.flows[FLOW].mean_seconds_before_fault == 0.0
+
+
+def test_source_records_count_each_upstream_range_once_between_the_bounds():
+    from collections import deque
+    from types import SimpleNamespace
+
+    from geosim.metrics.mirror import _source_records
+
+    # acknowledged copies (upstream end, downstream end, records), ack order: a copy
+    # written again after a restart (200 again) counts once, one overlapping the last
+    # (380, 60 records) only past it; rows not copied yet: [300, 350) is covered by
+    # the copies, [350, 400) in part, [400, 450) not at all
+    flow = SimpleNamespace(
+        pairs=[deque([(100, 100, 100), (200, 200, 100), (200, 205, 100), (350, 360, 150),
+                      (380, 390, 60)])],
+        uncopied=[[(300, 350, 50, 0, 0, 0.0), (350, 400, 50, 0, 0, 0.0),
+                   (400, 450, 50, 0, 0, 0.0)]])
+    # copies: [50, 100) 50 + [100, 200) 100 + [200, 350) 150 + [350, 380) 30; rows:
+    # [380, 400) 20 + [400, 420) 20
+    assert _source_records(flow, 0, 50, 420) == 370
+    assert _source_records(flow, 0, 0, 1000) == 450
+    assert _source_records(flow, 0, 420, 420) == 0
+    assert _source_records(flow, 0, 500, 600) == 0
