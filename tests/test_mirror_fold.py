@@ -221,3 +221,19 @@ def test_source_records_count_each_upstream_range_once_between_the_bounds():
     assert _source_records(flow, 0, 0, 1000) == 450
     assert _source_records(flow, 0, 420, 420) == 0
     assert _source_records(flow, 0, 500, 600) == 0
+
+
+def test_the_reprocess_bound_looks_back_one_window_of_marks_commits_and_a_sample():
+    # window = 60 s of marks + 5 s of commits + 1 s: from 80 s the snapshot of 14 s,
+    # when the group was at 100 (it reached 200 at 15.5 s)
+    mirror, emit = fold()
+    emit(copied(0.5, 100, 100))
+    emit(copied(0.6, 200, 200))
+    emit(Delivered(13.5, "a", 10, (row(0),)))
+    emit(Delivered(15.5, "a", 10, (row(100),)))
+    emit(ClusterReachability(80.0, "A", False))
+    emit(FailedOver(90.0, "A", "B", "region unreachable", 80.0))
+    emit(GroupMoved(90.0, 10, 12, "A", "B", ((0, 200, 200, True),)))
+    [fo] = mirror.finalize(91.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
+    assert fo["reprocess_bound"] == (200 - 100) + 100
