@@ -295,9 +295,11 @@ class MirrorFold:
         pairs.append((ev.upstream_end, ev.downstream_end, ev.records))
         # equivalent: read only modulo PRUNE_EVERY, where -k and k agree on zero
         flow.appended[i] += 1  # mutate: equivalent
-        if flow.appended[i] % PRUNE_EVERY == 0:
+        # equivalent: when pairs below every reader are dropped, not which: memory only
+        if flow.appended[i] % PRUNE_EVERY == 0:  # mutate: equivalent
             self._prune(flow, i)
-        if ev.upstream_end > flow.copied[i]:
+        # equivalent: at equality no row is left to drop (an ack never adds a copied row)
+        if ev.upstream_end > flow.copied[i]:  # mutate: equivalent
             copied = flow.copied[i] = ev.upstream_end
             rows = flow.uncopied[i]
             k = 0
