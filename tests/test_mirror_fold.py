@@ -237,3 +237,12 @@ def test_the_reprocess_bound_looks_back_one_window_of_marks_commits_and_a_sample
     [fo] = mirror.finalize(91.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
     assert fo["reprocess_bound"] == (200 - 100) + 100
+
+
+def test_a_failover_to_a_cluster_no_flow_feeds_counts_nothing_unreplicated():
+    mirror, emit = fold()
+    emit(ProduceAcked(0.2, "a", 1, (row(0),)))       # uncopied on A -> B
+    emit(FailedOver(5.0, "A", "C", "region unreachable", 4.0))
+    [fo] = mirror.finalize(6.0).failovers
+    assert (fo["unreplicated_records"], fo["unreplicated_bytes"], fo["rpo_seconds"]) == (
+        0, 0, 0.0)

@@ -520,7 +520,7 @@ def _source_records(flow: _Flow, i: int, low: int, high: int) -> int:
     seen = 0
     for pair in flow.pairs[i]:
         u_end, records = pair[0], pair[2]
-        if u_end <= seen:
+        if u_end <= seen:  # mutate: equivalent: at u_end == seen the copy adds 0 records
             continue
         first = max(u_end - records, seen)
         seen = u_end
