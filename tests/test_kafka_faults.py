@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_kafka_cluster import cluster_of
+
 from geosim.core.events import PartitionErased
 from geosim.kafka.faults import crash_brokers
 from geosim.runner import build
@@ -58,14 +60,9 @@ def test_a_crash_keeps_only_what_was_flushed_before_the_page_cache_age():
     assert broker.alive and broker.unclean_restart
 
 
-def running_at_5s(faults: str = "[]", until: float = 5.0):
-    """The stretch cluster after 5 s, or ``until`` (its fault schedule not started)."""
-    sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s", "simulation.warmup=1s",
-                                            f"faults={faults}"])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=until)
-    return strategy.engine
+def running_at_5s(until: float = 5.0):
+    """The stretch cluster after 5 s, or ``until`` (no faults scheduled)."""
+    return cluster_of("stretch-3-regions", until=until)
 
 
 def test_a_crash_of_a_zone_without_a_declared_crash_fault_is_unclean():

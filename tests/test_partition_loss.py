@@ -445,30 +445,21 @@ def test_an_erased_partition_loses_every_record_acknowledged_in_it_from_the_olde
     assert fold.finish()[0].records == 45
 
 
-def test_after_everything_acked_was_lost_the_next_ack_is_the_oldest_again(fold):
+@pytest.mark.parametrize(("lost_at", "acked_again", "fault_at", "erased_at", "rpo"), [
+    (50.0, 60.0, 90.0, 95.0, 40.0),     # the erasure's 90 - 60 = 30 is below the first 40
+    (50.0, 80.0, 100.0, 130.0, 40.0),   # 50 - 10, not 100 - 10 from the first ack
+    (12.0, 80.0, 100.0, 130.0, 20.0),   # 100 - 80: the erased records' own oldest ack
+])
+def test_after_everything_acked_was_lost_the_next_ack_is_the_oldest_again(
+        fold, lost_at, acked_again, fault_at, erased_at, rpo):
+    # 4 records acked at 10 s, all lost at ``lost_at``; 6 acked at ``acked_again``, then
+    # a fault and the partition erased
     first = row(0, 4, 10.0)
     fold.ack(10.0, "a", first)
-    fold.truncate(50.0, 0, "a", first)            # all of a's records lost
-    fold.ack(60.0, "a", row(0, 6, 60.0))
-    fold.fault(90.0)
-    fold.erase(95.0, 0)
+    fold.truncate(lost_at, 0, "a", first)
+    fold.ack(acked_again, "a", row(0, 6, acked_again))
+    fold.fault(fault_at)
+    fold.erase(erased_at, 0)
     loss, _ = fold.finish()
     assert loss.records == 10
-    # The erased 6 were acked at 60 s: 90 - 60 = 30 (the first loss: 50 - 10 = 40).
-    assert loss.by_region["a"].rpo_seconds == 40.0
-    f = Fold()
-    f.leader(0.0, 0, "a")
-    f.ack(10.0, "a", first)
-    f.truncate(50.0, 0, "a", first)
-    f.ack(80.0, "a", row(0, 6, 80.0))
-    f.fault(100.0)
-    f.erase(130.0, 0)
-    assert f.finish()[0].by_region["a"].rpo_seconds == 40.0  # 50 - 10, not 100 - 10
-    g = Fold()
-    g.leader(0.0, 0, "a")
-    g.ack(10.0, "a", first)
-    g.truncate(12.0, 0, "a", first)
-    g.ack(80.0, "a", row(0, 6, 80.0))
-    g.fault(100.0)
-    g.erase(130.0, 0)
-    assert g.finish()[0].by_region["a"].rpo_seconds == 20.0  # 100 - 80: not from 10 s
+    assert loss.by_region["a"].rpo_seconds == rpo
