@@ -12,5 +12,6 @@ __version__ = "0.1.0"
 #: mixes runs of two models. 2: producer fleets out of phase, diskless writers' reads;
 #: 3: the TCP window bound charges a round trip per window beyond the first; 4: a
 #: quantile split exactly between two modes takes the lower (the same on every CPU);
-#: 5: a partition whose every replica is destroyed loses what it had forgotten too.
-RESULTS_REVISION = 5
+#: 5: a partition whose every replica is destroyed loses what it had forgotten too;
+#: 6: kept-names failovers count the target's own records by the reverse flow's image.
+RESULTS_REVISION = 6

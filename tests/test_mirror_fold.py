@@ -246,3 +246,83 @@ def test_a_failover_to_a_cluster_no_flow_feeds_counts_nothing_unreplicated():
     [fo] = mirror.finalize(6.0).failovers
     assert (fo["unreplicated_records"], fo["unreplicated_bytes"], fo["rpo_seconds"]) == (
         0, 0, 0.0)
+
+
+@pytest.mark.parametrize("groups_on_b", [(), (20,)], ids=["no-reader-upstream", "reader"])
+def test_pruned_copy_pairs_keep_what_a_reader_of_the_copy_still_needs(groups_on_b):
+    """Every 256th copy drops the pairs below *both* sides' readers: the upstream end at
+    or below every source group's commit and the downstream end at or below every
+    target group's. Renamed topics both ways; group 10 on A has committed 100 in A's
+    partition 1 (the copy of B's 0) and read that far. After 256 copies of B's
+    partition 0 (ends 100, 200, ..., 25,600 on both sides) only pairs with a downstream
+    end past 100 may go, whatever B's readers (none, so no upstream bound; or one at
+    25,600): the pair (100, 100) stays, and group 10, failing over to B's own partition
+    0, maps its true position 100 in the copy to upstream 100."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), groups_on_b))
+    for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
+        emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=1,
+                               offset_preserving=False, offset_lag_max=100,
+                               mark_interval=60.0, commit_interval=5.0))
+    copy = Row(fleet=2, partition=1, seq=0, records=100, bytes_uncompressed=1000,
+               bytes_compressed=500, send_first=0.0, send_last=0.0, offset=0)
+    emit(Delivered(0.1, "a", 10, (copy,)))
+    emit(OffsetsCommitted(0.2, 10, ((1, 100),)))
+    for g in groups_on_b:
+        emit(OffsetsCommitted(0.2, g, ((0, 25_600),)))
+    for k in range(1, 257):
+        emit(MirrorCopied(0.3, "B->A", 0, 100 * k, 100 * k, 100, 500))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 12, "A", "B", ((0, 100, 25_600, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
+
+
+def kept_names_fold():
+    """Kept names both ways (Replicator): A's partition 0 holds A's own [0, 100) and
+    the copies of B's own [100, 200) at [100, 200); B's holds the copies of A's [0, 100)
+    at [0, 100), then its own [100, 200) (copied to A) and [200, 300) (not copied yet).
+    Group 10 on A has read A's partition to 200: all of A's own records and B's
+    [100, 200) through their copies."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
+        emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=0,
+                               offset_preserving=False, offset_lag_max=100,
+                               mark_interval=60.0, commit_interval=5.0))
+    b_own = [Row(fleet=2, partition=0, seq=s, records=100, bytes_uncompressed=1000,
+                 bytes_compressed=500, send_first=0.0, send_last=0.0, offset=s)
+             for s in (100, 200)]
+    emit(ProduceAcked(0.1, "b", 2, tuple(b_own)))
+    emit(MirrorCopied(0.2, "A->B", 0, 100, 100, 100, 500))
+    emit(MirrorCopied(0.3, "B->A", 0, 200, 200, 100, 500))
+    emit(Delivered(0.4, "a", 10, (row(0), row(100))))
+    return mirror, emit
+
+
+@pytest.mark.parametrize(("start", "reprocessed", "skipped"), [
+    (200, 0, 0),       # exactly past what it read, through either flow
+    (300, 0, 100),     # past B's [200, 300), which never reached A
+    (50, 150, 0),      # again A's copies [50, 100) and B's own [100, 200)
+    (0, 200, 0),
+])
+def test_kept_names_count_the_targets_own_records_read_through_their_copies_as_read(
+        start, reprocessed, skipped):
+    """The forward image (the copy in B of A's last record the group read, 100) does
+    not say what it read of B's own records: those up to B's 200 it read through
+    their copies in A (the backward flow's image of its position). Started at
+    ``start`` in B, it reads again what it read below ``max(100, 200)`` and skips what
+    it never read below ``start``."""
+    mirror, emit = kept_names_fold()
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, start, 300, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (reprocessed, skipped)

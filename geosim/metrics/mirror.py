@@ -42,10 +42,14 @@ Definitions (domain.md §7), per flow ``S -> T`` and source partition ``i``:
   the true position there (not when the forward copies land in ``T``'s own topic,
   ``target_base`` 0 as with Replicator's kept names: the forward image counts).
   **Reprocessed** = image minus start where positive,
-  **skipped** = start minus image where positive; with kept names in both directions,
-  plus ``T``'s own records below the start past the upstream image of the true position
-  through the flow ``T -> S`` (records the group had not reached through their copies
-  in ``S``, and that it will not read in ``T``). **Reprocess bound**, over
+  **skipped** = start minus image where positive. With kept names in both directions,
+  ``T``'s partition interleaves the copies of ``S``'s records with ``T``'s own, and
+  the group read ``T``'s own records through their copies in ``S`` up to the upstream
+  image of its true position through the flow ``T -> S`` (the *backward image*),
+  whatever the forward image: ``T``'s own records count as reprocessed between the
+  start and the backward image and as skipped between the backward image and the
+  start, in place of those the forward image's side of the start counted by offset
+  alone. **Reprocess bound**, over
   translated partitions: the true position minus the position one *window* before
   ``s`` (the latest 1 s snapshot at or before ``s - window``, window = the marks'
   refresh interval + the consumers' commit interval + 1 s), plus the offset-sync
@@ -434,17 +438,18 @@ class MirrorFold:
                 bound = max(true - (before.get(i, 0) if before else 0), 0) + slack
                 mapped[forward.base + i] = (forward.image(i, true), bound)
         backward = self._flows.get(f"{ev.target}->{ev.source}")
-        local_skips: dict[int, int] = {}
+        # kept names: target partition -> how far the group read the target's own
+        # records through their copies in the source
+        reached: dict[int, int] = {}
+        kept = None
         if backward is not None and forward is not None and forward.base == 0:
             # The forward copies land in the target's own topic (kept names), which is
-            # what the backward flow copies from: the forward image counts. The target's
-            # own records before the start that the group had not reached through their
-            # copies in the source are skipped.
-            starts = {q: start for q, start, _end, _translated in ev.starts}
+            # what the backward flow copies from: the target's partition interleaves the
+            # source's records (read up to the forward image) with its own (read through
+            # their copies up to the backward image).
+            kept = backward
             for i in range(backward.n):
-                reached = _mapped(backward.pairs[i], old.end.get(backward.base + i, 0),
-                                  backward=True)
-                local_skips[i] = _source_records(backward, i, reached, starts.get(i, 0))
+                reached[i] = _mapped(backward.pairs[i], old.end.get(i, 0), backward=True)
             backward = None
         if backward is not None:
             for i in range(backward.n):
@@ -463,7 +468,15 @@ class MirrorFold:
             if image is not None:
                 row["reprocessed"] += max(image - start, 0)
                 row["skipped"] += max(start - image, 0)
-            row["skipped"] += local_skips.get(q, 0)
+            if kept is not None and q in reached:
+                # The image's side of the start counted the target's own records by
+                # offset alone: count them by the backward image instead.
+                own = reached[q]
+                row["reprocessed"] += _source_records(kept, q, start, own)
+                row["skipped"] += _source_records(kept, q, own, start)
+                if image is not None:
+                    row["reprocessed"] -= _source_records(kept, q, start, image)
+                    row["skipped"] -= _source_records(kept, q, image, start)
 
     # --- results --------------------------------------------------------------------
     def series(self, nbins: int, bin_width: float) -> list[tuple[str, str, np.ndarray]]:
