@@ -271,7 +271,8 @@ def test_pruned_copy_pairs_keep_what_a_reader_of_the_copy_still_needs(groups_on_
     copy = Row(fleet=2, partition=1, seq=0, records=100, bytes_uncompressed=1000,
                bytes_compressed=500, send_first=0.0, send_last=0.0, offset=0)
     emit(Delivered(0.1, "a", 10, (copy,)))
-    emit(OffsetsCommitted(0.2, 10, ((1, 100),)))
+    # A's own partition 0 (25,600 committed) bounds nothing of B's flow
+    emit(OffsetsCommitted(0.2, 10, ((0, 25_600), (1, 100))))
     for g in groups_on_b:
         emit(OffsetsCommitted(0.2, g, ((0, 25_600),)))
     for k in range(1, 257):
@@ -326,3 +327,162 @@ def test_kept_names_count_the_targets_own_records_read_through_their_copies_as_r
     emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, start, 300, True),)))
     [fo] = mirror.finalize(3.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (reprocessed, skipped)
+
+
+def prow(partition: int, offset: int, records: int = 100) -> Row:
+    return Row(fleet=1, partition=partition, seq=offset, records=records,
+               bytes_uncompressed=10 * records, bytes_compressed=5 * records,
+               send_first=0.0, send_last=0.0, offset=offset)
+
+
+def flow_started(name: str, source: str, target: str, *, partitions: int = 1,
+                 base: int = 0, preserving: bool = False,
+                 lag_max: int = 100) -> MirrorFlowStarted:
+    return MirrorFlowStarted(0.0, name, source, target, partitions=partitions,
+                             target_base=base, offset_preserving=preserving,
+                             offset_lag_max=lag_max, mark_interval=60.0,
+                             commit_interval=5.0)
+
+
+def test_an_offset_preserving_image_is_the_true_position_capped_at_what_was_copied():
+    """Cluster Linking keeps offsets: the image of a true position is itself, capped at
+    the copied end; its bound needs no offset-sync spacing, and with no snapshot one
+    window before (66 s before 2 s) it is the true position itself."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
+    emit(ClientsAttached(0.0, "B", (), ()))
+    emit(flow_started(FLOW, "A", "B", partitions=2, preserving=True))
+    emit(MirrorCopied(0.5, FLOW, 0, 200, 200, 200, 1000))   # partition 1: nothing copied
+    emit(Delivered(0.8, "a", 10, (prow(0, 0, 300), prow(1, 0, 50))))
+    emit(Delivered(0.8, "a", 11, (prow(0, 0, 100),)))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    for old, new in ((10, 12), (11, 13)):
+        emit(GroupMoved(2.0, old, new, "A", "B", ((0, 200, 200, True), (1, 0, 0, True))))
+    [fo] = mirror.finalize(3.0).failovers
+    # group 10: images min(300, 200) = 200 and min(50, 0) = 0, both its starts;
+    # group 11: image 100 in partition 0, started at 200; nothing in partition 1
+    assert (fo["translated"], fo["reset"]) == (4, 0)
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 200 - 100)
+    assert fo["reprocess_bound"] == 300 + 50 + 100 + 0
+
+
+def test_renamed_copies_and_the_targets_own_partitions_at_a_moved_groups_start():
+    """A's partition 0 is copied into B's 1 (``target_base`` 1), nothing copied yet and
+    ``offset.lag.max`` 0: the group's start in B's 1 is translated against an image of
+    0, its bound the true position 100 plus a spacing of max(0, largest copy 0); B's
+    own partition 0 has no image (no bound), reset there when it holds a record."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
+    emit(ClientsAttached(0.0, "B", (), ()))
+    emit(flow_started(FLOW, "A", "B", base=1, lag_max=0))
+    emit(Delivered(0.8, "a", 10, (row(0),)))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 12, "A", "B", ((1, 0, 0, True), (0, 0, 1, False))))
+    emit(GroupMoved(2.0, 11, 13, "A", "B", ((0, 3, 3, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["translated"], fo["reset"], fo["reprocess_bound"]) == (2, 1, 100)
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
+
+
+def test_a_reassigned_partition_without_a_commit_resumes_from_zero():
+    mirror, emit = fold()
+    emit(copied(0.5, 100, 100))
+    emit(Delivered(0.8, "a", 10, (row(0),)))
+    emit(Rebalanced(1.0, 10, (0,), "member left", (0,)))   # no offset committed
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 12, "A", "B", ((0, 0, 100, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    # true position 0: image 0 (no copy ends at or below it), bound 0 + spacing 100
+    assert (fo["reprocessed"], fo["skipped"], fo["reprocess_bound"]) == (0, 0, 100)
+
+
+def two_way_fold():
+    """Flows both ways; A's rows acked exactly at the first sample (1 s), at 1.2 s, and
+    one whose ack the producer hears (2.5 s) after its copy landed (1.5 s); B's log cut
+    at 0 (2.7 s); a planned cut-over at 4 s; the first fault at 3 s."""
+    recorder = Recorder()
+    mirror = MirrorFold(3.0)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    emit(flow_started(FLOW, "A", "B"))
+    emit(flow_started("B->A", "B", "A"))
+    emit(MirrorFlowStarted(0.0, "C->A", "C", "A", partitions=1, target_base=0,
+                           offset_preserving=False, offset_lag_max=100,
+                           mark_interval=60.0, commit_interval=5.0))
+    emit(ProduceAcked(1.0, "a", 1, (row(300),)))
+    emit(ProduceAcked(1.2, "a", 1, (row(200),)))
+    emit(copied(1.5, 100, 100))        # [0, 100), its ack not heard yet; no row to drop
+    emit(ProduceAcked(2.5, "a", 1, (row(0),)))   # already copied: never uncopied
+    emit(Delivered(2.6, "a", 10, (row(0), row(100), row(200))))
+    emit(LogTruncated(2.7, "B", 0, 0))           # B's log: neither A's rows nor its group
+    emit(FailedOver(4.0, "A", "B", "planned cut-over", 4.0))
+    emit(GroupMoved(4.0, 10, 11, "A", "B", ((0, 0, 100, True),)))
+    return mirror
+
+
+def test_lag_samples_count_acks_at_their_instant_and_only_the_flows_from_their_cluster():
+    report = two_way_fold().finalize(5.0)
+    # at 1 s the row acked at 1 s (lag 0 s, 500 B); at 2 s and 3 s [200, 400), the
+    # oldest acked at 1 s; none after the cut-over stops the flow
+    assert report.flows[FLOW].samples == [(1.0, 0.0, 500), (2.0, 1.0, 1000),
+                                          (3.0, 2.0, 1000)]
+    assert report.flows[FLOW].mean_seconds_before_fault == (0.0 + 1.0) / 2
+    assert report.flows["B->A"].samples == [(float(t), 0.0, 0) for t in range(1, 5)]
+    [fo] = report.failovers
+    assert (fo["unreplicated_records"], fo["rpo_seconds"]) == (200, 4.0 - 1.0)
+    # the group's true position 300 maps to 100 through the only copy; started at 0
+    assert (fo["reprocessed"], fo["skipped"], fo["reprocess_bound"]) == (100, 0, 300 + 100)
+
+
+def test_the_lag_series_keeps_each_bins_largest_sample():
+    mirror = two_way_fold()
+    series = mirror.series(2, 2.0)
+    assert [name for name, _kind, _v in series] == ["A->B", "B->A", "C->A"]
+    values = {name: list(v) for name, _kind, v in series}
+    # bins (0, 2] and (2, 4]: A->B's samples 0 s and 1 s, then 2 s; nothing after 4 s
+    assert values[FLOW] == [1.0, 2.0]
+    assert values["B->A"] == [0.0, 0.0]
+    # the last bin takes the samples past its end: C->A sampled at 1 to 4 s, all 0
+    assert mirror.series(1, 2.0)[0][2].tolist() == [2.0]
+
+
+def test_a_translation_before_its_flow_leaves_the_flows_mean_lag_its_own():
+    from geosim.core.events import TranslationAvailable
+
+    recorder = Recorder()
+    mirror = MirrorFold(10.0)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), ()))
+    emit(TranslationAvailable(0.0, FLOW))
+    emit(flow_started(FLOW, "A", "B"))
+    emit(ProduceAcked(0.6, "a", 1, (row(0),)))
+    lag = mirror.finalize(3.0).flows[FLOW]
+    assert lag.translation_from == 0.0
+    assert [s for _t, s, _b in lag.samples] == pytest.approx([0.4, 1.4])
+    assert lag.mean_seconds_before_fault == pytest.approx((0.4 + 1.4) / 2)
+
+
+def test_pairs_below_every_reader_leave_only_the_newest():
+    """Readers on both sides past every copy: the prune keeps the newest pair alone,
+    enough to map a position at or past it."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), ()))
+    emit(ClientsAttached(0.0, "B", (), (20,)))
+    emit(flow_started(FLOW, "A", "B"))
+    emit(Delivered(0.1, "a", 20, (row(25_500),)))
+    emit(OffsetsCommitted(0.2, 20, ((0, 25_600),)))
+    for k in range(1, 257):
+        emit(copied(0.3, 100 * k, 100 * k))
+    assert list(mirror._flows[FLOW].pairs[0]) == [(25_600, 25_600, 100)]

@@ -139,7 +139,8 @@ class _Flow:
         self.largest = [0] * n                      # largest copy (records)
         # (u_end, d_end, records) of acknowledged copies, ack order
         self.pairs: list[deque] = [deque() for _ in range(n)]
-        self.appended = [0] * n
+        # equivalent: read only modulo PRUNE_EVERY, when to prune: memory only
+        self.appended = [0] * n  # mutate: equivalent
         self.uncopied: list[list[Uncopied]] = [[] for _ in range(n)]  # offset order
         self.stopped = False
 
@@ -174,7 +175,7 @@ class MirrorFold:
         self._history: deque = deque()   # (T, {group: {partition: true position}})
         # equivalent: each flow raises it to its window + 2 s; snapshots serve only flows
         self._keep = 0.0  # mutate: equivalent
-        self._next = 1                   # index of the next sample (T = index * SAMPLE)
+        self._next = SAMPLE              # the next sample's time (sums of 1.0 are exact)
         self._at_loss: dict[str, dict[str, list[list[Uncopied]]]] = {}
         self._bound_base: dict[str, dict[int, dict[int, int]]] = {}
         self._failed_over: dict[str, str] = {}
@@ -192,9 +193,9 @@ class MirrorFold:
     # --- the clock ------------------------------------------------------------------
     def _advance(self, t: float) -> None:
         """Take the samples due before ``t`` (each sees every event at or before it)."""
-        while self._next * SAMPLE < t:
-            self._sample(self._next * SAMPLE)
-            self._next += 1
+        while self._next < t:
+            self._sample(self._next)
+            self._next += SAMPLE
 
     def _sample(self, now: float) -> None:
         for name, flow in self._flows.items():
@@ -206,8 +207,7 @@ class MirrorFold:
                 for row in rows:
                     if row[5] <= now:
                         nbytes += row[4]
-                        if row[5] < oldest:
-                            oldest = row[5]
+                        oldest = min(oldest, row[5])
             seconds = now - oldest if nbytes else 0.0
             lag = self._lags[name]
             lag.samples.append((now, seconds, nbytes))
@@ -218,7 +218,8 @@ class MirrorFold:
                 acc[0] += seconds
                 acc[1] += 1
         self._history.append((now, {g: dict(state.end) for g, state in self._groups.items()}))
-        while self._history and self._history[0][0] < now - self._keep:
+        # equivalent: the snapshot at the edge is never the latest before a query
+        while self._history and self._history[0][0] < now - self._keep:  # mutate: equivalent
             self._history.popleft()
 
     def _snapshot_before(self, t: float) -> dict[int, dict[int, int]]:
@@ -238,7 +239,7 @@ class MirrorFold:
 
     def on_flow(self, ev: MirrorFlowStarted) -> None:
         self._advance(ev.t)
-        if not self.active and self._recorder is not None:
+        if not self._flows and self._recorder is not None:
             recorder = self._recorder
             for kind, handler in ((ProduceAcked, self.on_acked),
                                   (MirrorCopied, self.on_copied),
@@ -254,7 +255,8 @@ class MirrorFold:
         flow = self._flows[ev.flow] = _Flow(ev)
         self._lags.setdefault(ev.flow, FlowLag())
         self._before.setdefault(ev.flow, [0.0, 0])
-        self._keep = max(self._keep, flow.window + 2 * SAMPLE)
+        # equivalent: keeping more snapshots than a query reaches changes nothing
+        self._keep = max(self._keep, flow.window + 2 * SAMPLE)  # mutate: equivalent
 
     def on_translation(self, ev: TranslationAvailable) -> None:
         self._advance(ev.t)
@@ -283,11 +285,7 @@ class MirrorFold:
             for flow in flows:
                 if i >= flow.n or end <= flow.copied[i]:
                     continue
-                rows = flow.uncopied[i]
-                if not rows or rows[-1][0] < row.offset:
-                    rows.append(item)
-                else:
-                    insort(rows, item)
+                insort(flow.uncopied[i], item)
 
     def on_copied(self, ev: MirrorCopied) -> None:
         self._advance(ev.t)
@@ -336,9 +334,11 @@ class MirrorFold:
         for group in self._groups.values():
             if group.cluster == ev.cluster:
                 p = ev.partition
-                if group.end.get(p, 0) > cut:
+                # equivalent: at equality the same value; a missing position reads 0
+                if group.end.get(p, 0) > cut:  # mutate: equivalent
                     group.end[p] = cut
-                if group.committed.get(p, 0) > cut:
+                # equivalent: at equality the same value; a missing offset reads 0
+                if group.committed.get(p, 0) > cut:  # mutate: equivalent
                     group.committed[p] = cut
 
     def on_delivered(self, ev: Delivered) -> None:
@@ -489,8 +489,7 @@ class MirrorFold:
             values = np.full(nbins, np.nan)
             for t, seconds, _bytes in flow.samples:
                 b = min(int(t / bin_width - 1e-9), nbins - 1)
-                if np.isnan(values[b]) or seconds > values[b]:
-                    values[b] = seconds
+                values[b] = np.fmax(values[b], seconds)   # NaN: not sampled yet
             out.append((name, "replication_lag", values))
         return out
 
@@ -498,9 +497,7 @@ class MirrorFold:
         """The report as of ``t_end`` (samples before it)."""
         if not self.active:
             return None
-        while self._next * SAMPLE < t_end:
-            self._sample(self._next * SAMPLE)
-            self._next += 1
+        self._advance(t_end)
         for name, lag in self._lags.items():
             total, n = self._before[name]
             lag.mean_seconds_before_fault = total / n if n else 0.0
@@ -539,7 +536,7 @@ def _source_records(flow: _Flow, i: int, low: int, high: int) -> int:
         seen = u_end
         total += max(min(u_end, high) - max(first, low), 0)
     for offset, end, _records, _unc, _comp, _t in flow.uncopied[i]:
-        if end > seen:
+        if end > seen:  # mutate: equivalent: at end == seen the row adds 0 records
             total += max(min(end, high) - max(offset, seen, low), 0)
     return total
 
