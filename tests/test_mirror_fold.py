@@ -223,16 +223,21 @@ def test_source_records_count_each_upstream_range_once_between_the_bounds():
     assert _source_records(flow, 0, 500, 600) == 0
 
 
-def test_the_reprocess_bound_looks_back_one_window_of_marks_commits_and_a_sample():
+@pytest.mark.parametrize("planned", [False, True], ids=["unreachable", "planned"])
+def test_the_reprocess_bound_looks_back_one_window_of_marks_commits_and_a_sample(planned):
     # window = 60 s of marks + 5 s of commits + 1 s: from 80 s the snapshot of 14 s,
-    # when the group was at 100 (it reached 200 at 15.5 s)
+    # when the group was at 100 (it reached 200 at 15.5 s); a planned cut-over at 80 s
+    # looks back from its own time
     mirror, emit = fold()
     emit(copied(0.5, 100, 100))
     emit(copied(0.6, 200, 200))
     emit(Delivered(13.5, "a", 10, (row(0),)))
     emit(Delivered(15.5, "a", 10, (row(100),)))
-    emit(ClusterReachability(80.0, "A", False))
-    emit(FailedOver(90.0, "A", "B", "region unreachable", 80.0))
+    if planned:
+        emit(FailedOver(80.0, "A", "B", "planned cut-over", 80.0))
+    else:
+        emit(ClusterReachability(80.0, "A", False))
+        emit(FailedOver(90.0, "A", "B", "region unreachable", 80.0))
     emit(GroupMoved(90.0, 10, 12, "A", "B", ((0, 200, 200, True),)))
     [fo] = mirror.finalize(91.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
@@ -283,12 +288,14 @@ def test_pruned_copy_pairs_keep_what_a_reader_of_the_copy_still_needs(groups_on_
     assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
 
 
-def kept_names_fold():
+def kept_names_fold(b_first: bool = False):
     """Kept names both ways (Replicator): A's partition 0 holds A's own [0, 100) and
     the copies of B's own [100, 200) at [100, 200); B's holds the copies of A's [0, 100)
     at [0, 100), then its own [100, 200) (copied to A) and [200, 300) (not copied yet).
     Group 10 on A has read A's partition to 200: all of A's own records and B's
-    [100, 200) through their copies."""
+    [100, 200) through their copies. ``b_first``: B's own records came first, [0, 100)
+    copied to A's [100, 200), and A's copies follow at B's [100, 200) (B's own
+    [200, 300) not copied)."""
     recorder = Recorder()
     mirror = MirrorFold(None)
     mirror.subscribe(recorder)
@@ -301,30 +308,34 @@ def kept_names_fold():
                                mark_interval=60.0, commit_interval=5.0))
     b_own = [Row(fleet=2, partition=0, seq=s, records=100, bytes_uncompressed=1000,
                  bytes_compressed=500, send_first=0.0, send_last=0.0, offset=s)
-             for s in (100, 200)]
+             for s in ((0, 200) if b_first else (100, 200))]
     emit(ProduceAcked(0.1, "b", 2, tuple(b_own)))
-    emit(MirrorCopied(0.2, "A->B", 0, 100, 100, 100, 500))
-    emit(MirrorCopied(0.3, "B->A", 0, 200, 200, 100, 500))
+    emit(MirrorCopied(0.2, "A->B", 0, 100, 200 if b_first else 100, 100, 500))
+    emit(MirrorCopied(0.3, "B->A", 0, 100 if b_first else 200, 200, 100, 500))
     emit(Delivered(0.4, "a", 10, (row(0), row(100))))
     return mirror, emit
 
 
-@pytest.mark.parametrize(("start", "reprocessed", "skipped"), [
-    (200, 0, 0),       # exactly past what it read, through either flow
-    (300, 0, 100),     # past B's [200, 300), which never reached A
-    (50, 150, 0),      # again A's copies [50, 100) and B's own [100, 200)
-    (0, 200, 0),
+@pytest.mark.parametrize(("b_first", "start", "reprocessed", "skipped"), [
+    (False, 200, 0, 0),       # exactly past what it read, through either flow
+    (False, 300, 0, 100),     # past B's [200, 300), which never reached A
+    (False, 50, 150, 0),      # again A's copies [50, 100) and B's own [100, 200)
+    (False, 0, 200, 0),
+    # B's own [0, 100) lies below the forward image (200): read through its copy
+    (True, 0, 200, 0),
+    (True, 150, 50, 0),       # again A's copies [150, 200)
+    (True, 300, 0, 100),      # past B's own [200, 300)
 ])
 def test_kept_names_count_the_targets_own_records_read_through_their_copies_as_read(
-        start, reprocessed, skipped):
-    """The forward image (the copy in B of A's last record the group read, 100) does
-    not say what it read of B's own records: those up to B's 200 it read through
-    their copies in A (the backward flow's image of its position). Started at
-    ``start`` in B, it reads again what it read below ``max(100, 200)`` and skips what
-    it never read below ``start``."""
-    mirror, emit = kept_names_fold()
+        b_first, start, reprocessed, skipped):
+    """The forward image (the copy in B of A's last record the group read) does not
+    say what it read of B's own records: those it read through their copies in A, up
+    to the backward flow's image of its position. Started at ``start`` in B, it reads
+    again what it read past the start and skips what it never read below it. B's
+    partition 1, which no flow copies (and which is empty), has neither image."""
+    mirror, emit = kept_names_fold(b_first)
     emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
-    emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, start, 300, True),)))
+    emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, start, 300, True), (1, 0, 0, False))))
     [fo] = mirror.finalize(3.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (reprocessed, skipped)
 
@@ -378,13 +389,14 @@ def test_renamed_copies_and_the_targets_own_partitions_at_a_moved_groups_start()
     mirror = MirrorFold(None)
     mirror.subscribe(recorder)
     emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
+    emit(ClientsAttached(0.0, "A", (1,), (10, 11, 14)))
     emit(ClientsAttached(0.0, "B", (), ()))
     emit(flow_started(FLOW, "A", "B", base=1, lag_max=0))
     emit(Delivered(0.8, "a", 10, (row(0),)))
     emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
     emit(GroupMoved(2.0, 10, 12, "A", "B", ((1, 0, 0, True), (0, 0, 1, False))))
     emit(GroupMoved(2.0, 11, 13, "A", "B", ((0, 3, 3, True),)))
+    emit(GroupMoved(2.0, 14, 15, "A", "B", ((0, 0, 0, False),)))   # empty: no reset
     [fo] = mirror.finalize(3.0).failovers
     assert (fo["translated"], fo["reset"], fo["reprocess_bound"]) == (2, 1, 100)
     assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
@@ -423,6 +435,8 @@ def two_way_fold():
     emit(ProduceAcked(2.5, "a", 1, (row(0),)))   # already copied: never uncopied
     emit(Delivered(2.6, "a", 10, (row(0), row(100), row(200))))
     emit(LogTruncated(2.7, "B", 0, 0))           # B's log: neither A's rows nor its group
+    emit(ProduceAcked(2.8, "a", 1, (prow(1, 0),)))   # A's partition 1: no flow copies it
+    emit(LogTruncated(2.9, "A", 1, 0))
     emit(FailedOver(4.0, "A", "B", "planned cut-over", 4.0))
     emit(GroupMoved(4.0, 10, 11, "A", "B", ((0, 0, 100, True),)))
     return mirror
@@ -486,3 +500,50 @@ def test_pairs_below_every_reader_leave_only_the_newest():
     for k in range(1, 257):
         emit(copied(0.3, 100 * k, 100 * k))
     assert list(mirror._flows[FLOW].pairs[0]) == [(25_600, 25_600, 100)]
+
+
+def test_a_group_moving_back_maps_each_copy_partition_through_its_own_pairs():
+    """B's partitions 0 and 1 are copied into A's 2 and 3; group 10 on A read A's 3
+    (B's 1) to 200 and never A's 2. Failing over to B it starts B's 1 at 50 and B's 0
+    at 0: B's 1 maps through its copies' pairs to 250 (the newest copy whose downstream
+    end is at or below 200), B's 0 to 0."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    emit(flow_started("B->A", "B", "A", partitions=2, base=2))
+    emit(MirrorCopied(0.5, "B->A", 1, 100, 100, 100, 500))
+    emit(MirrorCopied(0.6, "B->A", 1, 250, 200, 150, 750))
+    emit(Delivered(0.8, "a", 10, (prow(3, 0, 200),)))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 12, "A", "B", ((1, 50, 250, True), (0, 0, 0, True))))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (250 - 50, 0)
+    # bounds: 200 - 0 and 0 - 0 (no snapshot), each plus its partition's spacing,
+    # max(offset.lag.max 100, largest copy): 150 for B's 1, 100 for B's 0 (no copy)
+    assert fo["reprocess_bound"] == (200 + 150) + (0 + 100)
+
+
+def test_a_reader_upstream_keeps_the_pairs_its_position_maps_through():
+    """Group 20 on B has read and committed B's partition 0 to 100; group 10 on A has
+    read and committed the copy (A's 1) to 25,600. After 256 copies only pairs whose
+    upstream end is at or below 100 may go: B's group, moving to A, maps 100 to 100."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), (20,)))
+    emit(flow_started("B->A", "B", "A", base=1))
+    emit(Delivered(0.1, "a", 20, (row(0),)))
+    emit(Delivered(0.1, "a", 10, (prow(1, 25_500),)))
+    emit(OffsetsCommitted(0.2, 20, ((0, 100),)))
+    emit(OffsetsCommitted(0.2, 10, ((1, 25_600),)))
+    for k in range(1, 257):
+        emit(MirrorCopied(0.3, "B->A", 0, 100 * k, 100 * k, 100, 500))
+    emit(FailedOver(2.0, "B", "A", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 20, 21, "B", "A", ((1, 100, 25_600, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
