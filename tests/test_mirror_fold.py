@@ -504,9 +504,11 @@ def test_pairs_below_every_reader_leave_only_the_newest():
 
 def test_a_group_moving_back_maps_each_copy_partition_through_its_own_pairs():
     """B's partitions 0 and 1 are copied into A's 2 and 3; group 10 on A read A's 3
-    (B's 1) to 200 and never A's 2. Failing over to B it starts B's 1 at 50 and B's 0
-    at 0: B's 1 maps through its copies' pairs to 250 (the newest copy whose downstream
-    end is at or below 200), B's 0 to 0."""
+    (B's 1) to 100 by 13.5 s and to 200 by 15.5 s, and never A's 2; it committed 200
+    there, and 25,600 in A's own 1. 254 more copies of B's 1 make 256, so the pairs
+    below its commit in A's 3 go. Failing over to B at 80 s (planned) it starts B's 1
+    at 50 and B's 0 at 0: B's 1 maps through its own pairs to 250 (the newest copy
+    whose downstream end is at or below 200), B's 0 to 0."""
     recorder = Recorder()
     mirror = MirrorFold(None)
     mirror.subscribe(recorder)
@@ -514,16 +516,46 @@ def test_a_group_moving_back_maps_each_copy_partition_through_its_own_pairs():
     emit(ClientsAttached(0.0, "A", (1,), (10,)))
     emit(ClientsAttached(0.0, "B", (2,), ()))
     emit(flow_started("B->A", "B", "A", partitions=2, base=2))
+    emit(flow_started(FLOW, "A", "B", partitions=2, base=2))   # A's window: 66 s
     emit(MirrorCopied(0.5, "B->A", 1, 100, 100, 100, 500))
     emit(MirrorCopied(0.6, "B->A", 1, 250, 200, 150, 750))
-    emit(Delivered(0.8, "a", 10, (prow(3, 0, 200),)))
-    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
-    emit(GroupMoved(2.0, 10, 12, "A", "B", ((1, 50, 250, True), (0, 0, 0, True))))
-    [fo] = mirror.finalize(3.0).failovers
+    emit(Delivered(13.5, "a", 10, (prow(3, 0, 100),)))
+    emit(Delivered(15.5, "a", 10, (prow(3, 100, 100),)))
+    emit(OffsetsCommitted(16.0, 10, ((3, 200), (1, 25_600))))
+    for k in range(1, 255):
+        emit(MirrorCopied(20.0, "B->A", 1, 250 + 100 * k, 200 + 100 * k, 100, 500))
+    emit(FailedOver(80.0, "A", "B", "planned cut-over", 80.0))
+    emit(GroupMoved(80.0, 10, 12, "A", "B", ((1, 50, 250, True), (0, 0, 0, True))))
+    [fo] = mirror.finalize(81.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (250 - 50, 0)
-    # bounds: 200 - 0 and 0 - 0 (no snapshot), each plus its partition's spacing,
-    # max(offset.lag.max 100, largest copy): 150 for B's 1, 100 for B's 0 (no copy)
-    assert fo["reprocess_bound"] == (200 + 150) + (0 + 100)
+    # bounds from the snapshot of 80 - 66 = 14 s (A's 3 at 100): 200 - 100 and 0 - 0,
+    # each plus its partition's spacing, max(offset.lag.max 100, largest copy): 150
+    # for B's 1, 100 for B's 0 (no copy)
+    assert fo["reprocess_bound"] == (200 - 100 + 150) + (0 + 100)
+
+
+def test_the_bound_counts_partitions_missing_from_the_snapshot_from_zero_and_never_below():
+    """Two partitions: at the window's snapshot (14 s) the group had read partition 1
+    to 100 and partition 0 not at all; it then read partition 0 to 200, and a cut of
+    partition 1 at 50 (20 s) moved it back below its snapshot. A copy of 100 records
+    and ``offset.lag.max`` 0 make the spacing 100 in partition 0 and 0 in 1."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (), ()))
+    emit(flow_started(FLOW, "A", "B", partitions=2, lag_max=0))
+    emit(copied(0.5, 100, 100))
+    emit(Delivered(13.5, "a", 10, (prow(1, 0, 100),)))
+    emit(Delivered(15.5, "a", 10, (prow(0, 0, 200),)))
+    emit(LogTruncated(20.0, "A", 1, 50))
+    emit(FailedOver(80.0, "A", "B", "planned cut-over", 80.0))
+    emit(GroupMoved(80.0, 10, 12, "A", "B", ((0, 100, 200, True), (1, 0, 50, True))))
+    [fo] = mirror.finalize(81.0).failovers
+    # images: 100 in partition 0 (the copy), 0 in 1 (none): both starts
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
+    assert fo["reprocess_bound"] == (200 - 0 + 100) + (0 + 0)
 
 
 def test_a_reader_upstream_keeps_the_pairs_its_position_maps_through():
