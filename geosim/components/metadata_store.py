@@ -116,7 +116,7 @@ class MetadataStore:
         self._try_commit(zone, size, done, self.env.now, requests)
 
     def _try_commit(self, zone: str, size: int, done: Callable[[bool], None],
-                    since: float, requests: int = 1) -> None:
+                    since: float, requests: int) -> None:
         latency = self._commit_latency(zone, size, requests) if self.available() else None
         if latency is None:
             self._pending.append((zone, size, done, since, requests))
@@ -145,7 +145,7 @@ class MetadataStore:
                                        "metadata", parallel=requests)
 
     # --- internals ------------------------------------------------------------------
-    def _commit_latency(self, zone: str, size: int, requests: int = 1) -> float | None:
+    def _commit_latency(self, zone: str, size: int, requests: int) -> float | None:
         leader = self.voters[self.leader].zone
         client = self.network.round_trip(zone, leader, size, ENVELOPE * requests, "metadata",
                                          parallel=requests)
