@@ -559,9 +559,11 @@ def test_the_bound_counts_partitions_missing_from_the_snapshot_from_zero_and_nev
 
 
 def test_a_reader_upstream_keeps_the_pairs_its_position_maps_through():
-    """Group 20 on B has read and committed B's partition 0 to 100; group 10 on A has
-    read and committed the copy (A's 1) to 25,600. After 256 copies only pairs whose
-    upstream end is at or below 100 may go: B's group, moving to A, maps 100 to 100."""
+    """Group 20 on B has read and committed B's partition 0 to 200; group 10 on A has
+    read and committed the copy (A's 1) to 25,600. The copies end 50 further upstream
+    than downstream ((150, 100), (250, 200), ...). After 256 copies only pairs whose
+    successor's upstream end is at or below 200 may go, and (250, 200)'s is not: B's
+    group, moving to A, maps 200 through (150, 100) to 100."""
     recorder = Recorder()
     mirror = MirrorFold(None)
     mirror.subscribe(recorder)
@@ -569,13 +571,60 @@ def test_a_reader_upstream_keeps_the_pairs_its_position_maps_through():
     emit(ClientsAttached(0.0, "A", (1,), (10,)))
     emit(ClientsAttached(0.0, "B", (2,), (20,)))
     emit(flow_started("B->A", "B", "A", base=1))
-    emit(Delivered(0.1, "a", 20, (row(0),)))
+    emit(Delivered(0.1, "a", 20, (row(0, 200),)))
     emit(Delivered(0.1, "a", 10, (prow(1, 25_500),)))
-    emit(OffsetsCommitted(0.2, 20, ((0, 100),)))
+    emit(OffsetsCommitted(0.2, 20, ((0, 200),)))
     emit(OffsetsCommitted(0.2, 10, ((1, 25_600),)))
     for k in range(1, 257):
-        emit(MirrorCopied(0.3, "B->A", 0, 100 * k, 100 * k, 100, 500))
+        emit(MirrorCopied(0.3, "B->A", 0, 100 * k + 50, 100 * k, 100, 500))
     emit(FailedOver(2.0, "B", "A", "planned cut-over", 2.0))
     emit(GroupMoved(2.0, 20, 21, "B", "A", ((1, 100, 25_600, True),)))
     [fo] = mirror.finalize(3.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (0, 0)
+
+
+def test_kept_names_read_the_targets_own_records_up_to_the_upstream_end_of_their_copy():
+    """Kept names both ways, A's partition longer than B's: A's own [0, 150) (B holds
+    the copy of [0, 100) at [0, 100)), then at A's [150, 250) the copy of B's own
+    [100, 200); B's own [200, 300) never reached A. Group 10 read A's partition to 250:
+    through the copy it read B's own records up to B's 200 (the copy's upstream end,
+    not its downstream end 250). Started at B's 300, it skipped B's [200, 300) only."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (10,)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    emit(flow_started(FLOW, "A", "B"))
+    emit(flow_started("B->A", "B", "A"))
+    b_own = tuple(Row(fleet=2, partition=0, seq=s, records=100, bytes_uncompressed=1000,
+                      bytes_compressed=500, send_first=0.0, send_last=0.0, offset=s)
+                  for s in (100, 200))
+    emit(ProduceAcked(0.1, "b", 2, b_own))
+    emit(MirrorCopied(0.2, FLOW, 0, 100, 100, 100, 500))
+    emit(MirrorCopied(0.3, "B->A", 0, 200, 250, 100, 500))
+    emit(Delivered(0.4, "a", 10, (row(0, 150), row(150))))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 10, 11, "A", "B", ((0, 300, 300, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    # B's [100, 300) past the forward image 100: its own [100, 200) was read, [200,
+    # 300) was not
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 100)
+
+
+def test_kept_names_a_group_that_never_read_the_partition_read_none_of_its_copies():
+    """Kept names both ways; B's own first record [0, 1) was copied to A's [0, 1), and
+    group 11 never read A's partition: started at B's 1, it skipped that record."""
+    recorder = Recorder()
+    mirror = MirrorFold(None)
+    mirror.subscribe(recorder)
+    emit = recorder.emit
+    emit(ClientsAttached(0.0, "A", (1,), (11,)))
+    emit(ClientsAttached(0.0, "B", (2,), ()))
+    emit(flow_started(FLOW, "A", "B"))
+    emit(flow_started("B->A", "B", "A"))
+    emit(MirrorCopied(0.3, "B->A", 0, 1, 1, 1, 5))
+    emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
+    emit(GroupMoved(2.0, 11, 12, "A", "B", ((0, 1, 1, True),)))
+    [fo] = mirror.finalize(3.0).failovers
+    assert (fo["reprocessed"], fo["skipped"]) == (0, 1)

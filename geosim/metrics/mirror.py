@@ -59,7 +59,10 @@ Definitions (domain.md §7), per flow ``S -> T`` and source partition ``i``:
 
 Memory: per flow and partition the uncopied rows and the copy pairs (pruned below every
 group's committed offset on either side); per group its positions; one second of
-positions per snapshot, for the window.
+positions per snapshot, for the window. With kept names both ways, the target's own
+records between a moved group's start and its backward image are counted from the
+reverse flow's pairs, so a start translated below every group's commit (timestamps out
+of order across the two origins) can miss records whose pairs were pruned.
 """
 
 from __future__ import annotations
