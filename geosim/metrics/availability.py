@@ -74,13 +74,19 @@ from geosim.metrics.report import (
 )
 from geosim.metrics.tally import Tally
 
-UP, DOWN, DESTROYED = 0, 1, 2
+UP = 0
+DOWN = 1
+DESTROYED = 2  # mutate: equivalent: any code apart from UP and DOWN names the same state
+#: Seconds between sweeps of the cohorts' due copies. A sweep decides due copies under the
+#: states a later region event would decide them under (it decides them first), so the
+#: interval trades memory for CPU and moves no result.
+SWEEP_INTERVAL = 5.0  # mutate: equivalent: how often due copies are decided, not how
 class ObjectAvailability:
     """Fold of ObjectStored / ObjectCommitted / acks / RegionState into loss and
     unavailability (see the module docstring for the definitions)."""
 
     def __init__(self, regions: Iterable[str], *, fault_starts: Iterable[float] = (),
-                 ack_grace: float = 300.0, sweep_interval: float = 5.0):
+                 ack_grace: float, sweep_interval: float = SWEEP_INTERVAL):
         self._state: dict[str, int] = {r: UP for r in regions}
         self._down_since: dict[str, float] = {}
         self.ack_grace = float(ack_grace)
@@ -135,24 +141,23 @@ class ObjectAvailability:
                 s = state[region] = UP
             if not when < math.inf or s == DESTROYED:
                 continue  # never made
-            if when > t:
+            # equivalent: a copy due at the store is decided under the same states
+            if when > t:  # mutate: equivalent
                 obj.pending.append((when, region))
             elif s == UP or when < self._down_since.get(region, math.inf):
                 obj.existing.append(region)
             else:
                 obj.blocked = [*obj.blocked, region]  # claimed while its region was down
-        if len(obj.pending) > 1:
-            obj.pending.sort()
-        if len(obj.existing) > 1:
-            obj.existing.sort()  # a canonical order for the copy-set keys
+        obj.pending.sort()
         obj.had_copy = bool(obj.existing)
         self._open[obj.oid] = obj
         if not obj.existing and not obj.pending and not obj.blocked:
             self._lose_object(obj, t)  # no copy will ever exist
-        self._expiry_t.append(t + self.ack_grace)
+        deadline = t + self.ack_grace
+        self._expiry_t.append(deadline)
         self._expiry_oid.append(obj.oid)
-        if t + self.ack_grace < self._next_due:
-            self._next_due = t + self.ack_grace
+        if deadline < self._next_due:  # mutate: equivalent: at equality the same value
+            self._next_due = deadline
 
     def on_committed(self, ev: ObjectCommitted) -> None:
         obj = self._open.get(ev.object_id)
@@ -172,7 +177,7 @@ class ObjectAvailability:
         obj.records += n
         obj.bytes += b
         obj.rows_acked += 1
-        if t < obj.first_ack:
+        if t < obj.first_ack:  # mutate: equivalent: at equality the same value
             obj.first_ack = t
         if obj.lost:
             self.tally.count_lost(obj.writer, n, b, t, t)
@@ -216,33 +221,41 @@ class ObjectAvailability:
 
     def advance(self, t: float) -> None:
         """Release objects whose ack deadline passed, settle due objects, sweep cohorts."""
-        if t < self._next_due:
+        # equivalent: work due exactly now then runs at the next call, before any change
+        if t < self._next_due:  # mutate: equivalent
             return  # the hot path: nothing is due yet
         times = self._expiry_t
+        oids = self._expiry_oid
         head = self._expiry_head
-        if head < len(times) and times[head] <= t:
-            oids = self._expiry_oid
-            while head < len(times) and times[head] <= t:
-                obj = self._open.get(oids[head])
-                head += 1
-                if obj is not None and not obj.released:
-                    self._release(obj, t)
-            # equivalent: when the consumed head is dropped, not what is held from head on
-            if head > 4096 and 2 * head > len(times):  # mutate: equivalent
-                del times[:head]
-                del oids[:head]
-                head = 0
-            self._expiry_head = head
+        while head < len(times):
+            # equivalent: a release due exactly now then runs at the next call, as above
+            if times[head] > t:  # mutate: equivalent
+                break
+            obj = self._open.get(oids[head])
+            head += 1
+            if obj is not None and not obj.released:
+                self._release(obj, t)
+        # equivalent: when the consumed head is dropped, not what is held from head on
+        if head > 4096 and 2 * head > len(times):  # mutate: equivalent
+            del times[:head]
+            del oids[:head]
+            head = 0
+        self._expiry_head = head
         heap = self._heap
-        while heap and heap[0][0] <= t:
+        while heap:
+            # equivalent: a settle due exactly now then runs at the next call, as above
+            if heap[0][0] > t:  # mutate: equivalent
+                break
             due, oid = heapq.heappop(heap)
             obj = self._open.get(oid)
             if obj is None or obj.due != due:
                 continue  # stale entry
             obj.due = None
             self._settle(obj, t)
-        if t >= self._next_sweep:
-            self._next_sweep = t + self.sweep_interval
+        # equivalent: a sweep decides due copies as the next region event would
+        if t >= self._next_sweep:  # mutate: equivalent
+            # equivalent: a sweep decides due copies as the next region event would
+            self._next_sweep = t + self.sweep_interval  # mutate: equivalent
             for cohort in list(self._cohorts.values()):
                 self._materialize_cohort(cohort, t)
         self._next_due = min(
@@ -254,7 +267,7 @@ class ObjectAvailability:
     def _schedule(self, obj: TrackedObject, when: float) -> None:
         obj.due = when
         heapq.heappush(self._heap, (when, obj.oid))
-        if when < self._next_due:
+        if when < self._next_due:  # mutate: equivalent: at equality the same value
             self._next_due = when
 
     def _release(self, obj: TrackedObject, now: float) -> None:
