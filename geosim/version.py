@@ -13,5 +13,6 @@ __version__ = "0.1.0"
 #: 3: the TCP window bound charges a round trip per window beyond the first; 4: a
 #: quantile split exactly between two modes takes the lower (the same on every CPU);
 #: 5: a partition whose every replica is destroyed loses what it had forgotten too;
-#: 6: kept-names failovers count the target's own records by the reverse flow's image.
-RESULTS_REVISION = 6
+#: 6: kept-names failovers count the target's own records by the reverse flow's image;
+#: 7: a blocked object-store reader wakes when a copy lands in any region it reaches.
+RESULTS_REVISION = 7

@@ -428,6 +428,21 @@ def test_when_readable_fires_when_the_copy_lands(store):
     assert waiter.triggered
 
 
+def test_when_readable_fires_when_a_copy_lands_in_another_region_the_reader_reaches(store):
+    """A reader in us-west3 (no bucket there) cut off from us-west1, the only copy:
+    it can read once the copy lands in us-west2, which it reaches."""
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    store.network.partition("us-west1", "us-west3")
+    assert store.source_for(obj.object_id, "us-west3") is None
+    waiter = store.when_readable(obj.object_id, "us-west3")
+    landing = obj.copies["us-west2"]
+    store.env.run(until=landing)
+    assert not waiter.triggered
+    store.env.run(until=landing + 1e-9)
+    assert waiter.triggered and store.source_for(obj.object_id, "us-west3") == "us-west2"
+
+
 def test_slowdown_scales_service_time(store):
     store.set_slowdown("us-west1", 5.0)
     _, slow = put_one(store)

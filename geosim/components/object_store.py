@@ -306,8 +306,9 @@ class ObjectStore:
         """An event that fires once a reader in ``region`` (a region or a zone) could
         read the object.
 
-        It fires at once if the object is readable now, when a pending copy lands in the
-        reader's region, or when a recovery or a healed partition makes a copy reachable.
+        It fires at once if the object is readable now, when a pending copy lands where
+        the reader can read it (its own region, or another one it can reach), or when a
+        recovery or a healed partition makes a copy reachable.
         """
         event = self.env.event()
         if self.source_for(object_id, region) is not None:
@@ -315,14 +316,13 @@ class ObjectStore:
             return event
         self._waiters.setdefault(object_id, []).append((region, event))
         obj = self._objects.get(object_id)
-        landing = math.inf
         if obj is not None:
-            local = (t for site, t in obj.copies.items() if self._local(site, region))
-            # equivalent: at most one copy is local to a reader, so min and max agree
-            landing = min(local, default=math.inf)  # mutate: equivalent
-        if self.env.now < landing < math.inf:
-            self.env.timeout(landing - self.env.now).callbacks.append(
-                lambda _e: self.wake_readers())
+            now = self.env.now
+            # Every landing is checked: which copy the reader can reach when it lands
+            # depends on the partitions and outages then.
+            for landing in sorted({t for t in obj.copies.values() if now < t < math.inf}):
+                self.env.timeout(landing - now).callbacks.append(
+                    lambda _e: self.wake_readers())
         return event
 
     # --- faults -----------------------------------------------------------------------
