@@ -273,3 +273,51 @@ def test_objects_split_out_of_a_cohort_get_ids_of_their_own():
     f.down(4.0, "a")
     f.down(6.0, "c")
     assert (f.fold.cohort_objects, f.fold.open_objects) == (0, 4)
+
+
+def test_an_unacknowledged_object_whose_blocked_copy_is_made_waits_for_its_acks():
+    """Object 0 has acknowledged one of its two rows when its copy to b (due 5 s) is
+    blocked by b's outage (4 to 6 s). b's recovery makes the copy, but the object still
+    awaits its second row, so it stays tracked: the ack at 7 s counts, and destroying
+    every region loses all 150 records, none untracked."""
+    f = Fold()
+    rows = f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0}, rows=((100, 1000), (50, 500)))
+    f.fold.on_ack(0.1, rows[0])
+    f.down(4.0, "b")
+    f.down(5.5, "c")                  # the copy, due at 5 s, is blocked
+    f.up(6.0, "b")
+    f.up(6.5, "c")
+    f.fold.on_ack(7.0, rows[1])
+    f.destroy(8.0, "a")
+    f.destroy(9.0, "b")
+    loss, _unavailable = f.finish(10.0)
+    assert (loss.records, loss.bytes, loss.untracked_records) == (150, 1500, 0)
+
+
+def test_a_cohort_regrouped_by_a_destruction_keeps_the_start_of_its_unreadability():
+    """Object 0 of a has copies in a and b and a pending one to c (due 50 s); a and b
+    go down at 4 s (unreadable from then on); b is destroyed at 6 s, so the object
+    waits on in a cohort of a alone, still unreadable since 4 s, until a returns at
+    8 s: one interval, 4 to 8 s."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "b": 0.0, "c": 50.0}, ack_at=0.1)
+    assert f.fold.cohort_objects == 1
+    f.down(4.0, "a")
+    f.down(4.0, "b")
+    f.destroy(6.0, "b")
+    f.up(8.0, "a")
+    loss, unavailable = f.finish(10.0)
+    assert (loss.records, unavailable.records) == (0, 100)
+    assert unavailable.intervals == [(4.0, 8.0)]
+
+
+def test_every_expired_object_is_released_across_compactions_of_the_expiry_list():
+    """10,000 objects, each awaiting a second ack, expire one every 0.01 s; the expiry
+    list drops its consumed head past 4,096 entries. Every object is released."""
+    f = Fold(ack_grace=1.0)
+    for oid in range(10_000):
+        t = oid * 0.01
+        rows = f.store(t, oid, "a", {"a": t}, rows=((1, 10), (1, 10)))
+        f.fold.on_ack(t, rows[0])
+    f.down(200.0, "c")
+    assert (f.fold.open_objects, f.fold.groups) == (0, 1)
