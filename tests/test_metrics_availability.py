@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from geosim.core.events import ObjectCommitted, ObjectStored, RegionState, Row
 from geosim.metrics.availability import ObjectAvailability
 
@@ -147,19 +149,23 @@ def test_rows_acknowledged_while_unreadable_are_counted_and_withdrawn_when_lost(
     assert (unavailable.records, unavailable.bytes) == (0, 0)
 
 
-def test_groups_merged_by_a_destruction_add_their_records_bytes_and_counted_parts():
+@pytest.mark.parametrize("c_down_first", [True, False])
+def test_groups_merged_by_a_destruction_add_their_records_bytes_and_counted_parts(
+        c_down_first):
     """Group (a, {a, b}) holds object 0 (100 records, 1,000 bytes), group (a, {a, b,
     c}) object 1 (50, 700). a and b down at 10 and 11 s make the first unavailable; c
-    down at 11.5 s the second. Destroying c at 12 s merges the second into the first:
-    150 records, 1,700 bytes, all already counted unavailable. Destroying a and b
-    loses them all (RPO 21 - 0.1 s: no fault windows given, each loss is its own)."""
+    down at 11.5 s (if ``c_down_first``) the second. Destroying c at 12 s merges the
+    second into the first: 150 records, 1,700 bytes, all counted unavailable (the
+    second's now, if it was readable until then). Destroying a and b loses them all
+    (RPO 21 - 0.1 s: no fault windows given, each loss is its own)."""
     f = Fold()
     f.store(0.0, 0, "a", {"a": 0.0, "b": 0.0}, ack_at=0.1)
     f.store(1.0, 1, "a", {"a": 1.0, "b": 1.0, "c": 1.0}, rows=((50, 700),), ack_at=1.1)
     assert f.fold.groups == 2
     f.down(10.0, "a")
     f.down(11.0, "b")
-    f.down(11.5, "c")
+    if c_down_first:
+        f.down(11.5, "c")
     f.destroy(12.0, "c")
     assert f.fold.groups == 1
     _loss, unavailable = f.finish(15.0)
@@ -321,3 +327,62 @@ def test_every_expired_object_is_released_across_compactions_of_the_expiry_list(
         f.fold.on_ack(t, rows[0])
     f.down(200.0, "c")
     assert (f.fold.open_objects, f.fold.groups) == (0, 1)
+
+
+def test_a_released_object_readable_through_a_later_copy_waits_in_a_cohort():
+    """Object 0 of a, with copies in a and b and one due in c at 50 s; a goes down at
+    1 s, before its ack (2 s): readable through b, it waits in a cohort."""
+    f = Fold()
+    rows = f.store(0.0, 0, "a", {"a": 0.0, "b": 0.0, "c": 50.0})
+    f.down(1.0, "a")
+    f.fold.on_ack(2.0, rows[0])
+    assert (f.fold.cohort_objects, f.fold.open_objects) == (1, 0)
+
+
+def test_cohorts_merged_by_a_destruction_keep_the_earliest_unreadability():
+    """Cohort (a, {a}) (object 0) is unreadable from a's outage at 3 s, cohort (a, {a,
+    b}) (object 1) from b's at 5 s; destroying b at 6 s merges the second into the
+    first, unreadable since 3 s, until a returns at 8 s."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "c": 50.0}, ack_at=0.1)
+    f.store(0.0, 1, "a", {"a": 0.0, "b": 0.0, "c": 50.0}, ack_at=0.1)
+    assert (f.fold.cohorts, f.fold.cohort_objects) == (2, 2)
+    f.down(3.0, "a")
+    f.down(5.0, "b")
+    f.destroy(6.0, "b")
+    assert (f.fold.cohorts, f.fold.cohort_objects) == (1, 2)
+    f.up(8.0, "a")
+    _loss, unavailable = f.finish(10.0)
+    assert unavailable.records == 200 and unavailable.intervals == [(3.0, 8.0)]
+
+
+@pytest.mark.parametrize(("a_returns", "lost"), [(False, 100), (True, 0)])
+def test_a_blocked_copy_waits_for_its_source_as_well_as_its_destination(a_returns, lost):
+    """Object 0's copy to b (due 5 s) is blocked: b is down from 2 s, a (its only
+    source) from 3 s. b's return at 6 s does not make it (no source up); a's return at
+    7 s does. Destroying a at 8 s then loses the object only if a had not returned."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0}, ack_at=0.1)
+    f.down(2.0, "b")
+    f.down(3.0, "a")
+    f.down(5.5, "c")
+    f.up(6.0, "b")
+    if a_returns:
+        f.up(7.0, "a")
+    f.destroy(8.0, "a")
+    loss, _unavailable = f.finish(10.0)
+    assert loss.records == lost
+
+
+def test_an_object_unreadable_twice_is_counted_once_with_both_intervals():
+    """Object 0 awaits its second ack (so it is kept individually); a is down from 1 to
+    2 s and from 3 to 4 s: 100 records unavailable, two intervals."""
+    f = Fold()
+    rows = f.store(0.0, 0, "a", {"a": 0.0}, rows=((100, 1000), (1, 10)))
+    f.fold.on_ack(0.1, rows[0])
+    for start in (1.0, 3.0):
+        f.down(start, "a")
+        f.up(start + 1.0, "a")
+    _loss, unavailable = f.finish(10.0)
+    assert (unavailable.records, unavailable.bytes) == (100, 1000)
+    assert unavailable.intervals == [(1.0, 2.0), (3.0, 4.0)]
