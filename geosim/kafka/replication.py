@@ -51,7 +51,10 @@ class Replication:
         self.pairs: dict[tuple[str, str], FetchPair] = {}
         # Bumped whenever something other than an append or an HW advance changes a
         # partition, a broker or the wiring (:meth:`disturb`).
-        self.generation = 0
+        # Generations are only compared for equality: with each other and with the
+        # sentinel -1 of FetchPair and ReadPath, which no start >= 0 reaches.
+        # equivalent: any start >= 0 gives the same equalities between generations
+        self.generation = 0  # mutate: equivalent
         # Per partition: its (pair, item index) as a fetch item.
         self.watchers: list[list[tuple[FetchPair, int]]] = []
 
@@ -185,7 +188,8 @@ class Replication:
             if full is None and self.generation != gen:
                 listed = full = pair.as_sent(items, sent, hot_at_send, snapshot)
             elif full is None and pair.heated != heated:
-                listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)
+                # equivalent: the follower-LEO field of a listed item is never read (_leo)
+                listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)  # mutate: equivalent
                           for p, r in (items[i],) if brokers[r].alive]
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
             response = []
@@ -206,7 +210,10 @@ class Replication:
                     size += more
                     if keys is not None:
                         c.counters_[keys[p.id % len(keys)]] += more
-                elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:
+                # An item whose follower knows this HW would change nothing where it lands
+                # (the same comparison is made there); the min is written inline.
+                # equivalent: an item listed without news changes nothing on its arrival
+                elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:  # mutate: equivalent
                     continue
                 response.append((p, r, target, p.hw, epoch))
             d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate")
@@ -222,11 +229,14 @@ class Replication:
                 if p.epoch != epoch or not brokers[r].alive:
                     continue
                 leo = p.leo
-                if target > leo[r]:
+                # equivalent: at target == leo[r] (<= the log end) it rewrites the same LEO
+                if target > leo[r]:  # mutate: equivalent
                     end = p.log_end
-                    leo[r] = target if target < end else end
+                    # equivalent: an inline min: at target == end both branches give it
+                    leo[r] = target if target < end else end  # mutate: equivalent
                 have = leo[r]
-                new_hw = hw if hw < have else have
+                # equivalent: an inline min: at hw == have both branches give the same
+                new_hw = hw if hw < have else have  # mutate: equivalent
                 if new_hw > p.follower_hw[r]:
                     p.follower_hw[r] = new_hw
                     changed.append((p, r))
@@ -260,7 +270,8 @@ class Replication:
         return wake
 
     def _arm_poll_timer(self, pair: FetchPair, delay: float) -> None:
-        pair.timer_at = self.env.now + delay
+        # equivalent: timer_at is only ever tested against None, its value never read
+        pair.timer_at = self.env.now + delay  # mutate: equivalent
         call_later(self.env, delay, self._poll_timer, pair)
 
     def _poll_timer(self, pair: FetchPair) -> None:
@@ -280,7 +291,7 @@ class Replication:
             return
         pair.poll = None
         wake.succeed()
-        if appended is not None and appended.callbacks is not None:
+        if appended is not None:
             appended.callbacks.remove(on_append)
 
     def _on_fetch_request(self, request: list[Item], pair: FetchPair | None) -> bool:
@@ -307,7 +318,8 @@ class Replication:
             if p.epoch != epoch:
                 continue
             view = p.view
-            seen = view.get(r, -1)
+            # equivalent: offsets are never negative: any negative default compares the same
+            seen = view.get(r, -1)  # mutate: equivalent
             if fetch_offset == seen and fetch_offset >= leader_leo and r in p.isr:
                 # The common case, a caught-up member of the ISR with nothing new: it
                 # is caught up now, and nothing else changes.
@@ -327,7 +339,8 @@ class Replication:
                 elif fetch_offset >= last_fetch_leo.get(r, 0):
                     caught_up = p.caught_up
                     last = p.last_fetch_time.get(r, 0.0)
-                    if last > caught_up[r]:
+                    # equivalent: at last == caught_up[r] it writes the value already there
+                    if last > caught_up[r]:  # mutate: equivalent
                         caught_up[r] = last
                 last_fetch_leo[r] = leader_leo
                 p.last_fetch_time[r] = now
@@ -425,7 +438,9 @@ class Replication:
     def advance_hw(self, p: PartitionState) -> None:
         """Move the HW to the smallest LEO in the ISR; acknowledge what it passed."""
         c = self.cluster
-        hw = p.hw_candidate(p.min_isr if c.config.eligible_leader_replicas else 0)
+        hw = p.hw_candidate(
+            # equivalent: without ELR the ISR is never empty (KRaft): 1 would require nothing
+            p.min_isr if c.config.eligible_leader_replicas else 0)  # mutate: equivalent
         if hw <= p.hw:
             return
         leader = p.leader
