@@ -177,15 +177,17 @@ def test_groups_merged_by_a_destruction_add_their_records_bytes_and_counted_part
     assert (unavailable.records, unavailable.bytes) == (0, 0)
 
 
-def test_a_copy_made_before_its_region_went_down_exists_when_the_store_is_recorded():
-    """The store is recorded at 5 s with a copy to b made at 3 s; b went down at 4 s:
-    the copy exists (it is not blocked), so a's destruction at 6 s loses nothing."""
+@pytest.mark.parametrize(("b_down", "lost"), [(4.0, 0), (2.0, 100)])
+def test_a_copy_timed_before_the_store_exists_if_its_region_was_up_then(b_down, lost):
+    """The store is recorded at 5 s with a copy to b timed 3 s. If b went down after
+    (4 s), the copy exists and a's destruction at 6 s loses nothing; if before (2 s),
+    it is blocked, and the destruction loses the object."""
     f = Fold()
-    f.down(4.0, "b")
+    f.down(b_down, "b")
     f.store(5.0, 0, "a", {"a": 5.0, "b": 3.0}, ack_at=5.1)
     f.destroy(6.0, "a")
     loss, unavailable = f.finish(10.0)
-    assert (loss.records, unavailable.records) == (0, 100)
+    assert (loss.records, unavailable.records) == (lost, 100 - lost)
 
 
 # --- the forms an object is held in (memory) ----------------------------------------
@@ -351,6 +353,7 @@ def test_cohorts_merged_by_a_destruction_keep_the_earliest_unreadability():
     f.down(5.0, "b")
     f.destroy(6.0, "b")
     assert (f.fold.cohorts, f.fold.cohort_objects) == (1, 2)
+    assert f.finish(7.0)[1].open_records == 200          # records, not bytes
     f.up(8.0, "a")
     _loss, unavailable = f.finish(10.0)
     assert unavailable.records == 200 and unavailable.intervals == [(3.0, 8.0)]
@@ -386,3 +389,78 @@ def test_an_object_unreadable_twice_is_counted_once_with_both_intervals():
     _loss, unavailable = f.finish(10.0)
     assert (unavailable.records, unavailable.bytes) == (100, 1000)
     assert unavailable.intervals == [(1.0, 2.0), (3.0, 4.0)]
+
+
+@pytest.mark.parametrize("path", ["made", "blocked", "destroyed"])
+@pytest.mark.parametrize(("c_down", "lost"), [(True, 100), (False, 0)])
+def test_a_cohorts_later_copy_keeps_its_own_due_time_when_the_first_is_decided(
+        path, c_down, lost):
+    """Object 0 of a waits in a cohort for copies to b (due 5 s, or 30 s when b is
+    destroyed) and c (due 20 s). At 6 s b's copy is made ("made"), blocked by b's
+    outage from 4 s ("blocked"), or b is destroyed ("destroyed"); c's copy stays due at
+    20 s. If c goes down at 15 s, before it, destroying a and b at 25 and 26 s loses the
+    object; otherwise the copy in c keeps it."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "b": 30.0 if path == "destroyed" else 5.0,
+                          "c": 20.0}, ack_at=0.1)
+    if path == "blocked":
+        f.down(4.0, "b")
+    if path == "destroyed":
+        f.destroy(6.0, "b")
+    else:
+        f.down(6.0, "d")                 # a region event: b's due copy is decided
+    f.down(7.0, "d2")                    # and again, before c's copy is due
+    if c_down:
+        f.down(15.0, "c")
+    f.destroy(25.0, "a")
+    if path != "destroyed":
+        f.destroy(26.0, "b")
+    loss, _unavailable = f.finish(30.0)
+    assert loss.records == lost
+
+
+@pytest.mark.parametrize(("second_up", "lost"), [(False, 100), (True, 0)])
+def test_a_recovery_makes_every_blocked_copy_whose_region_is_up(second_up, lost):
+    """Object 0's copies to b and c (due 5 s) are blocked by a's outage from 3 s (c is
+    down from 2 s unless ``second_up``); a's return at 6 s makes the copy to b, and the
+    one to c only if c is up. Destroying a and b at 7 and 8 s then loses the object
+    unless c holds it."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0, "c": 5.0}, ack_at=0.1)
+    if not second_up:
+        f.down(2.0, "c")
+    f.down(3.0, "a")
+    f.down(5.5, "d")
+    f.up(6.0, "a")
+    f.destroy(7.0, "a")
+    f.destroy(8.0, "b")
+    loss, _unavailable = f.finish(10.0)
+    assert loss.records == lost
+
+
+def test_a_recovery_does_not_make_copies_into_regions_still_down():
+    """Copies to b and c (due 5 s) blocked: b and c down from 2 s, a from 3 s. a's
+    return at 6 s makes neither, so destroying a at 7 s loses the object."""
+    f = Fold()
+    f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0, "c": 5.0}, ack_at=0.1)
+    f.down(2.0, "b")
+    f.down(2.0, "c")
+    f.down(3.0, "a")
+    f.down(5.5, "d")
+    f.up(6.0, "a")
+    f.destroy(7.0, "a")
+    loss, _unavailable = f.finish(10.0)
+    assert loss.records == 100
+
+
+def test_an_object_folded_while_unreadable_keeps_its_intervals_start():
+    """a down at 1 s, object 0's ack at 2 s: released then, it is folded into a new,
+    unreadable group (a, {a}) that keeps the start of its unreadability (1 s)."""
+    f = Fold()
+    rows = f.store(0.0, 0, "a", {"a": 0.0})
+    f.down(1.0, "a")
+    f.fold.on_ack(2.0, rows[0])
+    assert (f.fold.open_objects, f.fold.groups) == (0, 1)
+    f.up(3.0, "a")
+    _loss, unavailable = f.finish(10.0)
+    assert unavailable.intervals == [(1.0, 3.0)]
