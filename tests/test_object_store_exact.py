@@ -309,6 +309,49 @@ def test_a_copy_due_during_a_pause_is_late_by_the_pauses_length(store):
     assert obj.copies["us-west1"] == pytest.approx(HOP + PUT_S)
 
 
+@pytest.mark.parametrize("created_during", [False, True], ids=["quiet", "pruned"])
+def test_a_copy_in_flight_at_a_pause_is_not_made_during_it(store, created_during):
+    """The copy to us-west2 is due at ``due`` (drawn, past 50 s); replication pauses at
+    1 s. At ``due + 10`` a reader in us-west2 is still served from us-west1, however
+    often the table was pruned meanwhile (a create at ``due + 5`` prunes objects whose
+    every copy landed); the resume at ``due + 20`` makes it land as late as the pause
+    was long."""
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    due = obj.copies["us-west2"]
+    assert due > 50
+    store.pause_replication(True)
+    store.env.run(until=due + 5)
+    if created_during:
+        store.create(SIZE, "us-west1")
+    store.env.run(until=due + 10)
+    assert store.source_for(obj.object_id, "us-west2") == "us-west1"
+    store.env.run(until=due + 20)
+    store.pause_replication(False)
+    assert obj.copies["us-west2"] == pytest.approx(due + (due + 20 - 1))
+
+
+def test_a_copy_stalled_by_an_outage_and_recovered_during_a_pause_waits_for_the_resume(
+        store):
+    """us-west1 (the writer) fails at 1 s, stalling the copy due at ``due``;
+    replication pauses at 2 s; us-west1 recovers at 3 s, during the pause: the copy
+    waits for the resume at 60 s and then has its ``due - 3`` seconds left."""
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    due = obj.copies["us-west2"]
+    assert due > 60
+    store.fail_region("us-west1")
+    store.env.run(until=2)
+    store.pause_replication(True)
+    store.env.run(until=3)
+    store.recover_region("us-west1")
+    store.env.run(until=due + 1)
+    assert math.isinf(obj.copies["us-west2"])
+    store.env.run(until=due + 60)
+    store.pause_replication(False)
+    assert obj.copies["us-west2"] == pytest.approx(due + 60 + (due - 3))
+
+
 def test_a_copy_landed_as_the_pause_began_keeps_its_time(store):
     obj, landed = stalled_then_landed(store)
     store.pause_replication(True)

@@ -103,6 +103,8 @@ class ObjectStore:
         self._waiters: dict[int, list[tuple[str, simpy.Event]]] = {}
         self._stalled: dict[int, dict[str, float]] = {}
         self._paused_copies: list[tuple[int, str]] = []
+        # copies in flight when replication paused: (object, region, seconds they had left)
+        self._held: list[tuple[int, str, float]] = []
         self._prune_at = 1
         self.counters = {"object_puts": 0, "object_gets": 0, "object_gets_cross_region": 0,
                          "object_put_bytes": 0, "object_get_bytes": 0,
@@ -383,8 +385,12 @@ class ObjectStore:
                           and self._objects[o].writer_region == region]:
             obj = self._objects[object_id]
             for other, t in self._stalled.pop(object_id).items():
-                if other not in self._destroyed:
+                if other in self._destroyed:
+                    continue
+                if self._paused_since is None:
                     obj.copies[other] = max(t, now)
+                else:  # in flight again, during a pause: held until the resume
+                    self._held.append((object_id, other, max(t, now) - now))
         self.wake_readers()
 
     def wake_readers(self) -> None:
@@ -408,22 +414,32 @@ class ObjectStore:
             self._slowdown[region] = factor
 
     def pause_replication(self, paused: bool) -> None:
+        """Pause or resume asynchronous replication. A copy in flight at the pause is
+        not made during it (no reader is served from it, and the object is not
+        forgotten as fully copied); at the resume it lands as late as the pause was
+        long. A copy stalled by its writer region's outage meanwhile keeps that time
+        for the recovery."""
         now = self.env.now
         if paused:
-            self._paused_since = now
+            if self._paused_since is None:
+                self._paused_since = now
+                self._hold_in_flight(now)
             return
         since, self._paused_since = self._paused_since, None
         if since is None:
             return
-        shift = now - since
         changed: dict[int, StoredObject] = {}
-        # Copies that were due during the pause are late by the pause's length; the
-        # source's own copy is not a replication and keeps its time.
-        for obj in self._objects.values():
-            for region, t in obj.copies.items():
-                if region != obj.source and since < t < math.inf:
-                    obj.copies[region] = t + shift
-                    changed[obj.object_id] = obj
+        for object_id, region, left in self._held:
+            obj = self._objects.get(object_id)
+            if obj is None or region in self._destroyed or obj.source in self._destroyed:
+                continue
+            stalled = self._stalled.get(object_id)
+            if stalled is not None and region in stalled:
+                stalled[region] = now + left    # made at the writer region's recovery
+            elif math.isinf(obj.copies[region]):
+                obj.copies[region] = now + left
+                changed[object_id] = obj
+        self._held = []
         # Copies of objects written during the pause start now, unless their source or
         # their target is gone.
         for object_id, region in self._paused_copies:
@@ -438,6 +454,17 @@ class ObjectStore:
             self.announce(obj)
 
     # --- internals --------------------------------------------------------------------
+    def _hold_in_flight(self, now: float) -> None:
+        """Hold the asynchronous copies not yet made (the source's own copy is not a
+        replication, and a bucket without replication has none)."""
+        for obj in self._objects.values():
+            if obj.source is None:
+                continue
+            for region, t in obj.copies.items():
+                if region != obj.source and now < t < math.inf:
+                    obj.copies[region] = math.inf
+                    self._held.append((obj.object_id, region, t - now))
+
     def _slow(self, region: str) -> float:
         if not self._slowdown:
             return 1.0
