@@ -243,8 +243,9 @@ class ObjectAvailability:
         self._expiry_head = head
         heap = self._heap
         while heap:
+            first = heap[0][0]
             # equivalent: a settle due exactly now then runs at the next call, as above
-            if heap[0][0] > t:  # mutate: equivalent
+            if first > t:  # mutate: equivalent
                 break
             due, oid = heapq.heappop(heap)
             obj = self._open.get(oid)

@@ -143,7 +143,7 @@ class _Flow:
         # (u_end, d_end, records) of acknowledged copies, ack order
         self.pairs: list[deque] = [deque() for _ in range(n)]
         # equivalent: read only modulo PRUNE_EVERY, when to prune: memory only
-        self.appended = [0] * n  # mutate: equivalent
+        self.appended = [0 for _ in range(n)]  # mutate: equivalent
         self.uncopied: list[list[Uncopied]] = [[] for _ in range(n)]  # offset order
         self.stopped = False
 
@@ -221,9 +221,14 @@ class MirrorFold:
                 acc[0] += seconds
                 acc[1] += 1
         self._history.append((now, {g: dict(state.end) for g, state in self._groups.items()}))
-        # equivalent: the snapshot at the edge is never the latest before a query
-        while self._history and self._history[0][0] < now - self._keep:  # mutate: equivalent
-            self._history.popleft()
+        history = self._history
+        horizon = now - self._keep
+        while history:
+            taken = history[0][0]
+            # equivalent: the snapshot at the edge is never the latest before a query
+            if taken >= horizon:  # mutate: equivalent
+                break
+            history.popleft()
 
     def _snapshot_before(self, t: float) -> dict[int, dict[int, int]]:
         best: dict[int, dict[int, int]] = {}
@@ -258,8 +263,9 @@ class MirrorFold:
         flow = self._flows[ev.flow] = _Flow(ev)
         self._lags.setdefault(ev.flow, FlowLag())
         self._before.setdefault(ev.flow, [0.0, 0])
-        # equivalent: keeping more snapshots than a query reaches changes nothing
-        self._keep = max(self._keep, flow.window + 2 * SAMPLE)  # mutate: equivalent
+        # equivalent: keeping snapshots longer than a query reaches changes nothing
+        margin = 2 * SAMPLE  # mutate: equivalent
+        self._keep = max(self._keep, flow.window + margin)
 
     def on_translation(self, ev: TranslationAvailable) -> None:
         self._advance(ev.t)
