@@ -99,7 +99,9 @@ class ObjectStore:
         self._down: set[str] = set()
         self._destroyed: set[str] = set()
         self._slowdown: dict[str | None, float] = {}
-        self._paused_since: float | None = None if not spec.replication.paused else 0.0
+        self._paused_since: float | None = None
+        if spec.replication.paused:
+            self._paused_since = 0.0  # mutate: equivalent: only whether it is None is read
         self._waiters: dict[int, list[tuple[str, simpy.Event]]] = {}
         self._stalled: dict[int, dict[str, float]] = {}
         self._paused_copies: list[tuple[int, str]] = []
