@@ -331,6 +331,21 @@ def test_a_copy_in_flight_at_a_pause_is_not_made_during_it(store, created_during
     assert obj.copies["us-west2"] == pytest.approx(due + (due + 20 - 1))
 
 
+@pytest.mark.parametrize("destroyed", ["us-west2", "us-west1"], ids=["target", "source"])
+def test_a_held_copy_is_never_made_once_its_target_or_source_is_destroyed(store, destroyed):
+    """The copy to us-west2, in flight at the pause (1 s), is held; destroying its
+    target or its source during the pause leaves it unmade at the resume."""
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    assert obj.copies["us-west2"] > 10
+    store.pause_replication(True)
+    store.env.run(until=2)
+    store.fail_region(destroyed, destroy=True)
+    store.env.run(until=10)
+    store.pause_replication(False)
+    assert math.isinf(obj.copies["us-west2"])
+
+
 def test_a_copy_stalled_by_an_outage_and_recovered_during_a_pause_waits_for_the_resume(
         store):
     """us-west1 (the writer) fails at 1 s, stalling the copy due at ``due``;
