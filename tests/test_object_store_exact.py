@@ -346,6 +346,25 @@ def test_a_held_copy_is_never_made_once_its_target_or_source_is_destroyed(store,
     assert math.isinf(obj.copies["us-west2"])
 
 
+def test_a_held_copy_whose_writer_region_is_out_at_the_resume_waits_for_its_recovery(store):
+    """Held at the pause (1 s) with ``due - 1`` seconds left; us-west1 (the writer) is
+    out from 2 s; the resume at 10 s gives the copy its time, 10 + (due - 1), which the
+    recovery at 20 s keeps (it is later)."""
+    obj, _ = put_one(store)
+    store.env.run(until=1)
+    due = obj.copies["us-west2"]
+    assert due > 20
+    store.pause_replication(True)
+    store.env.run(until=2)
+    store.fail_region("us-west1")
+    store.env.run(until=10)
+    store.pause_replication(False)
+    assert math.isinf(obj.copies["us-west2"])
+    store.env.run(until=20)
+    store.recover_region("us-west1")
+    assert obj.copies["us-west2"] == pytest.approx(10 + (due - 1))
+
+
 def test_a_copy_stalled_by_an_outage_and_recovered_during_a_pause_waits_for_the_resume(
         store):
     """us-west1 (the writer) fails at 1 s, stalling the copy due at ``due``;
