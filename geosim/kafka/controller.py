@@ -249,7 +249,12 @@ class Controller:
             return
         p.offline_since = None
         new_leo = p.leo[new]
-        if new_leo < p.log_end:
+        # At new_leo == log_end a truncation would cut no row and clamp nothing (every
+        # LEO, follower HW, view and the HW are <= log_end); its disturb(), every fetch
+        # item already hot from the one above, would only bump the generation, which is
+        # compared for equality alone and is bumped again by emit_state below.
+        # equivalent: truncating at the log end changes nothing
+        if new_leo < p.log_end:  # mutate: equivalent
             c.truncate(p, new_leo, "election onto a shorter log")
         # The new leader's HW is at most what it holds; followers' fetches move it on.
         p.hw = min(p.hw, new_leo)
