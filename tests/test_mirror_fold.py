@@ -25,19 +25,32 @@ from geosim.metrics.mirror import MirrorFold
 FLOW = "A->B"
 
 
-def row(offset: int, records: int = 100) -> Row:
-    return Row(fleet=1, partition=0, seq=offset, records=records,
+def prow(partition: int, offset: int, records: int = 100, *, fleet: int = 1) -> Row:
+    """A row of ``records`` at ``offset`` of ``partition`` (10 B a record uncompressed,
+    5 compressed), written by ``fleet`` (1 on A, 2 on B)."""
+    return Row(fleet=fleet, partition=partition, seq=offset, records=records,
                bytes_uncompressed=10 * records, bytes_compressed=5 * records,
                send_first=0.0, send_last=0.0, offset=offset)
 
 
-def fold(first_fault: float | None = None, groups=(10,)):
+def row(offset: int, records: int = 100) -> Row:
+    return prow(0, offset, records)
+
+
+def attached(first_fault: float | None, a_groups=(), *, b_groups=(), b_fleets=(2,)):
+    """A MirrorFold on its recorder, with cluster A (producer fleet 1 and ``a_groups``)
+    and cluster B (``b_fleets`` and ``b_groups``) attached."""
     recorder = Recorder()
     mirror = MirrorFold(first_fault)
     mirror.subscribe(recorder)
     emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), tuple(groups)))
-    emit(ClientsAttached(0.0, "B", (), ()))
+    emit(ClientsAttached(0.0, "A", (1,), tuple(a_groups)))
+    emit(ClientsAttached(0.0, "B", tuple(b_fleets), tuple(b_groups)))
+    return mirror, emit
+
+
+def fold(first_fault: float | None = None, groups=(10,)):
+    mirror, emit = attached(first_fault, tuple(groups), b_fleets=())
     emit(MirrorFlowStarted(0.0, FLOW, "A", "B", partitions=1, target_base=0,
                            offset_preserving=False, offset_lag_max=100, mark_interval=60.0,
                            commit_interval=5.0))
@@ -123,12 +136,7 @@ def test_a_group_moving_back_to_its_records_home_is_bounded_from_the_copy_it_rea
     the copy); its bound is that true position minus the one in the window's snapshot
     (0 when there is no snapshot, at ``since`` = 30 s, or it lacks the partition), never
     below 0, plus the backward flow's offset-sync spacing."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(None, (10, 11))
     for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
         emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=1,
                                offset_preserving=False, offset_lag_max=100,
@@ -138,9 +146,7 @@ def test_a_group_moving_back_to_its_records_home_is_bounded_from_the_copy_it_rea
     # A's own partition before the window's snapshot (80 - 66 = 14 s); the copy after
     emit(Delivered(0.8, "a", 10, (row(0),)))
     emit(Delivered(0.8, "a", 11, (row(0),)))
-    copy = Row(fleet=2, partition=1, seq=0, records=100, bytes_uncompressed=1000,
-               bytes_compressed=500, send_first=0.0, send_last=0.0, offset=100)
-    emit(Delivered(20.0, "a", 10, (copy,)))
+    emit(Delivered(20.0, "a", 10, (prow(1, 100, fleet=2),)))
     emit(ClusterReachability(since, "A", False))
     emit(FailedOver(90.0, "A", "B", "region unreachable", since))
     emit(GroupMoved(90.0, 10, 12, "A", "B", ((0, 50, 250, True),)))
@@ -263,19 +269,12 @@ def test_pruned_copy_pairs_keep_what_a_reader_of_the_copy_still_needs(groups_on_
     end past 100 may go, whatever B's readers (none, so no upstream bound; or one at
     25,600): the pair (100, 100) stays, and group 10, failing over to B's own partition
     0, maps its true position 100 in the copy to upstream 100."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), groups_on_b))
+    mirror, emit = attached(None, (10,), b_groups=groups_on_b)
     for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
         emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=1,
                                offset_preserving=False, offset_lag_max=100,
                                mark_interval=60.0, commit_interval=5.0))
-    copy = Row(fleet=2, partition=1, seq=0, records=100, bytes_uncompressed=1000,
-               bytes_compressed=500, send_first=0.0, send_last=0.0, offset=0)
-    emit(Delivered(0.1, "a", 10, (copy,)))
+    emit(Delivered(0.1, "a", 10, (prow(1, 0, fleet=2),)))
     # A's own partition 0 (25,600 committed) bounds nothing of B's flow
     emit(OffsetsCommitted(0.2, 10, ((0, 25_600), (1, 100))))
     for g in groups_on_b:
@@ -296,20 +295,13 @@ def kept_names_fold(b_first: bool = False):
     [100, 200) through their copies. ``b_first``: B's own records came first, [0, 100)
     copied to A's [100, 200), and A's copies follow at B's [100, 200) (B's own
     [200, 300) not copied)."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(None, (10,))
     for name, source, target in (("A->B", "A", "B"), ("B->A", "B", "A")):
         emit(MirrorFlowStarted(0.0, name, source, target, partitions=1, target_base=0,
                                offset_preserving=False, offset_lag_max=100,
                                mark_interval=60.0, commit_interval=5.0))
-    b_own = [Row(fleet=2, partition=0, seq=s, records=100, bytes_uncompressed=1000,
-                 bytes_compressed=500, send_first=0.0, send_last=0.0, offset=s)
-             for s in ((0, 200) if b_first else (100, 200))]
-    emit(ProduceAcked(0.1, "b", 2, tuple(b_own)))
+    b_own = tuple(prow(0, s, fleet=2) for s in ((0, 200) if b_first else (100, 200)))
+    emit(ProduceAcked(0.1, "b", 2, b_own))
     emit(MirrorCopied(0.2, "A->B", 0, 100, 200 if b_first else 100, 100, 500))
     emit(MirrorCopied(0.3, "B->A", 0, 100 if b_first else 200, 200, 100, 500))
     emit(Delivered(0.4, "a", 10, (row(0), row(100))))
@@ -340,12 +332,6 @@ def test_kept_names_count_the_targets_own_records_read_through_their_copies_as_r
     assert (fo["reprocessed"], fo["skipped"]) == (reprocessed, skipped)
 
 
-def prow(partition: int, offset: int, records: int = 100) -> Row:
-    return Row(fleet=1, partition=partition, seq=offset, records=records,
-               bytes_uncompressed=10 * records, bytes_compressed=5 * records,
-               send_first=0.0, send_last=0.0, offset=offset)
-
-
 def flow_started(name: str, source: str, target: str, *, partitions: int = 1,
                  base: int = 0, preserving: bool = False,
                  lag_max: int = 100) -> MirrorFlowStarted:
@@ -359,12 +345,7 @@ def test_an_offset_preserving_image_is_the_true_position_capped_at_what_was_copi
     """Cluster Linking keeps offsets: the image of a true position is itself, capped at
     the copied end; its bound needs no offset-sync spacing, and with no snapshot one
     window before (66 s before 2 s) it is the true position itself."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10, 11)))
-    emit(ClientsAttached(0.0, "B", (), ()))
+    mirror, emit = attached(None, (10, 11), b_fleets=())
     emit(flow_started(FLOW, "A", "B", partitions=2, preserving=True))
     emit(MirrorCopied(0.5, FLOW, 0, 200, 200, 200, 1000))   # partition 1: nothing copied
     emit(Delivered(0.8, "a", 10, (prow(0, 0, 300), prow(1, 0, 50))))
@@ -385,12 +366,7 @@ def test_renamed_copies_and_the_targets_own_partitions_at_a_moved_groups_start()
     ``offset.lag.max`` 0: the group's start in B's 1 is translated against an image of
     0, its bound the true position 100 plus a spacing of max(0, largest copy 0); B's
     own partition 0 has no image (no bound), reset there when it holds a record."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10, 11, 14)))
-    emit(ClientsAttached(0.0, "B", (), ()))
+    mirror, emit = attached(None, (10, 11, 14), b_fleets=())
     emit(flow_started(FLOW, "A", "B", base=1, lag_max=0))
     emit(Delivered(0.8, "a", 10, (row(0),)))
     emit(FailedOver(2.0, "A", "B", "planned cut-over", 2.0))
@@ -418,12 +394,7 @@ def two_way_fold():
     """Flows both ways; A's rows acked exactly at the first sample (1 s), at 1.2 s, and
     one whose ack the producer hears (2.5 s) after its copy landed (1.5 s); B's log cut
     at 0 (2.7 s); a planned cut-over at 4 s; the first fault at 3 s."""
-    recorder = Recorder()
-    mirror = MirrorFold(3.0)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(3.0, (10,))
     emit(flow_started(FLOW, "A", "B"))
     emit(flow_started("B->A", "B", "A"))
     emit(MirrorFlowStarted(0.0, "C->A", "C", "A", partitions=1, target_base=0,
@@ -488,12 +459,7 @@ def test_a_translation_before_its_flow_leaves_the_flows_mean_lag_its_own():
 def test_pairs_below_every_reader_leave_only_the_newest():
     """Readers on both sides past every copy: the prune keeps the newest pair alone,
     enough to map a position at or past it."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), ()))
-    emit(ClientsAttached(0.0, "B", (), (20,)))
+    mirror, emit = attached(None, (), b_groups=(20,), b_fleets=())
     emit(flow_started(FLOW, "A", "B"))
     emit(Delivered(0.1, "a", 20, (row(25_500),)))
     emit(OffsetsCommitted(0.2, 20, ((0, 25_600),)))
@@ -509,12 +475,7 @@ def test_a_group_moving_back_maps_each_copy_partition_through_its_own_pairs():
     below its commit in A's 3 go. Failing over to B at 80 s (planned) it starts B's 1
     at 50 and B's 0 at 0: B's 1 maps through its own pairs to 250 (the newest copy
     whose downstream end is at or below 200), B's 0 to 0."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(None, (10,))
     emit(flow_started("B->A", "B", "A", partitions=2, base=2))
     emit(flow_started(FLOW, "A", "B", partitions=2, base=2))   # A's window: 66 s
     emit(MirrorCopied(0.5, "B->A", 1, 100, 100, 100, 500))
@@ -539,12 +500,7 @@ def test_the_bound_counts_partitions_missing_from_the_snapshot_from_zero_and_nev
     to 100 and partition 0 not at all; it then read partition 0 to 200, and a cut of
     partition 1 at 50 (20 s) moved it back below its snapshot. A copy of 100 records
     and ``offset.lag.max`` 0 make the spacing 100 in partition 0 and 0 in 1."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (), ()))
+    mirror, emit = attached(None, (10,), b_fleets=())
     emit(flow_started(FLOW, "A", "B", partitions=2, lag_max=0))
     emit(copied(0.5, 100, 100))
     emit(Delivered(13.5, "a", 10, (prow(1, 0, 100),)))
@@ -564,12 +520,7 @@ def test_a_reader_upstream_keeps_the_pairs_its_position_maps_through():
     than downstream ((150, 100), (250, 200), ...). After 256 copies only pairs whose
     successor's upstream end is at or below 200 may go, and (250, 200)'s is not: B's
     group, moving to A, maps 200 through (150, 100) to 100."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), (20,)))
+    mirror, emit = attached(None, (10,), b_groups=(20,))
     emit(flow_started("B->A", "B", "A", base=1))
     emit(Delivered(0.1, "a", 20, (row(0, 200),)))
     emit(Delivered(0.1, "a", 10, (prow(1, 25_500),)))
@@ -589,17 +540,10 @@ def test_kept_names_read_the_targets_own_records_up_to_the_upstream_end_of_their
     [100, 200); B's own [200, 300) never reached A. Group 10 read A's partition to 250:
     through the copy it read B's own records up to B's 200 (the copy's upstream end,
     not its downstream end 250). Started at B's 300, it skipped B's [200, 300) only."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (10,)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(None, (10,))
     emit(flow_started(FLOW, "A", "B"))
     emit(flow_started("B->A", "B", "A"))
-    b_own = tuple(Row(fleet=2, partition=0, seq=s, records=100, bytes_uncompressed=1000,
-                      bytes_compressed=500, send_first=0.0, send_last=0.0, offset=s)
-                  for s in (100, 200))
+    b_own = tuple(prow(0, s, fleet=2) for s in (100, 200))
     emit(ProduceAcked(0.1, "b", 2, b_own))
     emit(MirrorCopied(0.2, FLOW, 0, 100, 100, 100, 500))
     emit(MirrorCopied(0.3, "B->A", 0, 200, 250, 100, 500))
@@ -615,12 +559,7 @@ def test_kept_names_read_the_targets_own_records_up_to_the_upstream_end_of_their
 def test_kept_names_a_group_that_never_read_the_partition_read_none_of_its_copies():
     """Kept names both ways; B's own first record [0, 1) was copied to A's [0, 1), and
     group 11 never read A's partition: started at B's 1, it skipped that record."""
-    recorder = Recorder()
-    mirror = MirrorFold(None)
-    mirror.subscribe(recorder)
-    emit = recorder.emit
-    emit(ClientsAttached(0.0, "A", (1,), (11,)))
-    emit(ClientsAttached(0.0, "B", (2,), ()))
+    mirror, emit = attached(None, (11,))
     emit(flow_started(FLOW, "A", "B"))
     emit(flow_started("B->A", "B", "A"))
     emit(MirrorCopied(0.3, "B->A", 0, 1, 1, 1, 5))
