@@ -419,16 +419,20 @@ def test_a_cohorts_later_copy_keeps_its_own_due_time_when_the_first_is_decided(
     assert loss.records == lost
 
 
-@pytest.mark.parametrize(("second_up", "lost"), [(False, 100), (True, 0)])
-def test_a_recovery_makes_every_blocked_copy_whose_region_is_up(second_up, lost):
-    """Object 0's copies to b and c (due 5 s) are blocked by a's outage from 3 s (c is
-    down from 2 s unless ``second_up``); a's return at 6 s makes the copy to b, and the
-    one to c only if c is up. Destroying a and b at 7 and 8 s then loses the object
-    unless c holds it."""
+@pytest.mark.parametrize(("down_before", "lost"), [
+    ((), 0),              # a's return makes both copies: c keeps the object
+    (("c",), 100),        # only the copy to b is made, and b is destroyed
+    (("b", "c"), 100),    # neither: no copy goes into a region still down
+])
+def test_a_recovery_makes_every_blocked_copy_whose_region_is_up(down_before, lost):
+    """Object 0's copies to b and c (due 5 s) are blocked by a's outage from 3 s (and by
+    their own regions' outages from 2 s, for those ``down_before``); a's return at 6 s
+    makes the copies into regions that are up. Destroying a and b at 7 and 8 s then
+    loses the object unless c holds it."""
     f = Fold()
     f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0, "c": 5.0}, ack_at=0.1)
-    if not second_up:
-        f.down(2.0, "c")
+    for region in down_before:
+        f.down(2.0, region)
     f.down(3.0, "a")
     f.down(5.5, "d")
     f.up(6.0, "a")
@@ -436,21 +440,6 @@ def test_a_recovery_makes_every_blocked_copy_whose_region_is_up(second_up, lost)
     f.destroy(8.0, "b")
     loss, _unavailable = f.finish(10.0)
     assert loss.records == lost
-
-
-def test_a_recovery_does_not_make_copies_into_regions_still_down():
-    """Copies to b and c (due 5 s) blocked: b and c down from 2 s, a from 3 s. a's
-    return at 6 s makes neither, so destroying a at 7 s loses the object."""
-    f = Fold()
-    f.store(0.0, 0, "a", {"a": 0.0, "b": 5.0, "c": 5.0}, ack_at=0.1)
-    f.down(2.0, "b")
-    f.down(2.0, "c")
-    f.down(3.0, "a")
-    f.down(5.5, "d")
-    f.up(6.0, "a")
-    f.destroy(7.0, "a")
-    loss, _unavailable = f.finish(10.0)
-    assert loss.records == 100
 
 
 def test_an_object_folded_while_unreadable_keeps_its_intervals_start():
