@@ -58,6 +58,15 @@ def lose_region(store: MetadataStore, region: str) -> None:
     store.on_topology_change()
 
 
+def dual_region_without(network, region: str, **spec) -> tuple[MetadataStore, Commits]:
+    """The Spanner dual-region preset over us-west1 and us-west2 with ``region`` lost,
+    and a commit recorder."""
+    store = make_store(network, preset="spanner-dual-region",
+                       regions=["us-west1", "us-west2"], **spec)
+    lose_region(store, region)
+    return store, Commits(store)
+
+
 @pytest.fixture
 def multi(constant_network) -> MetadataStore:
     return make_store(constant_network, preset="spanner-multi-region", regions=WEST,
@@ -326,11 +335,8 @@ def test_etcd_elects_after_one_second(constant_network):
 
 
 def test_spanner_dual_region_without_majority_fails_commits(constant_network):
-    store = make_store(constant_network, preset="spanner-dual-region",
-                       regions=["us-west1", "us-west2"])
-    lose_region(store, "us-west2")
+    store, commits = dual_region_without(constant_network, "us-west2")
     assert store.leader_zone == "us-west1-a"  # leader kept, but no majority
-    commits = Commits(store)
     commits.issue("us-west1-a")
     store.env.run(until=60)
     assert commits.results == [(0.0, pytest.approx(store.spec.request_timeout), False)]
@@ -342,10 +348,7 @@ def test_commits_waiting_for_a_majority_are_retried_once_a_second(constant_netwo
     every waiting commit on its ticks, 1 s apart from the first wait (t = 0): commits
     made at 0 and 0.5 both go through at the tick of 3 s, the first after the majority
     returns at 2.25 s, not on a tick of their own."""
-    store = make_store(constant_network, preset="spanner-dual-region",
-                       regions=["us-west1", "us-west2"])
-    lose_region(store, "us-west2")
-    commits = Commits(store)
+    store, commits = dual_region_without(constant_network, "us-west2")
     commits.issue("us-west1-a")
     store.env.run(until=0.5)
     commits.issue("us-west1-a")
@@ -366,10 +369,7 @@ def test_a_later_wait_expires_request_timeout_after_its_own_start(constant_netwo
     # No majority throughout (us-west2 lost): the commit made at 0 fails at the 10 s
     # request timeout, which ends the expiry process; one made at 12.5 starts a new one,
     # whose ticks (13.5, 14.5, ...) fail it at 12.5 + 10 = 22.5.
-    store = make_store(constant_network, preset="spanner-dual-region",
-                       regions=["us-west1", "us-west2"])
-    lose_region(store, "us-west2")
-    commits = Commits(store)
+    store, commits = dual_region_without(constant_network, "us-west2")
     commits.issue("us-west1-a")
     store.env.run(until=12.5)
     commits.issue("us-west1-a")
@@ -382,20 +382,14 @@ def test_a_later_wait_expires_request_timeout_after_its_own_start(constant_netwo
 def test_a_request_timeout_under_a_second_is_also_the_retry_period(constant_network):
     # The expiry process ticks every min(1 s, request_timeout) = 0.25 s: a commit that
     # cannot reach a majority fails at its first tick, 0.25 s after it was made.
-    store = make_store(constant_network, preset="spanner-dual-region",
-                       regions=["us-west1", "us-west2"], request_timeout=0.25)
-    lose_region(store, "us-west2")
-    commits = Commits(store)
+    store, commits = dual_region_without(constant_network, "us-west2", request_timeout=0.25)
     commits.issue("us-west1-a")
     store.env.run(until=5)
     assert commits.results == [(0.0, 0.25, False)]
 
 
 def test_spanner_dual_region_losing_the_leader_region_never_elects(constant_network):
-    store = make_store(constant_network, preset="spanner-dual-region",
-                       regions=["us-west1", "us-west2"])
-    lose_region(store, "us-west1")
-    commits = Commits(store)
+    store, commits = dual_region_without(constant_network, "us-west1")
     commits.issue("us-west2-a")
     store.env.run(until=120)
     assert store.leader is None
