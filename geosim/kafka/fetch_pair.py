@@ -39,7 +39,7 @@ class FetchPair:
     """The replica fetchers of one follower zone from one leader zone."""
 
     __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
-                 "deadline", "timer_at", "hot", "snapshot", "quiet_arrival", "generation",
+                 "deadline", "timer_armed", "hot", "snapshot", "quiet_arrival", "generation",
                  "count", "heated")
 
     def __init__(self, leader_zone: str, follower_zone: str,
@@ -48,12 +48,12 @@ class FetchPair:
         self.follower_zone = follower_zone
         self.wake: Event | None = None
         # The long poll under way, if any: its event, and (append event, callback) it
-        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); when
-        # the pair's poll timer fires next (None: no timer pending).
+        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); and
+        # whether the pair's poll timer is pending.
         self.poll: tuple[Event, Event | None, Callable] | None = None
         # equivalent: read only while a poll is under way, and a poll sets it first
         self.deadline = 0.0  # mutate: equivalent
-        self.timer_at: float | None = None
+        self.timer_armed = False
         # How many times a quiet item turned hot (touch); read only for a change.
         self.heated = 0  # mutate: equivalent: only compared with an earlier reading of it
         self.reset(items, connections)

@@ -265,19 +265,18 @@ class Replication:
             appended.callbacks.append(on_append)
         pair.poll = (wake, appended, on_append)
         pair.deadline = env.now + wait_max
-        if pair.timer_at is None:
+        if not pair.timer_armed:
             self._arm_poll_timer(pair, wait_max)
         return wake
 
     def _arm_poll_timer(self, pair: FetchPair, delay: float) -> None:
-        # equivalent: timer_at is only ever tested against None, its value never read
-        pair.timer_at = self.env.now + delay  # mutate: equivalent
+        pair.timer_armed = True
         call_later(self.env, delay, self._poll_timer, pair)
 
     def _poll_timer(self, pair: FetchPair) -> None:
         """The pair's poll timer fired: the poll under way gives up if its deadline
         passed (it stops listening for appends), else the timer waits for it."""
-        pair.timer_at = None
+        pair.timer_armed = False
         poll = pair.poll
         if poll is None:
             return
