@@ -15,5 +15,6 @@ __version__ = "0.1.0"
 #: 5: a partition whose every replica is destroyed loses what it had forgotten too;
 #: 6: kept-names failovers count the target's own records by the reverse flow's image;
 #: 7: a blocked object-store reader wakes when a copy lands in any region it reaches,
-#: and a copy in flight at a replication pause is not made before the resume.
-RESULTS_REVISION = 7
+#: and a copy in flight at a replication pause is not made before the resume; 8: a
+#: leader elected from the ELR becomes the ISR, which empties the ELR at min ISR.
+RESULTS_REVISION = 8

@@ -375,13 +375,13 @@ def test_with_elr_fenced_replicas_below_min_isr_become_eligible_and_can_lead():
         ("state", 0.75, 0, 0, [0, 1], fenced_left), ("advance_hw", 0.75, 0),
         ("state", 0.75, 1, 0, [0], fenced_left), ("advance_hw", 0.75, 1),
         ("state", 9.25, 0, 0, [0], fenced_left), ("advance_hw", 9.25, 0),
-        # the ISR empties; 0, eligible, leads (a clean election). The model leaves the
-        # ISR empty and 0 in the ELR (KIP-966's controller would make the ISR {0})
-        ("state", 9.25, 2, 0, [], "leader fenced"), ("advance_hw", 9.25, 2),
+        # the ISR empties and 1 joins the ELR; 0, eligible, leads (a clean election)
+        # as the ISR's only member and leaves the ELR, where 1 stays (KIP-966)
+        ("state", 9.25, 2, 0, [0], "leader fenced"), ("advance_hw", 9.25, 2),
         ("state", 9.25, 3, 0, [0], fenced_left), ("advance_hw", 9.25, 3),
         ("state", 9.25, 4, 0, [0], fenced_left), ("advance_hw", 9.25, 4),
         ("rewire", 9.25)]
-    assert [sorted(p.elr) for p in parts] == [[1], [], [0, 1], [], []]
+    assert [sorted(p.elr) for p in parts] == [[1], [], [1], [], []]
     assert c.counters_["unclean_elections"] == 0
 
 
@@ -416,6 +416,18 @@ def test_unclean_elections_take_the_first_live_replica_after_each_interval():
         ("state", 10.25, 1, 0, [0], "unclean election"), ("advance_hw", 10.25, 1),
         ("rewire", 10.25)]
     assert (p0.log_end, p0.hw, p0.leo) == (20, 20, {1: 20, 2: 20, 0: 10})
+
+
+def test_an_unclean_pass_elects_an_eligible_replica_cleanly():
+    # ELR on, min ISR 2: partition 0 is offline with an empty ISR and ELR {0, 1};
+    # broker 1 is down. An election that may be unclean still takes 0 from the ELR
+    # first, and that election is clean: not counted, ISR {0}, 1 stays eligible.
+    p = part(0, [1, 0], [], leader=None, elr=[0, 1], min_isr=2)
+    c = Cluster(parts=[p], elr=True)
+    c.down(0, 1)
+    assert c.controller.elect(p, "offline partition", unclean=True)
+    assert c.calls == [("state", 0.0, 0, 0, [0], "offline partition"), ("advance_hw", 0.0, 0)]
+    assert (p.elr, p.epoch, c.counters_["unclean_elections"]) == ({1}, 1, 0)
 
 
 def test_no_unclean_election_while_the_quorum_is_unavailable():

@@ -495,6 +495,23 @@ def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(mon
     assert q.isr == {0} and q.elr == set()
 
 
+def test_with_elr_the_eligible_replicas_go_once_the_isr_reaches_min_insync_replicas(
+        monkeypatch):
+    """min.insync.replicas 2, ELR on: removing 1 then 2 leaves ISR {0} and ELR {2}.
+    Broker 1 rejoining makes the ISR {0, 1}, two members, and KIP-966's controller
+    then empties the ELR although 2 is still out of the ISR."""
+    c, _sink = small("strategy.config={min.insync.replicas: 2, "
+                     "eligible.leader.replicas.enable: true}")
+    commits = held_commits(monkeypatch, c)
+    p = c.parts[0]
+    c.replication._alter_isr([(p, 1), (p, 2)], add=False)
+    commits[0][2](True)
+    assert p.isr == {0} and p.elr == {2}
+    c.replication._alter_isr([(p, 1)], add=True)
+    commits[1][2](True)
+    assert p.isr == {0, 1} and p.elr == set()
+
+
 @pytest.mark.parametrize(("min_isr", "answer", "counted"), [
     (2, ("ack", W1, [0]), 0),
     (3, ("fail", [0], NOT_ENOUGH_AFTER, True), 1),

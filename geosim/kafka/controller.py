@@ -217,7 +217,14 @@ class Controller:
         new = candidates[0]
         if new == old:
             return False
-        if unclean and new not in p.isr:
+        if new in p.elr:
+            # KIP-966: an eligible replica leads cleanly, as the ISR's only member; the
+            # other eligible replicas stay eligible (PartitionChangeBuilder.tryElection).
+            p.isr = {new}
+            p.elr.discard(new)
+            p.settle_elr()
+        elif new not in p.isr:
+            # only an unclean election reaches a replica outside the ISR and the ELR
             self.cluster.counters_["unclean_elections"] += 1
             p.isr = {new}
             p.elr.clear()

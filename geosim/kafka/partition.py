@@ -53,6 +53,13 @@ class PartitionState:
         self.base_bytes = 0                   # compressed bytes of pruned rows
         self._pruned_end = 0                  # end offset of pruned rows
 
+    def settle_elr(self) -> None:
+        """KIP-966: eligible replicas exist only while the ISR is below
+        min.insync.replicas; Kafka's controller empties the ELR once the ISR reaches it
+        (``PartitionChangeBuilder``)."""
+        if len(self.isr) >= self.min_isr:
+            self.elr.clear()
+
     @property
     def all_replicas(self) -> list[int]:
         return self.replicas + self.observer_replicas

@@ -418,6 +418,7 @@ class Replication:
                             c.counters_["observer_promotions"] += 1
                         p.isr.add(r)
                         p.elr.discard(r)
+                        p.settle_elr()
                         p.caught_up[r] = self.env.now
                     elif not add and r in p.isr and r != p.leader:
                         p.isr.discard(r)
