@@ -330,17 +330,18 @@ class ProducePath:
         """Produce requests waiting longer than ``request.timeout.ms`` time out (outcome
         unknown, retried), and expired producer retries end."""
         c = self.cluster
-        now = self.env.now
-        limit = c.request_timeout
+        # A request waiting since ``deadline`` or earlier has waited request.timeout.ms.
+        deadline = self.env.now - c.request_timeout
         if self._orphans:
-            expired = [r for r, t in self._orphans if now - t >= limit]
-            self._orphans = [(r, t) for r, t in self._orphans if now - t < limit]
+            expired = [r for r, t in self._orphans if t <= deadline]
+            self._orphans = [(r, t) for r, t in self._orphans if t > deadline]
             if expired:
                 self.fail(expired, "request timed out", written_maybe=True)
         for p in c.parts:
-            if p.pending and now - p.pending[0][1] >= limit:
-                expired = [r for r, t in p.pending if now - t >= limit]
-                p.pending = [(r, t) for r, t in p.pending if now - t < limit]
+            # a partition's waiting requests are in arrival order: its first is the oldest
+            if p.pending and p.pending[0][1] <= deadline:
+                expired = [r for r, t in p.pending if t <= deadline]
+                p.pending = [(r, t) for r, t in p.pending if t > deadline]
                 self.fail(expired, "request timed out", written_maybe=True)
         for fleet in c.producing:
             if fleet.pending_retries:
