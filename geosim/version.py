@@ -16,5 +16,7 @@ __version__ = "0.1.0"
 #: 6: kept-names failovers count the target's own records by the reverse flow's image;
 #: 7: a blocked object-store reader wakes when a copy lands in any region it reaches,
 #: and a copy in flight at a replication pause is not made before the resume; 8: a
-#: leader elected from the ELR becomes the ISR, which empties the ELR at min ISR.
+#: leader elected from the ELR becomes the ISR, which empties the ELR at min ISR; a
+#: mirror fetch answered after its task restarted is lost with the old task; a Cluster
+#: Linking partition whose source diverged is fetched no more.
 RESULTS_REVISION = 8

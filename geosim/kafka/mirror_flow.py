@@ -44,7 +44,8 @@ class FlowPartition:
                            # the current task (a restarted task starts at committed)
     copied: int = 0        # the highest such end ever: what the target holds a copy of
     committed: int = 0     # upstream offset of the task's last commit (restart point)
-    ahead: dict = field(default_factory=dict)  # u_offset -> (u_end, d_end, ...) acked early
+    ahead: dict = field(default_factory=dict)  # u_offset -> (u_end, copy) acked early
+                                               # (copy None: a row passed over)
 
 
 class MirrorFlow:
@@ -80,6 +81,10 @@ class MirrorFlow:
         self.copied_bytes = 0         # compressed bytes of first copies acknowledged
         self.rows_mirrored = 0
         self.diverged_records = 0     # skipped: the source's log diverged under them
+        # Cluster Linking partitions whose source log diverged under the position: their
+        # mirroring stops (the mirror topic's truncation that would resume it is not
+        # modelled; CHANGELOG, known limitations)
+        self.halted: set[int] = set()
         source.holds.append(self._source_hold)
         target.holds.append(self._target_hold)
 
@@ -120,7 +125,7 @@ class MirrorFlow:
             by_zone: dict[str, list[int]] = defaultdict(list)
             for i in self.mirrored:
                 zone = source.leader_zone(i)
-                if zone is not None and self.running(i):
+                if zone is not None and i not in self.halted and self.running(i):
                     by_zone[zone].append(i)
             if not by_zone:
                 yield env.timeout(cfg.request_timeout)
@@ -142,6 +147,9 @@ class MirrorFlow:
                           if (e := source.produce.appended_event(z)) is not None]
                 yield env.any_of(events + [env.timeout(cfg.fetch_max_wait)])
                 batch = self._collect(asked)
+            # each partition's position as read: a task restarted during the response's
+            # trip moved its partitions back, and its fetch is lost with it
+            read_from = {i: self.parts[i].position for items in asked.values() for i in items}
             slowest = 0.0
             lost = False
             for zone, rows in sorted(batch.items()):
@@ -160,6 +168,7 @@ class MirrorFlow:
                 return
             if not self.alive:
                 continue  # the worker died meanwhile: the response is lost with it
+            moved = {i for i, start in read_from.items() if self.parts[i].position != start}
             copies: list[Row] = []
             for zone, rows in batch.items():
                 if net.is_down(zone) or net.is_down(self.zone):
@@ -169,34 +178,35 @@ class MirrorFlow:
                 for row in rows:
                     i = row.partition
                     st = self.parts[i]
-                    if not self.running(i):
-                        continue  # its task died
+                    if not self.running(i) or i in moved or i in self.halted:
+                        continue  # its task died, or restarted (the new one reads again)
+                    end = row.offset + row.records
                     if row.offset < st.position:
-                        if row.offset + row.records <= st.position:
-                            continue  # rewound meanwhile: fetched again later
                         # The source's log diverged below the position (an unclean stop
-                        # truncated it and new rows took those offsets).
+                        # truncated it and new rows took those offsets); a row served
+                        # from the position always ends past it.
                         self.diverged_records += row.records
                         if not cfg.offset_preserving:
                             # A consumer takes only the records of such a batch from its
                             # position on; rows being the model's unit, the row is
                             # skipped whole (never copied: a failover away from the
                             # source counts it unreplicated).
-                            self._skip(i, st, st.position, row.offset + row.records)
-                            st.position = row.offset + row.records
+                            self._skip(i, st, st.position, end)
+                            st.position = end
                             continue
                         # A mirror topic keeps the source's offsets; Cluster Linking
                         # truncates it to the divergence and copies from there. Not
                         # modelled: the partition's mirroring stops here (CHANGELOG,
-                        # known limitations).
+                        # known limitations), and it is asked for no more.
+                        self.halted.add(i)
                         continue
-                    st.position = row.offset + row.records
+                    st.position = end
                     if not self.copies(row):
                         self._pass_over(i, st, row)
                         continue
                     copy = replace(row, partition=self.base + i, mirror=self.index,
                                    offset=row.offset if cfg.offset_preserving else -1)
-                    self._inflight[id(copy)] = (i, row.offset, row.offset + row.records)
+                    self._inflight[id(copy)] = (i, row.offset, end)
                     copies.append(copy)
             if copies:
                 self._produce(copies)
@@ -270,34 +280,33 @@ class MirrorFlow:
             return
         i, u_off, u_end = origin
         st = self.parts[i]
-        d_end = copy.offset + copy.records
         if u_off < st.acked:
             return  # sent by an earlier incarnation of the task
         if u_off > st.acked:  # acknowledged before an earlier copy: wait for it
-            st.ahead[u_off] = (u_end, d_end, copy.records, copy.bytes_compressed)
+            st.ahead[u_off] = (u_end, copy)
             return
-        self._advance(i, st, u_end, d_end, copy.records, copy.bytes_compressed)
+        self._advance(i, st, u_end, copy)
         self._drain(i, st)
 
     def _drain(self, i: int, st: FlowPartition) -> None:
         """Advance over the copies acknowledged early (and the rows passed over) that
         the acknowledged position has reached."""
         while st.acked in st.ahead:
-            u_end, d_end, records, nbytes = st.ahead.pop(st.acked)
-            self._advance(i, st, u_end, d_end, records, nbytes)
+            self._advance(i, st, *st.ahead.pop(st.acked))
 
     def _skip(self, i: int, st: FlowPartition, u_off: int, u_end: int) -> None:
         """Upstream offsets ``u_off .. u_end`` are passed over without a copy (the
         source's log diverged under them)."""
-        st.ahead[u_off] = (u_end, None, 0, 0)
+        st.ahead[u_off] = (u_end, None)
         self._drain(i, st)
 
-    def _advance(self, i: int, st: FlowPartition, u_end: int, d_end: int | None,
-                 records: int, nbytes: int) -> None:
+    def _advance(self, i: int, st: FlowPartition, u_end: int, copy: Row | None) -> None:
         st.acked = u_end
-        if d_end is None:  # a row passed over (:meth:`_pass_over`)
+        if copy is None:  # a row passed over (:meth:`_pass_over`)
             st.copied = max(st.copied, u_end)
             return
+        records, nbytes = copy.records, copy.bytes_compressed
+        d_end = copy.offset + records
         if u_end <= st.copied:
             # written again after a restart from the last commit: a duplicate in the
             # target (an offset-preserving mirror appends nothing twice)
