@@ -65,7 +65,8 @@ class DisklessWriter:
         self.region = region
         self.alive = True
         self.fleets: list[ProducerFleet] = []
-        self._epoch = 0
+        # equivalent: epochs are only compared for equality, any start value serves
+        self._epoch = 0  # mutate: equivalent
         self._commit_queue: deque = deque()
         self._committing = False
         self._period: float | None = None  # recomputed when routing changes
@@ -118,7 +119,8 @@ class DisklessWriter:
     def crash(self) -> None:
         """Lose the buffer and every unacknowledged flush (they fail at the producers)."""
         self.alive = False
-        self._epoch += 1
+        # equivalent: epochs are only compared for equality, any new value serves
+        self._epoch += 1  # mutate: equivalent
 
     def restart(self) -> None:
         self.alive = True
@@ -385,8 +387,8 @@ class DisklessStrategy(Strategy):
         many requests as broker objects those bytes fill (brokers share the load evenly),
         not all k. Returns (bytes, requests, the partitions read or None for all)."""
         total = sum(by_partition.values())
-        need = sum(by_partition.get(p, 0) for p in wanted)
-        if total <= 0 or need >= total:
+        need = sum(by_partition[p] for p in wanted)  # wanted: some of its partitions
+        if need >= total:  # all of it, or an object of empty rows
             return size, self.per_writer, None
         fraction = need / total
         requests = min(self.per_writer, max(1, math.ceil(self.per_writer * fraction - 1e-9)))
@@ -409,7 +411,7 @@ class DisklessStrategy(Strategy):
             return
         cache.fetching.add(object_id)
 
-        def start(_e=None, after: float = 0.0):
+        def start(after: float) -> None:
             self.world.object_store.get(object_id, size, zone, done, after=after,
                                         requests=requests,
                                         part_bytes=self.spec.read_range_bytes)
@@ -447,7 +449,8 @@ class DisklessStrategy(Strategy):
         return sum(group.generation for group in self.groups)
 
     # --- faults -----------------------------------------------------------------------
-    def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
+    def zone_state(self, zone: str, up: bool,
+                   destroyed: bool = False) -> None:  # mutate: equivalent: the flag is never read
         # Diskless brokers hold nothing durable: a destruction is an outage for them.
         for writer in self.writers_by_zone.get(zone, []):
             writer.restart() if up else writer.crash()
