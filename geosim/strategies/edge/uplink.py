@@ -80,25 +80,29 @@ class LinkNow:
         if share >= 1:
             return math.inf
         window = self.window_bytes
-        gap = window_gap(window, self.rtt, self.bandwidth) if window else 0.0
+        # equivalent: without a window k stays 1, where the gap is never counted
+        gap = window_gap(window, self.rtt, self.bandwidth) if window else 0.0  # mutate: equivalent
 
         def cycle(k: int) -> float:
             return (base + (k - 1) * gap) / (1 - share)
 
         def fits(k: int) -> bool:
-            return window is None or gap == 0 or rate * cycle(k) <= k * window
+            return window is None or rate * cycle(k) <= k * window
 
         k = 1
         if not fits(1):
             assert window is not None
-            # rate c_k <= k window holds from k >= rate (base - gap) / room on
+            # rate c_k <= k window holds from k >= rate (base - gap) / room on, a
+            # quotient above 1 since c_1 does not fit (with gap 0 every k has the same
+            # cycle: any k that fits gives the answer)
             room = window * (1 - share) - rate * gap
             if room <= 0:
                 return math.inf
-            k = max(2, math.ceil(rate * (base - gap) / room))
-            while k > 2 and fits(k - 1):  # the closed form's rounding, either way
+            k = math.ceil(rate * (base - gap) / room)
+            # The quotient's rounding can carry it across one whole number either way.
+            if fits(k - 1):
                 k -= 1
-            while not fits(k):
+            elif not fits(k):
                 k += 1
         return 1.5 * cycle(k) - self.rtt / 2
 
