@@ -18,5 +18,6 @@ __version__ = "0.1.0"
 #: and a copy in flight at a replication pause is not made before the resume; 8: a
 #: leader elected from the ELR becomes the ISR, which empties the ELR at min ISR; a
 #: mirror fetch answered after its task restarted is lost with the old task; a Cluster
-#: Linking partition whose source diverged is fetched no more.
+#: Linking partition whose source diverged is fetched no more; a max-rate run's last
+#: whole bin is counted whatever the bin width's binary rounding.
 RESULTS_REVISION = 8

@@ -70,6 +70,8 @@ SERIES: tuple[str, ...] = (
     "info_records", "delivered_records", "delivered_bytes", "accepted_records",
     "blocked_records", "backlog_records", "availability",
 )
+#: The columns the events fill (every series but availability, which is derived).
+COLUMNS: tuple[str, ...] = SERIES[:-1]
 #: A gauge, not a flow: each bin holds the largest backlog seen in it, and the totals
 #: hold the backlog at the end of production.
 GAUGES: frozenset[str] = frozenset({"backlog_records"})
@@ -102,7 +104,7 @@ class _Region:
                  "offered_bytes", "offered_seen", "first_ack", "first_delivery", "last_ack",
                  "longest_gap", "any_ack", "accepted_records", "blocked_records",
                  "backlog_records", "backlog", "backlog_at_end")
-    # The live series columns (SERIES but availability), set from the series by name.
+    # The live series columns (COLUMNS), set from the series by name.
     acked_records: array
     acked_bytes: array
     failed_records: array
@@ -119,7 +121,7 @@ class _Region:
         self.name = name
         self.publish = [LatencyHistogram() for _ in PHASES]
         self.e2e = [LatencyHistogram() for _ in PHASES]
-        for metric in SERIES[:-1]:
+        for metric in COLUMNS:
             setattr(self, metric, series.column(name, metric))
         self.offered_seen = False
         self.backlog: dict[int, int] = {}   # per fleet: its latest backlog
@@ -224,7 +226,7 @@ class MetricsCollector:
             nbytes += row.bytes_uncompressed
             on_object(t, row)
             on_check(fleet, row)
-        index = int(t * self._inv_bin) if t > 0 else 0
+        index = int(t * self._inv_bin)  # event times are never negative
         column = region.acked_records
         if index < len(column):  # inline bump(): this runs for every ack
             column[index] += records
@@ -239,8 +241,11 @@ class MetricsCollector:
                 region.first_ack = t
         if t >= self.warmup:
             last = region.last_ack
-            if last is not None and t - last > region.longest_gap:
-                region.longest_gap = t - last
+            if last is not None:
+                gap = t - last
+                # equivalent: at equality the gap is set to the value it already holds
+                if gap > region.longest_gap:  # mutate: equivalent
+                    region.longest_gap = gap
             region.last_ack = t
         self.objects.advance(t)
 
@@ -255,7 +260,7 @@ class MetricsCollector:
             records += row.records
             nbytes += row.bytes_uncompressed
             on_check(t, group, row)
-        index = int(t * self._inv_bin) if t > 0 else 0
+        index = int(t * self._inv_bin)  # event times are never negative
         column = region.delivered_records
         if index < len(column):
             column[index] += records
@@ -292,8 +297,7 @@ class MetricsCollector:
         total = sum(region.backlog.values())
         column = region.backlog_records
         bump(column, index, 0)
-        if total > column[index]:
-            column[index] = total
+        column[index] = max(column[index], total)
         if ev.t <= self.production_end:
             region.backlog_at_end = total
 
@@ -361,7 +365,8 @@ class MetricsCollector:
             return {}
         width = self.series.bin_width
         first = int(math.ceil(self.warmup / width - 1e-9))
-        last = int(self.production_end // width)
+        # Whole bins end by the end of production; the tolerance as baseline_rate's.
+        last = int(math.floor(self.production_end / width + 1e-9))
         middle = (first + last) // 2
 
         def rate(lo: int, hi: int) -> float | None:
@@ -376,19 +381,17 @@ class MetricsCollector:
         }
 
     def _bins(self, name: str, nbins: int) -> dict[str, np.ndarray]:
-        out = {metric: self.series.values(name, metric, nbins) for metric in SERIES[:-1]}
+        out = {metric: self.series.values(name, metric, nbins) for metric in COLUMNS}
         rate = self.offered_bytes_per_s.get(name, 0.0)
-        if not self._regions[name].offered_seen and rate > 0:
-            # Nominal load over the part of each bin before the end of production.
-            width = self.series.bin_width
-            starts = np.arange(nbins) * width
-            covered = np.clip(self.production_end - starts, 0.0, width)
-            out["offered_bytes"] = rate * covered
-        # Availability is measured against the region's nominal load, so a region whose
-        # producers are down (and offer nothing) reads 0 rather than undefined.
+        # Nominal load over the part of each bin before the end of production.
         width = self.series.bin_width
         starts = np.arange(nbins) * width
         nominal = rate * np.clip(self.production_end - starts, 0.0, width)
+        if not self._regions[name].offered_seen:
+            # No Offered events (all zero): the nominal load is what was offered.
+            out["offered_bytes"] = nominal
+        # Availability is measured against the region's nominal load, so a region whose
+        # producers are down (and offer nothing) reads 0 rather than undefined.
         offered = nominal if rate > 0 else out["offered_bytes"]
         availability = np.full(nbins, np.nan)
         positive = offered > 0
@@ -414,9 +417,9 @@ class MetricsCollector:
         out: dict[str, dict[str, int]] = {}
         for name, columns in bins.items():
             out[name] = {metric: int(round(float(columns[metric].sum())))
-                         for metric in SERIES[:-1] if metric not in GAUGES}
+                         for metric in COLUMNS if metric not in GAUGES}
             out[name]["backlog_records"] = self._regions[name].backlog_at_end
-        out["all"] = {metric: sum(out[name][metric] for name in bins) for metric in SERIES[:-1]}
+        out["all"] = {metric: sum(out[name][metric] for name in bins) for metric in COLUMNS}
         return out
 
     def _recovery(self, name: str, bins: dict[str, np.ndarray]) -> dict[str, Recovery]:
@@ -424,8 +427,8 @@ class MetricsCollector:
         width = self.series.bin_width
         fault_start = self.fault_start
         if region.last_ack is not None:
-            tail = max(self.production_end - region.last_ack, 0.0)
-            gap: float | None = max(region.longest_gap, tail)
+            # longest_gap >= 0: a last ack in the drain (after production) adds no gap
+            gap: float | None = max(region.longest_gap, self.production_end - region.last_ack)
         elif region.any_ack:
             gap = max(self.production_end - self.warmup, 0.0)
         else:
