@@ -19,5 +19,6 @@ __version__ = "0.1.0"
 #: leader elected from the ELR becomes the ISR, which empties the ELR at min ISR; a
 #: mirror fetch answered after its task restarted is lost with the old task; a Cluster
 #: Linking partition whose source diverged is fetched no more; a max-rate run's last
-#: whole bin is counted whatever the bin width's binary rounding.
+#: whole bin is counted whatever the bin width's binary rounding, and every series
+#: bins a time by one rule.
 RESULTS_REVISION = 8

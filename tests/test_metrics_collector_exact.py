@@ -197,6 +197,21 @@ def test_acks_and_deliveries_fall_in_the_bin_of_their_time(t):
     assert {k: v for k, v in delivered.items() if v} == {start: 6.0}
 
 
+def test_every_series_puts_a_time_at_a_bin_edge_in_the_bin_it_starts():
+    """Tenth-of-a-second bins, which are not binary fractions: an ack, a delivery and
+    an offer at 0.3 s all fall in bin 3 (0.3-0.4), though ``0.3 // 0.1`` is 2.0."""
+    recorder = Recorder()
+    collector = _collector(recorder, warmup=0.0, bin_width=0.1, production_end=1.0)
+    _ack(recorder, 0.3, _row(4, (0.3, 0.3)))
+    recorder.emit(Delivered(t=0.3, region="a", group=1, rows=(_row(6, (0.3, 0.3)),)))
+    recorder.emit(Offered(t=0.3, region="a", fleet=1, records=9, bytes_uncompressed=90))
+    report = _finish(collector, t_end=1.0)
+    for metric, records in (("acked_records", 4.0), ("delivered_records", 6.0),
+                            ("offered_records", 9.0)):
+        series = _series(report, "a", metric)
+        assert [(round(k, 9), v) for k, v in series.items() if v] == [(0.3, records)]
+
+
 def test_bins_cover_production_when_the_run_ends_before_it():
     """10 s bins, production to 100, the report taken at 50: ten bins (0 to 90)."""
     recorder = Recorder()

@@ -35,6 +35,12 @@ def test_times_fall_in_half_open_bins_and_negative_ones_in_the_first():
     assert [s.nbins(t) for t in (0.0, 0.5, 2.0, 2.0 + 1e-12, 2.1, 6.0)] == [1, 1, 1, 1, 2, 3]
 
 
+def test_a_width_that_is_not_a_binary_fraction_puts_decimal_edges_in_the_bin_they_start():
+    # 0.3 // 0.1 is 2.0 and 0.7 // 0.1 is 6.0 in binary floating point
+    s = BinnedSeries(0.1)
+    assert [s.index(t) for t in (0.3, 0.7, 1.0, 0.29999)] == [3, 7, 10, 2]
+
+
 def test_sums_by_region_and_metric():
     s = BinnedSeries(1.0)
     s.add("us-west1", "acked_records", 0.5, 10)

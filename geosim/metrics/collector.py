@@ -163,7 +163,7 @@ class MetricsCollector:
         self.offered_bytes_per_s = dict(offered_bytes_per_s)
         self.series = BinnedSeries(bin_width)
         self.rates: list[tuple[float, float]] = []  # a max-rate run's controller rates
-        self._inv_bin = 1.0 / self.series.bin_width
+        self._inv_bin = self.series.inv_width  # BinnedSeries.index's rule, inlined
         self._regions: dict[str, _Region] = {}
         for name in regions:
             self._region(name)
