@@ -18,7 +18,7 @@ times the simulated seconds it runs, times the SimPy events one cycle schedules
   counted with the fetch loops;
 * **fetch loops** (:mod:`geosim.kafka.replication`): one per (leader zone, follower
   zone) pair with replicas. While producers run a cycle is a round trip when the RTT
-  exceeds ``ai`` (data is always waiting: 2 events, the request's and the response's
+  is at least ``ai`` (data is always waiting: 2 events, the request's and the response's
   trips), else one per append tick (the fetch long-polls until the next append: 4
   events, adding the append's signal and the poll's wake-up; the pair's poll timer
   fires about once per ``replica.fetch.wait.max.ms`` and is not counted). During the
@@ -82,7 +82,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
     for c in clusters:
         per_request = STORAGE_REQUEST_EVENTS if c.storage is not None else REQUEST_EVENTS
         led = Counter(c.brokers[p.leader].zone for p in c.parts if p.leader is not None)
-        total = sum(led.values()) or 1
+        total = sum(led.values())  # not 0 when a zone leads (the loop below)
         requests = 0.0
         pairs = 0
         for fleet in c.producing:
@@ -102,7 +102,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
                 continue
             rtt = max(net.rtt_estimate(lz, fz), 1e-6)
             loops += 1
-            cycles = 1 / rtt if rtt >= ai else 1 / ai
+            cycles = 1 / max(rtt, ai)
             busy += cycles
             busy_events += cycles * (FETCH_EVENTS if rtt >= ai else LONG_POLL_EVENTS)
             idle += per_second(rtt + wait)
@@ -116,8 +116,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
     if flows:
         busy = idle = 0.0
         for flow in flows:
-            rtt = max((net.rtt_estimate(flow.zone, z) for z in flow.source.zones),
-                      default=1e-3)
+            rtt = max(net.rtt_estimate(flow.zone, z) for z in flow.source.zones)
             busy += 1 / max(rtt, ai)
             idle += per_second(rtt + flow.cfg.fetch_max_wait)
         terms.append(EventTerm("replication flows", len(flows), busy / len(flows),
