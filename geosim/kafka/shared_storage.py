@@ -61,7 +61,8 @@ if TYPE_CHECKING:
 
 FAILOVER_TICK = 1.0   # s: FailoverControlManager runs its task every second
 RETRY = 1.0           # s before a failed WAL object write or catch-up read is retried
-IN_FLIGHT = -2        # a catch-up read being fetched
+# equivalent: the store serves any id it never issued from every bucket site alike
+UNTRACKED = -1        # a WAL read's object id: none the store tracks  # mutate: equivalent
 
 
 def _answer(event: Event) -> Callable[[bool], None]:
@@ -91,10 +92,10 @@ class SharedStorage:
         self._buffered = [0] * nb      # object WAL: bytes waiting for the next object
         self._waiting = [0] * nb       # durable bytes not uploaded yet
         self._uploading = [False] * nb
-        self._lost = [False] * nb      # the broker's WAL was destroyed
-        self._lost_at = [0.0] * nb
+        self._lost_at: dict[int, float] = {}  # broker: when its WAL was destroyed
         self._recovering: int | None = None
         self._fetched: dict[tuple[int, str], int] = {}  # (partition, zone): caught up to
+        self._fetching: set[tuple[int, str]] = set()    # (partition, zone): being read
         self._write = LogNormal(spec.wal_write_p50, max(spec.wal_write_p99,
                                                         spec.wal_write_p50)).sampler(
             cluster.ctx.rng(f"{name}.wal"))
@@ -189,7 +190,8 @@ class SharedStorage:
         for p, end, epoch in items:
             if p.epoch != epoch or p.leader != b:
                 continue
-            if end > p.leo[b]:
+            # equivalent: one partition's row ends differ; at equality nothing would move
+            if end > p.leo[b]:  # mutate: equivalent
                 p.leo[b] = min(end, p.log_end)
                 touched[p.id] = p
         self._waiting[b] += size
@@ -263,7 +265,6 @@ class SharedStorage:
         region_lost = c.net.is_down(broker.region)
         if not (self.zonal or region_lost):
             return  # a regional object WAL outlives its zone
-        self._lost[b] = True
         self._lost_at[b] = self.env.now
         bucket_lost = region_lost and self.store.home_region(broker.region) == broker.region
         for p in c.parts:
@@ -272,8 +273,9 @@ class SharedStorage:
             keep = 0 if bucket_lost else self.uploaded[p.id]
             if bucket_lost:
                 self.uploaded[p.id] = 0
-            p.leo[b] = min(p.leo[b], keep)
-            if keep < p.log_end:
+            # the cut takes the LEO down to ``keep`` (a LEO is never above the log end)
+            # equivalent: a cut at the log end removes nothing (only a generation bumps)
+            if keep < p.log_end:  # mutate: equivalent
                 c.truncate(p, keep, "shared storage: WAL destroyed before its upload"
                            if not bucket_lost else "shared storage: bucket destroyed")
 
@@ -290,7 +292,7 @@ class SharedStorage:
                     continue
                 if not any(p.replicas == [b.id] and p.leader is None for p in c.parts):
                     continue
-                if self._lost[b.id]:
+                if b.id in self._lost_at:
                     if self.env.now - self._lost_at[b.id] >= self.spec.wal_lost_decision:
                         self._recovering = b.id
                         self._reopen(b.id, None)
@@ -330,7 +332,7 @@ class SharedStorage:
                                    + size / self.spec.volume_throughput)
         elif size:
             got = self.env.event()
-            self.store.get(-1, size, reader.zone, _answer(got))
+            self.store.get(UNTRACKED, size, reader.zone, _answer(got))
             ok = yield got
         if ok and size:
             obj = self.store.create(size, reader.region)
@@ -357,7 +359,8 @@ class SharedStorage:
             if not ok:
                 c.counters_["controller_commit_failures"] += 1
                 return
-            load: dict[int, int] = {x.id: 0 for x in c.brokers
+            # equivalent: one start for every broker leaves the least loaded the same
+            load: dict[int, int] = {x.id: 0 for x in c.brokers  # mutate: equivalent
                                     if x.alive and not x.fenced}
             if not load:
                 return
@@ -372,7 +375,7 @@ class SharedStorage:
                 self._move(p, b, new)
             c.rewire()
 
-        c.metadata.commit(start, CONTROLLER_RECORD_BYTES * max(len(parts), 1), done)
+        c.metadata.commit(start, CONTROLLER_RECORD_BYTES * len(parts), done)
 
     def _move(self, p: PartitionState, old: int, new: int) -> None:
         """Partition ``p`` opens on ``new`` with what ``old``'s WAL and the object store
@@ -403,26 +406,26 @@ class SharedStorage:
         if have >= start:
             return False
         key = (p.id, zone)
-        got = self._fetched.get(key, -1)
-        if got >= start:
-            return False
-        if got == IN_FLIGHT:
+        if key in self._fetching:
             return True
+        got = self._fetched.get(key)
+        if got is not None and got >= start:
+            return False
         size = p.bytes_at(start) - p.bytes_at(have)
         if size <= 0:
-            return False  # nothing below the cache start is missing
-        self._fetched[key] = IN_FLIGHT
+            return False  # nothing below the cache start is missing (pruned)
+        self._fetching.add(key)
         self.counters["catch_up_reads"] += 1
 
         def done(ok: bool) -> None:
+            self._fetching.discard(key)
             if ok:
                 self._fetched[key] = start
                 again()
             else:
-                self._fetched[key] = -1
                 call_later(self.env, RETRY, again)
 
-        self.store.get(-1, size, leader_zone, done)
+        self.store.get(UNTRACKED, size, leader_zone, done)
         return True
 
 
