@@ -473,10 +473,14 @@ def test_a_partition_without_a_live_leader_shrinks_nothing(monkeypatch):
         (W3, 4 * CONTROLLER_RECORD_BYTES), (W1, 2 * CONTROLLER_RECORD_BYTES)]
 
 
-def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(monkeypatch):
+@pytest.mark.parametrize("rejoins", [2, 1])
+def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(monkeypatch,
+                                                                            rejoins):
     """min.insync.replicas 2, ELR on: removing followers 1 then 2 from p0's ISR {0, 1, 2}
     leaves {0, 2} (2 members: not under) then {0}: only broker 2 joins the ELR. A
-    replica that rejoins the ISR leaves the ELR."""
+    replica that rejoins the ISR leaves the ELR; and once the ISR is back at two
+    members KIP-966's controller empties the ELR, even when 1 rejoins and 2 is still
+    out."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "eligible.leader.replicas.enable: true}")
     commits = held_commits(monkeypatch, c)
@@ -484,32 +488,15 @@ def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(mon
     c.replication._alter_isr([(p, 1), (p, 2)], add=False)
     commits[0][2](True)
     assert p.isr == {0} and p.elr == {2}
-    c.replication._alter_isr([(p, 2)], add=True)
+    c.replication._alter_isr([(p, rejoins)], add=True)
     commits[1][2](True)
-    assert p.isr == {0, 2} and p.elr == set()
+    assert p.isr == {0, rejoins} and p.elr == set()
     off, _sink = small()
     commits = held_commits(monkeypatch, off)
     q = off.parts[0]
     off.replication._alter_isr([(q, 1), (q, 2)], add=False)
     commits[0][2](True)
     assert q.isr == {0} and q.elr == set()
-
-
-def test_with_elr_the_eligible_replicas_go_once_the_isr_reaches_min_insync_replicas(
-        monkeypatch):
-    """min.insync.replicas 2, ELR on: removing 1 then 2 leaves ISR {0} and ELR {2}.
-    Broker 1 rejoining makes the ISR {0, 1}, two members, and KIP-966's controller
-    then empties the ELR although 2 is still out of the ISR."""
-    c, _sink = small("strategy.config={min.insync.replicas: 2, "
-                     "eligible.leader.replicas.enable: true}")
-    commits = held_commits(monkeypatch, c)
-    p = c.parts[0]
-    c.replication._alter_isr([(p, 1), (p, 2)], add=False)
-    commits[0][2](True)
-    assert p.isr == {0} and p.elr == {2}
-    c.replication._alter_isr([(p, 1)], add=True)
-    commits[1][2](True)
-    assert p.isr == {0, 1} and p.elr == set()
 
 
 @pytest.mark.parametrize(("min_isr", "answer", "counted"), [
