@@ -272,12 +272,6 @@ def test_one_scenario_file_runs_under_all_five_strategies():
         assert summaries[name]["mirror"] is None
 
 
-def test_same_seed_same_summary():
-    sc = scenario("mm2-active-passive", "simulation.duration=40s", "simulation.drain=5s",
-                  "faults=[{kind: region-outage, region: us-west1, at: 20s, duration: 10s}]")
-    assert run(sc, 3).summary == run(sc, 3).summary
-
-
 # --- scenario errors -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("override, message", [
