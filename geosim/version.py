@@ -20,5 +20,6 @@ __version__ = "0.1.0"
 #: mirror fetch answered after its task restarted is lost with the old task; a Cluster
 #: Linking partition whose source diverged is fetched no more; a max-rate run's last
 #: whole bin is counted whatever the bin width's binary rounding, and every series
-#: bins a time by one rule.
-RESULTS_REVISION = 8
+#: bins a time by one rule; 9: a diskless commit that lands after its broker crashed
+#: counts the rows its log refused in ``rows_rejected_out_of_order``.
+RESULTS_REVISION = 9

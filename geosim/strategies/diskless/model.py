@@ -272,6 +272,7 @@ class DisklessStrategy(Strategy):
                 if not writer.alive or writer._epoch != epoch:
                     # Committed, but the ack died with the broker: the producer can't know.
                     appended, rejected, duplicates = self.log.append(rows)
+                    self.counters_["rows_rejected_out_of_order"] += len(rejected)
                     self._committed(writer, obj, appended)
                     self._fail(appended + rejected + duplicates,
                                "broker crashed before acknowledging", written_maybe=True)
