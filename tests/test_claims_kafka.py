@@ -223,6 +223,11 @@ def test_stretch_scenarios_are_valid_and_keep_their_bounds(data):
     assert 1 <= strategy["config"]["min.insync.replicas"] <= strategy["replication_factor"]
     assert data["workload"]["producer_config"]["request.timeout.ms"] == 30000
     assert scenario.strategy.name == "stretch"
+    broker_regions = list(strategy["brokers"])
+    meta = data["metadata"]
+    if meta["preset"] == "custom":  # majority-in-one: two voters in the first, one next
+        assert meta["voters"] == [{"region": broker_regions[0], "count": 2},
+                                  {"region": broker_regions[1], "count": 1}]
     *preludes, main = data["faults"]
     assert len(preludes) == 1
     at = int(main["at"][:-1])
