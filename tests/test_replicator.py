@@ -133,7 +133,8 @@ def test_a_worker_back_within_the_delay_gets_its_tasks_again():
     import simpy
 
     env = simpy.Environment()
-    cluster = ConnectCluster(env, "r", ["r-a", "r-b"], ConnectConfig(workers=2))
+    cluster = ConnectCluster(env, "r", ["r-a", "r-b"], ConnectConfig(
+        workers=2, session_timeout=10, heartbeat_interval=3, rebalance_delay=300))
     connector = _Connector(env)
     cluster.add_connector(connector, partitions=2, tasks_max=2)
     cluster.start()

@@ -40,12 +40,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ConnectConfig:
-    """Resolved Connect worker configs (seconds)."""
+    """Resolved Connect worker configs (seconds). No defaults here: the scenario's
+    ``strategy.connect`` block and its key table hold them, once."""
 
-    workers: int = 1
-    session_timeout: float = 10.0         # session.timeout.ms
-    heartbeat_interval: float = 3.0       # heartbeat.interval.ms
-    rebalance_delay: float = 300.0        # scheduled.rebalance.max.delay.ms
+    workers: int
+    session_timeout: float                # session.timeout.ms
+    heartbeat_interval: float             # heartbeat.interval.ms
+    rebalance_delay: float                # scheduled.rebalance.max.delay.ms
 
 
 class TaskHost(Protocol):

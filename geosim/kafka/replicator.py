@@ -32,14 +32,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ReplicatorSettings:
     """Replicator's own resolved configs (the engine's flow configs are a
-    :class:`~geosim.kafka.mirror_config.MirrorConfig`)."""
+    :class:`~geosim.kafka.mirror_config.MirrorConfig`). No defaults here: the
+    strategy's key tables and spec hold them, once."""
 
-    provenance_headers: bool = False          # provenance.header.enable
-    topic_auto_create: bool = True            # topic.auto.create
-    config_sync_interval: float | None = 120.0  # topic.config.sync(.interval.ms); None: off
-    translator_tasks: int = -1                # offset.translator.tasks.max
-    worker_side: Literal["destination", "source"] = "destination"
-    connect: ConnectConfig = ConnectConfig()
+    provenance_headers: bool                  # provenance.header.enable
+    topic_auto_create: bool                   # topic.auto.create
+    config_sync_interval: float | None        # topic.config.sync(.interval.ms); None: off
+    translator_tasks: int                     # offset.translator.tasks.max
+    worker_side: Literal["destination", "source"]
+    connect: ConnectConfig
 
 
 class ReplicatorClusters(CrossCluster):
