@@ -63,6 +63,12 @@ CORPUS = [
      "for it (1: 3 brokers, 2 of them"),
     ("observers-2dc", ["strategy.replica_placement={us-west1: 3, us-west2: 2}"],
      "strategy.observer_placement.us-west1: must be at most"),
+    # a location placed with no replicas takes none: the zone after it is checked exactly
+    ("observers-2dc", ["topology.regions.us-west1.zones=[a, b]",
+                       "strategy.brokers={us-west1: 4, us-west2: 3}",
+                       "strategy.replica_placement={us-west1: 0, us-west1-a: 3, us-west2: 1}"],
+     "strategy.replica_placement.us-west1-a: must be at most the brokers of us-west1-a free "
+     "for it (2: 2 brokers), got 3"),
     ("observers-2dc", ["strategy.brokers={us-west1: 3, us-west2: 3, us-west3: 0}"], None),
     ("stretch-3-regions", ["strategy.replication_factor=9"],
      "strategy.replication_factor: must be <= the number of brokers (6)"),
