@@ -406,3 +406,15 @@ def test_a_region_given_zero_brokers_runs_no_cluster(pattern, pairs):
     assert spec.cluster_regions(regions) == ["us-central1", "us-west1"]
     assert spec.flow_pairs(regions) == pairs
     assert "us-west2" not in spec.connect_regions(regions)
+
+
+def test_the_replicator_probe_reaches_a_state_exactly_when_its_counter_is_nonzero():
+    from geosim.strategies.replicator.probes import ReplicatorProbe
+
+    probe = ReplicatorProbe()
+    assert probe.reached({}) == set()
+    assert probe.reached({"counters": None}) == set()
+    counters = {"replicator_provenance_skips": 3, "connect_rebalances": 2,
+                "connect_tasks_moved": 0, "replicator_offset_translations": 1}
+    assert probe.reached({"counters": counters}) == {
+        "provenance-skip", "connect-rebalance", "timestamp-translation"}
