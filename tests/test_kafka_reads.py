@@ -79,3 +79,25 @@ def test_the_read_paths_caches_hold_what_they_would_compute(case, monkeypatch):
     monkeypatch.setattr(ReadPath, "readable_changed", readable_changed)
     run(scenario_of(case), 7)
     assert min(checked.values()) > 1000, checked
+
+
+@pytest.mark.parametrize(("start", "budget", "offsets"), [
+    (0, 200, [0, 1]),      # two 100-byte rows fill the budget exactly: both are served
+    (0, 199, [0]),         # the second would pass it
+    (0, 50, [0]),          # at least one row, whatever the budget
+    (1, 10_000, [1, 2]),   # from the asked offset up to the high watermark
+    (3, 10_000, []),       # nothing at or past the high watermark
+])
+def test_a_mirror_fetch_is_served_committed_rows_within_its_byte_budget(start, budget, offsets):
+    """Three one-record rows of 100 compressed bytes, committed on every replica (a
+    constant-RTT cluster run a second past the appends): ``committed_rows`` serves rows
+    while the bytes stay at or under the budget, as a fetch response is filled."""
+    from test_kafka_replication import small, write
+
+    c, _sink = small()
+    c.replication.start()
+    for _ in range(3):
+        write(c, 0, 1, 100)
+    c.env.run(until=1.0)
+    assert c.parts[0].hw == 3
+    assert [r.offset for r in c.reads.committed_rows(0, start, budget)] == offsets
