@@ -39,7 +39,7 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
     ``cost`` (the bill's dict, :meth:`geosim.cost.Bill.to_dict`, or None) and
     ``resolution`` (:meth:`geosim.strategies.base.Strategy.resolution`, if any).
     """
-    totals = report.totals.get("all", {})
+    totals = report.totals["all"]  # the collector sums every column into "all"
     summary = {
         "schema_version": SCHEMA_VERSION,
         "scenario": meta.get("scenario"),
@@ -49,14 +49,14 @@ def build_summary(report: MetricsReport, *, meta: Mapping[str, Any]) -> dict:
         "simulated_seconds": report.t_end,
         "faults": [_fault(f) for f in meta.get("faults", ())],
         "records": {
-            "offered": totals.get("offered_records", 0),
-            "accepted": totals.get("accepted_records", 0),
-            "blocked": totals.get("blocked_records", 0),
-            "backlog": totals.get("backlog_records", 0),
-            "acked": totals.get("acked_records", 0),
-            "failed": totals.get("failed_records", 0),
-            "info": totals.get("info_records", 0),
-            "delivered": totals.get("delivered_records", 0),
+            "offered": totals["offered_records"],
+            "accepted": totals["accepted_records"],
+            "blocked": totals["blocked_records"],
+            "backlog": totals["backlog_records"],
+            "acked": totals["acked_records"],
+            "failed": totals["failed_records"],
+            "info": totals["info_records"],
+            "delivered": totals["delivered_records"],
         },
         "loss": {
             "lost_records": report.loss.records,
