@@ -131,6 +131,20 @@ def test_bad_blocks_are_one_line_errors(override, message):
     assert "\n" not in str(err.value)
 
 
+def with_a_second_region(brokers: int) -> list[str]:
+    return ["topology.regions.us-east-2.zones=[a]",
+            f"strategy.brokers={{us-east-1: 6, us-east-2: {brokers}}}"]
+
+
+def test_every_region_with_a_broker_needs_a_bucket():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "shared-storage.yaml", overrides=with_a_second_region(1))
+    assert "object_store.regions: must include us-east-2: a shared-storage cluster " \
+        "uploads to a bucket of its own region, got ['us-east-1']" in str(err.value)
+    # a region without brokers runs no cluster, so it needs no bucket
+    load_scenario(SCENARIOS / "shared-storage.yaml", overrides=with_a_second_region(0))
+
+
 @pytest.mark.parametrize("override, message", [
     ("object_store.regions=[us-east-1]", "object_store.regions: must include us-west-2"),
     ("strategy.shared_storage.clusters=[eu-west-1]",
