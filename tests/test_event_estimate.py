@@ -243,3 +243,28 @@ def test_every_kafka_term_is_its_documented_formula(name: str, overrides: list[s
         rtts = [engine.net.rtt_estimate(lz, fz)
                 for (lz, fz), pair in engine.replication.pairs.items() if pair.items]
         assert min(rtts) < ai <= max(rtts)
+
+
+def test_the_edge_estimate_counts_each_class_s_windows_checks_and_own_steps():
+    """Two site classes over 600 s with retention checks every 300 s: one with two
+    uplink windows (2 x 2 edges + 600 / 300 checks + 8 steps of its own = 14), one
+    without (0 + 2 + 8 = 10). The estimate is one term of 2 classes stepping 24 / 2 /
+    600 times a second each: 24 events in all."""
+    from types import SimpleNamespace
+
+    from geosim.strategies.edge.estimate import CLASS_STEPS, edge_estimate
+
+    assert CLASS_STEPS == 8
+
+    def site_class(windows: int) -> SimpleNamespace:
+        config = SimpleNamespace(check_interval=300.0)
+        return SimpleNamespace(windows=[None] * windows,
+                               fluid=SimpleNamespace(config=config))
+
+    simulation = SimpleNamespace(end=600.0)
+    model = SimpleNamespace(world=SimpleNamespace(scenario=SimpleNamespace(
+        simulation=simulation)), classes=[site_class(2), site_class(0)])
+    [term] = edge_estimate(model).terms
+    assert (term.count, term.per_second, term.seconds) == (2, pytest.approx(0.02), 600.0)
+    assert edge_estimate(model).total == pytest.approx(24.0)
+    assert edge_estimate(SimpleNamespace(world=model.world, classes=[])).total == 0.0
