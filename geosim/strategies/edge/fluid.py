@@ -47,6 +47,9 @@ from geosim.strategies.edge.config import FIRST_CHECK_DELAY, SiteLogConfig
 from geosim.strategies.edge.uplink import DOWN, LinkNow
 
 INF = math.inf
+#: seconds within which the clock is at a retention check (the caller's step time and
+#: the check instant are computed apart)
+CHECK_SLACK = 1e-6
 
 
 @dataclass
@@ -90,11 +93,13 @@ class FluidSite:
         self.link: LinkNow = DOWN
         self.response: _Response | None = None
         self.regime = "stopped"
-        self.produce = 0.0
+        # equivalent: _refresh, below, sets it before anything reads it
+        self.produce = 0.0  # mutate: equivalent
         self.out = False             # the site's region or zone is down (an outage)
         self.check_at = INF          # the next retention check that deletes something
         self._lag_of: LinkNow | None = None
-        self._lag = 0.0
+        # equivalent: read only once lag() has set it with _lag_of
+        self._lag = 0.0  # mutate: equivalent
         self._refresh()
 
     # --- what is produced ---------------------------------------------------------
@@ -145,8 +150,9 @@ class FluidSite:
                 self._copy(target - self.position)
             self.regime = "caught" if self.position <= target + self._eps() else "ahead"
             return
-        # a fetch request: it reaches the site half a round trip from now
-        reach = min(self.t + self.link.rtt / 2, max(self.production_end, self.t))
+        # a fetch request: it reaches the site half a round trip from now (past the end
+        # of production, nothing more is produced: produce is 0 from then on)
+        reach = min(self.t + self.link.rtt / 2, self.production_end)
         there = self.head + produce * (reach - self.t)
         size = min(float(self.link.budget), there - self.position)
         if size <= 0:
@@ -162,7 +168,8 @@ class FluidSite:
         if response is None:
             return
         self.response = None
-        if self.start > self.position:
+        # equivalent: at start == position the branch adds 0 and moves nothing
+        if self.start > self.position:  # mutate: equivalent
             self.lost_retention += min(self.start, self.position + response.size) \
                 - self.position
             self.position = self.start
@@ -201,8 +208,8 @@ class FluidSite:
         if response is not None and response.arrives <= t + 1e-9:
             self.response = None
             self._copy(response.size)
-            if self.start > self.position:   # retention cut past the response meanwhile
-                self.position = self.start
+            # retention may have cut past the response meanwhile
+            self.position = max(self.position, self.start)
             self.decide()
         elif self.regime == "ahead" and self.position <= self._target() + self._eps():
             self.decide()
@@ -214,10 +221,8 @@ class FluidSite:
         out = INF
         if self.response is not None:
             out = self.response.arrives
-        elif self.regime == "ahead":
-            produce = self._produce_rate()
-            if produce > 0:
-                out = self.t + (self.position - self._target()) / produce
+        elif self.regime == "ahead":     # only while producing (else the target is the head)
+            out = self.t + (self.position - self._target()) / self._produce_rate()
         if self.producing():
             out = min(out, self.production_end)
         return min(out, self.next_check())
@@ -227,9 +232,7 @@ class FluidSite:
         """The first retention check at or after ``due``."""
         first = self.life_start + FIRST_CHECK_DELAY
         interval = self.config.check_interval
-        if due <= first:
-            return first
-        k = math.ceil((due - first) / interval - 1e-12)
+        k = max(math.ceil((due - first) / interval - 1e-12), 0)
         return first + k * interval
 
     def next_check(self) -> float:
@@ -251,7 +254,7 @@ class FluidSite:
                 due = min(due, self.t + (need - self.head) / produce)
         if due == INF:
             return INF
-        check = self._check_time(max(due, self.t))
+        check = self._check_time(due)   # overdue: the instant after now, below
         if check <= self.t + 1e-9:
             check = self._check_time(self.t + 1e-6)
         self.check_at = check
@@ -260,7 +263,9 @@ class FluidSite:
     def is_check_time(self) -> bool:
         """Whether now is the retention check :meth:`next_check` last found (other
         check instants delete nothing)."""
-        return abs(self.t - self.check_at) < 1e-6
+        off = abs(self.t - self.check_at)
+        # equivalent: times from 30 s on differ by multiples of 2**-48 s, never by 1e-6
+        return off < CHECK_SLACK  # mutate: equivalent
 
     def retention_check(self) -> float:
         """Delete what retention deletes now; returns the bytes lost (deleted before
@@ -272,7 +277,8 @@ class FluidSite:
         closed = math.floor((self.head + self._eps()) / segment) * segment
         new_start = self.start
         expired = self.rate * (self.t - cfg.retention_time - self.life_start)
-        if expired > self.start:
+        # equivalent: at expired == start the floor below gives start itself back
+        if expired > self.start:  # mutate: equivalent
             new_start = max(new_start, min(closed, math.floor(
                 (expired + self._eps()) / segment) * segment))
         if cfg.retention_bytes >= 0:
