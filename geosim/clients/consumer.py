@@ -110,7 +110,7 @@ class ConsumerGroup:
                 for row, _object_id in state.log:
                     if not self._is_ready(row, zone):
                         self._request(row, zone)
-                self._drain(p, delivered)
+                self._take(p, delivered)
         self._emit(delivered)
 
     def _moved(self) -> None:
@@ -176,27 +176,36 @@ class ConsumerGroup:
         (one delivery per region)."""
         delivered: dict[str, list[Row]] = {}
         for p in partitions:
-            self._drain(p, delivered)
+            self._take(p, delivered)
         self._emit(delivered)
+
+    def ready_one(self, p: int) -> None:
+        """:meth:`ready` for partition ``p`` alone (the Kafka read path's common case:
+        one partition became readable in one zone)."""
+        taken: dict[str, list[Row]] = {}
+        region = self._take(p, taken)
+        if region is not None:
+            self.ctx.recorder.emit(Delivered(self.env.now, region, self.id,
+                                             tuple(taken[region])))
 
     def _emit(self, delivered: dict[str, list[Row]]) -> None:
         for region, rows in delivered.items():
             self.ctx.recorder.emit(Delivered(self.env.now, region, self.id, tuple(rows)))
 
-    def _drain(self, p: int, delivered: dict[str, list[Row]]) -> None:
+    def _take(self, p: int, delivered: dict[str, list[Row]]) -> str | None:
         """Move partition ``p``'s position past the readable rows, adding them to
-        ``delivered`` under the owner's region."""
+        ``delivered`` under the owner's region; returns that region if it took any."""
         state = self.partitions[p]
         if state.owner is None:
-            return
+            return None
         member = self.members[state.owner]
         if not member.alive:
-            return
+            return None
         log = state.log
         position = state.position
         end = len(log)
         if position >= end:
-            return
+            return None
         zone = member.zone
         is_ready = self._is_ready
         out = None
@@ -215,6 +224,7 @@ class ConsumerGroup:
             out.append(row)
             position += 1
         state.position = position
+        return None if out is None else member.region
 
     # --- commits ----------------------------------------------------------------------
     def run_commits(self):

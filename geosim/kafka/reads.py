@@ -155,7 +155,7 @@ class ReadPath:
         if offset > visible[pid]:
             visible[pid] = offset
             for group in self._owners_of(pid).get(zone, ()):
-                group.ready((pid,))
+                group.ready_one(pid)
 
     def is_readable(self, row: Row, zone: str) -> bool:
         """Whether ``row`` is readable by a consumer in ``zone`` now (it reached that

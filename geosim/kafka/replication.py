@@ -144,6 +144,7 @@ class Replication:
             full: list[Item] | None = None
             hot_at_send: frozenset[int] = frozenset()
             snapshot = pair.snapshot
+            heated_at_send = pair.heated
             if tracking and pair.generation == gen:
                 sent = [(i, p, r, p.leo[r], p.epoch) for i in sorted(pair.hot)
                         for p, r in (items[i],) if brokers[r].alive]
@@ -171,8 +172,17 @@ class Replication:
             if full is None and not same:
                 full = pair.as_sent(items, sent, hot_at_send, snapshot)
             if full is None:
-                work = [(i, p, r, p.leo[r], p.epoch) for i in sorted(pair.hot)
-                        for p, r in (items[i],) if brokers[r].alive]
+                # Under one generation the hot set only grows while the request is on
+                # its way (only this loop's arrivals make items quiet), and a sent item's
+                # follower LEO, epoch and liveness are as sent (anything else that
+                # changes them disturbs): the items to handle are the request's and
+                # those that turned hot meanwhile, in index order.
+                work = sent
+                if pair.heated != heated_at_send:
+                    extra = [(i, p, r, p.leo[r], p.epoch) for i in pair.hot - hot_at_send
+                             for p, r in (items[i],) if brokers[r].alive]
+                    if extra:
+                        work = sorted(sent + extra)
             else:
                 work = full
             # the response: data up to the leader's LEO, within the byte budget. Items
