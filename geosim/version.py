@@ -21,5 +21,7 @@ __version__ = "0.1.0"
 #: Linking partition whose source diverged is fetched no more; a max-rate run's last
 #: whole bin is counted whatever the bin width's binary rounding, and every series
 #: bins a time by one rule; 9: a diskless commit that lands after its broker crashed
-#: counts the rows its log refused in ``rows_rejected_out_of_order``.
-RESULTS_REVISION = 9
+#: counts the rows its log refused in ``rows_rejected_out_of_order``; 10: an edge
+#: site's records expire by their produce time across pauses of production, and
+#: retention deletes an expired active segment (and any with ``retention.bytes`` 0).
+RESULTS_REVISION = 10

@@ -208,7 +208,9 @@ def test_the_last_fetch_takes_what_was_produced_until_production_ended():
     assert site.response is not None and not site.producing()
     site.advance(11.0)
     assert state(site) == (11.0, 0.0, 10_250.0, 10_250.0, "caught", None)
-    assert site.next_change() == math.inf
+    # nothing changes until retention deletes the active segment, its newest record
+    # (10.25 s) seven days old: at the check of 30 + 2,016 x 300 = 604,830 s
+    assert site.next_change() == 604_830.0
 
 
 def test_once_production_has_ended_a_fetch_takes_what_the_site_holds():
@@ -275,17 +277,22 @@ def test_retention_ms_deletes_the_closed_segments_whose_newest_record_expired():
     assert (site.start, site.position, site.lost_retention) == (25_000.0, 25_000.0, 25_000.0)
 
 
-def test_retention_ms_keeps_the_active_segment_once_production_has_ended():
-    """Production ends at 20.5 s: at 35 s records up to 25 s old are expired, but the
-    log ends at 20,500 B, in its active segment (from 20,000), which the model keeps
-    (as its docstring says). Kafka's ``UnifiedLog.deletableSegments`` spares only an
-    empty last segment, so Kafka would delete this one: a known limitation (README)."""
+def test_retention_ms_deletes_the_active_segment_once_production_has_ended():
+    """Production ends at 20.5 s: at 35 s records up to 25 s old are expired, the
+    active segment's newest (20.5 s) included. Kafka's ``UnifiedLog.deletableSegments``
+    spares only an empty last segment, so the whole log goes (unread: the link is down),
+    and a new segment rolls at its end; nothing is left to expire."""
     site = make(production_end=20.5, segment_bytes=1000, retention_time=10.0,
                 check_interval=5.0)
     site.advance(20.5)
+    assert site.next_check() == 30.0           # the closed segments, due from 11 s
+    site.advance(30.0)
+    assert site.retention_check() == 20_000.0  # up to 20 s old: the closed ones
+    assert site.next_check() == 35.0           # the active one, due at 30.5 s
     site.advance(35.0)
-    assert site.retention_check() == 20_000.0
-    assert (site.start, site.head) == (20_000.0, 20_500.0)
+    assert site.retention_check() == 500.0
+    assert (site.start, site.head, site.seg_base, site.position) == (20_500.0,) * 4
+    assert site.next_check() == math.inf
 
 
 def test_retention_bytes_deletes_whole_segments_down_to_the_limit_per_partition():
@@ -320,37 +327,90 @@ def test_retention_bytes_deletes_only_whole_segments(head, start):
     assert site.start == start
 
 
-def test_a_retention_bytes_of_zero_keeps_only_the_active_segment():
-    """``retention.bytes`` 0: every closed segment goes; a check is due as soon as the
-    first segment has closed (1 s)."""
+def test_a_retention_bytes_of_zero_deletes_the_active_segment_too():
+    """``retention.bytes`` 0: every segment goes, the active one too once it holds a
+    record (Kafka's size rule ``diff - segment.size >= 0`` holds for it at 0), so a
+    check is due whenever the log is not empty; segments then roll from the old end."""
     site = make(segment_bytes=1000, retention_bytes=0, check_interval=5.0)
     assert site.next_check() == 30.0
     site.advance(30.5)
-    assert site.retention_check() == 30_000.0
-    assert (site.start, site.head) == (30_000.0, 30_500.0)
+    assert site.retention_check() == 30_500.0
+    assert (site.start, site.head, site.seg_base) == (30_500.0, 30_500.0, 30_500.0)
     assert site.next_check() == 35.0
+    site.advance(35.0)
+    assert site.retention_check() == 4500.0    # 4 segments from 30,500 and 500 B more
+    assert (site.start, site.seg_base) == (35_000.0, 35_000.0)
 
 
-def test_a_site_neither_producing_nor_past_a_limit_has_no_check_due():
-    """Out (not producing) with 500 B, half its first segment: nothing expires, by
-    time or by size, until it produces again."""
+def test_a_site_out_with_only_an_active_segment_deletes_it_once_expired():
+    """Out (not producing) with 500 B, half its first segment, under its size limit:
+    the active segment's newest record (0.5 s) expires at 10.5 s, so the first check,
+    30 s, deletes it; then nothing is due until the site produces again."""
     site = make(segment_bytes=1000, retention_bytes=1000, retention_time=10.0)
     site.advance(0.5)
     site.set_out(True)
+    assert site.next_check() == 30.0 and site.next_change() == 30.0
+    site.advance(30.0)
+    assert site.retention_check() == 500.0
     assert site.next_check() == math.inf and site.check_at == math.inf
     assert site.next_change() == math.inf
 
 
-def test_a_closed_segment_expires_while_the_site_is_out():
-    """Out at 1.5 s, its first segment (closed at 1 s) expires at 11 s: the check at
-    30 s deletes it and keeps the active one."""
+def test_an_empty_site_out_has_no_check_due():
+    site = make(segment_bytes=1000, retention_time=10.0)
+    site.set_out(True)
+    assert site.next_check() == math.inf and site.next_change() == math.inf
+
+
+def test_segments_expire_while_the_site_is_out():
+    """Out at 1.5 s, its first segment (closed at 1 s) expires at 11 s and the active
+    one (newest record 1.5 s) at 11.5 s: the check at 30 s deletes both."""
     site = make(segment_bytes=1000, retention_time=10.0, check_interval=5.0)
     site.advance(1.5)
     site.set_out(True)
     assert site.next_check() == 30.0
     site.advance(30.0)
-    assert site.retention_check() == 1000.0
+    assert site.retention_check() == 1500.0
     assert site.next_check() == math.inf
+
+
+def test_a_pause_in_production_delays_expiry_by_its_length():
+    """Out from 0 to 10 s, then producing 1,000 B/s: the record at 10,000 B was produced
+    at 20 s, not 10 s. At 30 s with ``retention.ms`` 10 s the records up to 20 s old
+    are the first 10,000 B: ten segments go, not twenty."""
+    site = make(segment_bytes=1000, retention_time=10.0, check_interval=5.0)
+    site.set_out(True)
+    site.advance(10.0)
+    site.set_out(False)
+    site.advance(30.0)
+    assert (site.time_of(0.0), site.time_of(500.0), site.time_of(20_000.0)) == (
+        0.0, 10.5, 30.0)
+    assert site.position_at(20.0) == 10_000.0 and site.position_at(5.0) == 0.0
+    assert site.retention_check() == 10_000.0
+    assert site.start == 10_000.0
+    # the next segment (to 11,000 B) was full at 21 s: due at 31 s, the check at 35 s
+    assert site.next_check() == 35.0
+
+
+def test_positions_and_times_across_two_runs_of_production():
+    """Producing 0-5 s (5,000 B), out 5-8 s, producing again from 8 s: position 5,000
+    ends the first run (5 s), 5,001 is 1 ms into the second (8.001 s); at 6 and 7 s
+    the log ended at 5,000; the copy's newest record follows the same map."""
+    site = make(segment_bytes=1000)
+    site.advance(5.0)
+    site.set_out(True)
+    site.advance(8.0)
+    site.set_out(False)
+    site.advance(9.0)
+    assert site.head == 6000.0
+    assert (site.time_of(5000.0), site.time_of(5001.0), site.time_of(6000.0)) == (
+        5.0, 8.001, 9.0)
+    assert [site.position_at(t) for t in (2.5, 5.0, 6.0, 7.9, 8.5, 9.0)] == [
+        2500.0, 5000.0, 5000.0, 5000.0, 5500.0, 6000.0]
+    site.set_link(UP)                          # a fetch of 6,000 B, landing at 10 s
+    site.advance(10.0)
+    assert site.position >= 6000.0 and site.newest == site.time_of(site.position)
+    assert site.newest == 8.0 + (site.position - 5000.0) / RATE
 
 
 @pytest.mark.parametrize("t, expected", [
@@ -408,10 +468,11 @@ def test_retention_checks_restart_with_a_rebuilt_site():
 @pytest.mark.parametrize("config, expected", [
     # the first segment closes at 1,000 s and expires 10 s later
     ({"retention_time": 10.0}, 1010.0),
-    # with retention.bytes 0 the log is a whole segment over at 1,000 s
-    ({"retention_bytes": 0}, 1000.0),
+    # with retention.bytes 0 the active segment goes at the first check
+    ({"retention_bytes": 0}, 30.0),
 ])
 def test_a_site_producing_a_byte_a_second_has_its_first_deletion_due(config, expected):
+    """(``retention.bytes`` 0: due as soon as the active segment holds a record.)"""
     site = make(rate=1.0, segment_bytes=1000, check_interval=5.0, **config)
     site.advance(0.5)
     assert site.next_check() == expected
@@ -670,9 +731,10 @@ def test_a_response_lands_at_a_step_a_nanosecond_before_its_time():
 
 def test_a_deletion_of_under_a_byte_is_still_a_loss():
     """Caught up 1 s behind from 1.5 s, at 2 - 2^-12 s the copy is at 999.755859375 B
-    when a check (``retention.bytes`` 0) deletes the first 1,000 B segment: 0.244140625
-    B are lost and the fetcher resumes at 1,000, ahead of its target."""
-    site = make(segment_bytes=1000, retention_bytes=0)
+    when a check (``retention.bytes`` 500: 1,499.76 B over, one whole segment) deletes
+    the first 1,000 B segment: 0.244140625 B are lost and the fetcher resumes at 1,000,
+    ahead of its target."""
+    site = make(segment_bytes=1000, retention_bytes=500)
     site.advance(1.5)
     site.set_link(UP)
     site.advance(2 - 2**-12)
@@ -691,16 +753,19 @@ def test_a_site_destroyed_with_everything_copied_loses_nothing():
     assert site.lose_brokers(3) == 0.0 and site.lost_failure == 0.0
 
 
-@pytest.mark.parametrize("head, deleted", [
-    (1 - 1.5e-9, 0.0),    # short by more than 1e-9 B: not yet a whole segment
-    (1 - 0.5e-9, 1.0),    # within 1e-9 B of it: one
+@pytest.mark.parametrize("head, deleted, seg_base", [
+    # short by more than 1e-9 B: not yet a whole segment, so the active one goes
+    # (to the head) and the next rolls from there
+    (1 - 1.5e-9, 1 - 1.5e-9, 1 - 1.5e-9),
+    (1 - 0.5e-9, 1.0, 0.0),    # within 1e-9 B of it: one closed segment
 ])
-def test_below_a_byte_the_tolerance_is_a_billionth_of_a_byte(head, deleted):
+def test_below_a_byte_the_tolerance_is_a_billionth_of_a_byte(head, deleted, seg_base):
     """1 B/s and ``segment.ms`` 1 s: segments of 1 B; ``retention.bytes`` 0."""
     site = make(rate=1.0, segment_bytes=14, segment_time=1.0, retention_bytes=0)
     assert site.segment == 1.0
     site.advance(head)
     assert site.retention_check() == deleted
+    assert site.seg_base == seg_base
 
 
 def test_a_site_rebuilt_after_production_ended_keeps_the_newest_copied_record():

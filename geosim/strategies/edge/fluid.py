@@ -32,15 +32,24 @@ segments roll every ``segment.bytes`` or ``segment.ms``; at each check (every
 newest record is older than ``retention.ms`` is deleted, and the oldest segments are
 deleted while the partition exceeds ``retention.bytes`` by at least a segment
 (apache/kafka UnifiedLog ``deleteRetentionMsBreachedSegments``,
-``deleteRetentionSizeBreachedSegments``; the active segment is kept). Deleted bytes past
-what the fetcher has read are lost; it resumes at the new log start (MirrorMaker 2's
-source consumer resets to the earliest offset, ``MirrorConnectorConfig``'s
-``auto.offset.reset=earliest``; a cluster link is assumed to do the same).
+``deleteRetentionSizeBreachedSegments``). ``UnifiedLog.deletableSegments`` spares only an
+empty last segment: the active segment goes too once its newest record has expired
+(production stopped) or, with ``retention.bytes`` 0, whenever it holds a record, and
+Kafka rolls a new segment at the log end first, from which later segments roll. (Kafka
+also needs the high watermark at the log end to delete the active segment; the site's
+replicas are taken to hold everything, as everywhere in this model.) A record's age
+is that of its produce time: production pauses (an outage of the site, brokers under
+``min.insync.replicas``), so the site keeps its runs of production to map positions to
+times. Deleted bytes past what the fetcher has read are lost; it resumes at the new log
+start (MirrorMaker 2's source consumer resets to the earliest offset,
+``MirrorConnectorConfig``'s ``auto.offset.reset=earliest``; a cluster link is assumed to
+do the same).
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from geosim.strategies.edge.config import FIRST_CHECK_DELAY, SiteLogConfig
@@ -97,6 +106,14 @@ class FluidSite:
         self.produce = 0.0  # mutate: equivalent
         self.out = False             # the site's region or zone is down (an outage)
         self.check_at = INF          # the next retention check that deletes something
+        # Where the segments of this life roll from: 0, or the log end where Kafka rolled
+        # a new (empty) segment after deleting the active one.
+        self.seg_base = 0.0
+        # The production runs of this life, oldest first: the log end and the time at
+        # which each began. Production pauses (an outage, brokers under
+        # min.insync.replicas), so a position's produce time is not ``position / rate``.
+        self._run_heads: list[float] = []
+        self._run_times: list[float] = []
         self._lag_of: LinkNow | None = None
         # equivalent: read only once lag() has set it with _lag_of
         self._lag = 0.0  # mutate: equivalent
@@ -108,10 +125,34 @@ class FluidSite:
 
     def _refresh(self) -> None:
         """The produce rate now (it changes only at the end of production and with the
-        site's brokers, each a step of the caller)."""
+        site's brokers, each a step of the caller); a run of production that begins now
+        is recorded."""
         on = (self.alive and not self.out and self.t < self.production_end
               and self.brokers - self.brokers_lost >= max(self.min_insync, 1))
+        if on and self.produce == 0:
+            self._run_heads.append(self.head)
+            self._run_times.append(self.t)
         self.produce = self.rate if on else 0.0
+
+    def time_of(self, position: float) -> float:
+        """When the record ending at ``position`` of this life was produced (for a
+        position past the head while producing: when it will be); the life's start for
+        position 0."""
+        heads = self._run_heads
+        k = bisect_left(heads, position) - 1
+        if k < 0:
+            return self.life_start
+        return self._run_times[k] + (position - heads[k]) / self.rate
+
+    def position_at(self, t: float) -> float:
+        """The log end at time ``t`` of this life (``t`` no later than now)."""
+        times = self._run_times
+        k = bisect_right(times, t) - 1
+        if k < 0:
+            return 0.0
+        heads = self._run_heads
+        end = heads[k + 1] if k + 1 < len(heads) else self.head
+        return min(heads[k] + self.rate * (t - times[k]), end)
 
     def _produce_rate(self) -> float:
         return self.produce
@@ -185,7 +226,7 @@ class FluidSite:
         self.position += size
         self.replicated += size
         self.copied += size
-        self.newest = self.life_start + self.position / self.rate
+        self.newest = self.time_of(self.position)
 
     def take_copied(self) -> float:
         """Bytes copied to the central cluster since the last call."""
@@ -245,10 +286,15 @@ class FluidSite:
         due = INF
         closed_end = self.start + self.segment   # end of the oldest segment
         if closed_end <= self.head + self._eps() or produce > 0:
-            due = self.life_start + closed_end / self.rate + cfg.retention_time
+            due = self.time_of(closed_end) + cfg.retention_time
+        elif self.head > self.start + self._eps():
+            # production stopped within the oldest segment, the active one: it goes
+            # once its newest record has expired
+            due = self.time_of(self.head) + cfg.retention_time
         if cfg.retention_bytes >= 0:
             need = self.start + self.partitions * cfg.retention_bytes + self.segment
-            if self.head >= need - self._eps():
+            if self.head >= need - self._eps() or (
+                    cfg.retention_bytes == 0 and self.head > self.start + self._eps()):
                 due = min(due, self.t)
             elif produce > 0:
                 due = min(due, self.t + (need - self.head) / produce)
@@ -274,19 +320,29 @@ class FluidSite:
             return 0.0
         cfg = self.config
         segment = self.segment
-        closed = math.floor((self.head + self._eps()) / segment) * segment
+        base, head, eps = self.seg_base, self.head, self._eps()
+        closed = base + math.floor((head - base + eps) / segment) * segment
+        active = head > closed + eps    # the active segment holds records
         new_start = self.start
-        expired = self.rate * (self.t - cfg.retention_time - self.life_start)
+        expired = self.position_at(self.t - cfg.retention_time)
         # equivalent: at expired == start the floor below gives start itself back
         if expired > self.start:  # mutate: equivalent
-            new_start = max(new_start, min(closed, math.floor(
-                (expired + self._eps()) / segment) * segment))
+            new_start = max(new_start, min(closed, base + math.floor(
+                (expired - base + eps) / segment) * segment))
+            if active and expired >= head - eps:
+                new_start = head   # the active segment's newest record expired too
         if cfg.retention_bytes >= 0:
-            excess = (self.head - self.start) / self.partitions - cfg.retention_bytes
+            excess = (head - self.start) / self.partitions - cfg.retention_bytes
             per_partition = segment / self.partitions
-            if excess >= per_partition - self._eps() / self.partitions:
-                k = math.floor((excess + self._eps()) / per_partition)
+            if excess >= per_partition - eps / self.partitions:
+                k = math.floor((excess + eps) / per_partition)
                 new_start = max(new_start, min(closed, self.start + k * segment))
+            if cfg.retention_bytes == 0 and active:
+                new_start = head   # nothing may stay: the active segment goes too
+        if new_start >= head - eps and active:
+            # Kafka rolls a new, empty active segment before deleting the old one
+            # (UnifiedLog.deleteSegments): later segments roll from here
+            self.seg_base = head
         self.start = max(self.start, new_start)
         read = self.position + (self.response.size if self.response is not None else 0.0)
         lost = max(self.start - read, 0.0)
@@ -330,7 +386,8 @@ class FluidSite:
         if not self.alive:
             self.alive = True
             self.life_start = self.t
-            self.head = self.start = self.position = 0.0
+            self.head = self.start = self.position = self.seg_base = 0.0
+            self._run_heads, self._run_times = [], []
         self._refresh()
         self.decide()
 
