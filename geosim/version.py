@@ -23,5 +23,7 @@ __version__ = "0.1.0"
 #: bins a time by one rule; 9: a diskless commit that lands after its broker crashed
 #: counts the rows its log refused in ``rows_rejected_out_of_order``; 10: an edge
 #: site's records expire by their produce time across pauses of production, and
-#: retention deletes an expired active segment (and any with ``retention.bytes`` 0).
+#: retention deletes an expired active segment (and any with ``retention.bytes`` 0);
+#: a first fetch over a link with no round trip and less capacity than production is
+#: not taken for caught up.
 RESULTS_REVISION = 10

@@ -179,21 +179,18 @@ def test_a_site_producing_at_the_links_capacity_always_fetches():
 
 @pytest.mark.parametrize("t, size", [
     (0.5, 0.5),     # half a byte behind: a fetch of it, 0.5 s over 1 B/s
-    (0.0, None),    # nothing behind and nothing produced before the request lands
+    (0.0, 1.0),     # nothing behind: the budget, carried as it is produced
 ])
-def test_a_fetch_of_nothing_is_not_sent(t, size):
+def test_a_fetch_over_no_round_trip_at_the_links_capacity(t, size):
     """1 B/s over a link of no round trip and 1 B/s (its capacity, so never caught up
-    by lag): the request reaches the site at once, and takes what it holds. (With
-    nothing there the site is then put in the caught-up regime, which follows the head
-    at the produce rate although the link cannot carry it: not asserted here, a
-    corner reported to the project for review.)"""
+    by lag): the request reaches the site at once and takes what it holds; with
+    nothing there yet, the response carries the budget as it is produced (production
+    keeps up with the link), rather than the caught-up regime, which would follow the
+    head at the produce rate whatever the link carries."""
     site = make(rate=1.0)
     site.advance(t)
     site.set_link(LinkNow("up", bandwidth=1.0, budget=1))
-    if size is None:
-        assert site.response is None
-    else:
-        assert state(site) == (t, 0.0, t, 0.0, "fetching", (t, t + size, size))
+    assert state(site) == (t, 0.0, t, 0.0, "fetching", (t, t + size, size))
 
 
 def test_the_last_fetch_takes_what_was_produced_until_production_ended():
@@ -211,6 +208,24 @@ def test_the_last_fetch_takes_what_was_produced_until_production_ended():
     # nothing changes until retention deletes the active segment, its newest record
     # (10.25 s) seven days old: at the check of 30 + 2,016 x 300 = 604,830 s
     assert site.next_change() == 604_830.0
+
+
+def test_a_link_with_no_round_trip_slower_than_production_copies_at_its_capacity():
+    """No round trip, 500 B/s and 1,000 B responses: a 2 s cycle, 500 B/s of capacity
+    against 1,000 B/s produced. The first request finds nothing yet, so its response
+    carries 1,000 B as they are produced; from then on each response is a full one
+    and the copy falls behind at 500 B/s (never "caught up" at the produce rate)."""
+    link = LinkNow("up", rtt=0.0, bandwidth=500.0, budget=1000)
+    assert (link.capacity, link.cycle(1000.0)) == (500.0, 2.0)
+    site = make()
+    site.set_link(link)
+    assert state(site) == (0.0, 0.0, 0.0, 0.0, "fetching", (0.0, 2.0, 1000.0))
+    site.advance(2.0)
+    assert state(site) == (2.0, 0.0, 2000.0, 1000.0, "fetching", (2.0, 4.0, 1000.0))
+    site.advance(4.0)
+    site.advance(6.0)
+    assert state(site) == (6.0, 0.0, 6000.0, 3000.0, "fetching", (6.0, 8.0, 1000.0))
+    assert site.replicated == 3000.0
 
 
 def test_once_production_has_ended_a_fetch_takes_what_the_site_holds():

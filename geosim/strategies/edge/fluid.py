@@ -15,8 +15,11 @@ Replication (:mod:`geosim.strategies.edge.uplink`) runs in one of four regimes:
   the position when the request reaches it)``, arriving after the link's cycle for its
   size; the central copy grows by the response at its arrival, and the next request
   leaves at once. A fetcher behind moves by whole responses, as the cross-cluster
-  engine's flow does (and as a consumer receives them).
-- **caught up**: once a fetch finds no more than two caught-up cycles of data, the copy
+  engine's flow does (and as a consumer receives them). A request that finds nothing
+  on a link with no round trip and less capacity than production takes the budget as
+  it is produced (production outruns the link).
+- **caught up**: once a fetch finds no more than two caught-up cycles of data (on a
+  link faster than production), the copy
   trails the head by the caught-up lag (``LinkNow.caught_up_lag``) as a fluid, at the
   produce rate (fetching a cycle at a time would cost an event per
   round trip); the switch moves the position by at most that much.
@@ -197,8 +200,13 @@ class FluidSite:
         there = self.head + produce * (reach - self.t)
         size = min(float(self.link.budget), there - self.position)
         if size <= 0:
-            self.regime = "caught"
-            return
+            if produce < self.link.capacity:
+                self.regime = "caught"
+                return
+            # Nothing to take yet on a link with no round trip that is slower than
+            # production: the response carries records as they are produced (they come
+            # faster than the link sends them), a full one unless production ends first.
+            size = min(float(self.link.budget), produce * (self.production_end - self.t))
         self.response = _Response(self.t, self.t + self.link.cycle(size), size)
         self.regime = "fetching"
 
