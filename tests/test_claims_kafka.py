@@ -108,7 +108,11 @@ def two_region_loss(tmp_path_factory):
                                directory=tmp_path_factory.mktemp("cx"), quiet=True)
 
 
-def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss):
+def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss, tmp_path):
+    """The search finds the loss, the loss needs the brownout, and the counterexample
+    replays through the command line. One test, so that the search (about 25 s) runs
+    once: tests of one module may run in different pytest-xdist workers, each building
+    the module's fixtures again."""
     assert "acknowledged records" in two_region_loss.violation.reason
     faults = two_region_loss.data["faults"]
     assert [f["kind"] for f in faults] == ["brownout", "region-destruction"]
@@ -117,18 +121,15 @@ def test_two_region_stretch_loses_acked_data_after_a_brownout(two_region_loss):
         <= outcome.states
     assert "kafka: " in two_region_loss.explanation  # the brokers' story, in the file
 
-
-def test_two_region_loss_needs_the_brownout(two_region_loss):
     # The other half of the §8 verdict: without the brownout the remote replica stays in
     # the ISR, so destroying the region holding two replicas loses nothing.
     data = {**two_region_loss.data, "faults": two_region_loss.data["faults"][-1:]}
     assert run_example(data).summary["loss"]["lost_records"] == 0
 
-
-def test_two_region_loss_replays_through_the_command_line(two_region_loss, tmp_path):
+    # The saved counterexample replays through `geosim run` to the same summary.
     summary = replay(two_region_loss.path, two_region_loss.seed, tmp_path / "out")
     assert no_acked_loss().check(summary) == two_region_loss.violation
-    assert summary == run_example(two_region_loss.data).summary
+    assert summary == outcome.summary
 
 
 # --- false: two regions, controller majority in one --------------------------------------
