@@ -357,6 +357,19 @@ def test_a_retention_bytes_of_zero_deletes_the_active_segment_too():
     assert (site.start, site.seg_base) == (35_000.0, 35_000.0)
 
 
+def test_a_retention_bytes_of_zero_checks_at_every_instant_while_producing():
+    """With segments far larger than a check interval's data, a producing site's
+    active segment holds records at every check, so each check is due (not only
+    once a whole segment has filled)."""
+    site = make(segment_bytes=10**6, retention_bytes=0, check_interval=5.0)
+    site.advance(30.5)
+    assert site.retention_check() == 30_500.0
+    assert site.next_check() == 35.0
+    site.advance(35.0)
+    assert site.retention_check() == 4500.0
+    assert site.next_check() == 40.0
+
+
 def test_a_site_out_with_only_an_active_segment_deletes_it_once_expired():
     """Out (not producing) with 500 B, half its first segment, under its size limit:
     the active segment's newest record (0.5 s) expires at 10.5 s, so the first check,

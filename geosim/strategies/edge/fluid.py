@@ -301,8 +301,9 @@ class FluidSite:
             due = self.time_of(self.head) + cfg.retention_time
         if cfg.retention_bytes >= 0:
             need = self.start + self.partitions * cfg.retention_bytes + self.segment
-            if self.head >= need - self._eps() or (
-                    cfg.retention_bytes == 0 and self.head > self.start + self._eps()):
+            if self.head >= need - self._eps() or (cfg.retention_bytes == 0 and (
+                    produce > 0 or self.head > self.start + self._eps())):
+                # (at 0 the active segment goes as soon as it holds a record)
                 due = min(due, self.t)
             elif produce > 0:
                 due = min(due, self.t + (need - self.head) / produce)
