@@ -270,14 +270,15 @@ def test_a_broker_fenced_by_two_commits_in_flight_is_fenced_and_counted_once():
                        ("advance_hw", 10.75, 0), ("rewire", 10.75)]
 
 
-def test_who_is_unfenced_and_a_destroyed_broker_fenced_at_the_next_check():
+def test_who_is_unfenced_and_a_destroyed_broker_fenced_when_its_session_expires():
     # 0 (a, 0.0) runs on. 1 (b, 0.75) fenced, heard at 0.875: unfenced by the commit of
     # the 1.0 s check. 2 (c, 1.0) fenced, heard at 1.25, stops at 1.6 s, after the 1.5 s
     # check and before its commit lands (1.75): stays fenced. 3 (b, 0.25) back from an
     # unclean restart, heard at 0.375: re-registered by the 0.5 s check, no fencing
     # event. 4 (c, 0.5) fenced, its heartbeat of 0.5 s arrives at 0.75 but it stopped
-    # at 0.6: not unfenced. 5 (a) destroyed at 0.7: fenced by the 1.0 s check, in the
-    # same commit as broker 1's unfencing (two records, 256 bytes).
+    # at 0.6: not unfenced. 5 (a, 1.5) destroyed at 0.7, before its first heartbeat:
+    # the controller knows brokers by their heartbeats only, so it is fenced when its
+    # session (from the start) expires, by the 9.0 s check, like any silent broker.
     c = Cluster([*BROKERS, ("b", 0.25), ("c", 0.5), ("a", 1.5)]).start()
     for i in (1, 2, 4):
         c.brokers[i].fenced = True
@@ -285,10 +286,13 @@ def test_who_is_unfenced_and_a_destroyed_broker_fenced_at_the_next_check():
     c.down(0.6, 4)
     c.down(0.7, 5, destroyed=True)
     c.down(1.6, 2)
-    c.env.run(until=2.9)
-    assert c.metadata.commits == [(0.5, "a", 128), (1.0, "a", 256), (1.5, "a", 128)]
-    assert of(c, BrokerFenced) == [BrokerFenced(1.25, 5, "a", True),
-                                   BrokerFenced(1.25, 1, "b", False)]
+    c.env.run(until=8.9)
+    assert c.metadata.commits == [(0.5, "a", 128), (1.0, "a", 128), (1.5, "a", 128)]
+    assert not c.brokers[5].fenced
+    c.env.run(until=9.9)
+    assert c.metadata.commits[3:] == [(9.0, "a", 128)]
+    assert of(c, BrokerFenced) == [BrokerFenced(1.25, 1, "b", False),
+                                   BrokerFenced(9.25, 5, "a", True)]
     assert [b.fenced for b in c.brokers] == [False, False, True, False, True, True]
     assert not c.brokers[3].unclean_restart
     assert c.counters_ == {"brokers_fenced": 1}
@@ -345,23 +349,59 @@ def test_fencing_shrinks_isrs_and_elects_from_them_and_offline_partitions_wait()
     assert c.counters_["leader_changes"] == 3 and c.counters_["unclean_elections"] == 0
 
 
-def test_an_offline_partition_elects_a_replica_of_its_isr_back_at_the_next_check():
+def test_an_offline_partition_elects_an_unfenced_replica_of_its_isr_even_if_down():
     # broker 2, the ISR of the offline partition, is down over 0.2-2.2 s (not long
-    # enough to be fenced): the check at 2.5 s elects it, nothing else to commit
+    # enough to be fenced). Kafka's controller knows brokers by heartbeats only
+    # (``isAcceptableLeader``: unfenced), so the first check, at 0.5 s, elects it while
+    # it is down; nothing else to commit. A fenced broker is never elected.
     c = Cluster(parts=[part(0, [2, 0], [2], leader=None)]).start()
     c.down(0.2, 2)
     at(c, 2.2, lambda: setattr(c.brokers[2], "alive", True))
     c.env.run(until=4.0)
     assert c.metadata.commits == []
-    assert c.calls == [("state", 2.5, 0, 2, [2], "offline partition"),
-                       ("advance_hw", 2.5, 0), ("rewire", 2.5)]
+    assert c.calls == [("state", 0.5, 0, 2, [2], "offline partition"),
+                       ("advance_hw", 0.5, 0), ("rewire", 0.5)]
+    fenced = Cluster(parts=[part(0, [2, 0], [2], leader=None)]).start()
+    fenced.brokers[2].fenced = True
+    fenced.down(0, 2)
+    fenced.env.run(until=4.0)
+    assert fenced.calls == [] and fenced.parts[0].leader is None
+
+
+def test_a_leader_elected_while_down_truncates_nothing_until_it_is_back():
+    # partition 0 (replicas 1, 2, 0), offline, ISR {1, 2}; broker 1, down but not yet
+    # fenced, holds 20 of 30 records, broker 2 all 30. The controller elects 1 (the
+    # first unfenced ISR member): nothing is truncated, since followers truncate to a
+    # leader's log only when it answers them. If 2 is elected next (1 fenced), the log
+    # stays whole; if 1 comes back still leading, the log is cut at its 20.
+    for back in (False, True):
+        p = part(0, [1, 2, 0], [1, 2], leader=None)
+        with_rows(p, 10, 10, 10)
+        p.leo, p.hw = {1: 20, 2: 30, 0: 10}, 20
+        c = Cluster(parts=[p])
+        c.down(0, 1)
+        assert c.controller.elect(p, "offline partition")
+        assert p.leader == 1 and p.log_end == 30
+        if back:
+            c.brokers[1].alive = True
+            c.controller.leader_back(p)
+            assert (p.log_end, p.leo[2]) == (20, 20)
+            assert ("truncate", 0.0, 0, 20, "election onto a shorter log") in c.calls
+        else:
+            c.brokers[1].fenced = True
+            assert c.controller.elect(p, "leader fenced")
+            assert (p.leader, p.log_end, p.leo[2]) == (2, 30, 30)
+            assert not [call for call in c.calls if call[0] == "truncate"]
 
 
 def test_with_elr_fenced_replicas_below_min_isr_become_eligible_and_can_lead():
-    # min ISR 2 except partition 4 (1). Broker 2 destroyed at 0.2: fenced at 0.5 (0.75).
-    # Broker 1 down from the start: fenced at 9.0 (9.25). A fenced replica leaves the
-    # ISR even when it is the last member; it enters the ELR if the ISR is then below
-    # min ISR, unless it is destroyed or an observer.
+    # min ISR 2 except partition 4 (1). Broker 2 destroyed at 0.2 and broker 1 down
+    # from the start, neither ever heard: both fenced by the 9.0 s check (one commit of
+    # two records, landing at 9.25). A fenced replica leaves the ISR even when it is
+    # the last member. Kafka's ``PartitionChangeBuilder.maybePopulateTargetElr``: when
+    # a change leaves the ISR below min ISR, the old ISR and ELR less the new ISR are
+    # eligible, all the replicas one change removes (observers never), destroyed ones
+    # too (the controller cannot know; a fenced replica is never elected).
     parts = [part(0, [0, 1, 2], min_isr=2), part(1, [0, 2], min_isr=2),
              part(2, [1, 0, 2], [1], elr=[0], min_isr=2),
              part(3, [0], [0, 1], observers=[1], min_isr=2), part(4, [0, 1], min_isr=1)]
@@ -369,28 +409,27 @@ def test_with_elr_fenced_replicas_below_min_isr_become_eligible_and_can_lead():
     c.down(0, 1)
     c.down(0.2, 2, destroyed=True)
     c.env.run(until=11.0)
-    assert c.metadata.commits == [(0.5, "a", 128), (9.0, "a", 128)]
+    assert c.metadata.commits == [(9.0, "a", 256)]
     fenced_left = "fenced replica left the ISR"
     assert c.calls == [
-        ("state", 0.75, 0, 0, [0, 1], fenced_left), ("advance_hw", 0.75, 0),
-        ("state", 0.75, 1, 0, [0], fenced_left), ("advance_hw", 0.75, 1),
         ("state", 9.25, 0, 0, [0], fenced_left), ("advance_hw", 9.25, 0),
+        ("state", 9.25, 1, 0, [0], fenced_left), ("advance_hw", 9.25, 1),
         # the ISR empties and 1 joins the ELR; 0, eligible, leads (a clean election)
         # as the ISR's only member and leaves the ELR, where 1 stays (KIP-966)
         ("state", 9.25, 2, 0, [0], "leader fenced"), ("advance_hw", 9.25, 2),
         ("state", 9.25, 3, 0, [0], fenced_left), ("advance_hw", 9.25, 3),
         ("state", 9.25, 4, 0, [0], fenced_left), ("advance_hw", 9.25, 4),
         ("rewire", 9.25)]
-    assert [sorted(p.elr) for p in parts] == [[1], [], [1], [], []]
+    assert [sorted(p.elr) for p in parts] == [[1, 2], [2], [1], [], []]
     assert c.counters_["unclean_elections"] == 0
 
 
 def test_unclean_elections_take_the_first_live_replica_after_each_interval():
-    # every 5 s. Broker 1 is down from the start; partitions 0 (replicas 1, 2, 0) and 1
-    # (1, 0) are offline with ISR {1}: no clean candidate. At 5.0 s one commit of two
-    # records fails (counted at 5.25); at 10.0 s (after broker 1's fencing at 9.0) it
-    # succeeds at 10.25: 0 elects 2, whose log ends at 20 of 30 (truncated there),
-    # 1 elects 0; each ISR becomes the new leader alone. At 15 s nothing is offline.
+    # every 5 s. Broker 1 is down and fenced from the start; partitions 0 (replicas 1,
+    # 2, 0) and 1 (1, 0) are offline with ISR {1}: no clean candidate. At 5.0 s one
+    # commit of two records fails (counted at 5.25); at 10.0 s it succeeds at 10.25: 0
+    # elects 2, whose log ends at 20 of 30 (truncated there), 1 elects 0; each ISR
+    # becomes the new leader alone. At 15 s nothing is offline.
     p0 = part(0, [1, 2, 0], [1], leader=None)
     with_rows(p0, 10, 10, 10)
     p0.leo, p0.hw = {1: 30, 2: 20, 0: 10}, 20
@@ -399,18 +438,14 @@ def test_unclean_elections_take_the_first_live_replica_after_each_interval():
     c.start()
     c.env.process(c.controller.run_unclean_elections())
     c.down(0, 1)
+    c.brokers[1].fenced = True
     c.metadata.ok = False
     at(c, 5.1, lambda: setattr(c.metadata, "ok", True))
     c.env.run(until=16.0)
-    assert c.metadata.commits == [(5.0, "a", 256), (9.0, "a", 128), (10.0, "a", 256)]
+    assert c.metadata.commits == [(5.0, "a", 256), (10.0, "a", 256)]
     assert c.counters_["controller_commit_failures"] == 1
     assert c.counters_["unclean_elections"] == 2
-    # broker 1's fencing (9.25) changes no ISR (each keeps its last member) and elects
-    # nothing: the ISRs are announced as they are
-    left = "fenced replica left the ISR"
     assert c.calls == [
-        ("state", 9.25, 0, None, [1], left), ("advance_hw", 9.25, 0),
-        ("state", 9.25, 1, None, [1], left), ("advance_hw", 9.25, 1),
         ("truncate", 10.25, 0, 20, "election onto a shorter log"),
         ("state", 10.25, 0, 2, [2], "unclean election"), ("advance_hw", 10.25, 0),
         ("state", 10.25, 1, 0, [0], "unclean election"), ("advance_hw", 10.25, 1),
@@ -420,11 +455,12 @@ def test_unclean_elections_take_the_first_live_replica_after_each_interval():
 
 def test_an_unclean_pass_elects_an_eligible_replica_cleanly():
     # ELR on, min ISR 2: partition 0 is offline with an empty ISR and ELR {0, 1};
-    # broker 1 is down. An election that may be unclean still takes 0 from the ELR
-    # first, and that election is clean: not counted, ISR {0}, 1 stays eligible.
+    # broker 1 is down and fenced. An election that may be unclean still takes 0 from
+    # the ELR first, and that election is clean: not counted, ISR {0}, 1 stays eligible.
     p = part(0, [1, 0], [], leader=None, elr=[0, 1], min_isr=2)
     c = Cluster(parts=[p], elr=True)
     c.down(0, 1)
+    c.brokers[1].fenced = True
     assert c.controller.elect(p, "offline partition", unclean=True)
     assert c.calls == [("state", 0.0, 0, 0, [0], "offline partition"), ("advance_hw", 0.0, 0)]
     assert (p.elr, p.epoch, c.counters_["unclean_elections"]) == ({1}, 1, 0)

@@ -20,7 +20,6 @@ import pytest
 from test_kafka_cluster import cluster_of
 
 from geosim.core.events import Row
-from geosim.kafka.produce import NOT_ENOUGH_AFTER
 from geosim.kafka.replication import Replication
 from geosim.kafka.wire import CONTROLLER_RECORD_BYTES, FETCH_PARTITION_BYTES, FETCH_REQUEST_BYTES
 
@@ -346,17 +345,23 @@ def test_only_an_isr_members_progress_moves_the_hw_to_the_smallest_leo_in_the_is
     assert p.hw == 15 and acks == [(2.0, W1, [0]), (3.0, W1, [10])]
 
 
-@pytest.mark.parametrize(("elr", "hw"), [(True, 0), (False, 10)])
-def test_with_elr_the_hw_moves_only_while_the_isr_has_min_insync_replicas(elr, hw):
-    """KIP-966: p0's ISR is {0} (min.insync.replicas 2): the leader's LEO (10) is the
-    smallest in the ISR, yet with ELR the HW stays; without ELR it moves to 10."""
+@pytest.mark.parametrize("elr", [True, False])
+def test_the_hw_moves_only_while_the_isr_has_min_insync_replicas(elr):
+    """p0's ISR is {0} (min.insync.replicas 2): the leader's LEO (10) is the smallest in
+    the ISR, yet the HW stays, with ELR (KIP-966) and without (Kafka's
+    ``Partition.maybeIncrementLeaderHW`` returns while ``isUnderMinIsr``, KAFKA-15583).
+    Back at two members it moves."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      f"eligible.leader.replicas.enable: {str(elr).lower()}}}")
     p = c.parts[0]
     write(c, 0, 10, 1000)
     p.isr = {0}
     c.replication.advance_hw(p)
-    assert p.hw == hw
+    assert p.hw == 0
+    p.isr = {0, 1}
+    p.view[1] = 10
+    c.replication.advance_hw(p)
+    assert p.hw == 10
 
 
 # ======================================================================== the ISR
@@ -473,56 +478,68 @@ def test_a_partition_without_a_live_leader_shrinks_nothing(monkeypatch):
         (W3, 4 * CONTROLLER_RECORD_BYTES), (W1, 2 * CONTROLLER_RECORD_BYTES)]
 
 
+@pytest.mark.parametrize(("changes", "eligible"), [
+    ([[1, 2]], {1, 2}), ([[1], [2]], {2})])
 @pytest.mark.parametrize("rejoins", [2, 1])
-def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(monkeypatch,
-                                                                            rejoins):
-    """min.insync.replicas 2, ELR on: removing followers 1 then 2 from p0's ISR {0, 1, 2}
-    leaves {0, 2} (2 members: not under) then {0}: only broker 2 joins the ELR. A
-    replica that rejoins the ISR leaves the ELR; and once the ISR is back at two
-    members KIP-966's controller empties the ELR, even when 1 rejoins and 2 is still
-    out."""
+def test_with_elr_a_replica_removed_below_min_insync_replicas_stays_eligible(
+        monkeypatch, rejoins, changes, eligible):
+    """min.insync.replicas 2, ELR on, p0's ISR {0, 1, 2}. Kafka's
+    ``PartitionChangeBuilder.maybePopulateTargetElr``: a change that leaves the ISR
+    under min ISR makes the old ISR and ELR, less the new ISR, eligible. One change
+    removing 1 and 2 makes both eligible; removing 1 then 2 leaves {0, 2} (not under:
+    the ELR stays empty) then {0}: only 2. A replica that rejoins the ISR leaves the
+    ELR; and once the ISR is back at two members KIP-966's controller empties the ELR,
+    whichever rejoins. Without ELR nothing is eligible."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "eligible.leader.replicas.enable: true}")
     commits = held_commits(monkeypatch, c)
     p = c.parts[0]
-    c.replication._alter_isr([(p, 1), (p, 2)], add=False)
-    commits[0][2](True)
-    assert p.isr == {0} and p.elr == {2}
+    for change in changes:
+        c.replication._alter_isr([(p, r) for r in change], add=False)
+        commits[-1][2](True)
+    assert p.isr == {0} and p.elr == eligible
     c.replication._alter_isr([(p, rejoins)], add=True)
-    commits[1][2](True)
+    commits[-1][2](True)
     assert p.isr == {0, rejoins} and p.elr == set()
     off, _sink = small()
     commits = held_commits(monkeypatch, off)
     q = off.parts[0]
-    off.replication._alter_isr([(q, 1), (q, 2)], add=False)
-    commits[0][2](True)
+    for change in changes:
+        off.replication._alter_isr([(q, r) for r in change], add=False)
+        commits[-1][2](True)
     assert q.isr == {0} and q.elr == set()
 
 
-@pytest.mark.parametrize(("min_isr", "answer", "counted"), [
-    (2, ("ack", W1, [0]), 0),
-    (3, ("fail", [0], NOT_ENOUGH_AFTER, True), 1),
-])
-def test_acks_waiting_when_the_isr_shrinks_below_min_insync_replicas_fail(
-        monkeypatch, min_isr, answer, counted):
+@pytest.mark.parametrize(("elr"), [False, True])
+def test_acks_waiting_when_the_isr_shrinks_below_min_insync_replicas_wait_for_it(
+        monkeypatch, elr):
     """p0's row of 10 records is on broker 1 (reported) but not on 2. Removing broker 2
-    leaves {0, 1}: the HW moves to 10. With min.insync.replicas 2 that is exactly
-    enough and the row is acknowledged by the leader's zone; with 3 the ISR is under
-    it: the row fails with NotEnoughReplicasAfterAppend (it may have been written)."""
-    c, _sink = small(f"strategy.config={{min.insync.replicas: {min_isr}}}")
-    commits = held_commits(monkeypatch, c)
-    answers: list = []
-    monkeypatch.setattr(c.produce, "ack", lambda zone, rows: answers.append(
-        ("ack", zone, [r.offset for r in rows])))
-    monkeypatch.setattr(c.produce, "fail", lambda rows, reason, *, written_maybe: (
-        answers.append(("fail", [r.offset for r in rows], reason, written_maybe))))
-    p = c.parts[0]
-    write(c, 0, 10, 1000)
-    fetch(c, p, 1, 10, at=1.0)
-    c.replication._alter_isr([(p, 2)], add=False)
-    commits[0][2](True)
-    assert p.hw == 10 and answers == [answer]
-    assert c.counters_["not_enough_replicas_after_append"] == counted
+    leaves {0, 1}: with min.insync.replicas 2 that is exactly enough, the HW moves to 10
+    and the leader's zone acknowledges the row. With 3 the ISR is under it and the HW
+    stays, with or without ELR (Kafka's ``Partition.maybeIncrementLeaderHW``,
+    KAFKA-15583): the row waits, and is acknowledged once broker 2 is back in the ISR."""
+    config = f"eligible.leader.replicas.enable: {str(elr).lower()}"
+    answers: dict[int, list] = {}
+    for min_isr in (2, 3):
+        c, _sink = small(f"strategy.config={{min.insync.replicas: {min_isr}, {config}}}")
+        commits = held_commits(monkeypatch, c)
+        seen = answers[min_isr] = []
+        monkeypatch.setattr(c.produce, "ack", lambda zone, rows, seen=seen: seen.append(
+            (zone, [r.offset for r in rows])))
+        monkeypatch.setattr(c.produce, "fail", lambda rows, reason, *, written_maybe,
+                            seen=seen: seen.append(("fail", reason)))
+        p = c.parts[0]
+        write(c, 0, 10, 1000)
+        fetch(c, p, 1, 10, at=1.0)
+        c.replication._alter_isr([(p, 2)], add=False)
+        commits[0][2](True)
+        if min_isr == 3:
+            assert p.hw == 0 and seen == [] and len(p.pending) == 1
+            fetch(c, p, 2, 10, at=1.5)   # caught up: the leader asks to add it back
+            commits[1][2](True)
+            assert p.isr == {0, 1, 2}
+        assert p.hw == 10
+    assert answers == {2: [(W1, [0])], 3: [(W1, [0])]}
 
 
 # ======================================================================= observers

@@ -10,43 +10,10 @@ the ISR, consumer groups).
 from __future__ import annotations
 
 import pytest
-from test_kafka_replication import held_commits, small, write
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
 from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, Row
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: without ELR the model's HW advances under min.insync.replicas"))
-def test_the_hw_stops_under_min_insync_replicas_without_elr():
-    """Kafka's ``Partition.maybeIncrementLeaderHW`` returns while ``isUnderMinIsr``,
-    with or without eligible leader replicas (KAFKA-15583): a leader alone in its ISR,
-    with ``min.insync.replicas`` 2, does not move its high watermark."""
-    c, _ = small("strategy.config={min.insync.replicas: 2, "
-                 "eligible.leader.replicas.enable: false}")
-    p = c.parts[0]
-    write(c, 0, 10, 1000)
-    p.isr = {p.leader}
-    c.replication.advance_hw(p)
-    assert p.hw == 0
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: one ISR shrink of two followers puts only the last in the ELR"))
-def test_one_shrink_of_two_followers_puts_both_in_the_elr(monkeypatch):
-    """Kafka's ``PartitionChangeBuilder.maybePopulateTargetElr``: below min ISR the ELR
-    is the old ISR and ELR less the new ISR (replicas that shut down cleanly), so
-    shrinking {0, 1, 2} to {0} at min ISR 2 makes {1, 2} eligible."""
-    c, _ = small("strategy.config={min.insync.replicas: 2, "
-                 "eligible.leader.replicas.enable: true}")
-    commits = held_commits(monkeypatch, c)
-    p = c.parts[0]
-    followers = sorted(r for r in p.isr if r != p.leader)
-    assert len(followers) == 2
-    c.replication._alter_isr([(p, r) for r in followers], add=False)
-    commits[0][2](True)
-    assert p.isr == {p.leader} and p.elr == set(followers)
 
 
 def _group(members: int, partitions: int):

@@ -107,10 +107,8 @@ class Controller:
                     b.last_heartbeat = now
             fence, unfence = [], []
             for b in c.brokers:
-                if b.destroyed:
-                    if not b.fenced:
-                        fence.append(b)
-                    continue
+                # the controller knows brokers by their heartbeats only: a destroyed
+                # broker falls silent and is fenced when its session expires
                 if b.heard:
                     b.heard = False
                     if b.alive and (b.fenced or b.unclean_restart):
@@ -166,12 +164,10 @@ class Controller:
             fenced = [r for r in p.isr if brokers[r].fenced]
             if not fenced and (p.leader is None or not brokers[p.leader].fenced):
                 continue
-            for r in fenced:
-                if len(p.isr) > 1 or elr:
-                    p.isr.discard(r)
-                    if elr and r in p.replicas and len(p.isr) < p.min_isr \
-                            and not brokers[r].destroyed:
-                        p.elr.add(r)
+            if fenced:
+                # one change: without ELR KRaft keeps the last ISR member
+                p.shrink_isr(set(fenced if elr or len(fenced) < len(p.isr) else fenced[:-1]),
+                             elr=elr)
             if p.leader is not None and brokers[p.leader].fenced:
                 self.elect(p, "leader fenced")
                 changed = True
@@ -192,9 +188,14 @@ class Controller:
             self.cluster.rewire()
 
     def _candidates(self, p: PartitionState, *, unclean: bool) -> list[int]:
+        # Kafka's controller accepts any unfenced replica (``isAcceptableLeader``): it
+        # knows brokers by heartbeats only, so it may elect one that is down but whose
+        # session has not expired yet, and elect again once it is fenced. A broker back
+        # from an unclean stop counts as fenced until the controller hears from it (it
+        # registers again, and a new registration starts fenced).
         brokers = self.cluster.brokers
-        ok = [r for r in p.all_replicas if not brokers[r].fenced and brokers[r].alive
-              and not brokers[r].destroyed and not brokers[r].unclean_restart]
+        ok = [r for r in p.all_replicas
+              if not brokers[r].fenced and not brokers[r].unclean_restart]
         clean = [r for r in ok if r in p.isr]
         if clean:
             return clean
@@ -260,8 +261,11 @@ class Controller:
         # LEO, follower HW, view and the HW are <= log_end); its disturb(), every fetch
         # item already hot from the one above, would only bump the generation, which is
         # compared for equality alone and is bumped again by emit_state below.
-        # equivalent: truncating at the log end changes nothing
-        if new_leo < p.log_end:  # mutate: equivalent
+        # equivalent: truncating at the log end changes nothing. A leader that is down
+        # (elected before its session expired) truncates nothing yet: followers truncate
+        # to the leader's log when it answers them, and it answers only once it is back
+        # (:meth:`leader_back`), or another election replaces it first.
+        if new_leo < p.log_end and c.brokers[new].alive:  # mutate: equivalent
             c.truncate(p, new_leo, "election onto a shorter log")
         # The new leader's HW is at most what it holds; followers' fetches move it on.
         p.hw = min(p.hw, new_leo)
@@ -270,6 +274,14 @@ class Controller:
             p.caught_up[r] = now
         c.emit_state(p, reason)
         c.replication.advance_hw(p)
+
+    def leader_back(self, p: PartitionState) -> None:
+        """``p``'s leader, elected while it was down, is back and still leads: the log
+        is now its log (the followers truncate to it)."""
+        assert p.leader is not None
+        leo = p.leo[p.leader]
+        if leo < p.log_end:
+            self.cluster.truncate(p, leo, "election onto a shorter log")
 
     def run_unclean_elections(self):
         """Every ``unclean.leader.election.interval.ms``, offline partitions elect any

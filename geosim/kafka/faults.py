@@ -63,6 +63,8 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
     for p in cluster.parts:
         if p.leader == b.id:
             cluster.controller.elect(p, "leader restarted")
+            if p.leader == b.id:
+                cluster.controller.leader_back(p)
 
 
 def _lose_page_cache(cluster: KafkaCluster, b: Broker) -> None:

@@ -60,6 +60,22 @@ class PartitionState:
         if len(self.isr) >= self.min_isr:
             self.elr.clear()
 
+    def shrink_isr(self, removed: set[int], *, elr: bool) -> None:
+        """Remove ``removed`` from the ISR in one change. With ELR (KIP-966) an ISR
+        below min.insync.replicas makes the old ISR and ELR, less the new ISR, eligible
+        (``PartitionChangeBuilder.maybePopulateTargetElr``; sync replicas only: an
+        observer is never eligible); at or above it the ELR is empty."""
+        isr = self.isr
+        old = set(isr)
+        isr.difference_update(removed)
+        if not elr:
+            return
+        if len(isr) >= self.min_isr:
+            self.elr.clear()
+        else:
+            replicas = self.replicas
+            self.elr = {r for r in self.elr | old if r not in isr and r in replicas}
+
     @property
     def all_replicas(self) -> list[int]:
         return self.replicas + self.observer_replicas

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from geosim.core.context import call_later
 from geosim.kafka.fetch_pair import FetchPair, Item
-from geosim.kafka.produce import NOT_ENOUGH_AFTER
 from geosim.kafka.wire import (
     CONTROLLER_RECORD_BYTES,
     FETCH_PARTITION_BYTES,
@@ -420,6 +419,7 @@ class Replication:
                     return
                 self.disturb()
                 touched: dict[int, PartitionState] = {}  # in batch order: deterministic
+                removed: dict[int, set[int]] = defaultdict(set)
                 for p, r, epoch in batch:
                     if p.epoch != epoch or p.leader is None:
                         continue
@@ -431,13 +431,13 @@ class Replication:
                         p.settle_elr()
                         p.caught_up[r] = self.env.now
                     elif not add and r in p.isr and r != p.leader:
-                        p.isr.discard(r)
-                        if c.config.eligible_leader_replicas and \
-                                len(p.isr) < p.min_isr and r in p.replicas:
-                            p.elr.add(r)
+                        removed[p.id].add(r)
                     else:
                         continue
                     touched[p.id] = p
+                for pid, gone in removed.items():
+                    # one change per partition: every follower it drops at once
+                    touched[pid].shrink_isr(gone, elr=c.config.eligible_leader_replicas)
                 for p in touched.values():
                     c.counters_["isr_expansions" if add else "isr_shrinks"] += 1
                     c.emit_state(p, "isr expand" if add else "isr shrink")
@@ -448,9 +448,9 @@ class Replication:
     def advance_hw(self, p: PartitionState) -> None:
         """Move the HW to the smallest LEO in the ISR; acknowledge what it passed."""
         c = self.cluster
-        hw = p.hw_candidate(
-            # equivalent: without ELR the ISR is never empty (KRaft): 1 would require nothing
-            p.min_isr if c.config.eligible_leader_replicas else 0)  # mutate: equivalent
+        # Kafka's Partition.maybeIncrementLeaderHW: no HW move while the ISR is under
+        # min.insync.replicas, with or without ELR (KAFKA-15583)
+        hw = p.hw_candidate(p.min_isr)
         if hw <= p.hw:
             return
         leader = p.leader
@@ -464,12 +464,7 @@ class Replication:
                 (done if row.offset + row.records <= hw else keep).append((row, t))
             p.pending = keep
             if done:
-                zone = c.brokers[leader].zone
-                if len(p.isr) >= p.min_isr:
-                    c.produce.ack(zone, [r for r, _ in done])
-                else:
-                    c.counters_["not_enough_replicas_after_append"] += 1
-                    c.produce.fail([r for r, _ in done], NOT_ENOUGH_AFTER, written_maybe=True)
+                c.produce.ack(c.brokers[leader].zone, [r for r, _ in done])
         c.reads.readable_changed(p, leader)
 
 
