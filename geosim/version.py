@@ -28,5 +28,6 @@ __version__ = "0.1.0"
 #: not taken for caught up; 11: the HW stops under min.insync.replicas without ELR too,
 #: one ISR shrink makes every replica it removes eligible, and the controller fences
 #: and elects by heartbeats only (a destroyed broker after its session, any unfenced
-#: replica as leader).
+#: replica as leader); consumers commit before giving partitions up, a restarted consumer
+#: is a new member, and a rebalance waits for every silent member's session.
 RESULTS_REVISION = 11

@@ -11,6 +11,21 @@ removed and its partitions reassigned (a rebalance), and the new owner resumes f
 last committed offset, re-delivering what came after it. Positions are committed every
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.
+
+Rebalances follow Kafka's classic group protocol (``ConsumerCoordinator``):
+
+* before giving partitions up, each live member commits its positions
+  (``onJoinPrepare``, with auto commit) and the assignment waits for the answers, so a
+  partition moved between two live members is not read again. A failed commit is not
+  retried (Kafka retries a retriable failure until the rebalance timeout);
+* a rebalance completes only once every member that went silent has been removed,
+  each ``session.timeout.ms`` after its own last heartbeat;
+* a consumer that restarts is a new member: its positions are gone, and while its old
+  session has not expired it waits for the rebalance that removes it; its partitions
+  resume from the committed offsets.
+
+Members keep consuming what they own while a rebalance is pending (the eager
+protocol's stop of the whole group during the join is not modelled).
 """
 
 from __future__ import annotations
@@ -74,6 +89,7 @@ class ConsumerGroup:
         # object_id -> this group holds one row less of it (None: nothing tracks objects)
         self._release = release
         self._rebalancing = False
+        self._assigning: object | None = None  # the assignment waiting for commits
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -86,7 +102,37 @@ class ConsumerGroup:
         return [m for m in self.members if m.alive]
 
     def assign(self, reason: str) -> None:
-        """Round-robin assignment of partitions over live members (sorted by index)."""
+        """Round-robin assignment of partitions over live members (sorted by index),
+        once the live members that give partitions up have committed their positions
+        (``ConsumerCoordinator.onJoinPrepare``)."""
+        live = self.live_members()
+        snapshots: dict[int, list[tuple[int, int]]] = {}
+        if self.settings.auto_commit:
+            for p, state in enumerate(self.partitions):
+                owner = live[p % len(live)].index if live else None
+                old = state.owner
+                if old is not None and owner != old and self.members[old].alive \
+                        and state.position > 0:
+                    snapshots.setdefault(old, []).append((p, state.position))
+        token = self._assigning = object()
+        if not snapshots:
+            self._assign_now(reason)
+            return
+        waiting = [len(snapshots)]
+
+        def committed(ok: bool, snapshot: list[tuple[int, int]], member: Member) -> None:
+            self._committed(ok, snapshot, member)
+            waiting[0] -= 1
+            if waiting[0] == 0 and self._assigning is token:
+                self._assign_now(reason)
+
+        for index, snapshot in snapshots.items():
+            member = self.members[index]
+            self._commit(member.zone, 64 * len(snapshot),
+                         lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
+
+    def _assign_now(self, reason: str) -> None:
+        self._assigning = None
         live = self.live_members()
         self._moved()
         reassigned = []
@@ -129,10 +175,26 @@ class ConsumerGroup:
 
     def member_up(self, member: Member) -> None:
         self._moved()
+        expires = self._expiry(member)
         member.alive = True
         member.died_at = None
+        # A new member: what it had read is gone; it owns nothing until a rebalance.
+        for state in self.partitions:
+            if state.owner == member.index:
+                state.owner = None
+                state.position = 0
+        self._owned.pop(member.index, None)
+        if self._rebalancing and expires is not None and expires > self.env.now:
+            return  # it joins at the rebalance that removes its old session
         # Joining triggers a rebalance after a heartbeat round.
         self.env.process(self._rejoin(member))
+
+    def _expiry(self, member: Member) -> float | None:
+        """When the coordinator removes ``member``'s session (None: it is alive)."""
+        if member.alive or member.died_at is None:
+            return None
+        return member.died_at + self.settings.session_timeout \
+            + self.settings.heartbeat_interval
 
     def _rejoin(self, member):
         """Waits one heartbeat interval, then rebalances to include the member."""
@@ -141,8 +203,15 @@ class ConsumerGroup:
             self.assign(reason=f"member {member.index} joined")
 
     def _rebalance_after_timeout(self):
-        """Waits ``session.timeout.ms`` after a member went silent, then reassigns."""
-        yield self.env.timeout(self.settings.session_timeout + self.settings.heartbeat_interval)
+        """Waits ``session.timeout.ms`` after a member went silent, then until every
+        member silent since has been removed too (a rebalance completes when each
+        member has rejoined or timed out), then reassigns."""
+        while True:
+            pending = [t for m in self.members
+                       if (t := self._expiry(m)) is not None and t > self.env.now]
+            if not pending:
+                break
+            yield self.env.timeout(max(pending) - self.env.now)
         self._rebalancing = False
         self.assign(reason="session timeout")
 
