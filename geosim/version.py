@@ -29,5 +29,6 @@ __version__ = "0.1.0"
 #: one ISR shrink makes every replica it removes eligible, and the controller fences
 #: and elects by heartbeats only (a destroyed broker after its session, any unfenced
 #: replica as leader); consumers commit before giving partitions up, a restarted consumer
-#: is a new member, and a rebalance waits for every silent member's session.
+#: is a new member, and a rebalance waits for every silent member's session; MirrorMaker
+#: 2 translates through Kafka's sparse offset sync store.
 RESULTS_REVISION = 11

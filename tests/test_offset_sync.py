@@ -2,8 +2,9 @@
 
 Hand-built copy logs: each ``copied(i, u_end, d_end)`` says the target acknowledged the
 copy of source partition ``i`` up to upstream offset ``u_end``, ending at ``d_end``
-there. MirrorMaker 2 translates a committed offset through the newest offset sync at or
-below it; Cluster Linking keeps offsets, capped at what it mirrored.
+there. MirrorMaker 2 translates a committed offset through the offset syncs its
+``OffsetSyncStore`` still holds (tests/test_kafka_offset_sync_store.py); Cluster Linking
+keeps offsets, capped at what it mirrored.
 """
 
 from __future__ import annotations
@@ -80,9 +81,14 @@ def test_offset_syncs_are_spaced_by_offset_lag_max():
 
 def test_offset_lag_max_zero_syncs_every_copy():
     s = syncs_of(offset_lag_max=0)
+    published = []
     for u, d in [(3, 2), (4, 3), (9, 8)]:
         s.copied(0, u, d)
-    assert list(s.parts[0].syncs) == [(3, 2), (4, 3), (9, 8)]
+        published.append(s.parts[0].last_sync_d)
+    assert published == [2, 3, 8]
+    # the store keeps (3, 2) and (9, 8): (4, 3) (Kafka's upstream 3) is too close to
+    # (3, 2) (upstream 2) for slot 4 once (9, 8) arrives (invariantC: 2 + 2^2 > 3)
+    assert list(s.parts[0].syncs) == [(3, 2), (9, 8)]
 
 
 def test_a_restarted_task_syncs_its_first_copy_at_once():
@@ -94,14 +100,19 @@ def test_a_restarted_task_syncs_its_first_copy_at_once():
 
 
 def test_mm2_checkpoint_translation_is_through_the_latest_sync_at_or_below():
-    # Syncs (7, 5) and (18, 16). A group committed at upstream 17 resumes at 5: the
-    # records of upstream 7..16 are read again (the 11 target records 5..15).
+    # Syncs (7, 5) and (18, 16), Kafka's OffsetSync(6, 4) and (17, 15). A group
+    # committed at upstream 16 resumes at 5: the records of upstream 7..15 are read
+    # again (the 10 target records 5..14). A group exactly at a synced record (upstream
+    # 6 or 17) starts at its copy (translateDownstream); below the oldest sync there is
+    # no translation (None: no checkpoint).
     s = syncs_of(offset_lag_max=10)
     for u, d in [(7, 5), (12, 10), (17, 15), (18, 16)]:
         s.copied(0, u, d)
-    assert s.translate(0, 6) == 0
+    assert s.translate(0, 5) is None
+    assert s.translate(0, 6) == 4
     assert s.translate(0, 7) == 5
-    assert s.translate(0, 17) == 5
+    assert s.translate(0, 16) == 5
+    assert s.translate(0, 17) == 15
     assert s.translate(0, 18) == 16
     assert s.translate(0, 500) == 16
     # The copy below target offset 10 holds the source's records below 12.
@@ -207,8 +218,11 @@ def test_checkpoints_translate_every_groups_offsets_each_interval_and_announce_t
     net.sent.clear()
     env.process(s.run_checkpoints(10.0))
     env.run(until=25.0)
-    # each committed offset through the newest sync at or below it
-    assert s.checkpoints == {1: [(17, 6), (40, 30)], 2: [(7, 5), (40, 30)]}
+    # each committed offset through the store's latest sync at or below it: partition
+    # 0's store holds Kafka's upstream 2, 11 and 17 ((7, 5), upstream 6, is dropped
+    # when (12, 6) arrives, invariantC); 17 is the synced record itself (-> 15), 7
+    # translates through upstream 2 (-> 0 + 1)
+    assert s.checkpoints == {1: [(17, 15), (40, 30)], 2: [(7, 1), (40, 30)]}
     assert s.first_checkpoint == 10.0
     assert [(type(e), e.t, e.flow) for e in events] == [
         (TranslationAvailable, 10.0, "west->central")]     # announced once, at the first
@@ -219,10 +233,12 @@ def test_checkpoints_translate_every_groups_offsets_each_interval_and_announce_t
     assert net.sent == [read, read]
     # what no group can go back to is forgotten: below partition 0's lowest checkpoint
     # (upstream 7) only (3, 1) goes; (12, 6) stays although its downstream end is below
-    # 7; partition 1's checkpoints are both at 40, so one pair is left
+    # 7; partition 1's checkpoints are both at 40, so one pair is left. The offset
+    # syncs are not pruned (their store is bounded).
     assert list(s.parts[0].pairs) == [(7, 5), (12, 6), (18, 16)]
-    assert list(s.parts[0].syncs) == [(7, 5), (12, 6), (18, 16)]
-    assert list(s.parts[1].pairs) == [(40, 30)] == list(s.parts[1].syncs)
+    assert list(s.parts[0].syncs) == [(3, 1), (12, 6), (18, 16)]
+    assert list(s.parts[1].pairs) == [(40, 30)]
+    assert list(s.parts[1].syncs) == [(3, 2), (40, 30)]
 
 
 def test_a_checkpoint_needs_groups_and_the_read_of_their_offsets():
@@ -240,7 +256,9 @@ def test_a_checkpoint_needs_groups_and_the_read_of_their_offsets():
     assert s.checkpoints == {} and events == []
     net.down.clear()
     env.run(until=35.0)
-    assert s.checkpoints == {1: [(4, 0), (4, 0)]} and s.first_checkpoint == 30.0
+    # read: the round counts, but with no offset sync yet MirrorMaker 2 translates
+    # nothing (translateDownstream is empty): no checkpoint for either partition
+    assert s.checkpoints == {1: [None, None]} and s.first_checkpoint == 30.0
 
 
 def test_a_stopped_flow_takes_no_more_checkpoints():
@@ -248,11 +266,11 @@ def test_a_stopped_flow_takes_no_more_checkpoints():
     s.copied(0, 3, 2)
     process = env.process(s.run_checkpoints(10.0))
     env.run(until=15.0)
-    assert s.checkpoints == {1: [(3, 2), (3, 0)]}
+    assert s.checkpoints == {1: [(3, 2), None]}     # partition 1 has no sync yet
     s.flow.stopped = True
     s.flow.owner.groups_on = lambda _cluster: [group(1, 9, 9)]
     env.run(until=50.0)
-    assert not process.is_alive and s.checkpoints == {1: [(3, 2), (3, 0)]}
+    assert not process.is_alive and s.checkpoints == {1: [(3, 2), None]}
 
 
 def test_group_offsets_are_synced_only_while_the_flow_runs():
