@@ -30,5 +30,7 @@ __version__ = "0.1.0"
 #: and elects by heartbeats only (a destroyed broker after its session, any unfenced
 #: replica as leader); consumers commit before giving partitions up, a restarted consumer
 #: is a new member, and a rebalance waits for every silent member's session; MirrorMaker
-#: 2 translates through Kafka's sparse offset sync store.
+#: 2 translates through Kafka's sparse offset sync store; producers hold a partition whose
+#: leader moved through a leaderless spell, retry in sequence order and bump epochs per
+#: partition.
 RESULTS_REVISION = 11

@@ -144,11 +144,13 @@ def two_region_stretch(controllers):
                    min_insync=(1, 1), acks=("all",), controllers=(controllers,))
 
 
-# Moving leaders off a failed region takes the broker session timeout (9 s), controller
-# commits and the producers' retries: about 12-22 s in these runs. Outages last longer
-# than the bound, so a cluster whose quorum is stuck until the region returns violates it.
-WRITES = writes_available(25)
-LONG_OUTAGES = region_faults(["region-outage"], duration=(30, 45))
+# Moving leaders off a failed region takes the broker session timeout (9 s) and controller
+# commits; the producers then wait for their requests to the silent old leaders to time
+# out (request.timeout.ms, 30 s from the fault) and retry (retry.backoff.max.ms, 1 s, and
+# a round trip): about 30-31 s. Outages last longer than the bound, so a cluster whose
+# quorum is stuck until the region returns violates it.
+WRITES = writes_available(40)
+LONG_OUTAGES = region_faults(["region-outage"], duration=(45, 60))
 
 
 @pytest.fixture(scope="module")

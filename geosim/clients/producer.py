@@ -25,12 +25,22 @@ Producer behaviour kept from Kafka (figures.md §5):
 * ``buffer.memory`` and ``max.block.ms``: the application's sends wait for buffer
   memory and fail after ``max.block.ms`` without any (:mod:`geosim.clients.send_buffer`).
 * Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
-  until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence.
+  until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence:
+  a retry rejoins its partition's queue in sequence order
+  (``RecordAccumulator.reenqueue``), and new data waits behind it.
   A row's ``seq`` is ``epoch << 32 | n``: the producer epoch and the n-th row of the
-  partition in that epoch. A restarted producer, or one whose sequence broke (a row
-  expired or was rejected out of order), takes a new epoch and numbers its pending rows
-  afresh from 0, as the idempotent producer does after a restart or an epoch bump
-  (KIP-360).
+  partition in that epoch. A restarted producer takes a new epoch for every partition;
+  a partition whose sequence broke (a row expired, or was rejected out of order with
+  every earlier row acknowledged) takes a new epoch alone and numbers its pending rows
+  afresh from 0 (KIP-360, ``TransactionManager.canRetry`` and
+  ``requestIdempotentEpochBumpForPartition``). A row rejected out of order while
+  earlier rows of its partition are unanswered is retried as it is: those earlier rows
+  decide (acknowledged, or timed out after ``request.timeout.ms`` and retried first).
+* A partition whose leader moved while requests to another target are unanswered
+  waits for them (answer, error or ``request.timeout.ms``) before sending to the new
+  one, whether the move went through a leaderless spell or not: Kafka's producer
+  learns of a dead leader only from those requests timing out, and would meet an
+  out-of-order rejection at the new leader until they resolve.
 * Each row ends ok (acked), fail (never sent) or info (sent, outcome unknown).
 """
 
@@ -86,7 +96,11 @@ class ProducerFleet:
         self._partitions: dict[int, list[int]] = {}
         self._rotation = Rotation(fleet_id)
         self._seq: dict[int, int] = {}
+        # The newest producer epoch; each partition numbers its rows in its own
+        # (``_pepoch``, default ``_base_epoch``, the epoch of the last full bump).
         self.epoch = 0
+        self._base_epoch = 0
+        self._pepoch: dict[int, int] = {}
         # Rows waiting to be retried, per partition in sequence order: (due time, row).
         self._retry: dict[int, deque[tuple[float, Row]]] = {}
         self._pset: dict[int, frozenset[int]] = {}
@@ -152,15 +166,21 @@ class ProducerFleet:
             elif share[broker] != self._share.get(broker):
                 self._settle(broker)
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
-        old_target = {p: b for b, ps in self._pset.items() for p in ps}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
-        # A partition whose leader moved while requests to the old one are unanswered
-        # waits for them (ack, error or request.timeout.ms) before sending to the new
-        # one: the idempotent producer keeps a partition's batches in order.
-        for b, ps in self._pset.items():
-            for p in ps:
-                if self._inflight.get(p) and old_target.get(p, b) != b:
-                    self._moved.add(p)
+        # A partition whose leader moved while requests to another target are
+        # unanswered waits for them (ack, error or request.timeout.ms) before sending
+        # to the new one: the idempotent producer keeps a partition's batches in order.
+        # The targets are those the requests went to, so a move through a leaderless
+        # spell counts too.
+        if self._sent_to:
+            sent: dict[int, set[int]] = {}
+            for (p, _seq), b in self._sent_to.items():
+                sent.setdefault(p, set()).add(b)
+            for b, ps in self._pset.items():
+                for p in ps:
+                    targets = sent.get(p)
+                    if targets and (len(targets) > 1 or b not in targets):
+                        self._moved.add(p)
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
@@ -441,15 +461,35 @@ class ProducerFleet:
     def _next_seq(self, partition: int) -> int:
         n = self._seq.get(partition, 0)
         self._seq[partition] = n + 1
-        return self.epoch << EPOCH_SHIFT | n
+        return self._pepoch.get(partition, self._base_epoch) << EPOCH_SHIFT | n
 
-    def _bump_epoch(self) -> None:
-        """A new producer epoch: sequences restart, pending retries are renumbered."""
+    def _bump_epoch(self, partitions: set[int] | None = None) -> None:
+        """A new producer epoch, for ``partitions`` (default: all, as after a restart):
+        their sequences restart at 0 and their pending retries are renumbered."""
         self.epoch += 1
-        self._seq = {}
-        for queue in self._retry.values():
-            for _due, row in queue:
-                row.seq = self._next_seq(row.partition)
+        if partitions is None:
+            self._base_epoch = self.epoch
+            self._pepoch = {}
+            self._seq = {}
+        else:
+            for p in partitions:
+                self._pepoch[p] = self.epoch
+                self._seq.pop(p, None)
+        for p, queue in self._retry.items():
+            if partitions is None or p in partitions:
+                for _due, row in queue:
+                    row.seq = self._next_seq(p)
+
+    def _earlier_unanswered(self, row: Row) -> bool:
+        """Whether a row of ``row``'s partition with a lower sequence of its epoch is
+        in flight or waiting to be retried (Kafka: ``row`` is not the next sequence)."""
+        p, seq = row.partition, row.seq
+        epoch = seq >> EPOCH_SHIFT
+        for q, s in self._sent_to:
+            if q == p and s < seq and s >> EPOCH_SHIFT == epoch:
+                return True
+        return any(r.seq < seq and r.seq >> EPOCH_SHIFT == epoch
+                   for _due, r in self._retry.get(p, ()) if r is not row)
 
     # --- outcomes ---------------------------------------------------------------------
     def acked(self, rows: list[Row], at: float) -> None:
@@ -482,15 +522,25 @@ class ProducerFleet:
                 if queue is None:
                     queue = self._retry[row.partition] = deque()
                 queue.append((now + backoff, row))
+                if len(queue) > 1 and queue[-2][1].seq > row.seq:
+                    # RecordAccumulator.reenqueue: a partition's retries in sequence order
+                    self._retry[row.partition] = deque(
+                        sorted(queue, key=lambda item: item[1].seq))
                 retried.append(row)
             else:
                 expired.append(row)
-        if expired or reason == OUT_OF_ORDER:
-            self._bump_epoch()  # the partition sequences have a gap now
-        else:
-            for row in retried:
-                if row.seq >> EPOCH_SHIFT != self.epoch:
-                    row.seq = self._next_seq(row.partition)  # sent before an epoch bump
+        # A gap in a partition's sequences: rows that expired, or an out-of-order
+        # rejection with nothing earlier unanswered (the broker lost what came before,
+        # e.g. a truncation) take a new epoch for that partition. Out of order behind
+        # unanswered rows is retried as it is (TransactionManager.canRetry).
+        gap = {row.partition for row in expired}
+        if reason == OUT_OF_ORDER:
+            gap.update(row.partition for row in retried if not self._earlier_unanswered(row))
+        if gap:
+            self._bump_epoch(gap)
+        for row in retried:
+            if row.seq >> EPOCH_SHIFT != self._pepoch.get(row.partition, self._base_epoch):
+                row.seq = self._next_seq(row.partition)  # sent before an epoch bump
         if retried:
             self.ctx.recorder.emit(ProduceRetried(now, self.region, self.id, tuple(retried),
                                                   reason))
@@ -513,7 +563,7 @@ class ProducerFleet:
                     keep.setdefault(partition, deque()).append((due, row))
         self._retry = keep
         if expired:
-            self._bump_epoch()
+            self._bump_epoch({row.partition for row in expired})
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
                                                  "info", "delivery.timeout.ms expired"))
 

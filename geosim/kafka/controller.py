@@ -260,11 +260,12 @@ class Controller:
         # At new_leo == log_end a truncation would cut no row and clamp nothing (every
         # LEO, follower HW, view and the HW are <= log_end); its disturb(), every fetch
         # item already hot from the one above, would only bump the generation, which is
-        # compared for equality alone and is bumped again by emit_state below.
-        # equivalent: truncating at the log end changes nothing. A leader that is down
-        # (elected before its session expired) truncates nothing yet: followers truncate
-        # to the leader's log when it answers them, and it answers only once it is back
-        # (:meth:`leader_back`), or another election replaces it first.
+        # compared for equality alone and is bumped again by emit_state below. A
+        # leader that is down (elected before its session expired) truncates nothing
+        # yet: followers truncate to the leader's log when it answers them, and it
+        # answers only once it is back (:meth:`leader_back`), or another election
+        # replaces it first.
+        # equivalent: truncating at the log end changes nothing
         if new_leo < p.log_end and c.brokers[new].alive:  # mutate: equivalent
             c.truncate(p, new_leo, "election onto a shorter log")
         # The new leader's HW is at most what it holds; followers' fetches move it on.
