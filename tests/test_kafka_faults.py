@@ -193,3 +193,38 @@ def test_destroying_every_zone_before_anything_was_forgotten_erases_nothing():
     for zone in sorted({b.zone for b in cluster.brokers}):
         cluster.zone_state(zone, up=False, destroyed=True)
     assert erased == [] and all(p.log_end == 0 for p in cluster.parts)
+
+
+def test_a_crashed_brokers_waiting_produce_requests_fail_at_once_an_outages_time_out(
+        monkeypatch):
+    """At 5 s the stretch cluster's leaders hold acks=all rows waiting for the high
+    watermark. A crashed broker's host closes its connections: the rows waiting at
+    the brokers that crashed fail at once at their producers (a disconnect, maybe
+    written), none elsewhere. A zone's outage closes nothing: its rows stay to time
+    out (request.timeout.ms) when the partitions get new leaders."""
+    from geosim.kafka.faults import zone_state
+    from geosim.kafka.produce import DISCONNECTED
+
+    for crash in (True, False):
+        sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s",
+                                                "simulation.warmup=1s", "faults=[]"])
+        ctx, _world, strategy = build(sc, sc.simulation.seed)
+        strategy.start()
+        ctx.env.run(until=5.0)
+        cluster = strategy.engine
+        failed: list = []
+        monkeypatch.setattr(cluster.produce, "fail",
+                            lambda rows, reason, *, written_maybe, failed=failed:
+                            failed.append((len(rows), reason, written_maybe)))
+        zone_brokers = {b.id for b in cluster.brokers if b.zone == ZONE}
+        waiting = {p.id: len(p.pending) for p in cluster.parts
+                   if p.pending and p.leader in zone_brokers}
+        assert waiting, "some rows must be waiting at the zone's leaders"
+        if crash:
+            crash_brokers(cluster, ZONE, len(zone_brokers), up=False)
+            assert sorted(failed) == sorted((n, DISCONNECTED, True) for n in waiting.values())
+        else:
+            zone_state(cluster, ZONE, up=False, destroyed=False)
+            assert failed == []
+            assert all(len(cluster.parts[pid].pending) == n for pid, n in waiting.items())
+        monkeypatch.undo()

@@ -84,3 +84,22 @@ def test_out_of_order_behind_unanswered_rows_is_retried_without_a_bump():
     later = _drain(ctx, fleet, 0, 0.5)
     assert _seqs(later, 1)[0] == (0, 3)
     assert _seqs(later, 0)[:2] == [(1, 0), (1, 1)]
+
+
+def test_a_partition_moved_off_a_target_that_owes_answers_waits_to_hear_from_it():
+    """Partitions 0-2 at target 0; partition 2's rows are all acknowledged when it
+    moves to target 1, while target 0 still owes answers for 0 and 1. Kafka's producer
+    learns of the move only from target 0 (an error within a round trip from a live
+    broker, a timeout after request.timeout.ms from a silent one), so partition 2 waits
+    until target 0 answers anything; then it goes to target 1."""
+    ctx = Context(seed=0)
+    fleet = ProducerFleet(ctx, 0, "z", "r", producers=1, records_per_s=1000,
+                          message_size=1000, compression_ratio=1.0,
+                          settings=ProducerSettings(), start=0.0, stop=100.0)
+    fleet.route({0: [0, 1, 2]})
+    sent = _drain(ctx, fleet, 0, 0.1)
+    fleet.acked([r for r in sent if r.partition == 2], 0.1)
+    fleet.route({0: [0, 1], 1: [2]})
+    assert _drain(ctx, fleet, 1, 0.2) == []
+    fleet.acked([next(r for r in sent if r.partition == 0)], 0.2)
+    assert _seqs([r for q in fleet.drain(1, 0.2) for r in q], 2) != []

@@ -105,7 +105,13 @@ class ProducerFleet:
         self._retry: dict[int, deque[tuple[float, Row]]] = {}
         self._pset: dict[int, frozenset[int]] = {}
         self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
-        self._moved: set[int] = set()         # partitions waiting on an old leader
+        self._moved: set[int] = set()         # partitions waiting on their own old rows
+        # Partitions whose leader moved away from a target still owing answers: they
+        # wait to hear from it (``_unheard``: partition -> targets; ``_waiting_on``:
+        # target -> partitions), and the target each partition was last routed to.
+        self._unheard: dict[int, set[int]] = {}
+        self._waiting_on: dict[int, set[int]] = {}
+        self._last_target: dict[int, int] = {}
         self._bytes_per_record = message_size / compression_ratio
         self.load = OfferedLoad(start, stop, records_per_s)
         self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
@@ -167,20 +173,31 @@ class ProducerFleet:
                 self._settle(broker)
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
-        # A partition whose leader moved while requests to another target are
-        # unanswered waits for them (ack, error or request.timeout.ms) before sending
-        # to the new one: the idempotent producer keeps a partition's batches in order.
-        # The targets are those the requests went to, so a move through a leaderless
-        # spell counts too.
-        if self._sent_to:
-            sent: dict[int, set[int]] = {}
-            for (p, _seq), b in self._sent_to.items():
-                sent.setdefault(p, set()).add(b)
-            for b, ps in self._pset.items():
-                for p in ps:
-                    targets = sent.get(p)
-                    if targets and (len(targets) > 1 or b not in targets):
-                        self._moved.add(p)
+        # A partition whose leader moved waits before sending to the new one:
+        # * for its own rows in flight to another target (answer, error or
+        #   request.timeout.ms): the idempotent producer keeps its batches in order;
+        # * until its old target answers anything, if that target owes answers: the
+        #   producer learns of the move from that connection (a NotLeaderOrFollower
+        #   within a round trip from a live broker; from a silent one only when its
+        #   requests time out and the connection is closed, after request.timeout.ms),
+        #   and until then keeps the partition's batches for the old leader.
+        # Both go by where the rows went and where the partition was last routed, so
+        # a move through a leaderless spell counts too.
+        sent: dict[int, set[int]] = {}
+        for (p, _seq), b in self._sent_to.items():
+            sent.setdefault(p, set()).add(b)
+        out = self._out
+        last = self._last_target
+        for b, ps in self._pset.items():
+            for p in ps:
+                targets = sent.get(p)
+                if targets and (len(targets) > 1 or b not in targets):
+                    self._moved.add(p)
+                old = last.get(p)
+                if old is not None and old != b and out.get(old, 0) > 0:
+                    self._unheard.setdefault(p, set()).add(old)
+                    self._waiting_on.setdefault(old, set()).add(p)
+                last[p] = b
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
@@ -340,7 +357,8 @@ class ProducerFleet:
                     del retry[partition]
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
-        blocked = (set(retry) | self._moved) if retry or self._moved else None
+        blocked = (set(retry) | self._moved | self._unheard.keys()) \
+            if retry or self._moved or self._unheard else None
         own = self._waiting.get(broker)
         if own:
             room = self._serve(own, broker, room, blocked, batches, split, rows)
@@ -450,6 +468,13 @@ class ProducerFleet:
         target = self._sent_to.pop((row.partition, row.seq), None)
         if target is not None:
             self._out[target] = self._out.get(target, 0) - size
+            waiting = self._waiting_on.pop(target, None) if self._waiting_on else None
+            if waiting:
+                for p in waiting:   # heard from the old target: the move is known
+                    targets = self._unheard[p]
+                    targets.discard(target)
+                    if not targets:
+                        del self._unheard[p]
         partition = row.partition
         left = self._inflight.get(partition, 0) - 1
         if left > 0:
@@ -614,6 +639,10 @@ class ProducerFleet:
         self.load.set_rate(now, self.records_per_s)
         self.buffer.accepted_upto = max(self.buffer.accepted_upto, now)
         self._bump_epoch()
+        # New instances: fresh metadata and connections, nothing of theirs in flight.
+        self._moved.clear()
+        self._unheard.clear()
+        self._waiting_on.clear()
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])
         if self._uncovered_from is not None:

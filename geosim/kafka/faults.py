@@ -1,6 +1,8 @@
 """Faults of a Kafka cluster's brokers: zones and brokers going down and coming back.
 
-A broker that stops uncleanly (a crash, or a zone or region outage) keeps only what
+A crashed broker's host closes its connections, so produce requests waiting there fail
+at once; a zone's outage answers nothing (they time out). A broker that stops uncleanly
+(a crash, or a zone or region outage) keeps only what
 its replicas flushed more than ``page_cache_flush_age`` ago (Kafka does not fsync each
 write); a destroyed broker keeps nothing, and rows no surviving replica holds are lost.
 A broker that comes back is a follower of everything; the partitions it led re-elect.
@@ -11,6 +13,8 @@ A shared-storage broker keeps nothing locally: what survives it is its WAL's bus
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from geosim.kafka.produce import DISCONNECTED
 
 if TYPE_CHECKING:
     from geosim.kafka.broker import Broker
@@ -35,9 +39,24 @@ def crash_brokers(cluster: KafkaCluster, zone: str, count: int, up: bool) -> Non
     fault = next((f for f in cluster.world.scenario.faults
                   if f.kind == "broker-crash" and f.zone == zone), None)
     clean = bool(getattr(fault, "clean", False))
-    for b in [b for b in cluster.brokers if b.zone == zone][:count]:
+    crashed = [b for b in cluster.brokers if b.zone == zone][:count]
+    for b in crashed:
         _broker_state(cluster, b, up, clean=clean, destroyed=False)
+    if not up and cluster.storage is None:
+        _reset_connections(cluster, {b.id for b in crashed})
     cluster.rewire()
+
+
+def _reset_connections(cluster: KafkaCluster, brokers: set[int]) -> None:
+    """A broker process that stops on a live host has its connections closed by the
+    host: the produce requests waiting there for the high watermark fail at once at
+    their producers (a disconnect, retried; the rows may have been written). A zone's
+    outage closes nothing: those requests time out (:meth:`ProducePath.orphan`)."""
+    for p in cluster.parts:
+        if p.pending and p.leader in brokers:
+            rows = [row for row, _t in p.pending]
+            p.pending = []
+            cluster.produce.fail(rows, DISCONNECTED, written_maybe=True)
 
 
 def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 NOT_LEADER = "NotLeaderOrFollower"
 NOT_ENOUGH = "NotEnoughReplicas"
+#: The connection to the leader was closed (its process stopped on a live host).
+DISCONNECTED = "NetworkException: connection closed"
 #: A produce request lost on the way or slower than request.timeout.ms: the producer
 #: sees a timeout (the text says why, for traces).
 NEVER_ARRIVED = "request timed out: it never reached the leaders"
@@ -351,4 +353,4 @@ class ProducePath:
                 fleet.expire_retries()
 
 
-__all__ = ["NOT_ENOUGH", "NOT_LEADER", "ProducePath"]
+__all__ = ["DISCONNECTED", "NOT_ENOUGH", "NOT_LEADER", "ProducePath"]
