@@ -96,7 +96,7 @@ class Cluster:
         self.produce = SimpleNamespace(
             fail=lambda rows, code, *, written_maybe: self.calls.append(
                 ("fail", rows, code, written_maybe)),
-            orphan=lambda pending: self.calls.append(("orphan", list(pending))))
+            orphan=lambda pending, zone=None: self.calls.append(("orphan", list(pending))))
         self.controller = Controller(self)
 
     def emit_state(self, p, reason) -> None:

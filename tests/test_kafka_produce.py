@@ -28,7 +28,13 @@ from geosim.kafka.broker import Broker
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
 from geosim.kafka.placement import BrokerInfo
-from geosim.kafka.produce import NEVER_ARRIVED, NOT_ENOUGH, NOT_LEADER, ProducePath
+from geosim.kafka.produce import (
+    DISCONNECTED,
+    NEVER_ARRIVED,
+    NOT_ENOUGH,
+    NOT_LEADER,
+    ProducePath,
+)
 from geosim.kafka.wire import ACK_BYTES
 
 TICK = 0.5
@@ -89,6 +95,13 @@ class Fleet:
 
     def failed(self, rows, reason, *, written_maybe):
         self.log.append(("failed", self.id, self.env.now, rows, reason, written_maybe))
+
+    def silent(self, target):
+        self.log.append(("silent", self.id, self.env.now, target))
+        return 7
+
+    def heard_from(self, target, token=None):
+        self.log.append(("heard", self.id, self.env.now, target, token))
 
     def expire_retries(self):
         self.log.append(("expire_retries", self.id, self.env.now))
@@ -532,6 +545,36 @@ def test_answers_go_to_each_writing_fleet_and_copies_to_their_flows_sink():
 
 
 # ========================================================================== timeouts
+
+def test_a_zone_back_from_an_outage_resets_what_waited_on_it():
+    """Zone a goes down at 1 s: its fleets are told nothing (``silent``; the fleet
+    hears at request.timeout.ms, 31 s, unless sooner). A request sent at 0.5 s reaches
+    it down at 2 s (lost), and rows orphaned by its dead leaders wait; orphans of
+    another zone too. When a comes back at 10 s, before either timeout, its hosts reset
+    the connections: the lost request fails as never written, its orphans as maybe
+    written, the fleets hear from it; the other zone's orphan still waits; the lost
+    request's own timer (30.5 s) then finds nothing to do."""
+    c = Cluster([part(0, [0])])
+    lost, mine, other = row(0, 0), row(0, 1), row(0, 2)
+    c.net.planned[("b", "a")] = [1.5]
+    sent_once(c, "b", [[lost]], until=1.0)
+    c.net.down.add("a")
+    c.produce.zone_silent("a")
+    c.produce.orphan([(mine, 0.8)], "a")
+    c.produce.orphan([(other, 0.9)], "c")
+    c.env.run(until=10.0)
+    c.net.down.discard("a")
+    c.produce.zone_back("a")
+    c.env.run(until=31.5)
+    c.produce.time_out()
+    assert answers(c, "failed", "silent", "heard") == [
+        ("silent", 0, 1.0, 0),
+        ("failed", 0, 10.0, [lost], DISCONNECTED, False),
+        ("failed", 0, 10.0, [mine], DISCONNECTED, True),
+        ("heard", 0, 10.0, 0, None),
+        ("heard", 0, 31.0, 0, 7),
+        ("failed", 0, 31.5, [other], "request timed out", True)]
+
 
 def test_orphaned_requests_time_out_request_timeout_after_they_were_sent():
     # Orphaned requests of 1.0 and 2.0 s: at 31.0 the first has waited 30 s, exactly

@@ -103,3 +103,28 @@ def test_a_partition_moved_off_a_target_that_owes_answers_waits_to_hear_from_it(
     assert _drain(ctx, fleet, 1, 0.2) == []
     fleet.acked([next(r for r in sent if r.partition == 0)], 0.2)
     assert _seqs([r for q in fleet.drain(1, 0.2) for r in q], 2) != []
+
+
+def test_a_partition_moved_off_a_silent_target_waits_for_the_timeout_or_its_return():
+    """Target 0 falls silent (its zone went down) with nothing of the fleet in flight:
+    Kafka's producer, not told, would send its next batches there and learn only when
+    they time out. Partition 1, moved to target 1, waits until the fleet hears from
+    target 0 (the request timeout's timer, or the zone's return); a stale timer of an
+    earlier silence does not release it."""
+    ctx = Context(seed=0)
+    fleet = ProducerFleet(ctx, 0, "z", "r", producers=1, records_per_s=1000,
+                          message_size=1000, compression_ratio=1.0,
+                          settings=ProducerSettings(), start=0.0, stop=100.0)
+    fleet.route({0: [0, 1]})
+    fleet.acked(_drain(ctx, fleet, 0, 0.1), 0.1)      # nothing in flight
+    stale = fleet.silent(0)
+    fleet.heard_from(0)                                # it came back
+    token = fleet.silent(0)                            # and fell silent again
+    fleet.route({0: [0]})
+    fleet.route({0: [0], 1: [1]})
+    assert _drain(ctx, fleet, 1, 0.2) == []
+    fleet.heard_from(0, stale)
+    assert _drain(ctx, fleet, 1, 0.3) == []
+    fleet.heard_from(0, token)
+    assert _seqs([r for q in fleet.drain(1, 0.3) for r in q], 1) != []
+    assert fleet.silent(5) is None                     # never sent to: nothing to learn

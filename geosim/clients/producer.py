@@ -112,6 +112,9 @@ class ProducerFleet:
         self._unheard: dict[int, set[int]] = {}
         self._waiting_on: dict[int, set[int]] = {}
         self._last_target: dict[int, int] = {}
+        # Targets that fell silent (:meth:`silent`): target -> the token of its timer.
+        self._silent: dict[int, int] = {}
+        self._silences = 0
         self._bytes_per_record = message_size / compression_ratio
         self.load = OfferedLoad(start, stop, records_per_s)
         self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
@@ -194,7 +197,8 @@ class ProducerFleet:
                 if targets and (len(targets) > 1 or b not in targets):
                     self._moved.add(p)
                 old = last.get(p)
-                if old is not None and old != b and out.get(old, 0) > 0:
+                if old is not None and old != b and (out.get(old, 0) > 0
+                                                     or old in self._silent):
                     self._unheard.setdefault(p, set()).add(old)
                     self._waiting_on.setdefault(old, set()).add(p)
                 last[p] = b
@@ -468,13 +472,8 @@ class ProducerFleet:
         target = self._sent_to.pop((row.partition, row.seq), None)
         if target is not None:
             self._out[target] = self._out.get(target, 0) - size
-            waiting = self._waiting_on.pop(target, None) if self._waiting_on else None
-            if waiting:
-                for p in waiting:   # heard from the old target: the move is known
-                    targets = self._unheard[p]
-                    targets.discard(target)
-                    if not targets:
-                        del self._unheard[p]
+            if self._waiting_on or self._silent:
+                self.heard_from(target)
         partition = row.partition
         left = self._inflight.get(partition, 0) - 1
         if left > 0:
@@ -482,6 +481,34 @@ class ProducerFleet:
         else:
             self._inflight.pop(partition, None)
             self._moved.discard(partition)
+
+    def silent(self, target: int) -> int | None:
+        """``target`` stopped answering without closing its connections (its zone went
+        down). The producers cannot tell: they would go on sending to it, and learn of
+        it only when a request there times out, so partitions moved off it wait until
+        it answers again or ``request.timeout.ms`` passes (:meth:`heard_from`, which
+        the caller schedules with the token returned). None: the fleet was not sending
+        to it."""
+        if target not in self._cursor and self._out.get(target, 0) <= 0:
+            return None
+        self._silences += 1
+        self._silent[target] = self._silences
+        return self._silences
+
+    def heard_from(self, target: int, token: int | None = None) -> None:
+        """The producers learn where ``target``'s partitions went: it answered, its
+        connection closed or timed out. ``token``: the timer of one :meth:`silent`
+        (ignored if the target fell silent again since)."""
+        if token is not None and self._silent.get(target) != token:
+            return
+        self._silent.pop(target, None)
+        waiting = self._waiting_on.pop(target, None)
+        if waiting:
+            for p in waiting:
+                targets = self._unheard[p]
+                targets.discard(target)
+                if not targets:
+                    del self._unheard[p]
 
     def _next_seq(self, partition: int) -> int:
         n = self._seq.get(partition, 0)
@@ -643,6 +670,7 @@ class ProducerFleet:
         self._moved.clear()
         self._unheard.clear()
         self._waiting_on.clear()
+        self._silent.clear()
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])
         if self._uncovered_from is not None:

@@ -245,7 +245,8 @@ class Controller:
                 c.produce.fail([r for r, _t in p.pending], NOT_LEADER, written_maybe=True)
             else:
                 # A dead leader answers nothing: the requests time out at the producers.
-                c.produce.orphan(p.pending)
+                c.produce.orphan(p.pending,
+                                 None if old is None else c.brokers[old].zone)
             p.pending = []
         p.leader = new
         p.epoch += 1

@@ -27,9 +27,13 @@ def zone_state(cluster: KafkaCluster, zone: str, up: bool, destroyed: bool) -> N
     for b in cluster.brokers:
         if b.zone == zone:
             _broker_state(cluster, b, up, clean=False, destroyed=destroyed)
+    if not up:
+        cluster.produce.zone_silent(zone)
     cluster.client_faults(zone, up)
     if not up:
         cluster.reads.zone_down(zone)
+    else:
+        cluster.produce.zone_back(zone)
     cluster.rewire()
 
 

@@ -65,7 +65,12 @@ class ProducePath:
         # The live leaders of each zone's partitions, as of the last rewiring.
         self.leaders_by_zone: dict[str, list[PartitionState]] = {}
         self._appended: dict[str, Event] = {}  # per leader zone: its next append
-        self._orphans: list[tuple[Row, float]] = []  # produces waiting on a dead leader
+        # produces waiting on a dead leader: (row, arrival, the leader's zone)
+        self._orphans: list[tuple[Row, float, str | None]] = []
+        # Requests lost to a zone that is down, until they time out or it comes back:
+        # (zone, fleet, rows) by request number.
+        self._lost: dict[int, tuple[str, ProducerFleet, list[Row]]] = {}
+        self._lost_count = 0
         # Per (fleet, leader zone) connection: when its last request arrives (in order).
         self._arrival: dict[tuple[int, str], float] = {}
 
@@ -145,19 +150,62 @@ class ProducePath:
             if arrival - now <= timeout:
                 call_later(self.env, arrival - now, self._arrive, zone, fleet, rows, now)
                 return
-        self._time_out(fleet, rows, now)
+        self._time_out(fleet, rows, now, zone)
 
-    def _time_out(self, fleet: ProducerFleet, rows: list[Row], sent: float) -> None:
-        """The request never reached the leaders: the producer learns at its timeout."""
+    def _time_out(self, fleet: ProducerFleet, rows: list[Row], sent: float,
+                  zone: str) -> None:
+        """The request never reached the leaders: the producer learns at its timeout,
+        or, if ``zone`` is down, when it comes back first (:meth:`zone_back`)."""
         wait = max(sent + self.cluster.request_timeout - self.env.now, 0.0)
+        if self.net.is_down(zone):
+            key = self._lost_count
+            self._lost_count += 1
+            self._lost[key] = (zone, fleet, rows)
+            call_later(self.env, wait, self._lost_timed_out, key)
+            return
         call_later(self.env, wait, partial(fleet.failed, written_maybe=False), rows,
                    NEVER_ARRIVED)
+
+    def _lost_timed_out(self, key: int) -> None:
+        entry = self._lost.pop(key, None)
+        if entry is not None:
+            _zone, fleet, rows = entry
+            fleet.failed(rows, NEVER_ARRIVED, written_maybe=False)
+
+    def zone_silent(self, zone: str) -> None:
+        """``zone`` went down: the producers sending to its leaders are not told
+        (:meth:`ProducerFleet.silent`); they learn at ``request.timeout.ms``, or when
+        it comes back (:meth:`zone_back`)."""
+        target = self.cluster.zone_index[zone]
+        for fleet in self.cluster.producing:
+            token = fleet.silent(target)
+            if token is not None:
+                call_later(self.env, self.cluster.request_timeout, fleet.heard_from,
+                           target, token)
+
+    def zone_back(self, zone: str) -> None:
+        """``zone``'s brokers are back after an outage. Their hosts restarted, so the
+        connections the producers kept to them are reset at the producers' next
+        retransmission: every request still waiting on them fails now (a disconnect),
+        the ones that never arrived and the ones orphaned by their leader's death,
+        unless ``request.timeout.ms`` ended them first."""
+        lost = [key for key, entry in self._lost.items() if entry[0] == zone]
+        for key in lost:
+            _zone, fleet, rows = self._lost.pop(key)
+            fleet.failed(rows, DISCONNECTED, written_maybe=False)
+        if any(z == zone for _r, _t, z in self._orphans):
+            rows = [r for r, _t, z in self._orphans if z == zone]
+            self._orphans = [o for o in self._orphans if o[2] != zone]
+            self.fail(rows, DISCONNECTED, written_maybe=True)
+        target = self.cluster.zone_index[zone]
+        for fleet in self.cluster.producing:
+            fleet.heard_from(target)
 
     def _arrive(self, zone: str, fleet: ProducerFleet, rows: list[Row], sent: float) -> None:
         """A produce request reached ``zone``: its leaders append it (unless the zone
         went down meanwhile: then the request is lost and times out)."""
         if self.net.is_down(zone):
-            self._time_out(fleet, rows, sent)
+            self._time_out(fleet, rows, sent, zone)
             return
         if self._produce(zone, fleet, rows, self.env.now):
             self.signal_appended(zone)
@@ -326,10 +374,10 @@ class ProducePath:
         for fleet_id, fleet_rows in by_fleet.items():
             fleets[fleet_id].failed(fleet_rows, reason, written_maybe=written_maybe)
 
-    def orphan(self, pending: list[tuple[Row, float]]) -> None:
-        """Requests waiting on a leader that died: nobody answers them, so they time
-        out at their producers."""
-        self._orphans.extend(pending)
+    def orphan(self, pending: list[tuple[Row, float]], zone: str | None = None) -> None:
+        """Requests waiting on a leader in ``zone`` that died: nobody answers them, so
+        they time out at their producers (or fail when the zone comes back)."""
+        self._orphans.extend((row, t, zone) for row, t in pending)
 
     def time_out(self) -> None:
         """Produce requests waiting longer than ``request.timeout.ms`` time out (outcome
@@ -338,8 +386,8 @@ class ProducePath:
         # A request waiting since ``deadline`` or earlier has waited request.timeout.ms.
         deadline = self.env.now - c.request_timeout
         if self._orphans:
-            expired = [r for r, t in self._orphans if t <= deadline]
-            self._orphans = [(r, t) for r, t in self._orphans if t > deadline]
+            expired = [r for r, t, _z in self._orphans if t <= deadline]
+            self._orphans = [o for o in self._orphans if o[1] > deadline]
             if expired:
                 self.fail(expired, "request timed out", written_maybe=True)
         for p in c.parts:
