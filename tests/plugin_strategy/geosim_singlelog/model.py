@@ -123,7 +123,6 @@ class SingleLogStrategy(Strategy):
         offsets = self.readable.setdefault(zone, [0] * self.partitions)
         for p, end in ends.items():
             offsets[p] = max(offsets[p], min(end, self.log.next_offset[p]))
-            self._requested.discard((zone, p))
         for group in self.groups:
             group.ready(sorted(ends))
 
@@ -138,9 +137,17 @@ class SingleLogStrategy(Strategy):
             return
         self._requested.add(key)
         delay = self.net.delay(self.home, zone, row.bytes_compressed, "fetch")
-        if delay is not None:
-            self._later(delay, self._readable, zone,
-                        {row.partition: self.log.next_offset[row.partition]})
+        if delay is None:
+            self._requested.discard(key)   # lost: the next delivery asks again
+            return
+        self._later(delay, self._fetched, zone, row.partition,
+                    self.log.next_offset[row.partition])
+
+    def _fetched(self, zone: str, partition: int, end: int) -> None:
+        """The answer to a consumer's fetch: one fetch per zone and partition is in
+        flight at a time (a new append's news does not start another)."""
+        self._requested.discard((zone, partition))
+        self._readable(zone, {partition: end})
 
     # --- faults -----------------------------------------------------------------------
     def zone_state(self, zone: str, up: bool, destroyed: bool = False) -> None:
