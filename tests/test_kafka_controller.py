@@ -298,6 +298,27 @@ def test_who_is_unfenced_and_a_destroyed_broker_fenced_when_its_session_expires(
     assert c.counters_ == {"brokers_fenced": 1}
 
 
+def test_a_broker_restarted_within_its_session_registers_only_once_it_expired():
+    # Broker 1 (b, phase 0.75: heard at 0.875, 2.875, ...) restarts at 3.0 s, its old
+    # session (from 2.875) valid until 11.875: Kafka's controller refuses the new
+    # incarnation's registration until then (DuplicateBrokerRegistrationException), so
+    # its heartbeats do not count, it is not electable, and the session's expiry fences
+    # it (the 12.0 s check, committed at 12.25); its next heartbeat (12.875) registers
+    # it again: unfenced by the 13.0 s check's commit (13.25).
+    p = part(0, [1, 0], [1], leader=None)
+    c = Cluster(parts=[p]).start()
+    c.env.run(until=3.0)
+    c.brokers[1].refused_until = c.brokers[1].last_heartbeat + 9.0
+    assert c.brokers[1].refused_until == 11.875
+    assert not c.controller.elect(p, "offline partition")   # 0 is not in the ISR
+    c.env.run(until=11.9)
+    assert not c.brokers[1].fenced and c.brokers[1].last_heartbeat == 2.875
+    c.env.run(until=14.0)
+    assert of(c, BrokerFenced) == [BrokerFenced(12.25, 1, "b", True),
+                                   BrokerFenced(13.25, 1, "b", False)]
+    assert p.leader == 1   # elected once registered (the 13.25 commit's elections)
+
+
 def test_a_replica_back_from_an_unclean_restart_leaves_the_isr_and_elr_with_elr_on():
     # KIP-966: broker 3 re-registers at the 0.5 s check (heard at 0.375), committed at
     # 0.75 s: out of partition 0's ISR, out of 2's ELR; still in 1's ISR, which it leads;

@@ -45,6 +45,9 @@ def test_a_clean_shutdown_keeps_every_replica_whole_and_restarts_clean():
     assert cluster.counters_["unflushed_suffixes_lost"] == 0
     crash_brokers(cluster, ZONE, 1, up=True)
     assert broker.alive and not broker.unclean_restart
+    # back before its session expired: registered again only once it has
+    assert not broker.fenced and broker.refused_until == \
+        broker.last_heartbeat + cluster.config.broker_session_timeout > 5.0
 
 
 def test_a_crash_keeps_only_what_was_flushed_before_the_page_cache_age():

@@ -12,7 +12,7 @@ from geosim.kafka.placement import BrokerInfo
 
 class Broker:
     __slots__ = ("id", "zone", "region", "rack", "alive", "fenced", "destroyed",
-                 "last_heartbeat", "heard", "phase", "unclean_restart")
+                 "last_heartbeat", "heard", "phase", "unclean_restart", "refused_until")
 
     def __init__(self, info: BrokerInfo, phase: float):
         self.id = info.id
@@ -26,6 +26,9 @@ class Broker:
         self.heard = False            # a heartbeat reached the controller since its check
         self.phase = phase            # heartbeat offset within the interval
         self.unclean_restart = False  # came back from a crash, not yet re-registered
+        # Restarted while its old session was valid: the controller refuses the new
+        # incarnation's registration until then (its heartbeats do not count).
+        self.refused_until = 0.0
 
 
 __all__ = ["Broker"]

@@ -79,6 +79,11 @@ class Controller:
         metadata = self.cluster.metadata
         if not metadata.available() or metadata.leader_zone != zone:
             return  # the controller it was sent to lost its leadership meanwhile
+        if self.env.now < b.refused_until:
+            # A new incarnation whose predecessor's session is still valid: its
+            # registration is refused (ClusterControlManager.registerBroker,
+            # DuplicateBrokerRegistrationException) until that session expires.
+            return
         b.last_heartbeat = self.env.now
         b.heard = True
         self.net.delay(zone, b.zone, HEARTBEAT_BYTES, "metadata", stream="heartbeat",
@@ -190,12 +195,15 @@ class Controller:
     def _candidates(self, p: PartitionState, *, unclean: bool) -> list[int]:
         # Kafka's controller accepts any unfenced replica (``isAcceptableLeader``): it
         # knows brokers by heartbeats only, so it may elect one that is down but whose
-        # session has not expired yet, and elect again once it is fenced. A broker back
-        # from an unclean stop counts as fenced until the controller hears from it (it
-        # registers again, and a new registration starts fenced).
+        # session has not expired yet, and elect again once it is fenced. A restarted
+        # broker counts as fenced until it has registered again (a new registration
+        # starts fenced): after an unclean stop, until the controller hears from it;
+        # while its old session was valid, until that session expired.
         brokers = self.cluster.brokers
+        now = self.env.now
         ok = [r for r in p.all_replicas
-              if not brokers[r].fenced and not brokers[r].unclean_restart]
+              if not brokers[r].fenced and not brokers[r].unclean_restart
+              and brokers[r].refused_until <= now]
         clean = [r for r in ok if r in p.isr]
         if clean:
             return clean

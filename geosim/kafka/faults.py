@@ -82,6 +82,10 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
         return
     b.alive = True
     b.unclean_restart = not clean or b.unclean_restart
+    if not b.fenced:
+        # Its old session is still valid: the new incarnation may register only once
+        # it has expired, which fences the broker (ClusterControlManager.registerBroker).
+        b.refused_until = b.last_heartbeat + cluster.config.broker_session_timeout
     # back as a follower of everything (its partitions re-elect if it led them)
     for p in cluster.parts:
         if p.leader == b.id:
