@@ -590,9 +590,15 @@ class ProducerFleet:
             gap.update(row.partition for row in retried if not self._earlier_unanswered(row))
         if gap:
             self._bump_epoch(gap)
+        renumbered = set()
         for row in retried:
             if row.seq >> EPOCH_SHIFT != self._pepoch.get(row.partition, self._base_epoch):
                 row.seq = self._next_seq(row.partition)  # sent before an epoch bump
+                renumbered.add(row.partition)
+        for p in renumbered:   # the queue stays in sequence order
+            queue = self._retry[p]
+            if len(queue) > 1:
+                self._retry[p] = deque(sorted(queue, key=lambda item: item[1].seq))
         if retried:
             self.ctx.recorder.emit(ProduceRetried(now, self.region, self.id, tuple(retried),
                                                   reason))
