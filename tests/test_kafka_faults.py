@@ -34,20 +34,28 @@ def crashed_at_5s(clean: bool):
     broker = next(b for b in cluster.brokers if b.zone == ZONE)
     before = {p.id: p.leo[broker.id] for p in cluster.parts if broker.id in p.leo}
     crash_brokers(cluster, ZONE, 1, up=False)
+    if clean:   # a controlled shutdown: the controller's commit first, then the stop
+        assert broker.alive and broker.stopping
+        ctx.env.run(until=5.5)
     after = {p.id: p.leo[broker.id] for p in cluster.parts if broker.id in p.leo}
     return cluster, broker, before, after
 
 
 def test_a_clean_shutdown_keeps_every_replica_whole_and_restarts_clean():
+    """A controlled shutdown: the controller fences the broker, moves its leaderships
+    and takes it out of the ISRs before it stops, with every replica whole."""
     cluster, broker, before, after = crashed_at_5s(clean=True)
-    assert not broker.alive
-    assert after == before and all(leo > 0 for leo in before.values())
+    assert not broker.alive and broker.fenced
+    assert all(p.leader != broker.id and broker.id not in p.isr for p in cluster.parts
+               if broker.id in p.all_replicas)
+    # it replicated until it stopped, and lost nothing then (no page-cache loss)
+    assert after.keys() == before.keys() and all(leo > 0 for leo in before.values())
+    assert all(after[p] >= before[p] for p in before)
     assert cluster.counters_["unflushed_suffixes_lost"] == 0
     crash_brokers(cluster, ZONE, 1, up=True)
     assert broker.alive and not broker.unclean_restart
-    # back before its session expired: registered again only once it has
-    assert not broker.fenced and broker.refused_until == \
-        broker.last_heartbeat + cluster.config.broker_session_timeout > 5.0
+    # fenced by its controlled shutdown: it registers again at its next heartbeat
+    assert broker.fenced and broker.refused_until == 0.0
 
 
 def test_a_crash_keeps_only_what_was_flushed_before_the_page_cache_age():
@@ -61,6 +69,9 @@ def test_a_crash_keeps_only_what_was_flushed_before_the_page_cache_age():
     assert cluster.counters_["unflushed_suffixes_lost"] == shortened
     crash_brokers(cluster, ZONE, 1, up=True)
     assert broker.alive and broker.unclean_restart
+    # back before its session expired: registered again only once it has
+    assert not broker.fenced and broker.refused_until == \
+        broker.last_heartbeat + cluster.config.broker_session_timeout > 5.0
 
 
 def running_at_5s(until: float = 5.0):

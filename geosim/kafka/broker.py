@@ -12,7 +12,8 @@ from geosim.kafka.placement import BrokerInfo
 
 class Broker:
     __slots__ = ("id", "zone", "region", "rack", "alive", "fenced", "destroyed",
-                 "last_heartbeat", "heard", "phase", "unclean_restart", "refused_until")
+                 "last_heartbeat", "heard", "phase", "unclean_restart", "refused_until",
+                 "stopping")
 
     def __init__(self, info: BrokerInfo, phase: float):
         self.id = info.id
@@ -29,6 +30,7 @@ class Broker:
         # Restarted while its old session was valid: the controller refuses the new
         # incarnation's registration until then (its heartbeats do not count).
         self.refused_until = 0.0
+        self.stopping = False         # in a controlled shutdown, not stopped yet
 
 
 __all__ = ["Broker"]

@@ -158,6 +158,33 @@ class Controller:
 
         c.metadata.commit(self._zone(), size, done)
 
+    def controlled_shutdown(self, brokers: list[Broker], stop) -> None:
+        """``brokers`` ask to stop cleanly (a heartbeat with ``wantShutDown``): in one
+        commit the controller takes them out of the ISRs and moves their leaderships
+        to other replicas while they still answer (``ReplicationControlManager.
+        handleBrokerInControlledShutdown``; the model fences them, which does both),
+        then they stop (``stop``). Without an available quorum, or if the commit
+        fails, they stop as they are."""
+        c = self.cluster
+        if not c.metadata.available() or self.leader_zone is None:
+            stop()
+            return
+
+        def done(ok: bool) -> None:
+            if ok:
+                c.replication.disturb()
+                for b in brokers:
+                    if b.stopping and b.alive and not b.fenced:
+                        b.fenced = True
+                        c.counters_["brokers_fenced"] += 1
+                        c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, True))
+                self._reassign_after_fencing()
+            else:
+                c.counters_["controller_commit_failures"] += 1
+            stop()
+
+        c.metadata.commit(self._zone(), CONTROLLER_RECORD_BYTES * len(brokers), done)
+
     def _reassign_after_fencing(self) -> None:
         """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
         (the last ISR member stays unless ELR is on: KRaft never empties an ISR)."""

@@ -44,10 +44,27 @@ def crash_brokers(cluster: KafkaCluster, zone: str, count: int, up: bool) -> Non
                   if f.kind == "broker-crash" and f.zone == zone), None)
     clean = bool(getattr(fault, "clean", False))
     crashed = [b for b in cluster.brokers if b.zone == zone][:count]
+    if clean and not up and cluster.storage is None:
+        # A controlled shutdown: the controller moves the brokers' leaderships first.
+        for b in crashed:
+            b.stopping = True
+        cluster.controller.controlled_shutdown(
+            crashed, lambda: _stop(cluster, [b for b in crashed if b.stopping]))
+        return
     for b in crashed:
+        b.stopping = False
         _broker_state(cluster, b, up, clean=clean, destroyed=False)
     if not up and cluster.storage is None:
         _reset_connections(cluster, {b.id for b in crashed})
+    cluster.rewire()
+
+
+def _stop(cluster: KafkaCluster, brokers: list[Broker]) -> None:
+    """The end of a controlled shutdown: the brokers stop, their logs flushed."""
+    for b in brokers:
+        b.stopping = False
+        _broker_state(cluster, b, False, clean=True, destroyed=False)
+    _reset_connections(cluster, {b.id for b in brokers})
     cluster.rewire()
 
 

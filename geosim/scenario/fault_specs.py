@@ -93,8 +93,12 @@ class BrokerCrash(_Fault):
     zone: str
     count: int = described(1, "Brokers of the zone to crash.", ge=1, le=MAX_BROKERS)
     clean: bool = described(
-        False, "A clean shutdown flushes the log; a crash loses what was still in the page "
-        "cache (Kafka brokers; diskless brokers hold nothing).", source="domain.md §4, §6")
+        False, "A clean shutdown flushes the log and, on a Kafka cluster, is a controlled "
+        "shutdown: the controller moves the broker's leaderships and takes it out of the "
+        "ISRs before it stops; a crash loses what was still in the page cache (Kafka "
+        "brokers; diskless brokers hold nothing).",
+        source="domain.md §4, §6; Kafka ReplicationControlManager "
+        "handleBrokerInControlledShutdown")
     duration: Duration = described(30.0, "Until the broker is replaced.", unit="s", gt=0)
 
 
