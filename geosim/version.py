@@ -32,5 +32,6 @@ __version__ = "0.1.0"
 #: is a new member, and a rebalance waits for every silent member's session; MirrorMaker
 #: 2 translates through Kafka's sparse offset sync store; producers hold a partition whose
 #: leader moved through a leaderless spell, retry in sequence order and bump epochs per
-#: partition; a broker restarted within its session registers once it has expired.
+#: partition; a broker restarted within its session registers once it has expired, and
+#: a clean stop is a controlled shutdown.
 RESULTS_REVISION = 11
