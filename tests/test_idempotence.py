@@ -3,7 +3,7 @@ each rule of ``PartitionLog.append`` and ``truncate`` on hand-built rows."""
 
 from __future__ import annotations
 
-from geosim.clients.producer import EPOCH_SHIFT
+from geosim.clients.sequences import EPOCH_SHIFT
 from geosim.core.events import Row
 from geosim.kafka.idempotence import PartitionLog
 

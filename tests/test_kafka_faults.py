@@ -16,6 +16,16 @@ SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "stretch-3-reg
 ZONE = "us-west2-a"
 
 
+def steady_at_5s():
+    """The stretch cluster without faults, run to 5 s (its engine)."""
+    sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s", "simulation.warmup=1s",
+                                            "faults=[]"])
+    ctx, _world, strategy = build(sc, sc.simulation.seed)
+    strategy.start()
+    ctx.env.run(until=5.0)
+    return strategy.engine
+
+
 def crashed_at_5s(clean: bool):
     """The stretch cluster after 5 s, its scenario declaring a broker-crash of ``ZONE``
     (``clean`` as given) after two decoys (another fault of ``ZONE``, a broker-crash of
@@ -220,12 +230,7 @@ def test_a_crashed_brokers_waiting_produce_requests_fail_at_once_an_outages_time
     from geosim.kafka.produce import DISCONNECTED
 
     for crash in (True, False):
-        sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s",
-                                                "simulation.warmup=1s", "faults=[]"])
-        ctx, _world, strategy = build(sc, sc.simulation.seed)
-        strategy.start()
-        ctx.env.run(until=5.0)
-        cluster = strategy.engine
+        cluster = steady_at_5s()
         failed: list = []
         monkeypatch.setattr(cluster.produce, "fail",
                             lambda rows, reason, *, written_maybe, failed=failed:

@@ -3,16 +3,11 @@ when it is attached to a cluster, exactly."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from test_kafka_faults import steady_at_5s
 
 from geosim.kafka.faults import crash_brokers
 from geosim.kafka.reads import ReadPath
-from geosim.runner import build
-from geosim.scenario.loader import load_scenario
-
-SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "stretch-3-regions.yaml"
 
 
 def test_a_group_attached_while_a_leader_is_down_sees_only_what_live_leaders_committed():
@@ -20,12 +15,7 @@ def test_a_group_attached_while_a_leader_is_down_sees_only_what_live_leaders_com
     leader has committed (its high watermark); a partition whose leader died and is not
     yet fenced (within broker.session.timeout.ms) serves nothing, so that partition's
     view stays where it was (0 after the zone's consumers lost what they fetched)."""
-    sc = load_scenario(SCENARIO, overrides=["simulation.duration=20s",
-                                            "simulation.warmup=1s", "faults=[]"])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=5.0)
-    cluster = strategy.engine
+    cluster = steady_at_5s()
     reads = cluster.reads
     assert isinstance(reads, ReadPath)
     crash_brokers(cluster, "us-west2-a", 1, up=False)  # the first broker of us-west2

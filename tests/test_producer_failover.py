@@ -11,7 +11,8 @@ by target 0; each drain at 0.1 s intervals makes requests of one batch per parti
 
 from __future__ import annotations
 
-from geosim.clients.producer import EPOCH_SHIFT, OUT_OF_ORDER, ProducerFleet
+from geosim.clients.producer import OUT_OF_ORDER, ProducerFleet
+from geosim.clients.sequences import EPOCH_SHIFT
 from geosim.clients.settings import ProducerSettings
 from geosim.core.context import Context
 

@@ -64,6 +64,11 @@ class PartitionState:
     owner: int | None = None
 
 
+def _round_robin(partition: int, live: list[Member]) -> int | None:
+    """The live member owning ``partition`` in a round-robin assignment."""
+    return live[partition % len(live)].index if live else None
+
+
 class ConsumerGroup:
     """One subscription's consumer group; see the module docstring."""
 
@@ -109,7 +114,7 @@ class ConsumerGroup:
         snapshots: dict[int, list[tuple[int, int]]] = {}
         if self.settings.auto_commit:
             for p, state in enumerate(self.partitions):
-                owner = live[p % len(live)].index if live else None
+                owner = _round_robin(p, live)
                 old = state.owner
                 if old is not None and owner != old and self.members[old].alive \
                         and state.position > 0:
@@ -137,7 +142,7 @@ class ConsumerGroup:
         self._moved()
         reassigned = []
         for p, state in enumerate(self.partitions):
-            owner = live[p % len(live)].index if live else None
+            owner = _round_robin(p, live)
             if owner != state.owner:
                 state.owner = owner
                 state.position = 0  # resume from the committed offset

@@ -25,22 +25,12 @@ Producer behaviour kept from Kafka (figures.md §5):
 * ``buffer.memory`` and ``max.block.ms``: the application's sends wait for buffer
   memory and fail after ``max.block.ms`` without any (:mod:`geosim.clients.send_buffer`).
 * Retries with exponential backoff (``retry.backoff.ms`` to ``retry.backoff.max.ms``)
-  until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence:
-  a retry rejoins its partition's queue in sequence order
-  (``RecordAccumulator.reenqueue``), and new data waits behind it.
-  A row's ``seq`` is ``epoch << 32 | n``: the producer epoch and the n-th row of the
-  partition in that epoch. A restarted producer takes a new epoch for every partition;
-  a partition whose sequence broke (a row expired, or was rejected out of order with
-  every earlier row acknowledged) takes a new epoch alone and numbers its pending rows
-  afresh from 0 (KIP-360, ``TransactionManager.canRetry`` and
-  ``requestIdempotentEpochBumpForPartition``). A row rejected out of order while
-  earlier rows of its partition are unanswered is retried as it is: those earlier rows
-  decide (acknowledged, or timed out after ``request.timeout.ms`` and retried first).
-* A partition whose leader moved while requests to another target are unanswered
-  waits for them (answer, error or ``request.timeout.ms``) before sending to the new
-  one, whether the move went through a leaderless spell or not: Kafka's producer
-  learns of a dead leader only from those requests timing out, and would meet an
-  out-of-order rejection at the new leader until they resolve.
+  until ``delivery.timeout.ms``; idempotence keeps each partition's rows in sequence and
+  new data behind its retries; a row rejected out of order while earlier rows of its
+  partition are unanswered is retried as it is (sequence numbers, epochs and retry
+  order: :mod:`geosim.clients.sequences`).
+* A partition whose leader moved waits until the fleet hears from the old leader, and
+  for its own rows still in flight there (:mod:`geosim.clients.leader_moves`).
 * Each row ends ok (acked), fail (never sent) or info (sent, outcome unknown).
 """
 
@@ -49,13 +39,14 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from geosim.clients.leader_moves import LeaderMoves
 from geosim.clients.partitioner import Rotation
 from geosim.clients.send_buffer import OfferedLoad, SendBuffer
+from geosim.clients.sequences import Sequences
 from geosim.clients.settings import ProducerSettings
 from geosim.core.context import Context
 from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
 
-EPOCH_SHIFT = 32  # seq = producer epoch << 32 | sequence number within the epoch
 OUT_OF_ORDER = "OutOfOrderSequenceException"
 
 
@@ -95,26 +86,10 @@ class ProducerFleet:
         self._share: dict[int, float] = {}
         self._partitions: dict[int, list[int]] = {}
         self._rotation = Rotation(fleet_id)
-        self._seq: dict[int, int] = {}
-        # The newest producer epoch; each partition numbers its rows in its own
-        # (``_pepoch``, default ``_base_epoch``, the epoch of the last full bump).
-        self.epoch = 0
-        self._base_epoch = 0
-        self._pepoch: dict[int, int] = {}
-        # Rows waiting to be retried, per partition in sequence order: (due time, row).
-        self._retry: dict[int, deque[tuple[float, Row]]] = {}
+        self._seqs = Sequences()              # sequence numbers, epochs, retry queues
         self._pset: dict[int, frozenset[int]] = {}
         self._inflight: dict[int, int] = {}   # partition -> rows sent, not yet answered
-        self._moved: set[int] = set()         # partitions waiting on their own old rows
-        # Partitions whose leader moved away from a target still owing answers: they
-        # wait to hear from it (``_unheard``: partition -> targets; ``_waiting_on``:
-        # target -> partitions), and the target each partition was last routed to.
-        self._unheard: dict[int, set[int]] = {}
-        self._waiting_on: dict[int, set[int]] = {}
-        self._last_target: dict[int, int] = {}
-        # Targets that fell silent (:meth:`silent`): target -> the token of its timer.
-        self._silent: dict[int, int] = {}
-        self._silences = 0
+        self._moves = LeaderMoves()           # partitions waiting on an old leader
         self._bytes_per_record = message_size / compression_ratio
         self.load = OfferedLoad(start, stop, records_per_s)
         self.buffer = SendBuffer(self.load, capacity=max(producers, 1) * settings.buffer_memory,
@@ -176,32 +151,8 @@ class ProducerFleet:
                 self._settle(broker)
         self._partitions = {b: p for b, p in partitions_by_broker.items() if p}
         self._pset = {b: frozenset(p) for b, p in self._partitions.items()}
-        # A partition whose leader moved waits before sending to the new one:
-        # * for its own rows in flight to another target (answer, error or
-        #   request.timeout.ms): the idempotent producer keeps its batches in order;
-        # * until its old target answers anything, if that target owes answers: the
-        #   producer learns of the move from that connection (a NotLeaderOrFollower
-        #   within a round trip from a live broker; from a silent one only when its
-        #   requests time out and the connection is closed, after request.timeout.ms),
-        #   and until then keeps the partition's batches for the old leader.
-        # Both go by where the rows went and where the partition was last routed, so
-        # a move through a leaderless spell counts too.
-        sent: dict[int, set[int]] = {}
-        for (p, _seq), b in self._sent_to.items():
-            sent.setdefault(p, set()).add(b)
-        out = self._out
-        last = self._last_target
-        for b, ps in self._pset.items():
-            for p in ps:
-                targets = sent.get(p)
-                if targets and (len(targets) > 1 or b not in targets):
-                    self._moved.add(p)
-                old = last.get(p)
-                if old is not None and old != b and (out.get(old, 0) > 0
-                                                     or old in self._silent):
-                    self._unheard.setdefault(p, set()).add(old)
-                    self._waiting_on.setdefault(old, set()).add(p)
-                last[p] = b
+        # A partition whose leader moved waits for its old leader (LeaderMoves).
+        self._moves.routed(self._pset, self._sent_to, self._out)
         self._targets = sorted(self._partitions)
         # Each producer writes to every partition, so it holds one connection to each
         # broker leading some of them, each with its own in-flight requests.
@@ -361,8 +312,9 @@ class ProducerFleet:
                     del retry[partition]
         # New data never overtakes a batch waiting to be retried in its partition
         # (the idempotent producer retries in order), so those partitions are skipped.
-        blocked = (set(retry) | self._moved | self._unheard.keys()) \
-            if retry or self._moved or self._unheard else None
+        moves = self._moves
+        blocked = (set(retry) | moves.moved | moves.unheard.keys()) \
+            if retry or moves.moved or moves.unheard else None
         own = self._waiting.get(broker)
         if own:
             room = self._serve(own, broker, room, blocked, batches, split, rows)
@@ -463,7 +415,7 @@ class ProducerFleet:
         if partition is None:
             return None  # every partition waits on a retry: records stay buffered
         size = records * self.message_size
-        return Row(self.id, partition, self._next_seq(partition), records, size,
+        return Row(self.id, partition, self._seqs.next(partition), records, size,
                    int(size / self.compression_ratio), start - self.accumulation, end)
 
     def _answered(self, row: Row) -> None:
@@ -472,76 +424,37 @@ class ProducerFleet:
         target = self._sent_to.pop((row.partition, row.seq), None)
         if target is not None:
             self._out[target] = self._out.get(target, 0) - size
-            if self._waiting_on or self._silent:
-                self.heard_from(target)
+            moves = self._moves
+            if moves.waiting_on or moves.silent:
+                moves.heard_from(target)
         partition = row.partition
         left = self._inflight.get(partition, 0) - 1
         if left > 0:
             self._inflight[partition] = left
         else:
             self._inflight.pop(partition, None)
-            self._moved.discard(partition)
+            self._moves.moved.discard(partition)
 
     def silent(self, target: int) -> int | None:
-        """``target`` stopped answering without closing its connections (its zone went
-        down). The producers cannot tell: they would go on sending to it, and learn of
-        it only when a request there times out, so partitions moved off it wait until
-        it answers again or ``request.timeout.ms`` passes (:meth:`heard_from`, which
-        the caller schedules with the token returned). None: the fleet was not sending
-        to it."""
+        """``target`` fell silent (its zone went down): partitions moved off it wait
+        until the caller's timer (``request.timeout.ms``, with the token returned) or
+        an answer from it (:class:`LeaderMoves`). None: the fleet was not sending to it."""
         if target not in self._cursor and self._out.get(target, 0) <= 0:
             return None
-        self._silences += 1
-        self._silent[target] = self._silences
-        return self._silences
+        return self._moves.fell_silent(target)
 
     def heard_from(self, target: int, token: int | None = None) -> None:
-        """The producers learn where ``target``'s partitions went: it answered, its
-        connection closed or timed out. ``token``: the timer of one :meth:`silent`
-        (ignored if the target fell silent again since)."""
-        if token is not None and self._silent.get(target) != token:
-            return
-        self._silent.pop(target, None)
-        waiting = self._waiting_on.pop(target, None)
-        if waiting:
-            for p in waiting:
-                targets = self._unheard[p]
-                targets.discard(target)
-                if not targets:
-                    del self._unheard[p]
+        """See :meth:`LeaderMoves.heard_from`."""
+        self._moves.heard_from(target, token)
 
-    def _next_seq(self, partition: int) -> int:
-        n = self._seq.get(partition, 0)
-        self._seq[partition] = n + 1
-        return self._pepoch.get(partition, self._base_epoch) << EPOCH_SHIFT | n
+    @property
+    def epoch(self) -> int:
+        """The newest producer epoch."""
+        return self._seqs.epoch
 
-    def _bump_epoch(self, partitions: set[int] | None = None) -> None:
-        """A new producer epoch, for ``partitions`` (default: all, as after a restart):
-        their sequences restart at 0 and their pending retries are renumbered."""
-        self.epoch += 1
-        if partitions is None:
-            self._base_epoch = self.epoch
-            self._pepoch = {}
-            self._seq = {}
-        else:
-            for p in partitions:
-                self._pepoch[p] = self.epoch
-                self._seq.pop(p, None)
-        for p, queue in self._retry.items():
-            if partitions is None or p in partitions:
-                for _due, row in queue:
-                    row.seq = self._next_seq(p)
-
-    def _earlier_unanswered(self, row: Row) -> bool:
-        """Whether a row of ``row``'s partition with a lower sequence of its epoch is
-        in flight or waiting to be retried (Kafka: ``row`` is not the next sequence)."""
-        p, seq = row.partition, row.seq
-        epoch = seq >> EPOCH_SHIFT
-        for q, s in self._sent_to:
-            if q == p and s < seq and s >> EPOCH_SHIFT == epoch:
-                return True
-        return any(r.seq < seq and r.seq >> EPOCH_SHIFT == epoch
-                   for _due, r in self._retry.get(p, ()) if r is not row)
+    @property
+    def _retry(self) -> dict[int, deque[tuple[float, Row]]]:
+        return self._seqs.retry
 
     # --- outcomes ---------------------------------------------------------------------
     def acked(self, rows: list[Row], at: float) -> None:
@@ -570,14 +483,7 @@ class ProducerFleet:
             if self.alive and now - row.send_first < s.delivery_timeout:
                 backoff = min(s.retry_backoff * 2 ** max(row.attempts - 1, 0),
                               s.retry_backoff_max)
-                queue = self._retry.get(row.partition)
-                if queue is None:
-                    queue = self._retry[row.partition] = deque()
-                queue.append((now + backoff, row))
-                if len(queue) > 1 and queue[-2][1].seq > row.seq:
-                    # RecordAccumulator.reenqueue: a partition's retries in sequence order
-                    self._retry[row.partition] = deque(
-                        sorted(queue, key=lambda item: item[1].seq))
+                self._seqs.requeue(row, now + backoff)
                 retried.append(row)
             else:
                 expired.append(row)
@@ -587,18 +493,11 @@ class ProducerFleet:
         # unanswered rows is retried as it is (TransactionManager.canRetry).
         gap = {row.partition for row in expired}
         if reason == OUT_OF_ORDER:
-            gap.update(row.partition for row in retried if not self._earlier_unanswered(row))
+            gap.update(row.partition for row in retried
+                       if not self._seqs.earlier_unanswered(row, self._sent_to))
         if gap:
-            self._bump_epoch(gap)
-        renumbered = set()
-        for row in retried:
-            if row.seq >> EPOCH_SHIFT != self._pepoch.get(row.partition, self._base_epoch):
-                row.seq = self._next_seq(row.partition)  # sent before an epoch bump
-                renumbered.add(row.partition)
-        for p in renumbered:   # the queue stays in sequence order
-            queue = self._retry[p]
-            if len(queue) > 1:
-                self._retry[p] = deque(sorted(queue, key=lambda item: item[1].seq))
+            self._seqs.bump(gap)
+        self._seqs.renumber_stale(retried)
         if retried:
             self.ctx.recorder.emit(ProduceRetried(now, self.region, self.id, tuple(retried),
                                                   reason))
@@ -619,9 +518,9 @@ class ProducerFleet:
                     expired.append(row)
                 else:
                     keep.setdefault(partition, deque()).append((due, row))
-        self._retry = keep
+        self._seqs.retry = keep
         if expired:
-            self._bump_epoch({row.partition for row in expired})
+            self._seqs.bump({row.partition for row in expired})
             self.ctx.recorder.emit(ProduceFailed(now, self.region, self.id, tuple(expired),
                                                  "info", "delivery.timeout.ms expired"))
 
@@ -671,12 +570,8 @@ class ProducerFleet:
         self.alive = True
         self.load.set_rate(now, self.records_per_s)
         self.buffer.accepted_upto = max(self.buffer.accepted_upto, now)
-        self._bump_epoch()
-        # New instances: fresh metadata and connections, nothing of theirs in flight.
-        self._moved.clear()
-        self._unheard.clear()
-        self._waiting_on.clear()
-        self._silent.clear()
+        self._seqs.bump()
+        self._moves.clear()   # new instances: fresh metadata and connections
         for broker in self._cursor:
             self._cursor[broker] = max(now, self._cursor[broker])
         if self._uncovered_from is not None:

@@ -135,10 +135,7 @@ class Controller:
                 return
             c.replication.disturb()
             for b in fence:
-                if not b.fenced:
-                    b.fenced = True
-                    c.counters_["brokers_fenced"] += 1
-                    c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, True))
+                self._fence(b)
             for b in unfence:
                 if b.unclean_restart:
                     b.unclean_restart = False
@@ -158,6 +155,12 @@ class Controller:
 
         c.metadata.commit(self._zone(), size, done)
 
+    def _fence(self, b: Broker) -> None:
+        if not b.fenced:
+            b.fenced = True
+            self.cluster.counters_["brokers_fenced"] += 1
+            self.cluster.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, True))
+
     def controlled_shutdown(self, brokers: list[Broker], stop) -> None:
         """``brokers`` ask to stop cleanly (a heartbeat with ``wantShutDown``): in one
         commit the controller takes them out of the ISRs and moves their leaderships
@@ -174,10 +177,8 @@ class Controller:
             if ok:
                 c.replication.disturb()
                 for b in brokers:
-                    if b.stopping and b.alive and not b.fenced:
-                        b.fenced = True
-                        c.counters_["brokers_fenced"] += 1
-                        c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, True))
+                    if b.stopping and b.alive:
+                        self._fence(b)
                 self._reassign_after_fencing()
             else:
                 c.counters_["controller_commit_failures"] += 1

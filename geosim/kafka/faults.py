@@ -49,22 +49,20 @@ def crash_brokers(cluster: KafkaCluster, zone: str, count: int, up: bool) -> Non
         for b in crashed:
             b.stopping = True
         cluster.controller.controlled_shutdown(
-            crashed, lambda: _stop(cluster, [b for b in crashed if b.stopping]))
+            crashed, lambda: _set_state(cluster, [b for b in crashed if b.stopping],
+                                        False, clean=True))
         return
-    for b in crashed:
+    _set_state(cluster, crashed, up, clean=clean)
+
+
+def _set_state(cluster: KafkaCluster, brokers: list[Broker], up: bool, *,
+               clean: bool) -> None:
+    """``brokers`` stop (their host closing their connections) or restart."""
+    for b in brokers:
         b.stopping = False
         _broker_state(cluster, b, up, clean=clean, destroyed=False)
     if not up and cluster.storage is None:
-        _reset_connections(cluster, {b.id for b in crashed})
-    cluster.rewire()
-
-
-def _stop(cluster: KafkaCluster, brokers: list[Broker]) -> None:
-    """The end of a controlled shutdown: the brokers stop, their logs flushed."""
-    for b in brokers:
-        b.stopping = False
-        _broker_state(cluster, b, False, clean=True, destroyed=False)
-    _reset_connections(cluster, {b.id for b in brokers})
+        _reset_connections(cluster, {b.id for b in brokers})
     cluster.rewire()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from geosim.clients.producer import EPOCH_SHIFT
+from geosim.clients.sequences import EPOCH_SHIFT
 from geosim.core.events import Row
 
 SEQ_MASK = (1 << EPOCH_SHIFT) - 1
