@@ -34,4 +34,9 @@ __version__ = "0.1.0"
 #: leader moved through a leaderless spell, retry in sequence order and bump epochs per
 #: partition; a broker restarted within its session registers once it has expired, and
 #: a clean stop is a controlled shutdown.
-RESULTS_REVISION = 11
+#: 12: the Kafka family's messages draw their delays and losses by message family
+#: (a fleet's produce requests to a zone, its acknowledgements, a zone pair's replica
+#: fetches and responses, a partition's deliveries to a zone, a broker's heartbeats, a
+#: mirror flow's fetches and copies), each family from its own stream per direction,
+#: instead of one stream per zone pair shared by all in the order they were sent.
+RESULTS_REVISION = 12

@@ -161,13 +161,17 @@ def test_heartbeats_start_at_the_first_phase_after_the_start_and_repeat_each_int
     c.env.process(c.controller.run_heartbeats())
     at(c, 0.0, lambda: setattr(c.brokers[3], "alive", False))
     c.env.run(until=7.9)
-    hb = ("metadata", "heartbeat", False)   # its own stream, not queued behind data
+    hb = ("metadata", False)   # not queued behind data
     # each request to a, answered from a when it arrives (one-way delay later)
     assert [(t, src, dst) for t, src, dst, *_ in c.net.sent] == [
         (5.0, "a", "a"), (5.0, "b", "a"), (5.0625, "a", "a"), (5.125, "a", "b"),
         (5.5, "c", "a"), (5.75, "a", "c"), (6.0, "b", "a"), (6.125, "a", "b"),
         (7.0, "a", "a"), (7.0625, "a", "a"), (7.5, "c", "a"), (7.75, "a", "c")]
-    assert {(size, *rest) for _t, _s, _d, size, *rest in c.net.sent} == {(HEARTBEAT_BYTES, *hb)}
+    assert {(size, purpose, queued) for _t, _s, _d, size, purpose, _stream, queued
+            in c.net.sent} == {(HEARTBEAT_BYTES, *hb)}
+    # each broker's heartbeats and their answers are a message family of their own
+    assert {stream for *_, stream, _queued in c.net.sent} == {
+        f"cluster.heartbeat{i}" for i in range(4)}
     assert [b.last_heartbeat for b in c.brokers] == [6.125, 7.75, 7.0625, 5.125]
     assert all(b.heard for b in c.brokers)
 

@@ -128,6 +128,7 @@ class Cluster:
     def __init__(self, parts, *, storage: bool = False, local: int | None = None):
         self.env = simpy.Environment()
         self.net = Network(self.env)
+        self.name = "cluster"
         self.zones = ["a", "b", "c"]
         self.zone_index = {"a": 0, "b": 1, "c": 2}
         self.send_tick, self.request_timeout = TICK, TIMEOUT

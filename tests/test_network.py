@@ -9,7 +9,7 @@ import pytest
 
 from geosim.core.context import Context
 from geosim.core.distributions import LogNormal
-from geosim.world.network import PURPOSES, Degradation, Network, combined
+from geosim.world.network import FAMILY_FIRST_BLOCK, PURPOSES, Degradation, Network, combined
 from geosim.world.topology import Topology
 
 MB = 10**6
@@ -145,6 +145,55 @@ def test_a_message_stream_of_its_own_leaves_every_other_draw_as_it_was(make_netw
             mixed.append(b.delay(s, d, 1, "produce"))
     assert mixed == plain
     assert b.bytes[("us-west1-a", "us-west2-b", "metadata")] == 50 * 64
+
+
+def test_a_family_message_gets_its_place_s_draw_whatever_else_crosses_the_link(
+        make_network):
+    """The n-th message of a family (``stream=``) gets the n-th draw of the family's
+    stream in its direction: other families' messages, the link's shared messages and
+    the order they interleave in change none of its delays."""
+    west, east = "us-west1-a", "us-west2-b"
+    alone = make_network(seed=5)
+    a = [alone.delay(west, east, 1, "produce", stream="fleet0") for _ in range(40)]
+    crowded = make_network(seed=5)
+    b = []
+    for k in range(40):
+        # the other direction, another family, a shared message, each a varying number
+        for _ in range(k % 3):
+            crowded.delay(east, west, 1, "produce", stream="fleet0")
+            crowded.delay(west, east, 1, "produce", stream="fleet1")
+        crowded.delay(west, east, 1, "consume")
+        b.append(crowded.delay(west, east, 1, "produce", stream="fleet0"))
+    assert b == a
+    assert len(set(a)) == len(a)  # each message its own draw
+    # the directions of a family are streams of their own
+    back = make_network(seed=5)
+    assert [back.delay(east, west, 1, "produce", stream="fleet0")
+            for _ in range(40)] != a
+    # and a family's draws are its stream's values in order, in blocks that grow from
+    # FAMILY_FIRST_BLOCK: a bulk engine holding the same stream draws the same values
+    rtt = alone.topology.link(west, east).rtt
+    stream = Context(seed=5).rng(f"network.{west}>{east}.fleet0")
+    whole = rtt.draw(stream, 16).tolist() + rtt.draw(stream, 24).tolist()
+    assert a == [0.5 * x for x in whole]
+    assert FAMILY_FIRST_BLOCK == 16
+
+
+def test_a_family_loses_messages_by_its_own_draws(make_network, topology_spec):
+    """Random loss on a link: a family's losses are its own draws too, so the same
+    messages of the family are lost whatever else crosses the link."""
+    spec = topology_spec(links=[link_spec(("us-west1", "us-west2"), 0.02, loss=0.3)])
+    west, east = "us-west1-a", "us-west2-a"
+    alone, crowded = make_network(spec, seed=3), make_network(spec, seed=3)
+    lost = [alone.delay(west, east, 1, "produce", stream="fleet0") is None
+            for _ in range(200)]
+    mixed = []
+    for _ in range(200):
+        crowded.delay(west, east, 1, "replicate")
+        crowded.delay(west, east, 1, "produce", stream="fleet1")
+        mixed.append(crowded.delay(west, east, 1, "produce", stream="fleet0") is None)
+    assert mixed == lost
+    assert 30 < sum(lost) < 90
 
 
 def test_an_unqueued_message_waits_for_its_own_bytes_only(make_network,

@@ -29,27 +29,38 @@ class Distribution:
     def quantile(self, q: float) -> float:  # pragma: no cover
         raise NotImplementedError
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        return Sampler(self, rng)
+    def sampler(self, rng: np.random.Generator, *, first_block: int = _BLOCK) -> Sampler:
+        return Sampler(self, rng, first_block)
 
     def scaled(self, factor: float) -> Distribution:  # pragma: no cover
         raise NotImplementedError
 
 
 class Sampler:
-    """Pops pre-drawn values of one distribution from one stream; ``next()`` is O(1)."""
+    """Pops pre-drawn values of one distribution from one stream; ``next()`` is O(1).
 
-    __slots__ = ("_dist", "_rng", "_buffer")
+    ``first_block``: how many values the first refill draws; each refill after draws
+    twice as many, up to 4096. A small first block keeps the memory of many thinly used
+    streams small (a message family's, :meth:`geosim.world.network.Network.delay`); the
+    values are a function of the stream and the block sizes, so a sampler's draws are
+    the same in every run."""
 
-    def __init__(self, dist: Distribution, rng: np.random.Generator):
+    __slots__ = ("_dist", "_rng", "_buffer", "_block")
+
+    def __init__(self, dist: Distribution, rng: np.random.Generator,
+                 first_block: int = _BLOCK):
         self._dist = dist
         self._rng = rng
         self._buffer: list[float] = []
+        self._block = min(max(int(first_block), 1), _BLOCK)
 
     def __call__(self) -> float:
         buffer = self._buffer
         if not buffer:
-            buffer.extend(self._dist.draw(self._rng, _BLOCK)[::-1].tolist())
+            block = self._block
+            buffer.extend(self._dist.draw(self._rng, block)[::-1].tolist())
+            if block < _BLOCK:
+                self._block = min(2 * block, _BLOCK)
         return buffer.pop()
 
     def many(self, n: int) -> np.ndarray:

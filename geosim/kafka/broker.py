@@ -13,9 +13,9 @@ from geosim.kafka.placement import BrokerInfo
 class Broker:
     __slots__ = ("id", "zone", "region", "rack", "alive", "fenced", "destroyed",
                  "last_heartbeat", "heard", "phase", "unclean_restart", "refused_until",
-                 "stopping")
+                 "stopping", "heartbeats")
 
-    def __init__(self, info: BrokerInfo, phase: float):
+    def __init__(self, info: BrokerInfo, phase: float, cluster: str = "cluster"):
         self.id = info.id
         self.zone = info.zone
         self.region = info.region
@@ -31,6 +31,8 @@ class Broker:
         # incarnation's registration until then (its heartbeats do not count).
         self.refused_until = 0.0
         self.stopping = False         # in a controlled shutdown, not stopped yet
+        # its heartbeats and their answers: a message family (Network.delay's stream)
+        self.heartbeats = f"{cluster}.heartbeat{info.id}"
 
 
 __all__ = ["Broker"]

@@ -87,6 +87,8 @@ class KafkaCluster:
                             f"got {type(spec).__name__}")
         self.world = world
         self.scope = scope
+        # Names the cluster's message families on the network (Network.delay's stream).
+        self.name = scope.name if scope else "cluster"
         self.metadata = scope.metadata if scope else world.metadata
         self.partition_base = scope.partition_base if scope else 0
         self.mirror_sinks = scope.mirror_sinks if scope else []
@@ -113,7 +115,8 @@ class KafkaCluster:
                 infos.append(BrokerInfo(len(infos), zone, region,
                                         zone if spec.rack == "zone" else region))
         interval = self.config.broker_heartbeat_interval
-        self.brokers = [Broker(b, interval * ((b.id * 0.618034) % 1.0)) for b in infos]
+        self.brokers = [Broker(b, interval * ((b.id * 0.618034) % 1.0), self.name)
+                        for b in infos]
         self.zones = sorted({b.zone for b in self.brokers})
         self.partitions_n = scope.partitions if scope else wl.partitions
         # Partitions producers write to (the rest hold mirrored copies).

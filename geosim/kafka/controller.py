@@ -70,7 +70,7 @@ class Controller:
         zone = metadata.leader_zone
         assert zone is not None
         delay = self.net.delay(b.zone, zone, HEARTBEAT_BYTES, "metadata",
-                               stream="heartbeat", queued=False)
+                               stream=b.heartbeats, queued=False)
         if delay is not None:
             call_later(self.env, delay, self._heard, b, zone)
 
@@ -86,7 +86,7 @@ class Controller:
             return
         b.last_heartbeat = self.env.now
         b.heard = True
-        self.net.delay(zone, b.zone, HEARTBEAT_BYTES, "metadata", stream="heartbeat",
+        self.net.delay(zone, b.zone, HEARTBEAT_BYTES, "metadata", stream=b.heartbeats,
                        queued=False)
 
     def run(self):

@@ -117,6 +117,8 @@ class MirrorFlow:
         env, net, cfg = self.env, self.net, self.cfg
         source = self.source
         window = self.owner.world.topology.spec.tcp_window
+        # the flow's fetches and their responses are message families of their own
+        asks, answers = f"{self.name}.fetch", f"{self.name}.fetch-response"
         while not self.stopped:
             if not self.alive:
                 self._revive = env.event()
@@ -133,7 +135,7 @@ class MirrorFlow:
             trips = {}
             for zone, items in sorted(by_zone.items()):
                 d = net.delay(self.zone, zone, FETCH_REQUEST_BYTES
-                              + FETCH_PARTITION_BYTES * len(items), "mirror")
+                              + FETCH_PARTITION_BYTES * len(items), "mirror", stream=asks)
                 if d is not None:
                     trips[zone] = d
             if not trips:
@@ -154,7 +156,8 @@ class MirrorFlow:
             lost = False
             for zone, rows in sorted(batch.items()):
                 size = sum(r.bytes_compressed for r in rows)
-                d = net.delay(zone, self.zone, size + FETCH_REQUEST_BYTES, "mirror")
+                d = net.delay(zone, self.zone, size + FETCH_REQUEST_BYTES, "mirror",
+                              stream=answers)
                 if d is None:
                     lost = True
                     continue
@@ -255,7 +258,7 @@ class MirrorFlow:
                     self.failed(row, "no leader")
                 continue
             d = self.net.delay(self.zone, zone, sum(r.bytes_compressed for r in rows),
-                               "mirror")
+                               "mirror", stream=f"{self.name}.produce")
             if d is None:
                 for row in rows:
                     self.failed(row, "target unreachable")

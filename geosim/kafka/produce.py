@@ -73,6 +73,9 @@ class ProducePath:
         self._lost_count = 0
         # Per (fleet, leader zone) connection: when its last request arrives (in order).
         self._arrival: dict[tuple[int, str], float] = {}
+        # Per fleet: its requests' and its acknowledgements' message families (each
+        # fleet and leader zone draws its own delays, Network.delay's stream).
+        self._families: dict[int, tuple[str, str]] = {}
 
     # ========================================================================= routing
     def route(self) -> None:
@@ -141,7 +144,8 @@ class ProducePath:
         network: appended on arrival, or failed at ``request.timeout.ms`` if lost or
         slower than that."""
         size = sum(r.bytes_compressed for r in rows)
-        delay = self.net.delay(fleet.zone, zone, size, "produce")
+        delay = self.net.delay(fleet.zone, zone, size, "produce",
+                               stream=self._family(fleet.id)[0])
         timeout = self.cluster.request_timeout
         if delay is not None:
             key = (fleet.id, zone)
@@ -151,6 +155,14 @@ class ProducePath:
                 call_later(self.env, arrival - now, self._arrive, zone, fleet, rows, now)
                 return
         self._time_out(fleet, rows, now, zone)
+
+    def _family(self, fleet_id: int) -> tuple[str, str]:
+        """Fleet ``fleet_id``'s produce requests' and acknowledgements' families."""
+        names = self._families.get(fleet_id)
+        if names is None:
+            prefix = f"{self.cluster.name}.fleet{fleet_id}"
+            names = self._families[fleet_id] = (f"{prefix}.produce", f"{prefix}.ack")
+        return names
 
     def _time_out(self, fleet: ProducerFleet, rows: list[Row], sent: float,
                   zone: str) -> None:
@@ -357,7 +369,8 @@ class ProducePath:
         timeout = self.cluster.request_timeout
         for fleet_id, fleet_rows in by_fleet.items():
             fleet = fleets[fleet_id]
-            delay = self.net.delay(zone, fleet.zone, ACK_BYTES, "produce")
+            delay = self.net.delay(zone, fleet.zone, ACK_BYTES, "produce",
+                                   stream=self._family(fleet_id)[1])
             if delay is None:
                 fleet.failed(fleet_rows, "ack lost", written_maybe=True)
             elif delay > timeout:

@@ -50,6 +50,10 @@ class ReadPath:
         # were (``_owners_valid``, cleared by the groups' listeners).
         self._owners: dict[int, dict[str, list[ConsumerGroup]]] = {}
         self._owners_valid = False
+        # Each partition's deliveries to each zone are a message family of their own
+        # (Network.delay's stream).
+        self._families = [f"{cluster.name}.consume.{pid}"
+                          for pid in range(cluster.partitions_n)]
 
     def groups_changed(self) -> None:
         """The cluster's groups changed: recompute the zones their members are in."""
@@ -138,7 +142,7 @@ class ReadPath:
             if offset_bytes < 0:
                 offset_bytes = p.bytes_at(offset)
             size = (offset_bytes - p.bytes_at(have)) * owners
-            delay = self.net.delay(rzone, zone, size, "consume")
+            delay = self.net.delay(rzone, zone, size, "consume", stream=self._families[pid])
             if delay is None:
                 continue  # retried at the next advance
             epoch = p.epoch

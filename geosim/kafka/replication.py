@@ -127,6 +127,8 @@ class Replication:
         window = c.world.topology.spec.tcp_window
         topo = c.world.topology
         cross_region = topo.region_of(lz) != topo.region_of(fz)
+        # the pair's requests and responses are message families of their own
+        asks, answers = f"{c.name}.fetch", f"{c.name}.fetch-response"
         # shared storage moves LEOs outside appends: every item, every request
         tracking = not self.detailed and c.storage is None
         while True:
@@ -159,7 +161,7 @@ class Replication:
                 yield pair.wake
                 continue
             d = net.delay(fz, lz, FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * count,
-                          "replicate")
+                          "replicate", stream=asks)
             if d is None:
                 yield env.timeout(cfg.replica_socket_timeout)
                 continue
@@ -225,7 +227,7 @@ class Replication:
                 elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:  # mutate: equivalent
                     continue
                 response.append((p, r, target, p.hw, epoch))
-            d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate")
+            d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate", stream=answers)
             if d is None:
                 yield env.timeout(cfg.replica_socket_timeout)
                 continue

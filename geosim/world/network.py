@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from geosim.core.context import Context
 from geosim.world.topology import Topology
 
+# The first block of draws of a message family's stream (``Network.delay``'s
+# ``stream``); later blocks double up to the samplers' usual 4096.
+FAMILY_FIRST_BLOCK = 16
+
 PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_get",
             "object_replication", "metadata", "ack")
 
@@ -118,7 +122,7 @@ class _Route:
     (counted here, summed by ``Network.bytes``)."""
 
     __slots__ = ("sampler", "bandwidth", "loss", "queue", "sent", "returned", "gate",
-                 "direction")
+                 "direction", "loss_rng")
 
     def __init__(self, sampler, bandwidth, loss, queue, gate=None, direction=0):
         self.sampler = sampler
@@ -129,6 +133,7 @@ class _Route:
         self.direction = direction    # 0: the pair's forward direction, 1: reverse
         self.sent = 0
         self.returned = 0
+        self.loss_rng = None  # a message family's own loss draws, on first use
 
 
 class Network:
@@ -150,7 +155,6 @@ class Network:
         self._degradations: dict[tuple[str, str], list[Degradation]] = {}
         self._degraded: dict[tuple[str, str], Degradation] = {}
         self._loss_rng = ctx.rng("network.loss")
-        self._stream_loss: dict[str, object] = {}
         self._impaired = False
         self._window = topology.spec.tcp_window
         # Shared interconnects by directed region pair: (interconnect, direction).
@@ -171,9 +175,16 @@ class Network:
         Counts the bytes under ``(src, dst, purpose)`` whenever the message leaves ``src``
         (a message lost in flight was still sent and billed).
 
-        ``stream``: a class of messages that draws its delays and losses from random
-        streams of its own (the link's distribution, not its draws), so that adding
-        such messages to a model leaves every other message's draws as they were.
+        ``stream``: the message's *family*, a sequence of messages that draws its
+        delays and losses from random streams of its own, one per direction (the
+        link's distribution, not its draws): fleet f's produce requests to zone z, the
+        replica fetches of one zone pair, the deliveries of one partition to one zone.
+        The n-th message of a family gets the n-th draw of its streams whatever else
+        crosses the link and in whatever order, so adding messages to a model (another
+        consumer group, a mirror) leaves every other family's draws as they were, and a
+        bulk engine that knows a family's messages can reproduce its draws. Without a
+        family, a message draws from the one stream that every such message between
+        the two nodes shares, in the order they are sent.
 
         ``queued=False``: a small control message on a connection of its own (a broker's
         heartbeat). Connections share a bottleneck packet by packet, so it waits for
@@ -201,7 +212,7 @@ class Network:
                     bandwidth = degradation.bandwidth
                 loss = max(loss, degradation.loss)
         if loss and (self._loss_rng if stream is None
-                     else self._stream_loss_rng(stream)).random() < loss:
+                     else self._family_loss_rng(route, src, dst, stream)).random() < loss:
             return None
         base = one_way
         if bandwidth:
@@ -312,15 +323,19 @@ class Network:
                 for name, gate in sorted(self.interconnects.items())}
 
     def _route(self, src: str, dst: str, stream: str | None = None) -> _Route:
-        pair = (src, dst) if src <= dst else (dst, src)
-        sampler_key = pair if stream is None else (*pair, stream)
-        sampler = self._samplers.get(sampler_key)
-        if sampler is None:
-            name = f"network.{pair[0]}|{pair[1]}"
-            sampler = self.topology.link(src, dst).rtt.sampler(
-                self.ctx.rng(name if stream is None else f"{name}.{stream}"))
-            self._samplers[sampler_key] = sampler
         link = self.topology.link(src, dst)
+        if stream is None:
+            # the pair's one shared stream, both directions
+            pair = (src, dst) if src <= dst else (dst, src)
+            sampler = self._samplers.get(pair)
+            if sampler is None:
+                sampler = self._samplers[pair] = link.rtt.sampler(
+                    self.ctx.rng(f"network.{pair[0]}|{pair[1]}"))
+        else:
+            # a message family's own stream in this direction; families are many and
+            # most send little, so its first block of draws is small
+            sampler = link.rtt.sampler(self.ctx.rng(f"network.{src}>{dst}.{stream}"),
+                                       first_block=FAMILY_FIRST_BLOCK)
         # One serialization queue per link and direction: zone pairs that resolve to the
         # same region-pair link share its bandwidth.
         rs, rd = self._region[src], self._region[dst]
@@ -328,10 +343,10 @@ class Network:
         gate, direction = self._gates.get((rs, rd), (None, 0))
         return _Route(sampler, link.bandwidth, link.loss, (id(link), forward), gate, direction)
 
-    def _stream_loss_rng(self, stream: str):
-        rng = self._stream_loss.get(stream)
+    def _family_loss_rng(self, route: _Route, src: str, dst: str, stream: str):
+        rng = route.loss_rng
         if rng is None:
-            rng = self._stream_loss[stream] = self.ctx.rng(f"network.loss.{stream}")
+            rng = route.loss_rng = self.ctx.rng(f"network.loss.{src}>{dst}.{stream}")
         return rng
 
     def link_bandwidth(self, a: str, b: str) -> float | None:
