@@ -173,7 +173,7 @@ def test_a_family_message_gets_its_place_s_draw_whatever_else_crosses_the_link(
     # and a family's draws are its stream's values in order, in blocks that grow from
     # FAMILY_FIRST_BLOCK: a bulk engine holding the same stream draws the same values
     rtt = alone.topology.link(west, east).rtt
-    stream = Context(seed=5).rng(f"network.{west}>{east}.fleet0")
+    stream = Context(seed=5).rng(f"network.{west}>{east}.produce.fleet0")
     whole = rtt.draw(stream, 16).tolist() + rtt.draw(stream, 24).tolist()
     assert a == [0.5 * x for x in whole]
     assert FAMILY_FIRST_BLOCK == 16

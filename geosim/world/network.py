@@ -198,7 +198,7 @@ class Network:
         key = (src, dst, purpose) if stream is None else (src, dst, purpose, stream)
         route = self._routes.get(key)
         if route is None:
-            route = self._routes[key] = self._route(src, dst, stream)
+            route = self._routes[key] = self._route(src, dst, stream, purpose)
         route.sent += size
         self.messages += 1
         bandwidth = route.bandwidth
@@ -212,7 +212,7 @@ class Network:
                     bandwidth = degradation.bandwidth
                 loss = max(loss, degradation.loss)
         if loss and (self._loss_rng if stream is None
-                     else self._family_loss_rng(route, src, dst, stream)).random() < loss:
+                     else self._family_loss_rng(route, key)).random() < loss:
             return None
         base = one_way
         if bandwidth:
@@ -322,7 +322,8 @@ class Network:
         return {name: (gate.bandwidth, (gate.bins[0].tolist(), gate.bins[1].tolist()))
                 for name, gate in sorted(self.interconnects.items())}
 
-    def _route(self, src: str, dst: str, stream: str | None = None) -> _Route:
+    def _route(self, src: str, dst: str, stream: str | None = None,
+               purpose: str = "") -> _Route:
         link = self.topology.link(src, dst)
         if stream is None:
             # the pair's one shared stream, both directions
@@ -334,8 +335,9 @@ class Network:
         else:
             # a message family's own stream in this direction; families are many and
             # most send little, so its first block of draws is small
-            sampler = link.rtt.sampler(self.ctx.rng(f"network.{src}>{dst}.{stream}"),
-                                       first_block=FAMILY_FIRST_BLOCK)
+            sampler = link.rtt.sampler(
+                self.ctx.rng(f"network.{src}>{dst}.{purpose}.{stream}"),
+                first_block=FAMILY_FIRST_BLOCK)
         # One serialization queue per link and direction: zone pairs that resolve to the
         # same region-pair link share its bandwidth.
         rs, rd = self._region[src], self._region[dst]
@@ -343,10 +345,12 @@ class Network:
         gate, direction = self._gates.get((rs, rd), (None, 0))
         return _Route(sampler, link.bandwidth, link.loss, (id(link), forward), gate, direction)
 
-    def _family_loss_rng(self, route: _Route, src: str, dst: str, stream: str):
+    def _family_loss_rng(self, route: _Route, key: tuple[str, ...]):
+        """A family's loss draws (``key``: its route's (src, dst, purpose, stream))."""
         rng = route.loss_rng
         if rng is None:
-            rng = route.loss_rng = self.ctx.rng(f"network.loss.{src}>{dst}.{stream}")
+            src, dst, purpose, stream = key
+            rng = route.loss_rng = self.ctx.rng(f"network.loss.{src}>{dst}.{purpose}.{stream}")
         return rng
 
     def link_bandwidth(self, a: str, b: str) -> float | None:
