@@ -25,12 +25,17 @@ def _acked_rate(rate: float) -> tuple[float, dict]:
 def test_acked_throughput_rises_to_saturation_then_stays_flat():
     """Stretch over 3 regions (6 partitions, 3 producers): below saturation everything
     offered is acked; beyond it the acked rate stays at the saturation rate (within
-    5%) however much more is offered, and the excess shows as blocked and backlog."""
-    loads = [200_000, 400_000, 800_000, 1_600_000, 3_200_000]
+    5%) however much more is offered, and the excess shows as blocked and backlog.
+
+    The limit lies between 750,000 and 775,000 records/s (the test below); just above
+    it, whether the followers fall behind within these 6 s turns on the draws (at
+    800,000 they did not on seed 0 from results revision 12), so the saturated loads
+    here start well above it."""
+    loads = [200_000, 400_000, 1_000_000, 1_600_000, 3_200_000]
     acked = {}
     for load in loads:
         acked[load], records = _acked_rate(load)
-        if load >= 800_000:
+        if load >= 1_000_000:
             assert records["blocked"] > 0 and records["backlog"] > 0
             assert records["offered"] > records["accepted"]
     assert acked[200_000] == pytest.approx(200_000, rel=0.01)
