@@ -55,5 +55,7 @@ def test_lost_heartbeats_fence_and_slow_ones_do_not(where):
              f"loss: 0.9}}")
     slow = (f"{{kind: brownout, between: [{other}, {ctl}], at: 15s, duration: 20s, "
             f"extra_latency: 200ms}}")
-    assert fenced_with(lossy) == 2
+    # each of the region's two brokers is fenced, and may be again after a heartbeat
+    # gets through (unfenced) within the 20 s: at least twice in all
+    assert fenced_with(lossy) >= 2
     assert fenced_with(slow) == 0

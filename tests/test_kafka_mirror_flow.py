@@ -63,7 +63,8 @@ class Net:
         self.cut: set[tuple[str, str]] = set()
         self.sent: list[tuple] = []
 
-    def delay(self, a: str, z: str, size: int, purpose: str) -> float | None:
+    def delay(self, a: str, z: str, size: int, purpose: str, *,
+              stream: str | None = None) -> float | None:
         assert purpose == "mirror"
         self.sent.append((at(self.env.now), a, z, size))
         if a in self.down or z in self.down or (a, z) in self.cut:
