@@ -39,4 +39,8 @@ __version__ = "0.1.0"
 #: fetches and responses, a partition's deliveries to a zone, a broker's heartbeats, a
 #: mirror flow's fetches and copies), each family from its own stream per direction,
 #: instead of one stream per zone pair shared by all in the order they were sent.
-RESULTS_REVISION = 12
+#: 13: consumer groups rebalance in the protocol their assignors decide, by default
+#: Kafka's eager one: every member gives all its partitions up from its next
+#: heartbeat until the assignment, so a consumer restarted within its old session
+#: stops the whole group until that session expires.
+RESULTS_REVISION = 13

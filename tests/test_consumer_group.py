@@ -1,7 +1,9 @@
 """Consumer group rebalances (geosim.clients.consumer) against Kafka's classic group
 protocol: commits before partitions are given up (``ConsumerCoordinator.onJoinPrepare``),
 a rebalance that waits for every silent member's session to expire, and a restarted
-consumer as a new member.
+consumer as a new member; in the eager protocol (Kafka's default assignors) the whole
+group stops from each member's next heartbeat until the assignment, in the cooperative
+one members keep reading what they own.
 
 The group here: members in one zone, commits through a store answering in 1 ms, every
 row readable at once, ``session.timeout.ms`` 45 s and heartbeats every 3 s (a silent
@@ -14,7 +16,7 @@ from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, Rebalanced, Row
 
 
-def _group(members: int, partitions: int):
+def _group(members: int, partitions: int, protocol: str = "cooperative"):
     ctx = Context(seed=0)
     seen: list[tuple[float, int, int]] = []
     rebalances: list[tuple[float, tuple[int, ...], str]] = []
@@ -23,7 +25,8 @@ def _group(members: int, partitions: int):
     ctx.recorder.subscribe(Rebalanced, lambda ev: rebalances.append(
         (ev.t, ev.members, ev.reason)))
     group_members = [Member(i, "z-a", "r") for i in range(members)]
-    group = ConsumerGroup(ctx, 0, group_members, partitions, ConsumerSettings(),
+    group = ConsumerGroup(ctx, 0, group_members, partitions,
+                          ConsumerSettings(protocol=protocol),
                           lambda zone, size, done: call_later(ctx.env, 0.001, done, True),
                           is_ready=lambda row, zone: True, request=lambda row, zone: None)
     ctx.env.process(group.run_commits())
@@ -39,11 +42,12 @@ def _group(members: int, partitions: int):
 
 
 def test_partitions_moved_between_live_members_are_not_read_again():
-    """Kafka's ``ConsumerCoordinator.onJoinPrepare`` commits the positions (auto
-    commit) before revoking, so a partition handed from one live member to another is
-    not read again. Here member 2 rejoins after a session-timeout rebalance, between
-    two auto commits, and round-robin moves partitions between the live members: the
-    members commit at 54 s and the assignment follows the answers, at 54.001 s."""
+    """Cooperative protocol. Kafka's ``ConsumerCoordinator.onJoinPrepare`` commits the
+    positions (auto commit) before revoking, so a partition handed from one live member
+    to another is not read again. Here member 2 rejoins after a session-timeout
+    rebalance, between two auto commits, and round-robin moves partitions between the
+    live members: the members commit at 54 s and the assignment follows the answers, at
+    54.001 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6)
     group.member_down(members[2])
     ctx.env.run(until=51.0)            # the session-timeout rebalance at 48 s
@@ -57,11 +61,11 @@ def test_partitions_moved_between_live_members_are_not_read_again():
 
 
 def test_a_consumer_restarted_within_its_session_is_a_new_member():
-    """Member 2 (partitions 2 and 5) dies at 8 s, after the auto commit of 5 s and
-    before that of 10 s, and restarts at 20 s. Kafka's coordinator sees a new member
-    and completes the rebalance when the old session expires (8 + 45 + 3 = 56 s): the
-    restarted process has lost its positions and owns nothing until then, and resumes
-    from the committed offsets, so it reads offset 1 again (read first at 6 s)."""
+    """Cooperative protocol. Member 2 (partitions 2 and 5) dies at 8 s, after the auto commit
+    of 5 s and before that of 10 s, and restarts at 20 s. Kafka's coordinator sees a new
+    member and completes the rebalance when the old session expires (8 + 45 + 3 = 56 s):
+    the restarted process has lost its positions and owns nothing until then, and
+    resumes from the committed offsets, so it reads offset 1 again (read first at 6 s)."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6)
     ctx.env.run(until=1.0)
     for p in range(6):
@@ -86,10 +90,10 @@ def test_a_consumer_restarted_within_its_session_is_a_new_member():
 
 
 def test_a_rebalance_waits_for_every_silent_members_session():
-    """Members 1 and 2 die at 10 s and 30 s. The rebalance the first death starts
-    completes only once the second member's session has expired too (30 + 48 = 78 s),
-    as Kafka's coordinator waits for every member to rejoin or time out; partitions
-    then all go to member 0."""
+    """Cooperative protocol. Members 1 and 2 die at 10 s and 30 s. The rebalance the first
+    death starts completes only once the second member's session has expired too (30 +
+    48 = 78 s), as Kafka's coordinator waits for every member to rejoin or time out;
+    partitions then all go to member 0."""
     ctx, group, members, seen, rebalances, produce = _group(3, 3)
     ctx.env.run(until=10.0)
     group.member_down(members[1])
@@ -98,3 +102,112 @@ def test_a_rebalance_waits_for_every_silent_members_session():
     ctx.env.run(until=100.0)
     assert rebalances == [(0.0, (0, 1, 2), "initial"), (78.0, (0,), "session timeout")]
     assert {p: s.owner for p, s in enumerate(group.partitions)} == {0: 0, 1: 0, 2: 0}
+
+
+# ============================================================================ eager
+# Heartbeat phases of the members (3 s x the golden ratio's fraction of the index):
+# member 0 at 0.0 s, member 1 at 1.854102 s, member 2 at 0.708204 s, each + k x 3 s.
+
+def _steady(ctx, produce, partitions: int, until: float) -> None:
+    """One row on every partition each second from 1 s to ``until``."""
+    def tick():
+        while True:
+            yield ctx.env.timeout(1.0)
+            if ctx.env.now > until:
+                return
+            for p in range(partitions):
+                produce(p)
+    ctx.env.process(tick())
+
+
+def test_an_eager_rebalance_stops_every_member_from_its_heartbeat_to_the_assignment():
+    """Member 2 dies at 8.5 s; the coordinator removes it at 8.5 + 45 + 3 = 56.5 s and the
+    rebalance begins. Member 0 hears at its heartbeat of 57 s, member 1 at 55.854102 +
+    3 = 58.854102 s; each stops reading, commits (answered 1 ms later) and joins, and
+    the assignment follows the last join, at 58.855102 s. Between a member's heartbeat
+    and the assignment it reads nothing of its own partitions, then reads the backlog
+    from its committed offsets: nothing is read twice."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    _steady(ctx, produce, 6, 70.0)
+    ctx.env.run(until=8.5)
+    group.member_down(members[2])
+    ctx.env.run(until=75.0)
+    assert [(round(t, 9), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (58.855102, (0, 1), "session timeout")]
+    # member 0 owned 0 and 3, member 1 owned 1 and 4 before
+    for p, heard in ((0, 57.0), (3, 57.0), (1, 58.854102), (4, 58.854102)):
+        times = [t for t, q, _ in seen if q == p]
+        assert not [t for t in times if heard < t < 58.8551], p
+        assert [t for t in times if t < heard][-1] == heard - (heard % 1.0 or 1.0)
+        # member 0's backlog (the row of 58 s) is read at the assignment
+        assert (58.855102 in {round(t, 6) for t in times}) == (p in (0, 3))
+    # read twice: only what the dead member read after its last commit (5 s), rows
+    # 4 to 7 of its partitions 2 and 5; the live members committed before giving up
+    twice = sorted({(p, o) for _, p, o in seen
+                    if sum(1 for _, q, k in seen if (q, k) == (p, o)) > 1})
+    assert twice == [(p, o) for p in (2, 5) for o in range(4, 8)]
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(70)}
+
+
+def test_an_eager_group_stops_until_a_restarted_member_s_old_session_expires():
+    """Member 2 dies at 8.5 s and restarts at 20 s: its JoinGroup begins a rebalance at
+    once. Members 0 and 1 hear at 21 s and 22.854102 s and stop; the join completes
+    only when the old session expires (56.5 s), so the whole group reads nothing from
+    23 s to 56.5 s. The cooperative protocol keeps members 0 and 1 reading."""
+    for protocol in ("eager", "cooperative"):
+        ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
+        _steady(ctx, produce, 6, 70.0)
+        ctx.env.run(until=8.5)
+        group.member_down(members[2])
+        ctx.env.run(until=20.0)
+        group.member_up(members[2])
+        ctx.env.run(until=75.0)
+        gap = [t for t, _, _ in seen if 23.0 <= t < 56.5]
+        if protocol == "eager":
+            assert [(t, m, r) for t, m, r in rebalances] == [
+                (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "member 2 joined")]
+            assert not gap
+        else:
+            assert [(t, m, r) for t, m, r in rebalances] == [
+                (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "session timeout")]
+            assert len(gap) == 4 * 34  # partitions 0, 1, 3 and 4, one row a second
+        assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(70)}
+
+
+def test_an_eager_rebalance_completes_at_once_when_no_member_is_left_to_hear():
+    """The only member dies and restarts within its session: the restarted member is
+    the group's only live member and joined with its JoinGroup, so the assignment
+    waits only for the old session (8 + 48 = 56 s)."""
+    ctx, group, members, seen, rebalances, produce = _group(1, 2, "eager")
+    ctx.env.run(until=8.0)
+    group.member_down(members[0])
+    ctx.env.run(until=20.0)
+    group.member_up(members[0])
+    ctx.env.run(until=60.0)
+    assert [(t, m) for t, m, _ in rebalances] == [(0.0, (0,)), (56.0, (0,))]
+
+
+def test_a_region_back_within_the_session_stops_the_other_regions_readers():
+    """End to end on stretch-3-regions: us-west2 is out from 10 s to 30 s. Its consumers
+    restart at 30 s as new members while their old sessions last until 10 + 48 = 58 s.
+    With Kafka's default assignors (eager) us-west1's members hear of the rebalance at
+    their next heartbeat and read nothing until 58 s, then the backlog at once; with
+    ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on."""
+    from geosim.runner import run
+    from geosim.scenario.loader import load_scenario
+
+    def delivered(*overrides: str):
+        scenario = load_scenario("scenarios/stretch-3-regions.yaml", [
+            "simulation.duration=70s", "simulation.warmup=5s", "simulation.drain=0s",
+            "faults=[{kind: region-outage, region: us-west2, at: 10s, duration: 20s}]",
+            *overrides])
+        frame = run(scenario, 0).report.timeseries
+        rows = frame[(frame.metric == "delivered_records") & (frame.region == "us-west1")]
+        return dict(zip(rows.t, rows.value, strict=True))
+
+    eager = delivered()
+    assert all(eager[t] == 0 for t in range(34, 58))
+    assert eager[58] > 20 * eager[25] > 0  # the backlog, read at the assignment
+    cooperative = delivered(
+        "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
+    assert all(cooperative[t] > 0 for t in range(34, 58))

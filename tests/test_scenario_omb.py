@@ -166,6 +166,33 @@ def test_invalid_driver_values_name_file_and_key() -> None:
         "got 'smallest'")
 
 
+def test_assignors_decide_the_rebalance_protocol() -> None:
+    """``partition.assignment.strategy``: Kafka's default list, a cooperative-only
+    list, class names fully qualified or as Kafka prints them, librdkafka's names; the
+    protocol is the newest every assignor supports (ConsumerCoordinator)."""
+    from geosim.clients.consumer import rebalance_protocol
+
+    def protocol(value) -> str:
+        config = resolve_consumer_config(driver(), {"partition.assignment.strategy": value})
+        return rebalance_protocol(config.assignment_strategy)
+
+    default = resolve_consumer_config(driver())
+    assert default.assignment_strategy == ("RangeAssignor", "CooperativeStickyAssignor")
+    assert default.as_kafka_properties()["partition.assignment.strategy"] == (
+        "RangeAssignor,CooperativeStickyAssignor")
+    assert protocol("RangeAssignor,CooperativeStickyAssignor") == "eager"
+    assert protocol("org.apache.kafka.clients.consumer.CooperativeStickyAssignor") == (
+        "cooperative")
+    assert protocol(["class org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+                     "cooperative-sticky"]) == "cooperative"
+    assert protocol(["roundrobin"]) == "eager"
+    d = driver(consumerConfig="partition.assignment.strategy=UniformAssignor")
+    assert message(lambda: resolve_consumer_config(d, driver_file="d.yaml")) == (
+        "d.yaml: consumerConfig.partition.assignment.strategy: must be a list of "
+        "RangeAssignor, RoundRobinAssignor, StickyAssignor, CooperativeStickyAssignor, "
+        "got 'UniformAssignor'")
+
+
 def test_invalid_scenario_values_name_the_scenario_path() -> None:
     assert message(lambda: resolve_producer_config(driver(), {"max.in.flight.requests"
                                                               ".per.connection": 0},

@@ -12,20 +12,30 @@ last committed offset, re-delivering what came after it. Positions are committed
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.
 
-Rebalances follow Kafka's classic group protocol (``ConsumerCoordinator``):
+Rebalances follow Kafka's classic group protocol (``ConsumerCoordinator`` and the
+group coordinator's ``GroupMetadataManager``), in the protocol the assignors decide
+(``partition.assignment.strategy``; Kafka's default list gives the eager one):
 
-* before giving partitions up, each live member commits its positions
-  (``onJoinPrepare``, with auto commit) and the assignment waits for the answers, so a
-  partition moved between two live members is not read again. A failed commit is not
-  retried (Kafka retries a retriable failure until the rebalance timeout);
-* a rebalance completes only once every member that went silent has been removed,
-  each ``session.timeout.ms`` after its own last heartbeat;
-* a consumer that restarts is a new member: its positions are gone, and while its old
-  session has not expired it waits for the rebalance that removes it; its partitions
-  resume from the committed offsets.
+* **eager** (the default): a rebalance begins when the coordinator removes a member
+  whose session expired, or when a member joins (a restarted consumer is a new
+  member). Each live member learns it at its next heartbeat (every
+  ``heartbeat.interval.ms``, at a phase of its own), commits its positions and gives up
+  *every* partition it owns (``onJoinPrepare``), then joins once the commit is
+  answered. The join completes, and the assignment is made, once every live member has
+  joined and every silent member the coordinator still knows has been removed, each
+  ``session.timeout.ms`` after its own last heartbeat (``hasAllMembersJoined``). The
+  whole group reads nothing from a member's learning until the assignment; every
+  partition then resumes from its committed offset. So a consumer restarted while its
+  old session is still valid stops the group until that session expires.
+* **cooperative** (every assignor ``CooperativeStickyAssignor``): members keep
+  consuming what they own while a rebalance is pending; at the assignment, the live
+  members that give partitions up commit first and the assignment waits for the
+  answers. The rebalance waits for the silent members' sessions as above, and a
+  restarted member owns nothing until it.
 
-Members keep consuming what they own while a rebalance is pending (the eager
-protocol's stop of the whole group during the join is not modelled).
+In both, a failed commit is not retried (Kafka retries a retriable failure until the
+rebalance timeout), and the join and sync round trips to the coordinator are not
+timed (the assignment follows the last join at once).
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from geosim.core.context import Context
+from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, OffsetsCommitted, Rebalanced, Row
 
 
@@ -45,6 +55,7 @@ class ConsumerSettings:
     auto_commit_interval: float = 5.0
     auto_commit: bool = True
     fetch_max_wait: float = 0.5
+    protocol: str = "eager"  # the rebalance protocol: "eager" or "cooperative"
 
 
 @dataclass
@@ -62,6 +73,16 @@ class PartitionState:
     committed: int = 0          # next offset to read after a restart
     position: int = 0           # index into log of the next row to deliver
     owner: int | None = None
+
+
+def rebalance_protocol(assignors: tuple[str, ...]) -> str:
+    """The rebalance protocol of a consumer with these assignors
+    (``partition.assignment.strategy``): ConsumerCoordinator takes the newest protocol
+    every assignor supports, and only CooperativeStickyAssignor supports the
+    cooperative one."""
+    if assignors and all(a == "CooperativeStickyAssignor" for a in assignors):
+        return "cooperative"
+    return "eager"
 
 
 def _round_robin(partition: int, live: list[Member]) -> int | None:
@@ -95,6 +116,17 @@ class ConsumerGroup:
         self._release = release
         self._rebalancing = False
         self._assigning: object | None = None  # the assignment waiting for commits
+        # The eager protocol's rebalance under way: its reason (None: the group is
+        # stable), its token (stale callbacks compare it), the members that gave their
+        # partitions up and those that joined; the silent sessions the coordinator
+        # still knows, by (member, incarnation): when each expires.
+        self._eager = settings.protocol == "eager"
+        self._preparing: str | None = None
+        self._token: object | None = None
+        self._revoked: set[int] = set()
+        self._joined: set[int] = set()
+        self._sessions: dict[tuple[int, int], float] = {}
+        self._incarnation = [0] * len(members)
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -136,16 +168,19 @@ class ConsumerGroup:
             self._commit(member.zone, 64 * len(snapshot),
                          lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
 
-    def _assign_now(self, reason: str) -> None:
+    def _assign_now(self, reason: str, *, all_revoked: bool = False) -> None:
+        """The assignment. ``all_revoked``: every member gave every partition up (the
+        eager protocol), so each partition resumes from its committed offset."""
         self._assigning = None
         live = self.live_members()
         self._moved()
         reassigned = []
         for p, state in enumerate(self.partitions):
             owner = _round_robin(p, live)
+            if owner != state.owner or all_revoked:
+                state.position = 0  # resume from the committed offset
             if owner != state.owner:
                 state.owner = owner
-                state.position = 0  # resume from the committed offset
                 reassigned.append(p)
         self._owned = {}
         for p, state in enumerate(self.partitions):
@@ -174,6 +209,9 @@ class ConsumerGroup:
         self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
+        if self._eager:
+            self._silent(member)
+            return
         if not self._rebalancing:
             self._rebalancing = True
             self.env.process(self._rebalance_after_timeout())
@@ -189,6 +227,15 @@ class ConsumerGroup:
                 state.owner = None
                 state.position = 0
         self._owned.pop(member.index, None)
+        if self._eager:
+            # its JoinGroup: a rebalance begins, or it joins the one under way
+            self._incarnation[member.index] += 1
+            if self._preparing is None:
+                self._prepare(f"member {member.index} joined", joiner=member.index)
+            else:
+                self._joined.add(member.index)
+                self._maybe_complete()
+            return
         if self._rebalancing and expires is not None and expires > self.env.now:
             return  # it joins at the rebalance that removes its old session
         # Joining triggers a rebalance after a heartbeat round.
@@ -219,6 +266,84 @@ class ConsumerGroup:
             yield self.env.timeout(max(pending) - self.env.now)
         self._rebalancing = False
         self.assign(reason="session timeout")
+
+    # --- the eager protocol -----------------------------------------------------------
+    def _silent(self, member: Member) -> None:
+        """``member`` went silent: the coordinator removes it when its session expires
+        (a rebalance begins then, if none is under way)."""
+        index = member.index
+        self._incarnation[index] += 1
+        self._joined.discard(index)
+        self._revoked.discard(index)
+        key = (index, self._incarnation[index])
+        expiry = self._expiry(member)
+        assert expiry is not None  # a silent member's session
+        self._sessions[key] = expiry
+        call_later(self.env, expiry - self.env.now, self._session_expired, key)
+
+    def _session_expired(self, key: tuple[int, int]) -> None:
+        del self._sessions[key]
+        if self._preparing is None:
+            self._prepare("session timeout")
+        else:
+            self._maybe_complete()
+
+    def _prepare(self, reason: str, joiner: int | None = None) -> None:
+        """A rebalance begins: each live member learns it at its next heartbeat."""
+        self._preparing = reason
+        token = self._token = object()
+        self._revoked = set()
+        self._joined = set() if joiner is None else {joiner}
+        now = self.env.now
+        interval = self.settings.heartbeat_interval
+        for m in self.live_members():
+            if m.index == joiner:
+                continue
+            # the member's heartbeats: every interval, at a phase of its own (spread
+            # as the brokers' are, by the golden ratio)
+            phase = interval * ((m.index * 0.618034) % 1.0)
+            call_later(self.env, (phase - now) % interval, self._learn, m.index,
+                       self._incarnation[m.index], token)
+        self._maybe_complete()
+
+    def _learn(self, index: int, incarnation: int, token: object) -> None:
+        """Member ``index`` heard of the rebalance: it stops reading, commits its
+        positions and gives up its partitions, then joins (``onJoinPrepare``)."""
+        if token is not self._token or self._incarnation[index] != incarnation:
+            return
+        self._revoked.add(index)
+        member = self.members[index]
+        owned = [p for p in self._owned.get(index, ()) if self.partitions[p].position > 0]
+        if not owned or not self.settings.auto_commit:
+            self._join(index, incarnation, token)
+            return
+        snapshot = [(p, self.partitions[p].position) for p in owned]
+
+        def answered(ok: bool) -> None:
+            self._committed(ok, snapshot, member)
+            self._join(index, incarnation, token)
+
+        self._commit(member.zone, 64 * len(owned), answered)
+
+    def _join(self, index: int, incarnation: int, token: object) -> None:
+        if token is not self._token or self._incarnation[index] != incarnation:
+            return
+        self._joined.add(index)
+        self._maybe_complete()
+
+    def _maybe_complete(self) -> None:
+        """The join completes once every live member joined and no silent session is
+        left; the assignment follows."""
+        reason = self._preparing
+        if reason is None or self._sessions:
+            return
+        joined = self._joined
+        if any(m.alive and m.index not in joined for m in self.members):
+            return
+        self._preparing = self._token = None
+        self._revoked = set()
+        self._joined = set()
+        self._assign_now(reason, all_revoked=True)
 
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:
@@ -270,9 +395,10 @@ class ConsumerGroup:
         """Move partition ``p``'s position past the readable rows, adding them to
         ``delivered`` under the owner's region; returns that region if it took any."""
         state = self.partitions[p]
-        if state.owner is None:
-            return None
-        member = self.members[state.owner]
+        owner = state.owner
+        if owner is None or (self._revoked and owner in self._revoked):
+            return None  # no owner, or it gave its partitions up (an eager rebalance)
+        member = self.members[owner]
         if not member.alive:
             return None
         log = state.log
@@ -309,6 +435,8 @@ class ConsumerGroup:
             if not self.settings.auto_commit:
                 continue
             for member in self.live_members():
+                if member.index in self._revoked:
+                    continue  # it committed when it gave its partitions up
                 owned = [p for p in self._owned.get(member.index, ())
                          if self.partitions[p].position > 0]
                 if not owned:

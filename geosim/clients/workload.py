@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
+from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member, rebalance_protocol
 from geosim.clients.producer import ProducerFleet
 from geosim.clients.rate_control import START_RATE
 from geosim.clients.settings import ProducerSettings
@@ -147,7 +147,8 @@ class ResolvedWorkload:
         interval = max(interval, self.poll_round_trip)
         return ConsumerSettings(
             session_timeout=c.session_timeout, heartbeat_interval=c.heartbeat_interval,
-            auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait)
+            auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait,
+            protocol=rebalance_protocol(c.assignment_strategy))
 
     def make_fleets(self, ctx: Context) -> list[ProducerFleet]:
         """One fleet per zone with producers; with declared topics, one per topic and

@@ -20,6 +20,14 @@ __all__ = ["BadKafkaValue", "KafkaKey", "ResolvedKeys", "UnknownKafkaKey", "reso
 
 #: Unit of the value as written (the reference's "unit" column), by kind.
 _WRITTEN_UNIT = {"ms": "ms", "s": "s", "bytes": "bytes"}
+#: The consumer's partition assignors (``partition.assignment.strategy``) by Kafka's
+#: class name, and the other spellings accepted for each: the fully qualified class
+#: name (matched by its last part) and librdkafka's names.
+ASSIGNORS = ("RangeAssignor", "RoundRobinAssignor", "StickyAssignor",
+             "CooperativeStickyAssignor")
+_ASSIGNOR_ALIASES = {"range": "RangeAssignor", "roundrobin": "RoundRobinAssignor",
+                     "cooperative-sticky": "CooperativeStickyAssignor",
+                     **{name.lower(): name for name in ASSIGNORS}}
 #: Kafka's largest long: an integer key's maximum when it names none.
 _LONG_MAX = 2**63 - 1
 #: The unit an integer error message names, by kind.
@@ -35,7 +43,9 @@ class KafkaKey:
     ``s`` -> seconds (any number >= 0), ``bytes``/``int`` -> int within ``minimum`` and
     ``maximum``, ``bool``, ``choice`` -> one of ``choices`` (lower case; ``aliases`` maps
     another spelling to its canonical choice, as Kafka reads ``acks=-1`` as ``all``),
-    ``text`` -> a non-empty string as written (a format such as ``${topic}``).
+    ``text`` -> a non-empty string as written (a format such as ``${topic}``),
+    ``assignors`` -> a tuple of :data:`ASSIGNORS` (a list, or a comma-separated string,
+    of class names).
     """
 
     name: str
@@ -105,6 +115,8 @@ class KafkaKey:
             if not isinstance(raw, str) or not raw:
                 raise ValueError("must be a non-empty string")
             return raw
+        if self.kind == "assignors":
+            return _assignors(raw)
         if self.kind == "choice":
             text = str(raw).strip().lower()
             if isinstance(raw, bool) or text not in self.choices:
@@ -134,6 +146,31 @@ class KafkaKey:
         if number > self.maximum:
             raise ValueError(f"must be <= {self.maximum}{unit}")
         return number
+
+
+def _assignors(raw: Any) -> tuple[str, ...]:
+    """``partition.assignment.strategy`` as a tuple of :data:`ASSIGNORS`."""
+    expected = f"must be a list of {', '.join(ASSIGNORS)}"
+    if isinstance(raw, str):
+        items: list[Any] = raw.split(",")
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        raise ValueError(expected)
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(expected)
+        text = item.strip()
+        if text.startswith("class "):  # as Kafka prints a class
+            text = text[len("class "):].strip()
+        name = _ASSIGNOR_ALIASES.get(text.rsplit(".", 1)[-1].lower())
+        if name is None:
+            raise ValueError(expected)
+        out.append(name)
+    if not out:
+        raise ValueError(expected)
+    return tuple(out)
 
 
 class UnknownKafkaKey(KeyError):

@@ -203,6 +203,17 @@ CONSUMER_KEYS: tuple[KafkaKey, ...] = (
              _NOT_IN_FIGURES.format(cls="ConsumerConfig"),
              "Where a group with no committed offset starts.",
              choices=("latest", "earliest", "none")),
+    KafkaKey("partition.assignment.strategy", "assignment_strategy", "assignors",
+             "RangeAssignor,CooperativeStickyAssignor",
+             "apache/kafka ConsumerConfig (default [RangeAssignor, "
+             "CooperativeStickyAssignor] since 3.0); ConsumerCoordinator takes the newest "
+             "rebalance protocol every listed assignor supports",
+             "Partition assignors, a list of Kafka's class names (RangeAssignor, "
+             "RoundRobinAssignor, StickyAssignor, CooperativeStickyAssignor; fully "
+             "qualified or not) or librdkafka's (range, roundrobin, cooperative-sticky). "
+             "They decide the rebalance protocol: cooperative only when every one is "
+             "CooperativeStickyAssignor, else eager (every member gives up all its "
+             "partitions at each rebalance)."),
     KafkaKey("max.poll.interval.ms", "max_poll_interval", "ms", 300000, _K.format(ref="K20"),
              "A member that does not poll within this leaves the group.", minimum=1),
     KafkaKey("request.timeout.ms", "request_timeout", "ms", 30000, _K.format(ref="K12"),
@@ -259,6 +270,7 @@ class ConsumerConfig:
     enable_auto_commit: bool
     fetch_max_wait: float
     auto_offset_reset: str
+    assignment_strategy: tuple[str, ...]
     max_poll_interval: float
     request_timeout: float
     source: Mapping[str, str] = _frozen_map()
@@ -277,6 +289,8 @@ def _as_properties(cfg: Any, keys: tuple[KafkaKey, ...]) -> dict[str, str]:
             out[key.name] = str(round(value * 1000))
         elif key.kind == "bool":
             out[key.name] = "true" if value else "false"
+        elif key.kind == "assignors":
+            out[key.name] = ",".join(value)
         else:
             out[key.name] = str(value)
     return out
