@@ -42,5 +42,6 @@ __version__ = "0.1.0"
 #: 13: consumer groups rebalance in the protocol their assignors decide, by default
 #: Kafka's eager one: every member gives all its partitions up from its next
 #: heartbeat until the assignment, so a consumer restarted within its old session
-#: stops the whole group until that session expires.
+#: stops the whole group until that session expires. A cluster's offset commits are a
+#: message family of their own.
 RESULTS_REVISION = 13

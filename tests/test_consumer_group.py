@@ -201,13 +201,18 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
             "simulation.duration=70s", "simulation.warmup=5s", "simulation.drain=0s",
             "faults=[{kind: region-outage, region: us-west2, at: 10s, duration: 20s}]",
             *overrides])
-        frame = run(scenario, 0).report.timeseries
+        result = run(scenario, 0)
+        frame = result.report.timeseries
         rows = frame[(frame.metric == "delivered_records") & (frame.region == "us-west1")]
-        return dict(zip(rows.t, rows.value, strict=True))
+        return dict(zip(rows.t, rows.value, strict=True)), result.summary
 
-    eager = delivered()
+    eager, one = delivered()
     assert all(eager[t] == 0 for t in range(34, 58))
     assert eager[58] > 20 * eager[25] > 0  # the backlog, read at the assignment
-    cooperative = delivered(
+    cooperative, other = delivered(
         "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
     assert all(cooperative[t] > 0 for t in range(34, 58))
+    # the consumers' messages (deliveries, offset commits) are message families of
+    # their own: the producers, the replicas and the controller drew the same
+    assert one["latency"]["publish"] == other["latency"]["publish"]
+    assert one["partitions"] == other["partitions"]

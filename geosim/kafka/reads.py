@@ -54,6 +54,7 @@ class ReadPath:
         # (Network.delay's stream).
         self._families = [f"{cluster.name}.consume.{pid}"
                           for pid in range(cluster.partitions_n)]
+        self._commits = f"{cluster.name}.commit"
 
     def groups_changed(self) -> None:
         """The cluster's groups changed: recompute the zones their members are in."""
@@ -184,7 +185,9 @@ class ReadPath:
             done(False)
             return
         coordinator = live[0]
-        rtt = self.net.round_trip(zone, coordinator.zone, size, ACK_BYTES, "consume")
+        # the cluster's offset commits are a message family of their own
+        rtt = self.net.round_trip(zone, coordinator.zone, size, ACK_BYTES, "consume",
+                                  stream=self._commits)
         if rtt is None:
             done(False)
             return

@@ -235,7 +235,7 @@ class Network:
 
     def round_trip(self, src: str, dst: str, size_out: int, size_back: int,
                    purpose: str, *, windowed: bool = True,
-                   parallel: int = 1) -> float | None:
+                   parallel: int = 1, stream: str | None = None) -> float | None:
         """A request of ``size_out`` bytes and its reply of ``size_back``: the round-trip
         time (one draw of the link's RTT, plus serialization), or None if either is lost.
 
@@ -246,13 +246,16 @@ class Network:
         ``parallel``: the sizes are the sum of that many equal exchanges made at once over
         their own connections (a modelled writer standing for several brokers): each
         connection's window bound sees its share; the link serializes all the bytes.
+        ``stream``: the exchange's message family, as for :meth:`delay` (its request's
+        direction names the family's streams).
         """
         if self._impaired and not (self._reachable(src, dst) and self._reachable(dst, src)):
             return None
-        key = (src, dst, purpose)
+        key = (src, dst, purpose) if stream is None else (src, dst, purpose, stream)
         route = self._routes.get(key)
         if route is None:
-            route = self._routes[key] = self._route(src, dst)
+            route = self._routes[key] = self._route(src, dst, stream, purpose)
+        losses = self._loss_rng if stream is None else self._family_loss_rng(route, key)
         route.sent += size_out
         route.returned += size_back
         self.messages += 2 * parallel
@@ -266,7 +269,7 @@ class Network:
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss
-        if loss and (self._loss_rng.random() < loss or self._loss_rng.random() < loss):
+        if loss and (losses.random() < loss or losses.random() < loss):
             return None  # the request or the reply was lost
         if self._impaired:
             degradation = self._degradation(src, dst)
@@ -275,7 +278,7 @@ class Network:
                 base += 2 * degradation.extra_latency
                 if degradation.bandwidth:
                     rtt += self._serialize(route.queue, degradation.bandwidth, size_out)
-                if degradation.loss and self._loss_rng.random() < degradation.loss:
+                if degradation.loss and losses.random() < degradation.loss:
                     return None
         gate = route.gate
         if gate is not None:
