@@ -216,3 +216,41 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     # their own: the producers, the replicas and the controller drew the same
     assert one["latency"]["publish"] == other["latency"]["publish"]
     assert one["partitions"] == other["partitions"]
+
+
+def test_a_member_that_joined_and_died_is_assigned_and_expires_from_the_assignment():
+    """Kafka's coordinator holds a JoinGroup: a member that joined and then died counts
+    as joined (it is not expired while awaiting its join), gets partitions at the
+    assignment, and its session runs from there. Member 2 dies at 8.5 s and restarts at
+    20 s; member 0 joins at 21 s and dies at 30 s; the join completes when member 2's
+    old session expires (56.5 s) with member 0 in it, and member 0's session expires
+    45 s later (101.5 s), starting the next rebalance, which completes at member 1's
+    heartbeat of 103.854102 s."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    ctx.env.run(until=8.5)
+    group.member_down(members[2])
+    ctx.env.run(until=20.0)
+    group.member_up(members[2])
+    ctx.env.run(until=30.0)
+    group.member_down(members[0])
+    ctx.env.run(until=120.0)
+    assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "member 2 joined"),
+        (103.854102, (1, 2), "session timeout")]
+
+
+def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():
+    """Two faults reaching the same consumers (a zone outage and a client crash): a
+    second down leaves the first session's expiry (10 + 48 = 58 s, not 40 + 48), and an
+    up of a live member starts no rebalance."""
+    for protocol in ("eager", "cooperative"):
+        ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
+        ctx.env.run(until=10.0)
+        group.member_down(members[2])
+        ctx.env.run(until=40.0)
+        group.member_down(members[2])
+        group.member_up(members[1])
+        ctx.env.run(until=100.0)
+        done = {"eager": 60.0, "cooperative": 58.0}[protocol]
+        assert [(round(t, 6), m) for t, m, _ in rebalances] == [
+            (0.0, (0, 1, 2)), (done, (0, 1))], protocol

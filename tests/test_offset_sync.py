@@ -160,11 +160,11 @@ class Net:
         self.down = set(down)
         self.sent: list[tuple] = []
 
-    def delay(self, a, z, size, purpose):
+    def delay(self, a, z, size, purpose, *, stream=None):
         self.sent.append(("one-way", a, z, size, purpose))
         return None if z in self.down else 0.001
 
-    def round_trip(self, a, z, request, response, purpose):
+    def round_trip(self, a, z, request, response, purpose, *, stream=None):
         self.sent.append(("round trip", a, z, request, response, purpose))
         return None if z in self.down else 0.002
 

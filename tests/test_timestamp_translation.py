@@ -82,7 +82,7 @@ class Net:
         self.down = set(down)
         self.sent: list[tuple] = []
 
-    def round_trip(self, a, z, request, response, purpose):
+    def round_trip(self, a, z, request, response, purpose, *, stream=None):
         self.sent.append((a, z, request, response, purpose))
         return None if z in self.down else 0.002
 

@@ -127,6 +127,10 @@ class ConsumerGroup:
         self._joined: set[int] = set()
         self._sessions: dict[tuple[int, int], float] = {}
         self._incarnation = [0] * len(members)
+        # Members that joined the rebalance under way and died since: the coordinator
+        # holds their JoinGroup, so they count as joined and are assigned partitions;
+        # their sessions run from the assignment.
+        self._joined_dead: set[int] = set()
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -168,11 +172,13 @@ class ConsumerGroup:
             self._commit(member.zone, 64 * len(snapshot),
                          lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
 
-    def _assign_now(self, reason: str, *, all_revoked: bool = False) -> None:
+    def _assign_now(self, reason: str, *, all_revoked: bool = False,
+                    joined_dead: frozenset[int] = frozenset()) -> None:
         """The assignment. ``all_revoked``: every member gave every partition up (the
-        eager protocol), so each partition resumes from its committed offset."""
+        eager protocol), so each partition resumes from its committed offset.
+        ``joined_dead``: members that joined and died since, assigned as members."""
         self._assigning = None
-        live = self.live_members()
+        live = [m for m in self.members if m.alive or m.index in joined_dead]
         self._moved()
         reassigned = []
         for p, state in enumerate(self.partitions):
@@ -206,6 +212,8 @@ class ConsumerGroup:
             listener()
 
     def member_down(self, member: Member) -> None:
+        if not member.alive:
+            return  # already down (two faults reaching the same consumers)
         self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
@@ -217,6 +225,8 @@ class ConsumerGroup:
             self.env.process(self._rebalance_after_timeout())
 
     def member_up(self, member: Member) -> None:
+        if member.alive:
+            return  # already up
         self._moved()
         expires = self._expiry(member)
         member.alive = True
@@ -228,7 +238,9 @@ class ConsumerGroup:
                 state.position = 0
         self._owned.pop(member.index, None)
         if self._eager:
-            # its JoinGroup: a rebalance begins, or it joins the one under way
+            # its JoinGroup: a rebalance begins, or it joins the one under way (taking
+            # the place of its dead incarnation's held JoinGroup, if any)
+            self._joined_dead.discard(member.index)
             self._incarnation[member.index] += 1
             if self._preparing is None:
                 self._prepare(f"member {member.index} joined", joiner=member.index)
@@ -273,8 +285,14 @@ class ConsumerGroup:
         (a rebalance begins then, if none is under way)."""
         index = member.index
         self._incarnation[index] += 1
-        self._joined.discard(index)
         self._revoked.discard(index)
+        if self._preparing is not None and index in self._joined:
+            # its JoinGroup is held: it stays in this rebalance (GroupMetadataManager
+            # does not expire a member awaiting its join) and its session runs from
+            # the assignment
+            self._joined_dead.add(index)
+            return
+        self._joined.discard(index)
         key = (index, self._incarnation[index])
         expiry = self._expiry(member)
         assert expiry is not None  # a silent member's session
@@ -343,7 +361,14 @@ class ConsumerGroup:
         self._preparing = self._token = None
         self._revoked = set()
         self._joined = set()
-        self._assign_now(reason, all_revoked=True)
+        dead, self._joined_dead = frozenset(self._joined_dead), set()
+        self._assign_now(reason, all_revoked=True, joined_dead=dead)
+        # the joined members that died: their sessions, from the assignment
+        now = self.env.now
+        for index in sorted(dead):
+            key = (index, self._incarnation[index])
+            self._sessions[key] = now + self.settings.session_timeout
+            call_later(self.env, self.settings.session_timeout, self._session_expired, key)
 
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:

@@ -29,8 +29,9 @@ class Distribution:
     def quantile(self, q: float) -> float:  # pragma: no cover
         raise NotImplementedError
 
-    def sampler(self, rng: np.random.Generator, *, first_block: int = _BLOCK) -> Sampler:
-        return Sampler(self, rng, first_block)
+    def sampler(self, rng: np.random.Generator, *, first_block: int = _BLOCK,
+                max_block: int = _BLOCK) -> Sampler:
+        return Sampler(self, rng, first_block, max_block)
 
     def scaled(self, factor: float) -> Distribution:  # pragma: no cover
         raise NotImplementedError
@@ -40,27 +41,28 @@ class Sampler:
     """Pops pre-drawn values of one distribution from one stream; ``next()`` is O(1).
 
     ``first_block``: how many values the first refill draws; each refill after draws
-    twice as many, up to 4096. A small first block keeps the memory of many thinly used
-    streams small (a message family's, :meth:`geosim.world.network.Network.delay`); the
-    values are a function of the stream and the block sizes, so a sampler's draws are
-    the same in every run."""
+    twice as many, up to ``max_block``. Small blocks keep the memory of many streams
+    small (thousands of message families, :meth:`geosim.world.network.Network.delay`,
+    each holding at most one block); the values are a function of the stream and the
+    block sizes, so a sampler's draws are the same in every run."""
 
-    __slots__ = ("_dist", "_rng", "_buffer", "_block")
+    __slots__ = ("_dist", "_rng", "_buffer", "_block", "_max_block")
 
     def __init__(self, dist: Distribution, rng: np.random.Generator,
-                 first_block: int = _BLOCK):
+                 first_block: int = _BLOCK, max_block: int = _BLOCK):
         self._dist = dist
         self._rng = rng
         self._buffer: list[float] = []
-        self._block = min(max(int(first_block), 1), _BLOCK)
+        self._max_block = max(int(max_block), 1)
+        self._block = min(max(int(first_block), 1), self._max_block)
 
     def __call__(self) -> float:
         buffer = self._buffer
         if not buffer:
             block = self._block
             buffer.extend(self._dist.draw(self._rng, block)[::-1].tolist())
-            if block < _BLOCK:
-                self._block = min(2 * block, _BLOCK)
+            if block < self._max_block:
+                self._block = min(2 * block, self._max_block)
         return buffer.pop()
 
     def many(self, n: int) -> np.ndarray:

@@ -222,7 +222,7 @@ class OffsetSyncs:
         flow = self.flow
         leader = flow.source.leader_zone(0)
         if leader is not None and self.net.delay(flow.zone, leader, OFFSET_SYNC_BYTES,
-                                                 "mirror") is None:
+                                                 "mirror", stream=f"{flow.name}.sync") is None:
             return
         st.store.add(*pair)
         st.last_sync_d = pair[1]
@@ -347,7 +347,8 @@ def read_source_groups(flow, net) -> list:
         return []
     leader = flow.source.leader_zone(0) or flow.source.zones[0]
     if net.round_trip(flow.zone, leader, FETCH_REQUEST_BYTES,
-                      CHECKPOINT_BYTES * flow.n * len(groups), "mirror") is None:
+                      CHECKPOINT_BYTES * flow.n * len(groups), "mirror",
+                      stream=f"{flow.name}.group-offsets") is None:
         return []
     return groups
 

@@ -174,12 +174,13 @@ class ReplicatorFlow(MirrorFlow):
         their combined round-trip time, or None if either is lost."""
         source = self.source.leader_zone(0) or self.source.zones[0]
         target = self.target.leader_zone(self.base) or self.target.zones[0]
+        # the flow's admin requests are a message family of their own
         out = self.net.round_trip(self.zone, source, FETCH_REQUEST_BYTES,
-                                  TOPIC_CONFIG_BYTES, "metadata")
+                                  TOPIC_CONFIG_BYTES, "metadata", stream=f"{self.name}.admin")
         if out is None:
             return None
         back = self.net.round_trip(self.zone, target, TOPIC_CONFIG_BYTES, ACK_BYTES,
-                                   "metadata")
+                                   "metadata", stream=f"{self.name}.admin")
         return None if back is None else out + back
 
 

@@ -127,7 +127,8 @@ class TimestampOffsets:
             target = flow.target
             local = target.leader_zone(flow.base) or target.zones[0]
             if self.net.round_trip(flow.zone, local, CHECKPOINT_BYTES * n * len(groups),
-                                   ACK_BYTES, "mirror") is None:
+                                   ACK_BYTES, "mirror",
+                                   stream=f"{flow.name}.translated-offsets") is None:
                 continue
             for group in groups:
                 marks = self.checkpoints.setdefault(group.subscription, [None] * n)

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from geosim.core.context import Context
 from geosim.world.topology import Topology
 
-# The first block of draws of a message family's stream (``Network.delay``'s
-# ``stream``); later blocks double up to the samplers' usual 4096.
+# The blocks of draws of a message family's stream (``Network.delay``'s ``stream``):
+# the first, and the largest the doubling reaches (a run holds thousands of families,
+# each with at most one block of floats: 256 of them take about 8 KiB).
 FAMILY_FIRST_BLOCK = 16
+FAMILY_MAX_BLOCK = 256
 
 PURPOSES = ("produce", "replicate", "consume", "mirror", "object_put", "object_get",
             "object_replication", "metadata", "ack")
@@ -255,7 +257,6 @@ class Network:
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = self._route(src, dst, stream, purpose)
-        losses = self._loss_rng if stream is None else self._family_loss_rng(route, key)
         route.sent += size_out
         route.returned += size_back
         self.messages += 2 * parallel
@@ -269,8 +270,11 @@ class Network:
         if route.bandwidth:
             rtt += self._serialize(route.queue, route.bandwidth, size_out)
         loss = route.loss
-        if loss and (losses.random() < loss or losses.random() < loss):
-            return None  # the request or the reply was lost
+        losses = None
+        if loss:
+            losses = self._loss_rng if stream is None else self._family_loss_rng(route, key)
+            if losses.random() < loss or losses.random() < loss:
+                return None  # the request or the reply was lost
         if self._impaired:
             degradation = self._degradation(src, dst)
             if degradation is not None:
@@ -278,8 +282,12 @@ class Network:
                 base += 2 * degradation.extra_latency
                 if degradation.bandwidth:
                     rtt += self._serialize(route.queue, degradation.bandwidth, size_out)
-                if degradation.loss and losses.random() < degradation.loss:
-                    return None
+                if degradation.loss:
+                    if losses is None:
+                        losses = (self._loss_rng if stream is None
+                                  else self._family_loss_rng(route, key))
+                    if losses.random() < degradation.loss:
+                        return None
         gate = route.gate
         if gate is not None:
             # the request's bytes, then the reply's, through the shared capacity
@@ -340,7 +348,7 @@ class Network:
             # most send little, so its first block of draws is small
             sampler = link.rtt.sampler(
                 self.ctx.rng(f"network.{src}>{dst}.{purpose}.{stream}"),
-                first_block=FAMILY_FIRST_BLOCK)
+                first_block=FAMILY_FIRST_BLOCK, max_block=FAMILY_MAX_BLOCK)
         # One serialization queue per link and direction: zone pairs that resolve to the
         # same region-pair link share its bandwidth.
         rs, rd = self._region[src], self._region[dst]
