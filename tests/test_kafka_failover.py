@@ -95,8 +95,10 @@ class Model:
         self.fleets = [Fleet(0, "w", "w-a"), Fleet(1, "e", "e-a"), Fleet(2, "c", "c-a")]
         self.active_fleets = list(self.fleets)
         self.zone_down = {"e-a"}
-        self.group = SimpleNamespace(id=0, subscription=1, members=[SimpleNamespace(alive=True)],
-                                     partitions=[group_state(c) for c in (3, 4, 1, 2)])
+        member = SimpleNamespace(alive=True)
+        self.group = SimpleNamespace(id=0, subscription=1, members=[member],
+                                     partitions=[group_state(c) for c in (3, 4, 1, 2)],
+                                     retire=lambda: setattr(member, "alive", False))
         self.groups = {"w": [self.group], "c": []}
         self.group_cluster = {0: "w"}
         self.counters_ = defaultdict(int)

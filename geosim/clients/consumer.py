@@ -131,6 +131,7 @@ class ConsumerGroup:
         # holds their JoinGroup, so they count as joined and are assigned partitions;
         # their sessions run from the assignment.
         self._joined_dead: set[int] = set()
+        self._retired = False  # the group stopped (moved to another cluster)
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -205,6 +206,15 @@ class ConsumerGroup:
                 self._take(p, delivered)
         self._emit(delivered)
 
+    def retire(self) -> None:
+        """The group stops for good (its subscription moved to another cluster): its
+        members stop, and no rebalance under way or pending completes."""
+        self._retired = True
+        for m in self.members:
+            m.alive = False
+        self._preparing = self._token = self._assigning = None
+        self._sessions.clear()
+
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
         self.generation += 1
@@ -277,6 +287,8 @@ class ConsumerGroup:
                 break
             yield self.env.timeout(max(pending) - self.env.now)
         self._rebalancing = False
+        if self._retired:
+            return
         self.assign(reason="session timeout")
 
     # --- the eager protocol -----------------------------------------------------------
@@ -300,6 +312,8 @@ class ConsumerGroup:
         call_later(self.env, expiry - self.env.now, self._session_expired, key)
 
     def _session_expired(self, key: tuple[int, int]) -> None:
+        if self._retired:
+            return
         del self._sessions[key]
         if self._preparing is None:
             self._prepare("session timeout")

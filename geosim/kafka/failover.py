@@ -146,8 +146,7 @@ class Failover:
         # consumer groups: start in the new cluster from translated offsets
         for group in model.groups_on(old):
             old.reads.detach_group(group)
-            for m in group.members:
-                m.alive = False
+            group.retire()
             model.group_cluster[group.id] = None
             moved = model.new_group(group.subscription, new, group.members)
             starts = self._seed_offsets(group, moved, old, new)
