@@ -11,6 +11,9 @@ member is removed 48 s after it died), auto commits every 5 s."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
 from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, Rebalanced, Row
@@ -269,3 +272,39 @@ def test_a_retired_group_never_rebalances_again():
         ctx.env.run(until=100.0)
         assert [t for t, _, _ in rebalances] == [0.0], protocol
         assert not any(m.alive for m in members)
+
+
+# ======================================================= any sequence of faults
+_FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 3), st.booleans()),
+                   max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative"]))
+def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, protocol):
+    """Members of a 4-member group go down and up at any times (repeats included).
+    Once every session has had time to expire (48 s), a joined member's session from
+    an assignment (45 s) and a heartbeat round, the group is stable: no rebalance
+    under way, every partition owned by a live member (shared as round-robin shares
+    them), and, with a member alive, every row produced has been read."""
+    ctx, group, members, seen, rebalances, produce = _group(4, 8, protocol)
+    t = 0.0
+    for dt, index, up in faults:
+        t += dt
+        ctx.env.run(until=t)
+        for p in range(8):
+            produce(p)
+        (group.member_up if up else group.member_down)(members[index])
+    end = t + 48.0 + 45.0 + 3.0 + 5.0
+    ctx.env.run(until=end)
+    for p in range(8):
+        produce(p)               # one more row each, read at once by a stable group
+    ctx.env.run(until=end + 1.0)
+    live = [m.index for m in members if m.alive]
+    assert group._preparing is None and not group._sessions
+    if not live:
+        return
+    owners = [s.owner for s in group.partitions]
+    assert owners == [live[p % len(live)] for p in range(8)]
+    produced = {(p, o) for p in range(8) for o in range(len(faults) + 1)}
+    assert {(p, o) for _, p, o in seen} == produced
