@@ -164,7 +164,7 @@ def offsets_of(groups: list) -> tuple[OffsetSyncs, simpy.Environment]:
     always reachable (no leader zone, a network that never loses anything)."""
     env = simpy.Environment()
     source = SimpleNamespace(zones=["src-a"], leader_zone=lambda _p: None)
-    net = SimpleNamespace(round_trip=lambda *_a: 0.001)
+    net = SimpleNamespace(round_trip=lambda *_a, **_k: 0.001)
     owner = SimpleNamespace(groups_on=lambda cluster: groups if cluster is source else [],
                             ctx=SimpleNamespace(recorder=SimpleNamespace(emit=lambda _e: None)))
     cfg = SimpleNamespace(offset_preserving=False, offset_lag_max=0, sync_group_offsets=False)
