@@ -261,14 +261,16 @@ def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():
 
 def test_a_retired_group_never_rebalances_again():
     """A group whose subscription moved to another cluster (a failover) is retired: the
-    session expiry pending from its dead member starts no rebalance, in either
-    protocol."""
+    session expiry pending from its dead member starts no rebalance, nor does a member
+    coming back, in either protocol."""
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
         ctx.env.run(until=10.0)
         group.member_down(members[2])
         ctx.env.run(until=20.0)
         group.retire()
+        ctx.env.run(until=30.0)
+        group.member_up(members[2])      # its zone comes back: the group stays retired
         ctx.env.run(until=100.0)
         assert [t for t, _, _ in rebalances] == [0.0], protocol
         assert not any(m.alive for m in members)

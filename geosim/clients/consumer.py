@@ -222,8 +222,8 @@ class ConsumerGroup:
             listener()
 
     def member_down(self, member: Member) -> None:
-        if not member.alive:
-            return  # already down (two faults reaching the same consumers)
+        if not member.alive or self._retired:
+            return  # already down (two faults reaching the same consumers), or retired
         self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
@@ -235,8 +235,8 @@ class ConsumerGroup:
             self.env.process(self._rebalance_after_timeout())
 
     def member_up(self, member: Member) -> None:
-        if member.alive:
-            return  # already up
+        if member.alive or self._retired:
+            return  # already up, or the group is retired
         self._moved()
         expires = self._expiry(member)
         member.alive = True
