@@ -44,6 +44,15 @@ def _group(members: int, partitions: int, protocol: str = "cooperative"):
     return ctx, group, group_members, seen, rebalances, produce
 
 
+def _faults(ctx, group, members, steps, until: float) -> None:
+    """Apply ``steps``, (time, member, up) each in time order, then run to ``until``."""
+    for t, index, up in steps:
+        if t > ctx.env.now:
+            ctx.env.run(until=t)
+        (group.member_up if up else group.member_down)(members[index])
+    ctx.env.run(until=until)
+
+
 def test_partitions_moved_between_live_members_are_not_read_again():
     """Cooperative protocol. Kafka's ``ConsumerCoordinator.onJoinPrepare`` commits the
     positions (auto commit) before revoking, so a partition handed from one live member
@@ -160,11 +169,7 @@ def test_an_eager_group_stops_until_a_restarted_member_s_old_session_expires():
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
         _steady(ctx, produce, 6, 70.0)
-        ctx.env.run(until=8.5)
-        group.member_down(members[2])
-        ctx.env.run(until=20.0)
-        group.member_up(members[2])
-        ctx.env.run(until=75.0)
+        _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True)], until=75.0)
         gap = [t for t, _, _ in seen if 23.0 <= t < 56.5]
         if protocol == "eager":
             assert [(t, m, r) for t, m, r in rebalances] == [
@@ -182,11 +187,7 @@ def test_an_eager_rebalance_completes_at_once_when_no_member_is_left_to_hear():
     the group's only live member and joined with its JoinGroup, so the assignment
     waits only for the old session (8 + 48 = 56 s)."""
     ctx, group, members, seen, rebalances, produce = _group(1, 2, "eager")
-    ctx.env.run(until=8.0)
-    group.member_down(members[0])
-    ctx.env.run(until=20.0)
-    group.member_up(members[0])
-    ctx.env.run(until=60.0)
+    _faults(ctx, group, members, [(8.0, 0, False), (20.0, 0, True)], until=60.0)
     assert [(t, m) for t, m, _ in rebalances] == [(0.0, (0,)), (56.0, (0,))]
 
 
@@ -230,13 +231,8 @@ def test_a_member_that_joined_and_died_is_assigned_and_expires_from_the_assignme
     45 s later (101.5 s), starting the next rebalance, which completes at member 1's
     heartbeat of 103.854102 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
-    ctx.env.run(until=8.5)
-    group.member_down(members[2])
-    ctx.env.run(until=20.0)
-    group.member_up(members[2])
-    ctx.env.run(until=30.0)
-    group.member_down(members[0])
-    ctx.env.run(until=120.0)
+    _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True), (30.0, 0, False)],
+            until=120.0)
     assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
         (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "member 2 joined"),
         (103.854102, (1, 2), "session timeout")]
@@ -248,12 +244,8 @@ def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():
     up of a live member starts no rebalance."""
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
-        ctx.env.run(until=10.0)
-        group.member_down(members[2])
-        ctx.env.run(until=40.0)
-        group.member_down(members[2])
-        group.member_up(members[1])
-        ctx.env.run(until=100.0)
+        _faults(ctx, group, members, [(10.0, 2, False), (40.0, 2, False), (40.0, 1, True)],
+                until=100.0)
         done = {"eager": 60.0, "cooperative": 58.0}[protocol]
         assert [(round(t, 6), m) for t, m, _ in rebalances] == [
             (0.0, (0, 1, 2)), (done, (0, 1))], protocol

@@ -60,6 +60,11 @@ class MirrorFlow:
         self.base = target_base
         self.cfg = cfg
         self.name = f"{source.region}->{target.region}"
+        # The flow's fetches, their responses and its copies: message families of
+        # their own (Network.delay's stream), named once.
+        self._fetches = f"{self.name}.fetch"
+        self._responses = f"{self.name}.fetch-response"
+        self._copies = f"{self.name}.produce"
         self.env = owner.env
         self.net = owner.net
         self.zone = owner.world.topology.zones(target.region)[0]
@@ -117,8 +122,7 @@ class MirrorFlow:
         env, net, cfg = self.env, self.net, self.cfg
         source = self.source
         window = self.owner.world.topology.spec.tcp_window
-        # the flow's fetches and their responses are message families of their own
-        asks, answers = f"{self.name}.fetch", f"{self.name}.fetch-response"
+        asks, answers = self._fetches, self._responses
         while not self.stopped:
             if not self.alive:
                 self._revive = env.event()
@@ -258,7 +262,7 @@ class MirrorFlow:
                     self.failed(row, "no leader")
                 continue
             d = self.net.delay(self.zone, zone, sum(r.bytes_compressed for r in rows),
-                               "mirror", stream=f"{self.name}.produce")
+                               "mirror", stream=self._copies)
             if d is None:
                 for row in rows:
                     self.failed(row, "target unreachable")
