@@ -44,4 +44,8 @@ __version__ = "0.1.0"
 #: heartbeat until the assignment, so a consumer restarted within its old session
 #: stops the whole group until that session expires. A cluster's offset commits are a
 #: message family of their own.
-RESULTS_REVISION = 13
+#: 14: a Kafka cluster's consumer groups commit to their coordinator, the leader of
+#: their ``__consumer_offsets`` partition (before: the first live broker); a group
+#: loses it with its broker, and the successor the controller elects restarts the
+#: group's sessions when it loads the group.
+RESULTS_REVISION = 14

@@ -268,19 +268,83 @@ def test_a_retired_group_never_rebalances_again():
         assert not any(m.alive for m in members)
 
 
+# ================================================================== the coordinator
+def test_a_coordinator_that_loads_the_group_restarts_the_silent_sessions():
+    """Member 2 dies at 8.5 s with the coordinator (one region's outage); another loads
+    the group at 17 s (the controller fenced the old one's broker). Kafka's
+    ``GroupMetadataManager.onLoaded`` gives every member a fresh session: member 2 is
+    removed at 17 + 45 = 62 s, not 56.5 s. Eager: members 0 and 1 hear at their
+    heartbeats of 63 s and 64.854102 s, the assignment follows the last commit's answer
+    (1 ms). Cooperative: the assignment follows the expiry and the commits."""
+    for protocol, done in (("eager", 64.855102), ("cooperative", 62.001)):
+        ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
+        _steady(ctx, produce, 6, 90.0)
+        ctx.env.run(until=8.5)
+        group.member_down(members[2])
+        group.coordinator_lost()
+        ctx.env.run(until=17.0)
+        group.coordinator_loaded()
+        ctx.env.run(until=100.0)
+        assert [(round(t, 6), m) for t, m, _ in rebalances] == [
+            (0.0, (0, 1, 2)), (done, (0, 1))], protocol
+
+
+def test_a_rebalance_under_way_starts_again_at_the_new_coordinator():
+    """Eager. Member 2 dies at 8.5 s; its session expires at 56.5 s and the rebalance
+    begins; member 0 hears at 57 s and joins, then the coordinator is lost at 57.5 s,
+    before member 1 (due at 58.854102 s) heard. Nothing is assigned without a
+    coordinator. The new one loads the group at 70 s: member 2, of the last generation,
+    gets a fresh session (115 s); member 0 joins again at once, member 1 hears at
+    70.854102 s and joins; the assignment follows member 2's expiry, at 115 s. Member 0
+    reads nothing from 57 s to then, as in Kafka, where it waits in the rebalance."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    _steady(ctx, produce, 6, 130.0)
+    ctx.env.run(until=8.5)
+    group.member_down(members[2])
+    ctx.env.run(until=57.5)
+    assert group._joined == {0}
+    group.coordinator_lost()
+    ctx.env.run(until=70.0)
+    assert [t for t, _, _ in rebalances] == [0.0]
+    group.coordinator_loaded()
+    ctx.env.run(until=140.0)
+    assert [(round(t, 6), m) for t, m, _ in rebalances] == [
+        (0.0, (0, 1, 2)), (115.0, (0, 1))]
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(130)}
+
+
+def test_without_a_coordinator_a_restarted_member_joins_once_one_loads_the_group():
+    """Eager. Member 2 restarts at 20 s (it died at 8.5 s) while the group has no
+    coordinator (lost at 10 s): its JoinGroup waits. The coordinator that loads the
+    group at 30 s gives member 2's old session a fresh start (75 s), and the join
+    completes at its expiry with the members' commits answered."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    _faults(ctx, group, members, [(8.5, 2, False)], until=10.0)
+    group.coordinator_lost()
+    _faults(ctx, group, members, [(20.0, 2, True)], until=30.0)
+    assert [t for t, _, _ in rebalances] == [0.0]
+    group.coordinator_loaded()
+    ctx.env.run(until=100.0)
+    assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (75.0, (0, 1, 2), "member 2 joined")]
+
+
 # ======================================================= any sequence of faults
-_FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 3), st.booleans()),
+# member index 4: the coordinator is lost (False) or loads the group (True)
+_FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 4), st.booleans()),
                    max_size=10)
 
 
 @settings(max_examples=60, deadline=None)
 @given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative"]))
 def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, protocol):
-    """Members of a 4-member group go down and up at any times (repeats included).
-    Once every session has had time to expire (48 s), a joined member's session from
-    an assignment (45 s) and a heartbeat round, the group is stable: no rebalance
-    under way, every partition owned by a live member (shared as round-robin shares
-    them), and, with a member alive, every row produced has been read."""
+    """Members of a 4-member group go down and up at any times (repeats included), and
+    the coordinator is lost and loads the group (the run's end finds it loaded). Once
+    every session has had time to expire (48 s, or 45 s from the last load), a joined
+    member's session from an assignment (45 s) and a heartbeat round, the group is
+    stable: no rebalance under way, every partition owned by a live member (shared as
+    round-robin shares them), and, with a member alive, every row produced has been
+    read."""
     ctx, group, members, seen, rebalances, produce = _group(4, 8, protocol)
     t = 0.0
     for dt, index, up in faults:
@@ -288,7 +352,12 @@ def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, proto
         ctx.env.run(until=t)
         for p in range(8):
             produce(p)
-        (group.member_up if up else group.member_down)(members[index])
+        if index == 4:
+            (group.coordinator_loaded if up else group.coordinator_lost)()
+        else:
+            (group.member_up if up else group.member_down)(members[index])
+    if not group._coordinating:
+        group.coordinator_loaded()
     end = t + 48.0 + 45.0 + 3.0 + 5.0
     ctx.env.run(until=end)
     for p in range(8):

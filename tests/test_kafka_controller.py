@@ -97,6 +97,8 @@ class Cluster:
             fail=lambda rows, code, *, written_maybe: self.calls.append(
                 ("fail", rows, code, written_maybe)),
             orphan=lambda pending, zone=None: self.calls.append(("orphan", list(pending))))
+        # the group coordinators (no groups here): tests/test_kafka_coordinator.py
+        self.coordinators = SimpleNamespace(fencing_committed=lambda: None)
         self.controller = Controller(self)
 
     def emit_state(self, p, reason) -> None:

@@ -36,6 +36,16 @@ group coordinator's ``GroupMetadataManager``), in the protocol the assignors dec
 In both, a failed commit is not retried (Kafka retries a retriable failure until the
 rebalance timeout), and the join and sync round trips to the coordinator are not
 timed (the assignment follows the last join at once).
+
+The group coordinator (in a Kafka cluster, :mod:`geosim.kafka.coordinator`) may be
+lost and another load the group. While the group has no coordinator, no session
+expires, no member learns of a rebalance and no rebalance completes. The coordinator
+that loads the group gives every member of the last generation a fresh session
+(``GroupMetadataManager.onLoaded``), so a silent member is removed
+``session.timeout.ms`` after the load at the earliest; a rebalance under way at the old
+coordinator starts again: the members that had joined join again at once (their
+FindCoordinator and JoinGroup round trips are not timed), the others learn at their
+next heartbeat.
 """
 
 from __future__ import annotations
@@ -132,6 +142,15 @@ class ConsumerGroup:
         # their sessions run from the assignment.
         self._joined_dead: set[int] = set()
         self._retired = False  # the group stopped (moved to another cluster)
+        # The coordinator: whether the group has one now, the epoch of its sessions (a
+        # session armed under an older epoch is stale), when the last one loaded the
+        # group, the event its next load triggers; the members of the last generation
+        # (those a coordinator that loads the group knows).
+        self._coordinating = True
+        self._coordinator_epoch = 0
+        self._loaded_at: float | None = None
+        self._loaded = self.env.event()
+        self._generation_members: frozenset[int] = frozenset()
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -180,6 +199,7 @@ class ConsumerGroup:
         ``joined_dead``: members that joined and died since, assigned as members."""
         self._assigning = None
         live = [m for m in self.members if m.alive or m.index in joined_dead]
+        self._generation_members = frozenset(m.index for m in live)
         self._moved()
         reassigned = []
         for p, state in enumerate(self.partitions):
@@ -205,6 +225,43 @@ class ConsumerGroup:
                         self._request(row, zone)
                 self._take(p, delivered)
         self._emit(delivered)
+
+    def route_commits(self, commit: Callable[[str, int, Callable[[bool], None]], None]) -> None:
+        """Offset commits go through ``commit`` from now on (a Kafka cluster's group
+        coordinator)."""
+        self._commit = commit
+
+    def coordinator_lost(self) -> None:
+        """The group's coordinator is gone: sessions and rebalances wait for the next."""
+        if not self._coordinating or self._retired:
+            return
+        self._coordinating = False
+        self._coordinator_epoch += 1
+
+    def coordinator_loaded(self) -> None:
+        """A coordinator loaded the group (a new one, or the old one back): every member
+        of the last generation that is silent gets a fresh session, and a rebalance
+        under way starts again (see the module docstring)."""
+        if self._retired:
+            return
+        self._coordinating = True
+        self._coordinator_epoch += 1
+        self._loaded_at = self.env.now
+        loaded, self._loaded = self._loaded, self.env.event()
+        loaded.succeed()
+        if not self._eager:
+            return  # the cooperative protocol's expiries count from the load (_expiry)
+        known = self._generation_members
+        sessions = {key for key in self._sessions if key[0] in known}
+        sessions |= {(i, self._incarnation[i]) for i in known if not self.members[i].alive}
+        self._sessions = {}
+        self._joined_dead = set()
+        for key in sorted(sessions):
+            self._arm_session(key, self.settings.session_timeout)
+        if self._preparing is not None:
+            self._joined = {i for i in self._joined if self.members[i].alive}
+            self._heartbeats(self._joined)
+            self._maybe_complete()
 
     def retire(self) -> None:
         """The group stops for good (its subscription moved to another cluster): its
@@ -267,13 +324,20 @@ class ConsumerGroup:
         """When the coordinator removes ``member``'s session (None: it is alive)."""
         if member.alive or member.died_at is None:
             return None
-        return member.died_at + self.settings.session_timeout \
+        expiry = member.died_at + self.settings.session_timeout \
             + self.settings.heartbeat_interval
+        loaded = self._loaded_at
+        if loaded is not None and loaded > member.died_at:
+            # a coordinator loaded the group since: the session restarted then
+            return max(expiry, loaded + self.settings.session_timeout)
+        return expiry
 
     def _rejoin(self, member):
         """Waits one heartbeat interval, then rebalances to include the member."""
         yield self.env.timeout(self.settings.heartbeat_interval)
-        if member.alive:
+        while not self._coordinating:
+            yield self._loaded  # its JoinGroup waits for a coordinator
+        if member.alive and not self._retired:
             self.assign(reason=f"member {member.index} joined")
 
     def _rebalance_after_timeout(self):
@@ -281,6 +345,9 @@ class ConsumerGroup:
         member silent since has been removed too (a rebalance completes when each
         member has rejoined or timed out), then reassigns."""
         while True:
+            if not self._coordinating:
+                yield self._loaded  # no session expires without a coordinator
+                continue
             pending = [t for m in self.members
                        if (t := self._expiry(m)) is not None and t > self.env.now]
             if not pending:
@@ -308,12 +375,16 @@ class ConsumerGroup:
         key = (index, self._incarnation[index])
         expiry = self._expiry(member)
         assert expiry is not None  # a silent member's session
-        self._sessions[key] = expiry
-        call_later(self.env, expiry - self.env.now, self._session_expired, key)
+        self._arm_session(key, expiry - self.env.now)
 
-    def _session_expired(self, key: tuple[int, int]) -> None:
-        if self._retired:
-            return
+    def _arm_session(self, key: tuple[int, int], delay: float) -> None:
+        """The coordinator removes the silent session ``key`` after ``delay``."""
+        self._sessions[key] = self.env.now + delay
+        call_later(self.env, delay, self._session_expired, key, self._coordinator_epoch)
+
+    def _session_expired(self, key: tuple[int, int], epoch: int) -> None:
+        if self._retired or not self._coordinating or epoch != self._coordinator_epoch:
+            return  # no coordinator now, or armed by one the group has lost since
         del self._sessions[key]
         if self._preparing is None:
             self._prepare("session timeout")
@@ -323,26 +394,33 @@ class ConsumerGroup:
     def _prepare(self, reason: str, joiner: int | None = None) -> None:
         """A rebalance begins: each live member learns it at its next heartbeat."""
         self._preparing = reason
-        token = self._token = object()
         self._revoked = set()
         self._joined = set() if joiner is None else {joiner}
+        self._heartbeats(self._joined)
+        self._maybe_complete()
+
+    def _heartbeats(self, joined: set[int]) -> None:
+        """The live members not in ``joined`` learn of the rebalance under way (a new
+        token: what was scheduled for an earlier one is stale) at their next
+        heartbeat."""
+        token = self._token = object()
         now = self.env.now
         interval = self.settings.heartbeat_interval
         for m in self.live_members():
-            if m.index == joiner:
+            if m.index in joined:
                 continue
             # the member's heartbeats: every interval, at a phase of its own (spread
             # as the brokers' are, by the golden ratio)
             phase = interval * ((m.index * 0.618034) % 1.0)
             call_later(self.env, (phase - now) % interval, self._learn, m.index,
                        self._incarnation[m.index], token)
-        self._maybe_complete()
 
     def _learn(self, index: int, incarnation: int, token: object) -> None:
         """Member ``index`` heard of the rebalance: it stops reading, commits its
         positions and gives up its partitions, then joins (``onJoinPrepare``)."""
-        if token is not self._token or self._incarnation[index] != incarnation:
-            return
+        if token is not self._token or self._incarnation[index] != incarnation \
+                or not self._coordinating:
+            return  # a stale heartbeat, or one without a coordinator to answer it
         self._revoked.add(index)
         member = self.members[index]
         owned = [p for p in self._owned.get(index, ()) if self.partitions[p].position > 0]
@@ -358,8 +436,9 @@ class ConsumerGroup:
         self._commit(member.zone, 64 * len(owned), answered)
 
     def _join(self, index: int, incarnation: int, token: object) -> None:
-        if token is not self._token or self._incarnation[index] != incarnation:
-            return
+        if token is not self._token or self._incarnation[index] != incarnation \
+                or not self._coordinating:
+            return  # stale, or no coordinator: it learns again once one loads the group
         self._joined.add(index)
         self._maybe_complete()
 
@@ -367,7 +446,7 @@ class ConsumerGroup:
         """The join completes once every live member joined and no silent session is
         left; the assignment follows."""
         reason = self._preparing
-        if reason is None or self._sessions:
+        if reason is None or self._sessions or not self._coordinating:
             return
         joined = self._joined
         if any(m.alive and m.index not in joined for m in self.members):
@@ -378,11 +457,9 @@ class ConsumerGroup:
         dead, self._joined_dead = frozenset(self._joined_dead), set()
         self._assign_now(reason, all_revoked=True, joined_dead=dead)
         # the joined members that died: their sessions, from the assignment
-        now = self.env.now
         for index in sorted(dead):
-            key = (index, self._incarnation[index])
-            self._sessions[key] = now + self.settings.session_timeout
-            call_later(self.env, self.settings.session_timeout, self._session_expired, key)
+            self._arm_session((index, self._incarnation[index]),
+                              self.settings.session_timeout)
 
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:

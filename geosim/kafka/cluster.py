@@ -40,6 +40,7 @@ from geosim.kafka import faults
 from geosim.kafka.broker import Broker
 from geosim.kafka.config import BrokerConfig
 from geosim.kafka.controller import Controller
+from geosim.kafka.coordinator import GroupCoordinators, unrouted_commit
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
 from geosim.kafka.placement import (
@@ -172,6 +173,7 @@ class KafkaCluster:
         if storage is not None:
             self.storage = SharedStorage(self, storage, world.object_store,
                                          f"shared-storage.{scope.name if scope else 'cluster'}")
+        self.coordinators = GroupCoordinators(self, infos)
         # --- clients
         # Zone indices are the topology's, so that a fleet routed to one cluster's zones
         # never matches another cluster's append clock.
@@ -180,8 +182,10 @@ class KafkaCluster:
             self.fleets: list[ProducerFleet] = wl.make_fleets(self.ctx)
             self.producing = self.fleets
             self.groups: list[ConsumerGroup] = wl.make_groups(
-                self.ctx, commit=self.reads.commit_offsets, is_ready=self.reads.is_readable,
+                self.ctx, commit=unrouted_commit, is_ready=self.reads.is_readable,
                 request=lambda row, zone: None, release=None)
+            for group in self.groups:
+                self.coordinators.attach(group)
         else:
             self.fleets = scope.fleets
             self.producing = scope.producing

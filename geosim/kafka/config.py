@@ -45,6 +45,13 @@ KEYS: tuple[KafkaKey, ...] = (
              "figures.md K2", "the controller fences a broker silent for this long"),
     KafkaKey("broker.heartbeat.interval.ms", "broker_heartbeat_interval", "ms", 2000,
              "figures.md K3", "brokers heartbeat to the controller this often"),
+    KafkaKey("offsets.topic.num.partitions", "offsets_topic_num_partitions", "int", 50,
+             "apache/kafka GroupCoordinatorConfig.java",
+             "partitions of __consumer_offsets; a group's coordinator leads one of them"),
+    KafkaKey("offsets.topic.replication.factor", "offsets_topic_replication_factor", "int",
+             3, "apache/kafka GroupCoordinatorConfig.java",
+             "replicas of each __consumer_offsets partition (at most the brokers holding "
+             "data replicas)"),
 )
 BY_KEY = {k.name: k for k in KEYS}
 
@@ -64,6 +71,8 @@ class BrokerConfig:
     unclean_election_interval: float = 300.0
     broker_session_timeout: float = 9.0
     broker_heartbeat_interval: float = 2.0
+    offsets_topic_num_partitions: int = 50
+    offsets_topic_replication_factor: int = 3
 
 
 def resolve_broker_config(config: Mapping[str, Any],
@@ -81,6 +90,11 @@ def resolve_broker_config(config: Mapping[str, Any],
         layer = resolved.set_by["min.insync.replicas"]
         raw = (topic_config or {}, config)[layer]["min.insync.replicas"]
         raise BadKafkaValue("min.insync.replicas", "must be >= 1", raw, layer)
+    for key in ("offsets.topic.num.partitions", "offsets.topic.replication.factor"):
+        if resolved.values[key] < 1:
+            layer = resolved.set_by[key]
+            raise BadKafkaValue(key, "must be >= 1", (topic_config or {}, config)[layer][key],
+                                layer)
     return BrokerConfig(**resolved.by_attr(KEYS))
 
 

@@ -210,6 +210,7 @@ class Controller:
         if changed:
             c.rewire()
         self.elect_offline()
+        c.coordinators.fencing_committed()
 
     # ===================================================================== elections
     def elect_offline(self) -> None:

@@ -35,6 +35,7 @@ def zone_state(cluster: KafkaCluster, zone: str, up: bool, destroyed: bool) -> N
     else:
         cluster.produce.zone_back(zone)
     cluster.rewire()
+    cluster.coordinators.brokers_changed()
 
 
 def crash_brokers(cluster: KafkaCluster, zone: str, count: int, up: bool) -> None:
@@ -64,6 +65,7 @@ def _set_state(cluster: KafkaCluster, brokers: list[Broker], up: bool, *,
     if not up and cluster.storage is None:
         _reset_connections(cluster, {b.id for b in brokers})
     cluster.rewire()
+    cluster.coordinators.brokers_changed()
 
 
 def _reset_connections(cluster: KafkaCluster, brokers: set[int]) -> None:

@@ -1,24 +1,23 @@
-"""The read path of a Kafka cluster: consumers' fetches and offset commits.
+"""The read path of a Kafka cluster: consumers' fetches.
 
 Consumers read committed data from the leader, or with fetch-from-follower (KIP-392)
 from a replica in their rack (a follower serves up to the HW it last heard of). Data
 reaches a consumer one network hop after it becomes readable there: each zone with
 consumers has its *view* of every partition (the offset readable there now), which the
 groups' members deliver up to. Mirrors of other clusters read committed rows from the
-leader (:meth:`ReadPath.committed_rows`).
+leader (:meth:`ReadPath.committed_rows`). Offset commits go to the groups'
+coordinators (:mod:`geosim.kafka.coordinator`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from geosim.clients.consumer import ConsumerGroup
 from geosim.core.context import call_later
 from geosim.core.events import Row
-from geosim.kafka.wire import ACK_BYTES
 
 if TYPE_CHECKING:
     from geosim.kafka.cluster import KafkaCluster
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class ReadPath:
-    """What each zone's consumers of one cluster can read, and their commits."""
+    """What each zone's consumers of one cluster can read."""
 
     def __init__(self, cluster: KafkaCluster):
         self.cluster = cluster
@@ -54,7 +53,6 @@ class ReadPath:
         # (Network.delay's stream).
         self._families = [f"{cluster.name}.consume.{pid}"
                           for pid in range(cluster.partitions_n)]
-        self._commits = f"{cluster.name}.commit"
 
     def groups_changed(self) -> None:
         """The cluster's groups changed: recompute the zones their members are in."""
@@ -177,28 +175,13 @@ class ReadPath:
             if visible[pid] > offset:
                 visible[pid] = offset
 
-    # ======================================================================== commits
-    def commit_offsets(self, zone: str, size: int, done: Callable[[bool], None]) -> None:
-        """Offset commits go to the group coordinator, a live broker (a round trip)."""
-        live = [b for b in self.cluster.brokers if b.alive and not b.fenced]
-        if not live:
-            done(False)
-            return
-        coordinator = live[0]
-        # the cluster's offset commits are a message family of their own
-        rtt = self.net.round_trip(zone, coordinator.zone, size, ACK_BYTES, "consume",
-                                  stream=self._commits)
-        if rtt is None:
-            done(False)
-            return
-        call_later(self.env, rtt, done, True)
-
     # ================================================================= groups attached
     def attach_group(self, group: ConsumerGroup) -> None:
         """A consumer group now reads this cluster (its log rows already set); what is
         committed here now is readable by its members at once."""
         c = self.cluster
         c.groups.append(group)
+        c.coordinators.attach(group)
         self.groups_changed()
         for zone in self.consumer_zones:
             visible = self.visible[zone]

@@ -1,0 +1,210 @@
+"""Group coordinators of a Kafka cluster: where consumer groups commit, and their failover.
+
+A group's coordinator is the leader of the group's partition of the internal
+``__consumer_offsets`` topic (Kafka: ``abs(groupId.hashCode) %
+offsets.topic.num.partitions``, ``GroupMetadataManager.partitionFor``). Offset commits
+go to it, one round trip from the member's zone. When its broker stops, the group has
+no coordinator until a leader of the partition is elected and loads the group; the
+group then restarts its members' sessions (:meth:`~geosim.clients.consumer.
+ConsumerGroup.coordinator_loaded`), so a region's outage that takes the coordinator
+delays the rebalance that removes the region's consumers by the time the controller
+takes to fence the coordinator's broker.
+
+What the model assumes, where Kafka decides otherwise or nothing is published:
+
+* **The group's partition.** OMB names its groups randomly; the model numbers the
+  subscriptions and takes ``subscription % offsets.topic.num.partitions``.
+* **Placement.** The topic's ``offsets.topic.replication.factor`` replicas are placed
+  rack-aware, as a data topic's are, over the brokers holding the data topics' synchronous
+  replicas (a cluster with observers keeps its coordinators where its ISR is), the
+  rotation starting at the first broker (Kafka starts it at random).
+* **ISR.** Commits are small, so the followers never lag: the partition's ISR is its
+  replicas the controller has not fenced (the last member stays, as KRaft never empties
+  an ISR), and a replica rejoins when it is unfenced. Its leader is elected with the
+  controller's commits that fence and unfence brokers, clean only: the first ISR replica
+  the controller accepts, in replica order. Loading the group takes no time.
+* **Shared-storage clusters** move partitions through their WAL
+  (:mod:`geosim.kafka.shared_storage`); their coordinator is the first live broker, as
+  the model had it before, and never moves the groups' sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from geosim.core.context import call_later
+from geosim.kafka.placement import rack_aware
+from geosim.kafka.wire import ACK_BYTES
+
+if TYPE_CHECKING:
+    from geosim.clients.consumer import ConsumerGroup
+    from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.placement import BrokerInfo
+
+
+def unrouted_commit(_zone: str, _size: int, done: Callable[[bool], None]) -> None:
+    """The commits of a group not yet attached to a cluster: it has no coordinator."""
+    done(False)
+
+
+@dataclass
+class OffsetsPartition:
+    """One partition of ``__consumer_offsets``: its replicas (preferred leader first),
+    ISR and leader; ``serving``: ``served_by`` leads it, is up and has loaded its
+    groups; ``epoch``: bumped at each change of those (a commit answered across one
+    fails)."""
+
+    index: int
+    replicas: list[int]
+    isr: set[int]
+    leader: int | None = None
+    serving: bool = False
+    served_by: int | None = None
+    epoch: int = 0
+
+
+class GroupCoordinators:
+    """The group coordinators of one cluster (see the module docstring)."""
+
+    def __init__(self, cluster: KafkaCluster, infos: list[BrokerInfo]):
+        self.cluster = cluster
+        self.env = cluster.env
+        self.net = cluster.net
+        cfg = cluster.config
+        self.partitions_n = cfg.offsets_topic_num_partitions
+        self.shared = cluster.storage is not None
+        synchronous = {r for p in cluster.parts for r in p.replicas}
+        hosts = [b for b in infos if b.id in synchronous] or infos
+        rf = min(cfg.offsets_topic_replication_factor, len(hosts))
+        self._placement = rack_aware(hosts, self.partitions_n, rf)
+        self._slots: dict[int, OffsetsPartition] = {}
+        # the cluster's offset commits are a message family of their own
+        self._family = f"{cluster.name}.commit"
+
+    def slot(self, group: ConsumerGroup) -> OffsetsPartition:
+        """The ``__consumer_offsets`` partition of ``group`` (created when first used)."""
+        index = group.subscription % self.partitions_n
+        slot = self._slots.get(index)
+        if slot is None:
+            # its state as the controller's commits so far would have left it
+            brokers = self.cluster.brokers
+            replicas = self._placement[index]
+            isr = {r for r in replicas if not brokers[r].fenced} or {replicas[0]}
+            slot = self._slots[index] = OffsetsPartition(index, replicas, isr)
+            slot.leader = self._elect(slot)
+            slot.serving = slot.leader is not None and brokers[slot.leader].alive
+            slot.served_by = slot.leader
+        return slot
+
+    def attach(self, group: ConsumerGroup) -> None:
+        """``group`` reads this cluster: its commits go to its coordinator, and it
+        learns whether it has one now."""
+        group.route_commits(partial(self.commit, group))
+        if not self.shared and not self.slot(group).serving:
+            group.coordinator_lost()
+
+    def coordinator_zone(self, group: ConsumerGroup) -> str | None:
+        """The zone of ``group``'s coordinator (None: it has none now)."""
+        broker = self._coordinator(group)
+        return None if broker is None else self.cluster.brokers[broker].zone
+
+    def _coordinator(self, group: ConsumerGroup) -> int | None:
+        brokers = self.cluster.brokers
+        if self.shared:
+            live = [b.id for b in brokers if b.alive and not b.fenced]
+            return live[0] if live else None
+        slot = self.slot(group)
+        return slot.leader if slot.serving else None
+
+    # ======================================================================== commits
+    def commit(self, group: ConsumerGroup, zone: str, size: int,
+               done: Callable[[bool], None]) -> None:
+        """An offset commit of ``group`` from ``zone``: a round trip to its coordinator;
+        it fails without one, or if the coordinator changes before the answer."""
+        broker = self._coordinator(group)
+        if broker is None:
+            done(False)
+            return
+        rtt = self.net.round_trip(zone, self.cluster.brokers[broker].zone, size, ACK_BYTES,
+                                  "consume", stream=self._family)
+        if rtt is None:
+            done(False)
+            return
+        if self.shared:
+            call_later(self.env, rtt, done, True)
+            return
+        slot = self.slot(group)
+        call_later(self.env, rtt, self._answer, slot, slot.epoch, done)
+
+    @staticmethod
+    def _answer(slot: OffsetsPartition, epoch: int, done: Callable[[bool], None]) -> None:
+        done(slot.epoch == epoch)
+
+    # ======================================================================= failover
+    def fencing_committed(self) -> None:
+        """The controller committed a fencing or unfencing: fenced replicas leave the
+        partitions' ISRs, unfenced ones rejoin, and partitions whose leader is fenced or
+        missing elect one."""
+        if self.shared:
+            return
+        brokers = self.cluster.brokers
+        for slot in self._slots.values():
+            fenced = [r for r in slot.replicas if r in slot.isr and brokers[r].fenced]
+            slot.isr -= set(fenced if len(fenced) < len(slot.isr) else fenced[:-1])
+            slot.isr |= {r for r in slot.replicas if brokers[r].alive and not brokers[r].fenced}
+            if slot.leader is None or brokers[slot.leader].fenced:
+                slot.leader = self._elect(slot)
+            self._settle(slot)
+
+    def brokers_changed(self) -> None:
+        """Brokers stopped or restarted: a coordinator whose broker stopped is lost; one
+        that restarted gives its leadership to the first ISR replica the controller
+        accepts, as a data partition's restarted leader does (itself only once it has
+        registered again)."""
+        if self.shared:
+            return
+        brokers = self.cluster.brokers
+        for slot in self._slots.values():
+            leader = slot.leader
+            if leader is not None and brokers[leader].alive and not slot.serving:
+                # offline if no other: it leads again once the controller elects it
+                # (after its registration, at an unfencing commit)
+                slot.leader = self._elect(slot)
+            self._settle(slot)
+
+    def _elect(self, slot: OffsetsPartition) -> int | None:
+        """The first ISR replica the controller accepts as a leader (unfenced,
+        registered), in replica order."""
+        brokers = self.cluster.brokers
+        now = self.env.now
+        for r in slot.replicas:
+            b = brokers[r]
+            if r in slot.isr and not b.fenced and not b.unclean_restart \
+                    and b.refused_until <= now:
+                return r
+        return None
+
+    def _settle(self, slot: OffsetsPartition) -> None:
+        """The partition serves while its leader is up; the groups hear of each
+        change (a change of leader is a loss, then a load)."""
+        leader = slot.leader
+        serving = leader is not None and self.cluster.brokers[leader].alive
+        if serving == slot.serving and (not serving or leader == slot.served_by):
+            return
+        slot.epoch += 1
+        groups = [g for g in self.cluster.groups
+                  if g.subscription % self.partitions_n == slot.index]
+        if slot.serving:
+            for g in groups:
+                g.coordinator_lost()
+        slot.serving = serving
+        slot.served_by = leader
+        if serving:
+            for g in groups:
+                g.coordinator_loaded()
+
+
+__all__ = ["GroupCoordinators", "OffsetsPartition", "unrouted_commit"]

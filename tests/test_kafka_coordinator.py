@@ -1,0 +1,155 @@
+"""Group coordinators of a Kafka cluster (geosim.kafka.coordinator): a group commits to
+the leader of its ``__consumer_offsets`` partition, loses it with its broker, and gets
+a new one once the controller fences that broker; the new coordinator restarts the
+group's sessions (``GroupMetadataManager.onLoaded``).
+
+The cluster: stretch-3-regions (9 zones, one broker each, racks by zone), run without
+faults to 5 s; its one consumer group is subscription 0, so its offsets partition is
+partition 0 of 50, placed rack-aware as a data topic's partition 0."""
+
+from __future__ import annotations
+
+import pytest
+from test_kafka_faults import steady_at_5s
+
+from geosim.core.events import BrokerFenced, Rebalanced
+from geosim.kafka.faults import zone_state
+from geosim.kafka.placement import BrokerInfo, rack_aware
+from geosim.runner import build
+from geosim.scenario.loader import load_scenario
+from geosim.world.faults import FaultInjector
+
+
+def _commits(cluster, monkeypatch) -> list[tuple[float, str, str]]:
+    """(time, from zone, to zone) of each offset commit's round trip."""
+    seen: list[tuple[float, str, str]] = []
+    round_trip = cluster.net.round_trip
+
+    def spy(src, dst, size, back, purpose, *, stream=None):
+        if stream == f"{cluster.name}.commit":
+            seen.append((cluster.env.now, src, dst))
+        return round_trip(src, dst, size, back, purpose, stream=stream)
+
+    monkeypatch.setattr(cluster.net, "round_trip", spy)
+    return seen
+
+
+def test_a_group_commits_to_the_leader_of_its_offsets_partition(monkeypatch):
+    """The offsets partition of subscription 0 is partition 0 of 50, its three replicas
+    rack-aware over the brokers (three racks); every commit goes to its leader's zone."""
+    cluster = steady_at_5s()
+    [group] = cluster.groups
+    coordinators = cluster.coordinators
+    slot = coordinators.slot(group)
+    infos = [BrokerInfo(b.id, b.zone, b.region, b.rack) for b in cluster.brokers]
+    assert slot.index == 0
+    assert slot.replicas == rack_aware(infos, 50, 3)[0]
+    assert len({cluster.brokers[r].rack for r in slot.replicas}) == 3
+    assert slot.leader == slot.replicas[0] and slot.serving
+    zone = cluster.brokers[slot.leader].zone
+    assert coordinators.coordinator_zone(group) == zone
+    seen = _commits(cluster, monkeypatch)
+    cluster.env.run(until=16.0)
+    assert len(seen) >= len(group.members)   # auto commits at 10 s and 15 s
+    assert {dst for _t, _src, dst in seen} == {zone}
+    assert {src for _t, src, _dst in seen} == {m.zone for m in group.members}
+
+
+def test_commits_fail_from_the_coordinator_s_loss_to_its_successor_s_election(monkeypatch):
+    """The coordinator's zone goes down at 5 s: the group has no coordinator and every
+    commit fails at once, until the controller's commit fences the broker
+    (``broker.session.timeout.ms`` after its last heartbeat) and elects the next ISR
+    replica, in another rack, which loads the group; commits go there from then on.
+    A commit answered across the change fails too (the coordinator's epoch moved)."""
+    cluster = steady_at_5s()
+    [group] = cluster.groups
+    slot = cluster.coordinators.slot(group)
+    old = slot.leader
+    zone = cluster.brokers[old].zone
+    fenced: list[float] = []
+    cluster.ctx.recorder.subscribe(
+        BrokerFenced, lambda ev: fenced.append(ev.t) if ev.broker == old and ev.fenced
+        else None)
+    answers: list[tuple[float, bool]] = []
+
+    def commit_now():
+        cluster.coordinators.commit(group, "us-west1-a", 64,
+                                    lambda ok: answers.append((cluster.env.now, ok)))
+
+    zone_state(cluster, zone, up=False, destroyed=False)
+    assert not slot.serving and not group._coordinating
+    commit_now()
+    assert answers == [(5.0, False)]
+    cluster.env.run(until=30.0)
+    [at] = fenced
+    # the session from its last heartbeat (at most 2 s before), the 0.5 s check, the
+    # controller's commit
+    assert 9.0 - 2.0 <= at - 5.0 <= 9.0 + 0.5 + 1.0
+    assert slot.serving and slot.leader == slot.replicas[1]
+    assert cluster.brokers[slot.leader].rack != cluster.brokers[old].rack
+    assert group._coordinating and group._loaded_at == at
+    answers.clear()
+    commit_now()
+    cluster.env.run(until=31.0)
+    assert answers and answers[0][1]
+    # a commit in flight when the coordinator moves is not answered as done
+    answers.clear()
+    commit_now()
+    slot.epoch += 1
+    cluster.env.run(until=32.0)
+    assert answers and not answers[0][1]
+
+
+def _rebalance_after_outage(region: str) -> tuple[float, float | None]:
+    """stretch-3-regions with ``region`` out from 10 s to 80 s: (the session-timeout
+    rebalance's time, when the controller fenced the coordinator's broker, None if it
+    was not in ``region``)."""
+    scenario = load_scenario("scenarios/stretch-3-regions.yaml", [
+        "simulation.duration=90s", "simulation.warmup=5s", "simulation.drain=0s",
+        f"faults=[{{kind: region-outage, region: {region}, at: 10s, duration: 70s}}]"])
+    ctx, world, strategy = build(scenario, scenario.simulation.seed)
+    cluster = strategy.engine
+    [group] = cluster.groups
+    coordinator = cluster.coordinators.slot(group).leader
+    rebalances: list[tuple[float, str]] = []
+    fenced: list[float] = []
+    ctx.recorder.subscribe(Rebalanced, lambda ev: rebalances.append((ev.t, ev.reason)))
+    ctx.recorder.subscribe(BrokerFenced, lambda ev: fenced.append(ev.t)
+                           if ev.broker == coordinator and ev.fenced else None)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=90.0)
+    [expired] = [t for t, reason in rebalances if reason == "session timeout"]
+    return expired, (fenced[0] if fenced else None)
+
+
+@pytest.mark.parametrize("hosts_coordinator", [True, False])
+def test_a_region_outage_that_takes_the_coordinator_delays_the_rebalance(hosts_coordinator):
+    """End to end. The region of the group's coordinator goes out at 10 s: its
+    consumers' sessions restart when the successor loads the group (the fencing of the
+    coordinator's broker), so the rebalance that removes them comes 45 s after that
+    fencing, not 48 s after the outage. Another region's outage leaves the coordinator
+    where it was: the rebalance follows the sessions' expiry at 58 s and the members'
+    heartbeats."""
+    cluster = steady_at_5s()
+    [group] = cluster.groups
+    home = cluster.brokers[cluster.coordinators.slot(group).leader].region
+    region = home if hosts_coordinator else next(
+        r for r in sorted({b.region for b in cluster.brokers}) if r != home)
+    expired, fenced = _rebalance_after_outage(region)
+    if hosts_coordinator:
+        assert fenced is not None and fenced > 10.0
+        assert fenced + 45.0 <= expired <= fenced + 45.0 + 3.0 + 1.0
+    else:
+        assert fenced is None
+        assert 58.0 <= expired <= 58.0 + 3.0 + 1.0
+
+
+def test_an_offsets_topic_key_out_of_range_is_one_line_naming_it():
+    """``offsets.topic.num.partitions`` below 1 is refused with the key and the value."""
+    from geosim.scenario.loader import ScenarioError
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("scenarios/stretch-3-regions.yaml",
+                      ["strategy.config={offsets.topic.num.partitions: 0}"])
+    message = str(info.value)
+    assert "offsets.topic.num.partitions" in message and "\n" not in message
