@@ -19,7 +19,8 @@ from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, Rebalanced, Row
 
 
-def _group(members: int, partitions: int, protocol: str = "cooperative"):
+def _group(members: int, partitions: int, protocol: str = "cooperative",
+           static: bool = False):
     ctx = Context(seed=0)
     seen: list[tuple[float, int, int]] = []
     rebalances: list[tuple[float, tuple[int, ...], str]] = []
@@ -29,7 +30,7 @@ def _group(members: int, partitions: int, protocol: str = "cooperative"):
         (ev.t, ev.members, ev.reason)))
     group_members = [Member(i, "z-a", "r") for i in range(members)]
     group = ConsumerGroup(ctx, 0, group_members, partitions,
-                          ConsumerSettings(protocol=protocol),
+                          ConsumerSettings(protocol=protocol, static=static),
                           lambda zone, size, done: call_later(ctx.env, 0.001, done, True),
                           is_ready=lambda row, zone: True, request=lambda row, zone: None)
     ctx.env.process(group.run_commits())
@@ -196,7 +197,9 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     restart at 30 s as new members while their old sessions last until 10 + 48 = 58 s.
     With Kafka's default assignors (eager) us-west1's members hear of the rebalance at
     their next heartbeat and read nothing until 58 s, then the backlog at once; with
-    ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on."""
+    ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on, and so
+    they do with static members (``group.instance.id``), whose restart within the
+    session is no rebalance at all."""
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
 
@@ -216,6 +219,9 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     cooperative, other = delivered(
         "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
     assert all(cooperative[t] > 0 for t in range(34, 58))
+    # static members: us-west2's consumers take their places back at 30 s, no rebalance
+    static, _ = delivered("workload.consumer_config={group.instance.id: omb-consumer}")
+    assert all(static[t] > 0 for t in range(34, 58))
     # the consumers' messages (deliveries, offset commits) are message families of
     # their own: the producers, the replicas and the controller drew the same
     assert one["latency"]["publish"] == other["latency"]["publish"]
@@ -329,6 +335,53 @@ def test_without_a_coordinator_a_restarted_member_joins_once_one_loads_the_group
         (0.0, (0, 1, 2), "initial"), (75.0, (0, 1, 2), "member 2 joined")]
 
 
+# ============================================================== static membership
+def test_a_static_member_back_within_its_session_takes_its_partitions_back():
+    """``group.instance.id`` set. Member 2 dies at 8.5 s and restarts at 20 s, within
+    its session (56.5 s): the coordinator replaces it, and there is no rebalance in
+    either protocol. Its partitions (2 and 5) go unread from 8.5 s to 20 s, then it
+    reads them from their committed offsets (its last commit, at 5 s, covered rows 0 to
+    3): rows 4 to 7 are read twice, the rest once; the other members read throughout."""
+    for protocol in ("eager", "cooperative"):
+        ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol, static=True)
+        _steady(ctx, produce, 6, 70.0)
+        _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True)], until=100.0)
+        assert [t for t, _, _ in rebalances] == [0.0], protocol
+        for p in (2, 5):
+            times = [t for t, q, _ in seen if q == p]
+            assert not [t for t in times if 8.5 < t < 20.0], protocol
+            assert min(t for t in times if t >= 20.0) == 20.0
+        for p in (0, 1, 3, 4):
+            times = sorted(t for t, q, _ in seen if q == p)
+            assert all(b - a <= 1.0 for a, b in zip(times, times[1:], strict=False)), protocol
+        twice = sorted({(p, o) for _, p, o in seen
+                        if sum(1 for _, q, k in seen if (q, k) == (p, o)) > 1})
+        assert twice == [(p, o) for p in (2, 5) for o in range(4, 8)], protocol
+        assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(70)}
+
+
+def test_a_static_member_back_after_its_session_expired_is_a_new_member():
+    """Member 2 dies at 8.5 s and restarts at 60 s, after its session expired (56.5 s):
+    it was removed by a rebalance, and its return is a new member's join (eager: the
+    rebalance begins at once and completes at the last member's heartbeat)."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager", static=True)
+    _faults(ctx, group, members, [(8.5, 2, False), (60.0, 2, True)], until=100.0)
+    assert [(m, r) for _, m, r in rebalances] == [
+        ((0, 1, 2), "initial"), ((0, 1), "session timeout"), ((0, 1, 2), "member 2 joined")]
+
+
+def test_a_static_member_back_during_an_eager_rebalance_joins_it():
+    """Members 1 and 2 die at 8.5 s and 9.5 s; member 1's session expires at 56.5 s and
+    the rebalance begins; member 2 restarts at 57 s, within its session (57.5 s): it
+    takes its place and joins, and the assignment follows member 0's join at its
+    heartbeat of 57 s (nothing to commit), with members 0 and 2."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager", static=True)
+    _faults(ctx, group, members, [(8.5, 1, False), (9.5, 2, False), (57.0, 2, True)],
+            until=100.0)
+    assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (57.0, (0, 2), "session timeout")]
+
+
 # ======================================================= any sequence of faults
 # member index 4: the coordinator is lost (False) or loads the group (True)
 _FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 4), st.booleans()),
@@ -336,8 +389,9 @@ _FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 4), st.boolea
 
 
 @settings(max_examples=60, deadline=None)
-@given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative"]))
-def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, protocol):
+@given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative"]),
+       static=st.booleans())
+def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, protocol, static):
     """Members of a 4-member group go down and up at any times (repeats included), and
     the coordinator is lost and loads the group (the run's end finds it loaded). Once
     every session has had time to expire (48 s, or 45 s from the last load), a joined
@@ -345,7 +399,7 @@ def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, proto
     stable: no rebalance under way, every partition owned by a live member (shared as
     round-robin shares them), and, with a member alive, every row produced has been
     read."""
-    ctx, group, members, seen, rebalances, produce = _group(4, 8, protocol)
+    ctx, group, members, seen, rebalances, produce = _group(4, 8, protocol, static)
     t = 0.0
     for dt, index, up in faults:
         t += dt

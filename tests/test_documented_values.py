@@ -95,6 +95,8 @@ def _documented(keys: tuple[KafkaKey, ...]) -> list[dict[str, list[str]]]:
 
 
 def _written(default: object) -> str:
+    if default is None:
+        return "null (unset)"  # Kafka's null
     return str(default).lower() if isinstance(default, bool) else str(default)
 
 

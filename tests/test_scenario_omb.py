@@ -193,6 +193,20 @@ def test_assignors_decide_the_rebalance_protocol() -> None:
         "got 'UniformAssignor'")
 
 
+def test_group_instance_id_makes_the_members_static() -> None:
+    """``group.instance.id``: unset (Kafka's null) by default, so members are dynamic
+    and the key is not printed; set, every member is static; empty, a one-line error."""
+    default = resolve_consumer_config(driver())
+    assert default.group_instance_id is None
+    assert "group.instance.id" not in default.as_kafka_properties()
+    config = resolve_consumer_config(driver(), {"group.instance.id": "omb-consumer"})
+    assert config.group_instance_id == "omb-consumer"
+    assert config.as_kafka_properties()["group.instance.id"] == "omb-consumer"
+    d = driver(consumerConfig="group.instance.id=")
+    assert message(lambda: resolve_consumer_config(d, driver_file="d.yaml")) == (
+        "d.yaml: consumerConfig.group.instance.id: must be a non-empty string, got ''")
+
+
 def test_invalid_scenario_values_name_the_scenario_path() -> None:
     assert message(lambda: resolve_producer_config(driver(), {"max.in.flight.requests"
                                                               ".per.connection": 0},

@@ -33,6 +33,14 @@ group coordinator's ``GroupMetadataManager``), in the protocol the assignors dec
   answers. The rebalance waits for the silent members' sessions as above, and a
   restarted member owns nothing until it.
 
+With static membership (``group.instance.id``), a member restarted while the
+coordinator still holds its session takes its place
+(``GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin``): in a stable
+group there is no rebalance, it owns what it owned and resumes from the committed
+offsets (its partitions went unread while it was down); in an eager rebalance under
+way it joins it. A static member whose session expired was removed, and its return is
+a new member's join.
+
 In both, a failed commit is not retried (Kafka retries a retriable failure until the
 rebalance timeout), and the join and sync round trips to the coordinator are not
 timed (the assignment follows the last join at once).
@@ -66,6 +74,7 @@ class ConsumerSettings:
     auto_commit: bool = True
     fetch_max_wait: float = 0.5
     protocol: str = "eager"  # the rebalance protocol: "eager" or "cooperative"
+    static: bool = False  # static members (group.instance.id set)
 
 
 @dataclass
@@ -294,6 +303,9 @@ class ConsumerGroup:
     def member_up(self, member: Member) -> None:
         if member.alive or self._retired:
             return  # already up, or the group is retired
+        if self.settings.static and self._session_known(member):
+            self._static_return(member)
+            return
         self._moved()
         expires = self._expiry(member)
         member.alive = True
@@ -319,6 +331,35 @@ class ConsumerGroup:
             return  # it joins at the rebalance that removes its old session
         # Joining triggers a rebalance after a heartbeat round.
         self.env.process(self._rejoin(member))
+
+    def _session_known(self, member: Member) -> bool:
+        """Whether the coordinator still holds the dead ``member``'s session."""
+        index = member.index
+        if self._eager:
+            return index in self._joined_dead or any(k[0] == index for k in self._sessions)
+        expiry = self._expiry(member)
+        return expiry is not None and (expiry > self.env.now or not self._coordinating)
+
+    def _static_return(self, member: Member) -> None:
+        """A static member restarted within its session replaces its old self: its
+        session is dropped, and it resumes what it owned from the committed offsets
+        (it joins an eager rebalance under way instead)."""
+        index = member.index
+        self._moved()
+        member.alive = True
+        member.died_at = None
+        self._incarnation[index] += 1
+        self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
+        self._joined_dead.discard(index)
+        owned = self._owned.get(index, [])
+        for p in owned:
+            self.partitions[p].position = 0  # a new process: from the committed offset
+        if self._eager and self._preparing is not None:
+            self._revoked.add(index)  # it owns nothing until the assignment
+            self._joined.add(index)
+            self._maybe_complete()
+            return
+        self.ready(owned)
 
     def _expiry(self, member: Member) -> float | None:
         """When the coordinator removes ``member``'s session (None: it is alive)."""
@@ -356,6 +397,9 @@ class ConsumerGroup:
         self._rebalancing = False
         if self._retired:
             return
+        if self.settings.static and all(self.members[i].alive
+                                        for i in self._generation_members):
+            return  # the silent static members came back within their sessions
         self.assign(reason="session timeout")
 
     # --- the eager protocol -----------------------------------------------------------
@@ -383,8 +427,10 @@ class ConsumerGroup:
         call_later(self.env, delay, self._session_expired, key, self._coordinator_epoch)
 
     def _session_expired(self, key: tuple[int, int], epoch: int) -> None:
-        if self._retired or not self._coordinating or epoch != self._coordinator_epoch:
-            return  # no coordinator now, or armed by one the group has lost since
+        if self._retired or not self._coordinating or epoch != self._coordinator_epoch \
+                or key not in self._sessions:
+            return  # no coordinator now, armed by one lost since, or a static member's
+            # session its return replaced
         del self._sessions[key]
         if self._preparing is None:
             self._prepare("session timeout")

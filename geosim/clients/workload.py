@@ -148,7 +148,8 @@ class ResolvedWorkload:
         return ConsumerSettings(
             session_timeout=c.session_timeout, heartbeat_interval=c.heartbeat_interval,
             auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait,
-            protocol=rebalance_protocol(c.assignment_strategy))
+            protocol=rebalance_protocol(c.assignment_strategy),
+            static=c.group_instance_id is not None)
 
     def make_fleets(self, ctx: Context) -> list[ProducerFleet]:
         """One fleet per zone with producers; with declared topics, one per topic and

@@ -125,7 +125,10 @@ class KafkaKey:
         raise TypeError(f"{self.name}: unknown kind {self.kind!r}")
 
     def default_value(self) -> Any:
-        """Kafka's default in canonical units (a default in seconds is kept as written)."""
+        """Kafka's default in canonical units (a default in seconds is kept as written,
+        an unset one, Kafka's null, is None)."""
+        if self.default is None:
+            return None
         return self.default if self.kind == "s" else self.parse(self.default)
 
     def _integer(self, raw: Any) -> int:

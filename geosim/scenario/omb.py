@@ -214,6 +214,14 @@ CONSUMER_KEYS: tuple[KafkaKey, ...] = (
              "They decide the rebalance protocol: cooperative only when every one is "
              "CooperativeStickyAssignor, else eager (every member gives up all its "
              "partitions at each rebalance)."),
+    KafkaKey("group.instance.id", "group_instance_id", "text", None,
+             "apache/kafka ConsumerConfig (null: dynamic membership); static membership "
+             "is KIP-345",
+             "Static membership. Set, every consumer of the group is a static member "
+             "(geosim gives each its own id: this value and the consumer's index); a "
+             "static member restarted within session.timeout.ms takes its partitions "
+             "back without a rebalance (its partitions go unread while it is down). "
+             "Unset: dynamic members, whose restart is a new member's join."),
     KafkaKey("max.poll.interval.ms", "max_poll_interval", "ms", 300000, _K.format(ref="K20"),
              "A member that does not poll within this leaves the group.", minimum=1),
     KafkaKey("request.timeout.ms", "request_timeout", "ms", 30000, _K.format(ref="K12"),
@@ -271,6 +279,7 @@ class ConsumerConfig:
     fetch_max_wait: float
     auto_offset_reset: str
     assignment_strategy: tuple[str, ...]
+    group_instance_id: str | None
     max_poll_interval: float
     request_timeout: float
     source: Mapping[str, str] = _frozen_map()
@@ -285,6 +294,8 @@ def _as_properties(cfg: Any, keys: tuple[KafkaKey, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in keys:
         value = getattr(cfg, key.attr)
+        if value is None:
+            continue  # unset (Kafka's null)
         if key.kind == "ms":
             out[key.name] = str(round(value * 1000))
         elif key.kind == "bool":
@@ -506,6 +517,8 @@ def compression_ratio(workload_spec: WorkloadSpec, omb: OmbWorkload,
 def describe_default(key: KafkaKey) -> str:
     """Kafka's default for ``key`` as a short human string (for the reference doc)."""
     default = key.default
+    if default is None:
+        return "null (unset)"
     if key.kind == "ms":
         return f"{default} ms"
     if key.kind == "bytes":
