@@ -295,14 +295,16 @@ def test_a_coordinator_that_loads_the_group_restarts_the_silent_sessions():
             (0.0, (0, 1, 2)), (done, (0, 1))], protocol
 
 
-def test_a_rebalance_under_way_starts_again_at_the_new_coordinator():
+def test_a_rebalance_lost_with_its_coordinator_begins_again_at_the_leader_s_join():
     """Eager. Member 2 dies at 8.5 s; its session expires at 56.5 s and the rebalance
-    begins; member 0 hears at 57 s and joins, then the coordinator is lost at 57.5 s,
-    before member 1 (due at 58.854102 s) heard. Nothing is assigned without a
-    coordinator. The new one loads the group at 70 s: member 2, of the last generation,
-    gets a fresh session (115 s); member 0 joins again at once, member 1 hears at
-    70.854102 s and joins; the assignment follows member 2's expiry, at 115 s. Member 0
-    reads nothing from 57 s to then, as in Kafka, where it waits in the rebalance."""
+    begins; member 0 hears at 57 s, gives its partitions up and joins, then the
+    coordinator is lost at 57.5 s, before member 1 (due at 58.854102 s) heard: the
+    rebalance is lost with it (only completed generations are stored). The next
+    coordinator loads the last generation at 70 s, member 2 in it with a fresh session
+    (to 115 s). Member 0, the generation's leader, joins again at once, which begins a
+    rebalance: member 1 hears at 70.854102 s, and the assignment follows member 2's
+    expiry at 115 s. Member 0 reads nothing from 57 s to 115 s, member 1 nothing from
+    70.854102 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
     _steady(ctx, produce, 6, 130.0)
     ctx.env.run(until=8.5)
@@ -316,7 +318,58 @@ def test_a_rebalance_under_way_starts_again_at_the_new_coordinator():
     ctx.env.run(until=140.0)
     assert [(round(t, 6), m) for t, m, _ in rebalances] == [
         (0.0, (0, 1, 2)), (115.0, (0, 1))]
+    for p, stopped in ((0, 57.0), (3, 57.0), (1, 70.854102), (4, 70.854102)):
+        assert not [t for t, q, _ in seen if q == p and stopped < t < 115.0], p
     assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(130)}
+
+
+def test_a_member_that_joined_a_lost_rebalance_gets_its_partitions_back():
+    """Eager. Member 2 dies at 10 s; its session expires at 58 s; member 1 hears first,
+    at 58.854102 s, gives partitions 1 and 4 up and joins; the coordinator is lost at
+    59 s, before member 0's heartbeat of 60 s. The next coordinator loads the last
+    generation at 70 s: member 1, a known member but not the leader (member 0), gets
+    that generation's assignment back at its join (GroupMetadataManager answers it with
+    the current generation) and reads its partitions from their commits; no rebalance
+    begins until member 2's fresh session expires (115 s), which completes at member
+    0's heartbeat of 117 s (member 1's, 115.854102 s, came first)."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    _steady(ctx, produce, 6, 130.0)
+    ctx.env.run(until=10.0)
+    group.member_down(members[2])
+    ctx.env.run(until=59.0)
+    assert group._joined == {1}
+    group.coordinator_lost()
+    ctx.env.run(until=70.0)
+    group.coordinator_loaded()
+    ctx.env.run(until=140.0)
+    assert [(round(t, 3), m) for t, m, _ in rebalances] == [
+        (0.0, (0, 1, 2)), (117.001, (0, 1))]
+    for p in (1, 4):
+        times = [t for t, q, _ in seen if q == p]
+        assert not [t for t in times if 58.86 < t < 70.0], p
+        assert 70.0 in times                   # read again from the commit, at once
+        assert [t for t in times if 71.0 <= t <= 116.0], p
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(130)}
+
+
+def test_a_cooperative_assignment_waits_for_a_coordinator():
+    """Cooperative. Member 2 dies at 8.5 s; the assignment at its session's expiry
+    (56.5 s) waits for the members' commits (answered 1 ms later); the coordinator is
+    lost in between, at 56.5005 s: nothing is assigned without one. The next loads the
+    group at 60 s, and the assignment is made again there, after its commits."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "cooperative")
+    _steady(ctx, produce, 6, 80.0)
+    ctx.env.run(until=8.5)
+    group.member_down(members[2])
+    ctx.env.run(until=56.5005)
+    group.coordinator_lost()
+    ctx.env.run(until=60.0)
+    assert [t for t, _, _ in rebalances] == [0.0]
+    group.coordinator_loaded()
+    ctx.env.run(until=90.0)
+    assert [(round(t, 6), m) for t, m, _ in rebalances] == [
+        (0.0, (0, 1, 2)), (60.001, (0, 1))]
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(80)}
 
 
 def test_without_a_coordinator_a_restarted_member_joins_once_one_loads_the_group():

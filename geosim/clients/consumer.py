@@ -47,13 +47,23 @@ timed (the assignment follows the last join at once).
 
 The group coordinator (in a Kafka cluster, :mod:`geosim.kafka.coordinator`) may be
 lost and another load the group. While the group has no coordinator, no session
-expires, no member learns of a rebalance and no rebalance completes. The coordinator
-that loads the group gives every member of the last generation a fresh session
-(``GroupMetadataManager.onLoaded``), so a silent member is removed
-``session.timeout.ms`` after the load at the earliest; a rebalance under way at the old
-coordinator starts again: the members that had joined join again at once (their
-FindCoordinator and JoinGroup round trips are not timed), the others learn at their
-next heartbeat.
+expires, no member learns of a rebalance, no rebalance completes and no offset commit
+is made. Members read on at full rate, where Kafka's consumer spends each poll's
+timeout looking for the coordinator and returns at most ``max.poll.records`` a poll
+(not modelled). A coordinator stores a group only at each completed
+generation, so the one that loads it finds the last generation, stable: it gives every
+member of that generation a fresh session (``GroupMetadataManager.onLoaded``), so a
+silent member is removed ``session.timeout.ms`` after the load at the earliest, and
+the members commit what a missed auto commit left. A rebalance under way at the old
+coordinator is lost with it; the members that had given their partitions up for it
+join again at the new one at once (their FindCoordinator and JoinGroup round trips
+are not timed), where a known member other than the group's leader gets the last
+generation's assignment back and reads its partitions from their commits, and the
+leader's join, or a new member's, begins a rebalance. The model takes the generation's
+lowest-numbered member as its leader (Kafka's is the first to join), and does not
+model a JoinGroup sent to a coordinator that went silent (a zone's outage): Kafka's
+consumer waits for that request's timeout, ``max.poll.interval.ms`` + 5 s, before it
+looks for the new coordinator.
 """
 
 from __future__ import annotations
@@ -135,6 +145,7 @@ class ConsumerGroup:
         self._release = release
         self._rebalancing = False
         self._assigning: object | None = None  # the assignment waiting for commits
+        self._assign_reason = ""
         # The eager protocol's rebalance under way: its reason (None: the group is
         # stable), its token (stale callbacks compare it), the members that gave their
         # partitions up and those that joined; the silent sessions the coordinator
@@ -160,6 +171,12 @@ class ConsumerGroup:
         self._loaded_at: float | None = None
         self._loaded = self.env.event()
         self._generation_members: frozenset[int] = frozenset()
+        # Without a coordinator: the members of the rebalance lost with the old one
+        # (they gave their partitions up and join the next), an auto commit missed, the
+        # cooperative assignment that waits for the next coordinator (its reason).
+        self._rejoining: set[int] = set()
+        self._commit_missed = False
+        self._assign_waiting: str | None = None
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -185,6 +202,7 @@ class ConsumerGroup:
                         and state.position > 0:
                     snapshots.setdefault(old, []).append((p, state.position))
         token = self._assigning = object()
+        self._assign_reason = reason
         if not snapshots:
             self._assign_now(reason)
             return
@@ -241,11 +259,21 @@ class ConsumerGroup:
         self._commit = commit
 
     def coordinator_lost(self) -> None:
-        """The group's coordinator is gone: sessions and rebalances wait for the next."""
+        """The group's coordinator is gone: sessions and rebalances wait for the next,
+        and a rebalance under way is lost (see the module docstring)."""
         if not self._coordinating or self._retired:
             return
         self._coordinating = False
         self._coordinator_epoch += 1
+        if self._preparing is not None:
+            self._rejoining |= self._revoked | self._joined
+            self._preparing = self._token = None
+            self._joined = set()
+            self._joined_dead = set()
+        if self._assigning is not None:
+            # a cooperative assignment waiting for commits: it waits for the next one
+            self._assigning = None
+            self._assign_waiting = self._assign_reason
 
     def coordinator_loaded(self) -> None:
         """A coordinator loaded the group (a new one, or the old one back): every member
@@ -258,8 +286,15 @@ class ConsumerGroup:
         self._loaded_at = self.env.now
         loaded, self._loaded = self._loaded, self.env.event()
         loaded.succeed()
+        if self._commit_missed:
+            self._commit_missed = False
+            self._commit_round()
         if not self._eager:
-            return  # the cooperative protocol's expiries count from the load (_expiry)
+            # the cooperative protocol's expiries count from the load (_expiry)
+            reason, self._assign_waiting = self._assign_waiting, None
+            if reason is not None:
+                self.assign(reason)
+            return
         known = self._generation_members
         sessions = {key for key in self._sessions if key[0] in known}
         sessions |= {(i, self._incarnation[i]) for i in known if not self.members[i].alive}
@@ -267,10 +302,26 @@ class ConsumerGroup:
         self._joined_dead = set()
         for key in sorted(sessions):
             self._arm_session(key, self.settings.session_timeout)
+        rejoining = {i for i in self._rejoining if self.members[i].alive}
+        self._rejoining = set()
+        leader = min(known, default=None)
+        if self._preparing is None and leader in rejoining:
+            self._preparing = f"member {leader} joined"
         if self._preparing is not None:
+            # a new member's join while there was no coordinator, or the leader's
+            self._joined |= rejoining
             self._joined = {i for i in self._joined if self.members[i].alive}
             self._heartbeats(self._joined)
             self._maybe_complete()
+            return
+        # known members other than the leader: the last generation's assignment back
+        self._moved()
+        for i in sorted(rejoining):
+            self._revoked.discard(i)
+            owned = self._owned.get(i, [])
+            for p in owned:
+                self.partitions[p].position = 0  # from the committed offset
+            self.ready(owned)
 
     def retire(self) -> None:
         """The group stops for good (its subscription moved to another cluster): its
@@ -440,7 +491,8 @@ class ConsumerGroup:
     def _prepare(self, reason: str, joiner: int | None = None) -> None:
         """A rebalance begins: each live member learns it at its next heartbeat."""
         self._preparing = reason
-        self._revoked = set()
+        # (the revoked set is empty here, but for the members that gave their
+        # partitions up for a rebalance lost with its coordinator)
         self._joined = set() if joiner is None else {joiner}
         self._heartbeats(self._joined)
         self._maybe_complete()
@@ -596,6 +648,14 @@ class ConsumerGroup:
             yield self.env.timeout(interval)
             if not self.settings.auto_commit:
                 continue
+            if not self._coordinating:
+                self._commit_missed = True  # made at the next coordinator's load
+                continue
+            self._commit_round()
+
+    def _commit_round(self) -> None:
+        """Each live member commits its positions (those it has not given up)."""
+        if self.settings.auto_commit:
             for member in self.live_members():
                 if member.index in self._revoked:
                     continue  # it committed when it gave its partitions up

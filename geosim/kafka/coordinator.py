@@ -18,11 +18,16 @@ What the model assumes, where Kafka decides otherwise or nothing is published:
   rack-aware, as a data topic's are, over the brokers holding the data topics' synchronous
   replicas (a cluster with observers keeps its coordinators where its ISR is), the
   rotation starting at the first broker (Kafka starts it at random).
-* **ISR.** Commits are small, so the followers never lag: the partition's ISR is its
-  replicas the controller has not fenced (the last member stays, as KRaft never empties
-  an ISR), and a replica rejoins when it is unfenced. Its leader is elected with the
+* **ISR.** Commits are small, so the followers never lag: a fenced replica leaves the
+  ISR (the last member stays, as KRaft never empties an ISR), and an unfenced live one
+  rejoins while the partition has a leader. Its leader is elected with the
   controller's commits that fence and unfence brokers, clean only: the first ISR replica
-  the controller accepts, in replica order. Loading the group takes no time.
+  the controller accepts, in replica order; without one the partition waits for its
+  ISR. Loading the group takes no time.
+* **A leader restarted within its session** gives its leadership to another ISR
+  replica at once, as the model's data partitions do (``geosim.kafka.faults``); KRaft
+  refuses the new incarnation's registration until the old session expires, and
+  leadership stays with the stopped broker until its fencing.
 * **Shared-storage clusters** move partitions through their WAL
   (:mod:`geosim.kafka.shared_storage`); their coordinator is the first live broker, as
   the model had it before, and never moves the groups' sessions.
@@ -154,9 +159,13 @@ class GroupCoordinators:
         for slot in self._slots.values():
             fenced = [r for r in slot.replicas if r in slot.isr and brokers[r].fenced]
             slot.isr -= set(fenced if len(fenced) < len(slot.isr) else fenced[:-1])
-            slot.isr |= {r for r in slot.replicas if brokers[r].alive and not brokers[r].fenced}
             if slot.leader is None or brokers[slot.leader].fenced:
                 slot.leader = self._elect(slot)
+            if slot.leader is not None:
+                # the leader's AlterPartition takes the unfenced replicas back (they
+                # catch up at once); without a leader the ISR waits for its members
+                slot.isr |= {r for r in slot.replicas
+                             if brokers[r].alive and not brokers[r].fenced}
             self._settle(slot)
 
     def brokers_changed(self) -> None:
