@@ -225,3 +225,33 @@ def test_an_offsets_topic_key_out_of_range_is_one_line_naming_it():
                       ["strategy.config={offsets.topic.num.partitions: 0}"])
     message = str(info.value)
     assert "offsets.topic.num.partitions" in message and "\n" not in message
+
+
+def test_a_shared_storage_coordinator_comes_back_with_its_broker_s_partitions():
+    """Shared storage (AutoMQ): ``__consumer_offsets`` has one replica per partition.
+    The coordinator's broker crashes at 5 s: the group has no coordinator until the
+    WAL recovery reopens the broker's partitions on other brokers, and the offsets
+    partition reopens with them, on the live broker leading the fewest, which loads
+    the group."""
+    from geosim.kafka.faults import crash_brokers
+    sc = load_scenario("scenarios/shared-storage.yaml", [
+        "simulation.duration=60s", "simulation.warmup=1s", "faults=[]"])
+    ctx, _world, strategy = build(sc, sc.simulation.seed)
+    strategy.start()
+    ctx.env.run(until=5.0)
+    cluster = strategy.engine
+    [group] = cluster.groups
+    slot = cluster.coordinators.slot(group)
+    [old] = slot.replicas
+    assert slot.leader == old and slot.serving
+    zone = cluster.brokers[old].zone
+    # the zone's first brokers up to the coordinator's crash
+    crash_brokers(cluster, zone, [b.id for b in cluster.brokers if b.zone == zone].index(old)
+                  + 1, up=False)
+    assert not cluster.brokers[old].alive and not group._coordinating
+    moved = [p for p in cluster.parts if p.replicas == [old]]
+    ctx.env.run(until=60.0)
+    assert moved and all(p.replicas != [old] and p.leader is not None for p in moved)
+    [new] = slot.replicas
+    assert new != old and slot.leader == new and slot.serving and group._coordinating
+    assert cluster.brokers[new].alive and group._loaded_at > 5.0

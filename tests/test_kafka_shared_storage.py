@@ -98,6 +98,10 @@ class Cluster:
         self.metadata = SimpleNamespace(available=lambda: self.metadata_up,
                                         commit=self._commit)
         self.controller = SimpleNamespace(leader_zone="r-c", elect=self._elect)
+        # the group coordinators (no groups here): tests/test_kafka_coordinator.py
+        self.reopened: list[tuple[int, int]] = []
+        self.coordinators = SimpleNamespace(
+            reopened=lambda b, target: self.reopened.append((b, target)))
 
     def _advance_hw(self, p):
         self.calls.append(("advance_hw", self.env.now, p.id))

@@ -28,9 +28,10 @@ What the model assumes, where Kafka decides otherwise or nothing is published:
   replica at once, as the model's data partitions do (``geosim.kafka.faults``); KRaft
   refuses the new incarnation's registration until the old session expires, and
   leadership stays with the stopped broker until its fencing.
-* **Shared-storage clusters** move partitions through their WAL
-  (:mod:`geosim.kafka.shared_storage`); their coordinator is the first live broker, as
-  the model had it before, and never moves the groups' sessions.
+* **Shared-storage clusters** keep one replica per partition, ``__consumer_offsets``
+  too: when its broker fails, the coordinator comes back with the broker's other
+  partitions, where the WAL recovery reopens them
+  (:mod:`geosim.kafka.shared_storage`), on the live broker leading the fewest.
 """
 
 from __future__ import annotations
@@ -80,10 +81,11 @@ class GroupCoordinators:
         self.net = cluster.net
         cfg = cluster.config
         self.partitions_n = cfg.offsets_topic_num_partitions
-        self.shared = cluster.storage is not None
         synchronous = {r for p in cluster.parts for r in p.replicas}
         hosts = [b for b in infos if b.id in synchronous] or infos
-        rf = min(cfg.offsets_topic_replication_factor, len(hosts))
+        # shared storage: one replica per partition (AutoMQ forces it for every topic)
+        rf = 1 if cluster.storage is not None else min(cfg.offsets_topic_replication_factor,
+                                                        len(hosts))
         self._placement = rack_aware(hosts, self.partitions_n, rf)
         self._slots: dict[int, OffsetsPartition] = {}
         # the cluster's offset commits are a message family of their own
@@ -108,7 +110,7 @@ class GroupCoordinators:
         """``group`` reads this cluster: its commits go to its coordinator, and it
         learns whether it has one now."""
         group.route_commits(partial(self.commit, group))
-        if not self.shared and not self.slot(group).serving:
+        if not self.slot(group).serving:
             group.coordinator_lost()
 
     def coordinator_zone(self, group: ConsumerGroup) -> str | None:
@@ -117,10 +119,6 @@ class GroupCoordinators:
         return None if broker is None else self.cluster.brokers[broker].zone
 
     def _coordinator(self, group: ConsumerGroup) -> int | None:
-        brokers = self.cluster.brokers
-        if self.shared:
-            live = [b.id for b in brokers if b.alive and not b.fenced]
-            return live[0] if live else None
         slot = self.slot(group)
         return slot.leader if slot.serving else None
 
@@ -138,9 +136,6 @@ class GroupCoordinators:
         if rtt is None:
             done(False)
             return
-        if self.shared:
-            call_later(self.env, rtt, done, True)
-            return
         slot = self.slot(group)
         call_later(self.env, rtt, self._answer, slot, slot.epoch, done)
 
@@ -153,8 +148,6 @@ class GroupCoordinators:
         """The controller committed a fencing or unfencing: fenced replicas leave the
         partitions' ISRs, unfenced ones rejoin, and partitions whose leader is fenced or
         missing elect one."""
-        if self.shared:
-            return
         brokers = self.cluster.brokers
         for slot in self._slots.values():
             fenced = [r for r in slot.replicas if r in slot.isr and brokers[r].fenced]
@@ -173,8 +166,6 @@ class GroupCoordinators:
         that restarted gives its leadership to the first ISR replica the controller
         accepts, as a data partition's restarted leader does (itself only once it has
         registered again)."""
-        if self.shared:
-            return
         brokers = self.cluster.brokers
         for slot in self._slots.values():
             leader = slot.leader
@@ -183,6 +174,16 @@ class GroupCoordinators:
                 # (after its registration, at an unfencing commit)
                 slot.leader = self._elect(slot)
             self._settle(slot)
+
+    def reopened(self, broker: int, target: int) -> None:
+        """Shared storage: the WAL recovery of ``broker`` reopened its partitions; the
+        offsets partitions it held reopen on ``target``."""
+        for slot in self._slots.values():
+            if slot.replicas == [broker] and slot.leader is None:
+                slot.replicas = [target]
+                slot.isr = {target}
+                slot.leader = self._elect(slot)
+                self._settle(slot)
 
     def _elect(self, slot: OffsetsPartition) -> int | None:
         """The first ISR replica the controller accepts as a leader (unfenced,

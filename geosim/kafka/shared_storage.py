@@ -374,6 +374,8 @@ class SharedStorage:
                 load[new] += 1
                 self._move(p, b, new)
             c.rewire()
+            # the broker's __consumer_offsets partitions: its group coordinators
+            c.coordinators.reopened(b, min(load, key=lambda x: (load[x], x)))
 
         c.metadata.commit(start, CONTROLLER_RECORD_BYTES * len(parts), done)
 
