@@ -10,6 +10,8 @@ partition 0 of 50, placed rack-aware as a data topic's partition 0."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_kafka_faults import steady_at_5s
 
 from geosim.core.events import BrokerFenced, Rebalanced
@@ -255,3 +257,92 @@ def test_a_shared_storage_coordinator_comes_back_with_its_broker_s_partitions():
     [new] = slot.replicas
     assert new != old and slot.leader == new and slot.serving and group._coordinating
     assert cluster.brokers[new].alive and group._loaded_at > 5.0
+
+
+# ============================================= any sequence of broker stops and fences
+class _Group:
+    """A group as the coordinators see it: it records losses and loads."""
+
+    def __init__(self, subscription: int):
+        self.subscription = subscription
+        self.coordinating = True
+        self.changes: list[str] = []
+
+    def route_commits(self, commit) -> None:
+        self.commit = commit
+
+    def coordinator_lost(self) -> None:
+        assert self.coordinating, "lost twice"
+        self.coordinating = False
+        self.changes.append("lost")
+
+    def coordinator_loaded(self) -> None:
+        self.coordinating = True
+        self.changes.append("loaded")
+
+
+def _stand_in(brokers: int):
+    """Six brokers in three racks, one data partition on each, two groups."""
+    from types import SimpleNamespace
+
+    import simpy
+
+    from geosim.kafka.broker import Broker
+    from geosim.kafka.coordinator import GroupCoordinators
+    from geosim.kafka.partition import PartitionState
+    infos = [BrokerInfo(i, f"z{i % 3}", "r", f"z{i % 3}") for i in range(brokers)]
+    env = simpy.Environment()
+    cluster = SimpleNamespace(
+        env=env, net=None, name="c", storage=None,
+        config=SimpleNamespace(offsets_topic_num_partitions=50,
+                               offsets_topic_replication_factor=3),
+        brokers=[Broker(b, 0.0) for b in infos],
+        parts=[PartitionState(i, [i]) for i in range(brokers)], groups=[])
+    coordinators = GroupCoordinators(cluster, infos)
+    cluster.groups = [_Group(0), _Group(1)]
+    for group in cluster.groups:
+        coordinators.attach(group)
+    return cluster, coordinators
+
+
+_STEPS = st.lists(st.tuples(st.sampled_from(["stop", "start", "fence", "unfence"]),
+                            st.integers(0, 5)), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_STEPS)
+def test_any_sequence_of_broker_stops_and_fences_keeps_the_coordinators_consistent(steps):
+    """Brokers stop and start (``brokers_changed``) and the controller fences and
+    unfences them (``fencing_committed``) in any order. After each step: the ISR is a
+    non-empty set of the partition's replicas, the leader (if any) is in it and not
+    fenced after a fencing commit, which leaves the partition offline only when every
+    ISR member is fenced; the partition serves exactly when its leader is up,
+    and each group has a coordinator exactly then, having heard losses and loads in
+    turn."""
+    cluster, coordinators = _stand_in(6)
+    brokers = cluster.brokers
+    for action, b in steps:
+        broker = brokers[b]
+        if action == "stop":
+            broker.alive = False
+            coordinators.brokers_changed()
+        elif action == "start":
+            broker.alive = True
+            coordinators.brokers_changed()
+        else:
+            broker.fenced = action == "fence"
+            coordinators.fencing_committed()
+        for group in cluster.groups:
+            slot = coordinators.slot(group)
+            assert slot.isr and slot.isr <= set(slot.replicas)
+            if slot.leader is not None:
+                assert slot.leader in slot.isr
+                if action in ("fence", "unfence"):
+                    assert not brokers[slot.leader].fenced
+            elif action in ("fence", "unfence"):
+                # offline only while every ISR member is fenced
+                assert all(brokers[r].fenced for r in slot.isr)
+            assert slot.serving == (slot.leader is not None and brokers[slot.leader].alive)
+            assert group.coordinating == slot.serving
+            assert group.changes[::2] == ["lost"] * len(group.changes[::2])
+            assert group.changes[1::2] == ["loaded"] * len(group.changes[1::2])
