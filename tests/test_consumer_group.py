@@ -220,8 +220,11 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
         "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
     assert all(cooperative[t] > 0 for t in range(34, 58))
     # static members: us-west2's consumers take their places back at 30 s, no rebalance
-    static, _ = delivered("workload.consumer_config={group.instance.id: omb-consumer}")
+    static, third = delivered("workload.consumer_config={group.instance.id: omb-consumer}")
     assert all(static[t] > 0 for t in range(34, 58))
+    for summary in (one, other, third):   # what is read again follows a rebalance
+        assert summary["checks"]["duplicates"] == 0
+    assert third["checks"]["redelivered_after_rebalance"] > 0
     # the consumers' messages (deliveries, offset commits) are message families of
     # their own: the producers, the replicas and the controller drew the same
     assert one["latency"]["publish"] == other["latency"]["publish"]
@@ -342,8 +345,9 @@ def test_a_member_that_joined_a_lost_rebalance_gets_its_partitions_back():
     ctx.env.run(until=70.0)
     group.coordinator_loaded()
     ctx.env.run(until=140.0)
-    assert [(round(t, 3), m) for t, m, _ in rebalances] == [
-        (0.0, (0, 1, 2)), (117.001, (0, 1))]
+    assert [(round(t, 3), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (70.0, (0, 1, 2), "member 1 rejoined"),
+        (117.001, (0, 1), "session timeout")]
     for p in (1, 4):
         times = [t for t, q, _ in seen if q == p]
         assert not [t for t in times if 58.86 < t < 70.0], p
@@ -392,14 +396,18 @@ def test_without_a_coordinator_a_restarted_member_joins_once_one_loads_the_group
 def test_a_static_member_back_within_its_session_takes_its_partitions_back():
     """``group.instance.id`` set. Member 2 dies at 8.5 s and restarts at 20 s, within
     its session (56.5 s): the coordinator replaces it, and there is no rebalance in
-    either protocol. Its partitions (2 and 5) go unread from 8.5 s to 20 s, then it
+    either protocol (a ``Rebalanced`` event without a new generation names the
+    partitions it reads again, so that they count as re-delivered, not duplicated).
+    Its partitions (2 and 5) go unread from 8.5 s to 20 s, then it
     reads them from their committed offsets (its last commit, at 5 s, covered rows 0 to
     3): rows 4 to 7 are read twice, the rest once; the other members read throughout."""
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol, static=True)
         _steady(ctx, produce, 6, 70.0)
         _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True)], until=100.0)
-        assert [t for t, _, _ in rebalances] == [0.0], protocol
+        # no new generation: the event names what it reads again (re-deliveries)
+        assert [(t, r) for t, _, r in rebalances] == [
+            (0.0, "initial"), (20.0, "member 2 rejoined (static)")], protocol
         for p in (2, 5):
             times = [t for t, q, _ in seen if q == p]
             assert not [t for t in times if 8.5 < t < 20.0], protocol
@@ -478,3 +486,11 @@ def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, proto
     assert owners == [live[p % len(live)] for p in range(8)]
     produced = {(p, o) for p in range(8) for o in range(len(faults) + 1)}
     assert {(p, o) for _, p, o in seen} == produced
+    # a row read again follows a Rebalanced event (the checks' re-delivery, not a
+    # duplicate): one between its previous read and this one
+    last: dict[tuple[int, int], float] = {}
+    times = [t for t, _, _ in rebalances]
+    for t, p, o in seen:
+        if (p, o) in last:
+            assert any(last[(p, o)] <= r <= t for r in times), (p, o, last[(p, o)], t)
+        last[(p, o)] = t

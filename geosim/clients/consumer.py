@@ -169,6 +169,7 @@ class ConsumerGroup:
         self._coordinating = True
         self._coordinator_epoch = 0
         self._loaded_at: float | None = None
+        self._lost_at = 0.0
         self._loaded = self.env.event()
         self._generation_members: frozenset[int] = frozenset()
         # Without a coordinator: the members of the rebalance lost with the old one
@@ -264,6 +265,7 @@ class ConsumerGroup:
         if not self._coordinating or self._retired:
             return
         self._coordinating = False
+        self._lost_at = self.env.now
         self._coordinator_epoch += 1
         if self._preparing is not None:
             self._rejoining |= self._revoked | self._joined
@@ -321,7 +323,7 @@ class ConsumerGroup:
             owned = self._owned.get(i, [])
             for p in owned:
                 self.partitions[p].position = 0  # from the committed offset
-            self.ready(owned)
+            self._resume(i, owned, f"member {i} rejoined")
 
     def retire(self) -> None:
         """The group stops for good (its subscription moved to another cluster): its
@@ -388,8 +390,13 @@ class ConsumerGroup:
         index = member.index
         if self._eager:
             return index in self._joined_dead or any(k[0] == index for k in self._sessions)
+        if index not in self._generation_members:
+            return False  # removed by a completed rebalance
         expiry = self._expiry(member)
-        return expiry is not None and (expiry > self.env.now or not self._coordinating)
+        # sessions stand still without a coordinator: one that had not expired when
+        # the coordinator was lost is still held
+        until = self.env.now if self._coordinating else self._lost_at
+        return expiry is not None and expiry > until
 
     def _static_return(self, member: Member) -> None:
         """A static member restarted within its session replaces its old self: its
@@ -410,6 +417,15 @@ class ConsumerGroup:
             self._joined.add(index)
             self._maybe_complete()
             return
+        self._resume(index, owned, f"member {index} rejoined (static)")
+
+    def _resume(self, index: int, owned: list[int], reason: str) -> None:
+        """Member ``index`` reads ``owned`` again from their committed offsets, with no
+        new generation (a static member's return, a known member's join at a new
+        coordinator): a ``Rebalanced`` event names them, so that what is read again
+        counts as re-delivered after a rebalance, not as duplicates."""
+        live = tuple(m.index for m in self.members if m.index in self._generation_members)
+        self.ctx.recorder.emit(Rebalanced(self.env.now, self.id, live, reason, tuple(owned)))
         self.ready(owned)
 
     def _expiry(self, member: Member) -> float | None:
