@@ -11,7 +11,7 @@ member is removed 48 s after it died), auto commits every 5 s."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member
@@ -199,7 +199,8 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     their next heartbeat and read nothing until 58 s, then the backlog at once; with
     ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on, and so
     they do with static members (``group.instance.id``), whose restart within the
-    session is no rebalance at all."""
+    session is no rebalance at all, and with ``group.protocol: consumer`` (KIP-848),
+    where members move partitions at their own heartbeats."""
     from geosim.runner import run
     from geosim.scenario.loader import load_scenario
 
@@ -222,7 +223,10 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     # static members: us-west2's consumers take their places back at 30 s, no rebalance
     static, third = delivered("workload.consumer_config={group.instance.id: omb-consumer}")
     assert all(static[t] > 0 for t in range(34, 58))
-    for summary in (one, other, third):   # what is read again follows a rebalance
+    # the consumer protocol (KIP-848): no member waits for another
+    kip848, fourth = delivered("workload.consumer_config={group.protocol: consumer}")
+    assert all(kip848[t] > 0 for t in range(18, 58))
+    for summary in (one, other, third, fourth):   # what is read again follows a rebalance
         assert summary["checks"]["duplicates"] == 0
     assert third["checks"]["redelivered_after_rebalance"] > 0
     # the consumers' messages (deliveries, offset commits) are message families of
@@ -443,6 +447,82 @@ def test_a_static_member_back_during_an_eager_rebalance_joins_it():
         (0.0, (0, 1, 2), "initial"), (57.0, (0, 2), "session timeout")]
 
 
+def test_a_static_member_back_without_a_coordinator_reads_once_one_loads_the_group():
+    """Member 2 dies at 8.5 s, the coordinator is lost at 10 s, and member 2 restarts
+    at 15 s: a restarted consumer has no assignment before its join, so it reads
+    nothing until the next coordinator loads the group (20 s), where it takes its place
+    back without a rebalance, in every protocol."""
+    for protocol in ("eager", "cooperative", "consumer"):
+        ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol, static=True)
+        _steady(ctx, produce, 6, 40.0)
+        _faults(ctx, group, members, [(8.5, 2, False)], until=10.0)
+        group.coordinator_lost()
+        _faults(ctx, group, members, [(15.0, 2, True)], until=20.0)
+        group.coordinator_loaded()
+        ctx.env.run(until=50.0)
+        for p in (2, 5):
+            times = [t for t, q, _ in seen if q == p]
+            assert not [t for t in times if 8.5 < t < 20.0], (protocol, p)
+            assert 20.0 in times, (protocol, p)
+        assert [(t, r) for t, _, r in rebalances] == [
+            (0.0, "initial"), (20.0, "member 2 rejoined (static)")], protocol
+        assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(40)}
+
+
+# ================================================ the consumer protocol (KIP-848)
+def test_the_consumer_protocol_moves_only_the_partitions_of_a_removed_member():
+    """``group.protocol: consumer``. Member 2 dies at 8.5 s; the coordinator removes it
+    when its session expires (56.5 s) and targets partitions round-robin over members 0
+    and 1. At its heartbeat of 57 s member 0 takes partition 2 (free) and gives 3 up
+    (committing it, 1 ms); member 1, at 58.854102 s, takes 3 and 5 and gives 4 up;
+    member 0 takes 4 at 60 s. Partitions 0 and 1 are read throughout: no member waits
+    for another."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "consumer")
+    moves: list[tuple[float, str, tuple[int, ...]]] = []
+    ctx.recorder.subscribe(Rebalanced, lambda ev: moves.append(
+        (round(ev.t, 6), ev.reason, tuple(sorted(ev.reassigned)))))
+    _steady(ctx, produce, 6, 80.0)
+    _faults(ctx, group, members, [(8.5, 2, False)], until=90.0)
+    assert moves == [
+        (57.0, "member 0 took partitions", (2,)),
+        (58.854102, "member 1 took partitions", (3, 5)),
+        (60.0, "member 0 took partitions", (4,))]
+    for p in (0, 1):
+        times = sorted(t for t, q, _ in seen if q == p)
+        assert all(b - a <= 1.0 for a, b in zip(times, times[1:], strict=False)), p
+    assert [s.owner for s in group.partitions] == [0, 1, 0, 1, 0, 1]
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(80)}
+
+
+def test_the_consumer_protocol_s_groups_take_the_coordinator_s_session_and_heartbeat():
+    """A scenario's ``group.protocol: consumer`` reaches its groups, with the
+    coordinator's 45 s session and 5 s heartbeats whatever ``session.timeout.ms``."""
+    from geosim.runner import build
+    from geosim.scenario.loader import load_scenario
+    scenario = load_scenario("scenarios/stretch-3-regions.yaml", [
+        "workload.consumer_config={group.protocol: consumer, session.timeout.ms: 10000}"])
+    _ctx, _world, strategy = build(scenario, 0)
+    settings = strategy.engine.groups[0].settings
+    assert (settings.protocol, settings.session_timeout, settings.heartbeat_interval) == (
+        "consumer", 45.0, 5.0)
+
+
+def test_under_the_consumer_protocol_a_restarted_member_joins_without_stopping_others():
+    """Member 2 dies at 8.5 s and restarts at 20 s: a new member, which joins at once;
+    its dead incarnation holds partitions 2 and 5 (unread) until its session expires
+    (56.5 s). The others read their own partitions throughout, the new member reads
+    what the target moves to it, and the group ends round-robin over the three."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "consumer")
+    _steady(ctx, produce, 6, 80.0)
+    _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True)], until=90.0)
+    for p in (0, 1):
+        times = sorted(t for t, q, _ in seen if q == p)
+        assert all(b - a <= 1.0 for a, b in zip(times, times[1:], strict=False)), p
+    assert not [t for t, q, _ in seen if q == 2 and 8.5 < t < 56.5]
+    assert [s.owner for s in group.partitions] == [0, 1, 2, 0, 1, 2]
+    assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(80)}
+
+
 # ======================================================= any sequence of faults
 # member index 4: the coordinator is lost (False) or loads the group (True)
 _FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 4), st.booleans()),
@@ -450,7 +530,13 @@ _FAULTS = st.lists(st.tuples(st.floats(0.25, 60.0), st.integers(0, 4), st.boolea
 
 
 @settings(max_examples=60, deadline=None)
-@given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative"]),
+# found by reviews: a member waiting to join when a static one comes back (cooperative),
+# a new member's join lost with its coordinator (eager)
+@example(faults=[(1.0, 3, False), (59.0, 3, True), (1.0, 2, False), (9.0, 2, True)],
+         protocol="cooperative", static=True)
+@example(faults=[(1.0, 3, False), (59.5, 3, True), (0.1, 4, False), (0.4, 4, True)],
+         protocol="eager", static=False)
+@given(faults=_FAULTS, protocol=st.sampled_from(["eager", "cooperative", "consumer"]),
        static=st.booleans())
 def test_any_sequence_of_consumer_faults_settles_and_loses_nothing(faults, protocol, static):
     """Members of a 4-member group go down and up at any times (repeats included), and

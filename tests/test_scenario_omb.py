@@ -193,6 +193,26 @@ def test_assignors_decide_the_rebalance_protocol() -> None:
         "got 'UniformAssignor'")
 
 
+def test_group_protocol_consumer_takes_the_coordinator_s_session_and_heartbeat() -> None:
+    """``group.protocol``: classic by default (the assignors decide the protocol);
+    consumer (KIP-848) takes the coordinator's session (45 s) and heartbeat (5 s),
+    whatever the consumer's own keys say; another value is a one-line error."""
+    from geosim.clients.consumer import rebalance_protocol
+    from geosim.clients.workload import CONSUMER_GROUP_HEARTBEAT, CONSUMER_GROUP_SESSION_TIMEOUT
+    default = resolve_consumer_config(driver())
+    assert default.group_protocol == "classic"
+    assert rebalance_protocol(default.assignment_strategy, default.group_protocol) == "eager"
+    config = resolve_consumer_config(driver(), {"group.protocol": "CONSUMER",
+                                                "session.timeout.ms": 10000})
+    assert rebalance_protocol(config.assignment_strategy, config.group_protocol) == (
+        "consumer")
+    assert (CONSUMER_GROUP_SESSION_TIMEOUT, CONSUMER_GROUP_HEARTBEAT) == (45.0, 5.0)
+    d = driver(consumerConfig="group.protocol=streams")
+    assert message(lambda: resolve_consumer_config(d, driver_file="d.yaml")) == (
+        "d.yaml: consumerConfig.group.protocol: must be one of classic, consumer, "
+        "got 'streams'")
+
+
 def test_group_instance_id_makes_the_members_static() -> None:
     """``group.instance.id``: unset (Kafka's null) by default, so members are dynamic
     and the key is not printed; set, every member is static; empty, a one-line error."""

@@ -33,13 +33,31 @@ group coordinator's ``GroupMetadataManager``), in the protocol the assignors dec
   answers. The rebalance waits for the silent members' sessions as above, and a
   restarted member owns nothing until it.
 
+The consumer protocol (``group.protocol: consumer``, KIP-848) has no rebalance
+barrier. The coordinator keeps its members (a restarted consumer is a new one, its
+dead incarnation a member until its session expires) and a target assignment,
+round-robin over them (Kafka's server-side assignors are sticky: they move fewer
+partitions when members come and go). Each member heartbeats every
+``group.consumer.heartbeat.interval.ms`` at a phase of its own; at a heartbeat it gives
+up, committing their positions, the partitions the target gives another member (they
+are free once the commit is answered) and takes the free ones the target gives it,
+reading them from their committed offsets. A member silent for
+``group.consumer.session.timeout.ms`` is removed and what it held is free at once.
+Only the partitions that move stop, each until its new owner's next heartbeat.
+
 With static membership (``group.instance.id``), a member restarted while the
 coordinator still holds its session takes its place
 (``GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin``): in a stable
 group there is no rebalance, it owns what it owned and resumes from the committed
 offsets (its partitions went unread while it was down); in an eager rebalance under
 way it joins it. A static member whose session expired was removed, and its return is
-a new member's join.
+a new member's join. One back while the group has no coordinator reads nothing
+until the next coordinator loads the group, and is known to it if it was a member of
+the last generation. The model has no CompletingRebalance state (SyncGroup takes no
+time): where Kafka's join completes with a leader that then died and the group waits
+for that leader's session, the model assigns at once with the dead member in the
+generation, and a static member back then resumes without the rebalance Kafka would
+make.
 
 In both, a failed commit is not retried (Kafka retries a retriable failure until the
 rebalance timeout), and the join and sync round trips to the coordinator are not
@@ -83,7 +101,9 @@ class ConsumerSettings:
     auto_commit_interval: float = 5.0
     auto_commit: bool = True
     fetch_max_wait: float = 0.5
-    protocol: str = "eager"  # the rebalance protocol: "eager" or "cooperative"
+    # the rebalance protocol: "eager" or "cooperative" (the classic group protocol), or
+    # "consumer" (KIP-848)
+    protocol: str = "eager"
     static: bool = False  # static members (group.instance.id set)
 
 
@@ -104,11 +124,14 @@ class PartitionState:
     owner: int | None = None
 
 
-def rebalance_protocol(assignors: tuple[str, ...]) -> str:
+def rebalance_protocol(assignors: tuple[str, ...], group_protocol: str = "classic") -> str:
     """The rebalance protocol of a consumer with these assignors
-    (``partition.assignment.strategy``): ConsumerCoordinator takes the newest protocol
-    every assignor supports, and only CooperativeStickyAssignor supports the
-    cooperative one."""
+    (``partition.assignment.strategy``) and ``group.protocol``: the consumer protocol
+    (KIP-848) leaves assignment to the coordinator; in the classic one
+    ConsumerCoordinator takes the newest protocol every assignor supports, and only
+    CooperativeStickyAssignor supports the cooperative one."""
+    if group_protocol == "consumer":
+        return "consumer"
     if assignors and all(a == "CooperativeStickyAssignor" for a in assignors):
         return "cooperative"
     return "eager"
@@ -169,7 +192,9 @@ class ConsumerGroup:
         self._coordinating = True
         self._coordinator_epoch = 0
         self._loaded_at: float | None = None
-        self._lost_at = 0.0
+        # static members back while there was no coordinator: they read once one
+        # loads the group (a restarted consumer has no assignment before its join)
+        self._static_waiting: set[int] = set()
         self._loaded = self.env.event()
         self._generation_members: frozenset[int] = frozenset()
         # Without a coordinator: the members of the rebalance lost with the old one
@@ -178,12 +203,23 @@ class ConsumerGroup:
         self._rejoining: set[int] = set()
         self._commit_missed = False
         self._assign_waiting: str | None = None
+        # The consumer protocol: the members the coordinator knows, by (index,
+        # incarnation); each partition's target member and the member holding it (it
+        # reads it, or it is silent, or it is giving it up: ``_freeing``).
+        self._next = settings.protocol == "consumer"
+        self._in_group: set[tuple[int, int]] = set()
+        self._target: list[tuple[int, int] | None] = [None] * partitions
+        self._holder: list[tuple[int, int] | None] = [None] * partitions
+        self._freeing: set[int] = set()
+        self._beats: dict[int, object] = {}  # each member's heartbeat chain (a token)
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
         # (readers that cache who owns what): a listener may only mark its caches stale.
         self.listeners: list[Callable[[], None]] = []
         self.assign(reason="initial")
+        if self._next:
+            self._start_next()
 
     # --- membership -------------------------------------------------------------------
     def live_members(self) -> list[Member]:
@@ -265,7 +301,6 @@ class ConsumerGroup:
         if not self._coordinating or self._retired:
             return
         self._coordinating = False
-        self._lost_at = self.env.now
         self._coordinator_epoch += 1
         if self._preparing is not None:
             self._rejoining |= self._revoked | self._joined
@@ -291,8 +326,21 @@ class ConsumerGroup:
         if self._commit_missed:
             self._commit_missed = False
             self._commit_round()
+        static = sorted(i for i in self._static_waiting if self.members[i].alive)
+        self._static_waiting = set()
+        if self._next:
+            # every member's session restarts; the silent ones are removed after it
+            sessions = sorted(set(self._sessions) | {
+                k for k in self._in_group if not self.members[k[0]].alive
+                or self._incarnation[k[0]] != k[1]})
+            self._sessions = {}
+            for key in sessions:
+                self._arm_session(key, self.settings.session_timeout)
+            self._static_resume(static)
+            return
         if not self._eager:
             # the cooperative protocol's expiries count from the load (_expiry)
+            self._static_resume(static)
             reason, self._assign_waiting = self._assign_waiting, None
             if reason is not None:
                 self.assign(reason)
@@ -307,18 +355,23 @@ class ConsumerGroup:
         rejoining = {i for i in self._rejoining if self.members[i].alive}
         self._rejoining = set()
         leader = min(known, default=None)
-        if self._preparing is None and leader in rejoining:
-            self._preparing = f"member {leader} joined"
+        if self._preparing is None and (leader in rejoining or rejoining - known):
+            # the leader's join, or a member the loaded generation does not know
+            # (UNKNOWN_MEMBER_ID: it joins as a new member)
+            self._preparing = f"member {min(rejoining)} joined"
         if self._preparing is not None:
-            # a new member's join while there was no coordinator, or the leader's
-            self._joined |= rejoining
+            # a new member's join while there was no coordinator, or the leader's; the
+            # static members back meanwhile join it
+            self._joined |= rejoining | set(static)
+            self._revoked |= set(static)
             self._joined = {i for i in self._joined if self.members[i].alive}
             self._heartbeats(self._joined)
             self._maybe_complete()
             return
+        self._static_resume(static)
         # known members other than the leader: the last generation's assignment back
         self._moved()
-        for i in sorted(rejoining):
+        for i in sorted(rejoining - set(static)):
             self._revoked.discard(i)
             owned = self._owned.get(i, [])
             for p in owned:
@@ -346,6 +399,10 @@ class ConsumerGroup:
         self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
+        if self._next:
+            key = (member.index, self._incarnation[member.index])
+            self._arm_session(key, self._expiry(member) - self.env.now)  # type: ignore[operator]
+            return
         if self._eager:
             self._silent(member)
             return
@@ -358,6 +415,9 @@ class ConsumerGroup:
             return  # already up, or the group is retired
         if self.settings.static and self._session_known(member):
             self._static_return(member)
+            return
+        if self._next:
+            self._next_join(member)
             return
         self._moved()
         expires = self._expiry(member)
@@ -388,15 +448,16 @@ class ConsumerGroup:
     def _session_known(self, member: Member) -> bool:
         """Whether the coordinator still holds the dead ``member``'s session."""
         index = member.index
+        if self._next:
+            return (index, self._incarnation[index]) in self._in_group
+        if not self._coordinating and index in self._generation_members:
+            return True  # the next coordinator loads the last generation, with it
         if self._eager:
             return index in self._joined_dead or any(k[0] == index for k in self._sessions)
         if index not in self._generation_members:
             return False  # removed by a completed rebalance
         expiry = self._expiry(member)
-        # sessions stand still without a coordinator: one that had not expired when
-        # the coordinator was lost is still held
-        until = self.env.now if self._coordinating else self._lost_at
-        return expiry is not None and expiry > until
+        return expiry is not None and expiry > self.env.now
 
     def _static_return(self, member: Member) -> None:
         """A static member restarted within its session replaces its old self: its
@@ -406,18 +467,52 @@ class ConsumerGroup:
         self._moved()
         member.alive = True
         member.died_at = None
+        if self._next:
+            # the same member: its session dropped, its heartbeats again
+            key = (index, self._incarnation[index])
+            self._sessions.pop(key, None)
+            owned = [p for p in range(len(self.partitions)) if self._holder[p] == key
+                     and p not in self._freeing]
+            for p in owned:
+                self.partitions[p].owner = index
+                self.partitions[p].position = 0
+            self._reown()
+            self._schedule_heartbeat(key, 0.0)
+            if not self._coordinating:
+                self._static_waiting.add(index)
+                self._revoked.add(index)  # nothing read before the join
+                return
+            self._resume(index, owned, f"member {index} rejoined (static)")
+            return
         self._incarnation[index] += 1
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
         self._joined_dead.discard(index)
         owned = self._owned.get(index, [])
         for p in owned:
             self.partitions[p].position = 0  # a new process: from the committed offset
+        if not self._coordinating:
+            self._static_waiting.add(index)
+            self._revoked.add(index)  # nothing read before the join
+            return
         if self._eager and self._preparing is not None:
             self._revoked.add(index)  # it owns nothing until the assignment
             self._joined.add(index)
             self._maybe_complete()
             return
         self._resume(index, owned, f"member {index} rejoined (static)")
+
+    def _static_resume(self, static: list[int]) -> None:
+        """The static members back while there was no coordinator: each takes its
+        place (no rebalance) and reads what it owns from the commits."""
+        for i in static:
+            self._revoked.discard(i)
+            if self._next:
+                key = (i, self._incarnation[i])
+                owned = [p for p, holder in enumerate(self._holder)
+                         if holder == key and p not in self._freeing]
+            else:
+                owned = self._owned.get(i, [])
+            self._resume(i, owned, f"member {i} rejoined (static)")
 
     def _resume(self, index: int, owned: list[int], reason: str) -> None:
         """Member ``index`` reads ``owned`` again from their committed offsets, with no
@@ -464,9 +559,10 @@ class ConsumerGroup:
         self._rebalancing = False
         if self._retired:
             return
-        if self.settings.static and all(self.members[i].alive
-                                        for i in self._generation_members):
-            return  # the silent static members came back within their sessions
+        if self.settings.static and {m.index for m in self.members if m.alive} \
+                == self._generation_members:
+            return  # the silent static members came back within their sessions, and
+            # no other member waits to join
         self.assign(reason="session timeout")
 
     # --- the eager protocol -----------------------------------------------------------
@@ -499,6 +595,9 @@ class ConsumerGroup:
             return  # no coordinator now, armed by one lost since, or a static member's
             # session its return replaced
         del self._sessions[key]
+        if self._next:
+            self._next_remove(key)
+            return
         if self._preparing is None:
             self._prepare("session timeout")
         else:
@@ -574,6 +673,127 @@ class ConsumerGroup:
         for index in sorted(dead):
             self._arm_session((index, self._incarnation[index]),
                               self.settings.session_timeout)
+
+    # --- the consumer protocol (KIP-848) ----------------------------------------------
+    def _start_next(self) -> None:
+        """The initial assignment is every member's target; the heartbeats begin."""
+        for m in self.members:
+            if m.alive:
+                self._in_group.add((m.index, 0))
+        for p, state in enumerate(self.partitions):
+            if state.owner is not None:
+                self._holder[p] = self._target[p] = (state.owner, 0)
+        for key in sorted(self._in_group):
+            self._schedule_heartbeat(key, None)
+
+    def _schedule_heartbeat(self, key: tuple[int, int], delay: float | None) -> None:
+        """Member ``key``'s next heartbeat after ``delay`` (None: at its phase)."""
+        if delay is None:
+            interval = self.settings.heartbeat_interval
+            phase = interval * ((key[0] * 0.618034) % 1.0)
+            delay = (phase - self.env.now) % interval
+        token = self._beats[key[0]] = object()  # an earlier chain of the member ends
+        call_later(self.env, delay, self._heartbeat, key, token)
+
+    def _heartbeat(self, key: tuple[int, int], token: object) -> None:
+        """Member ``key`` heartbeats: it gives up (committing first) what its target
+        gives another member, and takes what its target gives it and nobody holds."""
+        index, incarnation = key
+        member = self.members[index]
+        if self._retired or not member.alive or self._incarnation[index] != incarnation \
+                or self._beats.get(index) is not token:
+            return  # a stopped member's heartbeats end
+        call_later(self.env, self.settings.heartbeat_interval, self._heartbeat, key, token)
+        if not self._coordinating:
+            return
+        if key not in self._in_group:
+            self._in_group.add(key)  # removed while it could not reach a coordinator
+            self._retarget()
+        target, holder, parts = self._target, self._holder, self.partitions
+        give = [p for p in range(len(parts))
+                if holder[p] == key and target[p] != key and p not in self._freeing]
+        if give:
+            snapshot = [(p, parts[p].position) for p in give if parts[p].position > 0]
+            for p in give:
+                parts[p].owner = None  # it stops reading them at once
+                self._freeing.add(p)
+            self._moved()
+            self._reown()
+
+            def given_up(ok: bool) -> None:
+                self._committed(ok, snapshot, member, fenced=False)
+                for p in give:
+                    self._freeing.discard(p)
+                    if holder[p] == key:
+                        holder[p] = None
+                        parts[p].position = 0
+            if snapshot and self.settings.auto_commit:
+                self._commit(member.zone, 64 * len(snapshot), given_up)
+            else:
+                given_up(True)
+        take = [p for p in range(len(parts)) if target[p] == key and holder[p] is None]
+        if take:
+            self._moved()
+            for p in take:
+                holder[p] = key
+                parts[p].owner = index
+                parts[p].position = 0  # from the committed offset
+            self._reown()
+            self.ctx.recorder.emit(Rebalanced(
+                self.env.now, self.id, tuple(sorted({k[0] for k in self._in_group})),
+                f"member {index} took partitions", tuple(take)))
+            self.ready(take)
+
+    def _next_join(self, member: Member) -> None:
+        """A restarted consumer joins as a new member at once (its first heartbeat);
+        its dead incarnation stays a member, holding what it held, until its session
+        expires."""
+        index = member.index
+        self._moved()
+        member.alive = True
+        member.died_at = None
+        for state in self.partitions:
+            if state.owner == index:
+                state.owner = None  # held by the dead incarnation: unread
+        self._incarnation[index] += 1
+        key = (index, self._incarnation[index])
+        self._reown()
+        if self._coordinating:
+            self._in_group.add(key)
+            self._retarget()
+        self._schedule_heartbeat(key, 0.0)
+
+    def _next_remove(self, key: tuple[int, int]) -> None:
+        """Member ``key``'s session expired: the coordinator removes it, and what it
+        held is free at once."""
+        if key not in self._in_group:
+            return
+        self._in_group.discard(key)
+        self._moved()
+        for p, holder in enumerate(self._holder):
+            if holder == key:
+                self._holder[p] = None
+                self._freeing.discard(p)
+                state = self.partitions[p]
+                if state.owner == key[0] and self._incarnation[key[0]] == key[1]:
+                    state.owner = None
+                state.position = 0
+        self._reown()
+        self._retarget()
+
+    def _retarget(self) -> None:
+        """The coordinator's target assignment: round-robin over its members."""
+        keys = sorted(self._in_group)
+        self._target = [keys[p % len(keys)] if keys else None
+                        for p in range(len(self.partitions))]
+
+    def _reown(self) -> None:
+        """``_owned`` (who commits what) from the partitions' owners."""
+        owned: dict[int, list[int]] = {}
+        for p, state in enumerate(self.partitions):
+            if state.owner is not None:
+                owned.setdefault(state.owner, []).append(p)
+        self._owned = owned
 
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:
@@ -683,14 +903,18 @@ class ConsumerGroup:
                 self._commit(member.zone, 64 * len(owned),
                              lambda ok, snap=snapshot, m=member: self._committed(ok, snap, m))
 
-    def _committed(self, ok: bool, snapshot: list[tuple[int, int]], member: Member) -> None:
+    def _committed(self, ok: bool, snapshot: list[tuple[int, int]], member: Member, *,
+                   fenced: bool = True) -> None:
+        """A commit's answer. ``fenced``: a partition reassigned meanwhile is not
+        committed (False: the member gave it up itself, the consumer protocol's
+        revocation, and its position stood still since)."""
         if not ok:
             return
         offsets = []
         release = self._release
         for p, position in snapshot:
             state = self.partitions[p]
-            if state.owner != member.index:
+            if fenced and state.owner != member.index:
                 continue  # reassigned meanwhile: the commit is fenced
             advance = min(position, state.position)
             log = state.log

@@ -21,6 +21,12 @@ from geosim.scenario import omb as omb_config
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Placement, Scenario
 from geosim.world.topology import Topology
 
+#: The coordinator's session and heartbeat under the consumer protocol (KIP-848):
+#: ``group.consumer.session.timeout.ms`` and ``group.consumer.heartbeat.interval.ms``,
+#: apache/kafka GroupCoordinatorConfig's defaults.
+CONSUMER_GROUP_SESSION_TIMEOUT = 45.0
+CONSUMER_GROUP_HEARTBEAT = 5.0
+
 
 def zone_shares(placement: Placement, topology: Topology, default_zones: list[str]
                 ) -> dict[str, float]:
@@ -145,10 +151,17 @@ class ResolvedWorkload:
         # shorter than that (an interval of 0 commits on every poll, not endlessly).
         interval = c.auto_commit_interval if c.enable_auto_commit else c.fetch_max_wait
         interval = max(interval, self.poll_round_trip)
+        protocol = rebalance_protocol(c.assignment_strategy, c.group_protocol)
+        # The consumer protocol takes its session and heartbeat from the coordinator:
+        # group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms,
+        # Kafka's defaults (GroupCoordinatorConfig).
+        session, heartbeat = ((CONSUMER_GROUP_SESSION_TIMEOUT, CONSUMER_GROUP_HEARTBEAT)
+                              if protocol == "consumer"
+                              else (c.session_timeout, c.heartbeat_interval))
         return ConsumerSettings(
-            session_timeout=c.session_timeout, heartbeat_interval=c.heartbeat_interval,
+            session_timeout=session, heartbeat_interval=heartbeat,
             auto_commit_interval=interval, auto_commit=True, fetch_max_wait=c.fetch_max_wait,
-            protocol=rebalance_protocol(c.assignment_strategy),
+            protocol=protocol,
             static=c.group_instance_id is not None)
 
     def make_fleets(self, ctx: Context) -> list[ProducerFleet]:

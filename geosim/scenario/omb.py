@@ -214,6 +214,17 @@ CONSUMER_KEYS: tuple[KafkaKey, ...] = (
              "They decide the rebalance protocol: cooperative only when every one is "
              "CooperativeStickyAssignor, else eager (every member gives up all its "
              "partitions at each rebalance)."),
+    KafkaKey("group.protocol", "group_protocol", "choice", "classic",
+             "apache/kafka ConsumerConfig (DEFAULT_GROUP_PROTOCOL classic); the consumer "
+             "protocol is KIP-848",
+             "The group protocol. classic: the JoinGroup/SyncGroup rebalances "
+             "partition.assignment.strategy decides (eager or cooperative). consumer "
+             "(KIP-848): the coordinator assigns; each member gives up and takes "
+             "partitions at its own heartbeats, every group.consumer.heartbeat.interval.ms "
+             "(5 s), and is removed after group.consumer.session.timeout.ms (45 s), the "
+             "coordinator's defaults (session.timeout.ms and heartbeat.interval.ms are not "
+             "used); no member waits for another.",
+             choices=("classic", "consumer")),
     KafkaKey("group.instance.id", "group_instance_id", "text", None,
              "apache/kafka ConsumerConfig (null: dynamic membership); static membership "
              "is KIP-345",
@@ -279,6 +290,7 @@ class ConsumerConfig:
     fetch_max_wait: float
     auto_offset_reset: str
     assignment_strategy: tuple[str, ...]
+    group_protocol: str
     group_instance_id: str | None
     max_poll_interval: float
     request_timeout: float
