@@ -46,6 +46,8 @@ __version__ = "0.1.0"
 #: message family of their own.
 #: 14: a Kafka cluster's consumer groups commit to their coordinator, the leader of
 #: their ``__consumer_offsets`` partition (before: the first live broker); a group
-#: loses it with its broker, and the successor the controller elects restarts the
-#: group's sessions when it loads the group.
+#: loses it with its broker, and the successor the controller elects (in a
+#: shared-storage cluster, where the WAL recovery reopens the broker's partitions)
+#: loads the last generation and restarts the group's sessions; a rebalance under way
+#: is lost with the old coordinator.
 RESULTS_REVISION = 14
