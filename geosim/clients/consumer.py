@@ -36,14 +36,18 @@ group coordinator's ``GroupMetadataManager``), in the protocol the assignors dec
 The consumer protocol (``group.protocol: consumer``, KIP-848) has no rebalance
 barrier. The coordinator keeps its members (a restarted consumer is a new one, its
 dead incarnation a member until its session expires) and a target assignment,
-round-robin over them (Kafka's server-side assignors are sticky: they move fewer
-partitions when members come and go). Each member heartbeats every
-``group.consumer.heartbeat.interval.ms`` at a phase of its own; at a heartbeat it gives
-up, committing their positions, the partitions the target gives another member (they
-are free once the commit is answered) and takes the free ones the target gives it,
-reading them from their committed offsets. A member silent for
-``group.consumer.session.timeout.ms`` is removed and what it held is free at once.
-Only the partitions that move stop, each until its new owner's next heartbeat.
+balanced and sticky as Kafka's default ``uniform`` assignor: members keep what they
+were given up to their share, the rest goes to those with fewest. Each member
+heartbeats every ``group.consumer.heartbeat.interval.ms`` at a phase of its own; at a
+heartbeat it gives up, committing their positions, the partitions the target gives
+another member (they are free once the commit is answered; one that dies first holds
+them until it is removed) and, with no revocation pending, takes the free ones the
+target gives it, reading them from their committed offsets. A member silent for
+``group.consumer.session.timeout.ms`` after its last heartbeat is removed and what it
+held is free at once. Only the partitions that move stop, each until its new owner's
+next heartbeat. A static member that crashed is refused (``UNRELEASED_INSTANCE_ID``)
+until its old self is removed, then joins as a new member. Kafka's member keeps
+fetching until its revocation commit is answered; the model's stops at once.
 
 With static membership (``group.instance.id``), a member restarted while the
 coordinator still holds its session takes its place
@@ -212,6 +216,10 @@ class ConsumerGroup:
         self._holder: list[tuple[int, int] | None] = [None] * partitions
         self._freeing: set[int] = set()
         self._beats: dict[int, object] = {}  # each member's heartbeat chain (a token)
+        self._last_beat: dict[tuple[int, int], float] = {}
+        # static members back while their old selves are still members: the
+        # coordinator refuses them (UNRELEASED_INSTANCE_ID) until those are removed
+        self._unreleased: set[int] = set()
         self._owned: dict[int, list[int]] = {}
         self.generation = 0  # bumped by every assignment
         # Called at each bump of ``generation``, before the change it announces is made
@@ -336,7 +344,8 @@ class ConsumerGroup:
             self._sessions = {}
             for key in sessions:
                 self._arm_session(key, self.settings.session_timeout)
-            self._static_resume(static)
+            for key in self._in_group:
+                self._last_beat[key] = self.env.now
             return
         if not self._eager:
             # the cooperative protocol's expiries count from the load (_expiry)
@@ -399,13 +408,21 @@ class ConsumerGroup:
         self._moved()  # its partitions have no live owner until the rebalance
         member.alive = False
         member.died_at = self.env.now
+        self._static_waiting.discard(member.index)
         if self._next:
+            self._revoked.discard(member.index)
+            self._unreleased.discard(member.index)
             key = (member.index, self._incarnation[member.index])
-            self._arm_session(key, self._expiry(member) - self.env.now)  # type: ignore[operator]
+            if key in self._in_group:
+                # the coordinator times the session from the member's last heartbeat
+                last = self._last_beat.get(key, self.env.now)
+                self._arm_session(key, max(last + self.settings.session_timeout
+                                           - self.env.now, 0.0))
             return
         if self._eager:
             self._silent(member)
             return
+        self._revoked.discard(member.index)  # (a static member waiting to read)
         if not self._rebalancing:
             self._rebalancing = True
             self.env.process(self._rebalance_after_timeout())
@@ -413,11 +430,11 @@ class ConsumerGroup:
     def member_up(self, member: Member) -> None:
         if member.alive or self._retired:
             return  # already up, or the group is retired
-        if self.settings.static and self._session_known(member):
-            self._static_return(member)
-            return
         if self._next:
             self._next_join(member)
+            return
+        if self.settings.static and self._session_known(member):
+            self._static_return(member)
             return
         self._moved()
         expires = self._expiry(member)
@@ -448,8 +465,6 @@ class ConsumerGroup:
     def _session_known(self, member: Member) -> bool:
         """Whether the coordinator still holds the dead ``member``'s session."""
         index = member.index
-        if self._next:
-            return (index, self._incarnation[index]) in self._in_group
         if not self._coordinating and index in self._generation_members:
             return True  # the next coordinator loads the last generation, with it
         if self._eager:
@@ -467,23 +482,6 @@ class ConsumerGroup:
         self._moved()
         member.alive = True
         member.died_at = None
-        if self._next:
-            # the same member: its session dropped, its heartbeats again
-            key = (index, self._incarnation[index])
-            self._sessions.pop(key, None)
-            owned = [p for p in range(len(self.partitions)) if self._holder[p] == key
-                     and p not in self._freeing]
-            for p in owned:
-                self.partitions[p].owner = index
-                self.partitions[p].position = 0
-            self._reown()
-            self._schedule_heartbeat(key, 0.0)
-            if not self._coordinating:
-                self._static_waiting.add(index)
-                self._revoked.add(index)  # nothing read before the join
-                return
-            self._resume(index, owned, f"member {index} rejoined (static)")
-            return
         self._incarnation[index] += 1
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
         self._joined_dead.discard(index)
@@ -506,13 +504,7 @@ class ConsumerGroup:
         place (no rebalance) and reads what it owns from the commits."""
         for i in static:
             self._revoked.discard(i)
-            if self._next:
-                key = (i, self._incarnation[i])
-                owned = [p for p, holder in enumerate(self._holder)
-                         if holder == key and p not in self._freeing]
-            else:
-                owned = self._owned.get(i, [])
-            self._resume(i, owned, f"member {i} rejoined (static)")
+            self._resume(i, self._owned.get(i, []), f"member {i} rejoined (static)")
 
     def _resume(self, index: int, owned: list[int], reason: str) -> None:
         """Member ``index`` reads ``owned`` again from their committed offsets, with no
@@ -586,14 +578,15 @@ class ConsumerGroup:
 
     def _arm_session(self, key: tuple[int, int], delay: float) -> None:
         """The coordinator removes the silent session ``key`` after ``delay``."""
-        self._sessions[key] = self.env.now + delay
-        call_later(self.env, delay, self._session_expired, key, self._coordinator_epoch)
+        expiry = self._sessions[key] = self.env.now + delay
+        call_later(self.env, delay, self._session_expired, key, self._coordinator_epoch,
+                   expiry)
 
-    def _session_expired(self, key: tuple[int, int], epoch: int) -> None:
+    def _session_expired(self, key: tuple[int, int], epoch: int, expiry: float) -> None:
         if self._retired or not self._coordinating or epoch != self._coordinator_epoch \
-                or key not in self._sessions:
-            return  # no coordinator now, armed by one lost since, or a static member's
-            # session its return replaced
+                or self._sessions.get(key) != expiry:
+            return  # no coordinator now, armed by one lost since, or a session its
+            # member's return replaced or a later arming superseded
         del self._sessions[key]
         if self._next:
             self._next_remove(key)
@@ -706,6 +699,7 @@ class ConsumerGroup:
         call_later(self.env, self.settings.heartbeat_interval, self._heartbeat, key, token)
         if not self._coordinating:
             return
+        self._last_beat[key] = self.env.now
         if key not in self._in_group:
             self._in_group.add(key)  # removed while it could not reach a coordinator
             self._retarget()
@@ -721,6 +715,8 @@ class ConsumerGroup:
             self._reown()
 
             def given_up(ok: bool) -> None:
+                if not member.alive or self._incarnation[index] != incarnation:
+                    return  # it died before acknowledging: held until it is removed
                 self._committed(ok, snapshot, member, fenced=False)
                 for p in give:
                     self._freeing.discard(p)
@@ -731,6 +727,8 @@ class ConsumerGroup:
                 self._commit(member.zone, 64 * len(snapshot), given_up)
             else:
                 given_up(True)
+        if any(holder[p] == key for p in self._freeing):
+            return  # no new partitions before its revocation is acknowledged
         take = [p for p in range(len(parts)) if target[p] == key and holder[p] is None]
         if take:
             self._moved()
@@ -755,6 +753,16 @@ class ConsumerGroup:
         for state in self.partitions:
             if state.owner == index:
                 state.owner = None  # held by the dead incarnation: unread
+        if self.settings.static and (index, self._incarnation[index]) in self._in_group:
+            # the same group.instance.id as a member that did not leave: refused
+            # (UNRELEASED_INSTANCE_ID) until that member's session expires
+            self._unreleased.add(index)
+            self._reown()
+            return
+        self._enter(index)
+
+    def _enter(self, index: int) -> None:
+        """A new incarnation of member ``index`` joins (its first heartbeat at once)."""
         self._incarnation[index] += 1
         key = (index, self._incarnation[index])
         self._reown()
@@ -780,12 +788,41 @@ class ConsumerGroup:
                 state.position = 0
         self._reown()
         self._retarget()
+        if key[0] in self._unreleased and self.members[key[0]].alive:
+            self._unreleased.discard(key[0])
+            self._enter(key[0])
 
     def _retarget(self) -> None:
-        """The coordinator's target assignment: round-robin over its members."""
+        """The coordinator's target assignment, balanced and sticky as Kafka's uniform
+        assignor: each member keeps what its previous target gave it up to its share
+        (``partitions / members``, one more for as many members as the remainder), and
+        the rest go, in partition order, to the members with the fewest."""
         keys = sorted(self._in_group)
-        self._target = [keys[p % len(keys)] if keys else None
-                        for p in range(len(self.partitions))]
+        n = len(self.partitions)
+        if not keys:
+            self._target = [None] * n
+            return
+        base, extra = divmod(n, len(keys))
+        count = dict.fromkeys(keys, 0)
+        previous, target = self._target, [None] * n
+        for p in range(n):  # keep up to the floor
+            k = previous[p]
+            if k in count and count[k] < base:
+                target[p] = k
+                count[k] += 1
+        at_ceiling = 0
+        for p in range(n):  # and one more, for as many members as the remainder
+            k = previous[p]
+            if target[p] is None and k in count and count[k] == base and at_ceiling < extra:
+                target[p] = k
+                count[k] += 1
+                at_ceiling += 1
+        for p in range(n):
+            if target[p] is None:
+                k = min(keys, key=lambda k: (count[k], k))
+                target[p] = k
+                count[k] += 1
+        self._target = target
 
     def _reown(self) -> None:
         """``_owned`` (who commits what) from the partitions' owners."""
