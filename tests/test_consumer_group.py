@@ -539,7 +539,8 @@ def test_under_the_consumer_protocol_a_member_dead_before_acknowledging_holds_on
 
 def test_the_consumer_protocol_s_groups_take_the_coordinator_s_session_and_heartbeat():
     """A scenario's ``group.protocol: consumer`` reaches its groups, with the
-    coordinator's 45 s session and 5 s heartbeats whatever ``session.timeout.ms``."""
+    coordinator's 45 s session and 5 s heartbeats whatever ``session.timeout.ms``, or
+    what the cluster's ``group.consumer.*`` keys say."""
     from geosim.runner import build
     from geosim.scenario.loader import load_scenario
     scenario = load_scenario("scenarios/stretch-3-regions.yaml", [
@@ -548,6 +549,14 @@ def test_the_consumer_protocol_s_groups_take_the_coordinator_s_session_and_heart
     settings = strategy.engine.groups[0].settings
     assert (settings.protocol, settings.session_timeout, settings.heartbeat_interval) == (
         "consumer", 45.0, 5.0)
+    # a Kafka cluster's coordinator settings, by Kafka's broker keys
+    scenario = load_scenario("scenarios/stretch-3-regions.yaml", [
+        "workload.consumer_config={group.protocol: consumer}",
+        "strategy.config={group.consumer.session.timeout.ms: 30000, "
+        "group.consumer.heartbeat.interval.ms: 2000}"])
+    _ctx, _world, strategy = build(scenario, 0)
+    settings = strategy.engine.groups[0].settings
+    assert (settings.session_timeout, settings.heartbeat_interval) == (30.0, 2.0)
 
 
 def test_under_the_consumer_protocol_a_restarted_member_joins_without_stopping_others():

@@ -195,8 +195,10 @@ class ResolvedWorkload:
         return fleets
 
     def make_groups(self, ctx: Context, *, commit: Callable, is_ready: Callable,
-                    request: Callable, release: Callable | None) -> list[ConsumerGroup]:
-        """One group per OMB subscription (of all topics together)."""
+                    request: Callable, release: Callable | None,
+                    settings: ConsumerSettings | None = None) -> list[ConsumerGroup]:
+        """One group per OMB subscription (of all topics together); ``settings``: the
+        groups' (default: :attr:`consumer_settings`)."""
         omb = self.omb
         groups = []
         count = omb.consumerPerSubscription * (len(self.topics) or omb.topics)
@@ -209,8 +211,8 @@ class ResolvedWorkload:
             if not members:
                 continue
             groups.append(ConsumerGroup(ctx, g, members, self.partitions,
-                                        self.consumer_settings, commit, is_ready, request,
-                                        release))
+                                        settings or self.consumer_settings, commit,
+                                        is_ready, request, release))
         return groups
 
 

@@ -40,7 +40,7 @@ from geosim.kafka import faults
 from geosim.kafka.broker import Broker
 from geosim.kafka.config import BrokerConfig
 from geosim.kafka.controller import Controller
-from geosim.kafka.coordinator import GroupCoordinators, unrouted_commit
+from geosim.kafka.coordinator import GroupCoordinators, coordinator_timing, unrouted_commit
 from geosim.kafka.idempotence import PartitionLog
 from geosim.kafka.partition import PartitionState
 from geosim.kafka.placement import (
@@ -183,7 +183,8 @@ class KafkaCluster:
             self.producing = self.fleets
             self.groups: list[ConsumerGroup] = wl.make_groups(
                 self.ctx, commit=unrouted_commit, is_ready=self.reads.is_readable,
-                request=lambda row, zone: None, release=None)
+                request=lambda row, zone: None, release=None,
+                settings=coordinator_timing(wl.consumer_settings, self.config))
             for group in self.groups:
                 self.coordinators.attach(group)
         else:

@@ -45,6 +45,13 @@ KEYS: tuple[KafkaKey, ...] = (
              "figures.md K2", "the controller fences a broker silent for this long"),
     KafkaKey("broker.heartbeat.interval.ms", "broker_heartbeat_interval", "ms", 2000,
              "figures.md K3", "brokers heartbeat to the controller this often"),
+    KafkaKey("group.consumer.session.timeout.ms", "group_consumer_session_timeout", "ms",
+             45000, "apache/kafka GroupCoordinatorConfig.java",
+             "the consumer protocol (group.protocol: consumer): a member silent this long "
+             "after its last heartbeat is removed", minimum=1),
+    KafkaKey("group.consumer.heartbeat.interval.ms", "group_consumer_heartbeat_interval",
+             "ms", 5000, "apache/kafka GroupCoordinatorConfig.java",
+             "the consumer protocol: how often each member heartbeats", minimum=1),
     KafkaKey("offsets.topic.num.partitions", "offsets_topic_num_partitions", "int", 50,
              "apache/kafka GroupCoordinatorConfig.java",
              "partitions of __consumer_offsets; a group's coordinator leads one of them"),
@@ -71,6 +78,8 @@ class BrokerConfig:
     unclean_election_interval: float = 300.0
     broker_session_timeout: float = 9.0
     broker_heartbeat_interval: float = 2.0
+    group_consumer_session_timeout: float = 45.0
+    group_consumer_heartbeat_interval: float = 5.0
     offsets_topic_num_partitions: int = 50
     offsets_topic_replication_factor: int = 3
 

@@ -37,7 +37,7 @@ What the model assumes, where Kafka decides otherwise or nothing is published:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -46,9 +46,20 @@ from geosim.kafka.placement import rack_aware
 from geosim.kafka.wire import ACK_BYTES
 
 if TYPE_CHECKING:
-    from geosim.clients.consumer import ConsumerGroup
+    from geosim.clients.consumer import ConsumerGroup, ConsumerSettings
     from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.config import BrokerConfig
     from geosim.kafka.placement import BrokerInfo
+
+
+def coordinator_timing(settings: ConsumerSettings, config: BrokerConfig) -> ConsumerSettings:
+    """A group's settings under this cluster's coordinator: with the consumer protocol
+    (KIP-848) its session and heartbeat are the coordinator's
+    (``group.consumer.session.timeout.ms``, ``group.consumer.heartbeat.interval.ms``)."""
+    if settings.protocol != "consumer":
+        return settings
+    return replace(settings, session_timeout=config.group_consumer_session_timeout,
+                   heartbeat_interval=config.group_consumer_heartbeat_interval)
 
 
 def unrouted_commit(_zone: str, _size: int, done: Callable[[bool], None]) -> None:
@@ -217,4 +228,4 @@ class GroupCoordinators:
                 g.coordinator_loaded()
 
 
-__all__ = ["GroupCoordinators", "OffsetsPartition", "unrouted_commit"]
+__all__ = ["GroupCoordinators", "OffsetsPartition", "coordinator_timing", "unrouted_commit"]

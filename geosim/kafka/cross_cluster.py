@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from geosim.clients.consumer import ConsumerGroup, Member
 from geosim.clients.producer import ProducerFleet
 from geosim.core.events import ClientsAttached, LogTruncated, MirrorFlowStarted, Row
-from geosim.kafka.coordinator import unrouted_commit
+from geosim.kafka.coordinator import coordinator_timing, unrouted_commit
 from geosim.kafka.failover import Failover
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.mirror_flow import MirrorFlow
@@ -146,7 +146,8 @@ class CrossCluster:
         members = [Member(k, m.zone, m.region, alive=m.zone not in self.zone_down)
                    for k, m in enumerate(members)]
         group = ConsumerGroup(self.ctx, len(self.groups), members, cluster.partitions_n,
-                              self.world.workload.consumer_settings,
+                              coordinator_timing(self.world.workload.consumer_settings,
+                                                 cluster.config),
                               unrouted_commit, cluster.reads.is_readable,
                               lambda row, zone: None, None,
                               subscription=subscription)

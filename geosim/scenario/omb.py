@@ -222,8 +222,8 @@ CONSUMER_KEYS: tuple[KafkaKey, ...] = (
              "(KIP-848): the coordinator assigns; each member gives up and takes "
              "partitions at its own heartbeats, every group.consumer.heartbeat.interval.ms "
              "(5 s), and is removed after group.consumer.session.timeout.ms (45 s), the "
-             "coordinator's defaults (session.timeout.ms and heartbeat.interval.ms are not "
-             "used); no member waits for another.",
+             "coordinator's configs (a Kafka cluster's strategy.config; session.timeout.ms "
+             "and heartbeat.interval.ms are not used); no member waits for another.",
              choices=("classic", "consumer")),
     KafkaKey("group.instance.id", "group_instance_id", "text", None,
              "apache/kafka ConsumerConfig (null: dynamic membership); static membership "
