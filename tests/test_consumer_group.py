@@ -302,6 +302,24 @@ def test_a_coordinator_that_loads_the_group_restarts_the_silent_sessions():
             (0.0, (0, 1, 2)), (done, (0, 1))], protocol
 
 
+def _rebalance_lost(died: float, lost: float, joined: set[int]):
+    """Eager, 3 members, a row per partition each second to 130 s: member 2 dies at
+    ``died``, the coordinator is lost at ``lost`` (``joined`` have joined the rebalance
+    its session's expiry began) and the next loads the group at 70 s; run to 140 s."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
+    _steady(ctx, produce, 6, 130.0)
+    ctx.env.run(until=died)
+    group.member_down(members[2])
+    ctx.env.run(until=lost)
+    assert group._joined == joined
+    group.coordinator_lost()
+    ctx.env.run(until=70.0)
+    assert [t for t, _, _ in rebalances] == [0.0]
+    group.coordinator_loaded()
+    ctx.env.run(until=140.0)
+    return seen, rebalances
+
+
 def test_a_rebalance_lost_with_its_coordinator_begins_again_at_the_leader_s_join():
     """Eager. Member 2 dies at 8.5 s; its session expires at 56.5 s and the rebalance
     begins; member 0 hears at 57 s, gives its partitions up and joins, then the
@@ -312,17 +330,7 @@ def test_a_rebalance_lost_with_its_coordinator_begins_again_at_the_leader_s_join
     rebalance: member 1 hears at 70.854102 s, and the assignment follows member 2's
     expiry at 115 s. Member 0 reads nothing from 57 s to 115 s, member 1 nothing from
     70.854102 s."""
-    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
-    _steady(ctx, produce, 6, 130.0)
-    ctx.env.run(until=8.5)
-    group.member_down(members[2])
-    ctx.env.run(until=57.5)
-    assert group._joined == {0}
-    group.coordinator_lost()
-    ctx.env.run(until=70.0)
-    assert [t for t, _, _ in rebalances] == [0.0]
-    group.coordinator_loaded()
-    ctx.env.run(until=140.0)
+    seen, rebalances = _rebalance_lost(8.5, 57.5, {0})
     assert [(round(t, 6), m) for t, m, _ in rebalances] == [
         (0.0, (0, 1, 2)), (115.0, (0, 1))]
     for p, stopped in ((0, 57.0), (3, 57.0), (1, 70.854102), (4, 70.854102)):
@@ -339,16 +347,7 @@ def test_a_member_that_joined_a_lost_rebalance_gets_its_partitions_back():
     the current generation) and reads its partitions from their commits; no rebalance
     begins until member 2's fresh session expires (115 s), which completes at member
     0's heartbeat of 117 s (member 1's, 115.854102 s, came first)."""
-    ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
-    _steady(ctx, produce, 6, 130.0)
-    ctx.env.run(until=10.0)
-    group.member_down(members[2])
-    ctx.env.run(until=59.0)
-    assert group._joined == {1}
-    group.coordinator_lost()
-    ctx.env.run(until=70.0)
-    group.coordinator_loaded()
-    ctx.env.run(until=140.0)
+    seen, rebalances = _rebalance_lost(10.0, 59.0, {1})
     assert [(round(t, 3), m, r) for t, m, r in rebalances] == [
         (0.0, (0, 1, 2), "initial"), (70.0, (0, 1, 2), "member 1 rejoined"),
         (117.001, (0, 1), "session timeout")]

@@ -36,6 +36,17 @@ def _commits(cluster, monkeypatch) -> list[tuple[float, str, str]]:
     return seen
 
 
+def _at_5s(scenario):
+    """``scenario`` built and run to 5 s: (its context, its cluster, the cluster's one
+    group, that group's offsets partition)."""
+    ctx, _world, strategy = build(scenario, scenario.simulation.seed)
+    strategy.start()
+    ctx.env.run(until=5.0)
+    cluster = strategy.engine
+    [group] = cluster.groups
+    return ctx, cluster, group, cluster.coordinators.slot(group)
+
+
 def test_a_group_commits_to_the_leader_of_its_offsets_partition(monkeypatch):
     """The offsets partition of subscription 0 is partition 0 of 50, its three replicas
     rack-aware over the brokers (three racks); every commit goes to its leader's zone."""
@@ -154,12 +165,7 @@ def test_a_controlled_shutdown_of_the_coordinator_moves_it_before_it_stops():
     sc = load_scenario("scenarios/stretch-3-regions.yaml", [
         "simulation.duration=20s", "simulation.warmup=1s",
         f"faults=[{{kind: broker-crash, zone: {zone}, at: 15s, clean: true}}]"])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=5.0)
-    cluster = strategy.engine
-    [group] = cluster.groups
-    slot = cluster.coordinators.slot(group)
+    ctx, cluster, group, slot = _at_5s(sc)
     old = slot.leader
     changes: list[tuple[float, str]] = []
     for name in ("coordinator_lost", "coordinator_loaded"):
@@ -238,12 +244,7 @@ def test_a_shared_storage_coordinator_comes_back_with_its_broker_s_partitions():
     from geosim.kafka.faults import crash_brokers
     sc = load_scenario("scenarios/shared-storage.yaml", [
         "simulation.duration=60s", "simulation.warmup=1s", "faults=[]"])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=5.0)
-    cluster = strategy.engine
-    [group] = cluster.groups
-    slot = cluster.coordinators.slot(group)
+    ctx, cluster, group, slot = _at_5s(sc)
     [old] = slot.replicas
     assert slot.leader == old and slot.serving
     zone = cluster.brokers[old].zone
