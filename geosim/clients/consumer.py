@@ -12,42 +12,11 @@ last committed offset, re-delivering what came after it. Positions are committed
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.
 
-Rebalances follow Kafka's classic group protocol (``ConsumerCoordinator`` and the
-group coordinator's ``GroupMetadataManager``), in the protocol the assignors decide
-(``partition.assignment.strategy``; Kafka's default list gives the eager one):
-
-* **eager** (the default): a rebalance begins when the coordinator removes a member
-  whose session expired, or when a member joins (a restarted consumer is a new
-  member). Each live member learns it at its next heartbeat (every
-  ``heartbeat.interval.ms``, at a phase of its own), commits its positions and gives up
-  *every* partition it owns (``onJoinPrepare``), then joins once the commit is
-  answered. The join completes, and the assignment is made, once every live member has
-  joined and every silent member the coordinator still knows has been removed, each
-  ``session.timeout.ms`` after its own last heartbeat (``hasAllMembersJoined``). The
-  whole group reads nothing from a member's learning until the assignment; every
-  partition then resumes from its committed offset. So a consumer restarted while its
-  old session is still valid stops the group until that session expires.
-* **cooperative** (every assignor ``CooperativeStickyAssignor``): members keep
-  consuming what they own while a rebalance is pending; at the assignment, the live
-  members that give partitions up commit first and the assignment waits for the
-  answers. The rebalance waits for the silent members' sessions as above, and a
-  restarted member owns nothing until it.
-
-The consumer protocol (``group.protocol: consumer``, KIP-848) has no rebalance
-barrier. The coordinator keeps its members (a restarted consumer is a new one, its
-dead incarnation a member until its session expires) and a target assignment,
-balanced and sticky as Kafka's default ``uniform`` assignor: members keep what they
-were given up to their share, the rest goes to those with fewest. Each member
-heartbeats every ``group.consumer.heartbeat.interval.ms`` at a phase of its own; at a
-heartbeat it gives up, committing their positions, the partitions the target gives
-another member (they are free once the commit is answered; one that dies first holds
-them until it is removed) and, with no revocation pending, takes the free ones the
-target gives it, reading them from their committed offsets. A member silent for
-``group.consumer.session.timeout.ms`` after its last heartbeat is removed and what it
-held is free at once. Only the partitions that move stop, each until its new owner's
-next heartbeat. A static member that crashed is refused (``UNRELEASED_INSTANCE_ID``)
-until its old self is removed, then joins as a new member. Kafka's member keeps
-fetching until its revocation commit is answered; the model's stops at once.
+Rebalances follow the group's protocol: Kafka's classic one, eager or cooperative as
+the assignors decide (:mod:`geosim.clients.classic_group`), or the consumer protocol
+of KIP-848 (:mod:`geosim.clients.kip848_group`); this module holds what they share:
+members, sessions, static membership, the coordinator's loss and load, deliveries and
+commits.
 
 With static membership (``group.instance.id``), a member restarted while the
 coordinator still holds its session takes its place
@@ -62,10 +31,6 @@ time): where Kafka's join completes with a leader that then died and the group w
 for that leader's session, the model assigns at once with the dead member in the
 generation, and a static member back then resumes without the rebalance Kafka would
 make.
-
-In both, a failed commit is not retried (Kafka retries a retriable failure until the
-rebalance timeout), and the join and sync round trips to the coordinator are not
-timed (the assignment follows the last join at once).
 
 The group coordinator (in a Kafka cluster, :mod:`geosim.kafka.coordinator`) may be
 lost and another load the group. While the group has no coordinator, no session
@@ -94,6 +59,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from geosim.clients.classic_group import ClassicRebalances
+from geosim.clients.kip848_group import ConsumerProtocol
 from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, OffsetsCommitted, Rebalanced, Row
 
@@ -141,12 +108,7 @@ def rebalance_protocol(assignors: tuple[str, ...], group_protocol: str = "classi
     return "eager"
 
 
-def _round_robin(partition: int, live: list[Member]) -> int | None:
-    """The live member owning ``partition`` in a round-robin assignment."""
-    return live[partition % len(live)].index if live else None
-
-
-class ConsumerGroup:
+class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
     """One subscription's consumer group; see the module docstring."""
 
     def __init__(self, ctx: Context, group_id: int, members: list[Member], partitions: int,
@@ -232,71 +194,6 @@ class ConsumerGroup:
     # --- membership -------------------------------------------------------------------
     def live_members(self) -> list[Member]:
         return [m for m in self.members if m.alive]
-
-    def assign(self, reason: str) -> None:
-        """Round-robin assignment of partitions over live members (sorted by index),
-        once the live members that give partitions up have committed their positions
-        (``ConsumerCoordinator.onJoinPrepare``)."""
-        live = self.live_members()
-        snapshots: dict[int, list[tuple[int, int]]] = {}
-        if self.settings.auto_commit:
-            for p, state in enumerate(self.partitions):
-                owner = _round_robin(p, live)
-                old = state.owner
-                if old is not None and owner != old and self.members[old].alive \
-                        and state.position > 0:
-                    snapshots.setdefault(old, []).append((p, state.position))
-        token = self._assigning = object()
-        self._assign_reason = reason
-        if not snapshots:
-            self._assign_now(reason)
-            return
-        waiting = [len(snapshots)]
-
-        def committed(ok: bool, snapshot: list[tuple[int, int]], member: Member) -> None:
-            self._committed(ok, snapshot, member)
-            waiting[0] -= 1
-            if waiting[0] == 0 and self._assigning is token:
-                self._assign_now(reason)
-
-        for index, snapshot in snapshots.items():
-            member = self.members[index]
-            self._commit(member.zone, 64 * len(snapshot),
-                         lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
-
-    def _assign_now(self, reason: str, *, all_revoked: bool = False,
-                    joined_dead: frozenset[int] = frozenset()) -> None:
-        """The assignment. ``all_revoked``: every member gave every partition up (the
-        eager protocol), so each partition resumes from its committed offset.
-        ``joined_dead``: members that joined and died since, assigned as members."""
-        self._assigning = None
-        live = [m for m in self.members if m.alive or m.index in joined_dead]
-        self._generation_members = frozenset(m.index for m in live)
-        self._moved()
-        reassigned = []
-        for p, state in enumerate(self.partitions):
-            owner = _round_robin(p, live)
-            if owner != state.owner or all_revoked:
-                state.position = 0  # resume from the committed offset
-            if owner != state.owner:
-                state.owner = owner
-                reassigned.append(p)
-        self._owned = {}
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                self._owned.setdefault(state.owner, []).append(p)
-        self.ctx.recorder.emit(Rebalanced(self.env.now, self.id,
-                                          tuple(m.index for m in live), reason,
-                                          tuple(reassigned)))
-        delivered: dict[str, list[Row]] = {}
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                zone = self.members[state.owner].zone
-                for row, _object_id in state.log:
-                    if not self._is_ready(row, zone):
-                        self._request(row, zone)
-                self._take(p, delivered)
-        self._emit(delivered)
 
     def route_commits(self, commit: Callable[[str, int, Callable[[bool], None]], None]) -> None:
         """Offset commits go through ``commit`` from now on (a Kafka cluster's group
@@ -527,55 +424,6 @@ class ConsumerGroup:
             return max(expiry, loaded + self.settings.session_timeout)
         return expiry
 
-    def _rejoin(self, member):
-        """Waits one heartbeat interval, then rebalances to include the member."""
-        yield self.env.timeout(self.settings.heartbeat_interval)
-        while not self._coordinating:
-            yield self._loaded  # its JoinGroup waits for a coordinator
-        if member.alive and not self._retired:
-            self.assign(reason=f"member {member.index} joined")
-
-    def _rebalance_after_timeout(self):
-        """Waits ``session.timeout.ms`` after a member went silent, then until every
-        member silent since has been removed too (a rebalance completes when each
-        member has rejoined or timed out), then reassigns."""
-        while True:
-            if not self._coordinating:
-                yield self._loaded  # no session expires without a coordinator
-                continue
-            pending = [t for m in self.members
-                       if (t := self._expiry(m)) is not None and t > self.env.now]
-            if not pending:
-                break
-            yield self.env.timeout(max(pending) - self.env.now)
-        self._rebalancing = False
-        if self._retired:
-            return
-        if self.settings.static and {m.index for m in self.members if m.alive} \
-                == self._generation_members:
-            return  # the silent static members came back within their sessions, and
-            # no other member waits to join
-        self.assign(reason="session timeout")
-
-    # --- the eager protocol -----------------------------------------------------------
-    def _silent(self, member: Member) -> None:
-        """``member`` went silent: the coordinator removes it when its session expires
-        (a rebalance begins then, if none is under way)."""
-        index = member.index
-        self._incarnation[index] += 1
-        self._revoked.discard(index)
-        if self._preparing is not None and index in self._joined:
-            # its JoinGroup is held: it stays in this rebalance (GroupMetadataManager
-            # does not expire a member awaiting its join) and its session runs from
-            # the assignment
-            self._joined_dead.add(index)
-            return
-        self._joined.discard(index)
-        key = (index, self._incarnation[index])
-        expiry = self._expiry(member)
-        assert expiry is not None  # a silent member's session
-        self._arm_session(key, expiry - self.env.now)
-
     def _arm_session(self, key: tuple[int, int], delay: float) -> None:
         """The coordinator removes the silent session ``key`` after ``delay``."""
         expiry = self._sessions[key] = self.env.now + delay
@@ -595,242 +443,6 @@ class ConsumerGroup:
             self._prepare("session timeout")
         else:
             self._maybe_complete()
-
-    def _prepare(self, reason: str, joiner: int | None = None) -> None:
-        """A rebalance begins: each live member learns it at its next heartbeat."""
-        self._preparing = reason
-        # (the revoked set is empty here, but for the members that gave their
-        # partitions up for a rebalance lost with its coordinator)
-        self._joined = set() if joiner is None else {joiner}
-        self._heartbeats(self._joined)
-        self._maybe_complete()
-
-    def _heartbeats(self, joined: set[int]) -> None:
-        """The live members not in ``joined`` learn of the rebalance under way (a new
-        token: what was scheduled for an earlier one is stale) at their next
-        heartbeat."""
-        token = self._token = object()
-        now = self.env.now
-        interval = self.settings.heartbeat_interval
-        for m in self.live_members():
-            if m.index in joined:
-                continue
-            # the member's heartbeats: every interval, at a phase of its own (spread
-            # as the brokers' are, by the golden ratio)
-            phase = interval * ((m.index * 0.618034) % 1.0)
-            call_later(self.env, (phase - now) % interval, self._learn, m.index,
-                       self._incarnation[m.index], token)
-
-    def _learn(self, index: int, incarnation: int, token: object) -> None:
-        """Member ``index`` heard of the rebalance: it stops reading, commits its
-        positions and gives up its partitions, then joins (``onJoinPrepare``)."""
-        if token is not self._token or self._incarnation[index] != incarnation \
-                or not self._coordinating:
-            return  # a stale heartbeat, or one without a coordinator to answer it
-        self._revoked.add(index)
-        member = self.members[index]
-        owned = [p for p in self._owned.get(index, ()) if self.partitions[p].position > 0]
-        if not owned or not self.settings.auto_commit:
-            self._join(index, incarnation, token)
-            return
-        snapshot = [(p, self.partitions[p].position) for p in owned]
-
-        def answered(ok: bool) -> None:
-            self._committed(ok, snapshot, member)
-            self._join(index, incarnation, token)
-
-        self._commit(member.zone, 64 * len(owned), answered)
-
-    def _join(self, index: int, incarnation: int, token: object) -> None:
-        if token is not self._token or self._incarnation[index] != incarnation \
-                or not self._coordinating:
-            return  # stale, or no coordinator: it learns again once one loads the group
-        self._joined.add(index)
-        self._maybe_complete()
-
-    def _maybe_complete(self) -> None:
-        """The join completes once every live member joined and no silent session is
-        left; the assignment follows."""
-        reason = self._preparing
-        if reason is None or self._sessions or not self._coordinating:
-            return
-        joined = self._joined
-        if any(m.alive and m.index not in joined for m in self.members):
-            return
-        self._preparing = self._token = None
-        self._revoked = set()
-        self._joined = set()
-        dead, self._joined_dead = frozenset(self._joined_dead), set()
-        self._assign_now(reason, all_revoked=True, joined_dead=dead)
-        # the joined members that died: their sessions, from the assignment
-        for index in sorted(dead):
-            self._arm_session((index, self._incarnation[index]),
-                              self.settings.session_timeout)
-
-    # --- the consumer protocol (KIP-848) ----------------------------------------------
-    def _start_next(self) -> None:
-        """The initial assignment is every member's target; the heartbeats begin."""
-        for m in self.members:
-            if m.alive:
-                self._in_group.add((m.index, 0))
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                self._holder[p] = self._target[p] = (state.owner, 0)
-        for key in sorted(self._in_group):
-            self._schedule_heartbeat(key, None)
-
-    def _schedule_heartbeat(self, key: tuple[int, int], delay: float | None) -> None:
-        """Member ``key``'s next heartbeat after ``delay`` (None: at its phase)."""
-        if delay is None:
-            interval = self.settings.heartbeat_interval
-            phase = interval * ((key[0] * 0.618034) % 1.0)
-            delay = (phase - self.env.now) % interval
-        token = self._beats[key[0]] = object()  # an earlier chain of the member ends
-        call_later(self.env, delay, self._heartbeat, key, token)
-
-    def _heartbeat(self, key: tuple[int, int], token: object) -> None:
-        """Member ``key`` heartbeats: it gives up (committing first) what its target
-        gives another member, and takes what its target gives it and nobody holds."""
-        index, incarnation = key
-        member = self.members[index]
-        if self._retired or not member.alive or self._incarnation[index] != incarnation \
-                or self._beats.get(index) is not token:
-            return  # a stopped member's heartbeats end
-        call_later(self.env, self.settings.heartbeat_interval, self._heartbeat, key, token)
-        if not self._coordinating:
-            return
-        self._last_beat[key] = self.env.now
-        if key not in self._in_group:
-            self._in_group.add(key)  # removed while it could not reach a coordinator
-            self._retarget()
-        target, holder, parts = self._target, self._holder, self.partitions
-        give = [p for p in range(len(parts))
-                if holder[p] == key and target[p] != key and p not in self._freeing]
-        if give:
-            snapshot = [(p, parts[p].position) for p in give if parts[p].position > 0]
-            for p in give:
-                parts[p].owner = None  # it stops reading them at once
-                self._freeing.add(p)
-            self._moved()
-            self._reown()
-
-            def given_up(ok: bool) -> None:
-                if not member.alive or self._incarnation[index] != incarnation:
-                    return  # it died before acknowledging: held until it is removed
-                self._committed(ok, snapshot, member, fenced=False)
-                for p in give:
-                    self._freeing.discard(p)
-                    if holder[p] == key:
-                        holder[p] = None
-                        parts[p].position = 0
-            if snapshot and self.settings.auto_commit:
-                self._commit(member.zone, 64 * len(snapshot), given_up)
-            else:
-                given_up(True)
-        if any(holder[p] == key for p in self._freeing):
-            return  # no new partitions before its revocation is acknowledged
-        take = [p for p in range(len(parts)) if target[p] == key and holder[p] is None]
-        if take:
-            self._moved()
-            for p in take:
-                holder[p] = key
-                parts[p].owner = index
-                parts[p].position = 0  # from the committed offset
-            self._reown()
-            self.ctx.recorder.emit(Rebalanced(
-                self.env.now, self.id, tuple(sorted({k[0] for k in self._in_group})),
-                f"member {index} took partitions", tuple(take)))
-            self.ready(take)
-
-    def _next_join(self, member: Member) -> None:
-        """A restarted consumer joins as a new member at once (its first heartbeat);
-        its dead incarnation stays a member, holding what it held, until its session
-        expires."""
-        index = member.index
-        self._moved()
-        member.alive = True
-        member.died_at = None
-        for state in self.partitions:
-            if state.owner == index:
-                state.owner = None  # held by the dead incarnation: unread
-        if self.settings.static and (index, self._incarnation[index]) in self._in_group:
-            # the same group.instance.id as a member that did not leave: refused
-            # (UNRELEASED_INSTANCE_ID) until that member's session expires
-            self._unreleased.add(index)
-            self._reown()
-            return
-        self._enter(index)
-
-    def _enter(self, index: int) -> None:
-        """A new incarnation of member ``index`` joins (its first heartbeat at once)."""
-        self._incarnation[index] += 1
-        key = (index, self._incarnation[index])
-        self._reown()
-        if self._coordinating:
-            self._in_group.add(key)
-            self._retarget()
-        self._schedule_heartbeat(key, 0.0)
-
-    def _next_remove(self, key: tuple[int, int]) -> None:
-        """Member ``key``'s session expired: the coordinator removes it, and what it
-        held is free at once."""
-        if key not in self._in_group:
-            return
-        self._in_group.discard(key)
-        self._moved()
-        for p, holder in enumerate(self._holder):
-            if holder == key:
-                self._holder[p] = None
-                self._freeing.discard(p)
-                state = self.partitions[p]
-                if state.owner == key[0] and self._incarnation[key[0]] == key[1]:
-                    state.owner = None
-                state.position = 0
-        self._reown()
-        self._retarget()
-        if key[0] in self._unreleased and self.members[key[0]].alive:
-            self._unreleased.discard(key[0])
-            self._enter(key[0])
-
-    def _retarget(self) -> None:
-        """The coordinator's target assignment, balanced and sticky as Kafka's uniform
-        assignor: each member keeps what its previous target gave it up to its share
-        (``partitions / members``, one more for as many members as the remainder), and
-        the rest go, in partition order, to the members with the fewest."""
-        keys = sorted(self._in_group)
-        n = len(self.partitions)
-        if not keys:
-            self._target = [None] * n
-            return
-        base, extra = divmod(n, len(keys))
-        count = dict.fromkeys(keys, 0)
-        previous, target = self._target, [None] * n
-        for p in range(n):  # keep up to the floor
-            k = previous[p]
-            if k in count and count[k] < base:
-                target[p] = k
-                count[k] += 1
-        at_ceiling = 0
-        for p in range(n):  # and one more, for as many members as the remainder
-            k = previous[p]
-            if target[p] is None and k in count and count[k] == base and at_ceiling < extra:
-                target[p] = k
-                count[k] += 1
-                at_ceiling += 1
-        for p in range(n):
-            if target[p] is None:
-                k = min(keys, key=lambda k: (count[k], k))
-                target[p] = k
-                count[k] += 1
-        self._target = target
-
-    def _reown(self) -> None:
-        """``_owned`` (who commits what) from the partitions' owners."""
-        owned: dict[int, list[int]] = {}
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                owned.setdefault(state.owner, []).append(p)
-        self._owned = owned
 
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:
