@@ -172,7 +172,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         # The consumer protocol: the members the coordinator knows, by (index,
         # incarnation); each partition's target member and the member holding it (it
         # reads it, or it is silent, or it is giving it up: ``_freeing``).
-        self._next = settings.protocol == "consumer"
+        self._kip848 = settings.protocol == "consumer"
         self._in_group: set[tuple[int, int]] = set()
         self._target: list[tuple[int, int] | None] = [None] * partitions
         self._holder: list[tuple[int, int] | None] = [None] * partitions
@@ -188,8 +188,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         # (readers that cache who owns what): a listener may only mark its caches stale.
         self.listeners: list[Callable[[], None]] = []
         self.assign(reason="initial")
-        if self._next:
-            self._start_next()
+        if self._kip848:
+            self._kip848_start()
 
     # --- membership -------------------------------------------------------------------
     def live_members(self) -> list[Member]:
@@ -233,7 +233,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
             self._commit_round()
         static = sorted(i for i in self._static_waiting if self.members[i].alive)
         self._static_waiting = set()
-        if self._next:
+        if self._kip848:
             # every member's session restarts; the silent ones are removed after it
             sessions = sorted(set(self._sessions) | {
                 k for k in self._in_group if not self.members[k[0]].alive
@@ -306,7 +306,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         member.alive = False
         member.died_at = self.env.now
         self._static_waiting.discard(member.index)
-        if self._next:
+        if self._kip848:
             self._revoked.discard(member.index)
             self._unreleased.discard(member.index)
             key = (member.index, self._incarnation[member.index])
@@ -327,8 +327,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
     def member_up(self, member: Member) -> None:
         if member.alive or self._retired:
             return  # already up, or the group is retired
-        if self._next:
-            self._next_join(member)
+        if self._kip848:
+            self._kip848_join(member)
             return
         if self.settings.static and self._session_known(member):
             self._static_return(member)
@@ -436,8 +436,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
             return  # no coordinator now, armed by one lost since, or a session its
             # member's return replaced or a later arming superseded
         del self._sessions[key]
-        if self._next:
-            self._next_remove(key)
+        if self._kip848:
+            self._kip848_remove(key)
             return
         if self._preparing is None:
             self._prepare("session timeout")

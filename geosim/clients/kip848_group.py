@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 class ConsumerProtocol:
     """The KIP-848 membership and assignment of a group (see the module docstring)."""
 
-    def _start_next(self) -> None:
+    def _kip848_start(self) -> None:
         """The initial assignment is every member's target; the heartbeats begin."""
         for m in self.members:
             if m.alive:
@@ -107,7 +107,7 @@ class ConsumerProtocol:
                 f"member {index} took partitions", tuple(take)))
             self.ready(take)
 
-    def _next_join(self, member: Member) -> None:
+    def _kip848_join(self, member: Member) -> None:
         """A restarted consumer joins as a new member at once (its first heartbeat);
         its dead incarnation stays a member, holding what it held, until its session
         expires."""
@@ -136,7 +136,7 @@ class ConsumerProtocol:
             self._retarget()
         self._schedule_heartbeat(key, 0.0)
 
-    def _next_remove(self, key: tuple[int, int]) -> None:
+    def _kip848_remove(self, key: tuple[int, int]) -> None:
         """Member ``key``'s session expired: the coordinator removes it, and what it
         held is free at once."""
         if key not in self._in_group:
