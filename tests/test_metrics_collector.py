@@ -511,7 +511,9 @@ def test_redelivery_after_rebalance_is_counted_separately():
     run = Run()
     mk = lambda offset, n: run.row(n, offset=offset, seq=0)  # noqa: E731
     _deliver(run, 1.0, mk(0, 10), mk(10, 10), mk(20, 10))
-    run.emit(Rebalanced(t=2.0, group=1, members=(1,), reason="member left"))
+    partition = mk(0, 1).partition
+    run.emit(Rebalanced(t=2.0, group=1, members=(1,), reason="member left",
+                        reassigned=(partition,)))
     _deliver(run, 3.0, mk(10, 10))      # resumed from the committed offset 10
     _deliver(run, 4.0, mk(20, 10), mk(30, 10))
     _deliver(run, 5.0, mk(25, 5))       # later re-read, no rebalance: a duplicate
@@ -519,6 +521,21 @@ def test_redelivery_after_rebalance_is_counted_separately():
     assert checks.redelivered_after_rebalance == 20
     assert checks.duplicates == 5
     assert checks.skips == 0
+
+
+def test_a_rebalance_that_does_not_name_a_partition_leaves_its_re_reads_duplicates():
+    """The re-delivery exemption is per partition: a rebalance of the group that does
+    not resume this partition from its commit (another partition moved) does not
+    excuse a re-read of it."""
+    run = Run()
+    mk = lambda offset, n: run.row(n, offset=offset, seq=0)  # noqa: E731
+    _deliver(run, 1.0, mk(0, 10), mk(10, 10))
+    partition = mk(0, 1).partition
+    run.emit(Rebalanced(t=2.0, group=1, members=(1,), reason="member left",
+                        reassigned=(partition + 1,)))
+    _deliver(run, 3.0, mk(10, 10))      # read again, its partition never resumed
+    checks = run.finish().checks
+    assert (checks.redelivered_after_rebalance, checks.duplicates) == (0, 10)
 
 
 def test_reorder_and_duplicate_write_detection_on_acks():

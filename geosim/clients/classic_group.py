@@ -87,14 +87,14 @@ class ClassicRebalances:
         live = [m for m in self.members if m.alive or m.index in joined_dead]
         self._generation_members = frozenset(m.index for m in live)
         self._moved()
-        reassigned = []
+        reassigned = []  # the partitions that resume from their committed offsets
         for p, state in enumerate(self.partitions):
             owner = _round_robin(p, live)
             if owner != state.owner or all_revoked:
                 state.position = 0  # resume from the committed offset
+                reassigned.append(p)
             if owner != state.owner:
                 state.owner = owner
-                reassigned.append(p)
         self._owned = {}
         for p, state in enumerate(self.partitions):
             if state.owner is not None:

@@ -127,8 +127,9 @@ class Delivered(Event):
 
 @dataclass(slots=True)
 class Rebalanced(Event):
-    """A group's partitions were assigned anew; ``reassigned`` partitions changed owner
-    (their new owner resumes from the committed offset)."""
+    """A group's partitions were assigned anew; ``reassigned`` partitions resume from
+    their committed offsets (they changed owner, or every member gave everything up:
+    an eager rebalance; or a member took them back without a new generation)."""
     group: int
     members: tuple[int, ...]
     reason: str

@@ -41,13 +41,18 @@ class ConsistencyChecker:
         self.window = window
         # (group, partition) -> [cursor, highest end, last delivery time, rebalance flag]
         self._delivery: dict[tuple[int, int], list] = {}
-        self._rebalanced_at: dict[int, float] = {}
+        # (group, partition) -> when it last resumed from its committed offset
+        self._rebalanced_at: dict[tuple[int, int], float] = {}
         # (fleet, partition) -> ([seq ascending], [offset], highest evicted seq)
         self._acks: dict[tuple[int, int], list] = {}
         self.report = CheckReport()
 
     def on_rebalanced(self, ev: Rebalanced) -> None:
-        self._rebalanced_at[ev.group] = ev.t
+        """The partitions ``ev`` names resume from their commits: what their next
+        owner reads again is re-delivered after a rebalance, not duplicated."""
+        at = self._rebalanced_at
+        for p in ev.reassigned:
+            at[(ev.group, p)] = ev.t
 
     def on_delivered(self, t: float, group: int, row: Row) -> None:
         """One delivered row (hot path)."""
@@ -63,7 +68,7 @@ class ConsistencyChecker:
             return
         cursor, high, last_t, after_rebalance = st
         if offset < cursor:  # rewound: a new re-read begins
-            after_rebalance = self._rebalanced_at.get(group, -math.inf) >= last_t
+            after_rebalance = self._rebalanced_at.get(key, -math.inf) >= last_t
         # equivalent: at offset == high a re-read would add min(end, high) - offset = 0
         if offset < high:  # mutate: equivalent
             again = min(end, high) - offset
