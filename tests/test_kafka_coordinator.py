@@ -289,6 +289,7 @@ def _stand_in(brokers: int):
     import simpy
 
     from geosim.kafka.broker import Broker
+    from geosim.kafka.controller import Controller
     from geosim.kafka.coordinator import GroupCoordinators
     from geosim.kafka.partition import PartitionState
     infos = [BrokerInfo(i, f"z{i % 3}", "r", f"z{i % 3}") for i in range(brokers)]
@@ -298,7 +299,9 @@ def _stand_in(brokers: int):
         config=SimpleNamespace(offsets_topic_num_partitions=50,
                                offsets_topic_replication_factor=3),
         brokers=[Broker(b, 0.0) for b in infos],
-        parts=[PartitionState(i, [i]) for i in range(brokers)], groups=[])
+        parts=[PartitionState(i, [i]) for i in range(brokers)], groups=[],
+        metadata=SimpleNamespace(leader_zone="z0", term=0))
+    cluster.controller = Controller(cluster)   # its rule for an acceptable leader
     coordinators = GroupCoordinators(cluster, infos)
     cluster.groups = [_Group(0), _Group(1)]
     for group in cluster.groups:

@@ -197,8 +197,11 @@ def test_group_protocol_consumer_takes_the_coordinator_s_session_and_heartbeat()
     """``group.protocol``: classic by default (the assignors decide the protocol);
     consumer (KIP-848) takes the coordinator's session (45 s) and heartbeat (5 s),
     whatever the consumer's own keys say; another value is a one-line error."""
-    from geosim.clients.consumer import rebalance_protocol
-    from geosim.clients.workload import CONSUMER_GROUP_HEARTBEAT, CONSUMER_GROUP_SESSION_TIMEOUT
+    from geosim.clients.consumer import (
+        CONSUMER_GROUP_HEARTBEAT,
+        CONSUMER_GROUP_SESSION_TIMEOUT,
+        rebalance_protocol,
+    )
     default = resolve_consumer_config(driver())
     assert default.group_protocol == "classic"
     assert rebalance_protocol(default.assignment_strategy, default.group_protocol) == "eager"

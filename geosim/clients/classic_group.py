@@ -95,10 +95,7 @@ class ClassicRebalances:
                 reassigned.append(p)
             if owner != state.owner:
                 state.owner = owner
-        self._owned = {}
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                self._owned.setdefault(state.owner, []).append(p)
+        self._reown()
         self.ctx.recorder.emit(Rebalanced(self.env.now, self.id,
                                           tuple(m.index for m in live), reason,
                                           tuple(reassigned)))
@@ -111,6 +108,59 @@ class ClassicRebalances:
                         self._request(row, zone)
                 self._take(p, delivered)
         self._emit(delivered)
+
+    def _classic_lost(self) -> None:
+        """The coordinator is gone: a rebalance under way is lost with it (its members
+        join the next one), and a cooperative assignment waiting for commits waits for
+        the next coordinator."""
+        if self._preparing is not None:
+            self._rejoining |= self._revoked | self._joined
+            self._preparing = self._token = None
+            self._joined = set()
+            self._joined_dead = set()
+        if self._assigning is not None:
+            self._assigning = None
+            self._assign_waiting = self._assign_reason
+
+    def _classic_loaded(self, static: list[int]) -> None:
+        """A coordinator loaded the last generation (see :mod:`geosim.clients.consumer`).
+        ``static``: the static members back meanwhile."""
+        if not self._eager:
+            # the cooperative protocol's expiries count from the load (_expiry)
+            self._static_resume(static)
+            reason, self._assign_waiting = self._assign_waiting, None
+            if reason is not None:
+                self.assign(reason)
+            return
+        known = self._generation_members
+        sessions = {key for key in self._sessions if key[0] in known}
+        sessions |= {(i, self._incarnation[i]) for i in known if not self.members[i].alive}
+        self._sessions = {}
+        self._joined_dead = set()
+        for key in sorted(sessions):
+            self._arm_session(key, self.settings.session_timeout)
+        rejoining = {i for i in self._rejoining if self.members[i].alive}
+        self._rejoining = set()
+        leader = min(known, default=None)
+        if self._preparing is None and (leader in rejoining or rejoining - known):
+            # the leader's join, or a member the loaded generation does not know
+            # (UNKNOWN_MEMBER_ID: it joins as a new member)
+            self._preparing = f"member {min(rejoining)} joined"
+        if self._preparing is not None:
+            # a new member's join while there was no coordinator, or the leader's; the
+            # static members back meanwhile join it
+            self._joined |= rejoining | set(static)
+            self._revoked |= set(static)
+            self._joined = {i for i in self._joined if self.members[i].alive}
+            self._heartbeats(self._joined)
+            self._maybe_complete()
+            return
+        self._static_resume(static)
+        # known members other than the leader: the last generation's assignment back
+        self._moved()
+        for i in sorted(rejoining - set(static)):
+            self._revoked.discard(i)
+            self._resume(i, self._owned.get(i, []), f"member {i} rejoined")
 
     def _rejoin(self, member):
         """Waits one heartbeat interval, then rebalances to include the member."""
@@ -174,16 +224,10 @@ class ClassicRebalances:
         token: what was scheduled for an earlier one is stale) at their next
         heartbeat."""
         token = self._token = object()
-        now = self.env.now
-        interval = self.settings.heartbeat_interval
         for m in self.live_members():
-            if m.index in joined:
-                continue
-            # the member's heartbeats: every interval, at a phase of its own (spread
-            # as the brokers' are, by the golden ratio)
-            phase = interval * ((m.index * 0.618034) % 1.0)
-            call_later(self.env, (phase - now) % interval, self._learn, m.index,
-                       self._incarnation[m.index], token)
+            if m.index not in joined:
+                call_later(self.env, self._to_heartbeat(m.index), self._learn, m.index,
+                           self._incarnation[m.index], token)
 
     def _learn(self, index: int, incarnation: int, token: object) -> None:
         """Member ``index`` heard of the rebalance: it stops reading, commits its

@@ -64,6 +64,12 @@ from geosim.clients.kip848_group import ConsumerProtocol
 from geosim.core.context import Context, call_later
 from geosim.core.events import Delivered, OffsetsCommitted, Rebalanced, Row
 
+#: The coordinator's session and heartbeat under the consumer protocol (KIP-848):
+#: ``group.consumer.session.timeout.ms`` and ``group.consumer.heartbeat.interval.ms``,
+#: apache/kafka GroupCoordinatorConfig's defaults.
+CONSUMER_GROUP_SESSION_TIMEOUT = 45.0
+CONSUMER_GROUP_HEARTBEAT = 5.0
+
 
 @dataclass(frozen=True)
 class ConsumerSettings:
@@ -207,15 +213,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
             return
         self._coordinating = False
         self._coordinator_epoch += 1
-        if self._preparing is not None:
-            self._rejoining |= self._revoked | self._joined
-            self._preparing = self._token = None
-            self._joined = set()
-            self._joined_dead = set()
-        if self._assigning is not None:
-            # a cooperative assignment waiting for commits: it waits for the next one
-            self._assigning = None
-            self._assign_waiting = self._assign_reason
+        if not self._kip848:
+            self._classic_lost()
 
     def coordinator_loaded(self) -> None:
         """A coordinator loaded the group (a new one, or the old one back): every member
@@ -231,58 +230,12 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         if self._commit_missed:
             self._commit_missed = False
             self._commit_round()
-        static = sorted(i for i in self._static_waiting if self.members[i].alive)
-        self._static_waiting = set()
         if self._kip848:
-            # every member's session restarts; the silent ones are removed after it
-            sessions = sorted(set(self._sessions) | {
-                k for k in self._in_group if not self.members[k[0]].alive
-                or self._incarnation[k[0]] != k[1]})
-            self._sessions = {}
-            for key in sessions:
-                self._arm_session(key, self.settings.session_timeout)
-            for key in self._in_group:
-                self._last_beat[key] = self.env.now
-            return
-        if not self._eager:
-            # the cooperative protocol's expiries count from the load (_expiry)
-            self._static_resume(static)
-            reason, self._assign_waiting = self._assign_waiting, None
-            if reason is not None:
-                self.assign(reason)
-            return
-        known = self._generation_members
-        sessions = {key for key in self._sessions if key[0] in known}
-        sessions |= {(i, self._incarnation[i]) for i in known if not self.members[i].alive}
-        self._sessions = {}
-        self._joined_dead = set()
-        for key in sorted(sessions):
-            self._arm_session(key, self.settings.session_timeout)
-        rejoining = {i for i in self._rejoining if self.members[i].alive}
-        self._rejoining = set()
-        leader = min(known, default=None)
-        if self._preparing is None and (leader in rejoining or rejoining - known):
-            # the leader's join, or a member the loaded generation does not know
-            # (UNKNOWN_MEMBER_ID: it joins as a new member)
-            self._preparing = f"member {min(rejoining)} joined"
-        if self._preparing is not None:
-            # a new member's join while there was no coordinator, or the leader's; the
-            # static members back meanwhile join it
-            self._joined |= rejoining | set(static)
-            self._revoked |= set(static)
-            self._joined = {i for i in self._joined if self.members[i].alive}
-            self._heartbeats(self._joined)
-            self._maybe_complete()
-            return
-        self._static_resume(static)
-        # known members other than the leader: the last generation's assignment back
-        self._moved()
-        for i in sorted(rejoining - set(static)):
-            self._revoked.discard(i)
-            owned = self._owned.get(i, [])
-            for p in owned:
-                self.partitions[p].position = 0  # from the committed offset
-            self._resume(i, owned, f"member {i} rejoined")
+            self._kip848_loaded()
+        else:
+            static = sorted(i for i in self._static_waiting if self.members[i].alive)
+            self._static_waiting = set()
+            self._classic_loaded(static)
 
     def retire(self) -> None:
         """The group stops for good (its subscription moved to another cluster): its
@@ -292,6 +245,20 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
             m.alive = False
         self._preparing = self._token = self._assigning = None
         self._sessions.clear()
+
+    def _reown(self) -> None:
+        """``_owned`` (who commits what) from the partitions' owners."""
+        owned: dict[int, list[int]] = {}
+        for p, state in enumerate(self.partitions):
+            if state.owner is not None:
+                owned.setdefault(state.owner, []).append(p)
+        self._owned = owned
+
+    def _to_heartbeat(self, index: int) -> float:
+        """The time to member ``index``'s next heartbeat: every interval, at a phase of
+        its own (spread as the brokers' are, by the golden ratio)."""
+        interval = self.settings.heartbeat_interval
+        return (interval * ((index * 0.618034) % 1.0) - self.env.now) % interval
 
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
@@ -307,14 +274,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         member.died_at = self.env.now
         self._static_waiting.discard(member.index)
         if self._kip848:
-            self._revoked.discard(member.index)
-            self._unreleased.discard(member.index)
-            key = (member.index, self._incarnation[member.index])
-            if key in self._in_group:
-                # the coordinator times the session from the member's last heartbeat
-                last = self._last_beat.get(key, self.env.now)
-                self._arm_session(key, max(last + self.settings.session_timeout
-                                           - self.env.now, 0.0))
+            self._kip848_down(member)
             return
         if self._eager:
             self._silent(member)
@@ -383,8 +343,6 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
         self._joined_dead.discard(index)
         owned = self._owned.get(index, [])
-        for p in owned:
-            self.partitions[p].position = 0  # a new process: from the committed offset
         if not self._coordinating:
             self._static_waiting.add(index)
             self._revoked.add(index)  # nothing read before the join
@@ -408,6 +366,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         new generation (a static member's return, a known member's join at a new
         coordinator): a ``Rebalanced`` event names them, so that what is read again
         counts as re-delivered after a rebalance, not as duplicates."""
+        for p in owned:
+            self.partitions[p].position = 0  # a new process: from the committed offset
         live = tuple(m.index for m in self.members if m.index in self._generation_members)
         self.ctx.recorder.emit(Rebalanced(self.env.now, self.id, live, reason, tuple(owned)))
         self.ready(owned)

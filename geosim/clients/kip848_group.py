@@ -47,9 +47,7 @@ class ConsumerProtocol:
     def _schedule_heartbeat(self, key: tuple[int, int], delay: float | None) -> None:
         """Member ``key``'s next heartbeat after ``delay`` (None: at its phase)."""
         if delay is None:
-            interval = self.settings.heartbeat_interval
-            phase = interval * ((key[0] * 0.618034) % 1.0)
-            delay = (phase - self.env.now) % interval
+            delay = self._to_heartbeat(key[0])
         token = self._beats[key[0]] = object()  # an earlier chain of the member ends
         call_later(self.env, delay, self._heartbeat, key, token)
 
@@ -106,6 +104,29 @@ class ConsumerProtocol:
                 self.env.now, self.id, tuple(sorted({k[0] for k in self._in_group})),
                 f"member {index} took partitions", tuple(take)))
             self.ready(take)
+
+    def _kip848_down(self, member: Member) -> None:
+        """``member`` stopped: the coordinator removes it ``session`` after its last
+        heartbeat (a static member still refused just stops waiting)."""
+        self._revoked.discard(member.index)
+        self._unreleased.discard(member.index)
+        key = (member.index, self._incarnation[member.index])
+        if key in self._in_group:
+            last = self._last_beat.get(key, self.env.now)
+            self._arm_session(key, max(last + self.settings.session_timeout
+                                       - self.env.now, 0.0))
+
+    def _kip848_loaded(self) -> None:
+        """A coordinator loaded the group: every member's session restarts (the
+        silent ones are removed after it)."""
+        sessions = sorted(set(self._sessions) | {
+            k for k in self._in_group if not self.members[k[0]].alive
+            or self._incarnation[k[0]] != k[1]})
+        self._sessions = {}
+        for key in sessions:
+            self._arm_session(key, self.settings.session_timeout)
+        for key in self._in_group:
+            self._last_beat[key] = self.env.now
 
     def _kip848_join(self, member: Member) -> None:
         """A restarted consumer joins as a new member at once (its first heartbeat);
@@ -189,13 +210,6 @@ class ConsumerProtocol:
                 count[k] += 1
         self._target = target
 
-    def _reown(self) -> None:
-        """``_owned`` (who commits what) from the partitions' owners."""
-        owned: dict[int, list[int]] = {}
-        for p, state in enumerate(self.partitions):
-            if state.owner is not None:
-                owned.setdefault(state.owner, []).append(p)
-        self._owned = owned
 
 
 __all__ = ["ConsumerProtocol"]

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from geosim.clients.consumer import ConsumerGroup, ConsumerSettings, Member, rebalance_protocol
+from geosim.clients.consumer import (
+    CONSUMER_GROUP_HEARTBEAT,
+    CONSUMER_GROUP_SESSION_TIMEOUT,
+    ConsumerGroup,
+    ConsumerSettings,
+    Member,
+    rebalance_protocol,
+)
 from geosim.clients.producer import ProducerFleet
 from geosim.clients.rate_control import START_RATE
 from geosim.clients.settings import ProducerSettings
@@ -20,12 +27,6 @@ from geosim.core.context import Context
 from geosim.scenario import omb as omb_config
 from geosim.scenario.schema import OmbDriver, OmbWorkload, Placement, Scenario
 from geosim.world.topology import Topology
-
-#: The coordinator's session and heartbeat under the consumer protocol (KIP-848):
-#: ``group.consumer.session.timeout.ms`` and ``group.consumer.heartbeat.interval.ms``,
-#: apache/kafka GroupCoordinatorConfig's defaults.
-CONSUMER_GROUP_SESSION_TIMEOUT = 45.0
-CONSUMER_GROUP_HEARTBEAT = 5.0
 
 
 def zone_shares(placement: Placement, topology: Topology, default_zones: list[str]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from geosim.clients.consumer import CONSUMER_GROUP_HEARTBEAT, CONSUMER_GROUP_SESSION_TIMEOUT
 from geosim.scenario.kafka_keys import BadKafkaValue, KafkaKey, resolve_keys
 
 KEYS: tuple[KafkaKey, ...] = (
@@ -46,11 +47,13 @@ KEYS: tuple[KafkaKey, ...] = (
     KafkaKey("broker.heartbeat.interval.ms", "broker_heartbeat_interval", "ms", 2000,
              "figures.md K3", "brokers heartbeat to the controller this often"),
     KafkaKey("group.consumer.session.timeout.ms", "group_consumer_session_timeout", "ms",
-             45000, "apache/kafka GroupCoordinatorConfig.java",
+             round(CONSUMER_GROUP_SESSION_TIMEOUT * 1000),
+             "apache/kafka GroupCoordinatorConfig.java",
              "the consumer protocol (group.protocol: consumer): a member silent this long "
              "after its last heartbeat is removed", minimum=1),
     KafkaKey("group.consumer.heartbeat.interval.ms", "group_consumer_heartbeat_interval",
-             "ms", 5000, "apache/kafka GroupCoordinatorConfig.java",
+             "ms", round(CONSUMER_GROUP_HEARTBEAT * 1000),
+             "apache/kafka GroupCoordinatorConfig.java",
              "the consumer protocol: how often each member heartbeats", minimum=1),
     KafkaKey("offsets.topic.num.partitions", "offsets_topic_num_partitions", "int", 50,
              "apache/kafka GroupCoordinatorConfig.java",
@@ -78,8 +81,8 @@ class BrokerConfig:
     unclean_election_interval: float = 300.0
     broker_session_timeout: float = 9.0
     broker_heartbeat_interval: float = 2.0
-    group_consumer_session_timeout: float = 45.0
-    group_consumer_heartbeat_interval: float = 5.0
+    group_consumer_session_timeout: float = CONSUMER_GROUP_SESSION_TIMEOUT
+    group_consumer_heartbeat_interval: float = CONSUMER_GROUP_HEARTBEAT
     offsets_topic_num_partitions: int = 50
     offsets_topic_replication_factor: int = 3
 

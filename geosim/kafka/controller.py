@@ -228,11 +228,7 @@ class Controller:
         # broker counts as fenced until it has registered again (a new registration
         # starts fenced): after an unclean stop, until the controller hears from it;
         # while its old session was valid, until that session expired.
-        brokers = self.cluster.brokers
-        now = self.env.now
-        ok = [r for r in p.all_replicas
-              if not brokers[r].fenced and not brokers[r].unclean_restart
-              and brokers[r].refused_until <= now]
+        ok = [r for r in p.all_replicas if self.accepts(r)]
         clean = [r for r in ok if r in p.isr]
         if clean:
             return clean
@@ -243,6 +239,13 @@ class Controller:
         if unclean:
             return ok
         return []
+
+    def accepts(self, r: int) -> bool:
+        """Whether the controller accepts broker ``r`` as a leader: unfenced, and
+        registered (not back from an unclean stop it has not heard of, nor refused
+        while its old session is valid)."""
+        b = self.cluster.brokers[r]
+        return not b.fenced and not b.unclean_restart and b.refused_until <= self.env.now
 
     def elect(self, p: PartitionState, reason: str, *, unclean: bool = False) -> bool:
         """Choose a leader (clean from the ISR, then the ELR; unclean if asked)."""

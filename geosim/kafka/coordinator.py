@@ -102,9 +102,13 @@ class GroupCoordinators:
         # the cluster's offset commits are a message family of their own
         self._family = f"{cluster.name}.commit"
 
+    def _index(self, group: ConsumerGroup) -> int:
+        """The ``__consumer_offsets`` partition of ``group``'s subscription."""
+        return group.subscription % self.partitions_n
+
     def slot(self, group: ConsumerGroup) -> OffsetsPartition:
         """The ``__consumer_offsets`` partition of ``group`` (created when first used)."""
-        index = group.subscription % self.partitions_n
+        index = self._index(group)
         slot = self._slots.get(index)
         if slot is None:
             # its state as the controller's commits so far would have left it
@@ -138,16 +142,16 @@ class GroupCoordinators:
                done: Callable[[bool], None]) -> None:
         """An offset commit of ``group`` from ``zone``: a round trip to its coordinator;
         it fails without one, or if the coordinator changes before the answer."""
-        broker = self._coordinator(group)
-        if broker is None:
+        slot = self.slot(group)
+        if not slot.serving:
             done(False)
             return
-        rtt = self.net.round_trip(zone, self.cluster.brokers[broker].zone, size, ACK_BYTES,
-                                  "consume", stream=self._family)
+        assert slot.leader is not None  # a serving partition has a leader
+        rtt = self.net.round_trip(zone, self.cluster.brokers[slot.leader].zone, size,
+                                  ACK_BYTES, "consume", stream=self._family)
         if rtt is None:
             done(False)
             return
-        slot = self.slot(group)
         call_later(self.env, rtt, self._answer, slot, slot.epoch, done)
 
     @staticmethod
@@ -197,16 +201,10 @@ class GroupCoordinators:
                 self._settle(slot)
 
     def _elect(self, slot: OffsetsPartition) -> int | None:
-        """The first ISR replica the controller accepts as a leader (unfenced,
-        registered), in replica order."""
-        brokers = self.cluster.brokers
-        now = self.env.now
-        for r in slot.replicas:
-            b = brokers[r]
-            if r in slot.isr and not b.fenced and not b.unclean_restart \
-                    and b.refused_until <= now:
-                return r
-        return None
+        """The first ISR replica the controller accepts as a leader, in replica
+        order."""
+        accepts = self.cluster.controller.accepts
+        return next((r for r in slot.replicas if r in slot.isr and accepts(r)), None)
 
     def _settle(self, slot: OffsetsPartition) -> None:
         """The partition serves while its leader is up; the groups hear of each
@@ -216,8 +214,7 @@ class GroupCoordinators:
         if serving == slot.serving and (not serving or leader == slot.served_by):
             return
         slot.epoch += 1
-        groups = [g for g in self.cluster.groups
-                  if g.subscription % self.partitions_n == slot.index]
+        groups = [g for g in self.cluster.groups if self._index(g) == slot.index]
         if slot.serving:
             for g in groups:
                 g.coordinator_lost()
