@@ -77,13 +77,15 @@ class Cluster:
     written_maybe), ("orphan", pending)."""
 
     def __init__(self, brokers=BROKERS, parts=(), *, elr=False, commit=0.25,
-                 unclean_interval=300.0):
+                 unclean_interval=300.0, balance: float | None = None):
         self.env = simpy.Environment()
         self.net = Network(self.env)
         self.metadata = Quorum(self.env, commit)
         self.config = SimpleNamespace(
             broker_heartbeat_interval=2.0, broker_session_timeout=9.0,
-            eligible_leader_replicas=elr, unclean_election_interval=unclean_interval)
+            eligible_leader_replicas=elr, unclean_election_interval=unclean_interval,
+            auto_leader_rebalance_enable=balance is not None,
+            leader_imbalance_check_interval=balance)
         self.brokers = [Broker(BrokerInfo(i, z, z, z), ph) for i, (z, ph) in enumerate(brokers)]
         self.parts = list(parts)
         self.counters_: defaultdict[str, int] = defaultdict(int)
@@ -98,7 +100,9 @@ class Cluster:
                 ("fail", rows, code, written_maybe)),
             orphan=lambda pending, zone=None: self.calls.append(("orphan", list(pending))))
         # the group coordinators (no groups here): tests/test_kafka_coordinator.py
-        self.coordinators = SimpleNamespace(fencing_committed=lambda: None)
+        self.coordinators = SimpleNamespace(fencing_committed=lambda: None,
+                                            imbalanced=lambda but=None: False,
+                                            preferred_electable=lambda: [])
         self.controller = Controller(self)
 
     def emit_state(self, p, reason) -> None:

@@ -297,7 +297,9 @@ def _stand_in(brokers: int):
     cluster = SimpleNamespace(
         env=env, net=None, name="c", storage=None,
         config=SimpleNamespace(offsets_topic_num_partitions=50,
-                               offsets_topic_replication_factor=3),
+                               offsets_topic_replication_factor=3,
+                               auto_leader_rebalance_enable=False,
+                               leader_imbalance_check_interval=300.0),
         brokers=[Broker(b, 0.0) for b in infos],
         parts=[PartitionState(i, [i]) for i in range(brokers)], groups=[],
         metadata=SimpleNamespace(leader_zone="z0", term=0))
@@ -309,7 +311,8 @@ def _stand_in(brokers: int):
     return cluster, coordinators
 
 
-_STEPS = st.lists(st.tuples(st.sampled_from(["stop", "start", "fence", "unfence"]),
+_STEPS = st.lists(st.tuples(st.sampled_from(["stop", "start", "fence", "unfence",
+                                             "balance"]),
                             st.integers(0, 5)), max_size=25)
 
 
@@ -317,7 +320,8 @@ _STEPS = st.lists(st.tuples(st.sampled_from(["stop", "start", "fence", "unfence"
 @given(steps=_STEPS)
 def test_any_sequence_of_broker_stops_and_fences_keeps_the_coordinators_consistent(steps):
     """Brokers stop and start (``brokers_changed``) and the controller fences and
-    unfences them (``fencing_committed``) in any order. After each step: the ISR is a
+    unfences them (``fencing_committed``) and passes move leaderships back to their
+    preferred replicas, in any order. After each step: the ISR is a
     non-empty set of the partition's replicas, the leader (if any) is in it and not
     fenced after a fencing commit, which leaves the partition offline only when every
     ISR member is fenced; the partition serves exactly when its leader is up,
@@ -333,6 +337,18 @@ def test_any_sequence_of_broker_stops_and_fences_keeps_the_coordinators_consiste
         elif action == "start":
             broker.alive = True
             coordinators.brokers_changed()
+        elif action == "balance":
+            # a preferred-leader pass (geosim.kafka.leader_balance): every partition
+            # whose preferred replica is in the ISR and accepted leads from it
+            for slot in coordinators.preferred_electable():
+                coordinators.elect_preferred(slot)
+            for group in cluster.groups:
+                slot = coordinators.slot(group)
+                first = slot.replicas[0]
+                if (slot.leader is not None and first in slot.isr
+                        and cluster.controller.accepts(first)):
+                    assert slot.leader == first
+            assert not coordinators.preferred_electable()
         else:
             broker.fenced = action == "fence"
             coordinators.fencing_committed()

@@ -42,6 +42,14 @@ KEYS: tuple[KafkaKey, ...] = (
     KafkaKey("unclean.leader.election.interval.ms", "unclean_election_interval", "ms", 300000,
              "figures.md K25",
              "how often the controller attempts unclean elections (when enabled)"),
+    KafkaKey("auto.leader.rebalance.enable", "auto_leader_rebalance_enable", "bool", True,
+             "apache/kafka ReplicationConfigs.java",
+             "the controller moves leaderships back to their preferred replicas (the first "
+             "of each replica list) once they are in the ISR again"),
+    KafkaKey("leader.imbalance.check.interval.seconds", "leader_imbalance_check_interval",
+             "s", 300, "apache/kafka ReplicationConfigs.java",
+             "the delay from a controller write that leaves a leadership off its preferred "
+             "replica to the controller's balancing pass (and between passes)"),
     KafkaKey("broker.session.timeout.ms", "broker_session_timeout", "ms", 9000,
              "figures.md K2", "the controller fences a broker silent for this long"),
     KafkaKey("broker.heartbeat.interval.ms", "broker_heartbeat_interval", "ms", 2000,
@@ -79,6 +87,8 @@ class BrokerConfig:
     replica_socket_timeout: float = 30.0
     replica_fetch_backoff: float = 1.0
     unclean_election_interval: float = 300.0
+    auto_leader_rebalance_enable: bool = True
+    leader_imbalance_check_interval: float = 300.0
     broker_session_timeout: float = 9.0
     broker_heartbeat_interval: float = 2.0
     group_consumer_session_timeout: float = CONSUMER_GROUP_SESSION_TIMEOUT
@@ -102,7 +112,8 @@ def resolve_broker_config(config: Mapping[str, Any],
         layer = resolved.set_by["min.insync.replicas"]
         raw = (topic_config or {}, config)[layer]["min.insync.replicas"]
         raise BadKafkaValue("min.insync.replicas", "must be >= 1", raw, layer)
-    for key in ("offsets.topic.num.partitions", "offsets.topic.replication.factor"):
+    for key in ("offsets.topic.num.partitions", "offsets.topic.replication.factor",
+                "leader.imbalance.check.interval.seconds"):
         if resolved.values[key] < 1:
             layer = resolved.set_by[key]
             raise BadKafkaValue(key, "must be >= 1", (topic_config or {}, config)[layer][key],

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from geosim.core.context import call_later
 from geosim.core.events import BrokerFenced
+from geosim.kafka.leader_balance import LeaderBalancer
 from geosim.kafka.produce import NOT_LEADER
 from geosim.kafka.wire import CONTROLLER_RECORD_BYTES, HEARTBEAT_BYTES
 
@@ -42,6 +43,8 @@ class Controller:
         # the active controller's zone (the quorum's leader at build: a run starts with one)
         self.leader_zone: str | None = cluster.metadata.leader_zone
         self.term = cluster.metadata.term
+        # auto.leader.rebalance.enable: leaderships back to their preferred replicas
+        self.balancer = LeaderBalancer(cluster)
 
     # ====================================================================== liveness
     def run_heartbeats(self):
@@ -110,6 +113,7 @@ class Controller:
                 self.leader_zone = leader_zone
                 for b in c.brokers:
                     b.last_heartbeat = now
+                self.balancer.activated()
             fence, unfence = [], []
             for b in c.brokers:
                 # the controller knows brokers by their heartbeats only: a destroyed
@@ -153,7 +157,7 @@ class Controller:
                     c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, False))
             self._reassign_after_fencing()
 
-        c.metadata.commit(self._zone(), size, done)
+        c.metadata.commit(self.commit_zone(), size, done)
 
     def _fence(self, b: Broker) -> None:
         if not b.fenced:
@@ -184,7 +188,7 @@ class Controller:
                 c.counters_["controller_commit_failures"] += 1
             stop()
 
-        c.metadata.commit(self._zone(), CONTROLLER_RECORD_BYTES * len(brokers), done)
+        c.metadata.commit(self.commit_zone(), CONTROLLER_RECORD_BYTES * len(brokers), done)
 
     def _reassign_after_fencing(self) -> None:
         """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
@@ -211,6 +215,7 @@ class Controller:
             c.rewire()
         self.elect_offline()
         c.coordinators.fencing_committed()
+        self.balancer.written()
 
     # ===================================================================== elections
     def elect_offline(self) -> None:
@@ -295,6 +300,7 @@ class Controller:
             if p.offline_since is None:
                 p.offline_since = now
             c.emit_state(p, reason)
+            self.balancer.written()
             return
         p.offline_since = None
         new_leo = p.leo[new]
@@ -316,6 +322,25 @@ class Controller:
             p.caught_up[r] = now
         c.emit_state(p, reason)
         c.replication.advance_hw(p)
+        self.balancer.written()
+
+    def preferred_electable(self, p: PartitionState) -> bool:
+        """Whether Kafka's ``PREFERRED`` election would move ``p``'s leadership to its
+        preferred replica (the first of its replica list) now: it has another leader,
+        and the preferred replica is in the ISR and acceptable
+        (:mod:`geosim.kafka.leader_balance`)."""
+        new = p.replicas[0]
+        return (p.leader is not None and p.leader != new and new in p.isr
+                and self.accepts(new))
+
+    def elect_preferred(self, p: PartitionState) -> bool:
+        """A balancing pass's election of ``p``'s preferred replica, if still
+        electable."""
+        if not self.preferred_electable(p):
+            return False
+        self.cluster.counters_["preferred_leader_elections"] += 1
+        self._set_leader(p, p.replicas[0], "preferred leader election")
+        return True
 
     def leader_back(self, p: PartitionState) -> None:
         """``p``'s leader, elected while it was down, is back and still leads: the log
@@ -352,9 +377,9 @@ class Controller:
             if elected:
                 c.rewire()
 
-        c.metadata.commit(self._zone(), CONTROLLER_RECORD_BYTES * len(offline), done)
+        c.metadata.commit(self.commit_zone(), CONTROLLER_RECORD_BYTES * len(offline), done)
 
-    def _zone(self) -> str:
+    def commit_zone(self) -> str:
         """Where the controller's commits start: the active controller's zone."""
         assert self.leader_zone is not None, "no controller was ever active"
         return self.leader_zone

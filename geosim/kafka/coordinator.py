@@ -189,6 +189,7 @@ class GroupCoordinators:
                 # (after its registration, at an unfencing commit)
                 slot.leader = self._elect(slot)
             self._settle(slot)
+        self.cluster.controller.balancer.written()
 
     def reopened(self, broker: int, target: int) -> None:
         """Shared storage: the WAL recovery of ``broker`` reopened its partitions; the
@@ -199,6 +200,31 @@ class GroupCoordinators:
                 slot.isr = {target}
                 slot.leader = self._elect(slot)
                 self._settle(slot)
+
+    # ============================================================ preferred leaders
+    def imbalanced(self, but: set[int] | frozenset[int] = frozenset()) -> bool:
+        """Whether a partition in use (other than those indexed in ``but``) is led by
+        another replica than its preferred one, or has no leader."""
+        return any(slot.leader != slot.replicas[0] for slot in self._slots.values()
+                   if slot.index not in but)
+
+    def preferred_electable(self) -> list[OffsetsPartition]:
+        """The partitions a balancing pass moves to their preferred replica
+        (:mod:`geosim.kafka.leader_balance`): led by another, the preferred one in the
+        ISR and acceptable to the controller."""
+        return [slot for slot in self._slots.values() if self._preferred_ok(slot)]
+
+    def elect_preferred(self, slot: OffsetsPartition) -> None:
+        """A balancing pass's election of ``slot``'s preferred replica, if still
+        electable: its groups' coordinator moves there."""
+        if self._preferred_ok(slot):
+            slot.leader = slot.replicas[0]
+            self._settle(slot)
+
+    def _preferred_ok(self, slot: OffsetsPartition) -> bool:
+        new = slot.replicas[0]
+        return (slot.leader is not None and slot.leader != new and new in slot.isr
+                and self.cluster.controller.accepts(new))
 
     def _elect(self, slot: OffsetsPartition) -> int | None:
         """The first ISR replica the controller accepts as a leader, in replica
