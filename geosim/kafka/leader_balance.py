@@ -28,9 +28,10 @@ maybeBalancePartitionLeaders``), which the model follows:
 Where the model differs: Kafka's pass also elects a leader for a partition that has
 none, or whose leader the controller no longer accepts (another ISR replica, or an
 eligible one under KIP-966); the model leaves such partitions to the controller's
-fencing and offline elections, which act within a controller check. Kafka applies a pass's elections to the controller's memory when it
-writes them and schedules the next pass then; the model applies them when the write
-commits (the schedule is still taken at the write).
+fencing and offline elections, which act within a controller check. Kafka applies a
+pass's elections to the controller's memory when it writes them; the model applies them
+when the write commits, holding them as made from the write on (no later pass makes
+them again, and the next pass is scheduled at the write).
 """
 
 from __future__ import annotations
