@@ -6,8 +6,11 @@ group stops from each member's next heartbeat until the assignment, in the coope
 one members keep reading what they own.
 
 The group here: members in one zone, commits through a store answering in 1 ms, every
-row readable at once, ``session.timeout.ms`` 45 s and heartbeats every 3 s (a silent
-member is removed 48 s after it died), auto commits every 5 s."""
+row readable at once, ``session.timeout.ms`` 45 s and heartbeats every 3 s, auto
+commits every 5 s. Member i heartbeats at 3 x frac(0.618034 i) s into every 3 s (members
+0 to 5: 0, 1.854, 0.708, 2.562, 1.416 and 0.271 s), so a silent member is removed 45 s
+after its last heartbeat before it died, or after its start if it had none since (a
+member dying at 0 s is removed at 45 s)."""
 
 from __future__ import annotations
 
@@ -63,20 +66,21 @@ def test_partitions_moved_between_live_members_are_not_read_again():
     54.001 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6)
     group.member_down(members[2])
-    ctx.env.run(until=51.0)            # the session-timeout rebalance at 48 s
+    ctx.env.run(until=51.0)            # the session-timeout rebalance at 45 s
     for p in range(6):
         produce(p)                     # read at once; the next auto commit is at 55 s
     group.member_up(members[2])
     ctx.env.run(until=60.0)            # the rejoin rebalance at 54 s
     assert [(t, m) for t, m, _ in rebalances] == [
-        (0.0, (0, 1, 2)), (48.0, (0, 1)), (54.001, (0, 1, 2))]
+        (0.0, (0, 1, 2)), (45.0, (0, 1)), (54.001, (0, 1, 2))]
     assert len(seen) == len({(p, o) for _, p, o in seen}) == 6
 
 
 def test_a_consumer_restarted_within_its_session_is_a_new_member():
     """Cooperative protocol. Member 2 (partitions 2 and 5) dies at 8 s, after the auto commit
     of 5 s and before that of 10 s, and restarts at 20 s. Kafka's coordinator sees a new
-    member and completes the rebalance when the old session expires (8 + 45 + 3 = 56 s):
+    member and completes the rebalance when the old session expires (45 s after its last
+heartbeat, at 6.708 s: 51.708 s):
     the restarted process has lost its positions and owns nothing until then, and
     resumes from the committed offsets, so it reads offset 1 again (read first at 6 s)."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6)
@@ -91,21 +95,22 @@ def test_a_consumer_restarted_within_its_session_is_a_new_member():
     ctx.env.run(until=20.0)
     group.member_up(members[2])
     for p in range(6):
-        produce(p)                     # offset 2: nobody reads 2 and 5 before 56 s
+        produce(p)                     # offset 2: nobody reads 2 and 5 before 51.7 s
     ctx.env.run(until=70.0)
-    assert [(t, m, r) for t, m, r in rebalances] == [
-        (0.0, (0, 1, 2), "initial"), (56.0, (0, 1, 2), "session timeout")]
-    mine = [(t, p, o) for t, p, o in seen if p in (2, 5)]
+    assert [(round(t, 3), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (51.708, (0, 1, 2), "session timeout")]
+    mine = [(round(t, 3), p, o) for t, p, o in seen if p in (2, 5)]
     assert mine == [(1.0, 2, 0), (1.0, 5, 0), (6.0, 2, 1), (6.0, 5, 1),
-                    (56.0, 2, 1), (56.0, 2, 2), (56.0, 5, 1), (56.0, 5, 2)]
+                    (51.708, 2, 1), (51.708, 2, 2), (51.708, 5, 1), (51.708, 5, 2)]
     others = [(t, p, o) for t, p, o in seen if p not in (2, 5)]
-    assert len(others) == 12 and all(t < 56.0 for t, _, _ in others)
+    assert len(others) == 12 and all(t < 51.7 for t, _, _ in others)
 
 
 def test_a_rebalance_waits_for_every_silent_members_session():
     """Cooperative protocol. Members 1 and 2 die at 10 s and 30 s. The rebalance the first
-    death starts completes only once the second member's session has expired too (30 +
-    48 = 78 s), as Kafka's coordinator waits for every member to rejoin or time out;
+    death starts completes only once the second member's session has expired too (its
+    last heartbeat, at 27.708 s, + 45 = 72.708 s), as Kafka's coordinator waits for every
+    member to rejoin or time out;
     partitions then all go to member 0."""
     ctx, group, members, seen, rebalances, produce = _group(3, 3)
     ctx.env.run(until=10.0)
@@ -113,7 +118,8 @@ def test_a_rebalance_waits_for_every_silent_members_session():
     ctx.env.run(until=30.0)
     group.member_down(members[2])
     ctx.env.run(until=100.0)
-    assert rebalances == [(0.0, (0, 1, 2), "initial"), (78.0, (0,), "session timeout")]
+    assert [(round(t, 3), m, r) for t, m, r in rebalances] == [
+        (0.0, (0, 1, 2), "initial"), (72.708, (0,), "session timeout")]
     assert {p: s.owner for p, s in enumerate(group.partitions)} == {0: 0, 1: 0, 2: 0}
 
 
@@ -134,26 +140,27 @@ def _steady(ctx, produce, partitions: int, until: float) -> None:
 
 
 def test_an_eager_rebalance_stops_every_member_from_its_heartbeat_to_the_assignment():
-    """Member 2 dies at 8.5 s; the coordinator removes it at 8.5 + 45 + 3 = 56.5 s and the
-    rebalance begins. Member 0 hears at its heartbeat of 57 s, member 1 at 55.854102 +
-    3 = 58.854102 s; each stops reading, commits (answered 1 ms later) and joins, and
-    the assignment follows the last join, at 58.855102 s. Between a member's heartbeat
-    and the assignment it reads nothing of its own partitions, then reads the backlog
-    from its committed offsets: nothing is read twice."""
+    """Member 2 dies at 8.5 s; the coordinator removes it 45 s after its last heartbeat
+    (6.708204 s), at 51.708204 s, and the rebalance begins. Member 1 hears at its
+    heartbeat of 52.854102 s, member 0 at 54 s; each stops reading, commits (answered 1
+    ms later) and joins, and the assignment follows the last join, at 54.001 s. Between
+    a member's heartbeat and the assignment it reads nothing of its own partitions, then
+    reads the backlog from its committed offsets: nothing is read twice."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
     _steady(ctx, produce, 6, 70.0)
     ctx.env.run(until=8.5)
     group.member_down(members[2])
     ctx.env.run(until=75.0)
     assert [(round(t, 9), m, r) for t, m, r in rebalances] == [
-        (0.0, (0, 1, 2), "initial"), (58.855102, (0, 1), "session timeout")]
+        (0.0, (0, 1, 2), "initial"), (54.001, (0, 1), "session timeout")]
     # member 0 owned 0 and 3, member 1 owned 1 and 4 before
-    for p, heard in ((0, 57.0), (3, 57.0), (1, 58.854102), (4, 58.854102)):
+    for p, heard in ((0, 54.0), (3, 54.0), (1, 52.854102), (4, 52.854102)):
         times = [t for t, q, _ in seen if q == p]
-        assert not [t for t in times if heard < t < 58.8551], p
+        assert not [t for t in times if heard < t < 54.0009], p
         assert [t for t in times if t < heard][-1] == heard - (heard % 1.0 or 1.0)
-        # member 0's backlog (the row of 58 s) is read at the assignment
-        assert (58.855102 in {round(t, 6) for t in times}) == (p in (0, 3))
+        # the backlog is read at the assignment: member 1's rows of 53 and 54 s,
+        # member 0's row of 54 s (produced at its heartbeat's instant, after it)
+        assert 54.001 in {round(t, 6) for t in times}
     # read twice: only what the dead member read after its last commit (5 s), rows
     # 4 to 7 of its partitions 2 and 5; the live members committed before giving up
     twice = sorted({(p, o) for _, p, o in seen
@@ -165,38 +172,40 @@ def test_an_eager_rebalance_stops_every_member_from_its_heartbeat_to_the_assignm
 def test_an_eager_group_stops_until_a_restarted_member_s_old_session_expires():
     """Member 2 dies at 8.5 s and restarts at 20 s: its JoinGroup begins a rebalance at
     once. Members 0 and 1 hear at 21 s and 22.854102 s and stop; the join completes
-    only when the old session expires (56.5 s), so the whole group reads nothing from
-    23 s to 56.5 s. The cooperative protocol keeps members 0 and 1 reading."""
+    only when the old session expires (45 s after its last heartbeat, 6.708204 s:
+    51.708204 s), so the whole group reads nothing from 23 s to then. The cooperative
+    protocol keeps members 0 and 1 reading."""
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
         _steady(ctx, produce, 6, 70.0)
         _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True)], until=75.0)
-        gap = [t for t, _, _ in seen if 23.0 <= t < 56.5]
+        gap = [t for t, _, _ in seen if 23.0 <= t < 51.7]
         if protocol == "eager":
-            assert [(t, m, r) for t, m, r in rebalances] == [
-                (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "member 2 joined")]
+            assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
+                (0.0, (0, 1, 2), "initial"), (51.708204, (0, 1, 2), "member 2 joined")]
             assert not gap
         else:
-            assert [(t, m, r) for t, m, r in rebalances] == [
-                (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "session timeout")]
-            assert len(gap) == 4 * 34  # partitions 0, 1, 3 and 4, one row a second
+            assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
+                (0.0, (0, 1, 2), "initial"), (51.708204, (0, 1, 2), "session timeout")]
+            assert len(gap) == 4 * 29  # partitions 0, 1, 3 and 4, one row a second
         assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(70)}
 
 
 def test_an_eager_rebalance_completes_at_once_when_no_member_is_left_to_hear():
     """The only member dies and restarts within its session: the restarted member is
     the group's only live member and joined with its JoinGroup, so the assignment
-    waits only for the old session (8 + 48 = 56 s)."""
+    waits only for the old session (45 s after the heartbeat of 6 s: 51 s)."""
     ctx, group, members, seen, rebalances, produce = _group(1, 2, "eager")
     _faults(ctx, group, members, [(8.0, 0, False), (20.0, 0, True)], until=60.0)
-    assert [(t, m) for t, m, _ in rebalances] == [(0.0, (0,)), (56.0, (0,))]
+    assert [(t, m) for t, m, _ in rebalances] == [(0.0, (0,)), (51.0, (0,))]
 
 
 def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     """End to end on stretch-3-regions: us-west2 is out from 10 s to 30 s. Its consumers
-    restart at 30 s as new members while their old sessions last until 10 + 48 = 58 s.
-    With Kafka's default assignors (eager) us-west1's members hear of the rebalance at
-    their next heartbeat and read nothing until 58 s, then the backlog at once; with
+    restart at 30 s as new members while their old sessions last until 45 s after each
+    one's last heartbeat before 10 s (the last expires at about 52 s). With Kafka's
+    default assignors (eager) us-west1's members hear of the rebalance at their next
+    heartbeat and read nothing until then, then the backlog at once; with
     ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on, and so
     they do with static members (``group.instance.id``), whose restart within the
     session is no rebalance at all, and with ``group.protocol: consumer`` (KIP-848),
@@ -215,8 +224,8 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
         return dict(zip(rows.t, rows.value, strict=True)), result.summary
 
     eager, one = delivered()
-    assert all(eager[t] == 0 for t in range(34, 58))
-    assert eager[58] > 20 * eager[25] > 0  # the backlog, read at the assignment
+    assert all(eager[t] == 0 for t in range(31, 52))
+    assert eager[52] > 20 * eager[25] > 0  # the backlog, read at the assignment
     cooperative, other = delivered(
         "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
     assert all(cooperative[t] > 0 for t in range(34, 58))
@@ -240,26 +249,27 @@ def test_a_member_that_joined_and_died_is_assigned_and_expires_from_the_assignme
     as joined (it is not expired while awaiting its join), gets partitions at the
     assignment, and its session runs from there. Member 2 dies at 8.5 s and restarts at
     20 s; member 0 joins at 21 s and dies at 30 s; the join completes when member 2's
-    old session expires (56.5 s) with member 0 in it, and member 0's session expires
-    45 s later (101.5 s), starting the next rebalance, which completes at member 1's
-    heartbeat of 103.854102 s."""
+    old session expires (45 s after its last heartbeat, 6.708204 s: 51.708204 s) with
+    member 0 in it, and member 0's session expires 45 s later (96.708204 s), starting
+    the next rebalance, which completes at member 1's heartbeat of 97.854102 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
     _faults(ctx, group, members, [(8.5, 2, False), (20.0, 2, True), (30.0, 0, False)],
             until=120.0)
     assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
-        (0.0, (0, 1, 2), "initial"), (56.5, (0, 1, 2), "member 2 joined"),
-        (103.854102, (1, 2), "session timeout")]
+        (0.0, (0, 1, 2), "initial"), (51.708204, (0, 1, 2), "member 2 joined"),
+        (97.854102, (1, 2), "session timeout")]
 
 
 def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():
     """Two faults reaching the same consumers (a zone outage and a client crash): a
-    second down leaves the first session's expiry (10 + 48 = 58 s, not 40 + 48), and an
-    up of a live member starts no rebalance."""
+    second down leaves the first session's expiry (45 s after the last heartbeat before
+    10 s, 9.708204 s: 54.708204 s, not one timed from 40 s), and an up of a live member
+    starts no rebalance (eager: members 1 and 0 hear at 55.854102 s and 57 s)."""
     for protocol in ("eager", "cooperative"):
         ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol)
         _faults(ctx, group, members, [(10.0, 2, False), (40.0, 2, False), (40.0, 1, True)],
                 until=100.0)
-        done = {"eager": 60.0, "cooperative": 58.0}[protocol]
+        done = {"eager": 57.0, "cooperative": 54.708204}[protocol]
         assert [(round(t, 6), m) for t, m, _ in rebalances] == [
             (0.0, (0, 1, 2)), (done, (0, 1))], protocol
 
@@ -286,7 +296,7 @@ def test_a_coordinator_that_loads_the_group_restarts_the_silent_sessions():
     """Member 2 dies at 8.5 s with the coordinator (one region's outage); another loads
     the group at 17 s (the controller fenced the old one's broker). Kafka's
     ``GroupMetadataManager.onLoaded`` gives every member a fresh session: member 2 is
-    removed at 17 + 45 = 62 s, not 56.5 s. Eager: members 0 and 1 hear at their
+    removed at 17 + 45 = 62 s, not 51.708204 s. Eager: members 0 and 1 hear at their
     heartbeats of 63 s and 64.854102 s, the assignment follows the last commit's answer
     (1 ms). Cooperative: the assignment follows the expiry and the commits."""
     for protocol, done in (("eager", 64.855102), ("cooperative", 62.001)):
@@ -302,14 +312,15 @@ def test_a_coordinator_that_loads_the_group_restarts_the_silent_sessions():
             (0.0, (0, 1, 2)), (done, (0, 1))], protocol
 
 
-def _rebalance_lost(died: float, lost: float, joined: set[int]):
-    """Eager, 3 members, a row per partition each second to 130 s: member 2 dies at
-    ``died``, the coordinator is lost at ``lost`` (``joined`` have joined the rebalance
-    its session's expiry began) and the next loads the group at 70 s; run to 140 s."""
+def _rebalance_lost(died: float, lost: float, joined: set[int], dies: int = 2):
+    """Eager, 3 members, a row per partition each second to 130 s: member ``dies`` dies
+    at ``died``, the coordinator is lost at ``lost`` (``joined`` have joined the
+    rebalance its session's expiry began) and the next loads the group at 70 s; run to
+    140 s."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager")
     _steady(ctx, produce, 6, 130.0)
     ctx.env.run(until=died)
-    group.member_down(members[2])
+    group.member_down(members[dies])
     ctx.env.run(until=lost)
     assert group._joined == joined
     group.coordinator_lost()
@@ -321,39 +332,40 @@ def _rebalance_lost(died: float, lost: float, joined: set[int]):
 
 
 def test_a_rebalance_lost_with_its_coordinator_begins_again_at_the_leader_s_join():
-    """Eager. Member 2 dies at 8.5 s; its session expires at 56.5 s and the rebalance
-    begins; member 0 hears at 57 s, gives its partitions up and joins, then the
-    coordinator is lost at 57.5 s, before member 1 (due at 58.854102 s) heard: the
-    rebalance is lost with it (only completed generations are stored). The next
-    coordinator loads the last generation at 70 s, member 2 in it with a fresh session
-    (to 115 s). Member 0, the generation's leader, joins again at once, which begins a
-    rebalance: member 1 hears at 70.854102 s, and the assignment follows member 2's
-    expiry at 115 s. Member 0 reads nothing from 57 s to 115 s, member 1 nothing from
-    70.854102 s."""
-    seen, rebalances = _rebalance_lost(8.5, 57.5, {0})
+    """Eager. Member 1 dies at 8.5 s; its session expires 45 s after its last heartbeat
+    (7.854102 s), at 52.854102 s, and the rebalance begins; member 0 hears at 54 s,
+    gives its partitions up and joins, then the coordinator is lost at 54.5 s, before
+    member 2 (due at 54.708204 s) heard: the rebalance is lost with it (only completed
+    generations are stored). The next coordinator loads the last generation at 70 s,
+    member 1 in it with a fresh session (to 115 s). Member 0, the generation's leader,
+    joins again at once, which begins a rebalance: member 2 hears at 72.708204 s, and
+    the assignment follows member 1's expiry at 115 s. Member 0 reads nothing from 54 s
+    to 115 s, member 2 nothing from 72.708204 s."""
+    seen, rebalances = _rebalance_lost(8.5, 54.5, {0}, dies=1)
     assert [(round(t, 6), m) for t, m, _ in rebalances] == [
-        (0.0, (0, 1, 2)), (115.0, (0, 1))]
-    for p, stopped in ((0, 57.0), (3, 57.0), (1, 70.854102), (4, 70.854102)):
+        (0.0, (0, 1, 2)), (115.0, (0, 2))]
+    for p, stopped in ((0, 54.0), (3, 54.0), (2, 72.708204), (5, 72.708204)):
         assert not [t for t, q, _ in seen if q == p and stopped < t < 115.0], p
     assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(130)}
 
 
 def test_a_member_that_joined_a_lost_rebalance_gets_its_partitions_back():
-    """Eager. Member 2 dies at 10 s; its session expires at 58 s; member 1 hears first,
-    at 58.854102 s, gives partitions 1 and 4 up and joins; the coordinator is lost at
-    59 s, before member 0's heartbeat of 60 s. The next coordinator loads the last
+    """Eager. Member 2 dies at 10 s; its session expires 45 s after its last heartbeat
+    (9.708204 s), at 54.708204 s; member 1 hears first, at 55.854102 s, gives partitions
+    1 and 4 up and joins; the coordinator is lost at 56 s, before member 0's heartbeat
+    of 57 s. The next coordinator loads the last
     generation at 70 s: member 1, a known member but not the leader (member 0), gets
     that generation's assignment back at its join (GroupMetadataManager answers it with
     the current generation) and reads its partitions from their commits; no rebalance
     begins until member 2's fresh session expires (115 s), which completes at member
     0's heartbeat of 117 s (member 1's, 115.854102 s, came first)."""
-    seen, rebalances = _rebalance_lost(10.0, 59.0, {1})
+    seen, rebalances = _rebalance_lost(10.0, 56.0, {1})
     assert [(round(t, 3), m, r) for t, m, r in rebalances] == [
         (0.0, (0, 1, 2), "initial"), (70.0, (0, 1, 2), "member 1 rejoined"),
         (117.001, (0, 1), "session timeout")]
     for p in (1, 4):
         times = [t for t, q, _ in seen if q == p]
-        assert not [t for t in times if 58.86 < t < 70.0], p
+        assert not [t for t in times if 55.86 < t < 70.0], p
         assert 70.0 in times                   # read again from the commit, at once
         assert [t for t in times if 71.0 <= t <= 116.0], p
     assert {(p, o) for _, p, o in seen} == {(p, o) for p in range(6) for o in range(130)}
@@ -361,14 +373,14 @@ def test_a_member_that_joined_a_lost_rebalance_gets_its_partitions_back():
 
 def test_a_cooperative_assignment_waits_for_a_coordinator():
     """Cooperative. Member 2 dies at 8.5 s; the assignment at its session's expiry
-    (56.5 s) waits for the members' commits (answered 1 ms later); the coordinator is
-    lost in between, at 56.5005 s: nothing is assigned without one. The next loads the
+    (51.708204 s) waits for the members' commits (answered 1 ms later); the coordinator
+    is lost in between, at 51.7085 s: nothing is assigned without one. The next loads the
     group at 60 s, and the assignment is made again there, after its commits."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "cooperative")
     _steady(ctx, produce, 6, 80.0)
     ctx.env.run(until=8.5)
     group.member_down(members[2])
-    ctx.env.run(until=56.5005)
+    ctx.env.run(until=51.7085)
     group.coordinator_lost()
     ctx.env.run(until=60.0)
     assert [t for t, _, _ in rebalances] == [0.0]
@@ -435,15 +447,16 @@ def test_a_static_member_back_after_its_session_expired_is_a_new_member():
 
 
 def test_a_static_member_back_during_an_eager_rebalance_joins_it():
-    """Members 1 and 2 die at 8.5 s and 9.5 s; member 1's session expires at 56.5 s and
-    the rebalance begins; member 2 restarts at 57 s, within its session (57.5 s): it
-    takes its place and joins, and the assignment follows member 0's join at its
-    heartbeat of 57 s (nothing to commit), with members 0 and 2."""
+    """Members 1 and 2 die at 8.5 s and 10 s; member 1's session expires at 52.854102 s
+    (45 s after its heartbeat of 7.854102 s) and the rebalance begins; member 2 restarts
+    at 53.5 s, within its session (to 54.708204 s): it takes its place and joins, and
+    the assignment follows member 0's join at its heartbeat of 54 s (nothing to
+    commit), with members 0 and 2."""
     ctx, group, members, seen, rebalances, produce = _group(3, 6, "eager", static=True)
-    _faults(ctx, group, members, [(8.5, 1, False), (9.5, 2, False), (57.0, 2, True)],
+    _faults(ctx, group, members, [(8.5, 1, False), (10.0, 2, False), (53.5, 2, True)],
             until=100.0)
     assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
-        (0.0, (0, 1, 2), "initial"), (57.0, (0, 2), "session timeout")]
+        (0.0, (0, 1, 2), "initial"), (54.0, (0, 2), "session timeout")]
 
 
 def test_a_static_member_back_without_a_coordinator_reads_once_one_loads_the_group():

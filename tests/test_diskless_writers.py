@@ -86,11 +86,13 @@ def test_an_outage_is_reported_alike(outage):
     for key in ("acked", "delivered"):
         assert close(six["records"][key], one["records"][key], 0.01), key
     # reads through the rebalances: a zone reads the broker objects it needs, also the
-    # parts of an object it needs only once a rebalance gave it more partitions
-    # (measured, seed 0: 80,240 / 80,094 GETs, 43,933 / 43,932 metadata reads)
-    for key in ("object_gets", "object_get_bytes", "object_gets_cross_region",
-                "metadata_reads"):
-        assert close(six["counters"][key], one["counters"][key], 0.01), key
+    # parts of an object it needs only once a rebalance gave it more partitions. k = 6
+    # reads slightly more (measured, results revision 15, k = 1 / k = 6: GETs 118,492 /
+    # 119,820 at seed 0, +1.12 %; +1.19 % at seed 1, +1.42 % at seed 2; cross-region
+    # GETs +1.16 / +0.90 / +1.37 %; metadata reads within 0.03 %), hence 2 % for GETs
+    for key, rel in (("object_gets", 0.02), ("object_get_bytes", 0.02),
+                     ("object_gets_cross_region", 0.02), ("metadata_reads", 0.01)):
+        assert close(six["counters"][key], one["counters"][key], rel), key
     assert close(six["checks"]["redelivered_after_rebalance"],
                  one["checks"]["redelivered_after_rebalance"], 0.05)
     # the consumers while partitions are blocked behind unreadable objects, and after

@@ -6,8 +6,10 @@ member that owns the partition. The strategy tells the group when an object's da
 readable in a zone (:meth:`ConsumerGroup.ready`); the owner delivers rows strictly in
 offset order, so an unreadable object blocks its partition (Kafka fetch semantics).
 
-Members heartbeat implicitly while alive; a member silent for ``session.timeout.ms`` is
-removed and its partitions reassigned (a rebalance), and the new owner resumes from the
+Members heartbeat every ``heartbeat.interval.ms`` while alive, each at a phase of its
+own (no event per heartbeat: the times follow from the phase); the coordinator removes a
+member ``session.timeout.ms`` after its last heartbeat (or after its start, if it had
+none since) and reassigns its partitions (a rebalance), and the new owner resumes from the
 last committed offset, re-delivering what came after it. Positions are committed every
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.
@@ -91,6 +93,7 @@ class Member:
     region: str
     alive: bool = True
     died_at: float | None = None
+    up_at: float = 0.0   # when this incarnation started
 
 
 @dataclass
@@ -254,11 +257,22 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
                 owned.setdefault(state.owner, []).append(p)
         self._owned = owned
 
+    def _phase(self, index: int) -> float:
+        """Member ``index``'s heartbeats fall at this phase of every interval (spread as
+        the brokers' are, by the golden ratio)."""
+        return self.settings.heartbeat_interval * ((index * 0.618034) % 1.0)
+
     def _to_heartbeat(self, index: int) -> float:
-        """The time to member ``index``'s next heartbeat: every interval, at a phase of
-        its own (spread as the brokers' are, by the golden ratio)."""
-        interval = self.settings.heartbeat_interval
-        return (interval * ((index * 0.618034) % 1.0) - self.env.now) % interval
+        """The time to member ``index``'s next heartbeat."""
+        return (self._phase(index) - self.env.now) % self.settings.heartbeat_interval
+
+    def _last_heartbeat(self, member: Member) -> float:
+        """The last heartbeat of the dead ``member`` (its incarnation's start if it
+        died before its first one)."""
+        assert member.died_at is not None
+        last = member.died_at - ((member.died_at - self._phase(member.index))
+                                 % self.settings.heartbeat_interval)
+        return max(last, member.up_at)
 
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
@@ -297,6 +311,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         expires = self._expiry(member)
         member.alive = True
         member.died_at = None
+        member.up_at = self.env.now
         # A new member: what it had read is gone; it owns nothing until a rebalance.
         for state in self.partitions:
             if state.owner == member.index:
@@ -339,6 +354,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self._moved()
         member.alive = True
         member.died_at = None
+        member.up_at = self.env.now
         self._incarnation[index] += 1
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
         self._joined_dead.discard(index)
@@ -376,8 +392,8 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         """When the coordinator removes ``member``'s session (None: it is alive)."""
         if member.alive or member.died_at is None:
             return None
-        expiry = member.died_at + self.settings.session_timeout \
-            + self.settings.heartbeat_interval
+        # the coordinator times the session from the last heartbeat it heard
+        expiry = self._last_heartbeat(member) + self.settings.session_timeout
         loaded = self._loaded_at
         if loaded is not None and loaded > member.died_at:
             # a coordinator loaded the group since: the session restarted then
