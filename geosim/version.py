@@ -54,5 +54,7 @@ __version__ = "0.1.0"
 #: (``auto.leader.rebalance.enable``, on by default): one pass
 #: ``leader.imbalance.check.interval.seconds`` (300 s) after the controller write that
 #: left a partition off its preferred replica, and every interval while one still is
-#: (seed 000's stretch cluster: at 547.5 s, after us-west2's outage of 240-420 s).
+#: (seed 000's stretch cluster: at 547.5 s, after us-west2's outage of 240-420 s). A
+#: classic consumer group member's session expires ``session.timeout.ms`` after its
+#: last heartbeat (before: that plus ``heartbeat.interval.ms`` after its death).
 RESULTS_REVISION = 15
