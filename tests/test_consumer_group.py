@@ -9,8 +9,8 @@ The group here: members in one zone, commits through a store answering in 1 ms, 
 row readable at once, ``session.timeout.ms`` 45 s and heartbeats every 3 s, auto
 commits every 5 s. Member i heartbeats at 3 x frac(0.618034 i) s into every 3 s (members
 0 to 5: 0, 1.854, 0.708, 2.562, 1.416 and 0.271 s), so a silent member is removed 45 s
-after its last heartbeat before it died, or after its start if it had none since (a
-member dying at 0 s is removed at 45 s)."""
+after its last heartbeat before it died, or after its start, its last assignment or the
+coordinator's last load if later (a member dying at 0 s is removed at 45 s)."""
 
 from __future__ import annotations
 
@@ -258,6 +258,27 @@ def test_a_member_that_joined_and_died_is_assigned_and_expires_from_the_assignme
     assert [(round(t, 6), m, r) for t, m, r in rebalances] == [
         (0.0, (0, 1, 2), "initial"), (51.708204, (0, 1, 2), "member 2 joined"),
         (97.854102, (1, 2), "session timeout")]
+
+
+def test_a_session_restarts_at_a_load_or_an_assignment_after_the_last_heartbeat():
+    """The coordinator restarts a member's session at more than its heartbeats: at a
+    load (``GroupMetadataManager.onLoaded``) and at the assignment (the SyncGroup
+    answer). Cooperative. (1) The coordinator moves at 8 s (lost, then loaded by the
+    next) and member 2 dies at 8.5 s, after its heartbeat of 6.708204 s: it is removed
+    at 8 + 45 = 53 s. (2) Member 1 dies at 8.5 s and is removed at 52.854102 s (its
+    heartbeat of 7.854102 s + 45), the assignment then; member 2 dies at 53 s, its last
+    heartbeat (51.708204 s) before that assignment: it is removed 45 s after the
+    assignment, at 97.854102 s."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 6)
+    ctx.env.run(until=8.0)
+    group.coordinator_lost()
+    group.coordinator_loaded()
+    _faults(ctx, group, members, [(8.5, 2, False)], until=80.0)
+    assert [(round(t, 6), m) for t, m, _ in rebalances] == [(0.0, (0, 1, 2)), (53.0, (0, 1))]
+    ctx, group, members, seen, rebalances, produce = _group(3, 6)
+    _faults(ctx, group, members, [(8.5, 1, False), (53.0, 2, False)], until=120.0)
+    assert [(round(t, 6), m) for t, m, _ in rebalances] == [
+        (0.0, (0, 1, 2)), (52.854102, (0, 2)), (97.854102, (0,))]
 
 
 def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():

@@ -180,3 +180,16 @@ def test_after_a_region_outage_the_stretch_cluster_gets_its_preferred_leaders_ba
     changes, summary = leaders_of("300")
     assert not [e for e in changes if e.reason == "preferred leader election"]
     assert "preferred_leader_elections" not in summary["counters"]
+
+
+def test_a_pass_due_without_a_quorum_is_scheduled_again_under_the_same_term():
+    # the quorum is unavailable from 39 s to 45 s (the same term after): the pass due
+    # at 40.25 s writes nothing and schedules the next, at 70.25 s
+    c = _fenced_and_back(BALANCE, rejoin=20.0)
+
+    def quorum(up: bool):
+        c.metadata.up = up
+    at(c, 39.0, lambda: quorum(False))
+    at(c, 45.0, lambda: quorum(True))
+    c.env.run(until=100.0)
+    assert _elections(c) == [("state", 70.5, 0, 1, [0, 1, 2], "preferred leader election")]

@@ -86,6 +86,9 @@ class ClassicRebalances:
         self._assigning = None
         live = [m for m in self.members if m.alive or m.index in joined_dead]
         self._generation_members = frozenset(m.index for m in live)
+        now = self.env.now
+        for m in live:
+            m.session_start = now  # the SyncGroup answer restarts each session
         self._moved()
         reassigned = []  # the partitions that resume from their committed offsets
         for p, state in enumerate(self.partitions):

@@ -93,7 +93,9 @@ class Member:
     region: str
     alive: bool = True
     died_at: float | None = None
-    up_at: float = 0.0   # when this incarnation started
+    # The coordinator's last restart of this member's session other than by a
+    # heartbeat: its incarnation's start, or its last assignment (SyncGroup).
+    session_start: float = 0.0
 
 
 @dataclass
@@ -267,12 +269,12 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         return (self._phase(index) - self.env.now) % self.settings.heartbeat_interval
 
     def _last_heartbeat(self, member: Member) -> float:
-        """The last heartbeat of the dead ``member`` (its incarnation's start if it
-        died before its first one)."""
+        """When the coordinator last restarted the dead ``member``'s session: its last
+        heartbeat, or its start or last assignment if later."""
         assert member.died_at is not None
         last = member.died_at - ((member.died_at - self._phase(member.index))
                                  % self.settings.heartbeat_interval)
-        return max(last, member.up_at)
+        return max(last, member.session_start)
 
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
@@ -311,7 +313,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         expires = self._expiry(member)
         member.alive = True
         member.died_at = None
-        member.up_at = self.env.now
+        member.session_start = self.env.now
         # A new member: what it had read is gone; it owns nothing until a rebalance.
         for state in self.partitions:
             if state.owner == member.index:
@@ -354,7 +356,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self._moved()
         member.alive = True
         member.died_at = None
-        member.up_at = self.env.now
+        member.session_start = self.env.now
         self._incarnation[index] += 1
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
         self._joined_dead.discard(index)
@@ -395,8 +397,9 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         # the coordinator times the session from the last heartbeat it heard
         expiry = self._last_heartbeat(member) + self.settings.session_timeout
         loaded = self._loaded_at
-        if loaded is not None and loaded > member.died_at:
-            # a coordinator loaded the group since: the session restarted then
+        if loaded is not None:
+            # a coordinator's load restarts every member's session (onLoaded), also
+            # one between the member's last heartbeat and its death
             return max(expiry, loaded + self.settings.session_timeout)
         return expiry
 

@@ -136,7 +136,7 @@ class ConsumerProtocol:
         self._moved()
         member.alive = True
         member.died_at = None
-        member.up_at = self.env.now
+        member.session_start = self.env.now
         for state in self.partitions:
             if state.owner == index:
                 state.owner = None  # held by the dead incarnation: unread

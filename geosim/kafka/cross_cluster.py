@@ -143,7 +143,8 @@ class CrossCluster:
     def new_group(self, subscription: int, cluster: RegionalCluster,
                   members: list[Member]) -> ConsumerGroup:
         """A consumer group of ``subscription`` reading ``cluster`` (not attached yet)."""
-        members = [Member(k, m.zone, m.region, alive=m.zone not in self.zone_down)
+        members = [Member(k, m.zone, m.region, alive=m.zone not in self.zone_down,
+                          session_start=self.env.now)
                    for k, m in enumerate(members)]
         group = ConsumerGroup(self.ctx, len(self.groups), members, cluster.partitions_n,
                               coordinator_timing(self.world.workload.consumer_settings,

@@ -13,8 +13,8 @@ maybeBalancePartitionLeaders``), which the model follows:
   previous pass stopped at its cap. A controller that loses its leadership drops its
   pending pass; a newly active one schedules its own.
 * **A pass** is one controller write: each partition without its preferred leader
-  whose preferred replica is in the ISR (or, with the ISR empty, eligible under KIP-966)
-  and acceptable to the controller (unfenced and registered) gets it as leader
+  whose preferred replica is in the ISR and acceptable to the controller (unfenced and
+  registered) gets it as leader
   (``PartitionChangeBuilder``'s ``PREFERRED`` election); otherwise its leader stays. At
   most 1,000 elections a pass (``MAX_ELECTIONS_PER_IMBALANCE``); at the cap the next pass
   follows 10 ms later. The elections take effect when the write commits.
@@ -114,7 +114,12 @@ class LeaderBalancer:
         c = self.cluster
         metadata = c.metadata
         if not metadata.available() or metadata.term != term:
-            self.state = DEFERRED  # this controller is no longer active
+            # this controller is no longer active: a new term's controller schedules
+            # its own pass (activated); without a quorum under the same term, the next
+            # pass is scheduled now, as a controller resuming would
+            self.state = DEFERRED
+            if metadata.term == term:
+                self.written()
             return
         self.passes += 1
         controller = c.controller
