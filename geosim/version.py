@@ -56,5 +56,7 @@ __version__ = "0.1.0"
 #: left a partition off its preferred replica, and every interval while one still is
 #: (seed 000's stretch cluster: at 547.5 s, after us-west2's outage of 240-420 s). A
 #: classic consumer group member's session expires ``session.timeout.ms`` after its
-#: last heartbeat (before: that plus ``heartbeat.interval.ms`` after its death).
+#: last heartbeat (before: that plus ``heartbeat.interval.ms`` after its death). A
+#: follower's long poll ends at an append to one of its own partitions, not at any
+#: append of the leader's zone.
 RESULTS_REVISION = 15

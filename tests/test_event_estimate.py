@@ -191,7 +191,7 @@ def documented_kafka_terms(engine, scenario) -> list[tuple[str, float, float, fl
             for (lz, fz), pair in c.replication.pairs.items() if pair.items]
     if rtts:
         cycles = [1 / r if r >= ai else 1 / ai for r in rtts]
-        events = sum(c * (2 if r >= ai else 4) for c, r in zip(cycles, rtts, strict=True))
+        events = sum(c * (2 if r >= ai else 3) for c, r in zip(cycles, rtts, strict=True))
         out.append(("fetch loops (leader zone, follower zone)", len(rtts),
                     sum(cycles) / len(rtts), produce, events / sum(cycles)))
         wait = clusters[0].config.replica_fetch_wait_max

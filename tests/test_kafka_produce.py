@@ -141,9 +141,12 @@ class Cluster:
         self.counters_: defaultdict[str, int] = defaultdict(int)
         self.log = PartitionLog(len(self.parts))
         self.calls: list = []
+        # appends as the replica fetches' long polls hear of them: (t, partition)
+        self.appends: list = []
         self.replication = SimpleNamespace(
             advance_hw=lambda p: self.calls.append(("advance_hw", self.env.now, p.id)),
-            touch=lambda p: self.calls.append(("touch", self.env.now, p.id)))
+            touch=lambda p: self.calls.append(("touch", self.env.now, p.id)),
+            appended=lambda p: self.appends.append((self.env.now, p.id)))
         self.storage = SimpleNamespace(
             appended=lambda rows: self.calls.append(("stored", self.env.now, list(rows)))
         ) if storage else None
@@ -314,7 +317,7 @@ def test_an_append_wakes_the_waiting_fetches_and_arms_a_new_event_only_if_one_wa
 
 
 @pytest.mark.parametrize("leader_alive, woken", [(True, True), (False, False)])
-def test_a_request_wakes_the_zones_fetches_only_if_it_appended(leader_alive, woken):
+def test_a_request_wakes_the_fetches_only_if_it_appended(leader_alive, woken):
     # Fleet 0 in a sends p0 at 0.5 s; it arrives at 0.75. A dead leader refuses it.
     c = Cluster([part(0, [0])])
     c.brokers[0].alive = leader_alive
@@ -324,7 +327,9 @@ def test_a_request_wakes_the_zones_fetches_only_if_it_appended(leader_alive, wok
     Fleet(c, "a", "1", {(TICK, 0): [[row(0)]]})
     c.produce.leaders_by_zone["a"] = c.parts     # as wired before the leader died
     c.env.run(until=1.0)
-    assert event.triggered is woken
+    assert event.triggered is woken   # the mirror fetches waiting on the zone
+    # the replica fetches of the partition: woken per partition appended
+    assert c.appends == ([(0.75, 0)] if woken else [])
 
 
 # ======================================================================= the append

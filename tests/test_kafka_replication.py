@@ -163,6 +163,38 @@ def test_a_long_poll_ends_at_the_next_append_or_at_replica_fetch_wait_max(monkey
     assert sink.answers == [("acked", pytest.approx(0.130), 0)]
 
 
+def test_a_long_poll_ends_only_at_an_append_to_one_of_its_own_partitions():
+    """Kafka's DelayedFetch completes when the partitions of its own request have new
+    data (``fetch.min.bytes`` = 1), not at any append of the leader's broker. RF 2: us-
+    west1-a leads p0 (follower in us-west2-a) and p3 (follower in us-west3-a); only
+    us-west2-a's fetch loop runs. Its first fetch arrives at 0.015 and waits. p3's
+    append at 0.1 leaves it waiting; p0's at 0.12 ends it, and p0's data reach
+    us-west2-a at 0.135 (an end at 0.1 would have sent an empty response, and p0 would
+    have waited for the next request, at 0.130, reaching us-west2-a at 0.145)."""
+    c, _sink = small("strategy.replication_factor=2",
+                     "strategy.config={min.insync.replicas: 1}")
+    pair = c.replication.pairs[(W1, W2)]
+    assert [(p.id, r) for p, r in pair.items] == [(0, 1)]
+    assert c.parts[3].replicas == [0, 2]
+    c.env.process(c.replication._fetch_loop(pair))
+    arrivals: list[float] = []
+    original = c.replication._on_fetch_request
+
+    def counted(request, fetch_pair):
+        arrivals.append(c.env.now)
+        return original(request, fetch_pair)
+    c.replication._on_fetch_request = counted
+    c.env.run(until=0.1)
+    write(c, 3, 10, 1000)
+    c.env.run(until=0.12)
+    write(c, 0, 10, 1000)
+    c.env.run(until=0.1349)
+    assert c.parts[0].leo[1] == 0
+    c.env.run(until=0.1351)
+    assert c.parts[0].leo[1] == 10
+    assert arrivals == [pytest.approx(0.015)]
+
+
 def test_a_response_stops_at_replica_fetch_response_max_bytes_per_broker_pair():
     """Two brokers per zone: the fetch loop of us-west2-a from us-west1-a carries p0
     (leader 0, follower 2) and p3 (leader 1, follower 3), 2 broker pairs, so a

@@ -14,16 +14,16 @@ times the simulated seconds it runs, times the SimPy events one cycle schedules
   zone's share of the leaders)`` per (fleet, leader zone) while producers run
   (``simulation.duration``); a request schedules its arrival and the acknowledgement
   (2 events; 3 with shared storage, whose append waits for the storage write). The
-  append's signal to long-polling fetches is an event only when one waits: it is
-  counted with the fetch loops;
+  append wakes the long polls of the fetches of its partition directly (counted with
+  the fetch loops);
 * **fetch loops** (:mod:`geosim.kafka.replication`): one per (leader zone, follower
   zone) pair with replicas. While producers run a cycle is a round trip when the RTT
   is at least ``ai`` (data is always waiting: 2 events, the request's and the response's
-  trips), else one per append tick (the fetch long-polls until the next append: 4
-  events, adding the append's signal and the poll's wake-up; the pair's poll timer
-  fires about once per ``replica.fetch.wait.max.ms`` and is not counted). During the
-  drain nothing is appended, so each cycle waits the RTT plus
-  ``replica.fetch.wait.max.ms`` (4 events);
+  trips), else one per append tick (the fetch long-polls until the next append to one
+  of its partitions: 3 events, adding the poll's wake-up; the pair's poll timer fires
+  about once per ``replica.fetch.wait.max.ms`` and is not counted). During the drain
+  nothing is appended, so each cycle waits the RTT plus ``replica.fetch.wait.max.ms``
+  (4 events: the timer ends the poll);
 * **replication flows** (:mod:`geosim.kafka.mirror_flow`; MirrorMaker 2, Replicator,
   Cluster Linking): one fetch loop per flow, at most one cycle per round trip to its
   farthest source leader zone or per append tick (4 events: the trips, the copies'
@@ -54,8 +54,10 @@ REQUEST_EVENTS = 2
 STORAGE_REQUEST_EVENTS = 3
 #: A fetch cycle with data waiting: the request's and the response's trips.
 FETCH_EVENTS = 2
-#: A fetch cycle that long-polls: the trips, the append's signal and the wake-up.
-LONG_POLL_EVENTS = 4
+#: A fetch cycle that long-polls: the trips and the wake-up.
+LONG_POLL_EVENTS = 3
+#: A fetch cycle whose long poll runs out: the trips, the poll timer and the wake-up.
+IDLE_POLL_EVENTS = 4
 #: A replication flow's cycle while producing: trips, the copies' produce, append signal.
 FLOW_EVENTS = 4
 #: A flow's cycle in the drain: trips and the wait timer.
@@ -110,7 +112,7 @@ def engine_estimate(engine: Any) -> EventEstimate:
         terms.append(EventTerm("fetch loops (leader zone, follower zone)", loops,
                                busy / loops, produce, busy_events / busy))
         terms.append(EventTerm("idle fetch loops (long polls)", loops, idle / loops, drain,
-                               LONG_POLL_EVENTS, "simulation.drain"))
+                               IDLE_POLL_EVENTS, "simulation.drain"))
 
     flows = getattr(engine, "flows", [])
     if flows:

@@ -23,7 +23,6 @@ handling every item of every request (tests/test_golden.py holds them identical)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,10 +46,10 @@ class FetchPair:
         self.leader_zone = leader_zone
         self.follower_zone = follower_zone
         self.wake: Event | None = None
-        # The long poll under way, if any: its event, and (append event, callback) it
-        # listens to; when it gives up (replica.fetch.wait.max.ms after it began); and
-        # whether the pair's poll timer is pending.
-        self.poll: tuple[Event, Event | None, Callable] | None = None
+        # The long poll under way, if any (its event, triggered by the next append to
+        # one of the pair's partitions); when it gives up (replica.fetch.wait.max.ms
+        # after it began); and whether the pair's poll timer is pending.
+        self.poll: Event | None = None
         # equivalent: read only while a poll is under way, and a poll sets it first
         self.deadline = 0.0  # mutate: equivalent
         self.timer_armed = False

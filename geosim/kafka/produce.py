@@ -223,14 +223,15 @@ class ProducePath:
             self.signal_appended(zone)
 
     def signal_appended(self, zone: str) -> None:
-        """Wake the fetches long-polling on ``zone``'s leaders: new data was appended."""
+        """Wake the mirror fetches waiting on ``zone``'s leaders: new data was appended
+        (replica fetches are woken per partition, ``Replication.appended``)."""
         event = self._appended.get(zone)
         if event is not None and event.callbacks:  # nobody waiting: it stays the next one
             self._appended[zone] = self.env.event()
             event.succeed()
 
     def appended_event(self, zone: str) -> Event | None:
-        """The event the zone's next append triggers (a fetch's long-poll wakes on it)."""
+        """The event the zone's next append triggers (a mirror fetch waits on it)."""
         return self._appended.get(zone)
 
     # ========================================================================= requests
@@ -291,13 +292,15 @@ class ProducePath:
     def _append(self, p: PartitionState, row: Row, now: float) -> None:
         """``row`` (its offset assigned) joins the leader's log and the groups' logs
         (with shared storage the leader's LEO stays at its WAL's durable end)."""
+        replication = self.cluster.replication
         if self.cluster.storage is not None and p.leader is not None:
             durable = p.leo[p.leader]
             p.append(row, now)
             p.leo[p.leader] = durable
         else:
             p.append(row, now)
-            self.cluster.replication.touch(p)
+            replication.touch(p)
+        replication.appended(p)
         for group in self.cluster.groups:
             group.appended(row, -1)
 

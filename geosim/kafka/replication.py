@@ -255,26 +255,19 @@ class Replication:
                 c.reads.readable_changed(p, r)
 
     def _long_poll(self, pair: FetchPair, wait_max: float) -> Event:
-        """An event triggered by the next append in the pair's leader zone or after
-        ``wait_max``, whichever comes first (a fetch without data waits at the leader for
-        either, ``replica.fetch.wait.max.ms``).
+        """An event triggered by the next append to one of the pair's partitions or
+        after ``wait_max``, whichever comes first: a fetch without data waits at the
+        leader for either (Kafka's ``DelayedFetch`` completes once the request's own
+        partitions have ``fetch.min.bytes``, 1, of new data, or after
+        ``replica.fetch.wait.max.ms``; :meth:`appended` wakes it).
 
-        Plain callbacks instead of a SimPy ``AnyOf`` condition, with the same two
-        scheduling steps from the append to the fetch. The give-up time is kept by one
-        timer per pair rather than a timeout per poll: most polls end at the next append,
-        so the timer fires at most about once per ``wait_max`` and, if the poll under way
-        began later, waits again until that poll's deadline."""
+        The give-up time is kept by one timer per pair rather than a timeout per poll:
+        most polls end at the next append, so the timer fires at most about once per
+        ``wait_max`` and, if the poll under way began later, waits again until that
+        poll's deadline."""
         env = self.env
         wake = env.event()
-        appended = self.cluster.produce.appended_event(pair.leader_zone)
-
-        def on_append(_event) -> None:
-            if not wake.triggered:
-                wake.succeed()
-
-        if appended is not None:
-            appended.callbacks.append(on_append)
-        pair.poll = (wake, appended, on_append)
+        pair.poll = wake
         pair.deadline = env.now + wait_max
         if not pair.timer_armed:
             self._arm_poll_timer(pair, wait_max)
@@ -288,10 +281,9 @@ class Replication:
         """The pair's poll timer fired: the poll under way gives up if its deadline
         passed (it stops listening for appends), else the timer waits for it."""
         pair.timer_armed = False
-        poll = pair.poll
-        if poll is None:
+        wake = pair.poll
+        if wake is None:
             return
-        wake, appended, on_append = poll
         if wake.triggered:
             pair.poll = None
             return
@@ -301,8 +293,14 @@ class Replication:
             return
         pair.poll = None
         wake.succeed()
-        if appended is not None:
-            appended.callbacks.remove(on_append)
+
+    def appended(self, p: PartitionState) -> None:
+        """``p`` got an append at its leader: the long polls of the pairs that fetch it
+        end (an append to another partition of the zone wakes no other pair's)."""
+        for pair, _i in self.watchers[p.id]:
+            wake = pair.poll
+            if wake is not None and not wake.triggered:
+                wake.succeed()
 
     def _on_fetch_request(self, request: list[Item], pair: FetchPair | None) -> bool:
         """A fetch reached the leader: update its view, the caught-up times, the HW.
