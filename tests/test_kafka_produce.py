@@ -141,12 +141,17 @@ class Cluster:
         self.counters_: defaultdict[str, int] = defaultdict(int)
         self.log = PartitionLog(len(self.parts))
         self.calls: list = []
-        # appends as the replica fetches' long polls hear of them: (t, partition)
+        # appends as the replica fetches' long polls hear of them: (t, partition);
+        # an append also turns the partition's fetch items hot (a "touch" call)
         self.appends: list = []
+
+        def appended(p) -> None:
+            self.calls.append(("touch", self.env.now, p.id))
+            self.appends.append((self.env.now, p.id))
         self.replication = SimpleNamespace(
             advance_hw=lambda p: self.calls.append(("advance_hw", self.env.now, p.id)),
             touch=lambda p: self.calls.append(("touch", self.env.now, p.id)),
-            appended=lambda p: self.appends.append((self.env.now, p.id)))
+            appended=appended)
         self.storage = SimpleNamespace(
             appended=lambda rows: self.calls.append(("stored", self.env.now, list(rows)))
         ) if storage else None

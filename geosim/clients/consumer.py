@@ -8,8 +8,9 @@ offset order, so an unreadable object blocks its partition (Kafka fetch semantic
 
 Members heartbeat every ``heartbeat.interval.ms`` while alive, each at a phase of its
 own (no event per heartbeat: the times follow from the phase); the coordinator removes a
-member ``session.timeout.ms`` after its last heartbeat (or after its start, if it had
-none since) and reassigns its partitions (a rebalance), and the new owner resumes from the
+member ``session.timeout.ms`` after its last heartbeat, its start, its last assignment
+or the coordinator's last load, whichever came last, and reassigns its partitions (a
+rebalance), and the new owner resumes from the
 last committed offset, re-delivering what came after it. Positions are committed every
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.

@@ -28,6 +28,7 @@ from geosim.kafka.wire import CONTROLLER_RECORD_BYTES, HEARTBEAT_BYTES
 if TYPE_CHECKING:
     from geosim.kafka.broker import Broker
     from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.coordinator import OffsetsPartition
     from geosim.kafka.partition import PartitionState
 
 CONTROLLER_CHECK = 0.5  # s between controller liveness evaluations
@@ -324,11 +325,12 @@ class Controller:
         c.replication.advance_hw(p)
         self.balancer.written()
 
-    def preferred_electable(self, p: PartitionState) -> bool:
+    def preferred_electable(self, p: PartitionState | OffsetsPartition) -> bool:
         """Whether Kafka's ``PREFERRED`` election would move ``p``'s leadership to its
         preferred replica (the first of its replica list) now: it has another leader,
         and the preferred replica is in the ISR and acceptable
-        (:mod:`geosim.kafka.leader_balance`)."""
+        (:mod:`geosim.kafka.leader_balance`; data and ``__consumer_offsets``
+        partitions alike)."""
         new = p.replicas[0]
         return (p.leader is not None and p.leader != new and new in p.isr
                 and self.accepts(new))

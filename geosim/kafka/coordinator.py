@@ -212,19 +212,15 @@ class GroupCoordinators:
         """The partitions a balancing pass moves to their preferred replica
         (:mod:`geosim.kafka.leader_balance`): led by another, the preferred one in the
         ISR and acceptable to the controller."""
-        return [slot for slot in self._slots.values() if self._preferred_ok(slot)]
+        electable = self.cluster.controller.preferred_electable
+        return [slot for slot in self._slots.values() if electable(slot)]
 
     def elect_preferred(self, slot: OffsetsPartition) -> None:
         """A balancing pass's election of ``slot``'s preferred replica, if still
         electable: its groups' coordinator moves there."""
-        if self._preferred_ok(slot):
+        if self.cluster.controller.preferred_electable(slot):
             slot.leader = slot.replicas[0]
             self._settle(slot)
-
-    def _preferred_ok(self, slot: OffsetsPartition) -> bool:
-        new = slot.replicas[0]
-        return (slot.leader is not None and slot.leader != new and new in slot.isr
-                and self.cluster.controller.accepts(new))
 
     def _elect(self, slot: OffsetsPartition) -> int | None:
         """The first ISR replica the controller accepts as a leader, in replica

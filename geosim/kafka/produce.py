@@ -291,16 +291,15 @@ class ProducePath:
 
     def _append(self, p: PartitionState, row: Row, now: float) -> None:
         """``row`` (its offset assigned) joins the leader's log and the groups' logs
-        (with shared storage the leader's LEO stays at its WAL's durable end)."""
-        replication = self.cluster.replication
+        (with shared storage the leader's LEO stays at its WAL's durable end; its
+        partitions have one replica, so no follower fetches them)."""
         if self.cluster.storage is not None and p.leader is not None:
             durable = p.leo[p.leader]
             p.append(row, now)
             p.leo[p.leader] = durable
         else:
             p.append(row, now)
-            replication.touch(p)
-        replication.appended(p)
+            self.cluster.replication.appended(p)
         for group in self.cluster.groups:
             group.appended(row, -1)
 

@@ -295,9 +295,12 @@ class Replication:
         wake.succeed()
 
     def appended(self, p: PartitionState) -> None:
-        """``p`` got an append at its leader: the long polls of the pairs that fetch it
-        end (an append to another partition of the zone wakes no other pair's)."""
-        for pair, _i in self.watchers[p.id]:
+        """``p`` got an append at its leader: its fetch items turn hot (:meth:`touch`)
+        and the long polls of the pairs that fetch it end (an append to another
+        partition of the zone wakes no other pair's). One pass over its items: this
+        runs for every row."""
+        for pair, i in self.watchers[p.id]:
+            pair.touch(i)
             wake = pair.poll
             if wake is not None and not wake.triggered:
                 wake.succeed()
