@@ -22,6 +22,7 @@ from geosim.core.events import (
     Row,
 )
 from geosim.metrics import MetricsCollector, PhaseClock
+from geosim.metrics.phases import sent_before
 from geosim.metrics.recovery import rate_recovery_time
 from geosim.metrics.timeseries import BinnedSeries
 from geosim.metrics.traffic import classify_bytes
@@ -311,6 +312,71 @@ def test_latency_sample_phase_is_the_phase_of_its_send_time():
               for phase in ("warmup", "before", "during", "after", "drain")}
     assert counts == {"warmup": 10, "before": 20, "during": 10, "after": 10, "drain": 0}
     assert report.latency("publish", "a", "before").max == pytest.approx(0.5)
+
+
+def test_a_send_window_across_the_fault_start_counts_each_record_in_its_own_phase():
+    # A producer held 10 records sent from 95 s (before the fault at 100 s) to 105 s and
+    # was answered at 130 s: 5 were sent before the fault, 5 during it.
+    run = Run(regions=("a",), warmup=10.0, faults=[(100.0, 150.0)], production_end=200.0)
+    held = run.row(10, send=(95.0, 105.0))
+    run.emit(ProduceAcked(t=130.0, region="a", fleet=1, rows=(held,)))
+    run.emit(Delivered(t=131.0, region="a", group=1, rows=(held,)))
+    report = run.finish()
+    before = report.latency("publish", "a", "before")
+    during = report.latency("publish", "a", "during")
+    assert (before.count, during.count) == (5, 5)
+    assert (before.min, before.max) == (30.0, 35.0)   # sent over [95, 100)
+    assert (during.min, during.max) == (25.0, 30.0)   # sent over [100, 105]
+    assert report.latency("e2e", "a", "before").count == 5
+    assert report.latency("e2e", "a", "during").count == 5
+
+
+def test_a_send_window_across_several_phase_bounds_is_cut_at_each():
+    # warmup ends at 10 s, the fault lasts from 12 s to 14 s: 8 records sent from 8 s to
+    # 16 s fall 2 / 2 / 2 / 2 in warmup / before / during / after
+    run = Run(regions=("a",), warmup=10.0, faults=[(12.0, 14.0)], production_end=200.0)
+    run.emit(ProduceAcked(t=20.0, region="a", fleet=1, rows=(run.row(8, send=(8.0, 16.0)),)))
+    report = run.finish()
+    counts = [report.latency("publish", "a", phase).count
+              for phase in ("warmup", "before", "during", "after", "drain")]
+    assert counts == [2, 2, 2, 2, 0]
+    assert report.latency("publish", "a", "after").min == 4.0  # sent at 16 s
+
+
+def test_a_window_ending_at_a_bound_was_sent_before_it():
+    # the producers' last rows end at the end of production: nothing is sent in the drain
+    run = Run(regions=("a",), warmup=10.0, production_end=200.0)
+    run.emit(ProduceAcked(t=200.1, region="a", fleet=1,
+                          rows=(run.row(10, send=(199.0, 200.0)),)))
+    report = run.finish()
+    assert report.latency("publish", "a", "before").count == 10
+    assert report.latency("publish", "a", "drain").empty
+
+
+@given(first=st.floats(0.0, 100.0), width=st.floats(0.0, 50.0),
+       records=st.integers(1, 500),
+       bounds=st.lists(st.floats(0.0, 160.0), min_size=1, max_size=4).map(sorted))
+def test_a_rows_records_are_shared_out_whole_over_its_phases(first, width, records, bounds):
+    last = first + width
+    shares = [sent_before(first, last, records, b) for b in bounds]
+    assert all(0 <= a <= b <= records for a, b in zip([0, *shares], shares, strict=False))
+    for b, share in zip(bounds, shares, strict=True):
+        if width > 0 and first < b < last:  # within half a record of the window's share
+            assert abs(share - records * (b - first) / width) <= 0.5
+        elif b <= first:
+            assert share == 0
+        elif b > last:
+            assert share == records
+
+
+def test_a_row_held_across_the_fault_start_is_a_first_success():
+    # the first ack after the fault carries a row whose last records were sent after it
+    run = Run(regions=("a",), warmup=10.0, faults=[(100.0, 120.0)], production_end=200.0)
+    run.emit(ProduceAcked(t=50.0, region="a", fleet=1, rows=(run.row(10, send=(49.0, 49.5)),)))
+    run.emit(ProduceAcked(t=125.0, region="a", fleet=1,
+                          rows=(run.row(10, send=(99.0, 101.0)),)))
+    report = run.finish()
+    assert report.rto["a"]["producers"].first_success == pytest.approx(25.0)
 
 
 def test_phase_clock_boundaries():

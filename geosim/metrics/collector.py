@@ -12,8 +12,10 @@ Latency definitions (domain.md §7, architecture.md): a row's records were sent
 uniformly over ``[send_first, send_last]``, so the publish latency of the row
 acknowledged at ``t`` is uniform over ``[t - send_last, t - send_first]`` and is
 added to the histogram with weight ``row.records``; end-to-end latency likewise
-with the delivery time. A sample's phase is the phase of its ``send_first``; its
-region is the region of the event (the producing fleet's or the consumer's).
+with the delivery time. A sample's phase is the phase of its record's send time
+(records evenly spread over the window, :func:`geosim.metrics.phases.add_latencies`):
+a window across a phase bound is cut there. Its region is the region of the event (the
+producing fleet's or the consumer's).
 The ``all`` histograms are the merge of the regions' histograms.
 
 Memory does not grow with the number of events: histograms and bins are fixed
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -55,7 +56,7 @@ from geosim.metrics.interconnects import interconnect_series, interconnect_summa
 from geosim.metrics.mirror import MirrorFold
 from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.partitions import PartitionTimeline
-from geosim.metrics.phases import PHASES, PhaseClock
+from geosim.metrics.phases import PHASES, PhaseClock, add_latencies, sent_before
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery
 from geosim.metrics.sections import ReportSection, SectionContext
@@ -75,25 +76,6 @@ COLUMNS: tuple[str, ...] = SERIES[:-1]
 #: A gauge, not a flow: each bin holds the largest backlog seen in it, and the totals
 #: hold the backlog at the end of production.
 GAUGES: frozenset[str] = frozenset({"backlog_records"})
-
-
-def add_latencies(histograms: list[LatencyHistogram], bounds: list[float], t: float,
-                  rows) -> None:
-    """Add the rows' records, at latencies ``t - send`` spread over each row's send
-    window, to the histogram of the phase each window starts in. Consecutive rows with
-    the same window (rows cut at one flush: a writer's object carries one per broker) are
-    added as one spread."""
-    first = last = math.nan  # equal to no row's window
-    weight = 0
-    for row in rows:
-        if row.send_first == first and row.send_last == last:
-            weight += row.records
-            continue
-        if weight:
-            histograms[bisect_right(bounds, first)].add_uniform(t - last, t - first, weight)
-        first, last, weight = row.send_first, row.send_last, row.records
-    if weight:
-        histograms[bisect_right(bounds, first)].add_uniform(t - last, t - first, weight)
 
 
 class _Region:
@@ -237,7 +219,9 @@ class MetricsCollector:
         region.any_ack = True
         if region.first_ack is None and t >= self._fault_start:
             fault_start = self._fault_start
-            if any(row.send_first >= fault_start for row in ev.rows):
+            # a record sent at or after the fault's start (sent_before)
+            if any(sent_before(row.send_first, row.send_last, row.records,
+                               fault_start) < row.records for row in ev.rows):
                 region.first_ack = t
         if t >= self.warmup:
             last = region.last_ack
@@ -270,7 +254,8 @@ class MetricsCollector:
             bump(region.delivered_bytes, index, nbytes)
         if region.first_delivery is None and t >= self._fault_start:
             fault_start = self._fault_start
-            if any(row.send_first >= fault_start for row in ev.rows):
+            if any(sent_before(row.send_first, row.send_last, row.records,
+                               fault_start) < row.records for row in ev.rows):
                 region.first_delivery = t
 
     def _on_failed(self, ev: ProduceFailed) -> None:

@@ -6,15 +6,14 @@ blocks of the run's numbering, :class:`geosim.clients.workload.ResolvedTopic`), 
 cross-cluster copy of partition ``p`` lives at ``p`` plus a multiple of the local
 partition count, so ``partition % local`` names its topic in every cluster. Per topic:
 acked, failed and delivered records and bytes, publish and end-to-end latency per phase
-(the same record-weighted spreads as :mod:`geosim.metrics.collector`), acknowledged
-records lost (from the partition fold's losses by partition), and the bytes the Kafka
+(the same record-weighted spreads as the run's, :func:`geosim.metrics.phases.add_latencies`),
+acknowledged records lost (from the partition fold's losses by partition), and the bytes the Kafka
 engine replicated for the topic's partitions across regions (counters
 ``TOPIC_REPLICATION_COUNTER`` + topic name).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from geosim.core.events import (
@@ -25,7 +24,7 @@ from geosim.core.events import (
     Recorder,
 )
 from geosim.metrics.histogram import LatencyHistogram
-from geosim.metrics.phases import PHASES
+from geosim.metrics.phases import PHASES, add_latencies
 
 
 class TopicFold:
@@ -55,8 +54,7 @@ class TopicFold:
         bounds = self._bounds
         for row in rows:
             k = self.topic(row.partition)
-            histograms[k][bisect_right(bounds, row.send_first)].add_uniform(
-                t - row.send_last, t - row.send_first, row.records)
+            add_latencies(histograms[k], bounds, t, (row,))
             counts = self.counts[k]
             counts[records_key] += row.records
             counts[bytes_key] += row.bytes_uncompressed
