@@ -124,6 +124,23 @@ def test_cost_is_side_by_side(report_dir):
         {"a": {**summaries["diskless-bucket"], "cost": None}})
 
 
+def test_cost_cells_say_what_was_left_out(report_dir):
+    # a Connect worker group whose instance type the price book lacks, beside a bill
+    # that declares no instances: neither reads as free
+    summary = load_run(report_dir / "diskless-bucket").summary
+    bill = summary["cost"]
+    worker = {"category": "instances", "item": "connect-workers: 2 x n2-standard-4",
+              "price_key": "instance.n2-standard-4.on_demand", "usd": None}
+    unpriced = {**bill, "lines": [*bill["lines"], worker],
+                "by_category": {**bill["by_category"], "instances": 0.0},
+                "unpriced": ["instance.n2-standard-4.on_demand"]}
+    text = report_markdown({"a": {**summary, "cost": unpriced}, "b": summary})
+    total = f"{bill['total_usd_per_month']:,.2f}"
+    assert f"| total per month | {total} + unpriced | {total} |" in text
+    assert "|   instances | unpriced | not declared |" in text
+    assert "Unpriced: `instance.n2-standard-4.on_demand`." in text
+
+
 def test_checks_follow_the_summary(report_dir):
     summary = load_run(report_dir / "diskless-bucket").summary
     lost = {**summary, "loss": {**summary["loss"], "lost_records": 5, "rpo_seconds": 2.0}}

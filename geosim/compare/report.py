@@ -235,7 +235,12 @@ def report_markdown(summaries: Mapping[str, dict], *,
         currency = next((b.get("currency") for b in bills if b.get("currency")), "USD")
         out += ["", f"Monthly {currency}, extrapolated from the steady state by geosim.cost "
                 "(the bill's lines are in each variant's `summary.json`); `-`: no bill "
-                "(no price book for the provider)."]
+                "(no price book for the provider); `unpriced`: lines the price book lacks, "
+                "left out of the sums (each bill lists them under `unpriced`); `not "
+                "declared`: no instance group or disk in `cost.deployment`, so none billed."]
+        unpriced = sorted({key for b in bills for key in b.get("unpriced", [])})
+        if unpriced:
+            out.append(f"Unpriced: {', '.join(f'`{key}`' for key in unpriced)}.")
     else:
         out.append("Not in these summaries: no `cost` bill (geosim.cost needs a price book "
                    "for the topology's provider).")
@@ -249,16 +254,24 @@ def report_markdown(summaries: Mapping[str, dict], *,
     return "\n".join(out) + "\n"
 
 
+#: Categories a bill has lines in only where ``cost.deployment`` declares what they
+#: price (instance groups and their disks): without lines they were not billed, which
+#: is not the same as free.
+DECLARED_CATEGORIES = frozenset({"instances", "tier1_networking", "disks"})
+
+
 def _cost_rows(bills: list[dict]) -> list[list[str]]:
     """Rows of the cost table: the monthly total, by category, the outage's extra; any
-    other scalar of an unfamiliar bill as it is."""
+    other scalar of an unfamiliar bill as it is. A total or category with lines the
+    price book lacks says so (they are left out of it), and an instance or disk
+    category without lines reads "not declared"."""
     rows = []
     if any("total_usd_per_month" in b for b in bills):
-        rows.append(["total per month", *(_cost(b.get("total_usd_per_month")) for b in bills)])
+        rows.append(["total per month",
+                     *(_priced(b.get("total_usd_per_month"), bool(b.get("unpriced")))
+                       for b in bills)])
         categories = sorted({c for b in bills for c in b.get("by_category", {})})
-        rows += [[f"  {c.replace('_', ' ')}",
-                  # a bill without lines in a category pays nothing for it
-                  *(_cost(b.get("by_category", {}).get(c, 0.0)) if b else NA for b in bills)]
+        rows += [[f"  {c.replace('_', ' ')}", *(_category(b, c) for b in bills)]
                  for c in categories]
         if any("outage" in b for b in bills):
             rows.append(["outage window, difference from steady state",
@@ -267,6 +280,28 @@ def _cost_rows(bills: list[dict]) -> list[list[str]]:
     leaves = [scalar_leaves(b) for b in bills]
     keys = list(dict.fromkeys(k for leaf in leaves for k in leaf))
     return [[key, *(_cost(leaf.get(key)) for leaf in leaves)] for key in keys]
+
+
+def _category(bill: dict, category: str) -> str:
+    """One bill's cell for ``category``."""
+    if not bill:
+        return NA
+    lines = [line for line in bill.get("lines", []) if line.get("category") == category]
+    if not lines:
+        # a bill without lines in a category pays nothing for it, unless the category
+        # prices what the deployment declares
+        return "not declared" if category in DECLARED_CATEGORIES else _cost(0.0)
+    priced = [line["usd"] for line in lines if line.get("usd") is not None]
+    if not priced:
+        return "unpriced"
+    return _priced(bill.get("by_category", {}).get(category, sum(priced)),
+                   len(priced) < len(lines))
+
+
+def _priced(value: Any, unpriced: bool) -> str:
+    """A sum, marked when lines the price book lacks were left out of it."""
+    text = _cost(value)
+    return f"{text} + unpriced" if unpriced and value is not None else text
 
 
 def _cost(value: Any) -> str:
