@@ -65,5 +65,9 @@ __version__ = "0.1.0"
 #: gets the records sent in it (before: the whole row went to the phase of its first
 #: record, so the "before" p99 of the five-strategy comparison's observers variant
 #: read 29.5 s). A region's first success after a fault may be a row whose last
-#: records were sent at or after its start.
+#: records were sent at or after its start. Producers failed over to another cluster
+#: while their zone is down start when it comes back (before: they offered records
+#: from the failover on, counted as offered and accepted but never sent, which with a
+#: long enough outage filled their buffer and stopped them for the rest of the run:
+#: mm2-active-passive's us-west1 producers after us-west1's return).
 RESULTS_REVISION = 16

@@ -86,6 +86,20 @@ def test_failover_rpo_is_the_replication_lag_at_failure(fixture, request):
 # --- §8: no record processed twice after failover (mirrormaker2): false ----------------
 # --- §8: a consumer never skips after failover with translation available: true -------
 
+def test_producers_failed_over_while_their_zone_is_down_start_when_it_comes_back():
+    # The failover (at 100 s) makes new producer instances for us-west1's fleet while
+    # us-west1 is down (until 110 s): they offer nothing until it is back, then send
+    # to the target at their full rate. They used to offer from the failover on, and
+    # the records of the down time, never sent, filled a small buffer for good.
+    small = "workload.producer_config={buffer.memory: 4194304}"
+    summary = run(scenario("mm2-active-passive", *FAST, OUTAGE, small)).summary
+    after = summary["latency"]["publish"]["us-west1"]["after"]
+    rate = 2500  # mm2-active-passive: 5,000 messages/s over two producer regions
+    assert after["records"] >= 0.99 * rate * (125 - 110)
+    assert after["p99"] < 0.2
+    assert summary["records"]["backlog"] <= 1
+
+
 def test_mm2_failover_reprocesses_within_the_checkpoint_bound_and_never_skips(mm2_outage):
     s = mm2_outage
     [failover] = s["mirror"]["failovers"]

@@ -4,7 +4,7 @@ Failover is a decision (domain.md §5): when every zone of the region a set of c
 uses is down, after ``failover.detection`` and ``failover.decision`` the clients move to
 the target of that cluster's first flow (with Cluster Linking's ``promote``, once the
 mirror caught up). Producers restart against the new cluster (new producer instances;
-unsent data is gone). Each consumer group starts in the new cluster from its
+unsent data is gone); those of a zone that is down start when it comes back. Each consumer group starts in the new cluster from its
 translated (or synced) offsets, else from ``auto.offset.reset``. The flows out of the
 failed cluster stop. A planned cut-over (``migrate_at``) moves the primary's clients the
 same way. The model emits the facts (:class:`~geosim.core.events.ClusterReachability`,
@@ -133,7 +133,10 @@ class Failover:
             fleet.crash()
             model.active_fleets.remove(fleet)
             clone = fleet.successor(len(model.fleets), now)
-            clone.alive = fleet.zone not in model.zone_down
+            if fleet.zone in model.zone_down:
+                # its zone is down: the new instances start when it comes back
+                # (ProducerFleet.restart), offering nothing until then
+                clone.crash()
             model.fleets.append(clone)
             model.active_fleets.append(clone)
             replacements.append(clone)
