@@ -4,10 +4,11 @@ Failover is a decision (domain.md §5): when every zone of the region a set of c
 uses is down, after ``failover.detection`` and ``failover.decision`` the clients move to
 the target of that cluster's first flow (with Cluster Linking's ``promote``, once the
 mirror caught up). Producers restart against the new cluster (new producer instances;
-unsent data is gone); those of a zone that is down start when it comes back. Each consumer group starts in the new cluster from its
-translated (or synced) offsets, else from ``auto.offset.reset``. The flows out of the
-failed cluster stop. A planned cut-over (``migrate_at``) moves the primary's clients the
-same way. The model emits the facts (:class:`~geosim.core.events.ClusterReachability`,
+unsent data is gone); those of a zone that is down start when it comes back. Each
+consumer group starts in the new cluster from its translated (or synced) offsets, else
+from ``auto.offset.reset``. The flows out of the failed cluster stop. A planned cut-over
+(``migrate_at``) moves the primary's clients the same way. The model emits the facts
+(:class:`~geosim.core.events.ClusterReachability`,
 :class:`~geosim.core.events.FailedOver`, :class:`~geosim.core.events.GroupMoved`,
 :class:`~geosim.core.events.ClientsAttached`); what the failover cost (RPO,
 reprocessing, skips, divergence at failback) is a fold over them
