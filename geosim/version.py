@@ -69,5 +69,7 @@ __version__ = "0.1.0"
 #: while their zone is down start when it comes back (before: they offered records
 #: from the failover on, counted as offered and accepted but never sent, which with a
 #: long enough outage filled their buffer and stopped them for the rest of the run:
-#: mm2-active-passive's us-west1 producers after us-west1's return).
+#: mm2-active-passive's us-west1 producers after us-west1's return). The edge
+#: strategy's losses to retention and to site failures are in the run's ``loss``
+#: (before: 0 there, only in the ``edge`` section).
 RESULTS_REVISION = 16

@@ -153,6 +153,9 @@ def test_retention_bytes_deletes_whole_segments_per_partition_at_each_check():
     assert lost == pytest.approx(expected, rel=1e-9)
     site_row = s["edge"]["by_site"]["s-1"]
     assert site_row["lost_retention_records"] == pytest.approx(lost / 1000)
+    # acknowledged, then deleted unread: lost, with no fault to date an RPO from
+    assert s["loss"]["lost_records"] == round(lost / 1000)
+    assert s["loss"]["rpo_seconds"] == 0
 
 
 def test_only_sites_that_lost_data_count_as_losing_to_retention():
@@ -249,6 +252,14 @@ def test_a_site_failure_loses_the_unreplicated_backlog_of_a_single_broker_site_o
     assert by_site["s-1"]["lost_failure_bytes"] == 0
     assert s["edge"]["fleet"]["lost_failure_bytes"] == pytest.approx(lost)
     assert s["edge"]["fleet"]["classes"] == 2
+    # the run's loss counts it (the site's brokers had acknowledged it), attributed to
+    # the sites' region; its RPO is the age of the oldest record lost: the central
+    # copy's staleness when the site failed
+    loss = s["loss"]
+    assert loss["lost_records"] == round(lost / 1000) == loss["by_region"]["edge"][
+        "lost_records"]
+    assert loss["lost_bytes"] == pytest.approx(lost, abs=1)  # uncompressed: ratio 1
+    assert loss["rpo_seconds"] == pytest.approx(15 + caught_up_lag())
     three = summary(scenario(edge(site(count=3, brokers=3)), faults=[
         {"kind": "site-failure", "site": "s-2", "at": 30, "brokers": 1}]))
     assert three["edge"]["fleet"]["lost_failure_bytes"] == 0

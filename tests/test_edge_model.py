@@ -74,7 +74,7 @@ class Owner:
 
 def make(windows=(), sites=("s-1",), fluid=None, end: float = math.inf) -> _Class:
     return _Class(Owner(end), 0, SimpleNamespace(region="edge"), tuple(sites),
-                  fluid or StubFluid(), list(windows), UP, DOWN, 1000.0)
+                  fluid or StubFluid(), list(windows), UP, DOWN, 1000.0, 4000.0)
 
 
 @pytest.mark.parametrize(("t", "expected"), [

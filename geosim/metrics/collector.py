@@ -58,8 +58,8 @@ from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.partitions import PartitionTimeline
 from geosim.metrics.phases import PHASES, PhaseClock, add_latencies, sent_before
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
-from geosim.metrics.report import MetricsReport, Recovery
-from geosim.metrics.sections import ReportSection, SectionContext
+from geosim.metrics.report import MetricsReport, Recovery, with_losses
+from geosim.metrics.sections import LossContributor, ReportSection, SectionContext
 from geosim.metrics.timeseries import BinnedSeries, bump
 from geosim.metrics.topics import TopicFold
 from geosim.metrics.traffic import classify_bytes
@@ -304,6 +304,10 @@ class MetricsCollector:
         mirror = self.mirror.finalize(t_end)
         sections = {name: report for name, fold in self.sections.items()
                     if (report := fold.finalize(t_end)) is not None}
+        contributed = [report.losses() for report in sections.values()
+                       if isinstance(report, LossContributor)]
+        if any(contributed):
+            loss = with_losses(loss, contributed)
         nbins = self.series.nbins(max(t_end, self.production_end))
         names = sorted(self._regions)
         bins = {name: self._bins(name, nbins) for name in names}

@@ -7,7 +7,7 @@ without producers has no RTO; a recovery that never came is ``None``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,20 @@ def loss_report(lost: Mapping[str, RegionLoss], untracked_records: int = 0) -> L
         by_region=by_region,
         untracked_records=untracked_records,
     )
+
+
+def with_losses(loss: LossReport, added: Sequence[Mapping[str, RegionLoss]]) -> LossReport:
+    """``loss`` with other folds' losses by writer region added (records and bytes
+    summed, the largest RPO kept)."""
+    by_region = {region: RegionLoss(v.records, v.bytes, v.rpo_seconds)
+                 for region, v in loss.by_region.items()}
+    for losses in added:
+        for region, more in losses.items():
+            mine = by_region.setdefault(region, RegionLoss())
+            mine.records += more.records
+            mine.bytes += more.bytes
+            mine.rpo_seconds = max(mine.rpo_seconds, more.rpo_seconds)
+    return loss_report(by_region, loss.untracked_records)
 
 
 @dataclass

@@ -15,6 +15,9 @@ is then, by its :attr:`~ReportSection.name`:
   series (:meth:`SectionReport.series`) and CSV files of the results directory
   (:meth:`SectionReport.files`, read back by :func:`geosim.output.load_run` with the
   float columns :attr:`ReportSection.files` names);
+- acknowledged data the strategy's own model lost, where no row events carry it (a
+  fluid model's): a report with a ``losses()`` method (:class:`LossContributor`)
+  adds its losses by writer region to the run's ``loss``;
 - ``Result.to_dataframe(name)`` (:meth:`ReportSection.frame`, from the live files or
   the saved ones alike), the sweep-table columns ``<name>.*``
   (:meth:`ReportSection.row`), lines of the summary table (:meth:`ReportSection.lines`)
@@ -30,12 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from geosim.core.events import Recorder
+
+if TYPE_CHECKING:
+    from geosim.metrics.report import RegionLoss
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,14 @@ class SectionReport(Protocol):
     def files(self) -> dict[str, pd.DataFrame]:
         """Frames written to the results directory, by CSV file name."""
         ...
+
+
+@runtime_checkable
+class LossContributor(Protocol):
+    """A section report that also counts acknowledged data lost: by writer region,
+    added to the run's ``loss`` (records, uncompressed bytes, the largest RPO)."""
+
+    def losses(self) -> Mapping[str, RegionLoss]: ...
 
 
 class SectionFold(Protocol):

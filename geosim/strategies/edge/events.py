@@ -20,13 +20,16 @@ class EdgeClassDeclared(Event):
     the class's :class:`EdgeState` events are per site, on the wire and on disk
     (compressed); ``record_bytes`` converts them to records. A site failure splits a
     class: ``parent`` is the class the sites left (-1 for a class declared at start),
-    whose history they share until ``t``."""
+    whose history they share until ``t``. ``region``: the template's region, where
+    the sites' producers write; ``message_bytes``: a record's uncompressed size."""
     cls: int
     template: str
     sites: tuple[str, ...]
     produce_rate: float       # bytes/s per site while it produces
     record_bytes: float       # bytes per record
     parent: int = -1
+    region: str = ""
+    message_bytes: float = 0.0
 
 
 @dataclass(slots=True)

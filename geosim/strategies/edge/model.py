@@ -46,9 +46,10 @@ class _Class:
     def __init__(self, owner: EdgeStrategy, index: int, template: SiteTemplate,
                  sites: tuple[str, ...], fluid: FluidSite,
                  windows: list[tuple[float, float]], up: LinkNow, outside: LinkNow,
-                 record_bytes: float):
+                 record_bytes: float, message_bytes: float):
         self.owner = owner
         self.record_bytes = record_bytes
+        self.message_bytes = message_bytes   # a record's uncompressed bytes
         self.index = index
         self.template = template
         self.sites = sites
@@ -203,7 +204,7 @@ class EdgeStrategy(Strategy):
                           replication_factor=rf, min_insync=t.min_insync_replicas)
         cls = _Class(self, len(self.classes), t, sc.sites, fluid,
                      up_windows(t.uplink.schedule, sc.offset, self.end), up, outside,
-                     record_bytes)
+                     record_bytes, size)
         self.classes.append(cls)
         for site in sc.sites:
             self.by_site[site] = cls
@@ -211,7 +212,7 @@ class EdgeStrategy(Strategy):
     def _declare(self, cls: _Class, parent: int = -1) -> None:
         self.world.ctx.recorder.emit(EdgeClassDeclared(
             self.env.now, cls.index, cls.template.name, cls.sites, cls.fluid.rate,
-            cls.record_bytes, parent))
+            cls.record_bytes, parent, cls.template.region, cls.message_bytes))
 
     def start(self) -> None:
         for cls in self.classes:
@@ -230,7 +231,7 @@ class EdgeStrategy(Strategy):
             cls.step()
             alone = _Class(self, len(self.classes), cls.template, (site,),
                            copy.copy(cls.fluid), cls.windows, cls.up, cls.outside,
-                           cls.record_bytes)
+                           cls.record_bytes, cls.message_bytes)
             alone.cut = cls.cut
             alone.down_since, alone.resume_at = cls.down_since, cls.resume_at
             cls.sites = tuple(s for s in cls.sites if s != site)

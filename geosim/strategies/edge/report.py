@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from geosim.core.events import Recorder
+from geosim.metrics.report import RegionLoss
 from geosim.metrics.sections import SectionContext
 from geosim.strategies.edge.events import EdgeClassDeclared, EdgeState
 
@@ -56,6 +57,9 @@ class _ClassFold:
         self.sites = list(ev.sites)
         self.rate = ev.produce_rate
         self.record_bytes = ev.record_bytes
+        self.region = ev.region
+        self.message_bytes = ev.message_bytes
+        self.rpo = 0.0            # the largest staleness of the central copy at a failure
         self.last: EdgeState | None = None
         self.backlog_peak = 0.0
         self.staleness_max = 0.0
@@ -94,14 +98,43 @@ SITES_CSV = "edge-sites.csv"
 SERIES_REGION = "edge"
 
 
+def _losses(weighted: list[tuple[_ClassFold, int]], t_end: float) -> dict[str, RegionLoss]:
+    """Acknowledged data the sites lost, by their producers' region: what retention
+    deleted before the replication read it and what site failures destroyed (the
+    sites' brokers acknowledged both), uncompressed as the run's loss counts bytes;
+    RPO from the failures (retention deletes on its own schedule, not at a fault)."""
+    records: dict[str, float] = {}
+    rpo: dict[str, float] = {}
+    raw: dict[str, float] = {}
+    for c, m in weighted:
+        if c.last is None:
+            continue
+        end = _at(c.last, t_end)
+        lost = m * (end["lost_retention_bytes"] + end["lost_failure_bytes"]) \
+            / c.record_bytes
+        if lost <= 0:
+            continue
+        records[c.region] = records.get(c.region, 0.0) + lost
+        raw[c.region] = raw.get(c.region, 0.0) + lost * c.message_bytes
+        if end["lost_failure_bytes"] > 0:
+            rpo[c.region] = max(rpo.get(c.region, 0.0), c.rpo)
+    return {region: RegionLoss(round(records[region]), round(raw[region]),
+                               rpo.get(region, 0.0)) for region in sorted(records)}
+
+
 @dataclass
 class EdgeReport:
     """The edge section of a run: the fleet, each site, series per class (a
-    :class:`~geosim.metrics.sections.SectionReport`)."""
+    :class:`~geosim.metrics.sections.SectionReport`), and the acknowledged data its
+    sites lost, by region (:meth:`losses`, added to the run's ``loss``)."""
 
     summary: dict[str, Any]
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lost: dict[str, RegionLoss] = field(default_factory=dict)
+
+    def losses(self) -> dict[str, RegionLoss]:
+        return self.lost
 
     def to_dict(self) -> dict[str, Any]:
         return self.summary
@@ -182,6 +215,10 @@ class EdgeFold:
         if last is not None:
             self._sample(c, ev.t)
             self._integrate(c, last, ev.t)
+            if ev.lost_failure > last.lost_failure:
+                # a failure lost what the central copy lacked: the records produced
+                # after its newest, so the oldest lost one is as old as its staleness
+                c.rpo = max(c.rpo, _at(last, ev.t)["staleness_s"])
             self.ingest += len(c.sites) * (ev.throughput - last.throughput)
         else:
             self.ingest += len(c.sites) * ev.throughput
@@ -282,7 +319,8 @@ class EdgeFold:
         }
         return EdgeReport({"fleet": _counts(summary),
                            "by_site": {name: _counts(v) for name, v in by_site.items()}},
-                          self._class_frame(rows, nbins), self._site_frame(rows))
+                          self._class_frame(rows, nbins), self._site_frame(rows),
+                          _losses(weighted, t_end))
 
     def _site(self, c: _ClassFold, t_end: float) -> dict[str, Any]:
         last = c.last
