@@ -27,6 +27,7 @@ from geosim.core.events import (
     PartitionChanged,
     ProduceAcked,
 )
+from geosim.metrics.phases import sent_before
 
 
 @dataclass
@@ -99,7 +100,9 @@ class PartitionTimeline:
             return
         base = self._base.get(ev.fleet, 0)
         for row in ev.rows:
-            if base + row.partition in self._moved and row.send_first >= fault:
+            # a record sent at or after the fault's start (sent_before)
+            if base + row.partition in self._moved and sent_before(
+                    row.send_first, row.send_last, row.records, fault) < row.records:
                 self._client = ev.t
                 return
 
