@@ -22,7 +22,8 @@ from geosim.core.events import (
     Row,
 )
 from geosim.metrics import MetricsCollector, PhaseClock
-from geosim.metrics.phases import sent_before
+from geosim.metrics.histogram import LatencyHistogram
+from geosim.metrics.phases import add_latencies, sent_before
 from geosim.metrics.recovery import rate_recovery_time
 from geosim.metrics.timeseries import BinnedSeries
 from geosim.metrics.traffic import classify_bytes
@@ -367,6 +368,29 @@ def test_a_rows_records_are_shared_out_whole_over_its_phases(first, width, recor
             assert share == 0
         elif b > last:
             assert share == records
+
+
+@given(windows=st.lists(st.tuples(st.floats(0.0, 200.0), st.floats(0.0, 60.0),
+                                  st.integers(1, 1000)), min_size=1, max_size=6),
+       cuts=st.lists(st.floats(0.0, 260.0), min_size=4, max_size=4).map(sorted))
+def test_cutting_windows_at_phase_bounds_keeps_every_record_once(windows, cuts):
+    # each record lands in exactly one phase, at a latency within its row's spread
+    histograms = [LatencyHistogram() for _ in range(5)]
+    rows = [Row(fleet=0, partition=i, seq=0, records=n, bytes_uncompressed=n,
+                bytes_compressed=n, send_first=first, send_last=first + width)
+            for i, (first, width, n) in enumerate(windows)]
+    t = 300.0
+    add_latencies(histograms, cuts, t, rows)
+    assert sum(h.count for h in histograms) == pytest.approx(sum(r.records for r in rows))
+    lo = min(t - r.send_last for r in rows)
+    hi = max(t - r.send_first for r in rows)
+    for phase, h in enumerate(histograms):
+        if h.count:
+            assert lo - 1e-9 <= h.min and h.max <= hi + 1e-9
+            # a phase holds only records sent inside it
+            start = cuts[phase - 1] if phase else -math.inf
+            end = cuts[phase] if phase < len(cuts) else math.inf
+            assert t - end - 1e-9 <= h.min and h.max <= t - start + 1e-9
 
 
 def test_a_row_held_across_the_fault_start_is_a_first_success():
