@@ -21,8 +21,9 @@ class Fleet:
     def __init__(self, fid: int, region: str, zone: str):
         self.id, self.region, self.zone, self.alive, self.crashed = fid, region, zone, True, False
 
-    def crash(self) -> None:
+    def crash(self) -> None:  # as ProducerFleet.crash: the producers die
         self.crashed = True
+        self.alive = False
 
     def successor(self, fid: int, start: float) -> Fleet:
         clone = Fleet(fid, self.region, self.zone)
@@ -236,11 +237,13 @@ def test_a_switch_stops_the_flows_out_and_moves_producers_to_new_instances():
     assert w.detached[0] == [old[0]] and w.detached[1] == [old[1]]
     clones = m.fleets[3:]
     assert [(cl.id, cl.region, cl.start) for cl in clones] == [(3, "w", 2.0), (4, "e", 2.0)]
-    assert [cl.alive for cl in clones] == [True, False]  # e-a is down
+    # e-a is down: its new instances start crashed, to restart with the zone
+    assert [cl.alive for cl in clones] == [True, False]
+    assert [cl.crashed for cl in clones] == [False, True]
     assert m.active_fleets == [m.fleets[2], *clones]
     assert m.home_of == {"w": "c", "e": "c"}
     assert c.attached[0] == clones
-    assert of(m, ClientsAttached) == [ClientsAttached(2.0, "c", (3, 4), (), 4)]
+    assert of(m, ClientsAttached) == [ClientsAttached(2.0, "c", (3, 4), (), 4, 4)]
     assert of(m, FailedOver) == [FailedOver(2.0, "w", "c", "test", 2.0)]
     # the group moved: detached, members stopped, a new group attached at c
     assert w.detached[2] is m.group and m.group_cluster == {0: None}

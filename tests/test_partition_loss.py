@@ -11,7 +11,10 @@ import pytest
 
 from geosim.core.events import (
     ClientsAttached,
+    ClusterReachability,
     FaultStarted,
+    MirrorCopied,
+    MirrorFlowStarted,
     PartitionChanged,
     PartitionErased,
     ProduceAcked,
@@ -463,3 +466,92 @@ def test_after_everything_acked_was_lost_the_next_ack_is_the_oldest_again(
     loss, _ = fold.finish()
     assert loss.records == 10
     assert loss.by_region["a"].rpo_seconds == rpo
+
+
+# --- between clusters ------------------------------------------------------------------
+
+def mirrored() -> Fold:
+    """Cluster ``w`` (partitions 0-1) mirrored into cluster ``c`` (partitions 2-5)."""
+    f = Fold()
+    emit = f.recorder.emit
+    emit(ClientsAttached(0.0, "w", (0,), (), 0, 2))
+    emit(ClientsAttached(0.0, "c", (1,), (), 2, 4))
+    emit(MirrorFlowStarted(0.0, "w->c", "w", "c", 2, 2, False, 100, 10.0, 5.0))
+    for p in range(6):
+        f.leader(0.0, p, "w" if p < 2 else "c")
+    return f
+
+
+def at(r: Row, offset: int) -> Row:
+    r.offset = offset
+    return r
+
+
+def copied(f: Fold, t: float, partition: int, end: int) -> None:
+    f.recorder.emit(MirrorCopied(t, "w->c", partition, end, end, 1, 1))
+
+
+def reach(f: Fold, t: float, cluster: str, up: bool) -> None:
+    f.recorder.emit(ClusterReachability(t, cluster, up))
+
+
+def test_an_unreachable_cluster_makes_unreadable_only_what_no_reachable_copy_holds():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0), at(row(0, 5, 2.0), 10), at(row(1, 7, 2.0), 0))
+    copied(f, 3.0, 0, 10)       # partition 0's first row has a copy in c; the rest none
+    reach(f, 10.0, "w", False)  # w's controller is gone too: no partition changes state
+    reach(f, 40.0, "w", True)
+    _loss, unavailable = f.finish()
+    assert (unavailable.records, unavailable.bytes) == (12, 120)   # 5 + 7 records
+    assert unavailable.intervals == [(10.0, 40.0)] and unavailable.max_seconds == 30.0
+
+
+def test_records_every_reachable_target_holds_leave_no_unavailability():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    copied(f, 2.0, 0, 10)
+    reach(f, 10.0, "w", False)
+    f.leader(40.0, 0, None)     # back, then a restart leaves it leaderless a moment
+    reach(f, 40.0, "w", True)
+    f.leader(40.5, 0, "w")
+    _loss, unavailable = f.finish()
+    assert unavailable.records == 0 and unavailable.intervals == []
+
+
+def test_without_a_reachable_target_every_acknowledged_record_counts():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    copied(f, 2.0, 0, 10)
+    reach(f, 5.0, "c", False)
+    reach(f, 10.0, "w", False)
+    reach(f, 20.0, "w", True)
+    _loss, unavailable = f.finish()
+    assert unavailable.records == 10 and unavailable.intervals == [(10.0, 20.0)]
+
+
+def test_rows_later_lost_are_not_also_unavailable_nor_their_interval_counted():
+    # the flow's lag at the outage: never copied, cut when the cluster came back
+    f = mirrored()
+    lag = at(row(0, 4, 9.0), 10)
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    f.ack(9.0, "w", lag)
+    copied(f, 2.0, 0, 10)
+    reach(f, 10.0, "w", False)
+    reach(f, 40.0, "w", True)
+    f.truncate(40.0, 0, "w", lag)
+    loss, unavailable = f.finish()
+    assert loss.records == 4
+    assert unavailable.records == 0 and unavailable.intervals == []
+
+
+def test_rows_are_counted_once_over_a_clusters_episodes():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    reach(f, 10.0, "w", False)
+    reach(f, 20.0, "w", True)
+    f.ack(21.0, "w", at(row(0, 3, 21.0), 10))
+    reach(f, 30.0, "w", False)
+    _loss, unavailable = f.finish(t_end=50.0)
+    assert unavailable.records == 13                     # 10, then the 3 acked since
+    assert unavailable.intervals == [(10.0, 20.0), (30.0, 50.0)]
+    assert unavailable.open_records == 13                # still unreachable at the end

@@ -269,11 +269,13 @@ class ClientsAttached(Event):
     the start, and when a failover moves them (the fleets are new instances).
     ``partition_base`` is the run-wide number of the cluster's partition 0: a fleet's
     rows name cluster-local partitions, :class:`PartitionChanged` and
-    :class:`RowsTruncated` run-wide ones (``partition_base + i``)."""
+    :class:`RowsTruncated` run-wide ones (``partition_base + i``); ``partitions``
+    counts the cluster's partitions (0: not given)."""
     cluster: str
     fleets: tuple[int, ...]
     groups: tuple[int, ...]
     partition_base: int = 0
+    partitions: int = 0
 
 
 @dataclass(slots=True)

@@ -202,7 +202,7 @@ class CrossCluster:
         for region, cluster in self.clusters.items():
             emit(ClientsAttached(now, region, tuple(f.id for f in cluster.producing),
                                  tuple(g.id for g in self.groups_on(cluster)),
-                                 cluster.partition_base))
+                                 cluster.partition_base, cluster.partitions_n))
         if cfg.offset_preserving:
             marks = cfg.offset_sync_interval
         else:

@@ -145,7 +145,7 @@ class Failover:
             if model.current_home(fleet_region) is old:
                 model.home_of[fleet_region] = new.region
         emit(ClientsAttached(now, new.region, tuple(f.id for f in replacements), (),
-                             new.partition_base))
+                             new.partition_base, new.partitions_n))
         new.produce.attach_fleets(replacements)
         # consumer groups: start in the new cluster from translated offsets
         for group in model.groups_on(old):

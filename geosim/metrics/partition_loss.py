@@ -16,8 +16,16 @@ Definitions (domain.md §7), for strategies whose data lives in partition replic
   with ``leader_region`` None), every record acknowledged in it so far is unreadable.
   A partition's records count once, at its first offline episode, plus those acked
   between episodes; the interval runs until it has a leader again (or the end of the
-  run, then its records are also ``open_records``). Lost records are withdrawn from
+  run, then its records are also ``open_records``), and counts only if the partition
+  held acknowledged records. Lost records are withdrawn from
   the unavailable counts of their region, so the two never overlap.
+- **Between clusters** (the cross-cluster strategies): a cluster unreachable as a whole
+  (:class:`ClusterReachability`; its controller is gone too, so no partition changes
+  state) has every partition offline until one of its zones is back. A record whose
+  copy a flow's target acknowledged (:class:`MirrorCopied`) stays readable there while
+  that target is reachable: an offline episode of a mirrored partition counts only
+  the records no reachable target holds yet (those acked past the copies' end, once
+  each), and its interval only if it counted any.
 
 Partitions are numbered run-wide, as :class:`PartitionChanged` and
 :class:`RowsTruncated` name them. A row names its cluster-local partition; in a
@@ -27,18 +35,22 @@ numbered run-wide already (one cluster).
 
 Memory: counters per partition and region, one open interval per offline partition
 and one base per producer fleet; per row, only rows removed while their
-acknowledgement was on its way (at most the requests in flight at a truncation).
+acknowledgement was on its way (at most the requests in flight at a truncation), and
+of a mirrored partition the acknowledged rows no copy covers yet (the flow's lag).
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from geosim.core.events import (
     ClientsAttached,
+    ClusterReachability,
     FaultStarted,
+    MirrorCopied,
+    MirrorFlowStarted,
     PartitionChanged,
     PartitionErased,
     ProduceAcked,
@@ -75,6 +87,28 @@ class PartitionLoss:
         self.active = False
         # run-wide partition -> (records, bytes) acknowledged and lost
         self.lost_by_partition: dict[int, tuple[int, int]] = {}
+        # Between clusters: each cluster's (first run-wide partition, partitions); the
+        # unreachable clusters; the partitions without a leader; per mirrored source
+        # partition, each target cluster's copied upstream end, the acknowledged rows
+        # no copy covers yet ([end offset, records, bytes, region], in offset order),
+        # and the offset up to which an episode counted them; whether an episode under
+        # way counted anything.
+        self._spans: dict[str, tuple[int, int]] = {}
+        self._bases: list[tuple[int, str]] = []
+        self._unreachable: set[str] = set()
+        self._leaderless: set[int] = set()
+        self._flows: dict[str, tuple[int, str]] = {}   # flow -> (source base, target)
+        self._copied: dict[int, dict[str, int]] = {}
+        self._uncovered: dict[int, deque[list]] = {}
+        self._counted_end: dict[int, int] = {}
+        # A mirrored partition's episode: the ends of the rows it found without a
+        # readable copy (its interval counts unless every one of them was lost), under
+        # way by partition and ended ((start, end, partition, row ends)); the ends of
+        # its rows lost, and the partitions erased whole.
+        self._episode: dict[int, list[int]] = {}
+        self._mirrored_intervals: list[tuple[float, float, int, list[int]]] = []
+        self._lost_ends: dict[int, set[int]] = defaultdict(set)
+        self._erased: set[int] = set()
 
     def subscribe(self, recorder: Recorder) -> None:
         for kind, handler in ((ProduceAcked, self.on_acked),
@@ -82,7 +116,10 @@ class PartitionLoss:
                               (RowsTruncated, self.on_truncated),
                               (PartitionErased, self.on_erased),
                               (FaultStarted, self.on_fault),
-                              (ClientsAttached, self.on_clients)):
+                              (ClientsAttached, self.on_clients),
+                              (ClusterReachability, self.on_reachability),
+                              (MirrorFlowStarted, self.on_flow),
+                              (MirrorCopied, self.on_copied)):
             recorder.subscribe(kind, handler)
 
     # --- events ----------------------------------------------------------------------
@@ -92,6 +129,52 @@ class PartitionLoss:
     def on_clients(self, ev: ClientsAttached) -> None:
         for fleet in ev.fleets:
             self._base[fleet] = ev.partition_base
+        if ev.partitions and ev.cluster not in self._spans:
+            self._spans[ev.cluster] = (ev.partition_base, ev.partitions)
+            self._bases = sorted((base, name) for name, (base, _n) in self._spans.items())
+
+    def on_flow(self, ev: MirrorFlowStarted) -> None:
+        span = self._spans.get(ev.source)
+        if span is None:
+            return
+        self._flows[ev.flow] = (span[0], ev.target)
+        for i in range(ev.partitions):
+            self._copied.setdefault(span[0] + i, {})[ev.target] = 0
+            self._uncovered.setdefault(span[0] + i, deque())
+
+    def on_copied(self, ev: MirrorCopied) -> None:
+        flow = self._flows.get(ev.flow)
+        if flow is None:
+            return
+        p = flow[0] + ev.partition
+        copied = self._copied[p]
+        if ev.upstream_end > copied[flow[1]]:
+            copied[flow[1]] = ev.upstream_end
+        # rows every target holds a copy of are covered for good
+        end = min(copied.values())
+        rows = self._uncovered[p]
+        while rows and rows[0][0] <= end:
+            rows.popleft()
+
+    def on_reachability(self, ev: ClusterReachability) -> None:
+        span = self._spans.get(ev.cluster)
+        if span is None:
+            return
+        base, n = span
+        if not ev.reachable:
+            self._unreachable.add(ev.cluster)
+            for p in range(base, base + n):
+                if p not in self._offline:
+                    self._go_offline(p, ev.t)
+            return
+        self._unreachable.discard(ev.cluster)
+        for p in range(base, base + n):
+            if p in self._offline and p not in self._leaderless:
+                self._go_online(p, ev.t)
+
+    def _cluster_of(self, p: int) -> str | None:
+        i = bisect_right(self._bases, (p, "\uffff"))
+        return self._bases[i - 1][1] if i else None
 
     def on_acked(self, ev: ProduceAcked) -> None:
         if not self.active:
@@ -116,21 +199,49 @@ class PartitionLoss:
             entry[0] += row.records
             entry[1] += row.bytes_uncompressed
             n += row.records
+            uncovered = self._uncovered.get(p)
+            if uncovered is not None:
+                uncovered.append([row.offset + row.records, row.records,
+                                  row.bytes_uncompressed, region])
         self.tracked_records += n
 
     def on_partition(self, ev: PartitionChanged) -> None:
         self.active = True
         p = ev.partition
         if ev.leader_region is None:
+            self._leaderless.add(p)
             if p not in self._offline:
-                self._offline[p] = ev.t
-                self._count_unavailable(p)
-        elif p in self._offline:
-            self._intervals.append((self._offline.pop(p), ev.t))
+                self._go_offline(p, ev.t)
+        else:
+            self._leaderless.discard(p)
+            if p in self._offline and (not self._unreachable
+                                       or self._cluster_of(p) not in self._unreachable):
+                self._go_online(p, ev.t)
+
+    def _go_offline(self, p: int, t: float) -> None:
+        """``p`` goes offline at ``t``; the episode's interval counts only if it finds
+        acknowledged records that no reachable copy holds."""
+        self._offline[p] = t
+        ends = self._count_unavailable(p)
+        if ends is not None:
+            self._episode[p] = ends
+        elif not any(n for n, _b in self._acked[p].values()):
+            self._episode[p] = []
+
+    def _go_online(self, p: int, t: float) -> None:
+        since = self._offline.pop(p)
+        ends = self._episode.pop(p, None)
+        if ends is None:
+            self._intervals.append((since, t))
+        elif ends:
+            self._mirrored_intervals.append((since, t, p, ends))
 
     def on_truncated(self, ev: RowsTruncated) -> None:
         records = nbytes = 0
         first_ack = math.inf
+        if ev.partition in self._uncovered:
+            self._lost_ends[ev.partition].update(
+                row.offset + row.records for row in ev.rows if row.acked_at >= 0)
         for row in ev.rows:
             if row.acked_at < 0:
                 if row.mirror < 0:
@@ -147,6 +258,7 @@ class PartitionLoss:
         """Every record acknowledged in the partition and not lost yet is lost, each
         region's from the ack time of its oldest."""
         p = ev.partition
+        self._erased.add(p)
         for region, (records, nbytes) in list(self._acked[p].items()):
             self._lose(p, region, ev.t, records, nbytes, self._first_ack[p][region])
 
@@ -176,21 +288,62 @@ class PartitionLoss:
             counted[0] = max(counted[0] - records, 0)
             counted[1] = max(counted[1] - nbytes, 0)
 
-    def _count_unavailable(self, p: int) -> None:
-        """Everything acked in ``p`` so far is unreadable now (counted once)."""
+    def _count_unavailable(self, p: int) -> list[int] | None:
+        """Everything acked in ``p`` so far is unreadable now (counted once), less what a
+        reachable flow target holds a copy of. Returns None, or for a mirrored
+        partition with a reachable target the ends of the rows without a copy (their
+        episode's interval counts only if one of them is not lost)."""
+        copied = self._copied.get(p)
+        reachable = [end for target, end in copied.items()
+                     if target not in self._unreachable] if copied else []
+        if not reachable:
+            counted = self._counted[p]
+            for region, (n, b) in self._acked[p].items():
+                done = counted.get(region)
+                if done is None or n > done[0]:
+                    counted[region] = [n, b]
+            return None
+        # the rows past the copies' end are unreadable; each is counted once over
+        # the partition's episodes
+        covered = max(reachable)
+        start = max(covered, self._counted_end.get(p, 0))
+        rows = self._uncovered[p]
         counted = self._counted[p]
-        for region, (n, b) in self._acked[p].items():
-            done = counted.get(region)
-            if done is None or n > done[0]:
-                counted[region] = [n, b]
+        ends = []
+        for end, records, nbytes, region in rows:
+            if end > covered:
+                ends.append(end)
+            if end > start:
+                entry = counted.setdefault(region, [0, 0])
+                entry[0] += records
+                entry[1] += nbytes
+        if rows:
+            self._counted_end[p] = max(start, rows[-1][0])
+        return ends
+
+    def _unread(self, p: int, ends: list[int]) -> bool:
+        """Whether a mirrored episode found a row that was not lost after all."""
+        if p in self._erased:
+            return False
+        lost = self._lost_ends.get(p, ())
+        return any(end not in lost for end in ends)
 
     # --- results ---------------------------------------------------------------------
     def finalize(self, t_end: float) -> tuple[LossReport, UnavailabilityReport]:
         intervals = list(self._intervals)
         open_records = 0
+        for since, end, p, ends in self._mirrored_intervals:
+            if self._unread(p, ends):
+                intervals.append((since, end))
         for p, since in self._offline.items():
-            intervals.append((since, t_end))
-            open_records += sum(n for n, _b in self._acked[p].values())
+            ends = self._episode.get(p)
+            if ends is None:
+                intervals.append((since, t_end))
+                open_records += sum(n for n, _b in self._acked[p].values())
+            elif self._unread(p, ends):
+                intervals.append((since, t_end))
+                unread = set(ends) - self._lost_ends[p]
+                open_records += sum(row[1] for row in self._uncovered[p] if row[0] in unread)
         by_region: dict[str, RegionUnavailability] = {}
         for _p, counted in sorted(self._counted.items()):
             for region, (n, b) in counted.items():
