@@ -555,3 +555,20 @@ def test_rows_are_counted_once_over_a_clusters_episodes():
     assert unavailable.records == 13                     # 10, then the 3 acked since
     assert unavailable.intervals == [(10.0, 20.0), (30.0, 50.0)]
     assert unavailable.open_records == 13                # still unreachable at the end
+
+
+def test_rows_appended_after_a_cut_of_a_mirrored_log_are_counted_at_the_next_episode():
+    # an unclean election cuts partition 0 at offset 10: the rows written from there
+    # on reuse its offsets and are new records
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    lagging = at(row(0, 4, 2.0), 10)
+    f.ack(2.0, "w", lagging)
+    copied(f, 3.0, 0, 10)
+    f.truncate(5.0, 0, "w", lagging)
+    f.ack(6.0, "w", at(row(0, 6, 6.0), 10))
+    reach(f, 10.0, "w", False)
+    loss, unavailable = f.finish(t_end=20.0)
+    assert loss.records == 4
+    assert unavailable.records == 6 and unavailable.intervals == [(10.0, 20.0)]
+    assert unavailable.open_records == 6

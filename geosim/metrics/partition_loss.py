@@ -239,9 +239,17 @@ class PartitionLoss:
     def on_truncated(self, ev: RowsTruncated) -> None:
         records = nbytes = 0
         first_ack = math.inf
-        if ev.partition in self._uncovered:
+        uncovered = self._uncovered.get(ev.partition)
+        if uncovered is not None and ev.rows:
+            # the log is cut at the first row removed: its rows leave the count, and
+            # the rows appended from there on are new
             self._lost_ends[ev.partition].update(
                 row.offset + row.records for row in ev.rows if row.acked_at >= 0)
+            cut = min(row.offset for row in ev.rows)
+            while uncovered and uncovered[-1][0] > cut:
+                uncovered.pop()
+            if self._counted_end.get(ev.partition, 0) > cut:
+                self._counted_end[ev.partition] = cut
         for row in ev.rows:
             if row.acked_at < 0:
                 if row.mirror < 0:
@@ -302,6 +310,9 @@ class PartitionLoss:
                 done = counted.get(region)
                 if done is None or n > done[0]:
                     counted[region] = [n, b]
+            rows = self._uncovered.get(p)
+            if rows:  # all counted: a later episode counts only rows acked since
+                self._counted_end[p] = max(self._counted_end.get(p, 0), rows[-1][0])
             return None
         # the rows past the copies' end are unreadable; each is counted once over
         # the partition's episodes
