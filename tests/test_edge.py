@@ -19,6 +19,7 @@ from geosim.scenario.errors import ScenarioError
 from geosim.scenario.loader import load_scenario, scenario_from_dict
 from geosim.scenario.seed import settle_seed
 from geosim.strategies.edge.events import EdgeClassDeclared
+from geosim.strategies.edge.section import EdgeSection
 from geosim.world.faults import FaultInjector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,6 +398,10 @@ def test_results_directory_has_the_edge_frames_and_plots(tmp_path):
     assert line.get_label() == "s-1 +2"
     with pytest.raises(ValueError, match="metric must be one of"):
         edge_sites(result, "nonsense")
+    # the table's record counts say where the fluid's data is counted
+    from geosim.output.table import format_summary
+    text = format_summary(result.summary)
+    assert EdgeSection.records_note in text and "Edge sites" in text
 
 
 def test_cluster_linking_replication_uses_its_own_fetch_settings():

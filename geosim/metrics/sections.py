@@ -97,11 +97,14 @@ class ReportSection:
     each CSV file the section writes to the columns read back as floats (CSV writes whole
     numbers without a decimal point). ``replaces_plots`` names plots of
     :data:`geosim.output.plots.FILES` the section's plots stand in for.
+    ``records_note``: a line the summary table prints under its record counts when the
+    section's model produces no row events (its data is then counted in the section).
     """
 
     name: ClassVar[str]
     files: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     replaces_plots: ClassVar[tuple[str, ...]] = ()
+    records_note: ClassVar[str | None] = None
 
     def fold(self, context: SectionContext) -> SectionFold:  # pragma: no cover
         raise NotImplementedError

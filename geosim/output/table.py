@@ -77,6 +77,8 @@ def _records(summary: dict[str, Any]) -> list[str]:
         # Producers under load: sends that waited for buffer.memory, and what is left.
         load = ("accepted", "blocked", "backlog")
         lines += _table(load, [[_count(records.get(name)) for name in load]])
+    lines += [f"  {section.records_note}" for section in sections_of(summary.get("strategy"))
+              if section.records_note and summary.get(section.name)]
     max_rate = summary.get("max_rate")
     if max_rate:
         lines.append(f"  max-rate run: sustainable rate "

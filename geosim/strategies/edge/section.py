@@ -55,6 +55,8 @@ class EdgeSection(ReportSection):
     name = "edge"
     files = {CLASSES_CSV: CLASS_FLOATS, SITES_CSV: ()}
     replaces_plots = ("timeline", "latency_cdf")
+    records_note = ("the edge sites' data is a fluid, not rows: it is counted under Edge "
+                    "sites, and what they lost in the table below too")
 
     def fold(self, context: SectionContext) -> SectionFold:
         return EdgeFold(context)
