@@ -347,13 +347,13 @@ class PartitionLoss:
             if self._unread(p, ends):
                 intervals.append((since, end))
         for p, since in self._offline.items():
-            ends = self._episode.get(p)
-            if ends is None:
+            episode = self._episode.get(p)
+            if episode is None:
                 intervals.append((since, t_end))
                 open_records += sum(n for n, _b in self._acked[p].values())
-            elif self._unread(p, ends):
+            elif self._unread(p, episode):
                 intervals.append((since, t_end))
-                unread = set(ends) - self._lost_ends[p]
+                unread = set(episode) - self._lost_ends[p]
                 open_records += sum(row[1] for row in self._uncovered[p] if row[0] in unread)
         by_region: dict[str, RegionUnavailability] = {}
         for _p, counted in sorted(self._counted.items()):
