@@ -76,5 +76,8 @@ __version__ = "0.1.0"
 #: while a reachable cluster holds an acknowledged copy of it (before: the five-strategy
 #: comparison's MirrorMaker 2 variant read 159,900 records unavailable for 500 ms, its
 #: brokers' restart, and nothing for the 60 s its cluster was out); an offline episode
-#: of a partition holding no acknowledged record has no interval.
+#: of a partition holding no acknowledged record has no interval. A classic consumer
+#: group member's offset commits keep its session as its heartbeats do, and both are
+#: heard a one-way trip after they are sent (before: its session ran from its last
+#: heartbeat as sent).
 RESULTS_REVISION = 16

@@ -202,8 +202,10 @@ def test_an_eager_rebalance_completes_at_once_when_no_member_is_left_to_hear():
 
 def test_a_region_back_within_the_session_stops_the_other_regions_readers():
     """End to end on stretch-3-regions: us-west2 is out from 10 s to 30 s. Its consumers
-    restart at 30 s as new members while their old sessions last until 45 s after each
-    one's last heartbeat before 10 s (the last expires at about 52 s). With Kafka's
+    restart at 30 s as new members while their old sessions last until 45 s after the
+    coordinator last heard each one before 10 s: a heartbeat, or an auto commit (every
+    5 s; the classic protocol's commits keep the session too), so the last expires at
+    about 54 s. With Kafka's
     default assignors (eager) us-west1's members hear of the rebalance at their next
     heartbeat and read nothing until then, then the backlog at once; with
     ``partition.assignment.strategy: CooperativeStickyAssignor`` they read on, and so
@@ -224,8 +226,8 @@ def test_a_region_back_within_the_session_stops_the_other_regions_readers():
         return dict(zip(rows.t, rows.value, strict=True)), result.summary
 
     eager, one = delivered()
-    assert all(eager[t] == 0 for t in range(31, 52))
-    assert eager[52] > 20 * eager[25] > 0  # the backlog, read at the assignment
+    assert all(eager[t] == 0 for t in range(31, 54))
+    assert eager[54] > 20 * eager[25] > 0  # the backlog, read at the assignment
     cooperative, other = delivered(
         "workload.consumer_config={partition.assignment.strategy: CooperativeStickyAssignor}")
     assert all(cooperative[t] > 0 for t in range(34, 58))
@@ -279,6 +281,47 @@ def test_a_session_restarts_at_a_load_or_an_assignment_after_the_last_heartbeat(
     _faults(ctx, group, members, [(8.5, 1, False), (53.0, 2, False)], until=120.0)
     assert [(round(t, 6), m) for t, m, _ in rebalances] == [
         (0.0, (0, 1, 2)), (52.854102, (0, 2)), (97.854102, (0,))]
+
+
+def test_an_offset_commit_heard_after_the_last_heartbeat_keeps_the_session():
+    """The classic protocol's commits keep a member's session too
+    (``OffsetMetadataManager.commitOffset`` reschedules the member's heartbeat
+    expiration), from when the coordinator handles them. Eager, member 0 (heartbeats at
+    0 s into every 3 s), its commits answered 2 s after they are sent: its auto commit
+    of 5 s reaches the coordinator (one way, 1 s here) at 6 s, after its heartbeat of
+    3 s, and it dies at 5.5 s with the commit in flight, so its session ends at
+    6 + 45 = 51 s, not 3 + 1 + 45 = 49 s (its heartbeat, heard 1 s after it was sent)."""
+    ctx = Context(seed=0)
+    rebalances: list[tuple[float, tuple[int, ...], str]] = []
+    ctx.recorder.subscribe(Rebalanced, lambda ev: rebalances.append(
+        (ev.t, ev.members, ev.reason)))
+    members = [Member(i, "z-a", "r") for i in range(3)]
+    group = ConsumerGroup(ctx, 0, members, 3, ConsumerSettings(protocol="eager"),
+                          lambda zone, size, done: call_later(ctx.env, 2.0, done, True),
+                          is_ready=lambda row, zone: True, request=lambda row, zone: None)
+    group.route_commits(lambda zone, size, done: call_later(ctx.env, 2.0, done, True),
+                        one_way=lambda zone: 1.0)
+    ctx.env.process(group.run_commits())
+    for p in range(3):
+        group.appended(Row(0, p, 0, 1, 100, 100, 0.0, 0.0, offset=0), -1)
+        group.ready([p])
+    ctx.env.run(until=5.5)
+    group.member_down(members[0])
+    ctx.env.run(until=70.0)
+    assert members[0].heard == 6.0
+    # the rebalance begins at 51 s and completes at the last of the others' next
+    # heartbeats, member 1's of 52.854102 s (49.854102 s had the session ended at 49 s)
+    assert [(round(t, 6), m) for t, m, _ in rebalances][:2] == [
+        (0.0, (0, 1, 2)), (52.854102, (1, 2))]
+    # without a commit, its last heartbeat (0 s), heard one way (1 s) later, decides:
+    # the session ends at 46 s, after member 2's heartbeat of 45.708204 s, so the
+    # rebalance completes at its next, 48.708204 s (46.854102 s were it heard at once)
+    ctx, group, members, seen, rebalances, produce = _group(3, 6, protocol="eager")
+    group.route_commits(lambda zone, size, done: call_later(ctx.env, 0.001, done, True),
+                        one_way=lambda zone: 1.0)
+    _faults(ctx, group, members, [(2.0, 0, False)], until=60.0)
+    assert [(round(t, 6), m) for t, m, _ in rebalances][:2] == [
+        (0.0, (0, 1, 2)), (48.708204, (1, 2))]
 
 
 def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():

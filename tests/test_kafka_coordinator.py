@@ -270,8 +270,9 @@ class _Group:
         self.coordinating = True
         self.changes: list[str] = []
 
-    def route_commits(self, commit) -> None:
+    def route_commits(self, commit, one_way=None) -> None:
         self.commit = commit
+        self.one_way = one_way
 
     def coordinator_lost(self) -> None:
         assert self.coordinating, "lost twice"

@@ -10,7 +10,8 @@ coordinator's ``GroupMetadataManager``), in the protocol the assignors decide
   *every* partition it owns (``onJoinPrepare``), then joins once the commit is
   answered. The join completes, and the assignment is made, once every live member has
   joined and every silent member the coordinator still knows has been removed, each
-  ``session.timeout.ms`` after its own last heartbeat (``hasAllMembersJoined``). The
+  ``session.timeout.ms`` after the coordinator last heard of it, by a heartbeat or an
+  offset commit (``hasAllMembersJoined``; :mod:`geosim.clients.consumer`). The
   whole group reads nothing from a member's learning until the assignment; every
   partition then resumes from its committed offset. So a consumer restarted while its
   old session is still valid stops the group until that session expires.
@@ -75,8 +76,8 @@ class ClassicRebalances:
 
         for index, snapshot in snapshots.items():
             member = self.members[index]
-            self._commit(member.zone, 64 * len(snapshot),
-                         lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
+            self._commit_as(member, 64 * len(snapshot),
+                            lambda ok, snap=snapshot, m=member: committed(ok, snap, m))
 
     def _assign_now(self, reason: str, *, all_revoked: bool = False,
                     joined_dead: frozenset[int] = frozenset()) -> None:
@@ -213,6 +214,19 @@ class ClassicRebalances:
         assert expiry is not None  # a silent member's session
         self._arm_session(key, expiry - self.env.now)
 
+    def _session_kept(self, member: Member) -> None:
+        """The coordinator heard a commit the dead ``member`` sent before it died: its
+        session runs from then. An eager session armed at its death is armed again;
+        the cooperative protocol's wait reads the expiry afresh
+        (:meth:`_rebalance_after_timeout`)."""
+        if not self._eager:
+            return
+        key = (member.index, self._incarnation[member.index])
+        armed = self._sessions.get(key)
+        expiry = self._expiry(member)
+        if armed is not None and expiry is not None and expiry > armed:
+            self._arm_session(key, expiry - self.env.now)
+
     def _prepare(self, reason: str, joiner: int | None = None) -> None:
         """A rebalance begins: each live member learns it at its next heartbeat."""
         self._preparing = reason
@@ -250,7 +264,7 @@ class ClassicRebalances:
             self._committed(ok, snapshot, member)
             self._join(index, incarnation, token)
 
-        self._commit(member.zone, 64 * len(owned), answered)
+        self._commit_as(member, 64 * len(owned), answered)
 
     def _join(self, index: int, incarnation: int, token: object) -> None:
         if token is not self._token or self._incarnation[index] != incarnation \

@@ -8,8 +8,11 @@ offset order, so an unreadable object blocks its partition (Kafka fetch semantic
 
 Members heartbeat every ``heartbeat.interval.ms`` while alive, each at a phase of its
 own (no event per heartbeat: the times follow from the phase); the coordinator removes a
-member ``session.timeout.ms`` after its last heartbeat, its start, its last assignment
-or the coordinator's last load, whichever came last, and reassigns its partitions (a
+member ``session.timeout.ms`` after it last heard of it, whichever came last of: its
+last heartbeat (heard a one-way trip after it was sent, ``route_commits``' estimate),
+its last offset commit in the classic protocol (``OffsetMetadataManager.commitOffset``
+keeps the session, heard a one-way trip before its answer), its start, its last
+assignment or the coordinator's last load; and it reassigns its partitions (a
 rebalance), and the new owner resumes from the
 last committed offset, re-delivering what came after it. Positions are committed every
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
@@ -95,8 +98,11 @@ class Member:
     alive: bool = True
     died_at: float | None = None
     # The coordinator's last restart of this member's session other than by a
-    # heartbeat: its incarnation's start, or its last assignment (SyncGroup).
+    # heartbeat: its incarnation's start, or its last assignment (SyncGroup); and when
+    # it last heard one of its offset commits (the classic protocol's commits keep the
+    # session too).
     session_start: float = 0.0
+    heard: float = 0.0
 
 
 @dataclass
@@ -105,6 +111,11 @@ class PartitionState:
     committed: int = 0          # next offset to read after a restart
     position: int = 0           # index into log of the next row to deliver
     owner: int | None = None
+
+
+def _heard_at_once(_zone: str) -> float:
+    """A coordinator without a network position: it hears a member at once."""
+    return 0.0
 
 
 def rebalance_protocol(assignors: tuple[str, ...], group_protocol: str = "classic") -> str:
@@ -140,6 +151,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self.settings = settings
         self.partitions = [PartitionState() for _ in range(partitions)]
         self._commit = commit
+        self._one_way: Callable[[str], float] = _heard_at_once
         self._is_ready = is_ready      # (row, zone) -> readable there now
         self._request = request        # (row, zone) -> start fetching it there
         # object_id -> this group holds one row less of it (None: nothing tracks objects)
@@ -207,10 +219,15 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
     def live_members(self) -> list[Member]:
         return [m for m in self.members if m.alive]
 
-    def route_commits(self, commit: Callable[[str, int, Callable[[bool], None]], None]) -> None:
+    def route_commits(self, commit: Callable[[str, int, Callable[[bool], None]], None],
+                      one_way: Callable[[str], float] | None = None) -> None:
         """Offset commits go through ``commit`` from now on (a Kafka cluster's group
-        coordinator)."""
+        coordinator); ``one_way(zone)``: the typical delay from ``zone`` to the
+        coordinator, after which it hears a heartbeat or commit sent from there (0 when
+        not given)."""
         self._commit = commit
+        if one_way is not None:
+            self._one_way = one_way
 
     def coordinator_lost(self) -> None:
         """The group's coordinator is gone: sessions and rebalances wait for the next,
@@ -270,12 +287,13 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         return (self._phase(index) - self.env.now) % self.settings.heartbeat_interval
 
     def _last_heartbeat(self, member: Member) -> float:
-        """When the coordinator last restarted the dead ``member``'s session: its last
-        heartbeat, or its start or last assignment if later."""
+        """When the coordinator last restarted the dead ``member``'s session: when it
+        heard its last heartbeat (sent at the member's phase, heard one way later), or
+        its start, its last assignment or its last offset commit if later."""
         assert member.died_at is not None
         last = member.died_at - ((member.died_at - self._phase(member.index))
                                  % self.settings.heartbeat_interval)
-        return max(last, member.session_start)
+        return max(last + self._one_way(member.zone), member.session_start, member.heard)
 
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
@@ -529,8 +547,27 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
                 if not owned:
                     continue
                 snapshot = [(p, self.partitions[p].position) for p in owned]
-                self._commit(member.zone, 64 * len(owned),
-                             lambda ok, snap=snapshot, m=member: self._committed(ok, snap, m))
+                self._commit_as(member, 64 * len(owned),
+                                lambda ok, snap=snapshot, m=member: self._committed(ok, snap, m))
+
+    def _commit_as(self, member: Member, size: int, done: Callable[[bool], None]) -> None:
+        """An offset commit of ``member``'s. In the classic protocol the coordinator
+        restarts the member's session when it handles the commit (Kafka's
+        ``OffsetMetadataManager.commitOffset``, in the Stable and PreparingRebalance
+        states: the model has no other): heard one way before the answer comes back,
+        even if the member died meanwhile."""
+        sent = self.env.now
+
+        def answered(ok: bool) -> None:
+            if ok and not self._kip848:  # the consumer protocol's need its heartbeats
+                heard = max(sent, self.env.now - self._one_way(member.zone))
+                if heard > member.heard:
+                    member.heard = heard
+                    if not member.alive:
+                        self._session_kept(member)
+            done(ok)
+
+        self._commit(member.zone, size, answered)
 
     def _committed(self, ok: bool, snapshot: list[tuple[int, int]], member: Member, *,
                    fenced: bool = True) -> None:

@@ -124,7 +124,7 @@ class GroupCoordinators:
     def attach(self, group: ConsumerGroup) -> None:
         """``group`` reads this cluster: its commits go to its coordinator, and it
         learns whether it has one now."""
-        group.route_commits(partial(self.commit, group))
+        group.route_commits(partial(self.commit, group), partial(self.one_way, group))
         if not self.slot(group).serving:
             group.coordinator_lost()
 
@@ -132,6 +132,13 @@ class GroupCoordinators:
         """The zone of ``group``'s coordinator (None: it has none now)."""
         broker = self._coordinator(group)
         return None if broker is None else self.cluster.brokers[broker].zone
+
+    def one_way(self, group: ConsumerGroup, zone: str) -> float:
+        """The typical delay (half the median round trip) from ``zone`` to ``group``'s
+        coordinator, after which it hears a heartbeat or a commit sent from there; 0
+        without a coordinator."""
+        coordinator = self.coordinator_zone(group)
+        return 0.0 if coordinator is None else self.net.rtt_estimate(zone, coordinator) / 2
 
     def _coordinator(self, group: ConsumerGroup) -> int | None:
         slot = self.slot(group)
