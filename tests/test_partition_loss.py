@@ -13,6 +13,7 @@ from geosim.core.events import (
     ClientsAttached,
     ClusterReachability,
     FaultStarted,
+    LogTruncated,
     MirrorCopied,
     MirrorFlowStarted,
     PartitionChanged,
@@ -572,3 +573,51 @@ def test_rows_appended_after_a_cut_of_a_mirrored_log_are_counted_at_the_next_epi
     assert loss.records == 4
     assert unavailable.records == 6 and unavailable.intervals == [(10.0, 20.0)]
     assert unavailable.open_records == 6
+
+
+def test_a_row_written_at_the_offsets_of_a_lost_one_is_a_new_record():
+    f = mirrored()
+    lagging = at(row(0, 4, 2.0), 10)
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0), lagging)
+    copied(f, 3.0, 0, 10)
+    f.truncate(5.0, 0, "w", lagging)
+    f.ack(6.0, "w", at(row(0, 4, 6.0), 10))   # the same offsets, another record
+    reach(f, 10.0, "w", False)
+    loss, unavailable = f.finish(t_end=20.0)
+    assert loss.records == 4
+    assert (unavailable.records, unavailable.intervals, unavailable.open_records) == (
+        4, [(10.0, 20.0)], 4)
+
+
+def test_copies_past_a_cut_of_their_source_hold_nothing_written_after_it():
+    # the cross-cluster engine reports the cut (LogTruncated) and only the rows no
+    # other cluster holds (here none: both were copied)
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0), at(row(0, 4, 1.0), 10))
+    copied(f, 3.0, 0, 14)
+    f.recorder.emit(LogTruncated(5.0, "w", 0, 10))
+    f.ack(6.0, "w", at(row(0, 3, 6.0), 10))
+    reach(f, 10.0, "w", False)
+    _loss, unavailable = f.finish(t_end=20.0)
+    assert unavailable.records == 3 and unavailable.intervals == [(10.0, 20.0)]
+
+
+def test_an_erased_partitions_records_are_lost_not_also_unavailable():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    f.erase(5.0, 0)
+    reach(f, 10.0, "w", False)
+    loss, unavailable = f.finish(t_end=20.0)
+    assert loss.records == 10
+    assert unavailable.records == 0 and unavailable.intervals == []
+
+
+def test_copies_unreadable_from_their_targets_outage_on_leave_the_records_unread():
+    f = mirrored()
+    f.ack(1.0, "w", at(row(0, 10, 1.0), 0))
+    copied(f, 2.0, 0, 10)
+    reach(f, 10.0, "w", False)   # readable in c
+    reach(f, 15.0, "c", False)   # c goes too: unreadable from here
+    reach(f, 20.0, "w", True)
+    _loss, unavailable = f.finish(t_end=30.0)
+    assert unavailable.records == 10 and unavailable.intervals == [(15.0, 20.0)]

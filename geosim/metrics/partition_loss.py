@@ -49,6 +49,7 @@ from geosim.core.events import (
     ClientsAttached,
     ClusterReachability,
     FaultStarted,
+    LogTruncated,
     MirrorCopied,
     MirrorFlowStarted,
     PartitionChanged,
@@ -101,14 +102,12 @@ class PartitionLoss:
         self._copied: dict[int, dict[str, int]] = {}
         self._uncovered: dict[int, deque[list]] = {}
         self._counted_end: dict[int, int] = {}
-        # A mirrored partition's episode: the ends of the rows it found without a
-        # readable copy (its interval counts unless every one of them was lost), under
-        # way by partition and ended ((start, end, partition, row ends)); the ends of
-        # its rows lost, and the partitions erased whole.
-        self._episode: dict[int, list[int]] = {}
-        self._mirrored_intervals: list[tuple[float, float, int, list[int]]] = []
-        self._lost_ends: dict[int, set[int]] = defaultdict(set)
-        self._erased: set[int] = set()
+        # A mirrored partition's episode: the rows it found without a readable copy
+        # (entries of ``_uncovered``, whose last field marks a row lost since; its
+        # interval counts unless every one of them was lost), under way by partition
+        # and ended ((start, end, rows)).
+        self._episode: dict[int, list[list]] = {}
+        self._mirrored_intervals: list[tuple[float, float, list[list]]] = []
 
     def subscribe(self, recorder: Recorder) -> None:
         for kind, handler in ((ProduceAcked, self.on_acked),
@@ -119,7 +118,8 @@ class PartitionLoss:
                               (ClientsAttached, self.on_clients),
                               (ClusterReachability, self.on_reachability),
                               (MirrorFlowStarted, self.on_flow),
-                              (MirrorCopied, self.on_copied)):
+                              (MirrorCopied, self.on_copied),
+                              (LogTruncated, self.on_log_cut)):
             recorder.subscribe(kind, handler)
 
     # --- events ----------------------------------------------------------------------
@@ -166,11 +166,37 @@ class PartitionLoss:
             for p in range(base, base + n):
                 if p not in self._offline:
                     self._go_offline(p, ev.t)
-            return
-        self._unreachable.discard(ev.cluster)
-        for p in range(base, base + n):
-            if p in self._offline and p not in self._leaderless:
+        else:
+            self._unreachable.discard(ev.cluster)
+            for p in range(base, base + n):
+                if p in self._offline and p not in self._leaderless:
+                    self._go_online(p, ev.t)
+        # the copies this cluster holds became unreadable or readable again: the
+        # offline sources copied into it are judged afresh from now
+        for p, copied in self._copied.items():
+            if ev.cluster in copied and p in self._offline:
                 self._go_online(p, ev.t)
+                self._go_offline(p, ev.t)
+
+    def on_log_cut(self, ev: LogTruncated) -> None:
+        """A cross-cluster partition's log was cut at ``ev.offset``: the rows appended
+        from there on are new records, which no copy made before holds."""
+        span = self._spans.get(ev.cluster)
+        if span is not None:
+            self._cut(span[0] + ev.partition, ev.offset)
+
+    def _cut(self, p: int, offset: int) -> None:
+        copied = self._copied.get(p)
+        if copied is None:
+            return
+        for target, end in copied.items():
+            if end > offset:
+                copied[target] = offset
+        if self._counted_end.get(p, 0) > offset:
+            self._counted_end[p] = offset
+        uncovered = self._uncovered[p]
+        while uncovered and uncovered[-1][0] > offset:
+            uncovered.pop()[4] = True   # removed from the log: lost, not unread
 
     def _cluster_of(self, p: int) -> str | None:
         i = bisect_right(self._bases, (p, "\uffff"))
@@ -202,7 +228,7 @@ class PartitionLoss:
             uncovered = self._uncovered.get(p)
             if uncovered is not None:
                 uncovered.append([row.offset + row.records, row.records,
-                                  row.bytes_uncompressed, region])
+                                  row.bytes_uncompressed, region, False])
         self.tracked_records += n
 
     def on_partition(self, ev: PartitionChanged) -> None:
@@ -222,34 +248,26 @@ class PartitionLoss:
         """``p`` goes offline at ``t``; the episode's interval counts only if it finds
         acknowledged records that no reachable copy holds."""
         self._offline[p] = t
-        ends = self._count_unavailable(p)
-        if ends is not None:
-            self._episode[p] = ends
+        rows = self._count_unavailable(p)
+        if rows is not None:
+            self._episode[p] = rows
         elif not any(n for n, _b in self._acked[p].values()):
             self._episode[p] = []
 
     def _go_online(self, p: int, t: float) -> None:
         since = self._offline.pop(p)
-        ends = self._episode.pop(p, None)
-        if ends is None:
+        rows = self._episode.pop(p, None)
+        if rows is None:
             self._intervals.append((since, t))
-        elif ends:
-            self._mirrored_intervals.append((since, t, p, ends))
+        elif rows and t > since:
+            self._mirrored_intervals.append((since, t, rows))
 
     def on_truncated(self, ev: RowsTruncated) -> None:
         records = nbytes = 0
         first_ack = math.inf
-        uncovered = self._uncovered.get(ev.partition)
-        if uncovered is not None and ev.rows:
-            # the log is cut at the first row removed: its rows leave the count, and
-            # the rows appended from there on are new
-            self._lost_ends[ev.partition].update(
-                row.offset + row.records for row in ev.rows if row.acked_at >= 0)
-            cut = min(row.offset for row in ev.rows)
-            while uncovered and uncovered[-1][0] > cut:
-                uncovered.pop()
-            if self._counted_end.get(ev.partition, 0) > cut:
-                self._counted_end[ev.partition] = cut
+        if ev.rows and ev.partition in self._uncovered:
+            # the log is cut at the first row removed (as LogTruncated says too)
+            self._cut(ev.partition, min(row.offset for row in ev.rows))
         for row in ev.rows:
             if row.acked_at < 0:
                 if row.mirror < 0:
@@ -266,7 +284,9 @@ class PartitionLoss:
         """Every record acknowledged in the partition and not lost yet is lost, each
         region's from the ack time of its oldest."""
         p = ev.partition
-        self._erased.add(p)
+        uncovered = self._uncovered.get(p)
+        while uncovered:
+            uncovered.pop()[4] = True
         for region, (records, nbytes) in list(self._acked[p].items()):
             self._lose(p, region, ev.t, records, nbytes, self._first_ack[p][region])
 
@@ -296,11 +316,11 @@ class PartitionLoss:
             counted[0] = max(counted[0] - records, 0)
             counted[1] = max(counted[1] - nbytes, 0)
 
-    def _count_unavailable(self, p: int) -> list[int] | None:
+    def _count_unavailable(self, p: int) -> list[list] | None:
         """Everything acked in ``p`` so far is unreadable now (counted once), less what a
         reachable flow target holds a copy of. Returns None, or for a mirrored
-        partition with a reachable target the ends of the rows without a copy (their
-        episode's interval counts only if one of them is not lost)."""
+        partition with a reachable target its rows without a copy (the episode's
+        interval counts only if one of them is not lost)."""
         copied = self._copied.get(p)
         reachable = [end for target, end in copied.items()
                      if target not in self._unreachable] if copied else []
@@ -320,41 +340,39 @@ class PartitionLoss:
         start = max(covered, self._counted_end.get(p, 0))
         rows = self._uncovered[p]
         counted = self._counted[p]
-        ends = []
-        for end, records, nbytes, region in rows:
+        unread = []
+        for entry in rows:
+            end, records, nbytes, region, _lost = entry
             if end > covered:
-                ends.append(end)
+                unread.append(entry)
             if end > start:
-                entry = counted.setdefault(region, [0, 0])
-                entry[0] += records
-                entry[1] += nbytes
+                mine = counted.setdefault(region, [0, 0])
+                mine[0] += records
+                mine[1] += nbytes
         if rows:
             self._counted_end[p] = max(start, rows[-1][0])
-        return ends
+        return unread
 
-    def _unread(self, p: int, ends: list[int]) -> bool:
+    @staticmethod
+    def _unread(rows: list[list]) -> bool:
         """Whether a mirrored episode found a row that was not lost after all."""
-        if p in self._erased:
-            return False
-        lost = self._lost_ends.get(p, ())
-        return any(end not in lost for end in ends)
+        return any(not entry[4] for entry in rows)
 
     # --- results ---------------------------------------------------------------------
     def finalize(self, t_end: float) -> tuple[LossReport, UnavailabilityReport]:
         intervals = list(self._intervals)
         open_records = 0
-        for since, end, p, ends in self._mirrored_intervals:
-            if self._unread(p, ends):
+        for since, end, rows in self._mirrored_intervals:
+            if self._unread(rows):
                 intervals.append((since, end))
         for p, since in self._offline.items():
             episode = self._episode.get(p)
             if episode is None:
                 intervals.append((since, t_end))
                 open_records += sum(n for n, _b in self._acked[p].values())
-            elif self._unread(p, episode):
+            elif self._unread(episode):
                 intervals.append((since, t_end))
-                unread = set(episode) - self._lost_ends[p]
-                open_records += sum(row[1] for row in self._uncovered[p] if row[0] in unread)
+                open_records += sum(entry[1] for entry in episode if not entry[4])
         by_region: dict[str, RegionUnavailability] = {}
         for _p, counted in sorted(self._counted.items()):
             for region, (n, b) in counted.items():
