@@ -324,6 +324,20 @@ def test_an_offset_commit_heard_after_the_last_heartbeat_keeps_the_session():
         (0.0, (0, 1, 2)), (48.708204, (1, 2))]
 
 
+def test_a_commit_of_an_incarnation_the_member_left_keeps_no_session_of_the_next():
+    """Member 0 commits at 5 s (answered at 7 s), dies at 5.5 s and restarts at 6 s as
+    a new member: the coordinator handled that commit for the old member id, so the
+    new incarnation's session does not run from it."""
+    ctx, group, members, seen, rebalances, produce = _group(3, 3, protocol="eager")
+    group.route_commits(lambda zone, size, done: call_later(ctx.env, 2.0, done, True),
+                        one_way=lambda zone: 0.0)
+    for p in range(3):
+        produce(p)
+    _faults(ctx, group, members, [(5.5, 0, False), (6.0, 0, True)], until=8.0)
+    assert members[0].restarts == 1 and members[0].heard < 6.0
+    assert members[1].heard == 7.0   # a live member's commit of 5 s, handled at 7 s
+
+
 def test_a_second_fault_on_consumers_already_down_or_up_changes_nothing():
     """Two faults reaching the same consumers (a zone outage and a client crash): a
     second down leaves the first session's expiry (45 s after the last heartbeat before

@@ -103,6 +103,7 @@ class Member:
     # session too).
     session_start: float = 0.0
     heard: float = 0.0
+    restarts: int = 0   # its incarnations since the first (a commit belongs to one)
 
 
 @dataclass
@@ -332,6 +333,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         expires = self._expiry(member)
         member.alive = True
         member.died_at = None
+        member.restarts += 1
         member.session_start = self.env.now
         # A new member: what it had read is gone; it owns nothing until a rebalance.
         for state in self.partitions:
@@ -375,6 +377,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self._moved()
         member.alive = True
         member.died_at = None
+        member.restarts += 1
         member.session_start = self.env.now
         self._incarnation[index] += 1
         self._sessions = {k: t for k, t in self._sessions.items() if k[0] != index}
@@ -557,9 +560,12 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         states: the model has no other): heard one way before the answer comes back,
         even if the member died meanwhile."""
         sent = self.env.now
+        incarnation = member.restarts
 
         def answered(ok: bool) -> None:
-            if ok and not self._kip848:  # the consumer protocol's need its heartbeats
+            # the consumer protocol's sessions need its heartbeats; a commit of an
+            # incarnation the member has left keeps no session of the next
+            if ok and not self._kip848 and member.restarts == incarnation:
                 heard = max(sent, self.env.now - self._one_way(member.zone))
                 if heard > member.heard:
                     member.heard = heard

@@ -135,6 +135,7 @@ class ConsumerProtocol:
         index = member.index
         self._moved()
         member.alive = True
+        member.restarts += 1
         member.died_at = None
         member.session_start = self.env.now
         for state in self.partitions:
