@@ -6,23 +6,18 @@ member that owns the partition. The strategy tells the group when an object's da
 readable in a zone (:meth:`ConsumerGroup.ready`); the owner delivers rows strictly in
 offset order, so an unreadable object blocks its partition (Kafka fetch semantics).
 
-Members heartbeat every ``heartbeat.interval.ms`` while alive, each at a phase of its
-own (no event per heartbeat: the times follow from the phase); the coordinator removes a
-member ``session.timeout.ms`` after it last heard of it, whichever came last of: its
-last heartbeat (heard a one-way trip after it was sent, ``route_commits``' estimate),
-its last offset commit in the classic protocol (``OffsetMetadataManager.commitOffset``
-keeps the session, heard a one-way trip before its answer), its start, its last
-assignment or the coordinator's last load; and it reassigns its partitions (a
-rebalance), and the new owner resumes from the
-last committed offset, re-delivering what came after it. Positions are committed every
+The coordinator removes a member silent for ``session.timeout.ms``
+(:mod:`geosim.clients.sessions` says from when) and reassigns its partitions (a
+rebalance), and the new owner resumes from the last committed offset, re-delivering
+what came after it. Positions are committed every
 ``auto.commit.interval.ms`` through the metadata store (Bufstream keeps group offsets
 there), so a commit can fail when the store is unavailable.
 
 Rebalances follow the group's protocol: Kafka's classic one, eager or cooperative as
 the assignors decide (:mod:`geosim.clients.classic_group`), or the consumer protocol
 of KIP-848 (:mod:`geosim.clients.kip848_group`); this module holds what they share:
-members, sessions, static membership, the coordinator's loss and load, deliveries and
-commits.
+members, static membership, the coordinator's loss and load, deliveries and commits
+(sessions: :mod:`geosim.clients.sessions`).
 
 With static membership (``group.instance.id``), a member restarted while the
 coordinator still holds its session takes its place
@@ -67,7 +62,8 @@ from dataclasses import dataclass, field
 
 from geosim.clients.classic_group import ClassicRebalances
 from geosim.clients.kip848_group import ConsumerProtocol
-from geosim.core.context import Context, call_later
+from geosim.clients.sessions import MemberSessions, heard_at_once
+from geosim.core.context import Context
 from geosim.core.events import Delivered, OffsetsCommitted, Rebalanced, Row
 
 #: The coordinator's session and heartbeat under the consumer protocol (KIP-848):
@@ -114,11 +110,6 @@ class PartitionState:
     owner: int | None = None
 
 
-def _heard_at_once(_zone: str) -> float:
-    """A coordinator without a network position: it hears a member at once."""
-    return 0.0
-
-
 def rebalance_protocol(assignors: tuple[str, ...], group_protocol: str = "classic") -> str:
     """The rebalance protocol of a consumer with these assignors
     (``partition.assignment.strategy``) and ``group.protocol``: the consumer protocol
@@ -132,7 +123,7 @@ def rebalance_protocol(assignors: tuple[str, ...], group_protocol: str = "classi
     return "eager"
 
 
-class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
+class ConsumerGroup(MemberSessions, ClassicRebalances, ConsumerProtocol):
     """One subscription's consumer group; see the module docstring."""
 
     def __init__(self, ctx: Context, group_id: int, members: list[Member], partitions: int,
@@ -152,7 +143,7 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self.settings = settings
         self.partitions = [PartitionState() for _ in range(partitions)]
         self._commit = commit
-        self._one_way: Callable[[str], float] = _heard_at_once
+        self._one_way: Callable[[str], float] = heard_at_once
         self._is_ready = is_ready      # (row, zone) -> readable there now
         self._request = request        # (row, zone) -> start fetching it there
         # object_id -> this group holds one row less of it (None: nothing tracks objects)
@@ -278,24 +269,6 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
                 owned.setdefault(state.owner, []).append(p)
         self._owned = owned
 
-    def _phase(self, index: int) -> float:
-        """Member ``index``'s heartbeats fall at this phase of every interval (spread as
-        the brokers' are, by the golden ratio)."""
-        return self.settings.heartbeat_interval * ((index * 0.618034) % 1.0)
-
-    def _to_heartbeat(self, index: int) -> float:
-        """The time to member ``index``'s next heartbeat."""
-        return (self._phase(index) - self.env.now) % self.settings.heartbeat_interval
-
-    def _last_heartbeat(self, member: Member) -> float:
-        """When the coordinator last restarted the dead ``member``'s session: when it
-        heard its last heartbeat (sent at the member's phase, heard one way later), or
-        its start, its last assignment or its last offset commit if later."""
-        assert member.died_at is not None
-        last = member.died_at - ((member.died_at - self._phase(member.index))
-                                 % self.settings.heartbeat_interval)
-        return max(last + self._one_way(member.zone), member.session_start, member.heard)
-
     def _moved(self) -> None:
         """Owners or their liveness changed: a new generation."""
         self.generation += 1
@@ -412,39 +385,6 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
         self.ctx.recorder.emit(Rebalanced(self.env.now, self.id, live, reason, tuple(owned)))
         self.ready(owned)
 
-    def _expiry(self, member: Member) -> float | None:
-        """When the coordinator removes ``member``'s session (None: it is alive)."""
-        if member.alive or member.died_at is None:
-            return None
-        # the coordinator times the session from the last heartbeat it heard
-        expiry = self._last_heartbeat(member) + self.settings.session_timeout
-        loaded = self._loaded_at
-        if loaded is not None:
-            # a coordinator's load restarts every member's session (onLoaded), also
-            # one between the member's last heartbeat and its death
-            return max(expiry, loaded + self.settings.session_timeout)
-        return expiry
-
-    def _arm_session(self, key: tuple[int, int], delay: float) -> None:
-        """The coordinator removes the silent session ``key`` after ``delay``."""
-        expiry = self._sessions[key] = self.env.now + delay
-        call_later(self.env, delay, self._session_expired, key, self._coordinator_epoch,
-                   expiry)
-
-    def _session_expired(self, key: tuple[int, int], epoch: int, expiry: float) -> None:
-        if self._retired or not self._coordinating or epoch != self._coordinator_epoch \
-                or self._sessions.get(key) != expiry:
-            return  # no coordinator now, armed by one lost since, or a session its
-            # member's return replaced or a later arming superseded
-        del self._sessions[key]
-        if self._kip848:
-            self._kip848_remove(key)
-            return
-        if self._preparing is None:
-            self._prepare("session timeout")
-        else:
-            self._maybe_complete()
-
     # --- data -------------------------------------------------------------------------
     def owner_zone(self, partition: int) -> str | None:
         owner = self.partitions[partition].owner
@@ -552,28 +492,6 @@ class ConsumerGroup(ClassicRebalances, ConsumerProtocol):
                 snapshot = [(p, self.partitions[p].position) for p in owned]
                 self._commit_as(member, 64 * len(owned),
                                 lambda ok, snap=snapshot, m=member: self._committed(ok, snap, m))
-
-    def _commit_as(self, member: Member, size: int, done: Callable[[bool], None]) -> None:
-        """An offset commit of ``member``'s. In the classic protocol the coordinator
-        restarts the member's session when it handles the commit (Kafka's
-        ``OffsetMetadataManager.commitOffset``, in the Stable and PreparingRebalance
-        states: the model has no other): heard one way before the answer comes back,
-        even if the member died meanwhile."""
-        sent = self.env.now
-        incarnation = member.restarts
-
-        def answered(ok: bool) -> None:
-            # the consumer protocol's sessions need its heartbeats; a commit of an
-            # incarnation the member has left keeps no session of the next
-            if ok and not self._kip848 and member.restarts == incarnation:
-                heard = max(sent, self.env.now - self._one_way(member.zone))
-                if heard > member.heard:
-                    member.heard = heard
-                    if not member.alive:
-                        self._session_kept(member)
-            done(ok)
-
-        self._commit(member.zone, size, answered)
 
     def _committed(self, ok: bool, snapshot: list[tuple[int, int]], member: Member, *,
                    fenced: bool = True) -> None:
