@@ -56,7 +56,7 @@ from geosim.metrics.interconnects import interconnect_series, interconnect_summa
 from geosim.metrics.mirror import MirrorFold
 from geosim.metrics.partition_loss import PartitionLoss, merge
 from geosim.metrics.partitions import PartitionTimeline
-from geosim.metrics.phases import PHASES, PhaseClock, add_latencies, sent_before
+from geosim.metrics.phases import PHASES, PhaseClock, add_latencies, sent_from
 from geosim.metrics.recovery import baseline_rate, rate_recovery_time
 from geosim.metrics.report import MetricsReport, Recovery, with_losses
 from geosim.metrics.sections import LossContributor, ReportSection, SectionContext
@@ -219,9 +219,7 @@ class MetricsCollector:
         region.any_ack = True
         if region.first_ack is None and t >= self._fault_start:
             fault_start = self._fault_start
-            # a record sent at or after the fault's start (sent_before)
-            if any(sent_before(row.send_first, row.send_last, row.records,
-                               fault_start) < row.records for row in ev.rows):
+            if any(sent_from(row, fault_start) for row in ev.rows):
                 region.first_ack = t
         if t >= self.warmup:
             last = region.last_ack
@@ -254,8 +252,7 @@ class MetricsCollector:
             bump(region.delivered_bytes, index, nbytes)
         if region.first_delivery is None and t >= self._fault_start:
             fault_start = self._fault_start
-            if any(sent_before(row.send_first, row.send_last, row.records,
-                               fault_start) < row.records for row in ev.rows):
+            if any(sent_from(row, fault_start) for row in ev.rows):
                 region.first_delivery = t
 
     def _on_failed(self, ev: ProduceFailed) -> None:

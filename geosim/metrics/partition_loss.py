@@ -68,6 +68,19 @@ from geosim.metrics.report import (
 )
 
 
+class _Uncovered:
+    """An acknowledged row of a mirrored partition that no flow target holds yet."""
+
+    __slots__ = ("end", "records", "bytes", "region", "lost")
+
+    def __init__(self, end: int, records: int, nbytes: int, region: str):
+        self.end = end            # its end offset
+        self.records = records
+        self.bytes = nbytes       # uncompressed
+        self.region = region      # its producer's
+        self.lost = False         # removed from the log since (lost, not unread)
+
+
 class PartitionLoss:
     """Fold of partition events into loss and unavailability; see the module docstring."""
 
@@ -91,23 +104,21 @@ class PartitionLoss:
         # Between clusters: each cluster's (first run-wide partition, partitions); the
         # unreachable clusters; the partitions without a leader; per mirrored source
         # partition, each target cluster's copied upstream end, the acknowledged rows
-        # no copy covers yet ([end offset, records, bytes, region], in offset order),
-        # and the offset up to which an episode counted them; whether an episode under
-        # way counted anything.
+        # no copy covers yet (in offset order), and the offset up to which an episode
+        # counted them.
         self._spans: dict[str, tuple[int, int]] = {}
         self._bases: list[tuple[int, str]] = []
         self._unreachable: set[str] = set()
         self._leaderless: set[int] = set()
         self._flows: dict[str, tuple[int, str]] = {}   # flow -> (source base, target)
         self._copied: dict[int, dict[str, int]] = {}
-        self._uncovered: dict[int, deque[list]] = {}
+        self._uncovered: dict[int, deque[_Uncovered]] = {}
         self._counted_end: dict[int, int] = {}
         # A mirrored partition's episode: the rows it found without a readable copy
-        # (entries of ``_uncovered``, whose last field marks a row lost since; its
-        # interval counts unless every one of them was lost), under way by partition
-        # and ended ((start, end, rows)).
-        self._episode: dict[int, list[list]] = {}
-        self._mirrored_intervals: list[tuple[float, float, list[list]]] = []
+        # (its interval counts unless every one of them was lost since), under way by
+        # partition and ended ((start, end, rows)).
+        self._episode: dict[int, list[_Uncovered]] = {}
+        self._mirrored_intervals: list[tuple[float, float, list[_Uncovered]]] = []
 
     def subscribe(self, recorder: Recorder) -> None:
         for kind, handler in ((ProduceAcked, self.on_acked),
@@ -153,7 +164,7 @@ class PartitionLoss:
         # rows every target holds a copy of are covered for good
         end = min(copied.values())
         rows = self._uncovered[p]
-        while rows and rows[0][0] <= end:
+        while rows and rows[0].end <= end:
             rows.popleft()
 
     def on_reachability(self, ev: ClusterReachability) -> None:
@@ -195,8 +206,8 @@ class PartitionLoss:
         if self._counted_end.get(p, 0) > offset:
             self._counted_end[p] = offset
         uncovered = self._uncovered[p]
-        while uncovered and uncovered[-1][0] > offset:
-            uncovered.pop()[4] = True   # removed from the log: lost, not unread
+        while uncovered and uncovered[-1].end > offset:
+            uncovered.pop().lost = True   # removed from the log: lost, not unread
 
     def _cluster_of(self, p: int) -> str | None:
         i = bisect_right(self._bases, (p, "\uffff"))
@@ -227,8 +238,8 @@ class PartitionLoss:
             n += row.records
             uncovered = self._uncovered.get(p)
             if uncovered is not None:
-                uncovered.append([row.offset + row.records, row.records,
-                                  row.bytes_uncompressed, region, False])
+                uncovered.append(_Uncovered(row.offset + row.records, row.records,
+                                            row.bytes_uncompressed, region))
         self.tracked_records += n
 
     def on_partition(self, ev: PartitionChanged) -> None:
@@ -286,7 +297,7 @@ class PartitionLoss:
         p = ev.partition
         uncovered = self._uncovered.get(p)
         while uncovered:
-            uncovered.pop()[4] = True
+            uncovered.pop().lost = True
         for region, (records, nbytes) in list(self._acked[p].items()):
             self._lose(p, region, ev.t, records, nbytes, self._first_ack[p][region])
 
@@ -316,7 +327,7 @@ class PartitionLoss:
             counted[0] = max(counted[0] - records, 0)
             counted[1] = max(counted[1] - nbytes, 0)
 
-    def _count_unavailable(self, p: int) -> list[list] | None:
+    def _count_unavailable(self, p: int) -> list[_Uncovered] | None:
         """Everything acked in ``p`` so far is unreadable now (counted once), less what a
         reachable flow target holds a copy of. Returns None, or for a mirrored
         partition with a reachable target its rows without a copy (the episode's
@@ -332,7 +343,7 @@ class PartitionLoss:
                     counted[region] = [n, b]
             rows = self._uncovered.get(p)
             if rows:  # all counted: a later episode counts only rows acked since
-                self._counted_end[p] = max(self._counted_end.get(p, 0), rows[-1][0])
+                self._counted_end[p] = max(self._counted_end.get(p, 0), rows[-1].end)
             return None
         # the rows past the copies' end are unreadable; each is counted once over
         # the partition's episodes
@@ -340,23 +351,19 @@ class PartitionLoss:
         start = max(covered, self._counted_end.get(p, 0))
         rows = self._uncovered[p]
         counted = self._counted[p]
-        unread = []
-        for entry in rows:
-            end, records, nbytes, region, _lost = entry
-            if end > covered:
-                unread.append(entry)
-            if end > start:
-                mine = counted.setdefault(region, [0, 0])
-                mine[0] += records
-                mine[1] += nbytes
+        for row in rows:
+            if row.end > start:
+                mine = counted.setdefault(row.region, [0, 0])
+                mine[0] += row.records
+                mine[1] += row.bytes
         if rows:
-            self._counted_end[p] = max(start, rows[-1][0])
-        return unread
+            self._counted_end[p] = max(start, rows[-1].end)
+        return [row for row in rows if row.end > covered]
 
     @staticmethod
-    def _unread(rows: list[list]) -> bool:
+    def _unread(rows: list[_Uncovered]) -> bool:
         """Whether a mirrored episode found a row that was not lost after all."""
-        return any(not entry[4] for entry in rows)
+        return any(not row.lost for row in rows)
 
     # --- results ---------------------------------------------------------------------
     def finalize(self, t_end: float) -> tuple[LossReport, UnavailabilityReport]:
@@ -372,7 +379,7 @@ class PartitionLoss:
                 open_records += sum(n for n, _b in self._acked[p].values())
             elif self._unread(episode):
                 intervals.append((since, t_end))
-                open_records += sum(entry[1] for entry in episode if not entry[4])
+                open_records += sum(row.records for row in episode if not row.lost)
         by_region: dict[str, RegionUnavailability] = {}
         for _p, counted in sorted(self._counted.items()):
             for region, (n, b) in counted.items():

@@ -27,7 +27,7 @@ from geosim.core.events import (
     PartitionChanged,
     ProduceAcked,
 )
-from geosim.metrics.phases import sent_before
+from geosim.metrics.phases import sent_from
 
 
 @dataclass
@@ -100,9 +100,7 @@ class PartitionTimeline:
             return
         base = self._base.get(ev.fleet, 0)
         for row in ev.rows:
-            # a record sent at or after the fault's start (sent_before)
-            if base + row.partition in self._moved and sent_before(
-                    row.send_first, row.send_last, row.records, fault) < row.records:
+            if base + row.partition in self._moved and sent_from(row, fault):
                 self._client = ev.t
                 return
 

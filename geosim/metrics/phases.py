@@ -128,3 +128,9 @@ def sent_before(first: float, last: float, records: int, t: float) -> int:
     if first >= t:
         return 0
     return math.floor(records * (t - first) / (last - first) + 0.5)
+
+
+def sent_from(row: Row, t: float) -> bool:
+    """Whether any of ``row``'s records was sent at or after ``t`` (as
+    :func:`sent_before` shares them out)."""
+    return sent_before(row.send_first, row.send_last, row.records, t) < row.records
