@@ -65,6 +65,7 @@ from geosim.metrics.report import (
     RegionUnavailability,
     UnavailabilityReport,
     loss_report,
+    with_losses,
 )
 
 
@@ -221,6 +222,7 @@ class PartitionLoss:
         base = self._base.get(ev.fleet, 0)
         n = 0
         doomed = self._doomed
+        mirrored = self._uncovered or None   # (per row: only cross-cluster runs look)
         for row in ev.rows:
             if doomed:
                 gone = doomed.pop((row.fleet, row.partition, row.seq), None)
@@ -236,7 +238,7 @@ class PartitionLoss:
             entry[0] += row.records
             entry[1] += row.bytes_uncompressed
             n += row.records
-            uncovered = self._uncovered.get(p)
+            uncovered = mirrored.get(p) if mirrored is not None else None
             if uncovered is not None:
                 uncovered.append(_Uncovered(row.offset + row.records, row.records,
                                             row.bytes_uncompressed, region))
@@ -403,14 +405,8 @@ def merge(a: tuple[LossReport, UnavailabilityReport],
           b: tuple[LossReport, UnavailabilityReport]) -> tuple[LossReport, UnavailabilityReport]:
     """Combine the object-based and the partition-based folds (one is empty per run)."""
     (la, ua), (lb, ub) = a, b
-    lost = dict(la.by_region)
-    for region, v in lb.by_region.items():
-        e = lost.setdefault(region, RegionLoss())
-        lost[region] = RegionLoss(e.records + v.records, e.bytes + v.bytes,
-                                  max(e.rpo_seconds, v.rpo_seconds))
-    loss = LossReport(la.records + lb.records, la.bytes + lb.bytes,
-                      max(la.rpo_seconds, lb.rpo_seconds), dict(sorted(lost.items())),
-                      la.untracked_records + lb.untracked_records)
+    loss = with_losses(la, [lb.by_region])
+    loss.untracked_records += lb.untracked_records
     regions = dict(ua.by_region)
     for region, w in ub.by_region.items():
         u = regions.setdefault(region, RegionUnavailability())
