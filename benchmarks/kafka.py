@@ -11,13 +11,19 @@ SimPy's raw timeout throughput is measured in the parent process of the same
 invocation, so ratios compare like with like (the raw rate of one machine varies
 between sessions).
 
+``--window`` also times the window engine's kernel (``geosim.kafka.window``, stage 1:
+not yet a run mode) on each steady state: the event engine runs the 10 s warmup, then the
+kernel computes ``--duration`` of sends from that cluster's wiring; its figure is
+simulated seconds of sends per wall and CPU second of the kernel alone (or why it
+refuses the scenario).
+
 ``--events`` instead counts each steady state's events by what they do (the process a
 timeout or event resumes, the function a scheduled call runs), the most frequent first:
 what a faster engine would have to remove. Counting slows the run, so it reports no
 speed.
 
 Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
-       [--no-compare] [--send-tick TICK ...] [--events]
+       [--no-compare] [--send-tick TICK ...] [--events] [--window]
 """
 
 from __future__ import annotations
@@ -90,6 +96,29 @@ def _steady_scenario(name: str, duration: float, tick: str | None):
     return load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
 
 
+def _window(name: str, duration: float, seed: int, tick: str | None, out) -> None:
+    """Child process: the event engine through the 10 s warmup, then the window kernel
+    over ``duration``; sends (wall, CPU, peak RSS bytes, None) or (0, 0, 0, why not)."""
+    from geosim.kafka.window.kernel import WindowRefused, Wiring, run_window
+    from geosim.runner import build
+    scenario = _steady_scenario(name, duration, tick)
+    ctx, _world, strategy = build(scenario, seed)
+    strategy.start()
+    ctx.env.run(until=10.0)
+    try:
+        wiring = Wiring.of(strategy.engine)
+    except WindowRefused as refused:
+        out.send((0.0, 0.0, 0, str(refused)))
+        return
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        run_window(wiring, 10.0, 10.0 + duration, seed=seed, tail=0.0)
+    except WindowRefused as refused:
+        out.send((0.0, 0.0, 0, str(refused)))
+        return
+    out.send((time.perf_counter() - start, time.process_time() - cpu, _peak_rss(), None))
+
+
 def _variant(path: str, name: str, seed: int, out) -> None:
     """Child process: one variant of the comparison on its own timeline."""
     from geosim.compare.variants import resolve_variants
@@ -131,6 +160,8 @@ def main() -> None:
     parser.add_argument("--events", action="store_true",
                         help="count the steady states' events by what they do "
                              "(no speed figures, no comparison)")
+    parser.add_argument("--window", action="store_true",
+                        help="also time the window engine's kernel on each steady state")
     parser.add_argument("--send-tick", nargs="+", default=[None], metavar="TICK",
                         help="run the steady states at these send ticks "
                              "(simulation.send_tick, e.g. 5ms 25ms 50ms; default: "
@@ -162,6 +193,14 @@ def main() -> None:
             print(f"{name:34} {tick or 'own':>6} {simulated / wall:12.1f} "
                   f"{simulated / cpu:12.1f} {rate:14,.0f} {rate / raw:12.3f} "
                   f"{format_bytes(peak):>10}", flush=True)
+            if args.window:
+                wall, cpu, peak, refused = in_child(_window, name, duration, args.seed, tick)
+                if refused:
+                    print(f"  {'window kernel':32} refused: {refused}", flush=True)
+                else:
+                    print(f"  {'window kernel':32} {tick or 'own':>6} {duration / wall:12.1f} "
+                          f"{duration / cpu:12.1f} {'':>14} {'':>12} "
+                          f"{format_bytes(peak):>10}", flush=True)
     if args.no_compare:
         return
     names = list(compare_entries(read_yaml(COMPARISON, str(COMPARISON)), str(COMPARISON)))

@@ -341,3 +341,25 @@ def test_the_tie_tolerance_is_relative_to_the_total_weight():
     h.add(0.001, 500_000 - 1e-6)
     h.add(1.0, 500_000 + 1e-6)
     assert h.quantile(0.5) == pytest.approx(0.001, rel=0.011)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-0.01, 20.0), st.floats(-0.01, 20.0),
+                          st.integers(0, 10**6)), min_size=1, max_size=40))
+def test_adding_many_smears_at_once_is_adding_them_one_by_one(smears):
+    """add_uniform_many (the window engine's bulk path) gives add_uniform's bins,
+    count, mean and extremes: the bins to a relative 1e-9 (a bin's interior share is
+    added as density x width directly rather than through the fixed-point running
+    sum), the rest exactly up to float summation order."""
+    one, many = LatencyHistogram(), LatencyHistogram()
+    for lo, hi, w in smears:
+        one.add_uniform(lo, hi, w)
+    lo, hi, w = (np.array(col) for col in zip(*smears, strict=True))
+    many.add_uniform_many(lo, hi, w)  # weights are records: whole numbers
+    assert many.count == pytest.approx(one.count, rel=1e-12)
+    if one.count:
+        assert np.allclose(many.counts, one.counts, rtol=1e-9, atol=1e-9 * one.count)
+        assert many.mean == pytest.approx(one.mean, rel=1e-9)
+        assert (many.min, many.max) == (one.min, one.max)
+        for q in (0.01, 0.5, 0.99):
+            assert many.quantile(q) == pytest.approx(one.quantile(q), rel=1e-6, abs=1e-12)

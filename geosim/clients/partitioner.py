@@ -32,6 +32,12 @@ class Rotation:
         if target not in self._next:
             self._next[target] = split * int(self._stagger * count / split)
 
+    def next_index(self, target: int, count: int, split: int = 1) -> int:
+        """The index the next cut for ``target`` starts at (:meth:`begin`'s first point
+        if none was made yet), without beginning one."""
+        k = self._next.get(target)
+        return split * int(self._stagger * count / split) if k is None else k
+
     def choose(self, target: int, partitions: list[int],
                blocked: set[int] | None) -> int | None:
         """The partition of the next row for ``target``: the next of ``partitions`` in

@@ -244,6 +244,23 @@ class ProducerFleet:
         self._advanced = now
         self.buffer.advance(now, self._used())
 
+    def target_state(self, target: int) -> tuple[float, list[int], int, float | None,
+                                                 int, float]:
+        """What a bulk engine needs of ``target`` to cut as :meth:`cut` does: the
+        fleet's share of the load for it, its partitions, the rotation's next index
+        (its first point if no cut was made), the cursor (None: no cut yet), the request
+        cap and the in-flight window (bytes the fleet may have sent to it unanswered)."""
+        partitions = list(self._partitions.get(target, ()))
+        return (self._share.get(target, 0.0), partitions,
+                self._rotation.next_index(target, len(partitions)),
+                self._cursor.get(target), self._request_cap.get(target, 0),
+                float(self._window.get(target, 0)))
+
+    @property
+    def batch_records(self) -> int:
+        """Records in one producer batch of the fleet (n x ``batch.size``)."""
+        return self._batch_records()
+
     def report(self) -> None:
         """Emit what changed in the application's counts since the last report."""
         b = self.buffer

@@ -51,6 +51,10 @@ class OfferedLoad:
             self._n.append(n)
             self._r.append(max(rate, 0.0))
 
+    def segments(self) -> tuple[list[float], list[float], list[float]]:
+        """The curve's pieces: start times, records offered by each start, rates."""
+        return list(self._t), list(self._n), list(self._r)
+
     def records(self, t: float) -> float:
         """Records offered with intended send times up to ``t``."""
         t = min(max(t, self.start), self.stop)

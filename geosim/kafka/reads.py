@@ -103,6 +103,14 @@ class ReadPath:
                     by_zone.setdefault(zone, []).append(g)
         return by_zone
 
+    def serving_replica(self, p: PartitionState, zone: str) -> int | None:
+        """The replica consumers in ``zone`` read ``p`` from (None: no leader)."""
+        return self._serving_replica(p, zone)
+
+    def readers(self, pid: int, zone: str) -> int:
+        """How many groups' owners of ``pid`` read in ``zone``."""
+        return len(self._owners_of(pid).get(zone, ()))
+
     def readable_changed(self, p: PartitionState, replica: int) -> None:
         """``replica`` can serve more of ``p``: consumers reading from it see it one
         network hop later."""

@@ -137,6 +137,49 @@ class LatencyHistogram:
         if hi > self._max:  # mutate: equivalent: at equality it writes the same value
             self._max = hi
 
+    def add_uniform_many(self, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray) -> None:
+        """:meth:`add_uniform` for many smears at once (arrays of equal length): the
+        same bins and weights, each interior bin's share added directly (a smear
+        covers a few bins, so there is no difference to cancel)."""
+        lo = np.asarray(lo, dtype=float)
+        hi = np.asarray(hi, dtype=float)
+        w = np.asarray(weight, dtype=float)
+        keep = w > 0
+        if not keep.all():
+            lo, hi, w = lo[keep], hi[keep], w[keep]
+        if not len(w):
+            return
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+        lo = np.maximum(lo, 0.0)
+        hi = np.maximum(hi, 0.0)
+        i = np.searchsorted(_EDGES, lo, side="right")
+        j = np.searchsorted(_EDGES, hi, side="right")
+        add = np.zeros(NBINS)
+        point = (hi <= lo) | (i == j)
+        if point.any():
+            add += np.bincount(i[point], weights=w[point], minlength=NBINS)
+        spread = ~point
+        if spread.any():
+            i_s, j_s, lo_s, hi_s = i[spread], j[spread], lo[spread], hi[spread]
+            density = w[spread] / (hi_s - lo_s)
+            add += np.bincount(i_s, weights=density * (_EDGES[i_s] - lo_s), minlength=NBINS)
+            add += np.bincount(j_s, weights=density * (hi_s - _EDGES[j_s - 1]),
+                               minlength=NBINS)
+            spans = j_s - i_s - 1
+            total = int(spans.sum())
+            if total:
+                starts = np.repeat(i_s + 1 - np.concatenate(([0], np.cumsum(spans)[:-1])),
+                                   spans)
+                bins = starts + np.arange(total)
+                add += np.bincount(bins, weights=np.repeat(density, spans) * _WIDTHS[bins],
+                                   minlength=NBINS)
+        self._counts += add
+        self._total += float(w.sum())
+        mid = np.where(hi <= lo, lo, 0.5 * (lo + hi))
+        self._sum += float((w * mid).sum())
+        self._min = min(self._min, float(lo.min()))
+        self._max = max(self._max, float(hi.max()))
+
     def _flush(self) -> np.ndarray:
         if self._dirty:
             direct = np.frombuffer(self._direct, dtype=np.float64)

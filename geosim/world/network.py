@@ -411,6 +411,11 @@ class Network:
                 self._degraded.pop(pair, None)
         self._update()
 
+    @property
+    def impaired(self) -> bool:
+        """Whether any node is down, any path cut or any path degraded now."""
+        return self._impaired
+
     def is_down(self, node: str) -> bool:
         return node in self._down or self._region.get(node) in self._down
 
