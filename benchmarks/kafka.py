@@ -11,6 +11,11 @@ SimPy's raw timeout throughput is measured in the parent process of the same
 invocation, so ratios compare like with like (the raw rate of one machine varies
 between sessions).
 
+``--engine window`` runs the steady states and the comparison with
+``simulation.engine: window`` (the window engine takes the steady states between
+disturbances; docs/architecture.md, "The window engine"), ``events`` (the default) as
+the event engine alone.
+
 ``--window`` also times the window engine's kernel (``geosim.kafka.window``, stage 1:
 not yet a run mode) on each steady state: the event engine runs the 10 s warmup, then the
 kernel computes ``--duration`` of sends from that cluster's wiring; its figure is
@@ -24,6 +29,7 @@ speed.
 
 Usage: python benchmarks/kafka.py [--duration 30s] [--seed N] [--only NAME ...]
        [--no-compare] [--send-tick TICK ...] [--events] [--window]
+       [--engine events|window]
 """
 
 from __future__ import annotations
@@ -44,11 +50,13 @@ SCENARIOS = ("kafka-stretch-seed000", "observers-2dc", "mm2-active-passive",
 COMPARISON = ROOT / "scenarios" / "region-outage-five-strategies.yaml"
 
 
-def _steady(name: str, duration: float, seed: int, tick: str | None, out) -> None:
+def _steady(name: str, duration: float, seed: int, tick: str | None, engine: str,
+            out) -> None:
     """Child process: one steady-state run; sends (wall, CPU, events, peak RSS bytes).
-    ``tick``: the engine's send tick (``simulation.send_tick``), else the scenario's."""
+    ``tick``: the engine's send tick (``simulation.send_tick``), else the scenario's;
+    ``engine``: ``simulation.engine``."""
     from geosim.runner import run
-    scenario = _steady_scenario(name, duration, tick)
+    scenario = _steady_scenario(name, duration, tick, engine)
     start, cpu = time.perf_counter(), time.process_time()
     result = run(scenario, seed)
     wall = time.perf_counter() - start
@@ -86,11 +94,12 @@ def _composition(name: str, duration: float, seed: int, tick: str | None, out) -
     out.send(counts.most_common())
 
 
-def _steady_scenario(name: str, duration: float, tick: str | None):
+def _steady_scenario(name: str, duration: float, tick: str | None, engine: str = "events"):
     """The scenario's steady state: no faults, ``duration`` after a 10 s warmup."""
     from geosim.scenario.loader import load_scenario
     overrides = ["faults=[]", f"simulation.duration={duration + 10}",
-                 "simulation.warmup=10", "simulation.drain=0"]
+                 "simulation.warmup=10", "simulation.drain=0",
+                 f"simulation.engine={engine}"]
     if tick is not None:
         overrides.append(f"simulation.send_tick={tick}")
     return load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides)
@@ -119,11 +128,11 @@ def _window(name: str, duration: float, seed: int, tick: str | None, out) -> Non
     out.send((time.perf_counter() - start, time.process_time() - cpu, _peak_rss(), None))
 
 
-def _variant(path: str, name: str, seed: int, out) -> None:
+def _variant(path: str, name: str, seed: int, engine: str, out) -> None:
     """Child process: one variant of the comparison on its own timeline."""
     from geosim.compare.variants import resolve_variants
     from geosim.runner import run
-    [variant] = resolve_variants(path, [name])
+    [variant] = resolve_variants(path, [name], [f"simulation.engine={engine}"])
     start, cpu = time.perf_counter(), time.process_time()
     result = run(variant.scenario, seed)
     out.send((time.perf_counter() - start, time.process_time() - cpu,
@@ -160,6 +169,8 @@ def main() -> None:
     parser.add_argument("--events", action="store_true",
                         help="count the steady states' events by what they do "
                              "(no speed figures, no comparison)")
+    parser.add_argument("--engine", choices=("events", "window"), default="events",
+                        help="simulation.engine for the steady states and the comparison")
     parser.add_argument("--window", action="store_true",
                         help="also time the window engine's kernel on each steady state")
     parser.add_argument("--send-tick", nargs="+", default=[None], metavar="TICK",
@@ -182,12 +193,14 @@ def main() -> None:
         return
     raw = simpy_timeouts_per_second()
     print(f"raw SimPy timeouts per wall second (this process): {raw:,.0f}")
-    print(f"steady state, {duration:g} simulated s after a 10 s warmup, seed {args.seed}:")
+    print(f"steady state, {duration:g} simulated s after a 10 s warmup, seed {args.seed}, "
+          f"engine {args.engine}:")
     print(f"{'scenario':34} {'tick':>6} {'sim s/wall s':>12} {'sim s/CPU s':>12} "
           f"{'events/wall s':>14} {'ratio to raw':>12} {'peak RSS':>10}")
     for name in args.only:
         for tick in args.send_tick:
-            wall, cpu, events, peak = in_child(_steady, name, duration, args.seed, tick)
+            wall, cpu, events, peak = in_child(_steady, name, duration, args.seed, tick,
+                                               args.engine)
             simulated = duration + 10
             rate = events / wall
             print(f"{name:34} {tick or 'own':>6} {simulated / wall:12.1f} "
@@ -207,7 +220,8 @@ def main() -> None:
     print(f"\n{COMPARISON.name}, each variant on its committed timeline, seed {args.seed}:")
     total = total_cpu = 0.0
     for name in names:
-        wall, cpu, simulated, peak = in_child(_variant, str(COMPARISON), name, args.seed)
+        wall, cpu, simulated, peak = in_child(_variant, str(COMPARISON), name, args.seed,
+                                              args.engine)
         total += wall
         total_cpu += cpu
         print(f"  {name:32} {simulated:6.0f} simulated s in {wall:7.2f} s wall "

@@ -191,7 +191,7 @@ def run(scenario: Scenario, seed: int | None = None, *,
     run_info = {"wall_seconds": wall, "simulated_seconds": end,
                 "sim_seconds_per_wall_second": end / wall if wall > 0 else None,
                 # SimPy numbers every scheduled event; the next id is their count.
-                "events": next(env._eid)}
+                "events": next(env._eid), **strategy.run_notes()}
     if measure_memory:
         run_info["peak_memory_bytes"] = tracemalloc.get_traced_memory()[1]
         # Memory held by the model and metrics when the simulation ends, before the

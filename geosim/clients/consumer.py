@@ -427,6 +427,19 @@ class ConsumerGroup(MemberSessions, ClassicRebalances, ConsumerProtocol):
             self.ctx.recorder.emit(Delivered(self.env.now, region, self.id,
                                              tuple(taken[region])))
 
+    def take_readable(self, p: int) -> tuple[str, list[Row]] | None:
+        """Move partition ``p``'s position past its readable rows without a
+        :class:`Delivered` (the window engine reports those deliveries itself); returns
+        the owner's region and the rows, if it took any."""
+        taken: dict[str, list[Row]] = {}
+        region = self._take(p, taken)
+        return None if region is None else (region, taken[region])
+
+    @property
+    def rebalancing(self) -> bool:
+        """Whether a rebalance is under way."""
+        return self._rebalancing
+
     def _emit(self, delivered: dict[str, list[Row]]) -> None:
         for region, rows in delivered.items():
             self.ctx.recorder.emit(Delivered(self.env.now, region, self.id, tuple(rows)))

@@ -38,6 +38,11 @@ class Rotation:
         k = self._next.get(target)
         return split * int(self._stagger * count / split) if k is None else k
 
+    def move(self, target: int, index: int) -> None:
+        """The next cut for ``target`` starts at ``index`` (a bulk engine cut the rows
+        before it)."""
+        self._next[target] = index
+
     def choose(self, target: int, partitions: list[int],
                blocked: set[int] | None) -> int | None:
         """The partition of the next row for ``target``: the next of ``partitions`` in

@@ -256,6 +256,31 @@ class ProducerFleet:
                 self._cursor.get(target), self._request_cap.get(target, 0),
                 float(self._window.get(target, 0)))
 
+    def window_progress(self, taken: int) -> None:
+        """The window engine has handed out ``taken`` records of this fleet in all (its
+        rows answered as they go): the buffer and the counts follow, as after cuts."""
+        self.taken = taken
+        self._advance(self.env.now)
+        self.report()
+
+    def window_end(self, target: int, cursor: float, rows: int) -> None:
+        """The window engine cut ``rows`` rows for ``target``, up to ``cursor``."""
+        if rows:
+            count = len(self._partitions.get(target, ()))
+            self._rotation.move(target, self._rotation.next_index(target, count) + rows)
+            self._cursor[target] = cursor
+
+    def window_row(self, partition: int, records: int, first: float, last: float,
+                   acked_at: float) -> Row:
+        """A row standing for the window engine's rows of ``partition`` (the next
+        sequence number; answered at ``acked_at``)."""
+        size = records * self.message_size
+        row = Row(self.id, partition, self._seqs.next(partition), records, size,
+                  int(size / self.compression_ratio), first, last)
+        row.attempts = 1
+        row.acked_at = acked_at
+        return row
+
     @property
     def batch_records(self) -> int:
         """Records in one producer batch of the fleet (n x ``batch.size``)."""

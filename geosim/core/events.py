@@ -117,6 +117,41 @@ class RateAdjusted(Event):
 # --- consumers -------------------------------------------------------------------
 
 @dataclass(slots=True)
+class WindowAcked(Event):
+    """Acknowledgements the window engine computed for one fleet over a window (the
+    Kafka engine's ``simulation.engine: window``), emitted when the event engine takes
+    the data path back. ``times``, ``first``, ``last``, ``records`` and ``bytes`` are
+    arrays, one entry per row: when the fleet heard the answer, the row's send window,
+    its records and uncompressed bytes. ``rows``: one row per partition standing for the
+    window's rows there (its records, offsets and sequence number, acknowledged at the
+    last answer), for folds that count per partition."""
+    region: str
+    fleet: int
+    times: Any
+    first: Any
+    last: Any
+    records: Any
+    bytes: Any
+    rows: tuple[Row, ...]
+
+
+@dataclass(slots=True)
+class WindowDelivered(Event):
+    """Deliveries the window engine computed over a window, to consumers in one
+    region (arrays as for :class:`WindowAcked`, records counted once per group reading
+    them), and for ``group`` (-1: none) the rows standing for what its members read per
+    partition."""
+    region: str
+    group: int
+    times: Any
+    first: Any
+    last: Any
+    records: Any
+    bytes: Any
+    rows: tuple[Row, ...]
+
+
+@dataclass(slots=True)
 class Delivered(Event):
     """Rows handed to members of a consumer group in one region at one instant, in offset
     order per partition."""
@@ -375,6 +410,10 @@ class Recorder:
 
     def subscribe(self, kind: type, callback: Subscriber) -> None:
         self._subscribers[kind].append(callback)
+
+    def subscribers(self, kind: type) -> list[Subscriber]:
+        """The callbacks subscribed to ``kind`` (a copy)."""
+        return list(self._subscribers.get(kind, ()))
 
     def emit(self, event: Event) -> None:
         for callback in self._subscribers.get(type(event), ()):

@@ -32,6 +32,7 @@ same path with ``acks=all``; their answers go to the flow (``mirror_sinks``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,13 @@ class ProducePath:
         # Per fleet: its requests' and its acknowledgements' message families (each
         # fleet and leader zone draws its own delays, Network.delay's stream).
         self._families: dict[int, tuple[str, str]] = {}
+        # The window engine (geosim.kafka.window.mode): while ``suspended`` the send
+        # clock cuts nothing; at its first tick at or after ``resume_at`` it calls
+        # ``on_resume`` and cuts again. ``last_tick``: the clock's last cutting tick.
+        self.suspended = False
+        self.resume_at: float | None = None
+        self.on_resume: Callable[[], None] | None = None
+        self.last_tick = 0.0
 
     # ========================================================================= routing
     def route(self) -> None:
@@ -125,6 +133,15 @@ class ProducePath:
         while True:
             yield self.env.timeout(interval)
             now = self.env.now
+            if self.suspended:
+                resume_at = self.resume_at
+                if resume_at is None or now < resume_at - 1e-9:
+                    continue
+                hook = self.on_resume
+                self.suspended, self.resume_at, self.on_resume = False, None, None
+                if hook is not None:
+                    hook()
+            self.last_tick = now
             leaders = self.leaders_by_zone  # rebuilt at each rewiring
             drained: dict[int, ProducerFleet] = {}
             for zone, target in zones:

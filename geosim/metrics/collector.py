@@ -47,7 +47,10 @@ from geosim.core.events import (
     Rebalanced,
     Recorder,
     RegionState,
+    Row,
     Subscriber,
+    WindowAcked,
+    WindowDelivered,
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
@@ -175,10 +178,13 @@ class MetricsCollector:
                               (BrokerFenced, self.leadership.on_fenced),
                               (FaultStarted, self.leadership.on_fault),
                               (ProduceAcked, self.leadership.on_acked),
+                              (WindowAcked, self.leadership.on_acked),
                               (ClientsAttached, self.leadership.on_clients)):
             recorder.subscribe(kind, handler)
         for kind, handler in (
                 (ProduceAcked, self._on_acked), (Delivered, self._on_delivered),
+                (WindowAcked, self._on_window_acked),
+                (WindowDelivered, self._on_window_delivered),
                 (ProduceFailed, self._on_failed), (Offered, self._on_offered),
                 (RateAdjusted, self._on_rate),
                 (Rebalanced, self.checks.on_rebalanced),
@@ -254,6 +260,82 @@ class MetricsCollector:
             fault_start = self._fault_start
             if any(sent_from(row, fault_start) for row in ev.rows):
                 region.first_delivery = t
+
+    # --- the window engine's bulk results ----------------------------------------
+
+    def _add_spread(self, histograms: list[LatencyHistogram], times: np.ndarray,
+                    first: np.ndarray, last: np.ndarray, records: np.ndarray) -> None:
+        """:func:`add_latencies` over arrays: rows whose send window lies in one phase
+        in bulk, the few across a bound one by one."""
+        bounds = self._bounds
+        p_first = np.searchsorted(bounds, first, side="right")
+        p_last = np.searchsorted(bounds, last, side="right")
+        # a window ending at a bound counts before it (phases.sent_before)
+        at_bound = np.isin(last, bounds)
+        whole = (p_first == p_last) | ((p_last == p_first + 1) & at_bound)
+        for phase in np.unique(p_first[whole]).tolist():
+            sel = whole & (p_first == phase)
+            histograms[phase].add_uniform_many(times[sel] - last[sel], times[sel] - first[sel],
+                                               records[sel])
+        for i in np.flatnonzero(~whole).tolist():
+            row = Row(-1, -1, -1, int(records[i]), 0, 0, float(first[i]), float(last[i]))
+            add_latencies(histograms, bounds, float(times[i]), (row,))
+
+    def _bin(self, column: array, times: np.ndarray, values: np.ndarray) -> None:
+        index = (times * self._inv_bin).astype(np.int64)
+        sums = np.bincount(index, weights=values)
+        if len(sums) > len(column):
+            bump(column, len(sums) - 1, 0.0)
+        for i in np.flatnonzero(sums).tolist():
+            column[i] += float(sums[i])
+
+    def _on_window_acked(self, ev: WindowAcked) -> None:
+        """A fleet's answers over a window of the window engine, in bulk: as
+        :meth:`_on_acked` for each, with the rows standing for it per partition checked."""
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        times = np.asarray(ev.times, dtype=float)
+        if len(times):
+            records = np.asarray(ev.records, dtype=float)
+            self._add_spread(region.publish, times, np.asarray(ev.first, dtype=float),
+                             np.asarray(ev.last, dtype=float), records)
+            self._bin(region.acked_records, times, records)
+            self._bin(region.acked_bytes, times, np.asarray(ev.bytes, dtype=float))
+            region.any_ack = True
+            if region.first_ack is None:
+                after = times[times >= self._fault_start]
+                if len(after):
+                    region.first_ack = float(after.min())
+            late = np.sort(times[times >= self.warmup])
+            if len(late):
+                if region.last_ack is not None:
+                    late = np.concatenate(([region.last_ack], late))
+                if len(late) > 1:
+                    region.longest_gap = max(region.longest_gap, float(np.diff(late).max()))
+                region.last_ack = max(region.last_ack or -math.inf, float(late[-1]))
+        on_check = self.checks.on_acked
+        for row in ev.rows:
+            on_check(ev.fleet, row)
+        self.objects.advance(ev.t)
+
+    def _on_window_delivered(self, ev: WindowDelivered) -> None:
+        """Deliveries over a window of the window engine, in bulk (as
+        :meth:`_on_delivered`), and a group's rows standing for them checked."""
+        region = self._regions.get(ev.region) or self._region(ev.region)
+        times = np.asarray(ev.times, dtype=float)
+        if len(times):
+            records = np.asarray(ev.records, dtype=float)
+            self._add_spread(region.e2e, times, np.asarray(ev.first, dtype=float),
+                             np.asarray(ev.last, dtype=float), records)
+            self._bin(region.delivered_records, times, records)
+            self._bin(region.delivered_bytes, times, np.asarray(ev.bytes, dtype=float))
+            if region.first_delivery is None:
+                after = times[times >= self._fault_start]
+                if len(after):
+                    region.first_delivery = float(after.min())
+        if ev.group >= 0:
+            on_check = self.checks.on_delivered
+            for row in ev.rows:
+                on_check(ev.t, ev.group, row)
 
     def _on_failed(self, ev: ProduceFailed) -> None:
         region = self._regions.get(ev.region) or self._region(ev.region)

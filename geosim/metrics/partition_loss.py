@@ -57,6 +57,7 @@ from geosim.core.events import (
     ProduceAcked,
     Recorder,
     RowsTruncated,
+    WindowAcked,
 )
 from geosim.metrics.intervals import union_intervals
 from geosim.metrics.report import (
@@ -123,6 +124,7 @@ class PartitionLoss:
 
     def subscribe(self, recorder: Recorder) -> None:
         for kind, handler in ((ProduceAcked, self.on_acked),
+                              (WindowAcked, self.on_acked),  # rows per partition
                               (PartitionChanged, self.on_partition),
                               (RowsTruncated, self.on_truncated),
                               (PartitionErased, self.on_erased),

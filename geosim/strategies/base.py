@@ -104,6 +104,11 @@ class Strategy:
     def counters(self) -> dict[str, int]:
         return {}
 
+    def run_notes(self) -> dict:
+        """What the model says of how it ran, for ``run-info.json`` (not results: the
+        window engine's windows, for one)."""
+        return {}
+
     def resolution(self) -> dict[str, float]:
         """The model's time-resolution settings where they differ from its reference
         ones (empty at the reference): the strategy block's

@@ -69,6 +69,10 @@ class KafkaFamilyStrategy(Strategy):
     def counters(self) -> dict[str, int]:
         return self.engine.counters()
 
+    def run_notes(self) -> dict:
+        mode = getattr(self.engine, "window_mode", None)
+        return {} if mode is None else {"window_engine": mode.log}
+
     def estimate_events(self) -> EventEstimate:
         """The Kafka engine's estimate (:func:`geosim.kafka.estimate.engine_estimate`)."""
         return engine_estimate(self.engine)

@@ -23,8 +23,8 @@ consumer zone reads from) and computes what the event engine's data path would d
 4. **High watermark.** A row is committed when every ISR follower's next request after
    the response that carried it reaches the leader (the request's fetch offset is the
    follower's LEO); a leader alone in its ISR commits at once.
-5. **Acknowledgements.** Rows of one fleet committed by one HW advance share one
-   answer, half a round trip to the fleet's zone.
+5. **Acknowledgements.** Rows of one fleet and partition committed by one HW advance
+   share one answer, half a round trip to the fleet's zone.
 6. **Reads.** A consumer zone reads from its serving replica (fetch-from-follower: the
    replica in its rack, else the leader): the leader serves up to the HW, a follower up
    to the HW its last fetch response carried. Each change of a replica's readable
@@ -138,6 +138,11 @@ class Wiring:
     @classmethod
     def of(cls, cluster: KafkaCluster) -> Wiring:
         """The wiring of ``cluster`` now (call between two events of a steady state)."""
+        from geosim.kafka.cluster import KafkaCluster
+
+        if not isinstance(cluster, KafkaCluster):
+            raise WindowRefused(f"{type(cluster).__name__} runs several clusters and "
+                                "their flows (stage 1 takes one cluster)")
         c = cluster
         topo = c.world.topology
         net = c.net
@@ -228,6 +233,18 @@ class WindowResult:
     row_arrival: np.ndarray | None = None
     row_commit: np.ndarray | None = None
     row_acked: np.ndarray | None = None
+    row_fleet: np.ndarray | None = None
+    row_sent: np.ndarray | None = None       # the send tick
+    row_target: np.ndarray | None = None     # the index of its Wiring.targets entry
+    row_bytes: np.ndarray | None = None      # compressed
+    # per fleet: its answers (time, send window, records, uncompressed bytes, the
+    # row's index in the row_* arrays)
+    acks: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict)
+    # per consumer zone: its deliveries (time, send window, records and uncompressed
+    # bytes, each times the groups reading there, and the row's index)
+    deliveries: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
+    # per target (Wiring.targets' order): the cursor after the window and its rows
+    cursors: list[tuple[float, int]] = field(default_factory=list)
 
 
 def add_spreads(hist: LatencyHistogram, lo: np.ndarray, hi: np.ndarray,
@@ -270,6 +287,7 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         "target")}
     lz_names = sorted(set(w.leader_zone))
     lz_index = {z: i for i, z in enumerate(lz_names)}
+    out.cursors = [(tg.cursor, 0) for tg in w.targets]
     for ti, tg in enumerate(w.targets):
         fl = w.fleets[tg.fleet]
         upto = np.minimum(ticks, fl.stop)
@@ -284,9 +302,11 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         keep = recs > 0
         if not keep.any():
             continue
+        out.cursors[ti] = (float(ends[np.flatnonzero(keep)[-1]]), 0)
         starts = np.maximum.accumulate(np.where(keep, starts, -np.inf))
         parts = np.where(keep, np.maximum(1, -(-recs // fl.batch_records)), 0)
         n_rows = int(parts.sum())
+        out.cursors[ti] = (out.cursors[ti][0], n_rows)
         tick_of_row = np.repeat(np.arange(len(ticks)), parts)
         first_row = np.concatenate(([0], np.cumsum(parts)[:-1]))
         j = np.arange(n_rows) - np.repeat(first_row, parts)  # row index within its tick
@@ -382,19 +402,30 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     for code in pairs_used.tolist():
         fid, li = fleet_ids[code // len(lz_names)], code % len(lz_names)
         sel = np.flatnonzero(done & (fleet == fid) & (lzs == li))
-        times, inv = np.unique(answer[sel], return_inverse=True)
+        # one answer per partition and HW advance (or append, for acks=0|1)
+        _keys, first_of, inv = np.unique(
+            np.rec.fromarrays((answer[sel], partition[sel])), return_index=True,
+            return_inverse=True)
         zone = w.fleets[fid].zone
-        delay = draws.one_way(lz_names[li], zone, len(times))
-        acked[sel] = (times + delay)[inv]
-        bill(lz_names[li], zone, "produce", ACK_BYTES * len(times))
+        delay = draws.one_way(lz_names[li], zone, len(first_of))
+        acked[sel] = (answer[sel][first_of] + delay)[inv]
+        bill(lz_names[li], zone, "produce", ACK_BYTES * len(first_of))
     _check_room(w, col["target"], col["sent"], answer, rec_bytes)
     measured = col["last"] >= (t0 if measure_from is None else measure_from)
     ok = np.isfinite(acked) & measured
+    size_of = np.array([w.fleets[f].message_size for f in fleet_ids])[fleet_pos]
+    for fid in fleet_ids:
+        sel = np.flatnonzero(ok & (fleet == fid))
+        if len(sel):
+            recs = col["records"][sel]
+            out.acks[fid] = (acked[sel], col["first"][sel], col["last"][sel], recs,
+                             recs * size_of[sel], sel)
     out.records_acked = int(col["records"][ok].sum())
     add_spreads(out.publish, acked[ok] - col["last"][ok], acked[ok] - col["first"][ok],
                 col["records"][ok])
 
     # ---- 6. reads ---------------------------------------------------------------------
+    parts_by_zone: dict[str, list[tuple[np.ndarray, ...]]] = {}
     by_partition = np.argsort(partition, kind="stable")
     bounds = np.searchsorted(partition[by_partition], np.arange(n_parts + 1))
     for (pid, zone), (serving, owners) in w.reads.items():
@@ -428,12 +459,19 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         delivered = seen[msg][seen_rows[fin]]
         rws = rows[seen_rows]
         out.records_delivered += int(col["records"][rws].sum()) * owners
+        recs = col["records"][rws] * owners
+        parts_by_zone.setdefault(zone, []).append(
+            (delivered, col["first"][rws], col["last"][rws], recs, recs * size_of[rws], rws))
         bill(src, zone, "consume", float(rec_bytes[rows[fin]].sum()) * owners)
         add_spreads(out.end_to_end, delivered - col["last"][rws],
                     delivered - col["first"][rws], col["records"][rws] * owners)
 
+    for zone, parts_z in parts_by_zone.items():
+        out.deliveries[zone] = tuple(np.concatenate(c) for c in zip(*parts_z, strict=True))
     out.bytes = count
     out.row_records = col["records"]
+    out.row_fleet, out.row_bytes, out.row_sent = fleet, rec_bytes, col["sent"]
+    out.row_target = col["target"]
     out.row_partition, out.row_first, out.row_last = partition, col["first"], col["last"]
     out.row_arrival, out.row_commit, out.row_acked = arrival, commit, acked
     return out

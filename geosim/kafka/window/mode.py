@@ -1,0 +1,385 @@
+"""The window engine as a run mode (``simulation.engine: window``).
+
+The event engine runs the warmup, every fault and the time around it; between them,
+once the cluster is quiet, it hands the data path to the kernel
+(:func:`~geosim.kafka.window.kernel.run_window`) and takes it back before the next
+disturbance. One window, from a send tick ``s`` to a later one ``b``:
+
+1. **Hand-over.** The send clock stops cutting at ``s`` (the producers' records wait in
+   their buffers); the rows already sent complete under the event engine (their
+   appends, replication, acknowledgements and deliveries), so the pipes are empty when
+   the kernel starts from the cluster's wiring, as it assumes. The kernel computes
+   every row the producers would have sent from ``s`` to ``b`` (exclusive), as of
+   their own times.
+2. **While it runs** the event engine goes on with everything but the data path: the
+   fetch loops long-poll an idle log, heartbeats, sessions, offset commits, the
+   controller and the ISR check run as ever (the followers stay caught up: nothing is
+   appended), and once a bin the fleets' counts move with the records the kernel
+   handed out, so the buffers and the offered, accepted and backlog series are as if
+   the producers had cut them.
+3. **Hand-back** at ``b``, by the send clock before it cuts: the kernel's rows join
+   the log (each fleet's rows of a partition as one row standing for them, appended at
+   the last one's time), every live replica holds them and the HW passes them, the
+   consumer zones see them and the groups' positions move past them; the fleets'
+   cursors, rotations and sequence numbers continue after them. The kernel's
+   acknowledgements and deliveries go to the metrics in bulk (:class:`WindowAcked`,
+   :class:`WindowDelivered`), its bytes to the network's counters. The send clock
+   then cuts again from where the kernel stopped.
+
+A window needs a quiet cluster (no link degraded or cut, every broker alive, every
+sync replica in its ISR, no producer retry or backlog, no rebalance under way) and ends
+``MARGIN`` plus ``page_cache_flush_age`` before the next fault, so a fault always meets
+the event engine's own pipes and, should it stop a broker uncleanly, its own rows in
+the page cache (the rows standing for a window are older than the flush age); before
+the end of production it ends ``MARGIN`` early; a long span is several windows of at
+most ``MAX_WINDOW``. A span where the cluster never becomes
+quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
+:attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
+carries it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from geosim.core.events import Delivered, ProduceAcked, Row, WindowAcked, WindowDelivered
+from geosim.kafka.window.kernel import WindowRefused, WindowResult, Wiring, run_window
+from geosim.world.faults import fault_window
+
+if TYPE_CHECKING:
+    from geosim.kafka.cluster import KafkaCluster
+
+#: Event mode before each fault (s): the producers, fetch loops and groups run their
+#: own pipes again for this long before a disturbance meets them.
+MARGIN = 5.0
+#: The shortest window worth a hand-over (s).
+MIN_WINDOW = 5.0
+#: The longest window (s): a window's arrays grow with its rows, so a long steady state
+#: is several windows in a row (a hand-over costs a drain, a fraction of a second in
+#: events), and memory stays flat in simulated time.
+MAX_WINDOW = 60.0
+#: How often a cluster that is not quiet is looked at again (s).
+RETRY = 1.0
+#: How long the rows in flight at a hand-over may take to complete (s); a cluster whose
+#: rows take longer stays in events.
+DRAIN_LIMIT = 5.0
+#: How far past its last send the kernel follows its rows (s).
+TAIL = 10.0
+#: How often a running window looks for a change of what it assumes (s).
+WATCH = 0.05
+
+
+def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
+          before_fault: float = MARGIN) -> list[tuple[float, float]]:
+    """Where windows may run: from the warmup's end, and from each fault's end, to
+    ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
+    (a fault whose end equals its start lasts to the end of production)."""
+    busy = sorted((a, b if b > a else production_end) for a, b in faults)
+    out: list[tuple[float, float]] = []
+    lo = warmup
+    for a, b in busy:
+        if a - before_fault - lo >= MIN_WINDOW:
+            out.append((lo, a - before_fault))
+        lo = max(lo, b)
+    if production_end - MARGIN - lo >= MIN_WINDOW:
+        out.append((lo, production_end - MARGIN))
+    return out
+
+
+class WindowMode:
+    """Hands one cluster's steady states to the window engine (module docstring)."""
+
+    def __init__(self, cluster: KafkaCluster):
+        self.cluster = cluster
+        self.env = cluster.env
+        scenario = cluster.world.scenario
+        sim = scenario.simulation
+        self.spans = spans(sim.warmup, [fault_window(f) for f in scenario.faults],
+                           sim.duration, MARGIN + cluster.spec.page_cache_flush_age)
+        self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
+        #: What ran: {"start", "end", "rows", "records"} per window, and
+        #: {"at", "stayed in events"} for each span or attempt that did not.
+        self.log: list[dict] = []
+
+    def start(self) -> None:
+        self.env.process(self._run())
+
+    # ================================================================== the process
+    def _run(self):
+        env = self.env
+        for lo, hi in self.spans:
+            if env.now < lo:
+                yield env.timeout(lo - env.now)
+            said = None
+            while hi - env.now >= MIN_WINDOW:
+                why = self._not_quiet()
+                if why is None:
+                    why = yield from self._window(hi)
+                    if why is None:
+                        said = None
+                        continue  # the span goes on if the window was cut short
+                kind = why.split(":")[0]
+                if kind != said:  # once per reason, not per partition or attempt
+                    self.log.append({"at": round(env.now, 6), "stayed in events": why})
+                    said = kind
+                yield env.timeout(RETRY)
+
+    def _not_quiet(self) -> str | None:
+        """Why the cluster is not in a steady state a window can take over, if so."""
+        c = self.cluster
+        if c.net.impaired:
+            return "a link is degraded or cut"
+        if not all(b.alive and not b.fenced for b in c.brokers if not b.destroyed):
+            return "a broker is down or fenced"
+        for p in c.parts:
+            if p.leader is None or not set(p.replicas) <= p.isr:
+                return f"a partition is under-replicated: {p.id} first"
+        behind = c.produce.last_tick - 2 * c.send_tick
+        for fleet in c.producing:
+            if not fleet.alive or fleet.pending_retries:
+                return f"a producer fleet is down or retrying: {fleet.id} first"
+            for target in c.zone_index.values():
+                share, _parts, _next, cursor, _cap, _window = fleet.target_state(target)
+                if share > 0 and cursor is not None and cursor < behind:
+                    return f"a producer fleet is behind its load: {fleet.id} first"
+        for group in c.groups:
+            if group.rebalancing or not all(m.alive for m in group.members):
+                return f"a consumer group is rebalancing: {group.id} first"
+            if any(group.owner_zone(pid) is None for pid in range(len(group.partitions))):
+                return ("a consumer group has a partition without a live owner: "
+                        f"group {group.id} first")
+        recorder = c.ctx.recorder
+        kind: type
+        for kind, bulk in ((ProduceAcked, WindowAcked), (Delivered, WindowDelivered)):
+            owners = {id(getattr(cb, "__self__", cb)) for cb in recorder.subscribers(bulk)}
+            for cb in recorder.subscribers(kind):
+                if id(getattr(cb, "__self__", cb)) not in owners:
+                    name = getattr(cb, "__qualname__", repr(cb))
+                    return f"{name} reads every row and has no bulk form"
+        return None
+
+    def _drained(self) -> bool:
+        """Whether every row sent before the hand-over is appended, replicated,
+        committed, answered and seen by the zones that read it."""
+        c = self.cluster
+        for fleet in c.producing:
+            if fleet.outstanding:
+                return False
+        brokers = c.brokers
+        visible = c.reads.visible
+        zones = c.reads.consumer_zones
+        for p in c.parts:
+            end = p.log_end
+            if p.pending or p.hw != end:
+                return False
+            for r in p.all_replicas:
+                if r != p.leader and brokers[r].alive \
+                        and (p.leo[r] != end or p.follower_hw[r] != end):
+                    return False
+            for zone in zones:
+                if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
+                    return False
+        return True
+
+    def _window(self, hi: float):
+        """One window ending before ``hi``; returns why not, or None once it ran."""
+        env = self.env
+        c = self.cluster
+        produce = c.produce
+        try:
+            wiring = Wiring.of(c)
+        except WindowRefused as refused:
+            return str(refused)
+        produce.suspended = True
+        s = produce.last_tick
+        began = env.now
+        cpu = time.process_time()
+        while not self._drained():
+            if env.now - began > DRAIN_LIMIT:
+                produce.suspended = False
+                return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
+            yield env.timeout(0.01)
+        tick = c.send_tick
+        b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
+        if b - env.now < MIN_WINDOW:
+            produce.suspended = False
+            return "too short a span"
+        try:
+            result = run_window(wiring, s, b - tick / 2, seed=int(self._seeds.integers(2**62)),
+                                tail=TAIL)
+        except WindowRefused as refused:
+            produce.suspended = False
+            return str(refused)
+        if result.records_acked < result.records_sent:
+            produce.suspended = False
+            return "the kernel's rows did not all complete within its tail"
+        taken = {f.id: f.taken for f in c.producing}
+        entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
+        self.log.append(entry)
+        produce.resume_at = b
+        produce.on_resume = lambda: self._hand_back(wiring, result, taken, entry)
+        yield from self._progress(result, taken, s, b)
+        return None
+
+    def _state(self) -> tuple:
+        """What a window's wiring assumes stays as it was: any change of it (an election,
+        an ISR change, a fence, a rebalance, a client's crash, a link's state) ends the
+        window at the next send tick."""
+        c = self.cluster
+        return (c.replication.generation, c.net.impaired,
+                tuple(f.alive for f in c.producing),
+                tuple((g.generation, g.rebalancing, tuple(m.alive for m in g.members))
+                      for g in c.groups))
+
+    def _progress(self, result: WindowResult, taken: dict[int, int], s: float, b: float):
+        """Until the hand-back: once a bin each fleet's counts as of the records the
+        kernel handed out by then, and every ``WATCH`` seconds a look for a change of
+        what the window assumes (:meth:`_state`), which moves the hand-back to the next
+        send tick."""
+        env = self.env
+        produce = self.cluster.produce
+        tick = self.cluster.send_tick
+        state = self._state()
+        fleets = {f.id: f for f in self.cluster.producing}
+        assert result.row_sent is not None and result.row_fleet is not None
+        assert result.row_records is not None
+        per_fleet = {}
+        for fid in fleets:
+            sel = result.row_fleet == fid
+            order = np.argsort(result.row_sent[sel], kind="stable")
+            per_fleet[fid] = (result.row_sent[sel][order],
+                              np.cumsum(result.row_records[sel][order]))
+        step = self.cluster.world.scenario.simulation.bin
+        next_report = env.now + step
+        while produce.suspended:
+            yield env.timeout(WATCH)
+            now = env.now
+            if now >= next_report:
+                next_report += step
+                for fid, (sent, cum) in per_fleet.items():
+                    i = int(np.searchsorted(sent, now, side="right"))
+                    fleets[fid].window_progress(taken[fid] + (int(cum[i - 1]) if i else 0))
+            resume_at = produce.resume_at
+            if resume_at is not None and resume_at - now > tick and self._state() != state:
+                produce.resume_at = s + (math.floor((now - s) / tick + 1e-9) + 1) * tick
+
+    # ==================================================================== hand-back
+    def _hand_back(self, wiring: Wiring, result: WindowResult, taken: dict[int, int],
+                   entry: dict) -> None:
+        """The kernel's window joins the cluster's state (module docstring, step 3), up
+        to this send tick: a window cut short (:meth:`_progress`) keeps the rows sent
+        before it and its bytes in proportion."""
+        c = self.cluster
+        now = self.env.now
+        assert result.row_partition is not None and result.row_fleet is not None
+        assert result.row_records is not None and result.row_first is not None
+        assert result.row_last is not None and result.row_acked is not None
+        assert result.row_arrival is not None and result.row_sent is not None
+        assert result.row_target is not None
+        keep = result.row_sent < now - c.send_tick / 2
+        if entry["end"] > now + 1e-6:
+            entry["end"] = round(now, 6)
+            entry["cut short"] = "the cluster or a group changed"
+        entry["rows"] = int(keep.sum())
+        entry["records"] = int(result.row_records[keep].sum())
+        share = entry["records"] / max(result.records_sent, 1)
+        fleets = {f.id: f for f in c.producing}
+        part, fleet = result.row_partition, result.row_fleet
+        rows_by_fleet: dict[int, list[Row]] = {fid: [] for fid in fleets}
+        appended_at: list[float] = []
+        new_rows: list[Row] = []
+        kept = np.flatnonzero(keep)
+        order = kept[np.lexsort((fleet[kept], part[kept]))]
+        if len(order):
+            key = part[order] * (max(fleets) + 1) + fleet[order]
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            records = np.add.reduceat(result.row_records[order], starts)
+            first = np.minimum.reduceat(result.row_first[order], starts)
+            last = np.maximum.reduceat(result.row_last[order], starts)
+            acked = np.maximum.reduceat(result.row_acked[order], starts)
+            arrived = np.maximum.reduceat(result.row_arrival[order], starts)
+            for j, i0 in enumerate(starts.tolist()):
+                i = order[i0]
+                row = fleets[int(fleet[i])].window_row(
+                    int(part[i]), int(records[j]), float(first[j]), float(last[j]),
+                    float(acked[j]))
+                new_rows.append(row)
+                appended_at.append(float(arrived[j]))
+        appended, rejected, duplicates = c.log.append(new_rows)
+        if rejected or duplicates:
+            raise RuntimeError("window engine: a row standing for the window was refused "
+                               "by the log's sequence checks")
+        parts = c.parts
+        touched: dict[int, None] = {}
+        for row, t in zip(appended, appended_at, strict=True):
+            p = parts[row.partition]
+            p.append(row, t)
+            for group in c.groups:
+                group.appended(row, -1)
+            rows_by_fleet[row.fleet].append(row)
+            touched[row.partition] = None
+        brokers = c.brokers
+        for pid in touched:
+            p = parts[pid]
+            end = p.log_end
+            p.hw = end
+            for r in p.all_replicas:
+                if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
+                    p.leo[r] = end
+                    p.follower_hw[r] = end
+                    p.caught_up[r] = now
+                    p.last_fetch_time[r] = now
+                    p.last_fetch_leo[r] = end
+                    p.view[r] = end
+        c.replication.disturb()
+        visible = c.reads.visible
+        for zone in c.reads.consumer_zones:
+            view = visible[zone]
+            for pid in touched:
+                view[pid] = parts[pid].log_end
+        by_group: dict[tuple[int, str], list[Row]] = {}
+        for group in c.groups:
+            for pid in touched:
+                took = group.take_readable(pid)
+                if took is not None:
+                    by_group.setdefault((group.id, took[0]), []).extend(took[1])
+        for ti, tg in enumerate(wiring.targets):
+            mine = keep & (result.row_target == ti)
+            if mine.any():
+                fleets[tg.fleet].window_end(c.zone_index[tg.leader_zone],
+                                            float(result.row_last[mine].max()),
+                                            int(mine.sum()))
+        for fid, fleet_obj in fleets.items():
+            sel = keep & (result.row_fleet == fid)
+            fleet_obj.window_progress(taken[fid] + int(result.row_records[sel].sum()))
+        for (src, dst, purpose), moved in sorted(result.bytes.items()):
+            c.net.count(src, dst, purpose, int(round(moved * share)))
+        emit = c.ctx.recorder.emit
+        region_of = c.world.topology.region_of
+        for fid, (at, sent_first, sent_last, n, size, idx) in sorted(result.acks.items()):
+            k = keep[idx]
+            emit(WindowAcked(now, fleets[fid].region, fid, at[k], sent_first[k],
+                             sent_last[k], n[k], size[k], rows=tuple(rows_by_fleet[fid])))
+        by_region: dict[str, list[tuple[np.ndarray, ...]]] = {}
+        for zone, arrays in sorted(result.deliveries.items()):
+            k = keep[arrays[5]]
+            by_region.setdefault(region_of(zone), []).append(
+                tuple(col[k] for col in arrays[:5]))
+        for region, parts_r in sorted(by_region.items()):
+            at, sent_first, sent_last, n, size = (np.concatenate(col)
+                                                  for col in zip(*parts_r, strict=True))
+            emit(WindowDelivered(now, region, -1, at, sent_first, sent_last, n, size,
+                                 rows=()))
+        empty = np.zeros(0)
+        for (gid, region), rows in sorted(by_group.items()):
+            emit(WindowDelivered(now, region, gid, empty, empty, empty, empty, empty,
+                                 rows=tuple(rows)))
+        # run-info, not results: CPU seconds from the hand-over to the end of the hand-back
+        entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
+
+
+__all__ = ["MARGIN", "WindowMode", "spans"]
