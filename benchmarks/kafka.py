@@ -60,7 +60,10 @@ def _steady(name: str, duration: float, seed: int, tick: str | None, engine: str
     start, cpu = time.perf_counter(), time.process_time()
     result = run(scenario, seed)
     wall = time.perf_counter() - start
-    out.send((wall, time.process_time() - cpu, result.run_info["events"], _peak_rss()))
+    windows = [w for w in result.run_info.get("window_engine", ()) if "start" in w]
+    window = (sum(w["end"] - w["start"] for w in windows),
+              sum(w["cpu_seconds"] for w in windows))
+    out.send((wall, time.process_time() - cpu, result.run_info["events"], _peak_rss(), window))
 
 
 def _composition(name: str, duration: float, seed: int, tick: str | None, out) -> None:
@@ -199,13 +202,17 @@ def main() -> None:
           f"{'events/wall s':>14} {'ratio to raw':>12} {'peak RSS':>10}")
     for name in args.only:
         for tick in args.send_tick:
-            wall, cpu, events, peak = in_child(_steady, name, duration, args.seed, tick,
-                                               args.engine)
+            wall, cpu, events, peak, window = in_child(_steady, name, duration, args.seed,
+                                                       tick, args.engine)
             simulated = duration + 10
             rate = events / wall
             print(f"{name:34} {tick or 'own':>6} {simulated / wall:12.1f} "
                   f"{simulated / cpu:12.1f} {rate:14,.0f} {rate / raw:12.3f} "
                   f"{format_bytes(peak):>10}", flush=True)
+            if window[0]:
+                print(f"  {'of which in windows':32} {window[0]:6.1f} simulated s in "
+                      f"{window[1]:.2f} CPU s ({window[0] / window[1]:.1f} per CPU s, "
+                      "hand-over and hand-back included)", flush=True)
             if args.window:
                 wall, cpu, peak, refused = in_child(_window, name, duration, args.seed, tick)
                 if refused:

@@ -266,11 +266,13 @@ class _Draws:
 
 # ============================================================================== kernel
 def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
-               tail: float = 5.0, measure_from: float | None = None) -> WindowResult:
+               tail: float = 5.0, measure_from: float | None = None,
+               histograms: bool = True) -> WindowResult:
     """The data path from ``t0`` (a send tick, pipes empty) for rows sent before
     ``t1``; fetch cycles run ``tail`` seconds past ``t1`` so that those rows complete.
     Latencies and counts are of the records sent from ``measure_from`` on (default:
-    ``t0``; the pipes fill in about a fetch wait)."""
+    ``t0``; the pipes fill in about a fetch wait). ``histograms=False`` leaves
+    ``publish`` and ``end_to_end`` empty (the run mode folds the per-row arrays)."""
     w = wiring
     draws = _Draws(w, seed)
     out = WindowResult(t0, t1)
@@ -421,8 +423,9 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
             out.acks[fid] = (acked[sel], col["first"][sel], col["last"][sel], recs,
                              recs * size_of[sel], sel)
     out.records_acked = int(col["records"][ok].sum())
-    add_spreads(out.publish, acked[ok] - col["last"][ok], acked[ok] - col["first"][ok],
-                col["records"][ok])
+    if histograms:
+        add_spreads(out.publish, acked[ok] - col["last"][ok], acked[ok] - col["first"][ok],
+                    col["records"][ok])
 
     # ---- 6. reads ---------------------------------------------------------------------
     parts_by_zone: dict[str, list[tuple[np.ndarray, ...]]] = {}
@@ -463,8 +466,9 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         parts_by_zone.setdefault(zone, []).append(
             (delivered, col["first"][rws], col["last"][rws], recs, recs * size_of[rws], rws))
         bill(src, zone, "consume", float(rec_bytes[rows[fin]].sum()) * owners)
-        add_spreads(out.end_to_end, delivered - col["last"][rws],
-                    delivered - col["first"][rws], col["records"][rws] * owners)
+        if histograms:
+            add_spreads(out.end_to_end, delivered - col["last"][rws],
+                        delivered - col["first"][rws], col["records"][rws] * owners)
 
     for zone, parts_z in parts_by_zone.items():
         out.deliveries[zone] = tuple(np.concatenate(c) for c in zip(*parts_z, strict=True))

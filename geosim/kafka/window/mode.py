@@ -210,7 +210,7 @@ class WindowMode:
             return "too short a span"
         try:
             result = run_window(wiring, s, b - tick / 2, seed=int(self._seeds.integers(2**62)),
-                                tail=TAIL)
+                                tail=TAIL, histograms=False)
         except WindowRefused as refused:
             produce.suspended = False
             return str(refused)
