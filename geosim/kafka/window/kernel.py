@@ -375,20 +375,22 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
 
     # ---- 4. commit times -------------------------------------------------------------
     commit = arrival.copy()
-    isr_pairs = [[(w.leader_zone[p], fz) for fz in w.isr_zones[p]] for p in range(n_parts)]
+    isr_of_zone: dict[str, np.ndarray] = {}
+    for p, zones in enumerate(w.isr_zones):
+        for fz in zones:
+            isr_of_zone.setdefault(fz, np.zeros(n_parts, dtype=bool))[p] = True
     for key, idx in pair_rows.items():
         a_l, _r, _q, carried = cycles[key]
         # rows of partitions whose ISR includes this pair's follower zone
-        lz, fz = key
-        in_isr = np.array([fz in w.isr_zones[p] for p in range(n_parts)])[partition[idx]]
+        _lz, fz = key
+        in_isr = isr_of_zone.get(fz, np.zeros(n_parts, dtype=bool))[partition[idx]]
         nxt = carried + 1                               # the next request tells the leader
         ok = (carried >= 0) & (nxt < len(a_l))
         t_learn = np.full(len(idx), np.inf)
         t_learn[ok] = a_l[nxt[ok]]
         sel = idx[in_isr]
         commit[sel] = np.maximum(commit[sel], t_learn[in_isr])
-    under_min = np.array([len(isr_pairs[p]) + 1 < w.min_isr[p] for p in range(n_parts)])
-    if under_min.any():
+    if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(n_parts)):
         raise WindowRefused("a partition's ISR is under min.insync.replicas")
 
     # ---- 5. acknowledgements --------------------------------------------------------
