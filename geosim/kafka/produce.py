@@ -51,6 +51,9 @@ NOT_LEADER = "NotLeaderOrFollower"
 NOT_ENOUGH = "NotEnoughReplicas"
 #: The connection to the leader was closed (its process stopped on a live host).
 DISCONNECTED = "NetworkException: connection closed"
+#: While the window engine holds the data path, the send clock looks at most this
+#: many ticks ahead (geosim.kafka.window.mode watches every 50 ms).
+SUSPENDED_TICKS = 10
 #: A produce request lost on the way or slower than request.timeout.ms: the producer
 #: sees a timeout (the text says why, for traces).
 NEVER_ARRIVED = "request timed out: it never reached the leaders"
@@ -130,12 +133,19 @@ class ProducePath:
         interval = c.send_tick
         zones = [(zone, c.zone_index[zone]) for zone in c.zones]
         net = self.net
+        step = interval
         while True:
-            yield self.env.timeout(interval)
+            yield self.env.timeout(step)
+            step = interval
             now = self.env.now
             if self.suspended:
                 resume_at = self.resume_at
                 if resume_at is None or now < resume_at - 1e-9:
+                    # nothing to cut: look again in up to SUSPENDED_TICKS ticks (a window
+                    # may end earlier than planned, at a tick its watch picks)
+                    if resume_at is not None:
+                        ahead = int((resume_at - now) / interval + 1e-9)
+                        step = interval * max(1, min(ahead, SUSPENDED_TICKS))
                     continue
                 hook = self.on_resume
                 self.suspended, self.resume_at, self.on_resume = False, None, None

@@ -56,6 +56,10 @@ class Replication:
         self.generation = 0  # mutate: equivalent
         # Per partition: its (pair, item index) as a fetch item.
         self.watchers: list[list[tuple[FetchPair, int]]] = []
+        # The window engine holds the data path (geosim.kafka.window.mode): the fetch
+        # loops wait (nothing is appended) and the ISR check passes (every follower is
+        # caught up in a window) until it hands the data path back and wakes them.
+        self.parked = False
 
     # ========================================================================== wiring
     def set_fetchers(self, items: dict[tuple[str, str], list],
@@ -133,7 +137,7 @@ class Replication:
         tracking = not self.detailed and c.storage is None
         while True:
             items = pair.items
-            if not items or net.is_down(fz) or net.is_down(lz):
+            if self.parked or not items or net.is_down(fz) or net.is_down(lz):
                 pair.wake = env.event()
                 yield pair.wake
                 continue
@@ -390,6 +394,8 @@ class Replication:
         policy = c.promotion_policy
         while True:
             yield self.env.timeout(lag / 2)
+            if self.parked:
+                continue
             now = self.env.now
             self.settle()
             shrink = []

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from geosim.clients.producer import WHOLE_RECORD_SLACK
 from geosim.kafka.wire import (
@@ -406,14 +407,19 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     for code in pairs_used.tolist():
         fid, li = fleet_ids[code // len(lz_names)], code % len(lz_names)
         sel = np.flatnonzero(done & (fleet == fid) & (lzs == li))
-        # one answer per partition and HW advance (or append, for acks=0|1)
-        _keys, first_of, inv = np.unique(
-            np.rec.fromarrays((answer[sel], partition[sel])), return_index=True,
-            return_inverse=True)
+        # one answer per partition and HW advance (or append, for acks=0|1), in
+        # (time, partition) order
+        a_s, p_s = answer[sel], partition[sel]
+        o = np.lexsort((p_s, a_s))
+        a_o, p_o = a_s[o], p_s[o]
+        message = np.cumsum(np.r_[True, (a_o[1:] != a_o[:-1]) | (p_o[1:] != p_o[:-1])]) - 1
         zone = w.fleets[fid].zone
-        delay = draws.one_way(lz_names[li], zone, len(first_of))
-        acked[sel] = (answer[sel][first_of] + delay)[inv]
-        bill(lz_names[li], zone, "produce", ACK_BYTES * len(first_of))
+        n_messages = int(message[-1]) + 1
+        delay = draws.one_way(lz_names[li], zone, n_messages)
+        heard = np.empty(len(sel))
+        heard[o] = a_o + delay[message]
+        acked[sel] = heard
+        bill(lz_names[li], zone, "produce", ACK_BYTES * n_messages)
     _check_room(w, col["target"], col["sent"], answer, rec_bytes)
     measured = col["last"] >= (t0 if measure_from is None else measure_from)
     ok = np.isfinite(acked) & measured
@@ -430,50 +436,81 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
                     col["records"][ok])
 
     # ---- 6. reads ---------------------------------------------------------------------
-    parts_by_zone: dict[str, list[tuple[np.ndarray, ...]]] = {}
-    by_partition = np.argsort(partition, kind="stable")
-    bounds = np.searchsorted(partition[by_partition], np.arange(n_parts + 1))
-    for (pid, zone), (serving, owners) in w.reads.items():
-        rows = by_partition[bounds[pid]:bounds[pid + 1]]  # append order
-        if not len(rows):
-            continue
-        h = commit[rows]
-        lz = w.leader_zone[pid]
-        if serving is None:
-            readable, src = h, lz
-        else:
-            a_l, r_l, q_l, _n = cycles[(lz, serving)]
-            k = np.searchsorted(r_l, h, side="left")
-            readable = np.full(len(rows), np.inf)
+    # Every (partition, consumer zone) read at once: one entry per row and zone, in key
+    # then append order; a zone's messages are the distinct readable times of its key.
+    keys = list(w.reads.items())
+    if keys:
+        zone_names = sorted({zone for (_pid, zone), _v in keys})
+        zone_id = {z: i for i, z in enumerate(zone_names)}
+        key_pid = np.array([pid for (pid, _z), _v in keys], dtype=np.int64)
+        key_zone = np.array([zone_id[z] for (_p, z), _v in keys], dtype=np.int64)
+        key_owners = np.array([owners for _k, (_s, owners) in keys], dtype=np.int64)
+        key_src = [w.leader_zone[pid] if serving is None else serving
+                   for (pid, _z), (serving, _o) in keys]
+        pair_names = sorted({(w.leader_zone[pid], serving)
+                             for (pid, _z), (serving, _o) in keys if serving is not None})
+        pair_id = {pr: i for i, pr in enumerate(pair_names)}
+        key_pair = np.array([-1 if serving is None else pair_id[(w.leader_zone[pid], serving)]
+                             for (pid, _z), (serving, _o) in keys], dtype=np.int64)
+        by_partition = np.argsort(partition, kind="stable")
+        bounds = np.searchsorted(partition[by_partition], np.arange(n_parts + 1))
+        starts = bounds[key_pid]
+        counts = bounds[key_pid + 1] - starts
+        key_of = np.repeat(np.arange(len(keys)), counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows_e = by_partition[np.repeat(starts, counts) + offsets]
+        readable = commit[rows_e].copy()   # served by the leader: readable at the commit
+        entry_pair = key_pair[key_of]
+        for i, (lz, serving) in enumerate(pair_names):
+            sel = np.flatnonzero(entry_pair == i)
+            if not len(sel):
+                continue
+            _a, r_l, q_l, _c = cycles[(lz, serving)]
+            k = np.searchsorted(r_l, readable[sel], side="left")
+            got = np.full(len(sel), np.inf)
             fine = k < len(q_l)
-            readable[fine] = q_l[k[fine]]
-            src = serving
-        readable = np.maximum.accumulate(readable)  # a replica serves in offset order
-        fin = np.isfinite(readable)
-        if not fin.any():
-            continue
-        seen_rows = fin & measured[rows]
-        if not seen_rows.any():
-            continue
-        times, first_row = np.unique(readable[fin], return_index=True)
-        delay = draws.one_way(src, zone, len(times))
-        arrive = times + delay
-        # a row is seen when the first message covering it arrives
-        seen = np.minimum.accumulate(arrive[::-1])[::-1]
-        msg = np.searchsorted(times, readable[fin], side="left")
-        delivered = seen[msg][seen_rows[fin]]
-        rws = rows[seen_rows]
-        out.records_delivered += int(col["records"][rws].sum()) * owners
-        recs = col["records"][rws] * owners
-        parts_by_zone.setdefault(zone, []).append(
-            (delivered, col["first"][rws], col["last"][rws], recs, recs * size_of[rws], rws))
-        bill(src, zone, "consume", float(rec_bytes[rows[fin]].sum()) * owners)
-        if histograms:
-            add_spreads(out.end_to_end, delivered - col["last"][rws],
-                        delivered - col["first"][rws], col["records"][rws] * owners)
-
-    for zone, parts_z in parts_by_zone.items():
-        out.deliveries[zone] = tuple(np.concatenate(c) for c in zip(*parts_z, strict=True))
+            got[fine] = q_l[k[fine]]
+            readable[sel] = got
+        # a replica serves in offset order (the commit times already are)
+        readable = pd.Series(readable).groupby(key_of).cummax().to_numpy()
+        ef = np.flatnonzero(np.isfinite(readable))
+        kf, rf = key_of[ef], readable[ef]
+        new = np.r_[True, (kf[1:] != kf[:-1]) | (rf[1:] != rf[:-1])]
+        msg = np.cumsum(new) - 1
+        m_key, m_time = kf[new], rf[new]
+        links = sorted({(key_src[k], zone_names[key_zone[k]]) for k in np.unique(m_key).tolist()})
+        link_id = {lk: i for i, lk in enumerate(links)}
+        key_link = np.array([link_id.get((key_src[k], zone_names[key_zone[k]]), -1)
+                             for k in range(len(keys))], dtype=np.int64)
+        m_link = key_link[m_key]
+        arrive = m_time.copy()
+        for i, (src, dst) in enumerate(links):
+            sel = np.flatnonzero(m_link == i)
+            arrive[sel] += draws.one_way(src, dst, len(sel))
+        # a row is seen when the first message covering it (its own or a later one) arrives
+        seen = pd.Series(arrive[::-1]).groupby(m_key[::-1]).cummin().to_numpy()[::-1]
+        delivered_e = seen[msg]
+        rows_f = rows_e[ef]
+        owners_f = key_owners[kf]
+        moved = rec_bytes[rows_f] * owners_f
+        link_f = key_link[kf]
+        for i, (src, dst) in enumerate(links):
+            bill(src, dst, "consume", float(moved[link_f == i].sum()))
+        keep = measured[rows_f]
+        recs_f = col["records"][rows_f] * owners_f
+        out.records_delivered += int(recs_f[keep].sum())
+        zone_f = key_zone[kf]
+        for z, zone in enumerate(zone_names):
+            sel = np.flatnonzero(keep & (zone_f == z))
+            if len(sel):
+                r_sel = rows_f[sel]
+                out.deliveries[zone] = (delivered_e[sel], col["first"][r_sel],
+                                        col["last"][r_sel], recs_f[sel],
+                                        recs_f[sel] * size_of[r_sel], r_sel)
+        if histograms and keep.any():
+            r_k = rows_f[keep]
+            add_spreads(out.end_to_end, delivered_e[keep] - col["last"][r_k],
+                        delivered_e[keep] - col["first"][r_k], recs_f[keep])
     out.bytes = count
     out.row_records = col["records"]
     out.row_fleet, out.row_bytes, out.row_sent = fleet, rec_bytes, col["sent"]

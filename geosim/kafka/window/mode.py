@@ -12,9 +12,9 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
    every row the producers would have sent from ``s`` to ``b`` (exclusive), as of
    their own times.
 2. **While it runs** the event engine goes on with everything but the data path: the
-   fetch loops long-poll an idle log, heartbeats, sessions, offset commits, the
-   controller and the ISR check run as ever (the followers stay caught up: nothing is
-   appended), and once a bin the fleets' counts move with the records the kernel
+   fetch loops wait (nothing is appended) and the ISR check passes (the kernel's
+   followers are caught up), heartbeats, sessions, offset commits and the controller
+   run as ever, and once a bin the fleets' counts move with the records the kernel
    handed out, so the buffers and the offered, accepted and backlog series are as if
    the producers had cut them.
 3. **Hand-back** at ``b``, by the send clock before it cuts: the kernel's rows join
@@ -205,18 +205,23 @@ class WindowMode:
             yield env.timeout(0.01)
         tick = c.send_tick
         b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
+        why = None
         if b - env.now < MIN_WINDOW:
+            why = "too short a span"
+        else:
+            try:
+                result = run_window(wiring, s, b - tick / 2,
+                                    seed=int(self._seeds.integers(2**62)), tail=TAIL,
+                                    histograms=False)
+            except WindowRefused as refused:
+                why = str(refused)
+            else:
+                if result.records_acked < result.records_sent:
+                    why = "the kernel's rows did not all complete within its tail"
+        if why is not None:
             produce.suspended = False
-            return "too short a span"
-        try:
-            result = run_window(wiring, s, b - tick / 2, seed=int(self._seeds.integers(2**62)),
-                                tail=TAIL, histograms=False)
-        except WindowRefused as refused:
-            produce.suspended = False
-            return str(refused)
-        if result.records_acked < result.records_sent:
-            produce.suspended = False
-            return "the kernel's rows did not all complete within its tail"
+            return why
+        c.replication.parked = True
         taken = {f.id: f.taken for f in c.producing}
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
         self.log.append(entry)
@@ -323,8 +328,9 @@ class WindowMode:
             rows_by_fleet[row.fleet].append(row)
             touched[row.partition] = None
         brokers = c.brokers
-        for pid in touched:
-            p = parts[pid]
+        replication = c.replication
+        replication.disturb()  # quiet fetch items' times written before the ones below
+        for p in parts:
             end = p.log_end
             p.hw = end
             for r in p.all_replicas:
@@ -335,7 +341,8 @@ class WindowMode:
                     p.last_fetch_time[r] = now
                     p.last_fetch_leo[r] = end
                     p.view[r] = end
-        c.replication.disturb()
+        replication.parked = False
+        replication.wake_all()
         visible = c.reads.visible
         for zone in c.reads.consumer_zones:
             view = visible[zone]
