@@ -39,27 +39,22 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from geosim.clients.fleet_lifecycle import FleetLifecycle
 from geosim.clients.leader_moves import LeaderMoves
 from geosim.clients.partitioner import Rotation
-from geosim.clients.send_buffer import OfferedLoad, SendBuffer
+from geosim.clients.send_buffer import WHOLE_RECORD_SLACK, OfferedLoad, SendBuffer
 from geosim.clients.sequences import Sequences
 from geosim.clients.settings import ProducerSettings
+from geosim.clients.window_cuts import WindowCuts
 from geosim.core.context import Context
 from geosim.core.events import Offered, ProduceAcked, ProduceFailed, ProduceRetried, Row
 
 OUT_OF_ORDER = "OutOfOrderSequenceException"
 
 
-#: How far short of a whole record a cut's due count may fall and still take it: the
-#: load curve's float sums (records offered up to a time, and back) err by about 1e-6
-#: of a record at seed 000's rates over ten minutes. Without it, at rates where a record's
-#: intended time falls on a send tick (2,000 records/s over three zones at 5 ms: every
-#: third tick), float noise decides whether that record waits a tick, which moved
-#: stretch-last-replica's publish median by 0.5 ms for seconds at a time.
-WHOLE_RECORD_SLACK = 1e-4
 
 
-class ProducerFleet:
+class ProducerFleet(FleetLifecycle, WindowCuts):
     """The producers of one zone. Brokers pull rows with :meth:`cut` or :meth:`drain`."""
 
     def __init__(self, ctx: Context, fleet_id: int, zone: str, region: str, *,
@@ -243,48 +238,6 @@ class ProducerFleet:
             return
         self._advanced = now
         self.buffer.advance(now, self._used())
-
-    def target_state(self, target: int) -> tuple[float, list[int], int, float | None,
-                                                 int, float]:
-        """What a bulk engine needs of ``target`` to cut as :meth:`cut` does: the
-        fleet's share of the load for it, its partitions, the rotation's next index
-        (its first point if no cut was made), the cursor (None: no cut yet), the request
-        cap and the in-flight window (bytes the fleet may have sent to it unanswered)."""
-        partitions = list(self._partitions.get(target, ()))
-        return (self._share.get(target, 0.0), partitions,
-                self._rotation.next_index(target, len(partitions)),
-                self._cursor.get(target), self._request_cap.get(target, 0),
-                float(self._window.get(target, 0)))
-
-    def window_progress(self, taken: int) -> None:
-        """The window engine has handed out ``taken`` records of this fleet in all (its
-        rows answered as they go): the buffer and the counts follow, as after cuts."""
-        self.taken = taken
-        self._advance(self.env.now)
-        self.report()
-
-    def window_end(self, target: int, cursor: float, rows: int) -> None:
-        """The window engine cut ``rows`` rows for ``target``, up to ``cursor``."""
-        if rows:
-            count = len(self._partitions.get(target, ()))
-            self._rotation.move(target, self._rotation.next_index(target, count) + rows)
-            self._cursor[target] = cursor
-
-    def window_row(self, partition: int, records: int, first: float, last: float,
-                   acked_at: float) -> Row:
-        """A row standing for the window engine's rows of ``partition`` (the next
-        sequence number; answered at ``acked_at``)."""
-        size = records * self.message_size
-        row = Row(self.id, partition, self._seqs.next(partition), records, size,
-                  int(size / self.compression_ratio), first, last)
-        row.attempts = 1
-        row.acked_at = acked_at
-        return row
-
-    @property
-    def batch_records(self) -> int:
-        """Records in one producer batch of the fleet (n x ``batch.size``)."""
-        return self._batch_records()
 
     def report(self) -> None:
         """Emit what changed in the application's counts since the last report."""
@@ -587,50 +540,6 @@ class ProducerFleet:
             start=start, stop=self.stop_time)
         fleet.only = self.only
         return fleet
-
-    def crash(self) -> None:
-        """The fleet's producers die: unsent data is gone, pending retries end ``info``;
-        the application offers nothing until :meth:`restart`."""
-        now = self.env.now
-        self._advance(now)
-        self.alive = False
-        self.load.set_rate(now, 0.0)
-        # Records in the buffers that no request carried die with the producers: never
-        # written, they end as failed sends (the application's process is gone).
-        buffer = self.buffer
-        due = min(now, self.load.stop)
-        if due > buffer.accepted_upto:
-            # Sends blocked in send() for want of buffer memory never return either.
-            blocked = buffer.offered(due) - int(self.load.records(buffer.accepted_upto))
-            buffer.failed += max(blocked, 0)
-            buffer.accepted_upto = due
-        accepted = buffer.accepted()
-        self.dropped += max(accepted - self.taken, 0)
-        self.taken = max(self.taken, accepted)
-        self._orphans.clear()
-        self._waiting.clear()
-        self._orphan_fraction = 0.0
-        if self._uncovered_from is not None:
-            self._uncovered_from = self.buffer.accepted_upto
-        self.report()
-        for broker in self._cursor:
-            self._cursor[broker] = max(self._cursor[broker], self.buffer.accepted_upto)
-        self.expire_retries()
-
-    def restart(self) -> None:
-        """The producers come back as new producer instances (a new epoch)."""
-        now = self.env.now
-        self.alive = True
-        self.load.set_rate(now, self.records_per_s)
-        self.buffer.accepted_upto = max(self.buffer.accepted_upto, now)
-        self._seqs.bump()
-        self._moves.clear()   # new instances: fresh metadata and connections
-        for broker in self._cursor:
-            self._cursor[broker] = max(now, self._cursor[broker])
-        if self._uncovered_from is not None:
-            # Nothing was offered while the producers were down: what waits for a
-            # target starts now.
-            self._uncovered_from = max(self._uncovered_from, now)
 
     @property
     def pending_retries(self) -> int:

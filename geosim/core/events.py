@@ -117,16 +117,14 @@ class RateAdjusted(Event):
 # --- consumers -------------------------------------------------------------------
 
 @dataclass(slots=True)
-class WindowAcked(Event):
-    """Acknowledgements the window engine computed for one fleet over a window (the
-    Kafka engine's ``simulation.engine: window``), emitted when the event engine takes
-    the data path back. ``times``, ``first``, ``last``, ``records`` and ``bytes`` are
-    arrays, one entry per row: when the fleet heard the answer, the row's send window,
-    its records and uncompressed bytes. ``rows``: one row per partition standing for the
-    window's rows there (its records, offsets and sequence number, acknowledged at the
-    last answer), for folds that count per partition."""
+class WindowRows(Event):
+    """What the window engine computed over a window (the Kafka engine's
+    ``simulation.engine: window``), emitted when the event engine takes the data path
+    back: ``times``, ``first``, ``last``, ``records`` and ``bytes`` are arrays, one entry
+    per row (when it was answered or delivered, its send window, its records and
+    uncompressed bytes); ``rows`` stand for the window's rows per partition (their
+    records, offsets and sequence number), for folds that count per partition."""
     region: str
-    fleet: int
     times: Any
     first: Any
     last: Any
@@ -136,19 +134,17 @@ class WindowAcked(Event):
 
 
 @dataclass(slots=True)
-class WindowDelivered(Event):
-    """Deliveries the window engine computed over a window, to consumers in one
-    region (arrays as for :class:`WindowAcked`, records counted once per group reading
-    them), and for ``group`` (-1: none) the rows standing for what its members read per
-    partition."""
-    region: str
+class WindowAcked(WindowRows):
+    """One fleet's answers over a window (its rows acknowledged at their last answer)."""
+    fleet: int
+
+
+@dataclass(slots=True)
+class WindowDelivered(WindowRows):
+    """Deliveries to consumers in one region over a window (records counted once per
+    group reading them); for ``group`` (-1: none) the rows standing for what its members
+    read per partition."""
     group: int
-    times: Any
-    first: Any
-    last: Any
-    records: Any
-    bytes: Any
-    rows: tuple[Row, ...]
 
 
 @dataclass(slots=True)

@@ -60,7 +60,6 @@ from geosim.scenario.omb import topic_config
 if TYPE_CHECKING:
     from geosim.kafka.regional import ClusterScope
     from geosim.kafka.storage_spec import SharedStorageSpec
-    from geosim.kafka.window.mode import WindowMode
     from geosim.kafka.world import KafkaWorld
 
 HOUSEKEEPING = 1.0  # s between produce-timeout sweeps (and log retention)
@@ -165,8 +164,6 @@ class KafkaCluster:
         # destroyed: yes, unless another cluster holds copies of it.
         self.prefix_lost: Callable[[int], bool] = lambda _pid: True
         self.started = False  # processes start with start(); later fetch loops at creation
-        # simulation.engine: window (geosim.kafka.window.mode)
-        self.window_mode: WindowMode | None = None
         self.storage: SharedStorage | None = None
         # --- the concerns
         self.produce = ProducePath(self)
@@ -240,11 +237,6 @@ class KafkaCluster:
             env.process(self.controller.run_unclean_elections())
         for p in self.parts:
             self.emit_state(p, "initial")
-        if self.world.scenario.simulation.engine == "window" and self.scope is None \
-                and self.storage is None:
-            from geosim.kafka.window.mode import WindowMode  # the engine's fast mode
-            mode = self.window_mode = WindowMode(self)
-            mode.start()
 
     def _housekeeping(self):
         """Once a second: produce requests time out (:meth:`ProducePath.time_out`), then

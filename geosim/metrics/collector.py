@@ -51,6 +51,7 @@ from geosim.core.events import (
     Subscriber,
     WindowAcked,
     WindowDelivered,
+    WindowRows,
 )
 from geosim.metrics.availability import ObjectAvailability
 from geosim.metrics.checks import ConsistencyChecker
@@ -289,22 +290,31 @@ class MetricsCollector:
         for i in np.flatnonzero(sums).tolist():
             column[i] += float(sums[i])
 
+    def _fold_window(self, ev: WindowRows, histograms: list[LatencyHistogram],
+                     count: array, size: array) -> tuple[np.ndarray, float | None]:
+        """A window's rows into the phases' histograms and the series ``count`` and
+        ``size``; returns their times and the first at or after the fault's start."""
+        times = np.asarray(ev.times, dtype=float)
+        if not len(times):
+            return times, None
+        records = np.asarray(ev.records, dtype=float)
+        self._add_spread(histograms, times, np.asarray(ev.first, dtype=float),
+                         np.asarray(ev.last, dtype=float), records)
+        self._bin(count, times, records)
+        self._bin(size, times, np.asarray(ev.bytes, dtype=float))
+        after = times[times >= self._fault_start]
+        return times, float(after.min()) if len(after) else None
+
     def _on_window_acked(self, ev: WindowAcked) -> None:
         """A fleet's answers over a window of the window engine, in bulk: as
         :meth:`_on_acked` for each, with the rows standing for it per partition checked."""
         region = self._regions.get(ev.region) or self._region(ev.region)
-        times = np.asarray(ev.times, dtype=float)
+        times, first = self._fold_window(ev, region.publish, region.acked_records,
+                                         region.acked_bytes)
         if len(times):
-            records = np.asarray(ev.records, dtype=float)
-            self._add_spread(region.publish, times, np.asarray(ev.first, dtype=float),
-                             np.asarray(ev.last, dtype=float), records)
-            self._bin(region.acked_records, times, records)
-            self._bin(region.acked_bytes, times, np.asarray(ev.bytes, dtype=float))
             region.any_ack = True
             if region.first_ack is None:
-                after = times[times >= self._fault_start]
-                if len(after):
-                    region.first_ack = float(after.min())
+                region.first_ack = first
             late = np.sort(times[times >= self.warmup])
             if len(late):
                 if region.last_ack is not None:
@@ -321,17 +331,10 @@ class MetricsCollector:
         """Deliveries over a window of the window engine, in bulk (as
         :meth:`_on_delivered`), and a group's rows standing for them checked."""
         region = self._regions.get(ev.region) or self._region(ev.region)
-        times = np.asarray(ev.times, dtype=float)
-        if len(times):
-            records = np.asarray(ev.records, dtype=float)
-            self._add_spread(region.e2e, times, np.asarray(ev.first, dtype=float),
-                             np.asarray(ev.last, dtype=float), records)
-            self._bin(region.delivered_records, times, records)
-            self._bin(region.delivered_bytes, times, np.asarray(ev.bytes, dtype=float))
-            if region.first_delivery is None:
-                after = times[times >= self._fault_start]
-                if len(after):
-                    region.first_delivery = float(after.min())
+        _times, first = self._fold_window(ev, region.e2e, region.delivered_records,
+                                          region.delivered_bytes)
+        if region.first_delivery is None:
+            region.first_delivery = first
         if ev.group >= 0:
             on_check = self.checks.on_delivered
             for row in ev.rows:

@@ -18,6 +18,7 @@ from geosim.kafka.cross_cluster import CrossCluster
 from geosim.kafka.estimate import engine_estimate
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.placement import ObserverSetup
+from geosim.kafka.window.mode import WindowMode
 from geosim.strategies.base import Strategy, World
 
 
@@ -70,7 +71,7 @@ class KafkaFamilyStrategy(Strategy):
         return self.engine.counters()
 
     def run_notes(self) -> dict:
-        mode = getattr(self.engine, "window_mode", None)
+        mode = getattr(self, "window_mode", None)
         return {} if mode is None else {"window_engine": mode.log}
 
     def estimate_events(self) -> EventEstimate:
@@ -82,6 +83,8 @@ class KafkaClusterStrategy(KafkaFamilyStrategy):
     """One Kafka cluster over the scenario's brokers; :meth:`observers` says where
     observer replicas go (Confluent Multi-Region Clusters), if anywhere."""
 
+    window_mode: WindowMode | None = None
+
     def observers(self, spec: Any) -> ObserverSetup | None:
         """The observer replicas of ``spec``'s cluster; none by default."""
         return None
@@ -89,6 +92,15 @@ class KafkaClusterStrategy(KafkaFamilyStrategy):
     def build_engine(self, world: World) -> KafkaCluster:
         return KafkaCluster(world, observers=self.observers(world.scenario.strategy),
                             client_faults=self.zone_clients)
+
+    def start(self) -> None:
+        """The engine, and with ``simulation.engine: window`` the window engine's run
+        mode over it (one cluster without shared storage; docs/architecture.md)."""
+        super().start()
+        engine = self.engine
+        if self.world.scenario.simulation.engine == "window" and engine.storage is None:
+            self.window_mode = WindowMode(engine)
+            self.window_mode.start()
 
 
 class CrossClusterStrategy(KafkaFamilyStrategy):

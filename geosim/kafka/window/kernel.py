@@ -48,13 +48,14 @@ for draw.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geosim.clients.producer import WHOLE_RECORD_SLACK
+from geosim.clients.send_buffer import WHOLE_RECORD_SLACK
 from geosim.kafka.wire import (
     ACK_BYTES,
     FETCH_PARTITION_BYTES,
@@ -139,9 +140,7 @@ class Wiring:
     @classmethod
     def of(cls, cluster: KafkaCluster) -> Wiring:
         """The wiring of ``cluster`` now (call between two events of a steady state)."""
-        from geosim.kafka.cluster import KafkaCluster
-
-        if not isinstance(cluster, KafkaCluster):
+        if getattr(cluster, "replication", None) is None:  # not one cluster's engine
             raise WindowRefused(f"{type(cluster).__name__} runs several clusters and "
                                 "their flows (stage 1 takes one cluster)")
         c = cluster
@@ -244,14 +243,6 @@ class WindowResult:
     # per consumer zone: its deliveries (time, send window, records and uncompressed
     # bytes, each times the groups reading there, and the row's index)
     deliveries: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
-    # per target (Wiring.targets' order): the cursor after the window and its rows
-    cursors: list[tuple[float, int]] = field(default_factory=list)
-
-
-def add_spreads(hist: LatencyHistogram, lo: np.ndarray, hi: np.ndarray,
-                weight: np.ndarray) -> None:
-    """Add each ``weight[i]`` records spread over latencies ``[lo[i], hi[i]]``."""
-    hist.add_uniform_many(lo, hi, weight)
 
 
 class _Draws:
@@ -290,7 +281,6 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         "target")}
     lz_names = sorted(set(w.leader_zone))
     lz_index = {z: i for i, z in enumerate(lz_names)}
-    out.cursors = [(tg.cursor, 0) for tg in w.targets]
     for ti, tg in enumerate(w.targets):
         fl = w.fleets[tg.fleet]
         upto = np.minimum(ticks, fl.stop)
@@ -305,11 +295,9 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
         keep = recs > 0
         if not keep.any():
             continue
-        out.cursors[ti] = (float(ends[np.flatnonzero(keep)[-1]]), 0)
         starts = np.maximum.accumulate(np.where(keep, starts, -np.inf))
         parts = np.where(keep, np.maximum(1, -(-recs // fl.batch_records)), 0)
         n_rows = int(parts.sum())
-        out.cursors[ti] = (out.cursors[ti][0], n_rows)
         tick_of_row = np.repeat(np.arange(len(ticks)), parts)
         first_row = np.concatenate(([0], np.cumsum(parts)[:-1]))
         j = np.arange(n_rows) - np.repeat(first_row, parts)  # row index within its tick
@@ -432,8 +420,8 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
                              recs * size_of[sel], sel)
     out.records_acked = int(col["records"][ok].sum())
     if histograms:
-        add_spreads(out.publish, acked[ok] - col["last"][ok], acked[ok] - col["first"][ok],
-                    col["records"][ok])
+        out.publish.add_uniform_many(acked[ok] - col["last"][ok],
+                                     acked[ok] - col["first"][ok], col["records"][ok])
 
     # ---- 6. reads ---------------------------------------------------------------------
     # Every (partition, consumer zone) read at once: one entry per row and zone, in key
@@ -509,8 +497,9 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
                                         recs_f[sel] * size_of[r_sel], r_sel)
         if histograms and keep.any():
             r_k = rows_f[keep]
-            add_spreads(out.end_to_end, delivered_e[keep] - col["last"][r_k],
-                        delivered_e[keep] - col["first"][r_k], recs_f[keep])
+            out.end_to_end.add_uniform_many(delivered_e[keep] - col["last"][r_k],
+                                            delivered_e[keep] - col["first"][r_k],
+                                            recs_f[keep])
     out.bytes = count
     out.row_records = col["records"]
     out.row_fleet, out.row_bytes, out.row_sent = fleet, rec_bytes, col["sent"]
@@ -560,8 +549,6 @@ def _cycles(w: Wiring, draws: _Draws, lz: str, fz: str, times: np.ndarray,
     (the event engine's rule). While no response is cut short the follower holds a
     prefix of the pair's appends (one index); after one is, each item keeps its own
     until they all catch up again."""
-    from bisect import bisect_right
-
     wait_max = w.wait_max
     budget = w.response_max_bytes * connections
     window = w.window

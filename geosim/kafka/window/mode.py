@@ -369,8 +369,8 @@ class WindowMode:
         region_of = c.world.topology.region_of
         for fid, (at, sent_first, sent_last, n, size, idx) in sorted(result.acks.items()):
             k = keep[idx]
-            emit(WindowAcked(now, fleets[fid].region, fid, at[k], sent_first[k],
-                             sent_last[k], n[k], size[k], rows=tuple(rows_by_fleet[fid])))
+            emit(WindowAcked(now, fleets[fid].region, at[k], sent_first[k], sent_last[k],
+                             n[k], size[k], rows=tuple(rows_by_fleet[fid]), fleet=fid))
         by_region: dict[str, list[tuple[np.ndarray, ...]]] = {}
         for zone, arrays in sorted(result.deliveries.items()):
             k = keep[arrays[5]]
@@ -379,12 +379,12 @@ class WindowMode:
         for region, parts_r in sorted(by_region.items()):
             at, sent_first, sent_last, n, size = (np.concatenate(col)
                                                   for col in zip(*parts_r, strict=True))
-            emit(WindowDelivered(now, region, -1, at, sent_first, sent_last, n, size,
-                                 rows=()))
+            emit(WindowDelivered(now, region, at, sent_first, sent_last, n, size, rows=(),
+                                 group=-1))
         empty = np.zeros(0)
         for (gid, region), rows in sorted(by_group.items()):
-            emit(WindowDelivered(now, region, gid, empty, empty, empty, empty, empty,
-                                 rows=tuple(rows)))
+            emit(WindowDelivered(now, region, empty, empty, empty, empty, empty,
+                                 rows=tuple(rows), group=gid))
         # run-info, not results: CPU seconds from the hand-over to the end of the hand-back
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 

@@ -1,0 +1,65 @@
+"""What the window engine (:mod:`geosim.kafka.window`) reads of a producer fleet and
+writes back to it: the state a bulk engine needs to cut as
+:meth:`~geosim.clients.producer.ProducerFleet.cut` does, the counts while it holds the
+data path, and the rows standing for what it cut. A mixin of
+:class:`~geosim.clients.producer.ProducerFleet`, kept apart from the fleet's own cuts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from geosim.core.events import Row
+
+if TYPE_CHECKING:
+    from geosim.clients.producer import ProducerFleet
+
+
+class WindowCuts:
+    """A producer fleet's side of the window engine's hand-over and hand-back."""
+
+    def target_state(self: ProducerFleet, target: int) -> tuple[float, list[int], int, float | None,
+                                                 int, float]:
+        """What a bulk engine needs of ``target`` to cut as :meth:`cut` does: the
+        fleet's share of the load for it, its partitions, the rotation's next index
+        (its first point if no cut was made), the cursor (None: no cut yet), the request
+        cap and the in-flight window (bytes the fleet may have sent to it unanswered)."""
+        partitions = list(self._partitions.get(target, ()))
+        return (self._share.get(target, 0.0), partitions,
+                self._rotation.next_index(target, len(partitions)),
+                self._cursor.get(target), self._request_cap.get(target, 0),
+                float(self._window.get(target, 0)))
+
+    def window_progress(self: ProducerFleet, taken: int) -> None:
+        """The window engine has handed out ``taken`` records of this fleet in all (its
+        rows answered as they go): the buffer and the counts follow, as after cuts."""
+        self.taken = taken
+        self._advance(self.env.now)
+        self.report()
+
+    def window_end(self: ProducerFleet, target: int, cursor: float, rows: int) -> None:
+        """The window engine cut ``rows`` rows for ``target``, up to ``cursor``."""
+        if rows:
+            count = len(self._partitions.get(target, ()))
+            self._rotation.move(target, self._rotation.next_index(target, count) + rows)
+            self._cursor[target] = cursor
+
+    def window_row(self: ProducerFleet, partition: int, records: int, first: float, last: float,
+                   acked_at: float) -> Row:
+        """A row standing for the window engine's rows of ``partition`` (the next
+        sequence number; answered at ``acked_at``)."""
+        size = records * self.message_size
+        row = Row(self.id, partition, self._seqs.next(partition), records, size,
+                  int(size / self.compression_ratio), first, last)
+        row.attempts = 1
+        row.acked_at = acked_at
+        return row
+
+    @property
+    def batch_records(self: ProducerFleet) -> int:
+        """Records in one producer batch of the fleet (n x ``batch.size``)."""
+        return self._batch_records()
+
+
+
+__all__ = ["WindowCuts"]
