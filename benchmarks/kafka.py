@@ -111,7 +111,8 @@ def _steady_scenario(name: str, duration: float, tick: str | None, engine: str =
 def _window(name: str, duration: float, seed: int, tick: str | None, out) -> None:
     """Child process: the event engine through the 10 s warmup, then the window kernel
     over ``duration``; sends (wall, CPU, peak RSS bytes, None) or (0, 0, 0, why not)."""
-    from geosim.kafka.window.kernel import WindowRefused, Wiring, run_window
+    from geosim.kafka.window.kernel import run_window
+    from geosim.kafka.window.wiring import WindowRefused, Wiring
     from geosim.runner import build
     scenario = _steady_scenario(name, duration, tick)
     ctx, _world, strategy = build(scenario, seed)

@@ -16,13 +16,9 @@ import pytest
 
 from geosim.core.distributions import Constant
 from geosim.core.events import Delivered, ProduceAcked
-from geosim.kafka.window.kernel import (
-    WindowRefused,
-    Wiring,
-    _cycles,
-    _Draws,
-    run_window,
-)
+from geosim.kafka.window.cycles import fetch_cycles
+from geosim.kafka.window.kernel import run_window
+from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
 from geosim.metrics.histogram import LatencyHistogram
 from geosim.runner import build
 from geosim.scenario.loader import load_scenario
@@ -143,9 +139,9 @@ def _run(pair, times, sizes, t_end, items=None):
         billed[(src, dst, purpose)] = billed.get((src, dst, purpose), 0) + size
 
     n_items = int(item_of_row.max()) + 1 if len(item_of_row) else 1
-    a, r, q, carried = _cycles(pair, _Draws(pair, 0), "a", "b", times,
-                               np.array(sizes, dtype=float), item_of_row, n_items, 1,
-                               0.0, t_end, bill)
+    a, r, q, carried = fetch_cycles(pair, Draws(pair, 0), "a", "b", times,
+                                    np.array(sizes, dtype=float), item_of_row, n_items, 1,
+                                    0.0, t_end, bill)
     return a, r, q, carried, billed
 
 

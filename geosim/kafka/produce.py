@@ -80,12 +80,12 @@ class ProducePath:
         # Per fleet: its requests' and its acknowledgements' message families (each
         # fleet and leader zone draws its own delays, Network.delay's stream).
         self._families: dict[int, tuple[str, str]] = {}
-        # The window engine (geosim.kafka.window.mode): while ``suspended`` the send
-        # clock cuts nothing; at its first tick at or after ``resume_at`` it calls
-        # ``on_resume`` and cuts again. ``last_tick``: the clock's last cutting tick.
+        # The window engine's hand-over (geosim.kafka.window.mode): :meth:`suspend`,
+        # :meth:`resume_at` and :meth:`cancel_suspension`. ``last_tick``: the clock's
+        # last cutting tick.
         self.suspended = False
-        self.resume_at: float | None = None
-        self.on_resume: Callable[[], None] | None = None
+        self.resuming_at: float | None = None
+        self._on_resume: Callable[[], None] | None = None
         self.last_tick = 0.0
 
     # ========================================================================= routing
@@ -139,7 +139,7 @@ class ProducePath:
             step = interval
             now = self.env.now
             if self.suspended:
-                resume_at = self.resume_at
+                resume_at = self.resuming_at
                 if resume_at is None or now < resume_at - 1e-9:
                     # nothing to cut: look again in up to SUSPENDED_TICKS ticks (a window
                     # may end earlier than planned, at a tick its watch picks)
@@ -147,8 +147,8 @@ class ProducePath:
                         ahead = int((resume_at - now) / interval + 1e-9)
                         step = interval * max(1, min(ahead, SUSPENDED_TICKS))
                     continue
-                hook = self.on_resume
-                self.suspended, self.resume_at, self.on_resume = False, None, None
+                hook = self._on_resume
+                self.cancel_suspension()
                 if hook is not None:
                     hook()
             self.last_tick = now
@@ -165,6 +165,24 @@ class ProducePath:
                         self._send(zone, fleet, rows, now)
             for fleet in drained.values():
                 fleet.report()  # the fleet's counts once the tick's sends are all out
+
+    def suspend(self) -> float:
+        """The send clock stops cutting (the producers' records wait in their buffers)
+        until :meth:`resume_at`'s tick or :meth:`cancel_suspension`; returns its last
+        cutting tick."""
+        self.suspended = True
+        return self.last_tick
+
+    def resume_at(self, at: float, then: Callable[[], None] | None = None) -> None:
+        """A suspended clock cuts again at its first tick at or after ``at``, calling
+        ``then`` before it cuts (called again, it moves the tick)."""
+        self.resuming_at = at
+        if then is not None:
+            self._on_resume = then
+
+    def cancel_suspension(self) -> None:
+        """The clock cuts again from its next tick, without a hook."""
+        self.suspended, self.resuming_at, self._on_resume = False, None, None
 
     def _send(self, zone: str, fleet: ProducerFleet, rows: list[Row], now: float) -> None:
         """One produce request from ``fleet`` to the leaders in ``zone``, through the

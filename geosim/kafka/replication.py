@@ -56,9 +56,9 @@ class Replication:
         self.generation = 0  # mutate: equivalent
         # Per partition: its (pair, item index) as a fetch item.
         self.watchers: list[list[tuple[FetchPair, int]]] = []
-        # The window engine holds the data path (geosim.kafka.window.mode): the fetch
-        # loops wait (nothing is appended) and the ISR check passes (every follower is
-        # caught up in a window) until it hands the data path back and wakes them.
+        # The window engine holds the data path (:meth:`park`): the fetch loops wait
+        # (nothing is appended) and the ISR check passes (every follower is caught up in
+        # a window) until it hands the data path back (:meth:`unpark`).
         self.parked = False
 
     # ========================================================================== wiring
@@ -104,6 +104,17 @@ class Replication:
     def start(self) -> None:
         for pair in list(self.pairs.values()):
             self.env.process(self._fetch_loop(pair))
+
+    def park(self) -> None:
+        """The window engine holds the data path: the fetch loops wait and the ISR
+        check passes until :meth:`unpark`."""
+        self.parked = True
+
+    def unpark(self) -> None:
+        """The data path is back (the followers' state written): the loops fetch
+        again."""
+        self.parked = False
+        self.wake_all()
 
     def wake_all(self) -> None:
         """Parked fetch loops look again (connectivity changed)."""

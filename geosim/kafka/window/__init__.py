@@ -7,12 +7,19 @@ arrives, each fetch pair cycles (request, long poll until the next append or
 ISR follower's next fetch shows it has it, the producer hears the ack a hop later, and
 a consumer zone sees the row a hop after its serving replica may serve it. The event
 engine runs each of these as Python calls per row; this package computes a whole
-window of them at once (:mod:`geosim.kafka.window.kernel`), with one Python step per
-fetch cycle and array operations for everything per row.
+window of them at once, with one Python step per fetch cycle and array operations for
+everything per row (docs/architecture.md, "The window engine"):
 
-Stage 1 (this package today) computes a window from a running cluster's wiring, with
-the pipes empty at its start (see :func:`~geosim.kafka.window.kernel.run_window`), and
-is held to the event engine in distribution (``tests/test_window_kernel.py``). It is not
-yet a run mode: handing its state to the event engine at a disturbance, and back, is
-the next stage (docs/architecture.md, "The window engine").
+- :mod:`~geosim.kafka.window.wiring`: what a window reads of a running cluster, and
+  what it refuses;
+- :mod:`~geosim.kafka.window.sends`: the producers' cuts and requests (stages 1-2);
+- :mod:`~geosim.kafka.window.cycles`: one fetch pair's cycles (stage 3);
+- :mod:`~geosim.kafka.window.kernel`: commits and acknowledgements (stages 4-5), and
+  :func:`~geosim.kafka.window.kernel.run_window`, which runs every stage;
+- :mod:`~geosim.kafka.window.reads`: the consumer zones' deliveries (stage 6);
+- :mod:`~geosim.kafka.window.mode`: the run mode (``simulation.engine: window``), which
+  hands the kernel the data path between disturbances and takes it back.
+
+The kernel is held to the event engine in distribution (``tests/test_window_kernel.py``),
+the run mode to a run in events (``tests/test_window_mode.py``).
 """

@@ -47,7 +47,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geosim.core.events import Delivered, ProduceAcked, Row, WindowAcked, WindowDelivered
-from geosim.kafka.window.kernel import WindowRefused, WindowResult, Wiring, run_window
+from geosim.kafka.window.kernel import WindowResult, run_window
+from geosim.kafka.window.wiring import WindowRefused, Wiring
 from geosim.world.faults import fault_window
 
 if TYPE_CHECKING:
@@ -194,13 +195,12 @@ class WindowMode:
             wiring = Wiring.of(c)
         except WindowRefused as refused:
             return str(refused)
-        produce.suspended = True
-        s = produce.last_tick
+        s = produce.suspend()
         began = env.now
         cpu = time.process_time()
         while not self._drained():
             if env.now - began > DRAIN_LIMIT:
-                produce.suspended = False
+                produce.cancel_suspension()
                 return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
             yield env.timeout(0.01)
         tick = c.send_tick
@@ -219,14 +219,13 @@ class WindowMode:
                 if result.records_acked < result.records_sent:
                     why = "the kernel's rows did not all complete within its tail"
         if why is not None:
-            produce.suspended = False
+            produce.cancel_suspension()
             return why
-        c.replication.parked = True
+        c.replication.park()
         taken = {f.id: f.taken for f in c.producing}
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
         self.log.append(entry)
-        produce.resume_at = b
-        produce.on_resume = lambda: self._hand_back(wiring, result, taken, entry)
+        produce.resume_at(b, lambda: self._hand_back(wiring, result, taken, entry))
         yield from self._progress(result, taken, s, b)
         return None
 
@@ -268,9 +267,9 @@ class WindowMode:
                 for fid, (sent, cum) in per_fleet.items():
                     i = int(np.searchsorted(sent, now, side="right"))
                     fleets[fid].window_progress(taken[fid] + (int(cum[i - 1]) if i else 0))
-            resume_at = produce.resume_at
+            resume_at = produce.resuming_at
             if resume_at is not None and resume_at - now > tick and self._state() != state:
-                produce.resume_at = s + (math.floor((now - s) / tick + 1e-9) + 1) * tick
+                produce.resume_at(s + (math.floor((now - s) / tick + 1e-9) + 1) * tick)
 
     # ==================================================================== hand-back
     def _hand_back(self, wiring: Wiring, result: WindowResult, taken: dict[int, int],
@@ -341,8 +340,7 @@ class WindowMode:
                     p.last_fetch_time[r] = now
                     p.last_fetch_leo[r] = end
                     p.view[r] = end
-        replication.parked = False
-        replication.wake_all()
+        replication.unpark()
         visible = c.reads.visible
         for zone in c.reads.consumer_zones:
             view = visible[zone]

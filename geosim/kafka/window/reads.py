@@ -1,0 +1,115 @@
+"""Stage 6 of a window: the consumer zones' reads and deliveries.
+
+A consumer zone reads each partition from its serving replica (fetch-from-follower: the
+replica in its rack, else the leader). The leader serves up to the high watermark, a
+follower up to the high watermark its last fetch response carried, in offset order.
+Each change of a replica's readable offset reaches each zone it serves, where a group's
+owner reads, a one-way delay later; a row is delivered when the first message covering
+it arrives. Every (partition, zone) is read at once: one entry per row and zone, in key
+then append order; a zone's messages are the distinct readable times of its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from geosim.kafka.window.wiring import Draws, Wiring
+from geosim.metrics.histogram import LatencyHistogram
+
+
+def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndarray,
+            cycles: Mapping[tuple[str, str], tuple[np.ndarray, ...]], measured: np.ndarray,
+            size_of: np.ndarray, bill: Callable[[str, str, str, float], None],
+            end_to_end: LatencyHistogram | None,
+            ) -> tuple[int, dict[str, tuple[np.ndarray, ...]]]:
+    """The deliveries of the rows ``col`` (committed at ``commit``; the fetch pairs'
+    ``cycles`` as :func:`~geosim.kafka.window.cycles.fetch_cycles` returns them): the
+    measured rows' records delivered, summed over the groups, and per consumer zone
+    their delivery times, send windows, records and uncompressed bytes (each times the
+    groups reading there) and row indices. Their latencies go to ``end_to_end`` if
+    given, the consume bytes through ``bill``."""
+    deliveries: dict[str, tuple[np.ndarray, ...]] = {}
+    keys = list(w.reads.items())
+    if not keys:
+        return 0, deliveries
+    partition = col["partition"]
+    rec_bytes = col["bytes"]
+    n_parts = len(w.leader_zone)
+    zone_names = sorted({zone for (_pid, zone), _v in keys})
+    zone_id = {z: i for i, z in enumerate(zone_names)}
+    key_pid = np.array([pid for (pid, _z), _v in keys], dtype=np.int64)
+    key_zone = np.array([zone_id[z] for (_p, z), _v in keys], dtype=np.int64)
+    key_owners = np.array([owners for _k, (_s, owners) in keys], dtype=np.int64)
+    key_src = [w.leader_zone[pid] if serving is None else serving
+               for (pid, _z), (serving, _o) in keys]
+    pair_names = sorted({(w.leader_zone[pid], serving)
+                         for (pid, _z), (serving, _o) in keys if serving is not None})
+    pair_id = {pr: i for i, pr in enumerate(pair_names)}
+    key_pair = np.array([-1 if serving is None else pair_id[(w.leader_zone[pid], serving)]
+                         for (pid, _z), (serving, _o) in keys], dtype=np.int64)
+    by_partition = np.argsort(partition, kind="stable")
+    bounds = np.searchsorted(partition[by_partition], np.arange(n_parts + 1))
+    starts = bounds[key_pid]
+    counts = bounds[key_pid + 1] - starts
+    key_of = np.repeat(np.arange(len(keys)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows_e = by_partition[np.repeat(starts, counts) + offsets]
+    readable = commit[rows_e].copy()   # served by the leader: readable at the commit
+    entry_pair = key_pair[key_of]
+    for i, (lz, serving) in enumerate(pair_names):
+        sel = np.flatnonzero(entry_pair == i)
+        if not len(sel):
+            continue
+        _a, r_l, q_l, _c = cycles[(lz, serving)]
+        k = np.searchsorted(r_l, readable[sel], side="left")
+        got = np.full(len(sel), np.inf)
+        fine = k < len(q_l)
+        got[fine] = q_l[k[fine]]
+        readable[sel] = got
+    # a replica serves in offset order (the commit times already are)
+    readable = pd.Series(readable).groupby(key_of).cummax().to_numpy()
+    ef = np.flatnonzero(np.isfinite(readable))
+    kf, rf = key_of[ef], readable[ef]
+    new = np.r_[True, (kf[1:] != kf[:-1]) | (rf[1:] != rf[:-1])]
+    msg = np.cumsum(new) - 1
+    m_key, m_time = kf[new], rf[new]
+    links = sorted({(key_src[k], zone_names[key_zone[k]]) for k in np.unique(m_key).tolist()})
+    link_id = {lk: i for i, lk in enumerate(links)}
+    key_link = np.array([link_id.get((key_src[k], zone_names[key_zone[k]]), -1)
+                         for k in range(len(keys))], dtype=np.int64)
+    m_link = key_link[m_key]
+    arrive = m_time.copy()
+    for i, (src, dst) in enumerate(links):
+        sel = np.flatnonzero(m_link == i)
+        arrive[sel] += draws.one_way(src, dst, len(sel))
+    # a row is seen when the first message covering it (its own or a later one) arrives
+    seen = pd.Series(arrive[::-1]).groupby(m_key[::-1]).cummin().to_numpy()[::-1]
+    delivered_e = seen[msg]
+    rows_f = rows_e[ef]
+    owners_f = key_owners[kf]
+    moved = rec_bytes[rows_f] * owners_f
+    link_f = key_link[kf]
+    for i, (src, dst) in enumerate(links):
+        bill(src, dst, "consume", float(moved[link_f == i].sum()))
+    keep = measured[rows_f]
+    recs_f = col["records"][rows_f] * owners_f
+    delivered = int(recs_f[keep].sum())
+    zone_f = key_zone[kf]
+    for z, zone in enumerate(zone_names):
+        sel = np.flatnonzero(keep & (zone_f == z))
+        if len(sel):
+            r_sel = rows_f[sel]
+            deliveries[zone] = (delivered_e[sel], col["first"][r_sel],
+                                    col["last"][r_sel], recs_f[sel],
+                                    recs_f[sel] * size_of[r_sel], r_sel)
+    if end_to_end is not None and keep.any():
+        r_k = rows_f[keep]
+        end_to_end.add_uniform_many(delivered_e[keep] - col["last"][r_k],
+                                    delivered_e[keep] - col["first"][r_k], recs_f[keep])
+    return delivered, deliveries
+
+
+__all__ = ["deliver"]

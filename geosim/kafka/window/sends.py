@@ -1,0 +1,94 @@
+"""Stage 1 of a window: the producers' cuts and their produce requests.
+
+At each send tick each fleet cuts the records its share of the offered load accumulated
+for each leader zone since its cursor, whole records only (the fraction waits: a
+running floor of the cumulative count, with ``WHOLE_RECORD_SLACK`` for the load curve's
+float error), into rows of at most one producer batch (n x ``batch.size``), each for the
+next partition of the fleet's rotation. A tick's rows are one produce request, which
+arrives a one-way delay later, in order per connection. The request cap and one row per
+partition are checked: a window needing more than one request per tick is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from geosim.clients.send_buffer import WHOLE_RECORD_SLACK
+from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
+
+#: The per-row columns :func:`cut_sends` returns.
+COLUMNS = ("partition", "fleet", "records", "bytes", "first", "last", "arrival", "lz",
+           "sent", "target")
+
+
+def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
+              bill: Callable[[str, str, str, float], None]) -> dict[str, np.ndarray] | None:
+    """Every row sent at the ticks after ``t0`` up to ``t1``, as columns in append
+    order (arrival, then partition): its partition, fleet, records, compressed bytes,
+    send window (first, last), arrival at the leader, leader zone code
+    (:meth:`Wiring.leader_zones`), send tick and :attr:`Wiring.targets` index. None
+    if nothing is sent."""
+    ticks = t0 + w.tick * np.arange(1, int(math.floor((t1 - t0) / w.tick + 1e-9)) + 1)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in COLUMNS}
+    lz_names = w.leader_zones()
+    lz_index = {z: i for i, z in enumerate(lz_names)}
+    for ti, tg in enumerate(w.targets):
+        fl = w.fleets[tg.fleet]
+        upto = np.minimum(ticks, fl.stop)
+        c0 = tg.share * fl.records(np.array([tg.cursor]))[0]
+        s = tg.share * fl.records(upto)
+        cum = np.floor(s - c0 + WHOLE_RECORD_SLACK)
+        recs = np.diff(np.concatenate(([0.0], cum))).astype(np.int64)
+        ends = fl.time_of((c0 + cum) / tg.share)
+        ends = np.minimum(ends, upto)
+        starts = np.concatenate(([tg.cursor], ends[:-1]))
+        # a tick without records leaves the cursor where it was
+        keep = recs > 0
+        if not keep.any():
+            continue
+        starts = np.maximum.accumulate(np.where(keep, starts, -np.inf))
+        parts = np.where(keep, np.maximum(1, -(-recs // fl.batch_records)), 0)
+        n_rows = int(parts.sum())
+        tick_of_row = np.repeat(np.arange(len(ticks)), parts)
+        first_row = np.concatenate(([0], np.cumsum(parts)[:-1]))
+        j = np.arange(n_rows) - np.repeat(first_row, parts)  # row index within its tick
+        pr = np.repeat(parts, parts)
+        rr = np.repeat(recs, parts)
+        row_records = rr * (j + 1) // pr - rr * j // pr
+        size = row_records * fl.message_size
+        compressed = (size / fl.compression_ratio).astype(np.int64)
+        plist = np.array(tg.partitions)
+        partition = plist[(tg.next_row + np.arange(n_rows)) % len(plist)]
+        if (parts > len(plist)).any():
+            raise WindowRefused("a tick's rows wrap the fleet's rotation (one request each)")
+        tick_bytes = np.bincount(tick_of_row, weights=compressed, minlength=len(ticks))
+        if tg.cap and (tick_bytes > tg.cap).any():
+            raise WindowRefused("a tick's rows exceed the request cap (one request each)")
+        # one request per tick with rows: its one-way delay, in order per connection
+        sent = np.flatnonzero(keep)
+        delay = draws.one_way(tg.zone, tg.leader_zone, len(sent))
+        arrival = np.maximum.accumulate(ticks[sent] + delay)
+        arrival_of_tick = np.zeros(len(ticks))
+        arrival_of_tick[sent] = arrival
+        bill(tg.zone, tg.leader_zone, "produce", float(tick_bytes.sum()))
+        cols["partition"].append(partition)
+        cols["fleet"].append(np.full(n_rows, tg.fleet))
+        cols["records"].append(row_records)
+        cols["bytes"].append(compressed)
+        cols["first"].append(starts[tick_of_row] - fl.accumulation)
+        cols["last"].append(ends[tick_of_row])
+        cols["arrival"].append(arrival_of_tick[tick_of_row])
+        cols["lz"].append(np.full(n_rows, lz_index[tg.leader_zone]))
+        cols["sent"].append(ticks[tick_of_row])
+        cols["target"].append(np.full(n_rows, ti))
+    if not cols["partition"]:
+        return None
+    col = {k: np.concatenate(v) for k, v in cols.items()}
+    order = np.lexsort((col["partition"], col["arrival"]))  # arrival order (appends)
+    return {k: v[order] for k, v in col.items()}
+
+
+__all__ = ["COLUMNS", "cut_sends"]

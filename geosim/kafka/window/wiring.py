@@ -1,0 +1,178 @@
+"""What a window reads of a running Kafka cluster, and the delays it draws.
+
+:class:`Wiring` is read once, at a window's start, between two events of a steady
+state: the leaders and ISRs, the fetch pairs, each fleet's load and its share of each
+leader zone (:class:`Target`), the replica each consumer zone reads from, and the links'
+round-trip distributions. :meth:`Wiring.of` refuses (:class:`WindowRefused`) a cluster
+the kernel does not model, naming the reason. :class:`Draws` gives one-way delays from
+the kernel's own random streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from geosim.core.distributions import Distribution
+    from geosim.kafka.cluster import KafkaCluster
+
+
+class WindowRefused(Exception):
+    """The window breaks one of stage 1's conditions (the message says which)."""
+
+
+@dataclass
+class Target:
+    """One fleet's share of one leader zone."""
+
+    fleet: int
+    zone: str            # the fleet's zone
+    leader_zone: str
+    share: float
+    partitions: list[int]
+    next_row: int        # the rotation's next index
+    cursor: float        # intended time up to which records were handed out
+    cap: int             # request cap, bytes
+    window: float        # in-flight window, bytes (the pipes start empty)
+
+
+@dataclass
+class FleetLoad:
+    id: int
+    zone: str
+    load_t: np.ndarray
+    load_n: np.ndarray
+    load_r: np.ndarray
+    start: float
+    stop: float
+    batch_records: int
+    accumulation: float
+    message_size: int
+    compression_ratio: float
+    acks_all: bool       # acks=all: answered at the commit; acks=0|1 at the append
+
+    def records(self, t: np.ndarray) -> np.ndarray:
+        t = np.clip(t, self.start, self.stop)
+        i = np.searchsorted(self.load_t, t, side="right") - 1
+        return self.load_n[i] + self.load_r[i] * (t - self.load_t[i])
+
+    def time_of(self, n: np.ndarray) -> np.ndarray:
+        i = np.maximum(np.searchsorted(self.load_n, n, side="right") - 1, 0)
+        rate = self.load_r[i]
+        safe = np.where(rate > 0, rate, 1.0)
+        t = np.where(rate > 0, self.load_t[i] + (n - self.load_n[i]) / safe, self.load_t[i])
+        return np.minimum(t, self.stop)
+
+
+@dataclass
+class Wiring:
+    """What a window needs of a running cluster (read once, at its start)."""
+
+    name: str
+    tick: float
+    wait_max: float
+    response_max_bytes: int
+    window: int | None               # the TCP window (topology.tcp_window)
+    leader_zone: list[str]           # per partition
+    isr_zones: list[list[str]]       # per partition: its ISR followers' zones
+    min_isr: list[int]
+    pairs: dict[tuple[str, str], tuple[list[int], int]]  # (lz, fz): partitions, conns
+    fleets: dict[int, FleetLoad]
+    targets: list[Target]
+    # per partition and consumer zone: (serving zone or None for the leader, owners)
+    reads: dict[tuple[int, str], tuple[str | None, int]]
+    rtt: dict[tuple[str, str], Distribution]  # the links' RTT distributions, by zone pair
+    median_rtt: dict[tuple[str, str], float]
+
+    @classmethod
+    def of(cls, cluster: KafkaCluster) -> Wiring:
+        """The wiring of ``cluster`` now (call between two events of a steady state)."""
+        if getattr(cluster, "replication", None) is None:  # not one cluster's engine
+            raise WindowRefused(f"{type(cluster).__name__} runs several clusters and "
+                                "their flows (stage 1 takes one cluster)")
+        c = cluster
+        topo = c.world.topology
+        net = c.net
+        if net.impaired:  # a brownout or partition is under way
+            raise WindowRefused("a link is degraded or cut")
+        if c.scope is not None:
+            raise WindowRefused(f"cluster {c.name} is one of several (cross-cluster "
+                                "flows are not in stage 1)")
+        if c.storage is not None:
+            raise WindowRefused("shared storage moves LEOs with its WAL, not appends")
+        if any(link.bandwidth or link.loss for link in
+               (topo.link(a, b) for a in topo.zones() for b in topo.zones())):
+            raise WindowRefused("a link has a bandwidth limit or loss")
+        if net.interconnects:
+            raise WindowRefused("an interconnect shares its capacity")
+        parts = c.parts
+        brokers = c.brokers
+        leader_zone, isr_zones, min_isr = [], [], []
+        for p in parts:
+            if p.leader is None or not brokers[p.leader].alive:
+                raise WindowRefused(f"partition {p.id} has no live leader")
+            leader_zone.append(brokers[p.leader].zone)
+            isr_zones.append([brokers[r].zone for r in sorted(p.isr) if r != p.leader])
+            min_isr.append(p.min_isr)
+        pairs: dict[tuple[str, str], tuple[list[int], int]] = {}
+        for key, pair in c.replication.pairs.items():
+            if pair.items:
+                pairs[key] = ([p.id for p, r in pair.items if brokers[r].alive],
+                              pair.connections)
+        fleets: dict[int, FleetLoad] = {}
+        targets: list[Target] = []
+        index_zone = {i: z for z, i in c.zone_index.items()}
+        for f in c.producing:
+            if not f.alive:
+                continue
+            load = f.load
+            lt, ln, lr = load.segments()
+            fleets[f.id] = FleetLoad(f.id, f.zone, np.array(lt), np.array(ln), np.array(lr),
+                                  load.start, load.stop, f.batch_records, f.accumulation,
+                                  f.message_size, f.compression_ratio,
+                                  f.settings.acks == "all")
+            for target in sorted(index_zone):
+                share, plist, nxt, cursor, cap, room = f.target_state(target)
+                if share <= 0 or not plist:
+                    continue
+                targets.append(Target(f.id, f.zone, index_zone[target], share, plist, nxt,
+                                       c.env.now if cursor is None else cursor, cap, room))
+        reads: dict[tuple[int, str], tuple[str | None, int]] = {}
+        rp = c.reads
+        for p in parts:
+            for zone in rp.consumer_zones:
+                n = rp.readers(p.id, zone)
+                if not n:
+                    continue
+                r = rp.serving_replica(p, zone)
+                if r is None:
+                    raise WindowRefused(f"partition {p.id} has no replica to read")
+                reads[(p.id, zone)] = (None if r == p.leader else brokers[r].zone, n)
+        zones = sorted({*topo.zones()})
+        rtt = {(a, b): topo.link(a, b).rtt for a in zones for b in zones}
+        median = {(a, b): topo.median_rtt(a, b) for a in zones for b in zones}
+        return cls(c.name, c.send_tick, c.config.replica_fetch_wait_max,
+                   c.config.replica_fetch_response_max_bytes, topo.spec.tcp_window,
+                   leader_zone, isr_zones, min_isr, pairs, fleets, targets, reads, rtt,
+                   median)
+
+    def leader_zones(self) -> list[str]:
+        """The zones that lead partitions, in name order (the kernel's zone codes)."""
+        return sorted(set(self.leader_zone))
+
+
+class Draws:
+    """One-way delays from the kernel's own streams, per directed zone pair."""
+
+    def __init__(self, wiring: Wiring, seed: int):
+        self.wiring = wiring
+        self.rng = np.random.default_rng(seed)
+
+    def one_way(self, src: str, dst: str, n: int) -> np.ndarray:
+        return 0.5 * self.wiring.rtt[(src, dst)].draw(self.rng, n)
+
+
+__all__ = ["Draws", "FleetLoad", "Target", "WindowRefused", "Wiring"]
