@@ -139,7 +139,7 @@ def _run(pair, times, sizes, t_end, items=None):
         billed[(src, dst, purpose)] = billed.get((src, dst, purpose), 0) + size
 
     n_items = int(item_of_row.max()) + 1 if len(item_of_row) else 1
-    a, r, q, carried = fetch_cycles(pair, Draws(pair, 0), "a", "b", times,
+    a, r, q, carried = fetch_cycles(pair, Draws(pair.rtt, 0), "a", "b", times,
                                     np.array(sizes, dtype=float), item_of_row, n_items, 1,
                                     0.0, t_end, bill)
     return a, r, q, carried, billed

@@ -165,7 +165,7 @@ class MirrorFlow:
                 if d is None:
                     lost = True
                     continue
-                d += window_wait(net, zone, self.zone, size, window, self._connections(zone))
+                d += window_wait(net, zone, self.zone, size, window, self.connections(zone))
                 slowest = max(slowest, d)
             if lost:
                 yield env.timeout(cfg.request_timeout)
@@ -232,7 +232,7 @@ class MirrorFlow:
         acknowledged: nothing is written, nothing is emitted."""
         self._skip(i, st, row.offset, row.offset + row.records)
 
-    def _connections(self, zone: str) -> int:
+    def connections(self, zone: str) -> int:
         """The fetch connections to ``zone``'s source brokers: one per task and broker."""
         return self.cfg.tasks * max(self.source.live_brokers_in(zone), 1)
 
@@ -241,7 +241,7 @@ class MirrorFlow:
         committed rows from the flow's positions, its response budget shared evenly."""
         out: dict[str, list[Row]] = {}
         for zone, items in asked.items():
-            budget = self.cfg.fetch_max_bytes * self._connections(zone)
+            budget = self.cfg.fetch_max_bytes * self.connections(zone)
             share = max(budget // max(len(items), 1), 1)
             rows: list[Row] = []
             for i in items:

@@ -51,6 +51,7 @@ for draw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,7 +107,7 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     ``t0``; the pipes fill in about a fetch wait). ``histograms=False`` leaves
     ``publish`` and ``end_to_end`` empty (the run mode folds the per-row arrays)."""
     w = wiring
-    draws = Draws(w, seed)
+    draws = Draws(w.rtt, seed)
     out = WindowResult(t0, t1)
     count: dict[tuple[str, str, str], float] = {}
 
@@ -125,44 +126,10 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     partition = col["partition"]
     rec_bytes = col["bytes"]
 
-    # ---- 3. fetch cycles, per pair -----------------------------------------------------
-    t_end = t1 + tail
-    # per partition: its rows in append order (indices into the sorted rows)
-    cycles: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-    pair_rows: dict[tuple[str, str], np.ndarray] = {}
-    n_parts = len(w.leader_zone)
-    for key, (pids, connections) in w.pairs.items():
-        lz, fz = key
-        member = np.zeros(n_parts, dtype=bool)
-        member[pids] = True
-        idx = np.flatnonzero(member[partition])  # the pair's rows, in append order
-        pair_rows[key] = idx
-        item_index = np.full(n_parts, -1, dtype=np.int64)
-        item_index[pids] = np.arange(len(pids))
-        a_l, r_l, q_l, carried = fetch_cycles(w, draws, lz, fz, arrival[idx],
-                                              rec_bytes[idx], item_index[partition[idx]],
-                                              len(pids), connections, t0, t_end, bill)
-        cycles[key] = (a_l, r_l, q_l, carried)
-        out.fetch_requests += len(a_l)
-
-    # ---- 4. commit times -------------------------------------------------------------
-    commit = arrival.copy()
-    isr_of_zone: dict[str, np.ndarray] = {}
-    for p, zones in enumerate(w.isr_zones):
-        for fz in zones:
-            isr_of_zone.setdefault(fz, np.zeros(n_parts, dtype=bool))[p] = True
-    for key, idx in pair_rows.items():
-        a_l, _r, _q, carried = cycles[key]
-        # rows of partitions whose ISR includes this pair's follower zone
-        _lz, fz = key
-        in_isr = isr_of_zone.get(fz, np.zeros(n_parts, dtype=bool))[partition[idx]]
-        nxt = carried + 1                               # the next request tells the leader
-        ok = (carried >= 0) & (nxt < len(a_l))
-        t_learn = np.full(len(idx), np.inf)
-        t_learn[ok] = a_l[nxt[ok]]
-        sel = idx[in_isr]
-        commit[sel] = np.maximum(commit[sel], t_learn[in_isr])
-    if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(n_parts)):
+    # ---- 3-4. fetch cycles, per pair, and commit times -------------------------------
+    commit, cycles = replicate(w, draws, partition, arrival, rec_bytes, t0, t1 + tail, bill)
+    out.fetch_requests = sum(len(c[0]) for c in cycles.values())
+    if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(len(w.leader_zone))):
         raise WindowRefused("a partition's ISR is under min.insync.replicas")
 
     # ---- 5. acknowledgements --------------------------------------------------------
@@ -220,6 +187,49 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     return out
 
 
+def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarray,
+              rec_bytes: np.ndarray, t0: float, t_end: float,
+              bill: Callable[[str, str, str, float], None],
+              ) -> tuple[np.ndarray, dict[tuple[str, str], tuple[np.ndarray, ...]]]:
+    """Stages 3 and 4 for rows appended at ``arrival`` (sorted) to ``partition``: each
+    fetch pair's cycles from ``t0`` to ``t_end`` (by pair: requests' arrivals at the
+    leader, responses' departures and arrivals, and per row of the pair the cycle that
+    carried it) and each row's commit time: when every ISR follower's next request
+    after the response that carried it reaches the leader (its append, for a leader
+    alone in its ISR; inf if the cycles end first)."""
+    cycles: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
+    pair_rows: dict[tuple[str, str], np.ndarray] = {}
+    n_parts = len(w.leader_zone)
+    for key, (pids, connections) in w.pairs.items():
+        lz, fz = key
+        member = np.zeros(n_parts, dtype=bool)
+        member[pids] = True
+        idx = np.flatnonzero(member[partition])  # the pair's rows, in append order
+        pair_rows[key] = idx
+        item_index = np.full(n_parts, -1, dtype=np.int64)
+        item_index[pids] = np.arange(len(pids))
+        cycles[key] = fetch_cycles(w, draws, lz, fz, arrival[idx], rec_bytes[idx],
+                                   item_index[partition[idx]], len(pids), connections,
+                                   t0, t_end, bill)
+    commit = arrival.copy()
+    isr_of_zone: dict[str, np.ndarray] = {}
+    for p, zones in enumerate(w.isr_zones):
+        for fz in zones:
+            isr_of_zone.setdefault(fz, np.zeros(n_parts, dtype=bool))[p] = True
+    for key, idx in pair_rows.items():
+        a_l, _r, _q, carried = cycles[key]
+        # rows of partitions whose ISR includes this pair's follower zone
+        _lz, fz = key
+        in_isr = isr_of_zone.get(fz, np.zeros(n_parts, dtype=bool))[partition[idx]]
+        nxt = carried + 1                               # the next request tells the leader
+        ok = (carried >= 0) & (nxt < len(a_l))
+        t_learn = np.full(len(idx), np.inf)
+        t_learn[ok] = a_l[nxt[ok]]
+        sel = idx[in_isr]
+        commit[sel] = np.maximum(commit[sel], t_learn[in_isr])
+    return commit, cycles
+
+
 def _check_room(w: Wiring, target: np.ndarray, sent: np.ndarray, answer: np.ndarray,
                 row_bytes: np.ndarray) -> None:
     """Refuse a window in which a fleet's unanswered bytes to a leader zone would not
@@ -245,4 +255,4 @@ def _check_room(w: Wiring, target: np.ndarray, sent: np.ndarray, answer: np.ndar
                                 "would hold records back")
 
 
-__all__ = ["WindowResult", "run_window"]
+__all__ = ["WindowResult", "replicate", "run_window"]

@@ -10,6 +10,7 @@ the kernel's own random streams.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,8 +89,10 @@ class Wiring:
     median_rtt: dict[tuple[str, str], float]
 
     @classmethod
-    def of(cls, cluster: KafkaCluster) -> Wiring:
-        """The wiring of ``cluster`` now (call between two events of a steady state)."""
+    def of(cls, cluster: KafkaCluster, *, alone: bool = True) -> Wiring:
+        """The wiring of ``cluster`` now (call between two events of a steady state).
+        ``alone=False`` takes a cluster of a cross-cluster run, whose flows the caller
+        computes (:mod:`geosim.kafka.window.mirror`)."""
         if getattr(cluster, "replication", None) is None:  # not one cluster's engine
             raise WindowRefused(f"{type(cluster).__name__} runs several clusters and "
                                 "their flows (stage 1 takes one cluster)")
@@ -98,9 +101,9 @@ class Wiring:
         net = c.net
         if net.impaired:  # a brownout or partition is under way
             raise WindowRefused("a link is degraded or cut")
-        if c.scope is not None:
-            raise WindowRefused(f"cluster {c.name} is one of several (cross-cluster "
-                                "flows are not in stage 1)")
+        if alone and c.scope is not None:
+            raise WindowRefused(f"cluster {c.name} is one of several (its flows are "
+                                "computed with it, geosim.kafka.window.mirror)")
         if c.storage is not None:
             raise WindowRefused("shared storage moves LEOs with its WAL, not appends")
         if any(link.bandwidth or link.loss for link in
@@ -167,12 +170,12 @@ class Wiring:
 class Draws:
     """One-way delays from the kernel's own streams, per directed zone pair."""
 
-    def __init__(self, wiring: Wiring, seed: int):
-        self.wiring = wiring
+    def __init__(self, rtt: Mapping[tuple[str, str], Distribution], seed: int):
+        self.rtt = rtt
         self.rng = np.random.default_rng(seed)
 
     def one_way(self, src: str, dst: str, n: int) -> np.ndarray:
-        return 0.5 * self.wiring.rtt[(src, dst)].draw(self.rng, n)
+        return 0.5 * self.rtt[(src, dst)].draw(self.rng, n)
 
 
 __all__ = ["Draws", "FleetLoad", "Target", "WindowRefused", "Wiring"]
