@@ -346,6 +346,20 @@ class MirrorCopied(Event):
 
 
 @dataclass(slots=True)
+class WindowMirrored(Event):
+    """A flow's copies over a window of the window engine, emitted at the hand-back
+    after the :class:`MirrorCopied` of the rows standing for the window: per source row
+    sent in the window from ``start`` on (arrays), when its producer heard the ack,
+    when the flow's acknowledged position passed its copy, and its compressed bytes
+    (for folds that sample what was uncopied at instants inside the window)."""
+    flow: str
+    start: float
+    acked: Any
+    copied: Any
+    bytes: Any
+
+
+@dataclass(slots=True)
 class LogTruncated(Event):
     """A cross-cluster partition's log was cut at ``offset`` (cluster-local partition):
     its rows from there on are gone from that cluster, whoever else holds copies."""

@@ -78,6 +78,9 @@ class MirrorFlow:
         self._inflight: dict[int, tuple[int, int, int]] = {}  # id(copy) -> (i, u_off, u_end)
         self.stopped = False
         self.alive = True      # the worker (Connect task, link fetcher) runs
+        # The window engine holds the flow (geosim.kafka.window.flow_mode): the fetch
+        # loop waits until :meth:`unpark`.
+        self.parked = False
         self._revive = None
         self.produce_retries = 0
         self.task_restarts = 0
@@ -124,7 +127,7 @@ class MirrorFlow:
         window = self.owner.world.topology.spec.tcp_window
         asks, answers = self._fetches, self._responses
         while not self.stopped:
-            if not self.alive:
+            if not self.alive or self.parked:
                 self._revive = env.event()
                 yield self._revive
                 continue
@@ -217,6 +220,22 @@ class MirrorFlow:
                     copies.append(copy)
             if copies:
                 self._produce(copies)
+
+    def park(self) -> None:
+        """The window engine computes the flow: its fetch loop waits from its next
+        cycle on."""
+        self.parked = True
+
+    def unpark(self) -> None:
+        """The flow's state is the window's end: its fetch loop runs again."""
+        self.parked = False
+        if self.alive and self._revive is not None and not self._revive.triggered:
+            self._revive.succeed()
+
+    @property
+    def in_flight(self) -> int:
+        """Copies sent and not yet acknowledged or failed."""
+        return len(self._inflight)
 
     def running(self, i: int) -> bool:
         """Whether a task copies partition ``i`` now (always, for a single task that dies

@@ -88,6 +88,9 @@ from geosim.core.events import (
     Rebalanced,
     Recorder,
     TranslationAvailable,
+    WindowAcked,
+    WindowDelivered,
+    WindowMirrored,
 )
 
 SAMPLE = 1.0        # s between lag samples and position snapshots
@@ -145,6 +148,9 @@ class _Flow:
         # equivalent: read only modulo PRUNE_EVERY, when to prune: memory only
         self.appended = [0 for _ in range(n)]  # mutate: equivalent
         self.uncopied: list[list[Uncopied]] = [[] for _ in range(n)]  # offset order
+        # the window engine's rows not yet copied at the last sample: (ack times, copy
+        # times, compressed bytes) arrays (:class:`WindowMirrored`)
+        self.window_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.stopped = False
 
     def image(self, i: int, upstream: int) -> int:
@@ -211,6 +217,10 @@ class MirrorFold:
                     if row[5] <= now:
                         nbytes += row[4]
                         oldest = min(oldest, row[5])
+            if flow.window_rows:
+                extra, first = _window_uncopied(flow, now)
+                nbytes += extra
+                oldest = min(oldest, first)
             seconds = now - oldest if nbytes else 0.0
             lag = self._lags[name]
             lag.samples.append((now, seconds, nbytes))
@@ -250,9 +260,12 @@ class MirrorFold:
         if not self._flows and self._recorder is not None:
             recorder = self._recorder
             for kind, handler in ((ProduceAcked, self.on_acked),
+                                  (WindowAcked, self.on_acked),  # rows per partition
                                   (MirrorCopied, self.on_copied),
+                                  (WindowMirrored, self.on_window_copied),
                                   (LogTruncated, self.on_truncated),
                                   (Delivered, self.on_delivered),
+                                  (WindowDelivered, self.on_delivered),  # per group
                                   (OffsetsCommitted, self.on_committed),
                                   (Rebalanced, self.on_rebalanced),
                                   (ClusterReachability, self.on_reachability),
@@ -276,7 +289,34 @@ class MirrorFold:
             lag.translation_from = ev.t
 
     # --- data -----------------------------------------------------------------------
-    def on_acked(self, ev: ProduceAcked) -> None:
+    def on_window_copied(self, ev: WindowMirrored) -> None:
+        """A window's per-row ack and copy times: the samples already taken from its
+        start on count the rows uncopied then, and later ones will until the last is
+        copied."""
+        self._advance(ev.t)
+        flow = self._flows.get(ev.flow)
+        if flow is None or not len(ev.copied):
+            return
+        arrays = (np.asarray(ev.acked), np.asarray(ev.copied), np.asarray(ev.bytes))
+        lag = self._lags[ev.flow]
+        acc = self._before[ev.flow]
+        for k, (at, seconds, nbytes) in enumerate(lag.samples):
+            if at < ev.start:
+                continue
+            held = (arrays[0] <= at) & (arrays[1] > at)
+            if not held.any():
+                continue
+            new_seconds = max(seconds, at - float(arrays[0][held].min()))
+            new_bytes = nbytes + int(arrays[2][held].sum())
+            lag.samples[k] = (at, new_seconds, new_bytes)
+            lag.max_seconds = max(lag.max_seconds, new_seconds)
+            lag.max_bytes = max(lag.max_bytes, new_bytes)
+            if at < self._first_fault:
+                acc[0] += new_seconds - seconds
+        if float(arrays[1].max()) >= self._next:
+            flow.window_rows.append(arrays)
+
+    def on_acked(self, ev: ProduceAcked | WindowAcked) -> None:
         # ``ev.t`` is when the producer hears the ack, possibly later than now: it does
         # not move the clock, and a sample counts the row only from then on.
         cluster = self._fleet_cluster.get(ev.fleet)
@@ -350,7 +390,7 @@ class MirrorFold:
                 if group.committed.get(p, 0) > cut:  # mutate: equivalent
                     group.committed[p] = cut
 
-    def on_delivered(self, ev: Delivered) -> None:
+    def on_delivered(self, ev: Delivered | WindowDelivered) -> None:
         self._advance(ev.t)
         group = self._groups.get(ev.group)
         if group is None:
@@ -514,6 +554,22 @@ class MirrorFold:
                      for row in self._failovers]
         return MirrorReport(dict(sorted(self._lags.items())), failovers,
                             list(self._failbacks))
+
+
+def _window_uncopied(flow: _Flow, now: float) -> tuple[int, float]:
+    """The compressed bytes of the window engine's rows acknowledged by ``now`` and not
+    yet copied, and the oldest of their ack times; forgets arrays all copied by then."""
+    nbytes, oldest = 0, math.inf
+    keep = []
+    for acked, copied, size in flow.window_rows:
+        held = (acked <= now) & (copied > now)
+        if held.any():
+            nbytes += int(size[held].sum())
+            oldest = min(oldest, float(acked[held].min()))
+        if float(copied.max()) > now:
+            keep.append((acked, copied, size))
+    flow.window_rows = keep
+    return nbytes, oldest
 
 
 def _uncopied(flow: _Flow, parts: list[list[Uncopied]]) -> tuple[int, int, float]:

@@ -58,6 +58,7 @@ from geosim.core.events import (
     Recorder,
     RowsTruncated,
     WindowAcked,
+    WindowMirrored,
 )
 from geosim.metrics.intervals import union_intervals
 from geosim.metrics.report import (
@@ -133,6 +134,7 @@ class PartitionLoss:
                               (ClusterReachability, self.on_reachability),
                               (MirrorFlowStarted, self.on_flow),
                               (MirrorCopied, self.on_copied),
+                              (WindowMirrored, self.on_window_copied),
                               (LogTruncated, self.on_log_cut)):
             recorder.subscribe(kind, handler)
 
@@ -155,6 +157,11 @@ class PartitionLoss:
         for i in range(ev.partitions):
             self._copied.setdefault(span[0] + i, {})[ev.target] = 0
             self._uncovered.setdefault(span[0] + i, deque())
+
+    def on_window_copied(self, ev: WindowMirrored) -> None:
+        """A window's copies need nothing more here: what each target holds comes
+        from the :class:`MirrorCopied` of the copies standing for the window, emitted
+        before it (a window ends well before any fault, so no loss is decided in it)."""
 
     def on_copied(self, ev: MirrorCopied) -> None:
         flow = self._flows.get(ev.flow)

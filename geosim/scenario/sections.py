@@ -417,14 +417,18 @@ class SimulationSpec(Model):
         "second).", unit="s", source="tests/test_resolution.py", ge=MIN_SEND_TICK,
         le=1.0)
     engine: Literal["events", "window"] = described(
-        "events", "The Kafka-family engine's mode for one-cluster designs (stretch, "
-        "observers): `events` runs every row as events, the reference; `window` hands the "
-        "steady states between disturbances (from the warmup's end, or a fault's end once "
-        "the cluster is quiet, to 5 s plus `page_cache_flush_age` before the next fault, "
-        "or 5 s before the end of production) to the window engine, which computes them "
-        "as arrays, and takes the data path back for the faults. Runs it cannot take "
-        "stay in events, and `run-info.json` says why. Cross-cluster designs, shared "
-        "storage, diskless and edge ignore it (docs/architecture.md, The window engine).",
+        "events", "The Kafka-family engine's mode: `events` runs every row as events, the "
+        "reference; `window` hands the steady states between disturbances (from the "
+        "warmup's end, or a fault's end once the cluster is quiet, to 5 s plus "
+        "`page_cache_flush_age` before the next fault, or 5 s before the end of "
+        "production) to the window engine, which computes them as arrays, and takes the "
+        "data path back for the faults. One-cluster designs (stretch, observers) and "
+        "cross-cluster runs of one flow whose clients all use its source (active-passive "
+        "MirrorMaker 2 and Cluster Linking; their windows end 5 s plus the longer of the "
+        "flush age and the flow's offset-marks interval before a fault). Runs it cannot "
+        "take stay in events, and `run-info.json` says why; shared storage, Replicator, "
+        "several flows, diskless and edge stay in events (docs/architecture.md, The "
+        "window engine).",
         source="model assumption")
 
     @property

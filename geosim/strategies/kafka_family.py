@@ -18,6 +18,7 @@ from geosim.kafka.cross_cluster import CrossCluster
 from geosim.kafka.estimate import engine_estimate
 from geosim.kafka.mirror_config import MirrorConfig
 from geosim.kafka.placement import ObserverSetup
+from geosim.kafka.window.flow_mode import FlowWindowMode
 from geosim.kafka.window.mode import WindowMode
 from geosim.strategies.base import Strategy, World
 
@@ -107,6 +108,8 @@ class CrossClusterStrategy(KafkaFamilyStrategy):
     """Independent clusters linked by replication flows, configured by the strategy's
     own flow configs (:meth:`mirror_config`)."""
 
+    window_mode: FlowWindowMode | None = None
+
     def mirror_config(self, spec: Any) -> MirrorConfig:  # pragma: no cover - interface
         """The spec's ``mirror_config`` resolved by the strategy's keys (once per spec)."""
         raise NotImplementedError
@@ -114,6 +117,14 @@ class CrossClusterStrategy(KafkaFamilyStrategy):
     def build_engine(self, world: World) -> CrossCluster:
         return CrossCluster(world, mirror=self.mirror_config(world.scenario.strategy),
                             client_faults=self.zone_clients)
+
+    def start(self) -> None:
+        """The engine, and with ``simulation.engine: window`` the window engine's run
+        mode over its flow (one flow; geosim.kafka.window.flow_mode)."""
+        super().start()
+        if self.world.scenario.simulation.engine == "window" and self.engine.flows:
+            self.window_mode = FlowWindowMode(self.engine)
+            self.window_mode.start()
 
 
 __all__ = ["CrossClusterStrategy", "KafkaClusterStrategy", "KafkaFamilyStrategy"]

@@ -42,11 +42,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geosim.core.events import Delivered, ProduceAcked, Row, WindowAcked, WindowDelivered
+from geosim.core.events import (
+    Delivered,
+    ProduceAcked,
+    Recorder,
+    Row,
+    WindowAcked,
+    WindowDelivered,
+)
 from geosim.kafka.window.kernel import WindowResult, run_window
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 from geosim.world.faults import fault_window
@@ -94,13 +101,18 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
 class WindowMode:
     """Hands one cluster's steady states to the window engine (module docstring)."""
 
-    def __init__(self, cluster: KafkaCluster):
+    def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
+                 bounds: tuple[float, ...] = ()):
+        """``settle``: how long before a fault the event engine must have run, beyond
+        ``MARGIN`` and the page-cache flush age (the longer of the two); ``bounds``:
+        instants other than faults that end a span (a planned migration)."""
         self.cluster = cluster
         self.env = cluster.env
         scenario = cluster.world.scenario
         sim = scenario.simulation
-        self.spans = spans(sim.warmup, [fault_window(f) for f in scenario.faults],
-                           sim.duration, MARGIN + cluster.spec.page_cache_flush_age)
+        faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
+        self.spans = spans(sim.warmup, faults, sim.duration,
+                           MARGIN + max(cluster.spec.page_cache_flush_age, settle))
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
@@ -112,6 +124,10 @@ class WindowMode:
     # ================================================================== the process
     def _run(self):
         env = self.env
+        if not self.spans:
+            self.log.append({"at": round(env.now, 6), "stayed in events": (
+                f"no span of {MIN_WINDOW:g} s or more between the warmup, the faults "
+                "less their margins and the end of production")})
         for lo, hi in self.spans:
             if env.now < lo:
                 yield env.timeout(lo - env.now)
@@ -153,38 +169,13 @@ class WindowMode:
             if any(group.owner_zone(pid) is None for pid in range(len(group.partitions))):
                 return ("a consumer group has a partition without a live owner: "
                         f"group {group.id} first")
-        recorder = c.ctx.recorder
-        kind: type
-        for kind, bulk in ((ProduceAcked, WindowAcked), (Delivered, WindowDelivered)):
-            owners = {id(getattr(cb, "__self__", cb)) for cb in recorder.subscribers(bulk)}
-            for cb in recorder.subscribers(kind):
-                if id(getattr(cb, "__self__", cb)) not in owners:
-                    name = getattr(cb, "__qualname__", repr(cb))
-                    return f"{name} reads every row and has no bulk form"
-        return None
+        return without_bulk_form(c.ctx.recorder, ((ProduceAcked, WindowAcked),
+                                                  (Delivered, WindowDelivered)))
 
     def _drained(self) -> bool:
         """Whether every row sent before the hand-over is appended, replicated,
         committed, answered and seen by the zones that read it."""
-        c = self.cluster
-        for fleet in c.producing:
-            if fleet.outstanding:
-                return False
-        brokers = c.brokers
-        visible = c.reads.visible
-        zones = c.reads.consumer_zones
-        for p in c.parts:
-            end = p.log_end
-            if p.pending or p.hw != end:
-                return False
-            for r in p.all_replicas:
-                if r != p.leader and brokers[r].alive \
-                        and (p.leo[r] != end or p.follower_hw[r] != end):
-                    return False
-            for zone in zones:
-                if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
-                    return False
-        return True
+        return drained(self.cluster)
 
     def _window(self, hi: float):
         """One window ending before ``hi``; returns why not, or None once it ran."""
@@ -192,7 +183,7 @@ class WindowMode:
         c = self.cluster
         produce = c.produce
         try:
-            wiring = Wiring.of(c)
+            wiring = self._wiring()
         except WindowRefused as refused:
             return str(refused)
         s = produce.suspend()
@@ -210,24 +201,44 @@ class WindowMode:
             why = "too short a span"
         else:
             try:
-                result = run_window(wiring, s, b - tick / 2,
-                                    seed=int(self._seeds.integers(2**62)), tail=TAIL,
-                                    histograms=False)
+                result, extra = self._compute(wiring, s, b - tick / 2)
             except WindowRefused as refused:
                 why = str(refused)
-            else:
-                if result.records_acked < result.records_sent:
-                    why = "the kernel's rows did not all complete within its tail"
         if why is not None:
             produce.cancel_suspension()
             return why
-        c.replication.park()
+        self._park()
         taken = {f.id: f.taken for f in c.producing}
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
         self.log.append(entry)
-        produce.resume_at(b, lambda: self._hand_back(wiring, result, taken, entry))
+        produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
         yield from self._progress(result, taken, s, b)
         return None
+
+    # ======================================================================= hooks
+    def _wiring(self) -> Any:
+        """What the window reads of the engine, at the hand-over."""
+        return Wiring.of(self.cluster)
+
+    def _compute(self, wiring: Any, s: float, t1: float) -> tuple[WindowResult, Any]:
+        """The kernel's window from ``s`` for rows sent before ``t1``, and what else the
+        engine computes over it (None here); refuses one whose rows do not all complete
+        within its tail."""
+        result = run_window(wiring, s, t1, seed=int(self._seeds.integers(2**62)),
+                            tail=TAIL, histograms=False)
+        if result.records_acked < result.records_sent:
+            raise WindowRefused("the kernel's rows did not all complete within its tail")
+        return result, None
+
+    def _handed_back(self, wiring: Any, result: WindowResult, extra: Any,
+                     keep: np.ndarray, share: float, appended: list[Row]) -> None:
+        """What else joins the engine's state at the hand-back, after the cluster's
+        (``keep``: the kernel's rows kept; ``share``: their part of its bytes;
+        ``appended``: the rows standing for them, in the log)."""
+
+    def _park(self) -> None:
+        """The event engine's data path waits while the window runs."""
+        self.cluster.replication.park()
 
     def _state(self) -> tuple:
         """What a window's wiring assumes stays as it was: any change of it (an election,
@@ -272,8 +283,8 @@ class WindowMode:
                 produce.resume_at(s + (math.floor((now - s) / tick + 1e-9) + 1) * tick)
 
     # ==================================================================== hand-back
-    def _hand_back(self, wiring: Wiring, result: WindowResult, taken: dict[int, int],
-                   entry: dict) -> None:
+    def _hand_back(self, wiring: Any, result: WindowResult, extra: Any,
+                   taken: dict[int, int], entry: dict) -> None:
         """The kernel's window joins the cluster's state (module docstring, step 3), up
         to this send tick: a window cut short (:meth:`_progress`) keeps the rows sent
         before it and its bytes in proportion."""
@@ -326,21 +337,7 @@ class WindowMode:
                 group.appended(row, -1)
             rows_by_fleet[row.fleet].append(row)
             touched[row.partition] = None
-        brokers = c.brokers
-        replication = c.replication
-        replication.disturb()  # quiet fetch items' times written before the ones below
-        for p in parts:
-            end = p.log_end
-            p.hw = end
-            for r in p.all_replicas:
-                if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
-                    p.leo[r] = end
-                    p.follower_hw[r] = end
-                    p.caught_up[r] = now
-                    p.last_fetch_time[r] = now
-                    p.last_fetch_leo[r] = end
-                    p.view[r] = end
-        replication.unpark()
+        replicated(c, now)
         visible = c.reads.visible
         for zone in c.reads.consumer_zones:
             view = visible[zone]
@@ -383,8 +380,64 @@ class WindowMode:
         for (gid, region), rows in sorted(by_group.items()):
             emit(WindowDelivered(now, region, empty, empty, empty, empty, empty,
                                  rows=tuple(rows), group=gid))
+        self._handed_back(wiring, result, extra, keep, share, appended)
         # run-info, not results: CPU seconds from the hand-over to the end of the hand-back
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 
 
-__all__ = ["MARGIN", "WindowMode", "spans"]
+def without_bulk_form(recorder: Recorder, kinds: tuple[tuple[type, type], ...]) -> str | None:
+    """Why a window cannot run if a subscriber of a per-row event of ``kinds`` (per-row
+    event, its bulk form) does not also take the bulk form, naming it; else None."""
+    for kind, bulk in kinds:
+        owners = {id(getattr(cb, "__self__", cb)) for cb in recorder.subscribers(bulk)}
+        for cb in recorder.subscribers(kind):
+            if id(getattr(cb, "__self__", cb)) not in owners:
+                name = getattr(cb, "__qualname__", repr(cb))
+                return f"{name} reads every row and has no bulk form"
+    return None
+
+
+def drained(c: KafkaCluster) -> bool:
+    """Whether every row sent to ``c`` is appended, replicated, committed, answered and
+    seen by the zones that read it."""
+    for fleet in c.producing:
+        if fleet.outstanding:
+            return False
+    brokers = c.brokers
+    visible = c.reads.visible
+    zones = c.reads.consumer_zones
+    for p in c.parts:
+        end = p.log_end
+        if p.pending or p.hw != end:
+            return False
+        for r in p.all_replicas:
+            if r != p.leader and brokers[r].alive \
+                    and (p.leo[r] != end or p.follower_hw[r] != end):
+                return False
+        for zone in zones:
+            if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
+                return False
+    return True
+
+
+def replicated(c: KafkaCluster, now: float) -> None:
+    """Every live replica of ``c`` holds its log, the HW passes it, and the fetch loops
+    run again (a hand-back: the window's rows are committed everywhere)."""
+    brokers = c.brokers
+    replication = c.replication
+    replication.disturb()  # quiet fetch items' times written before the ones below
+    for p in c.parts:
+        end = p.log_end
+        p.hw = end
+        for r in p.all_replicas:
+            if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
+                p.leo[r] = end
+                p.follower_hw[r] = end
+                p.caught_up[r] = now
+                p.last_fetch_time[r] = now
+                p.last_fetch_leo[r] = end
+                p.view[r] = end
+    replication.unpark()
+
+
+__all__ = ["MARGIN", "WindowMode", "drained", "replicated", "spans", "without_bulk_form"]
