@@ -34,6 +34,12 @@ class ReadPath:
         # offset readable by consumers in each zone, per partition (after the hop)
         self.visible: dict[str, list[int]] = {z: [0] * cluster.partitions_n
                                               for z in cluster.world.topology.zones()}
+        # offset up to which each zone's readers were sent the data (its bytes counted
+        # once per reader): a change overtaking one still on its way carries only what
+        # the earlier did not, as a consumer's next fetch asks from where its last
+        # response ended
+        self.sent: dict[str, list[int]] = {z: [0] * cluster.partitions_n
+                                           for z in cluster.world.topology.zones()}
         self.consumer_zones: list[str] = []
         # Replicas in each zone's rack, per partition (placement and racks never change);
         # the replica serving a zone is the first of them alive and unfenced.
@@ -132,11 +138,16 @@ class ReadPath:
             return
         by_zone = self._owners_of(pid)
         offset_bytes = -1  # p.bytes_at(offset), once needed
+        sent = self.sent
         for zone in served:
             view = visible[zone]
             have = view[pid]
             if offset <= have:
                 continue
+            sent_zone = sent[zone]
+            start = sent_zone[pid]
+            if start < have:
+                start = have
             readers = by_zone.get(zone)
             owners = len(readers) if readers else 0
             storage = c.storage
@@ -148,10 +159,12 @@ class ReadPath:
                 continue
             if offset_bytes < 0:
                 offset_bytes = p.bytes_at(offset)
-            size = (offset_bytes - p.bytes_at(have)) * owners
+            size = (offset_bytes - p.bytes_at(start)) * owners if offset > start else 0
             delay = self.net.delay(rzone, zone, size, "consume", stream=self._families[pid])
             if delay is None:
                 continue  # retried at the next advance
+            if offset > start:
+                sent_zone[pid] = offset
             epoch = p.epoch
             if delay <= 0:
                 self._visible(p, zone, offset, epoch)
@@ -176,12 +189,14 @@ class ReadPath:
     def zone_down(self, zone: str) -> None:
         """The zone's consumers lost what they had fetched."""
         self.visible[zone] = [0] * self.cluster.partitions_n
+        self.sent[zone] = [0] * self.cluster.partitions_n
 
     def truncated(self, pid: int, offset: int) -> None:
         """Partition ``pid``'s log now ends at ``offset``."""
-        for visible in self.visible.values():
-            if visible[pid] > offset:
-                visible[pid] = offset
+        for views in (self.visible, self.sent):
+            for view in views.values():
+                if view[pid] > offset:
+                    view[pid] = offset
 
     # ================================================================= groups attached
     def attach_group(self, group: ConsumerGroup) -> None:
