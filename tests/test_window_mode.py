@@ -136,6 +136,51 @@ def test_a_change_inside_a_window_ends_it_at_the_next_send_tick(monkeypatch):
     _agree(events, window, ("before",))
 
 
+def test_a_leader_moved_inside_a_window_leaves_each_record_sent_once(monkeypatch):
+    """A leader moved while a window runs (here partition 0's, at 20 s; in a run, a
+    preferred-leader election after an outage) reroutes the producers: the window is
+    cut at the next send tick, and the records the kernel handed out are not owed to
+    the new routing as well. Both modes see the same move."""
+    from geosim.strategies.kafka_family import KafkaClusterStrategy
+
+    start = KafkaClusterStrategy.start
+
+    def start_and_move(self):
+        start(self)
+        cluster = self.engine
+
+        def later():
+            yield cluster.env.timeout(20.0)
+            p = cluster.parts[0]
+            other = next(r for r in sorted(p.isr) if r != p.leader)
+            cluster.controller._set_leader(p, other, "moved by the test")
+            cluster.rewire()  # as the controller's commit of an election does
+        cluster.env.process(later())
+
+    monkeypatch.setattr(KafkaClusterStrategy, "start", start_and_move)
+    events, window = _both("stretch-3-regions", "faults=[]", "simulation.duration=80s")
+    cut = [w for w in window.run_info["window_engine"] if "cut short" in w]
+    assert cut and 20.0 < cut[0]["end"] <= 20.0 + 0.1
+    # before the fix 433,350 records were acknowledged of 399,999 offered: the window's
+    # records were owed to the new routing as well
+    assert window.summary["records"]["acked"] <= window.summary["records"]["offered"]
+    a, b = events.summary, window.summary
+    for key in ("offered", "acked", "delivered"):
+        assert b["records"][key] == pytest.approx(a["records"][key], rel=1e-3), key
+    for kind in ("publish", "e2e"):
+        ours, theirs = b["latency"][kind]["all"]["before"], a["latency"][kind]["all"]["before"]
+        assert ours["p50"] == pytest.approx(theirs["p50"], rel=0.03), kind
+        assert ours["p99"] == pytest.approx(theirs["p99"], rel=0.05), kind
+    for purpose in ("produce", "replicate"):
+        assert b["bytes"]["cross_region"]["by_purpose"][purpose] == pytest.approx(
+            a["bytes"]["cross_region"]["by_purpose"][purpose], rel=0.01), purpose
+    # The moved partition's consumer in us-west1 reads it from us-west2 from then on:
+    # window mode counts 3.9% fewer of those bytes (51.2 MB against 53.3 MB), a
+    # difference not explained yet (docs/architecture.md, "The window engine").
+    assert b["bytes"]["cross_region"]["by_purpose"]["consume"] == pytest.approx(
+        a["bytes"]["cross_region"]["by_purpose"]["consume"], rel=0.05)
+
+
 @pytest.mark.parametrize(("name", "settle"), [
     # MARGIN and the flow's marks window: MirrorMaker 2's 60 s checkpoint interval,
     # Cluster Linking's 30 s consumer offset sync, each plus the workload's 0.5 s

@@ -108,6 +108,9 @@ class ProducerFleet(FleetLifecycle, WindowCuts):
         self._orphan_fraction = 0.0
         self._uncovered_from: float | None = None  # since when no target took records
         self.taken = 0          # records handed out in new rows (or dropped unsent)
+        # The window engine hands out the records (geosim.clients.window_cuts): a
+        # rewiring meanwhile moves no records to waiting chunks.
+        self.held = False
         self.dropped = 0        # records in the buffers when the producers crashed
         self._advanced = -1.0   # the last time the application's sends were advanced
         self._reported = (0, 0, 0, 0, 0)  # offered, accepted, blocked, failed, backlog
@@ -149,7 +152,12 @@ class ProducerFleet(FleetLifecycle, WindowCuts):
         routed = sum(len(p) for p in partitions_by_broker.values())
         share = {b: len(p) / routed for b, p in partitions_by_broker.items() if p}
         for broker in list(self._cursor):
-            if broker not in share:
+            if self.held:
+                # the window engine sends what was owed until it hands back
+                # (WindowCuts.window_release sets the cursors)
+                if broker not in share:
+                    del self._cursor[broker]
+            elif broker not in share:
                 self._orphan(broker)
             elif share[broker] != self._share.get(broker):
                 self._settle(broker)

@@ -37,12 +37,28 @@ class WindowCuts:
         self._advance(self.env.now)
         self.report()
 
+    def window_hold(self: ProducerFleet) -> None:
+        """The window engine hands out this fleet's records from now on: a rewiring
+        meanwhile (its routing follows new leaders) moves none of them to waiting
+        chunks, the window's rows standing for them (:meth:`window_release`)."""
+        self.held = True
+
     def window_end(self: ProducerFleet, target: int, cursor: float, rows: int) -> None:
         """The window engine cut ``rows`` rows for ``target``, up to ``cursor``."""
-        if rows:
+        if rows and target in self._cursor:
             count = len(self._partitions.get(target, ()))
             self._rotation.move(target, self._rotation.next_index(target, count) + rows)
             self._cursor[target] = cursor
+
+    def window_release(self: ProducerFleet, covered: float, ended: set[int]) -> None:
+        """The window engine handed out this fleet's records intended up to
+        ``covered`` (its last send tick kept): the targets a rewiring added meanwhile
+        start there (the targets in ``ended`` got their cursors from
+        :meth:`window_end`), and the fleet's cuts are its own again."""
+        for target in self._cursor:
+            if target not in ended:
+                self._cursor[target] = max(self._cursor[target], covered)
+        self.held = False
 
     def window_row(self: ProducerFleet, partition: int, records: int, first: float, last: float,
                    acked_at: float) -> Row:

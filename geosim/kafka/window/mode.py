@@ -237,8 +237,11 @@ class WindowMode:
         ``appended``: the rows standing for them, in the log)."""
 
     def _park(self) -> None:
-        """The event engine's data path waits while the window runs."""
+        """The event engine's data path waits while the window runs, and the fleets'
+        records are the kernel's to hand out."""
         self.cluster.replication.park()
+        for fleet in self.cluster.producing:
+            fleet.window_hold()
 
     def _state(self) -> tuple:
         """What a window's wiring assumes stays as it was: any change of it (an election,
@@ -349,12 +352,17 @@ class WindowMode:
                 took = group.take_readable(pid)
                 if took is not None:
                     by_group.setdefault((group.id, took[0]), []).extend(took[1])
+        ended: dict[int, set[int]] = {fid: set() for fid in fleets}
         for ti, tg in enumerate(wiring.targets):
             mine = keep & (result.row_target == ti)
-            if mine.any():
-                fleets[tg.fleet].window_end(c.zone_index[tg.leader_zone],
-                                            float(result.row_last[mine].max()),
+            if mine.any() and tg.fleet in fleets:
+                target = c.zone_index[tg.leader_zone]
+                fleets[tg.fleet].window_end(target, float(result.row_last[mine].max()),
                                             int(mine.sum()))
+                ended[tg.fleet].add(target)
+        covered = float(result.row_sent[keep].max()) if keep.any() else result.t0
+        for fid, fleet_obj in fleets.items():
+            fleet_obj.window_release(covered, ended[fid])
         for fid, fleet_obj in fleets.items():
             sel = keep & (result.row_fleet == fid)
             fleet_obj.window_progress(taken[fid] + int(result.row_records[sel].sum()))
