@@ -174,9 +174,11 @@ def test_a_leader_moved_inside_a_window_leaves_each_record_sent_once(monkeypatch
     for purpose in ("produce", "replicate"):
         assert b["bytes"]["cross_region"]["by_purpose"][purpose] == pytest.approx(
             a["bytes"]["cross_region"]["by_purpose"][purpose], rel=0.01), purpose
-    # The moved partition's consumer in us-west1 reads it from us-west2 from then on:
-    # window mode counts 3.9% fewer of those bytes (51.2 MB against 53.3 MB), a
-    # difference not explained yet (docs/architecture.md, "The window engine").
+    # The moved partition's consumer in us-west1 reads it from us-west2 from then on.
+    # The three partitions us-west2-a then leads split its records unevenly in both
+    # modes (by about 2,000 records in 66,000 each way), on different partitions: the
+    # rotations' phases at the rerouting differ. The moved one got 1,908 fewer in window
+    # mode, hence 3.9% fewer cross-region consume bytes (51.2 MB against 53.3 MB).
     assert b["bytes"]["cross_region"]["by_purpose"]["consume"] == pytest.approx(
         a["bytes"]["cross_region"]["by_purpose"]["consume"], rel=0.05)
 
