@@ -191,20 +191,20 @@ def test_a_leader_moved_inside_a_window_leaves_each_record_sent_once(monkeypatch
     ("cluster-linking-active-passive", MARGIN + 31.5),
 ])
 def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle):
-    """A zone of the source out at 140 s for 20 s in a 180 s run: windows from the
+    """A zone of the source out at 110 s for 10 s in a 130 s run: windows from the
     warmup to ``settle`` before it, which copy the source's rows into the target at the
     hand-back; the outage and its recovery in events. Records, the steady state's
     latencies and replication lag, bytes and loss agree. (The loss at a region outage
     of the source is what the flow had not copied at that instant, which varies from
     run to run by tens of percent in events alone: 180 and 259 records at seed 0 with
     the region out at 200 s for 60 s, events and window mode.)"""
-    events, window = _both(name, "simulation.duration=180s", "simulation.drain=5s",
+    events, window = _both(name, "simulation.duration=130s", "simulation.drain=5s",
                            "faults=[{kind: zone-outage, zone: us-west1-b, "
-                           "at: 140s, duration: 20s}]")
+                           "at: 110s, duration: 10s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
     assert windows and windows[0]["start"] == pytest.approx(20.0, abs=0.01)
-    assert windows[-1]["end"] <= 140.0 - settle + 1e-6
-    assert windows[-1]["end"] > 140.0 - settle - 5.0
+    assert windows[-1]["end"] <= 110.0 - settle + 1e-6
+    assert windows[-1]["end"] > 110.0 - settle - 5.0
     a, b = events.summary, window.summary
     for key in ("offered", "acked", "delivered"):
         assert b["records"][key] == pytest.approx(a["records"][key], rel=1e-3, abs=20), key
@@ -216,7 +216,11 @@ def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle
     lag_a, lag_b = a["mirror"]["flows"][flow], b["mirror"]["flows"][flow]
     assert lag_b["mean_lag_seconds_before_fault"] == pytest.approx(
         lag_a["mean_lag_seconds_before_fault"], rel=0.05)
-    for purpose in ("produce", "replicate", "mirror", "consume"):
+    # Not the flow's bytes: a fetch in flight to the zone when it goes out is lost, and
+    # the flow waits consumer.request.timeout.ms (30 s) before it asks again, past this
+    # run's end or not depending on the instant (tests/test_window_mirror.py holds the
+    # flow's bytes to the event engine's).
+    for purpose in ("produce", "replicate", "consume"):
         assert b["bytes"]["cross_region"]["by_purpose"].get(purpose, 0) == pytest.approx(
             a["bytes"]["cross_region"]["by_purpose"].get(purpose, 0), rel=0.01), purpose
     # a zone's outage loses nothing: each record has replicas in the two other zones
