@@ -18,8 +18,12 @@ everything per row (docs/architecture.md, "The window engine"):
   :func:`~geosim.kafka.window.kernel.run_window`, which runs every stage;
 - :mod:`~geosim.kafka.window.reads`: the consumer zones' deliveries (stage 6);
 - :mod:`~geosim.kafka.window.mode`: the run mode (``simulation.engine: window``), which
-  hands the kernel the data path between disturbances and takes it back.
+  hands the kernel the data path between disturbances and takes it back;
+- :mod:`~geosim.kafka.window.mirror`: a replication flow and its target's data path over
+  a source window's rows, and :mod:`~geosim.kafka.window.flow_mode`, the run mode of a
+  cross-cluster run of one flow.
 
-The kernel is held to the event engine in distribution (``tests/test_window_kernel.py``),
-the run mode to a run in events (``tests/test_window_mode.py``).
+The kernels are held to the event engine in distribution (``tests/test_window_kernel.py``,
+``tests/test_window_mirror.py``), the run modes to runs in events
+(``tests/test_window_mode.py``).
 """
