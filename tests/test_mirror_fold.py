@@ -567,3 +567,29 @@ def test_kept_names_a_group_that_never_read_the_partition_read_none_of_its_copie
     emit(GroupMoved(2.0, 11, 12, "A", "B", ((0, 1, 1, True),)))
     [fo] = mirror.finalize(3.0).failovers
     assert (fo["reprocessed"], fo["skipped"]) == (0, 1)
+
+
+def test_a_window_amends_the_lag_samples_taken_inside_it_and_counts_on_after_it():
+    """The window engine reports a window's rows at its hand-back (here at 3.5 s, the
+    window from 0.5 s): the samples already taken at 1, 2 and 3 s count the rows
+    acknowledged and not yet copied at each, and the sample at 4 s counts the one still
+    uncopied then (copied at 4.2 s); the mean before the fault at 5 s follows."""
+    import numpy as np
+
+    from geosim.core.events import WindowMirrored
+
+    mirror, emit = fold(first_fault=5.0)
+    emit(OffsetsCommitted(3.4, 10, ((0, 0),)))   # takes the samples at 1, 2 and 3 s
+    acked = np.array([0.6, 0.9, 1.5, 2.8])
+    copied_at = np.array([0.7, 2.5, 1.6, 4.2])
+    size = np.array([50, 60, 70, 80])
+    emit(WindowMirrored(3.5, FLOW, 0.5, acked, copied_at, size))
+    report = mirror.finalize(5.5)
+    assert report is not None
+    lag = report.flows[FLOW]
+    # 1 s: the row acked at 0.9 (copied 2.5); 2 s: the same; 3 s: the row acked at 2.8;
+    # 4 s: that row still; 5 s: nothing
+    assert [(t, round(s, 9), b) for t, s, b in lag.samples] == [
+        (1.0, 0.1, 60), (2.0, 1.1, 60), (3.0, 0.2, 80), (4.0, 1.2, 80), (5.0, 0.0, 0)]
+    assert lag.max_seconds == pytest.approx(1.2) and lag.max_bytes == 80
+    assert lag.mean_seconds_before_fault == pytest.approx((0.1 + 1.1 + 0.2 + 1.2) / 4)
