@@ -14,7 +14,8 @@ from types import SimpleNamespace
 
 import simpy
 
-from geosim.kafka.offset_sync import SYNCS_PER_PARTITION, OffsetSyncs, SyncStore, _mapped
+from geosim.core.offset_pairs import map_offset
+from geosim.kafka.offset_sync import SYNCS_PER_PARTITION, OffsetSyncs, SyncStore
 
 
 def kafka(store: SyncStore, upstream: int, downstream: int) -> None:
@@ -111,7 +112,7 @@ def test_a_group_at_the_head_translates_as_before():
         store.add(100 * k, 100 * k + 7)
         published.append((100 * k, 100 * k + 7))
     for committed in (20_000, 20_001, 20_099, 50_000):
-        assert store.translate(committed) == 20_007 == _mapped(published, committed)
+        assert store.translate(committed) == 20_007 == map_offset(published, committed)
 
 
 def test_a_group_lagging_3000_behind_the_latest_sync_rereads_900():

@@ -16,7 +16,8 @@ import pytest
 import simpy
 
 from geosim.core.events import TranslationAvailable
-from geosim.kafka.offset_sync import OffsetSyncs, _mapped
+from geosim.core.offset_pairs import map_offset
+from geosim.kafka.offset_sync import OffsetSyncs
 from geosim.kafka.wire import CHECKPOINT_BYTES, FETCH_REQUEST_BYTES, OFFSET_SYNC_BYTES
 
 
@@ -41,19 +42,19 @@ PAIRS = deque([(10, 4), (20, 9), (30, 15)])  # (upstream end, downstream end), n
     (20, 9), (29, 9), (30, 15), (10_000, 15),
 ])
 def test_forward_mapping_is_the_newest_pair_at_or_below(offset, expected):
-    assert _mapped(PAIRS, offset) == expected
+    assert map_offset(PAIRS, offset) == expected
 
 
 @pytest.mark.parametrize(("downstream", "expected"), [
     (0, 0), (3, 0), (4, 10), (8, 10), (9, 20), (14, 20), (15, 30), (99, 30),
 ])
 def test_backward_mapping_is_the_newest_pair_at_or_below_downstream(downstream, expected):
-    assert _mapped(PAIRS, downstream, backward=True) == expected
+    assert map_offset(PAIRS, downstream, backward=True) == expected
 
 
 def test_mapping_an_empty_log_starts_from_zero():
-    assert _mapped(deque(), 50) == 0
-    assert _mapped(deque(), 50, backward=True) == 0
+    assert map_offset(deque(), 50) == 0
+    assert map_offset(deque(), 50, backward=True) == 0
 
 
 def test_offset_syncs_are_spaced_by_offset_lag_max():

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from window_cases import SETTLE, T0, T1, TAIL, started
 
 from geosim.core.distributions import Constant
 from geosim.core.events import Delivered, ProduceAcked
@@ -20,20 +21,7 @@ from geosim.kafka.window.cycles import fetch_cycles
 from geosim.kafka.window.kernel import run_window
 from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
 from geosim.metrics.histogram import LatencyHistogram
-from geosim.runner import build
-from geosim.scenario.loader import load_scenario
 from geosim.world.network import Degradation
-
-T0, T1, SETTLE, TAIL = 6.0, 14.0, 1.0, 3.0
-
-
-def _started(name: str, *overrides: str):
-    sc = load_scenario(f"scenarios/{name}.yaml", overrides=[
-        f"simulation.duration={T1 + 20}s", "simulation.warmup=1s", "faults=[]", *overrides])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=T0)
-    return ctx, strategy.engine
 
 
 def _event_engine(ctx) -> tuple[LatencyHistogram, LatencyHistogram, int, int]:
@@ -68,7 +56,7 @@ def _event_engine(ctx) -> tuple[LatencyHistogram, LatencyHistogram, int, int]:
     ("stretch-3-regions", "strategy.append_interval=50ms"),
 ])
 def test_the_kernel_agrees_with_the_event_engine_on_a_steady_state(case):
-    ctx, cluster = _started(*case)
+    ctx, cluster = started(*case)
     wiring = Wiring.of(cluster)
     window = run_window(wiring, T0, T1, measure_from=T0 + SETTLE, tail=TAIL)
     pub, e2e, acked, delivered = _event_engine(ctx)
@@ -83,7 +71,7 @@ def test_the_kernel_agrees_with_the_event_engine_on_a_steady_state(case):
 
 
 def test_a_window_is_a_function_of_its_seed():
-    _ctx, cluster = _started("stretch-3-regions")
+    _ctx, cluster = started("stretch-3-regions")
     wiring = Wiring.of(cluster)
     a = run_window(wiring, T0, T1, seed=3)
     b = run_window(wiring, T0, T1, seed=3)
@@ -98,7 +86,7 @@ def test_the_kernel_counts_the_bytes_the_event_engine_sends():
     """Produce, replication and consumption bytes of a window within 2% of what the
     event engine's network counted over the same time (both start with the same wiring;
     fetch requests and responses depend on how often the pairs cycle)."""
-    ctx, cluster = _started("stretch-3-regions")
+    ctx, cluster = started("stretch-3-regions")
     wiring = Wiring.of(cluster)
     before = dict(cluster.net.bytes)
     ctx.env.run(until=T1)
@@ -111,7 +99,7 @@ def test_the_kernel_counts_the_bytes_the_event_engine_sends():
 
 
 def test_a_window_refuses_a_degraded_link():
-    ctx, cluster = _started("stretch-3-regions")
+    ctx, cluster = started("stretch-3-regions")
     cluster.net.degrade("us-west1", "us-west2", Degradation(extra_latency=0.01))
     with pytest.raises(WindowRefused, match="degraded"):
         Wiring.of(cluster)
@@ -197,7 +185,7 @@ def test_a_response_larger_than_the_tcp_window_waits_a_round_trip_per_window():
 def test_a_window_refuses_an_in_flight_window_that_would_bind():
     """A fleet whose unanswered bytes would not leave room for a tick's rows holds
     records back in its cut; the kernel does not model that and says so."""
-    _ctx, cluster = _started("stretch-3-regions")
+    _ctx, cluster = started("stretch-3-regions")
     wiring = Wiring.of(cluster)
     wiring.targets[0].window = 1.0
     with pytest.raises(WindowRefused, match="in-flight window"):

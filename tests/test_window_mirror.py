@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from window_cases import SETTLE, T0, T1, TAIL, started
 
 from geosim.core.events import MirrorCopied, ProduceAcked
 from geosim.kafka.window.kernel import run_window
 from geosim.kafka.window.mirror import FlowWiring, run_mirror
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 from geosim.metrics.histogram import LatencyHistogram
-from geosim.runner import build
-from geosim.scenario.loader import load_scenario
-
-T0, T1, SETTLE, TAIL = 6.0, 14.0, 1.0, 3.0
-
-
-def _started(name: str, *overrides: str):
-    sc = load_scenario(f"scenarios/{name}.yaml", overrides=[
-        f"simulation.duration={T1 + 20}s", "simulation.warmup=1s", "faults=[]", *overrides])
-    ctx, _world, strategy = build(sc, sc.simulation.seed)
-    strategy.start()
-    ctx.env.run(until=T0)
-    return ctx, strategy.engine
 
 
 def _kernel(engine, *, tail=TAIL, seed=0):
@@ -77,7 +65,7 @@ def _event_engine(ctx, flow) -> tuple[LatencyHistogram, int]:
     ("mm2-active-passive", "workload.omb.producerRate=50000"),
 ])
 def test_the_flow_kernel_agrees_with_the_event_engine(case):
-    ctx, engine = _started(*case)
+    ctx, engine = started(*case)
     window, mirror = _kernel(engine)
     theirs, records = _event_engine(ctx, engine.flows[0])
     assert records > 0
@@ -96,7 +84,7 @@ def test_the_flow_kernel_agrees_with_the_event_engine(case):
 def test_the_flow_kernel_counts_the_bytes_the_event_engine_sends():
     """Mirror bytes (fetch requests, responses, copies) and the target's replication
     within 2% of what the event engine's network counted over the same time."""
-    ctx, engine = _started("mm2-active-passive")
+    ctx, engine = started("mm2-active-passive")
     net = engine.net
     before = dict(net.bytes)
     window, mirror = _kernel(engine, tail=0.0)
@@ -113,7 +101,7 @@ def test_the_flow_kernel_counts_the_bytes_the_event_engine_sends():
 
 
 def test_a_flow_window_is_a_function_of_its_seed():
-    _ctx, engine = _started("mm2-active-passive")
+    _ctx, engine = started("mm2-active-passive")
     _w, a = _kernel(engine, seed=3)
     _w, b = _kernel(engine, seed=3)
     _w, c = _kernel(engine, seed=5)
@@ -122,17 +110,17 @@ def test_a_flow_window_is_a_function_of_its_seed():
 
 
 def test_a_flow_window_refuses_a_target_with_clients_and_a_filtering_flow():
-    _ctx, engine = _started("mm2-active-active")
+    _ctx, engine = started("mm2-active-active")
     flow = engine.flows[0]
     with pytest.raises(WindowRefused, match="clients of its own"):
         FlowWiring.of(flow, Wiring.of(flow.source, alone=False))
-    _ctx, engine = _started("replicator-active-passive")
+    _ctx, engine = started("replicator-active-passive")
     flow = engine.flows[0]
     with pytest.raises(WindowRefused, match="filters what it copies"):
         FlowWiring.of(flow, Wiring.of(flow.source, alone=False))
 
 
 def test_a_cluster_of_several_needs_its_flows():
-    _ctx, engine = _started("mm2-active-passive")
+    _ctx, engine = started("mm2-active-passive")
     with pytest.raises(WindowRefused, match="one of several"):
         Wiring.of(engine.flows[0].source)

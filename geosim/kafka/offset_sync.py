@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from geosim.core.events import TranslationAvailable
+from geosim.core.offset_pairs import map_offset
 from geosim.kafka.wire import CHECKPOINT_BYTES, FETCH_REQUEST_BYTES, OFFSET_SYNC_BYTES
 
 if TYPE_CHECKING:
@@ -335,7 +336,7 @@ class OffsetSyncs:
 
     def upstream_of(self, i: int, downstream: int) -> int:
         """The source offset whose records the copy below ``downstream`` holds."""
-        return _mapped(self.parts[i].pairs, downstream, backward=True)
+        return map_offset(self.parts[i].pairs, downstream, backward=True)
 
 
 def read_source_groups(flow, net) -> list:
@@ -351,18 +352,6 @@ def read_source_groups(flow, net) -> list:
                       stream=f"{flow.name}.group-offsets") is None:
         return []
     return groups
-
-
-def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:
-    """Map an offset through (upstream end, downstream end) pairs, newest last: the
-    downstream end of the newest pair whose upstream end is at or below ``offset``
-    (``backward``: the upstream end of the newest pair whose downstream end is); 0 if
-    none. Never ahead of the true position: records past the pair are read again."""
-    key, value = (1, 0) if backward else (0, 1)
-    for pair in reversed(pairs):
-        if pair[key] <= offset:
-            return pair[value]
-    return 0
 
 
 __all__ = ["SYNCS_PER_PARTITION", "Marks", "OffsetSyncs", "SyncState", "SyncStore",

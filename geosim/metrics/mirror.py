@@ -92,6 +92,8 @@ from geosim.core.events import (
     WindowDelivered,
     WindowMirrored,
 )
+from geosim.core.offset_pairs import map_offset
+from geosim.metrics.window_copies import WindowCopies
 
 SAMPLE = 1.0        # s between lag samples and position snapshots
 #: Copy pairs appended between two prunes of a partition's pairs.
@@ -148,15 +150,14 @@ class _Flow:
         # equivalent: read only modulo PRUNE_EVERY, when to prune: memory only
         self.appended = [0 for _ in range(n)]  # mutate: equivalent
         self.uncopied: list[list[Uncopied]] = [[] for _ in range(n)]  # offset order
-        # the window engine's rows not yet copied at the last sample: (ack times, copy
-        # times, compressed bytes) arrays (:class:`WindowMirrored`)
-        self.window_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # the window engine's rows not all copied at the last sample
+        self.window_rows = WindowCopies()
         self.stopped = False
 
     def image(self, i: int, upstream: int) -> int:
         if self.offset_preserving:
             return min(upstream, self.copied[i])
-        return _mapped(self.pairs[i], upstream)
+        return map_offset(self.pairs[i], upstream)
 
 
 class _Group:
@@ -218,7 +219,8 @@ class MirrorFold:
                         nbytes += row[4]
                         oldest = min(oldest, row[5])
             if flow.window_rows:
-                extra, first = _window_uncopied(flow, now)
+                extra, first = flow.window_rows.uncopied(now)
+                flow.window_rows.forget(now)
                 nbytes += extra
                 oldest = min(oldest, first)
             seconds = now - oldest if nbytes else 0.0
@@ -295,26 +297,22 @@ class MirrorFold:
         copied."""
         self._advance(ev.t)
         flow = self._flows.get(ev.flow)
-        if flow is None or not len(ev.copied):
+        rows = WindowCopies()
+        rows.add(ev.acked, ev.copied, ev.bytes)
+        if flow is None or not rows:
             return
-        arrays = (np.asarray(ev.acked), np.asarray(ev.copied), np.asarray(ev.bytes))
         lag = self._lags[ev.flow]
-        acc = self._before[ev.flow]
         for k, (at, seconds, nbytes) in enumerate(lag.samples):
-            if at < ev.start:
-                continue
-            held = (arrays[0] <= at) & (arrays[1] > at)
-            if not held.any():
-                continue
-            new_seconds = max(seconds, at - float(arrays[0][held].min()))
-            new_bytes = nbytes + int(arrays[2][held].sum())
-            lag.samples[k] = (at, new_seconds, new_bytes)
-            lag.max_seconds = max(lag.max_seconds, new_seconds)
-            lag.max_bytes = max(lag.max_bytes, new_bytes)
-            if at < self._first_fault:
-                acc[0] += new_seconds - seconds
-        if float(arrays[1].max()) >= self._next:
-            flow.window_rows.append(arrays)
+            extra, oldest = rows.uncopied(at) if at >= ev.start else (0, math.inf)
+            if extra:
+                amended = max(seconds, at - oldest)
+                lag.samples[k] = (at, amended, nbytes + extra)
+                lag.max_seconds = max(lag.max_seconds, amended)
+                lag.max_bytes = max(lag.max_bytes, nbytes + extra)
+                if at < self._first_fault:
+                    self._before[ev.flow][0] += amended - seconds
+        if rows.last_copy() >= self._next:
+            flow.window_rows.extend(rows)
 
     def on_acked(self, ev: ProduceAcked | WindowAcked) -> None:
         # ``ev.t`` is when the producer hears the ack, possibly later than now: it does
@@ -498,7 +496,7 @@ class MirrorFold:
             # their copies up to the backward image).
             kept = backward
             for i in range(backward.n):
-                reached[i] = _mapped(backward.pairs[i], old.end.get(i, 0), backward=True)
+                reached[i] = map_offset(backward.pairs[i], old.end.get(i, 0), backward=True)
             backward = None
         if backward is not None:
             for i in range(backward.n):
@@ -506,7 +504,7 @@ class MirrorFold:
                 d_true = old.end.get(q, 0)
                 bound = max(d_true - (before.get(q, 0) if before else 0), 0) + max(
                     backward.offset_lag_max, backward.largest[i])
-                mapped[i] = (_mapped(backward.pairs[i], d_true, backward=True), bound)
+                mapped[i] = (map_offset(backward.pairs[i], d_true, backward=True), bound)
         for q, start, log_end, translated in ev.starts:
             image, bound = mapped.get(q, (None, 0))
             if translated:
@@ -556,22 +554,6 @@ class MirrorFold:
                             list(self._failbacks))
 
 
-def _window_uncopied(flow: _Flow, now: float) -> tuple[int, float]:
-    """The compressed bytes of the window engine's rows acknowledged by ``now`` and not
-    yet copied, and the oldest of their ack times; forgets arrays all copied by then."""
-    nbytes, oldest = 0, math.inf
-    keep = []
-    for acked, copied, size in flow.window_rows:
-        held = (acked <= now) & (copied > now)
-        if held.any():
-            nbytes += int(size[held].sum())
-            oldest = min(oldest, float(acked[held].min()))
-        if float(copied.max()) > now:
-            keep.append((acked, copied, size))
-    flow.window_rows = keep
-    return nbytes, oldest
-
-
 def _uncopied(flow: _Flow, parts: list[list[Uncopied]]) -> tuple[int, int, float]:
     """(records, uncompressed bytes, oldest ack time) of the rows of ``parts`` still
     past the flow's copied offsets."""
@@ -604,18 +586,6 @@ def _source_records(flow: _Flow, i: int, low: int, high: int) -> int:
         if end > seen:  # mutate: equivalent: at end == seen the row adds 0 records
             total += max(min(end, high) - max(offset, seen, low), 0)
     return total
-
-
-def _mapped(pairs: deque, offset: int, *, backward: bool = False) -> int:
-    """Map an offset through (upstream end, downstream end) pairs, newest last: the
-    downstream end of the newest pair whose upstream end is at or below ``offset``
-    (``backward``: the upstream end of the newest pair whose downstream end is); 0 if
-    none."""
-    key, value = (1, 0) if backward else (0, 1)
-    for pair in reversed(pairs):
-        if pair[key] <= offset:
-            return pair[value]
-    return 0
 
 
 __all__ = ["SAMPLE", "FlowLag", "MirrorFold", "MirrorReport"]
