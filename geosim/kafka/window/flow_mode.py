@@ -39,7 +39,14 @@ import numpy as np
 from geosim.core.events import MirrorCopied, Row, WindowMirrored
 from geosim.kafka.window.kernel import WindowResult
 from geosim.kafka.window.mirror import FlowWiring, MirrorResult, run_mirror
-from geosim.kafka.window.mode import TAIL, WindowMode, drained, replicated, without_bulk_form
+from geosim.kafka.window.mode import (
+    TAIL,
+    WindowMode,
+    drained,
+    replicas_not_quiet,
+    replicated,
+    without_bulk_form,
+)
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 
 if TYPE_CHECKING:
@@ -83,12 +90,7 @@ class FlowWindowMode(WindowMode):
             return f"flow {flow.name} is stopped, down or halted on a partition"
         if target.producing or e.groups_on(target):
             return f"the target of flow {flow.name} has clients of its own"
-        if not all(b.alive and not b.fenced for b in target.brokers if not b.destroyed):
-            return "a broker of the target is down or fenced"
-        for p in target.parts:
-            if p.leader is None or not set(p.replicas) <= p.isr:
-                return f"a partition of the target is under-replicated: {p.id} first"
-        why = super()._not_quiet()
+        why = replicas_not_quiet(target) or super()._not_quiet()
         if why is not None:
             return why
         return without_bulk_form(self.cluster.ctx.recorder, ((MirrorCopied, WindowMirrored),))

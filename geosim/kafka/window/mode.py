@@ -150,11 +150,9 @@ class WindowMode:
         c = self.cluster
         if c.net.impaired:
             return "a link is degraded or cut"
-        if not all(b.alive and not b.fenced for b in c.brokers if not b.destroyed):
-            return "a broker is down or fenced"
-        for p in c.parts:
-            if p.leader is None or not set(p.replicas) <= p.isr:
-                return f"a partition is under-replicated: {p.id} first"
+        why = replicas_not_quiet(c)
+        if why is not None:
+            return why
         behind = c.produce.last_tick - 2 * c.send_tick
         for fleet in c.producing:
             if not fleet.alive or fleet.pending_retries:
@@ -393,6 +391,17 @@ class WindowMode:
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 
 
+def replicas_not_quiet(c: KafkaCluster) -> str | None:
+    """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
+    or fenced, a partition without a leader or with a sync replica out of its ISR."""
+    if not all(b.alive and not b.fenced for b in c.brokers if not b.destroyed):
+        return f"a broker of {c.name} is down or fenced"
+    for p in c.parts:
+        if p.leader is None or not set(p.replicas) <= p.isr:
+            return f"a partition of {c.name} is under-replicated: {p.id} first"
+    return None
+
+
 def without_bulk_form(recorder: Recorder, kinds: tuple[tuple[type, type], ...]) -> str | None:
     """Why a window cannot run if a subscriber of a per-row event of ``kinds`` (per-row
     event, its bulk form) does not also take the bulk form, naming it; else None."""
@@ -448,4 +457,5 @@ def replicated(c: KafkaCluster, now: float) -> None:
     replication.unpark()
 
 
-__all__ = ["MARGIN", "WindowMode", "drained", "replicated", "spans", "without_bulk_form"]
+__all__ = ["MARGIN", "WindowMode", "drained", "replicas_not_quiet", "replicated", "spans",
+           "without_bulk_form"]
