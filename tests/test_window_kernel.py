@@ -82,11 +82,14 @@ def test_a_window_is_a_function_of_its_seed():
     assert not np.array_equal(a.row_acked, c.row_acked)
 
 
-def test_the_kernel_counts_the_bytes_the_event_engine_sends():
+@pytest.mark.parametrize("name", ["stretch-3-regions", "observers-2dc"])
+def test_the_kernel_counts_the_bytes_the_event_engine_sends(name):
     """Produce, replication and consumption bytes of a window within 2% of what the
     event engine's network counted over the same time (both start with the same wiring;
-    fetch requests and responses depend on how often the pairs cycle)."""
-    ctx, cluster = started("stretch-3-regions")
+    fetch requests and responses depend on how often the pairs cycle). In observers-2dc
+    a zone holds three replicas of each partition, whose copies a fetch pair's
+    responses each carry."""
+    ctx, cluster = started(name)
     wiring = Wiring.of(cluster)
     before = dict(cluster.net.bytes)
     ctx.env.run(until=T1)
