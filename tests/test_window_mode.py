@@ -26,6 +26,17 @@ def test_windows_run_between_faults_and_stop_short_of_them():
     assert spans(10.0, [(10.0 + MIN_WINDOW + 4.0, 30.0)], 33.0, before_fault=5.0) == []
 
 
+def test_windows_may_also_run_in_the_warmup_and_inside_faults():
+    """The warmup's end bounds a window with no margin (the bill reads the counters
+    there); a fault's start keeps its margin, its end only MARGIN."""
+    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, anywhere=True) == [
+        (0.0, 10.0), (10.0, 25.0), (60.0, 90.0 - MARGIN), (90.0, 120.0 - MARGIN)]
+    # a fault starting where another ends takes the longer margin; a permanent one
+    # is a span to the end of production
+    assert spans(10.0, [(30.0, 70.0), (70.0, 70.0)], 120.0, before_fault=20.0,
+                 anywhere=True) == [(0.0, 10.0), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
+
+
 def _both(name: str, *overrides: str):
     out = {}
     for engine in ("events", "window"):
@@ -59,23 +70,43 @@ def _agree(events, window, phases):
 
 
 def test_a_run_in_window_mode_agrees_with_the_event_engine():
-    """stretch-3-regions with its region outage at 70 s: a window from the warmup to
-    35 s before it (MARGIN and the page-cache flush age), the outage and its recovery
-    in events, and a window after it once the cluster is quiet again."""
+    """stretch-3-regions with its region outage at 70 s: a window from the start to the
+    warmup's end (where the bill's counters are read), one from there to 35 s before
+    the outage (MARGIN and the page-cache flush age), the outage and its recovery in
+    events, and a window after it once the cluster is quiet again."""
     events, window = _both("stretch-3-regions", "simulation.duration=160s",
                            "faults=[{kind: region-outage, region: us-west2, at: 70s, "
                            "duration: 30s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
-    assert windows and windows[0]["start"] == pytest.approx(10.0, abs=0.01)
-    assert windows[0]["end"] <= 70.0 - MARGIN - 30.0
+    assert windows[0]["start"] == 0.0 and windows[0]["end"] == pytest.approx(10.0)
+    assert windows[1]["start"] == pytest.approx(10.0, abs=0.1)
+    assert windows[1]["end"] <= 70.0 - MARGIN - 30.0
     assert "window_engine" not in events.run_info
     _agree(events, window, ("before", "during", "after"))
 
 
+def test_a_window_runs_inside_a_region_outage_once_the_cluster_settles():
+    """stretch-3-regions with us-west2 out from 20 s to 110 s: once its leaders moved,
+    its ISRs shrank, the logs they truncated grew back past their old ends and the
+    groups rebalanced away from its consumers, the two live regions are a steady state
+    the kernel computes (the zone that is down carries nothing); the window ends
+    MARGIN before the region comes back, and the results agree with the event
+    engine's in the outage and after it."""
+    events, window = _both("stretch-3-regions", "simulation.duration=130s",
+                           "faults=[{kind: region-outage, region: us-west2, at: 20s, "
+                           "duration: 90s}]")
+    inside = [w for w in window.run_info["window_engine"]
+              if "start" in w and 20.0 < w["start"] < 110.0]
+    assert inside and inside[-1]["end"] <= 110.0 - MARGIN + 1e-6
+    assert sum(w["end"] - w["start"] for w in inside) > 30.0
+    _agree(events, window, ("during", "after"))
+
+
 def test_a_window_before_an_unclean_crash_leaves_it_the_event_engines_page_cache():
-    """stretch-last-replica with its faults 40 s later: the window ends 35 s (MARGIN
-    plus the 30 s page-cache flush age) before the zones go out, so the unclean crash
-    of the last replica loses the event engine's own last 30 s, as in events."""
+    """stretch-last-replica with its faults 40 s later: windows end 35 s (MARGIN plus
+    the 30 s page-cache flush age) before the zones go out and before the unclean
+    crash of the last replica inside their outage, so the crash loses the event
+    engine's own last 30 s, as in events."""
     faults = ("faults=[{kind: zone-outage, zone: us-west1-b, at: 60s, duration: 100s}, "
               "{kind: zone-outage, zone: us-west1-c, at: 60s, duration: 100s}, "
               "{kind: broker-crash, zone: us-west1-a, at: 110s, duration: 10s, "
@@ -84,6 +115,14 @@ def test_a_window_before_an_unclean_crash_leaves_it_the_event_engines_page_cache
     assert any("start" in w for w in window.run_info["window_engine"])
     assert events.summary["loss"]["lost_records"] > 50_000
     assert window.summary["loss"]["lost_records"] == events.summary["loss"]["lost_records"]
+    # every record counted once: a report of the kernel's progress after its hand-back
+    # once overwrote the fleet's own count, 29 records short at the end
+    assert window.summary["records"] == events.summary["records"]
+    # the crash truncates what the last replica had not flushed, and the window waits
+    # until the producers' rows have grown the logs back past their old ends (the
+    # consistency check counts a reissued offset per row)
+    assert any("reissues truncated offsets" in w.get("stayed in events", "")
+               for w in window.run_info["window_engine"])
     _agree(events, window, ("before",))
 
 
@@ -97,6 +136,23 @@ def test_a_run_the_window_engine_cannot_take_stays_in_events_and_says_why():
     notes = window.run_info["window_engine"]
     assert notes and all("start" not in w for w in notes)
     assert any("TopicFold" in w["stayed in events"] for w in notes)
+
+
+def test_a_hand_back_between_two_progress_reports_leaves_the_fleets_count(monkeypatch):
+    """While a window runs, the fleets' counts follow the kernel's once a bin; the
+    report due first after the hand-back must not overwrite what the fleets cut since
+    (it did, leaving records in the buffers never handed out). Looking every bin makes
+    that report follow every hand-back."""
+    from geosim.kafka.window import mode as window_mode
+
+    monkeypatch.setattr(window_mode, "WATCH", 1.0)
+    sc = load_scenario("scenarios/stretch-3-regions.yaml",
+                       overrides=["simulation.engine=window", "faults=[]",
+                                  "simulation.duration=40s"])
+    result = run(sc, sc.simulation.seed, progress=None)
+    assert sum("start" in w for w in result.run_info["window_engine"]) >= 2
+    records = result.summary["records"]
+    assert records["acked"] == records["offered"] > 0
 
 
 def test_window_mode_is_deterministic():

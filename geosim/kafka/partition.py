@@ -25,7 +25,7 @@ class PartitionState:
     __slots__ = ("id", "replicas", "observer_replicas", "leader", "epoch", "isr", "elr", "leo",
                  "hw", "follower_hw", "view", "caught_up", "last_fetch_leo",
                  "last_fetch_time", "rows", "ends", "cum", "times", "pending",
-                 "offline_since", "base_bytes", "_pruned_end", "min_isr")
+                 "offline_since", "base_bytes", "_pruned_end", "min_isr", "reissued_to")
 
     def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None,
                  min_isr: int = 1):
@@ -52,6 +52,9 @@ class PartitionState:
         self.offline_since: float | None = None
         self.base_bytes = 0                   # compressed bytes of pruned rows
         self._pruned_end = 0                  # end offset of pruned rows
+        # The log end before its last truncation that removed rows: offsets below it
+        # are being handed out a second time (to rows with later sequence numbers).
+        self.reissued_to = 0
 
     def settle_elr(self) -> None:
         """KIP-966: eligible replicas exist only while the ISR is below
@@ -110,6 +113,7 @@ class PartitionState:
         # a row straddling ``offset`` cannot exist: replicas copy whole rows
         removed = self.rows[i:]
         if removed:
+            self.reissued_to = max(self.reissued_to, self.log_end)
             del self.rows[i:], self.ends[i:], self.cum[i:], self.times[i:]
         leo, follower_hw, view = self.leo, self.follower_hw, self.view
         for b in leo:

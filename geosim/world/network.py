@@ -416,6 +416,16 @@ class Network:
         """Whether any node is down, any path cut or any path degraded now."""
         return self._impaired
 
+    @property
+    def links_impaired(self) -> bool:
+        """Whether any path is cut or degraded now (nodes down aside)."""
+        return bool(self._blocked or self._degraded)
+
+    def fault_state(self) -> tuple:
+        """What the network's faults hold now (the nodes down, the paths cut, the paths
+        degraded), for a reader that must notice any change of it."""
+        return (frozenset(self._down), frozenset(self._blocked), frozenset(self._degraded))
+
     def is_down(self, node: str) -> bool:
         return node in self._down or self._region.get(node) in self._down
 

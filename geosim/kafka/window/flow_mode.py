@@ -61,6 +61,11 @@ class FlowWindowMode(WindowMode):
     """Hands a one-flow cross-cluster run's steady states to the window engine (module
     docstring)."""
 
+    #: A flow's windows run between the warmup and the faults only: inside a fault
+    #: the flow's fetches to a zone that is down wait out their request timeout, and a
+    #: failover gives the target clients of its own.
+    ANYWHERE = False
+
     def __init__(self, engine: CrossCluster):
         self.engine = engine
         self.flow = engine.flows[0]

@@ -26,16 +26,21 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
    :class:`WindowDelivered`), its bytes to the network's counters. The send clock
    then cuts again from where the kernel stopped.
 
-A window needs a quiet cluster (no link degraded or cut, every broker alive, every
-sync replica in its ISR, no producer retry or backlog, no rebalance under way) and ends
-``MARGIN`` plus ``page_cache_flush_age`` before the next fault, so a fault always meets
-the event engine's own pipes and, should it stop a broker uncleanly, its own rows in
-the page cache (the rows standing for a window are older than the flush age); before
-the end of production it ends ``MARGIN`` early; a long span is several windows of at
-most ``MAX_WINDOW``. A span where the cluster never becomes
-quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
-:attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
-carries it.
+A window needs a quiet cluster: no link degraded or cut; every broker that is up
+unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
+and in no ISR; every sync replica of a live broker in its ISR; no log growing back over
+offsets a truncation took back; no producer retry or backlog; no rebalance under way and
+every partition owned by a live member; and no zone that is down on the data path it
+computes. Windows run from the start of the run, the warmup's end a bound (the bill
+reads the counters there), and inside faults once the cluster they leave settles
+(:func:`spans`). A window ends ``MARGIN`` plus ``page_cache_flush_age`` before the next
+fault, so a fault always meets the event engine's own pipes and, should it stop a broker
+uncleanly, its own rows in the page cache (the rows standing for a window are older
+than the flush age); before a fault's end, which stops nothing, and before the end of
+production it ends ``MARGIN`` early; a long span is several windows of at most
+``MAX_WINDOW``. A span where the cluster never becomes quiet, or that the kernel refuses
+(:class:`WindowRefused`), stays in events; :attr:`WindowMode.log` says what ran and why
+not, and the run's ``run-info.json`` carries it.
 """
 
 from __future__ import annotations
@@ -82,12 +87,39 @@ WATCH = 0.05
 
 
 def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
-          before_fault: float = MARGIN) -> list[tuple[float, float]]:
+          before_fault: float = MARGIN, *, anywhere: bool = False
+          ) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
     ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
-    (a fault whose end equals its start lasts to the end of production)."""
+    (a fault whose end equals its start lasts to the end of production).
+
+    ``anywhere``: wherever the caller's quiet check finds a steady state, with every
+    fault's start and end and the warmup's end as bounds:
+
+    - from the start of the run, the warmup's end a bound with no margin (the bill
+      snapshots the network's counters there, and a window's bytes join them at its
+      hand-back);
+    - inside a fault, from its start to ``MARGIN`` before its end: the cluster a zone
+      or region outage leaves (its leaders moved, its ISRs shrunk, its groups
+      rebalanced) is a steady state once it settles. A fault's end stops nothing (the
+      returning brokers and clients meet the event engine's own pipes), so it needs
+      only ``MARGIN``."""
     busy = sorted((a, b if b > a else production_end) for a, b in faults)
     out: list[tuple[float, float]] = []
+    if anywhere:
+        marks: dict[float, float] = {warmup: 0.0, production_end: MARGIN}
+        for a, b in busy:
+            marks[a] = max(marks.get(a, 0.0), before_fault)
+            if b < production_end:
+                marks[b] = max(marks.get(b, 0.0), MARGIN)
+        lo = 0.0
+        for at, margin in sorted(marks.items()):
+            if at <= lo:
+                continue
+            if at - margin - lo >= MIN_WINDOW:
+                out.append((lo, at - margin))
+            lo = at
+        return out
     lo = warmup
     for a, b in busy:
         if a - before_fault - lo >= MIN_WINDOW:
@@ -101,6 +133,11 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
 class WindowMode:
     """Hands one cluster's steady states to the window engine (module docstring)."""
 
+    #: Whether windows run wherever the cluster is steady (:func:`spans`' ``anywhere``):
+    #: in the warmup, and inside a fault once the cluster it leaves settles (the brokers
+    #: and clients of the zones or regions down taken out of the data path).
+    ANYWHERE = True
+
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
         """``settle``: how long before a fault the event engine must have run, beyond
@@ -112,7 +149,8 @@ class WindowMode:
         sim = scenario.simulation
         faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
         self.spans = spans(sim.warmup, faults, sim.duration,
-                           MARGIN + max(cluster.spec.page_cache_flush_age, settle))
+                           MARGIN + max(cluster.spec.page_cache_flush_age, settle),
+                           anywhere=self.ANYWHERE)
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
@@ -148,13 +186,16 @@ class WindowMode:
     def _not_quiet(self) -> str | None:
         """Why the cluster is not in a steady state a window can take over, if so."""
         c = self.cluster
-        if c.net.impaired:
+        anywhere = self.ANYWHERE
+        if c.net.links_impaired or (c.net.impaired and not anywhere):
             return "a link is degraded or cut"
-        why = replicas_not_quiet(c)
+        why = replicas_not_quiet(c, dead=anywhere)
         if why is not None:
             return why
         behind = c.produce.last_tick - 2 * c.send_tick
         for fleet in c.producing:
+            if not fleet.alive and anywhere:
+                continue  # down with its zone: it offers nothing until it restarts
             if not fleet.alive or fleet.pending_retries:
                 return f"a producer fleet is down or retrying: {fleet.id} first"
             for target in c.zone_index.values():
@@ -162,7 +203,7 @@ class WindowMode:
                 if share > 0 and cursor is not None and cursor < behind:
                     return f"a producer fleet is behind its load: {fleet.id} first"
         for group in c.groups:
-            if group.rebalancing or not all(m.alive for m in group.members):
+            if group.rebalancing or not (anywhere or all(m.alive for m in group.members)):
                 return f"a consumer group is rebalancing: {group.id} first"
             if any(group.owner_zone(pid) is None for pid in range(len(group.partitions))):
                 return ("a consumer group has a partition without a live owner: "
@@ -206,7 +247,7 @@ class WindowMode:
             produce.cancel_suspension()
             return why
         self._park()
-        taken = {f.id: f.taken for f in c.producing}
+        taken = {f.id: f.taken for f in live_fleets(c)}
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
         self.log.append(entry)
         produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
@@ -238,7 +279,7 @@ class WindowMode:
         """The event engine's data path waits while the window runs, and the fleets'
         records are the kernel's to hand out."""
         self.cluster.replication.park()
-        for fleet in self.cluster.producing:
+        for fleet in live_fleets(self.cluster):
             fleet.window_hold()
 
     def _state(self) -> tuple:
@@ -246,7 +287,7 @@ class WindowMode:
         an ISR change, a fence, a rebalance, a client's crash, a link's state) ends the
         window at the next send tick."""
         c = self.cluster
-        return (c.replication.generation, c.net.impaired,
+        return (c.replication.generation, c.net.fault_state(),
                 tuple(f.alive for f in c.producing),
                 tuple((g.generation, g.rebalancing, tuple(m.alive for m in g.members))
                       for g in c.groups))
@@ -260,7 +301,7 @@ class WindowMode:
         produce = self.cluster.produce
         tick = self.cluster.send_tick
         state = self._state()
-        fleets = {f.id: f for f in self.cluster.producing}
+        fleets = {f.id: f for f in live_fleets(self.cluster)}
         assert result.row_sent is not None and result.row_fleet is not None
         assert result.row_records is not None
         per_fleet = {}
@@ -273,6 +314,8 @@ class WindowMode:
         next_report = env.now + step
         while produce.suspended:
             yield env.timeout(WATCH)
+            if not produce.suspended:
+                break  # handed back meanwhile: the fleets count their own cuts again
             now = env.now
             if now >= next_report:
                 next_report += step
@@ -303,7 +346,7 @@ class WindowMode:
         entry["rows"] = int(keep.sum())
         entry["records"] = int(result.row_records[keep].sum())
         share = entry["records"] / max(result.records_sent, 1)
-        fleets = {f.id: f for f in c.producing}
+        fleets = {f.id: f for f in live_fleets(c)}
         part, fleet = result.row_partition, result.row_fleet
         rows_by_fleet: dict[int, list[Row]] = {fid: [] for fid in fleets}
         appended_at: list[float] = []
@@ -391,14 +434,35 @@ class WindowMode:
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 
 
-def replicas_not_quiet(c: KafkaCluster) -> str | None:
+def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False) -> str | None:
     """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
-    or fenced, a partition without a leader or with a sync replica out of its ISR."""
-    if not all(b.alive and not b.fenced for b in c.brokers if not b.destroyed):
-        return f"a broker of {c.name} is down or fenced"
+    or fenced, a partition without a leader or with a sync replica out of its ISR.
+
+    ``dead``: brokers that are down are part of a steady state once the cluster took
+    them out of the data path (a zone or region outage): they lead nothing and are in
+    no ISR. A live broker's replica out of its ISR is catching up, a dead one in an
+    ISR holds back its high watermark, and a fenced broker is on its way out or back:
+    none of these is steady."""
+    brokers = c.brokers
+    for b in brokers:
+        if b.destroyed:
+            continue
+        if b.fenced and b.alive or not (b.alive or dead):
+            return f"a broker of {c.name} is down or fenced"
     for p in c.parts:
-        if p.leader is None or not set(p.replicas) <= p.isr:
-            return f"a partition of {c.name} is under-replicated: {p.id} first"
+        if p.leader is None or not brokers[p.leader].alive:
+            return f"a partition of {c.name} has no live leader: {p.id} first"
+        if p.log_end < p.reissued_to:
+            # a truncation took back rows: the producers' next rows get their offsets
+            # again, each a contradiction the consistency check counts per row, which
+            # the rows standing for a window would merge
+            return f"a partition of {c.name} reissues truncated offsets: {p.id} first"
+        for r in p.replicas:
+            if r in p.isr:
+                if not brokers[r].alive:
+                    return f"an ISR of {c.name} holds a replica that is down: {p.id} first"
+            elif brokers[r].alive or not dead:
+                return f"a partition of {c.name} is under-replicated: {p.id} first"
     return None
 
 
@@ -412,6 +476,12 @@ def without_bulk_form(recorder: Recorder, kinds: tuple[tuple[type, type], ...]) 
                 name = getattr(cb, "__qualname__", repr(cb))
                 return f"{name} reads every row and has no bulk form"
     return None
+
+
+def live_fleets(c: KafkaCluster) -> list:
+    """``c``'s producer fleets that are up (a window hands out their records; one down
+    with its zone offers nothing until it restarts, which ends the window)."""
+    return [f for f in c.producing if f.alive]
 
 
 def drained(c: KafkaCluster) -> bool:

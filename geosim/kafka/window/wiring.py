@@ -99,7 +99,7 @@ class Wiring:
         c = cluster
         topo = c.world.topology
         net = c.net
-        if net.impaired:  # a brownout or partition is under way
+        if net.links_impaired:  # a brownout or partition is under way
             raise WindowRefused("a link is degraded or cut")
         if alone and c.scope is not None:
             raise WindowRefused(f"cluster {c.name} is one of several (its flows are "
@@ -122,9 +122,9 @@ class Wiring:
             min_isr.append(p.min_isr)
         pairs: dict[tuple[str, str], tuple[list[int], int]] = {}
         for key, pair in c.replication.pairs.items():
-            if pair.items:
-                pairs[key] = ([p.id for p, r in pair.items if brokers[r].alive],
-                              pair.connections)
+            live = [p.id for p, r in pair.items if brokers[r].alive]
+            if live:  # a follower zone that is down fetches nothing
+                pairs[key] = (live, pair.connections)
         fleets: dict[int, FleetLoad] = {}
         targets: list[Target] = []
         index_zone = {i: z for z, i in c.zone_index.items()}
@@ -154,6 +154,12 @@ class Wiring:
                 if r is None:
                     raise WindowRefused(f"partition {p.id} has no replica to read")
                 reads[(p.id, zone)] = (None if r == p.leader else brokers[r].zone, n)
+        used = {*leader_zone, *(z for zs in isr_zones for z in zs),
+                *(f.zone for f in fleets.values()), *(z for pair in pairs for z in pair),
+                *(zone for (_p, zone) in reads), *(z for z, _n in reads.values() if z)}
+        down = sorted(z for z in used if net.is_down(z))
+        if down:  # a zone or region outage the cluster has not yet routed around
+            raise WindowRefused(f"the data path crosses a zone that is down: {down[0]} first")
         zones = sorted({*topo.zones()})
         rtt = {(a, b): topo.link(a, b).rtt for a in zones for b in zones}
         median = {(a, b): topo.median_rtt(a, b) for a in zones for b in zones}
