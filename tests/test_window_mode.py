@@ -29,12 +29,16 @@ def test_windows_run_between_faults_and_stop_short_of_them():
 def test_windows_may_also_run_in_the_warmup_and_inside_faults():
     """The warmup's end bounds a window with no margin (the bill reads the counters
     there); a fault's start keeps its margin, its end only MARGIN."""
-    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, anywhere=True) == [
+    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True, inside=True) == [
         (0.0, 10.0), (10.0, 25.0), (60.0, 90.0 - MARGIN), (90.0, 120.0 - MARGIN)]
     # a fault starting where another ends takes the longer margin; a permanent one
     # is a span to the end of production
     assert spans(10.0, [(30.0, 70.0), (70.0, 70.0)], 120.0, before_fault=20.0,
-                 anywhere=True) == [(0.0, 10.0), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
+                 from_start=True, inside=True) == [
+        (0.0, 10.0), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
+    # a run's first span without the fault's inside: from the start to its margin
+    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True) == [
+        (0.0, 10.0), (10.0, 25.0), (90.0, 120.0 - MARGIN)]
 
 
 def _both(name: str, *overrides: str):
@@ -248,7 +252,7 @@ def test_a_leader_moved_inside_a_window_leaves_each_record_sent_once(monkeypatch
 ])
 def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle):
     """A zone of the source out at 110 s for 10 s in a 130 s run: windows from the
-    warmup to ``settle`` before it, which copy the source's rows into the target at the
+    start (the warmup's end a bound) to ``settle`` before it, which copy the source's rows into the target at the
     hand-back; the outage and its recovery in events. Records, the steady state's
     latencies and replication lag, bytes and loss agree. (The loss at a region outage
     of the source is what the flow had not copied at that instant, which varies from
@@ -258,7 +262,8 @@ def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle
                            "faults=[{kind: zone-outage, zone: us-west1-b, "
                            "at: 110s, duration: 10s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
-    assert windows and windows[0]["start"] == pytest.approx(20.0, abs=0.01)
+    assert windows[0]["start"] == 0.0 and windows[0]["end"] == pytest.approx(20.0)
+    assert windows[1]["start"] == pytest.approx(20.0, abs=0.1)
     assert windows[-1]["end"] <= 110.0 - settle + 1e-6
     assert windows[-1]["end"] > 110.0 - settle - 5.0
     a, b = events.summary, window.summary

@@ -61,10 +61,10 @@ class FlowWindowMode(WindowMode):
     """Hands a one-flow cross-cluster run's steady states to the window engine (module
     docstring)."""
 
-    #: A flow's windows run between the warmup and the faults only: inside a fault
-    #: the flow's fetches to a zone that is down wait out their request timeout, and a
-    #: failover gives the target clients of its own.
-    ANYWHERE = False
+    #: A flow's windows stay out of faults: inside one the flow's fetches to a zone
+    #: that is down wait out their request timeout, and a failover gives the target
+    #: clients of its own.
+    INSIDE_FAULTS = False
 
     def __init__(self, engine: CrossCluster):
         self.engine = engine

@@ -87,56 +87,47 @@ WATCH = 0.05
 
 
 def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
-          before_fault: float = MARGIN, *, anywhere: bool = False
-          ) -> list[tuple[float, float]]:
+          before_fault: float = MARGIN, *, from_start: bool = False,
+          inside: bool = False) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
     ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
     (a fault whose end equals its start lasts to the end of production).
 
-    ``anywhere``: wherever the caller's quiet check finds a steady state, with every
-    fault's start and end and the warmup's end as bounds:
+    ``from_start``: from the start of the run, the warmup's end a bound with no margin
+    (the bill reads the network's counters there, and a window's bytes join them at
+    its hand-back).
 
-    - from the start of the run, the warmup's end a bound with no margin (the bill
-      snapshots the network's counters there, and a window's bytes join them at its
-      hand-back);
-    - inside a fault, from its start to ``MARGIN`` before its end: the cluster a zone
-      or region outage leaves (its leaders moved, its ISRs shrunk, its groups
-      rebalanced) is a steady state once it settles. A fault's end stops nothing (the
-      returning brokers and clients meet the event engine's own pipes), so it needs
-      only ``MARGIN``."""
+    ``inside``: inside a fault too, from its start to ``MARGIN`` before its end: the
+    cluster a zone or region outage leaves (its leaders moved, its ISRs shrunk, its
+    groups rebalanced) is a steady state once it settles, which the caller's quiet
+    check waits for. A fault's end stops nothing (the returning brokers and clients
+    meet the event engine's own pipes), so it needs only ``MARGIN``."""
     busy = sorted((a, b if b > a else production_end) for a, b in faults)
-    out: list[tuple[float, float]] = []
-    if anywhere:
-        marks: dict[float, float] = {warmup: 0.0, production_end: MARGIN}
-        for a, b in busy:
-            marks[a] = max(marks.get(a, 0.0), before_fault)
-            if b < production_end:
-                marks[b] = max(marks.get(b, 0.0), MARGIN)
-        lo = 0.0
-        for at, margin in sorted(marks.items()):
-            if at <= lo:
-                continue
-            if at - margin - lo >= MIN_WINDOW:
-                out.append((lo, at - margin))
-            lo = at
-        return out
-    lo = warmup
+    # (instant, the margin before it, where the next span may start)
+    bounds = [(production_end, MARGIN, production_end)]
+    if from_start:
+        bounds.append((warmup, 0.0, warmup))
     for a, b in busy:
-        if a - before_fault - lo >= MIN_WINDOW:
-            out.append((lo, a - before_fault))
-        lo = max(lo, b)
-    if production_end - MARGIN - lo >= MIN_WINDOW:
-        out.append((lo, production_end - MARGIN))
+        bounds.append((a, before_fault, a if inside else b))
+        if inside and b < production_end:
+            bounds.append((b, MARGIN, b))
+    out: list[tuple[float, float]] = []
+    lo = 0.0 if from_start else warmup
+    for at, margin, resume in sorted(bounds, key=lambda x: (x[0], -x[1])):
+        if at > lo and at - margin - lo >= MIN_WINDOW:
+            out.append((lo, at - margin))
+        lo = max(lo, resume)
     return out
 
 
 class WindowMode:
     """Hands one cluster's steady states to the window engine (module docstring)."""
 
-    #: Whether windows run wherever the cluster is steady (:func:`spans`' ``anywhere``):
-    #: in the warmup, and inside a fault once the cluster it leaves settles (the brokers
-    #: and clients of the zones or regions down taken out of the data path).
-    ANYWHERE = True
+    #: Whether windows run in the warmup too (:func:`spans`' ``from_start``).
+    FROM_START = True
+    #: Whether windows run inside a fault once the cluster it leaves settles (the
+    #: brokers and clients of the zones or regions down out of the data path).
+    INSIDE_FAULTS = True
 
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
@@ -150,7 +141,7 @@ class WindowMode:
         faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
         self.spans = spans(sim.warmup, faults, sim.duration,
                            MARGIN + max(cluster.spec.page_cache_flush_age, settle),
-                           anywhere=self.ANYWHERE)
+                           from_start=self.FROM_START, inside=self.INSIDE_FAULTS)
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
@@ -186,15 +177,15 @@ class WindowMode:
     def _not_quiet(self) -> str | None:
         """Why the cluster is not in a steady state a window can take over, if so."""
         c = self.cluster
-        anywhere = self.ANYWHERE
-        if c.net.links_impaired or (c.net.impaired and not anywhere):
+        inside = self.INSIDE_FAULTS
+        if c.net.links_impaired or (c.net.impaired and not inside):
             return "a link is degraded or cut"
-        why = replicas_not_quiet(c, dead=anywhere)
+        why = replicas_not_quiet(c, dead=inside)
         if why is not None:
             return why
         behind = c.produce.last_tick - 2 * c.send_tick
         for fleet in c.producing:
-            if not fleet.alive and anywhere:
+            if not fleet.alive and inside:
                 continue  # down with its zone: it offers nothing until it restarts
             if not fleet.alive or fleet.pending_retries:
                 return f"a producer fleet is down or retrying: {fleet.id} first"
@@ -203,7 +194,7 @@ class WindowMode:
                 if share > 0 and cursor is not None and cursor < behind:
                     return f"a producer fleet is behind its load: {fleet.id} first"
         for group in c.groups:
-            if group.rebalancing or not (anywhere or all(m.alive for m in group.members)):
+            if group.rebalancing or not (inside or all(m.alive for m in group.members)):
                 return f"a consumer group is rebalancing: {group.id} first"
             if any(group.owner_zone(pid) is None for pid in range(len(group.partitions))):
                 return ("a consumer group has a partition without a live owner: "
