@@ -30,6 +30,13 @@ class WindowCuts:
                 self._cursor.get(target), self._request_cap.get(target, 0),
                 float(self._window.get(target, 0)))
 
+    def window_waits(self: ProducerFleet) -> frozenset[int]:
+        """The partitions the fleet's cuts skip now: those waiting on a retry, on their
+        own rows in flight to another target, or on word from an old leader
+        (:class:`~geosim.clients.leader_moves.LeaderMoves`)."""
+        moves = self._moves
+        return frozenset(self._retry) | moves.moved | moves.unheard.keys()
+
     def window_progress(self: ProducerFleet, taken: int) -> None:
         """The window engine has handed out ``taken`` records of this fleet in all (its
         rows answered as they go): the buffer and the counts follow, as after cuts."""

@@ -189,6 +189,10 @@ class WindowMode:
                 continue  # down with its zone: it offers nothing until it restarts
             if not fleet.alive or fleet.pending_retries:
                 return f"a producer fleet is down or retrying: {fleet.id} first"
+            if fleet.window_waits():
+                # its cuts skip those partitions, which the kernel's rotation does not
+                return ("a producer fleet waits on a partition whose leader moved: "
+                        f"{fleet.id} first")
             for target in c.zone_index.values():
                 share, _parts, _next, cursor, _cap, _window = fleet.target_state(target)
                 if share > 0 and cursor is not None and cursor < behind:
@@ -279,7 +283,7 @@ class WindowMode:
         window at the next send tick."""
         c = self.cluster
         return (c.replication.generation, c.net.fault_state(),
-                tuple(f.alive for f in c.producing),
+                tuple((f.alive, f.window_waits()) for f in c.producing),
                 tuple((g.generation, g.rebalancing, tuple(m.alive for m in g.members))
                       for g in c.groups))
 
