@@ -252,12 +252,13 @@ def test_a_leader_moved_inside_a_window_leaves_each_record_sent_once(monkeypatch
 ])
 def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle):
     """A zone of the source out at 110 s for 10 s in a 130 s run: windows from the
-    start (the warmup's end a bound) to ``settle`` before it, which copy the source's rows into the target at the
-    hand-back; the outage and its recovery in events. Records, the steady state's
-    latencies and replication lag, bytes and loss agree. (The loss at a region outage
-    of the source is what the flow had not copied at that instant, which varies from
-    run to run by tens of percent in events alone: 180 and 259 records at seed 0 with
-    the region out at 200 s for 60 s, events and window mode.)"""
+    start (the warmup's end a bound) to ``settle`` before it, which copy the source's
+    rows into the target at the hand-back; the outage and its recovery in events.
+    Records, the steady state's latencies and replication lag, bytes and loss agree.
+    (The loss at a region outage of the source is what the flow had not copied at that
+    instant, which varies from run to run by tens of percent in events alone: 180 and
+    259 records at seed 0 with the region out at 200 s for 60 s, events and window
+    mode.)"""
     events, window = _both(name, "simulation.duration=130s", "simulation.drain=5s",
                            "faults=[{kind: zone-outage, zone: us-west1-b, "
                            "at: 110s, duration: 10s}]")
