@@ -193,3 +193,24 @@ def test_a_window_refuses_an_in_flight_window_that_would_bind():
     wiring.targets[0].window = 1.0
     with pytest.raises(WindowRefused, match="in-flight window"):
         run_window(wiring, T0, T1)
+
+
+def test_the_kernels_rotation_skips_partitions_as_the_fleets_does():
+    """A skipped partition's turn goes to the next one not skipped, going round, and
+    the rotation's index moves by one per row (Rotation.choose)."""
+    from geosim.clients.partitioner import Rotation
+    from geosim.kafka.window.sends import _free_at_or_after
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(1, 12))
+        partitions = [int(p) for p in rng.permutation(40)[:n]]
+        skip = frozenset(p for p in partitions if rng.random() < 0.4)
+        if len(skip) == n:
+            continue
+        rotation = Rotation(0)
+        start = int(rng.integers(0, 3 * n))
+        rotation.move(0, start)
+        theirs = [rotation.choose(0, partitions, set(skip)) for _ in range(3 * n)]
+        index = _free_at_or_after(partitions, skip)[(start + np.arange(3 * n)) % n]
+        assert [partitions[i] for i in index] == theirs

@@ -37,6 +37,13 @@ class WindowCuts:
         moves = self._moves
         return frozenset(self._retry) | moves.moved | moves.unheard.keys()
 
+    def window_free(self: ProducerFleet) -> frozenset[int]:
+        """The partitions the fleet's cuts send to now (routed, and not skipped)."""
+        routed: set[int] = set()
+        for partitions in self._partitions.values():
+            routed.update(partitions)
+        return frozenset(routed - self.window_waits())
+
     def window_progress(self: ProducerFleet, taken: int) -> None:
         """The window engine has handed out ``taken`` records of this fleet in all (its
         rows answered as they go): the buffer and the counts follow, as after cuts."""

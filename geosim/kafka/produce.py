@@ -223,6 +223,16 @@ class ProducePath:
         call_later(self.env, wait, partial(fleet.failed, written_maybe=False), rows,
                    NEVER_ARRIVED)
 
+    def stranded(self, fleet_id: int) -> int:
+        """Compressed bytes of fleet ``fleet_id``'s requests stranded in a zone that is
+        down (lost on their way there, or waiting on a leader that died there): they
+        end at the producers' ``request.timeout.ms`` or when the zone comes back."""
+        down = self.net.is_down
+        n = sum(row.bytes_compressed for zone, fleet, rows in self._lost.values()
+                if fleet.id == fleet_id and down(zone) for row in rows)
+        return n + sum(row.bytes_compressed for row, _t, zone in self._orphans
+                       if zone is not None and row.fleet == fleet_id and down(zone))
+
     def _lost_timed_out(self, key: int) -> None:
         entry = self._lost.pop(key, None)
         if entry is not None:

@@ -180,7 +180,8 @@ class WindowMode:
         inside = self.INSIDE_FAULTS
         if c.net.links_impaired or (c.net.impaired and not inside):
             return "a link is degraded or cut"
-        why = replicas_not_quiet(c, dead=inside)
+        sent_to = frozenset().union(*(f.window_free() for f in live_fleets(c)))
+        why = replicas_not_quiet(c, dead=inside, sent_to=sent_to)
         if why is not None:
             return why
         behind = c.produce.last_tick - 2 * c.send_tick
@@ -189,10 +190,6 @@ class WindowMode:
                 continue  # down with its zone: it offers nothing until it restarts
             if not fleet.alive or fleet.pending_retries:
                 return f"a producer fleet is down or retrying: {fleet.id} first"
-            if fleet.window_waits():
-                # its cuts skip those partitions, which the kernel's rotation does not
-                return ("a producer fleet waits on a partition whose leader moved: "
-                        f"{fleet.id} first")
             for target in c.zone_index.values():
                 share, _parts, _next, cursor, _cap, _window = fleet.target_state(target)
                 if share > 0 and cursor is not None and cursor < behind:
@@ -429,7 +426,8 @@ class WindowMode:
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 
 
-def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False) -> str | None:
+def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
+                       sent_to: frozenset[int] | None = None) -> str | None:
     """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
     or fenced, a partition without a leader or with a sync replica out of its ISR.
 
@@ -437,7 +435,12 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False) -> str | None:
     them out of the data path (a zone or region outage): they lead nothing and are in
     no ISR. A live broker's replica out of its ISR is catching up, a dead one in an
     ISR holds back its high watermark, and a fenced broker is on its way out or back:
-    none of these is steady."""
+    none of these is steady.
+
+    ``sent_to``: the partitions the producers send to now (None: every one); a log
+    growing back over offsets a truncation took back is not steady while they do (the
+    producers' next rows reissue acknowledged offsets, a contradiction the consistency
+    check counts per row, which the rows standing for a window would merge)."""
     brokers = c.brokers
     for b in brokers:
         if b.destroyed:
@@ -447,10 +450,7 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False) -> str | None:
     for p in c.parts:
         if p.leader is None or not brokers[p.leader].alive:
             return f"a partition of {c.name} has no live leader: {p.id} first"
-        if p.log_end < p.reissued_to:
-            # a truncation took back rows: the producers' next rows get their offsets
-            # again, each a contradiction the consistency check counts per row, which
-            # the rows standing for a window would merge
+        if p.log_end < p.reissued_to and (sent_to is None or p.id in sent_to):
             return f"a partition of {c.name} reissues truncated offsets: {p.id} first"
         for r in p.replicas:
             if r in p.isr:
@@ -483,7 +483,9 @@ def drained(c: KafkaCluster) -> bool:
     """Whether every row sent to ``c`` is appended, replicated, committed, answered and
     seen by the zones that read it."""
     for fleet in c.producing:
-        if fleet.outstanding:
+        # rows stranded in a zone that is down stay in flight past any window: they end
+        # at the request timeout or when the zone is back, either of which ends it
+        if fleet.outstanding and fleet.outstanding > c.produce.stranded(fleet.id):
             return False
     brokers = c.brokers
     visible = c.reads.visible

@@ -4,8 +4,10 @@ At each send tick each fleet cuts the records its share of the offered load accu
 for each leader zone since its cursor, whole records only (the fraction waits: a
 running floor of the cumulative count, with ``WHOLE_RECORD_SLACK`` for the load curve's
 float error), into rows of at most one producer batch (n x ``batch.size``), each for the
-next partition of the fleet's rotation. A tick's rows are one produce request, which
-arrives a one-way delay later, in order per connection. The request cap and one row per
+next partition of the fleet's rotation (a partition the fleet skips, waiting on an old
+leader, gives its turn to the next one). A tick's rows are one produce request, which
+arrives a one-way delay later, in order per connection; a tick with two rows of a
+partition in a row sends a request for each run. The request cap and one row per
 partition are checked: a window needing more than one request per tick is refused.
 """
 
@@ -61,18 +63,33 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
         size = row_records * fl.message_size
         compressed = (size / fl.compression_ratio).astype(np.int64)
         plist = np.array(tg.partitions)
-        partition = plist[(tg.next_row + np.arange(n_rows)) % len(plist)]
+        index = (tg.next_row + np.arange(n_rows)) % len(plist)
+        if tg.skip:
+            index = _free_at_or_after(tg.partitions, tg.skip)[index]
+        partition = plist[index]
         if (parts > len(plist)).any():
             raise WindowRefused("a tick's rows wrap the fleet's rotation (one request each)")
         tick_bytes = np.bincount(tick_of_row, weights=compressed, minlength=len(ticks))
         if tg.cap and (tick_bytes > tg.cap).any():
             raise WindowRefused("a tick's rows exceed the request cap (one request each)")
-        # one request per tick with rows: its one-way delay, in order per connection
-        sent = np.flatnonzero(keep)
-        delay = draws.one_way(tg.zone, tg.leader_zone, len(sent))
-        arrival = np.maximum.accumulate(ticks[sent] + delay)
-        arrival_of_tick = np.zeros(len(ticks))
-        arrival_of_tick[sent] = arrival
+        if tg.skip:
+            # a skipped partition's rows go to the next free one, so a tick may hold
+            # two rows of a partition in a row: the second starts a new request
+            # (ProducerFleet.drain), which has a one-way delay of its own
+            new = np.r_[True, (tick_of_row[1:] != tick_of_row[:-1])
+                        | (partition[1:] == partition[:-1])]
+            starts_at = np.flatnonzero(new)
+            delay = draws.one_way(tg.zone, tg.leader_zone, len(starts_at))
+            arrival = np.maximum.accumulate(ticks[tick_of_row[starts_at]] + delay)
+            arrival_of_row = arrival[np.cumsum(new) - 1]
+        else:
+            # one request per tick with rows: its one-way delay, in order per connection
+            sent = np.flatnonzero(keep)
+            delay = draws.one_way(tg.zone, tg.leader_zone, len(sent))
+            arrival = np.maximum.accumulate(ticks[sent] + delay)
+            arrival_of_tick = np.zeros(len(ticks))
+            arrival_of_tick[sent] = arrival
+            arrival_of_row = arrival_of_tick[tick_of_row]
         bill(tg.zone, tg.leader_zone, "produce", float(tick_bytes.sum()))
         cols["partition"].append(partition)
         cols["fleet"].append(np.full(n_rows, tg.fleet))
@@ -80,7 +97,7 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
         cols["bytes"].append(compressed)
         cols["first"].append(starts[tick_of_row] - fl.accumulation)
         cols["last"].append(ends[tick_of_row])
-        cols["arrival"].append(arrival_of_tick[tick_of_row])
+        cols["arrival"].append(arrival_of_row)
         cols["lz"].append(np.full(n_rows, lz_index[tg.leader_zone]))
         cols["sent"].append(ticks[tick_of_row])
         cols["target"].append(np.full(n_rows, ti))
@@ -89,6 +106,15 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
     col = {k: np.concatenate(v) for k, v in cols.items()}
     order = np.lexsort((col["partition"], col["arrival"]))  # arrival order (appends)
     return {k: v[order] for k, v in col.items()}
+
+
+def _free_at_or_after(partitions: list[int], skip: frozenset[int]) -> np.ndarray:
+    """For each index of a fleet's rotation over ``partitions``, the index of the
+    partition its row goes to: itself, or if skipped the next one not skipped, going
+    round (``Rotation.choose``)."""
+    free = np.flatnonzero([p not in skip for p in partitions])
+    n = len(partitions)
+    return free[np.searchsorted(free, np.arange(n)) % len(free)]
 
 
 __all__ = ["COLUMNS", "cut_sends"]

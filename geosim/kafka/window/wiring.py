@@ -38,6 +38,7 @@ class Target:
     cursor: float        # intended time up to which records were handed out
     cap: int             # request cap, bytes
     window: float        # in-flight window, bytes (the pipes start empty)
+    skip: frozenset[int] = frozenset()  # partitions the fleet's cuts skip (window_waits)
 
 
 @dataclass
@@ -137,12 +138,19 @@ class Wiring:
                                   load.start, load.stop, f.batch_records, f.accumulation,
                                   f.message_size, f.compression_ratio,
                                   f.settings.acks == "all")
+            waits = f.window_waits()
             for target in sorted(index_zone):
                 share, plist, nxt, cursor, cap, room = f.target_state(target)
                 if share <= 0 or not plist:
                     continue
+                skip = waits.intersection(plist)
+                if len(skip) == len(plist):
+                    raise WindowRefused(f"every partition fleet {f.id} sends to in "
+                                        f"{index_zone[target]} waits (its records stay "
+                                        "in the buffers)")
                 targets.append(Target(f.id, f.zone, index_zone[target], share, plist, nxt,
-                                       c.env.now if cursor is None else cursor, cap, room))
+                                       c.env.now if cursor is None else cursor, cap, room,
+                                       frozenset(skip)))
         reads: dict[tuple[int, str], tuple[str | None, int]] = {}
         rp = c.reads
         for p in parts:
