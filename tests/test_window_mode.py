@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from geosim.kafka.window.mode import MARGIN, MIN_WINDOW, spans
+from geosim.kafka.window.mode import BEFORE_WARMUP_END, MARGIN, MIN_WINDOW, spans
 from geosim.runner import run
 from geosim.scenario.loader import load_scenario
 
@@ -27,18 +27,21 @@ def test_windows_run_between_faults_and_stop_short_of_them():
 
 
 def test_windows_may_also_run_in_the_warmup_and_inside_faults():
-    """The warmup's end bounds a window with no margin (the bill reads the counters
-    there); a fault's start keeps its margin, its end only MARGIN."""
-    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True, inside=True) == [
-        (0.0, 10.0), (10.0, 25.0), (60.0, 90.0 - MARGIN), (90.0, 120.0 - MARGIN)]
+    """The warmup's end bounds a window (BEFORE_WARMUP_END early, so that its
+    hand-back adds its bytes before the bill reads the counters there); a fault's start
+    keeps its margin, its end only MARGIN."""
+    w = 10.0 - BEFORE_WARMUP_END
+    assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True,
+                 inside=True) == [(0.0, w), (10.0, 25.0), (60.0, 90.0 - MARGIN),
+                                  (90.0, 120.0 - MARGIN)]
     # a fault starting where another ends takes the longer margin; a permanent one
     # is a span to the end of production
     assert spans(10.0, [(30.0, 70.0), (70.0, 70.0)], 120.0, before_fault=20.0,
                  from_start=True, inside=True) == [
-        (0.0, 10.0), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
+        (0.0, w), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
     # a run's first span without the fault's inside: from the start to its margin
     assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True) == [
-        (0.0, 10.0), (10.0, 25.0), (90.0, 120.0 - MARGIN)]
+        (0.0, w), (10.0, 25.0), (90.0, 120.0 - MARGIN)]
 
 
 def _both(name: str, *overrides: str):
@@ -63,6 +66,11 @@ def _agree(events, window, phases):
             ours, theirs = b["latency"][kind]["all"][phase], a["latency"][kind]["all"][phase]
             assert ours["p50"] == pytest.approx(theirs["p50"], rel=0.03), (kind, phase)
             assert ours["p99"] == pytest.approx(theirs["p99"], rel=0.05), (kind, phase)
+    # the bill: the steady state's and the outage's usage come from the network's
+    # counters read at the warmup's end and the fault's start, which windows must not
+    # straddle
+    for category, cost in (a.get("cost") or {}).get("by_category", {}).items():
+        assert b["cost"]["by_category"][category] == pytest.approx(cost, rel=0.01), category
     for scope in ("cross_region", "inter_zone"):
         for purpose in ("produce", "replicate", "consume"):
             # consume: a group commits nothing inside a window (its positions move at
@@ -82,7 +90,8 @@ def test_a_run_in_window_mode_agrees_with_the_event_engine():
                            "faults=[{kind: region-outage, region: us-west2, at: 70s, "
                            "duration: 30s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
-    assert windows[0]["start"] == 0.0 and windows[0]["end"] == pytest.approx(10.0)
+    assert windows[0]["start"] == 0.0
+    assert 10.0 - BEFORE_WARMUP_END - 0.01 < windows[0]["end"] <= 10.0 - BEFORE_WARMUP_END
     assert windows[1]["start"] == pytest.approx(10.0, abs=0.1)
     assert windows[1]["end"] <= 70.0 - MARGIN - 30.0
     assert "window_engine" not in events.run_info
@@ -290,7 +299,8 @@ def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle
                            "faults=[{kind: zone-outage, zone: us-west1-b, "
                            "at: 110s, duration: 10s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
-    assert windows[0]["start"] == 0.0 and windows[0]["end"] == pytest.approx(20.0)
+    assert windows[0]["start"] == 0.0
+    assert 20.0 - BEFORE_WARMUP_END - 0.01 < windows[0]["end"] <= 20.0 - BEFORE_WARMUP_END
     assert windows[1]["start"] == pytest.approx(20.0, abs=0.1)
     assert windows[-1]["end"] <= 110.0 - settle + 1e-6
     assert windows[-1]["end"] > 110.0 - settle - 5.0

@@ -9,9 +9,11 @@ consumer zone reads from) and computes what the event engine's data path would d
    load accumulated for each leader zone since its cursor, whole records only (the
    fraction waits: a running floor of the cumulative count), into rows of at most one
    producer batch (n x ``batch.size``), each for the next partition of the fleet's
-   rotation; a tick's rows are one produce request (the request cap and one row per
-   partition are checked; a window that needs more than one request per tick is
-   refused). The request arrives half a round trip later, in order per connection.
+   rotation (a partition the fleet skips gives its turn to the next); a tick's rows are
+   one produce request, or where a partition the fleet skips makes one repeat, one
+   request from each repeat on (the request cap is checked per tick; a tick whose rows
+   wrap the rotation is refused). A request arrives a one-way delay later, in order per
+   connection.
 2. **Appends.** The leaders append in arrival order; offsets follow per partition.
 3. **Fetch cycles** (one Python step per cycle, per fetch pair): the request reaches the
    leader; if anything of the pair's partitions was appended beyond the follower's LEO

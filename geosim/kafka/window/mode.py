@@ -29,10 +29,11 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
 A window needs a quiet cluster: no link degraded or cut; every broker that is up
 unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
 and in no ISR; every sync replica of a live broker in its ISR; no log growing back over
-offsets a truncation took back; no producer retry or backlog; no rebalance under way and
-every partition owned by a live member; and no zone that is down on the data path it
-computes. Windows run from the start of the run, the warmup's end a bound (the bill
-reads the counters there), and inside faults once the cluster they leave settles
+offsets a truncation took back while the producers send to it; no producer retry or
+backlog; no rebalance under way and every partition owned by a live member; and no zone
+that is down on the data path it computes. Windows run from the start of the run, the
+warmup's end a bound (the bill reads the counters there; a window ends
+``BEFORE_WARMUP_END`` before it), and inside faults once the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` plus ``page_cache_flush_age`` before the next
 fault, so a fault always meets the event engine's own pipes and, should it stop a broker
 uncleanly, its own rows in the page cache (the rows standing for a window are older
@@ -75,6 +76,10 @@ MIN_WINDOW = 5.0
 #: is several windows in a row (a hand-over costs a drain, a fraction of a second in
 #: events), and memory stays flat in simulated time.
 MAX_WINDOW = 60.0
+#: How long before the warmup's end a window ends (s): its hand-back, which adds its
+#: bytes to the network's counters, comes before the bill reads them there (at that
+#: instant, the read would come first).
+BEFORE_WARMUP_END = 0.05
 #: How often a cluster that is not quiet is looked at again (s).
 RETRY = 1.0
 #: How long the rows in flight at a hand-over may take to complete (s); a cluster whose
@@ -93,9 +98,9 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
     (a fault whose end equals its start lasts to the end of production).
 
-    ``from_start``: from the start of the run, the warmup's end a bound with no margin
-    (the bill reads the network's counters there, and a window's bytes join them at
-    its hand-back).
+    ``from_start``: from the start of the run, the warmup's end a bound with a margin
+    of ``BEFORE_WARMUP_END`` (the bill reads the network's counters there, and a
+    window's bytes join them at its hand-back).
 
     ``inside``: inside a fault too, from its start to ``MARGIN`` before its end: the
     cluster a zone or region outage leaves (its leaders moved, its ISRs shrunk, its
@@ -106,7 +111,7 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     # (instant, the margin before it, where the next span may start)
     bounds = [(production_end, MARGIN, production_end)]
     if from_start:
-        bounds.append((warmup, 0.0, warmup))
+        bounds.append((warmup, BEFORE_WARMUP_END, warmup))
     for a, b in busy:
         bounds.append((a, before_fault, a if inside else b))
         if inside and b < production_end:
@@ -280,7 +285,8 @@ class WindowMode:
         window at the next send tick."""
         c = self.cluster
         return (c.replication.generation, c.net.fault_state(),
-                tuple((f.alive, f.window_waits()) for f in c.producing),
+                tuple((f.alive, f.window_waits(), f.pending_retries)
+                      for f in c.producing),
                 tuple((g.generation, g.rebalancing, tuple(m.alive for m in g.members))
                       for g in c.groups))
 
@@ -524,5 +530,5 @@ def replicated(c: KafkaCluster, now: float) -> None:
     replication.unpark()
 
 
-__all__ = ["MARGIN", "WindowMode", "drained", "replicas_not_quiet", "replicated", "spans",
-           "without_bulk_form"]
+__all__ = ["BEFORE_WARMUP_END", "MARGIN", "WindowMode", "drained", "replicas_not_quiet",
+           "replicated", "spans", "without_bulk_form"]

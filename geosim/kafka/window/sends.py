@@ -6,8 +6,9 @@ running floor of the cumulative count, with ``WHOLE_RECORD_SLACK`` for the load 
 float error), into rows of at most one producer batch (n x ``batch.size``), each for the
 next partition of the fleet's rotation (a partition the fleet skips, waiting on an old
 leader, gives its turn to the next one). A tick's rows are one produce request, which
-arrives a one-way delay later, in order per connection; a tick with two rows of a
-partition in a row sends a request for each run. The request cap and one row per
+arrives a one-way delay later, in order per connection; where a skipped partition makes
+a partition repeat, a new request starts at each row whose partition is already in the
+current one (``ProducerFleet.drain``). The request cap and one row per
 partition are checked: a window needing more than one request per tick is refused.
 """
 
@@ -76,8 +77,7 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
             # a skipped partition's rows go to the next free one, so a tick may hold
             # two rows of a partition in a row: the second starts a new request
             # (ProducerFleet.drain), which has a one-way delay of its own
-            new = np.r_[True, (tick_of_row[1:] != tick_of_row[:-1])
-                        | (partition[1:] == partition[:-1])]
+            new = _request_starts(partition, tick_of_row, index)
             starts_at = np.flatnonzero(new)
             delay = draws.one_way(tg.zone, tg.leader_zone, len(starts_at))
             arrival = np.maximum.accumulate(ticks[tick_of_row[starts_at]] + delay)
@@ -106,6 +106,39 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
     col = {k: np.concatenate(v) for k, v in cols.items()}
     order = np.lexsort((col["partition"], col["arrival"]))  # arrival order (appends)
     return {k: v[order] for k, v in col.items()}
+
+
+def _request_starts(partition: np.ndarray, tick_of_row: np.ndarray,
+                    index: np.ndarray) -> np.ndarray:
+    """Which rows start a request: a tick's first, and one whose partition is already
+    in the request (``ProducerFleet.drain``). ``index``: each row's place in the
+    rotation; it rises within a tick but where the tick comes round, so elsewhere a
+    repeat can only follow its twin."""
+    same_tick = tick_of_row[1:] == tick_of_row[:-1]
+    new = np.r_[True, ~same_tick | (partition[1:] == partition[:-1])]
+    for i0 in np.flatnonzero(same_tick & (index[1:] < index[:-1])).tolist():
+        _split_round(new, partition, tick_of_row, i0 + 1)
+    return new
+
+
+def _split_round(new: np.ndarray, partition: np.ndarray, tick_of_row: np.ndarray,
+                 at: int) -> None:
+    """Mark in ``new`` the rows of ``at``'s tick that start a request (one holding a
+    row of their partition already: ``ProducerFleet.drain``), ``at`` being a row where
+    the tick's rotation came round."""
+    tick = tick_of_row[at]
+    lo = at
+    while lo > 0 and tick_of_row[lo - 1] == tick:
+        lo -= 1
+    seen: set[int] = set()
+    i = lo
+    while i < len(partition) and tick_of_row[i] == tick:
+        p = int(partition[i])
+        if p in seen or new[i]:
+            new[i] = True
+            seen = set()
+        seen.add(p)
+        i += 1
 
 
 def _free_at_or_after(partitions: list[int], skip: frozenset[int]) -> np.ndarray:
