@@ -75,8 +75,8 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
             raise WindowRefused("a tick's rows exceed the request cap (one request each)")
         if tg.skip:
             # a skipped partition's rows go to the next free one, so a tick may hold
-            # two rows of a partition in a row: the second starts a new request
-            # (ProducerFleet.drain), which has a one-way delay of its own
+            # two rows of a partition: a row whose partition the request holds starts
+            # a new one (ProducerFleet.drain), which has a one-way delay of its own
             new = _request_starts(partition, tick_of_row, index)
             starts_at = np.flatnonzero(new)
             delay = draws.one_way(tg.zone, tg.leader_zone, len(starts_at))
