@@ -44,6 +44,21 @@ def test_windows_may_also_run_in_the_warmup_and_inside_faults():
         (0.0, w), (10.0, 25.0), (90.0, 120.0 - MARGIN)]
 
 
+def test_a_fault_that_stops_no_broker_needs_only_the_margin():
+    """Per-fault margins: the page cache's flush age before a fault that may stop a
+    broker, MARGIN alone before one that stops none (a partition, a brownout)."""
+    assert spans(10.0, [(60.0, 90.0), (100.0, 110.0)], 200.0,
+                 margins=[MARGIN, MARGIN + 30.0]) == [(10.0, 60.0 - MARGIN),
+                                                      (110.0, 200.0 - MARGIN)]
+    import typing
+
+    from geosim.kafka.window.mode import STOP_NO_BROKER
+    from geosim.scenario.fault_specs import FaultSpec
+    kinds = {typing.get_args(t.model_fields["kind"].annotation)[0]
+             for t in typing.get_args(typing.get_args(FaultSpec)[0])}
+    assert STOP_NO_BROKER <= kinds  # every name is a fault kind
+
+
 def _both(name: str, *overrides: str):
     out = {}
     for engine in ("events", "window"):
@@ -140,6 +155,18 @@ def test_a_window_skips_the_partitions_waiting_on_a_silent_old_leader(monkeypatc
     assert any("start" in w and 20.0 < w["start"] < 110.0
                for w in window.run_info["window_engine"])
     _agree(events, window, ("during", "after"))
+
+
+def test_a_window_before_a_partition_ends_only_the_margin_before_it():
+    """A network partition stops no broker, so no page cache is at stake: the window
+    before it ends MARGIN early, not MARGIN plus the flush age, and the partition's
+    phase (the ISRs shrinking, the producers' requests waiting) agrees with events."""
+    events, window = _both("stretch-3-regions", "simulation.duration=100s",
+                           "faults=[{kind: partition, between: [us-west1, us-west2], "
+                           "at: 60s, duration: 10s}]")
+    ends = [w["end"] for w in window.run_info["window_engine"] if "start" in w]
+    assert max(ends) == pytest.approx(60.0 - MARGIN)
+    _agree(events, window, ("before", "during"))
 
 
 def test_a_window_before_an_unclean_crash_leaves_it_the_event_engines_page_cache():

@@ -35,13 +35,15 @@ that is down on the data path it computes. Windows run from the start of the run
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_WARMUP_END`` before it), and inside faults once the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` plus ``page_cache_flush_age`` before the next
-fault, so a fault always meets the event engine's own pipes and, should it stop a broker
-uncleanly, its own rows in the page cache (the rows standing for a window are older
-than the flush age); before a fault's end, which stops nothing, and before the end of
-production it ends ``MARGIN`` early; a long span is several windows of at most
-``MAX_WINDOW``. A span where the cluster never becomes quiet, or that the kernel refuses
-(:class:`WindowRefused`), stays in events; :attr:`WindowMode.log` says what ran and why
-not, and the run's ``run-info.json`` carries it.
+fault that may stop a broker, so a fault always meets the event engine's own pipes and,
+should it stop a broker uncleanly, its own rows in the page cache (the rows standing for
+a window are older than the flush age); before one that stops none
+(``STOP_NO_BROKER``: a partition, a brownout), before a fault's end, which stops
+nothing, and before the end of production it ends ``MARGIN`` early; a long span is
+several windows of at most ``MAX_WINDOW``. A span where the cluster never becomes
+quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
+:attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
+carries it.
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ MAX_WINDOW = 60.0
 #: bytes to the network's counters, comes before the bill reads them there (at that
 #: instant, the read would come first).
 BEFORE_WARMUP_END = 0.05
+#: Faults that stop no broker: the page cache's flush age need not pass before them,
+#: only MARGIN (the others may stop a broker uncleanly, losing what its page cache
+#: held, or pick a leader by the replicas' logs, which the event engine's own rows
+#: must then make up).
+STOP_NO_BROKER = frozenset({"partition", "brownout", "object-store-slowdown",
+                            "replication-pause", "client-crash", "connect-worker-crash"})
 #: How often a cluster that is not quiet is looked at again (s).
 RETRY = 1.0
 #: How long the rows in flight at a hand-over may take to complete (s); a cluster whose
@@ -93,10 +101,12 @@ WATCH = 0.05
 
 def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
           before_fault: float = MARGIN, *, from_start: bool = False,
-          inside: bool = False) -> list[tuple[float, float]]:
+          inside: bool = False, margins: list[float] | None = None,
+          ) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
     ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
-    (a fault whose end equals its start lasts to the end of production).
+    (a fault whose end equals its start lasts to the end of production). ``margins``:
+    each fault's own margin before its start instead of ``before_fault``.
 
     ``from_start``: from the start of the run, the warmup's end a bound with a margin
     of ``BEFORE_WARMUP_END`` (the bill reads the network's counters there, and a
@@ -107,13 +117,16 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     groups rebalanced) is a steady state once it settles, which the caller's quiet
     check waits for. A fault's end stops nothing (the returning brokers and clients
     meet the event engine's own pipes), so it needs only ``MARGIN``."""
-    busy = sorted((a, b if b > a else production_end) for a, b in faults)
+    if margins is None:
+        margins = [before_fault] * len(faults)
+    busy = sorted((a, b if b > a else production_end, m)
+                  for (a, b), m in zip(faults, margins, strict=True))
     # (instant, the margin before it, where the next span may start)
     bounds = [(production_end, MARGIN, production_end)]
     if from_start:
         bounds.append((warmup, BEFORE_WARMUP_END, warmup))
-    for a, b in busy:
-        bounds.append((a, before_fault, a if inside else b))
+    for a, b, margin in busy:
+        bounds.append((a, margin, a if inside else b))
         if inside and b < production_end:
             bounds.append((b, MARGIN, b))
     out: list[tuple[float, float]] = []
@@ -137,16 +150,19 @@ class WindowMode:
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
         """``settle``: how long before a fault the event engine must have run, beyond
-        ``MARGIN`` and the page-cache flush age (the longer of the two); ``bounds``:
-        instants other than faults that end a span (a planned migration)."""
+        ``MARGIN`` and, before a fault that may stop a broker, the page-cache flush age
+        (the longer of the two); ``bounds``: instants other than faults that end a span
+        (a planned migration), with both."""
         self.cluster = cluster
         self.env = cluster.env
         scenario = cluster.world.scenario
         sim = scenario.simulation
+        flush = cluster.spec.page_cache_flush_age
         faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
-        self.spans = spans(sim.warmup, faults, sim.duration,
-                           MARGIN + max(cluster.spec.page_cache_flush_age, settle),
-                           from_start=self.FROM_START, inside=self.INSIDE_FAULTS)
+        margins = [MARGIN + max(settle, 0.0 if f.kind in STOP_NO_BROKER else flush)
+                   for f in scenario.faults] + [MARGIN + max(settle, flush)] * len(bounds)
+        self.spans = spans(sim.warmup, faults, sim.duration, from_start=self.FROM_START,
+                           inside=self.INSIDE_FAULTS, margins=margins)
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
