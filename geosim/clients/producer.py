@@ -322,11 +322,7 @@ class ProducerFleet(FleetLifecycle, WindowCuts):
                     room -= row.bytes_compressed
                 if not queue:
                     del retry[partition]
-        # New data never overtakes a batch waiting to be retried in its partition
-        # (the idempotent producer retries in order), so those partitions are skipped.
-        moves = self._moves
-        blocked = (set(retry) | moves.moved | moves.unheard.keys()) \
-            if retry or moves.moved or moves.unheard else None
+        blocked = self._skipped()
         own = self._waiting.get(broker)
         if own:
             room = self._serve(own, broker, room, blocked, batches, split, rows)
@@ -400,6 +396,17 @@ class ProducerFleet(FleetLifecycle, WindowCuts):
             else:
                 queue[0][2] = waiting - made
         return room
+
+    def _skipped(self) -> set[int] | None:
+        """The partitions the cuts skip now (None: none). New data never overtakes a
+        batch waiting to be retried in its partition (the idempotent producer retries
+        in order), nor a partition's rows in flight to another target or its wait on
+        word from an old leader (:class:`~geosim.clients.leader_moves.LeaderMoves`)."""
+        retry = self._retry
+        moves = self._moves
+        if retry or moves.moved or moves.unheard:
+            return set(retry) | moves.moved | moves.unheard.keys()
+        return None
 
     def _batch_records(self) -> int:
         """Records in one producer batch of the fleet (n x ``batch.size``, at most n x

@@ -33,9 +33,8 @@ class WindowCuts:
     def window_waits(self: ProducerFleet) -> frozenset[int]:
         """The partitions the fleet's cuts skip now: those waiting on a retry, on their
         own rows in flight to another target, or on word from an old leader
-        (:class:`~geosim.clients.leader_moves.LeaderMoves`)."""
-        moves = self._moves
-        return frozenset(self._retry) | moves.moved | moves.unheard.keys()
+        (:meth:`~geosim.clients.producer.ProducerFleet._skipped`)."""
+        return frozenset(self._skipped() or ())
 
     def window_free(self: ProducerFleet) -> frozenset[int]:
         """The partitions the fleet's cuts send to now (routed, and not skipped)."""

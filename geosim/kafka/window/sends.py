@@ -8,8 +8,8 @@ next partition of the fleet's rotation (a partition the fleet skips, waiting on 
 leader, gives its turn to the next one). A tick's rows are one produce request, which
 arrives a one-way delay later, in order per connection; where a skipped partition makes
 a partition repeat, a new request starts at each row whose partition is already in the
-current one (``ProducerFleet.drain``). The request cap and one row per
-partition are checked: a window needing more than one request per tick is refused.
+current one (``ProducerFleet.drain``). The request cap is checked per tick, and a tick
+whose rows wrap the rotation is refused.
 """
 
 from __future__ import annotations
@@ -116,29 +116,17 @@ def _request_starts(partition: np.ndarray, tick_of_row: np.ndarray,
     repeat can only follow its twin."""
     same_tick = tick_of_row[1:] == tick_of_row[:-1]
     new = np.r_[True, ~same_tick | (partition[1:] == partition[:-1])]
-    for i0 in np.flatnonzero(same_tick & (index[1:] < index[:-1])).tolist():
-        _split_round(new, partition, tick_of_row, i0 + 1)
+    came_round = np.unique(tick_of_row[1:][same_tick & (index[1:] < index[:-1])])
+    for tick in came_round.tolist():  # drain's rule, row by row, in those ticks only
+        lo, hi = np.searchsorted(tick_of_row, [tick, tick + 1])
+        seen: set[int] = set()
+        for i in range(int(lo), int(hi)):
+            p = int(partition[i])
+            if new[i] or p in seen:
+                new[i] = True
+                seen = set()
+            seen.add(p)
     return new
-
-
-def _split_round(new: np.ndarray, partition: np.ndarray, tick_of_row: np.ndarray,
-                 at: int) -> None:
-    """Mark in ``new`` the rows of ``at``'s tick that start a request (one holding a
-    row of their partition already: ``ProducerFleet.drain``), ``at`` being a row where
-    the tick's rotation came round."""
-    tick = tick_of_row[at]
-    lo = at
-    while lo > 0 and tick_of_row[lo - 1] == tick:
-        lo -= 1
-    seen: set[int] = set()
-    i = lo
-    while i < len(partition) and tick_of_row[i] == tick:
-        p = int(partition[i])
-        if p in seen or new[i]:
-            new[i] = True
-            seen = set()
-        seen.add(p)
-        i += 1
 
 
 def _free_at_or_after(partitions: list[int], skip: frozenset[int]) -> np.ndarray:
