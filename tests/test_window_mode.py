@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from geosim.kafka.window.mode import BEFORE_WARMUP_END, MARGIN, MIN_WINDOW, spans
+from geosim.kafka.window.mode import BEFORE_BILL_READ, MARGIN, MIN_WINDOW, spans
 from geosim.runner import run
 from geosim.scenario.loader import load_scenario
 
 
 def test_windows_run_between_faults_and_stop_short_of_them():
     assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0) == [
-        (10.0, 25.0), (90.0, 120.0 - MARGIN)]
+        (10.0, 25.0), (90.0, 120.0 - BEFORE_BILL_READ)]
     # overlapping faults are one busy stretch; a permanent one lasts to the end
     assert spans(10.0, [(50.0, 70.0), (60.0, 100.0), (150.0, 150.0)], 200.0,
                  before_fault=5.0) == [(10.0, 45.0), (100.0, 145.0)]
@@ -27,21 +27,21 @@ def test_windows_run_between_faults_and_stop_short_of_them():
 
 
 def test_windows_may_also_run_in_the_warmup_and_inside_faults():
-    """The warmup's end bounds a window (BEFORE_WARMUP_END early, so that its
+    """The warmup's end bounds a window (BEFORE_BILL_READ early, so that its
     hand-back adds its bytes before the bill reads the counters there); a fault's start
     keeps its margin, its end only MARGIN."""
-    w = 10.0 - BEFORE_WARMUP_END
+    w = 10.0 - BEFORE_BILL_READ
     assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True,
                  inside=True) == [(0.0, w), (10.0, 25.0), (60.0, 90.0 - MARGIN),
-                                  (90.0, 120.0 - MARGIN)]
+                                  (90.0, 120.0 - BEFORE_BILL_READ)]
     # a fault starting where another ends takes the longer margin; a permanent one
     # is a span to the end of production
     assert spans(10.0, [(30.0, 70.0), (70.0, 70.0)], 120.0, before_fault=20.0,
                  from_start=True, inside=True) == [
-        (0.0, w), (30.0, 50.0), (70.0, 120.0 - MARGIN)]
+        (0.0, w), (30.0, 50.0), (70.0, 120.0 - BEFORE_BILL_READ)]
     # a run's first span without the fault's inside: from the start to its margin
     assert spans(10.0, [(60.0, 90.0)], 120.0, before_fault=35.0, from_start=True) == [
-        (0.0, w), (10.0, 25.0), (90.0, 120.0 - MARGIN)]
+        (0.0, w), (10.0, 25.0), (90.0, 120.0 - BEFORE_BILL_READ)]
 
 
 def test_a_fault_that_stops_no_broker_needs_only_the_margin():
@@ -49,7 +49,7 @@ def test_a_fault_that_stops_no_broker_needs_only_the_margin():
     broker, MARGIN alone before one that stops none (a partition, a brownout)."""
     assert spans(10.0, [(60.0, 90.0), (100.0, 110.0)], 200.0,
                  margins=[MARGIN, MARGIN + 30.0]) == [(10.0, 60.0 - MARGIN),
-                                                      (110.0, 200.0 - MARGIN)]
+                                                      (110.0, 200.0 - BEFORE_BILL_READ)]
     import typing
 
     from geosim.kafka.window.mode import STOP_NO_BROKER
@@ -106,7 +106,7 @@ def test_a_run_in_window_mode_agrees_with_the_event_engine():
                            "duration: 30s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
     assert windows[0]["start"] == 0.0
-    assert 10.0 - BEFORE_WARMUP_END - 0.01 < windows[0]["end"] <= 10.0 - BEFORE_WARMUP_END
+    assert 10.0 - BEFORE_BILL_READ - 0.01 < windows[0]["end"] <= 10.0 - BEFORE_BILL_READ
     assert windows[1]["start"] == pytest.approx(10.0, abs=0.1)
     assert windows[1]["end"] <= 70.0 - MARGIN - 30.0
     assert "window_engine" not in events.run_info
@@ -327,7 +327,7 @@ def test_a_one_flow_run_in_window_mode_agrees_with_the_event_engine(name, settle
                            "at: 110s, duration: 10s}]")
     windows = [w for w in window.run_info["window_engine"] if "start" in w]
     assert windows[0]["start"] == 0.0
-    assert 20.0 - BEFORE_WARMUP_END - 0.01 < windows[0]["end"] <= 20.0 - BEFORE_WARMUP_END
+    assert 20.0 - BEFORE_BILL_READ - 0.01 < windows[0]["end"] <= 20.0 - BEFORE_BILL_READ
     assert windows[1]["start"] == pytest.approx(20.0, abs=0.1)
     assert windows[-1]["end"] <= 110.0 - settle + 1e-6
     assert windows[-1]["end"] > 110.0 - settle - 5.0

@@ -139,8 +139,8 @@ class LatencyHistogram:
 
     def add_uniform_many(self, lo: np.ndarray, hi: np.ndarray, weight: np.ndarray) -> None:
         """:meth:`add_uniform` for many smears at once (arrays of equal length): the
-        same bins and weights, each interior bin's share added directly (a smear
-        covers a few bins, so there is no difference to cancel)."""
+        same bins and weights, the interior bins' shares through one running density
+        over all the smears."""
         lo = np.asarray(lo, dtype=float)
         hi = np.asarray(hi, dtype=float)
         w = np.asarray(weight, dtype=float)
@@ -165,14 +165,19 @@ class LatencyHistogram:
             add += np.bincount(i_s, weights=density * (_EDGES[i_s] - lo_s), minlength=NBINS)
             add += np.bincount(j_s, weights=density * (hi_s - _EDGES[j_s - 1]),
                                minlength=NBINS)
-            spans = j_s - i_s - 1
-            total = int(spans.sum())
-            if total:
-                starts = np.repeat(i_s + 1 - np.concatenate(([0], np.cumsum(spans)[:-1])),
-                                   spans)
-                bins = starts + np.arange(total)
-                add += np.bincount(bins, weights=np.repeat(density, spans) * _WIDTHS[bins],
-                                   minlength=NBINS)
+            inner = j_s - i_s > 1
+            if inner.any():
+                # the bins strictly between: a running density (a difference array, so
+                # the work is per smear and per bin, not per bin each smear covers);
+                # where no smear is open the running sum is set to 0, so the float
+                # residue of a closed smear's +d and -d leaks no weight into later bins
+                a, b, d = i_s[inner] + 1, j_s[inner], density[inner]
+                running = np.cumsum(np.bincount(a, weights=d, minlength=NBINS)
+                                    - np.bincount(b, weights=d, minlength=NBINS))
+                open_ = np.cumsum(np.bincount(a, minlength=NBINS)
+                                  - np.bincount(b, minlength=NBINS))
+                running[open_ == 0] = 0.0
+                add += np.maximum(running, 0.0) * _WIDTHS
         self._counts += add
         self._total += float(w.sum())
         mid = np.where(hi <= lo, lo, 0.5 * (lo + hi))

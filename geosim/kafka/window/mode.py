@@ -33,13 +33,14 @@ offsets a truncation took back while the producers send to it; no producer retry
 backlog; no rebalance under way and every partition owned by a live member; and no zone
 that is down on the data path it computes. Windows run from the start of the run, the
 warmup's end a bound (the bill reads the counters there; a window ends
-``BEFORE_WARMUP_END`` before it), and inside faults once the cluster they leave settles
+``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
+again), and inside faults once the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` plus ``page_cache_flush_age`` before the next
 fault that may stop a broker, so a fault always meets the event engine's own pipes and,
 should it stop a broker uncleanly, its own rows in the page cache (the rows standing for
 a window are older than the flush age); before one that stops none
-(``STOP_NO_BROKER``: a partition, a brownout), before a fault's end, which stops
-nothing, and before the end of production it ends ``MARGIN`` early; a long span is
+(``STOP_NO_BROKER``: a partition, a brownout) and before a fault's end, which stops
+nothing, it ends ``MARGIN`` early; a long span is
 several windows of at most ``MAX_WINDOW``. A span where the cluster never becomes
 quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
 :attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
@@ -78,10 +79,10 @@ MIN_WINDOW = 5.0
 #: is several windows in a row (a hand-over costs a drain, a fraction of a second in
 #: events), and memory stays flat in simulated time.
 MAX_WINDOW = 60.0
-#: How long before the warmup's end a window ends (s): its hand-back, which adds its
-#: bytes to the network's counters, comes before the bill reads them there (at that
-#: instant, the read would come first).
-BEFORE_WARMUP_END = 0.05
+#: How long before the warmup's end and the end of production a window ends (s): the
+#: bill reads the network's counters at both, and the window's hand-back, which adds its
+#: bytes to them, must come first (at the same instant, the read would).
+BEFORE_BILL_READ = 0.05
 #: Faults that stop no broker: the page cache's flush age need not pass before them,
 #: only MARGIN (the others may stop a broker uncleanly, losing what its page cache
 #: held, or pick a leader by the replicas' logs, which the event engine's own rows
@@ -104,12 +105,13 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
           inside: bool = False, margins: list[float] | None = None,
           ) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
-    ``before_fault`` before the next fault starts or ``MARGIN`` before production ends
+    ``before_fault`` before the next fault starts or ``BEFORE_BILL_READ`` before
+    production ends
     (a fault whose end equals its start lasts to the end of production). ``margins``:
     each fault's own margin before its start instead of ``before_fault``.
 
     ``from_start``: from the start of the run, the warmup's end a bound with a margin
-    of ``BEFORE_WARMUP_END`` (the bill reads the network's counters there, and a
+    of ``BEFORE_BILL_READ`` (the bill reads the network's counters there, and a
     window's bytes join them at its hand-back).
 
     ``inside``: inside a fault too, from its start to ``MARGIN`` before its end: the
@@ -122,9 +124,11 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     busy = sorted((a, b if b > a else production_end, m)
                   for (a, b), m in zip(faults, margins, strict=True))
     # (instant, the margin before it, where the next span may start)
-    bounds = [(production_end, MARGIN, production_end)]
+    # the end of production stops only the producers' cuts, which the send clock
+    # makes again after a hand-back: only the bill's read there bounds a window
+    bounds = [(production_end, BEFORE_BILL_READ, production_end)]
     if from_start:
-        bounds.append((warmup, BEFORE_WARMUP_END, warmup))
+        bounds.append((warmup, BEFORE_BILL_READ, warmup))
     for a, b, margin in busy:
         bounds.append((a, margin, a if inside else b))
         if inside and b < production_end:
@@ -546,5 +550,5 @@ def replicated(c: KafkaCluster, now: float) -> None:
     replication.unpark()
 
 
-__all__ = ["BEFORE_WARMUP_END", "MARGIN", "WindowMode", "drained", "replicas_not_quiet",
+__all__ = ["BEFORE_BILL_READ", "MARGIN", "WindowMode", "drained", "replicas_not_quiet",
            "replicated", "spans", "without_bulk_form"]
