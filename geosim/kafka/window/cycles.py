@@ -56,8 +56,12 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
     covered = 0            # while no response was cut short: rows [0, covered) are there
     per_item: list[list] | None = None  # after one: per item [its rows, cum bytes, held]
     earliest = m           # with per_item: the first row not at the follower
+    # While no response is cut short, cycle k carries rows [covered before it, ends[k])
+    # (written to ``carried`` at the end, in one pass).
+    ends: list[int] = []
+    full = window * connections if window else float("inf")  # the TCP windows' bytes
+    find = bisect_right
     s = t0
-    req_bytes = 0
     resp_bytes = 0.0
     k = 0
     while s < t_end:
@@ -69,14 +73,13 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         if first_missing < m and t_list[first_missing] <= a:
             r = a  # the leader has data for the follower: it answers at once
         else:
-            nxt = bisect_right(t_list, a)
+            nxt = find(t_list, a)
             r = t_list[nxt] if nxt < m and t_list[nxt] <= a + wait_max else a + wait_max
-        at_r = bisect_right(t_list, r)
+        at_r = find(t_list, r)
         size = 0.0
         if per_item is None:
             size = cb[at_r] - cb[covered]
             if size <= budget:
-                carried[covered:at_r] = k
                 covered = at_r
             else:
                 per_item = []
@@ -92,7 +95,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
             earliest = m
             for entry in per_item:
                 rows_i, cum_i, held = entry
-                avail = bisect_right(rows_i, at_r - 1)  # its rows appended by r
+                avail = find(rows_i, at_r - 1)  # its rows appended by r
                 if avail > held:
                     more = cum_i[avail] - cum_i[held]
                     if size and size + more > budget:
@@ -106,16 +109,30 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
             if caught_up:
                 per_item = None
                 covered = at_r
+        ends.append(covered)
         q = r + down[k]
-        if window and size > window * connections:
-            q += window_delay(size, window * connections, rtt, None)
-        req_bytes += req_size
-        resp_bytes += size + FETCH_REQUEST_BYTES
+        if size > full:
+            q += window_delay(size, full, rtt, None)
+        resp_bytes += size
         a_out.append(a)
         r_out.append(r)
         q_out.append(q)
         s = q
         k += 1
+    # the rows each cycle brought into the prefix (a cycle cut short brings none: its
+    # rows were written item by item, and the prefix moves at the one that catches up)
+    bounds = np.array(ends, dtype=np.int64)
+    starts = np.concatenate(([0], bounds[:-1]))
+    gained = bounds - starts
+    into = gained > 0
+    if into.any():
+        g = gained[into]
+        rows = np.repeat(starts[into] - np.concatenate(([0], np.cumsum(g)[:-1])), g) \
+            + np.arange(int(g.sum()))
+        fresh = carried[rows] < 0
+        carried[rows[fresh]] = np.repeat(np.flatnonzero(into), g)[fresh]
+    req_bytes = float(req_size * k)
+    resp_bytes += FETCH_REQUEST_BYTES * k
     bill(fz, lz, "replicate", req_bytes)
     bill(lz, fz, "replicate", resp_bytes)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
