@@ -189,7 +189,7 @@ class Draws:
         self.rng = np.random.default_rng(seed)
 
     def one_way(self, src: str, dst: str, n: int) -> np.ndarray:
-        return 0.5 * self.rtt[(src, dst)].draw(self.rng, n)
+        return 0.5 * self.rtt[(src, dst)].draw_bulk(self.rng, n)
 
 
 __all__ = ["Draws", "FleetLoad", "Target", "WindowRefused", "Wiring"]
