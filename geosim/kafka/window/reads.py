@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import pandas as pd
 
 from geosim.kafka.window.wiring import Draws, Wiring
 from geosim.metrics.histogram import LatencyHistogram
@@ -70,7 +69,7 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
         got[fine] = q_l[k[fine]]
         readable[sel] = got
     # a replica serves in offset order (the commit times already are)
-    readable = pd.Series(readable).groupby(key_of).cummax().to_numpy()
+    _segments(np.maximum, readable, counts)
     ef = np.flatnonzero(np.isfinite(readable))
     kf, rf = key_of[ef], readable[ef]
     new = np.r_[True, (kf[1:] != kf[:-1]) | (rf[1:] != rf[:-1])]
@@ -86,7 +85,9 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
         sel = np.flatnonzero(m_link == i)
         arrive[sel] += draws.one_way(src, dst, len(sel))
     # a row is seen when the first message covering it (its own or a later one) arrives
-    seen = pd.Series(arrive[::-1]).groupby(m_key[::-1]).cummin().to_numpy()[::-1]
+    seen = arrive[::-1].copy()
+    _segments(np.minimum, seen, np.bincount(m_key, minlength=len(keys))[::-1])
+    seen = seen[::-1]
     delivered_e = seen[msg]
     rows_f = rows_e[ef]
     owners_f = key_owners[kf]
@@ -110,6 +111,17 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
         end_to_end.add_uniform_many(delivered_e[keep] - col["last"][r_k],
                                     delivered_e[keep] - col["first"][r_k], recs_f[keep])
     return delivered, deliveries
+
+
+def _segments(ufunc: np.ufunc, values: np.ndarray, lengths: np.ndarray) -> None:
+    """``ufunc``'s running accumulation (``np.maximum``: a running max) within each of
+    the consecutive segments of ``values`` of the given ``lengths``, in place: one
+    array operation per segment (a few thousand (partition, zone) keys a window)."""
+    start = 0
+    for n in lengths.tolist():
+        if n > 1:
+            ufunc.accumulate(values[start:start + n], out=values[start:start + n])
+        start += n
 
 
 __all__ = ["deliver"]
