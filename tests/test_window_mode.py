@@ -98,9 +98,10 @@ def _agree(events, window, phases):
 
 def test_a_run_in_window_mode_agrees_with_the_event_engine():
     """stretch-3-regions with its region outage at 70 s: a window from the start to the
-    warmup's end (where the bill's counters are read), one from there to 35 s before
-    the outage (MARGIN and the page-cache flush age), the outage and its recovery in
-    events, and a window after it once the cluster is quiet again."""
+    warmup's end (where the bill's counters are read), one from there to MARGIN before
+    the outage (its hand-back keeps the rows of the flush age before the outage one by
+    one), the outage and its recovery in events, and a window after it once the
+    cluster is quiet again."""
     events, window = _both("stretch-3-regions", "simulation.duration=160s",
                            "faults=[{kind: region-outage, region: us-west2, at: 70s, "
                            "duration: 30s}]")
@@ -108,7 +109,7 @@ def test_a_run_in_window_mode_agrees_with_the_event_engine():
     assert windows[0]["start"] == 0.0
     assert 10.0 - BEFORE_BILL_READ - 0.01 < windows[0]["end"] <= 10.0 - BEFORE_BILL_READ
     assert windows[1]["start"] == pytest.approx(10.0, abs=0.1)
-    assert windows[1]["end"] <= 70.0 - MARGIN - 30.0
+    assert windows[1]["end"] == pytest.approx(70.0 - MARGIN)
     assert "window_engine" not in events.run_info
     _agree(events, window, ("before", "during", "after"))
 
@@ -170,16 +171,18 @@ def test_a_window_before_a_partition_ends_only_the_margin_before_it():
 
 
 def test_a_window_before_an_unclean_crash_leaves_it_the_event_engines_page_cache():
-    """stretch-last-replica with its faults 40 s later: windows end 35 s (MARGIN plus
-    the 30 s page-cache flush age) before the zones go out and before the unclean
-    crash of the last replica inside their outage, so the crash loses the event
-    engine's own last 30 s, as in events."""
+    """stretch-last-replica with its faults 40 s later: windows end MARGIN before the
+    zones go out and before the unclean crash of the last replica inside their outage,
+    and their hand-backs keep the rows appended within the 30 s page-cache flush age
+    of the next such fault one by one, at their append times: the crash loses exactly
+    what it loses in events."""
     faults = ("faults=[{kind: zone-outage, zone: us-west1-b, at: 60s, duration: 100s}, "
               "{kind: zone-outage, zone: us-west1-c, at: 60s, duration: 100s}, "
               "{kind: broker-crash, zone: us-west1-a, at: 110s, duration: 10s, "
               "clean: false}]")
     events, window = _both("stretch-last-replica", faults, "simulation.duration=180s")
-    assert any("start" in w for w in window.run_info["window_engine"])
+    ends = [w["end"] for w in window.run_info["window_engine"] if "start" in w]
+    assert 60.0 - MARGIN in ends and 110.0 - MARGIN in ends
     assert events.summary["loss"]["lost_records"] > 50_000
     assert window.summary["loss"]["lost_records"] == events.summary["loss"]["lost_records"]
     # every record counted once: a report of the kernel's progress after its hand-back

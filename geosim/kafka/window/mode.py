@@ -35,12 +35,12 @@ that is down on the data path it computes. Windows run from the start of the run
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
 again), and inside faults once the cluster they leave settles
-(:func:`spans`). A window ends ``MARGIN`` plus ``page_cache_flush_age`` before the next
-fault that may stop a broker, so a fault always meets the event engine's own pipes and,
-should it stop a broker uncleanly, its own rows in the page cache (the rows standing for
-a window are older than the flush age); before one that stops none
-(``STOP_NO_BROKER``: a partition, a brownout) and before a fault's end, which stops
-nothing, it ends ``MARGIN`` early; a long span is
+(:func:`spans`). A window ends ``MARGIN`` before a fault and before a fault's end, so
+a fault always meets the event engine's own pipes; before a fault that may stop a broker
+(one not in ``STOP_NO_BROKER``: a partition, a brownout), the hand-back keeps the rows
+appended within ``page_cache_flush_age`` of its start one by one, at their own append
+times, so that an unclean stop loses what it would have (the rows standing for the rest
+of the window are older than the flush age); a long span is
 several windows of at most ``MAX_WINDOW``. A span where the cluster never becomes
 quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
 :attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
@@ -83,10 +83,9 @@ MAX_WINDOW = 60.0
 #: bill reads the network's counters at both, and the window's hand-back, which adds its
 #: bytes to them, must come first (at the same instant, the read would).
 BEFORE_BILL_READ = 0.05
-#: Faults that stop no broker: the page cache's flush age need not pass before them,
-#: only MARGIN (the others may stop a broker uncleanly, losing what its page cache
-#: held, or pick a leader by the replicas' logs, which the event engine's own rows
-#: must then make up).
+#: Faults that stop no broker: a hand-back before them may stand for all its rows
+#: (before the others, which may stop a broker uncleanly and lose what its page cache
+#: held, it keeps the rows appended within the flush age one by one).
 STOP_NO_BROKER = frozenset({"partition", "brownout", "object-store-slowdown",
                             "replication-pause", "client-crash", "connect-worker-crash"})
 #: How often a cluster that is not quiet is looked at again (s).
@@ -154,17 +153,24 @@ class WindowMode:
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
         """``settle``: how long before a fault the event engine must have run, beyond
-        ``MARGIN`` and, before a fault that may stop a broker, the page-cache flush age
-        (the longer of the two); ``bounds``: instants other than faults that end a span
-        (a planned migration), with both."""
+        ``MARGIN``; ``bounds``: instants other than faults that end a span (a planned
+        migration), with ``MARGIN`` plus the longer of ``settle`` and the page-cache
+        flush age."""
         self.cluster = cluster
         self.env = cluster.env
         scenario = cluster.world.scenario
         sim = scenario.simulation
         flush = cluster.spec.page_cache_flush_age
         faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
-        margins = [MARGIN + max(settle, 0.0 if f.kind in STOP_NO_BROKER else flush)
-                   for f in scenario.faults] + [MARGIN + max(settle, flush)] * len(bounds)
+        # Before a fault that may stop a broker, the hand-back keeps the rows a stop
+        # would find unflushed as the kernel made them (:meth:`_hand_back`), so the
+        # fault needs only MARGIN, like the others.
+        margins = [MARGIN + settle for _f in scenario.faults] \
+            + [MARGIN + max(settle, flush)] * len(bounds)
+        #: When a fault that may stop a broker starts: the page cache's flush age
+        #: before it, a hand-back keeps each row of the kernel with its own append time.
+        self.stops = sorted(f.at for f in scenario.faults if f.kind not in STOP_NO_BROKER)
+        self.flush_age = flush
         self.spans = spans(sim.warmup, faults, sim.duration, from_start=self.FROM_START,
                            inside=self.INSIDE_FAULTS, margins=margins)
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
@@ -370,6 +376,14 @@ class WindowMode:
         appended_at: list[float] = []
         new_rows: list[Row] = []
         kept = np.flatnonzero(keep)
+        # A broker stopped uncleanly loses what it appended within the page cache's
+        # flush age (geosim.kafka.faults): rows appended that close to the next fault
+        # that may stop one join the log one by one at their own append times, in
+        # append order after the rows standing for the rest of the window.
+        stop = next((t for t in self.stops if t >= now), math.inf)
+        late = result.row_arrival[kept] >= stop - self.flush_age
+        singles = kept[late]
+        kept = kept[~late]
         order = kept[np.lexsort((fleet[kept], part[kept]))]
         if len(order):
             key = part[order] * (max(fleets) + 1) + fleet[order]
@@ -386,6 +400,14 @@ class WindowMode:
                     float(acked[j]))
                 new_rows.append(row)
                 appended_at.append(float(arrived[j]))
+        if len(singles):
+            arrival = result.row_arrival
+            singles = singles[np.lexsort((fleet[singles], arrival[singles]))]
+            for i in singles.tolist():
+                new_rows.append(fleets[int(fleet[i])].window_row(
+                    int(part[i]), int(result.row_records[i]), float(result.row_first[i]),
+                    float(result.row_last[i]), float(result.row_acked[i])))
+                appended_at.append(float(arrival[i]))
         appended, rejected, duplicates = c.log.append(new_rows)
         if rejected or duplicates:
             raise RuntimeError("window engine: a row standing for the window was refused "
