@@ -20,13 +20,15 @@ path (:mod:`geosim.kafka.window.mirror`), and takes them back:
    the lag sampled inside the window counts what was uncopied then. The kernel's bytes
    go to the network's counters.
 
-Windows end ``MARGIN`` plus the longer of ``page_cache_flush_age`` and the flow's
-offset-marks window (the checkpoint or consumer-offset-sync interval, plus the
-consumers' commit interval and a second) before each fault and before a planned
-migration: a failover's translated offsets and its reprocessing bound then read marks
-and positions the event engine made. A run of several flows, a flow that filters what
-it copies, a target with clients of its own, and shared storage stay in events
-(``run-info.json`` says why).
+Windows end ``MARGIN`` plus the flow's offset-marks window (the checkpoint or
+consumer-offset-sync interval, plus the consumers' commit interval and a second) before
+each fault, and ``MARGIN`` plus the longer of that and ``page_cache_flush_age`` before a
+planned migration: a failover's translated offsets and its reprocessing bound then read
+marks and positions the event engine made. (The marks window is longer than the flush
+age, so no hand-back of a flow keeps rows one by one for a stop, as
+:class:`~geosim.kafka.window.mode.WindowMode`'s may.) A run of several flows, a flow
+that filters what it copies, a target with clients of its own, and shared storage stay
+in events (``run-info.json`` says why).
 """
 
 from __future__ import annotations
