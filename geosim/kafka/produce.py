@@ -59,6 +59,23 @@ SUSPENDED_TICKS = 10
 NEVER_ARRIVED = "request timed out: it never reached the leaders"
 
 
+def _ticks_ahead(now: float, interval: float, n: int) -> float:
+    """The step that lands a clock at ``now`` where ``n`` steps of ``interval`` would:
+    the clock's instants are sums of ``interval``, one tick at a time, so a suspended
+    clock that steps several ticks at once must land on the same floats (a tick and a
+    fault at one nominal instant keep their order: before, a window's suspended clock
+    left the last bits different, and a region outage on a tick boundary found one
+    more tick's records unsent in window mode than in events). ``landing - now`` is
+    exact (Sterbenz: the two are within a factor of two once ``now`` is past ``n``
+    ticks; before that, one tick), so ``now + step`` is the landing itself."""
+    if n <= 1 or now < n * interval:
+        return interval
+    landing = now
+    for _ in range(n):
+        landing += interval
+    return landing - now
+
+
 class ProducePath:
     """Producers' requests to one cluster's leaders, and their answers."""
 
@@ -145,7 +162,7 @@ class ProducePath:
                     # may end earlier than planned, at a tick its watch picks)
                     if resume_at is not None:
                         ahead = int((resume_at - now) / interval + 1e-9)
-                        step = interval * max(1, min(ahead, SUSPENDED_TICKS))
+                        step = _ticks_ahead(now, interval, max(1, min(ahead, SUSPENDED_TICKS)))
                     continue
                 hook = self._on_resume
                 self.cancel_suspension()
