@@ -379,3 +379,18 @@ def test_adding_many_smears_leaks_no_weight_beyond_them():
     beyond = lower >= hi.max()
     assert beyond.any() and not h.counts[beyond].any()
     assert h.counts.sum() == pytest.approx(w.sum(), rel=1e-12)
+
+
+def test_adding_many_points_at_the_bin_edges_bins_them_as_one_by_one():
+    """The bulk path finds a value's bin from its logarithm and settles it against the
+    edges: values at every edge, a float either side of it, zero and past the last
+    edge land in the bins add() gives them."""
+    lower, upper = bin_edges()
+    edges = upper[:-1]
+    values = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, np.inf),
+                             [0.0, 1e-300, 1e5, 1e7]])
+    one, many = LatencyHistogram(), LatencyHistogram()
+    for v in values.tolist():
+        one.add(v, 1.0)
+    many.add_uniform_many(values, values, np.ones(len(values)))
+    assert np.array_equal(many.counts, one.counts)

@@ -58,6 +58,24 @@ _SCALE = float(2**64)  # mutate: equivalent
 TIE_TOLERANCE = 1e-11
 
 
+# _PADDED[k] is the lower edge of bin k and _PADDED[k + 1] its upper edge
+_PADDED = np.concatenate(([-math.inf], _EDGES, [math.inf]))
+
+
+def _bins_of(values: np.ndarray) -> np.ndarray:
+    """Each value's bin, ``searchsorted(_EDGES, values, side="right")``, from its
+    logarithm: the estimate is within a bin of the true one (numpy's log10 errs by far
+    less than a bin's width), and one comparison with each edge around it settles it, so
+    the bins are the same on every CPU whatever the last bit of its log10."""
+    with np.errstate(divide="ignore"):
+        k = np.floor(np.log10(np.maximum(values, LOW) * (1.0 / LOW)) * BINS_PER_DECADE)
+    k = np.clip(k, 0, _REGULAR + 1).astype(np.int64) + 1
+    np.minimum(k, _REGULAR + 1, out=k)
+    k += values >= _PADDED[k + 1]
+    k -= values < _PADDED[k]
+    return k
+
+
 def _zeros() -> array:
     return array("d", bytes(8 * NBINS))
 
@@ -152,8 +170,8 @@ class LatencyHistogram:
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         lo = np.maximum(lo, 0.0)
         hi = np.maximum(hi, 0.0)
-        i = np.searchsorted(_EDGES, lo, side="right")
-        j = np.searchsorted(_EDGES, hi, side="right")
+        i = _bins_of(lo)
+        j = _bins_of(hi)
         add = np.zeros(NBINS)
         point = (hi <= lo) | (i == j)
         if point.any():
