@@ -260,6 +260,65 @@ def test_after_a_window_the_send_clock_ticks_on_the_event_engines_instants(monke
     assert len(events) >= 99 and window == events
 
 
+def test_a_partitions_append_times_stay_in_order_across_a_hand_back(monkeypatch):
+    """The page cache's flush point bisects a partition's append times, so they must
+    stay in order: a row the kernel has arriving after the hand-back joins the log at
+    it, and the rows of two fleets standing for a window keep their order. Before,
+    such rows kept their later kernel times and the event engine's next rows came in
+    before them; an unclean crash whose flush point fell there counted one row wrong
+    (stretch-3-regions, us-west2 out from 20 s, us-west1-a crashing at 157 s)."""
+    from geosim.kafka import faults as kafka_faults
+
+    lose = kafka_faults._lose_page_cache
+    disordered: list[int] = []
+
+    def checked(cluster, broker):
+        disordered.extend(p.id for p in cluster.parts
+                          if any(b < a for a, b in zip(p.times[:-1], p.times[1:],
+                                                       strict=True)))
+        return lose(cluster, broker)
+
+    monkeypatch.setattr(kafka_faults, "_lose_page_cache", checked)
+    sc = load_scenario("scenarios/stretch-3-regions.yaml", overrides=[
+        "simulation.engine=window", "simulation.duration=177s",
+        "faults=[{kind: region-outage, region: us-west2, at: 20s, duration: 200s}, "
+        "{kind: broker-crash, zone: us-west1-a, at: 157s, duration: 5s, clean: false}]"])
+    result = run(sc, sc.simulation.seed, progress=None)
+    assert any(w.get("end") == pytest.approx(152.0)
+               for w in result.run_info["window_engine"])
+    assert disordered == []
+
+
+def test_a_run_with_a_short_drain_ends_its_windows_so_the_kernel_finishes_in_it():
+    """The kernel follows a window's rows for up to TAIL past its last send; with no
+    drain, the last window ends TAIL before production ends, so no acknowledgement or
+    delivery falls after the run's end (before: 41 acknowledgements and 11 deliveries
+    of stretch-3-regions' 40 s run did)."""
+    from geosim.kafka.window.mode import TAIL
+
+    sc = load_scenario("scenarios/stretch-3-regions.yaml", overrides=[
+        "simulation.engine=window", "faults=[]", "simulation.duration=40s",
+        "simulation.drain=0s"])
+    result = run(sc, sc.simulation.seed, progress=None)
+    ends = [w["end"] for w in result.run_info["window_engine"] if "start" in w]
+    assert max(ends) == pytest.approx(40.0 - TAIL)
+
+
+def test_a_flows_windows_end_the_flush_age_before_a_broker_may_stop():
+    """A flow's hand-back copies each row standing for a window as one copy with one
+    upstream end, so it keeps no rows one by one for a stop: with a consumer offset
+    sync every 10 s (a marks window shorter than the page cache's 30 s flush age) its
+    window still ends MARGIN plus the flush age before an unclean broker crash."""
+    sc = load_scenario("scenarios/cluster-linking-active-passive.yaml", overrides=[
+        "simulation.engine=window", "simulation.duration=100s", "simulation.drain=5s",
+        "strategy.mirror_config={consumer.offset.sync.ms: 10000}",
+        "faults=[{kind: broker-crash, zone: us-west1-b, at: 90s, duration: 5s, "
+        "clean: false}]"])
+    result = run(sc, sc.simulation.seed, progress=None)
+    ends = [w["end"] for w in result.run_info["window_engine"] if "start" in w]
+    assert ends and max(ends) <= 90.0 - MARGIN - 30.0 + 1e-6
+
+
 def test_window_mode_is_deterministic():
     sc = load_scenario("scenarios/observers-2dc.yaml",
                        overrides=["simulation.engine=window", "faults=[]",

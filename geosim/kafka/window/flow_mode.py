@@ -22,13 +22,13 @@ path (:mod:`geosim.kafka.window.mirror`), and takes them back:
 
 Windows end ``MARGIN`` plus the flow's offset-marks window (the checkpoint or
 consumer-offset-sync interval, plus the consumers' commit interval and a second) before
-each fault, and ``MARGIN`` plus the longer of that and ``page_cache_flush_age`` before a
-planned migration: a failover's translated offsets and its reprocessing bound then read
-marks and positions the event engine made. (The marks window is longer than the flush
-age, so no hand-back of a flow keeps rows one by one for a stop, as
-:class:`~geosim.kafka.window.mode.WindowMode`'s may.) A run of several flows, a flow
-that filters what it copies, a target with clients of its own, and shared storage stay
-in events (``run-info.json`` says why).
+each fault and planned migration, and at least ``MARGIN`` plus ``page_cache_flush_age``
+before one that may stop a broker (a flow's hand-back merges every row, unlike
+:class:`~geosim.kafka.window.mode.WindowMode`'s, which keeps the rows of the flush age
+one by one): a failover's translated offsets and its reprocessing bound then read marks
+and positions the event engine made, and an unclean stop its own rows. A run of several
+flows, a flow that filters what it copies, a target with clients of its own, and shared
+storage stay in events (``run-info.json`` says why).
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ class FlowWindowMode(WindowMode):
     #: that is down wait out their request timeout, and a failover gives the target
     #: clients of its own.
     INSIDE_FAULTS = False
+    #: A flow copies each row standing for a window as one copy with one upstream end
+    #: (:meth:`_handed_back`), so its hand-backs merge every row, and its windows end
+    #: the page cache's flush age before a fault that may stop a broker (the marks
+    #: window may be shorter: ``consumer.offset.sync.ms``, checkpoints are configurable).
+    SINGLE_ROWS = False
 
     def __init__(self, engine: CrossCluster):
         self.engine = engine

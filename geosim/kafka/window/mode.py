@@ -34,10 +34,13 @@ backlog; no rebalance under way and every partition owned by a live member; and 
 that is down on the data path it computes. Windows run from the start of the run, the
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
-again), and inside faults once the cluster they leave settles
+again; or, if the run's drain is shorter than ``TAIL``, the difference, so that what
+the kernel follows of its rows happens before the run ends), and inside faults once
+the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` before a fault and before a fault's end, so
 a fault always meets the event engine's own pipes; before a fault that may stop a broker
-(one not in ``STOP_NO_BROKER``: a partition, a brownout), the hand-back keeps the rows
+(any but those in ``STOP_NO_BROKER``, such as a partition or a brownout), the hand-back
+keeps the rows
 appended within ``page_cache_flush_age`` of its start one by one, at their own append
 times, so that an unclean stop loses what it would have (the rows standing for the rest
 of the window are older than the flush age); a long span is
@@ -102,9 +105,9 @@ WATCH = 0.05
 def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
           before_fault: float = MARGIN, *, from_start: bool = False,
           inside: bool = False, margins: list[float] | None = None,
-          ) -> list[tuple[float, float]]:
+          before_end: float = BEFORE_BILL_READ) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
-    ``before_fault`` before the next fault starts or ``BEFORE_BILL_READ`` before
+    ``before_fault`` before the next fault starts or ``before_end`` before
     production ends
     (a fault whose end equals its start lasts to the end of production). ``margins``:
     each fault's own margin before its start instead of ``before_fault``.
@@ -125,7 +128,7 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     # (instant, the margin before it, where the next span may start)
     # the end of production stops only the producers' cuts, which the send clock
     # makes again after a hand-back: only the bill's read there bounds a window
-    bounds = [(production_end, BEFORE_BILL_READ, production_end)]
+    bounds = [(production_end, before_end, production_end)]
     if from_start:
         bounds.append((warmup, BEFORE_BILL_READ, warmup))
     for a, b, margin in busy:
@@ -149,6 +152,9 @@ class WindowMode:
     #: Whether windows run inside a fault once the cluster it leaves settles (the
     #: brokers and clients of the zones or regions down out of the data path).
     INSIDE_FAULTS = True
+    #: Whether a hand-back keeps the rows within the flush age of a fault that may
+    #: stop a broker one by one (else the window ends the flush age earlier).
+    SINGLE_ROWS = True
 
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
@@ -164,15 +170,23 @@ class WindowMode:
         faults = [fault_window(f) for f in scenario.faults] + [(t, t + 1e-9) for t in bounds]
         # Before a fault that may stop a broker, the hand-back keeps the rows a stop
         # would find unflushed as the kernel made them (:meth:`_hand_back`), so the
-        # fault needs only MARGIN, like the others.
-        margins = [MARGIN + settle for _f in scenario.faults] \
-            + [MARGIN + max(settle, flush)] * len(bounds)
+        # fault needs only MARGIN, like the others; a mode that keeps no single rows
+        # (SINGLE_ROWS) ends its windows the flush age earlier instead.
+        stops_broker = [f.kind not in STOP_NO_BROKER for f in scenario.faults]
+        margins = [MARGIN + (settle if self.SINGLE_ROWS or not stops else max(settle, flush))
+                   for stops in stops_broker] + [MARGIN + max(settle, flush)] * len(bounds)
         #: When a fault that may stop a broker starts: the page cache's flush age
         #: before it, a hand-back keeps each row of the kernel with its own append time.
-        self.stops = sorted(f.at for f in scenario.faults if f.kind not in STOP_NO_BROKER)
+        self.stops = sorted(f.at for f, stops in zip(scenario.faults, stops_broker,
+                                                     strict=True) if stops) \
+            if self.SINGLE_ROWS else []
         self.flush_age = flush
+        # The kernel follows a window's rows for up to TAIL past its last send, and a run
+        # ends its drain after production ends: a window ends early enough that what
+        # the kernel follows happens before the run's end.
         self.spans = spans(sim.warmup, faults, sim.duration, from_start=self.FROM_START,
-                           inside=self.INSIDE_FAULTS, margins=margins)
+                           inside=self.INSIDE_FAULTS, margins=margins,
+                           before_end=max(BEFORE_BILL_READ, TAIL - sim.drain))
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
@@ -416,6 +430,15 @@ class WindowMode:
         touched: dict[int, None] = {}
         for row, t in zip(appended, appended_at, strict=True):
             p = parts[row.partition]
+            # A partition's append times stay in order (the page cache's flush point is
+            # a bisection of them): a row the kernel has arriving after the hand-back
+            # joins the log at it, before the event engine's next appends, and the rows
+            # of two fleets standing for a window keep their order.
+            if t > now:
+                t = now
+            times = p.times
+            if times and t < times[-1]:
+                t = times[-1]
             p.append(row, t)
             for group in c.groups:
                 group.appended(row, -1)
