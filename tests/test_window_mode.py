@@ -289,19 +289,28 @@ def test_a_partitions_append_times_stay_in_order_across_a_hand_back(monkeypatch)
     assert disordered == []
 
 
-def test_a_run_with_a_short_drain_ends_its_windows_so_the_kernel_finishes_in_it():
+def test_a_run_with_a_short_drain_reports_nothing_after_its_end(monkeypatch):
     """The kernel follows a window's rows for up to TAIL past its last send; with no
-    drain, the last window ends TAIL before production ends, so no acknowledgement or
-    delivery falls after the run's end (before: 41 acknowledgements and 11 deliveries
-    of stretch-3-regions' 40 s run did)."""
-    from geosim.kafka.window.mode import TAIL
+    drain, the window still runs to 50 ms before production ends, and what the kernel
+    has happen after the run's end is not reported (before: 41 acknowledgements and 11
+    deliveries of stretch-3-regions' 40 s run were)."""
+    from geosim.metrics.collector import MetricsCollector
 
+    late: list[float] = []
+    for name in ("_on_window_acked", "_on_window_delivered"):
+        fold = getattr(MetricsCollector, name)
+
+        def watched(self, ev, fold=fold):
+            late.extend(t for t in ev.times.tolist() if t > 40.0)
+            return fold(self, ev)
+        monkeypatch.setattr(MetricsCollector, name, watched)
     sc = load_scenario("scenarios/stretch-3-regions.yaml", overrides=[
         "simulation.engine=window", "faults=[]", "simulation.duration=40s",
         "simulation.drain=0s"])
     result = run(sc, sc.simulation.seed, progress=None)
     ends = [w["end"] for w in result.run_info["window_engine"] if "start" in w]
-    assert max(ends) == pytest.approx(40.0 - TAIL)
+    assert max(ends) == pytest.approx(40.0 - BEFORE_BILL_READ)
+    assert late == []
 
 
 def test_a_flows_windows_end_the_flush_age_before_a_broker_may_stop():

@@ -34,9 +34,8 @@ backlog; no rebalance under way and every partition owned by a live member; and 
 that is down on the data path it computes. Windows run from the start of the run, the
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
-again; or, if the run's drain is shorter than ``TAIL``, the difference, so that what
-the kernel follows of its rows happens before the run ends), and inside faults once
-the cluster they leave settles
+again; what the kernel follows of its rows past the run's end, with a drain shorter
+than ``TAIL``, is not reported), and inside faults once the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` before a fault and before a fault's end, so
 a fault always meets the event engine's own pipes; before a fault that may stop a broker
 (any but those in ``STOP_NO_BROKER``, such as a partition or a brownout), the hand-back
@@ -181,12 +180,12 @@ class WindowMode:
                                                      strict=True) if stops) \
             if self.SINGLE_ROWS else []
         self.flush_age = flush
-        # The kernel follows a window's rows for up to TAIL past its last send, and a run
-        # ends its drain after production ends: a window ends early enough that what
-        # the kernel follows happens before the run's end.
         self.spans = spans(sim.warmup, faults, sim.duration, from_start=self.FROM_START,
-                           inside=self.INSIDE_FAULTS, margins=margins,
-                           before_end=max(BEFORE_BILL_READ, TAIL - sim.drain))
+                           inside=self.INSIDE_FAULTS, margins=margins)
+        #: The run's end: the kernel follows a window's rows for up to TAIL past its
+        #: last send, and what it has happen after the end (a drain shorter than TAIL)
+        #: is not reported, as the event engine's run would not have got there.
+        self.run_end = sim.end
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
@@ -475,12 +474,12 @@ class WindowMode:
         emit = c.ctx.recorder.emit
         region_of = c.world.topology.region_of
         for fid, (at, sent_first, sent_last, n, size, idx) in sorted(result.acks.items()):
-            k = keep[idx]
+            k = keep[idx] & (at <= self.run_end)
             emit(WindowAcked(now, fleets[fid].region, at[k], sent_first[k], sent_last[k],
                              n[k], size[k], rows=tuple(rows_by_fleet[fid]), fleet=fid))
         by_region: dict[str, list[tuple[np.ndarray, ...]]] = {}
         for zone, arrays in sorted(result.deliveries.items()):
-            k = keep[arrays[5]]
+            k = keep[arrays[5]] & (arrays[0] <= self.run_end)
             by_region.setdefault(region_of(zone), []).append(
                 tuple(col[k] for col in arrays[:5]))
         for region, parts_r in sorted(by_region.items()):
