@@ -104,12 +104,12 @@ WATCH = 0.05
 def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
           before_fault: float = MARGIN, *, from_start: bool = False,
           inside: bool = False, margins: list[float] | None = None,
-          before_end: float = BEFORE_BILL_READ) -> list[tuple[float, float]]:
+          ) -> list[tuple[float, float]]:
     """Where windows may run: from the warmup's end, and from each fault's end, to
-    ``before_fault`` before the next fault starts or ``before_end`` before
-    production ends
-    (a fault whose end equals its start lasts to the end of production). ``margins``:
-    each fault's own margin before its start instead of ``before_fault``.
+    ``before_fault`` before the next fault starts or ``BEFORE_BILL_READ`` before
+    production ends (a fault whose end equals its start lasts to the end of
+    production). ``margins``: each fault's own margin before its start instead of
+    ``before_fault``.
 
     ``from_start``: from the start of the run, the warmup's end a bound with a margin
     of ``BEFORE_BILL_READ`` (the bill reads the network's counters there, and a
@@ -127,7 +127,7 @@ def spans(warmup: float, faults: list[tuple[float, float]], production_end: floa
     # (instant, the margin before it, where the next span may start)
     # the end of production stops only the producers' cuts, which the send clock
     # makes again after a hand-back: only the bill's read there bounds a window
-    bounds = [(production_end, before_end, production_end)]
+    bounds = [(production_end, BEFORE_BILL_READ, production_end)]
     if from_start:
         bounds.append((warmup, BEFORE_BILL_READ, warmup))
     for a, b, margin in busy:
