@@ -428,8 +428,9 @@ class SimulationSpec(Model):
         "takes the data path back for the faults. One-cluster designs (stretch, "
         "observers) and cross-cluster runs of one flow whose clients all use its source "
         "(active-passive MirrorMaker 2 and Cluster Linking; their windows stay out of "
-        "faults and end 5 s plus the flow's offset-marks interval before one). Runs it "
-        "cannot "
+        "faults and end 5 s plus the flow's offset-marks interval before one, and at "
+        "least 5 s plus `page_cache_flush_age` before one that may stop a broker). Runs "
+        "it cannot "
         "take stay in events, and `run-info.json` says why; shared storage, Replicator, "
         "several flows, diskless and edge stay in events (docs/architecture.md, The "
         "window engine).",
