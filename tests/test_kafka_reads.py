@@ -49,7 +49,7 @@ def test_the_read_paths_caches_hold_what_they_would_compute(case, monkeypatch):
     checked = {"served": 0, "owners": 0}
     original = ReadPath.readable_changed
 
-    def readable_changed(self, p, replica):
+    def readable_changed(self, p, replica, only=None):
         if self._serving_generation == self.cluster.replication.generation:
             served = self._served.get((p.id, replica))
             if served is not None:
@@ -64,7 +64,7 @@ def test_the_read_paths_caches_hold_what_they_would_compute(case, monkeypatch):
                     fresh.setdefault(zone, []).append(group)
             assert self._owners[p.id] == fresh
             checked["owners"] += 1
-        return original(self, p, replica)
+        return original(self, p, replica, only)
 
     monkeypatch.setattr(ReadPath, "readable_changed", readable_changed)
     run(scenario_of(case), 7)
@@ -91,3 +91,69 @@ def test_a_mirror_fetch_is_served_committed_rows_within_its_byte_budget(start, b
     c.env.run(until=1.0)
     assert c.parts[0].hw == 3
     assert [r.offset for r in c.reads.committed_rows(0, start, budget)] == offsets
+
+
+
+
+def _fetch_from_follower(faults: str = "[]", until: float = 5.0):
+    """stretch-3-regions with fetch-from-follower and a consumer in us-west1 and us-west2, run to
+    ``until``; returns (env, cluster, the partition led outside us-west2-a that the
+    group's member there owns first, its follower there)."""
+    from golden_cases import SCENARIOS
+
+    from geosim.runner import build
+    from geosim.scenario.loader import load_scenario
+    from geosim.world.faults import FaultInjector
+
+    sc = load_scenario(SCENARIOS / "stretch-3-regions.yaml", [
+        "strategy.fetch_from_follower=true", f"faults={faults}", "simulation.warmup=1s",
+        "simulation.duration=120s", "workload.omb.consumerPerSubscription=2",
+        "workload.consumers={us-west1: 1, us-west2: 1}"])
+    ctx, world, strategy = build(sc, 3)
+    strategy.start()
+    FaultInjector(world, strategy).start()
+    ctx.env.run(until=until)
+    c = strategy.engine
+    group = c.groups[0]
+    p = next(p for p in c.parts if c.brokers[p.leader].zone != "us-west2-a"
+             and group.owner_zone(p.id) == "us-west2-a")
+    follower = next(r for r in p.replicas if c.brokers[r].zone == "us-west2-a")
+    return ctx.env, c, p, follower
+
+
+def test_fetch_from_follower_reads_only_from_isr_members():
+    """With fetch-from-follower, a follower that leaves the ISR serves its rack no more
+    (KAFKA-14372: the rack-aware selector offers only ISR members): the rack's consumers
+    read from the leader. Here the follower's zone stops hearing from the rest (a
+    one-way partition from 5 s to 50 s), so it falls behind and leaves the ISR after
+    replica.lag.time.max.ms; once the partition heals the zone reads past what the
+    follower held."""
+    cut = ("[{kind: partition, between: [us-west1, us-west2], one_way: true, at: 5s,"
+           " duration: 45s}, {kind: partition, between: [us-west3, us-west2],"
+           " one_way: true, at: 5s, duration: 45s}]")
+    env, c, p, follower = _fetch_from_follower(cut, until=4.0)
+    reads, zone = c.reads, "us-west2-a"
+    assert reads.serving_replica(p, zone) == follower
+    env.run(until=48.0)
+    assert follower not in p.isr
+    assert reads.serving_replica(p, zone) == p.leader
+    held = p.readable(follower)
+    env.run(until=51.0)
+    assert reads.visible[zone][p.id] > held
+
+
+def test_a_follower_leaving_the_isr_hands_its_racks_readers_the_leaders_high_watermark():
+    """``ReadPath.left_isr``: the zones a follower served are sent the leader's high
+    watermark at the ISR change, not at the leader's next advance (a partition no one
+    writes to any more would otherwise never reach them)."""
+    env, c, p, follower = _fetch_from_follower()
+    reads, zone = c.reads, "us-west2-a"
+    assert p.hw > 0
+    # the zone's view held back as if the follower lagged
+    reads.visible[zone][p.id] = reads.sent[zone][p.id] = 0
+    p.isr.discard(follower)
+    c.replication.disturb()
+    reads.left_isr(p, {follower})
+    assert reads.sent[zone][p.id] == p.hw
+    env.run(until=env.now + 0.5)
+    assert reads.visible[zone][p.id] >= reads.sent[zone][p.id] > 0

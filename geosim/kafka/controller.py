@@ -152,6 +152,7 @@ class Controller:
                                 p.elr.discard(b.id)
                                 if b.id in p.isr and p.leader != b.id:
                                     p.isr.discard(b.id)
+                                    c.reads.left_isr(p, {b.id})
                                     c.emit_state(p, "unclean restart")
                 if b.fenced and b.alive:
                     b.fenced = False

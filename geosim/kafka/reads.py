@@ -1,7 +1,8 @@
 """The read path of a Kafka cluster: consumers' fetches.
 
 Consumers read committed data from the leader, or with fetch-from-follower (KIP-392)
-from a replica in their rack (a follower serves up to the HW it last heard of). Data
+from a replica in their rack that is in the ISR, or an observer (a follower serves up
+to the HW it last heard of; one out of the ISR serves no one, KAFKA-14372). Data
 reaches a consumer one network hop after it becomes readable there: each zone with
 consumers has its *view* of every partition (the offset readable there now), which the
 groups' members deliver up to. Mirrors of other clusters read committed rows from the
@@ -87,9 +88,15 @@ class ReadPath:
             local = self._rack_replicas[key] = [r for r in p.all_replicas
                                                 if c.brokers[r].rack == rack]
         brokers = c.brokers
+        isr = p.isr
+        observers = p.observer_replicas
         for r in local:
             b = brokers[r]
-            if b.alive and not b.fenced:
+            # The rack-aware selector offers only ISR members (KAFKA-14372, Kafka 3.4:
+            # a follower out of the ISR may lag, and its readers with it); an observer,
+            # never in the ISR while it is asynchronous, serves its rack as Confluent
+            # Server's follower fetching has it.
+            if b.alive and not b.fenced and (r in isr or r in observers):
                 return r
         return p.leader
 
@@ -117,9 +124,27 @@ class ReadPath:
         """How many groups' owners of ``pid`` read in ``zone``."""
         return len(self._owners_of(pid).get(zone, ()))
 
-    def readable_changed(self, p: PartitionState, replica: int) -> None:
+    def left_isr(self, p: PartitionState, gone: set[int]) -> None:
+        """Followers ``gone`` left ``p``'s ISR: under fetch-from-follower the zones of
+        their racks now read from another replica (the leader, unless another of the
+        rack's is in the ISR), which serves them what it has at once, not at its next
+        advance."""
+        c = self.cluster
+        if not c.spec.fetch_from_follower or p.leader is None:
+            return
+        racks = {c.brokers[r].rack for r in gone}
+        rack_of = (lambda z: z) if c.spec.rack == "zone" else c.world.topology.region_of
+        zones = [z for z in self.consumer_zones if rack_of(z) in racks]
+        if not zones:
+            return
+        replicas = {r for z in zones if (r := self._serving_replica(p, z)) is not None}
+        for r in sorted(replicas):
+            self.readable_changed(p, r, only=zones)
+
+    def readable_changed(self, p: PartitionState, replica: int,
+                         only: list[str] | None = None) -> None:
         """``replica`` can serve more of ``p``: consumers reading from it see it one
-        network hop later."""
+        network hop later (``only``: of these zones)."""
         c = self.cluster
         offset = p.readable(replica)
         rzone = c.brokers[replica].zone
@@ -140,6 +165,8 @@ class ReadPath:
         offset_bytes = -1  # p.bytes_at(offset), once needed
         sent = self.sent
         for zone in served:
+            if only is not None and zone not in only:
+                continue
             view = visible[zone]
             have = view[pid]
             if offset <= have:

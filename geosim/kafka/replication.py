@@ -462,6 +462,8 @@ class Replication:
                     c.counters_["isr_expansions" if add else "isr_shrinks"] += 1
                     c.emit_state(p, "isr expand" if add else "isr shrink")
                     self.advance_hw(p)
+                    if p.id in removed:
+                        c.reads.left_isr(p, removed[p.id])
             c.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch), done)
 
     # ================================================================ high watermark
