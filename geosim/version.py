@@ -96,5 +96,11 @@ __version__ = "0.1.0"
 #: 19: with fetch-from-follower a consumer reads from a replica of its rack only while
 #: that replica is in the ISR (KAFKA-14372), else from the leader (before: from any live
 #: replica of its rack, so a region back from an outage read from its lagging followers:
-#: seed 000's us-west2 end-to-end p90 after the outage read 2.4 minutes).
+#: seed 000's us-west2 end-to-end p90 after the outage read 2.4 minutes). A follower's
+#: fetch response that would pass replica.fetch.response.max.bytes is filled in the
+#: fetch session's order, the item meeting the budget taking part of a row, and the
+#: items that got data move to the session's end (before: an item that would pass the
+#: budget was skipped unless first in index order, so a follower whose backlog outgrew
+#: it never caught up: the five-strategy comparison's observers variant left four of its
+#: six partitions without their us-west1 replica after the outage).
 RESULTS_REVISION = 19

@@ -89,6 +89,8 @@ class Cluster:
         self.brokers = [Broker(BrokerInfo(i, z, z, z), ph) for i, (z, ph) in enumerate(brokers)]
         self.parts = list(parts)
         self.counters_: defaultdict[str, int] = defaultdict(int)
+        # no consumers read here (a follower leaving an ISR redirects none)
+        self.reads = SimpleNamespace(left_isr=lambda p, gone: None)
         self.events: list = []
         self.ctx = SimpleNamespace(recorder=SimpleNamespace(emit=self.events.append))
         self.calls: list = []

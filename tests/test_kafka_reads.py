@@ -140,6 +140,11 @@ def test_fetch_from_follower_reads_only_from_isr_members():
     held = p.readable(follower)
     env.run(until=51.0)
     assert reads.visible[zone][p.id] > held
+    # its fetches back after replica.socket.timeout.ms, its backlog (more than a
+    # response's budget) comes in parts and it rejoins; it serves the zone again
+    env.run(until=80.0)
+    assert follower in p.isr
+    assert reads.serving_replica(p, zone) == follower
 
 
 def test_a_follower_leaving_the_isr_hands_its_racks_readers_the_leaders_high_watermark():

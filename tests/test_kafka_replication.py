@@ -199,9 +199,11 @@ def test_a_response_stops_at_replica_fetch_response_max_bytes_per_broker_pair():
     """Two brokers per zone: the fetch loop of us-west2-a from us-west1-a carries p0
     (leader 0, follower 2) and p3 (leader 1, follower 3), 2 broker pairs, so a
     response holds 2 x 1500 = 3000 bytes. p0's 2000 bytes and p3's 1000 fill it exactly:
-    both reach us-west2-a at 0.030. Then p0 gets 4000 bytes and p3 1000: a response
-    always takes its first partition's data, even beyond the budget, but no more, so p3
-    waits one more round trip."""
+    both reach us-west2-a at 0.030. Then p0 gets a 4000-byte row and p3 1000 bytes: the
+    leader fills the response in the fetch session's order (p0 first), p0 takes 3000
+    bytes of its row (its follower holds them, its LEO still 20) and p3 nothing; p0
+    moves to the session's end, so the next response carries p3's 1000 bytes and the
+    rest of p0's row."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "replica.fetch.response.max.bytes: 1500}",
                      brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
@@ -217,12 +219,14 @@ def test_a_response_stops_at_replica_fetch_response_max_bytes_per_broker_pair():
     c.env.run(until=0.1)
     write(c, 0, 40, 4000)
     write(c, 3, 10, 1000)
-    # the append ends the poll at 0.1: p0's 4000 bytes alone reach us-west2-a at 0.115;
-    # the next request arrives at 0.130 and p3's data are back at 0.145
+    # the append ends the poll at 0.1: 3000 of p0's 4000 bytes reach us-west2-a at
+    # 0.115; the next request arrives at 0.130 and the rest is back at 0.145
     c.env.run(until=0.116)
-    assert (p0.leo[2], p3.leo[3]) == (60, 10)
+    assert (p0.leo[2], p3.leo[3]) == (20, 10)
+    assert p0.held_partial(2, 20) == 3000
     c.env.run(until=0.146)
     assert (p0.leo[2], p3.leo[3]) == (60, 20)
+    assert p0.held_partial(2, 60) == 0
 
 
 def test_a_response_beyond_the_tcp_windows_waits_a_round_trip_per_extra_window(monkeypatch):
@@ -788,10 +792,12 @@ def test_a_response_lists_the_items_as_sent_after_an_election_during_its_long_po
 def test_a_response_past_its_byte_budget_still_carries_a_higher_hw(monkeypatch):
     """One broker per zone, 1500 bytes a response; p0 and p3 have ISR {0, 1}. p3's ten
     records reach broker 1 at 0.030 and are reported at 0.045: p3's HW becomes 10.
-    p0 got 4000 bytes at 0.040, so that request is answered at once with them (over
-    the budget, but first) and, though the budget is spent, with p3's new HW (no data):
-    broker 1 learns it at 0.060. p0's data are reported at 0.075 (its HW: 40); that
-    request finds nothing new and waits 0.5 s: broker 1 learns p0's HW at 0.590."""
+    p0 got a 4000-byte row at 0.040, so that request is answered at once with 1500
+    bytes of it (the budget) and, though the budget is spent, with p3's new HW (no
+    data): broker 1 learns it at 0.060. The next two requests take 1500 and 1000 more
+    bytes (answered at 0.075 and 0.105), broker 1 has the row at 0.120 and reports it
+    at 0.135 (p0's HW: 40); that request finds nothing new and waits 0.5 s: broker 1
+    learns p0's HW at 0.650."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "replica.fetch.response.max.bytes: 1500}")
     seen = readable_log(monkeypatch, c)
@@ -801,9 +807,9 @@ def test_a_response_past_its_byte_budget_still_carries_a_higher_hw(monkeypatch):
     c.env.process(c.replication._fetch_loop(c.replication.pairs[(W1, W2)]))
     c.env.run(until=0.04)
     write(c, 0, 40, 4000)
-    c.env.run(until=0.6)
-    assert seen == approx([(0.045, 3, 0, 10), (0.060, 3, 1, 10), (0.075, 0, 0, 40),
-                           (0.590, 0, 1, 40)])
+    c.env.run(until=0.7)
+    assert seen == approx([(0.045, 3, 0, 10), (0.060, 3, 1, 10), (0.135, 0, 0, 40),
+                           (0.650, 0, 1, 40)])
 
 
 def test_an_item_quiet_when_its_request_came_carries_an_hw_that_moved_during_the_poll(

@@ -440,6 +440,15 @@ class ConsumerGroup(MemberSessions, ClassicRebalances, ConsumerProtocol):
         """Whether a rebalance is under way."""
         return self._rebalancing
 
+    @property
+    def in_rebalance(self) -> bool:
+        """Whether a rebalance is under way or being prepared: a member's session
+        expiry awaited by the cooperative protocol, members asked to rejoin (the eager
+        protocol revokes their partitions meanwhile), or an assignment waiting for the
+        commits of the members that give partitions up."""
+        return self._rebalancing or self._preparing is not None \
+            or self._assigning is not None
+
     def _emit(self, delivered: dict[str, list[Row]]) -> None:
         for region, rows in delivered.items():
             self.ctx.recorder.emit(Delivered(self.env.now, region, self.id, tuple(rows)))

@@ -39,7 +39,7 @@ class FetchPair:
 
     __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
                  "deadline", "timer_armed", "hot", "snapshot", "quiet_arrival", "generation",
-                 "count", "heated")
+                 "count", "heated", "served", "responses")
 
     def __init__(self, leader_zone: str, follower_zone: str,
                  items: list[tuple[PartitionState, int]], connections: int):
@@ -73,6 +73,13 @@ class FetchPair:
         self.generation = -1  # mutate: equivalent: any negative value matches no generation
         # Items of a request (live followers), at that generation.
         self.count = 0  # mutate: equivalent: read only once a generation matches, which sets it
+        # The fetch session's order (KIP-227): an item whose data a response carried
+        # moves to its end (``FetchSession``'s PartitionIterator), so a response that
+        # reaches replica.fetch.response.max.bytes serves first those served longest
+        # ago. Per item: the response that last carried its data (-1: none yet; items of
+        # one response in index order, or in the order a cut response took them).
+        self.served: list[float] = [-1.0] * len(items)
+        self.responses = 0
 
     # ===================================================================== quiet items
     def settle(self) -> None:

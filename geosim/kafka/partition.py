@@ -25,7 +25,8 @@ class PartitionState:
     __slots__ = ("id", "replicas", "observer_replicas", "leader", "epoch", "isr", "elr", "leo",
                  "hw", "follower_hw", "view", "caught_up", "last_fetch_leo",
                  "last_fetch_time", "rows", "ends", "cum", "times", "pending",
-                 "offline_since", "base_bytes", "_pruned_end", "min_isr", "reissued_to")
+                 "offline_since", "base_bytes", "_pruned_end", "min_isr", "reissued_to",
+                 "partial")
 
     def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None,
                  min_isr: int = 1):
@@ -55,6 +56,11 @@ class PartitionState:
         # The log end before its last truncation that removed rows: offsets below it
         # are being handed out a second time (to rows with later sequence numbers).
         self.reissued_to = 0
+        # Per follower holding part of the row after its LEO (a fetch response that
+        # reached replica.fetch.response.max.bytes inside it): (its LEO then, the
+        # partition epoch, the bytes it holds). Used only while both still match.
+        # (None until a follower first holds part of a row: most partitions never do)
+        self.partial: dict[int, tuple[int, int, int]] | None = None
 
     def settle_elr(self) -> None:
         """KIP-966: eligible replicas exist only while the ISR is below
@@ -96,6 +102,17 @@ class PartitionState:
         inside a row, rounded down to the row boundary)."""
         i = bisect_right(self.ends, offset)
         return self.cum[i - 1] if i else self.base_bytes
+
+    def offset_within(self, size: int) -> int:
+        """End offset of the last whole row within the log's first ``size`` cumulative
+        compressed bytes (the inverse of :meth:`bytes_at` at row boundaries)."""
+        i = bisect_right(self.cum, size)
+        return self.ends[i - 1] if i else self._pruned_end
+
+    def held_partial(self, replica: int, leo: int) -> int:
+        """Bytes ``replica`` holds of the row after ``leo`` (its LEO), as fetched."""
+        got = self.partial.get(replica) if self.partial else None
+        return got[2] if got is not None and got[0] == leo and got[1] == self.epoch else 0
 
     def append(self, row: Row, now: float) -> None:
         """Append at the canonical log end (the caller assigned ``row.offset``)."""

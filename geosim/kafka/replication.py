@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from geosim.kafka.cluster import KafkaCluster
     from geosim.kafka.partition import PartitionState
 
+    #: One item of a fetch response: (partition, follower, the follower's LEO after it,
+    #: the HW, the partition epoch, what the follower then holds of the next row or
+    #: None, the bytes it carries).
+    Entry = tuple[PartitionState, int, int, int, int, tuple[int, int, int] | None, int]
+
 
 class Replication:
     """The fetch loops, ISR changes and high watermark of one cluster."""
@@ -218,11 +223,10 @@ class Replication:
                 listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)  # mutate: equivalent
                           for p, r in (items[i],) if brokers[r].alive]
             budget = cfg.replica_fetch_response_max_bytes * pair.connections
-            response = []
+            response: list[Entry] = []
             size = 0
-            # Declared topics: the bytes each topic's partitions send across regions.
-            keys = c.topic_counter if cross_region else None
-            for _i, p, r, _leo, epoch in listed:
+            moved = []  # the items whose data it carries (to the session's end)
+            for i, p, r, _leo, epoch in listed:
                 leader = p.leader
                 if p.epoch != epoch or leader is None or brokers[leader].zone != lz:
                     continue
@@ -231,17 +235,33 @@ class Replication:
                 target = leo[leader]
                 if target > have:
                     more = p.end_bytes - p.bytes_at(have)
-                    if size and size + more > budget:
-                        continue
+                    if p.partial:
+                        more -= p.held_partial(r, have)
                     size += more
-                    if keys is not None:
-                        c.counters_[keys[p.id % len(keys)]] += more
+                    moved.append(i)
+                    response.append((p, r, target, p.hw, epoch, None, more))
                 # An item whose follower knows this HW would change nothing where it lands
                 # (the same comparison is made there); the min is written inline.
                 # equivalent: an item listed without news changes nothing on its arrival
                 elif (p.hw if p.hw < have else have) <= p.follower_hw[r]:  # mutate: equivalent
                     continue
-                response.append((p, r, target, p.hw, epoch))
+                else:
+                    response.append((p, r, target, p.hw, epoch, None, 0))
+            pair.responses += 1
+            if size > budget:
+                response, size = self._cut(pair, listed, budget)
+            elif moved:
+                served = pair.served
+                stamp = float(pair.responses)
+                if pair.items is items:
+                    for i in moved:
+                        served[i] = stamp
+            if cross_region and c.topic_counter:
+                # Declared topics: the bytes each topic's partitions send across regions.
+                keys = c.topic_counter
+                for entry in response:
+                    if entry[6]:
+                        c.counters_[keys[entry[0].id % len(keys)]] += entry[6]
             d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate", stream=answers)
             if d is None:
                 yield env.timeout(cfg.replica_socket_timeout)
@@ -251,7 +271,7 @@ class Replication:
             if net.is_down(fz):
                 continue
             changed = []
-            for p, r, target, hw, epoch in response:
+            for p, r, target, hw, epoch, partial, carried in response:
                 if p.epoch != epoch or not brokers[r].alive:
                     continue
                 leo = p.leo
@@ -260,6 +280,12 @@ class Replication:
                     end = p.log_end
                     # equivalent: an inline min: at target == end both branches give it
                     leo[r] = target if target < end else end  # mutate: equivalent
+                if partial is not None:
+                    if p.partial is None:
+                        p.partial = {}
+                    p.partial[r] = partial
+                elif carried and p.partial:
+                    p.partial.pop(r, None)  # it got the rest of the row
                 have = leo[r]
                 # equivalent: an inline min: at hw == have both branches give the same
                 new_hw = hw if hw < have else have  # mutate: equivalent
@@ -268,6 +294,53 @@ class Replication:
                     changed.append((p, r))
             for p, r in changed:
                 c.reads.readable_changed(p, r)
+
+    def _cut(self, pair: FetchPair, listed: list[Item], budget: int,
+             ) -> tuple[list[Entry], int]:
+        """A response whose data would pass ``budget`` (replica.fetch.response.max.bytes
+        per broker connection), as Kafka's leader fills it (``ReplicaManager.
+        readFromLog``): the items in the fetch session's order (:attr:`FetchPair.served`),
+        each taking what it has while the budget lasts, the one that meets the budget a
+        part of it (its follower holds the part of a row it got,
+        :attr:`PartitionState.partial`, and its LEO moves past whole rows only), the rest
+        nothing but the HW. The items that got data move to the session's end, in the
+        order they got it."""
+        brokers = self.cluster.brokers
+        lz = pair.leader_zone
+        served = pair.served
+        n = len(served)  # a request sent before the pair's items were reset: -1 for all
+        entries = [(served[i] if i < n else -1.0, i, p, r, epoch)
+                   for i, p, r, _leo, epoch in listed
+                   if p.epoch == epoch and p.leader is not None
+                   and brokers[p.leader].zone == lz]
+        entries.sort(key=lambda e: (e[0], e[1]))
+        stamp = float(pair.responses)
+        step = 1.0 / (len(entries) + 1)
+        response: list[Entry] = []
+        size = 0
+        taken = 0
+        for _order, i, p, r, epoch in entries:
+            have = p.leo[r]
+            target = p.leo[p.leader]  # type: ignore[index]
+            hw = p.hw
+            if target > have and size < budget:
+                start = p.bytes_at(have) + p.held_partial(r, have)
+                more = p.end_bytes - start
+                if size + more <= budget:
+                    size += more
+                    response.append((p, r, target, hw, epoch, None, more))
+                else:
+                    take = budget - size
+                    size = budget
+                    reach = p.offset_within(start + take)
+                    response.append((p, r, reach, hw, epoch,
+                                     (reach, epoch, start + take - p.bytes_at(reach)), take))
+                taken += 1
+                if i < n:
+                    served[i] = stamp + taken * step
+            elif (hw if hw < have else have) > p.follower_hw[r]:
+                response.append((p, r, have, hw, epoch, None, 0))
+        return response, size
 
     def _long_poll(self, pair: FetchPair, wait_max: float) -> Event:
         """An event triggered by the next append to one of the pair's partitions or

@@ -17,27 +17,26 @@ from collections.abc import Callable
 
 import numpy as np
 
-from geosim.kafka.window.wiring import Draws, Wiring
+from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
 from geosim.kafka.wire import FETCH_PARTITION_BYTES, FETCH_REQUEST_BYTES
 from geosim.world.network import window_delay
 
 
 def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
-                 row_bytes: np.ndarray, item_of_row: np.ndarray, items: int,
-                 connections: int, t0: float, t_end: float,
-                 bill: Callable[[str, str, str, float], None],
+                 row_bytes: np.ndarray, items: int, connections: int, t0: float,
+                 t_end: float, bill: Callable[[str, str, str, float], None],
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One fetch pair's cycles from ``t0`` to ``t_end``: per cycle the request's
     arrival at the leader, the response's departure and its arrival; and per row of the
-    pair's partitions (``times``: their appends, sorted; ``item_of_row``: each row's
-    item, in the pair's item order) the cycle whose response carried it (-1: none).
+    pair's partitions (``times``: their appends, sorted; ``items``: how many partitions
+    a request lists) the cycle whose response carried it (-1: none).
 
-    A response carries, item by item in order, everything appended to the item's
-    partition up to its departure, skipping an item whose data would take the response
-    past ``replica.fetch.response.max.bytes`` x connections unless it is the first
-    (the event engine's rule). While no response is cut short the follower holds a
-    prefix of the pair's appends (one index); after one is, each item keeps its own
-    until they all catch up again."""
+    A response carries everything appended to the pair's partitions up to its
+    departure, so the follower holds a prefix of the pair's appends (one index). A
+    response whose data would pass ``replica.fetch.response.max.bytes`` x connections
+    is filled in the fetch session's order, part of a row at a time
+    (``Replication._cut``); the kernel does not model that and refuses the window
+    (:class:`WindowRefused`), which the event engine then runs."""
     wait_max = w.wait_max
     budget = w.response_max_bytes * connections
     window = w.window
@@ -53,11 +52,9 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
     carried = np.full(m, -1, dtype=np.int64)
     t_list = times.tolist()
     cb = np.concatenate(([0.0], np.cumsum(row_bytes))).tolist()
-    covered = 0            # while no response was cut short: rows [0, covered) are there
-    per_item: list[list] | None = None  # after one: per item [its rows, cum bytes, held]
-    earliest = m           # with per_item: the first row not at the follower
-    # While no response is cut short, cycle k carries rows [covered before it, ends[k])
-    # (written to ``carried`` at the end, in one pass).
+    covered = 0            # rows [0, covered) are at the follower
+    # cycle k carries rows [covered before it, ends[k]) (written to ``carried`` at the
+    # end, in one pass)
     ends: list[int] = []
     full = window * connections if window else float("inf")  # the TCP windows' bytes
     find = bisect_right
@@ -69,46 +66,19 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
             up.extend(draws.one_way(fz, lz, block).tolist())
             down.extend(draws.one_way(lz, fz, block).tolist())
         a = s + up[k]
-        first_missing = covered if per_item is None else earliest
-        if first_missing < m and t_list[first_missing] <= a:
+        if covered < m and t_list[covered] <= a:
             r = a  # the leader has data for the follower: it answers at once
         else:
             nxt = find(t_list, a)
             r = t_list[nxt] if nxt < m and t_list[nxt] <= a + wait_max else a + wait_max
         at_r = find(t_list, r)
-        size = 0.0
-        if per_item is None:
-            size = cb[at_r] - cb[covered]
-            if size <= budget:
-                covered = at_r
-            else:
-                per_item = []
-                for i in range(items):
-                    rows_i = np.flatnonzero(item_of_row == i)
-                    rows_i = rows_i[rows_i >= covered]
-                    per_item.append([rows_i.tolist(),
-                                     np.concatenate(([0.0], np.cumsum(row_bytes[rows_i]))
-                                                    ).tolist(), 0])
-                size = 0.0
-        if per_item is not None:
-            caught_up = True
-            earliest = m
-            for entry in per_item:
-                rows_i, cum_i, held = entry
-                avail = find(rows_i, at_r - 1)  # its rows appended by r
-                if avail > held:
-                    more = cum_i[avail] - cum_i[held]
-                    if size and size + more > budget:
-                        caught_up = False
-                    else:
-                        size += more
-                        carried[rows_i[held:avail]] = k
-                        entry[2] = held = avail
-                if held < len(rows_i) and rows_i[held] < earliest:
-                    earliest = rows_i[held]
-            if caught_up:
-                per_item = None
-                covered = at_r
+        size = cb[at_r] - cb[covered]
+        if size > budget:
+            raise WindowRefused(
+                f"a fetch response from {lz} to {fz} would pass "
+                "replica.fetch.response.max.bytes per connection (filled part of a row "
+                "at a time in the fetch session's order, which the kernel does not model)")
+        covered = at_r
         ends.append(covered)
         q = r + down[k]
         if size > full:
@@ -119,8 +89,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         q_out.append(q)
         s = q
         k += 1
-    # the rows each cycle brought into the prefix (a cycle cut short brings none: its
-    # rows were written item by item, and the prefix moves at the one that catches up)
+    # the rows each cycle brought into the prefix
     bounds = np.array(ends, dtype=np.int64)
     starts = np.concatenate(([0], bounds[:-1]))
     gained = bounds - starts
@@ -129,8 +98,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         g = gained[into]
         rows = np.repeat(starts[into] - np.concatenate(([0], np.cumsum(g)[:-1])), g) \
             + np.arange(int(g.sum()))
-        fresh = carried[rows] < 0
-        carried[rows[fresh]] = np.repeat(np.flatnonzero(into), g)[fresh]
+        carried[rows] = np.repeat(np.flatnonzero(into), g)
     req_bytes = float(req_size * k)
     resp_bytes += FETCH_REQUEST_BYTES * k
     bill(fz, lz, "replicate", req_bytes)

@@ -206,18 +206,14 @@ def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarra
         lz, fz = key
         # A zone may hold several followers of a partition (observers beside sync
         # replicas, two replicas in one rack): each fetches its own copy in the pair's
-        # responses, so a row weighs its bytes times their number there; they are one
-        # item of the budget's rule (the event engine's items are per follower).
+        # responses, so a row weighs its bytes times their number there.
         copies = np.bincount(np.asarray(pids, dtype=np.int64), minlength=n_parts)
         member = copies > 0
         idx = np.flatnonzero(member[partition])  # the pair's rows, in append order
         pair_rows[key] = idx
-        item_index = np.full(n_parts, -1, dtype=np.int64)
-        item_index[member] = np.arange(int(member.sum()))
         cycles[key] = fetch_cycles(w, draws, lz, fz, arrival[idx],
-                                   rec_bytes[idx] * copies[partition[idx]],
-                                   item_index[partition[idx]], len(pids), connections,
-                                   t0, t_end, bill)
+                                   rec_bytes[idx] * copies[partition[idx]], len(pids),
+                                   connections, t0, t_end, bill)
     commit = arrival.copy()
     isr_of_zone: dict[str, np.ndarray] = {}
     for p, zones in enumerate(w.isr_zones):

@@ -30,7 +30,9 @@ A window needs a quiet cluster: no link degraded or cut; every broker that is up
 unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
 and in no ISR; every sync replica of a live broker in its ISR; no log growing back over
 offsets a truncation took back while the producers send to it; no producer retry or
-backlog; no rebalance under way and every partition owned by a live member; and no zone
+backlog; no rebalance under way or being prepared, and every partition owned by a live
+member (inside a fault, by a member its zone's outage took down, whose partitions no one
+reads until the session timeout reassigns them); and no zone
 that is down on the data path it computes. Windows run from the start of the run, the
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
@@ -239,11 +241,16 @@ class WindowMode:
                 if share > 0 and cursor is not None and cursor < behind:
                     return f"a producer fleet is behind its load: {fleet.id} first"
         for group in c.groups:
-            if group.rebalancing or not (inside or all(m.alive for m in group.members)):
+            if group.in_rebalance or not (inside or all(m.alive for m in group.members)):
                 return f"a consumer group is rebalancing: {group.id} first"
-            if any(group.owner_zone(pid) is None for pid in range(len(group.partitions))):
-                return ("a consumer group has a partition without a live owner: "
-                        f"group {group.id} first")
+            # Inside a fault, a partition whose owner is down with its zone is read by
+            # no one until the group's session timeout reassigns it (which ends the
+            # window): the kernel reads it nowhere, as the event engine would not.
+            for state in group.partitions:
+                owner = state.owner
+                if owner is None or not (inside or group.members[owner].alive):
+                    return ("a consumer group has a partition without a live owner: "
+                            f"group {group.id} first")
         return without_bulk_form(c.ctx.recorder, ((ProduceAcked, WindowAcked),
                                                   (Delivered, WindowDelivered)))
 
@@ -326,7 +333,7 @@ class WindowMode:
         return (c.replication.generation, c.net.fault_state(),
                 tuple((f.alive, f.window_waits(), f.pending_retries)
                       for f in c.producing),
-                tuple((g.generation, g.rebalancing, tuple(m.alive for m in g.members))
+                tuple((g.generation, g.in_rebalance, tuple(m.alive for m in g.members))
                       for g in c.groups))
 
     def _progress(self, result: WindowResult, taken: dict[int, int], s: float, b: float):
