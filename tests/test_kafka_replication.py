@@ -884,3 +884,39 @@ def test_a_fetch_loop_stands_for_its_broker_pairs_and_at_least_one_connection():
     # each partition is watched by its items: p0 by (us-west1-a, us-west2-a)'s first
     assert [(pair.leader_zone, pair.follower_zone, i)
             for pair, i in one.replication.watchers[0]] == [(W1, W2, 0)]
+
+
+def test_a_follower_that_stops_forgets_the_part_of_a_row_it_held():
+    """The part of a row a cut response brought is in the follower's memory only: a
+    crash forgets it, so once back the follower fetches the whole row again (Kafka's
+    follower keeps no partial batch at all)."""
+    from geosim.kafka.faults import crash_brokers
+
+    c, _sink = small("strategy.config={min.insync.replicas: 2, "
+                     "replica.fetch.response.max.bytes: 1500}",
+                     brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
+    p0 = c.parts[0]
+    c.replication.start()
+    c.env.run(until=0.05)
+    write(c, 0, 40, 4000)  # one 4000-byte row; 3000 bytes a response
+    c.env.run(until=0.066)
+    assert (p0.leo[2], p0.held_partial(2, 0)) == (0, 3000)
+    crash_brokers(c, W2, 1, up=False)  # broker 2, p0's follower in us-west2-a
+    assert p0.held_partial(2, 0) == 0
+
+
+def test_a_cut_response_to_a_request_sent_before_the_items_changed_stamps_none():
+    """The pair's items are reset (a rewiring) while a request is on its way: the
+    request's item indices are the old list's, so the cut response it gets fills in
+    index order and moves no item of the new list to the session's end."""
+    c, _sink = small("strategy.config={min.insync.replicas: 2, "
+                     "replica.fetch.response.max.bytes: 1500}",
+                     brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
+    pair = c.replication.pairs[(W1, W2)]
+    old = list(pair.items)
+    write(c, 0, 40, 4000)  # past the 3000-byte budget: the response is cut
+    c.env.process(c.replication._fetch_loop(pair))
+    c.env.run(until=0.005)  # the request is on its way (it arrives at 0.015)
+    pair.reset(list(reversed(old)), pair.connections)
+    c.env.run(until=0.016)
+    assert pair.served == [-1.0, -1.0]

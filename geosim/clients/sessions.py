@@ -67,6 +67,11 @@ class MemberSessions:
             return max(expiry, loaded + self.settings.session_timeout)
         return expiry
 
+    def next_session_expiry(self) -> float | None:
+        """When the first session armed for a silent member ends (the coordinator may
+        begin a rebalance then), if one is armed."""
+        return min(self._sessions.values(), default=None)
+
     def _arm_session(self, key: tuple[int, int], delay: float) -> None:
         """The coordinator removes the silent session ``key`` after ``delay``."""
         expiry = self._sessions[key] = self.env.now + delay

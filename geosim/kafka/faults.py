@@ -87,6 +87,9 @@ def _broker_state(cluster: KafkaCluster, b: Broker, up: bool, *, clean: bool,
     cluster.replication.disturb()
     if not up:
         b.alive = False
+        for p in cluster.parts:  # a partial row fetched is in memory only
+            if p.partial:
+                p.partial.pop(b.id, None)
         if cluster.storage is not None:  # no local state: the WAL decides
             b.destroyed = destroyed
             cluster.storage.broker_stopped(b.id, destroyed)

@@ -249,7 +249,8 @@ class Replication:
                     response.append((p, r, target, p.hw, epoch, None, 0))
             pair.responses += 1
             if size > budget:
-                response, size = self._cut(pair, listed, budget)
+                response, size = self._cut(pair, listed, budget,
+                                           same_items=pair.items is items)
             elif moved:
                 served = pair.served
                 stamp = float(pair.responses)
@@ -295,8 +296,8 @@ class Replication:
             for p, r in changed:
                 c.reads.readable_changed(p, r)
 
-    def _cut(self, pair: FetchPair, listed: list[Item], budget: int,
-             ) -> tuple[list[Entry], int]:
+    def _cut(self, pair: FetchPair, listed: list[Item], budget: int, *,
+             same_items: bool = True) -> tuple[list[Entry], int]:
         """A response whose data would pass ``budget`` (replica.fetch.response.max.bytes
         per broker connection), as Kafka's leader fills it (``ReplicaManager.
         readFromLog``): the items in the fetch session's order (:attr:`FetchPair.served`),
@@ -304,11 +305,12 @@ class Replication:
         part of it (its follower holds the part of a row it got,
         :attr:`PartitionState.partial`, and its LEO moves past whole rows only), the rest
         nothing but the HW. The items that got data move to the session's end, in the
-        order they got it."""
+        order they got it. ``same_items``: the request was sent with the pair's items as
+        they are (else its indices are the old list's: index order, and no stamps)."""
         brokers = self.cluster.brokers
         lz = pair.leader_zone
         served = pair.served
-        n = len(served)  # a request sent before the pair's items were reset: -1 for all
+        n = len(served) if same_items else 0
         entries = [(served[i] if i < n else -1.0, i, p, r, epoch)
                    for i, p, r, _leo, epoch in listed
                    if p.epoch == epoch and p.leader is not None

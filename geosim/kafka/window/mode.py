@@ -31,8 +31,9 @@ unfenced, and every one that is down (a zone or region outage, a crash) leading 
 and in no ISR; every sync replica of a live broker in its ISR; no log growing back over
 offsets a truncation took back while the producers send to it; no producer retry or
 backlog; no rebalance under way or being prepared, and every partition owned by a live
-member (inside a fault, by a member its zone's outage took down, whose partitions no one
-reads until the session timeout reassigns them); and no zone
+member (inside a fault, by a member the fault took down, whose partitions no one reads
+until its session ends: the window ends ``MARGIN`` before that, as before a fault; a
+cooperative group counts as rebalancing from the member's death); and no zone
 that is down on the data path it computes. Windows run from the start of the run, the
 warmup's end a bound (the bill reads the counters there; a window ends
 ``BEFORE_BILL_READ`` before it, as before the end of production, where it reads them
@@ -277,6 +278,13 @@ class WindowMode:
                 return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
             yield env.timeout(0.01)
         tick = c.send_tick
+        # A silent member's session ending inside the window would have the group
+        # revoke and reassign partitions the kernel is delivering (members learn of the
+        # rebalance at their next heartbeat, before the next send tick): the window
+        # ends MARGIN before the first such expiry, which the event engine then meets.
+        expiries = [t for g in c.groups if (t := g.next_session_expiry()) is not None]
+        if expiries:
+            hi = min(hi, min(expiries) - MARGIN)
         b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
         why = None
         if b - env.now < MIN_WINDOW:
