@@ -162,3 +162,14 @@ def test_a_follower_leaving_the_isr_hands_its_racks_readers_the_leaders_high_wat
     assert reads.sent[zone][p.id] == p.hw
     env.run(until=env.now + 0.5)
     assert reads.visible[zone][p.id] >= reads.sent[zone][p.id] > 0
+
+
+def test_the_rack_aware_selector_keeps_the_leader_when_it_is_in_the_rack():
+    """RackAwareReplicaSelector: the leader if it is in the consumer's rack, whatever
+    the order of the rack's replicas; else an ISR member of the rack."""
+    _env, c, p, follower = _fetch_from_follower()
+    reads, zone = c.reads, "us-west2-a"
+    reads._rack_replicas[(p.id, zone)] = [follower, p.leader]  # both in its rack
+    assert reads.serving_replica(p, zone) == p.leader
+    reads._rack_replicas[(p.id, zone)] = [follower]
+    assert reads.serving_replica(p, zone) == follower

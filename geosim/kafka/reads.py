@@ -1,7 +1,8 @@
 """The read path of a Kafka cluster: consumers' fetches.
 
 Consumers read committed data from the leader, or with fetch-from-follower (KIP-392)
-from a replica in their rack that is in the ISR, or an observer (a follower serves up
+from the leader if it is in their rack, else a replica there that is in the ISR, or an
+observer (a follower serves up
 to the HW it last heard of; one out of the ISR serves no one, KAFKA-14372). Data
 reaches a consumer one network hop after it becomes readable there: each zone with
 consumers has its *view* of every partition (the offset readable there now), which the
@@ -88,6 +89,8 @@ class ReadPath:
             local = self._rack_replicas[key] = [r for r in p.all_replicas
                                                 if c.brokers[r].rack == rack]
         brokers = c.brokers
+        if p.leader in local:
+            return p.leader  # the selector keeps the leader when it is in the rack
         isr = p.isr
         observers = p.observer_replicas
         for r in local:
