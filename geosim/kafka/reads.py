@@ -2,13 +2,12 @@
 
 Consumers read committed data from the leader, or with fetch-from-follower (KIP-392)
 from the leader if it is in their rack, else a replica there that is in the ISR, or an
-observer (a follower serves up
-to the HW it last heard of; one out of the ISR serves no one, KAFKA-14372). Data
-reaches a consumer one network hop after it becomes readable there: each zone with
-consumers has its *view* of every partition (the offset readable there now), which the
-groups' members deliver up to. Mirrors of other clusters read committed rows from the
-leader (:meth:`ReadPath.committed_rows`). Offset commits go to the groups'
-coordinators (:mod:`geosim.kafka.coordinator`).
+observer (a follower serves up to the HW it last heard of; one out of the ISR serves no
+one, KAFKA-14372). Data reaches a consumer one network hop after it becomes readable
+there: each zone with consumers has its *view* of every partition (the offset readable
+there now), which the groups' members deliver up to. Mirrors of other clusters read
+committed rows from the leader (:meth:`ReadPath.committed_rows`). Offset commits go to
+the groups' coordinators (:mod:`geosim.kafka.coordinator`).
 """
 
 from __future__ import annotations
