@@ -265,10 +265,20 @@ class WindowMode:
         env = self.env
         c = self.cluster
         produce = c.produce
+        # A silent member's session ending inside the window would have the group
+        # revoke and reassign partitions the kernel is delivering (members learn of the
+        # rebalance at their next heartbeat, before the next send tick): the window
+        # ends MARGIN before the first such expiry, which the event engine then meets.
+        expiries = [t for g in c.groups if (t := g.next_session_expiry()) is not None]
+        if expiries:
+            hi = min(hi, min(expiries) - MARGIN)
+        if hi - env.now < MIN_WINDOW:
+            return "too short a span"  # known before the producers stop cutting
         try:
             wiring = self._wiring()
         except WindowRefused as refused:
             return str(refused)
+        state = self._state()
         s = produce.suspend()
         began = env.now
         cpu = time.process_time()
@@ -277,14 +287,12 @@ class WindowMode:
                 produce.cancel_suspension()
                 return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
             yield env.timeout(0.01)
+        if self._state() != state:
+            # what the wiring and the quiet check read changed while the rows in
+            # flight completed (a session expired, a leader moved): not quiet any more
+            produce.cancel_suspension()
+            return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
-        # A silent member's session ending inside the window would have the group
-        # revoke and reassign partitions the kernel is delivering (members learn of the
-        # rebalance at their next heartbeat, before the next send tick): the window
-        # ends MARGIN before the first such expiry, which the event engine then meets.
-        expiries = [t for g in c.groups if (t := g.next_session_expiry()) is not None]
-        if expiries:
-            hi = min(hi, min(expiries) - MARGIN)
         b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
         why = None
         if b - env.now < MIN_WINDOW:
