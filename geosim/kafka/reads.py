@@ -84,7 +84,7 @@ class ReadPath:
         key = (p.id, zone)
         local = self._rack_replicas.get(key)
         if local is None:
-            rack = zone if c.spec.rack == "zone" else c.world.topology.region_of(zone)
+            rack = self._rack_of(zone)
             local = self._rack_replicas[key] = [r for r in p.all_replicas
                                                 if c.brokers[r].rack == rack]
         brokers = c.brokers
@@ -101,6 +101,12 @@ class ReadPath:
             if b.alive and not b.fenced and (r in isr or r in observers):
                 return r
         return p.leader
+
+    def _rack_of(self, zone: str) -> str:
+        """The rack of a consumer in ``zone`` (``client.rack``: its zone or region, as
+        the brokers' ``broker.rack``)."""
+        c = self.cluster
+        return zone if c.spec.rack == "zone" else c.world.topology.region_of(zone)
 
     def _owners_of(self, pid: int) -> dict[str, list[ConsumerGroup]]:
         """The groups (in the cluster's order) whose owner of ``pid`` reads from each
@@ -135,8 +141,7 @@ class ReadPath:
         if not c.spec.fetch_from_follower or p.leader is None:
             return
         racks = {c.brokers[r].rack for r in gone}
-        rack_of = (lambda z: z) if c.spec.rack == "zone" else c.world.topology.region_of
-        zones = [z for z in self.consumer_zones if rack_of(z) in racks]
+        zones = [z for z in self.consumer_zones if self._rack_of(z) in racks]
         if not zones:
             return
         replicas = {r for z in zones if (r := self._serving_replica(p, z)) is not None}

@@ -311,7 +311,7 @@ class Replication:
         lz = pair.leader_zone
         served = pair.served
         n = len(served) if same_items else 0
-        entries = [(served[i] if i < n else -1.0, i, p, r, epoch)
+        entries = [(served[i] if i < n else -1.0, i, p, r, epoch, p.leader)
                    for i, p, r, _leo, epoch in listed
                    if p.epoch == epoch and p.leader is not None
                    and brokers[p.leader].zone == lz]
@@ -321,9 +321,9 @@ class Replication:
         response: list[Entry] = []
         size = 0
         taken = 0
-        for _order, i, p, r, epoch in entries:
+        for _order, i, p, r, epoch, leader in entries:
             have = p.leo[r]
-            target = p.leo[p.leader]  # type: ignore[index]
+            target = p.leo[leader]
             hw = p.hw
             if target > have and size < budget:
                 start = p.bytes_at(have) + p.held_partial(r, have)

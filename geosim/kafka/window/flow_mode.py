@@ -39,16 +39,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geosim.core.events import MirrorCopied, Row, WindowMirrored
-from geosim.kafka.window.kernel import WindowResult
-from geosim.kafka.window.mirror import FlowWiring, MirrorResult, run_mirror
-from geosim.kafka.window.mode import (
-    TAIL,
-    WindowMode,
+from geosim.kafka.window.cluster_state import (
     drained,
     replicas_not_quiet,
     replicated,
     without_bulk_form,
 )
+from geosim.kafka.window.kernel import WindowResult
+from geosim.kafka.window.mirror import FlowWiring, MirrorResult, run_mirror
+from geosim.kafka.window.mode import TAIL, WindowMode
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 
 if TYPE_CHECKING:

@@ -41,11 +41,10 @@ again; what the kernel follows of its rows past the run's end, with a drain shor
 than ``TAIL``, is not reported), and inside faults once the cluster they leave settles
 (:func:`spans`). A window ends ``MARGIN`` before a fault and before a fault's end, so
 a fault always meets the event engine's own pipes; before a fault that may stop a broker
-(any but those in ``STOP_NO_BROKER``, such as a partition or a brownout), the hand-back
-keeps the rows
-appended within ``page_cache_flush_age`` of its start one by one, at their own append
-times, so that an unclean stop loses what it would have (the rows standing for the rest
-of the window are older than the flush age); a long span is
+(any but those in ``STOP_NO_BROKER``, such as a partition or a brownout), the
+hand-back keeps the rows appended within ``page_cache_flush_age`` of its start one by
+one, at their own append times, so that an unclean stop loses what it would have (the
+rows standing for the rest of the window are older than the flush age); a long span is
 several windows of at most ``MAX_WINDOW``. A span where the cluster never becomes
 quiet, or that the kernel refuses (:class:`WindowRefused`), stays in events;
 :attr:`WindowMode.log` says what ran and why not, and the run's ``run-info.json``
@@ -63,10 +62,16 @@ import numpy as np
 from geosim.core.events import (
     Delivered,
     ProduceAcked,
-    Recorder,
     Row,
     WindowAcked,
     WindowDelivered,
+)
+from geosim.kafka.window.cluster_state import (
+    drained,
+    live_fleets,
+    replicas_not_quiet,
+    replicated,
+    without_bulk_form,
 )
 from geosim.kafka.window.kernel import WindowResult, run_window
 from geosim.kafka.window.wiring import WindowRefused, Wiring
@@ -519,103 +524,5 @@ class WindowMode:
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
 
 
-def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
-                       sent_to: frozenset[int] | None = None) -> str | None:
-    """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
-    or fenced, a partition without a leader or with a sync replica out of its ISR.
 
-    ``dead``: brokers that are down are part of a steady state once the cluster took
-    them out of the data path (a zone or region outage): they lead nothing and are in
-    no ISR. A live broker's replica out of its ISR is catching up, a dead one in an
-    ISR holds back its high watermark, and a fenced broker is on its way out or back:
-    none of these is steady.
-
-    ``sent_to``: the partitions the producers send to now (None: every one); a log
-    growing back over offsets a truncation took back is not steady while they do (the
-    producers' next rows reissue acknowledged offsets, a contradiction the consistency
-    check counts per row, which the rows standing for a window would merge)."""
-    brokers = c.brokers
-    for b in brokers:
-        if b.destroyed:
-            continue
-        if b.fenced and b.alive or not (b.alive or dead):
-            return f"a broker of {c.name} is down or fenced"
-    for p in c.parts:
-        if p.leader is None or not brokers[p.leader].alive:
-            return f"a partition of {c.name} has no live leader: {p.id} first"
-        if p.log_end < p.reissued_to and (sent_to is None or p.id in sent_to):
-            return f"a partition of {c.name} reissues truncated offsets: {p.id} first"
-        for r in p.replicas:
-            if r in p.isr:
-                if not brokers[r].alive:
-                    return f"an ISR of {c.name} holds a replica that is down: {p.id} first"
-            elif brokers[r].alive or not dead:
-                return f"a partition of {c.name} is under-replicated: {p.id} first"
-    return None
-
-
-def without_bulk_form(recorder: Recorder, kinds: tuple[tuple[type, type], ...]) -> str | None:
-    """Why a window cannot run if a subscriber of a per-row event of ``kinds`` (per-row
-    event, its bulk form) does not also take the bulk form, naming it; else None."""
-    for kind, bulk in kinds:
-        owners = {id(getattr(cb, "__self__", cb)) for cb in recorder.subscribers(bulk)}
-        for cb in recorder.subscribers(kind):
-            if id(getattr(cb, "__self__", cb)) not in owners:
-                name = getattr(cb, "__qualname__", repr(cb))
-                return f"{name} reads every row and has no bulk form"
-    return None
-
-
-def live_fleets(c: KafkaCluster) -> list:
-    """``c``'s producer fleets that are up (a window hands out their records; one down
-    with its zone offers nothing until it restarts, which ends the window)."""
-    return [f for f in c.producing if f.alive]
-
-
-def drained(c: KafkaCluster) -> bool:
-    """Whether every row sent to ``c`` is appended, replicated, committed, answered and
-    seen by the zones that read it."""
-    for fleet in c.producing:
-        # rows stranded in a zone that is down stay in flight past any window: they end
-        # at the request timeout or when the zone is back, either of which ends it
-        if fleet.outstanding and fleet.outstanding > c.produce.stranded(fleet.id):
-            return False
-    brokers = c.brokers
-    visible = c.reads.visible
-    zones = c.reads.consumer_zones
-    for p in c.parts:
-        end = p.log_end
-        if p.pending or p.hw != end:
-            return False
-        for r in p.all_replicas:
-            if r != p.leader and brokers[r].alive \
-                    and (p.leo[r] != end or p.follower_hw[r] != end):
-                return False
-        for zone in zones:
-            if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
-                return False
-    return True
-
-
-def replicated(c: KafkaCluster, now: float) -> None:
-    """Every live replica of ``c`` holds its log, the HW passes it, and the fetch loops
-    run again (a hand-back: the window's rows are committed everywhere)."""
-    brokers = c.brokers
-    replication = c.replication
-    replication.disturb()  # quiet fetch items' times written before the ones below
-    for p in c.parts:
-        end = p.log_end
-        p.hw = end
-        for r in p.all_replicas:
-            if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
-                p.leo[r] = end
-                p.follower_hw[r] = end
-                p.caught_up[r] = now
-                p.last_fetch_time[r] = now
-                p.last_fetch_leo[r] = end
-                p.view[r] = end
-    replication.unpark()
-
-
-__all__ = ["BEFORE_BILL_READ", "MARGIN", "WindowMode", "drained", "replicas_not_quiet",
-           "replicated", "spans", "without_bulk_form"]
+__all__ = ["BEFORE_BILL_READ", "MARGIN", "WindowMode", "spans"]

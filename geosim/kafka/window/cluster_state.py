@@ -1,0 +1,117 @@
+"""What the window run modes read and write of a Kafka cluster around a window: whether
+its brokers and replicas are steady (:func:`replicas_not_quiet`), whether every fold
+takes the bulk events (:func:`without_bulk_form`), whether the rows in flight at a
+hand-over have completed (:func:`drained`), and the replicas' state a hand-back writes
+(:func:`replicated`). Shared by :mod:`geosim.kafka.window.mode` and
+:mod:`geosim.kafka.window.flow_mode`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geosim.core.events import Recorder
+    from geosim.kafka.cluster import KafkaCluster
+
+
+def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
+                       sent_to: frozenset[int] | None = None) -> str | None:
+    """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
+    or fenced, a partition without a leader or with a sync replica out of its ISR.
+
+    ``dead``: brokers that are down are part of a steady state once the cluster took
+    them out of the data path (a zone or region outage): they lead nothing and are in
+    no ISR. A live broker's replica out of its ISR is catching up, a dead one in an
+    ISR holds back its high watermark, and a fenced broker is on its way out or back:
+    none of these is steady.
+
+    ``sent_to``: the partitions the producers send to now (None: every one); a log
+    growing back over offsets a truncation took back is not steady while they do (the
+    producers' next rows reissue acknowledged offsets, a contradiction the consistency
+    check counts per row, which the rows standing for a window would merge)."""
+    brokers = c.brokers
+    for b in brokers:
+        if b.destroyed:
+            continue
+        if b.fenced and b.alive or not (b.alive or dead):
+            return f"a broker of {c.name} is down or fenced"
+    for p in c.parts:
+        if p.leader is None or not brokers[p.leader].alive:
+            return f"a partition of {c.name} has no live leader: {p.id} first"
+        if p.log_end < p.reissued_to and (sent_to is None or p.id in sent_to):
+            return f"a partition of {c.name} reissues truncated offsets: {p.id} first"
+        for r in p.replicas:
+            if r in p.isr:
+                if not brokers[r].alive:
+                    return f"an ISR of {c.name} holds a replica that is down: {p.id} first"
+            elif brokers[r].alive or not dead:
+                return f"a partition of {c.name} is under-replicated: {p.id} first"
+    return None
+
+
+def without_bulk_form(recorder: Recorder, kinds: tuple[tuple[type, type], ...]) -> str | None:
+    """Why a window cannot run if a subscriber of a per-row event of ``kinds`` (per-row
+    event, its bulk form) does not also take the bulk form, naming it; else None."""
+    for kind, bulk in kinds:
+        owners = {id(getattr(cb, "__self__", cb)) for cb in recorder.subscribers(bulk)}
+        for cb in recorder.subscribers(kind):
+            if id(getattr(cb, "__self__", cb)) not in owners:
+                name = getattr(cb, "__qualname__", repr(cb))
+                return f"{name} reads every row and has no bulk form"
+    return None
+
+
+def live_fleets(c: KafkaCluster) -> list:
+    """``c``'s producer fleets that are up (a window hands out their records; one down
+    with its zone offers nothing until it restarts, which ends the window)."""
+    return [f for f in c.producing if f.alive]
+
+
+def drained(c: KafkaCluster) -> bool:
+    """Whether every row sent to ``c`` is appended, replicated, committed, answered and
+    seen by the zones that read it."""
+    for fleet in c.producing:
+        # rows stranded in a zone that is down stay in flight past any window: they end
+        # at the request timeout or when the zone is back, either of which ends it
+        if fleet.outstanding and fleet.outstanding > c.produce.stranded(fleet.id):
+            return False
+    brokers = c.brokers
+    visible = c.reads.visible
+    zones = c.reads.consumer_zones
+    for p in c.parts:
+        end = p.log_end
+        if p.pending or p.hw != end:
+            return False
+        for r in p.all_replicas:
+            if r != p.leader and brokers[r].alive \
+                    and (p.leo[r] != end or p.follower_hw[r] != end):
+                return False
+        for zone in zones:
+            if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
+                return False
+    return True
+
+
+def replicated(c: KafkaCluster, now: float) -> None:
+    """Every live replica of ``c`` holds its log, the HW passes it, and the fetch loops
+    run again (a hand-back: the window's rows are committed everywhere)."""
+    brokers = c.brokers
+    replication = c.replication
+    replication.disturb()  # quiet fetch items' times written before the ones below
+    for p in c.parts:
+        end = p.log_end
+        p.hw = end
+        for r in p.all_replicas:
+            if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
+                p.leo[r] = end
+                p.follower_hw[r] = end
+                p.caught_up[r] = now
+                p.last_fetch_time[r] = now
+                p.last_fetch_leo[r] = end
+                p.view[r] = end
+    replication.unpark()
+
+
+
+__all__ = ["drained", "live_fleets", "replicas_not_quiet", "replicated", "without_bulk_form"]
