@@ -313,6 +313,52 @@ def test_a_run_with_a_short_drain_reports_nothing_after_its_end(monkeypatch):
     assert late == []
 
 
+def test_a_hand_back_leaves_what_a_zone_sees_later_to_the_read_path(monkeypatch):
+    """At a hand-back the groups' positions move past the rows each zone has seen by
+    then; the rows the kernel has a zone see later reach it at the kernel's times
+    through the event engine's read path, so an offset commit just after a hand-back
+    trails the log as in events. Before, the positions moved past every row of the
+    window at once, and a commit there was some 44 ms of data ahead (1.2% fewer
+    re-deliveries after a rebalance at seed 000's scale)."""
+    from geosim.core.events import Delivered, WindowDelivered
+    from geosim.kafka.window import mode as window_mode
+
+    hand_back = window_mode.WindowMode._hand_back
+    at: dict = {}
+
+    class Watch:  # a subscriber of both forms, so later windows still run
+        def rows(self, ev):
+            if ev.t > at["now"]:
+                at["delivered"] += sum(r.records for r in ev.rows
+                                       if r.offset < at["ends"][r.partition])
+
+        def bulk(self, ev):
+            pass
+
+    def first(self, wiring, result, extra, taken, entry):
+        hand_back(self, wiring, result, extra, taken, entry)
+        if "now" in at:
+            return
+        now = at["now"] = self.env.now
+        c = self.cluster
+        at["ends"] = [p.log_end for p in c.parts]
+        at["behind"] = sum(len(s.log) - s.position for g in c.groups for s in g.partitions)
+        at["later"] = sum(int(a[3][(a[0] > now) & (a[0] <= now + 1.0)].sum())
+                          for a in result.deliveries.values())
+        at["delivered"] = 0
+        watch = Watch()
+        c.ctx.recorder.subscribe(Delivered, watch.rows)
+        c.ctx.recorder.subscribe(WindowDelivered, watch.bulk)
+
+    monkeypatch.setattr(window_mode.WindowMode, "_hand_back", first)
+    sc = load_scenario("scenarios/stretch-3-regions.yaml", overrides=[
+        "simulation.engine=window", "faults=[]", "simulation.duration=30s"])
+    run(sc, sc.simulation.seed, progress=None)
+    assert at["behind"] > 0 and at["later"] > 0
+    # the rows delivered after the hand-back are the ones the kernel has arriving later
+    assert at["delivered"] == at["later"]
+
+
 def test_a_flows_windows_end_the_flush_age_before_a_broker_may_stop():
     """A flow's hand-back copies each row standing for a window as one copy with one
     upstream end, so it keeps no rows one by one for a stop: with a consumer offset

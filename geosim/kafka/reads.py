@@ -205,6 +205,12 @@ class ReadPath:
             else:
                 call_later(self.env, delay, self._visible, p, zone, offset, epoch)
 
+    def visible_after(self, p: PartitionState, zone: str, offset: int, delay: float) -> None:
+        """``p`` becomes readable up to ``offset`` in ``zone`` ``delay`` seconds from now,
+        its bytes already counted (a window's hand-back: the deliveries the kernel has
+        arriving after it)."""
+        call_later(self.env, delay, self._visible, p, zone, offset, p.epoch)
+
     def _visible(self, p: PartitionState, zone: str, offset: int, epoch: int) -> None:
         if p.epoch != epoch:
             offset = min(offset, p.hw if p.leader is not None else offset)

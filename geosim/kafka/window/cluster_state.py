@@ -1,17 +1,21 @@
 """What the window run modes read and write of a Kafka cluster around a window: whether
 its brokers and replicas are steady (:func:`replicas_not_quiet`), whether every fold
 takes the bulk events (:func:`without_bulk_form`), whether the rows in flight at a
-hand-over have completed (:func:`drained`), and the replicas' state a hand-back writes
-(:func:`replicated`). Shared by :mod:`geosim.kafka.window.mode` and
-:mod:`geosim.kafka.window.flow_mode`.
+hand-over have completed (:func:`drained`), and the replicas' state and consumer zones'
+views a hand-back writes (:func:`replicated`, :func:`unseen`, :func:`show_window`).
+Shared by :mod:`geosim.kafka.window.mode` and :mod:`geosim.kafka.window.flow_mode`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
-    from geosim.core.events import Recorder
+    from geosim.core.events import Recorder, Row
     from geosim.kafka.cluster import KafkaCluster
 
 
@@ -113,5 +117,62 @@ def replicated(c: KafkaCluster, now: float) -> None:
     replication.unpark()
 
 
+def unseen(reads: Mapping[tuple[int, str], object], partition: np.ndarray,
+           deliveries: Mapping[str, tuple[np.ndarray, ...]], now: float) -> np.ndarray:
+    """Per kernel row (of ``partition``), whether a zone that reads its partition
+    (``reads``: the wiring's keys) sees it only after ``now``, or not within the
+    kernel's tail (``deliveries``: the kernel's per-zone delivery times and rows)."""
+    zones_reading = np.bincount(np.array([pid for pid, _zone in reads], dtype=np.int64),
+                                minlength=int(partition.max(initial=-1)) + 1)
+    seen = np.zeros(len(partition), dtype=np.int64)
+    for arrays in deliveries.values():
+        at, idx = arrays[0], arrays[5]
+        seen[idx[at <= now]] += 1  # one entry per row and zone
+    return seen < zones_reading[partition]
 
-__all__ = ["drained", "live_fleets", "replicas_not_quiet", "replicated", "without_bulk_form"]
+
+def show_window(c: KafkaCluster, reads: Mapping[tuple[int, str], object],
+                deliveries: Mapping[str, tuple[np.ndarray, ...]], n_rows: int,
+                singles: np.ndarray, rows: Sequence[Row], touched: Sequence[int],
+                now: float) -> None:
+    """The consumer zones' views of the partitions a hand-back ``touched``: a zone that
+    reads a partition sees its log up to the first row it sees only after ``now`` by
+    the kernel (``singles``: the indices among its ``n_rows`` of the rows kept one by one;
+    ``rows``: the log's rows for them), and each such row at the kernel's time through
+    the read path (:meth:`~geosim.kafka.reads.ReadPath.visible_after`), so a group's
+    position, and a commit just after the hand-back, trail the log as in events. A row
+    the kernel does not deliver there within its tail waits for the partition's next
+    advance. Other zones see the whole log at once. The kernel counted the bytes."""
+    rp = c.reads
+    parts = c.parts
+    hold: dict[tuple[int, str], int] = {}
+    if len(singles):
+        zones_of: dict[int, list[str]] = {}
+        for pid, zone in reads:
+            zones_of.setdefault(pid, []).append(zone)
+        single = np.zeros(n_rows, dtype=bool)
+        single[singles] = True
+        at_in: dict[str, dict[int, float]] = {}
+        for zone, arrays in deliveries.items():
+            at, idx = arrays[0], arrays[5]
+            sel = np.flatnonzero(single[idx])
+            at_in[zone] = dict(zip(idx[sel].tolist(), at[sel].tolist(), strict=True))
+        for i, row in zip(singles.tolist(), rows, strict=True):
+            pid = row.partition
+            for zone in zones_of.get(pid, ()):
+                t = at_in.get(zone, {}).get(i, math.inf)
+                if t <= now:
+                    continue
+                hold.setdefault((pid, zone), row.offset)
+                if t < math.inf:
+                    rp.visible_after(parts[pid], zone, row.offset + row.records, t - now)
+    for zone in rp.consumer_zones:
+        view, sent = rp.visible[zone], rp.sent[zone]
+        for pid in touched:
+            end = parts[pid].log_end
+            view[pid] = hold.get((pid, zone), end)
+            sent[pid] = end
+
+
+__all__ = ["drained", "live_fleets", "replicas_not_quiet", "replicated", "show_window",
+           "unseen", "without_bulk_form"]

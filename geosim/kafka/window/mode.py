@@ -71,6 +71,8 @@ from geosim.kafka.window.cluster_state import (
     live_fleets,
     replicas_not_quiet,
     replicated,
+    show_window,
+    unseen,
     without_bulk_form,
 )
 from geosim.kafka.window.kernel import WindowResult, run_window
@@ -423,6 +425,10 @@ class WindowMode:
         # append order after the rows standing for the rest of the window.
         stop = next((t for t in self.stops if t >= now), math.inf)
         late = result.row_arrival[kept] >= stop - self.flush_age
+        if self.SINGLE_ROWS:
+            # So do the rows a zone that reads them sees only after the hand-back: the
+            # read path shows them at the kernel's times (show_window).
+            late |= unseen(wiring.reads, part, result.deliveries, now)[kept]
         singles = kept[late]
         kept = kept[~late]
         order = kept[np.lexsort((fleet[kept], part[kept]))]
@@ -472,11 +478,8 @@ class WindowMode:
             rows_by_fleet[row.fleet].append(row)
             touched[row.partition] = None
         replicated(c, now)
-        visible = c.reads.visible
-        for zone in c.reads.consumer_zones:
-            view = visible[zone]
-            for pid in touched:
-                view[pid] = parts[pid].log_end
+        show_window(c, wiring.reads, result.deliveries, len(part), singles,
+                    appended[len(appended) - len(singles):], list(touched), now)
         by_group: dict[tuple[int, str], list[Row]] = {}
         for group in c.groups:
             for pid in touched:
@@ -508,6 +511,8 @@ class WindowMode:
         by_region: dict[str, list[tuple[np.ndarray, ...]]] = {}
         for zone, arrays in sorted(result.deliveries.items()):
             k = keep[arrays[5]] & (arrays[0] <= self.run_end)
+            if self.SINGLE_ROWS:
+                k &= arrays[0] <= now  # the later ones, the read path delivers
             by_region.setdefault(region_of(zone), []).append(
                 tuple(col[k] for col in arrays[:5]))
         for region, parts_r in sorted(by_region.items()):
