@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geosim.kafka.window.cycles import fetch_cycles
+from geosim.kafka.window.order import groups, time_then_key_order
 from geosim.kafka.window.reads import deliver
 from geosim.kafka.window.sends import cut_sends
 from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
@@ -143,15 +144,17 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     fleet_pos = np.searchsorted(np.array(sorted(w.fleets)), fleet)
     answer = np.where(acks_all[fleet_pos], commit, arrival)
     done = np.isfinite(answer)
-    pairs_used = np.unique(fleet_pos[done] * len(lz_names) + lzs[done])
     fleet_ids = sorted(w.fleets)
-    for code in pairs_used.tolist():
+    done_at = np.flatnonzero(done)
+    by_pair, bounds = groups(fleet_pos[done_at] * len(lz_names) + lzs[done_at],
+                             len(fleet_ids) * len(lz_names))
+    for code in np.flatnonzero(np.diff(bounds)).tolist():
         fid, li = fleet_ids[code // len(lz_names)], code % len(lz_names)
-        sel = np.flatnonzero(done & (fleet == fid) & (lzs == li))
+        sel = done_at[by_pair[bounds[code]:bounds[code + 1]]]
         # one answer per partition and HW advance (or append, for acks=0|1), in
         # (time, partition) order
         a_s, p_s = answer[sel], partition[sel]
-        o = np.lexsort((p_s, a_s))
+        o = time_then_key_order(a_s, p_s)
         a_o, p_o = a_s[o], p_s[o]
         message = np.cumsum(np.r_[True, (a_o[1:] != a_o[:-1]) | (p_o[1:] != p_o[:-1])]) - 1
         zone = w.fleets[fid].zone
@@ -240,19 +243,21 @@ def _check_room(w: Wiring, target: np.ndarray, sent: np.ndarray, answer: np.ndar
     sends, what was sent before and is answered after it, plus the tick's rows, must fit
     the fleet's in-flight window. Producers free a row's bytes when the leader answers
     it (``ProducerFleet.acked`` runs at the commit)."""
+    by_target, bounds = groups(target, len(w.targets))
     for ti, tg in enumerate(w.targets):
-        sel = np.flatnonzero(target == ti)
+        sel = by_target[bounds[ti]:bounds[ti + 1]]
         if not len(sel) or not tg.window:
             continue
         s, a, b = sent[sel], answer[sel], row_bytes[sel].astype(float)
-        ticks = np.unique(s)
         order = np.argsort(s, kind="stable")
+        s_o = s[order]
+        ticks = s_o[np.r_[True, s_o[1:] != s_o[:-1]]]
         cum_sent = np.concatenate(([0.0], np.cumsum(b[order])))
         by_answer = np.argsort(a, kind="stable")
         cum_answered = np.concatenate(([0.0], np.cumsum(b[by_answer])))
-        before = cum_sent[np.searchsorted(s[order], ticks, side="left")]
+        before = cum_sent[np.searchsorted(s_o, ticks, side="left")]
         done = cum_answered[np.searchsorted(a[by_answer], ticks, side="right")]
-        this_tick = cum_sent[np.searchsorted(s[order], ticks, side="right")] - before
+        this_tick = cum_sent[np.searchsorted(s_o, ticks, side="right")] - before
         if ((before - done + this_tick) > tg.window).any():
             raise WindowRefused(f"fleet {tg.fleet}'s in-flight window to {tg.leader_zone} "
                                 "would hold records back")

@@ -76,6 +76,7 @@ from geosim.kafka.window.cluster_state import (
     without_bulk_form,
 )
 from geosim.kafka.window.kernel import WindowResult, run_window
+from geosim.kafka.window.order import stable_int_order, time_then_key_order
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 from geosim.world.faults import fault_window
 
@@ -431,7 +432,7 @@ class WindowMode:
             late |= unseen(wiring.reads, part, result.deliveries, now)[kept]
         singles = kept[late]
         kept = kept[~late]
-        order = kept[np.lexsort((fleet[kept], part[kept]))]
+        order = kept[stable_int_order(part[kept] * (max(fleets) + 1) + fleet[kept])]
         if len(order):
             key = part[order] * (max(fleets) + 1) + fleet[order]
             starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -449,7 +450,7 @@ class WindowMode:
                 appended_at.append(float(arrived[j]))
         if len(singles):
             arrival = result.row_arrival
-            singles = singles[np.lexsort((fleet[singles], arrival[singles]))]
+            singles = singles[time_then_key_order(arrival[singles], fleet[singles])]
             for i in singles.tolist():
                 new_rows.append(fleets[int(fleet[i])].window_row(
                     int(part[i]), int(result.row_records[i]), float(result.row_first[i]),

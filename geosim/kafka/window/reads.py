@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from geosim.kafka.window.order import groups, stable_int_order
 from geosim.kafka.window.wiring import Draws, Wiring
 from geosim.metrics.histogram import LatencyHistogram
 
@@ -49,7 +50,7 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     pair_id = {pr: i for i, pr in enumerate(pair_names)}
     key_pair = np.array([-1 if serving is None else pair_id[(w.leader_zone[pid], serving)]
                          for (pid, _z), (serving, _o) in keys], dtype=np.int64)
-    by_partition = np.argsort(partition, kind="stable")
+    by_partition = stable_int_order(partition)
     bounds = np.searchsorted(partition[by_partition], np.arange(n_parts + 1))
     starts = bounds[key_pid]
     counts = bounds[key_pid + 1] - starts
@@ -81,8 +82,9 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
                          for k in range(len(keys))], dtype=np.int64)
     m_link = key_link[m_key]
     arrive = m_time.copy()
+    by_link, bounds = groups(m_link, len(links))
     for i, (src, dst) in enumerate(links):
-        sel = np.flatnonzero(m_link == i)
+        sel = by_link[bounds[i]:bounds[i + 1]]
         arrive[sel] += draws.one_way(src, dst, len(sel))
     # a row is seen when the first message covering it (its own or a later one) arrives
     seen = arrive[::-1].copy()
@@ -92,15 +94,16 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     rows_f = rows_e[ef]
     owners_f = key_owners[kf]
     moved = rec_bytes[rows_f] * owners_f
-    link_f = key_link[kf]
+    by_link, bounds = groups(key_link[kf], len(links))
     for i, (src, dst) in enumerate(links):
-        bill(src, dst, "consume", float(moved[link_f == i].sum()))
+        bill(src, dst, "consume", float(moved[by_link[bounds[i]:bounds[i + 1]]].sum()))
     keep = measured[rows_f]
     recs_f = col["records"][rows_f] * owners_f
     delivered = int(recs_f[keep].sum())
-    zone_f = key_zone[kf]
+    kept = np.flatnonzero(keep)
+    by_zone, bounds = groups(key_zone[kf[kept]], len(zone_names))
     for z, zone in enumerate(zone_names):
-        sel = np.flatnonzero(keep & (zone_f == z))
+        sel = kept[by_zone[bounds[z]:bounds[z + 1]]]
         if len(sel):
             r_sel = rows_f[sel]
             deliveries[zone] = (delivered_e[sel], col["first"][r_sel],

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from geosim.clients.send_buffer import WHOLE_RECORD_SLACK
+from geosim.kafka.window.order import time_then_key_order
 from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
 
 #: The per-row columns :func:`cut_sends` returns.
@@ -104,7 +105,7 @@ def cut_sends(w: Wiring, draws: Draws, t0: float, t1: float,
     if not cols["partition"]:
         return None
     col = {k: np.concatenate(v) for k, v in cols.items()}
-    order = np.lexsort((col["partition"], col["arrival"]))  # arrival order (appends)
+    order = time_then_key_order(col["arrival"], col["partition"])  # appends' order
     return {k: v[order] for k, v in col.items()}
 
 
