@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geosim.kafka.window.order import groups, stable_int_order, time_then_key_order
+from geosim.kafka.window.order import (
+    groups,
+    groups_by_key,
+    stable_int_order,
+    time_then_key_order,
+)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -33,3 +38,17 @@ def test_equal_times_of_either_sign_and_infinities_tie_as_in_numpy():
     times = np.array([0.0, -0.0, np.inf, 1.0, np.inf, -0.0, 1.0])
     keys = np.array([5, 3, 1, 2, 0, 3, 2])
     assert np.array_equal(time_then_key_order(times, keys), np.lexsort((keys, times)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_groups_by_key_are_the_groups_of_the_entries_codes(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        n_keys, n_codes = int(rng.integers(1, 60)), int(rng.integers(1, 8))
+        key_of = np.sort(rng.integers(0, n_keys, int(rng.integers(0, 400))))
+        code_of_key = rng.integers(-1, n_codes + 1, n_keys)  # out of range: no entries
+        present = np.unique(key_of)
+        code_of_key[present] = rng.integers(0, n_codes, len(present))
+        got = groups_by_key(key_of, code_of_key, n_codes)
+        want = groups(code_of_key[key_of], n_codes)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])

@@ -42,4 +42,24 @@ def groups(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
     return order, bounds
 
 
-__all__ = ["groups", "stable_int_order", "time_then_key_order"]
+def groups_by_key(key_of: np.ndarray, code_of_key: np.ndarray,
+                  n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`groups` of ``code_of_key[key_of]`` for entries sorted by key (``key_of``
+    non-decreasing): the keys are grouped, and each key's run of entries follows, so
+    the cost is the keys', not the entries'. A key whose code is out of
+    ``range(n_codes)`` must have no entries."""
+    n_keys = len(code_of_key)
+    starts = np.searchsorted(key_of, np.arange(n_keys + 1))
+    lengths = np.diff(starts)
+    valid = (code_of_key >= 0) & (code_of_key < n_codes)
+    codes = np.where(valid, code_of_key, n_codes)
+    key_order, _ = groups(codes, n_codes + 1)
+    run = lengths[key_order]
+    total = int(run.sum())
+    order = np.repeat(starts[key_order] - (np.cumsum(run) - run), run) + np.arange(total)
+    per_code = np.bincount(codes, weights=lengths, minlength=n_codes + 1)[:n_codes]
+    bounds = np.concatenate(([0], np.cumsum(per_code.astype(np.int64))))
+    return order, bounds
+
+
+__all__ = ["groups", "groups_by_key", "stable_int_order", "time_then_key_order"]

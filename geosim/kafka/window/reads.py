@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from geosim.kafka.window.order import groups, stable_int_order
+from geosim.kafka.window.order import groups_by_key, stable_int_order
 from geosim.kafka.window.wiring import Draws, Wiring
 from geosim.metrics.histogram import LatencyHistogram
 
@@ -80,9 +80,8 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     link_id = {lk: i for i, lk in enumerate(links)}
     key_link = np.array([link_id.get((key_src[k], zone_names[key_zone[k]]), -1)
                          for k in range(len(keys))], dtype=np.int64)
-    m_link = key_link[m_key]
     arrive = m_time.copy()
-    by_link, bounds = groups(m_link, len(links))
+    by_link, bounds = groups_by_key(m_key, key_link, len(links))
     for i, (src, dst) in enumerate(links):
         sel = by_link[bounds[i]:bounds[i + 1]]
         arrive[sel] += draws.one_way(src, dst, len(sel))
@@ -94,16 +93,16 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     rows_f = rows_e[ef]
     owners_f = key_owners[kf]
     moved = rec_bytes[rows_f] * owners_f
-    by_link, bounds = groups(key_link[kf], len(links))
+    by_link, bounds = groups_by_key(kf, key_link, len(links))
     for i, (src, dst) in enumerate(links):
         bill(src, dst, "consume", float(moved[by_link[bounds[i]:bounds[i + 1]]].sum()))
     keep = measured[rows_f]
     recs_f = col["records"][rows_f] * owners_f
     delivered = int(recs_f[keep].sum())
-    kept = np.flatnonzero(keep)
-    by_zone, bounds = groups(key_zone[kf[kept]], len(zone_names))
+    by_zone, bounds = groups_by_key(kf, key_zone, len(zone_names))
     for z, zone in enumerate(zone_names):
-        sel = kept[by_zone[bounds[z]:bounds[z + 1]]]
+        sel = by_zone[bounds[z]:bounds[z + 1]]
+        sel = sel[keep[sel]]
         if len(sel):
             r_sel = rows_f[sel]
             deliveries[zone] = (delivered_e[sel], col["first"][r_sel],
