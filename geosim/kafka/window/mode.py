@@ -20,11 +20,12 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
 3. **Hand-back** at ``b``, by the send clock before it cuts: the kernel's rows join
    the log (each fleet's rows of a partition as one row standing for them, appended at
    the last one's time), every live replica holds them and the HW passes them, the
-   consumer zones see them and the groups' positions move past them; the fleets'
-   cursors, rotations and sequence numbers continue after them. The kernel's
-   acknowledgements and deliveries go to the metrics in bulk (:class:`WindowAcked`,
-   :class:`WindowDelivered`), its bytes to the network's counters. The send clock
-   then cuts again from where the kernel stopped.
+   consumer zones see what the kernel has them see by then and the groups' positions
+   move past it (the rows a zone sees later stay one by one, and the read path shows
+   them at the kernel's times); the fleets' cursors, rotations and sequence numbers
+   continue after them. The kernel's acknowledgements and deliveries by then go to the
+   metrics in bulk (:class:`WindowAcked`, :class:`WindowDelivered`), its bytes to the
+   network's counters. The send clock then cuts again from where the kernel stopped.
 
 A window needs a quiet cluster: no link degraded or cut; every broker that is up
 unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
@@ -76,7 +77,7 @@ from geosim.kafka.window.cluster_state import (
     without_bulk_form,
 )
 from geosim.kafka.window.kernel import WindowResult, run_window
-from geosim.kafka.window.order import stable_int_order, time_then_key_order
+from geosim.kafka.window.order import groups, stable_int_order, time_then_key_order
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 from geosim.world.faults import fault_window
 
@@ -373,8 +374,9 @@ class WindowMode:
         assert result.row_sent is not None and result.row_fleet is not None
         assert result.row_records is not None
         per_fleet = {}
+        by_fleet, bounds = groups(result.row_fleet, max(fleets, default=-1) + 1)
         for fid in fleets:
-            sel = result.row_fleet == fid
+            sel = by_fleet[bounds[fid]:bounds[fid + 1]]
             order = np.argsort(result.row_sent[sel], kind="stable")
             per_fleet[fid] = (result.row_sent[sel][order],
                               np.cumsum(result.row_records[sel][order]))
@@ -488,18 +490,21 @@ class WindowMode:
                 if took is not None:
                     by_group.setdefault((group.id, took[0]), []).extend(took[1])
         ended: dict[int, set[int]] = {fid: set() for fid in fleets}
+        kept_all = np.flatnonzero(keep)
+        by_target, bounds = groups(result.row_target[kept_all], len(wiring.targets))
         for ti, tg in enumerate(wiring.targets):
-            mine = keep & (result.row_target == ti)
-            if mine.any() and tg.fleet in fleets:
+            mine = kept_all[by_target[bounds[ti]:bounds[ti + 1]]]
+            if len(mine) and tg.fleet in fleets:
                 target = c.zone_index[tg.leader_zone]
                 fleets[tg.fleet].window_end(target, float(result.row_last[mine].max()),
-                                            int(mine.sum()))
+                                            len(mine))
                 ended[tg.fleet].add(target)
         covered = float(result.row_sent[keep].max()) if keep.any() else result.t0
         for fid, fleet_obj in fleets.items():
             fleet_obj.window_release(covered, ended[fid])
+        by_fleet, bounds = groups(result.row_fleet[kept_all], max(fleets, default=-1) + 1)
         for fid, fleet_obj in fleets.items():
-            sel = keep & (result.row_fleet == fid)
+            sel = kept_all[by_fleet[bounds[fid]:bounds[fid + 1]]]
             fleet_obj.window_progress(taken[fid] + int(result.row_records[sel].sum()))
         for (src, dst, purpose), moved in sorted(result.bytes.items()):
             c.net.count(src, dst, purpose, int(round(moved * share)))
