@@ -108,5 +108,8 @@ __version__ = "0.1.0"
 #: delivers the rest at the kernel's times (before: past every row of the window at
 #: once, so an offset commit just after a hand-back was some 44 ms of data ahead, and a
 #: rebalance after it re-delivered 1.2% fewer records than the event engine on a
-#: 96-partition variant of seed 000). The event engine's results are unchanged.
+#: 96-partition variant of seed 000). Under fetch-from-follower a follower the controller
+#: fences leaves its racks' readers with the leader's high watermark at that commit, as
+#: an ISR shrink by AlterPartition does (before: at the leader's next advance, never for
+#: a partition no one writes to any more); no golden summary moves.
 RESULTS_REVISION = 20

@@ -164,6 +164,25 @@ def test_a_follower_leaving_the_isr_hands_its_racks_readers_the_leaders_high_wat
     assert reads.visible[zone][p.id] >= reads.sent[zone][p.id] > 0
 
 
+def test_a_fenced_follower_hands_its_racks_readers_the_leaders_high_watermark():
+    """A follower the controller fences leaves the ISRs (``_reassign_after_fencing``):
+    the zones it served under fetch-from-follower read from the leader from then on,
+    and are sent its high watermark at that commit, as at an ISR shrink by
+    AlterPartition (before: at the leader's next advance)."""
+    env, c, p, follower = _fetch_from_follower()
+    reads, zone = c.reads, "us-west2-a"
+    assert p.hw > 0 and reads.serving_replica(p, zone) == follower
+    reads.visible[zone][p.id] = reads.sent[zone][p.id] = 0  # as if the follower lagged
+    c.brokers[follower].fenced = True
+    c.replication.disturb()
+    c.controller._reassign_after_fencing()
+    assert follower not in p.isr
+    assert reads.serving_replica(p, zone) == p.leader
+    assert reads.sent[zone][p.id] == p.hw
+    env.run(until=env.now + 0.5)
+    assert reads.visible[zone][p.id] >= reads.sent[zone][p.id] > 0
+
+
 def test_the_rack_aware_selector_keeps_the_leader_when_it_is_in_the_rack():
     """RackAwareReplicaSelector: the leader if it is in the consumer's rack, whatever
     the order of the rack's replicas; else an ISR member of the rack."""

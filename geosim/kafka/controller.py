@@ -199,14 +199,16 @@ class Controller:
         brokers = c.brokers
         elr = c.config.eligible_leader_replicas
         changed = False
+        left: list[tuple[PartitionState, set[int]]] = []
         for p in c.parts:
             fenced = [r for r in p.isr if brokers[r].fenced]
             if not fenced and (p.leader is None or not brokers[p.leader].fenced):
                 continue
             if fenced:
                 # one change: without ELR KRaft keeps the last ISR member
-                p.shrink_isr(set(fenced if elr or len(fenced) < len(p.isr) else fenced[:-1]),
-                             elr=elr)
+                gone = set(fenced if elr or len(fenced) < len(p.isr) else fenced[:-1])
+                p.shrink_isr(gone, elr=elr)
+                left.append((p, gone))
             if p.leader is not None and brokers[p.leader].fenced:
                 self.elect(p, "leader fenced")
                 changed = True
@@ -216,6 +218,10 @@ class Controller:
         if changed:
             c.rewire()
         self.elect_offline()
+        for p, gone in left:
+            # the racks the fenced replicas served read from another replica now, which
+            # sends them what it has at once (as an ISR shrink by AlterPartition does)
+            c.reads.left_isr(p, gone)
         c.coordinators.fencing_committed()
         self.balancer.written()
 
