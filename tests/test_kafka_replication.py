@@ -918,5 +918,28 @@ def test_a_cut_response_to_a_request_sent_before_the_items_changed_stamps_none()
     c.env.process(c.replication._fetch_loop(pair))
     c.env.run(until=0.005)  # the request is on its way (it arrives at 0.015)
     pair.reset(list(reversed(old)), pair.connections)
+    # the session's order survives the reset (the old first item, now second, first)
+    assert pair.served == [1.0, 0.0]
     c.env.run(until=0.016)
-    assert pair.served == [-1.0, -1.0]
+    assert pair.served == [1.0, 0.0]
+
+
+def test_a_rewiring_keeps_the_fetch_sessions_order():
+    """A new wiring keeps the session's order of the items whose follower fetches from
+    the same leader as before (Kafka's fetch session per leader broker keeps it), and
+    puts those whose leader moved after them: new to that leader's session, they join
+    its end."""
+    c, _sink = small(brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
+    pair = c.replication.pairs[(W1, W2)]
+    items = list(pair.items)
+    assert len(items) == 2
+    pair.served[:] = [5.0, 3.0]  # the second item was served longer ago
+    pair.reset(list(items), pair.connections)
+    assert pair.served == [1.0, 0.0]
+    pair.served[:] = [0.0, 1.0]
+    p0 = items[0][0]
+    others = [r for r in p0.all_replicas if r != p0.leader and r != items[0][1]]
+    p0.leader = others[0]  # the first item's leader moved
+    pair.reset(list(items), pair.connections)
+    assert pair.served == [1.0, 0.0]
+    assert pair.responses == 2  # the next response's stamps follow every rank

@@ -23,6 +23,7 @@ handling every item of every request (tests/test_golden.py holds them identical)
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class FetchPair:
 
     __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
                  "deadline", "timer_armed", "hot", "snapshot", "quiet_arrival", "generation",
-                 "count", "heated", "served", "responses")
+                 "count", "heated", "served", "responses", "leaders")
 
     def __init__(self, leader_zone: str, follower_zone: str,
                  items: list[tuple[PartitionState, int]], connections: int):
@@ -55,11 +56,15 @@ class FetchPair:
         self.timer_armed = False
         # How many times a quiet item turned hot (touch); read only for a change.
         self.heated = 0  # mutate: equivalent: only compared with an earlier reading of it
+        self.items: list[tuple[PartitionState, int]] = []
+        self.served: list[float] = []
+        self.leaders: list[int | None] = []
         self.reset(items, connections)
 
     def reset(self, items: list[tuple[PartitionState, int]], connections: int) -> None:
         """New items and broker connections (the wiring changed): every item is hot.
         Fresh containers, so a request in flight keeps those it was sent with."""
+        old_items = self.items
         self.items = items  # (partition, follower broker)
         self.connections = connections
         self.hot: set[int] = set(range(len(items)))
@@ -76,10 +81,23 @@ class FetchPair:
         # The fetch session's order (KIP-227): an item whose data a response carried
         # moves to its end (``FetchSession``'s PartitionIterator), so a response that
         # reaches replica.fetch.response.max.bytes serves first those served longest
-        # ago. Per item: the response that last carried its data (-1: none yet; items of
-        # one response in index order, or in the order a cut response took them).
-        self.served: list[float] = [-1.0] * len(items)
-        self.responses = 0
+        # ago. Per item: the response that last carried its data (items of one response
+        # in index order, or in the order a cut response took them). A new wiring keeps
+        # the order of the items whose follower fetches from the same leader as before
+        # (the same session) and puts the others, new to their leader's session, after
+        # them in index order: the order's ranks become the stamps.
+        before = {(p.id, r, leader): (stamp, i) for i, ((p, r), stamp, leader)
+                  in enumerate(zip(old_items, self.served, self.leaders, strict=True))}
+        leaders = [p.leader for p, _r in items]
+        late = (math.inf, 0)
+        rank = sorted(range(len(items)), key=lambda i: (
+            before.get((items[i][0].id, items[i][1], leaders[i]), late), i))
+        served = [0.0] * len(items)
+        for order, i in enumerate(rank):
+            served[i] = float(order)
+        self.served = served
+        self.leaders = leaders
+        self.responses = len(items)
 
     # ===================================================================== quiet items
     def settle(self) -> None:
