@@ -108,12 +108,13 @@ __version__ = "0.1.0"
 #: delivers the rest at the kernel's times (before: past every row of the window at
 #: once, so an offset commit just after a hand-back was some 44 ms of data ahead, and a
 #: rebalance after it re-delivered 1.2% fewer records than the event engine on a
-#: 96-partition variant of seed 000). Under fetch-from-follower a follower the controller
-#: fences leaves its racks' readers with the leader's high watermark at that commit, as
-#: an ISR shrink by AlterPartition does (before: at the leader's next advance, never for
+#: 96-partition variant of seed 000). Under fetch-from-follower a follower (or an observer) the
+#: controller fences leaves its racks' readers with the leader's high watermark at that
+#: commit, as an ISR shrink by AlterPartition does (before: at the leader's next advance, never for
 #: a partition no one writes to any more); no golden summary moves. A rewiring of a
 #: fetch pair (an election, a broker's return) keeps the fetch session's order of the
 #: items whose leader stayed and puts those whose leader moved at its end (before: every
-#: item started afresh in index order): the seed-000 golden case's end-to-end p50 after
+#: item started afresh in index order, and a cut response to a request sent before the
+#: rewiring filled in index order): the seed-000 golden case's end-to-end p50 after
 #: its outage reads 0.457 s (0.463 before), delivered records +0.13%.
 RESULTS_REVISION = 20

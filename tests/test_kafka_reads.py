@@ -183,6 +183,24 @@ def test_a_fenced_follower_hands_its_racks_readers_the_leaders_high_watermark():
     assert reads.visible[zone][p.id] >= reads.sent[zone][p.id] > 0
 
 
+def test_a_fenced_observer_hands_its_racks_readers_the_leaders_high_watermark():
+    """An observer serves its rack though never in the ISR; fenced, it serves it no more,
+    and the fencing commit sends the rack's readers the leader's high watermark."""
+    env, c, p, follower = _fetch_from_follower()
+    reads, zone = c.reads, "us-west2-a"
+    p.isr.discard(follower)  # the replica turned into an asynchronous observer
+    p.replicas.remove(follower)
+    p.observer_replicas.append(follower)
+    c.replication.disturb()
+    assert reads.serving_replica(p, zone) == follower
+    reads.visible[zone][p.id] = reads.sent[zone][p.id] = 0  # as if it lagged
+    c.brokers[follower].fenced = True
+    c.replication.disturb()
+    c.controller._reassign_after_fencing({follower})
+    assert reads.serving_replica(p, zone) == p.leader
+    assert reads.sent[zone][p.id] == p.hw > 0
+
+
 def test_the_rack_aware_selector_keeps_the_leader_when_it_is_in_the_rack():
     """RackAwareReplicaSelector: the leader if it is in the consumer's rack, whatever
     the order of the rack's replicas; else an ISR member of the rack."""

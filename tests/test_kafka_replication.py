@@ -905,23 +905,28 @@ def test_a_follower_that_stops_forgets_the_part_of_a_row_it_held():
     assert p0.held_partial(2, 0) == 0
 
 
-def test_a_cut_response_to_a_request_sent_before_the_items_changed_stamps_none():
-    """The pair's items are reset (a rewiring) while a request is on its way: the
-    request's item indices are the old list's, so the cut response it gets fills in
-    index order and moves no item of the new list to the session's end."""
+def test_a_cut_response_to_a_request_sent_before_a_rewiring_keeps_the_sessions_order():
+    """The pair's items are reset (a rewiring, the same items and leaders) while a
+    request is on its way: the cut response it gets fills in the session's order as the
+    request was sent, and the item it served moves to the end of the new list's order."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "replica.fetch.response.max.bytes: 1500}",
                      brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
     pair = c.replication.pairs[(W1, W2)]
     old = list(pair.items)
-    write(c, 0, 40, 4000)  # past the 3000-byte budget: the response is cut
+    (p0, r0), (p1, r1) = old
+    pair.served[:] = [5.0, 3.0]  # the second item was served longer ago: it comes first
+    pair.responses = 6
+    write(c, p0.id, 40, 4000)  # both past the 3000-byte budget: the response is cut
+    write(c, p1.id, 40, 4000)
     c.env.process(c.replication._fetch_loop(pair))
     c.env.run(until=0.005)  # the request is on its way (it arrives at 0.015)
-    pair.reset(list(reversed(old)), pair.connections)
-    # the session's order survives the reset (the old first item, now second, first)
-    assert pair.served == [1.0, 0.0]
-    c.env.run(until=0.016)
-    assert pair.served == [1.0, 0.0]
+    pair.reset(list(old), pair.connections)
+    assert pair.served == [1.0, 0.0]  # the order survives the reset
+    c.env.run(until=0.016)  # the response left: it moved the item it served to the end
+    assert pair.served[1] > pair.served[0] == 1.0
+    c.env.run(until=0.045)  # it arrived: the second item took the budget, part of a row
+    assert p1.held_partial(r1, 0) == 3000 and p0.held_partial(r0, 0) == 0
 
 
 def test_a_rewiring_keeps_the_fetch_sessions_order():

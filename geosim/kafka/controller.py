@@ -17,6 +17,7 @@ onto a replica with a shorter log truncates the canonical log
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from geosim.core.context import call_later
@@ -157,7 +158,7 @@ class Controller:
                 if b.fenced and b.alive:
                     b.fenced = False
                     c.ctx.recorder.emit(BrokerFenced(self.env.now, b.id, b.zone, False))
-            self._reassign_after_fencing()
+            self._reassign_after_fencing({b.id for b in fence if b.fenced})
 
         c.metadata.commit(self.commit_zone(), size, done)
 
@@ -185,16 +186,18 @@ class Controller:
                 for b in brokers:
                     if b.stopping and b.alive:
                         self._fence(b)
-                self._reassign_after_fencing()
+                self._reassign_after_fencing({b.id for b in brokers if b.fenced})
             else:
                 c.counters_["controller_commit_failures"] += 1
             stop()
 
         c.metadata.commit(self.commit_zone(), CONTROLLER_RECORD_BYTES * len(brokers), done)
 
-    def _reassign_after_fencing(self) -> None:
+    def _reassign_after_fencing(self, newly_fenced: Collection[int] = ()) -> None:
         """Partitions led by fenced brokers get new leaders; fenced replicas leave ISRs
-        (the last ISR member stays unless ELR is on: KRaft never empties an ISR)."""
+        (the last ISR member stays unless ELR is on: KRaft never empties an ISR), and
+        the racks they or observers fenced by this commit (``newly_fenced``) served read
+        from another replica."""
         c = self.cluster
         brokers = c.brokers
         elr = c.config.eligible_leader_replicas
@@ -202,6 +205,11 @@ class Controller:
         left: list[tuple[PartitionState, set[int]]] = []
         for p in c.parts:
             fenced = [r for r in p.isr if brokers[r].fenced]
+            if newly_fenced and p.observer_replicas:
+                observers = {o for o in p.observer_replicas
+                             if o in newly_fenced and o not in p.isr}
+                if observers:
+                    left.append((p, observers))  # it serves its rack no more
             if not fenced and (p.leader is None or not brokers[p.leader].fenced):
                 continue
             if fenced:

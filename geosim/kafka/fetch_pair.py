@@ -99,6 +99,23 @@ class FetchPair:
         self.leaders = leaders
         self.responses = len(items)
 
+    def stamp(self, items: list[tuple[PartitionState, int]], moved: list[int],
+              stamps: list[float]) -> None:
+        """Items ``moved`` (indices of ``items``, the list a request was sent with) got
+        data in its response: they move to the session's end at ``stamps``. After a
+        rewiring (new lists) the same (partition, follower) of the new list moves."""
+        served = self.served
+        if items is self.items:
+            for i, stamp in zip(moved, stamps, strict=True):
+                served[i] = stamp
+            return
+        where = {(p.id, r): j for j, (p, r) in enumerate(self.items)}
+        for i, stamp in zip(moved, stamps, strict=True):
+            p, r = items[i]
+            j = where.get((p.id, r))
+            if j is not None:
+                served[j] = stamp
+
     # ===================================================================== quiet items
     def settle(self) -> None:
         """Write the quiet items' caught-up and last-fetch times (they stay quiet)."""

@@ -133,10 +133,10 @@ class ReadPath:
         return len(self._owners_of(pid).get(zone, ()))
 
     def left_isr(self, p: PartitionState, gone: set[int]) -> None:
-        """Followers ``gone`` left ``p``'s ISR: under fetch-from-follower the zones of
-        their racks now read from another replica (the leader, unless another of the
-        rack's is in the ISR), which serves them what it has at once, not at its next
-        advance."""
+        """Followers ``gone`` left ``p``'s ISR (or, observers, were fenced): under
+        fetch-from-follower the zones of their racks now read from another replica (the
+        leader, unless another of the rack's is in the ISR), which serves them what it
+        has at once, not at its next advance."""
         c = self.cluster
         if not c.spec.fetch_from_follower or p.leader is None:
             return

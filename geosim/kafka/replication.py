@@ -153,6 +153,7 @@ class Replication:
         tracking = not self.detailed and c.storage is None
         while True:
             items = pair.items
+            order_at_send = pair.served  # the session's order as the request was sent
             if self.parked or not items or net.is_down(fz) or net.is_down(lz):
                 pair.wake = env.event()
                 yield pair.wake
@@ -249,14 +250,10 @@ class Replication:
                     response.append((p, r, target, p.hw, epoch, None, 0))
             pair.responses += 1
             if size > budget:
-                response, size = self._cut(pair, listed, budget,
-                                           same_items=pair.items is items)
+                response, size = self._cut(pair, listed, budget, items, order_at_send)
             elif moved:
-                served = pair.served
                 stamp = float(pair.responses)
-                if pair.items is items:
-                    for i in moved:
-                        served[i] = stamp
+                pair.stamp(items, moved, [stamp] * len(moved))
             if cross_region and c.topic_counter:
                 # Declared topics: the bytes each topic's partitions send across regions.
                 keys = c.topic_counter
@@ -296,8 +293,9 @@ class Replication:
             for p, r in changed:
                 c.reads.readable_changed(p, r)
 
-    def _cut(self, pair: FetchPair, listed: list[Item], budget: int, *,
-             same_items: bool = True) -> tuple[list[Entry], int]:
+    def _cut(self, pair: FetchPair, listed: list[Item], budget: int,
+             items: list[tuple[PartitionState, int]],
+             order: list[float]) -> tuple[list[Entry], int]:
         """A response whose data would pass ``budget`` (replica.fetch.response.max.bytes
         per broker connection), as Kafka's leader fills it (``ReplicaManager.
         readFromLog``): the items in the fetch session's order (:attr:`FetchPair.served`),
@@ -305,13 +303,12 @@ class Replication:
         part of it (its follower holds the part of a row it got,
         :attr:`PartitionState.partial`, and its LEO moves past whole rows only), the rest
         nothing but the HW. The items that got data move to the session's end, in the
-        order they got it. ``same_items``: the request was sent with the pair's items as
-        they are (else its indices are the old list's: index order, and no stamps)."""
+        order they got it. ``items`` and ``order``: the pair's items and the session's
+        order as the request was sent (``listed`` indexes them; a rewiring since made
+        new lists, which :meth:`FetchPair.stamp` maps the moves to)."""
         brokers = self.cluster.brokers
         lz = pair.leader_zone
-        served = pair.served
-        n = len(served) if same_items else 0
-        entries = [(served[i] if i < n else -1.0, i, p, r, epoch, p.leader)
+        entries = [(order[i], i, p, r, epoch, p.leader)
                    for i, p, r, _leo, epoch in listed
                    if p.epoch == epoch and p.leader is not None
                    and brokers[p.leader].zone == lz]
@@ -320,7 +317,7 @@ class Replication:
         step = 1.0 / (len(entries) + 1)
         response: list[Entry] = []
         size = 0
-        taken = 0
+        moved: list[int] = []
         for _order, i, p, r, epoch, leader in entries:
             have = p.leo[r]
             target = p.leo[leader]
@@ -337,11 +334,10 @@ class Replication:
                     reach = p.offset_within(start + take)
                     response.append((p, r, reach, hw, epoch,
                                      (reach, epoch, start + take - p.bytes_at(reach)), take))
-                taken += 1
-                if i < n:
-                    served[i] = stamp + taken * step
+                moved.append(i)
             elif (hw if hw < have else have) > p.follower_hw[r]:
                 response.append((p, r, have, hw, epoch, None, 0))
+        pair.stamp(items, moved, [stamp + (k + 1) * step for k in range(len(moved))])
         return response, size
 
     def _long_poll(self, pair: FetchPair, wait_max: float) -> Event:

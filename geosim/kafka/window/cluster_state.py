@@ -142,10 +142,12 @@ def show_window(c: KafkaCluster, reads: Mapping[tuple[int, str], object],
     the read path (:meth:`~geosim.kafka.reads.ReadPath.visible_after`), so a group's
     position, and a commit just after the hand-back, trail the log as in events. A row
     the kernel does not deliver there within its tail waits for the partition's next
-    advance. Other zones see the whole log at once. The kernel counted the bytes."""
+    advance, which counts its bytes (the kernel counted the rest). Other zones see the
+    whole log at once."""
     rp = c.reads
     parts = c.parts
     hold: dict[tuple[int, str], int] = {}
+    unbilled: dict[tuple[int, str], int] = {}
     if len(singles):
         zones_of: dict[int, list[str]] = {}
         for pid, zone in reads:
@@ -166,12 +168,14 @@ def show_window(c: KafkaCluster, reads: Mapping[tuple[int, str], object],
                 hold.setdefault((pid, zone), row.offset)
                 if t < math.inf:
                     rp.visible_after(parts[pid], zone, row.offset + row.records, t - now)
+                else:
+                    unbilled.setdefault((pid, zone), row.offset)
     for zone in rp.consumer_zones:
         view, sent = rp.visible[zone], rp.sent[zone]
         for pid in touched:
             end = parts[pid].log_end
             view[pid] = hold.get((pid, zone), end)
-            sent[pid] = end
+            sent[pid] = unbilled.get((pid, zone), end)
 
 
 __all__ = ["drained", "live_fleets", "replicas_not_quiet", "replicated", "show_window",

@@ -23,8 +23,8 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
    consumer zones see what the kernel has them see by then and the groups' positions
    move past it (the rows a zone sees later stay one by one, and the read path shows
    them at the kernel's times); the fleets' cursors, rotations and sequence numbers
-   continue after them. The kernel's acknowledgements and deliveries by then go to the
-   metrics in bulk (:class:`WindowAcked`, :class:`WindowDelivered`), its bytes to the
+   continue after them. The kernel's acknowledgements, and its deliveries by then, go to
+   the metrics in bulk (:class:`WindowAcked`, :class:`WindowDelivered`), its bytes to the
    network's counters. The send clock then cuts again from where the kernel stopped.
 
 A window needs a quiet cluster: no link degraded or cut; every broker that is up
@@ -434,7 +434,8 @@ class WindowMode:
             late |= unseen(wiring.reads, part, result.deliveries, now)[kept]
         singles = kept[late]
         kept = kept[~late]
-        order = kept[stable_int_order(part[kept] * (max(fleets) + 1) + fleet[kept])]
+        order = kept[stable_int_order(part[kept] * (max(fleets, default=-1) + 1)
+                                      + fleet[kept])]
         if len(order):
             key = part[order] * (max(fleets) + 1) + fleet[order]
             starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])

@@ -12,17 +12,18 @@ import numpy as np
 
 
 def stable_int_order(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")`` for non-negative integers: a radix sort
-    when they fit in 16 bits."""
+    """``np.argsort(values, kind="stable")`` for integers: a radix sort when they are
+    non-negative and fit in 16 bits."""
     if len(values) and int(values.max()) < 1 << 16 and int(values.min()) >= 0:
         return np.argsort(values.astype(np.uint16), kind="stable")
     return np.argsort(values, kind="stable")
 
 
 def time_then_key_order(times: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """``np.lexsort((keys, times))`` (by time, then by key, then by index) for floats
-    that are no NaN and non-negative integer ``keys``: a merge of the times, nearly
-    sorted in a window (appends, commits), then the keys within runs of equal times."""
+    """``np.lexsort((keys, times))`` (by time, then by key, then by index) for times
+    that are no NaN and integer ``keys`` in ``[0, 2**31)`` (partitions, fleets): a merge
+    of the times, nearly sorted in a window (appends, commits), then the keys within
+    runs of equal times (their run's index times the keys' span, in 64 bits)."""
     order = np.argsort(times, kind="stable")
     t = times[order]
     tied = t[1:] == t[:-1]
@@ -34,9 +35,9 @@ def time_then_key_order(times: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 def groups(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of each code in ``range(n_codes)``: ``order[bounds[c]:bounds[c + 1]]``
-    are the indices where ``codes == c``, ascending (``np.flatnonzero(codes == c)``
-    for every ``c`` at the cost of one sort)."""
+    """The rows of each code in ``range(n_codes)`` (``codes``: non-negative integers):
+    ``order[bounds[c]:bounds[c + 1]]`` are the indices where ``codes == c``, ascending
+    (``np.flatnonzero(codes == c)`` for every ``c`` at the cost of one sort)."""
     order = stable_int_order(codes)
     bounds = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=n_codes))))
     return order, bounds
