@@ -85,10 +85,16 @@ class FetchPair:
         # in index order, or in the order a cut response took them). A new wiring keeps
         # the order of the items whose follower fetches from the same leader as before
         # (the same session) and puts the others, new to their leader's session, after
-        # them in index order: the order's ranks become the stamps.
+        # them in index order: the order's ranks become the stamps (at the first wiring,
+        # -1 for all: index order, one float shared by every item).
+        leaders = [p.leader for p, _r in items]
         before = {(p.id, r, leader): (stamp, i) for i, ((p, r), stamp, leader)
                   in enumerate(zip(old_items, self.served, self.leaders, strict=True))}
-        leaders = [p.leader for p, _r in items]
+        self.leaders = leaders
+        if not old_items:
+            self.served = [-1.0] * len(items)
+            self.responses = 0
+            return
         late = (math.inf, 0)
         rank = sorted(range(len(items)), key=lambda i: (
             before.get((items[i][0].id, items[i][1], leaders[i]), late), i))
@@ -96,7 +102,6 @@ class FetchPair:
         for order, i in enumerate(rank):
             served[i] = float(order)
         self.served = served
-        self.leaders = leaders
         self.responses = len(items)
 
     def stamp(self, items: list[tuple[PartitionState, int]], moved: list[int],
