@@ -105,21 +105,27 @@ class FetchPair:
         self.responses = len(items)
 
     def stamp(self, items: list[tuple[PartitionState, int]], moved: list[int],
-              stamps: list[float]) -> None:
+              first: float, step: float = 0.0) -> None:
         """Items ``moved`` (indices of ``items``, the list a request was sent with) got
-        data in its response: they move to the session's end at ``stamps``. After a
-        rewiring (new lists) the same (partition, follower) of the new list moves."""
+        data in its response: they move to the session's end, the k-th at ``first + k *
+        step`` (one stamp for an uncut response's items, their index order breaking the
+        tie). After a rewiring (new lists) the same (partition, follower) of the new
+        list moves."""
         served = self.served
         if items is self.items:
-            for i, stamp in zip(moved, stamps, strict=True):
-                served[i] = stamp
+            if not step:
+                for i in moved:
+                    served[i] = first
+                return
+            for k, i in enumerate(moved):
+                served[i] = first + k * step
             return
         where = {(p.id, r): j for j, (p, r) in enumerate(self.items)}
-        for i, stamp in zip(moved, stamps, strict=True):
+        for k, i in enumerate(moved):
             p, r = items[i]
             j = where.get((p.id, r))
             if j is not None:
-                served[j] = stamp
+                served[j] = first + k * step
 
     # ===================================================================== quiet items
     def settle(self) -> None:

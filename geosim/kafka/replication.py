@@ -252,8 +252,7 @@ class Replication:
             if size > budget:
                 response, size = self._cut(pair, listed, budget, items, order_at_send)
             elif moved:
-                stamp = float(pair.responses)
-                pair.stamp(items, moved, [stamp] * len(moved))
+                pair.stamp(items, moved, float(pair.responses))
             if cross_region and c.topic_counter:
                 # Declared topics: the bytes each topic's partitions send across regions.
                 keys = c.topic_counter
@@ -337,7 +336,7 @@ class Replication:
                 moved.append(i)
             elif (hw if hw < have else have) > p.follower_hw[r]:
                 response.append((p, r, have, hw, epoch, None, 0))
-        pair.stamp(items, moved, [stamp + (k + 1) * step for k in range(len(moved))])
+        pair.stamp(items, moved, stamp + step, step)
         return response, size
 
     def _long_poll(self, pair: FetchPair, wait_max: float) -> Event:

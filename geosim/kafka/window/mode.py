@@ -434,10 +434,11 @@ class WindowMode:
             late |= unseen(wiring.reads, part, result.deliveries, now)[kept]
         singles = kept[late]
         kept = kept[~late]
-        order = kept[stable_int_order(part[kept] * (max(fleets, default=-1) + 1)
-                                      + fleet[kept])]
+        # one row per (partition, fleet), in that order
+        key = part[kept] * (max(fleets, default=-1) + 1) + fleet[kept]
+        by_key = stable_int_order(key)
+        order, key = kept[by_key], key[by_key]
         if len(order):
-            key = part[order] * (max(fleets) + 1) + fleet[order]
             starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
             records = np.add.reduceat(result.row_records[order], starts)
             first = np.minimum.reduceat(result.row_first[order], starts)
