@@ -163,9 +163,10 @@ def test_a_long_poll_gives_up_after_wait_max():
 
 def test_a_response_that_would_pass_the_fetch_budget_refuses_the_window():
     """Budget 150 bytes: rows of 100 and 80 bytes appended before the first request
-    arrives would make a response of 180: the event engine fills it part of a row at a
-    time in the fetch session's order (Replication._cut), which the kernel leaves to it;
-    170 bytes over a 200-byte budget go."""
+    arrives would make a response of 180, filled part of a row at a time in the fetch
+    session's order (Replication._cut): without the pair's session (its items' order,
+    tests/test_window_sessions.py) the fast path refuses it; 170 bytes over a 200-byte
+    budget go."""
     with pytest.raises(WindowRefused, match="replica.fetch.response.max.bytes"):
         _run(_Pair(budget=150), [0.001, 0.002], [100, 80], 0.05, items=2)
     _a, _r, _q, carried, _ = _run(_Pair(budget=200), [0.001, 0.002], [100, 70], 0.05,

@@ -3,11 +3,20 @@
 A fetch pair (one follower zone fetching from one leader zone) runs back-to-back
 cycles: the request reaches the leader; if anything of the pair's partitions was
 appended beyond the follower's log end the response leaves at once, else at the next
-append to one of them or after ``replica.fetch.wait.max.ms``; it carries everything
-appended up to then, item by item within ``replica.fetch.response.max.bytes`` per
-broker connection, and arrives a one-way delay later plus the TCP windows' wait; the
-next request leaves then. The event engine's loop is
+append to one of them or after ``replica.fetch.wait.max.ms``; it carries what was
+appended up to then, within ``replica.fetch.response.max.bytes`` per broker
+connection, and arrives a one-way delay later plus the TCP windows' wait; the next
+request leaves then. The event engine's loop is
 :meth:`geosim.kafka.replication.Replication._fetch_loop`.
+
+Two models of the response, the first the second's fast path: while no response
+would pass the budget, each carries everything appended, and the follower holds a
+prefix of the pair's appends (:func:`fetch_cycles`); once one would, the pair's cycles
+are made again item by item (:func:`session_cycles`): the items in the fetch session's
+order, each taking what it has while the budget lasts, the one that meets it a part
+(its follower's log end moves past whole rows only), as ``Replication._cut`` fills a
+response. The two agree cycle for cycle while no response is cut (the same draws:
+:class:`Delays`).
 """
 
 from __future__ import annotations
@@ -17,34 +26,57 @@ from collections.abc import Callable
 
 import numpy as np
 
-from geosim.kafka.window.wiring import Draws, WindowRefused, Wiring
+from geosim.kafka.window.wiring import Draws, Session, WindowRefused, Wiring
 from geosim.kafka.wire import FETCH_PARTITION_BYTES, FETCH_REQUEST_BYTES
 from geosim.world.network import window_delay
+
+
+class Delays:
+    """A pair's one-way delays, request k's way up and its response's way down, drawn
+    in blocks from the kernel's streams as the cycles need them (a cycle takes at least
+    a round trip); the per-item model reuses those the fast path drew."""
+
+    BLOCK = 256
+
+    def __init__(self, draws: Draws, lz: str, fz: str):
+        self.draws, self.lz, self.fz = draws, lz, fz
+        self.up: list[float] = []
+        self.down: list[float] = []
+
+    def need(self, k: int) -> None:
+        while k >= len(self.up):
+            self.up.extend(self.draws.one_way(self.fz, self.lz, self.BLOCK).tolist())
+            self.down.extend(self.draws.one_way(self.lz, self.fz, self.BLOCK).tolist())
+
+
+Cycles = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
                  row_bytes: np.ndarray, items: int, connections: int, t0: float,
                  t_end: float, bill: Callable[[str, str, str, float], None],
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 session: Session | None = None, row_pid: np.ndarray | None = None,
+                 ) -> Cycles:
     """One fetch pair's cycles from ``t0`` to ``t_end``: per cycle the request's
     arrival at the leader, the response's departure and its arrival; and per row of the
-    pair's partitions (``times``: their appends, sorted; ``items``: how many partitions
-    a request lists) the cycle whose response carried it (-1: none).
+    pair's partitions (``times``: their appends, sorted; ``row_bytes``: what each weighs
+    in the pair's responses, times its copies there; ``items``: how many partitions a
+    request lists) the cycle whose response carried it (-1: none).
 
     A response carries everything appended to the pair's partitions up to its
     departure, so the follower holds a prefix of the pair's appends (one index). A
     response whose data would pass ``replica.fetch.response.max.bytes`` x connections
-    is filled in the fetch session's order, part of a row at a time
-    (``Replication._cut``); the kernel does not model that and refuses the window
-    (:class:`WindowRefused`), which the event engine then runs."""
+    is filled in the fetch session's order: with the pair's ``session`` and each row's
+    partition (``row_pid``) the cycles are made again item by item
+    (:func:`session_cycles`); without them the window is refused
+    (:class:`WindowRefused`)."""
     wait_max = w.wait_max
     budget = w.response_max_bytes * connections
     window = w.window
     rtt = w.median_rtt[(lz, fz)]
     req_size = FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * items
-    block = 256  # draws in blocks: a cycle takes at least a round trip
-    up = draws.one_way(fz, lz, block).tolist()
-    down = draws.one_way(lz, fz, block).tolist()
+    delays = Delays(draws, lz, fz)
+    up, down = delays.up, delays.down
     a_out: list[float] = []
     r_out: list[float] = []
     q_out: list[float] = []
@@ -63,8 +95,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
     k = 0
     while s < t_end:
         if k >= len(up):
-            up.extend(draws.one_way(fz, lz, block).tolist())
-            down.extend(draws.one_way(lz, fz, block).tolist())
+            delays.need(k)
         a = s + up[k]
         if covered < m and t_list[covered] <= a:
             r = a  # the leader has data for the follower: it answers at once
@@ -74,10 +105,13 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         at_r = find(t_list, r)
         size = cb[at_r] - cb[covered]
         if size > budget:
-            raise WindowRefused(
-                f"a fetch response from {lz} to {fz} would pass "
-                "replica.fetch.response.max.bytes per connection (filled part of a row "
-                "at a time in the fetch session's order, which the kernel does not model)")
+            if session is None or row_pid is None:
+                raise WindowRefused(
+                    f"a fetch response from {lz} to {fz} would pass "
+                    "replica.fetch.response.max.bytes per connection (filled part of a "
+                    "row at a time in the fetch session's order)")
+            return session_cycles(w, delays, lz, fz, times, row_pid, row_bytes, session,
+                                  connections, t0, t_end, bill)
         covered = at_r
         ends.append(covered)
         q = r + down[k]
@@ -106,4 +140,165 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
 
 
-__all__ = ["fetch_cycles"]
+def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarray,
+                   row_pid: np.ndarray, row_bytes: np.ndarray, session: Session,
+                   connections: int, t0: float, t_end: float,
+                   bill: Callable[[str, str, str, float], None]) -> Cycles:
+    """:func:`fetch_cycles` item by item (its arguments; ``row_pid``: each row's
+    partition, ``row_bytes`` times its copies in the pair, which this model splits
+    again among its items; ``session``: the pair's items). Per item the bytes appended
+    to its partition and those its follower holds (the window's log end as 0); per
+    cycle the leader answers at once if any item has more, else as :func:`fetch_cycles`;
+    a response that would pass the budget takes the items in the session's order
+    (stamp, then item), each what it has while the budget lasts, the one that meets it
+    a part; the items that got data move to the session's end in the order they got it.
+    A row is at a follower once it holds the row's last byte. An ISR follower not caught
+    up (Kafka's rule, from ``session.caught_up``) for ``replica.lag.time.max.ms`` / 2,
+    which the ISR check could drop, refuses the window."""
+    n = len(session.pids)
+    wait_max = w.wait_max
+    budget = float(w.response_max_bytes * connections)
+    window = w.window
+    rtt = w.median_rtt[(lz, fz)]
+    req_size = FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * n
+    full = window * connections if window else float("inf")
+    up, down = delays.up, delays.down
+    # the pair's (row, item) entries in append order, and each one's bytes
+    items_of: dict[int, list[int]] = {}
+    for i, pid in enumerate(session.pids.tolist()):
+        items_of.setdefault(pid, []).append(i)
+    per_row = np.array([len(items_of.get(pid, ())) for pid in row_pid.tolist()],
+                       dtype=np.int64)
+    e_row = np.repeat(np.arange(len(row_pid)), per_row)
+    e_item = np.array([i for pid in row_pid.tolist() for i in items_of.get(pid, ())],
+                      dtype=np.int64)
+    e_bytes = (row_bytes / np.maximum(per_row, 1))[e_row]
+    t_list = times.tolist()
+    e_starts = np.searchsorted(e_row, np.arange(len(row_pid) + 1)).tolist()
+    m = len(t_list)
+    appended = np.zeros(n)
+    held = session.held.astype(float).copy()
+    stamps = session.stamps.astype(float).copy()
+    responses = session.responses
+    step = 1.0 / (n + 1)
+    isr = session.in_isr
+    # Kafka's caught-up rule (Replica.updateFetchState): a follower is caught up when
+    # its fetch reaches the leader's log end at that fetch, or at the previous one (as
+    # of then); the ISR check drops one not caught up for replica.lag.time.max.ms
+    caught = session.caught_up.astype(float).copy()
+    before = appended.copy()      # the leader's log end per item at the last request
+    a_before = t0
+    half_lag = w.lag_max / 2
+    hist_k: list[np.ndarray] = []  # per cycle: the items that got data, and what they hold
+    hist_i: list[np.ndarray] = []
+    hist_h: list[np.ndarray] = []
+    a_out: list[float] = []
+    r_out: list[float] = []
+    q_out: list[float] = []
+    at = 0           # rows [0, at) are appended into ``appended``
+    find = bisect_right
+    s = t0
+    resp_bytes = 0.0
+    k = 0
+
+    def upto(i_row: int) -> None:
+        nonlocal at
+        if i_row > at:
+            lo, hi = e_starts[at], e_starts[i_row]
+            appended[:] += np.bincount(e_item[lo:hi], weights=e_bytes[lo:hi], minlength=n)
+            at = i_row
+
+    while s < t_end:
+        delays.need(k)
+        a = s + up[k]
+        upto(find(t_list, a))
+        caught[held >= before] = a_before
+        caught[held >= appended] = a
+        if isr.any() and a - caught[isr].min() >= half_lag:
+            raise WindowRefused(
+                f"an ISR follower fetching from {lz} in {fz} would not be caught up for "
+                "replica.lag.time.max.ms / 2 (the ISR check could drop it)")
+        before[:] = appended
+        a_before = a
+        if (appended > held).any():
+            r = a
+        else:
+            nxt = find(t_list, a)
+            r = t_list[nxt] if nxt < m and t_list[nxt] <= a + wait_max else a + wait_max
+            upto(find(t_list, r))
+        avail = appended - held
+        has = avail > 0
+        size = float(avail[has].sum())
+        responses += 1
+        if size <= budget:
+            moved = np.flatnonzero(has)
+            held[moved] = appended[moved]
+            stamps[moved] = responses
+        else:
+            order = np.argsort(stamps, kind="stable")  # ties: the item order
+            take = np.where(has[order], avail[order], 0.0)
+            cum = np.cumsum(take)
+            cut = int(np.searchsorted(cum, budget, side="left"))
+            take[cut] = budget - (cum[cut - 1] if cut else 0.0)
+            take[cut + 1:] = 0.0
+            got = take > 0
+            moved = order[got]
+            held[moved] += take[got]
+            stamps[moved] = responses + step * np.arange(1, len(moved) + 1)
+            size = budget
+        if len(moved):
+            hist_k.append(np.full(len(moved), k, dtype=np.int64))
+            hist_i.append(moved)
+            hist_h.append(held[moved])
+        q = r + down[k]
+        if size > full:
+            q += window_delay(size, full, rtt, None)
+        resp_bytes += size
+        a_out.append(a)
+        r_out.append(r)
+        q_out.append(q)
+        s = q
+        k += 1
+    carried = _carried(n, len(row_pid), e_row, e_item, e_bytes,
+                       (hist_k, hist_i, hist_h))
+    bill(fz, lz, "replicate", float(req_size * k))
+    bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
+    return np.array(a_out), np.array(r_out), np.array(q_out), carried
+
+
+def _carried(n: int, rows: int, e_row: np.ndarray, e_item: np.ndarray,
+             e_bytes: np.ndarray,
+             hist: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]],
+             ) -> np.ndarray:
+    """Per row, the cycle after which every item of its partition in the pair holds it
+    (-1: not by the cycles' end), from each item's holdings after the cycles that moved
+    it (``hist``: cycle, item, bytes held past the window's log end). Bytes are whole
+    numbers, exact in floats."""
+    out = np.full(rows, -1, dtype=np.int64)
+    if not len(e_row):
+        return out
+    hk, hi, hh = (np.concatenate(x) if x else np.zeros(0) for x in hist)
+    by_item = np.argsort(hi, kind="stable")
+    bounds = np.searchsorted(hi[by_item], np.arange(n + 1))
+    e_order = np.argsort(e_item, kind="stable")
+    e_bounds = np.searchsorted(e_item[e_order], np.arange(n + 1))
+    when = np.full(len(e_row), -1, dtype=np.int64)
+    for i in range(n):
+        es = e_order[e_bounds[i]:e_bounds[i + 1]]
+        if not len(es):
+            continue
+        sel = by_item[bounds[i]:bounds[i + 1]]
+        ends = np.cumsum(e_bytes[es])  # the window's bytes up to each row's end
+        j = np.searchsorted(hh[sel], ends - 0.5, side="left")
+        ok = j < len(sel)
+        when[es[ok]] = hk[sel][j[ok]].astype(np.int64)
+    late = np.where(when < 0, np.iinfo(np.int64).max, when)
+    worst = np.zeros(rows, dtype=np.int64)
+    np.maximum.at(worst, e_row, late)
+    has = np.zeros(rows, dtype=bool)
+    has[e_row] = True
+    out[has] = np.where(worst[has] == np.iinfo(np.int64).max, -1, worst[has])
+    return out
+
+
+__all__ = ["Delays", "fetch_cycles", "session_cycles"]

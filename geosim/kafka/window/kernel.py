@@ -216,7 +216,8 @@ def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarra
         pair_rows[key] = idx
         cycles[key] = fetch_cycles(w, draws, lz, fz, arrival[idx],
                                    rec_bytes[idx] * copies[partition[idx]], len(pids),
-                                   connections, t0, t_end, bill)
+                                   connections, t0, t_end, bill,
+                                   session=w.sessions.get(key), row_pid=partition[idx])
     commit = arrival.copy()
     isr_of_zone: dict[str, np.ndarray] = {}
     for p, zones in enumerate(w.isr_zones):

@@ -10,8 +10,9 @@ the kernel's own random streams.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,20 @@ class Target:
     cap: int             # request cap, bytes
     window: float        # in-flight window, bytes (the pipes start empty)
     skip: frozenset[int] = frozenset()  # partitions the fleet's cuts skip (window_waits)
+
+
+@dataclass
+class Session:
+    """One fetch pair's items as its fetch session orders them (the kernel's per-item
+    model takes them when a response would pass the pair's budget,
+    :func:`~geosim.kafka.window.cycles.session_cycles`), in the pair's item order."""
+
+    pids: np.ndarray      # per item: its partition
+    stamps: np.ndarray    # per item: the response that last carried its data (FetchPair.served)
+    responses: int        # the pair's responses so far (FetchPair.responses)
+    held: np.ndarray      # per item: compressed bytes its follower holds past the log end
+    in_isr: np.ndarray    # per item: whether its follower is in the ISR (else an observer)
+    caught_up: np.ndarray  # per item: when its follower was last caught up (Kafka's rule)
 
 
 @dataclass
@@ -88,6 +103,9 @@ class Wiring:
     reads: dict[tuple[int, str], tuple[str | None, int]]
     rtt: dict[tuple[str, str], Distribution]  # the links' RTT distributions, by zone pair
     median_rtt: dict[tuple[str, str], float]
+    # per fetch pair: its live items in session order terms (:class:`Session`)
+    sessions: dict[tuple[str, str], Session] = field(default_factory=dict)
+    lag_max: float = math.inf        # replica.lag.time.max.ms, s
 
     @classmethod
     def of(cls, cluster: KafkaCluster, *, alone: bool = True) -> Wiring:
@@ -122,10 +140,21 @@ class Wiring:
             isr_zones.append([brokers[r].zone for r in sorted(p.isr) if r != p.leader])
             min_isr.append(p.min_isr)
         pairs: dict[tuple[str, str], tuple[list[int], int]] = {}
+        sessions: dict[tuple[str, str], Session] = {}
+        c.replication.settle()  # the quiet items' caught-up times written
         for key, pair in c.replication.pairs.items():
-            live = [p.id for p, r in pair.items if brokers[r].alive]
-            if live:  # a follower zone that is down fetches nothing
-                pairs[key] = (live, pair.connections)
+            live = [i for i, (_p, r) in enumerate(pair.items) if brokers[r].alive]
+            if not live:  # a follower zone that is down fetches nothing
+                continue
+            items = [pair.items[i] for i in live]
+            pairs[key] = ([p.id for p, _r in items], pair.connections)
+            sessions[key] = Session(
+                np.array([p.id for p, _r in items], dtype=np.int64),
+                np.array([pair.served[i] for i in live], dtype=float), pair.responses,
+                np.array([p.bytes_at(p.leo[r]) + p.held_partial(r, p.leo[r]) - p.end_bytes
+                          for p, r in items], dtype=float),
+                np.array([r in p.isr for p, r in items], dtype=bool),
+                np.array([p.caught_up[r] for p, r in items], dtype=float))
         fleets: dict[int, FleetLoad] = {}
         targets: list[Target] = []
         index_zone = {i: z for z, i in c.zone_index.items()}
@@ -174,7 +203,7 @@ class Wiring:
         return cls(c.name, c.send_tick, c.config.replica_fetch_wait_max,
                    c.config.replica_fetch_response_max_bytes, topo.spec.tcp_window,
                    leader_zone, isr_zones, min_isr, pairs, fleets, targets, reads, rtt,
-                   median)
+                   median, sessions, c.config.replica_lag_time_max)
 
     def leader_zones(self) -> list[str]:
         """The zones that lead partitions, in name order (the kernel's zone codes)."""
@@ -192,4 +221,4 @@ class Draws:
         return 0.5 * self.rtt[(src, dst)].draw_bulk(self.rng, n)
 
 
-__all__ = ["Draws", "FleetLoad", "Target", "WindowRefused", "Wiring"]
+__all__ = ["Draws", "FleetLoad", "Session", "Target", "WindowRefused", "Wiring"]
