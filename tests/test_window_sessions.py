@@ -38,7 +38,9 @@ def _session(pids, stamps=None, held=None):
     return Session(np.array(pids, dtype=np.int64),
                    np.array(stamps if stamps is not None else [-1.0] * n, dtype=float),
                    0, np.array(held if held is not None else [0.0] * n, dtype=float),
-                   np.ones(n, dtype=bool), np.zeros(n))
+                   np.ones(n, dtype=bool), np.zeros(n), np.arange(n),
+                   np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.arange(n),
+                   np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n))
 
 
 def _bill():

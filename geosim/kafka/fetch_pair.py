@@ -40,7 +40,7 @@ class FetchPair:
 
     __slots__ = ("leader_zone", "follower_zone", "items", "connections", "wake", "poll",
                  "deadline", "timer_armed", "hot", "snapshot", "quiet_arrival", "generation",
-                 "count", "heated", "served", "responses", "leaders")
+                 "count", "heated", "served", "responses", "leaders", "backoff_until")
 
     def __init__(self, leader_zone: str, follower_zone: str,
                  items: list[tuple[PartitionState, int]], connections: int):
@@ -54,6 +54,9 @@ class FetchPair:
         # equivalent: read only while a poll is under way, and a poll sets it first
         self.deadline = 0.0  # mutate: equivalent
         self.timer_armed = False
+        # Until when the loop waits out replica.socket.timeout.ms after a request or
+        # response was lost (read by the window engine: a pair waiting so sends nothing)
+        self.backoff_until = 0.0
         # How many times a quiet item turned hot (touch); read only for a change.
         self.heated = 0  # mutate: equivalent: only compared with an earlier reading of it
         self.items: list[tuple[PartitionState, int]] = []

@@ -184,10 +184,12 @@ class Replication:
             d = net.delay(fz, lz, FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * count,
                           "replicate", stream=asks)
             if d is None:
+                pair.backoff_until = env.now + cfg.replica_socket_timeout
                 yield env.timeout(cfg.replica_socket_timeout)
                 continue
             yield env.timeout(d)
             if net.is_down(lz):
+                pair.backoff_until = env.now + max(cfg.replica_socket_timeout - d, 0.0)
                 yield env.timeout(max(cfg.replica_socket_timeout - d, 0.0))
                 continue
             same = tracking and self.generation == gen
@@ -261,6 +263,7 @@ class Replication:
                         c.counters_[keys[entry[0].id % len(keys)]] += entry[6]
             d = net.delay(lz, fz, size + FETCH_REQUEST_BYTES, "replicate", stream=answers)
             if d is None:
+                pair.backoff_until = env.now + cfg.replica_socket_timeout
                 yield env.timeout(cfg.replica_socket_timeout)
                 continue
             d += window_wait(net, lz, fz, size, window, pair.connections)
@@ -456,6 +459,10 @@ class Replication:
         return has_data
 
     # ============================================================================= ISR
+    def may_join_isr(self, p: PartitionState, r: int) -> bool:
+        """Whether ``r``, out of ``p``'s ISR, joins it once its fetch reaches the HW."""
+        return self._may_join_isr(p, r)
+
     def _may_join_isr(self, p: PartitionState, r: int) -> bool:
         c = self.cluster
         if r in p.replicas:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
-                       sent_to: frozenset[int] | None = None) -> str | None:
+                       sent_to: frozenset[int] | None = None,
+                       behind: bool = False) -> str | None:
     """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
     or fenced, a partition without a leader or with a sync replica out of its ISR.
 
@@ -33,13 +34,22 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
     ``sent_to``: the partitions the producers send to now (None: every one); a log
     growing back over offsets a truncation took back is not steady while they do (the
     producers' next rows reissue acknowledged offsets, a contradiction the consistency
-    check counts per row, which the rows standing for a window would merge)."""
+    check counts per row, which the rows standing for a window would merge).
+
+    ``behind``: a live, unfenced sync replica out of its ISR (catching up) is part of a
+    steady state too, its pair taken item by item
+    (:mod:`geosim.kafka.window.catchup`)."""
     brokers = c.brokers
     for b in brokers:
         if b.destroyed:
             continue
         if b.fenced and b.alive or not (b.alive or dead):
             return f"a broker of {c.name} is down or fenced"
+    now = c.env.now
+    for (lz, fz), pair in c.replication.pairs.items():
+        if pair.backoff_until > now:
+            return (f"the fetches of {c.name} from {lz} to {fz} wait out "
+                    "replica.socket.timeout.ms after a lost request")
     for p in c.parts:
         if p.leader is None or not brokers[p.leader].alive:
             return f"a partition of {c.name} has no live leader: {p.id} first"
@@ -49,7 +59,7 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
             if r in p.isr:
                 if not brokers[r].alive:
                     return f"an ISR of {c.name} holds a replica that is down: {p.id} first"
-            elif brokers[r].alive or not dead:
+            elif not (behind and brokers[r].alive) and (brokers[r].alive or not dead):
                 return f"a partition of {c.name} is under-replicated: {p.id} first"
     return None
 
@@ -74,7 +84,8 @@ def live_fleets(c: KafkaCluster) -> list:
 
 def drained(c: KafkaCluster) -> bool:
     """Whether every row sent to ``c`` is appended, replicated, committed, answered and
-    seen by the zones that read it."""
+    seen by the zones that read it (a sync replica out of its ISR, catching up, holds
+    what it holds: the kernel takes it from there)."""
     for fleet in c.producing:
         # rows stranded in a zone that is down stay in flight past any window: they end
         # at the request timeout or when the zone is back, either of which ends it
@@ -89,7 +100,8 @@ def drained(c: KafkaCluster) -> bool:
             return False
         for r in p.all_replicas:
             if r != p.leader and brokers[r].alive \
-                    and (p.leo[r] != end or p.follower_hw[r] != end):
+                    and (p.leo[r] != end or p.follower_hw[r] != end) \
+                    and (r in p.isr or r not in p.replicas):
                 return False
         for zone in zones:
             if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
@@ -97,9 +109,12 @@ def drained(c: KafkaCluster) -> bool:
     return True
 
 
-def replicated(c: KafkaCluster, now: float) -> None:
+def replicated(c: KafkaCluster, now: float,
+               tracked: frozenset[tuple[int, int]] = frozenset()) -> None:
     """Every live replica of ``c`` holds its log, the HW passes it, and the fetch loops
-    run again (a hand-back: the window's rows are committed everywhere)."""
+    run again (a hand-back: the window's rows are committed everywhere), but the
+    (partition, replica) ``tracked``, which the kernel took item by item
+    (:func:`~geosim.kafka.window.catchup.hand_back_tracked` sets them)."""
     brokers = c.brokers
     replication = c.replication
     replication.disturb()  # quiet fetch items' times written before the ones below
@@ -107,7 +122,8 @@ def replicated(c: KafkaCluster, now: float) -> None:
         end = p.log_end
         p.hw = end
         for r in p.all_replicas:
-            if r != p.leader and brokers[r].alive and not brokers[r].destroyed:
+            if r != p.leader and brokers[r].alive and not brokers[r].destroyed \
+                    and (p.id, r) not in tracked:
                 p.leo[r] = end
                 p.follower_hw[r] = end
                 p.caught_up[r] = now

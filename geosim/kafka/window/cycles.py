@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,11 +53,39 @@ class Delays:
 Cycles = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+@dataclass
+class Track:
+    """What the item-by-item model leaves of a pair with followers out of the ISR
+    (catching up, or observers), whose state a hand-back sets from it: per item that
+    got data in a cycle, the cycle, what its follower then held and its new stamp in the
+    session; per cycle the bytes it moved to them (billed at the hand-back, as far as
+    the responses that arrived by then)."""
+
+    k: np.ndarray
+    item: np.ndarray
+    held: np.ndarray
+    stamp: np.ndarray
+    tracked_bytes: np.ndarray
+
+    def held_after(self, i: int, held0: float, k: np.ndarray) -> np.ndarray:
+        """What item ``i``'s follower holds after each cycle of ``k`` (-1: before the
+        first; ``held0``: at the start)."""
+        sel = self.item == i
+        ks, hs = self.k[sel], self.held[sel]
+        j = np.searchsorted(ks, k, side="right") - 1
+        return np.where(j >= 0, hs[np.maximum(j, 0)] if len(hs) else held0, held0)
+
+    def stamp_after(self, i: int, stamp0: float, k: int) -> float:
+        """Item ``i``'s stamp in the session after cycle ``k``."""
+        sel = np.flatnonzero((self.item == i) & (self.k <= k))
+        return float(self.stamp[sel[-1]]) if len(sel) else stamp0
+
+
 def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
                  row_bytes: np.ndarray, items: int, connections: int, t0: float,
                  t_end: float, bill: Callable[[str, str, str, float], None],
                  session: Session | None = None, row_pid: np.ndarray | None = None,
-                 ) -> Cycles:
+                 tracks: dict[tuple[str, str], Track] | None = None) -> Cycles:
     """One fetch pair's cycles from ``t0`` to ``t_end``: per cycle the request's
     arrival at the leader, the response's departure and its arrival; and per row of the
     pair's partitions (``times``: their appends, sorted; ``row_bytes``: what each weighs
@@ -69,7 +98,12 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
     is filled in the fetch session's order: with the pair's ``session`` and each row's
     partition (``row_pid``) the cycles are made again item by item
     (:func:`session_cycles`); without them the window is refused
-    (:class:`WindowRefused`)."""
+    (:class:`WindowRefused`). A pair with a follower catching up (out of the ISR, a
+    sync replica) takes the item-by-item model from the start, leaving its
+    :class:`Track` in ``tracks``."""
+    if session is not None and row_pid is not None and session.behind.any():
+        return session_cycles(w, Delays(draws, lz, fz), lz, fz, times, row_pid, row_bytes,
+                              session, connections, t0, t_end, bill, tracks)
     wait_max = w.wait_max
     budget = w.response_max_bytes * connections
     window = w.window
@@ -111,7 +145,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
                     "replica.fetch.response.max.bytes per connection (filled part of a "
                     "row at a time in the fetch session's order)")
             return session_cycles(w, delays, lz, fz, times, row_pid, row_bytes, session,
-                                  connections, t0, t_end, bill)
+                                  connections, t0, t_end, bill, tracks)
         covered = at_r
         ends.append(covered)
         q = r + down[k]
@@ -143,7 +177,8 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
 def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarray,
                    row_pid: np.ndarray, row_bytes: np.ndarray, session: Session,
                    connections: int, t0: float, t_end: float,
-                   bill: Callable[[str, str, str, float], None]) -> Cycles:
+                   bill: Callable[[str, str, str, float], None],
+                   tracks: dict[tuple[str, str], Track] | None = None) -> Cycles:
     """:func:`fetch_cycles` item by item (its arguments; ``row_pid``: each row's
     partition, ``row_bytes`` times its copies in the pair, which this model splits
     again among its items; ``session``: the pair's items). Per item the bytes appended
@@ -154,7 +189,11 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     a part; the items that got data move to the session's end in the order they got it.
     A row is at a follower once it holds the row's last byte. An ISR follower not caught
     up (Kafka's rule, from ``session.caught_up``) for ``replica.lag.time.max.ms`` / 2,
-    which the ISR check could drop, refuses the window."""
+    which the ISR check could drop, refuses the window.
+
+    ``tracks``: where to leave the pair's :class:`Track` if it has followers out of the
+    ISR; their data bytes are then not billed here (the hand-back bills those of the
+    responses that arrived by then, and sets their state as of then)."""
     n = len(session.pids)
     wait_max = w.wait_max
     budget = float(w.response_max_bytes * connections)
@@ -192,6 +231,10 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     hist_k: list[np.ndarray] = []  # per cycle: the items that got data, and what they hold
     hist_i: list[np.ndarray] = []
     hist_h: list[np.ndarray] = []
+    hist_s: list[np.ndarray] = []
+    outside = ~isr
+    tracking = tracks is not None and bool(outside.any())
+    tracked: list[float] = []     # per cycle: the bytes it moved to followers out of the ISR
     a_out: list[float] = []
     r_out: list[float] = []
     q_out: list[float] = []
@@ -230,6 +273,8 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         has = avail > 0
         size = float(avail[has].sum())
         responses += 1
+        if tracking:
+            was = held[outside].sum()
         if size <= budget:
             moved = np.flatnonzero(has)
             held[moved] = appended[moved]
@@ -250,9 +295,14 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
             hist_k.append(np.full(len(moved), k, dtype=np.int64))
             hist_i.append(moved)
             hist_h.append(held[moved])
+            hist_s.append(stamps[moved])
         q = r + down[k]
         if size > full:
             q += window_delay(size, full, rtt, None)
+        if tracking:
+            mine = float(held[outside].sum() - was)
+            tracked.append(mine)
+            resp_bytes -= mine
         resp_bytes += size
         a_out.append(a)
         r_out.append(r)
@@ -261,6 +311,12 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         k += 1
     carried = _carried(n, len(row_pid), e_row, e_item, e_bytes,
                        (hist_k, hist_i, hist_h))
+    if tracking and tracks is not None:
+        def cat(x: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(x) if x else np.zeros(0, dtype=dtype)
+        tracks[(lz, fz)] = Track(cat(hist_k, np.int64), cat(hist_i, np.int64),
+                                 cat(hist_h, float), cat(hist_s, float),
+                                 np.array(tracked))
     bill(fz, lz, "replicate", float(req_size * k))
     bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
@@ -301,4 +357,4 @@ def _carried(n: int, rows: int, e_row: np.ndarray, e_item: np.ndarray,
     return out
 
 
-__all__ = ["Delays", "fetch_cycles", "session_cycles"]
+__all__ = ["Delays", "Track", "fetch_cycles", "session_cycles"]

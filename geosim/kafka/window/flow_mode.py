@@ -71,6 +71,9 @@ class FlowWindowMode(WindowMode):
     #: the page cache's flush age before a fault that may stop a broker (the marks
     #: window may be shorter: ``consumer.offset.sync.ms``, checkpoints are configurable).
     SINGLE_ROWS = False
+    #: Nor does it keep the rows a follower catching up holds some of one by one: its
+    #: windows wait for every follower to be in its ISR.
+    BEHIND = False
 
     def __init__(self, engine: CrossCluster):
         self.engine = engine

@@ -58,7 +58,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geosim.kafka.window.cycles import fetch_cycles
+from geosim.kafka.window.catchup import first_rejoin
+from geosim.kafka.window.cycles import Track, fetch_cycles
 from geosim.kafka.window.order import groups, time_then_key_order
 from geosim.kafka.window.reads import deliver
 from geosim.kafka.window.sends import cut_sends
@@ -99,6 +100,12 @@ class WindowResult:
     # per consumer zone: its deliveries (time, send window, records and uncompressed
     # bytes, each times the groups reading there, and the row's index)
     deliveries: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
+    # per fetch pair with followers out of the ISR: its Track and cycles
+    tracked: dict[tuple[str, str], tuple[Track, tuple[np.ndarray, ...]]] = field(
+        default_factory=dict)
+    # when the first follower out of an ISR would rejoin it (its fetch reaching the
+    # HW): the window must hand back before then (None: none does)
+    rejoin_at: float | None = None
 
 
 def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
@@ -130,8 +137,12 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     rec_bytes = col["bytes"]
 
     # ---- 3-4. fetch cycles, per pair, and commit times -------------------------------
-    commit, cycles = replicate(w, draws, partition, arrival, rec_bytes, t0, t1 + tail, bill)
+    tracks: dict[tuple[str, str], Track] = {}
+    commit, cycles = replicate(w, draws, partition, arrival, rec_bytes, t0, t1 + tail, bill,
+                               tracks)
     out.fetch_requests = sum(len(c[0]) for c in cycles.values())
+    out.tracked = {key: (track, cycles[key]) for key, track in tracks.items()}
+    out.rejoin_at = first_rejoin(w, out.tracked, partition, rec_bytes, commit)
     if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(len(w.leader_zone))):
         raise WindowRefused("a partition's ISR is under min.insync.replicas")
 
@@ -195,13 +206,15 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
 def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarray,
               rec_bytes: np.ndarray, t0: float, t_end: float,
               bill: Callable[[str, str, str, float], None],
+              tracks: dict[tuple[str, str], Track] | None = None,
               ) -> tuple[np.ndarray, dict[tuple[str, str], tuple[np.ndarray, ...]]]:
     """Stages 3 and 4 for rows appended at ``arrival`` (sorted) to ``partition``: each
     fetch pair's cycles from ``t0`` to ``t_end`` (by pair: requests' arrivals at the
     leader, responses' departures and arrivals, and per row of the pair the cycle that
     carried it) and each row's commit time: when every ISR follower's next request
     after the response that carried it reaches the leader (its append, for a leader
-    alone in its ISR; inf if the cycles end first)."""
+    alone in its ISR; inf if the cycles end first). ``tracks``: where the pairs with
+    followers out of the ISR leave their :class:`Track`."""
     cycles: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
     pair_rows: dict[tuple[str, str], np.ndarray] = {}
     n_parts = len(w.leader_zone)
@@ -217,7 +230,8 @@ def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarra
         cycles[key] = fetch_cycles(w, draws, lz, fz, arrival[idx],
                                    rec_bytes[idx] * copies[partition[idx]], len(pids),
                                    connections, t0, t_end, bill,
-                                   session=w.sessions.get(key), row_pid=partition[idx])
+                                   session=w.sessions.get(key), row_pid=partition[idx],
+                                   tracks=tracks)
     commit = arrival.copy()
     isr_of_zone: dict[str, np.ndarray] = {}
     for p, zones in enumerate(w.isr_zones):

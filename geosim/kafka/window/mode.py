@@ -67,6 +67,12 @@ from geosim.core.events import (
     WindowAcked,
     WindowDelivered,
 )
+from geosim.kafka.window.catchup import (
+    behind_as_of,
+    committed_by,
+    hand_back_tracked,
+    tracked_inside,
+)
 from geosim.kafka.window.cluster_state import (
     drained,
     live_fleets,
@@ -78,25 +84,17 @@ from geosim.kafka.window.cluster_state import (
 )
 from geosim.kafka.window.kernel import WindowResult, run_window
 from geosim.kafka.window.order import groups, stable_int_order, time_then_key_order
-from geosim.kafka.window.wiring import WindowRefused, Wiring
+from geosim.kafka.window.spans import BEFORE_BILL_READ, MARGIN, MIN_WINDOW, spans
+from geosim.kafka.window.wiring import WindowRefused, Wiring, sessions_of
 from geosim.world.faults import fault_window
 
 if TYPE_CHECKING:
     from geosim.kafka.cluster import KafkaCluster
 
-#: Event mode before each fault (s): the producers, fetch loops and groups run their
-#: own pipes again for this long before a disturbance meets them.
-MARGIN = 5.0
-#: The shortest window worth a hand-over (s).
-MIN_WINDOW = 5.0
 #: The longest window (s): a window's arrays grow with its rows, so a long steady state
 #: is several windows in a row (a hand-over costs a drain, a fraction of a second in
 #: events), and memory stays flat in simulated time.
 MAX_WINDOW = 60.0
-#: How long before the warmup's end and the end of production a window ends (s): the
-#: bill reads the network's counters at both, and the window's hand-back, which adds its
-#: bytes to them, must come first (at the same instant, the read would).
-BEFORE_BILL_READ = 0.05
 #: Faults that stop no broker: a hand-back before them may stand for all its rows
 #: (before the others, which may stop a broker uncleanly and lose what its page cache
 #: held, it keeps the rows appended within the flush age one by one).
@@ -113,48 +111,6 @@ TAIL = 10.0
 WATCH = 0.05
 
 
-def spans(warmup: float, faults: list[tuple[float, float]], production_end: float,
-          before_fault: float = MARGIN, *, from_start: bool = False,
-          inside: bool = False, margins: list[float] | None = None,
-          ) -> list[tuple[float, float]]:
-    """Where windows may run: from the warmup's end, and from each fault's end, to
-    ``before_fault`` before the next fault starts or ``BEFORE_BILL_READ`` before
-    production ends (a fault whose end equals its start lasts to the end of
-    production). ``margins``: each fault's own margin before its start instead of
-    ``before_fault``.
-
-    ``from_start``: from the start of the run, the warmup's end a bound with a margin
-    of ``BEFORE_BILL_READ`` (the bill reads the network's counters there, and a
-    window's bytes join them at its hand-back).
-
-    ``inside``: inside a fault too, from its start to ``MARGIN`` before its end: the
-    cluster a zone or region outage leaves (its leaders moved, its ISRs shrunk, its
-    groups rebalanced) is a steady state once it settles, which the caller's quiet
-    check waits for. A fault's end stops nothing (the returning brokers and clients
-    meet the event engine's own pipes), so it needs only ``MARGIN``."""
-    if margins is None:
-        margins = [before_fault] * len(faults)
-    busy = sorted((a, b if b > a else production_end, m)
-                  for (a, b), m in zip(faults, margins, strict=True))
-    # (instant, the margin before it, where the next span may start)
-    # the end of production stops only the producers' cuts, which the send clock
-    # makes again after a hand-back: only the bill's read there bounds a window
-    bounds = [(production_end, BEFORE_BILL_READ, production_end)]
-    if from_start:
-        bounds.append((warmup, BEFORE_BILL_READ, warmup))
-    for a, b, margin in busy:
-        bounds.append((a, margin, a if inside else b))
-        if inside and b < production_end:
-            bounds.append((b, MARGIN, b))
-    out: list[tuple[float, float]] = []
-    lo = 0.0 if from_start else warmup
-    for at, margin, resume in sorted(bounds, key=lambda x: (x[0], -x[1])):
-        if at > lo and at - margin - lo >= MIN_WINDOW:
-            out.append((lo, at - margin))
-        lo = max(lo, resume)
-    return out
-
-
 class WindowMode:
     """Hands one cluster's steady states to the window engine (module docstring)."""
 
@@ -166,6 +122,10 @@ class WindowMode:
     #: Whether a hand-back keeps the rows within the flush age of a fault that may
     #: stop a broker one by one (else the window ends the flush age earlier).
     SINGLE_ROWS = True
+    #: Whether windows run while sync replicas catch up out of their ISRs (the kernel
+    #: takes their pairs item by item and hands back before the first would rejoin,
+    #: geosim.kafka.window.catchup).
+    BEHIND = True
 
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
                  bounds: tuple[float, ...] = ()):
@@ -199,6 +159,10 @@ class WindowMode:
         #: is not reported, as the event engine's run would not have got there.
         self.run_end = sim.end
         self._seeds = cluster.ctx.rng(f"{cluster.name}.window")
+        #: At a hand-over: the sessions (followers catching up as they were) and the
+        #: leaders and brokers, read before its drain.
+        self._before: dict | None = None
+        self._leaders_at: tuple = ()
         #: What ran: {"start", "end", "rows", "records"} per window, and
         #: {"at", "stayed in events"} for each span or attempt that did not.
         self.log: list[dict] = []
@@ -237,10 +201,11 @@ class WindowMode:
         if c.net.links_impaired or (c.net.impaired and not inside):
             return "a link is degraded or cut"
         sent_to = frozenset().union(*(f.window_free() for f in live_fleets(c)))
-        why = replicas_not_quiet(c, dead=inside, sent_to=sent_to)
+        why = replicas_not_quiet(c, dead=inside, sent_to=sent_to, behind=self.BEHIND)
         if why is not None:
             return why
         behind = c.produce.last_tick - 2 * c.send_tick
+        env_now = self.env.now
         for fleet in c.producing:
             if not fleet.alive and inside:
                 continue  # down with its zone: it offers nothing until it restarts
@@ -250,6 +215,14 @@ class WindowMode:
                 share, _parts, _next, cursor, _cap, _window = fleet.target_state(target)
                 if share > 0 and cursor is not None and cursor < behind:
                     return f"a producer fleet is behind its load: {fleet.id} first"
+        # A hand-over waits for the rows in flight to be acknowledged, the producers'
+        # records held back meanwhile; one that cannot complete (DRAIN_LIMIT) holds them
+        # back for nothing. Rows waiting half as long for their HW (a follower served
+        # behind others catching up in its fetch session) would not.
+        oldest = min((p.pending[0][1] for p in c.parts if p.pending), default=env_now)
+        if env_now - oldest > DRAIN_LIMIT / 2:
+            return (f"acknowledgements of {c.name} wait: a row appended "
+                    f"{env_now - oldest:.1f} s ago awaits its HW")
         for group in c.groups:
             if group.in_rebalance or not (inside or all(m.alive for m in group.members)):
                 return f"a consumer group is rebalancing: {group.id} first"
@@ -288,6 +261,8 @@ class WindowMode:
         except WindowRefused as refused:
             return str(refused)
         state = self._state()
+        self._leaders_at = self._leaders()
+        self._before = sessions_of(c) if self.BEHIND else None
         s = produce.suspend()
         began = env.now
         cpu = time.process_time()
@@ -297,10 +272,18 @@ class WindowMode:
                 return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
             yield env.timeout(0.01)
         if self._state() != state:
-            # what the wiring and the quiet check read changed while the rows in
-            # flight completed (a session expired, a leader moved): not quiet any more
-            produce.cancel_suspension()
-            return "the cluster or a group changed during the hand-over"
+            # What the wiring and the quiet check read changed while the rows in flight
+            # completed. A follower catching up that rejoined its ISR leaves a steady
+            # state the kernel takes from the start of the window as well (its rows
+            # meet the new ISR a drain early) rather than the producers' records
+            # waiting out a cancelled hand-over; anything else (a session expired, a
+            # leader moved) is not quiet any more.
+            rejoined = self._rejoin_only(state)
+            if rejoined is not None:
+                wiring = rejoined
+            else:
+                produce.cancel_suspension()
+                return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
         b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
         why = None
@@ -311,15 +294,33 @@ class WindowMode:
                 result, extra = self._compute(wiring, s, b - tick / 2)
             except WindowRefused as refused:
                 why = str(refused)
+        rejoin = None if why is not None else result.rejoin_at
+        if rejoin is not None and rejoin < b:
+            # A follower catching up would rejoin its ISR: hand back the send tick
+            # before its fetch reaches the leader (the event engine then makes the
+            # change), however short the window (the producers have waited for it).
+            b = s + (math.ceil((rejoin - s) / tick - 1e-9) - 1) * tick
+            if b <= env.now:
+                # the kernel has it rejoin while the rows in flight drained: hand back
+                # at once (a tick's rows meet it out of its ISR, where a cancelled
+                # hand-over would hold the producers' records back for the drain)
+                b = s + (math.floor((env.now - s) / tick + 1e-9) + 1) * tick
         if why is not None:
             produce.cancel_suspension()
             return why
         self._park()
         taken = {f.id: f.taken for f in live_fleets(c)}
-        entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu}
+        entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu,
+                       "computed": env.now}
         self.log.append(entry)
+        if rejoin is not None and rejoin >= b - tick:
+            entry["until"] = "a follower's return to its ISR"
         produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
         yield from self._progress(result, taken, s, b)
+        if rejoin is not None and rejoin > env.now:
+            # the follower rejoins in events: the next window starts once it has
+            # (its hand-over would meet the change)
+            yield env.timeout(rejoin - env.now + RETRY)
         return None
 
     # ======================================================================= hooks
@@ -331,6 +332,9 @@ class WindowMode:
         """The kernel's window from ``s`` for rows sent before ``t1``, and what else the
         engine computes over it (None here); refuses one whose rows do not all complete
         within its tail."""
+        wiring.sessions = sessions_of(self.cluster)  # the followers after the drain,
+        if self._before is not None:                 # those catching up from before it
+            wiring.sessions = behind_as_of(wiring.sessions, self._before)
         result = run_window(wiring, s, t1, seed=int(self._seeds.integers(2**62)),
                             tail=TAIL, histograms=False)
         if result.records_acked < result.records_sent:
@@ -349,6 +353,26 @@ class WindowMode:
         self.cluster.replication.park()
         for fleet in live_fleets(self.cluster):
             fleet.window_hold()
+
+    def _rejoin_only(self, state: tuple) -> Any:
+        """If what changed since ``state`` (:meth:`_state`, read at the hand-over) is
+        only followers rejoining their ISRs (the leaders, the brokers, the links, the
+        fleets and the groups as they were) and the cluster is quiet: its wiring now;
+        else None."""
+        now = self._state()
+        if not self.BEHIND or now[1:] != state[1:] or self._leaders() != self._leaders_at:
+            return None
+        if self._not_quiet() is not None:
+            return None
+        try:
+            return self._wiring()
+        except WindowRefused:
+            return None
+
+    def _leaders(self) -> tuple:
+        c = self.cluster
+        return (tuple(p.leader for p in c.parts),
+                tuple((b.alive, b.fenced) for b in c.brokers))
 
     def _state(self) -> tuple:
         """What a window's wiring assumes stays as it was: any change of it (an election,
@@ -432,6 +456,11 @@ class WindowMode:
             # So do the rows a zone that reads them sees only after the hand-back: the
             # read path shows them at the kernel's times (show_window).
             late |= unseen(wiring.reads, part, result.deliveries, now)[kept]
+        inside = tracked_inside(wiring, result.tracked, now)
+        if inside:
+            # and the rows of a partition a follower catching up holds some of: its log
+            # end and its part of a row fall on them (hand_back_tracked)
+            late |= np.isin(part[kept], np.fromiter(inside, dtype=np.int64))
         singles = kept[late]
         kept = kept[~late]
         # one row per (partition, fleet), in that order
@@ -460,6 +489,8 @@ class WindowMode:
                     int(part[i]), int(result.row_records[i]), float(result.row_first[i]),
                     float(result.row_last[i]), float(result.row_acked[i])))
                 appended_at.append(float(arrival[i]))
+        pre_end = {pid: c.parts[pid].end_bytes for key in result.tracked
+                   for pid in wiring.sessions[key].pids.tolist()}
         appended, rejected, duplicates = c.log.append(new_rows)
         if rejected or duplicates:
             raise RuntimeError("window engine: a row standing for the window was refused "
@@ -482,7 +513,15 @@ class WindowMode:
                 group.appended(row, -1)
             rows_by_fleet[row.fleet].append(row)
             touched[row.partition] = None
-        replicated(c, now)
+        tracked = frozenset((int(pid), int(r)) for key in result.tracked
+                            for pid, r, isr in zip(wiring.sessions[key].pids,
+                                                   wiring.sessions[key].follower,
+                                                   wiring.sessions[key].in_isr, strict=True)
+                            if not isr)
+        replicated(c, now, tracked)
+        if result.tracked:
+            hand_back_tracked(c, wiring, result.tracked, pre_end,
+                              committed_by(wiring, result, keep), entry["computed"], now)
         show_window(c, wiring.reads, result.deliveries, len(part), singles,
                     appended[len(appended) - len(singles):], list(touched), now)
         by_group: dict[tuple[int, str], list[Row]] = {}
@@ -535,6 +574,7 @@ class WindowMode:
         self._handed_back(wiring, result, extra, keep, share, appended)
         # run-info, not results: CPU seconds from the hand-over to the end of the hand-back
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
+        entry.pop("computed")
 
 
 

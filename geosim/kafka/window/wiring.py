@@ -52,8 +52,15 @@ class Session:
     stamps: np.ndarray    # per item: the response that last carried its data (FetchPair.served)
     responses: int        # the pair's responses so far (FetchPair.responses)
     held: np.ndarray      # per item: compressed bytes its follower holds past the log end
-    in_isr: np.ndarray    # per item: whether its follower is in the ISR (else an observer)
+    in_isr: np.ndarray    # per item: whether its follower is in the ISR
     caught_up: np.ndarray  # per item: when its follower was last caught up (Kafka's rule)
+    index: np.ndarray     # per item: its index among the pair's (FetchPair.items)
+    behind: np.ndarray    # per item: a sync replica out of the ISR (catching up)
+    may_join: np.ndarray  # per item: out of the ISR, it would join it on reaching the HW
+    follower: np.ndarray  # per item: its follower broker
+    epoch: np.ndarray     # per item: its partition's epoch
+    end: np.ndarray       # per item: its partition's log end offset
+    end_bytes: np.ndarray  # per item: its partition's compressed bytes there
 
 
 @dataclass
@@ -140,21 +147,10 @@ class Wiring:
             isr_zones.append([brokers[r].zone for r in sorted(p.isr) if r != p.leader])
             min_isr.append(p.min_isr)
         pairs: dict[tuple[str, str], tuple[list[int], int]] = {}
-        sessions: dict[tuple[str, str], Session] = {}
-        c.replication.settle()  # the quiet items' caught-up times written
         for key, pair in c.replication.pairs.items():
-            live = [i for i, (_p, r) in enumerate(pair.items) if brokers[r].alive]
-            if not live:  # a follower zone that is down fetches nothing
-                continue
-            items = [pair.items[i] for i in live]
-            pairs[key] = ([p.id for p, _r in items], pair.connections)
-            sessions[key] = Session(
-                np.array([p.id for p, _r in items], dtype=np.int64),
-                np.array([pair.served[i] for i in live], dtype=float), pair.responses,
-                np.array([p.bytes_at(p.leo[r]) + p.held_partial(r, p.leo[r]) - p.end_bytes
-                          for p, r in items], dtype=float),
-                np.array([r in p.isr for p, r in items], dtype=bool),
-                np.array([p.caught_up[r] for p, r in items], dtype=float))
+            live = [p.id for p, r in pair.items if brokers[r].alive]
+            if live:  # a follower zone that is down fetches nothing
+                pairs[key] = (live, pair.connections)
         fleets: dict[int, FleetLoad] = {}
         targets: list[Target] = []
         index_zone = {i: z for z, i in c.zone_index.items()}
@@ -203,11 +199,43 @@ class Wiring:
         return cls(c.name, c.send_tick, c.config.replica_fetch_wait_max,
                    c.config.replica_fetch_response_max_bytes, topo.spec.tcp_window,
                    leader_zone, isr_zones, min_isr, pairs, fleets, targets, reads, rtt,
-                   median, sessions, c.config.replica_lag_time_max)
+                   median, sessions_of(c), c.config.replica_lag_time_max)
 
     def leader_zones(self) -> list[str]:
         """The zones that lead partitions, in name order (the kernel's zone codes)."""
         return sorted(set(self.leader_zone))
+
+
+def sessions_of(c: KafkaCluster) -> dict[tuple[str, str], Session]:
+    """Each fetch pair's live items as its fetch session has them now (read after a
+    hand-over's drain: what the followers hold, their order, their caught-up times)."""
+    brokers = c.brokers
+    replication = c.replication
+    replication.settle()  # the quiet items' caught-up times written
+    sessions: dict[tuple[str, str], Session] = {}
+    for key, pair in replication.pairs.items():
+        live = [i for i, (_p, r) in enumerate(pair.items) if brokers[r].alive]
+        if not live:
+            continue
+        items = [pair.items[i] for i in live]
+        out = [r not in p.isr for p, r in items]
+        sessions[key] = Session(
+            np.array([p.id for p, _r in items], dtype=np.int64),
+            np.array([pair.served[i] for i in live], dtype=float), pair.responses,
+            np.array([p.bytes_at(p.leo[r]) + p.held_partial(r, p.leo[r]) - p.end_bytes
+                      for p, r in items], dtype=float),
+            np.array([not o for o in out], dtype=bool),
+            np.array([p.caught_up[r] for p, r in items], dtype=float),
+            np.array(live, dtype=np.int64),
+            np.array([o and r in p.replicas for (p, r), o in zip(items, out, strict=True)],
+                     dtype=bool),
+            np.array([o and replication.may_join_isr(p, r)
+                      for (p, r), o in zip(items, out, strict=True)], dtype=bool),
+            np.array([r for _p, r in items], dtype=np.int64),
+            np.array([p.epoch for p, _r in items], dtype=np.int64),
+            np.array([p.log_end for p, _r in items], dtype=np.int64),
+            np.array([p.end_bytes for p, _r in items], dtype=float))
+    return sessions
 
 
 class Draws:
@@ -221,4 +249,4 @@ class Draws:
         return 0.5 * self.rtt[(src, dst)].draw_bulk(self.rng, n)
 
 
-__all__ = ["Draws", "FleetLoad", "Session", "Target", "WindowRefused", "Wiring"]
+__all__ = ["Draws", "FleetLoad", "Session", "Target", "WindowRefused", "Wiring", "sessions_of"]
