@@ -38,26 +38,36 @@ def behind_as_of(after: Mapping[tuple[str, str], Session],
                  before: Mapping[tuple[str, str], Session],
                  ) -> dict[tuple[str, str], Session]:
     """The sessions read after a hand-over's drain (``after``), the followers catching
-    up in them as they were at its start (``before``): the kernel's cycles start there,
-    and what their fetch loops moved while the rows in flight completed is the kernel's
-    to move again (the hand-back sets their state from it)."""
+    up in them as they were at its start (``before``), and each pair's session order
+    then: the kernel's cycles start there, and what their fetch loops moved while the
+    rows in flight completed is the kernel's to move again (the hand-back sets their
+    state from it)."""
     out = dict(after)
     for key, ses in after.items():
         old = before.get(key)
         if old is None or not ses.behind.any():
             continue
-        was = {(pid, r): i for i, (pid, r, behind) in enumerate(zip(
-            old.pids.tolist(), old.follower.tolist(), old.behind.tolist(), strict=True))
-            if behind}
+        was = {(pid, r): i for i, (pid, r) in enumerate(zip(
+            old.pids.tolist(), old.follower.tolist(), strict=True))}
         held, caught = ses.held.copy(), ses.caught_up.copy()
-        for i in np.flatnonzero(ses.behind).tolist():
+        stamps = ses.stamps.copy()
+        found = 0
+        for i in range(len(ses.pids)):
             j = was.get((int(ses.pids[i]), int(ses.follower[i])))
-            if j is not None and old.epoch[j] == ses.epoch[i]:
+            if j is None:
+                continue
+            found += 1
+            stamps[i] = old.stamps[j]  # the session's order then
+            if ses.behind[i] and old.behind[j] and old.epoch[j] == ses.epoch[i]:
                 # what it held then, from the log end now (the rows in flight at the
                 # start were appended meanwhile)
                 held[i] = old.held[j] - (ses.end_bytes[i] - old.end_bytes[j])
                 caught[i] = old.caught_up[j]
-        out[key] = replace(ses, held=held, caught_up=caught)
+        if found == len(ses.pids):
+            out[key] = replace(ses, held=held, caught_up=caught, stamps=stamps,
+                               responses=old.responses)
+        else:
+            out[key] = replace(ses, held=held, caught_up=caught)
     return out
 
 
@@ -117,31 +127,41 @@ def tracked_inside(w: Wiring, tracked: Tracked, now: float) -> set[int]:
     for key, (track, (_a, _r, q, _c)) in tracked.items():
         ses = w.sessions[key]
         k_done = int(np.searchsorted(q, now, side="right"))
-        for i in np.flatnonzero(~ses.in_isr).tolist():
+        for i in range(len(ses.pids)):
             if track.held_after(i, float(ses.held[i]), np.array([k_done - 1]))[0] > 0:
                 out.add(int(ses.pids[i]))
     return out
 
 
+def tracked_followers(w: Wiring, tracked: Tracked) -> frozenset[tuple[int, int]]:
+    """The (partition, follower) of the pairs the kernel took item by item."""
+    return frozenset((int(pid), int(r)) for key in tracked
+                     for pid, r in zip(w.sessions[key].pids.tolist(),
+                                       w.sessions[key].follower.tolist(), strict=True))
+
+
 def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                       pre_end: Mapping[int, int], hw_at: Callable[[int, float], int],
                       since: float, now: float) -> None:
-    """Each tracked follower as the kernel left it at ``now`` (the rows of the window
-    already in the log; ``pre_end``: each tracked partition's compressed bytes at the
-    window's log end; ``hw_at``: a partition's HW at a time of the window): the
-    responses that arrived by then (a response in flight is the
-    event engine's to fetch again), the last request's view at the leader, the pair's
-    session order, and the bytes those responses moved to them: those that arrived
-    after ``since`` (the kernel's computation; the fetch loops billed their own until
-    they stopped for the window)."""
+    """Each follower of a pair the kernel took item by item as it left it at ``now``
+    (the rows of the window already in the log; ``pre_end``: each such partition's
+    compressed bytes at the window's log end; ``hw_at``: a partition's HW at a time of
+    the window): the rows of the responses that arrived by then (a response in flight
+    is the event engine's to fetch again), the last request's view at the leader, the
+    HW its last response carried, the pair's session order; the partition's HW from the
+    leader's view of its ISR so set; and the data bytes of those responses (to followers
+    catching up, those that arrived after ``since``, the kernel's computation: until
+    then their fetch loops moved and billed what the kernel moved again)."""
     replication = c.replication
+    hws: dict[int, int] = {}
     for key, (track, (a, r_out, q, _c)) in tracked.items():
         ses = w.sessions[key]
         pair = replication.pairs.get(key)
         k_done = int(np.searchsorted(q, now, side="right"))
         k_asked = int(np.searchsorted(a, now, side="right"))
         k_since = int(np.searchsorted(q, since, side="right"))
-        moved = float(track.tracked_bytes[k_since:k_done].sum())
+        moved = float(track.behind_bytes[k_since:k_done].sum()
+                      + track.isr_bytes[:k_done].sum())
         if moved:
             c.net.count(key[0], key[1], "replicate", int(round(moved)))
         if pair is None:
@@ -154,8 +174,6 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
             j = int(ses.index[i])
             if same:
                 pair.served[j] = track.stamp_after(i, float(ses.stamps[i]), k_done - 1)
-            if ses.in_isr[i]:
-                continue
             p = c.parts[int(ses.pids[i])]
             r = int(ses.follower[i])
             if p.epoch != int(ses.epoch[i]) or not c.brokers[r].alive:
@@ -171,9 +189,10 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.partial[r] = (leo, p.epoch, part)
             elif p.partial:
                 p.partial.pop(r, None)
+            hw = hws.setdefault(p.id, min(p.log_end, hw_at(p.id, now)))
             if k_done:  # the HW the last response that arrived carried, within its LEO
-                p.follower_hw[r] = min(leo, max(p.follower_hw[r],
-                                                hw_at(p.id, float(r_out[k_done - 1]))))
+                p.follower_hw[r] = min(leo, hw, max(p.follower_hw[r],
+                                                    hw_at(p.id, float(r_out[k_done - 1]))))
             elif p.follower_hw[r] > leo:
                 p.follower_hw[r] = leo
             if k_asked:
@@ -181,8 +200,16 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.view[r] = p.offset_within(int(round(base + held[1])))
                 p.last_fetch_time[r] = t
                 p.last_fetch_leo[r] = max(int(ses.end[i]), p.offset_flushed_before(t))
+            if r in p.isr:
+                p.caught_up[r] = now  # the window refuses one the ISR check could drop
         if same:
             pair.responses = ses.responses + k_done
+    for pid in hws:
+        # the HW as the leader's view of its ISR now has it (the followers of other
+        # pairs hold the log: replicated), so that it moves on with their next fetches
+        p = c.parts[pid]
+        p.hw = min(p.log_end, p.hw_candidate(p.min_isr))
 
 
-__all__ = ["behind_as_of", "committed_by", "first_rejoin", "hand_back_tracked", "tracked_inside"]
+__all__ = ["behind_as_of", "committed_by", "first_rejoin", "hand_back_tracked",
+           "tracked_followers", "tracked_inside"]

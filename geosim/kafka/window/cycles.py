@@ -56,16 +56,17 @@ Cycles = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 @dataclass
 class Track:
     """What the item-by-item model leaves of a pair with followers out of the ISR
-    (catching up, or observers), whose state a hand-back sets from it: per item that
-    got data in a cycle, the cycle, what its follower then held and its new stamp in the
-    session; per cycle the bytes it moved to them (billed at the hand-back, as far as
-    the responses that arrived by then)."""
+    (catching up, or observers), whose every follower a hand-back sets from it: per
+    item that got data in a cycle, the cycle, what its follower then held and its new
+    stamp in the session; per cycle the data bytes it moved (billed at the hand-back,
+    as far as the responses that arrived by then)."""
 
     k: np.ndarray
     item: np.ndarray
     held: np.ndarray
     stamp: np.ndarray
-    tracked_bytes: np.ndarray
+    behind_bytes: np.ndarray   # per cycle: data bytes to followers out of the ISR
+    isr_bytes: np.ndarray      # per cycle: data bytes to the pair's ISR followers
 
     def held_after(self, i: int, held0: float, k: np.ndarray) -> np.ndarray:
         """What item ``i``'s follower holds after each cycle of ``k`` (-1: before the
@@ -192,8 +193,8 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     which the ISR check could drop, refuses the window.
 
     ``tracks``: where to leave the pair's :class:`Track` if it has followers out of the
-    ISR; their data bytes are then not billed here (the hand-back bills those of the
-    responses that arrived by then, and sets their state as of then)."""
+    ISR; its data bytes are then not billed here (the hand-back bills those of the
+    responses that arrived by then, and sets its followers' state as of then)."""
     n = len(session.pids)
     wait_max = w.wait_max
     budget = float(w.response_max_bytes * connections)
@@ -235,6 +236,7 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     outside = ~isr
     tracking = tracks is not None and bool(outside.any())
     tracked: list[float] = []     # per cycle: the bytes it moved to followers out of the ISR
+    tracked_isr: list[float] = []  # and to those in it
     a_out: list[float] = []
     r_out: list[float] = []
     q_out: list[float] = []
@@ -299,11 +301,12 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         q = r + down[k]
         if size > full:
             q += window_delay(size, full, rtt, None)
-        if tracking:
+        if tracking:  # the hand-back bills its data bytes
             mine = float(held[outside].sum() - was)
             tracked.append(mine)
-            resp_bytes -= mine
-        resp_bytes += size
+            tracked_isr.append(size - mine)
+        else:
+            resp_bytes += size
         a_out.append(a)
         r_out.append(r)
         q_out.append(q)
@@ -316,7 +319,7 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
             return np.concatenate(x) if x else np.zeros(0, dtype=dtype)
         tracks[(lz, fz)] = Track(cat(hist_k, np.int64), cat(hist_i, np.int64),
                                  cat(hist_h, float), cat(hist_s, float),
-                                 np.array(tracked))
+                                 np.array(tracked), np.array(tracked_isr))
     bill(fz, lz, "replicate", float(req_size * k))
     bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried

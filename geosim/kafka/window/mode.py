@@ -29,7 +29,10 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
 
 A window needs a quiet cluster: no link degraded or cut; every broker that is up
 unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
-and in no ISR; every sync replica of a live broker in its ISR; no log growing back over
+and in no ISR; every sync replica of a live broker in its ISR or catching up to it
+(its pair then taken item by item, the window handing back before it would rejoin:
+:mod:`geosim.kafka.window.catchup`); no fetch pair waiting out a lost request's socket
+timeout; no row waiting over half of ``DRAIN_LIMIT`` for its HW; no log growing back over
 offsets a truncation took back while the producers send to it; no producer retry or
 backlog; no rebalance under way or being prepared, and every partition owned by a live
 member (inside a fault, by a member the fault took down, whose partitions no one reads
@@ -56,6 +59,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,6 +75,7 @@ from geosim.kafka.window.catchup import (
     behind_as_of,
     committed_by,
     hand_back_tracked,
+    tracked_followers,
     tracked_inside,
 )
 from geosim.kafka.window.cluster_state import (
@@ -105,6 +110,12 @@ RETRY = 1.0
 #: How long the rows in flight at a hand-over may take to complete (s); a cluster whose
 #: rows take longer stays in events.
 DRAIN_LIMIT = 5.0
+#: The longest a row may have waited for its HW when a hand-over starts (s): longer,
+#: and its drain may not complete within DRAIN_LIMIT.
+ACK_WAIT = 0.5
+#: The longest window while followers catch up out of their ISRs (s): one of them
+#: rejoining ends it, and the kernel's work grows with the window it computes.
+MAX_BEHIND_WINDOW = 10.0
 #: How far past its last send the kernel follows its rows (s).
 TAIL = 10.0
 #: How often a running window looks for a change of what it assumes (s).
@@ -216,13 +227,15 @@ class WindowMode:
                 if share > 0 and cursor is not None and cursor < behind:
                     return f"a producer fleet is behind its load: {fleet.id} first"
         # A hand-over waits for the rows in flight to be acknowledged, the producers'
-        # records held back meanwhile; one that cannot complete (DRAIN_LIMIT) holds them
-        # back for nothing. Rows waiting half as long for their HW (a follower served
-        # behind others catching up in its fetch session) would not.
-        oldest = min((p.pending[0][1] for p in c.parts if p.pending), default=env_now)
-        if env_now - oldest > DRAIN_LIMIT / 2:
-            return (f"acknowledgements of {c.name} wait: a row appended "
-                    f"{env_now - oldest:.1f} s ago awaits its HW")
+        # records held back meanwhile (a cancelled one holds them back for nothing, and
+        # the kernel's first rows would not queue behind them): not while rows wait
+        # longer than ACK_WAIT for their HW (an ISR follower served behind followers
+        # catching up in its fetch session).
+        oldest = min((p.times[bisect_right(p.ends, p.hw)] for p in c.parts
+                      if p.hw < p.log_end and p.times), default=env_now)
+        if env_now - oldest > ACK_WAIT:
+            return (f"the high watermarks of {c.name} lag: a row appended "
+                    f"{env_now - oldest:.1f} s ago is not yet committed")
         for group in c.groups:
             if group.in_rebalance or not (inside or all(m.alive for m in group.members)):
                 return f"a consumer group is rebalancing: {group.id} first"
@@ -271,6 +284,7 @@ class WindowMode:
                 produce.cancel_suspension()
                 return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
             yield env.timeout(0.01)
+        drained_at = env.now
         if self._state() != state:
             # What the wiring and the quiet check read changed while the rows in flight
             # completed. A follower catching up that rejoined its ISR leaves a steady
@@ -285,9 +299,13 @@ class WindowMode:
                 produce.cancel_suspension()
                 return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
-        b = s + math.floor((min(hi, s + MAX_WINDOW) - s) / tick + 1e-9) * tick
+        longest = MAX_BEHIND_WINDOW if any(
+            ses.behind.any() for ses in (self._before or {}).values()) else MAX_WINDOW
+        b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
-        if b - env.now < MIN_WINDOW:
+        if b <= env.now:
+            # (a span found long enough before the drain runs however short it is now:
+            # a cancelled hand-over would hold the producers' records back for it)
             why = "too short a span"
         else:
             try:
@@ -311,7 +329,7 @@ class WindowMode:
         self._park()
         taken = {f.id: f.taken for f in live_fleets(c)}
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu,
-                       "computed": env.now}
+                       "computed": env.now, "drained_in": round(drained_at - began, 3)}
         self.log.append(entry)
         if rejoin is not None and rejoin >= b - tick:
             entry["until"] = "a follower's return to its ISR"
@@ -513,12 +531,7 @@ class WindowMode:
                 group.appended(row, -1)
             rows_by_fleet[row.fleet].append(row)
             touched[row.partition] = None
-        tracked = frozenset((int(pid), int(r)) for key in result.tracked
-                            for pid, r, isr in zip(wiring.sessions[key].pids,
-                                                   wiring.sessions[key].follower,
-                                                   wiring.sessions[key].in_isr, strict=True)
-                            if not isr)
-        replicated(c, now, tracked)
+        replicated(c, now, tracked_followers(wiring, result.tracked))
         if result.tracked:
             hand_back_tracked(c, wiring, result.tracked, pre_end,
                               committed_by(wiring, result, keep), entry["computed"], now)
