@@ -46,8 +46,11 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
         if b.fenced and b.alive or not (b.alive or dead):
             return f"a broker of {c.name} is down or fenced"
     now = c.env.now
+    down = c.net.is_down
     for (lz, fz), pair in c.replication.pairs.items():
-        if pair.backoff_until > now:
+        # (a pair to or from a zone that is down fetches nothing in a window either)
+        if pair.backoff_until > now and not (down(lz) or down(fz)) \
+                and any(brokers[r].alive for _p, r in pair.items):
             return (f"the fetches of {c.name} from {lz} to {fz} wait out "
                     "replica.socket.timeout.ms after a lost request")
     for p in c.parts:
