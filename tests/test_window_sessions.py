@@ -163,3 +163,20 @@ def test_the_kernel_agrees_with_the_event_engine_where_responses_are_cut(monkeyp
     for ours, theirs in ((window.publish, pub), (window.end_to_end, e2e)):
         for q, tol in ((0.5, 0.03), (0.9, 0.03), (0.99, 0.05)):
             assert ours.quantile(q) == pytest.approx(theirs.quantile(q), rel=tol), q
+
+
+def test_a_rows_commit_waits_for_its_isr_follower_not_one_catching_up_beside_it():
+    """One zone holds two followers of a partition (stretch-2-regions' one-zone regions):
+    one in the ISR, one 50 KB behind. A 100-byte row reaches the ISR follower in the
+    first response; the one catching up takes the rest of the 1,000-byte budget each
+    cycle and holds the row only some 50 cycles later. The row is at the zone, for its
+    commit, with the first."""
+    pair = _Pair(Constant(0.010), budget=1000)
+    _billed, bill = _bill()
+    ses = _session([0, 0], held=[0.0, -50_000.0])
+    ses.in_isr[1] = False
+    ses.behind[1] = True
+    _a, _r, _q, carried = session_cycles(
+        pair, Delays(Draws(pair.rtt, 0), "a", "b"), "a", "b", np.array([0.001]),
+        np.array([0]), np.array([200.0]), ses, 1, 0.0, 1.0, bill, tracks={})
+    assert carried.tolist() == [0]

@@ -51,6 +51,7 @@ def behind_as_of(after: Mapping[tuple[str, str], Session],
             old.pids.tolist(), old.follower.tolist(), strict=True))}
         held, caught = ses.held.copy(), ses.caught_up.copy()
         stamps = ses.stamps.copy()
+        replayed = np.zeros(len(ses.pids), dtype=bool)
         found = 0
         for i in range(len(ses.pids)):
             j = was.get((int(ses.pids[i]), int(ses.follower[i])))
@@ -63,11 +64,12 @@ def behind_as_of(after: Mapping[tuple[str, str], Session],
                 # start were appended meanwhile)
                 held[i] = old.held[j] - (ses.end_bytes[i] - old.end_bytes[j])
                 caught[i] = old.caught_up[j]
+                replayed[i] = True
         if found == len(ses.pids):
             out[key] = replace(ses, held=held, caught_up=caught, stamps=stamps,
-                               responses=old.responses)
+                               responses=old.responses, replayed=replayed)
         else:
-            out[key] = replace(ses, held=held, caught_up=caught)
+            out[key] = replace(ses, held=held, caught_up=caught, replayed=replayed)
     return out
 
 
@@ -154,14 +156,15 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
     then their fetch loops moved and billed what the kernel moved again)."""
     replication = c.replication
     hws: dict[int, int] = {}
+    floor: dict[int, int] = {}  # the HW at the window's start
     for key, (track, (a, r_out, q, _c)) in tracked.items():
         ses = w.sessions[key]
         pair = replication.pairs.get(key)
         k_done = int(np.searchsorted(q, now, side="right"))
         k_asked = int(np.searchsorted(a, now, side="right"))
         k_since = int(np.searchsorted(q, since, side="right"))
-        moved = float(track.behind_bytes[k_since:k_done].sum()
-                      + track.isr_bytes[:k_done].sum())
+        moved = float(track.replayed_bytes[k_since:k_done].sum()
+                      + track.other_bytes[:k_done].sum())
         if moved:
             c.net.count(key[0], key[1], "replicate", int(round(moved)))
         if pair is None:
@@ -176,12 +179,18 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 pair.served[j] = track.stamp_after(i, float(ses.stamps[i]), k_done - 1)
             p = c.parts[int(ses.pids[i])]
             r = int(ses.follower[i])
-            if p.epoch != int(ses.epoch[i]) or not c.brokers[r].alive:
-                continue  # a leader change or a stop since: the event engine's state
+            in_isr = r in p.isr
+            if p.epoch != int(ses.epoch[i]) or not c.brokers[r].alive \
+                    or in_isr != bool(ses.in_isr[i]):
+                # a leader change, a stop or an ISR change since (a fetch sent before
+                # the window parked its loop): the event engine's state
+                continue
             base = pre_end[p.id]
             held = track.held_after(i, float(ses.held[i]), np.array([k_done - 1, k_asked - 2]))
             leo = p.offset_within(int(round(base + held[0])))
             part = int(round(base + held[0])) - p.bytes_at(leo)
+            if in_isr and leo < p.leo[r]:
+                continue  # (never so: an ISR follower held the log end at the start)
             p.leo[r] = leo
             if part > 0:
                 if p.partial is None:
@@ -190,6 +199,7 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
             elif p.partial:
                 p.partial.pop(r, None)
             hw = hws.setdefault(p.id, min(p.log_end, hw_at(p.id, now)))
+            floor.setdefault(p.id, int(ses.end[i]))
             if k_done:  # the HW the last response that arrived carried, within its LEO
                 p.follower_hw[r] = min(leo, hw, max(p.follower_hw[r],
                                                     hw_at(p.id, float(r_out[k_done - 1]))))
@@ -200,15 +210,15 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.view[r] = p.offset_within(int(round(base + held[1])))
                 p.last_fetch_time[r] = t
                 p.last_fetch_leo[r] = max(int(ses.end[i]), p.offset_flushed_before(t))
-            if r in p.isr:
-                p.caught_up[r] = now  # the window refuses one the ISR check could drop
+            if in_isr:  # as Kafka's rule had it at its last request
+                p.caught_up[r] = float(track.caught[k_asked - 1, i]) if k_asked else now
         if same:
             pair.responses = ses.responses + k_done
     for pid in hws:
         # the HW as the leader's view of its ISR now has it (the followers of other
         # pairs hold the log: replicated), so that it moves on with their next fetches
         p = c.parts[pid]
-        p.hw = min(p.log_end, p.hw_candidate(p.min_isr))
+        p.hw = max(floor[pid], min(p.log_end, p.hw_candidate(p.min_isr)))
 
 
 __all__ = ["behind_as_of", "committed_by", "first_rejoin", "hand_back_tracked",

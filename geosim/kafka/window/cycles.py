@@ -65,8 +65,9 @@ class Track:
     item: np.ndarray
     held: np.ndarray
     stamp: np.ndarray
-    behind_bytes: np.ndarray   # per cycle: data bytes to followers out of the ISR
-    isr_bytes: np.ndarray      # per cycle: data bytes to the pair's ISR followers
+    replayed_bytes: np.ndarray  # per cycle: data bytes to followers set back (replayed)
+    other_bytes: np.ndarray     # per cycle: data bytes to the pair's other followers
+    caught: np.ndarray          # per cycle and item: when last caught up, as of its request
 
     def held_after(self, i: int, held0: float, k: np.ndarray) -> np.ndarray:
         """What item ``i``'s follower holds after each cycle of ``k`` (-1: before the
@@ -234,9 +235,11 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     hist_h: list[np.ndarray] = []
     hist_s: list[np.ndarray] = []
     outside = ~isr
+    replay = session.replayed if session.replayed is not None else np.zeros(n, dtype=bool)
     tracking = tracks is not None and bool(outside.any())
-    tracked: list[float] = []     # per cycle: the bytes it moved to followers out of the ISR
-    tracked_isr: list[float] = []  # and to those in it
+    replayed: list[float] = []    # per cycle: the bytes it moved to followers set back
+    others: list[float] = []      # and to the others
+    caught_hist: list[np.ndarray] = []
     a_out: list[float] = []
     r_out: list[float] = []
     q_out: list[float] = []
@@ -265,6 +268,8 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
                 "replica.lag.time.max.ms / 2 (the ISR check could drop it)")
         before[:] = appended
         a_before = a
+        if tracking:
+            caught_hist.append(caught.copy())
         if (appended > held).any():
             r = a
         else:
@@ -276,7 +281,7 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         size = float(avail[has].sum())
         responses += 1
         if tracking:
-            was = held[outside].sum()
+            was = held[replay].sum()
         if size <= budget:
             moved = np.flatnonzero(has)
             held[moved] = appended[moved]
@@ -302,9 +307,9 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         if size > full:
             q += window_delay(size, full, rtt, None)
         if tracking:  # the hand-back bills its data bytes
-            mine = float(held[outside].sum() - was)
-            tracked.append(mine)
-            tracked_isr.append(size - mine)
+            mine = float(held[replay].sum() - was)
+            replayed.append(mine)
+            others.append(size - mine)
         else:
             resp_bytes += size
         a_out.append(a)
@@ -313,13 +318,14 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         s = q
         k += 1
     carried = _carried(n, len(row_pid), e_row, e_item, e_bytes,
-                       (hist_k, hist_i, hist_h))
+                       (hist_k, hist_i, hist_h), isr)
     if tracking and tracks is not None:
         def cat(x: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(x) if x else np.zeros(0, dtype=dtype)
         tracks[(lz, fz)] = Track(cat(hist_k, np.int64), cat(hist_i, np.int64),
                                  cat(hist_h, float), cat(hist_s, float),
-                                 np.array(tracked), np.array(tracked_isr))
+                                 np.array(replayed), np.array(others),
+                                 np.array(caught_hist).reshape(-1, n))
     bill(fz, lz, "replicate", float(req_size * k))
     bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
@@ -328,11 +334,12 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
 def _carried(n: int, rows: int, e_row: np.ndarray, e_item: np.ndarray,
              e_bytes: np.ndarray,
              hist: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]],
-             ) -> np.ndarray:
-    """Per row, the cycle after which every item of its partition in the pair holds it
-    (-1: not by the cycles' end), from each item's holdings after the cycles that moved
-    it (``hist``: cycle, item, bytes held past the window's log end). Bytes are whole
-    numbers, exact in floats."""
+             isr: np.ndarray) -> np.ndarray:
+    """Per row, the cycle after which every ISR item of its partition in the pair holds
+    it (every item, where none is in the ISR; -1: not by the cycles' end), from each
+    item's holdings after the cycles that moved it (``hist``: cycle, item, bytes held
+    past the window's log end; ``isr``: per item). Bytes are whole numbers, exact in
+    floats."""
     out = np.full(rows, -1, dtype=np.int64)
     if not len(e_row):
         return out
@@ -351,12 +358,21 @@ def _carried(n: int, rows: int, e_row: np.ndarray, e_item: np.ndarray,
         j = np.searchsorted(hh[sel], ends - 0.5, side="left")
         ok = j < len(sel)
         when[es[ok]] = hk[sel][j[ok]].astype(np.int64)
-    late = np.where(when < 0, np.iinfo(np.int64).max, when)
-    worst = np.zeros(rows, dtype=np.int64)
-    np.maximum.at(worst, e_row, late)
-    has = np.zeros(rows, dtype=bool)
-    has[e_row] = True
-    out[has] = np.where(worst[has] == np.iinfo(np.int64).max, -1, worst[has])
+    never = np.iinfo(np.int64).max
+    late = np.where(when < 0, never, when)
+    # a row's commit waits for the ISR followers of its partition in the pair only; a
+    # row with none there (an observer's, or a follower's catching up) is at the
+    # follower zone when all of them hold it
+    in_isr = isr[e_item]
+    worst = np.full(rows, -1, dtype=np.int64)
+    np.maximum.at(worst, e_row[in_isr], late[in_isr])
+    rest = np.zeros(rows, dtype=bool)
+    rest[e_row] = True
+    rest[e_row[in_isr]] = False
+    sel = np.flatnonzero(rest[e_row])
+    np.maximum.at(worst, e_row[sel], late[sel])
+    has = worst >= 0
+    out[has] = np.where(worst[has] == never, -1, worst[has])
     return out
 
 

@@ -32,7 +32,7 @@ unfenced, and every one that is down (a zone or region outage, a crash) leading 
 and in no ISR; every sync replica of a live broker in its ISR or catching up to it
 (its pair then taken item by item, the window handing back before it would rejoin:
 :mod:`geosim.kafka.window.catchup`); no fetch pair waiting out a lost request's socket
-timeout; no row waiting over half of ``DRAIN_LIMIT`` for its HW; no log growing back over
+timeout; no row uncommitted for over ``ACK_WAIT``; no log growing back over
 offsets a truncation took back while the producers send to it; no producer retry or
 backlog; no rebalance under way or being prepared, and every partition owned by a live
 member (inside a fault, by a member the fault took down, whose partitions no one reads
@@ -300,7 +300,8 @@ class WindowMode:
                 return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
         longest = MAX_BEHIND_WINDOW if any(
-            ses.behind.any() for ses in (self._before or {}).values()) else MAX_WINDOW
+            ses.behind.any() for ses in (self._before or {}).values()) \
+            or self._behind_now() else MAX_WINDOW
         b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
         if b <= env.now:
@@ -313,7 +314,9 @@ class WindowMode:
             except WindowRefused as refused:
                 why = str(refused)
         rejoin = None if why is not None else result.rejoin_at
-        if rejoin is not None and rejoin < b:
+        shortened = rejoin is not None and rejoin < b
+        if shortened:
+            assert rejoin is not None
             # A follower catching up would rejoin its ISR: hand back the send tick
             # before its fetch reaches the leader (the event engine then makes the
             # change), however short the window (the producers have waited for it).
@@ -331,11 +334,11 @@ class WindowMode:
         entry: dict = {"start": round(s, 6), "end": round(b, 6), "cpu": cpu,
                        "computed": env.now, "drained_in": round(drained_at - began, 3)}
         self.log.append(entry)
-        if rejoin is not None and rejoin >= b - tick:
+        if shortened:
             entry["until"] = "a follower's return to its ISR"
         produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
         yield from self._progress(result, taken, s, b)
-        if rejoin is not None and rejoin > env.now:
+        if shortened and rejoin is not None and rejoin > env.now:
             # the follower rejoins in events: the next window starts once it has
             # (its hand-over would meet the change)
             yield env.timeout(rejoin - env.now + RETRY)
@@ -374,9 +377,9 @@ class WindowMode:
 
     def _rejoin_only(self, state: tuple) -> Any:
         """If what changed since ``state`` (:meth:`_state`, read at the hand-over) is
-        only followers rejoining their ISRs (the leaders, the brokers, the links, the
-        fleets and the groups as they were) and the cluster is quiet: its wiring now;
-        else None."""
+        only the replication's generation (ISR changes: the leaders, the brokers, the
+        links, the fleets and the groups as they were) and the cluster is still quiet:
+        its wiring now; else None."""
         now = self._state()
         if not self.BEHIND or now[1:] != state[1:] or self._leaders() != self._leaders_at:
             return None
@@ -386,6 +389,12 @@ class WindowMode:
             return self._wiring()
         except WindowRefused:
             return None
+
+    def _behind_now(self) -> bool:
+        """Whether a live sync replica is out of its ISR (catching up)."""
+        c = self.cluster
+        brokers = c.brokers
+        return any(r not in p.isr and brokers[r].alive for p in c.parts for r in p.replicas)
 
     def _leaders(self) -> tuple:
         c = self.cluster

@@ -61,6 +61,9 @@ class Session:
     epoch: np.ndarray     # per item: its partition's epoch
     end: np.ndarray       # per item: its partition's log end offset
     end_bytes: np.ndarray  # per item: its partition's compressed bytes there
+    # per item: a follower catching up set back to where it was before the hand-over's
+    # drain (catchup.behind_as_of), whose fetches meanwhile the kernel makes again
+    replayed: np.ndarray | None = None
 
 
 @dataclass
