@@ -66,11 +66,13 @@ class WindowCuts:
     def window_release(self: ProducerFleet, covered: float, ended: set[int]) -> None:
         """The window engine handed out this fleet's records intended up to
         ``covered`` (its last send tick kept): the targets a rewiring added meanwhile
-        start there (the targets in ``ended`` got their cursors from
-        :meth:`window_end`), and the fleet's cuts are its own again."""
+        start there, not at the instant the rewiring added them (what the fleet
+        accepted in between is theirs: the window handed out none of it), and so do
+        those the window cut nothing for (the targets in ``ended`` got their cursors
+        from :meth:`window_end`); the fleet's cuts are its own again."""
         for target in self._cursor:
             if target not in ended:
-                self._cursor[target] = max(self._cursor[target], covered)
+                self._cursor[target] = covered
         self.held = False
 
     def window_row(self: ProducerFleet, partition: int, records: int, first: float, last: float,
