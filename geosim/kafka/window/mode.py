@@ -299,9 +299,8 @@ class WindowMode:
                 produce.cancel_suspension()
                 return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
-        longest = MAX_BEHIND_WINDOW if any(
-            ses.behind.any() for ses in (self._before or {}).values()) \
-            or self._behind_now() else MAX_WINDOW
+        behind = any(ses.behind.any() for ses in (self._before or {}).values())
+        longest = MAX_BEHIND_WINDOW if behind or self._behind_now() else MAX_WINDOW
         b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
         if b <= env.now:
@@ -315,8 +314,7 @@ class WindowMode:
                 why = str(refused)
         rejoin = None if why is not None else result.rejoin_at
         shortened = rejoin is not None and rejoin < b
-        if shortened:
-            assert rejoin is not None
+        if rejoin is not None and shortened:
             # A follower catching up would rejoin its ISR: hand back the send tick
             # before its fetch reaches the leader (the event engine then makes the
             # change), however short the window (the producers have waited for it).
@@ -392,9 +390,8 @@ class WindowMode:
 
     def _behind_now(self) -> bool:
         """Whether a live sync replica is out of its ISR (catching up)."""
-        c = self.cluster
-        brokers = c.brokers
-        return any(r not in p.isr and brokers[r].alive for p in c.parts for r in p.replicas)
+        alive = [b.alive for b in self.cluster.brokers]
+        return any(r not in p.isr and alive[r] for p in self.cluster.parts for r in p.replicas)
 
     def _leaders(self) -> tuple:
         c = self.cluster
