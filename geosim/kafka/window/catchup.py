@@ -8,10 +8,11 @@ or while observers are behind: the kernel takes their pairs item by item
 :class:`~geosim.kafka.window.cycles.Track`). A follower whose fetch reaches the high
 watermark rejoins its ISR (``Replication._on_fetch_request``), a change of the wiring
 the kernel does not model: the window hands back before the first such fetch
-(:func:`first_rejoin`). The hand-back then sets each such follower as the kernel left
-it by then (:func:`hand_back_tracked`): the rows the responses that arrived carried
-(whole rows in its log end, the rest a part of a row), the leader's view of it from its
-last request, its place in the fetch session, and their bytes on the network.
+(:func:`first_rejoin`). The hand-back then sets every follower of such a pair, in its
+ISR or not, as the kernel left it by then (:func:`hand_back_tracked`): the rows the
+responses that arrived carried (whole rows in its log end, the rest a part of a row),
+the leader's view of it from its last request, its place in the fetch session, the
+partition's HW from the leader's view of its ISR, and their bytes on the network.
 """
 
 from __future__ import annotations
@@ -143,20 +144,18 @@ def tracked_followers(w: Wiring, tracked: Tracked) -> frozenset[tuple[int, int]]
 
 
 def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
-                      pre_end: Mapping[int, int], hw_at: Callable[[int, float], int],
-                      since: float, now: float) -> None:
+                      hw_at: Callable[[int, float], int], since: float, now: float) -> None:
     """Each follower of a pair the kernel took item by item as it left it at ``now``
-    (the rows of the window already in the log; ``pre_end``: each such partition's
-    compressed bytes at the window's log end; ``hw_at``: a partition's HW at a time of
-    the window): the rows of the responses that arrived by then (a response in flight
-    is the event engine's to fetch again), the last request's view at the leader, the
-    HW its last response carried, the pair's session order; the partition's HW from the
-    leader's view of its ISR so set; and the data bytes of those responses (to followers
-    catching up, those that arrived after ``since``, the kernel's computation: until
-    then their fetch loops moved and billed what the kernel moved again)."""
+    (the rows of the window are in the log after its log end then, ``Session.end_bytes``;
+    ``hw_at``: a partition's HW at a time of the window): the rows of the responses that
+    arrived by then (a response in flight is the event engine's to fetch again), the
+    last request's view at the leader, the HW its last response carried, the pair's
+    session order; the partition's HW from the leader's view of its ISR so set; and the
+    data bytes of those responses (to followers catching up, those that arrived after
+    ``since``, the kernel's computation: until then their fetch loops moved and billed
+    what the kernel moved again)."""
     replication = c.replication
-    hws: dict[int, int] = {}
-    floor: dict[int, int] = {}  # the HW at the window's start
+    floor: dict[int, int] = {}  # per partition set: the HW at the window's start
     for key, (track, (a, r_out, q, _c)) in tracked.items():
         ses = w.sessions[key]
         pair = replication.pairs.get(key)
@@ -185,7 +184,7 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 # a leader change, a stop or an ISR change since (a fetch sent before
                 # the window parked its loop): the event engine's state
                 continue
-            base = pre_end[p.id]
+            base = float(ses.end_bytes[i])
             held = track.held_after(i, float(ses.held[i]), np.array([k_done - 1, k_asked - 2]))
             leo = p.offset_within(int(round(base + held[0])))
             part = int(round(base + held[0])) - p.bytes_at(leo)
@@ -198,11 +197,10 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.partial[r] = (leo, p.epoch, part)
             elif p.partial:
                 p.partial.pop(r, None)
-            hw = hws.setdefault(p.id, min(p.log_end, hw_at(p.id, now)))
             floor.setdefault(p.id, int(ses.end[i]))
             if k_done:  # the HW the last response that arrived carried, within its LEO
-                p.follower_hw[r] = min(leo, hw, max(p.follower_hw[r],
-                                                    hw_at(p.id, float(r_out[k_done - 1]))))
+                p.follower_hw[r] = min(leo, max(p.follower_hw[r],
+                                                hw_at(p.id, float(r_out[k_done - 1]))))
             elif p.follower_hw[r] > leo:
                 p.follower_hw[r] = leo
             if k_asked:
@@ -214,7 +212,7 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.caught_up[r] = float(track.caught[k_asked - 1, i]) if k_asked else now
         if same:
             pair.responses = ses.responses + k_done
-    for pid in hws:
+    for pid in floor:
         # the HW as the leader's view of its ISR now has it (the followers of other
         # pairs hold the log: replicated), so that it moves on with their next fetches
         p = c.parts[pid]

@@ -136,8 +136,7 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         if covered < m and t_list[covered] <= a:
             r = a  # the leader has data for the follower: it answers at once
         else:
-            nxt = find(t_list, a)
-            r = t_list[nxt] if nxt < m and t_list[nxt] <= a + wait_max else a + wait_max
+            r = _long_poll(t_list, a, wait_max)
         at_r = find(t_list, r)
         size = cb[at_r] - cb[covered]
         if size > budget:
@@ -150,14 +149,11 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
                                   connections, t0, t_end, bill, tracks)
         covered = at_r
         ends.append(covered)
-        q = r + down[k]
-        if size > full:
-            q += window_delay(size, full, rtt, None)
         resp_bytes += size
         a_out.append(a)
         r_out.append(r)
-        q_out.append(q)
-        s = q
+        s = _arrival(r, down[k], size, full, rtt)
+        q_out.append(s)
         k += 1
     # the rows each cycle brought into the prefix
     bounds = np.array(ends, dtype=np.int64)
@@ -216,7 +212,6 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     e_bytes = (row_bytes / np.maximum(per_row, 1))[e_row]
     t_list = times.tolist()
     e_starts = np.searchsorted(e_row, np.arange(len(row_pid) + 1)).tolist()
-    m = len(t_list)
     appended = np.zeros(n)
     held = session.held.astype(float).copy()
     stamps = session.stamps.astype(float).copy()
@@ -273,8 +268,7 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         if (appended > held).any():
             r = a
         else:
-            nxt = find(t_list, a)
-            r = t_list[nxt] if nxt < m and t_list[nxt] <= a + wait_max else a + wait_max
+            r = _long_poll(t_list, a, wait_max)
             upto(find(t_list, r))
         avail = appended - held
         has = avail > 0
@@ -303,9 +297,6 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
             hist_i.append(moved)
             hist_h.append(held[moved])
             hist_s.append(stamps[moved])
-        q = r + down[k]
-        if size > full:
-            q += window_delay(size, full, rtt, None)
         if tracking:  # the hand-back bills its data bytes
             mine = float(held[replay].sum() - was)
             replayed.append(mine)
@@ -314,8 +305,8 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
             resp_bytes += size
         a_out.append(a)
         r_out.append(r)
-        q_out.append(q)
-        s = q
+        s = _arrival(r, down[k], size, full, rtt)
+        q_out.append(s)
         k += 1
     carried = _carried(n, len(row_pid), e_row, e_item, e_bytes,
                        (hist_k, hist_i, hist_h), isr)
@@ -329,6 +320,20 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     bill(fz, lz, "replicate", float(req_size * k))
     bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
+
+
+def _long_poll(t_list: list[float], a: float, wait_max: float) -> float:
+    """When a fetch that found nothing new at ``a`` is answered: at the next append to
+    one of the pair's partitions (``t_list``: their appends, sorted), or after
+    ``replica.fetch.wait.max.ms``."""
+    nxt = bisect_right(t_list, a)
+    return t_list[nxt] if nxt < len(t_list) and t_list[nxt] <= a + wait_max else a + wait_max
+
+
+def _arrival(r: float, one_way: float, size: float, full: float, rtt: float) -> float:
+    """When a response of ``size`` bytes that left at ``r`` arrives: a one-way delay
+    later, plus the TCP windows' wait beyond their ``full`` bytes."""
+    return r + one_way + (window_delay(size, full, rtt, None) if size > full else 0.0)
 
 
 def _carried(n: int, rows: int, e_row: np.ndarray, e_item: np.ndarray,

@@ -299,8 +299,13 @@ class WindowMode:
                 produce.cancel_suspension()
                 return "the cluster or a group changed during the hand-over"
         tick = c.send_tick
-        behind = any(ses.behind.any() for ses in (self._before or {}).values())
-        longest = MAX_BEHIND_WINDOW if behind or self._behind_now() else MAX_WINDOW
+        # the fetch sessions after the drain, the followers catching up as before it
+        wiring.sessions = sessions_of(c)
+        if self._before is not None:
+            wiring.sessions = behind_as_of(wiring.sessions, self._before)
+        behind = any(ses.behind.any() for ses in
+                     (*wiring.sessions.values(), *(self._before or {}).values()))
+        longest = MAX_BEHIND_WINDOW if behind else MAX_WINDOW
         b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
         if b <= env.now:
@@ -351,9 +356,6 @@ class WindowMode:
         """The kernel's window from ``s`` for rows sent before ``t1``, and what else the
         engine computes over it (None here); refuses one whose rows do not all complete
         within its tail."""
-        wiring.sessions = sessions_of(self.cluster)  # the followers after the drain,
-        if self._before is not None:                 # those catching up from before it
-            wiring.sessions = behind_as_of(wiring.sessions, self._before)
         result = run_window(wiring, s, t1, seed=int(self._seeds.integers(2**62)),
                             tail=TAIL, histograms=False)
         if result.records_acked < result.records_sent:
@@ -387,11 +389,6 @@ class WindowMode:
             return self._wiring()
         except WindowRefused:
             return None
-
-    def _behind_now(self) -> bool:
-        """Whether a live sync replica is out of its ISR (catching up)."""
-        alive = [b.alive for b in self.cluster.brokers]
-        return any(r not in p.isr and alive[r] for p in self.cluster.parts for r in p.replicas)
 
     def _leaders(self) -> tuple:
         c = self.cluster
@@ -513,8 +510,6 @@ class WindowMode:
                     int(part[i]), int(result.row_records[i]), float(result.row_first[i]),
                     float(result.row_last[i]), float(result.row_acked[i])))
                 appended_at.append(float(arrival[i]))
-        pre_end = {pid: c.parts[pid].end_bytes for key in result.tracked
-                   for pid in wiring.sessions[key].pids.tolist()}
         appended, rejected, duplicates = c.log.append(new_rows)
         if rejected or duplicates:
             raise RuntimeError("window engine: a row standing for the window was refused "
@@ -539,8 +534,8 @@ class WindowMode:
             touched[row.partition] = None
         replicated(c, now, tracked_followers(wiring, result.tracked))
         if result.tracked:
-            hand_back_tracked(c, wiring, result.tracked, pre_end,
-                              committed_by(wiring, result, keep), entry["computed"], now)
+            hand_back_tracked(c, wiring, result.tracked, committed_by(wiring, result, keep),
+                              entry["computed"], now)
         show_window(c, wiring.reads, result.deliveries, len(part), singles,
                     appended[len(appended) - len(singles):], list(touched), now)
         by_group: dict[tuple[int, str], list[Row]] = {}
