@@ -275,7 +275,7 @@ class WindowMode:
             return str(refused)
         state = self._state()
         self._leaders_at = self._leaders()
-        self._before = sessions_of(c) if self.BEHIND else None
+        self._before = wiring.sessions if self.BEHIND else None  # (read just now)
         s = produce.suspend()
         began = env.now
         cpu = time.process_time()
