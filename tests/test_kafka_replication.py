@@ -198,35 +198,38 @@ def test_a_long_poll_ends_only_at_an_append_to_one_of_its_own_partitions():
 def test_a_response_stops_at_replica_fetch_response_max_bytes_per_broker_pair():
     """Two brokers per zone: the fetch loop of us-west2-a from us-west1-a carries p0
     (leader 0, follower 2) and p3 (leader 1, follower 3), 2 broker pairs, so a
-    response holds 2 x 1500 = 3000 bytes. p0's 2000 bytes and p3's 1000 fill it exactly:
-    both reach us-west2-a at 0.030. Then p0 gets a 4000-byte row and p3 1000 bytes: the
-    leader fills the response in the fetch session's order (p0 first), p0 takes 3000
-    bytes of its row (its follower holds them, its LEO still 20) and p3 nothing; p0
-    moves to the session's end, so the next response carries p3's 1000 bytes and the
-    rest of p0's row."""
+    response holds 2 x 1500 = 3000 bytes, and at most 1500 of one partition (it is
+    fetched over one of the connections). p0's 1500 bytes and p3's 1500 fill it
+    exactly: both reach us-west2-a at 0.030. Then p0 gets a 4000-byte row and p3 1000
+    bytes: the leader fills the response in the fetch session's order (p0 first), p0
+    takes 1500 bytes of its row (its follower holds them, its LEO still 15) and p3 its
+    1000; each later response brings 1500 more of p0's row, the last the rest. Before
+    the per-partition bound, p0 took 3000 bytes and p3 waited a round trip."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "replica.fetch.response.max.bytes: 1500}",
                      brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
     pair = c.replication.pairs[(W1, W2)]
     assert [(p.id, r) for p, r in pair.items] == [(0, 2), (3, 3)] and pair.connections == 2
     p0, p3 = c.parts[0], c.parts[3]
-    write(c, 0, 20, 2000)
-    write(c, 3, 10, 1000)
+    write(c, 0, 15, 1500)
+    write(c, 3, 15, 1500)
     c.env.process(c.replication._fetch_loop(pair))
     c.env.run(until=0.031)
-    assert (p0.leo[2], p3.leo[3]) == (20, 10)
+    assert (p0.leo[2], p3.leo[3]) == (15, 15)
     # the second request (sent at 0.030) reports both; nothing new: it long-polls
     c.env.run(until=0.1)
     write(c, 0, 40, 4000)
     write(c, 3, 10, 1000)
-    # the append ends the poll at 0.1: 3000 of p0's 4000 bytes reach us-west2-a at
-    # 0.115; the next request arrives at 0.130 and the rest is back at 0.145
+    # the append ends the poll at 0.1: 1500 of p0's 4000 bytes and p3's 1000 reach
+    # us-west2-a at 0.115; the next requests arrive at 0.130 and 0.160
     c.env.run(until=0.116)
-    assert (p0.leo[2], p3.leo[3]) == (20, 10)
-    assert p0.held_partial(2, 20) == 3000
+    assert (p0.leo[2], p3.leo[3]) == (15, 25)
+    assert p0.held_partial(2, 15) == 1500
     c.env.run(until=0.146)
-    assert (p0.leo[2], p3.leo[3]) == (60, 20)
-    assert p0.held_partial(2, 60) == 0
+    assert p0.leo[2] == 15 and p0.held_partial(2, 15) == 3000
+    c.env.run(until=0.176)
+    assert p0.leo[2] == 55
+    assert p0.held_partial(2, 55) == 0
 
 
 def test_a_response_beyond_the_tcp_windows_waits_a_round_trip_per_extra_window(monkeypatch):
@@ -898,9 +901,9 @@ def test_a_follower_that_stops_forgets_the_part_of_a_row_it_held():
     p0 = c.parts[0]
     c.replication.start()
     c.env.run(until=0.05)
-    write(c, 0, 40, 4000)  # one 4000-byte row; 3000 bytes a response
+    write(c, 0, 40, 4000)  # one 4000-byte row; 1500 bytes of it a response
     c.env.run(until=0.066)
-    assert (p0.leo[2], p0.held_partial(2, 0)) == (0, 3000)
+    assert (p0.leo[2], p0.held_partial(2, 0)) == (0, 1500)
     crash_brokers(c, W2, 1, up=False)  # broker 2, p0's follower in us-west2-a
     assert p0.held_partial(2, 0) == 0
 
@@ -908,7 +911,8 @@ def test_a_follower_that_stops_forgets_the_part_of_a_row_it_held():
 def test_a_cut_response_to_a_request_sent_before_a_rewiring_keeps_the_sessions_order():
     """The pair's items are reset (a rewiring, the same items and leaders) while a
     request is on its way: the cut response it gets fills in the session's order as the
-    request was sent, and the item it served moves to the end of the new list's order."""
+    request was sent, and the items it served move to the end of the new list's order
+    in the order they were served."""
     c, _sink = small("strategy.config={min.insync.replicas: 2, "
                      "replica.fetch.response.max.bytes: 1500}",
                      brokers="strategy.brokers={us-west1: 2, us-west2: 2, us-west3: 2}")
@@ -923,10 +927,10 @@ def test_a_cut_response_to_a_request_sent_before_a_rewiring_keeps_the_sessions_o
     c.env.run(until=0.005)  # the request is on its way (it arrives at 0.015)
     pair.reset(list(old), pair.connections)
     assert pair.served == [1.0, 0.0]  # the order survives the reset
-    c.env.run(until=0.016)  # the response left: it moved the item it served to the end
-    assert pair.served[1] > pair.served[0] == 1.0
-    c.env.run(until=0.045)  # it arrived: the second item took the budget, part of a row
-    assert p1.held_partial(r1, 0) == 3000 and p0.held_partial(r0, 0) == 0
+    c.env.run(until=0.016)  # the response left: it moved the items it served to the end
+    assert pair.served[0] > pair.served[1] > 1.0
+    c.env.run(until=0.045)  # it arrived: each item took one connection's 1500 bytes
+    assert p1.held_partial(r1, 0) == 1500 and p0.held_partial(r0, 0) == 1500
 
 
 def test_a_rewiring_keeps_the_fetch_sessions_order():

@@ -122,6 +122,30 @@ def test_a_cut_moves_the_items_that_got_data_to_the_sessions_end():
     assert carried.tolist() == [0, 1, 1, 2, 3, 3]
 
 
+def test_no_item_takes_more_than_one_connections_budget():
+    """Two connections of 150 bytes: a response holds 300 bytes, and at most 150 of one
+    partition (it is fetched over one connection). Partition 0's 200-byte row and
+    partition 1's 50-byte row before the first request: the first response brings 150
+    of row 0 and all of row 1, the next the rest of row 0. The fast path sees a
+    response within the 300 bytes but carrying more than 150 of one item, and hands
+    the pair to the per-item model, whose cycles it then returns."""
+    pair = _Pair(Constant(0.010), budget=150)
+    times, pid, size = np.array([0.001, 0.002]), np.array([0, 1]), np.array([200.0, 50.0])
+    _billed, bill = _bill()
+    item = session_cycles(pair, Delays(Draws(pair.rtt, 0), "a", "b"), "a", "b", times,
+                          pid, size, _session([0, 1]), 2, 0.0, 0.1, bill)
+    assert item[3].tolist() == [1, 0]
+    _billed, bill = _bill()
+    fast = fetch_cycles(pair, Draws(pair.rtt, 0), "a", "b", times, size, 2, 2, 0.0, 0.1,
+                        bill, session=_session([0, 1]), row_pid=pid)
+    for ours, theirs in zip(fast, item, strict=True):
+        assert np.array_equal(ours, theirs)
+    # without the session the fast path cannot split the response: it refuses
+    with pytest.raises(WindowRefused, match="more of a partition"):
+        fetch_cycles(pair, Draws(pair.rtt, 0), "a", "b", times, size, 2, 2, 0.0, 0.1,
+                     bill)
+
+
 def test_an_isr_follower_falling_behind_for_half_the_lag_time_refuses_the_window():
     """A row of 1,000 bytes every 10 ms over a 100-byte budget per 10 ms cycle: the
     follower never reaches the leader's log end; after replica.lag.time.max.ms / 2 the

@@ -225,9 +225,13 @@ class Replication:
                 # equivalent: the follower-LEO field of a listed item is never read (_leo)
                 listed = [(i, p, r, 0, p.epoch) for i in sorted(pair.hot)  # mutate: equivalent
                           for p, r in (items[i],) if brokers[r].alive]
-            budget = cfg.replica_fetch_response_max_bytes * pair.connections
+            # A partition is fetched over one broker connection, whose response carries
+            # at most replica.fetch.response.max.bytes: no item takes more (_cut).
+            cap = cfg.replica_fetch_response_max_bytes
+            budget = cap * pair.connections
             response: list[Entry] = []
             size = 0
+            over = False  # an item has more than ``cap``
             moved = []  # the items whose data it carries (to the session's end)
             for i, p, r, _leo, epoch in listed:
                 leader = p.leader
@@ -241,6 +245,8 @@ class Replication:
                     if p.partial:
                         more -= p.held_partial(r, have)
                     size += more
+                    if more > cap:
+                        over = True
                     moved.append(i)
                     response.append((p, r, target, p.hw, epoch, None, more))
                 # An item whose follower knows this HW would change nothing where it lands
@@ -251,8 +257,9 @@ class Replication:
                 else:
                     response.append((p, r, target, p.hw, epoch, None, 0))
             pair.responses += 1
-            if size > budget:
-                response, size = self._cut(pair, listed, budget, items, order_at_send)
+            if size > budget or over:
+                response, size = self._cut(pair, listed, budget, cap, items,
+                                           order_at_send)
             elif moved:
                 pair.stamp(items, moved, float(pair.responses))
             if cross_region and c.topic_counter:
@@ -295,19 +302,21 @@ class Replication:
             for p, r in changed:
                 c.reads.readable_changed(p, r)
 
-    def _cut(self, pair: FetchPair, listed: list[Item], budget: int,
+    def _cut(self, pair: FetchPair, listed: list[Item], budget: int, cap: int,
              items: list[tuple[PartitionState, int]],
              order: list[float]) -> tuple[list[Entry], int]:
         """A response whose data would pass ``budget`` (replica.fetch.response.max.bytes
-        per broker connection), as Kafka's leader fills it (``ReplicaManager.
-        readFromLog``): the items in the fetch session's order (:attr:`FetchPair.served`),
-        each taking what it has while the budget lasts, the one that meets the budget a
-        part of it (its follower holds the part of a row it got,
-        :attr:`PartitionState.partial`, and its LEO moves past whole rows only), the rest
-        nothing but the HW. The items that got data move to the session's end, in the
-        order they got it. ``items`` and ``order``: the pair's items and the session's
-        order as the request was sent (``listed`` indexes them; a rewiring since made
-        new lists, which :meth:`FetchPair.stamp` maps the moves to)."""
+        per broker connection), or carry more than ``cap`` of one item (one connection's
+        budget: a partition is fetched over one connection), as Kafka's leader fills it
+        (``ReplicaManager.readFromLog``): the items in the fetch session's order
+        (:attr:`FetchPair.served`), each taking what it has, at most ``cap``, while the
+        budget lasts, one that meets either bound a part of it (its follower holds the
+        part of a row it got, :attr:`PartitionState.partial`, and its LEO moves past
+        whole rows only), the rest nothing but the HW. The items that got data move to
+        the session's end, in the order they got it. ``items`` and ``order``: the pair's
+        items and the session's order as the request was sent (``listed`` indexes them;
+        a rewiring since made new lists, which :meth:`FetchPair.stamp` maps the moves
+        to)."""
         brokers = self.cluster.brokers
         lz = pair.leader_zone
         entries = [(order[i], i, p, r, epoch, p.leader)
@@ -327,12 +336,12 @@ class Replication:
             if target > have and size < budget:
                 start = p.bytes_at(have) + p.held_partial(r, have)
                 more = p.end_bytes - start
-                if size + more <= budget:
+                if more <= cap and size + more <= budget:
                     size += more
                     response.append((p, r, target, hw, epoch, None, more))
                 else:
-                    take = budget - size
-                    size = budget
+                    take = min(cap, budget - size)
+                    size += take
                     reach = p.offset_within(start + take)
                     response.append((p, r, reach, hw, epoch,
                                      (reach, epoch, start + take - p.bytes_at(reach)), take))

@@ -165,6 +165,14 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         rows = np.repeat(starts[into] - np.concatenate(([0], np.cumsum(g)[:-1])), g) \
             + np.arange(int(g.sum()))
         carried[rows] = np.repeat(np.flatnonzero(into), g)
+    if _item_over(w.response_max_bytes, carried, row_bytes, row_pid, session, k,
+                  np.asarray(cb)[bounds] - np.asarray(cb)[starts]):
+        if session is None or row_pid is None:
+            raise WindowRefused(
+                f"a fetch response from {lz} to {fz} would carry more of a partition "
+                "than replica.fetch.response.max.bytes (its connection's budget)")
+        return session_cycles(w, delays, lz, fz, times, row_pid, row_bytes, session,
+                              connections, t0, t_end, bill, tracks)
     req_bytes = float(req_size * k)
     resp_bytes += FETCH_REQUEST_BYTES * k
     bill(fz, lz, "replicate", req_bytes)
@@ -194,7 +202,8 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     responses that arrived by then, and sets its followers' state as of then)."""
     n = len(session.pids)
     wait_max = w.wait_max
-    budget = float(w.response_max_bytes * connections)
+    cap = float(w.response_max_bytes)  # per item: one connection's budget
+    budget = cap * connections
     window = w.window
     rtt = w.median_rtt[(lz, fz)]
     req_size = FETCH_REQUEST_BYTES + FETCH_PARTITION_BYTES * n
@@ -276,22 +285,26 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
         responses += 1
         if tracking:
             was = held[replay].sum()
-        if size <= budget:
+        if size <= budget and (size <= cap or avail.max() <= cap):
             moved = np.flatnonzero(has)
             held[moved] = appended[moved]
             stamps[moved] = responses
         else:
+            # no item takes more than one connection's budget (Replication._cut)
             order = np.argsort(stamps, kind="stable")  # ties: the item order
-            take = np.where(has[order], avail[order], 0.0)
+            take = np.where(has[order], np.minimum(avail[order], cap), 0.0)
             cum = np.cumsum(take)
             cut = int(np.searchsorted(cum, budget, side="left"))
-            take[cut] = budget - (cum[cut - 1] if cut else 0.0)
-            take[cut + 1:] = 0.0
+            if cut < n:
+                take[cut] = budget - (cum[cut - 1] if cut else 0.0)
+                take[cut + 1:] = 0.0
+                size = budget
+            else:
+                size = float(cum[-1])
             got = take > 0
             moved = order[got]
             held[moved] += take[got]
             stamps[moved] = responses + step * np.arange(1, len(moved) + 1)
-            size = budget
         if len(moved):
             hist_k.append(np.full(len(moved), k, dtype=np.int64))
             hist_i.append(moved)
@@ -320,6 +333,27 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     bill(fz, lz, "replicate", float(req_size * k))
     bill(lz, fz, "replicate", resp_bytes + FETCH_REQUEST_BYTES * k)
     return np.array(a_out), np.array(r_out), np.array(q_out), carried
+
+
+def _item_over(cap: float, carried: np.ndarray, row_bytes: np.ndarray,
+               row_pid: np.ndarray | None, session: Session | None, cycles: int,
+               sizes: np.ndarray) -> bool:
+    """Whether a response of :func:`fetch_cycles` (``carried``: each row's cycle;
+    ``sizes``: each response's data bytes) carries more than ``cap`` of one item: a
+    partition is fetched over one connection, whose response carries at most its
+    budget of it (``Replication._cut``)."""
+    if not len(sizes) or sizes.max() <= cap:
+        return False
+    if row_pid is None or session is None:
+        return True
+    pids, local = np.unique(row_pid, return_inverse=True)
+    copies = np.bincount(np.searchsorted(pids, session.pids[np.isin(session.pids, pids)]),
+                         minlength=len(pids))
+    sel = carried >= 0
+    per_item = row_bytes[sel] / np.maximum(copies[local[sel]], 1)
+    sums = np.bincount(carried[sel] * len(pids) + local[sel], weights=per_item,
+                       minlength=cycles * len(pids))
+    return bool(sums.max() > cap)
 
 
 def _long_poll(t_list: list[float], a: float, wait_max: float) -> float:
