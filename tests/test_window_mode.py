@@ -212,6 +212,21 @@ def test_a_run_the_window_engine_cannot_take_stays_in_events_and_says_why():
     assert any("TopicFold" in w["stayed in events"] for w in notes)
 
 
+def test_a_hand_overs_drain_does_not_wait_out_the_followers_long_polls():
+    """While a hand-over's rows in flight complete, the producers' appends it holds back
+    would end the followers' long polls; the drain ends them in their stead, so the HW
+    reaches the followers (and the zones reading from them) a round trip after the last
+    rows, not replica.fetch.wait.max.ms (500 ms) later. Before, every drain of
+    stretch-3-regions took about 0.6 s."""
+    sc = load_scenario("scenarios/stretch-3-regions.yaml",
+                       overrides=["simulation.engine=window", "faults=[]",
+                                  "simulation.duration=140s"])
+    result = run(sc, sc.simulation.seed, progress=None)
+    drains = [w["drained_in"] for w in result.run_info["window_engine"]
+              if "start" in w and w["start"] > 0]
+    assert drains and max(drains) < 0.25
+
+
 def test_a_hand_back_between_two_progress_reports_leaves_the_fleets_count(monkeypatch):
     """While a window runs, the fleets' counts follow the kernel's once a bin; the
     report due first after the hand-back must not overwrite what the fleets cut since

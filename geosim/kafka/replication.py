@@ -402,6 +402,17 @@ class Replication:
             if wake is not None and not wake.triggered:
                 wake.succeed()
 
+    def end_polls(self, leader_zones: frozenset[str]) -> None:
+        """The long polls of the pairs fetching from ``leader_zones`` end, as an append
+        there would end them (a window's hand-over holds the producers' appends back
+        while the rows in flight complete, :func:`geosim.kafka.window.cluster_state.
+        drain`)."""
+        for pair in self.pairs.values():
+            wake = pair.poll
+            if wake is not None and not wake.triggered \
+                    and pair.leader_zone in leader_zones:
+                wake.succeed()
+
     def _on_fetch_request(self, request: list[Item], pair: FetchPair | None) -> bool:
         """A fetch reached the leader: update its view, the caught-up times, the HW.
         Returns whether the leader has data for any of the request's followers (else

@@ -1,15 +1,16 @@
 """What the window run modes read and write of a Kafka cluster around a window: whether
 its brokers and replicas are steady (:func:`replicas_not_quiet`), whether every fold
 takes the bulk events (:func:`without_bulk_form`), whether the rows in flight at a
-hand-over have completed (:func:`drained`), and the replicas' state and consumer zones'
-views a hand-back writes (:func:`replicated`, :func:`unseen`, :func:`show_window`).
+hand-over have completed (:func:`drained`; :func:`drain` waits for them), and the
+replicas' state and consumer zones' views a hand-back writes (:func:`replicated`,
+:func:`unseen`, :func:`show_window`).
 Shared by :mod:`geosim.kafka.window.mode` and :mod:`geosim.kafka.window.flow_mode`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -112,6 +113,31 @@ def drained(c: KafkaCluster) -> bool:
     return True
 
 
+#: How often a hand-over looks whether its rows in flight completed (s).
+DRAIN_STEP = 0.01
+
+
+def drain(c: KafkaCluster, leader_zones: frozenset[str], limit: float,
+          done: Callable[[], bool]):
+    """A hand-over's wait, a generator: until every row sent before it completed
+    (``done``, such as :func:`drained`; returns True) or ``limit`` seconds passed
+    (False). Meanwhile the
+    long polls of the follower fetches from ``leader_zones`` (where the producers send)
+    end every ``DRAIN_STEP``: the producers' next appends, which the hand-over holds
+    back, would have ended them, and the followers' next responses bring them the HW
+    of the rows in flight. Without this each drain waited out
+    ``replica.fetch.wait.max.ms`` for the HW to reach the followers, and the rows in
+    flight reached the zones that read from followers that much late."""
+    env = c.env
+    began = env.now
+    while not done():
+        if env.now - began > limit:
+            return False
+        c.replication.end_polls(leader_zones)
+        yield env.timeout(DRAIN_STEP)
+    return True
+
+
 def replicated(c: KafkaCluster, now: float,
                tracked: frozenset[tuple[int, int]] = frozenset()) -> None:
     """Every live replica of ``c`` holds its log, the HW passes it, and the fetch loops
@@ -197,5 +223,5 @@ def show_window(c: KafkaCluster, reads: Mapping[tuple[int, str], object],
             sent[pid] = unbilled.get((pid, zone), end)
 
 
-__all__ = ["drained", "live_fleets", "replicas_not_quiet", "replicated", "show_window",
-           "unseen", "without_bulk_form"]
+__all__ = ["DRAIN_STEP", "drain", "drained", "live_fleets", "replicas_not_quiet",
+           "replicated", "show_window", "unseen", "without_bulk_form"]

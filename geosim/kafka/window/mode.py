@@ -79,6 +79,7 @@ from geosim.kafka.window.catchup import (
     tracked_inside,
 )
 from geosim.kafka.window.cluster_state import (
+    drain,
     drained,
     live_fleets,
     replicas_not_quiet,
@@ -279,11 +280,10 @@ class WindowMode:
         s = produce.suspend()
         began = env.now
         cpu = time.process_time()
-        while not self._drained():
-            if env.now - began > DRAIN_LIMIT:
-                produce.cancel_suspension()
-                return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
-            yield env.timeout(0.01)
+        if not (yield from drain(c, frozenset(t.leader_zone for t in wiring.targets),
+                                 DRAIN_LIMIT, self._drained)):
+            produce.cancel_suspension()
+            return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
         drained_at = env.now
         if self._state() != state:
             # What the wiring and the quiet check read changed while the rows in flight
@@ -341,10 +341,10 @@ class WindowMode:
             entry["until"] = "a follower's return to its ISR"
         produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
         yield from self._progress(result, taken, s, b)
-        if shortened and rejoin is not None and rejoin > env.now:
-            # the follower rejoins in events: the next window starts once it has
-            # (its hand-over would meet the change)
-            yield env.timeout(rejoin - env.now + RETRY)
+        if shortened and rejoin is not None:
+            # the follower rejoins in events: the next window starts RETRY after it
+            # has (its hand-over would meet the change; others rejoin meanwhile)
+            yield env.timeout(max(rejoin - env.now, 0.0) + RETRY)
         return None
 
     # ======================================================================= hooks
