@@ -7,8 +7,9 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
 
 1. **Hand-over.** The send clock stops cutting at ``s`` (the producers' records wait in
    their buffers); the rows already sent complete under the event engine (their
-   appends, replication, acknowledgements and deliveries), so the pipes are empty when
-   the kernel starts from the cluster's wiring, as it assumes. The kernel computes
+   appends, replication, acknowledgements and deliveries; the followers' long polls
+   end as the appends held back would end them, :func:`drain`), so the pipes are empty
+   when the kernel starts from the cluster's wiring, as it assumes. The kernel computes
    every row the producers would have sent from ``s`` to ``b`` (exclusive), as of
    their own times.
 2. **While it runs** the event engine goes on with everything but the data path: the
