@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,8 @@ class Delays:
 
 
 Cycles = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: An item without entries.
+_NO_ENTRIES = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -69,18 +71,30 @@ class Track:
     other_bytes: np.ndarray     # per cycle: data bytes to the pair's other followers
     caught: np.ndarray          # per cycle and item: when last caught up, as of its request
 
+    #: per item, the indices of its entries, in cycle order (made on first use)
+    _of: dict[int, np.ndarray] | None = field(default=None, init=False, repr=False)
+
+    def _entries(self, i: int) -> np.ndarray:
+        if self._of is None:
+            order = np.argsort(self.item, kind="stable")  # each item's in cycle order
+            items, starts = np.unique(self.item[order], return_index=True)
+            self._of = dict(zip(items.tolist(),
+                                np.split(order, starts[1:]), strict=True))
+        return self._of.get(i, _NO_ENTRIES)
+
     def held_after(self, i: int, held0: float, k: np.ndarray) -> np.ndarray:
         """What item ``i``'s follower holds after each cycle of ``k`` (-1: before the
         first; ``held0``: at the start)."""
-        sel = self.item == i
+        sel = self._entries(i)
         ks, hs = self.k[sel], self.held[sel]
         j = np.searchsorted(ks, k, side="right") - 1
         return np.where(j >= 0, hs[np.maximum(j, 0)] if len(hs) else held0, held0)
 
     def stamp_after(self, i: int, stamp0: float, k: int) -> float:
         """Item ``i``'s stamp in the session after cycle ``k``."""
-        sel = np.flatnonzero((self.item == i) & (self.k <= k))
-        return float(self.stamp[sel[-1]]) if len(sel) else stamp0
+        sel = self._entries(i)
+        j = int(np.searchsorted(self.k[sel], k, side="right"))
+        return float(self.stamp[sel[j - 1]]) if j else stamp0
 
 
 def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
