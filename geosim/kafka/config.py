@@ -33,7 +33,8 @@ KEYS: tuple[KafkaKey, ...] = (
              "leader"),
     KafkaKey("replica.fetch.response.max.bytes", "replica_fetch_response_max_bytes", "bytes",
              10485760, "apache/kafka ReplicationConfigs.java",
-             "bytes per follower fetch response (per broker pair)"),
+             "bytes per follower fetch response (per broker pair), and the most of one "
+             "partition a response carries (it is fetched over one connection)"),
     KafkaKey("replica.socket.timeout.ms", "replica_socket_timeout", "ms", 30000,
              "figures.md K23", "a follower fetch without an answer is retried after this"),
     KafkaKey("replica.fetch.backoff.ms", "replica_fetch_backoff", "ms", 1000,
