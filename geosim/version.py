@@ -135,5 +135,5 @@ __version__ = "0.1.0"
 #: reach the followers, and the rows in flight reached the zones reading from followers
 #: 0.5 s late: seed 000's end-to-end p99 after its outage read 0.372 s against events'
 #: 0.195 s, now 0.197 s), and a window a follower's return to its ISR cut short is
-#: followed by a second in events.
+#: followed by RETRY (1 s) in events.
 RESULTS_REVISION = 22

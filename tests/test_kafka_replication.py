@@ -232,6 +232,26 @@ def test_a_response_stops_at_replica_fetch_response_max_bytes_per_broker_pair():
     assert p0.held_partial(2, 55) == 0
 
 
+def test_a_response_fills_the_pairs_budget_in_the_sessions_order():
+    """One broker per zone: the loop of us-west2-a from us-west1-a carries p0 and p3
+    over one connection, 1500 bytes a response. p0's 1000 bytes and p3's 1000 pass it:
+    p0, first in the session, takes its 1000 and p3 the budget's last 500 (a part of its
+    row, its LEO still 0); the next response brings p3's other 500."""
+    c, _sink = small("strategy.config={min.insync.replicas: 2, "
+                     "replica.fetch.response.max.bytes: 1500}")
+    pair = c.replication.pairs[(W1, W2)]
+    assert pair.connections == 1 and [p.id for p, _r in pair.items] == [0, 3]
+    (p0, r0), (p3, r3) = pair.items
+    write(c, 0, 10, 1000)
+    write(c, 3, 10, 1000)
+    c.env.process(c.replication._fetch_loop(pair))
+    c.env.run(until=0.031)
+    assert (p0.leo[r0], p3.leo[r3]) == (10, 0)
+    assert p3.held_partial(r3, 0) == 500
+    c.env.run(until=0.061)
+    assert p3.leo[r3] == 10 and p3.held_partial(r3, 10) == 0
+
+
 def test_a_response_beyond_the_tcp_windows_waits_a_round_trip_per_extra_window(monkeypatch):
     """9 MiB for p0 through one connection of a 4 MiB window: ceil(9 / 4) = 3 windows,
     the first riding the response's own trip and each other one waiting a whole round

@@ -212,13 +212,14 @@ def test_a_run_the_window_engine_cannot_take_stays_in_events_and_says_why():
     assert any("TopicFold" in w["stayed in events"] for w in notes)
 
 
-def test_a_hand_overs_drain_does_not_wait_out_the_followers_long_polls():
+@pytest.mark.parametrize("scenario", ["stretch-3-regions", "cluster-linking-active-passive"])
+def test_a_hand_overs_drain_does_not_wait_out_the_followers_long_polls(scenario):
     """While a hand-over's rows in flight complete, the producers' appends it holds back
-    would end the followers' long polls; the drain ends them in their stead, so the HW
-    reaches the followers (and the zones reading from them) a round trip after the last
-    rows, not replica.fetch.wait.max.ms (500 ms) later. Before, every drain of
-    stretch-3-regions took about 0.6 s."""
-    sc = load_scenario("scenarios/stretch-3-regions.yaml",
+    would end the followers' long polls (and a mirror flow's copies, the target's); the
+    drain ends them in their stead, so the HW reaches the followers (and the zones
+    reading from them) a round trip after the last rows, not replica.fetch.wait.max.ms
+    (500 ms) later. Before, every drain of both took 0.58 to 0.59 s."""
+    sc = load_scenario(f"scenarios/{scenario}.yaml",
                        overrides=["simulation.engine=window", "faults=[]",
                                   "simulation.duration=140s"])
     result = run(sc, sc.simulation.seed, progress=None)

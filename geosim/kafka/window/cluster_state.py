@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from simpy import Environment
+
     from geosim.core.events import Recorder, Row
     from geosim.kafka.cluster import KafkaCluster
 
@@ -117,23 +119,23 @@ def drained(c: KafkaCluster) -> bool:
 DRAIN_STEP = 0.01
 
 
-def drain(c: KafkaCluster, leader_zones: frozenset[str], limit: float,
-          done: Callable[[], bool]):
+def drain(env: Environment, limit: float, done: Callable[[], bool],
+          held: Sequence[tuple[KafkaCluster, frozenset[str]]]):
     """A hand-over's wait, a generator: until every row sent before it completed
     (``done``, such as :func:`drained`; returns True) or ``limit`` seconds passed
-    (False). Meanwhile the
-    long polls of the follower fetches from ``leader_zones`` (where the producers send)
-    end every ``DRAIN_STEP``: the producers' next appends, which the hand-over holds
-    back, would have ended them, and the followers' next responses bring them the HW
-    of the rows in flight. Without this each drain waited out
-    ``replica.fetch.wait.max.ms`` for the HW to reach the followers, and the rows in
-    flight reached the zones that read from followers that much late."""
-    env = c.env
+    (False). Meanwhile the long polls of the follower fetches from the leader zones
+    ``held`` names, per cluster (where the producers, or a mirror flow, append), end
+    every ``DRAIN_STEP``: the appends the hand-over holds back would have ended them,
+    and the followers' next responses bring them the HW of the rows in flight.
+    Without this each drain waited out ``replica.fetch.wait.max.ms`` for the HW to
+    reach the followers, and the rows in flight reached the zones that read from
+    followers that much late."""
     began = env.now
     while not done():
         if env.now - began > limit:
             return False
-        c.replication.end_polls(leader_zones)
+        for c, zones in held:
+            c.replication.end_polls(zones)
         yield env.timeout(DRAIN_STEP)
     return True
 

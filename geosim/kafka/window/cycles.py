@@ -5,18 +5,20 @@ cycles: the request reaches the leader; if anything of the pair's partitions was
 appended beyond the follower's log end the response leaves at once, else at the next
 append to one of them or after ``replica.fetch.wait.max.ms``; it carries what was
 appended up to then, within ``replica.fetch.response.max.bytes`` per broker
-connection, and arrives a one-way delay later plus the TCP windows' wait; the next
+connection and at most that of one partition (it is fetched over one connection), and
+arrives a one-way delay later plus the TCP windows' wait; the next
 request leaves then. The event engine's loop is
 :meth:`geosim.kafka.replication.Replication._fetch_loop`.
 
 Two models of the response, the first the second's fast path: while no response
-would pass the budget, each carries everything appended, and the follower holds a
-prefix of the pair's appends (:func:`fetch_cycles`); once one would, the pair's cycles
-are made again item by item (:func:`session_cycles`): the items in the fetch session's
-order, each taking what it has while the budget lasts, the one that meets it a part
-(its follower's log end moves past whole rows only), as ``Replication._cut`` fills a
-response. The two agree cycle for cycle while no response is cut (the same draws:
-:class:`Delays`).
+would pass the budget or carry more than one connection's budget of one item, each
+carries everything appended, and the follower holds a prefix of the pair's appends
+(:func:`fetch_cycles`); once one would, the pair's cycles are made again item by item
+(:func:`session_cycles`): the items in the fetch session's order, each taking what it
+has, at most one connection's budget, while the budget lasts, one that meets either
+bound a part (its follower's log end moves past whole rows only), as
+``Replication._cut`` fills a response. The two agree cycle for cycle while no
+response is cut (the same draws: :class:`Delays`).
 """
 
 from __future__ import annotations
@@ -110,10 +112,11 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
 
     A response carries everything appended to the pair's partitions up to its
     departure, so the follower holds a prefix of the pair's appends (one index). A
-    response whose data would pass ``replica.fetch.response.max.bytes`` x connections
-    is filled in the fetch session's order: with the pair's ``session`` and each row's
-    partition (``row_pid``) the cycles are made again item by item
-    (:func:`session_cycles`); without them the window is refused
+    response whose data would pass ``replica.fetch.response.max.bytes`` x connections,
+    or carry more than ``replica.fetch.response.max.bytes`` of one item
+    (:func:`_item_over`), is filled in the fetch session's order: with the pair's
+    ``session`` and each row's partition (``row_pid``) the cycles are made again item
+    by item (:func:`session_cycles`); without them the window is refused
     (:class:`WindowRefused`). A pair with a follower catching up (out of the ISR, a
     sync replica) takes the item-by-item model from the start, leaving its
     :class:`Track` in ``tracks``."""
@@ -204,9 +207,10 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     again among its items; ``session``: the pair's items). Per item the bytes appended
     to its partition and those its follower holds (the window's log end as 0); per
     cycle the leader answers at once if any item has more, else as :func:`fetch_cycles`;
-    a response that would pass the budget takes the items in the session's order
-    (stamp, then item), each what it has while the budget lasts, the one that meets it
-    a part; the items that got data move to the session's end in the order they got it.
+    a response that would pass the budget, or carry more than one connection's budget
+    of one item, takes the items in the session's order (stamp, then item), each what
+    it has, at most one connection's budget, while the budget lasts, one that meets
+    either bound a part; the items that got data move to the session's end in the order they got it.
     A row is at a follower once it holds the row's last byte. An ISR follower not caught
     up (Kafka's rule, from ``session.caught_up``) for ``replica.lag.time.max.ms`` / 2,
     which the ISR check could drop, refuses the window.
@@ -355,14 +359,20 @@ def _item_over(cap: float, carried: np.ndarray, row_bytes: np.ndarray,
     """Whether a response of :func:`fetch_cycles` (``carried``: each row's cycle;
     ``sizes``: each response's data bytes) carries more than ``cap`` of one item: a
     partition is fetched over one connection, whose response carries at most its
-    budget of it (``Replication._cut``)."""
+    budget of it (``Replication._cut``). Without the pair's ``session`` (a mirror
+    flow's target) a partition's copies in the pair count as one item, an upper bound;
+    without ``row_pid``, a response past ``cap`` counts."""
     if not len(sizes) or sizes.max() <= cap:
         return False
-    if row_pid is None or session is None:
+    if row_pid is None:
         return True
     pids, local = np.unique(row_pid, return_inverse=True)
-    copies = np.bincount(np.searchsorted(pids, session.pids[np.isin(session.pids, pids)]),
-                         minlength=len(pids))
+    if session is None:  # the items unknown: a partition's copies count as one item
+        copies = np.ones(len(pids), dtype=np.int64)
+    else:
+        copies = np.bincount(
+            np.searchsorted(pids, session.pids[np.isin(session.pids, pids)]),
+            minlength=len(pids))
     sel = carried >= 0
     per_item = row_bytes[sel] / np.maximum(copies[local[sel]], 1)
     sums = np.bincount(carried[sel] * len(pids) + local[sel], weights=per_item,

@@ -51,6 +51,7 @@ from geosim.kafka.window.mode import TAIL, WindowMode
 from geosim.kafka.window.wiring import WindowRefused, Wiring
 
 if TYPE_CHECKING:
+    from geosim.kafka.cluster import KafkaCluster
     from geosim.kafka.cross_cluster import CrossCluster
 
 #: One second beyond the marks' refresh and the commit interval (the mirror fold's
@@ -108,6 +109,12 @@ class FlowWindowMode(WindowMode):
         if why is not None:
             return why
         return without_bulk_form(self.cluster.ctx.recorder, ((MirrorCopied, WindowMirrored),))
+
+    def _held_appends(self, wiring: Any) -> list[tuple[KafkaCluster, frozenset[str]]]:
+        # and the flow's copies to the target's leaders
+        pairs = self.target.replication.pairs
+        return [*super()._held_appends(wiring),
+                (self.target, frozenset(p.leader_zone for p in pairs.values()))]
 
     def _drained(self) -> bool:
         flow = self.flow

@@ -18,8 +18,9 @@ consumer zone reads from) and computes what the event engine's data path would d
 3. **Fetch cycles** (one Python step per cycle, per fetch pair): the request reaches the
    leader; if anything of the pair's partitions was appended beyond the follower's LEO
    the response leaves at once, else at the next append to one of them or after
-   ``replica.fetch.wait.max.ms``; it carries everything appended up to then (item by
-   item, skipping an item that would pass ``replica.fetch.response.max.bytes``),
+   ``replica.fetch.wait.max.ms``; it carries everything appended up to then (past
+   ``replica.fetch.response.max.bytes`` per connection, or that of one partition, item
+   by item in the fetch session's order, :mod:`~geosim.kafka.window.cycles`),
    arrives half a round trip later plus the TCP windows' wait, and the next request
    leaves.
 4. **High watermark.** A row is committed when every ISR follower's next request after

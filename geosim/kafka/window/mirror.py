@@ -77,8 +77,9 @@ class FlowWiring:
             raise WindowRefused(f"flow {flow.name} filters what it copies "
                                 f"({kind.__name__})")
         target = Wiring.of(flow.target, alone=False)
-        # read before the hand-over's drain: a target response past its budget refuses
-        # the window rather than start from followers still behind by the rows in flight
+        # read before the hand-over's drain: a target response past its budget, or past
+        # one connection's budget of a partition, refuses the window rather than start
+        # from followers still behind by the rows in flight
         target.sessions = {}
         if target.targets or target.reads:
             raise WindowRefused(f"the target of flow {flow.name} has clients of its own")

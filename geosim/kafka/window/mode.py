@@ -253,9 +253,12 @@ class WindowMode:
                                                   (Delivered, WindowDelivered)))
 
     def _drained(self) -> bool:
-        """Whether every row sent before the hand-over is appended, replicated,
-        committed, answered and seen by the zones that read it."""
+        """Whether every row sent before the hand-over completed (:func:`drained`)."""
         return drained(self.cluster)
+
+    def _held_appends(self, wiring: Any) -> list[tuple[KafkaCluster, frozenset[str]]]:
+        """Where the appends a hand-over holds back land: (cluster, leader zones)."""
+        return [(self.cluster, frozenset(t.leader_zone for t in wiring.targets))]
 
     def _window(self, hi: float):
         """One window ending before ``hi``; returns why not, or None once it ran."""
@@ -281,8 +284,8 @@ class WindowMode:
         s = produce.suspend()
         began = env.now
         cpu = time.process_time()
-        if not (yield from drain(c, frozenset(t.leader_zone for t in wiring.targets),
-                                 DRAIN_LIMIT, self._drained)):
+        if not (yield from drain(env, DRAIN_LIMIT, self._drained,
+                                 self._held_appends(wiring))):
             produce.cancel_suspension()
             return f"the rows in flight did not complete within {DRAIN_LIMIT:g} s"
         drained_at = env.now

@@ -45,7 +45,8 @@ class Target:
 @dataclass
 class Session:
     """One fetch pair's items as its fetch session orders them (the kernel's per-item
-    model takes them when a response would pass the pair's budget,
+    model takes them when a response would pass the pair's budget or carry more than
+    one connection's budget of one item,
     :func:`~geosim.kafka.window.cycles.session_cycles`), in the pair's item order."""
 
     pids: np.ndarray      # per item: its partition
