@@ -182,8 +182,9 @@ def fetch_cycles(w: Wiring, draws: Draws, lz: str, fz: str, times: np.ndarray,
         rows = np.repeat(starts[into] - np.concatenate(([0], np.cumsum(g)[:-1])), g) \
             + np.arange(int(g.sum()))
         carried[rows] = np.repeat(np.flatnonzero(into), g)
-    if _item_over(w.response_max_bytes, carried, row_bytes, row_pid, session, k,
-                  np.asarray(cb)[bounds] - np.asarray(cb)[starts]):
+    at = np.asarray(cb)
+    if _item_over(w.response_max_bytes, carried, row_bytes, row_pid, session,
+                  at[bounds] - at[starts]):
         if session is None or row_pid is None:
             raise WindowRefused(
                 f"a fetch response from {lz} to {fz} would carry more of a partition "
@@ -210,10 +211,11 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
     a response that would pass the budget, or carry more than one connection's budget
     of one item, takes the items in the session's order (stamp, then item), each what
     it has, at most one connection's budget, while the budget lasts, one that meets
-    either bound a part; the items that got data move to the session's end in the order they got it.
-    A row is at a follower once it holds the row's last byte. An ISR follower not caught
-    up (Kafka's rule, from ``session.caught_up``) for ``replica.lag.time.max.ms`` / 2,
-    which the ISR check could drop, refuses the window.
+    either bound a part; the items that got data move to the session's end in the
+    order they got it. A row is at a follower once it holds the row's last byte. An
+    ISR follower not caught up (Kafka's rule, from ``session.caught_up``) for
+    ``replica.lag.time.max.ms`` / 2, which the ISR check could drop, refuses the
+    window.
 
     ``tracks``: where to leave the pair's :class:`Track` if it has followers out of the
     ISR; its data bytes are then not billed here (the hand-back bills those of the
@@ -354,7 +356,7 @@ def session_cycles(w: Wiring, delays: Delays, lz: str, fz: str, times: np.ndarra
 
 
 def _item_over(cap: float, carried: np.ndarray, row_bytes: np.ndarray,
-               row_pid: np.ndarray | None, session: Session | None, cycles: int,
+               row_pid: np.ndarray | None, session: Session | None,
                sizes: np.ndarray) -> bool:
     """Whether a response of :func:`fetch_cycles` (``carried``: each row's cycle;
     ``sizes``: each response's data bytes) carries more than ``cap`` of one item: a
@@ -373,10 +375,11 @@ def _item_over(cap: float, carried: np.ndarray, row_bytes: np.ndarray,
         copies = np.bincount(
             np.searchsorted(pids, session.pids[np.isin(session.pids, pids)]),
             minlength=len(pids))
-    sel = carried >= 0
-    per_item = row_bytes[sel] / np.maximum(copies[local[sel]], 1)
-    sums = np.bincount(carried[sel] * len(pids) + local[sel], weights=per_item,
-                       minlength=cycles * len(pids))
+    # only the rows of responses past ``cap`` can make an item pass it
+    sel = np.flatnonzero(carried >= 0)
+    sel = sel[sizes[carried[sel]] > cap]
+    _keys, of = np.unique(carried[sel] * len(pids) + local[sel], return_inverse=True)
+    sums = np.bincount(of, weights=row_bytes[sel] / np.maximum(copies[local[sel]], 1))
     return bool(sums.max() > cap)
 
 
