@@ -136,4 +136,11 @@ __version__ = "0.1.0"
 #: 0.5 s late: seed 000's end-to-end p99 after its outage read 0.372 s against events'
 #: 0.195 s, now 0.197 s), and a window a follower's return to its ISR cut short is
 #: followed by RETRY (1 s) in events.
-RESULTS_REVISION = 22
+#: 23: a leader sends no AlterPartition for a partition while one is in flight for it
+#: (Kafka's partitionState.isInflight), and the HW waits for a follower from the
+#: request that adds it (Kafka's maximal ISR). Before, a returning follower's every
+#: fetch until the commit completed sent another AlterPartition (stretch-3-regions'
+#: catch-up: 10 commits for 6 returns). In window mode the kernel makes the returns
+#: to the ISR beside a catch-up (the commit, the HW waiting for the follower, the
+#: reads of its rack moving to it) instead of handing back before each.
+RESULTS_REVISION = 23

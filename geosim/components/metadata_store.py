@@ -105,6 +105,20 @@ class MetadataStore:
     def available(self) -> bool:
         return self.leader is not None and not self._lost
 
+    def quorum(self) -> tuple[str, tuple[str, ...], int, float] | None:
+        """What a commit meets now, for a model that makes its own commits (the window
+        engine's AlterPartition writes): the leader's zone, the zones of the other
+        voters it reaches, how many of their acks it waits for, and the commit wait;
+        None while a commit would wait (no leader, or no majority reached)."""
+        i = self.leader
+        if i is None or self._lost:
+            return None
+        leader = self.voters[i].zone
+        reach = tuple(z for z in self._followers[i] if not self.network.is_down(z))
+        if len(reach) < self.majority - 1:
+            return None
+        return leader, reach, self.majority - 1, self.commit_wait
+
     def commit(self, zone: str, size: int, done: Callable[[bool], None], *,
                requests: int = 1) -> None:
         """Commit ``size`` bytes from a client in ``zone``; ``done(ok)`` when it learns.

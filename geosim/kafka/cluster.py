@@ -290,10 +290,12 @@ class KafkaCluster:
             self.ctx.recorder.emit(PartitionErased(self.env.now,
                                                    self.partition_base + p.id, cause))
 
-    def emit_state(self, p: PartitionState, reason: str) -> None:
+    def emit_state(self, p: PartitionState, reason: str, at: float | None = None) -> None:
+        """``p``'s leader or ISR changed (``at``: when, if before now: a window's)."""
         self.replication.disturb()
         leader = None if p.leader is None else self.brokers[p.leader].region
-        self.ctx.recorder.emit(PartitionChanged(self.env.now, self.partition_base + p.id,
+        self.ctx.recorder.emit(PartitionChanged(self.env.now if at is None else at,
+                                                self.partition_base + p.id,
                                                 leader, len(p.isr),
                                                 len(p.isr) < p.min_isr, reason))
 

@@ -73,6 +73,7 @@ class LeaderBalancer:
         self._writing: set[int] = set()
         self._writing_slots: set[int] = set()
         self.passes = 0   # passes run (each one controller write, or none if empty)
+        self.due: float | None = None  # when the pending pass runs
 
     # ====================================================================== schedule
     def imbalanced(self) -> bool:
@@ -97,6 +98,7 @@ class LeaderBalancer:
         pending pass is dropped, and the new controller schedules its own."""
         self._token += 1
         self.state = DEFERRED
+        self.due = None
         self.written()
 
     def _schedule(self) -> None:
@@ -104,6 +106,7 @@ class LeaderBalancer:
         delay = self.interval if self.state == DEFERRED else IMMEDIATE
         self.state = SCHEDULED
         self._token += 1
+        self.due = self.env.now + delay
         call_later(self.env, delay, self._pass, self._token, self.cluster.metadata.term)
 
     # ========================================================================= passes
@@ -111,6 +114,7 @@ class LeaderBalancer:
         """The pass: every preferred election the controller can make now, one write."""
         if token != self._token:
             return  # dropped by a newer controller
+        self.due = None
         c = self.cluster
         metadata = c.metadata
         if not metadata.available() or metadata.term != term:

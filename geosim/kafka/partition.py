@@ -26,7 +26,7 @@ class PartitionState:
                  "hw", "follower_hw", "view", "caught_up", "last_fetch_leo",
                  "last_fetch_time", "rows", "ends", "cum", "times", "pending",
                  "offline_since", "base_bytes", "_pruned_end", "min_isr", "reissued_to",
-                 "partial")
+                 "partial", "altering", "joining")
 
     def __init__(self, pid: int, replicas: list[int], observer_replicas: list[int] | None = None,
                  min_isr: int = 1):
@@ -38,6 +38,13 @@ class PartitionState:
         self.epoch = 0
         self.isr: set[int] = set(self.replicas)
         self.elr: set[int] = set()
+        # The leader epoch under which the leader's AlterPartition is in flight (-1:
+        # none): Kafka's leader sends no other for the partition meanwhile
+        # (Partition.maybeExpandIsr and maybeShrinkIsr: partitionState.isInflight).
+        self.altering = -1
+        # The follower that AlterPartition adds (-1: none): the HW waits for it from
+        # the request on (Kafka's maximal ISR, KIP-497).
+        self.joining = -1
         self.leo: dict[int, int] = {b: 0 for b in self.all_replicas}
         self.hw = 0
         self.follower_hw: dict[int, int] = {b: 0 for b in self.all_replicas}
@@ -68,6 +75,13 @@ class PartitionState:
         (``PartitionChangeBuilder``)."""
         if len(self.isr) >= self.min_isr:
             self.elr.clear()
+
+    def join_isr(self, r: int, at: float) -> None:
+        """``r`` joins the ISR at ``at`` (caught up then)."""
+        self.isr.add(r)
+        self.elr.discard(r)
+        self.settle_elr()
+        self.caught_up[r] = at
 
     def shrink_isr(self, removed: set[int], *, elr: bool) -> None:
         """Remove ``removed`` from the ISR in one change. With ELR (KIP-966) an ISR
@@ -157,8 +171,9 @@ class PartitionState:
         del self.rows[:i], self.ends[:i], self.cum[:i], self.times[:i]
 
     def hw_candidate(self, require_min_isr: int = 0) -> int:
-        """Smallest LEO over the ISR as the leader knows it (KIP-966: the HW moves only
-        while the ISR has ``require_min_isr`` members)."""
+        """Smallest LEO over the maximal ISR (the ISR and a follower an AlterPartition
+        in flight adds) as the leader knows it (KIP-966: the HW moves only while the
+        ISR has ``require_min_isr`` members)."""
         leader = self.leader
         if leader is None:
             return self.hw
@@ -171,6 +186,11 @@ class PartitionState:
                 v = view.get(r, 0)
                 if v < hw:  # mutate: equivalent: at v == hw it would keep the same hw
                     hw = v
+        joining = self.joining
+        if joining >= 0 and self.altering == self.epoch:
+            v = view.get(joining, 0)
+            if v < hw:
+                hw = v
         return hw
 
     def readable(self, replica: int) -> int:

@@ -87,9 +87,12 @@ class ReadPath:
             rack = self._rack_of(zone)
             local = self._rack_replicas[key] = [r for r in p.all_replicas
                                                 if c.brokers[r].rack == rack]
-        brokers = c.brokers
         if p.leader in local:
             return p.leader  # the selector keeps the leader when it is in the rack
+        return self._pick(p, local, -1)
+
+    def _pick(self, p: PartitionState, local: list[int], joined: int) -> int | None:
+        brokers = self.cluster.brokers
         isr = p.isr
         observers = p.observer_replicas
         for r in local:
@@ -98,9 +101,18 @@ class ReadPath:
             # a follower out of the ISR may lag, and its readers with it); an observer,
             # never in the ISR while it is asynchronous, serves its rack as Confluent
             # Server's follower fetching has it.
-            if b.alive and not b.fenced and (r in isr or r in observers):
+            if b.alive and not b.fenced and (r in isr or r in observers or r == joined):
                 return r
         return p.leader
+
+    def serving_if_joined(self, p: PartitionState, zone: str, joined: int) -> int | None:
+        """The replica consumers in ``zone`` would read ``p`` from once ``joined``, a
+        follower out of its ISR, joins it (the window engine's returns to the ISR)."""
+        first = self._serving_replica(p, zone)
+        local = self._rack_replicas.get((p.id, zone))  # (set under fetch-from-follower)
+        if first is None or local is None or p.leader in local:
+            return first
+        return self._pick(p, local, joined)
 
     def _rack_of(self, zone: str) -> str:
         """The rack of a consumer in ``zone`` (``client.rack``: its zone or region, as

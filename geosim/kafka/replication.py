@@ -8,13 +8,14 @@ response carries everything appended since (bounded by
 waits up to ``replica.fetch.wait.max.ms`` for data. Kafka's rule decides whether a
 follower is caught up (``Replica.updateFetchState``); the ISR check every
 ``replica.lag.time.max.ms``/2 removes followers not caught up for that long, and a
-follower whose fetch offset reaches the HW rejoins. Every ISR change is a controller
-commit (AlterPartition). The HW is the smallest LEO in the ISR, and with ELR
-(KIP-966) moves only while the ISR has ``min.insync.replicas`` members.
+follower whose fetch offset reaches the HW rejoins. ISR changes are controller commits
+(AlterPartition, one in flight per partition). The HW is the smallest LEO in the ISR
+(KIP-497's maximal ISR), and with ELR (KIP-966) moves only at ``min.insync.replicas``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,7 @@ class Replication:
         # (nothing is appended) and the ISR check passes (every follower is caught up in
         # a window) until it hands the data path back (:meth:`unpark`).
         self.parked = False
+        self.altering = 0  # AlterPartition commits in flight (a hand-over waits for them)
 
     # ========================================================================== wiring
     def set_fetchers(self, items: dict[tuple[str, str], list],
@@ -463,10 +465,11 @@ class Replication:
                         caught_up[r] = last
                 last_fetch_leo[r] = leader_leo
                 p.last_fetch_time[r] = now
-                if r in p.isr:
+                if r in p.isr or r == p.joining:
                     if progressed:
                         advance(p)  # only a follower's progress can move the HW
-                elif fetch_offset >= p.hw and self._may_join_isr(p, r):
+                elif fetch_offset >= p.hw and p.altering != p.epoch \
+                        and self.may_join_isr(p, r):
                     expand.append((p, r))
             if pair is not None and fetch_offset >= leader_leo and leo[r] == leader_leo \
                     and view.get(r) == fetch_offset \
@@ -481,9 +484,6 @@ class Replication:
     # ============================================================================= ISR
     def may_join_isr(self, p: PartitionState, r: int) -> bool:
         """Whether ``r``, out of ``p``'s ISR, joins it once its fetch reaches the HW."""
-        return self._may_join_isr(p, r)
-
-    def _may_join_isr(self, p: PartitionState, r: int) -> bool:
         c = self.cluster
         if r in p.replicas:
             return not c.brokers[r].fenced
@@ -508,7 +508,8 @@ class Replication:
             self.settle()
             shrink = []
             for p in c.parts:
-                if p.leader is None or not c.brokers[p.leader].alive:
+                if p.leader is None or not c.brokers[p.leader].alive \
+                        or p.altering == p.epoch:
                     continue
                 for r in p.isr:
                     if r != p.leader and now - p.caught_up[r] > lag:
@@ -528,40 +529,49 @@ class Replication:
         by_zone: dict[str, list] = defaultdict(list)
         for p, r in changes:
             assert p.leader is not None  # only leaders change ISRs
+            p.altering, p.joining = p.epoch, r if add else -1
             by_zone[c.brokers[p.leader].zone].append((p, r, p.epoch))
         for zone, batch in by_zone.items():
-            def done(ok: bool, batch=batch) -> None:
-                if not ok:
-                    c.counters_["isr_change_failures"] += 1
-                    return
-                self.disturb()
-                touched: dict[int, PartitionState] = {}  # in batch order: deterministic
-                removed: dict[int, set[int]] = defaultdict(set)
-                for p, r, epoch in batch:
-                    if p.epoch != epoch or p.leader is None:
-                        continue
-                    if add and r not in p.isr:
-                        if r in p.observer_replicas:
-                            c.counters_["observer_promotions"] += 1
-                        p.isr.add(r)
-                        p.elr.discard(r)
-                        p.settle_elr()
-                        p.caught_up[r] = self.env.now
-                    elif not add and r in p.isr and r != p.leader:
-                        removed[p.id].add(r)
-                    else:
-                        continue
-                    touched[p.id] = p
-                for pid, gone in removed.items():
-                    # one change per partition: every follower it drops at once
-                    touched[pid].shrink_isr(gone, elr=c.config.eligible_leader_replicas)
-                for p in touched.values():
-                    c.counters_["isr_expansions" if add else "isr_shrinks"] += 1
-                    c.emit_state(p, "isr expand" if add else "isr shrink")
-                    self.advance_hw(p)
-                    if p.id in removed:
-                        c.reads.left_isr(p, removed[p.id])
-            c.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch), done)
+            self.altering += 1
+            c.metadata.commit(zone, CONTROLLER_RECORD_BYTES * len(batch),
+                              functools.partial(self.isr_committed, batch, add))
+
+    def isr_committed(self, batch: list[tuple[PartitionState, int, int]], add: bool,
+                      ok: bool) -> None:
+        """An AlterPartition of ``batch`` ((partition, follower, epoch asked under))
+        answered: if done (``ok``), followers join (``add``) or leave the ISRs."""
+        c = self.cluster
+        self.altering -= 1
+        for p, _r, epoch in batch:
+            if p.altering == epoch:  # answered: the leader may ask again
+                p.altering = p.joining = -1
+        if not ok:
+            c.counters_["isr_change_failures"] += 1
+            return
+        self.disturb()
+        touched: dict[int, PartitionState] = {}  # in batch order: deterministic
+        removed: dict[int, set[int]] = defaultdict(set)
+        for p, r, epoch in batch:
+            if p.epoch != epoch or p.leader is None:
+                continue
+            if add and r not in p.isr:
+                if r in p.observer_replicas:
+                    c.counters_["observer_promotions"] += 1
+                p.join_isr(r, self.env.now)
+            elif not add and r in p.isr and r != p.leader:
+                removed[p.id].add(r)
+            else:
+                continue
+            touched[p.id] = p
+        for pid, gone in removed.items():
+            # one change per partition: every follower it drops at once
+            touched[pid].shrink_isr(gone, elr=c.config.eligible_leader_replicas)
+        for p in touched.values():
+            c.counters_["isr_expansions" if add else "isr_shrinks"] += 1
+            c.emit_state(p, "isr expand" if add else "isr shrink")
+            self.advance_hw(p)
+            if p.id in removed:
+                c.reads.left_isr(p, removed[p.id])
 
     # ================================================================ high watermark
     def advance_hw(self, p: PartitionState) -> None:

@@ -119,7 +119,8 @@ class PartitionTimeline:
         below = np.zeros(nbins)
         isr_mean = np.zeros(nbins)
         leaders = {r: np.zeros(nbins) for r in regions}
-        changes = self._changes
+        # (a window's hand-back reports the ISR changes it made at their own times)
+        changes = sorted(self._changes, key=lambda ch: ch[0])
         i = 0
         for b in range(nbins):
             end = (b + 1) * bin_width

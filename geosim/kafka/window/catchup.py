@@ -1,36 +1,44 @@
-"""Followers out of the ISR in a window: when the first would rejoin it, and their
-state at a hand-back.
+"""Followers out of the ISR in a window: their returns to it, and their state at a
+hand-back.
 
 A window may run while followers catch up after an outage (sync replicas out of their
 ISRs, fetching a backlog through responses cut at ``replica.fetch.response.max.bytes``)
 or while observers are behind: the kernel takes their pairs item by item
 (:func:`~geosim.kafka.window.cycles.session_cycles`, which leaves a
 :class:`~geosim.kafka.window.cycles.Track`). A follower whose fetch reaches the high
-watermark rejoins its ISR (``Replication._on_fetch_request``), a change of the wiring
-the kernel does not model: the window hands back before the first such fetch
-(:func:`first_rejoin`). The hand-back then sets every follower of such a pair, in its
-ISR or not, as the kernel left it by then (:func:`hand_back_tracked`): the rows the
-responses that arrived carried (whole rows in its log end, the rest a part of a row),
-the leader's view of it from its last request, its place in the fetch session, the
-partition's HW from the leader's view of its ISR, and their bytes on the network.
+watermark rejoins its ISR (``Replication._on_fetch_request``): the leader sends an
+AlterPartition, the HW waits for the follower from then on (Kafka's maximal ISR), and
+once the controller's commit completes it is in the ISR, where readers of its rack
+read from it under fetch-from-follower. The kernel makes those returns where
+:attr:`~geosim.kafka.window.wiring.Wiring.joinable` allows (:func:`isr_joins`: a sync
+replica, the only one of its partition out of the ISR, alone of it in its pair, on a
+partition without observers); before any other the window hands back. The hand-back
+then sets every follower of such a pair, in its ISR or not, as the kernel left it by
+then (:func:`hand_back_tracked`): the rows the responses that arrived carried (whole
+rows in its log end, the rest a part of a row), the leader's view of it from its last
+request, its place in the fetch session, its return to the ISR, the partition's HW
+from the leader's view of its ISR, and their bytes on the network.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geosim.core.context import call_later
 from geosim.kafka.window.order import groups
+from geosim.kafka.window.wiring import WindowRefused
+from geosim.kafka.wire import CONTROLLER_RECORD_BYTES
 
 if TYPE_CHECKING:
     from geosim.kafka.cluster import KafkaCluster
     from geosim.kafka.window.cycles import Track
     from geosim.kafka.window.kernel import WindowResult
-    from geosim.kafka.window.wiring import Session, Wiring
+    from geosim.kafka.window.wiring import Draws, Session, Wiring
 
     Tracked = Mapping[tuple[str, str], tuple[Track, tuple[np.ndarray, ...]]]
 
@@ -74,13 +82,45 @@ def behind_as_of(after: Mapping[tuple[str, str], Session],
     return out
 
 
-def first_rejoin(w: Wiring, tracked: Tracked, partition: np.ndarray,
-                 row_bytes: np.ndarray, commit: np.ndarray) -> float | None:
-    """When the first follower out of an ISR that may join it (``Session.may_join``)
-    sends a fetch whose offset reaches its partition's HW (the rows committed by then),
-    as its request arrives; None if none does within the cycles. Bytes count from the
-    window's log end (the HW there, the hand-over having drained the rows in flight)."""
+@dataclass(frozen=True)
+class Join:
+    """A follower's return to its ISR in a window: its fetch reaching the HW arrives
+    at ``asked`` (request ``k`` of fetch pair ``key``, the pair's item ``item``); the
+    leader's AlterPartition commit then completes, and the follower is in the ISR, at
+    ``at``."""
+
+    pid: int
+    follower: int
+    key: tuple[str, str]
+    item: int
+    k: int
+    asked: float
+    at: float
+
+
+def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
+              cycles: Mapping[tuple[str, str], tuple[np.ndarray, ...]],
+              pair_rows: Mapping[tuple[str, str], np.ndarray], partition: np.ndarray,
+              row_bytes: np.ndarray, commit: np.ndarray, t1: float,
+              bill: Callable[[str, str, str, float], None],
+              ) -> tuple[list[Join], float | None]:
+    """The returns to their ISRs of the followers out of them that may join
+    (``Session.may_join``), as ``Replication._on_fetch_request`` makes them: a fetch
+    whose offset reaches its partition's HW (the rows committed by then; bytes count
+    from the window's log end, the HW there) has the leader send an AlterPartition
+    commit, one per request (``Replication._alter_isr``: a round trip to the quorum's
+    leader, its round trip to the nearest majority, the commit wait), and the follower
+    is in the ISR once it completes. Those :attr:`Wiring.joinable` names are modelled:
+    from its request on its partition's rows not yet committed wait for it too (the
+    HW is taken over Kafka's maximal ISR, which holds a follower an AlterPartition in
+    flight adds; ``commit`` is updated in place; the per-pair ``cycles`` and
+    ``pair_rows`` as
+    :func:`~geosim.kafka.window.kernel.replicate` leaves them), and the metadata bytes
+    of the commits its requests before ``t1`` made are billed. Returns the joins, in
+    the order of their requests, and when the first of the others would rejoin (the
+    window must hand back before it; None if none does)."""
     best = math.inf
+    reached: list[tuple[float, tuple[str, str], int, int, int, int]] = []
     n_parts = len(w.leader_zone)
     by_part, bounds = groups(partition, n_parts)
     for key, (track, (a, _r, _q, _c)) in tracked.items():
@@ -94,9 +134,69 @@ def first_rejoin(w: Wiring, tracked: Tracked, partition: np.ndarray,
             k = np.arange(len(a))
             held = track.held_after(i, float(ses.held[i]), k - 1)  # as each request left
             reach = np.flatnonzero(held >= hw_at - 0.5)
-            if len(reach):
-                best = min(best, float(a[reach[0]]))
-    return None if best == math.inf else best
+            if not len(reach):
+                continue
+            k0 = int(reach[0])
+            r = int(ses.follower[i])
+            if (pid, r) in w.joinable and w.quorum is not None:
+                reached.append((float(a[k0]), key, k0, i, pid, r))
+            else:
+                best = min(best, float(a[k0]))
+    joins: list[Join] = []
+    q = w.quorum
+    if reached and q is not None:
+        reached.sort()
+        batches: dict[tuple[tuple[str, str], int], list[tuple]] = {}
+        for entry in reached:
+            batches.setdefault((entry[1], entry[2]), []).append(entry)
+        for (key, k0), batch in batches.items():
+            lz = key[0]
+            asked = batch[0][0]
+            acks = sorted(draws.round_trip(q.leader, f, 1)[0] for f in q.followers)
+            at = (asked + float(draws.round_trip(lz, q.leader, 1)[0])
+                  + (acks[q.needed - 1] if q.needed > 0 else 0.0) + q.commit_wait)
+            if asked < t1:
+                size = CONTROLLER_RECORD_BYTES * len(batch)
+                bill(lz, q.leader, "metadata", size)
+                bill(q.leader, lz, "metadata", q.envelope)
+                for f in q.followers:
+                    bill(q.leader, f, "metadata", size)
+                    bill(f, q.leader, "metadata", q.envelope)
+            joins += [Join(pid, r, key, i, k0, asked, at) for _t, _k, _k0, i, pid, r in batch]
+        _wait_for_joined(w, tracked, cycles, pair_rows, partition, commit, joins)
+    return joins, None if best == math.inf else best
+
+
+def _wait_for_joined(w: Wiring, tracked: Tracked,
+                     cycles: Mapping[tuple[str, str], tuple[np.ndarray, ...]],
+                     pair_rows: Mapping[tuple[str, str], np.ndarray],
+                     partition: np.ndarray, commit: np.ndarray, joins: list[Join]) -> None:
+    """A joining follower's partition commits a row not committed by its request
+    once its next request after the response that carried the row reaches the leader
+    too (``commit`` in place); a joined follower that Kafka's caught-up rule would then
+    leave behind for ``replica.lag.time.max.ms`` / 2 refuses the window."""
+    at_of = np.full(len(w.leader_zone), np.inf)
+    keys: dict[tuple[str, str], None] = {}
+    for j in joins:
+        at_of[j.pid] = j.asked  # the HW waits for it from its request (maximal ISR)
+        keys[j.key] = None
+        track, (a, _r, _q, _c) = tracked[j.key]
+        after = np.flatnonzero(a >= j.at)
+        if len(after):
+            since = np.maximum(track.caught[after, j.item], j.at)
+            if (a[after] - since >= w.lag_max / 2).any():
+                raise WindowRefused(
+                    f"a follower of partition {j.pid} back in its ISR would not be caught "
+                    "up for replica.lag.time.max.ms / 2 (the ISR check could drop it)")
+    for key in keys:
+        idx = pair_rows[key]
+        a_l, _r, _q, carried = cycles[key]
+        nxt = carried + 1
+        ok = (carried >= 0) & (nxt < len(a_l))
+        t_learn = np.full(len(idx), np.inf)
+        t_learn[ok] = a_l[nxt[ok]]
+        sel = np.flatnonzero(commit[idx] >= at_of[partition[idx]])
+        commit[idx[sel]] = np.maximum(commit[idx[sel]], t_learn[sel])
 
 
 def committed_by(w: Wiring, result: WindowResult, keep: np.ndarray,
@@ -144,7 +244,8 @@ def tracked_followers(w: Wiring, tracked: Tracked) -> frozenset[tuple[int, int]]
 
 
 def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
-                      hw_at: Callable[[int, float], int], since: float, now: float) -> None:
+                      hw_at: Callable[[int, float], int], since: float, now: float,
+                      joins: Sequence[Join] = ()) -> int:
     """Each follower of a pair the kernel took item by item as it left it at ``now``
     (the rows of the window are in the log after its log end then, ``Session.end_bytes``;
     ``hw_at``: a partition's HW at a time of the window): the rows of the responses that
@@ -153,9 +254,34 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
     session order; the partition's HW from the leader's view of its ISR so set; and the
     data bytes of those responses (to followers catching up, those that arrived after
     ``since``, the kernel's computation: until then their fetch loops moved and billed
-    what the kernel moved again)."""
+    what the kernel moved again).
+
+    ``joins``: the kernel's returns to the ISRs. One whose request reached the leader
+    by ``now`` is made: in the ISR from its commit's completion if that came by then
+    (caught up then, or as Kafka's rule had it at its last request), else completing
+    later through the event engine (``Replication.isr_committed``); its commit counts.
+    Returns how many joined by ``now``."""
     replication = c.replication
     floor: dict[int, int] = {}  # per partition set: the HW at the window's start
+    joined: dict[tuple[int, int], Join] = {}
+    made = 0
+    commits: dict[tuple[tuple[str, str], int], tuple[float, list]] = {}
+    for jn in joins:
+        if jn.asked >= now:
+            continue
+        batch = commits.setdefault((jn.key, jn.k), (jn.at, []))[1]
+        if jn.at <= now:
+            joined[(jn.pid, jn.follower)] = jn
+        else:
+            batch.append((c.parts[jn.pid], jn.follower,
+                          int(w.sessions[jn.key].epoch[jn.item])))
+    c.metadata.counters["metadata_commits"] += len(commits)
+    for at, batch in commits.values():
+        if batch:  # completing after the hand-back: the event engine's
+            replication.altering += 1
+            for p, r, epoch in batch:
+                p.altering, p.joining = epoch, r
+            call_later(c.env, at - now, replication.isr_committed, batch, True, True)
     for key, (track, (a, r_out, q, _c)) in tracked.items():
         ses = w.sessions[key]
         pair = replication.pairs.get(key)
@@ -210,6 +336,13 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.last_fetch_leo[r] = max(int(ses.end[i]), p.offset_flushed_before(t))
             if in_isr:  # as Kafka's rule had it at its last request
                 p.caught_up[r] = float(track.caught[k_asked - 1, i]) if k_asked else now
+            back = joined.get((p.id, r))
+            if back is not None and not in_isr:
+                p.join_isr(r, max(back.at, float(track.caught[k_asked - 1, i])
+                                  if k_asked else back.at))
+                c.counters_["isr_expansions"] += 1
+                c.emit_state(p, "isr expand", at=back.at)
+                made += 1
         if same:
             pair.responses = ses.responses + k_done
     for pid in floor:
@@ -217,7 +350,8 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
         # pairs hold the log: replicated), so that it moves on with their next fetches
         p = c.parts[pid]
         p.hw = max(floor[pid], min(p.log_end, p.hw_candidate(p.min_isr)))
+    return made
 
 
-__all__ = ["behind_as_of", "committed_by", "first_rejoin", "hand_back_tracked",
+__all__ = ["Join", "behind_as_of", "committed_by", "hand_back_tracked", "isr_joins",
            "tracked_followers", "tracked_inside"]

@@ -91,7 +91,9 @@ def live_fleets(c: KafkaCluster) -> list:
 def drained(c: KafkaCluster) -> bool:
     """Whether every row sent to ``c`` is appended, replicated, committed, answered and
     seen by the zones that read it (a sync replica out of its ISR, catching up, holds
-    what it holds: the kernel takes it from there)."""
+    what it holds: the kernel takes it from there), and no ISR change is in flight."""
+    if c.replication.altering:
+        return False
     for fleet in c.producing:
         # rows stranded in a zone that is down stay in flight past any window: they end
         # at the request timeout or when the zone is back, either of which ends it

@@ -25,14 +25,18 @@ consumer zone reads from) and computes what the event engine's data path would d
    leaves.
 4. **High watermark.** A row is committed when every ISR follower's next request after
    the response that carried it reaches the leader (the request's fetch offset is the
-   follower's LEO); a leader alone in its ISR commits at once.
+   follower's LEO); a leader alone in its ISR commits at once. A follower catching up
+   whose fetch reaches the HW rejoins the ISR (an AlterPartition commit,
+   :func:`~geosim.kafka.window.catchup.isr_joins`), and the rows not committed by that
+   request wait for it too.
 5. **Acknowledgements.** Rows of one fleet and partition committed by one HW advance
    share one answer, half a round trip to the fleet's zone.
 6. **Reads.** A consumer zone reads from its serving replica (fetch-from-follower: the
    replica in its rack, else the leader): the leader serves up to the HW, a follower up
    to the HW its last fetch response carried. Each change of a replica's readable
    offset reaches each zone it serves, where a group's owner reads, half a round trip
-   later; a row is delivered when the first message covering it arrives.
+   later; a row is delivered when the first message covering it arrives. A follower's
+   return to the ISR moves the reads of its rack to it at the commit.
 
 Stages 1-2 are :mod:`~geosim.kafka.window.sends`, 3
 :mod:`~geosim.kafka.window.cycles`, 6 :mod:`~geosim.kafka.window.reads`; this module
@@ -47,7 +51,7 @@ the window starts with empty pipes (every replica holds the log end, no request 
 flight: results are meant from about one fetch wait after ``t0`` on), links have no
 bandwidth limit, loss or degradation, the producers' in-flight room and buffers never
 bind (checked: :class:`WindowRefused`), and nothing changes the wiring inside the
-window. The draws come from the kernel's own
+window but the returns to the ISR it makes. The draws come from the kernel's own
 random streams, so the window agrees with the event engine in distribution, not draw
 for draw.
 """
@@ -59,7 +63,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geosim.kafka.window.catchup import first_rejoin
+from geosim.kafka.window.catchup import Join, isr_joins
 from geosim.kafka.window.cycles import Track, fetch_cycles
 from geosim.kafka.window.order import groups, time_then_key_order
 from geosim.kafka.window.reads import deliver
@@ -104,8 +108,10 @@ class WindowResult:
     # per fetch pair with followers out of the ISR: its Track and cycles
     tracked: dict[tuple[str, str], tuple[Track, tuple[np.ndarray, ...]]] = field(
         default_factory=dict)
-    # when the first follower out of an ISR would rejoin it (its fetch reaching the
-    # HW): the window must hand back before then (None: none does)
+    # the followers' returns to their ISRs the kernel made (catchup.isr_joins), and
+    # when the first of the others would rejoin (its fetch reaching the HW): the window
+    # must hand back before then (None: none does)
+    joins: list[Join] = field(default_factory=list)
     rejoin_at: float | None = None
 
 
@@ -139,11 +145,13 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
 
     # ---- 3-4. fetch cycles, per pair, and commit times -------------------------------
     tracks: dict[tuple[str, str], Track] = {}
+    pair_rows: dict[tuple[str, str], np.ndarray] = {}
     commit, cycles = replicate(w, draws, partition, arrival, rec_bytes, t0, t1 + tail, bill,
-                               tracks)
+                               tracks, pair_rows)
     out.fetch_requests = sum(len(c[0]) for c in cycles.values())
     out.tracked = {key: (track, cycles[key]) for key, track in tracks.items()}
-    out.rejoin_at = first_rejoin(w, out.tracked, partition, rec_bytes, commit)
+    out.joins, out.rejoin_at = isr_joins(w, draws, out.tracked, cycles, pair_rows,
+                                         partition, rec_bytes, commit, t1, bill)
     if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(len(w.leader_zone))):
         raise WindowRefused("a partition's ISR is under min.insync.replicas")
 
@@ -192,9 +200,10 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
                                      acked[ok] - col["first"][ok], col["records"][ok])
 
     # ---- 6. reads ---------------------------------------------------------------------
+    switches, join_carried = _switches(w, out.joins, pair_rows, cycles, partition)
     out.records_delivered, out.deliveries = deliver(
         w, draws, col, commit, cycles, measured, size_of, bill,
-        out.end_to_end if histograms else None)
+        out.end_to_end if histograms else None, switches, join_carried)
     out.bytes = count
     out.row_records = col["records"]
     out.row_fleet, out.row_bytes, out.row_sent = fleet, rec_bytes, col["sent"]
@@ -204,10 +213,31 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     return out
 
 
+def _switches(w: Wiring, joins: list[Join], pair_rows: dict[tuple[str, str], np.ndarray],
+              cycles: dict[tuple[str, str], tuple[np.ndarray, ...]], partition: np.ndarray,
+              ) -> tuple[dict[tuple[int, str], tuple[float, str]], np.ndarray]:
+    """The reads a follower's return to its ISR moves to it (fetch-from-follower:
+    (partition, consumer zone) -> (when, its zone)), and per row the cycle of its
+    pair that carried it to a joined follower (-1: none)."""
+    switches: dict[tuple[int, str], tuple[float, str]] = {}
+    carried_to = np.full(len(partition), -1, dtype=np.int64)
+    joined: dict[tuple[str, str], list[int]] = {}
+    for j in joins:
+        for zone in w.joinable[(j.pid, j.follower)]:
+            switches[(j.pid, zone)] = (j.at, j.key[1])
+        joined.setdefault(j.key, []).append(j.pid)
+    for key, pids in joined.items():
+        idx = pair_rows[key]
+        mine = np.isin(partition[idx], pids)
+        carried_to[idx[mine]] = cycles[key][3][mine]
+    return switches, carried_to
+
+
 def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarray,
               rec_bytes: np.ndarray, t0: float, t_end: float,
               bill: Callable[[str, str, str, float], None],
               tracks: dict[tuple[str, str], Track] | None = None,
+              pair_rows: dict[tuple[str, str], np.ndarray] | None = None,
               ) -> tuple[np.ndarray, dict[tuple[str, str], tuple[np.ndarray, ...]]]:
     """Stages 3 and 4 for rows appended at ``arrival`` (sorted) to ``partition``: each
     fetch pair's cycles from ``t0`` to ``t_end`` (by pair: requests' arrivals at the
@@ -217,7 +247,8 @@ def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarra
     alone in its ISR; inf if the cycles end first). ``tracks``: where the pairs with
     followers out of the ISR leave their :class:`Track`."""
     cycles: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
-    pair_rows: dict[tuple[str, str], np.ndarray] = {}
+    if pair_rows is None:
+        pair_rows = {}
     n_parts = len(w.leader_zone)
     for key, (pids, connections) in w.pairs.items():
         lz, fz = key

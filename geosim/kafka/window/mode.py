@@ -31,8 +31,10 @@ disturbance. One window, from a send tick ``s`` to a later one ``b``:
 A window needs a quiet cluster: no link degraded or cut; every broker that is up
 unfenced, and every one that is down (a zone or region outage, a crash) leading nothing
 and in no ISR; every sync replica of a live broker in its ISR or catching up to it
-(its pair then taken item by item, the window handing back before it would rejoin:
-:mod:`geosim.kafka.window.catchup`); no fetch pair waiting out a lost request's socket
+(its pair then taken item by item, the kernel making its return to the ISR, or
+handing back before it where it does not model it: :mod:`geosim.kafka.window.catchup`;
+inside a window that ends before the controller's next preferred-leader pass, which
+reads the ISRs); no fetch pair waiting out a lost request's socket
 timeout; no row uncommitted for over ``ACK_WAIT``; no log growing back over
 offsets a truncation took back while the producers send to it; no producer retry or
 backlog; no rebalance under way or being prepared, and every partition owned by a live
@@ -115,8 +117,8 @@ DRAIN_LIMIT = 5.0
 #: The longest a row may have waited for its HW when a hand-over starts (s): longer,
 #: and its drain may not complete within DRAIN_LIMIT.
 ACK_WAIT = 0.5
-#: The longest window while followers catch up out of their ISRs (s): one of them
-#: rejoining ends it, and the kernel's work grows with the window it computes.
+#: The longest window while followers catch up out of their ISRs (s): the kernel's
+#: work on their pairs grows with the window it computes.
 MAX_BEHIND_WINDOW = 10.0
 #: How far past its last send the kernel follows its rows (s).
 TAIL = 10.0
@@ -136,8 +138,7 @@ class WindowMode:
     #: stop a broker one by one (else the window ends the flush age earlier).
     SINGLE_ROWS = True
     #: Whether windows run while sync replicas catch up out of their ISRs (the kernel
-    #: takes their pairs item by item and hands back before the first would rejoin,
-    #: geosim.kafka.window.catchup).
+    #: takes their pairs item by item, geosim.kafka.window.catchup).
     BEHIND = True
 
     def __init__(self, cluster: KafkaCluster, *, settle: float = 0.0,
@@ -291,11 +292,10 @@ class WindowMode:
         drained_at = env.now
         if self._state() != state:
             # What the wiring and the quiet check read changed while the rows in flight
-            # completed. A follower catching up that rejoined its ISR leaves a steady
-            # state the kernel takes from the start of the window as well (its rows
-            # meet the new ISR a drain early) rather than the producers' records
-            # waiting out a cancelled hand-over; anything else (a session expired, a
-            # leader moved) is not quiet any more.
+            # completed. A follower that rejoined its ISR leaves a steady state the
+            # kernel takes from the window's start as well (its rows meet the new ISR a
+            # drain early) rather than the producers' records waiting out a cancelled
+            # hand-over; anything else (a session expired, a leader moved) is not quiet.
             rejoined = self._rejoin_only(state)
             if rejoined is not None:
                 wiring = rejoined
@@ -310,6 +310,9 @@ class WindowMode:
         behind = any(ses.behind.any() for ses in
                      (*wiring.sessions.values(), *(self._before or {}).values()))
         longest = MAX_BEHIND_WINDOW if behind else MAX_WINDOW
+        due = c.controller.balancer.due
+        if behind and due is not None:
+            hi = min(hi, due)  # the pass reads the ISRs the kernel's returns change
         b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
         if b <= env.now:
@@ -324,14 +327,13 @@ class WindowMode:
         rejoin = None if why is not None else result.rejoin_at
         shortened = rejoin is not None and rejoin < b
         if rejoin is not None and shortened:
-            # A follower catching up would rejoin its ISR: hand back the send tick
-            # before its fetch reaches the leader (the event engine then makes the
-            # change), however short the window (the producers have waited for it).
+            # A follower whose return the kernel does not model would rejoin its ISR:
+            # hand back the send tick before its fetch reaches the leader (the event
+            # engine makes the change), however short the window.
             b = s + (math.ceil((rejoin - s) / tick - 1e-9) - 1) * tick
             if b <= env.now:
-                # the kernel has it rejoin while the rows in flight drained: hand back
-                # at once (a tick's rows meet it out of its ISR, where a cancelled
-                # hand-over would hold the producers' records back for the drain)
+                # it rejoins while the rows in flight drained: hand back at once (a
+                # cancelled hand-over would hold the producers' records back for it)
                 b = s + (math.floor((env.now - s) / tick + 1e-9) + 1) * tick
         if why is not None:
             produce.cancel_suspension()
@@ -346,8 +348,7 @@ class WindowMode:
         produce.resume_at(b, lambda: self._hand_back(wiring, result, extra, taken, entry))
         yield from self._progress(result, taken, s, b)
         if shortened and rejoin is not None:
-            # the follower rejoins in events: the next window starts RETRY after it
-            # has (its hand-over would meet the change; others rejoin meanwhile)
+            # it rejoins in events: the next window starts RETRY after (others too)
             yield env.timeout(max(rejoin - env.now, 0.0) + RETRY)
         return None
 
@@ -538,8 +539,9 @@ class WindowMode:
             touched[row.partition] = None
         replicated(c, now, tracked_followers(wiring, result.tracked))
         if result.tracked:
-            hand_back_tracked(c, wiring, result.tracked, committed_by(wiring, result, keep),
-                              entry["computed"], now)
+            entry["joins"] = hand_back_tracked(
+                c, wiring, result.tracked, committed_by(wiring, result, keep),
+                entry["computed"], now, result.joins)
         show_window(c, wiring.reads, result.deliveries, len(part), singles,
                     appended[len(appended) - len(singles):], list(touched), now)
         by_group: dict[tuple[int, str], list[Row]] = {}
@@ -593,7 +595,6 @@ class WindowMode:
         # run-info, not results: CPU seconds from the hand-over to the end of the hand-back
         entry["cpu_seconds"] = round(time.process_time() - entry.pop("cpu"), 3)
         entry.pop("computed")
-
 
 
 __all__ = ["BEFORE_BILL_READ", "MARGIN", "WindowMode", "spans"]

@@ -24,17 +24,36 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
             cycles: Mapping[tuple[str, str], tuple[np.ndarray, ...]], measured: np.ndarray,
             size_of: np.ndarray, bill: Callable[[str, str, str, float], None],
             end_to_end: LatencyHistogram | None,
+            switches: Mapping[tuple[int, str], tuple[float, str]] | None = None,
+            carried_to: np.ndarray | None = None,
             ) -> tuple[int, dict[str, tuple[np.ndarray, ...]]]:
     """The deliveries of the rows ``col`` (committed at ``commit``; the fetch pairs'
     ``cycles`` as :func:`~geosim.kafka.window.cycles.fetch_cycles` returns them): the
     measured rows' records delivered, summed over the groups, and per consumer zone
     their delivery times, send windows, records and uncompressed bytes (each times the
     groups reading there) and row indices. Their latencies go to ``end_to_end`` if
-    given, the consume bytes through ``bill``."""
+    given, the consume bytes through ``bill``.
+
+    ``switches``: the reads a follower's return to its ISR moves to it, (partition,
+    zone) -> (when, the follower's zone), with per row the cycle of its pair that
+    carried it to the follower (``carried_to``, -1: none). The replica read before
+    sends the zone the changes of its readable offset made before then, the follower
+    those made after (the first covering what it held then); a row is delivered by
+    the first message covering it from either."""
     deliveries: dict[str, tuple[np.ndarray, ...]] = {}
     keys = list(w.reads.items())
     if not keys:
         return 0, deliveries
+    n_base = len(keys)
+    twin: list[int] = []  # per key past n_base: the key whose reads it takes over
+    switch_at: list[float] = []
+    if switches:
+        position = {k: i for i, (k, _v) in enumerate(keys)}
+        for key, (t, fz) in sorted(switches.items()):
+            i = position[key]
+            keys.append((key, (fz, keys[i][1][1])))
+            twin.append(i)
+            switch_at.append(t)
     partition = col["partition"]
     rec_bytes = col["bytes"]
     n_parts = len(w.leader_zone)
@@ -65,12 +84,21 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
             continue
         _a, r_l, q_l, _c = cycles[(lz, serving)]
         k = np.searchsorted(r_l, readable[sel], side="left")
+        if twin:
+            # a joined follower serves a row once it holds it too (it may have got the
+            # rows committed while its return was being committed later)
+            late = key_of[sel] >= n_base
+            assert carried_to is not None
+            held = carried_to[rows_e[sel[late]]]
+            k[late] = np.where(held < 0, len(q_l), np.maximum(k[late], held))
         got = np.full(len(sel), np.inf)
         fine = k < len(q_l)
         got[fine] = q_l[k[fine]]
         readable[sel] = got
     # a replica serves in offset order (the commit times already are)
     _segments(np.maximum, readable, counts)
+    if twin:
+        _switch(readable, counts, key_of, n_base, twin, switch_at)
     ef = np.flatnonzero(np.isfinite(readable))
     kf, rf = key_of[ef], readable[ef]
     new = np.r_[True, (kf[1:] != kf[:-1]) | (rf[1:] != rf[:-1])]
@@ -91,6 +119,10 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     seen = seen[::-1]
     delivered_e = seen[msg]
     rows_f = rows_e[ef]
+    if twin:
+        # one entry per row and zone: from the replica whose message came first
+        first = _first_of_twins(kf, rows_f, delivered_e, n_base, twin, len(keys))
+        kf, rows_f, delivered_e = kf[first], rows_f[first], delivered_e[first]
     owners_f = key_owners[kf]
     moved = rec_bytes[rows_f] * owners_f
     by_link, bounds = groups_by_key(kf, key_link, len(links))
@@ -113,6 +145,41 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
         end_to_end.add_uniform_many(delivered_e[keep] - col["last"][r_k],
                                     delivered_e[keep] - col["first"][r_k], recs_f[keep])
     return delivered, deliveries
+
+
+def _switch(readable: np.ndarray, counts: np.ndarray, key_of: np.ndarray, n_base: int,
+            twin: list[int], switch_at: list[float]) -> None:
+    """Readable times as the zones of switched reads hear of them (in place): the
+    replica read before tells them of its changes before the switch only, the
+    follower of its changes from then on; a row it held before is covered by its
+    first message after."""
+    old_at = np.full(len(counts), np.inf)
+    old_at[twin] = switch_at
+    readable[readable >= old_at[key_of]] = np.inf
+    ends = np.cumsum(counts)
+    for j, t in enumerate(switch_at):
+        lo, hi = int(ends[n_base + j] - counts[n_base + j]), int(ends[n_base + j])
+        seg = readable[lo:hi]  # non-decreasing
+        m = int(np.searchsorted(seg, t, side="left"))
+        if m:
+            seg[:m] = seg[m] if m < len(seg) else np.inf
+
+
+def _first_of_twins(kf: np.ndarray, rows_f: np.ndarray, delivered: np.ndarray, n_base: int,
+                    twin: list[int], n_keys: int) -> np.ndarray:
+    """Which entries to keep where a switched read has two (the earlier delivery)."""
+    base = np.arange(n_keys)
+    base[n_base:] = twin
+    switched = np.zeros(n_keys, dtype=bool)
+    switched[twin] = True
+    switched[n_base:] = True
+    cand = np.flatnonzero(switched[kf])
+    order = cand[np.lexsort((delivered[cand], rows_f[cand], base[kf[cand]]))]
+    b, r = base[kf[order]], rows_f[order]
+    again = np.r_[False, (b[1:] == b[:-1]) & (r[1:] == r[:-1])]
+    keep = np.ones(len(kf), dtype=bool)
+    keep[order[again]] = False
+    return keep
 
 
 def _segments(ufunc: np.ufunc, values: np.ndarray, lengths: np.ndarray) -> None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geosim.components.metadata_store import ENVELOPE
+
 if TYPE_CHECKING:
     from geosim.core.distributions import Distribution
     from geosim.kafka.cluster import KafkaCluster
@@ -65,6 +67,19 @@ class Session:
     # per item: a follower catching up set back to where it was before the hand-over's
     # drain (catchup.behind_as_of), whose fetches meanwhile the kernel makes again
     replayed: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """The metadata quorum as a window's AlterPartition commits meet it: the leader's
+    zone, the other voters' zones it reaches, the acks beyond its own a commit waits
+    for, the commit wait (s), and an ack's bytes."""
+
+    leader: str
+    followers: tuple[str, ...]
+    needed: int
+    commit_wait: float
+    envelope: int
 
 
 @dataclass
@@ -117,6 +132,12 @@ class Wiring:
     # per fetch pair: its live items in session order terms (:class:`Session`)
     sessions: dict[tuple[str, str], Session] = field(default_factory=dict)
     lag_max: float = math.inf        # replica.lag.time.max.ms, s
+    # The followers out of their ISRs whose return the kernel models (partition,
+    # follower; catchup.isr_joins): a sync replica, its partition's only follower out of
+    # its ISR, alone of its partition in its fetch pair, on a partition without
+    # observers; per such follower the consumer zones that would read from it then.
+    joinable: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    quorum: Quorum | None = None     # None: no return modelled (the store would wait)
 
     @classmethod
     def of(cls, cluster: KafkaCluster, *, alone: bool = True) -> Wiring:
@@ -200,14 +221,44 @@ class Wiring:
         zones = sorted({*topo.zones()})
         rtt = {(a, b): topo.link(a, b).rtt for a in zones for b in zones}
         median = {(a, b): topo.median_rtt(a, b) for a in zones for b in zones}
+        view = c.metadata.quorum()
+        quorum = None if view is None else Quorum(view[0], view[1], view[2], view[3],
+                                                  ENVELOPE)
         return cls(c.name, c.send_tick, c.config.replica_fetch_wait_max,
                    c.config.replica_fetch_response_max_bytes, topo.spec.tcp_window,
                    leader_zone, isr_zones, min_isr, pairs, fleets, targets, reads, rtt,
-                   median, sessions_of(c), c.config.replica_lag_time_max)
+                   median, sessions_of(c), c.config.replica_lag_time_max,
+                   _joinable(c, reads) if quorum is not None else {}, quorum)
 
     def leader_zones(self) -> list[str]:
         """The zones that lead partitions, in name order (the kernel's zone codes)."""
         return sorted(set(self.leader_zone))
+
+
+def _joinable(c: KafkaCluster, reads: Mapping[tuple[int, str], tuple[str | None, int]],
+              ) -> dict[tuple[int, int], tuple[str, ...]]:
+    """:attr:`Wiring.joinable` of ``c`` now (``reads``: the wiring's)."""
+    brokers = c.brokers
+    replication = c.replication
+    rp = c.reads
+    out: dict[tuple[int, int], tuple[str, ...]] = {}
+    for p in c.parts:
+        if p.observer_replicas or p.leader is None:
+            continue
+        outside = [r for r in p.replicas if r != p.leader and r not in p.isr
+                   and brokers[r].alive]
+        if len(outside) != 1:
+            continue
+        r = outside[0]
+        zone = brokers[r].zone
+        if not replication.may_join_isr(p, r) or any(
+                brokers[x].zone == zone for x in p.all_replicas
+                if x != r and x != p.leader and brokers[x].alive):
+            continue
+        out[(p.id, r)] = tuple(z for z in rp.consumer_zones if (p.id, z) in reads
+                               and reads[(p.id, z)][0] != zone
+                               and rp.serving_if_joined(p, z, r) == r)
+    return out
 
 
 def sessions_of(c: KafkaCluster) -> dict[tuple[str, str], Session]:
@@ -251,6 +302,10 @@ class Draws:
 
     def one_way(self, src: str, dst: str, n: int) -> np.ndarray:
         return 0.5 * self.rtt[(src, dst)].draw_bulk(self.rng, n)
+
+    def round_trip(self, src: str, dst: str, n: int) -> np.ndarray:
+        """Round trips (one draw of the link's RTT each, as ``Network.round_trip``)."""
+        return self.rtt[(src, dst)].draw_bulk(self.rng, n)
 
 
 __all__ = ["Draws", "FleetLoad", "Session", "Target", "WindowRefused", "Wiring", "sessions_of"]
