@@ -452,8 +452,7 @@ class Replication:
                 if progressed:
                     view[r] = fetch_offset
                 # Kafka's rule (Replica.updateFetchState): caught up if the fetch reached
-                # the leader's LEO now, or its LEO at the previous fetch (then as of
-                # that fetch).
+                # the leader's LEO now, or at the previous fetch (then as of that fetch).
                 last_fetch_leo = p.last_fetch_leo
                 if fetch_offset >= leader_leo:
                     p.caught_up[r] = now
@@ -465,12 +464,13 @@ class Replication:
                         caught_up[r] = last
                 last_fetch_leo[r] = leader_leo
                 p.last_fetch_time[r] = now
-                if r in p.isr or r == p.joining:
+                if r in p.isr or r == p.joining and p.altering == p.epoch:
                     if progressed:
                         advance(p)  # only a follower's progress can move the HW
                 elif fetch_offset >= p.hw and p.altering != p.epoch \
                         and self.may_join_isr(p, r):
                     expand.append((p, r))
+                    p.altering, p.joining = p.epoch, r  # one at a time (isInflight)
             if pair is not None and fetch_offset >= leader_leo and leo[r] == leader_leo \
                     and view.get(r) == fetch_offset \
                     and r in p.isr and p.follower_hw[r] >= (p.hw if p.hw < leader_leo

@@ -101,8 +101,7 @@ class Join:
 def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
               cycles: Mapping[tuple[str, str], tuple[np.ndarray, ...]],
               pair_rows: Mapping[tuple[str, str], np.ndarray], partition: np.ndarray,
-              row_bytes: np.ndarray, commit: np.ndarray, t1: float,
-              bill: Callable[[str, str, str, float], None],
+              row_bytes: np.ndarray, commit: np.ndarray,
               ) -> tuple[list[Join], float | None]:
     """The returns to their ISRs of the followers out of them that may join
     (``Session.may_join``), as ``Replication._on_fetch_request`` makes them: a fetch
@@ -115,8 +114,8 @@ def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
     HW is taken over Kafka's maximal ISR, which holds a follower an AlterPartition in
     flight adds; ``commit`` is updated in place; the per-pair ``cycles`` and
     ``pair_rows`` as
-    :func:`~geosim.kafka.window.kernel.replicate` leaves them), and the metadata bytes
-    of the commits its requests before ``t1`` made are billed. Returns the joins, in
+    :func:`~geosim.kafka.window.kernel.replicate` leaves them; the hand-back bills the
+    commits it makes, :func:`hand_back_tracked`). Returns the joins, in
     the order of their requests, and when the first of the others would rejoin (the
     window must hand back before it; None if none does)."""
     best = math.inf
@@ -155,13 +154,6 @@ def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
             acks = sorted(draws.round_trip(q.leader, f, 1)[0] for f in q.followers)
             at = (asked + float(draws.round_trip(lz, q.leader, 1)[0])
                   + (acks[q.needed - 1] if q.needed > 0 else 0.0) + q.commit_wait)
-            if asked < t1:
-                size = CONTROLLER_RECORD_BYTES * len(batch)
-                bill(lz, q.leader, "metadata", size)
-                bill(q.leader, lz, "metadata", q.envelope)
-                for f in q.followers:
-                    bill(q.leader, f, "metadata", size)
-                    bill(f, q.leader, "metadata", q.envelope)
             joins += [Join(pid, r, key, i, k0, asked, at) for _t, _k, _k0, i, pid, r in batch]
         _wait_for_joined(w, tracked, cycles, pair_rows, partition, commit, joins)
     return joins, None if best == math.inf else best
@@ -257,31 +249,18 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
     what the kernel moved again).
 
     ``joins``: the kernel's returns to the ISRs. One whose request reached the leader
-    by ``now`` is made: in the ISR from its commit's completion if that came by then
-    (caught up then, or as Kafka's rule had it at its last request), else completing
-    later through the event engine (``Replication.isr_committed``); its commit counts.
+    by ``now``, of a follower the event engine left as the kernel had it (its
+    partition's epoch, its broker, out of the ISR, no AlterPartition of the engine's
+    in flight), is made: in the ISR from its commit's completion if that came by then
+    (caught up then, or as Kafka's rule had it at its last request), else pending
+    (the maximal ISR's) and completing later through the event engine
+    (``Replication.isr_committed``); its commit and the commit's bytes count.
     Returns how many joined by ``now``."""
     replication = c.replication
     floor: dict[int, int] = {}  # per partition set: the HW at the window's start
-    joined: dict[tuple[int, int], Join] = {}
+    mine = {(jn.pid, jn.follower): jn for jn in joins if jn.asked < now}
     made = 0
-    commits: dict[tuple[tuple[str, str], int], tuple[float, list]] = {}
-    for jn in joins:
-        if jn.asked >= now:
-            continue
-        batch = commits.setdefault((jn.key, jn.k), (jn.at, []))[1]
-        if jn.at <= now:
-            joined[(jn.pid, jn.follower)] = jn
-        else:
-            batch.append((c.parts[jn.pid], jn.follower,
-                          int(w.sessions[jn.key].epoch[jn.item])))
-    c.metadata.counters["metadata_commits"] += len(commits)
-    for at, batch in commits.values():
-        if batch:  # completing after the hand-back: the event engine's
-            replication.altering += 1
-            for p, r, epoch in batch:
-                p.altering, p.joining = epoch, r
-            call_later(c.env, at - now, replication.isr_committed, batch, True, True)
+    commits: dict[tuple[tuple[str, str], int], list] = {}
     for key, (track, (a, r_out, q, _c)) in tracked.items():
         ses = w.sessions[key]
         pair = replication.pairs.get(key)
@@ -336,21 +315,55 @@ def hand_back_tracked(c: KafkaCluster, w: Wiring, tracked: Tracked,
                 p.last_fetch_leo[r] = max(int(ses.end[i]), p.offset_flushed_before(t))
             if in_isr:  # as Kafka's rule had it at its last request
                 p.caught_up[r] = float(track.caught[k_asked - 1, i]) if k_asked else now
-            back = joined.get((p.id, r))
-            if back is not None and not in_isr:
+            back = mine.get((p.id, r))
+            if back is None or in_isr or p.altering == p.epoch:
+                continue
+            made_by = commits.setdefault((back.key, back.k), [back.at, 0, []])
+            made_by[1] += 1
+            if back.at <= now:
                 p.join_isr(r, max(back.at, float(track.caught[k_asked - 1, i])
                                   if k_asked else back.at))
                 c.counters_["isr_expansions"] += 1
                 c.emit_state(p, "isr expand", at=back.at)
                 made += 1
+            else:
+                made_by[2].append((p, r, p.epoch))
         if same:
             pair.responses = ses.responses + k_done
+    _committed(c, w, commits, now)
     for pid in floor:
         # the HW as the leader's view of its ISR now has it (the followers of other
         # pairs hold the log: replicated), so that it moves on with their next fetches
         p = c.parts[pid]
         p.hw = max(floor[pid], min(p.log_end, p.hw_candidate(p.min_isr)))
     return made
+
+
+def _committed(c: KafkaCluster, w: Wiring,
+               commits: Mapping[tuple[tuple[str, str], int], list], now: float) -> None:
+    """The kernel's AlterPartition commits a hand-back makes (per fetch request: when
+    it completes, how many partitions it carries, and those still pending then as
+    (partition, follower, epoch)): counted and their bytes billed as
+    ``MetadataStore.commit`` does (the leader's round trip to the quorum's leader, its
+    round trips to the voters it reaches); those pending complete through the event
+    engine."""
+    q = w.quorum
+    replication = c.replication
+    count = c.net.count
+    for ((lz, _fz), _k), (at, n, batch) in commits.items():
+        assert q is not None  # (joins are made only with a quorum)
+        c.metadata.counters["metadata_commits"] += 1
+        size = CONTROLLER_RECORD_BYTES * n
+        count(lz, q.leader, "metadata", size)
+        count(q.leader, lz, "metadata", q.envelope)
+        for f in q.followers:
+            count(q.leader, f, "metadata", size)
+            count(f, q.leader, "metadata", q.envelope)
+        if batch:
+            replication.altering += 1
+            for p, r, epoch in batch:
+                p.altering, p.joining = epoch, r
+            call_later(c.env, at - now, replication.isr_committed, batch, True, True)
 
 
 __all__ = ["Join", "behind_as_of", "committed_by", "hand_back_tracked", "isr_joins",

@@ -1,7 +1,8 @@
 """What the window run modes read and write of a Kafka cluster around a window: whether
 its brokers and replicas are steady (:func:`replicas_not_quiet`), whether every fold
 takes the bulk events (:func:`without_bulk_form`), whether the rows in flight at a
-hand-over have completed (:func:`drained`; :func:`drain` waits for them), and the
+hand-over have completed (:func:`drained`; :func:`drain` waits for them), when a window
+beside a catch-up must end (:func:`pass_due`), and the
 replicas' state and consumer zones' views a hand-back writes (:func:`replicated`,
 :func:`unseen`, :func:`show_window`).
 Shared by :mod:`geosim.kafka.window.mode` and :mod:`geosim.kafka.window.flow_mode`.
@@ -20,13 +21,15 @@ if TYPE_CHECKING:
 
     from geosim.core.events import Recorder, Row
     from geosim.kafka.cluster import KafkaCluster
+    from geosim.kafka.window.wiring import Session
 
 
 def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
                        sent_to: frozenset[int] | None = None,
                        behind: bool = False) -> str | None:
     """Why ``c``'s brokers and replicas are not in a steady state, if so: a broker down
-    or fenced, a partition without a leader or with a sync replica out of its ISR.
+    or fenced, an ISR change waiting for the metadata quorum, a partition without a
+    leader or with a sync replica out of its ISR.
 
     ``dead``: brokers that are down are part of a steady state once the cluster took
     them out of the data path (a zone or region outage): they lead nothing and are in
@@ -48,6 +51,9 @@ def replicas_not_quiet(c: KafkaCluster, *, dead: bool = False,
             continue
         if b.fenced and b.alive or not (b.alive or dead):
             return f"a broker of {c.name} is down or fenced"
+    if c.replication.altering and not c.metadata.available():
+        # (a hand-over's drain waits for the AlterPartitions in flight)
+        return f"an AlterPartition of {c.name} waits for the metadata quorum"
     now = c.env.now
     down = c.net.is_down
     for (lz, fz), pair in c.replication.pairs.items():
@@ -115,6 +121,16 @@ def drained(c: KafkaCluster) -> bool:
             if visible[zone][p.id] != end and c.reads.readers(p.id, zone):
                 return False
     return True
+
+
+def pass_due(c: KafkaCluster, sessions: Mapping[tuple[str, str], Session]) -> float:
+    """When the controller's pending preferred-leader pass runs, if the fetch pairs'
+    ``sessions`` have followers catching up (a window must end before it: the pass
+    reads the ISRs, which the kernel's returns to them change); else inf."""
+    due = c.controller.balancer.due
+    if due is None or not any(ses.behind.any() for ses in sessions.values()):
+        return math.inf
+    return due
 
 
 #: How often a hand-over looks whether its rows in flight completed (s).

@@ -151,7 +151,7 @@ def run_window(wiring: Wiring, t0: float, t1: float, *, seed: int = 0,
     out.fetch_requests = sum(len(c[0]) for c in cycles.values())
     out.tracked = {key: (track, cycles[key]) for key, track in tracks.items()}
     out.joins, out.rejoin_at = isr_joins(w, draws, out.tracked, cycles, pair_rows,
-                                         partition, rec_bytes, commit, t1, bill)
+                                         partition, rec_bytes, commit)
     if any(len(w.isr_zones[p]) + 1 < w.min_isr[p] for p in range(len(w.leader_zone))):
         raise WindowRefused("a partition's ISR is under min.insync.replicas")
 

@@ -85,6 +85,7 @@ from geosim.kafka.window.cluster_state import (
     drain,
     drained,
     live_fleets,
+    pass_due,
     replicas_not_quiet,
     replicated,
     show_window,
@@ -271,14 +272,16 @@ class WindowMode:
         # rebalance at their next heartbeat, before the next send tick): the window
         # ends MARGIN before the first such expiry, which the event engine then meets.
         expiries = [t for g in c.groups if (t := g.next_session_expiry()) is not None]
-        if expiries:
-            hi = min(hi, min(expiries) - MARGIN)
+        hi = min([hi, *(t - MARGIN for t in expiries)])
         if hi - env.now < MIN_WINDOW:
             return "too short a span"  # known before the producers stop cutting
         try:
             wiring = self._wiring()
         except WindowRefused as refused:
             return str(refused)
+        hi = min(hi, pass_due(c, wiring.sessions))
+        if hi - env.now < MIN_WINDOW:
+            return "too short a span before the controller's preferred-leader pass"
         state = self._state()
         self._leaders_at = self._leaders()
         self._before = wiring.sessions if self.BEHIND else None  # (read just now)
@@ -310,14 +313,11 @@ class WindowMode:
         behind = any(ses.behind.any() for ses in
                      (*wiring.sessions.values(), *(self._before or {}).values()))
         longest = MAX_BEHIND_WINDOW if behind else MAX_WINDOW
-        due = c.controller.balancer.due
-        if behind and due is not None:
-            hi = min(hi, due)  # the pass reads the ISRs the kernel's returns change
+        hi = min(hi, pass_due(c, wiring.sessions))
         b = s + math.floor((min(hi, s + longest) - s) / tick + 1e-9) * tick
         why = None
         if b <= env.now:
-            # (a span found long enough before the drain runs however short it is now:
-            # a cancelled hand-over would hold the producers' records back for it)
+            # (long enough before the drain: a cancelled hand-over would hold records back)
             why = "too short a span"
         else:
             try:

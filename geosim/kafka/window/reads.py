@@ -39,7 +39,8 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     carried it to the follower (``carried_to``, -1: none). The replica read before
     sends the zone the changes of its readable offset made before then, the follower
     those made after (the first covering what it held then); a row is delivered by
-    the first message covering it from either."""
+    the first message covering it from either, and its bytes count on the link of the
+    first that sent one."""
     deliveries: dict[str, tuple[np.ndarray, ...]] = {}
     keys = list(w.reads.items())
     if not keys:
@@ -119,13 +120,17 @@ def deliver(w: Wiring, draws: Draws, col: dict[str, np.ndarray], commit: np.ndar
     seen = seen[::-1]
     delivered_e = seen[msg]
     rows_f = rows_e[ef]
+    k_bill, rows_bill = kf, rows_f
     if twin:
-        # one entry per row and zone: from the replica whose message came first
-        first = _first_of_twins(kf, rows_f, delivered_e, n_base, twin, len(keys))
+        # one entry per row and zone: delivered by the replica whose message came
+        # first, billed to the one that sent it first (the replica read before, if
+        # it did: the read path's sent offsets)
+        first, billed = _twins(kf, rows_f, delivered_e, n_base, twin, len(keys))
+        k_bill, rows_bill = kf[billed], rows_f[billed]
         kf, rows_f, delivered_e = kf[first], rows_f[first], delivered_e[first]
     owners_f = key_owners[kf]
-    moved = rec_bytes[rows_f] * owners_f
-    by_link, bounds = groups_by_key(kf, key_link, len(links))
+    moved = rec_bytes[rows_bill] * key_owners[k_bill]
+    by_link, bounds = groups_by_key(k_bill, key_link, len(links))
     for i, (src, dst) in enumerate(links):
         bill(src, dst, "consume", float(moved[by_link[bounds[i]:bounds[i + 1]]].sum()))
     keep = measured[rows_f]
@@ -165,21 +170,26 @@ def _switch(readable: np.ndarray, counts: np.ndarray, key_of: np.ndarray, n_base
             seg[:m] = seg[m] if m < len(seg) else np.inf
 
 
-def _first_of_twins(kf: np.ndarray, rows_f: np.ndarray, delivered: np.ndarray, n_base: int,
-                    twin: list[int], n_keys: int) -> np.ndarray:
-    """Which entries to keep where a switched read has two (the earlier delivery)."""
+def _twins(kf: np.ndarray, rows_f: np.ndarray, delivered: np.ndarray, n_base: int,
+           twin: list[int], n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where a switched read has two entries for a row: which to keep for its
+    delivery (the earlier) and which for its bytes (the replica read before, whose
+    entry exists only if it sent the row before the switch)."""
     base = np.arange(n_keys)
     base[n_base:] = twin
     switched = np.zeros(n_keys, dtype=bool)
     switched[twin] = True
     switched[n_base:] = True
     cand = np.flatnonzero(switched[kf])
-    order = cand[np.lexsort((delivered[cand], rows_f[cand], base[kf[cand]]))]
-    b, r = base[kf[order]], rows_f[order]
-    again = np.r_[False, (b[1:] == b[:-1]) & (r[1:] == r[:-1])]
-    keep = np.ones(len(kf), dtype=bool)
-    keep[order[again]] = False
-    return keep
+    out = []
+    for by in (delivered[cand], kf[cand]):
+        order = cand[np.lexsort((by, rows_f[cand], base[kf[cand]]))]
+        b, r = base[kf[order]], rows_f[order]
+        again = np.r_[False, (b[1:] == b[:-1]) & (r[1:] == r[:-1])]
+        keep = np.ones(len(kf), dtype=bool)
+        keep[order[again]] = False
+        out.append(keep)
+    return out[0], out[1]
 
 
 def _segments(ufunc: np.ufunc, values: np.ndarray, lengths: np.ndarray) -> None:
