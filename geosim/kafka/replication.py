@@ -467,8 +467,8 @@ class Replication:
                 if r in p.isr or r == p.joining and p.altering == p.epoch:
                     if progressed:
                         advance(p)  # only a follower's progress can move the HW
-                elif fetch_offset >= p.hw and p.altering != p.epoch \
-                        and self.may_join_isr(p, r):
+                elif fetch_offset >= p.hw and p.altering != p.epoch and not self.parked \
+                        and self.may_join_isr(p, r):  # (parked: the window's to make)
                     expand.append((p, r))
                     p.altering, p.joining = p.epoch, r  # one at a time (isInflight)
             if pair is not None and fetch_offset >= leader_leo and leo[r] == leader_leo \
