@@ -78,7 +78,11 @@ class Fleet:
         self.settings = SimpleNamespace(acks=acks)
         self.plan = plan or {}
         self.pending_retries = retries
+        self.done = False  # what finished() answers
         c.fleets.append(self)
+
+    def finished(self):
+        return self.done
 
     def route(self, table, *, connections):
         self.log.append(("route", self.id, table, connections))
@@ -244,6 +248,23 @@ def test_each_tick_drains_zone_after_zone_the_live_fleets_that_reach_it_then_rep
     second = [(a[0], a[1], 1.0, *a[3:]) if a[0] == "drain" else (a[0], a[1], 1.0)
               for a in tick]
     assert c.answers == tick + second
+
+
+def test_a_fleet_done_producing_is_neither_cut_nor_reported_until_it_has_more():
+    # Fleet 1 has nothing left to cut (production over, everything handed out, no
+    # retry): the clock skips it, without a report (its counts no longer move), until
+    # a retry makes it cut again.
+    c = Cluster([part(0, [0])])
+    Fleet(c, "a")
+    done = Fleet(c, "a")
+    done.done = True
+    c.start()
+    c.env.run(until=0.7)
+    assert [a[:2] for a in c.answers] == [("drain", 0), ("report", 0)]
+    done.done = False
+    c.env.run(until=1.2)
+    assert [a[:2] for a in c.answers[2:]] == [("drain", 0), ("drain", 1), ("report", 0),
+                                              ("report", 1)]
 
 
 def test_a_request_crosses_the_network_is_appended_on_arrival_and_acked_a_hop_later():

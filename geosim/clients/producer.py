@@ -264,6 +264,14 @@ class ProducerFleet(FleetLifecycle, WindowCuts):
             accepted=counts[1] - last[1], blocked=counts[2] - last[2],
             send_failed=counts[3] - last[3], backlog=counts[4]))
 
+    def finished(self) -> bool:
+        """Whether no cut can give rows until something else happens (a row failing
+        into a retry, a rewiring): production is over, every record it offered was
+        accepted and handed out, and none waits to be retried or served."""
+        return (self.buffer.accepted_upto >= self.load.stop and not self._retry
+                and not self._waiting and not self._orphans
+                and self.taken >= self.buffer.accepted())
+
     # --- the pull ---------------------------------------------------------------------
     def drain(self, target: int, now: float, *, report: bool = True) -> list[list[Row]]:
         """Produce requests for ``target`` (the Kafka engine's send clock): rows of at

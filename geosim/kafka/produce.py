@@ -171,11 +171,14 @@ class ProducePath:
             self.last_tick = now
             leaders = self.leaders_by_zone  # rebuilt at each rewiring
             drained: dict[int, ProducerFleet] = {}
+            # (a fleet done producing cuts nothing: after production ends, the clock
+            # only looks for retries)
+            cutting = [f for f in c.producing if f.alive and not f.finished()]
             for zone, target in zones:
                 if not leaders[zone]:
                     continue  # no live leader here (the table holds live leaders only)
-                for fleet in c.producing:
-                    if not fleet.alive or not net.reachable(fleet.zone, zone):
+                for fleet in cutting:
+                    if not net.reachable(fleet.zone, zone):
                         continue
                     drained[fleet.id] = fleet
                     for rows in fleet.drain(target, now, report=False):
