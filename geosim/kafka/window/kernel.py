@@ -245,7 +245,9 @@ def replicate(w: Wiring, draws: Draws, partition: np.ndarray, arrival: np.ndarra
     carried it) and each row's commit time: when every ISR follower's next request
     after the response that carried it reaches the leader (its append, for a leader
     alone in its ISR; inf if the cycles end first). ``tracks``: where the pairs with
-    followers out of the ISR leave their :class:`Track`."""
+    followers out of the ISR leave their :class:`Track`; ``pair_rows``: where each
+    pair's rows go (their indices, in append order: the rows its cycles' per-row
+    arrays follow)."""
     cycles: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
     if pair_rows is None:
         pair_rows = {}
