@@ -140,7 +140,7 @@ __version__ = "0.1.0"
 #: (Kafka's partitionState.isInflight), and the HW waits for a follower from the
 #: request that adds it (Kafka's maximal ISR). Before, a returning follower's every
 #: fetch until the commit completed sent another AlterPartition (the catch-up test's
-#: fetch-from-follower variant: 10 commits for 6 returns). In window mode the kernel makes the returns
-#: to the ISR beside a catch-up (the commit, the HW waiting for the follower, the
-#: reads of its rack moving to it) instead of handing back before each.
+#: fetch-from-follower variant: 10 commits for 6 returns). In window mode the kernel
+#: makes the returns to the ISR beside a catch-up (the commit, the HW waiting for the
+#: follower, the reads of its rack moving to it) instead of handing back before each.
 RESULTS_REVISION = 23
