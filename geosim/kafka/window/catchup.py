@@ -109,15 +109,15 @@ def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
     from the window's log end, the HW there) has the leader send an AlterPartition
     commit, one per request (``Replication._alter_isr``: a round trip to the quorum's
     leader, its round trip to the nearest majority, the commit wait), and the follower
-    is in the ISR once it completes. Those :attr:`Wiring.joinable` names are modelled:
-    from its request on its partition's rows not yet committed wait for it too (the
-    HW is taken over Kafka's maximal ISR, which holds a follower an AlterPartition in
-    flight adds; ``commit`` is updated in place; the per-pair ``cycles`` and
-    ``pair_rows`` as
-    :func:`~geosim.kafka.window.kernel.replicate` leaves them; the hand-back bills the
-    commits it makes, :func:`hand_back_tracked`). Returns the joins, in
-    the order of their requests, and when the first of the others would rejoin (the
-    window must hand back before it; None if none does)."""
+    is in the ISR once it completes. Those :attr:`Wiring.joinable` names (empty
+    without a quorum) are modelled: from its request on its partition's rows not yet
+    committed wait for it too (the HW is taken over Kafka's maximal ISR, which holds a
+    follower an AlterPartition in flight adds; ``commit`` is updated in place; the
+    per-pair ``cycles`` and ``pair_rows`` as ``kernel.replicate`` leaves them; the
+    hand-back bills the commits it makes,
+    :func:`hand_back_tracked`). Returns the joins, in the order of their requests, and
+    when the first of the others would rejoin (the window must hand back before it;
+    None if none does)."""
     best = math.inf
     reached: list[tuple[float, tuple[str, str], int, int, int, int]] = []
     n_parts = len(w.leader_zone)
@@ -137,7 +137,7 @@ def isr_joins(w: Wiring, draws: Draws, tracked: Tracked,
                 continue
             k0 = int(reach[0])
             r = int(ses.follower[i])
-            if (pid, r) in w.joinable and w.quorum is not None:
+            if (pid, r) in w.joinable:
                 reached.append((float(a[k0]), key, k0, i, pid, r))
             else:
                 best = min(best, float(a[k0]))

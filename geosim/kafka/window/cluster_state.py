@@ -243,5 +243,5 @@ def show_window(c: KafkaCluster, reads: Mapping[tuple[int, str], object],
             sent[pid] = unbilled.get((pid, zone), end)
 
 
-__all__ = ["DRAIN_STEP", "drain", "drained", "live_fleets", "replicas_not_quiet",
+__all__ = ["DRAIN_STEP", "drain", "drained", "live_fleets", "pass_due", "replicas_not_quiet",
            "replicated", "show_window", "unseen", "without_bulk_form"]
